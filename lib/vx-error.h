@@ -1,0 +1,32 @@
+/*
+ * vx-error.h - the library's error vocabulary.
+ *
+ * Every lib/ function that can fail returns 0 (or a count) on success and one
+ * of the negative codes below on failure.  The library never prints and never
+ * exits; callers turn codes into text with vx_strerror().
+ *
+ * Truncated (fewer bytes than a field needs) is kept apart from invalid (the
+ * bytes are there but break a rule) and from too large (a length or count
+ * above a limit), as tcpdump keeps "[|proto]" apart from "invalid".
+ */
+#ifndef VX_ERROR_H
+#define VX_ERROR_H
+
+enum vx_err {
+	VX_OK = 0,
+	VX_ERR_TRUNCATED = -1,	/* input ends before a field does */
+	VX_ERR_INVALID = -2,	/* a value breaks a protocol rule */
+	VX_ERR_TOO_LARGE = -3,	/* a length or count exceeds a limit */
+	VX_ERR_UNSUPPORTED = -4,	/* well formed but not understood */
+	VX_ERR_NOMEM = -5,	/* allocation failed */
+	VX_ERR_IO = -6,		/* system call failed; errno is kept */
+	VX_ERR_CLOSED = -7,	/* peer closed the connection */
+	VX_ERR_AGAIN = -8,	/* would block; try again when ready */
+	VX_ERR_TIMEOUT = -9,	/* no answer in time */
+	VX_ERR_FDS = -10,	/* descriptors missing, extra or cut off */
+};
+
+/* Short lowercase description of a code ("truncated", "invalid", ...). */
+const char *vx_strerror(int err);
+
+#endif /* VX_ERROR_H */
