@@ -17,10 +17,15 @@
  *
  * DMA_READ / DMA_WRITE come in three wire forms (see vfuctl-decode(1)):
  *   spec, libvfio-user:  address u64 @0, count u64 @8, data @16
- *   QEMU:                address u64 @0, count u32 @8, data @12
+ *   QEMU:                address u64 @0, count u32 @8, data @12, then 4
+ *                        bytes of padding (QEMU sizes its unpacked struct,
+ *                        32 bytes with the header, and copies it whole)
  * and DMA_WRITE's reply: spec 12 bytes (address u64, count u32),
  * libvfio-user 16 bytes (address u64, count u64), QEMU none.
- * A DMA_READ command and a DMA_WRITE reply carry no data.
+ * A DMA_READ command and a DMA_WRITE reply carry no data.  Both forms have
+ * the same size, and a DMA_READ command is byte-identical in both while
+ * count < 4 GiB: without a profile, the spec's form is assumed unless the
+ * count fits only QEMU's.
  */
 #include "decode-int.h"
 
@@ -111,7 +116,8 @@ pick_form(const struct vx_dstate *s, int with_data)
 	/* the count must describe exactly the data that follows it */
 	if (n >= 16 && vx_load(s->c.p + 8, 8, s->c.big_endian) == n - 16)
 		return FORM_SPEC;
-	if (n >= 12 && vx_load(s->c.p + 8, 4, s->c.big_endian) == n - 12)
+	if (n >= 12 && (vx_load(s->c.p + 8, 4, s->c.big_endian) == n - 16 ||
+	    vx_load(s->c.p + 8, 4, s->c.big_endian) == n - 12))
 		return FORM_QEMU;
 	return FORM_SPEC;
 }
@@ -157,7 +163,7 @@ dec_dma_rw(struct vx_dstate *s, int reply)
 	int with_data = write != reply;	/* DMA_WRITE cmd, DMA_READ reply */
 	enum dma_form form;
 	unsigned cfield;
-	uint64_t count;
+	uint64_t count, pad;
 	int r;
 
 	if (write && reply)
@@ -167,15 +173,19 @@ dec_dma_rw(struct vx_dstate *s, int reply)
 	m->variant = form == FORM_QEMU ? VX_VAR_QEMU : VX_VAR_SPEC;
 	if (form == FORM_QEMU)
 		dx_note(s, VX_NOTE_VARIANT_QEMU, VXF_DMA_COUNT32, dx_off(s) + 8);
+	pad = form == FORM_QEMU ? 4 : 0;
 	if ((r = dx_uint(s, VXF_DMA_ADDR, NULL)) < 0 ||
 	    (r = dx_uint(s, cfield, &count)) < 0)
 		return r;
 	if (!with_data)
-		return 0;
-	if (count != dx_left(s))
-		return dx_fail(s, count > dx_left(s) ? VX_ERR_TRUNCATED :
+		return pad ? dx_uint(s, VXF_DMA_PAD, NULL) : 0;
+	if (count > dx_left(s) || dx_left(s) - count != pad)
+		return dx_fail(s, count + pad > dx_left(s) ? VX_ERR_TRUNCATED :
 		    VX_ERR_INVALID, VXF_DMA_DATA, dx_off(s),
-		    "count %llu but %zu data bytes", (unsigned long long)count,
-		    dx_left(s));
-	return dx_bytes(s, VXF_DMA_DATA, (size_t)count);
+		    "count %llu but %zu bytes follow (%s form: data%s)",
+		    (unsigned long long)count, dx_left(s),
+		    pad ? "QEMU" : "spec", pad ? " and 4 padding bytes" : "");
+	if ((r = dx_bytes(s, VXF_DMA_DATA, (size_t)count)) < 0)
+		return r;
+	return pad ? dx_uint(s, VXF_DMA_PAD, NULL) : 0;
 }

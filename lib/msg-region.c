@@ -25,8 +25,9 @@
  * REGION_READ/WRITE: offset u64 @0, region u32 @8, count u32 @12, then
  * data (write command, read reply).  The write reply echoes the 16 bytes.
  *
- * REGION_WRITE_MULTI command: wr_cnt u64, then wr_cnt x { offset u64,
- * region u32, count u32, data[8] }; reply: wr_cnt u64.
+ * REGION_WRITE_MULTI command: wr_cnt u64, then wr_cnt 24-byte entries
+ * { offset u64, region u32, count u32, data[8] }; reply: wr_cnt u64.  QEMU
+ * sends it with no_reply and expects no reply.
  */
 #include "decode-int.h"
 

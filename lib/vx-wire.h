@@ -132,8 +132,8 @@ enum vx_pci_irq {
 #define VX_IRQ_DATA_BITS	0x07u
 #define VX_IRQ_ACTION_BITS	0x38u
 
-/* REGION_WRITE_MULTI: entries of 32 bytes, up to 8 data bytes each */
-#define VX_WRITE_MULTI_ENTRY	32
+/* REGION_WRITE_MULTI: entries of 24 bytes, up to 8 data bytes each */
+#define VX_WRITE_MULTI_ENTRY	24
 #define VX_WRITE_MULTI_DATA	8
 #define VX_WRITE_MULTI_QEMU_MAX	200
 
