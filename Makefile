@@ -1,0 +1,340 @@
+# vfuctl - top-level Makefile (plain GNU make).
+#
+#   make                 lib/libvfuctl.a, lib/libvfuctl.so.0 (+ .so link), cli/vfuctl
+#   make check           install missing Debian packages, build, fuzz-smoke, run all tests
+#   make test            build and run all tests, nothing installed
+#   make asan            build into build-asan/ with ASan+UBSan and run the tests there
+#   make valgrind        unit tests and a few vfuctl runs under valgrind
+#   make fuzz            libFuzzer targets in build-fuzz/, FUZZ_RUNS runs each
+#   make fuzz-smoke      the same targets, FUZZ_SMOKE_RUNS runs each (part of check)
+#   make bench           build bench/*.c and run bench/run.sh (or each program)
+#   make demo            install missing packages, build, run scripts/demo.sh
+#   make deps            install missing Debian packages (scripts/deps.sh)
+#   make update-golden NAME=x   (or: make update-golden x) run tests/update-golden.sh
+#   make install/uninstall      PREFIX (default /usr/local) and DESTDIR honoured
+#   make clean
+#
+# Knobs: V=1 (show commands), CC=clang, O=DIR (outputs under DIR/ instead of
+# beside the sources), CFLAGS (default -O2 -g; warnings are always added),
+# SKIP_DEPS=1 (make deps does nothing).
+#
+# Sources are found by wildcard: lib/*.c -> the library, cli/*.c -> vfuctl,
+# tests/unit/test-*.c -> one program each (other tests/unit/*.c are helpers
+# linked into every one), bench/*.c -> one program each, fuzz/fuzz-*.c -> one
+# fuzzer each.  Nothing needs to be listed here.
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+VECTORS ?= $(abspath $(TOP)/../shared/vectors)
+
+# ---------------------------------------------------------------- output
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+QUIET_CC = @echo '    CC       $@';
+QUIET_AR = @echo '    AR       $@';
+QUIET_LINK = @echo '    LINK     $@';
+QUIET_GEN = @echo '    GEN      $@';
+endif
+MAKEFLAGS += --no-print-directory
+
+# ---------------------------------------------------------------- flags
+
+CFLAGS ?= -O2 -g
+WFLAGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+	  -Wstrict-prototypes -Wmissing-prototypes
+PKG_CONFIG ?= pkg-config
+PKGS := jansson libsodium libpcap
+
+# Asked of pkg-config once, on first use (so "make deps" can run first).
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell $(PKG_CONFIG) --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(shell $(PKG_CONFIG) --libs $(PKGS)))$(PKG_LIBS)
+READLINE_LIBS ?= -lreadline
+
+# SAN_FLAGS is set by the asan and fuzz targets for their own build dirs.
+SAN_FLAGS ?=
+ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib -DVFUCTL_VERSION='"$(VERSION)"' $(CPPFLAGS)
+ALL_CFLAGS = -std=gnu99 $(CFLAGS) $(WFLAGS) -fPIC $(SAN_FLAGS) $(PKG_CFLAGS)
+ALL_LDFLAGS = $(SAN_FLAGS) -Wl,--as-needed $(LDFLAGS)
+LIB_LDLIBS = $(PKG_LIBS) $(LDLIBS)
+CLI_LDLIBS = $(PKG_LIBS) $(READLINE_LIBS) $(LDLIBS)
+
+# ---------------------------------------------------------------- files
+
+O ?=
+B := $(if $(O),$(patsubst %/,%,$(O))/)
+
+LIB_SRCS := $(wildcard lib/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+BENCH_SRCS := $(wildcard bench/*.c)
+FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(B)%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(B)%.o)
+UNIT_HELPER_OBJS := $(UNIT_HELPER_SRCS:%.c=$(B)%.o)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(B)%.o)
+FUZZ_OBJS := $(FUZZ_SRCS:%.c=$(B)%.o)
+ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(UNIT_OBJS) $(UNIT_HELPER_OBJS) \
+	    $(BENCH_OBJS) $(FUZZ_OBJS)
+
+SONAME := libvfuctl.so.0
+LIBA := $(B)lib/libvfuctl.a
+LIBSO := $(B)lib/$(SONAME)
+LIBSO_LINK := $(B)lib/libvfuctl.so
+VFUCTL_BIN := $(B)cli/vfuctl
+UNIT_DIR := $(B)tests/unit
+UNIT_BINS := $(UNIT_SRCS:%.c=$(B)%)
+BENCH_BINS := $(BENCH_SRCS:%.c=$(B)%)
+FUZZ_BINS := $(FUZZ_SRCS:%.c=$(B)%)
+PCFILE := $(B)libvfuctl.pc
+
+# A change of compiler or flags rebuilds everything (git's GIT-CFLAGS).
+FLAGS_STAMP := $(B).build-flags
+BUILD_FLAGS = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(LIB_LDLIBS)
+sq = $(subst ','\'',$(1))
+
+# ---------------------------------------------------------------- tools
+
+ASAN_CC ?= clang
+ASAN_DIR := build-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=all
+# A sanitizer report exits 86, never 1, which a test may expect of vfuctl.
+ASAN_OPTIONS ?= exitcode=86:detect_leaks=1
+UBSAN_OPTIONS ?= print_stacktrace=1:exitcode=86
+
+FUZZ_CC ?= clang
+FUZZ_DIR := build-fuzz
+FUZZ_RUNS ?= 2000000
+FUZZ_SMOKE_RUNS := 5000
+FUZZ_FLAGS ?=
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all
+
+VALGRIND ?= valgrind
+VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
+
+# ---------------------------------------------------------------- build
+
+.PHONY: all units benches fuzzers check test asan valgrind bench fuzz \
+	fuzz-smoke demo deps install uninstall clean update-golden FORCE
+
+all: $(LIBA) $(LIBSO) $(LIBSO_LINK) $(VFUCTL_BIN)
+
+units: $(UNIT_BINS)
+
+benches: $(BENCH_BINS)
+
+fuzzers: $(FUZZ_BINS)
+
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(call sq,$(BUILD_FLAGS))' ]; then \
+		printf '%s\n' '$(call sq,$(BUILD_FLAGS))' > $@; fi
+
+$(ALL_OBJS): $(B)%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(QUIET_AR)$(AR) rcs $@ $^
+
+# Linked from the archive so that a still-empty lib/ links too.
+$(LIBSO): $(LIBA)
+	$(QUIET_LINK)$(CC) -shared -Wl,-soname,$(SONAME) $(ALL_LDFLAGS) -o $@ \
+		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LIB_LDLIBS)
+
+$(LIBSO_LINK): $(LIBSO)
+	$(Q)ln -sf $(SONAME) $@
+
+$(VFUCTL_BIN): $(CLI_OBJS) $(LIBA)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBA) $(CLI_LDLIBS)
+
+$(UNIT_BINS): $(B)%: $(B)%.o $(UNIT_HELPER_OBJS) $(LIBA)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJS) $(LIBA) $(LIB_LDLIBS)
+
+$(BENCH_BINS): $(B)%: $(B)%.o $(LIBA)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIB_LDLIBS)
+
+# Only built inside $(FUZZ_DIR), where SAN_FLAGS carries fuzzer-no-link.
+$(FUZZ_BINS): $(B)%: $(B)%.o $(LIBA)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LIB_LDLIBS)
+
+$(PCFILE): libvfuctl.pc.in FORCE
+	@mkdir -p $(@D)
+	$(QUIET_GEN)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@PKGS@|$(PKGS)|g' $< > $@
+
+-include $(ALL_OBJS:.o=.d)
+
+# ---------------------------------------------------------------- tests
+
+deps:
+ifeq ($(SKIP_DEPS),1)
+	@echo 'make deps: skipped (SKIP_DEPS=1)'
+else
+	$(Q)bash scripts/deps.sh
+endif
+
+check: deps
+	$(Q)$(MAKE) fuzz-smoke
+	$(Q)$(MAKE) test
+
+# The test runner takes the build to test from VFUCTL and UNIT_DIR.
+test: all units
+	$(Q)VFUCTL='$(abspath $(VFUCTL_BIN))' UNIT_DIR='$(abspath $(UNIT_DIR))' \
+		VECTORS='$(VECTORS)' bash tests/run-tests.sh
+
+asan:
+	$(Q)ASAN_OPTIONS='$(ASAN_OPTIONS)' UBSAN_OPTIONS='$(UBSAN_OPTIONS)' \
+		$(MAKE) O=$(ASAN_DIR) CC='$(ASAN_CC)' SAN_FLAGS='$(ASAN_FLAGS)' test
+
+valgrind: all units
+	$(Q)set -e; for t in $(UNIT_BINS); do \
+		echo "    VALGRIND $$t"; \
+		$(VALGRIND) $(VALGRIND_FLAGS) $$t > /dev/null; \
+	done
+	$(Q)set -e; run() { echo "    VALGRIND vfuctl $$*"; \
+		$(VALGRIND) $(VALGRIND_FLAGS) $(VFUCTL_BIN) "$$@" > /dev/null; }; \
+	run --version; run --help; run help decode; \
+	for c in $$($(VFUCTL_BIN) --list-commands); do run $$c --help; done; \
+	run schema; \
+	if [ -f '$(VECTORS)/qemu-gpio-boot.jsonl' ]; then \
+		run decode '$(VECTORS)/qemu-gpio-boot.jsonl'; \
+		run decode -o json '$(VECTORS)/qemu-gpio-boot.jsonl'; \
+	fi
+
+bench: benches
+	$(Q)if [ -f bench/run.sh ]; then \
+		BENCH_DIR='$(abspath $(B)bench)' VFUCTL='$(abspath $(VFUCTL_BIN))' \
+		VECTORS='$(VECTORS)' bash bench/run.sh; \
+	else \
+		set -e; for b in $(BENCH_BINS); do echo "    BENCH    $$b"; $$b; done; \
+	fi
+
+# ---------------------------------------------------------------- fuzzing
+
+# run_fuzzers(RUNS, QUIET): each fuzzer with its fuzz/NAME.dict, the max_len
+# of fuzz/NAME.options and the seeds in fuzz/corpus/NAME/ when present; new
+# inputs go to $(FUZZ_DIR)/corpus/NAME/, crashes to $(FUZZ_DIR)/crashes/.
+define run_fuzzers
+	$(Q)if [ -z '$(FUZZ_SRCS)' ]; then echo '    FUZZ     no fuzz/fuzz-*.c targets'; fi
+	$(Q)set -e; mkdir -p $(FUZZ_DIR)/crashes; \
+	for src in $(FUZZ_SRCS); do \
+		n=$$(basename $$src .c); bin=$(FUZZ_DIR)/fuzz/$$n; \
+		args="-runs=$(1) -seed=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$n-"; \
+		if [ -f fuzz/$$n.dict ]; then args="$$args -dict=fuzz/$$n.dict"; fi; \
+		if [ -f fuzz/$$n.options ]; then \
+			ml=$$(sed -n 's/^[[:space:]]*max_len[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' fuzz/$$n.options); \
+			if [ -n "$$ml" ]; then args="$$args -max_len=$$ml"; fi; \
+		fi; \
+		mkdir -p $(FUZZ_DIR)/corpus/$$n; seeds=; \
+		if [ -d fuzz/corpus/$$n ]; then seeds=fuzz/corpus/$$n; fi; \
+		echo "    FUZZ     $$n -runs=$(1)"; \
+		if [ '$(2)' = quiet ]; then \
+			if ! $$bin $$args $(FUZZ_FLAGS) $(FUZZ_DIR)/corpus/$$n $$seeds \
+				> $(FUZZ_DIR)/$$n.log 2>&1; then \
+				tail -n 40 $(FUZZ_DIR)/$$n.log; \
+				echo "fuzz-smoke: $$n failed (log: $(FUZZ_DIR)/$$n.log)" >&2; \
+				exit 1; \
+			fi; \
+		else \
+			$$bin $$args $(FUZZ_FLAGS) $(FUZZ_DIR)/corpus/$$n $$seeds; \
+		fi; \
+	done
+endef
+
+FUZZ_MAKE = $(MAKE) O=$(FUZZ_DIR) CC='$(FUZZ_CC)' \
+	SAN_FLAGS='-fsanitize=fuzzer-no-link $(FUZZ_SAN)' fuzzers
+
+fuzz:
+	$(Q)$(FUZZ_MAKE)
+	$(call run_fuzzers,$(FUZZ_RUNS),loud)
+
+fuzz-smoke:
+	$(Q)$(FUZZ_MAKE)
+	$(call run_fuzzers,$(FUZZ_SMOKE_RUNS),quiet)
+
+# ---------------------------------------------------------------- scripts
+
+demo: deps
+	$(Q)$(MAKE) all
+	$(Q)if [ ! -f scripts/demo.sh ]; then \
+		echo 'make demo: scripts/demo.sh not found' >&2; exit 1; fi
+	$(Q)VFUCTL='$(abspath $(VFUCTL_BIN))' VECTORS='$(VECTORS)' bash scripts/demo.sh
+
+# "make update-golden NAME" takes the words after update-golden as names.
+ifeq (update-golden,$(firstword $(MAKECMDGOALS)))
+GOLDEN_NAMES := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+ifneq ($(GOLDEN_NAMES),)
+$(eval $(GOLDEN_NAMES):;@:)
+endif
+endif
+
+update-golden: all
+	$(Q)if [ ! -f tests/update-golden.sh ]; then \
+		echo 'make update-golden: tests/update-golden.sh not found' >&2; exit 1; fi
+	$(Q)VFUCTL='$(abspath $(VFUCTL_BIN))' VECTORS='$(VECTORS)' \
+		bash tests/update-golden.sh $(NAME) $(GOLDEN_NAMES)
+
+# ---------------------------------------------------------------- install
+
+MAN1 := $(wildcard man/*.1)
+MAN5 := $(wildcard man/*.5)
+HEADERS := $(wildcard lib/vx-*.h lib/*.def)
+
+install: all $(PCFILE)
+	$(Q)install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(LIBDIR)' \
+		'$(DESTDIR)$(INCLUDEDIR)/vfuctl' '$(DESTDIR)$(PKGCONFIGDIR)' \
+		'$(DESTDIR)$(MANDIR)/man1' $(if $(MAN5),'$(DESTDIR)$(MANDIR)/man5') \
+		'$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(DATADIR)/vfuctl'
+	$(Q)install -m 0755 $(VFUCTL_BIN) '$(DESTDIR)$(BINDIR)/vfuctl'
+	$(Q)install -m 0644 $(LIBA) '$(DESTDIR)$(LIBDIR)/libvfuctl.a'
+	$(Q)install -m 0755 $(LIBSO) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
+	$(Q)ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libvfuctl.so'
+	$(Q)install -m 0644 $(PCFILE) '$(DESTDIR)$(PKGCONFIGDIR)/libvfuctl.pc'
+	$(Q)$(if $(HEADERS),install -m 0644 $(HEADERS) '$(DESTDIR)$(INCLUDEDIR)/vfuctl/')
+	$(Q)$(if $(MAN1),install -m 0644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/')
+	$(Q)$(if $(MAN5),install -m 0644 $(MAN5) '$(DESTDIR)$(MANDIR)/man5/')
+	$(Q)install -m 0644 completions/vfuctl.bash '$(DESTDIR)$(BASHCOMPDIR)/vfuctl'
+	$(Q)if [ -f dissector/vfio-user.lua ]; then \
+		install -m 0644 dissector/vfio-user.lua '$(DESTDIR)$(DATADIR)/vfuctl/'; \
+		echo 'note: the Wireshark dissector is in $(DATADIR)/vfuctl/vfio-user.lua;'; \
+		echo '      load it with tshark -X lua_script:$(DATADIR)/vfuctl/vfio-user.lua'; \
+		echo '      or copy it to ~/.local/lib/wireshark/plugins/'; \
+	fi
+
+uninstall:
+	$(Q)rm -f '$(DESTDIR)$(BINDIR)/vfuctl' \
+		'$(DESTDIR)$(LIBDIR)/libvfuctl.a' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
+		'$(DESTDIR)$(LIBDIR)/libvfuctl.so' '$(DESTDIR)$(PKGCONFIGDIR)/libvfuctl.pc' \
+		'$(DESTDIR)$(BASHCOMPDIR)/vfuctl' '$(DESTDIR)$(DATADIR)/vfuctl/vfio-user.lua' \
+		$(addprefix '$(DESTDIR)$(MANDIR)/man1/,$(addsuffix ',$(notdir $(MAN1)))) \
+		$(addprefix '$(DESTDIR)$(MANDIR)/man5/,$(addsuffix ',$(notdir $(MAN5))))
+	$(Q)rm -rf '$(DESTDIR)$(INCLUDEDIR)/vfuctl'
+	$(Q)rmdir '$(DESTDIR)$(DATADIR)/vfuctl' 2>/dev/null || true
+
+clean:
+	$(Q)rm -f $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(LIBA) $(LIBSO) $(LIBSO_LINK) \
+		$(VFUCTL_BIN) $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(PCFILE) \
+		$(FLAGS_STAMP)
+	$(Q)find lib cli tests bench fuzz -name '*.[od]' -type f -exec rm -f {} + 2>/dev/null || true
+	$(Q)rm -rf $(ASAN_DIR) $(FUZZ_DIR)

@@ -1,0 +1,78 @@
+# bash completion for vfuctl                                -*- shell-script -*-
+#
+# Subcommand names come from "vfuctl --list-commands", so a new subcommand is
+# completed as soon as it is in the table; its options are listed below.
+# Stand-alone: needs bash only, not the bash-completion package.
+
+_vfuctl_commands()
+{
+	"${COMP_WORDS[0]}" --list-commands 2>/dev/null ||
+		command vfuctl --list-commands 2>/dev/null
+}
+
+# _vfuctl_words WORDS: offer those of WORDS that start with the current word.
+_vfuctl_words()
+{
+	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+}
+
+_vfuctl()
+{
+	local cur prev cmd opts files=0 i
+	COMPREPLY=()
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=
+	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+
+	# The subcommand is the first word after vfuctl that is not an option.
+	cmd=
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-*) ;;
+		*) cmd=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+
+	case $cmd in
+	'')
+		case $cur in
+		-*) _vfuctl_words '--help --version' ;;
+		*) _vfuctl_words "help $(_vfuctl_commands)" ;;
+		esac
+		return 0
+		;;
+	help)
+		_vfuctl_words "$(_vfuctl_commands)"
+		return 0
+		;;
+	decode)
+		case $prev in
+		-o) _vfuctl_words 'text json'; return 0 ;;
+		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		--byte-order) _vfuctl_words 'le be'; return 0 ;;
+		esac
+		opts='-V -x -o --peer --byte-order -h --help'
+		files=1
+		;;
+	schema)
+		case $prev in
+		-o) _vfuctl_words 'json lua'; return 0 ;;
+		esac
+		opts='-o -h --help'
+		;;
+	*)
+		opts='-h --help'
+		;;
+	esac
+
+	# Options; for commands that read files, file names otherwise.
+	if [[ $cur != -* ]] && [ "$files" -eq 1 ]; then
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	else
+		_vfuctl_words "$opts"
+	fi
+	return 0
+}
+
+complete -F _vfuctl vfuctl

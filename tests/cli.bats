@@ -1,0 +1,200 @@
+#!/usr/bin/env bats
+# cli.bats - the contract every vfuctl subcommand keeps (git's t0012-help.sh
+# and t0450-txt-doc-vs-help.sh are the models): -h and --help, a man page
+# that lints clean and whose SYNOPSIS names the command, exact names only,
+# exit codes, completion.
+
+load helpers
+
+# The subcommands in vfuctl's table, one per line.
+commands() {
+	"$VFUCTL" --list-commands
+}
+
+# man_synopsis PAGE: the SYNOPSIS section of PAGE as plain text.
+man_synopsis() {
+	mandoc -T ascii "$1" | sed 's/.\x08//g' |
+		sed -n '/^SYNOPSIS/,/^[A-Z]/p' | sed '1d;$d'
+}
+
+@test "--list-commands lists decode and schema" {
+	run commands
+	assert_status 0
+	[[ $output == *decode* ]]
+	[[ $output == *schema* ]]
+}
+
+@test "every subcommand answers --help and -h with its usage on stdout" {
+	local cmd opt bad=0
+	for cmd in $(commands); do
+		for opt in --help -h; do
+			run --separate-stderr "$VFUCTL" "$cmd" "$opt"
+			if [ "$status" -ne 0 ]; then
+				echo "vfuctl $cmd $opt: exit status $status" >&2
+				bad=1
+			elif [[ ${lines[0]:-} != "usage: vfuctl $cmd"* ]]; then
+				echo "vfuctl $cmd $opt: first line '${lines[0]:-}'" >&2
+				bad=1
+			fi
+		done
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "vfuctl help CMD prints the command's usage" {
+	local cmd
+	for cmd in $(commands); do
+		run "$VFUCTL" help "$cmd"
+		assert_status 0
+		[[ ${lines[0]} == "usage: vfuctl $cmd"* ]]
+	done
+}
+
+@test "every subcommand has a man page that lints clean" {
+	local cmd page out bad=0
+	for cmd in $(commands); do
+		page=$repo/man/vfuctl-$cmd.1
+		if [ ! -f "$page" ]; then
+			echo "missing man page $page" >&2
+			bad=1
+			continue
+		fi
+		out=$(mandoc -T lint -W warning "$page" 2>&1)
+		if [ -n "$out" ]; then
+			printf '%s\n' "$out" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "every subcommand's man page SYNOPSIS names the subcommand" {
+	local cmd page bad=0
+	for cmd in $(commands); do
+		page=$repo/man/vfuctl-$cmd.1
+		[ -f "$page" ] || { echo "missing $page" >&2; bad=1; continue; }
+		if ! man_synopsis "$page" | grep -q "vfuctl $cmd\b"; then
+			echo "SYNOPSIS of $page does not mention 'vfuctl $cmd'" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "vfuctl.1 lints clean and lists every subcommand" {
+	run mandoc -T lint -W warning "$repo/man/vfuctl.1"
+	assert_status 0
+	[ -z "$output" ]
+	run bash -c "mandoc -T ascii '$repo/man/vfuctl.1' | sed 's/.\x08//g'"
+	local cmd
+	for cmd in $(commands); do
+		assert_contains "vfuctl-$cmd(1)"
+	done
+}
+
+@test "README mentions every subcommand" {
+	local cmd
+	run cat "$repo/README.md"
+	for cmd in $(commands); do
+		assert_contains "vfuctl $cmd"
+	done
+}
+
+@test "an unknown subcommand exits 2 and names it" {
+	run --separate-stderr "$VFUCTL" no-such-command
+	assert_status 2
+	[[ $stderr == *"unknown command 'no-such-command'"* ]]
+	[ -z "$output" ]
+}
+
+@test "subcommand names are not matched by prefix" {
+	run "$VFUCTL" dec
+	assert_status 2
+	assert_contains "unknown command 'dec'"
+}
+
+@test "an unknown top-level option exits 2 and names it" {
+	run "$VFUCTL" --frobnicate
+	assert_status 2
+	assert_contains "'--frobnicate'"
+}
+
+@test "help for an unknown subcommand exits 2" {
+	run "$VFUCTL" help no-such-command
+	assert_status 2
+	assert_contains "unknown command 'no-such-command'"
+}
+
+@test "vfuctl --version prints the version" {
+	run "$VFUCTL" --version
+	assert_status 0
+	[[ $output =~ ^vfuctl\ [0-9]+\.[0-9]+ ]]
+}
+
+@test "vfuctl --help and vfuctl help list every subcommand" {
+	local cmd
+	for args in --help -h help; do
+		run --separate-stderr "$VFUCTL" $args
+		assert_status 0
+		[[ ${lines[0]} == "usage: vfuctl"* ]]
+		for cmd in $(commands); do
+			assert_contains "   $cmd "
+		done
+	done
+}
+
+@test "vfuctl without arguments prints usage to stderr and exits 2" {
+	run --separate-stderr "$VFUCTL"
+	assert_status 2
+	[ -z "$output" ]
+	[[ $stderr == "usage: vfuctl"* ]]
+}
+
+# complete WORDS...: run the bash completion for the command line WORDS (the
+# last one being completed) and print the candidates, one per line.
+complete_words() {
+	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
+		source "$1"; shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"
+	' complete "$repo/completions/vfuctl.bash" "$@"
+}
+
+@test "completion offers every subcommand" {
+	local cmd
+	run complete_words vfuctl ""
+	assert_status 0
+	for cmd in $(commands); do
+		[[ $'\n'$output$'\n' == *$'\n'$cmd$'\n'* ]] ||
+			{ echo "'$cmd' not offered: $output" >&2; false; }
+	done
+	run complete_words vfuctl de
+	assert_status 0
+	[ "$output" = decode ]
+}
+
+@test "completion offers decode's options and their values" {
+	run complete_words vfuctl decode --
+	assert_status 0
+	assert_contains --peer
+	assert_contains --byte-order
+	assert_contains --help
+	run complete_words vfuctl decode --peer ""
+	[ "$(echo $output)" = "auto spec libvfio-user qemu" ]
+	run complete_words vfuctl decode --byte-order ""
+	[ "$(echo $output)" = "le be" ]
+	run complete_words vfuctl decode -o ""
+	[ "$(echo $output)" = "text json" ]
+}
+
+@test "completion offers schema's options and their values" {
+	run complete_words vfuctl schema -
+	assert_status 0
+	assert_contains -o
+	assert_contains --help
+	run complete_words vfuctl schema -o ""
+	[ "$(echo $output)" = "json lua" ]
+}

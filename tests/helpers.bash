@@ -1,0 +1,68 @@
+# helpers.bash - loaded by every tests/*.bats file with "load helpers".
+#
+# Sets, for each test:
+#   repo      the source tree
+#   VFUCTL    the vfuctl binary under test (tests/run-tests.sh passes it;
+#             default $repo/cli/vfuctl)
+#   VECTORS   the real-traffic vectors (default $repo/../shared/vectors)
+#   TEST_TMP  an empty directory private to this test, removed by bats
+#
+# and defines small helpers: vfuctl, require_vectors, assert_status,
+# assert_contains, assert_not_contains, assert_golden.
+
+# shellcheck disable=SC2154  # status, output, lines: set by bats's "run"
+bats_require_minimum_version 1.5.0
+
+repo=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+VFUCTL=${VFUCTL:-$repo/cli/vfuctl}
+VECTORS=${VECTORS:-$(cd "$repo/.." && pwd)/shared/vectors}
+TEST_TMP=${BATS_TEST_TMPDIR:-${BATS_TMPDIR:-/tmp}}
+export VFUCTL VECTORS TEST_TMP
+
+# vfuctl ARGS...: the binary under test, so tests can "run vfuctl decode ...".
+vfuctl() {
+	"$VFUCTL" "$@"
+}
+
+# require_vectors [FILE...]: skip the test when the vectors (or one of the
+# named files in them) are not there.
+require_vectors() {
+	local f
+	[ -d "$VECTORS" ] || skip "no vectors in $VECTORS"
+	for f in "$@"; do
+		[ -f "$VECTORS/$f" ] || skip "no vector $VECTORS/$f"
+	done
+}
+
+# assert_status N: the last "run" exited with N.
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		printf 'expected exit status %s, got %s; output:\n%s\n' \
+			"$1" "$status" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_contains TEXT: the last "run"'s output contains TEXT.
+assert_contains() {
+	if [[ $output != *"$1"* ]]; then
+		printf 'expected output to contain "%s"; output:\n%s\n' \
+			"$1" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_not_contains TEXT: the last "run"'s output does not contain TEXT.
+assert_not_contains() {
+	if [[ $output == *"$1"* ]]; then
+		printf 'expected output not to contain "%s"; output:\n%s\n' \
+			"$1" "$output" >&2
+		return 1
+	fi
+}
+
+# assert_golden EXPECTED-FILE ACTUAL-FILE: the two are the same; shows a
+# diff otherwise (regenerate goldens with "make update-golden NAME").
+assert_golden() {
+	diff -u "$1" "$2" >&2
+}
