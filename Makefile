@@ -123,8 +123,6 @@ FUZZ_DIR := build-fuzz
 FUZZ_RUNS ?= 2000000
 FUZZ_SMOKE_RUNS := 5000
 FUZZ_FLAGS ?=
-FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -fno-sanitize-recover=all
 
 VALGRIND ?= valgrind
 VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
@@ -263,7 +261,7 @@ define run_fuzzers
 endef
 
 FUZZ_MAKE = $(MAKE) O=$(FUZZ_DIR) CC='$(FUZZ_CC)' \
-	SAN_FLAGS='-fsanitize=fuzzer-no-link $(FUZZ_SAN)' fuzzers
+	SAN_FLAGS='-fsanitize=fuzzer-no-link $(ASAN_FLAGS)' fuzzers
 
 fuzz:
 	$(Q)$(FUZZ_MAKE)
