@@ -320,7 +320,8 @@ static void
 check_region(struct vx_session *s, struct vx_session_result *r,
     uint64_t index, uint64_t offset, uint64_t count, int write)
 {
-	char rn[32];
+	char buf[32];
+	const char *rn;
 	const struct region *g;
 
 	if (s->num_regions >= 0 && index >= (uint64_t)s->num_regions) {
@@ -331,7 +332,7 @@ check_region(struct vx_session *s, struct vx_session_result *r,
 	if (index >= MAX_REGIONS || !s->regions[index].known)
 		return;
 	g = &s->regions[index];
-	vx_region_name(index, rn, sizeof(rn));
+	rn = vx_region_name(index, buf, sizeof(buf));
 	if (offset > g->size || count > g->size - offset)
 		add(r, VX_FIND_REGION_BOUNDS, "%s+0x%llx len %llu runs past its size 0x%llx",
 		    rn, (unsigned long long)offset, (unsigned long long)count,
@@ -515,7 +516,7 @@ static int
 command(struct vx_session *s, const struct vx_msg *m,
     struct vx_session_result *r)
 {
-	uint64_t a = 0, b = 0, c = 0, n = 0, i;
+	uint64_t a = 0, b = 0, c = 0, i;
 	const struct vx_item *it;
 
 	switch (m->cmd) {
@@ -545,7 +546,6 @@ command(struct vx_session *s, const struct vx_msg *m,
 			add(r, VX_FIND_WRITE_MULTI_NOT_NEGOTIATED,
 			    "the server's VERSION reply did not accept write_multiple");
 		/* entries are groups of offset, index, count, data */
-		vx_msg_get(m, VXF_WM_COUNT, &n);
 		for (i = 0; i < m->nitems; i++) {
 			it = &m->items[i];
 			if (it->field == VXF_REGION_OFFSET)
@@ -661,7 +661,7 @@ vx_session_feed(struct vx_session *s, const struct vx_msg *m,
 	/* a reply travels opposite to its command */
 	key = key_of(m, !m->dir);
 	if (!pend_take(s, key, &p)) {
-		unsigned cslot = (m->chan & 1) * 2 + (!m->dir & 1);
+		unsigned cslot = (m->chan & 1) * 2 + (m->dir == VX_C2S);
 
 		if (s->noreply[cslot][m->id / 8] & (1u << (m->id % 8)))
 			add(r, VX_FIND_REPLY_TO_NO_REPLY, "msg_id 0x%04x", m->id);
