@@ -1,0 +1,602 @@
+/*
+ * framer.c - incremental vfio-user framing with descriptor attribution.
+ *
+ * Inbound bytes go to in (a staging buffer); tail is the stream offset of
+ * the first message not yet whole, so [in.head, tail) holds whole messages
+ * ready for vx_framer_next().  Descriptors are kept in stream order with the
+ * offset of the chunk they came with; a message takes those below its end.
+ * Offsets are absolute (uint64_t) so compacting a buffer moves no records.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vx-error.h"
+#include "vx-framer.h"
+
+/* cmsg room for the kernel's SCM_MAX_FD descriptors */
+union vx_cmsg {
+	struct cmsghdr h;
+	char b[CMSG_SPACE(VX_MAX_FDS * sizeof(int))];
+};
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/* Closing must not clobber the errno a VX_ERR_IO return reports. */
+static void
+close_fds(const int *fds, int n)
+{
+	int i, saved = errno;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	errno = saved;
+}
+
+/* 0 if hdr frames a message we accept, else why not. */
+static int
+hdr_check(const struct vx_framer *f, const uint8_t *hdr)
+{
+	uint32_t size = get_le32(hdr + VX_HDR_OFF_SIZE);
+
+	if (size < VX_HDR_SIZE)
+		return VX_ERR_INVALID;
+	if (size > f->lim.max_msg_size)
+		return VX_ERR_TOO_LARGE;
+	return 0;
+}
+
+/* Bytes of the message at hdr: a bad header stands alone. */
+static size_t
+frame_len(const struct vx_framer *f, const uint8_t *hdr)
+{
+	if (hdr_check(f, hdr) != 0)
+		return VX_HDR_SIZE;
+	return get_le32(hdr + VX_HDR_OFF_SIZE);
+}
+
+/* Capacity for need bytes, contents kept; grows geometrically. */
+static int
+grow(uint8_t **p, size_t *cap, size_t need)
+{
+	uint8_t *np;
+	size_t ncap;
+
+	if (need <= *cap)
+		return 0;
+	ncap = need < 4096 ? 4096 : need;
+	if (*cap <= SIZE_MAX / 2 && 2 * *cap > ncap)
+		ncap = 2 * *cap;
+	if ((np = realloc(*p, ncap)) == NULL)
+		return VX_ERR_NOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Room for n more bytes at the end: drop what was taken, then grow. */
+static int
+bytes_reserve(struct vx_bytes *b, size_t n)
+{
+	if (b->head > 0) {
+		memmove(b->p, b->p + b->head, b->len - b->head);
+		b->base += b->head;
+		b->len -= b->head;
+		b->head = 0;
+	}
+	if (n > SIZE_MAX - b->len)
+		return VX_ERR_NOMEM;
+	return grow(&b->p, &b->cap, b->len + n);
+}
+
+static int
+fdq_reserve(struct vx_bytes *b, int n)
+{
+	struct vx_fdrec *nv;
+	int ncap;
+
+	if (b->nfd + n <= b->fdcap)
+		return 0;
+	ncap = b->fdcap * 2 > b->nfd + n ? b->fdcap * 2 : b->nfd + n + 16;
+	if ((nv = realloc(b->fdv, ncap * sizeof(*nv))) == NULL)
+		return VX_ERR_NOMEM;
+	b->fdv = nv;
+	b->fdcap = ncap;
+	return 0;
+}
+
+static void
+fdq_push(struct vx_bytes *b, uint64_t off, int fd)
+{
+	b->fdv[b->nfd].off = off;
+	b->fdv[b->nfd].fd = fd;
+	b->nfd++;
+}
+
+/* Forget the first n records, closing their descriptors if asked. */
+static void
+fdq_shift(struct vx_bytes *b, int n, int close_them)
+{
+	int i, saved = errno;
+
+	if (n == 0)
+		return;
+	for (i = 0; close_them && i < n; i++)
+		if (b->fdv[i].fd >= 0)
+			close(b->fdv[i].fd);
+	errno = saved;
+	b->nfd -= n;
+	memmove(b->fdv, b->fdv + n, b->nfd * sizeof(*b->fdv));
+}
+
+static void
+bytes_free(struct vx_bytes *b)
+{
+	fdq_shift(b, b->nfd, 1);
+	free(b->fdv);
+	free(b->p);
+}
+
+int
+vx_framer_init(struct vx_framer *f, int sockfd, const struct vx_limits *lim)
+{
+	static const struct vx_limits def = VX_LIMITS_DEFAULT;
+
+	if (lim == NULL)
+		lim = &def;
+	if (lim->max_msg_size < VX_HDR_SIZE || lim->max_fds < 0 ||
+	    lim->max_fds > VX_MAX_FDS)
+		return VX_ERR_INVALID;
+	if (lim->max_msg_size > VX_MAX_MSG_CAP)
+		return VX_ERR_TOO_LARGE;
+	memset(f, 0, sizeof(*f));
+	f->sock = sockfd;
+	f->lim = *lim;
+	f->peer_max_fds = VX_DEF_MAX_MSG_FDS;
+	f->peer_max_msg_size = VX_DEF_MAX_MSG;
+	return 0;
+}
+
+void
+vx_framer_release(struct vx_framer *f)
+{
+	int i;
+
+	bytes_free(&f->in);
+	bytes_free(&f->out);
+	for (i = 0; i < f->nspare; i++)
+		free(f->spare[i].p);
+	memset(f, 0, sizeof(*f));
+	f->sock = -1;
+}
+
+/*
+ * Queue descriptors that came with the byte at in.len.  That byte belongs
+ * to the message starting at tail, and so does every record at or past
+ * tail.  Over the limit (or drop, for MSG_CTRUNC) all of them are closed
+ * and one -1 record marks the message.
+ */
+static int
+in_add_fds(struct vx_framer *f, const int *fds, int nfds, int drop)
+{
+	struct vx_bytes *in = &f->in;
+	int first, i;
+
+	if (nfds == 0 && !drop)
+		return 0;
+	if (fdq_reserve(in, nfds + 1) < 0) {
+		close_fds(fds, nfds);
+		return VX_ERR_NOMEM;
+	}
+	for (first = in->nfd; first > 0 && in->fdv[first - 1].off >= f->tail;
+	    first--)
+		;
+	if (first < in->nfd && in->fdv[first].fd < 0)
+		drop = 1;	/* already marked */
+	if (!drop && in->nfd - first + nfds <= f->lim.max_fds) {
+		for (i = 0; i < nfds; i++)
+			fdq_push(in, in->base + in->len, fds[i]);
+		return 0;
+	}
+	close_fds(fds, nfds);
+	for (i = first; i < in->nfd; i++)
+		close_fds(&in->fdv[i].fd, 1);
+	in->nfd = first;
+	fdq_push(in, f->tail, -1);
+	return VX_ERR_FDS;
+}
+
+/* Advance tail over every message that is now whole. */
+static void
+scan(struct vx_framer *f)
+{
+	struct vx_bytes *in = &f->in;
+	size_t t = f->tail - in->base, n;
+
+	while (in->len - t >= VX_HDR_SIZE) {
+		n = frame_len(f, in->p + t);
+		if (in->len - t < n)
+			break;
+		t += n;
+	}
+	f->tail = in->base + t;
+}
+
+static int
+msg_ready(const struct vx_framer *f)
+{
+	return f->in.base + f->in.head < f->tail;
+}
+
+int
+vx_framer_feed(struct vx_framer *f, const void *bytes, size_t n,
+    const int *fds, int nfds)
+{
+	int r;
+
+	if (nfds < 0)
+		return VX_ERR_INVALID;
+	if ((r = bytes_reserve(&f->in, n)) < 0) {
+		close_fds(fds, nfds);
+		return r;
+	}
+	if ((r = in_add_fds(f, fds, nfds, 0)) == VX_ERR_NOMEM)
+		return r;
+	if (n > 0)
+		memcpy(f->in.p + f->in.len, bytes, n);
+	f->in.len += n;
+	scan(f);
+	return r;
+}
+
+/* Bytes left before the end of the message being assembled. */
+static size_t
+in_want(const struct vx_framer *f)
+{
+	const struct vx_bytes *in = &f->in;
+	size_t t = f->tail - in->base, have = in->len - t;
+
+	if (have < VX_HDR_SIZE)
+		return VX_HDR_SIZE - have;
+	return frame_len(f, in->p + t) - have;
+}
+
+/* Collect SCM_RIGHTS descriptors; any beyond VX_MAX_FDS count as cut off. */
+static int
+cmsg_fds(struct msghdr *mh, int *fds)
+{
+	struct cmsghdr *c;
+	size_t i, k;
+	int fd, n = 0;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (n < VX_MAX_FDS)
+				fds[n++] = fd;
+			else {
+				close_fds(&fd, 1);
+				mh->msg_flags |= MSG_CTRUNC;
+			}
+		}
+	}
+	return n;
+}
+
+int
+vx_framer_recv(struct vx_framer *f)
+{
+	struct vx_bytes *in = &f->in;
+	union vx_cmsg cm;
+	struct msghdr mh;
+	struct iovec iov;
+	int fds[VX_MAX_FDS];
+	size_t want;
+	ssize_t n;
+	int nfds, r;
+
+	if (f->sock < 0)
+		return VX_ERR_INVALID;
+	if (msg_ready(f))
+		return 1;
+	want = in_want(f);
+	if ((r = bytes_reserve(in, want)) < 0)
+		return r;
+	iov.iov_base = in->p + in->len;
+	iov.iov_len = want;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	do
+		n = recvmsg(f->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ?
+		    VX_ERR_AGAIN : VX_ERR_IO;
+	nfds = cmsg_fds(&mh, fds);
+	if (n == 0) {
+		close_fds(fds, nfds);
+		return in->base + in->len > f->tail ?
+		    VX_ERR_TRUNCATED : VX_ERR_CLOSED;
+	}
+	r = in_add_fds(f, fds, nfds, (mh.msg_flags & MSG_CTRUNC) != 0);
+	in->len += n;
+	scan(f);
+	return r < 0 ? r : msg_ready(f);
+}
+
+/*
+ * Put the message at in.head into out: the staging buffer itself when it
+ * holds only that message (recv's case: no copy), else a copy in a spare.
+ */
+static int
+take_buf(struct vx_framer *f, struct vx_frame *out, size_t len)
+{
+	struct vx_bytes *in = &f->in;
+	struct vx_spare s = { NULL, 0 };
+
+	if (f->nspare > 0)
+		s = f->spare[--f->nspare];
+	if (in->head == 0 && in->len == len) {
+		out->data = in->p;
+		out->cap = in->cap;
+		in->p = s.p;
+		in->cap = s.cap;
+		in->base += len;
+		in->len = 0;
+		return 0;
+	}
+	if (grow(&s.p, &s.cap, len) < 0) {
+		f->spare[f->nspare++] = s;
+		return VX_ERR_NOMEM;
+	}
+	memcpy(s.p, in->p + in->head, len);
+	out->data = s.p;
+	out->cap = s.cap;
+	in->head += len;
+	return 0;
+}
+
+int
+vx_framer_next(struct vx_framer *f, struct vx_frame *out)
+{
+	struct vx_bytes *in = &f->in;
+	uint64_t end;
+	size_t len;
+	int bad, i, r;
+
+	if (!msg_ready(f))
+		return 0;
+	bad = hdr_check(f, in->p + in->head);
+	len = bad ? VX_HDR_SIZE : get_le32(in->p + in->head + VX_HDR_OFF_SIZE);
+	end = in->base + in->head + len;
+	if ((r = take_buf(f, out, len)) < 0)
+		return r;
+	out->len = len;
+	out->bad = bad;
+	out->owner = f;
+	out->nfds = 0;
+	for (i = 0; i < in->nfd && in->fdv[i].off < end; i++) {
+		if (in->fdv[i].fd >= 0)
+			out->fds[out->nfds++] = in->fdv[i].fd;
+		else if (out->bad == 0)
+			out->bad = VX_ERR_FDS;
+	}
+	fdq_shift(in, i, 0);
+	return 1;
+}
+
+void
+vx_frame_release(struct vx_frame *fr)
+{
+	struct vx_framer *f = fr->owner;
+
+	close_fds(fr->fds, fr->nfds);
+	if (f != NULL && f->nspare < VX_FRAMER_SPARES) {
+		f->spare[f->nspare].p = fr->data;
+		f->spare[f->nspare].cap = fr->cap;
+		f->nspare++;
+	} else
+		free(fr->data);
+	fr->data = NULL;
+	fr->len = fr->cap = 0;
+	fr->nfds = 0;
+	fr->owner = NULL;
+}
+
+static int
+out_check(const struct vx_framer *f, const void *msg, size_t len, int nfds)
+{
+	if (len < VX_HDR_SIZE || nfds < 0 ||
+	    get_le32((const uint8_t *)msg + VX_HDR_OFF_SIZE) != len)
+		return VX_ERR_INVALID;
+	if (len > f->peer_max_msg_size)
+		return VX_ERR_TOO_LARGE;
+	if (nfds > f->peer_max_fds || nfds > VX_MAX_FDS)
+		return VX_ERR_FDS;
+	return 0;
+}
+
+int
+vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds)
+{
+	struct vx_bytes *o = &f->out;
+	int dups[VX_MAX_FDS];
+	int i, r;
+
+	if ((r = out_check(f, msg, len, nfds)) < 0 ||
+	    (r = bytes_reserve(o, len)) < 0 || (r = fdq_reserve(o, nfds)) < 0)
+		return r;
+	for (i = 0; i < nfds; i++) {
+		if ((dups[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0)) < 0) {
+			close_fds(dups, i);
+			return VX_ERR_IO;
+		}
+	}
+	for (i = 0; i < nfds; i++)
+		fdq_push(o, o->base + o->len, dups[i]);
+	memcpy(o->p + o->len, msg, len);
+	o->len += len;
+	return 0;
+}
+
+/*
+ * One sendmsg: from out.head up to the next message that carries
+ * descriptors, so that the kernel pins each set of descriptors to the first
+ * byte of its own message.  Descriptors once sent are closed.
+ */
+static int
+send_some(struct vx_framer *f)
+{
+	struct vx_bytes *o = &f->out;
+	union vx_cmsg cm;
+	struct msghdr mh;
+	struct iovec iov;
+	size_t end = o->len;
+	ssize_t n;
+	int i, k;
+
+	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
+		;
+	if (k < o->nfd)
+		end = o->fdv[k].off - o->base;
+	iov.iov_base = o->p + o->head;
+	iov.iov_len = end - o->head;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (k > 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(k * sizeof(int));
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(k * sizeof(int));
+		for (i = 0; i < k; i++)
+			memcpy(CMSG_DATA(&cm.h) + i * sizeof(int),
+			    &o->fdv[i].fd, sizeof(int));
+	}
+	do
+		n = sendmsg(f->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return VX_ERR_AGAIN;
+		return errno == EPIPE || errno == ECONNRESET ?
+		    VX_ERR_CLOSED : VX_ERR_IO;
+	}
+	fdq_shift(o, k, 1);
+	o->head += n;
+	return 0;
+}
+
+int
+vx_framer_flush(struct vx_framer *f)
+{
+	int r;
+
+	if (f->sock < 0)
+		return VX_ERR_INVALID;
+	while (f->out.head < f->out.len)
+		if ((r = send_some(f)) < 0)
+			return r;
+	return 0;
+}
+
+int
+vx_framer_pending(const struct vx_framer *f)
+{
+	return f->out.head < f->out.len;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Absolute deadline in ms, or -1 for none. */
+static int64_t
+deadline(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+/* Wait for ev on fd until deadline dl; 0 when ready (or in error). */
+static int
+wait_io(int fd, short ev, int64_t dl)
+{
+	struct pollfd p;
+	int64_t left;
+	int r;
+
+	p.fd = fd;
+	p.events = ev;
+	do {
+		left = dl < 0 ? -1 : dl - now_ms();
+		if (dl >= 0 && left < 0)
+			left = 0;
+		r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return VX_ERR_IO;
+	return r == 0 ? VX_ERR_TIMEOUT : 0;
+}
+
+int
+vx_send_msg(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds, int timeout_ms)
+{
+	int64_t dl = deadline(timeout_ms);
+	int r;
+
+	if ((r = vx_framer_queue(f, msg, len, fds, nfds)) < 0)
+		return r;
+	while ((r = vx_framer_flush(f)) == VX_ERR_AGAIN)
+		if ((r = wait_io(f->sock, POLLOUT, dl)) < 0)
+			return r;
+	return r;
+}
+
+int
+vx_recv_frame(struct vx_framer *f, struct vx_frame *out, int timeout_ms)
+{
+	int64_t dl = deadline(timeout_ms);
+	int r;
+
+	for (;;) {
+		if ((r = vx_framer_next(f, out)) != 0)
+			return r > 0 ? 0 : r;
+		r = vx_framer_recv(f);
+		if (r == VX_ERR_AGAIN)
+			r = wait_io(f->sock, POLLIN, dl);
+		if (r < 0 && r != VX_ERR_FDS)
+			return r;
+	}
+}

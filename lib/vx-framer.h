@@ -1,0 +1,190 @@
+/*
+ * vx-framer.h - cut a vfio-user byte stream into whole messages and queue
+ * messages for sending, each with the SCM_RIGHTS descriptors it carries.
+ *
+ * One struct vx_framer serves one socket in both directions: an inbound
+ * assembler fed either from the socket (vx_framer_recv) or from memory
+ * (vx_framer_feed; sockfd -1 for decoders and tests), and an outbound queue
+ * drained by vx_framer_flush.  Nothing blocks except vx_send_msg and
+ * vx_recv_frame.  The framer never closes, or changes the flags of, the
+ * socket it was given.
+ *
+ * Framing.  A message is the 16-byte header followed by msg_size - 16 body
+ * bytes (msg_size little-endian at offset 4).  A header whose msg_size is
+ * below 16 (VX_ERR_INVALID) or above limits.max_msg_size (VX_ERR_TOO_LARGE)
+ * cannot be framed: its 16 bytes come out on their own as a frame with
+ * bad set to that code, and framing resumes right after them.  This is what
+ * peers and the recorder do (vectors: gpio-probe-badframe.jsonl seq 2), so a
+ * tool can keep going; a strict tool drops the connection on any bad frame.
+ *
+ * Descriptors.  Descriptors that arrive with a chunk of bytes belong to the
+ * message that holds the chunk's first byte; a chunk that starts exactly at a
+ * message boundary gives them to the message that starts there.  More than
+ * limits.max_fds descriptors for one message, or descriptors cut off by the
+ * kernel (MSG_CTRUNC), make feed/recv return VX_ERR_FDS: every descriptor of
+ * that message is closed, the bytes are kept, and the message comes out with
+ * bad = VX_ERR_FDS and nfds 0.  Whatever a function is handed is always
+ * either queued or closed, on success and on error alike.
+ *
+ * Memory.  Buffers are reused: in steady state (each frame released before
+ * the next is taken) no message costs a heap allocation; buffers only grow
+ * when a bigger message arrives.
+ */
+#ifndef VX_FRAMER_H
+#define VX_FRAMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vx-wire.h"
+
+/*
+ * Default largest message: the spec's default max_data_xfer_size (1 MiB)
+ * plus room for the header and an access header (a 1 MiB REGION_READ reply
+ * is 1 MiB + 32 bytes).  Hard cap: QEMU's 64 MiB plus the same room.
+ */
+#define VX_DEF_MAX_MSG		(VX_DEF_MAX_XFER + 4096u)
+#define VX_MAX_MSG_CAP		(VX_QEMU_MAX_XFER + 4096u)
+
+/* Spare buffers a framer keeps for frames it hands out. */
+#define VX_FRAMER_SPARES	2
+
+/* What a framer accepts inbound. */
+struct vx_limits {
+	uint32_t max_msg_size;	/* whole message, 16 .. VX_MAX_MSG_CAP */
+	int max_fds;		/* per message, 0 .. VX_MAX_FDS */
+};
+
+#define VX_LIMITS_DEFAULT	{ VX_DEF_MAX_MSG, VX_MAX_FDS }
+
+/*
+ * One inbound message.  The caller owns data and fds until
+ * vx_frame_release(), which closes every fds[i] that is still >= 0 (set an
+ * entry to -1 to keep that descriptor) and gives data back to the framer.
+ * Release every frame before releasing its framer.
+ */
+struct vx_frame {
+	uint8_t *data;		/* len bytes: header, then body */
+	size_t len;		/* msg_size, or VX_HDR_SIZE for a bad header */
+	int bad;		/* 0, VX_ERR_INVALID, VX_ERR_TOO_LARGE, VX_ERR_FDS */
+	int nfds;
+	int fds[VX_MAX_FDS];	/* in arrival order, O_CLOEXEC from recv */
+	/* private */
+	size_t cap;
+	struct vx_framer *owner;
+};
+
+/* private: descriptors pinned to a stream offset */
+struct vx_fdrec {
+	uint64_t off;
+	int fd;			/* -1 marks a message whose fds were dropped */
+};
+
+/* private: bytes p[head..len) not yet taken, p[0] at stream offset base */
+struct vx_bytes {
+	uint8_t *p;
+	size_t cap, head, len;
+	uint64_t base;
+	struct vx_fdrec *fdv;	/* ordered by off */
+	int nfd, fdcap;
+};
+
+struct vx_spare {
+	uint8_t *p;
+	size_t cap;
+};
+
+struct vx_framer {
+	int sock;			/* -1: feed only */
+	struct vx_limits lim;		/* what we accept */
+	/*
+	 * What the peer accepts, checked by vx_framer_queue().  Defaults are
+	 * the spec's (max_msg_fds 1) and VX_DEF_MAX_MSG; set both after
+	 * VERSION negotiation.
+	 */
+	int peer_max_fds;
+	uint32_t peer_max_msg_size;
+	/* private */
+	struct vx_bytes in, out;
+	uint64_t tail;			/* in: first incomplete message */
+	struct vx_spare spare[VX_FRAMER_SPARES];
+	int nspare;
+};
+
+/*
+ * Set up f for socket sockfd (or -1) with inbound limits lim (NULL: the
+ * defaults).  Returns VX_ERR_INVALID for max_msg_size below 16 or max_fds
+ * out of range, VX_ERR_TOO_LARGE for max_msg_size above VX_MAX_MSG_CAP.
+ * Allocates nothing.
+ */
+int vx_framer_init(struct vx_framer *f, int sockfd, const struct vx_limits *lim);
+
+/* Free buffers and close every descriptor still queued in either
+ * direction; the socket stays open. */
+void vx_framer_release(struct vx_framer *f);
+
+/*
+ * Inbound from memory: append n bytes and the nfds descriptors that came
+ * with them (ownership passes to the framer).  Returns 0, VX_ERR_FDS (see
+ * Descriptors; the bytes are taken), VX_ERR_NOMEM (nothing taken, fds
+ * closed) or VX_ERR_INVALID for nfds < 0 (nothing taken or closed).
+ */
+int vx_framer_feed(struct vx_framer *f, const void *bytes, size_t n,
+    const int *fds, int nfds);
+
+/*
+ * Inbound from the socket: one non-blocking recvmsg that reads no further
+ * than the end of the message being assembled (first its 16-byte header,
+ * then exactly its body), so descriptors land on the right message.  Reads
+ * nothing while a whole message waits for vx_framer_next().  Returns 1 if a
+ * whole message is ready, 0 if more input is needed, or VX_ERR_AGAIN,
+ * VX_ERR_FDS (bytes kept, see Descriptors), VX_ERR_CLOSED (EOF at a message
+ * boundary), VX_ERR_TRUNCATED (EOF inside a message), VX_ERR_IO (errno),
+ * VX_ERR_NOMEM, VX_ERR_INVALID (no socket).
+ */
+int vx_framer_recv(struct vx_framer *f);
+
+/*
+ * Take the next whole message into *out: returns 1 (release *out later), 0
+ * if more input is needed (*out untouched), or VX_ERR_NOMEM.  Check
+ * out->bad.
+ */
+int vx_framer_next(struct vx_framer *f, struct vx_frame *out);
+
+/* Close unclaimed descriptors and give the buffer back; *fr is then empty. */
+void vx_frame_release(struct vx_frame *fr);
+
+/*
+ * Outbound: copy a whole message into the queue; descriptors are duplicated
+ * (F_DUPFD_CLOEXEC), the caller keeps its own.  Nothing is queued unless it
+ * returns 0.  VX_ERR_INVALID: len < 16, msg_size != len or nfds < 0;
+ * VX_ERR_TOO_LARGE: len > peer_max_msg_size; VX_ERR_FDS: nfds >
+ * peer_max_fds (or VX_MAX_FDS); VX_ERR_IO: dup failed; VX_ERR_NOMEM.
+ */
+int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds);
+
+/*
+ * Write as much queued output as the socket takes, each message's
+ * descriptors on its first byte.  Returns 0 when the queue is empty,
+ * VX_ERR_AGAIN (call again on POLLOUT), VX_ERR_CLOSED (EPIPE, ECONNRESET),
+ * VX_ERR_IO (errno) or VX_ERR_INVALID (no socket).
+ */
+int vx_framer_flush(struct vx_framer *f);
+
+/* 1 if output is queued, else 0. */
+int vx_framer_pending(const struct vx_framer *f);
+
+/*
+ * Blocking wrappers (poll; timeout_ms -1 waits forever, 0 tries once).
+ * vx_send_msg queues the message and flushes everything queued; on
+ * VX_ERR_TIMEOUT the rest stays queued.  vx_recv_frame returns 0 with a
+ * frame in *out (check out->bad), or the first error of recv/next other
+ * than VX_ERR_AGAIN and VX_ERR_FDS (whose message comes out bad), or
+ * VX_ERR_TIMEOUT.
+ */
+int vx_send_msg(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds, int timeout_ms);
+int vx_recv_frame(struct vx_framer *f, struct vx_frame *out, int timeout_ms);
+
+#endif /* VX_FRAMER_H */
