@@ -392,33 +392,41 @@ vx_summary(const struct vx_msg *m, char *out, size_t cap)
 
 /* --- JSON ---------------------------------------------------------------- */
 
+/* Bytes as a lowercase hex string. */
+static json_t *
+hex_json(const uint8_t *p, uint32_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char small[129], *hex = len < 64 ? small : malloc(2 * (size_t)len + 1);
+	json_t *s;
+	uint32_t i;
+
+	if (hex == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		hex[2 * i] = digits[p[i] >> 4];
+		hex[2 * i + 1] = digits[p[i] & 15];
+	}
+	hex[2 * len] = '\0';
+	s = json_string(hex);
+	if (hex != small)
+		free(hex);
+	return s;
+}
+
 static json_t *
 item_json(const struct vx_msg *m, const struct vx_item *it)
 {
 	const struct vx_field *f = &vx_fields[it->field];
-	char buf[2 * 64 + 1];
+	char buf[32];
 	json_t *s;
-	char *hex;
-	uint32_t i;
 
 	(void)m;
 	switch (f->kind) {
 	case VX_K_BOOL:
 		return json_boolean(it->val != 0);
 	case VX_K_BYTES:
-		if (it->len < 64) {
-			for (i = 0; i < it->len; i++)
-				snprintf(buf + 2 * i, 3, "%02x", it->ptr[i]);
-			buf[2 * it->len] = '\0';
-			return json_string(buf);
-		}
-		if ((hex = malloc(2 * (size_t)it->len + 1)) == NULL)
-			return NULL;
-		for (i = 0; i < it->len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", it->ptr[i]);
-		s = json_string(hex);
-		free(hex);
-		return s;
+		return hex_json(it->ptr, it->len);
 	case VX_K_TEXT:
 		/* invalid UTF-8 cannot be a JSON string: fall back to hex */
 		s = json_stringn((const char *)it->ptr, it->len ?
@@ -426,13 +434,7 @@ item_json(const struct vx_msg *m, const struct vx_item *it)
 		    strlen((const char *)it->ptr));
 		if (s != NULL || it->len == 0)
 			return s;
-		if ((hex = malloc(2 * (size_t)it->len + 1)) == NULL)
-			return NULL;
-		for (i = 0; i < it->len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", it->ptr[i]);
-		s = json_string(hex);
-		free(hex);
-		return s;
+		return hex_json(it->ptr, it->len);
 	default:
 		if (it->val > INT64_MAX) {
 			snprintf(buf, sizeof(buf), "0x%llx",
