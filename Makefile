@@ -8,8 +8,8 @@
 #   make fuzz            libFuzzer targets in build-fuzz/, FUZZ_RUNS runs each
 #   make fuzz-smoke      the same targets, FUZZ_SMOKE_RUNS runs each (part of check)
 #   make bench           build bench/*.c and run bench/run.sh (or each program)
-#   make demo            install missing packages, build, run scripts/demo.sh
-#   make deps            install missing Debian packages (scripts/deps.sh)
+#   make demo            install missing packages, build, run traces/demo.sh
+#   make deps            install missing Debian packages (tests/deps.sh)
 #   make update-golden NAME=x   (or: make update-golden x) run tests/update-golden.sh
 #   make install/uninstall      PREFIX (default /usr/local) and DESTDIR honoured
 #   make clean
@@ -189,7 +189,7 @@ deps:
 ifeq ($(SKIP_DEPS),1)
 	@echo 'make deps: skipped (SKIP_DEPS=1)'
 else
-	$(Q)bash scripts/deps.sh
+	$(Q)bash tests/deps.sh
 endif
 
 check: deps
@@ -271,13 +271,13 @@ fuzz-smoke:
 	$(Q)$(FUZZ_MAKE)
 	$(call run_fuzzers,$(FUZZ_SMOKE_RUNS),quiet)
 
-# ---------------------------------------------------------------- scripts
+# ---------------------------------------------------------------- deps and demo
 
 demo: deps
 	$(Q)$(MAKE) all
-	$(Q)if [ ! -f scripts/demo.sh ]; then \
-		echo 'make demo: scripts/demo.sh not found' >&2; exit 1; fi
-	$(Q)VFUCTL='$(abspath $(VFUCTL_BIN))' VECTORS='$(VECTORS)' bash scripts/demo.sh
+	$(Q)if [ ! -f traces/demo.sh ]; then \
+		echo 'make demo: traces/demo.sh not found' >&2; exit 1; fi
+	$(Q)VFUCTL='$(abspath $(VFUCTL_BIN))' VECTORS='$(VECTORS)' bash traces/demo.sh
 
 # "make update-golden NAME" takes the words after update-golden as names.
 ifeq (update-golden,$(firstword $(MAKECMDGOALS)))
