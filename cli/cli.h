@@ -84,4 +84,10 @@ extern const char cmd_decode_usage[];
 int cmd_schema(int argc, char **argv);
 extern const char cmd_schema_usage[];
 
+int cmd_import(int argc, char **argv);
+extern const char cmd_import_usage[];
+
+int cmd_verify(int argc, char **argv);
+extern const char cmd_verify_usage[];
+
 #endif /* VFUCTL_CLI_H */

@@ -46,8 +46,12 @@ struct cmd_entry {
 static const struct cmd_entry commands[] = {
 	{ "decode", cmd_decode, cmd_decode_usage, CMD_READS_INPUT,
 	  "decode recorded vfio-user messages as text or JSON" },
+	{ "import", cmd_import, cmd_import_usage, CMD_READS_INPUT,
+	  "build a pcap trace from JSON lines (vectors or trace records)" },
 	{ "schema", cmd_schema, cmd_schema_usage, 0,
 	  "print the decoded-message schema as JSON or Lua" },
+	{ "verify", cmd_verify, cmd_verify_usage, CMD_READS_INPUT,
+	  "check a trace's digest chain: OK or the first broken frame" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

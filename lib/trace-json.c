@@ -274,7 +274,7 @@ parse_fds(json_t *arr, struct vx_fd_info *fds, unsigned *nfds, char *why,
 
 static int
 parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
-    struct vx_fd_info *fds, int *has_seq, char *note, size_t notecap,
+    struct vx_fd_info *fds, unsigned *given, char *note, size_t notecap,
     char *why, size_t whycap)
 {
 	json_t *kv = json_object_get(o, "kind");
@@ -306,7 +306,11 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 	if (get_uint(o, "endpoint", UINT32_MAX, 0, &v) < 0)
 		return why_fail(why, whycap, VX_ERR_INVALID, "bad \"endpoint\"");
 	rec->endpoint = (uint32_t)v;
-	*has_seq = !vector && json_object_get(o, "seq") != NULL;
+	*given = 0;
+	if (!vector && json_object_get(o, "seq") != NULL)
+		*given |= VX_TRACE_GIVEN_SEQ;
+	if (json_object_get(o, "conn") != NULL)
+		*given |= VX_TRACE_GIVEN_CONN;
 	if (!vector && get_uint(o, "seq", UINT64_MAX, 0, &rec->seq) < 0)
 		return why_fail(why, whycap, VX_ERR_INVALID, "bad \"seq\"");
 	if ((s = json_string_value(json_object_get(o, "dir"))) != NULL &&
@@ -431,7 +435,7 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 
 int
 vx_trace_rec_parse(const char *line, struct vx_trace_rec *rec, uint8_t *buf,
-    size_t cap, struct vx_fd_info *fds, int *has_seq, char *note,
+    size_t cap, struct vx_fd_info *fds, unsigned *given, char *note,
     size_t notecap, char *why, size_t whycap)
 {
 	json_error_t jerr;
@@ -447,7 +451,7 @@ vx_trace_rec_parse(const char *line, struct vx_trace_rec *rec, uint8_t *buf,
 		return why_fail(why, whycap, VX_ERR_INVALID,
 		    "not a JSON object");
 	}
-	rc = parse_obj(o, rec, buf, cap, fds, has_seq, note, notecap, why,
+	rc = parse_obj(o, rec, buf, cap, fds, given, note, notecap, why,
 	    whycap);
 	json_decref(o);
 	return rc;

@@ -241,18 +241,23 @@ int vx_trace_load_key(const char *path, uint8_t *key);
 size_t vx_trace_rec_json(const struct vx_trace_rec *rec, char *out,
     size_t cap);
 
+/* What a parsed JSON line carried itself (else defaults were used). */
+#define VX_TRACE_GIVEN_SEQ	0x1	/* a per-direction "seq" */
+#define VX_TRACE_GIVEN_CONN	0x2	/* a "conn" */
+
 /*
  * Parse one JSON line (the form vx_trace_rec_json() writes, or a line of
  * the ../shared/vectors captures, which has no "kind") into rec.  The
  * payload is decoded into buf (cap bytes) and descriptors into fds
- * (VX_TRACE_MAX_FDS entries); rec points at them.  *has_seq is 0 when the
- * line carried no per-direction "seq" (the vectors' "seq" counts both
- * directions and is not one), so the caller numbers it.  A vector line's
- * "note" is put in note (notecap bytes, "" if none).  Returns 0, or
- * VX_ERR_INVALID / VX_ERR_TOO_LARGE with a reason in why (whycap bytes).
+ * (VX_TRACE_MAX_FDS entries); rec points at them.  *given gets
+ * VX_TRACE_GIVEN_* bits: a vector line's "seq" counts both directions and
+ * is not a per-direction one, so it never sets VX_TRACE_GIVEN_SEQ and the
+ * caller numbers the message.  A vector line's "note" is put in note
+ * (notecap bytes, "" if none).  Returns 0, or VX_ERR_INVALID /
+ * VX_ERR_TOO_LARGE with a reason in why (whycap bytes).
  */
 int vx_trace_rec_parse(const char *line, struct vx_trace_rec *rec,
-    uint8_t *buf, size_t cap, struct vx_fd_info *fds, int *has_seq,
+    uint8_t *buf, size_t cap, struct vx_fd_info *fds, unsigned *given,
     char *note, size_t notecap, char *why, size_t whycap);
 
 #endif /* VX_TRACE_H */
