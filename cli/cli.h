@@ -90,4 +90,20 @@ extern const char cmd_import_usage[];
 int cmd_verify(int argc, char **argv);
 extern const char cmd_verify_usage[];
 
+/* cmd-client.c: the client and its one-shots */
+int cmd_client(int argc, char **argv);
+extern const char cmd_client_usage[];
+int cmd_config(int argc, char **argv);
+extern const char cmd_config_usage[];
+int cmd_info(int argc, char **argv);
+extern const char cmd_info_usage[];
+int cmd_irqs(int argc, char **argv);
+extern const char cmd_irqs_usage[];
+int cmd_peek(int argc, char **argv);
+extern const char cmd_peek_usage[];
+int cmd_poke(int argc, char **argv);
+extern const char cmd_poke_usage[];
+int cmd_regions(int argc, char **argv);
+extern const char cmd_regions_usage[];
+
 #endif /* VFUCTL_CLI_H */

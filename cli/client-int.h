@@ -1,0 +1,120 @@
+/*
+ * client-int.h - the pieces of `vfuctl client` and its one-shots:
+ * the command interpreter (client-cmds.c), the PCI config-space decoder
+ * (client-pci.c), the readline REPL (client-repl.c) and the entry points
+ * (cmd-client.c).
+ *
+ * Every client command returns an exit code (VX_EXIT_OK, VX_EXIT_FAIL for
+ * a failure or a mismatch, VX_EXIT_USAGE for a bad argument) and reports
+ * its own errors through cl_err(), which names where the command came from
+ * ("-c command 2", "FILE:3").
+ */
+#ifndef VFUCTL_CLI_CLIENT_INT_H
+#define VFUCTL_CLI_CLIENT_INT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vx-client.h"
+
+#define CL_MAX_IRQFDS	256
+
+struct cl_region {
+	int known;		/* region info was fetched */
+	uint32_t flags;		/* VX_REGION_* */
+	uint64_t size;
+};
+
+struct cl_irqfd {
+	uint32_t index, vector;
+	int fd;
+};
+
+struct cl {
+	struct vx_client c;
+	const char *path;
+	const char *cmdname;	/* "client", "peek", ...: for messages */
+	int json;		/* print one JSON object per command */
+	int no_fd;		/* dma map without a memfd by default */
+	int interactive;	/* REPL: errors do not end the session */
+	int quit;		/* 'quit' ran */
+
+	/* where the running command came from, for messages */
+	const char *src;
+	unsigned line;
+
+	int have_info;
+	uint32_t dev_flags, nregions, nirqs;
+	struct cl_region *regs;
+
+	struct cl_irqfd irqfds[CL_MAX_IRQFDS];
+	int nirqfds;
+
+	void *out;		/* json_t object of the running command */
+};
+
+/* Connect and negotiate; prints the error and returns VX_EXIT_FAIL. */
+int cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o);
+void cl_close(struct cl *cl);
+
+/* Run one command (argv[0] is its name). */
+int cl_exec(struct cl *cl, int argc, char **argv);
+
+/*
+ * Run a line of commands separated by ';' ('#' starts a comment; '...'
+ * and "..." quote).  With stop, the first failing command ends the line.
+ * Returns the first failure's exit code, else 0.
+ */
+int cl_run_line(struct cl *cl, const char *line, int stop);
+
+/* Report an error of the running command (stderr, and into --json). */
+int cl_err(struct cl *cl, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* --- command table, for help and completion ---------------------------- */
+
+enum cl_arg {
+	CL_A_NONE, CL_A_REGION, CL_A_WIDTH, CL_A_SUB, CL_A_IRQ, CL_A_CMD,
+	CL_A_HELP, CL_A_FEATURE,
+};
+
+struct cl_cmd {
+	const char *name;
+	int (*fn)(struct cl *, int, char **);
+	const char *args;	/* synopsis of the arguments */
+	const char *help;	/* one line */
+	uint8_t argk[4];	/* what each argument position completes to */
+	const char *subs;	/* CL_A_SUB words, space separated */
+};
+
+extern const struct cl_cmd cl_cmds[];
+const struct cl_cmd *cl_find(const char *name);
+/* Region names that exist (cl->regs) for completion, i-th or NULL. */
+const char *cl_region_word(struct cl *cl, unsigned i);
+
+/* --- PCI config space (client-pci.c) ----------------------------------- */
+
+/*
+ * Print cfg (len bytes: 64, 256 or 4096) the way `lspci -vv` does, each
+ * line prefixed with indent.  Returns 0.
+ */
+void cl_pci_print(FILE *fp, const uint8_t *cfg, size_t len);
+/* The same as a jansson object. */
+void *cl_pci_json(const uint8_t *cfg, size_t len);
+/* A dump in `lspci -x`/`-xxxx` format, which `lspci -F` reads. */
+void cl_pci_dump(FILE *fp, const uint8_t *cfg, size_t len);
+/* Read such a dump (first device only); returns bytes read or -1. */
+long cl_pci_load(FILE *fp, uint8_t *cfg, size_t cap);
+
+/* --- REPL (client-repl.c) ---------------------------------------------- */
+
+int cl_repl(struct cl *cl);
+
+/* --- helpers shared by the pieces -------------------------------------- */
+
+/* "hexdump -C" style lines, offsets from base. */
+void cl_hexdump(FILE *fp, const uint8_t *p, size_t n, uint64_t base);
+/* Hex string of n bytes for JSON (caller frees). */
+char *cl_hex(const uint8_t *p, size_t n);
+
+#endif /* VFUCTL_CLI_CLIENT_INT_H */

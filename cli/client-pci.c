@@ -1,0 +1,496 @@
+/*
+ * client-pci.c - PCI config space as `lspci -vv` shows it: IDs, command
+ * and status bits, class, BARs, interrupt pin and line, the capability
+ * list and the extended capability list.  Line for line the wording is
+ * lspci's (pciutils lib/header.h and ls-caps.c), so that the two can be
+ * compared field by field on one dump; names of vendors and devices are
+ * not known here, so IDs print as lspci -nn prints unknown ones.
+ *
+ * A device controls its own config space: every list walk is bounded and
+ * remembers where it has been (lspci's "<chain looped>").
+ */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client-int.h"
+
+static unsigned
+b8(const uint8_t *c, size_t len, size_t o)
+{
+	return o < len ? c[o] : 0xff;
+}
+
+static unsigned
+w16(const uint8_t *c, size_t len, size_t o)
+{
+	return b8(c, len, o) | b8(c, len, o + 1) << 8;
+}
+
+static uint32_t
+l32(const uint8_t *c, size_t len, size_t o)
+{
+	return (uint32_t)w16(c, len, o) | (uint32_t)w16(c, len, o + 2) << 16;
+}
+
+static char
+pm(unsigned v)
+{
+	return v ? '+' : '-';
+}
+
+static const char *
+cap_name(unsigned id)
+{
+	switch (id) {
+	case 0x01: return "Power Management";
+	case 0x02: return "AGP";
+	case 0x03: return "Vital Product Data";
+	case 0x04: return "Slot ID";
+	case 0x05: return "MSI";
+	case 0x06: return "CompactPCI hot-swap";
+	case 0x07: return "PCI-X";
+	case 0x08: return "HyperTransport";
+	case 0x09: return "Vendor Specific Information";
+	case 0x0a: return "Debug port";
+	case 0x0b: return "CompactPCI central resource control";
+	case 0x0c: return "Hot-plug capable";
+	case 0x0d: return "Subsystem";
+	case 0x0e: return "AGP3";
+	case 0x0f: return "Secure device";
+	case 0x10: return "Express";
+	case 0x11: return "MSI-X";
+	case 0x12: return "SATA HBA";
+	case 0x13: return "PCI Advanced Features";
+	case 0x14: return "Enhanced Allocation";
+	}
+	return NULL;
+}
+
+static const char *
+ext_cap_name(unsigned id)
+{
+	switch (id) {
+	case 0x0001: return "Advanced Error Reporting";
+	case 0x0002: return "Virtual Channel";
+	case 0x0003: return "Device Serial Number";
+	case 0x0004: return "Power Budgeting";
+	case 0x0005: return "Root Complex Link";
+	case 0x000b: return "Vendor Specific Information";
+	case 0x000d: return "Access Control Services";
+	case 0x000e: return "Alternative Routing-ID Interpretation (ARI)";
+	case 0x000f: return "Address Translation Service (ATS)";
+	case 0x0010: return "Single Root I/O Virtualization (SR-IOV)";
+	case 0x0013: return "Page Request Interface (PRI)";
+	case 0x0017: return "Transaction Processing Hints";
+	case 0x0018: return "Latency Tolerance Reporting";
+	case 0x0019: return "Secondary PCI Express";
+	case 0x001b: return "Process Address Space ID (PASID)";
+	case 0x001e: return "L1 PM Substates";
+	}
+	return NULL;
+}
+
+static const char *
+express_type(unsigned t)
+{
+	static const char *const names[] = {
+		"Endpoint", "Legacy Endpoint", NULL, NULL, "Root Port",
+		"Upstream Port", "Downstream Port",
+		"PCI-Express to PCI/PCI-X Bridge",
+		"PCI/PCI-X to PCI-Express Bridge",
+		"Root Complex Integrated Endpoint",
+		"Root Complex Event Collector",
+	};
+
+	return t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] :
+	    "Unknown type";
+}
+
+/* The capability header line's text after "[xx] ". */
+static void
+cap_line(FILE *fp, const uint8_t *c, size_t len, unsigned at, unsigned id)
+{
+	unsigned flags = w16(c, len, at + 2);
+	const char *n = cap_name(id);
+
+	switch (id) {
+	case 0x01:
+		fprintf(fp, "Power Management version %u\n", flags & 7);
+		break;
+	case 0x05: {
+		int is64 = (flags & 0x80) != 0;
+		unsigned data = w16(c, len, at + (is64 ? 12 : 8));
+
+		fprintf(fp, "MSI: Enable%c Count=%u/%u Maskable%c 64bit%c\n",
+		    pm(flags & 1), 1u << ((flags >> 4) & 7),
+		    1u << ((flags >> 1) & 7), pm(flags & 0x100), pm(is64));
+		fprintf(fp, "\t\tAddress: ");
+		if (is64)
+			fprintf(fp, "%08x%08x", l32(c, len, at + 8),
+			    l32(c, len, at + 4));
+		else
+			fprintf(fp, "%08x", l32(c, len, at + 4));
+		fprintf(fp, "  Data: %04x\n", data);
+		if (flags & 0x100)
+			fprintf(fp, "\t\tMasking: %08x  Pending: %08x\n",
+			    l32(c, len, at + (is64 ? 16 : 12)),
+			    l32(c, len, at + (is64 ? 20 : 16)));
+		break;
+	}
+	case 0x10:
+		fprintf(fp, "Express (v%u) %s, MSI %02x\n", flags & 0xf,
+		    express_type((flags >> 4) & 0xf), (flags >> 9) & 0x1f);
+		break;
+	case 0x11: {
+		uint32_t t = l32(c, len, at + 4), p = l32(c, len, at + 8);
+
+		fprintf(fp, "MSI-X: Enable%c Count=%u Masked%c\n",
+		    pm(flags & 0x8000), (flags & 0x7ff) + 1, pm(flags & 0x4000));
+		fprintf(fp, "\t\tVector table: BAR=%u offset=%08x\n", t & 7,
+		    t & ~7u);
+		fprintf(fp, "\t\tPBA: BAR=%u offset=%08x\n", p & 7, p & ~7u);
+		break;
+	}
+	case 0x09:
+		fprintf(fp, "Vendor Specific Information: Len=%02x <?>\n",
+		    b8(c, len, at + 2));
+		break;
+	default:
+		if (n != NULL)
+			fprintf(fp, "%s <?>\n", n);
+		else
+			fprintf(fp, "#%02x [%04x]\n", id, flags);
+	}
+}
+
+static void
+ext_line(FILE *fp, const uint8_t *c, size_t len, unsigned at, unsigned id)
+{
+	const char *n = ext_cap_name(id);
+
+	switch (id) {
+	case 0x0003: {
+		uint32_t lo = l32(c, len, at + 4), hi = l32(c, len, at + 8);
+
+		fprintf(fp, "Device Serial Number %02x-%02x-%02x-%02x-%02x-"
+		    "%02x-%02x-%02x\n", hi >> 24, (hi >> 16) & 0xff,
+		    (hi >> 8) & 0xff, hi & 0xff, lo >> 24, (lo >> 16) & 0xff,
+		    (lo >> 8) & 0xff, lo & 0xff);
+		break;
+	}
+	case 0x000b: {
+		uint32_t h = l32(c, len, at + 4);
+
+		fprintf(fp, "Vendor Specific Information: ID=%04x Rev=%u "
+		    "Len=%03x <?>\n", h & 0xffff, (h >> 16) & 0xf, h >> 20);
+		break;
+	}
+	default:
+		if (n != NULL)
+			fprintf(fp, "%s\n", n);
+		else
+			fprintf(fp, "Extended Capability ID %#02x\n", id);
+	}
+}
+
+static void
+print_bars(FILE *fp, const uint8_t *c, size_t len, unsigned cmd, int nbars)
+{
+	int i;
+
+	for (i = 0; i < nbars; i++) {
+		uint32_t v = l32(c, len, 0x10 + 4 * i);
+
+		if (v == 0 || v == 0xffffffff)
+			continue;
+		fprintf(fp, "\tRegion %d: ", i);
+		if (v & 1) {
+			uint32_t a = v & ~3u;
+
+			fprintf(fp, "I/O ports at ");
+			if (a || (cmd & 1))
+				fprintf(fp, "%04x", a);
+			else
+				fprintf(fp, "<unassigned>");
+			fprintf(fp, "%s\n", cmd & 1 ? "" : " [disabled]");
+			continue;
+		}
+		{
+			unsigned type = (v >> 1) & 3;
+			uint64_t a = v & ~0xfu;
+			const char *bits = "32-bit";
+
+			if (type == 2 && i + 1 < nbars) {
+				a |= (uint64_t)l32(c, len, 0x10 + 4 * (i + 1))
+				    << 32;
+				bits = "64-bit";
+			} else if (type == 1) {
+				bits = "low-1M";
+			}
+			fprintf(fp, "Memory at ");
+			if (a || (cmd & 2))
+				fprintf(fp, "%llx", (unsigned long long)a);
+			else
+				fprintf(fp, "<unassigned>");
+			fprintf(fp, " (%s, %sprefetchable)%s\n", bits,
+			    v & 8 ? "" : "non-", cmd & 2 ? "" : " [disabled]");
+			if (type == 2)
+				i++;
+		}
+	}
+}
+
+void
+cl_pci_print(FILE *fp, const uint8_t *c, size_t len)
+{
+	unsigned cmd = w16(c, len, 4), st = w16(c, len, 6);
+	unsigned htype = b8(c, len, 0x0e) & 0x7f;
+	unsigned pin = b8(c, len, 0x3d), line = b8(c, len, 0x3c);
+	unsigned lat = b8(c, len, 0x0d), cls = b8(c, len, 0x0c);
+	unsigned at, n, express = 0;
+	char seen[4096];
+	static const char *const devsel[] = { "fast", "medium", "slow", "??" };
+
+	fprintf(fp, "00:00.0 Class [%04x]: Device [%04x:%04x]",
+	    w16(c, len, 0x0a), w16(c, len, 0), w16(c, len, 2));
+	if (b8(c, len, 8))
+		fprintf(fp, " (rev %02x)", b8(c, len, 8));
+	if (b8(c, len, 9))
+		fprintf(fp, " (prog-if %02x)", b8(c, len, 9));
+	fputc('\n', fp);
+	if (htype == 0) {
+		unsigned sv = w16(c, len, 0x2c), sd = w16(c, len, 0x2e);
+
+		if (sv && sv != 0xffff)
+			fprintf(fp, "\tSubsystem: Device [%04x:%04x]\n", sv, sd);
+	}
+	fprintf(fp, "\tControl: I/O%c Mem%c BusMaster%c SpecCycle%c "
+	    "MemWINV%c VGASnoop%c ParErr%c Stepping%c SERR%c FastB2B%c "
+	    "DisINTx%c\n", pm(cmd & 1), pm(cmd & 2), pm(cmd & 4),
+	    pm(cmd & 8), pm(cmd & 0x10), pm(cmd & 0x20), pm(cmd & 0x40),
+	    pm(cmd & 0x80), pm(cmd & 0x100), pm(cmd & 0x200),
+	    pm(cmd & 0x400));
+	fprintf(fp, "\tStatus: Cap%c 66MHz%c UDF%c FastB2B%c ParErr%c "
+	    "DEVSEL=%s >TAbort%c <TAbort%c <MAbort%c >SERR%c <PERR%c "
+	    "INTx%c\n", pm(st & 0x10), pm(st & 0x20), pm(st & 0x40),
+	    pm(st & 0x80), pm(st & 0x100), devsel[(st >> 9) & 3],
+	    pm(st & 0x800), pm(st & 0x1000), pm(st & 0x2000),
+	    pm(st & 0x4000), pm(st & 0x8000), pm(st & 8));
+	if (cmd & 4) {
+		fprintf(fp, "\tLatency: %u", lat);
+		if (htype == 0) {
+			unsigned mg = b8(c, len, 0x3e), ml = b8(c, len, 0x3f);
+
+			if (mg || ml) {
+				fprintf(fp, " (");
+				if (mg)
+					fprintf(fp, "%uns min", mg * 250);
+				if (mg && ml)
+					fprintf(fp, ", ");
+				if (ml)
+					fprintf(fp, "%uns max", ml * 250);
+				fputc(')', fp);
+			}
+		}
+		if (cls)
+			fprintf(fp, ", Cache Line Size: %u bytes", cls * 4);
+		fputc('\n', fp);
+	}
+	if (pin || line)
+		fprintf(fp, "\tInterrupt: pin %c routed to IRQ %u\n",
+		    pin ? 'A' + pin - 1 : '?', line);
+	print_bars(fp, c, len, cmd, htype == 0 ? 6 : htype == 1 ? 2 : 0);
+	if (htype == 0) {
+		uint32_t rom = l32(c, len, 0x30);
+
+		if (rom && rom != 0xffffffff && (rom & ~0x7ffu))
+			fprintf(fp, "\tExpansion ROM at %08x [%s]\n",
+			    rom & ~0x7ffu, rom & 1 ? "virtual" : "disabled");
+	}
+
+	/* the capability list, at most 48 entries, each visited once */
+	memset(seen, 0, sizeof(seen));
+	if ((st & 0x10) && len >= 64) {
+		at = b8(c, len, htype == 2 ? 0x14 : 0x34) & ~3u;
+		for (n = 0; at && n < 48; n++) {
+			unsigned id = b8(c, len, at);
+
+			fprintf(fp, "\tCapabilities: [%02x] ", at);
+			if (at < 0x40 || at >= len) {
+				fprintf(fp, "<chain broken>\n");
+				break;
+			}
+			if (seen[at]++) {
+				fprintf(fp, "<chain looped>\n");
+				break;
+			}
+			if (id == 0xff) {
+				fprintf(fp, "<chain broken>\n");
+				break;
+			}
+			if (id == 0x10)
+				express = 1;
+			cap_line(fp, c, len, at, id);
+			at = b8(c, len, at + 1) & ~3u;
+		}
+	}
+	/* extended capabilities: PCIe devices with 4 KiB of config space */
+	memset(seen, 0, sizeof(seen));
+	if (express && len > 256) {
+		at = 0x100;
+		for (n = 0; at && n < 1024; n++) {
+			uint32_t h;
+
+			if (at < 0x100 || at + 4 > len)
+				break;
+			h = l32(c, len, at);
+			if (h == 0 || h == 0xffffffff)
+				break;
+			fprintf(fp, "\tCapabilities: [%03x v%u] ", at,
+			    (h >> 16) & 0xf);
+			if (seen[at]++) {
+				fprintf(fp, "<chain looped>\n");
+				break;
+			}
+			ext_line(fp, c, len, at, h & 0xffff);
+			at = (h >> 20) & ~3u;
+		}
+	}
+}
+
+void *
+cl_pci_json(const uint8_t *c, size_t len)
+{
+	json_t *o, *bars, *caps, *ecaps;
+	unsigned st = w16(c, len, 6), htype = b8(c, len, 0x0e) & 0x7f;
+	unsigned at, n, i, express = 0;
+	char seen[4096];
+
+	o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}",
+	    "vendor_id", (int)w16(c, len, 0), "device_id", (int)w16(c, len, 2),
+	    "command", (int)w16(c, len, 4), "status", (int)st,
+	    "revision", (int)b8(c, len, 8),
+	    "class", (int)(l32(c, len, 8) >> 8),
+	    "header_type", (int)b8(c, len, 0x0e),
+	    "interrupt_line", (int)b8(c, len, 0x3c),
+	    "interrupt_pin", (int)b8(c, len, 0x3d));
+	if (htype == 0) {
+		json_object_set_new(o, "subsystem_vendor_id",
+		    json_integer(w16(c, len, 0x2c)));
+		json_object_set_new(o, "subsystem_id",
+		    json_integer(w16(c, len, 0x2e)));
+	}
+	bars = json_array();
+	for (i = 0; htype == 0 && i < 6; i++) {
+		uint32_t v = l32(c, len, 0x10 + 4 * i);
+		uint64_t a;
+		int is64 = !(v & 1) && ((v >> 1) & 3) == 2 && i < 5;
+
+		if (v == 0 || v == 0xffffffff)
+			continue;
+		a = v & 1 ? v & ~3u : v & ~0xfu;
+		if (is64)
+			a |= (uint64_t)l32(c, len, 0x14 + 4 * i) << 32;
+		json_array_append_new(bars, json_pack("{s:i,s:s,s:I,s:b,s:b}",
+		    "index", (int)i, "type", v & 1 ? "io" : "memory",
+		    "address", (json_int_t)a, "64bit", is64,
+		    "prefetchable", !(v & 1) && (v & 8)));
+		if (is64)
+			i++;
+	}
+	json_object_set_new(o, "bars", bars);
+	caps = json_array();
+	memset(seen, 0, sizeof(seen));
+	at = (st & 0x10) ? b8(c, len, 0x34) & ~3u : 0;
+	for (n = 0; at >= 0x40 && at < len && n < 48 && !seen[at]++; n++) {
+		unsigned id = b8(c, len, at);
+		const char *nm = cap_name(id);
+
+		if (id == 0xff)
+			break;
+		if (id == 0x10)
+			express = 1;
+		json_array_append_new(caps, json_pack("{s:i,s:i,s:s}",
+		    "offset", (int)at, "id", (int)id, "name",
+		    nm != NULL ? nm : "unknown"));
+		at = b8(c, len, at + 1) & ~3u;
+	}
+	json_object_set_new(o, "capabilities", caps);
+	ecaps = json_array();
+	memset(seen, 0, sizeof(seen));
+	at = express && len > 256 ? 0x100 : 0;
+	for (n = 0; at >= 0x100 && at + 4 <= len && n < 1024 && !seen[at]++;
+	    n++) {
+		uint32_t h = l32(c, len, at);
+		const char *nm = ext_cap_name(h & 0xffff);
+
+		if (h == 0 || h == 0xffffffff)
+			break;
+		json_array_append_new(ecaps, json_pack("{s:i,s:i,s:i,s:s}",
+		    "offset", (int)at, "id", (int)(h & 0xffff), "version",
+		    (int)((h >> 16) & 0xf), "name",
+		    nm != NULL ? nm : "unknown"));
+		at = (h >> 20) & ~3u;
+	}
+	json_object_set_new(o, "extended_capabilities", ecaps);
+	return o;
+}
+
+void
+cl_pci_dump(FILE *fp, const uint8_t *c, size_t len)
+{
+	size_t i, j;
+
+	fprintf(fp, "00:00.0 Class [%04x]: Device [%04x:%04x]\n",
+	    w16(c, len, 0x0a), w16(c, len, 0), w16(c, len, 2));
+	for (i = 0; i < len; i += 16) {
+		fprintf(fp, len > 256 ? "%03zx:" : "%02zx:", i);
+		for (j = 0; j < 16 && i + j < len; j++)
+			fprintf(fp, " %02x", c[i + j]);
+		fputc('\n', fp);
+	}
+	fputc('\n', fp);
+}
+
+long
+cl_pci_load(FILE *fp, uint8_t *c, size_t cap)
+{
+	char line[512];
+	size_t max = 0;
+	int dev = 0;
+
+	memset(c, 0xff, cap);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *p = line, *e;
+		unsigned long off = strtoul(p, &e, 16);
+
+		if (e == p || *e != ':' || strchr(line, '.') != NULL) {
+			/* a device header line; only the first device */
+			if (isxdigit((unsigned char)line[0]) && dev++)
+				break;
+			continue;
+		}
+		p = e + 1;
+		for (;;) {
+			unsigned long v;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!isxdigit((unsigned char)*p))
+				break;
+			v = strtoul(p, &e, 16);
+			if (e == p || v > 0xff)
+				return -1;
+			if (off >= cap)
+				return -1;
+			c[off++] = (uint8_t)v;
+			if (off > max)
+				max = off;
+			p = e;
+		}
+	}
+	return (long)max;
+}

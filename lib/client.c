@@ -1,0 +1,639 @@
+/*
+ * client.c - a vfio-user client connection (contract in vx-client.h).
+ *
+ * One loop does all waiting: it polls the main socket, the twin socket and
+ * any descriptors the caller adds, serves DMA_READ/DMA_WRITE wherever they
+ * come from, and hands back the reply being waited for.  Server commands
+ * are answered from the raw bytes (address u64 @16, count u64 @24, data
+ * @32, the spec's and libvfio-user's form) so that the decoder's items stay
+ * the awaited reply's.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vx-client.h"
+#include "vx-cursor.h"
+#include "vx-error.h"
+#include "vx-sock.h"
+
+static int
+fail(struct vx_client *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+drop_reply(struct vx_client *c)
+{
+	if (c->have_reply) {
+		vx_frame_release(&c->reply);
+		c->have_reply = 0;
+	}
+}
+
+/* --- serving the server's commands --------------------------------------- */
+
+static struct vx_dma_win *
+find_win(struct vx_client *c, uint64_t addr, uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < c->nwins; i++) {
+		struct vx_dma_win *w = &c->wins[i];
+
+		if (addr >= w->addr && len <= w->size &&
+		    addr - w->addr <= w->size - len)
+			return w;
+	}
+	return NULL;
+}
+
+uint8_t *
+vx_client_dma_ptr(struct vx_client *c, uint64_t addr, uint64_t len)
+{
+	struct vx_dma_win *w = find_win(c, addr, len);
+
+	return w == NULL ? NULL : w->mem + (addr - w->addr);
+}
+
+static int
+send_error(struct vx_client *c, struct vx_framer *f, uint16_t id,
+    uint16_t cmd, int err)
+{
+	struct vx_msg m;
+
+	vx_build_header(&c->out, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR,
+	    (uint32_t)err);
+	if (vx_build_finish(&c->out, &m) < 0)
+		return VX_ERR_NOMEM;
+	c->served_errors++;
+	return vx_send_msg(f, m.buf, m.len, NULL, 0, c->opts.timeout_ms);
+}
+
+/* Answer one command the server sent on framer f. */
+static int
+serve_one(struct vx_client *c, struct vx_framer *f, const struct vx_frame *fr)
+{
+	const uint8_t *p = fr->data;
+	uint16_t id = (uint16_t)vx_load(p, 2, 0);
+	uint16_t cmd = (uint16_t)vx_load(p + 2, 2, 0);
+	uint32_t flags = (uint32_t)vx_load(p + 8, 4, 0);
+	uint64_t addr, count;
+	struct vx_dma_win *w;
+	struct vx_msg m;
+
+	if (flags & VX_F_NO_REPLY)
+		return 0;
+	if (cmd != VX_CMD_DMA_READ && cmd != VX_CMD_DMA_WRITE)
+		return send_error(c, f, id, cmd, ENOTSUP);
+	if (fr->len < 32)
+		return send_error(c, f, id, cmd, EINVAL);
+	addr = vx_load(p + 16, 8, 0);
+	count = vx_load(p + 24, 8, 0);
+	if (cmd == VX_CMD_DMA_WRITE && count != fr->len - 32)
+		return send_error(c, f, id, cmd, EINVAL);
+	if (cmd == VX_CMD_DMA_READ && (fr->len != 32 || count > c->xfer))
+		return send_error(c, f, id, cmd, EINVAL);
+	w = find_win(c, addr, count);
+	if (w == NULL)
+		return send_error(c, f, id, cmd, EFAULT);
+	if (!(w->prot & (cmd == VX_CMD_DMA_READ ? VX_DMA_MAP_READ :
+	    VX_DMA_MAP_WRITE)))
+		return send_error(c, f, id, cmd, EPERM);
+
+	vx_build_header(&c->out, id, cmd, VX_F_TYPE_REPLY, 0);
+	if (cmd == VX_CMD_DMA_READ) {
+		vx_build_uint(&c->out, VXF_DMA_ADDR, addr);
+		vx_build_uint(&c->out, VXF_DMA_COUNT, count);
+		vx_build_bytes(&c->out, VXF_DMA_DATA, w->mem + (addr - w->addr),
+		    (size_t)count);
+		c->served_reads++;
+	} else {
+		memcpy(w->mem + (addr - w->addr), p + 32, (size_t)count);
+		if (c->opts.dma_write_reply != VX_VAR_QEMU)
+			vx_build_uint(&c->out, VXF_DMA_ADDR, addr);
+		if (c->opts.dma_write_reply == VX_VAR_SPEC)
+			vx_build_uint(&c->out, VXF_DMA_COUNT32, count);
+		else if (c->opts.dma_write_reply != VX_VAR_QEMU)
+			vx_build_uint(&c->out, VXF_DMA_COUNT, count);
+		c->served_writes++;
+	}
+	if (vx_build_finish(&c->out, &m) < 0)
+		return VX_ERR_NOMEM;
+	return vx_send_msg(f, m.buf, m.len, NULL, 0, c->opts.timeout_ms);
+}
+
+/*
+ * Take every whole message waiting in f: serve commands, keep the reply
+ * with msg_id want (want < 0: none is awaited).  Returns 1 if that reply
+ * is now in c->reply, 0, or an error.
+ */
+static int
+drain(struct vx_client *c, struct vx_framer *f, int want)
+{
+	struct vx_frame fr;
+	int r;
+
+	for (;;) {
+		memset(&fr, 0, sizeof(fr));
+		if ((r = vx_framer_next(f, &fr)) <= 0)
+			return r;
+		if (fr.bad) {
+			vx_frame_release(&fr);
+			c->stray++;
+			continue;
+		}
+		if ((vx_load(fr.data + 8, 4, 0) & VX_F_TYPE_MASK) ==
+		    VX_F_TYPE_REPLY) {
+			if (want >= 0 && f == &c->fr &&
+			    vx_load(fr.data, 2, 0) == (uint64_t)want) {
+				drop_reply(c);
+				c->reply = fr;
+				c->have_reply = 1;
+				return 1;
+			}
+			c->stray++;
+			vx_frame_release(&fr);
+			continue;
+		}
+		r = serve_one(c, f, &fr);
+		vx_frame_release(&fr);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* Read what socket of framer f has; VX_ERR_AGAIN is no error here. */
+static int
+pump(struct vx_client *c, struct vx_framer *f, int want)
+{
+	int r;
+
+	for (;;) {
+		if ((r = drain(c, f, want)) != 0)
+			return r;
+		r = vx_framer_recv(f);
+		if (r == VX_ERR_AGAIN)
+			return 0;
+		/* 0 and 1: read on; a bad-fds message comes out marked */
+		if (r < 0 && r != VX_ERR_FDS)
+			return r;
+	}
+}
+
+/*
+ * The one waiting loop: until the reply want arrives (want >= 0), an
+ * extra descriptor is readable, or timeout_ms passes.  Returns 1 (reply),
+ * 2 (extra ready), 0 (timeout) or an error.
+ */
+static int
+wait_loop(struct vx_client *c, int want, int timeout_ms, const int *extra,
+    int nextra, int *ready)
+{
+	struct pollfd pfd[2 + 16];
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int i, n, r, left;
+
+	if (ready != NULL)
+		*ready = -1;
+	if (nextra > 16)
+		nextra = 16;
+	for (;;) {
+		/* messages already assembled first */
+		if ((r = drain(c, &c->fr, want)) != 0)
+			return r;
+		if (c->twin >= 0 && (r = drain(c, &c->tfr, -1)) < 0)
+			return r;
+		n = 0;
+		pfd[n].fd = c->sock;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = c->twin;	/* poll ignores -1 */
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < nextra; i++) {
+			pfd[n].fd = extra[i];
+			pfd[n++].events = POLLIN;
+		}
+		left = -1;
+		if (deadline >= 0) {
+			int64_t d = deadline - now_ms();
+
+			left = d < 0 ? 0 : (int)d;
+		}
+		r = poll(pfd, (nfds_t)n, left);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return VX_ERR_IO;
+		}
+		if (r == 0)
+			return 0;
+		for (i = 0; i < nextra; i++)
+			if (pfd[2 + i].revents) {
+				if (ready != NULL)
+					*ready = i;
+				return 2;
+			}
+		if (pfd[1].revents && (r = pump(c, &c->tfr, -1)) < 0)
+			return r;
+		if (pfd[0].revents && (r = pump(c, &c->fr, want)) != 0)
+			return r;
+	}
+}
+
+int
+vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
+    int nextra, int *ready)
+{
+	int r = wait_loop(c, -1, timeout_ms, extra, nextra, ready);
+
+	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
+		return fail(c, VX_ERR_CLOSED, "server closed the connection");
+	if (r < 0)
+		return fail(c, r, "connection failed: %s", vx_strerror(r));
+	return 0;
+}
+
+/* --- commands ----------------------------------------------------------- */
+
+int
+vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
+    const int *fds, int nfds, struct vx_msg *reply)
+{
+	struct vx_dctx ctx;
+	uint16_t id = c->next_id++;
+	uint16_t cmd;
+	int r;
+
+	if (len < VX_HDR_SIZE)
+		return fail(c, VX_ERR_INVALID, "message shorter than a header");
+	vx_store(msg, 2, id, 0);
+	cmd = (uint16_t)vx_load(msg + 2, 2, 0);
+	drop_reply(c);
+	r = vx_send_msg(&c->fr, msg, len, fds, nfds, c->opts.timeout_ms);
+	if (r == VX_ERR_TOO_LARGE)
+		return fail(c, r, "%zu-byte message exceeds what the server "
+		    "accepts (%u bytes)", len, c->fr.peer_max_msg_size);
+	if (r == VX_ERR_FDS)
+		return fail(c, r, "%d descriptors exceed the server's "
+		    "max_msg_fds %d", nfds, c->fr.peer_max_fds);
+	if (r == VX_ERR_CLOSED)
+		return fail(c, r, "server closed the connection");
+	if (r < 0)
+		return fail(c, r, "sending %s failed: %s",
+		    vx_cmd_name(cmd) ? vx_cmd_name(cmd) : "message",
+		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
+	if (vx_load(msg + 8, 4, 0) & VX_F_NO_REPLY)
+		return 0;
+	r = wait_loop(c, id, c->opts.timeout_ms, NULL, 0, NULL);
+	if (r == 0)
+		return fail(c, VX_ERR_TIMEOUT, "no reply to %s (msg_id 0x%x) "
+		    "within %d ms", vx_cmd_name(cmd) ? vx_cmd_name(cmd) :
+		    "command", id, c->opts.timeout_ms);
+	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
+		return fail(c, VX_ERR_CLOSED, "server closed the connection "
+		    "while %s (msg_id 0x%x) awaited its reply",
+		    vx_cmd_name(cmd) ? vx_cmd_name(cmd) : "a command", id);
+	if (r < 0)
+		return fail(c, r, "waiting for the reply failed: %s",
+		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.dir = VX_S2C;
+	ctx.chan = VX_CHAN_MAIN;
+	ctx.peer = VX_PEER_AUTO;
+	ctx.nfds = c->reply.nfds;
+	if ((r = vx_decode(&c->dec, c->reply.data, c->reply.len, &ctx,
+	    reply)) < 0)
+		return fail(c, r, "decoding the reply: %s", vx_strerror(r));
+	return 0;
+}
+
+int
+vx_client_call_built(struct vx_client *c, struct vx_builder *b,
+    const int *fds, int nfds, struct vx_msg *reply)
+{
+	struct vx_msg m;
+	int r;
+
+	if ((r = vx_build_finish(b, &m)) < 0)
+		return fail(c, r, "building the message: %s", vx_strerror(r));
+	return vx_client_call(c, b->buf, m.len, fds, nfds, reply);
+}
+
+/* --- connection ---------------------------------------------------------- */
+
+static char *
+version_json(const struct vx_client_opts *o)
+{
+	json_t *root, *caps;
+	char *s;
+
+	caps = json_object();
+	json_object_set_new(caps, "max_msg_fds", json_integer(
+	    (json_int_t)o->max_fds));
+	json_object_set_new(caps, "max_data_xfer_size", json_integer(
+	    (json_int_t)o->max_xfer));
+	json_object_set_new(caps, "pgsizes", json_integer(4096));
+	if (o->twin_socket)
+		json_object_set_new(caps, "twin_socket",
+		    json_pack("{s:b}", "supported", 1));
+	if (o->write_multiple)
+		json_object_set_new(caps, "write_multiple", json_true());
+	root = json_pack("{s:o}", "capabilities", caps);
+	s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	return s;
+}
+
+static int
+negotiate(struct vx_client *c)
+{
+	struct vx_builder b;
+	struct vx_msg m;
+	const struct vx_item *it;
+	char *js = version_json(&c->opts);
+	uint64_t maxmsg, v;
+	int r;
+
+	if (js == NULL)
+		return fail(c, VX_ERR_NOMEM, "out of memory");
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, VX_CMD_VERSION, VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&b, VXF_VER_MAJOR, VX_PROTO_MAJOR);
+	vx_build_uint(&b, VXF_VER_MINOR, VX_PROTO_MINOR);
+	vx_build_bytes(&b, VXF_VER_JSON, js, strlen(js) + 1);
+	free(js);
+	r = vx_client_call_built(c, &b, NULL, 0, &m);
+	vx_builder_release(&b);
+	if (r < 0)
+		return r;
+	if (m.flags & VX_F_ERROR)
+		return fail(c, VX_ERR_INVALID, "server refused VERSION: %s "
+		    "(%u)", vx_tok_name(vx_names_errno, m.error) ?
+		    vx_tok_name(vx_names_errno, m.error) : "error", m.error);
+	if (m.status != VX_MSG_OK || m.caps == NULL)
+		return fail(c, VX_ERR_INVALID, "malformed VERSION reply: %s",
+		    m.status == VX_MSG_MALFORMED ? m.err.text : "unknown");
+	if (vx_msg_get(&m, VXF_VER_MAJOR, &v) == 0)
+		c->major = (uint16_t)v;
+	if (vx_msg_get(&m, VXF_VER_MINOR, &v) == 0)
+		c->minor = (uint16_t)v;
+	if (c->major != VX_PROTO_MAJOR)
+		return fail(c, VX_ERR_UNSUPPORTED, "server speaks vfio-user "
+		    "%u.%u, this client %d.%d", c->major, c->minor,
+		    VX_PROTO_MAJOR, VX_PROTO_MINOR);
+	c->srv = *m.caps;
+	if ((it = vx_msg_item(&m, VXF_VER_JSON)) != NULL && it->ptr != NULL)
+		c->srv_json = strndup((const char *)it->ptr, it->len);
+	c->xfer = c->opts.max_xfer < c->srv.max_data_xfer_size ?
+	    c->opts.max_xfer : c->srv.max_data_xfer_size;
+	c->fr.peer_max_fds = c->srv.max_msg_fds > VX_MAX_FDS ? VX_MAX_FDS :
+	    (int)c->srv.max_msg_fds;
+	maxmsg = c->srv.max_data_xfer_size + 4096;
+	c->fr.peer_max_msg_size = maxmsg > VX_MAX_MSG_CAP ? VX_MAX_MSG_CAP :
+	    (uint32_t)maxmsg;
+
+	if (c->opts.twin_socket && c->srv.twin_supported) {
+		if (!(c->srv.present & VX_CAPF_TWIN_FD) ||
+		    c->srv.twin_fd_index >= (uint64_t)c->reply.nfds)
+			return fail(c, VX_ERR_FDS, "server accepted the twin "
+			    "socket but its fd_index does not name one of "
+			    "the %d descriptors it sent", c->reply.nfds);
+		c->twin = c->reply.fds[c->srv.twin_fd_index];
+		c->reply.fds[c->srv.twin_fd_index] = -1;
+		c->tfr.peer_max_fds = 0;
+		c->tfr.peer_max_msg_size = c->fr.peer_max_msg_size;
+		/* the twin's framer was set up with the main one's limits */
+		c->tfr.sock = c->twin;
+	}
+	drop_reply(c);
+	return 0;
+}
+
+int
+vx_client_open(struct vx_client *c, const char *path,
+    const struct vx_client_opts *opts)
+{
+	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
+	struct vx_limits lim;
+	uint64_t maxmsg;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->sock = c->twin = -1;
+	c->opts = opts != NULL ? *opts : def;
+	c->next_id = 1;
+	vx_decoder_init(&c->dec);
+	vx_builder_init(&c->out);
+	maxmsg = (c->opts.max_xfer > VX_DEF_MAX_XFER ? c->opts.max_xfer :
+	    VX_DEF_MAX_XFER) + 4096;
+	lim.max_msg_size = maxmsg > VX_MAX_MSG_CAP ? VX_MAX_MSG_CAP :
+	    (uint32_t)maxmsg;
+	lim.max_fds = VX_MAX_FDS;
+	vx_framer_init(&c->fr, -1, &lim);
+	vx_framer_init(&c->tfr, -1, &lim);
+
+	if ((c->sock = vx_sock_connect(path, c->opts.timeout_ms)) < 0) {
+		r = c->sock;
+		c->sock = -1;
+		return fail(c, r, "cannot connect to '%s': %s", path,
+		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
+	}
+	c->fr.sock = c->sock;
+	c->xfer = VX_DEF_MAX_XFER;
+	return negotiate(c);
+}
+
+void
+vx_client_close(struct vx_client *c)
+{
+	unsigned i;
+
+	drop_reply(c);
+	for (i = 0; i < c->nwins; i++) {
+		if (c->wins[i].fd >= 0) {
+			munmap(c->wins[i].mem, (size_t)c->wins[i].size);
+			close(c->wins[i].fd);
+		} else {
+			free(c->wins[i].mem);
+		}
+	}
+	free(c->wins);
+	c->wins = NULL;
+	c->nwins = 0;
+	vx_framer_release(&c->fr);
+	vx_framer_release(&c->tfr);
+	vx_decoder_release(&c->dec);
+	vx_builder_release(&c->out);
+	free(c->srv_json);
+	c->srv_json = NULL;
+	if (c->twin >= 0)
+		close(c->twin);
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = c->twin = -1;
+}
+
+/* --- DMA ---------------------------------------------------------------- */
+
+static void
+free_win(struct vx_dma_win *w)
+{
+	if (w->fd >= 0) {
+		munmap(w->mem, (size_t)w->size);
+		close(w->fd);
+	} else {
+		free(w->mem);
+	}
+}
+
+static void
+remove_win(struct vx_client *c, unsigned i)
+{
+	free_win(&c->wins[i]);
+	memmove(&c->wins[i], &c->wins[i + 1],
+	    (c->nwins - i - 1) * sizeof(c->wins[0]));
+	c->nwins--;
+}
+
+int
+vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
+    uint32_t prot, int use_fd, struct vx_msg *reply)
+{
+	struct vx_dma_win w;
+	struct vx_builder b;
+	unsigned i;
+	int r;
+
+	if (size == 0 || addr + size < addr)
+		return fail(c, VX_ERR_INVALID, "invalid DMA window 0x%llx+0x%llx",
+		    (unsigned long long)addr, (unsigned long long)size);
+	if (size > ((uint64_t)1 << 32))
+		return fail(c, VX_ERR_TOO_LARGE, "DMA window of 0x%llx bytes "
+		    "is larger than this client backs (4 GiB)",
+		    (unsigned long long)size);
+	for (i = 0; i < c->nwins; i++)
+		if (addr < c->wins[i].addr + c->wins[i].size &&
+		    c->wins[i].addr < addr + size)
+			return fail(c, VX_ERR_INVALID, "DMA window 0x%llx+0x%llx "
+			    "overlaps the mapped 0x%llx+0x%llx; unmap it first",
+			    (unsigned long long)addr, (unsigned long long)size,
+			    (unsigned long long)c->wins[i].addr,
+			    (unsigned long long)c->wins[i].size);
+	memset(&w, 0, sizeof(w));
+	w.addr = addr;
+	w.size = size;
+	w.prot = prot;
+	w.fd = -1;
+	if (use_fd) {
+		void *p;
+
+		w.fd = memfd_create("vfuctl-dma", MFD_CLOEXEC);
+		if (w.fd < 0 || ftruncate(w.fd, (off_t)size) < 0) {
+			r = errno;
+			if (w.fd >= 0)
+				close(w.fd);
+			return fail(c, VX_ERR_IO, "memfd for DMA: %s",
+			    strerror(r));
+		}
+		p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, w.fd, 0);
+		if (p == MAP_FAILED) {
+			r = errno;
+			close(w.fd);
+			return fail(c, VX_ERR_IO, "mmap of the DMA memfd: %s",
+			    strerror(r));
+		}
+		w.mem = p;
+	} else if ((w.mem = calloc(1, (size_t)size)) == NULL) {
+		return fail(c, VX_ERR_NOMEM, "out of memory for 0x%llx bytes "
+		    "of DMA memory", (unsigned long long)size);
+	}
+	if (c->nwins == c->wcap) {
+		unsigned ncap = c->wcap ? c->wcap * 2 : 8;
+		struct vx_dma_win *nw = realloc(c->wins, ncap * sizeof(*nw));
+
+		if (nw == NULL) {
+			free_win(&w);
+			return fail(c, VX_ERR_NOMEM, "out of memory");
+		}
+		c->wins = nw;
+		c->wcap = ncap;
+	}
+	/* registered first: the server may use it before it replies */
+	c->wins[c->nwins++] = w;
+
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, VX_CMD_DMA_MAP, VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&b, VXF_ARGSZ, 32);
+	vx_build_uint(&b, VXF_DMA_MAP_FLAGS, prot);
+	vx_build_uint(&b, VXF_DMA_MAP_OFFSET, 0);
+	vx_build_uint(&b, VXF_DMA_ADDR, addr);
+	vx_build_uint(&b, VXF_DMA_SIZE, size);
+	r = vx_client_call_built(c, &b, use_fd ? &w.fd : NULL, use_fd ? 1 : 0,
+	    reply);
+	vx_builder_release(&b);
+	if (r < 0 || (reply->flags & VX_F_ERROR)) {
+		for (i = 0; i < c->nwins; i++)
+			if (c->wins[i].addr == addr) {
+				remove_win(c, i);
+				break;
+			}
+	}
+	return r;
+}
+
+int
+vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
+    int all, struct vx_msg *reply)
+{
+	struct vx_builder b;
+	unsigned i;
+	int r;
+
+	if (!all) {
+		for (i = 0; i < c->nwins; i++)
+			if (c->wins[i].addr == addr && c->wins[i].size == size)
+				break;
+		if (i == c->nwins)
+			return fail(c, VX_ERR_INVALID, "no DMA window "
+			    "0x%llx+0x%llx is mapped; see 'dma list'",
+			    (unsigned long long)addr, (unsigned long long)size);
+	}
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, VX_CMD_DMA_UNMAP, VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&b, VXF_ARGSZ, 24);
+	vx_build_uint(&b, VXF_DMA_UNMAP_FLAGS, all ? VX_DMA_UNMAP_ALL : 0);
+	vx_build_uint(&b, VXF_DMA_ADDR, all ? 0 : addr);
+	vx_build_uint(&b, VXF_DMA_SIZE, all ? 0 : size);
+	r = vx_client_call_built(c, &b, NULL, 0, reply);
+	vx_builder_release(&b);
+	if (r < 0 || (reply->flags & VX_F_ERROR))
+		return r;
+	/* the server no longer uses it: release our side */
+	for (i = c->nwins; i-- > 0;)
+		if (all || (c->wins[i].addr == addr && c->wins[i].size == size))
+			remove_win(c, i);
+	return 0;
+}
