@@ -60,6 +60,22 @@ _vfuctl()
 		esac
 		opts='-o -h --help'
 		;;
+	import)
+		case $prev in
+		-o | --output | --key) files=1 ;;
+		--linktype) _vfuctl_words "$(seq 147 162)"; return 0 ;;
+		--conn | --digest-every) return 0 ;;
+		esac
+		opts='-o --output --linktype --conn --digest-every --key -h --help'
+		files=1
+		;;
+	verify)
+		case $prev in
+		--key) files=1 ;;
+		esac
+		opts='-q --quiet --key -h --help'
+		files=1
+		;;
 	*)
 		opts='-h --help'
 		;;
