@@ -76,6 +76,43 @@ _vfuctl()
 		opts='-q --quiet --key -h --help'
 		files=1
 		;;
+	client)
+		case $prev in
+		-f | --file)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		-c | --command | --timeout | --max-fds | --max-xfer) return 0 ;;
+		--dma-write-reply) _vfuctl_words 'libvfio-user spec qemu'; return 0 ;;
+		esac
+		opts='-c --command -f --file -k --keep-going --json --no-fd
+		      --dma-write-reply --timeout --max-fds --max-xfer
+		      --twin-socket --write-multiple -h --help'
+		files=1
+		;;
+	info | regions | irqs | config | peek | poke)
+		case $prev in
+		--timeout | --max-fds | --max-xfer) return 0 ;;
+		esac
+		opts='--json --timeout --max-fds --max-xfer --twin-socket
+		      --write-multiple -h --help'
+		[ "$cmd" = poke ] && opts="$opts --posted"
+		[ "$cmd" = config ] && opts="$opts -x -F"
+		files=1
+		# peek/poke SOCKET REGION ...: the operand after the socket
+		if [ "$cmd" = peek ] || [ "$cmd" = poke ]; then
+			local n=0
+			for ((i = i + 1; i < COMP_CWORD; i++)); do
+				[[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1))
+			done
+			if [ "$n" -eq 1 ] && [[ $cur != -* ]]; then
+				_vfuctl_words 'bar0 bar1 bar2 bar3 bar4 bar5 rom config vga'
+				return 0
+			fi
+			[ "$n" -ge 2 ] && [[ $cur != -* ]] && return 0
+		fi
+		;;
 	*)
 		opts='-h --help'
 		;;
