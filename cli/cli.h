@@ -84,6 +84,12 @@ extern const char cmd_decode_usage[];
 int cmd_schema(int argc, char **argv);
 extern const char cmd_schema_usage[];
 
+int cmd_dissect(int argc, char **argv);
+extern const char cmd_dissect_usage[];
+
+int cmd_stats(int argc, char **argv);
+extern const char cmd_stats_usage[];
+
 int cmd_import(int argc, char **argv);
 extern const char cmd_import_usage[];
 

@@ -50,6 +50,8 @@ static const struct cmd_entry commands[] = {
 	  "decode a device's PCI config space like lspci -vv" },
 	{ "decode", cmd_decode, cmd_decode_usage, CMD_READS_INPUT,
 	  "decode recorded vfio-user messages as text or JSON" },
+	{ "dissect", cmd_dissect, cmd_dissect_usage, CMD_READS_INPUT,
+	  "print a trace's messages and events like tshark, with filters" },
 	{ "import", cmd_import, cmd_import_usage, CMD_READS_INPUT,
 	  "build a pcap trace from JSON lines (vectors or trace records)" },
 	{ "info", cmd_info, cmd_info_usage, CMD_NEEDS_SOCKET,
@@ -64,6 +66,8 @@ static const struct cmd_entry commands[] = {
 	  "list a device's regions" },
 	{ "schema", cmd_schema, cmd_schema_usage, 0,
 	  "print the decoded-message schema as JSON or Lua" },
+	{ "stats", cmd_stats, cmd_stats_usage, CMD_READS_INPUT,
+	  "per-command counts, latencies, busiest registers of a trace" },
 	{ "verify", cmd_verify, cmd_verify_usage, CMD_READS_INPUT,
 	  "check a trace's digest chain: OK or the first broken frame" },
 };

@@ -1,0 +1,469 @@
+/*
+ * cmd-dissect.c - vfuctl dissect: read a trace like tshark reads a capture.
+ * One summary line per record, or the field tree (-V), hex (-x), decoded
+ * JSON (-o json) or the trace's own JSON lines (-o jsonl, what import
+ * reads); display filters (-Y) over the shared field names; findings shown
+ * inline and counted at the end; -w writes the records shown as a trace.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vx-error.h"
+#include "vx-filter.h"
+#include "walk.h"
+
+const char cmd_dissect_usage[] =
+	"usage: vfuctl dissect [-V] [-x] [-o text|json|jsonl] [-t r|a|d] [-c N]\n"
+	"                      [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
+	"                      [--dir c2s|s2c] [--errors] [--strict] [-w OUT]\n"
+	"                      [--follow] [--peer PEER] [--color=WHEN] FILE|-\n"
+	"\n"
+	"Print the vfio-user messages and events of a trace (see vfuctl-trace(5)).\n"
+	"\n"
+	"  -V                 print every field with its byte offsets\n"
+	"  -x                 print the bytes of every field in hex\n"
+	"  -o, --output FMT   text (default); json: one decoded message per line;\n"
+	"                     jsonl: the trace's records as vfuctl import reads them\n"
+	"  -t FMT             time: r relative to the first record (default),\n"
+	"                     a absolute, d delta from the previous record shown\n"
+	"  -c N               stop after N records shown\n"
+	"  -Y, --filter EXPR  display filter, e.g. 'vfio_user.cmd == REGION_WRITE\n"
+	"                     && vfio_user.region.index == bar2' (vfuctl-dissect(1))\n"
+	"  --cmd, --conn, --dir, --errors   shortcuts and-ed with -Y\n"
+	"  --strict           exit 1 if any error finding or malformed message\n"
+	"  -w OUT             write the records shown to OUT as a trace\n"
+	"  --follow           keep reading as FILE grows (or from a pipe)\n"
+	"  --peer PEER        wire forms: auto (default), spec, libvfio-user, qemu\n"
+	"  --color WHEN       auto (default), always, never\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"Exit status: 0 ok, 1 --strict found errors, 2 usage error or a trace\n"
+	"that cannot be read (every record before the bad one is printed).\n";
+
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL };
+
+struct dissect {
+	int tree, hex, fmt, timefmt, color, strict;
+	uint64_t limit, shown;
+	uint64_t first_ts, prev_ts;
+	int have_first;
+	struct vx_filter *filter;
+	int filtering;
+	struct vx_trace_writer *out;
+	int write_err;
+	/* totals */
+	uint64_t records, messages, malformed, unknown;
+	uint64_t sev[3];
+	char *jbuf;
+	size_t jcap;
+};
+
+static const char *const sev_name[] = { "note", "warning", "error" };
+static const char *const sev_color[] = { "\033[36m", "\033[33m", "\033[31m" };
+
+static void
+fmt_time(struct dissect *ds, uint64_t ts, char *out, size_t cap)
+{
+	time_t secs;
+	struct tm tm;
+	uint64_t t;
+
+	switch (ds->timefmt) {
+	case 'a':
+		secs = (time_t)(ts / 1000000000u);
+		gmtime_r(&secs, &tm);
+		snprintf(out, cap, "%02d:%02d:%02d.%09llu", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, (unsigned long long)(ts % 1000000000u));
+		return;
+	case 'd':
+		t = ts >= ds->prev_ts ? ts - ds->prev_ts : 0;
+		break;
+	default:
+		t = ts >= ds->first_ts ? ts - ds->first_ts : 0;
+	}
+	snprintf(out, cap, "%llu.%09llu", (unsigned long long)(t / 1000000000u),
+	    (unsigned long long)(t % 1000000000u));
+}
+
+static void
+fmt_latency(uint64_t ns, char *out, size_t cap)
+{
+	if (ns < 10000)
+		snprintf(out, cap, "%lluns", (unsigned long long)ns);
+	else if (ns < 10000000)
+		snprintf(out, cap, "%.1fus", ns / 1e3);
+	else if (ns < 10000000000ull)
+		snprintf(out, cap, "%.1fms", ns / 1e6);
+	else
+		snprintf(out, cap, "%.2fs", ns / 1e9);
+}
+
+static void
+event_text(const struct vx_trace_rec *rec, char *out, size_t cap)
+{
+	const char *kind = vx_trace_kind_name(rec->kind);
+
+	switch (rec->kind) {
+	case VX_TR_IRQ:
+		snprintf(out, cap, "IRQ %s vector %u signalled %llu time%s",
+		    vx_tok_name(vx_names_irq, rec->irq_index) ?
+		    vx_tok_name(vx_names_irq, rec->irq_index) : "index",
+		    rec->irq_vector, (unsigned long long)rec->count,
+		    rec->count == 1 ? "" : "s");
+		break;
+	case VX_TR_OPEN:
+	case VX_TR_CLOSE:
+		snprintf(out, cap, "connection %s (endpoint %u, peer pid %u uid %u gid %u)",
+		    rec->kind == VX_TR_OPEN ? "opened" : "closed", rec->endpoint,
+		    rec->pid, rec->uid, rec->gid);
+		break;
+	case VX_TR_ANNOTATION:
+		snprintf(out, cap, "annotation: %.*s", (int)(rec->len > 200 ?
+		    200 : rec->len), (const char *)rec->data);
+		break;
+	case VX_TR_RAW:
+		snprintf(out, cap, "%zu bytes that could not be framed", rec->len);
+		break;
+	case VX_TR_GAP:
+		snprintf(out, cap, "GAP: %llu messages not recorded",
+		    (unsigned long long)rec->count);
+		break;
+	case VX_TR_DIGEST:
+		snprintf(out, cap, "digest #%llu over %llu records%s",
+		    (unsigned long long)rec->seq, (unsigned long long)rec->count,
+		    rec->flags & VX_TRF_KEYED ? " (keyed)" : "");
+		break;
+	default:
+		snprintf(out, cap, "%s record", kind ? kind : "unknown");
+	}
+}
+
+static void
+print_finding(const struct dissect *ds, const struct vx_finding *f)
+{
+	int s = f->severity > 2 ? 2 : f->severity;
+
+	printf("      %s[%s] %s: %s%s\n", ds->color ? sev_color[s] : "",
+	    sev_name[s], vx_finding_text(f->code), f->text,
+	    ds->color ? "\033[0m" : "");
+}
+
+static int
+emit_jsonl(struct dissect *ds, const struct vx_trace_rec *rec)
+{
+	size_t n = vx_trace_rec_json(rec, ds->jbuf, ds->jcap);
+
+	if (n >= ds->jcap) {
+		free(ds->jbuf);
+		ds->jcap = n + 1;
+		if ((ds->jbuf = malloc(ds->jcap)) == NULL)
+			vx_fatal("out of memory");
+		vx_trace_rec_json(rec, ds->jbuf, ds->jcap);
+	}
+	fputs(ds->jbuf, stdout);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static void
+emit_json(const struct walk_item *it)
+{
+	const struct vx_trace_rec *rec = it->rec;
+	json_t *o = vx_msg_json(it->msg), *arr;
+	unsigned i;
+
+	json_object_set_new(o, "vfio_user.frame", json_integer((json_int_t)rec->frame));
+	json_object_set_new(o, "vfio_user.conn", json_integer(rec->conn));
+	json_object_set_new(o, "vfio_user.time_ns", json_integer((json_int_t)rec->ts_ns));
+	if (it->res->paired) {
+		json_object_set_new(o, "vfio_user.request_frame",
+		    json_integer((json_int_t)it->res->req_frame));
+		json_object_set_new(o, "vfio_user.latency_ns", json_integer(
+		    (json_int_t)(rec->ts_ns - it->res->req_ts_ns)));
+	}
+	if (it->res->nfindings) {
+		arr = json_array();
+		for (i = 0; i < it->res->nfindings; i++) {
+			const struct vx_finding *f = &it->res->findings[i];
+
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}",
+			    "finding", vx_finding_key(f->code),
+			    "severity", sev_name[f->severity > 2 ? 2 : f->severity],
+			    "text", vx_finding_text(f->code), "detail", f->text));
+		}
+		json_object_set_new(o, "vfio_user.findings", arr);
+	}
+	json_dumpf(o, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+static void
+emit_text(struct dissect *ds, const struct walk_item *it)
+{
+	const struct vx_trace_rec *rec = it->rec;
+	const struct vx_msg *m = it->msg;
+	char t[40], sum[1024], lat[32];
+	unsigned i;
+
+	fmt_time(ds, rec->ts_ns, t, sizeof(t));
+	if (m == NULL) {
+		event_text(rec, sum, sizeof(sum));
+		printf("%6llu %s c%u      %s\n", (unsigned long long)rec->frame, t,
+		    rec->conn, sum);
+	} else {
+		int bad = m->status != VX_MSG_OK;
+
+		vx_summary(m, sum, sizeof(sum));
+		printf("%6llu %s c%u %s%s 0x%04x %s%s%s", (unsigned long long)rec->frame,
+		    t, rec->conn, rec->dir == VX_S2C ? "C<-S" : "C->S",
+		    rec->chan == VX_CHAN_TWIN ? " twin" : "", m->id,
+		    ds->color && bad ? "\033[31m" : "", sum,
+		    ds->color && bad ? "\033[0m" : "");
+		if (it->res->paired) {
+			fmt_latency(rec->ts_ns - it->res->req_ts_ns, lat, sizeof(lat));
+			printf(" [#%llu, %s]", (unsigned long long)it->res->req_frame, lat);
+		}
+		if (rec->truncated)
+			printf(" [snapped: %zu of %zu bytes]", rec->len, rec->orig_len);
+		putchar('\n');
+		if (ds->tree)
+			vx_print_tree(stdout, m, "      ");
+		if (ds->hex)
+			vx_print_hex(stdout, m, "      ");
+		for (i = 0; i < it->res->nfindings; i++)
+			print_finding(ds, &it->res->findings[i]);
+	}
+	for (i = 0; i < it->nunanswered; i++)
+		print_finding(ds, &it->unanswered[i]);
+	ds->prev_ts = rec->ts_ns;
+}
+
+static int
+on_record(void *arg, const struct walk_item *it)
+{
+	struct dissect *ds = arg;
+	const struct vx_msg *m = it->msg;
+	unsigned i;
+
+	ds->records++;
+	if (!ds->have_first) {	/* times are relative to the trace's start */
+		ds->first_ts = ds->prev_ts = it->rec->ts_ns;
+		ds->have_first = 1;
+	}
+	if (m != NULL) {
+		struct vx_filter_ctx fc;
+
+		ds->messages++;
+		ds->malformed += m->status == VX_MSG_MALFORMED;
+		ds->unknown += m->status == VX_MSG_UNKNOWN;
+		for (i = 0; i < it->res->nfindings; i++)
+			ds->sev[it->res->findings[i].severity > 2 ? 2 :
+			    it->res->findings[i].severity]++;
+		memset(&fc, 0, sizeof(fc));
+		fc.have = VX_FCTX_FRAME | VX_FCTX_CONN;
+		fc.frame = it->rec->frame;
+		fc.conn = it->rec->conn;
+		fc.findings = it->res->findings;
+		fc.nfindings = it->res->nfindings;
+		if (it->res->paired) {
+			fc.have |= VX_FCTX_REQ_FRAME | VX_FCTX_LATENCY;
+			fc.req_frame = it->res->req_frame;
+			fc.latency_ns = it->rec->ts_ns - it->res->req_ts_ns;
+		}
+		if (!vx_filter_match(ds->filter, m, &fc))
+			return 0;
+	} else {
+		for (i = 0; i < it->nunanswered; i++)
+			ds->sev[it->unanswered[i].severity > 2 ? 2 :
+			    it->unanswered[i].severity]++;
+		/* filters select messages; events show only unfiltered */
+		if (ds->filtering)
+			return 0;
+	}
+	if (ds->out != NULL && it->rec->kind != VX_TR_DIGEST &&
+	    it->rec->frame != 0 && vx_trace_write_event(ds->out, it->rec) < 0)
+		ds->write_err = 1;
+	if (ds->fmt == OUT_JSONL)
+		emit_jsonl(ds, it->rec);
+	else if (ds->fmt == OUT_JSON && m != NULL)
+		emit_json(it);
+	else if (ds->fmt == OUT_JSON)
+		emit_jsonl(ds, it->rec);
+	else
+		emit_text(ds, it);
+	if (++ds->shown == ds->limit)
+		return -1;
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	walk_stop = 1;
+}
+
+int
+cmd_dissect(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "filter", required_argument, NULL, 'Y' },
+		{ "cmd", required_argument, NULL, 'C' },
+		{ "conn", required_argument, NULL, 'N' },
+		{ "dir", required_argument, NULL, 'D' },
+		{ "errors", no_argument, NULL, 'E' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "color", required_argument, NULL, 'L' },
+		{ "colour", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const struct vx_tok peers[] = {
+		{ VX_PEER_AUTO, "auto" }, { VX_PEER_SPEC, "spec" },
+		{ VX_PEER_LVU, "libvfio-user" }, { VX_PEER_QEMU, "qemu" },
+		{ 0, NULL }
+	};
+	struct dissect ds;
+	struct vx_filter_opts fo;
+	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0 };
+	const char *color = "auto", *wpath = NULL;
+	char err[1024];
+	uint64_t v;
+	int c, r;
+
+	memset(&ds, 0, sizeof(ds));
+	memset(&fo, 0, sizeof(fo));
+	ds.timefmt = 'r';
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+Vxo:t:c:Y:w:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'V':
+			ds.tree = 1;
+			break;
+		case 'x':
+			ds.hex = 1;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0)
+				ds.fmt = OUT_JSON;
+			else if (strcmp(optarg, "jsonl") == 0)
+				ds.fmt = OUT_JSONL;
+			else if (strcmp(optarg, "text") != 0)
+				vx_invarg("dissect", "output format", optarg);
+			break;
+		case 't':
+			if (strcmp(optarg, "r") && strcmp(optarg, "a") &&
+			    strcmp(optarg, "d"))
+				vx_invarg("dissect", "time format", optarg);
+			ds.timefmt = optarg[0];
+			break;
+		case 'c':
+			if (vx_parse_u64(optarg, &v) < 0 || v == 0)
+				vx_invarg("dissect", "count", optarg);
+			ds.limit = v;
+			break;
+		case 'Y':
+			fo.expr = optarg;
+			break;
+		case 'C':
+			fo.cmd = optarg;
+			break;
+		case 'N':
+			if (vx_parse_u64(optarg, &fo.conn) < 0)
+				vx_invarg("dissect", "connection", optarg);
+			fo.conn_set = 1;
+			break;
+		case 'D':
+			fo.dir = optarg;
+			break;
+		case 'E':
+			fo.errors = 1;
+			break;
+		case 'S':
+			ds.strict = 1;
+			break;
+		case 'w':
+			wpath = optarg;
+			break;
+		case 'F':
+			wo.follow = 1;
+			break;
+		case 'P':
+			if (vx_tok_value(peers, optarg, &v) < 0)
+				vx_invarg("dissect", "peer", optarg);
+			wo.peer = (int)v;
+			break;
+		case 'L':
+			color = optarg;
+			if (strcmp(color, "auto") && strcmp(color, "always") &&
+			    strcmp(color, "never"))
+				vx_invarg("dissect", "color", optarg);
+			break;
+		case 'h':
+			fputs(cmd_dissect_usage, stdout);
+			return VX_EXIT_OK;
+		default:
+			vx_usage_error("dissect", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		vx_usage_error("dissect", argc == optind ? "missing trace FILE (or - for standard input)" :
+		    "too many operands: give one trace FILE");
+	wo.path = argv[optind];
+	ds.filtering = fo.expr || fo.cmd || fo.dir || fo.conn_set || fo.errors;
+	if (ds.filtering &&
+	    (ds.filter = vx_filter_compile_opts(&fo, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "vfuctl dissect: invalid filter:\n%s\n", err);
+		return VX_EXIT_USAGE;
+	}
+	ds.color = strcmp(color, "always") == 0 ||
+	    (strcmp(color, "auto") == 0 && isatty(STDOUT_FILENO) &&
+	    getenv("NO_COLOR") == NULL);
+	if (ds.fmt != OUT_TEXT)
+		ds.color = 0;
+	if (wpath != NULL && vx_trace_writer_open(wpath, NULL, &ds.out) < 0) {
+		vx_filter_free(ds.filter);
+		vx_error("cannot write trace '%s': %s", wpath, strerror(errno));
+		return VX_EXIT_USAGE;
+	}
+	if (wo.follow) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
+	ds.jcap = 1 << 16;
+	if ((ds.jbuf = malloc(ds.jcap)) == NULL)
+		vx_fatal("out of memory");
+	r = walk_trace(&wo, on_record, &ds, err, sizeof(err));
+	if (ds.fmt == OUT_TEXT)
+		printf("-- %llu records, %llu messages (%llu malformed, %llu unknown), %llu shown; findings: %llu errors, %llu warnings, %llu notes\n",
+		    (unsigned long long)ds.records, (unsigned long long)ds.messages,
+		    (unsigned long long)ds.malformed, (unsigned long long)ds.unknown,
+		    (unsigned long long)ds.shown, (unsigned long long)ds.sev[2],
+		    (unsigned long long)ds.sev[1], (unsigned long long)ds.sev[0]);
+	fflush(stdout);
+	if (ds.out != NULL && (vx_trace_writer_close(ds.out) < 0 || ds.write_err)) {
+		vx_error("writing trace '%s' failed: %s", wpath, strerror(errno));
+		r = r ? r : VX_ERR_IO;
+	}
+	vx_filter_free(ds.filter);
+	free(ds.jbuf);
+	if (r < 0) {
+		fprintf(stderr, "vfuctl dissect: %s: %s\n", wo.path, err);
+		return VX_EXIT_USAGE;
+	}
+	if (ds.strict && (ds.sev[2] || ds.malformed || ds.unknown))
+		return VX_EXIT_FAIL;
+	return VX_EXIT_OK;
+}
