@@ -42,6 +42,9 @@ static const struct {
 	{ "vfio_user.findings", "array", "session findings: finding, severity, text, detail" },
 	{ "vfio_user.frame", "integer", "message number in the input, from 0" },
 	{ "vfio_user.request_frame", "integer", "for a reply: its command's frame" },
+	{ "vfio_user.conn", "integer", "connection id (dissect)" },
+	{ "vfio_user.time_ns", "integer", "record timestamp in nanoseconds (dissect)" },
+	{ "vfio_user.latency_ns", "integer", "for a reply: time since its command (dissect)" },
 };
 
 static json_t *
