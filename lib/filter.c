@@ -294,7 +294,8 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
 static int
 pred1(const struct vx_filter *f, const struct node *n, const struct val *v)
 {
-	const uint8_t *b = f->pool + n->a;
+	/* only blob operands index the pool, which may not exist */
+	const uint8_t *b = n->blob && f->pool != NULL ? f->pool + n->a : NULL;
 
 	switch (n->pred) {
 	case P_PRESENT:
@@ -465,7 +466,7 @@ put_value(struct out *o, const struct vx_filter *f, const struct node *n,
 	size_t i;
 
 	if (n->blob) {
-		const uint8_t *b = f->pool + n->a;
+		const uint8_t *b = f->pool != NULL ? f->pool + n->a : NULL;
 
 		if (kind == VX_K_TEXT || n->b == 0) {
 			put(o, "\"");
@@ -1549,26 +1550,37 @@ parse_expr(struct parser *p, const char *expr)
 
 /* --- entry points ---------------------------------------------------------- */
 
+/* A command name or number of s[0..n); -1 if it is neither. */
+static int
+cmd_value(const char *s, size_t n, uint64_t *v)
+{
+	char name[MAX_NAME];
+
+	if (n == 0 || n >= sizeof(name))
+		return -1;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (number(name, n, v) == 0)
+		return 0;
+	return vx_tok_value(vx_names_cmd, name, v);
+}
+
 /* --cmd NAME[,NAME...] as an or-chain of vfio_user.cmd tests. */
 static uint32_t
 opt_cmd(struct parser *p, const char *arg)
 {
 	uint32_t head = NIL, tail = NIL, t;
 	const char *s = arg, *e;
-	char name[MAX_NAME], h[64];
+	struct near nr = { NULL, 0 };
+	const struct vx_tok *k;
+	char h[64];
 	uint64_t v;
+	size_t n;
 
 	for (;;) {
-		size_t n;
-
 		e = strchr(s, ',');
 		n = e != NULL ? (size_t)(e - s) : strlen(s);
-		if (n == 0 || n >= sizeof(name) || (memcpy(name, s, n),
-		    name[n] = '\0', number(name, n, &v) < 0 &&
-		    vx_tok_value(vx_names_cmd, name, &v) < 0)) {
-			struct near nr = { NULL, 0 };
-			const struct vx_tok *k;
-
+		if (cmd_value(s, n, &v) < 0) {
 			for (k = vx_names_cmd; k->name != NULL; k++)
 				near_try(&nr, s, n, k->name, strlen(k->name));
 			fail(p, 0, "--cmd: unknown command '%.*s'%s",
@@ -1659,6 +1671,7 @@ fail:
 	return NULL;
 }
 
+/* A NULL expr is the empty one. */
 struct vx_filter *
 vx_filter_compile(const char *expr, char *err, size_t errlen)
 {

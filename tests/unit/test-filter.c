@@ -131,6 +131,18 @@ release_all(void)
 	vx_decoder_release(&d_tiny);
 }
 
+/* s on one line, for a TAP test name */
+static const char *
+oneline(const char *s, char *buf, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i < cap - 1; i++)
+		buf[i] = s[i] == '\n' || s[i] == '\t' ? ' ' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 /* -1 if expr does not compile (the error goes to diag) */
 static int
 run(const char *expr, const struct vx_msg *m, const struct vx_filter_ctx *ctx)
@@ -331,13 +343,14 @@ test_logic(void)
 		{ "vfio_user.region.offset === 4 || vfio_user.region.offset !== 5 || vfio_user.region.offset ~= 6",
 		  "(vfio_user.region.offset === 0x4 || vfio_user.region.offset !== 0x5 || vfio_user.region.offset !== 0x6)" },
 	};
-	char err[512], buf[512], again[512];
+	char err[512], buf[512], again[512], name[200];
 	struct vx_filter *f, *g;
 	size_t i, n;
 
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
 		f = vx_filter_compile(dumps[i].in, err, sizeof(err));
-		if (!ok(f != NULL, "compiles: %s", dumps[i].in)) {
+		if (!ok(f != NULL, "compiles: %s",
+		    oneline(dumps[i].in, name, sizeof(name)))) {
 			diag("%s", err);
 			continue;
 		}
@@ -513,14 +526,9 @@ bad(const char *expr, int col, const char *msg)
 	    nl + 1 + caret(err) + 2 : err;
 
 	char name[128];
-	size_t i;
 
-	/* a TAP line must stay one line */
-	for (i = 0; expr[i] != '\0' && i < sizeof(name) - 1; i++)
-		name[i] = expr[i] == '\n' || expr[i] == '\t' ? ' ' : expr[i];
-	name[i] = '\0';
 	if (!ok(f == NULL && caret(err) == col && strcmp(got, msg) == 0,
-	    "error at %d: %s", col, name))
+	    "error at %d: %s", col, oneline(expr, name, sizeof(name))))
 		diag("got: %s", err);
 	vx_filter_free(f);
 }
