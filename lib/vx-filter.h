@@ -12,7 +12,8 @@
  *            | FIELD                        presence
  *            | FIELD OP VALUE
  *            | FIELD 'in' '{' ITEM { [','] ITEM } '}'
- *   ITEM    := VALUE | NUMBER '..' NUMBER   (ranges: integer fields only)
+ *   ITEM    := VALUE | LOW..HIGH            (a range, no spaces: numbers
+ *                                            or names of an integer field)
  *   OP      := '==' 'eq' 'any_eq'   any item equals
  *            | '!=' 'ne' 'all_ne'   present, and no item equals
  *            | '===' 'all_eq'       present, and every item equals
@@ -33,7 +34,7 @@
  *   bool             true, false, 1, 0
  *   bytes            hex bytes 0a:0b:0c (':' '-' '.' or no separator) or
  *                    a "quoted string"; == != === !== contains
- *   text             a "quoted string" (\" \\ \n \t \xHH escapes);
+ *   text             a "quoted string" (\" \\ \n \t \r \0 \xHH escapes);
  *                    == != === !== contains
  *   group            presence only (vfio_user.write_multi.write)
  *
@@ -42,11 +43,15 @@
  * chain, several findings); a comparison on an absent field is false, and
  *
  *   FIELD == V    some item equals V
- *   FIELD != V    the field is present and no item equals V, so it is
- *                 exactly "FIELD && !(FIELD == V)": a == b and a != b never
- *                 both hold.  (Before 3.6 Wireshark's != meant "some item
- *                 differs"; that is '!==' / '~=' here.)
- *   FIELD < V     some item is below V (likewise <= > >= & contains in)
+ *   FIELD != V    the field is present and no item equals V: exactly
+ *                 "FIELD && !(FIELD == V)", so a == b and a != b never
+ *                 both hold (Wireshark's ALL_NE, also false on an absent
+ *                 field).  Before 3.6 Wireshark's != meant "some item
+ *                 differs"; that is '!==' (or '~=') here.
+ *   FIELD === V   the field is present and every item equals V
+ *   FIELD < V     some item is below V (likewise <= > >= & contains in),
+ *                 each item on its own: "offset > 8 && offset < 4" holds
+ *                 when one entry is above 8 and another below 4
  *
  * A bare FIELD tests presence, for booleans too: the version booleans are
  * present in every VERSION message whatever their value, so test them with
@@ -75,7 +80,8 @@
  *   vfio_user.finding            a key of lib/findings.def (REGION_BOUNDS)
  *   vfio_user.finding.severity   note, warn, error (one item per finding)
  *
- * An empty (or blank) expression compiles to a filter matching everything.
+ * An empty (or blank, or NULL) expression compiles to a filter matching
+ * everything.
  *
  * Errors: vx_filter_compile() returns NULL and writes to err the expression
  * (tabs and newlines shown as spaces), a newline, and a caret line pointing
