@@ -861,9 +861,15 @@ static void
 near_try(struct near *nr, const char *w, size_t n, const char *cand,
     size_t cn)
 {
-	unsigned d = same_alnum(w, n, cand, cn) ? 0 : distance(w, n, cand, cn);
+	unsigned limit = (unsigned)(n / 3 + 1), d;
 
-	if (d <= n / 3 + 1 && (nr->best == NULL || d < nr->d)) {
+	if (same_alnum(w, n, cand, cn))
+		d = 0;
+	else if (n > cn + limit || cn > n + limit)
+		return;		/* the distance is at least the length gap */
+	else
+		d = distance(w, n, cand, cn);
+	if (d <= limit && (nr->best == NULL || d < nr->d)) {
 		nr->best = cand;
 		nr->d = d;
 	}
