@@ -1182,9 +1182,10 @@ c_dma(struct cl *cl, int argc, char **argv)
 			    json_integer((json_int_t)size));
 			json_object_set_new(J, "fd", json_boolean(use_fd));
 		} else {
-			printf("mapped 0x%llx+0x%llx %s%s\n",
+			printf("mapped 0x%llx+0x%llx %s%s%s\n",
 			    (unsigned long long)addr, (unsigned long long)size,
 			    prot & VX_DMA_MAP_READ ? "r" : "",
+			    prot & VX_DMA_MAP_WRITE ? "w" : "",
 			    use_fd ? " (memfd)" : " (DMA_READ/DMA_WRITE)");
 		}
 		return 0;

@@ -117,9 +117,27 @@ cap_line(FILE *fp, const uint8_t *c, size_t len, unsigned at, unsigned id)
 	const char *n = cap_name(id);
 
 	switch (id) {
-	case 0x01:
+	case 0x01: {
+		static const unsigned aux[8] = {
+			0, 55, 100, 160, 220, 270, 320, 375
+		};
+		unsigned t = w16(c, len, at + 4), br = b8(c, len, at + 6);
+
 		fprintf(fp, "Power Management version %u\n", flags & 7);
+		fprintf(fp, "\t\tFlags: PMEClk%c DSI%c D1%c D2%c "
+		    "AuxCurrent=%umA PME(D0%c,D1%c,D2%c,D3hot%c,D3cold%c)\n",
+		    pm(flags & 0x8), pm(flags & 0x20), pm(flags & 0x200),
+		    pm(flags & 0x400), aux[(flags >> 6) & 7], pm(flags & 0x800),
+		    pm(flags & 0x1000), pm(flags & 0x2000), pm(flags & 0x4000),
+		    pm(flags & 0x8000));
+		fprintf(fp, "\t\tStatus: D%u NoSoftRst%c PME-Enable%c DSel=%u "
+		    "DScale=%u PME%c\n", t & 3, pm(t & 0x8), pm(t & 0x100),
+		    (t >> 9) & 0xf, (t >> 13) & 3, pm(t & 0x8000));
+		if (br)
+			fprintf(fp, "\t\tBridge: PM%c B3%c\n", pm(br & 0x80),
+			    pm(~br & 0x40));
 		break;
+	}
 	case 0x05: {
 		int is64 = (flags & 0x80) != 0;
 		unsigned data = w16(c, len, at + (is64 ? 12 : 8));
@@ -359,6 +377,7 @@ cl_pci_print(FILE *fp, const uint8_t *c, size_t len)
 			at = (h >> 20) & ~3u;
 		}
 	}
+	fputc('\n', fp);	/* lspci ends each device with an empty line */
 }
 
 void *

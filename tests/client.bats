@@ -1,0 +1,503 @@
+#!/usr/bin/env bats
+# client.bats - vfuctl client and its one-shots (info, regions, irqs,
+# config, peek, poke) against a live `vfuctl server`: every command through
+# -c, scripts from stdin and -f, --json checked with jq, expect and poll
+# passing and failing, DMA both ways, interrupts, hand-built messages, and
+# the config decoder compared field by field with lspci.
+
+load helpers
+
+golden=$BATS_TEST_DIRNAME/golden/client
+
+# start_server DEVICE: vfuctl server on $sock in the background.
+start_server() {
+	"$VFUCTL" --list-commands | grep -qx server ||
+		skip "vfuctl server is not built yet"
+	sock=$TEST_TMP/s
+	# fd 3 closed: bats waits for it otherwise
+	"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/$1.json" 3>&- \
+		>"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$sock" ] && return 0
+		kill -0 "$srv_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$TEST_TMP/server.log" >&2
+	echo "server did not create $sock" >&2
+	return 1
+}
+
+setup() {
+	srv_pid=
+}
+
+teardown() {
+	if [ -n "$srv_pid" ]; then
+		kill "$srv_pid" 2>/dev/null || true
+		wait "$srv_pid" 2>/dev/null || true
+	fi
+}
+
+# The server must still answer after whatever a test did to it.
+assert_server_alive() {
+	run "$VFUCTL" peek "$sock" bar2 4
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+}
+
+# ---------------------------------------------------------------- basics
+
+@test "version, info, regions and irqs through -c" {
+	start_server gpio
+	run "$VFUCTL" client -c 'version; info; regions; irqs' "$sock"
+	assert_status 0
+	assert_contains "protocol           0.2"
+	assert_contains "max_data_xfer_size"
+	assert_contains "num_regions 9"
+	assert_contains "flags       0x3 reset pci"
+	assert_contains "2     bar2    0x100        rw-"
+	assert_contains "7     config  0x100        rw-"
+	assert_contains "0     bar0    0x0          ---   (absent)"
+	assert_contains "0     INTx   1      0x7 eventfd maskable automasked"
+	assert_contains "2     MSI-X"
+}
+
+@test "peek, poke, read and write by region name and by index" {
+	start_server gpio
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 0xdeadbeef;
+		peek 2 0x10; peek bar2 0x10 1; peek bar2 0x12 2; peek bar2 0x10 8;
+		write bar2 0x10 01020304; read bar2 0x10 4; read config 0 4' "$sock"
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	assert_contains "bar2+0x10 <- 0xdeadbeef"
+	assert_contains "bar2+0x10: 0xdeadbeef"
+	assert_contains "bar2+0x10: 0xef"
+	assert_contains "bar2+0x12: 0xdead"
+	assert_contains "bar2+0x10 <- 4 bytes"
+	assert_contains "00000010  01 02 03 04 "
+	assert_contains "00000000  4f 49 c8 0d "
+}
+
+@test "read prints a hex dump with ASCII and splits at max_data_xfer_size" {
+	start_server dma
+	run "$VFUCTL" client --max-xfer 512 -c 'version;
+		write bar2 0x1fc 41424344454647484950; read bar2 0 2048' "$sock"
+	assert_status 0
+	assert_contains "max_data_xfer_size 512 (server"
+	assert_contains "00000000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff  |..\"3DUfw........|"
+	assert_contains "000001f0  00 00 00 00 00 00 00 00  00 00 00 00 41 42 43 44  |............ABCD|"
+	assert_contains "00000200  45 46 47 48 49 50 00 00  00 00 00 00 00 00 00 00  |EFGHIP..........|"
+	assert_contains "000007f0  "
+}
+
+@test "poke --posted sends no_reply and the write lands" {
+	start_server gpio
+	run "$VFUCTL" client -c 'poke --posted bar2 0x10 0x1234; peek bar2 0x10' "$sock"
+	assert_status 0
+	assert_contains "bar2+0x10 <- 0x00001234 (posted)"
+	assert_contains "bar2+0x10: 0x00001234"
+	run "$VFUCTL" poke --posted "$sock" bar2 0x10 0x55
+	assert_status 0
+	run "$VFUCTL" peek "$sock" bar2 0x10
+	assert_contains "bar2+0x10: 0x00000055"
+}
+
+@test "reset restores the registers" {
+	start_server gpio
+	run "$VFUCTL" client -c 'poke bar2 0 0x7; expect bar2 0 7; reset;
+		expect bar2 0 0' "$sock"
+	assert_status 0
+	assert_contains "reset done"
+}
+
+# ---------------------------------------------------------------- expect, poll
+
+@test "expect passes, fails with exit 1 and a clear message, and stops the script" {
+	start_server gpio
+	run "$VFUCTL" client -c 'expect bar2 4 0xa5a5; expect bar2 4 0xa5 0xff;
+		expect -w 2 bar2 4 0xa5a5' "$sock"
+	assert_status 0
+	assert_contains "ok bar2+0x4 == 0x0000a5a5"
+	run --separate-stderr "$VFUCTL" client -c 'peek bar2 4; expect bar2 4 0x1234;
+		peek bar2 0' "$sock"
+	assert_status 1
+	[[ $stderr == *"-c:2: expect failed: bar2+0x4 is 0x0000a5a5, expected 0x00001234 (mask 0xffffffff)"* ]]
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	assert_not_contains "bar2+0x0:"
+	# -k goes on, but the status is still the failure's
+	run "$VFUCTL" client -k -c 'expect bar2 4 0; peek bar2 0' "$sock"
+	assert_status 1
+	assert_contains "bar2+0x0:"
+}
+
+@test "poll passes at once and times out with exit 1" {
+	start_server gpio
+	run "$VFUCTL" client -c 'poke bar2 0 0x17; poll bar2 0 0xf 0x7 100' "$sock"
+	assert_status 0
+	assert_contains "ok bar2+0x0 == 0x00000017 after 1 read"
+	run --separate-stderr "$VFUCTL" client -c 'poll bar2 0 0xff 0x8 200ms' "$sock"
+	assert_status 1
+	[[ $stderr == *"poll timed out after 200 ms: bar2+0x0 is 0x00000017"* ]]
+}
+
+# ---------------------------------------------------------------- scripts
+
+@test "a script from standard input and from -f, with line numbers" {
+	start_server gpio
+	printf '# set up\npoke bar2 0x10 5  # scratch\n\nexpect bar2 0x10 5; peek bar2 0x10\n' \
+		>"$TEST_TMP/ok.vfu"
+	run "$VFUCTL" client -f "$TEST_TMP/ok.vfu" "$sock"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x00000005"
+	run bash -c '"$VFUCTL" client "$1" < "$2"' _ "$sock" "$TEST_TMP/ok.vfu"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x00000005"
+	printf 'peek bar2 0\n\nexpect bar2 0x10 6\npeek bar2 4\n' >"$TEST_TMP/bad.vfu"
+	run --separate-stderr "$VFUCTL" client -f "$TEST_TMP/bad.vfu" "$sock"
+	assert_status 1
+	[[ $stderr == *"bad.vfu:3: expect failed"* ]]
+	assert_not_contains "bar2+0x4"
+}
+
+@test "usage errors exit 2 and say what to do" {
+	start_server gpio
+	run "$VFUCTL" client -c 'peek bar9 0' "$sock"
+	assert_status 2
+	assert_contains "invalid region 'bar9': want bar0..bar5, rom, config, vga or an index"
+	run "$VFUCTL" client -c 'peek bar2 0 3' "$sock"
+	assert_status 2
+	assert_contains "invalid width '3': want 1, 2, 4 or 8"
+	run "$VFUCTL" client -c 'peek bar2 0x100' "$sock"
+	assert_status 2
+	assert_contains "beyond the end of bar2 (size 0x100)"
+	run "$VFUCTL" client -c 'frobnicate' "$sock"
+	assert_status 2
+	assert_contains "unknown command 'frobnicate'; 'help' lists them"
+	run "$VFUCTL" client -c 'poke bar2 0 0x1ff 1' "$sock"
+	assert_status 2
+	assert_contains "does not fit in 1 bytes"
+	run "$VFUCTL" client -c "peek 'bar2" "$sock"
+	assert_status 2
+	assert_contains "unterminated quote"
+	run "$VFUCTL" client --max-fds x "$sock"
+	assert_status 2
+	run "$VFUCTL" client
+	assert_status 2
+	assert_contains "missing SOCKET"
+	run "$VFUCTL" peek "$sock"
+	assert_status 2
+}
+
+@test "no server: exit 1 naming the socket and what to do" {
+	run "$VFUCTL" info "$TEST_TMP/nobody"
+	assert_status 1
+	assert_contains "cannot connect to '$TEST_TMP/nobody'"
+	assert_contains "vfuctl server --socket-path"
+	run "$VFUCTL" client -c info "$TEST_TMP/nobody"
+	assert_status 1
+}
+
+@test "help lists every command and shows one" {
+	start_server gpio
+	run "$VFUCTL" client -c 'help' "$sock"
+	assert_status 0
+	local c
+	for c in version info regions irqs peek read poke write expect poll \
+		config reset raw dma irq wait-irq feature mig help quit; do
+		assert_contains "  $c "
+	done
+	run "$VFUCTL" client -c 'help poll' "$sock"
+	assert_contains "poll [-w WIDTH] REGION OFFSET MASK VALUE TIMEOUT"
+}
+
+# ---------------------------------------------------------------- JSON
+
+@test "--json prints one valid object per command" {
+	start_server gpio
+	run "$VFUCTL" client --json -c 'version; info; regions; irqs; peek bar2 4;
+		read bar2 0 8; poke bar2 0x10 9; write bar2 0x10 0a; expect bar2 0x10 0xa;
+		poll bar2 4 0xffff 0xa5a5 100; config; reset; raw DEVICE_GET_INFO 10000000000000000000000000000000;
+		dma list' "$sock"
+	assert_status 0
+	[ "${#lines[@]}" -eq 14 ]
+	printf '%s\n' "${lines[@]}" | jq -e -s 'length == 14 and all(.ok == true)'
+	printf '%s\n' "${lines[0]}" | jq -e '.command == "version" and .major == 0 and .minor == 2 and .max_data_xfer_size > 0'
+	printf '%s\n' "${lines[1]}" | jq -e '.num_regions == 9 and .num_irqs == 5 and .pci == true'
+	printf '%s\n' "${lines[2]}" | jq -e '.regions[2] | .name == "bar2" and .size == 256 and .read and .write and (.mmap | not)'
+	printf '%s\n' "${lines[3]}" | jq -e '.irqs[0] | .name == "INTx" and .count == 1 and .eventfd'
+	printf '%s\n' "${lines[4]}" | jq -e '.region == "bar2" and .offset == 4 and .value == 42405 and .width == 4'
+	printf '%s\n' "${lines[5]}" | jq -e '.data == "00000000a5a50000"'
+	printf '%s\n' "${lines[8]}" | jq -e '.match == true'
+	printf '%s\n' "${lines[10]}" | jq -e '.config.vendor_id == 18767 and .config.device_id == 3528 and (.config.capabilities[0].name == "Power Management")'
+	printf '%s\n' "${lines[12]}" | jq -e '.reply["vfio_user.device_info.num_regions"] == 9 or .reply != null'
+}
+
+@test "--json failures carry ok false and the error" {
+	start_server gpio
+	run --separate-stderr "$VFUCTL" client --json -c 'expect bar2 4 1' "$sock"
+	assert_status 1
+	printf '%s\n' "${lines[0]}" | jq -e '.ok == false and .match == false and (.error | test("expect failed"))'
+	run --separate-stderr "$VFUCTL" client --json -c 'peek nowhere 0' "$sock"
+	assert_status 2
+	printf '%s\n' "${lines[0]}" | jq -e '.ok == false and (.error | test("invalid region"))'
+}
+
+# ---------------------------------------------------------------- one-shots
+
+@test "one-shots info, regions, irqs, peek, poke print what the client does" {
+	start_server gpio
+	run "$VFUCTL" info "$sock"
+	assert_status 0
+	assert_contains "num_regions 9"
+	run "$VFUCTL" regions "$sock"
+	assert_status 0
+	assert_contains "bar2    0x100"
+	run "$VFUCTL" irqs "$sock"
+	assert_status 0
+	assert_contains "INTx"
+	run "$VFUCTL" poke "$sock" bar2 0x10 0x42 2
+	assert_status 0
+	assert_contains "bar2+0x10 <- 0x0042"
+	run "$VFUCTL" peek "$sock" bar2 0x10 2
+	assert_status 0
+	[ "$output" = "bar2+0x10: 0x0042" ]
+}
+
+@test "one-shots with --json" {
+	start_server gpio
+	local c
+	for c in info regions irqs config; do
+		run "$VFUCTL" "$c" --json "$sock"
+		assert_status 0
+		printf '%s\n' "$output" | jq -e --arg c "$c" '.command == $c and .ok'
+	done
+	run "$VFUCTL" peek --json "$sock" config 0 2
+	printf '%s\n' "$output" | jq -e '.value == 18767'
+	run "$VFUCTL" poke --json "$sock" bar2 0x10 7
+	printf '%s\n' "$output" | jq -e '.value == 7 and .posted == false'
+}
+
+# ---------------------------------------------------------------- raw
+
+@test "raw sends hand-built messages; malformed ones get error replies and the server keeps serving" {
+	start_server gpio
+	# a REGION_READ of bar2+4, 4 bytes
+	run "$VFUCTL" client -c 'raw REGION_READ 040000000000000002000000040000000' "$sock"
+	assert_status 2
+	assert_contains "invalid hex bytes"
+	run "$VFUCTL" client -c 'raw REGION_READ 04000000000000000200000004000000' "$sock"
+	assert_status 0
+	assert_contains "REGION_READ reply"
+	assert_contains "a5a50000"
+	# truncated, unknown command, bad region, count beyond the region
+	run "$VFUCTL" client -c 'raw REGION_READ 0400; raw 99 00; raw REGION_READ 040000000000000063000000040000;
+		raw 10 00010000000000000200000004000000; raw DEVICE_GET_REGION_INFO; peek bar2 4' "$sock"
+	assert_status 0
+	[ "$(grep -c 'reply error' <<<"$output")" -eq 5 ]
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	run "$VFUCTL" client --json -c 'raw REGION_READ 0400' "$sock"
+	printf '%s\n' "$output" | jq -e '.error_reply == true and .reply != null'
+	assert_server_alive
+}
+
+# ---------------------------------------------------------------- config
+
+# lspci_fields: the fields both print from stdin, one per line.
+lspci_fields() {
+	sed -n -e 's/^00:00\.0 .*\[\([0-9a-f]\{4\}\)\]: .*\[\([0-9a-f]\{4\}:[0-9a-f]\{4\}\)\]\(.*\)$/ids class \1 device \2 \3/p' \
+		-e 's/^\tSubsystem: .*\[\([0-9a-f:]*\)\]$/subsystem \1/p' \
+		-e '/^\t\(Control\|Status\|Latency\|Interrupt\|Region\|Expansion ROM\|Capabilities\):/p' \
+		-e '/^\t\t\(Flags: PMEClk\|Status: D[0-3]\|Bridge: PM\|Address:\|Masking:\|Vector table:\|PBA:\)/p'
+}
+
+# compare_lspci DUMP: vfuctl config -F DUMP and lspci -nn -vv -F DUMP agree.
+compare_lspci() {
+	command -v lspci >/dev/null || skip "lspci is not installed (tests/deps.sh)"
+	# lspci names the programming interface; vfuctl has no names
+	lspci -nn -vv -F "$1" 2>/dev/null |
+		sed 's/ (prog-if \([0-9a-f]*\) \[[^]]*\])/ (prog-if \1)/' |
+		lspci_fields >"$TEST_TMP/lspci.txt"
+	"$VFUCTL" config -F "$1" | lspci_fields >"$TEST_TMP/vfuctl.txt"
+	[ -s "$TEST_TMP/lspci.txt" ]
+	diff -u "$TEST_TMP/lspci.txt" "$TEST_TMP/vfuctl.txt"
+}
+
+@test "config decodes a PCIe dump like lspci -vv, field by field" {
+	compare_lspci "$golden/pcie-nvme.lspci-x"
+	run "$VFUCTL" config -F "$golden/pcie-nvme.lspci-x"
+	assert_contains "Capabilities: [100 v2] Advanced Error Reporting"
+	assert_contains "Capabilities: [180 v1] Alternative Routing-ID Interpretation (ARI)"
+}
+
+@test "config stops a looping capability list as lspci does" {
+	compare_lspci "$golden/loop.lspci-x"
+	run "$VFUCTL" config -F "$golden/loop.lspci-x"
+	assert_status 0
+	assert_contains "Capabilities: [40] <chain looped>"
+}
+
+@test "config of a live device matches lspci on its dump" {
+	start_server gpio
+	run "$VFUCTL" client -c 'config -x' "$sock"
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/gpio.lspci-x"
+	compare_lspci "$TEST_TMP/gpio.lspci-x"
+	run "$VFUCTL" config "$sock"
+	assert_status 0
+	assert_contains "Device [494f:0dc8] (rev 01)"
+	assert_contains "Capabilities: [40] Power Management version 3"
+}
+
+@test "config of the DMA device: MSI-X, Express and vendor capabilities" {
+	start_server dma
+	run "$VFUCTL" config -x "$sock"
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/dma.lspci-x"
+	compare_lspci "$TEST_TMP/dma.lspci-x"
+	run "$VFUCTL" config "$sock"
+	assert_contains "MSI-X: Enable- Count=4 Masked-"
+	assert_contains "Express (v2)"
+	run "$VFUCTL" config --json "$sock"
+	printf '%s\n' "$output" | jq -e '[.config.capabilities[].name] | index("MSI-X") != null'
+}
+
+@test "config -F rejects what is no dump" {
+	echo hello >"$TEST_TMP/junk"
+	run "$VFUCTL" config -F "$TEST_TMP/junk"
+	assert_status 2
+	assert_contains "no config space dump"
+}
+
+# ---------------------------------------------------------------- DMA
+
+# dma_script DIR-OPTS: map, device-to-client DMA, check, client-to-device.
+dma_script='dma map 0x100000 0x4000;
+	poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 0; poke bar0 0x10 1;
+	poll bar0 0x14 1 1 2000; dma dump 0x100000 16;
+	dma fill 0x100000 16 0x5a; poke bar0 0x14 3; poke bar0 0xc 1; poke bar0 0x10 1;
+	poll bar0 0x14 1 1 2000; expect bar2 0 0x5a5a5a5a; dma list; dma unmap 0x100000 0x4000; dma list'
+
+@test "dma map with a memfd: the device reads and writes client memory" {
+	start_server dma
+	run "$VFUCTL" client -c "$dma_script" "$sock"
+	assert_status 0
+	assert_contains "mapped 0x100000+0x4000 rw (memfd)"
+	assert_contains "00100000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff"
+	assert_contains "0x0000000000100000 0x4000       rw memfd"
+	assert_contains "unmapped 0x100000"
+}
+
+@test "dma map --no-fd: the client serves DMA_READ and DMA_WRITE" {
+	start_server dma
+	run "$VFUCTL" client --no-fd -c "$dma_script" "$sock"
+	assert_status 0
+	assert_contains "(DMA_READ/DMA_WRITE)"
+	assert_contains "00100000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff"
+	assert_contains "served 1 DMA_READ, 1 DMA_WRITE, 0 refused"
+	run "$VFUCTL" client --json -c "dma map --no-fd 0x2000 0x1000; poke bar0 0 0x2000 8;
+		poke bar0 8 8; poke bar0 0xc 0; poke bar0 0x10 1; poll bar0 0x14 1 1 2000; dma list" "$sock"
+	assert_status 0
+	printf '%s\n' "${lines[-1]}" | jq -e '.served_writes == 1 and .windows[0].fd == false'
+}
+
+@test "dma: DMA outside the windows fails, bad arguments are usage errors" {
+	start_server dma
+	run "$VFUCTL" client --no-fd -c 'dma map 0x1000 0x1000; poke bar0 0 0x8000 8;
+		poke bar0 8 16; poke bar0 0xc 0; poke bar0 0x10 1; poll bar0 0x14 2 2 2000; dma list' "$sock"
+	assert_status 0
+	assert_contains "ok bar0+0x14 == 0x00000002"
+	assert_contains "served 0 DMA_READ, 0 DMA_WRITE"
+	run "$VFUCTL" client -c 'dma dump 0x1000 4' "$sock"
+	assert_status 2
+	assert_contains "not inside one mapped DMA window"
+	run "$VFUCTL" client -c 'dma map 0x1000 0x1000 x' "$sock"
+	assert_status 2
+	run "$VFUCTL" client -c 'dma map 0x1000 0x1000; dma map 0x1800 0x1000' "$sock"
+	assert_status 1
+	assert_contains "overlaps"
+}
+
+# ---------------------------------------------------------------- interrupts
+
+@test "irq enable hands eventfds over; a doorbell fires INTx; wait-irq times out" {
+	start_server gpio
+	run "$VFUCTL" client -c 'irq enable intx 0 1; poke bar2 0xc 1; wait-irq 2000' "$sock"
+	assert_status 0
+	assert_contains "INTx vector 0 fired"
+	run --separate-stderr "$VFUCTL" client -c 'irq enable intx 0 1; wait-irq 100' "$sock"
+	assert_status 1
+	[[ $stderr == *"no interrupt within 100 ms"* ]]
+	run "$VFUCTL" client -c 'wait-irq 10' "$sock"
+	assert_status 2
+	assert_contains "no interrupt is enabled"
+}
+
+@test "MSI-X vectors through eventfds, disable, and --json" {
+	start_server dma
+	run "$VFUCTL" client --json -c 'irq enable msix 0 4; poke bar0 0x20 1; wait-irq 2000;
+		irq disable msix' "$sock"
+	assert_status 0
+	printf '%s\n' "${lines[2]}" | jq -e '.fired[0].irq == "MSI-X" and .fired[0].vector == 1'
+	run "$VFUCTL" client -c 'irq enable 7 0 1' "$sock"
+	assert_status 1
+	assert_contains "DEVICE_SET_IRQS"
+}
+
+# ---------------------------------------------------------------- feature, mig
+
+@test "feature probe answers; unsupported features are errors with the errno" {
+	start_server gpio
+	run "$VFUCTL" client -c 'feature probe migration; feature probe dirty-start' "$sock"
+	assert_status 0
+	assert_contains "feature migration:"
+	run "$VFUCTL" client -c 'feature set mig-state BOGUS' "$sock"
+	assert_status 2
+	assert_contains "invalid migration state 'BOGUS'"
+	run "$VFUCTL" client -c 'feature frob migration' "$sock"
+	assert_status 2
+	run "$VFUCTL" client -c 'mig read 16' "$sock"
+	[ "$status" -eq 0 ] || assert_contains "MIG_DATA_READ"
+	assert_server_alive
+}
+
+# ---------------------------------------------------------------- twin, caps
+
+@test "--twin-socket, --write-multiple and --max-fds are offered in VERSION" {
+	start_server dma
+	run "$VFUCTL" client --twin-socket --write-multiple --max-fds 4 --no-fd \
+		-c "version; $dma_script" "$sock"
+	assert_status 0
+	assert_contains "twin_socket"
+	assert_contains "served 1 DMA_READ, 1 DMA_WRITE"
+}
+
+# ---------------------------------------------------------------- completion
+
+complete_words() {
+	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
+		source "$1"; shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"
+	' complete "$repo/completions/vfuctl.bash" "$@"
+}
+
+@test "bash completion: client options, one-shot options and region names" {
+	run complete_words vfuctl client --
+	assert_contains --twin-socket
+	assert_contains --max-xfer
+	assert_contains --json
+	run complete_words vfuctl client --dma-write-reply ""
+	[ "$(echo $output)" = "libvfio-user spec qemu" ]
+	run complete_words vfuctl poke --
+	assert_contains --posted
+	run complete_words vfuctl config -
+	assert_contains -F
+	run complete_words vfuctl peek /tmp/sock c
+	[ "$output" = config ]
+}
