@@ -84,6 +84,9 @@ extern const char cmd_decode_usage[];
 int cmd_schema(int argc, char **argv);
 extern const char cmd_schema_usage[];
 
+int cmd_server(int argc, char **argv);
+extern const char cmd_server_usage[];
+
 int cmd_dissect(int argc, char **argv);
 extern const char cmd_dissect_usage[];
 

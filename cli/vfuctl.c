@@ -66,6 +66,8 @@ static const struct cmd_entry commands[] = {
 	  "list a device's regions" },
 	{ "schema", cmd_schema, cmd_schema_usage, 0,
 	  "print the decoded-message schema as JSON or Lua" },
+	{ "server", cmd_server, cmd_server_usage, CMD_NEEDS_SOCKET,
+	  "serve an emulated PCI device to vfio-user clients" },
 	{ "stats", cmd_stats, cmd_stats_usage, CMD_READS_INPUT,
 	  "per-command counts, latencies, busiest registers of a trace" },
 	{ "verify", cmd_verify, cmd_verify_usage, CMD_READS_INPUT,

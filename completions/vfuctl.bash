@@ -113,6 +113,14 @@ _vfuctl()
 			[ "$n" -ge 2 ] && [[ $cur != -* ]] && return 0
 		fi
 		;;
+	server)
+		case $prev in
+		--device | --socket-path) files=1 ;;
+		--fd | --mode | --max-data-xfer-size) return 0 ;;
+		esac
+		opts='--socket-path --fd --device --once --mode --max-data-xfer-size
+		    -v --verbose --print-json -h --help'
+		;;
 	*)
 		opts='-h --help'
 		;;

@@ -1,0 +1,1246 @@
+/*
+ * cmd-server.c - vfuctl server: a vfio-user backend program serving one
+ * emulated PCI device, described in JSON (vfuctl-device(5)), to clients
+ * one after another.
+ *
+ * Structure: one thread, one poll loop over the listening or connected
+ * socket and a signalfd (SIGTERM, SIGINT).  Every inbound frame is decoded
+ * by vx_decode before anything acts on it; a malformed or unknown request
+ * gets an error reply and serving goes on.  Commands run in arrival order.
+ *
+ * Server-to-client DMA (the device's DMA engine reaching client memory
+ * that came without a file descriptor) sends DMA_READ/DMA_WRITE on the
+ * main socket and waits for the reply right there; client commands that
+ * arrive meanwhile are kept, in order, in a backlog that the loop runs
+ * before it reads the socket again.
+ *
+ * On disconnect (spec "Client Disconnection"): DMA windows are unmapped
+ * and their descriptors closed, IRQ eventfds are closed, device state is
+ * kept for the next client.
+ */
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vx-cursor.h"
+#include "vx-device.h"
+#include "vx-error.h"
+#include "vx-framer.h"
+#include "vx-msg.h"
+#include "vx-session.h"
+#include "vx-sock.h"
+
+const char cmd_server_usage[] =
+	"usage: vfuctl server --socket-path PATH | --fd N --device FILE.json\n"
+	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
+	"                     [-v] [--print-json]\n"
+	"\n"
+	"Serve the PCI device described in FILE.json (see vfuctl-device(5)) to\n"
+	"vfio-user clients, one after another, on a UNIX socket.  Follows the\n"
+	"spec's backend program conventions: stays in the foreground, and on\n"
+	"SIGTERM removes its socket and exits 0.\n"
+	"\n"
+	"  --socket-path PATH     listen on PATH (\"@name\": abstract socket)\n"
+	"  --fd N                 serve descriptor N: a listening socket, or a\n"
+	"                         connected one (then one client only)\n"
+	"  --device FILE          the device description (JSON)\n"
+	"  --once                 exit after the first client disconnects\n"
+	"  --mode MODE            socket file mode, octal (default 0600)\n"
+	"  --max-data-xfer-size N largest data transfer offered in VERSION\n"
+	"                         (default 1048576, at most 67108864)\n"
+	"  -v, --verbose          one summary line per message on stderr\n"
+	"  --print-json           print the backend description JSON and exit\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"Exit status: 0 on SIGTERM or after --once, 1 on failure, 2 on usage\n"
+	"errors and bad device descriptions.\n";
+
+#define MAX_MSG_FDS	16		/* offered in VERSION */
+#define MAX_DMA_MAPS	1024
+#define PGSIZE		4096u
+#define DMA_TIMEOUT_MS	10000		/* wait for a client's DMA reply */
+#define SEND_TIMEOUT_MS	10000
+
+struct irqvec {
+	int fd;			/* eventfd, -1 none */
+	int masked, pending;
+};
+
+struct window {
+	uint64_t addr, size;
+	uint32_t flags;		/* VX_DMA_MAP_READ, _WRITE */
+	uint8_t *map;		/* mapped client memory at addr, or NULL */
+	uint8_t *base;		/* what mmap returned */
+	size_t maplen;
+};
+
+struct server {
+	/* options */
+	const char *path;	/* socket we created and remove, or NULL */
+	int lfd;		/* listening socket, -1 if serving one fd */
+	int once, verbose;
+	uint32_t max_xfer;
+	int sigfd;
+	struct vx_device *dev;
+	/* the connection */
+	int cfd;
+	struct vx_framer fr;
+	struct vx_decoder dec, ddec;	/* requests; our DMA's replies */
+	struct vx_builder b, db;	/* replies; our DMA commands */
+	int negotiated, write_multi, qemu_forms, dead;
+	uint32_t client_xfer;
+	uint16_t next_id;
+	struct irqvec *irq[VX_DEV_NIRQS];
+	struct window *win;
+	unsigned nwin;
+	struct vx_frame *backlog;	/* commands that came during our DMA */
+	unsigned nback, backcap;
+	uint8_t *scratch;		/* max_xfer bytes for reads */
+	int term;
+};
+
+static void
+say(const struct server *s, const char *fmt, ...) VX_PRINTF(2, 3);
+
+static void
+say(const struct server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("vfuctl server: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void
+log_msg(const struct server *s, const struct vx_msg *m, int dir)
+{
+	char sum[512];
+
+	if (!s->verbose)
+		return;
+	vx_summary(m, sum, sizeof(sum));
+	fprintf(stderr, "vfuctl server: %s 0x%04x %s\n",
+	    dir == VX_S2C ? "s2c" : "c2s", m->id, sum);
+}
+
+/* --- interrupts ------------------------------------------------------ */
+
+static void
+fire(struct irqvec *v)
+{
+	uint64_t one = 1;
+
+	if (v->masked) {
+		v->pending = 1;
+		return;
+	}
+	if (v->fd >= 0 && write(v->fd, &one, sizeof(one)) != sizeof(one))
+		return;	/* an eventfd at its limit: the client is gone */
+}
+
+static void
+dev_irq(void *ctx, unsigned index, unsigned vector)
+{
+	struct server *s = ctx;
+	struct irqvec *v;
+
+	if (index >= VX_DEV_NIRQS || vector >= s->dev->irq_count[index])
+		return;
+	v = &s->irq[index][vector];
+	fire(v);
+	/* INTx is automasked (GET_IRQ_INFO says so) until an unmask */
+	if (index == VX_IRQ_INTX && v->fd >= 0)
+		v->masked = 1;
+}
+
+static void
+irq_close(struct server *s, unsigned index, unsigned start, unsigned count)
+{
+	unsigned i;
+
+	for (i = start; i < start + count; i++) {
+		struct irqvec *v = &s->irq[index][i];
+
+		if (v->fd >= 0)
+			close(v->fd);
+		v->fd = -1;
+		v->masked = v->pending = 0;
+	}
+}
+
+/* --- DMA ----------------------------------------------------------- */
+
+static struct window *
+find_window(struct server *s, uint64_t addr, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < s->nwin; i++) {
+		struct window *w = &s->win[i];
+
+		if (addr >= w->addr && addr - w->addr <= w->size &&
+		    len <= w->size - (addr - w->addr))
+			return w;
+	}
+	return NULL;
+}
+
+static void
+window_drop(struct window *w)
+{
+	if (w->base != NULL)
+		munmap(w->base, w->maplen);
+	w->base = w->map = NULL;
+}
+
+static void
+backlog_push(struct server *s, struct vx_frame *f)
+{
+	if (s->nback == s->backcap) {
+		unsigned ncap = s->backcap ? s->backcap * 2 : 8;
+		struct vx_frame *n = realloc(s->backlog, ncap * sizeof(*n));
+
+		if (n == NULL) {
+			vx_frame_release(f);
+			s->dead = 1;
+			return;
+		}
+		s->backlog = n;
+		s->backcap = ncap;
+	}
+	s->backlog[s->nback++] = *f;
+}
+
+/* Send one built message, blocking up to the send timeout. */
+static int
+send_built(struct server *s, struct vx_builder *b, const int *fds, int nfds)
+{
+	struct vx_msg m;
+	int r;
+
+	if ((r = vx_build_finish(b, &m)) < 0)
+		return r;
+	m.dir = VX_S2C;
+	log_msg(s, &m, VX_S2C);
+	r = vx_framer_queue(&s->fr, m.buf, m.len, fds, nfds);
+	if (r < 0)
+		return r;
+	r = vx_framer_flush(&s->fr);
+	return r == VX_ERR_AGAIN ? 0 : r;
+}
+
+/* One DMA_READ or DMA_WRITE exchange over the socket. */
+static int
+dma_msg(struct server *s, int dir, uint64_t addr, uint8_t *buf, size_t len)
+{
+	int write = dir == VX_DMA_TO_CLIENT;
+	uint16_t id = s->next_id++;
+	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_SPEC, 0, 0 };
+	struct vx_frame f;
+	struct vx_msg m;
+	const struct vx_item *it;
+	uint64_t v;
+	int r;
+
+	vx_build_header(&s->db, id, write ? VX_CMD_DMA_WRITE : VX_CMD_DMA_READ,
+	    VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&s->db, VXF_DMA_ADDR, addr);
+	vx_build_uint(&s->db, s->qemu_forms ? VXF_DMA_COUNT32 : VXF_DMA_COUNT,
+	    len);
+	if (write)
+		vx_build_bytes(&s->db, VXF_DMA_DATA, buf, len);
+	if (s->qemu_forms)
+		vx_build_uint(&s->db, VXF_DMA_PAD, 0);
+	if ((r = vx_build_finish(&s->db, &m)) < 0)
+		return EINVAL;
+	m.dir = VX_S2C;
+	log_msg(s, &m, VX_S2C);
+	if ((r = vx_send_msg(&s->fr, m.buf, m.len, NULL, 0, SEND_TIMEOUT_MS)) < 0) {
+		s->dead = 1;
+		return EIO;
+	}
+	/* replies may come in any peer's form (auto tells them by size) */
+	ctx.peer = s->qemu_forms ? VX_PEER_QEMU : VX_PEER_AUTO;
+	for (;;) {
+		if ((r = vx_recv_frame(&s->fr, &f, DMA_TIMEOUT_MS)) < 0) {
+			say(s, "no reply to our DMA request: %s", vx_strerror(r));
+			if (r != VX_ERR_TIMEOUT)
+				s->dead = 1;
+			return EIO;
+		}
+		if (f.bad || (vx_load(f.data + VX_HDR_OFF_FLAGS, 4, 0) &
+		    VX_F_TYPE_MASK) != VX_F_TYPE_REPLY) {
+			backlog_push(s, &f);	/* a command: later, in order */
+			continue;
+		}
+		ctx.nfds = f.nfds;
+		if (vx_decode(&s->ddec, f.data, f.len, &ctx, &m) < 0) {
+			vx_frame_release(&f);
+			return ENOMEM;
+		}
+		log_msg(s, &m, VX_C2S);
+		if (m.id != id || m.cmd != (write ? VX_CMD_DMA_WRITE :
+		    VX_CMD_DMA_READ)) {
+			say(s, "dropping a reply to no command of ours");
+			vx_frame_release(&f);
+			continue;
+		}
+		break;
+	}
+	r = 0;
+	if (m.flags & VX_F_ERROR)
+		r = m.error ? (int)m.error : EIO;
+	else if (m.status != VX_MSG_OK)
+		r = EINVAL;
+	else if (!write) {
+		it = vx_msg_item(&m, VXF_DMA_DATA);
+		if (it == NULL || it->len != len ||
+		    (vx_msg_get(&m, VXF_DMA_ADDR, &v) == 0 && v != addr))
+			r = EINVAL;
+		else
+			memcpy(buf, it->ptr, len);
+	}
+	vx_frame_release(&f);
+	return r;
+}
+
+static int
+dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
+{
+	struct server *s = ctx;
+	struct window *w;
+	size_t done, n;
+	uint8_t *p = buf;
+	int r;
+
+	if (len == 0)
+		return 0;
+	if (s->cfd < 0 || s->dead || (w = find_window(s, addr, len)) == NULL)
+		return EFAULT;
+	if (!(w->flags & (dir == VX_DMA_TO_CLIENT ? VX_DMA_MAP_WRITE :
+	    VX_DMA_MAP_READ)))
+		return EPERM;
+	if (w->map != NULL) {
+		if (dir == VX_DMA_TO_CLIENT)
+			memcpy(w->map + (addr - w->addr), buf, len);
+		else
+			memcpy(buf, w->map + (addr - w->addr), len);
+		return 0;
+	}
+	/* in pieces the client accepts */
+	for (done = 0; done < len; done += n) {
+		n = len - done;
+		if (n > s->client_xfer)
+			n = s->client_xfer;
+		if ((r = dma_msg(s, dir, addr + done, p + done, n)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct vx_device_ops dev_ops = { dev_irq, dev_dma };
+
+/* --- connection lifetime ------------------------------------------- */
+
+static int
+conn_start(struct server *s, int fd)
+{
+	struct vx_limits lim = { s->max_xfer + 4096u, MAX_MSG_FDS };
+	unsigned i, j;
+
+	if (vx_framer_init(&s->fr, fd, &lim) < 0)
+		return -1;
+	s->cfd = fd;
+	s->negotiated = s->write_multi = s->qemu_forms = s->dead = 0;
+	s->client_xfer = VX_DEF_MAX_XFER;
+	for (i = 0; i < VX_DEV_NIRQS; i++) {
+		s->irq[i] = calloc(s->dev->irq_count[i] + 1, sizeof(*s->irq[i]));
+		if (s->irq[i] == NULL)
+			return -1;
+		for (j = 0; j < s->dev->irq_count[i]; j++)
+			s->irq[i][j].fd = -1;
+	}
+	say(s, "client connected");
+	return 0;
+}
+
+static void
+conn_end(struct server *s)
+{
+	unsigned i;
+
+	if (s->cfd < 0)
+		return;
+	for (i = 0; i < s->nback; i++)
+		vx_frame_release(&s->backlog[i]);
+	s->nback = 0;
+	for (i = 0; i < s->nwin; i++)
+		window_drop(&s->win[i]);
+	free(s->win);
+	s->win = NULL;
+	s->nwin = 0;
+	for (i = 0; i < VX_DEV_NIRQS; i++) {
+		irq_close(s, i, 0, s->dev->irq_count[i]);
+		free(s->irq[i]);
+		s->irq[i] = NULL;
+	}
+	vx_framer_release(&s->fr);
+	close(s->cfd);
+	s->cfd = -1;
+	say(s, "client disconnected");
+}
+
+/* --- handlers: each returns 0 with a reply built in s->b, or an errno -- */
+
+static void
+reply_header(struct server *s, const struct vx_msg *m)
+{
+	vx_build_header(&s->b, m->id, m->cmd, VX_F_TYPE_REPLY, 0);
+}
+
+static uint64_t
+get(const struct vx_msg *m, unsigned field)
+{
+	uint64_t v = 0;
+
+	vx_msg_get(m, field, &v);
+	return v;
+}
+
+static int
+h_version(struct server *s, const struct vx_msg *m)
+{
+	const struct vx_caps *c = m->caps;
+	struct vx_session *sess;
+	struct vx_session_result res;
+	uint64_t major = get(m, VXF_VER_MAJOR), minor = get(m, VXF_VER_MINOR);
+	json_t *caps, *root;
+	char *text;
+
+	if (s->negotiated)
+		return EINVAL;
+	if (major != VX_PROTO_MAJOR || c == NULL)
+		return ENOTSUP;
+	if (c->max_data_xfer_size < 512 || c->max_msg_fds == 0)
+		return EINVAL;
+	s->client_xfer = c->max_data_xfer_size > VX_QEMU_MAX_XFER ?
+	    VX_QEMU_MAX_XFER : (uint32_t)c->max_data_xfer_size;
+	s->fr.peer_max_fds = c->max_msg_fds > VX_MAX_FDS ? VX_MAX_FDS :
+	    (int)c->max_msg_fds;
+	s->fr.peer_max_msg_size = s->client_xfer + 4096u;
+	s->write_multi = c->write_multiple;
+	/* which DMA_READ/DMA_WRITE wire form this client reads */
+	if ((sess = vx_session_new(VX_PEER_AUTO)) != NULL) {
+		if (vx_session_feed(sess, m, 0, 0, &res) == 0)
+			s->qemu_forms = vx_session_peer(sess, VX_C2S) ==
+			    VX_PEER_QEMU;
+		vx_session_free(sess);
+	}
+
+	caps = json_pack("{s:i,s:I,s:i,s:I,s:{s:i}}",
+	    "max_msg_fds", MAX_MSG_FDS,
+	    "max_data_xfer_size", (json_int_t)s->max_xfer,
+	    "max_dma_maps", MAX_DMA_MAPS,
+	    "pgsizes", (json_int_t)PGSIZE,
+	    "migration", "pgsize", (int)PGSIZE);
+	if (caps == NULL)
+		return ENOMEM;
+	if (s->write_multi)
+		json_object_set_new(caps, "write_multiple", json_true());
+	root = json_pack("{s:o}", "capabilities", caps);
+	text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	if (text == NULL)
+		return ENOMEM;
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_VER_MAJOR, VX_PROTO_MAJOR);
+	vx_build_uint(&s->b, VXF_VER_MINOR,
+	    minor < VX_PROTO_MINOR ? minor : VX_PROTO_MINOR);
+	vx_build_bytes(&s->b, VXF_VER_JSON, text, strlen(text) + 1);
+	free(text);
+	s->negotiated = 1;
+	return 0;
+}
+
+static int
+h_device_info(struct server *s, const struct vx_msg *m)
+{
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 16);
+	vx_build_uint(&s->b, VXF_DEV_FLAGS, VX_DEV_RESET | VX_DEV_PCI);
+	vx_build_uint(&s->b, VXF_DEV_NUM_REGIONS, VX_DEV_NREGIONS);
+	vx_build_uint(&s->b, VXF_DEV_NUM_IRQS, VX_DEV_NIRQS);
+	return 0;
+}
+
+static int
+h_region_info(struct server *s, const struct vx_msg *m, int *fd)
+{
+	uint64_t argsz = get(m, VXF_ARGSZ), index = get(m, VXF_REGION_INDEX);
+	const struct vx_region *r;
+	uint32_t capsz = 0, flags;
+	unsigned i;
+
+	if (index >= VX_DEV_NREGIONS)
+		return EINVAL;
+	r = &s->dev->region[index];
+	flags = r->backing == VX_BACK_NONE ? 0 : r->flags;
+	if (r->nsparse) {
+		capsz = 16 + 16 * r->nsparse;
+		flags |= VX_REGION_CAPS;
+	}
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 32 + capsz);
+	vx_build_uint(&s->b, VXF_RINFO_FLAGS, flags);
+	vx_build_uint(&s->b, VXF_REGION_INDEX, index);
+	if (argsz < 32 + capsz) {
+		/* too small: the needed argsz and the fixed part only */
+		vx_build_uint(&s->b, VXF_RINFO_CAP_OFFSET, 0);
+		vx_build_uint(&s->b, VXF_RINFO_SIZE, r->size);
+		vx_build_uint(&s->b, VXF_RINFO_OFFSET, 0);
+		return 0;
+	}
+	vx_build_uint(&s->b, VXF_RINFO_CAP_OFFSET, capsz ? 32 : 0);
+	vx_build_uint(&s->b, VXF_RINFO_SIZE, r->size);
+	vx_build_uint(&s->b, VXF_RINFO_OFFSET, 0);	/* own fd per region */
+	if (capsz) {
+		vx_build_uint(&s->b, VXF_CAP_ID, VX_REGION_CAP_SPARSE_MMAP);
+		vx_build_uint(&s->b, VXF_CAP_VERSION, 1);
+		vx_build_uint(&s->b, VXF_CAP_NEXT, 0);
+		vx_build_uint(&s->b, VXF_CAP_NR_AREAS, r->nsparse);
+		vx_build_uint(&s->b, VXF_CAP_RESERVED, 0);
+		for (i = 0; i < r->nsparse; i++) {
+			vx_build_uint(&s->b, VXF_AREA_OFFSET, r->sparse[i].off);
+			vx_build_uint(&s->b, VXF_AREA_SIZE, r->sparse[i].size);
+		}
+	}
+	if (flags & VX_REGION_MMAP)
+		*fd = r->fd;
+	return 0;
+}
+
+static int
+h_io_fds(struct server *s, const struct vx_msg *m)
+{
+	uint64_t index = get(m, VXF_REGION_INDEX);
+
+	if (index >= VX_DEV_NREGIONS ||
+	    s->dev->region[index].backing == VX_BACK_NONE)
+		return EINVAL;
+	/* no ioeventfds: every access comes as a message */
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 16);
+	vx_build_uint(&s->b, VXF_IOFDS_FLAGS, 0);
+	vx_build_uint(&s->b, VXF_REGION_INDEX, index);
+	vx_build_uint(&s->b, VXF_IOFDS_COUNT, 0);
+	return 0;
+}
+
+static int
+h_irq_info(struct server *s, const struct vx_msg *m)
+{
+	uint64_t index = get(m, VXF_IRQ_INDEX);
+	uint32_t flags = VX_IRQ_INFO_EVENTFD;
+
+	if (index >= VX_DEV_NIRQS)
+		return EINVAL;
+	/* as vfio-pci reports them */
+	if (index == VX_IRQ_INTX)
+		flags |= VX_IRQ_INFO_MASKABLE | VX_IRQ_INFO_AUTOMASKED;
+	else
+		flags |= VX_IRQ_INFO_NORESIZE;
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 16);
+	vx_build_uint(&s->b, VXF_IRQ_INFO_FLAGS, flags);
+	vx_build_uint(&s->b, VXF_IRQ_INDEX, index);
+	vx_build_uint(&s->b, VXF_IRQ_COUNT, s->dev->irq_count[index]);
+	return 0;
+}
+
+static int
+h_set_irqs(struct server *s, const struct vx_msg *m, struct vx_frame *f)
+{
+	uint64_t flags = get(m, VXF_IRQ_SET_FLAGS), index = get(m, VXF_IRQ_INDEX);
+	uint64_t start = get(m, VXF_IRQ_START), count = get(m, VXF_IRQ_COUNT);
+	uint32_t data = (uint32_t)flags & VX_IRQ_DATA_BITS;
+	uint32_t action = (uint32_t)flags & VX_IRQ_ACTION_BITS;
+	const struct vx_item *bools = vx_msg_item(m, VXF_IRQ_DATA);
+	struct vx_fd_info info;
+	unsigned i;
+	int k;
+
+	if (index >= VX_DEV_NIRQS)
+		return EINVAL;
+	if (data != VX_IRQ_DATA_EVENTFD && f->nfds != 0)
+		return EINVAL;
+	if (count == 0) {
+		/* data_none + trigger with count 0 disables the index */
+		if (data != VX_IRQ_DATA_NONE || action != VX_IRQ_ACTION_TRIGGER)
+			return EINVAL;
+		irq_close(s, (unsigned)index, 0, s->dev->irq_count[index]);
+		goto done;
+	}
+	if (start + count > s->dev->irq_count[index])
+		return EINVAL;
+	if (data == VX_IRQ_DATA_EVENTFD) {
+		if (action != VX_IRQ_ACTION_TRIGGER)
+			return ENOTSUP;
+		if (f->nfds != 0 && (uint64_t)f->nfds != count)
+			return EINVAL;
+		for (k = 0; k < f->nfds; k++)
+			if (vx_fd_describe(f->fds[k], &info) < 0 ||
+			    info.kind != VX_FD_EVENTFD)
+				return EINVAL;
+		/* no fds de-assigns the range */
+		irq_close(s, (unsigned)index, (unsigned)start, (unsigned)count);
+		for (k = 0; k < f->nfds; k++) {
+			s->irq[index][start + (unsigned)k].fd = f->fds[k];
+			f->fds[k] = -1;	/* ours now */
+		}
+		goto done;
+	}
+	for (i = 0; i < count; i++) {
+		struct irqvec *v = &s->irq[index][start + i];
+
+		if (data == VX_IRQ_DATA_BOOL && bools->ptr[i] == 0)
+			continue;
+		switch (action) {
+		case VX_IRQ_ACTION_TRIGGER:
+			fire(v);
+			break;
+		case VX_IRQ_ACTION_MASK:
+			v->masked = 1;
+			break;
+		default:
+			v->masked = 0;
+			if (v->pending) {
+				v->pending = 0;
+				fire(v);
+			}
+		}
+	}
+done:
+	reply_header(s, m);
+	return 0;
+}
+
+/* Check an access: region present, in bounds, allowed, not too big. */
+static int
+check_access(struct server *s, uint64_t index, uint64_t off, uint64_t count,
+    int write)
+{
+	const struct vx_region *r;
+
+	if (index >= VX_DEV_NREGIONS || count > s->max_xfer)
+		return EINVAL;
+	r = &s->dev->region[index];
+	if (r->backing == VX_BACK_NONE || off > r->size || count > r->size - off)
+		return EINVAL;
+	if (!(r->flags & (write ? VX_REGION_WRITE : VX_REGION_READ)))
+		return EINVAL;
+	return 0;
+}
+
+static int
+h_region_rw(struct server *s, const struct vx_msg *m)
+{
+	int write = m->cmd == VX_CMD_REGION_WRITE;
+	uint64_t off = get(m, VXF_REGION_OFFSET), index = get(m, VXF_REGION_INDEX);
+	uint64_t count = get(m, VXF_REGION_COUNT);
+	const struct vx_item *data = vx_msg_item(m, VXF_REGION_DATA);
+	uint16_t id = m->id, cmd = m->cmd;
+	int r;
+
+	if ((r = check_access(s, index, off, count, write)) != 0)
+		return r;
+	if (write) {
+		/* copy: the device may run DMA that reuses the decoder */
+		memcpy(s->scratch, data->ptr, (size_t)count);
+		r = vx_device_access(s->dev, (unsigned)index, off, s->scratch,
+		    (size_t)count, 1);
+	} else {
+		r = vx_device_access(s->dev, (unsigned)index, off, s->scratch,
+		    (size_t)count, 0);
+	}
+	if (r != 0)
+		return r;
+	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY, 0);
+	vx_build_uint(&s->b, VXF_REGION_OFFSET, off);
+	vx_build_uint(&s->b, VXF_REGION_INDEX, index);
+	vx_build_uint(&s->b, VXF_REGION_COUNT, count);
+	if (!write)
+		vx_build_bytes(&s->b, VXF_REGION_DATA, s->scratch, (size_t)count);
+	return 0;
+}
+
+static int
+h_write_multi(struct server *s, const struct vx_msg *m)
+{
+	const uint8_t *p = m->buf + VX_HDR_SIZE;
+	uint64_t n = vx_load(p, 8, 0), i, off, index, count;
+	uint16_t id = m->id, cmd = m->cmd;
+	uint8_t data[VX_WRITE_MULTI_DATA];
+	int r;
+
+	if (!s->write_multi)
+		return ENOTSUP;
+	for (i = 0; i < n; i++) {
+		const uint8_t *e = p + 8 + i * VX_WRITE_MULTI_ENTRY;
+
+		off = vx_load(e, 8, 0);
+		index = vx_load(e + 8, 4, 0);
+		count = vx_load(e + 12, 4, 0);
+		if ((r = check_access(s, index, off, count, 1)) != 0)
+			return r;
+		memcpy(data, e + 16, (size_t)count);
+		if ((r = vx_device_access(s->dev, (unsigned)index, off, data,
+		    (size_t)count, 1)) != 0)
+			return r;
+	}
+	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY, 0);
+	vx_build_uint(&s->b, VXF_WM_COUNT, n);
+	return 0;
+}
+
+static int
+h_dma_map(struct server *s, const struct vx_msg *m, struct vx_frame *f)
+{
+	uint64_t flags = get(m, VXF_DMA_MAP_FLAGS), off = get(m, VXF_DMA_MAP_OFFSET);
+	uint64_t addr = get(m, VXF_DMA_ADDR), size = get(m, VXF_DMA_SIZE);
+	struct window w, *nw;
+	uint64_t skew;
+	int prot = 0;
+	unsigned i;
+
+	if (f->nfds > 1 || size == 0 || addr + size < addr ||
+	    (flags & ~(uint64_t)(VX_DMA_MAP_READ | VX_DMA_MAP_WRITE)))
+		return EINVAL;
+	for (i = 0; i < s->nwin; i++)
+		if (addr < s->win[i].addr + s->win[i].size &&
+		    s->win[i].addr < addr + size)
+			return EEXIST;
+	if (s->nwin == MAX_DMA_MAPS)
+		return ENOSPC;
+	memset(&w, 0, sizeof(w));
+	w.addr = addr;
+	w.size = size;
+	w.flags = (uint32_t)flags;
+	if (f->nfds == 1) {
+		if (flags & VX_DMA_MAP_READ)
+			prot |= PROT_READ;
+		if (flags & VX_DMA_MAP_WRITE)
+			prot |= PROT_WRITE;
+		skew = off % PGSIZE;
+		if (size > SIZE_MAX - skew)
+			return EINVAL;
+		w.maplen = (size_t)(size + skew);
+		w.base = mmap(NULL, w.maplen, prot ? prot : PROT_NONE,
+		    MAP_SHARED, f->fds[0], (off_t)(off - skew));
+		if (w.base == MAP_FAILED)
+			return errno == ENOMEM ? ENOMEM : EINVAL;
+		w.map = w.base + skew;
+		/* the mapping keeps the memory; the frame closes the fd */
+	}
+	if ((nw = realloc(s->win, (s->nwin + 1) * sizeof(*nw))) == NULL) {
+		window_drop(&w);
+		return ENOMEM;
+	}
+	s->win = nw;
+	s->win[s->nwin++] = w;
+	reply_header(s, m);
+	return 0;
+}
+
+static int
+h_dma_unmap(struct server *s, const struct vx_msg *m)
+{
+	uint64_t flags = get(m, VXF_DMA_UNMAP_FLAGS), addr = get(m, VXF_DMA_ADDR);
+	uint64_t size = get(m, VXF_DMA_SIZE);
+	unsigned i, kept = 0, gone = 0;
+
+	if (flags & VX_DMA_UNMAP_GET_DIRTY_BITMAP)
+		return ENOTSUP;
+	if (!(flags & VX_DMA_UNMAP_ALL)) {
+		/* only whole windows go: a partial overlap is an error */
+		for (i = 0; i < s->nwin; i++) {
+			struct window *w = &s->win[i];
+			int in = w->addr >= addr && w->addr + w->size <= addr + size;
+
+			if (!in && w->addr < addr + size && addr < w->addr + w->size)
+				return EINVAL;
+			gone += in;
+		}
+		if (gone == 0)
+			return ENOENT;
+	}
+	for (i = 0; i < s->nwin; i++) {
+		struct window *w = &s->win[i];
+
+		if ((flags & VX_DMA_UNMAP_ALL) ||
+		    (w->addr >= addr && w->addr + w->size <= addr + size))
+			window_drop(w);
+		else
+			s->win[kept++] = *w;
+	}
+	s->nwin = kept;
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 24);
+	vx_build_uint(&s->b, VXF_DMA_UNMAP_FLAGS, flags);
+	vx_build_uint(&s->b, VXF_DMA_ADDR, addr);
+	vx_build_uint(&s->b, VXF_DMA_SIZE, size);
+	return 0;
+}
+
+static int
+h_reset(struct server *s, const struct vx_msg *m)
+{
+	unsigned i, j;
+
+	vx_device_reset(s->dev);
+	for (i = 0; i < VX_DEV_NIRQS; i++)
+		for (j = 0; j < s->dev->irq_count[i]; j++)
+			s->irq[i][j].masked = s->irq[i][j].pending = 0;
+	reply_header(s, m);
+	return 0;
+}
+
+/* Run one decoded command; 0 with a reply in s->b, or an errno. */
+static int
+dispatch(struct server *s, const struct vx_msg *m, struct vx_frame *f,
+    int *fd)
+{
+	if (m->status == VX_MSG_UNKNOWN)
+		return ENOSYS;
+	if (m->status != VX_MSG_OK)
+		return EINVAL;
+	if (!s->negotiated && m->cmd != VX_CMD_VERSION)
+		return EINVAL;	/* nothing before VERSION */
+	switch (m->cmd) {
+	case VX_CMD_VERSION:
+		return h_version(s, m);
+	case VX_CMD_DMA_MAP:
+		return h_dma_map(s, m, f);
+	case VX_CMD_DMA_UNMAP:
+		return h_dma_unmap(s, m);
+	case VX_CMD_DEVICE_GET_INFO:
+		return h_device_info(s, m);
+	case VX_CMD_DEVICE_GET_REGION_INFO:
+		return h_region_info(s, m, fd);
+	case VX_CMD_DEVICE_GET_REGION_IO_FDS:
+		return h_io_fds(s, m);
+	case VX_CMD_DEVICE_GET_IRQ_INFO:
+		return h_irq_info(s, m);
+	case VX_CMD_DEVICE_SET_IRQS:
+		return h_set_irqs(s, m, f);
+	case VX_CMD_REGION_READ:
+	case VX_CMD_REGION_WRITE:
+		return h_region_rw(s, m);
+	case VX_CMD_REGION_WRITE_MULTI:
+		return h_write_multi(s, m);
+	case VX_CMD_DEVICE_RESET:
+		return h_reset(s, m);
+	case VX_CMD_DEVICE_FEATURE:
+	case VX_CMD_MIG_DATA_READ:
+	case VX_CMD_MIG_DATA_WRITE:
+		return ENOTSUP;	/* no migration or dirty logging */
+	default:
+		/* DMA_READ/WRITE are ours to send; 14 is withdrawn */
+		return ENOSYS;
+	}
+}
+
+/* Handle one inbound frame (consumes it). */
+static void
+handle_frame(struct server *s, struct vx_frame *f)
+{
+	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
+	uint32_t hflags = (uint32_t)vx_load(f->data + VX_HDR_OFF_FLAGS, 4, 0);
+	uint16_t id = (uint16_t)vx_load(f->data + VX_HDR_OFF_ID, 2, 0);
+	uint16_t cmd = (uint16_t)vx_load(f->data + VX_HDR_OFF_CMD, 2, 0);
+	struct vx_msg m;
+	int err, fd = -1, r;
+
+	if (f->bad == VX_ERR_TOO_LARGE) {
+		/* the rest of the stream cannot be framed any more */
+		say(s, "message 0x%04x of %u bytes is over our limit; "
+		    "dropping the client", id,
+		    (unsigned)vx_load(f->data + VX_HDR_OFF_SIZE, 4, 0));
+		s->dead = 1;
+		vx_frame_release(f);
+		return;
+	}
+	if (f->bad) {
+		say(s, "bad frame 0x%04x: %s", id, vx_strerror(f->bad));
+		err = EINVAL;
+	} else {
+		ctx.nfds = f->nfds;
+		if (vx_decode(&s->dec, f->data, f->len, &ctx, &m) < 0) {
+			err = ENOMEM;
+		} else {
+			log_msg(s, &m, VX_C2S);
+			if (vx_msg_is_reply(&m)) {
+				say(s, "dropping a reply to no command of ours");
+				vx_frame_release(f);
+				return;
+			}
+			err = dispatch(s, &m, f, &fd);
+		}
+	}
+	if (hflags & VX_F_NO_REPLY) {
+		/* never a reply, not even an error */
+		if (err != 0)
+			say(s, "no_reply command 0x%04x failed: %s", id,
+			    strerror(err));
+		vx_frame_release(f);
+		return;
+	}
+	if (err == 0) {
+		r = send_built(s, &s->b, &fd, fd >= 0);
+		if (r == VX_ERR_TOO_LARGE || r == VX_ERR_FDS)
+			err = r == VX_ERR_FDS ? EINVAL : E2BIG;
+		else if (r < 0)
+			s->dead = 1;
+	}
+	if (err != 0) {
+		vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR,
+		    (uint32_t)err);
+		if (send_built(s, &s->b, NULL, 0) < 0)
+			s->dead = 1;
+	}
+	if (err == ENOTSUP && cmd == VX_CMD_VERSION && !s->negotiated)
+		say(s, "client proposed an unsupported protocol version");
+	vx_frame_release(f);
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
+static int
+read_signal(struct server *s)
+{
+	struct signalfd_siginfo si;
+
+	if (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		say(s, "signal %u, exiting", si.ssi_signo);
+		s->term = 1;
+	}
+	return s->term;
+}
+
+/* Serve the connected client until it goes away or a signal comes. */
+static void
+serve_client(struct server *s)
+{
+	struct pollfd pfd[2];
+	struct vx_frame f;
+	int r;
+
+	while (!s->term && !s->dead) {
+		if (s->nback > 0) {
+			f = s->backlog[0];
+			memmove(s->backlog, s->backlog + 1,
+			    (s->nback - 1) * sizeof(*s->backlog));
+			s->nback--;
+			handle_frame(s, &f);
+			continue;
+		}
+		pfd[0].fd = s->cfd;
+		pfd[0].events = POLLIN | (vx_framer_pending(&s->fr) ? POLLOUT : 0);
+		pfd[1].fd = s->sigfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			s->dead = 1;
+			break;
+		}
+		if ((pfd[1].revents & POLLIN) && read_signal(s))
+			break;
+		if (pfd[0].revents & POLLOUT) {
+			r = vx_framer_flush(&s->fr);
+			if (r < 0 && r != VX_ERR_AGAIN)
+				s->dead = 1;
+		}
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		/* take what is there, message by message */
+		while (!s->dead && !s->term && s->nback == 0) {
+			r = vx_framer_recv(&s->fr);
+			if (r == VX_ERR_AGAIN || r == 0)
+				break;
+			if (r < 0 && r != VX_ERR_FDS) {
+				/* a reset is a client gone while we answered */
+				if (r != VX_ERR_CLOSED &&
+				    !(r == VX_ERR_IO && errno == ECONNRESET))
+					say(s, "connection: %s", vx_strerror(r));
+				s->dead = 1;
+				break;
+			}
+			while (!s->dead && vx_framer_next(&s->fr, &f) == 1)
+				handle_frame(s, &f);
+		}
+	}
+	conn_end(s);
+}
+
+static int
+serve(struct server *s)
+{
+	struct pollfd pfd[2];
+	int fd;
+
+	while (!s->term) {
+		if (s->cfd >= 0) {
+			serve_client(s);
+			if (s->once || s->lfd < 0)
+				break;
+			continue;
+		}
+		pfd[0].fd = s->lfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s->sigfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return vx_error("poll: %s", strerror(errno));
+		}
+		if ((pfd[1].revents & POLLIN) && read_signal(s))
+			break;
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		if ((fd = vx_sock_accept(s->lfd)) < 0) {
+			if (fd == VX_ERR_AGAIN)
+				continue;
+			return vx_error("accept: %s", strerror(errno));
+		}
+		if (conn_start(s, fd) < 0) {
+			close(fd);
+			return vx_error("out of memory");
+		}
+	}
+	return 0;
+}
+
+/* --- options and setup ---------------------------------------------- */
+
+static int
+print_json(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	json_t *o;
+
+	exe[n > 0 ? n : 0] = '\0';
+	o = json_pack("{s:s,s:s,s:s,s:[s],s:{s:s,s:s,s:s}}",
+	    "description", "vfuctl server: a vfio-user PCI device emulated "
+	    "from a JSON description",
+	    "type", "pci",
+	    "binary", n > 0 ? exe : "vfuctl",
+	    "arguments", "server",
+	    "options", "socket-path", "--socket-path", "fd", "--fd",
+	    "device", "--device");
+	if (o == NULL)
+		return vx_error("out of memory");
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(o);
+	return VX_EXIT_OK;
+}
+
+static int
+setup_signals(struct server *s)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+	    (s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		return vx_error("signalfd: %s", strerror(errno));
+	return 0;
+}
+
+/* --fd N: a listening socket to accept on, or one connected client. */
+static int
+adopt_fd(struct server *s, int fd)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return vx_error("descriptor %d is not a socket", fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return vx_error("descriptor %d: %s", fd, strerror(errno));
+	if (listening) {
+		s->lfd = fd;
+		return 0;
+	}
+	s->lfd = -1;
+	if (conn_start(s, fd) < 0)
+		return vx_error("out of memory");
+	return 0;
+}
+
+int
+cmd_server(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "socket-path", required_argument, NULL, 's' },
+		{ "fd", required_argument, NULL, 'f' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "once", no_argument, NULL, '1' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "max-data-xfer-size", required_argument, NULL, 'x' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "print-json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct server s;
+	const char *sock = NULL, *device = NULL;
+	char err[512], *end;
+	uint64_t v, fdnum = 0;
+	unsigned long mode = 0600;
+	int c, have_fd = 0, pjson = 0, rc;
+
+	memset(&s, 0, sizeof(s));
+	s.max_xfer = VX_DEF_MAX_XFER;
+	s.cfd = s.lfd = s.sigfd = -1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (sock != NULL)
+				vx_duparg("server", "--socket-path", optarg);
+			sock = optarg;
+			break;
+		case 'f':
+			if (have_fd)
+				vx_duparg("server", "--fd", optarg);
+			if (vx_parse_u64(optarg, &fdnum) < 0 || fdnum > INT_MAX)
+				vx_invarg("server", "--fd", optarg);
+			have_fd = 1;
+			break;
+		case 'd':
+			if (device != NULL)
+				vx_duparg("server", "--device", optarg);
+			device = optarg;
+			break;
+		case '1':
+			s.once = 1;
+			break;
+		case 'm':
+			errno = 0;
+			mode = strtoul(optarg, &end, 8);
+			if (errno || *end != '\0' || optarg[0] == '\0' ||
+			    mode > 0777)
+				vx_invarg("server", "--mode", optarg);
+			break;
+		case 'x':
+			if (vx_parse_u64(optarg, &v) < 0 || v < 4096 ||
+			    v > VX_QEMU_MAX_XFER)
+				vx_invarg("server", "--max-data-xfer-size", optarg);
+			s.max_xfer = (uint32_t)v;
+			break;
+		case 'v':
+			s.verbose = 1;
+			break;
+		case 'j':
+			pjson = 1;
+			break;
+		case 'h':
+			fputs(cmd_server_usage, stdout);
+			return VX_EXIT_OK;
+		default:
+			vx_usage_error("server", "unknown option");
+		}
+	}
+	if (optind < argc)
+		vx_usage_error("server", "unexpected argument '%s'", argv[optind]);
+	if (pjson)
+		return print_json();
+	if (sock != NULL && have_fd)
+		vx_usage_error("server", "--socket-path and --fd exclude each other");
+	if (sock == NULL && !have_fd)
+		vx_missarg("server", "--socket-path or --fd");
+	if (device == NULL)
+		vx_missarg("server", "--device");
+
+	if ((s.dev = vx_device_load(device, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "vfuctl server: %s\n", err);
+		return VX_EXIT_USAGE;
+	}
+	s.dev->ops = &dev_ops;
+	s.dev->ctx = &s;
+	vx_decoder_init(&s.dec);
+	vx_decoder_init(&s.ddec);
+	vx_builder_init(&s.b);
+	vx_builder_init(&s.db);
+	rc = VX_EXIT_FAIL;
+	if ((s.scratch = malloc(s.max_xfer)) == NULL) {
+		vx_error("out of memory");
+		goto out;
+	}
+	if (setup_signals(&s) < 0)
+		goto out;
+	if (have_fd) {
+		if (adopt_fd(&s, (int)fdnum) < 0)
+			goto out;
+	} else {
+		s.lfd = vx_sock_listen(sock, (mode_t)mode, 8);
+		if (s.lfd == VX_ERR_INVALID && errno == EEXIST) {
+			vx_error("'%s' exists and is not a socket; not replacing it",
+			    sock);
+			goto out;
+		}
+		if (s.lfd < 0) {
+			vx_error("cannot listen on '%s': %s", sock,
+			    s.lfd == VX_ERR_IO ? strerror(errno) :
+			    vx_strerror(s.lfd));
+			goto out;
+		}
+		if (sock[0] != '@')
+			s.path = sock;
+		say(&s, "listening on %s", sock);
+	}
+	rc = serve(&s) < 0 ? VX_EXIT_FAIL : VX_EXIT_OK;
+out:
+	if (s.cfd >= 0)
+		conn_end(&s);
+	if (s.path != NULL)
+		unlink(s.path);
+	if (s.lfd >= 0)
+		close(s.lfd);
+	if (s.sigfd >= 0)
+		close(s.sigfd);
+	free(s.backlog);
+	free(s.scratch);
+	vx_builder_release(&s.b);
+	vx_builder_release(&s.db);
+	vx_decoder_release(&s.dec);
+	vx_decoder_release(&s.ddec);
+	vx_device_free(s.dev);
+	return rc;
+}

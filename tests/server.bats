@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# server.bats - vfuctl server from the outside: usage, device description
+# errors that name the JSON path, socket file handling, --print-json,
+# --once and -v.  The protocol itself is tested by tests/unit/test-server.c.
+
+load helpers
+
+GPIO=tests/devices/gpio.json
+
+# client SOCKET: connect, negotiate VERSION, read gpio's input register at
+# bar2+4, disconnect; prints "version 0.2" and "input 0xa5a5".  Perl, as it
+# comes with every Debian build host.
+client() {
+	perl -e '
+		use strict; use IO::Socket::UNIX; use Socket;
+		my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $ARGV[0])
+			or die "connect: $!\n";
+		sub msg { my ($id, $cmd, $p) = @_;
+			print $s pack("vvVVV", $id, $cmd, 16 + length($p), 0, 0) . $p; }
+		sub reply { my ($h, $b) = ("", "");
+			read($s, $h, 16) == 16 or die "no reply\n";
+			my ($id, $cmd, $size, $fl, $err) = unpack("vvVVV", $h);
+			read($s, $b, $size - 16) if $size > 16;
+			die "error reply $err\n" if $fl & 0x20;
+			return $b; }
+		$s->autoflush(1);
+		msg(1, 1, pack("vv", 0, 2) . "{\"capabilities\":{}}\0");
+		my ($maj, $min) = unpack("vv", reply());
+		print "version $maj.$min\n";
+		msg(2, 9, pack("QVV", 4, 2, 4));
+		my ($off, $reg, $cnt, $v) = unpack("QVVV", reply());
+		printf "input 0x%x\n", $v;
+		close $s;
+	' "$1"
+}
+
+# wait_for PATH: until the socket exists (5 s at most).
+wait_for() {
+	local i
+	for i in $(seq 50); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# bad_device JSON: write it to $TEST_TMP/x.json and run the server on it.
+bad_device() {
+	printf '%s\n' "$1" > "$TEST_TMP/x.json"
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$TEST_TMP/x.json"
+}
+
+@test "server --help prints the usage" {
+	run --separate-stderr "$VFUCTL" server --help
+	assert_status 0
+	[[ ${lines[0]} == "usage: vfuctl server"* ]]
+	assert_contains --socket-path
+	assert_contains --print-json
+}
+
+@test "server needs --device and one of --socket-path and --fd" {
+	run --separate-stderr "$VFUCTL" server --device "$GPIO"
+	assert_status 2
+	[[ $stderr == *"missing --socket-path or --fd"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s"
+	assert_status 2
+	[[ $stderr == *"missing --device"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" --fd 3 \
+		--device "$GPIO"
+	assert_status 2
+	[[ $stderr == *"exclude each other"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$GPIO" --mode 999
+	assert_status 2
+	[[ $stderr == *"invalid --mode '999'"* ]]
+}
+
+@test "a size that is no power of two names its JSON path" {
+	bad_device '{"pci": {"vendor": 1, "device": 2},
+		"regions": {"bar2": {"size": 300}}}'
+	assert_status 2
+	[[ $stderr == *"x.json: .regions.bar2.size: 300 is not a power of two"* ]]
+	[ ! -e "$TEST_TMP/s" ]
+}
+
+@test "bad descriptions: each error names the JSON path and why" {
+	bad_device '{"pci": {"vendor": "0x494f"}, "regions": {}}'
+	assert_status 2
+	[[ $stderr == *".pci.device: missing"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2, "colour": 3}, "regions": {}}'
+	assert_status 2
+	[[ $stderr == *".pci.colour: unknown key"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar2": {
+		"size": 256, "backing": "registers", "registers": [
+		{"name": "a", "offset": 0}, {"name": "b", "offset": 4, "access": "rx"}]}}}'
+	assert_status 2
+	[[ $stderr == *'.regions.bar2.registers[1].access: must be "rw", "ro", "w1c" or "scratch"'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar2": {
+		"size": 256, "backing": "registers", "registers": [
+		{"name": "a", "offset": 0, "doorbell": {"irq": "intx"}}]}}}'
+	assert_status 2
+	[[ $stderr == *".regions.bar2.registers[0].doorbell.irq: the device has no intx"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar7": {"size": 16}}}'
+	assert_status 2
+	[[ $stderr == *".regions.bar7: not a region name"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 70000}, "regions": {}}'
+	assert_status 2
+	[[ $stderr == *".pci.device: 70000 is more than 65535"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar0": {
+		"size": 8192, "flags": ["read", "mmap"], "sparse": [
+		{"offset": 0, "size": 100}]}}}'
+	assert_status 2
+	[[ $stderr == *".regions.bar0.sparse[0]: offset 0x0 and size 0x64 must be"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2,
+		"capabilities": [{"type": "msix", "vectors": 4,
+		"table": {"bar": "bar0", "offset": 0}, "pba": {"bar": "bar0", "offset": 64}}]},
+		"regions": {"bar0": {"size": 32}}}'
+	assert_status 2
+	[[ $stderr == *".pci: MSI-X table of 4 entries at 0x0 does not fit bar0"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar2": {"size": 256,}}}'
+	assert_status 2
+	[[ $stderr == *"x.json:1:"* ]]
+
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$TEST_TMP/none.json"
+	assert_status 2
+	[[ $stderr == *"none.json"* ]]
+}
+
+@test "the shipped descriptions load" {
+	local d
+	for d in tests/devices/*.json; do
+		run --separate-stderr "$VFUCTL" server --device "$d" --fd 0 \
+			</dev/null
+		# --fd 0 is no socket: loading succeeded if that is the complaint
+		assert_status 1
+		[[ $stderr == *"descriptor 0 is not a socket"* ]] ||
+			{ echo "$d: $stderr" >&2; false; }
+	done
+}
+
+@test "server refuses to replace a regular file" {
+	echo keep > "$TEST_TMP/s"
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$GPIO"
+	assert_status 1
+	[[ $stderr == *"exists and is not a socket"* ]]
+	[ "$(cat "$TEST_TMP/s")" = keep ]
+}
+
+@test "--print-json prints valid backend JSON" {
+	run --separate-stderr "$VFUCTL" server --print-json
+	assert_status 0
+	printf '%s' "$output" | jq -e '.type == "pci" and (.binary | length > 0)
+		and .options["socket-path"] == "--socket-path"
+		and .options.fd == "--fd"'
+}
+
+@test "--once exits 0 after one client and removes the socket" {
+	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$GPIO" --once \
+		--mode 0640 &
+	local pid=$!
+	wait_for "$TEST_TMP/s"
+	[ "$(stat -c %a "$TEST_TMP/s")" = 640 ]
+	run client "$TEST_TMP/s"
+	assert_status 0
+	assert_contains "version 0.2"
+	assert_contains "input 0xa5a5"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -e "$TEST_TMP/s" ]
+}
+
+@test "-v logs one summary line per message" {
+	"$VFUCTL" server -v --socket-path "$TEST_TMP/s" --device "$GPIO" --once \
+		2> "$TEST_TMP/log" &
+	local pid=$!
+	wait_for "$TEST_TMP/s"
+	run client "$TEST_TMP/s"
+	assert_status 0
+	wait "$pid"
+	run cat "$TEST_TMP/log"
+	assert_contains "c2s 0x0001 VERSION command"
+	assert_contains "s2c 0x0001 VERSION reply"
+	assert_contains "c2s 0x0002 REGION_READ command"
+	assert_contains "s2c 0x0002 REGION_READ reply"
+	run grep -c ' \(c2s\|s2c\) 0x' "$TEST_TMP/log"
+	[ "$output" -eq 4 ] || { cat "$TEST_TMP/log" >&2; false; }
+}
+
+@test "SIGTERM removes the socket and exits 0" {
+	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$GPIO" &
+	local pid=$!
+	wait_for "$TEST_TMP/s"
+	kill -TERM "$pid"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ]
+	[ ! -e "$TEST_TMP/s" ]
+}
+
+@test "--fd serves a listening socket passed in" {
+	perl -e '
+		use IO::Socket::UNIX; use Socket; use Fcntl;
+		my $l = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $ARGV[0],
+			Listen => 1) or die "listen: $!\n";
+		my $f = fcntl($l, F_GETFD, 0); fcntl($l, F_SETFD, $f & ~FD_CLOEXEC);
+		exec($ARGV[1], "server", "--fd", fileno($l), "--device", $ARGV[2],
+			"--once") or die;
+	' "$TEST_TMP/s" "$VFUCTL" "$GPIO" &
+	local pid=$!
+	wait_for "$TEST_TMP/s"
+	run client "$TEST_TMP/s"
+	assert_status 0
+	assert_contains "input 0xa5a5"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ]
+}

@@ -1,0 +1,962 @@
+/*
+ * test-server.c - drive a real "vfuctl server" over its socket, as a
+ * client would: VERSION negotiation, device and region info, config space
+ * and BAR sizing, register semantics, reset, interrupts through eventfds,
+ * DMA through a mapped memfd and through DMA_READ/DMA_WRITE messages,
+ * error replies for malformed and unknown requests, no_reply, state kept
+ * across clients, a client dying mid-message, and SIGTERM.
+ *
+ * vfuctl comes from $VFUCTL (default cli/vfuctl); run from the repository
+ * root (tests/devices/ holds the descriptions).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vx-cursor.h"
+#include "vx-error.h"
+#include "vx-framer.h"
+#include "vx-msg.h"
+#include "vx-sock.h"
+#include "unit.h"
+
+#define TIMEOUT_MS	5000
+#define BAR2		2
+#define CONFIG		7
+
+/* gpio.json's BAR2 registers */
+#define R_OUTPUT	0x00
+#define R_INPUT		0x04
+#define R_STATUS	0x08
+#define R_DOORBELL	0x0c
+#define R_SCRATCH	0x10
+#define R_CONTROL	0x14
+
+/* dma.json's DMA engine in BAR0 (lib/vx-device.h VX_DMA_REG_*) */
+#define E_ADDR		0x00
+#define E_LEN		0x08
+#define E_DIR		0x0c
+#define E_GO		0x10
+#define E_STATUS	0x14
+
+static char tmpdir[64];
+static const char *vfuctl;
+
+struct client {
+	int fd;
+	struct vx_framer fr;
+	struct vx_decoder dec;
+	struct vx_builder b;
+	struct vx_frame f;	/* the last reply's frame, held until next */
+	int have_frame;
+	struct vx_msg m;	/* the last message received */
+	uint16_t id;
+};
+
+/* --- the server process ------------------------------------------------ */
+
+static pid_t
+spawn(const char *device, const char *sock, const char *extra)
+{
+	struct stat st;
+	pid_t pid;
+	int i;
+
+	unlink(sock);
+	if ((pid = fork()) == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		if (getenv("TEST_SERVER_VERBOSE") == NULL && nul >= 0)
+			dup2(nul, 2);
+		if (extra != NULL)
+			execl(vfuctl, vfuctl, "server", "--socket-path", sock,
+			    "--device", device, extra, (char *)NULL);
+		else
+			execl(vfuctl, vfuctl, "server", "--socket-path", sock,
+			    "--device", device, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500; i++) {
+		if (stat(sock, &st) == 0)
+			return pid;
+		usleep(10000);
+	}
+	return pid;
+}
+
+/* Exit status of pid within ms, or -1 if it is still running. */
+static int
+reap(pid_t pid, int ms)
+{
+	int st, i;
+
+	for (i = 0; i < ms / 10; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	return -1;
+}
+
+static void
+stop(pid_t pid)
+{
+	kill(pid, SIGTERM);
+	if (reap(pid, 3000) < 0) {
+		kill(pid, SIGKILL);
+		reap(pid, 3000);
+	}
+}
+
+/* --- a minimal client ----------------------------------------------------- */
+
+static int
+cl_open(struct client *c, const char *sock)
+{
+	memset(c, 0, sizeof(*c));
+	vx_decoder_init(&c->dec);
+	vx_builder_init(&c->b);
+	c->id = 0x100;
+	if ((c->fd = vx_sock_connect(sock, TIMEOUT_MS)) < 0)
+		return -1;
+	if (vx_framer_init(&c->fr, c->fd, NULL) < 0)
+		return -1;
+	c->fr.peer_max_fds = 16;	/* what the server offers */
+	return 0;
+}
+
+static void
+cl_close(struct client *c)
+{
+	if (c->have_frame)
+		vx_frame_release(&c->f);
+	c->have_frame = 0;
+	if (c->fd >= 0) {
+		vx_framer_release(&c->fr);
+		close(c->fd);
+	}
+	c->fd = -1;
+	vx_decoder_release(&c->dec);
+	vx_builder_release(&c->b);
+}
+
+static void
+cmd(struct client *c, uint16_t cmdno, uint32_t flags)
+{
+	vx_build_header(&c->b, ++c->id, cmdno, VX_F_TYPE_COMMAND | flags, 0);
+}
+
+static int
+cl_send(struct client *c, const int *fds, int nfds)
+{
+	struct vx_msg m;
+
+	if (vx_build_finish(&c->b, &m) < 0)
+		return -1;
+	return vx_send_msg(&c->fr, m.buf, m.len, fds, nfds, TIMEOUT_MS);
+}
+
+/* Next message from the server, decoded into c->m; 0 or an error. */
+static int
+cl_recv(struct client *c)
+{
+	struct vx_dctx ctx = { VX_S2C, VX_CHAN_MAIN, VX_PEER_SPEC, 0, 0 };
+	int r;
+
+	if (c->have_frame)
+		vx_frame_release(&c->f);
+	c->have_frame = 0;
+	if ((r = vx_recv_frame(&c->fr, &c->f, TIMEOUT_MS)) < 0)
+		return r;
+	c->have_frame = 1;
+	ctx.nfds = c->f.nfds;
+	if (c->f.bad || vx_decode(&c->dec, c->f.data, c->f.len, &ctx, &c->m) < 0)
+		return VX_ERR_INVALID;
+	return 0;
+}
+
+/* Send what was built and take the reply: its errno (0 ok), -1 if none. */
+static int
+call(struct client *c, const int *fds, int nfds)
+{
+	uint16_t id = c->id;
+
+	if (cl_send(c, fds, nfds) < 0 || cl_recv(c) < 0)
+		return -1;
+	if (c->m.id != id || !vx_msg_is_reply(&c->m))
+		return -1;
+	return (c->m.flags & VX_F_ERROR) ? (int)c->m.error : 0;
+}
+
+static uint64_t
+field(const struct client *c, unsigned f)
+{
+	uint64_t v = ~0ull;
+
+	vx_msg_get(&c->m, f, &v);
+	return v;
+}
+
+static int
+negotiate(struct client *c, const char *json)
+{
+	cmd(c, VX_CMD_VERSION, 0);
+	vx_build_uint(&c->b, VXF_VER_MAJOR, 0);
+	vx_build_uint(&c->b, VXF_VER_MINOR, 2);
+	if (json != NULL)
+		vx_build_bytes(&c->b, VXF_VER_JSON, json, strlen(json) + 1);
+	return call(c, NULL, 0);
+}
+
+static int
+connect_ready(struct client *c, const char *sock)
+{
+	if (cl_open(c, sock) < 0)
+		return -1;
+	return negotiate(c, "{\"capabilities\":{\"max_msg_fds\":8,"
+	    "\"write_multiple\":true}}");
+}
+
+static int
+rd(struct client *c, unsigned region, uint64_t off, unsigned n, uint64_t *val)
+{
+	const struct vx_item *it;
+	int r;
+
+	cmd(c, VX_CMD_REGION_READ, 0);
+	vx_build_uint(&c->b, VXF_REGION_OFFSET, off);
+	vx_build_uint(&c->b, VXF_REGION_INDEX, region);
+	vx_build_uint(&c->b, VXF_REGION_COUNT, n);
+	if ((r = call(c, NULL, 0)) != 0)
+		return r;
+	it = vx_msg_item(&c->m, VXF_REGION_DATA);
+	if (it == NULL || it->len != n || n > 8)
+		return -1;
+	*val = vx_load(it->ptr, n, 0);
+	return 0;
+}
+
+static void
+build_write(struct client *c, unsigned region, uint64_t off, unsigned n,
+    uint64_t val, uint32_t flags)
+{
+	uint8_t b[8];
+
+	vx_store(b, n, val, 0);
+	cmd(c, VX_CMD_REGION_WRITE, flags);
+	vx_build_uint(&c->b, VXF_REGION_OFFSET, off);
+	vx_build_uint(&c->b, VXF_REGION_INDEX, region);
+	vx_build_uint(&c->b, VXF_REGION_COUNT, n);
+	vx_build_bytes(&c->b, VXF_REGION_DATA, b, n);
+}
+
+static int
+wr(struct client *c, unsigned region, uint64_t off, unsigned n, uint64_t val)
+{
+	build_write(c, region, off, n, val, 0);
+	return call(c, NULL, 0);
+}
+
+/* Read a register; ~0 if the read failed (keeps the checks one line). */
+static uint64_t
+reg(struct client *c, unsigned region, uint64_t off, unsigned n)
+{
+	uint64_t v;
+
+	return rd(c, region, off, n, &v) == 0 ? v : ~0ull;
+}
+
+static int
+set_irqs(struct client *c, unsigned index, unsigned flags, unsigned start,
+    unsigned count, const int *fds, int nfds)
+{
+	cmd(c, VX_CMD_DEVICE_SET_IRQS, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 20);
+	vx_build_uint(&c->b, VXF_IRQ_SET_FLAGS, flags);
+	vx_build_uint(&c->b, VXF_IRQ_INDEX, index);
+	vx_build_uint(&c->b, VXF_IRQ_START, start);
+	vx_build_uint(&c->b, VXF_IRQ_COUNT, count);
+	return call(c, fds, nfds);
+}
+
+/* The eventfd's count, 0 if it was not signalled within ms. */
+static uint64_t
+signalled(int efd, int ms)
+{
+	struct pollfd p = { efd, POLLIN, 0 };
+	uint64_t v = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(efd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+static int
+region_info(struct client *c, unsigned index, uint32_t argsz)
+{
+	cmd(c, VX_CMD_DEVICE_GET_REGION_INFO, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, argsz);
+	vx_build_uint(&c->b, VXF_RINFO_FLAGS, 0);
+	vx_build_uint(&c->b, VXF_REGION_INDEX, index);
+	vx_build_uint(&c->b, VXF_RINFO_CAP_OFFSET, 0);
+	vx_build_uint(&c->b, VXF_RINFO_SIZE, 0);
+	vx_build_uint(&c->b, VXF_RINFO_OFFSET, 0);
+	return call(c, NULL, 0);
+}
+
+static int
+dma_map(struct client *c, uint64_t addr, uint64_t size, int fd)
+{
+	cmd(c, VX_CMD_DMA_MAP, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 32);
+	vx_build_uint(&c->b, VXF_DMA_MAP_FLAGS, VX_DMA_MAP_READ | VX_DMA_MAP_WRITE);
+	vx_build_uint(&c->b, VXF_DMA_MAP_OFFSET, 0);
+	vx_build_uint(&c->b, VXF_DMA_ADDR, addr);
+	vx_build_uint(&c->b, VXF_DMA_SIZE, size);
+	return call(c, &fd, fd >= 0);
+}
+
+/* --- gpio.json -------------------------------------------------------------- */
+
+static void
+test_version(const char *sock)
+{
+	struct client c;
+	json_t *root, *caps;
+	const struct vx_item *js;
+	json_error_t jerr;
+	static const char twin[] = "{\"capabilities\":{\"max_msg_fds\":8,"
+	    "\"write_multiple\":true,\"twin_socket\":{\"supported\":true}}}";
+
+	ok(cl_open(&c, sock) == 0, "connect");
+	cmd(&c, VX_CMD_DEVICE_GET_INFO, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_DEV_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_REGIONS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_IRQS, 0);
+	ok(call(&c, NULL, 0) == EINVAL, "GET_INFO before VERSION: EINVAL");
+
+	cmd(&c, VX_CMD_VERSION, 0);
+	vx_build_uint(&c.b, VXF_VER_MAJOR, 0);
+	vx_build_uint(&c.b, VXF_VER_MINOR, 7);
+	vx_build_bytes(&c.b, VXF_VER_JSON, twin, strlen(twin) + 1);
+	ok(call(&c, NULL, 0) == 0, "VERSION accepted");
+	ok(field(&c, VXF_VER_MAJOR) == 0 && field(&c, VXF_VER_MINOR) == 2,
+	    "VERSION reply 0.2 for a client proposing 0.7");
+	js = vx_msg_item(&c.m, VXF_VER_JSON);
+	root = js ? json_loads((const char *)js->ptr, 0, &jerr) : NULL;
+	caps = json_object_get(root, "capabilities");
+	ok(caps != NULL, "reply has capabilities");
+	ok(json_integer_value(json_object_get(caps, "max_msg_fds")) == 16,
+	    "max_msg_fds 16");
+	ok(json_integer_value(json_object_get(caps, "max_data_xfer_size")) ==
+	    1048576, "max_data_xfer_size 1 MiB by default");
+	ok(json_integer_value(json_object_get(caps, "pgsizes")) == 4096,
+	    "pgsizes 4096");
+	ok(json_integer_value(json_object_get(caps, "max_dma_maps")) > 0,
+	    "max_dma_maps given");
+	ok(json_integer_value(json_object_get(json_object_get(caps, "migration"),
+	    "pgsize")) == 4096, "migration.pgsize 4096");
+	ok(json_is_true(json_object_get(caps, "write_multiple")),
+	    "write_multiple: the client offered it");
+	ok(json_object_get(caps, "twin_socket") == NULL,
+	    "no twin_socket: not supported");
+	json_decref(root);
+	ok(negotiate(&c, NULL) == EINVAL, "a second VERSION: EINVAL");
+	cl_close(&c);
+
+	ok(cl_open(&c, sock) == 0, "connect again");
+	cmd(&c, VX_CMD_VERSION, 0);
+	vx_build_uint(&c.b, VXF_VER_MAJOR, 0);
+	vx_build_uint(&c.b, VXF_VER_MINOR, 1);
+	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_VER_MINOR) == 1,
+	    "VERSION 0.1 without JSON: reply minor 1");
+	js = vx_msg_item(&c.m, VXF_VER_JSON);
+	ok(js != NULL && strstr((const char *)js->ptr, "write_multiple") == NULL,
+	    "no write_multiple when the client did not offer it");
+	cl_close(&c);
+
+	ok(cl_open(&c, sock) == 0, "connect again");
+	cmd(&c, VX_CMD_VERSION, 0);
+	vx_build_uint(&c.b, VXF_VER_MAJOR, 1);
+	vx_build_uint(&c.b, VXF_VER_MINOR, 0);
+	ok(call(&c, NULL, 0) == ENOTSUP, "VERSION major 1: ENOTSUP");
+	cl_close(&c);
+}
+
+static void
+test_info(const char *sock)
+{
+	struct client c;
+	unsigned i;
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	cmd(&c, VX_CMD_DEVICE_GET_INFO, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_DEV_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_REGIONS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_IRQS, 0);
+	ok(call(&c, NULL, 0) == 0, "GET_INFO");
+	ok(field(&c, VXF_DEV_FLAGS) == (VX_DEV_RESET | VX_DEV_PCI) &&
+	    field(&c, VXF_DEV_NUM_REGIONS) == 9 && field(&c, VXF_DEV_NUM_IRQS) == 5,
+	    "GET_INFO: reset|pci, 9 regions, 5 irqs");
+
+	for (i = 0; i < 9; i++) {
+		int r = region_info(&c, i, 32);
+		uint64_t size = field(&c, VXF_RINFO_SIZE);
+		uint64_t flags = field(&c, VXF_RINFO_FLAGS);
+
+		if (i == BAR2)
+			ok(r == 0 && size == 256 && flags ==
+			    (VX_REGION_READ | VX_REGION_WRITE) && c.f.nfds == 0,
+			    "region info bar2: 256 bytes, read|write, no fd");
+		else if (i == CONFIG)
+			ok(r == 0 && size == 256 && flags ==
+			    (VX_REGION_READ | VX_REGION_WRITE),
+			    "region info config: 256 bytes, read|write");
+		else
+			ok(r == 0 && size == 0 && flags == 0,
+			    "region info %u: absent, size 0", i);
+	}
+	ok(region_info(&c, 9, 32) == EINVAL, "region info 9: EINVAL");
+
+	cmd(&c, VX_CMD_DEVICE_GET_REGION_IO_FDS, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_IOFDS_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_REGION_INDEX, BAR2);
+	vx_build_uint(&c.b, VXF_IOFDS_COUNT, 0);
+	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_IOFDS_COUNT) == 0 &&
+	    field(&c, VXF_ARGSZ) == 16, "GET_REGION_IO_FDS: count 0");
+
+	for (i = 0; i < 5; i++) {
+		cmd(&c, VX_CMD_DEVICE_GET_IRQ_INFO, 0);
+		vx_build_uint(&c.b, VXF_ARGSZ, 16);
+		vx_build_uint(&c.b, VXF_IRQ_INFO_FLAGS, 0);
+		vx_build_uint(&c.b, VXF_IRQ_INDEX, i);
+		vx_build_uint(&c.b, VXF_IRQ_COUNT, 0);
+		ok(call(&c, NULL, 0) == 0 && field(&c, VXF_IRQ_COUNT) ==
+		    (i == 0 ? 1u : 0u) && (field(&c, VXF_IRQ_INFO_FLAGS) &
+		    VX_IRQ_INFO_EVENTFD), "IRQ info %u: count %u", i, i == 0);
+	}
+	cl_close(&c);
+}
+
+static void
+test_config(const char *sock)
+{
+	struct client c;
+	uint64_t cap;
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	ok(reg(&c, CONFIG, 0, 2) == 0x494f && reg(&c, CONFIG, 2, 2) == 0x0dc8,
+	    "config: vendor 0x494f device 0x0dc8");
+	ok(reg(&c, CONFIG, 0x2c, 4) == 0x0001494f, "config: subsystem ids");
+	ok(reg(&c, CONFIG, 0x08, 4) == 0x08800001, "config: class and revision");
+	ok(reg(&c, CONFIG, 0x0e, 1) == 0, "config: header type 0");
+	ok(reg(&c, CONFIG, 0x3d, 1) == 1, "config: interrupt pin INTA");
+	ok(reg(&c, CONFIG, 0x18, 4) == 0x1, "config: BAR2 is I/O");
+	ok(wr(&c, CONFIG, 0x18, 4, 0xffffffff) == 0 &&
+	    reg(&c, CONFIG, 0x18, 4) == 0xffffff01,
+	    "config: BAR2 sizing reads back a 256-byte I/O mask");
+	ok(wr(&c, CONFIG, 0x18, 4, 0xc000) == 0 &&
+	    reg(&c, CONFIG, 0x18, 4) == 0xc001, "config: BAR2 takes an address");
+	ok(wr(&c, CONFIG, 0x10, 4, 0xffffffff) == 0 &&
+	    reg(&c, CONFIG, 0x10, 4) == 0, "config: absent BAR0 stays 0");
+	ok(wr(&c, CONFIG, 0x00, 2, 0x1234) == 0 &&
+	    reg(&c, CONFIG, 0, 2) == 0x494f, "config: vendor id is read-only");
+	ok(wr(&c, CONFIG, 0x04, 2, 0xffff) == 0 &&
+	    reg(&c, CONFIG, 0x04, 2) == 0x0407, "config: command's writable bits");
+	ok(reg(&c, CONFIG, 0x06, 2) & 0x10, "config: status has a capability list");
+	cap = reg(&c, CONFIG, 0x34, 1);
+	ok(cap >= 0x40 && reg(&c, CONFIG, cap, 1) == 0x01 &&
+	    reg(&c, CONFIG, cap + 1, 1) == 0, "config: one PM capability");
+	ok(rd(&c, CONFIG, 0xfe, 4, &cap) == EINVAL, "config: read past 256: EINVAL");
+	cl_close(&c);
+}
+
+static void
+test_registers(const char *sock)
+{
+	struct client c;
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	ok(reg(&c, BAR2, R_INPUT, 4) == 0xa5a5, "input reads its reset value");
+	ok(wr(&c, BAR2, R_INPUT, 4, 0x1111) == 0 &&
+	    reg(&c, BAR2, R_INPUT, 4) == 0xa5a5, "ro: a write is ignored");
+	ok(wr(&c, BAR2, R_OUTPUT, 4, 0xdeadbeef) == 0 &&
+	    reg(&c, BAR2, R_OUTPUT, 4) == 0xdeadbeef, "rw reads back");
+	ok(wr(&c, BAR2, R_OUTPUT + 1, 1, 0x00) == 0 &&
+	    reg(&c, BAR2, R_OUTPUT, 4) == 0xdead00ef, "a byte write merges");
+	ok(reg(&c, BAR2, R_OUTPUT + 2, 2) == 0xdead, "a partial read");
+	ok(wr(&c, BAR2, R_SCRATCH, 4, 0x5a5a) == 0 &&
+	    reg(&c, BAR2, R_SCRATCH, 4) == 0x5a5a, "scratch reads back");
+	ok(reg(&c, BAR2, R_CONTROL, 2) == 1, "control resets to 1");
+	ok(wr(&c, BAR2, R_CONTROL, 2, 7) == 0 && reg(&c, BAR2, R_CONTROL, 2) == 7,
+	    "control written");
+	ok(reg(&c, BAR2, 0x40, 4) == 0 && wr(&c, BAR2, 0x40, 4, 1) == 0 &&
+	    reg(&c, BAR2, 0x40, 4) == 0, "a hole reads 0 and drops writes");
+	ok(wr(&c, BAR2, 0xfe, 4, 0) == EINVAL, "write past the region: EINVAL");
+	ok(reg(&c, BAR2, 0x100, 1) == ~0ull, "read past the region fails");
+	ok(rd(&c, 0, 0, 4, &(uint64_t){ 0 }) == EINVAL,
+	    "read of an absent region: EINVAL");
+
+	cmd(&c, VX_CMD_DEVICE_RESET, 0);
+	ok(call(&c, NULL, 0) == 0, "DEVICE_RESET");
+	ok(reg(&c, BAR2, R_OUTPUT, 4) == 0, "reset restores rw");
+	ok(reg(&c, BAR2, R_CONTROL, 2) == 1, "reset restores control");
+	ok(reg(&c, BAR2, R_SCRATCH, 4) == 0x5a5a, "reset keeps scratch");
+	ok(reg(&c, CONFIG, 0x18, 4) == 0x1 && reg(&c, CONFIG, 4, 2) == 0,
+	    "reset restores config space");
+	cl_close(&c);
+}
+
+static void
+test_doorbell(const char *sock)
+{
+	struct client c;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	ok(wr(&c, BAR2, R_STATUS, 4, 0xffffffff) == 0 &&
+	    reg(&c, BAR2, R_STATUS, 4) == 0, "status starts clear");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 1, &efd, 1) == 0, "SET_IRQS INTx eventfd");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 2, NULL, 0) == EINVAL, "SET_IRQS past the vectors: EINVAL");
+	ok(wr(&c, BAR2, R_DOORBELL, 4, 1) == 0, "ring the doorbell");
+	ok(signalled(efd, 1000) == 1, "doorbell: INTx eventfd signalled");
+	ok(reg(&c, BAR2, R_STATUS, 4) == 1, "doorbell set status bit 0");
+	ok(wr(&c, BAR2, R_STATUS, 4, 0x2) == 0 && reg(&c, BAR2, R_STATUS, 4) == 1,
+	    "w1c: writing 0 bits keeps them");
+	ok(wr(&c, BAR2, R_STATUS, 4, 0x1) == 0 && reg(&c, BAR2, R_STATUS, 4) == 0,
+	    "w1c: writing 1 clears");
+	ok(wr(&c, BAR2, R_DOORBELL, 4, 1) == 0 && signalled(efd, 100) == 0,
+	    "INTx is automasked after firing");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_UNMASK,
+	    0, 1, NULL, 0) == 0 && signalled(efd, 1000) == 1,
+	    "unmask delivers the pending interrupt");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_TRIGGER,
+	    0, 1, NULL, 0) == 0 && signalled(efd, 1000) == 1,
+	    "SET_IRQS data_none trigger fires the eventfd");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 1, NULL, 0) == 0, "de-assign with no fds");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_UNMASK,
+	    0, 1, NULL, 0) == 0 && wr(&c, BAR2, R_DOORBELL, 4, 1) == 0 &&
+	    signalled(efd, 100) == 0, "no eventfd: nothing signalled");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 1, &efd, 1) == 0 && set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_NONE |
+	    VX_IRQ_ACTION_TRIGGER, 0, 0, NULL, 0) == 0 &&
+	    wr(&c, BAR2, R_DOORBELL, 4, 1) == 0 && signalled(efd, 100) == 0,
+	    "count 0 data_none disables the index");
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 1, &c.fd, 1) == EINVAL, "a socket is no eventfd: EINVAL");
+	cl_close(&c);
+	close(efd);
+}
+
+static void
+test_errors(const char *sock)
+{
+	struct client c;
+	uint8_t raw[32];
+	uint64_t v;
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	/* REGION_READ cut to 4 payload bytes */
+	memset(raw, 0, sizeof(raw));
+	vx_store(raw, 2, 0x4242, 0);
+	vx_store(raw + 2, 2, VX_CMD_REGION_READ, 0);
+	vx_store(raw + 4, 4, 20, 0);
+	ok(vx_send_msg(&c.fr, raw, 20, NULL, 0, TIMEOUT_MS) == 0 &&
+	    cl_recv(&c) == 0 && c.m.id == 0x4242 && c.m.cmd == VX_CMD_REGION_READ &&
+	    (c.m.flags & VX_F_ERROR) && c.m.error == EINVAL &&
+	    vx_msg_is_reply(&c.m), "truncated REGION_READ: EINVAL reply, same id");
+	ok(reg(&c, BAR2, R_INPUT, 4) == 0xa5a5, "the server keeps serving");
+
+	vx_store(raw, 2, 0x4343, 0);
+	vx_store(raw + 2, 2, 99, 0);
+	vx_store(raw + 4, 4, 24, 0);
+	ok(vx_send_msg(&c.fr, raw, 24, NULL, 0, TIMEOUT_MS) == 0 &&
+	    cl_recv(&c) == 0 && c.m.id == 0x4343 && c.m.cmd == 99 &&
+	    (c.m.flags & VX_F_ERROR) && c.m.error == ENOSYS,
+	    "unknown command 99: ENOSYS reply");
+	ok(reg(&c, BAR2, R_INPUT, 4) == 0xa5a5, "the server keeps serving");
+
+	vx_store(raw, 2, 0x4444, 0);
+	vx_store(raw + 2, 2, VX_CMD_DEVICE_GET_INFO, 0);
+	vx_store(raw + 4, 4, 8, 0);
+	ok(vx_send_msg(&c.fr, raw, 16, NULL, 0, TIMEOUT_MS) == VX_ERR_INVALID,
+	    "(the framer refuses to send msg_size 8)");
+	ok(write(c.fd, raw, 16) == 16 && cl_recv(&c) == 0 && c.m.id == 0x4444 &&
+	    c.m.error == EINVAL, "msg_size 8: EINVAL reply");
+	ok(reg(&c, BAR2, R_INPUT, 4) == 0xa5a5, "the server keeps serving");
+
+	vx_store(raw, 2, 0x4545, 0);
+	vx_store(raw + 2, 2, 99, 0);
+	vx_store(raw + 4, 4, 16, 0);
+	vx_store(raw + 8, 4, VX_F_NO_REPLY, 0);
+	ok(vx_send_msg(&c.fr, raw, 16, NULL, 0, TIMEOUT_MS) == 0 &&
+	    rd(&c, BAR2, R_INPUT, 4, &v) == 0 && v == 0xa5a5,
+	    "unknown no_reply command: no error reply either");
+
+	build_write(&c, BAR2, R_OUTPUT, 4, 0x77, VX_F_NO_REPLY);
+	ok(cl_send(&c, NULL, 0) == 0, "no_reply write sent");
+	ok(rd(&c, BAR2, R_OUTPUT, 4, &v) == 0 && v == 0x77,
+	    "no_reply write: no reply, and the next read sees it");
+	build_write(&c, BAR2, 0x200, 4, 0x77, VX_F_NO_REPLY);
+	ok(cl_send(&c, NULL, 0) == 0 && rd(&c, BAR2, R_OUTPUT, 4, &v) == 0,
+	    "failing no_reply write: no error reply");
+
+	cmd(&c, VX_CMD_REGION_WRITE_MULTI, 0);
+	vx_build_uint(&c.b, VXF_WM_COUNT, 2);
+	vx_build_uint(&c.b, VXF_REGION_OFFSET, R_OUTPUT);
+	vx_build_uint(&c.b, VXF_REGION_INDEX, BAR2);
+	vx_build_uint(&c.b, VXF_REGION_COUNT, 4);
+	vx_build_bytes(&c.b, VXF_WM_DATA, "\x01\x02\x03\x04\0\0\0\0", 8);
+	vx_build_uint(&c.b, VXF_REGION_OFFSET, R_SCRATCH);
+	vx_build_uint(&c.b, VXF_REGION_INDEX, BAR2);
+	vx_build_uint(&c.b, VXF_REGION_COUNT, 2);
+	vx_build_bytes(&c.b, VXF_WM_DATA, "\x09\x08\0\0\0\0\0\0", 8);
+	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_WM_COUNT) == 2,
+	    "REGION_WRITE_MULTI: reply wr_cnt 2");
+	ok(reg(&c, BAR2, R_OUTPUT, 4) == 0x04030201 &&
+	    (reg(&c, BAR2, R_SCRATCH, 4) & 0xffff) == 0x0809,
+	    "REGION_WRITE_MULTI wrote both");
+	cl_close(&c);
+}
+
+static void
+test_clients(const char *sock, pid_t pid)
+{
+	struct client c;
+	pid_t kid;
+
+	ok(connect_ready(&c, sock) == 0, "first client");
+	ok(wr(&c, BAR2, R_OUTPUT, 4, 0xfeed) == 0 &&
+	    wr(&c, BAR2, R_SCRATCH, 4, 0xcafe) == 0, "first client writes");
+	cl_close(&c);
+	ok(connect_ready(&c, sock) == 0, "second client");
+	ok(reg(&c, BAR2, R_OUTPUT, 4) == 0xfeed &&
+	    reg(&c, BAR2, R_SCRATCH, 4) == 0xcafe,
+	    "second client sees the first one's writes");
+	cl_close(&c);
+
+	/* a client killed in the middle of a message */
+	if ((kid = fork()) == 0) {
+		struct client k;
+		uint8_t half[10] = { 1, 0, VX_CMD_REGION_READ, 0, 32, 0, 0, 0 };
+
+		if (connect_ready(&k, sock) != 0 ||
+		    write(k.fd, half, sizeof(half)) != sizeof(half))
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(1);
+	}
+	ok(reap(kid, 5000) == 128 + SIGKILL, "a client died mid-message");
+	ok(reap(pid, 200) < 0, "the server is still running");
+	ok(connect_ready(&c, sock) == 0 && reg(&c, BAR2, R_OUTPUT, 4) == 0xfeed,
+	    "the next client is served");
+	cl_close(&c);
+}
+
+static void
+test_sigterm(const char *sock, pid_t pid)
+{
+	struct stat st;
+	int status;
+
+	ok(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode), "socket exists");
+	kill(pid, SIGTERM);
+	status = reap(pid, 5000);
+	ok(status == 0, "SIGTERM: exit 0 (got %d)", status);
+	ok(stat(sock, &st) < 0 && errno == ENOENT, "SIGTERM removes the socket");
+}
+
+static void
+test_sock_mode(void)
+{
+	char sock[96];
+	struct stat st;
+	pid_t pid;
+
+	snprintf(sock, sizeof(sock), "%s/once", tmpdir);
+	pid = spawn("tests/devices/gpio.json", sock, "--once");
+	ok(stat(sock, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "socket mode 0600 by default");
+	{
+		struct client c;
+
+		ok(connect_ready(&c, sock) == 0, "--once: a client");
+		cl_close(&c);
+	}
+	ok(reap(pid, 5000) == 0, "--once: exit 0 after the client");
+	ok(stat(sock, &st) < 0, "--once: socket removed");
+}
+
+/* --- dma.json -------------------------------------------------------------- */
+
+static void
+test_dma_regions(const char *sock)
+{
+	struct client c;
+	const struct vx_item *it;
+	uint8_t *p;
+	int fd;
+
+	ok(connect_ready(&c, sock) == 0, "dma: negotiated");
+	ok(region_info(&c, BAR2, 32) == 0 && field(&c, VXF_ARGSZ) == 80 &&
+	    c.f.nfds == 0 && field(&c, VXF_RINFO_SIZE) == 16384 &&
+	    (field(&c, VXF_RINFO_FLAGS) & VX_REGION_CAPS) &&
+	    vx_msg_item(&c.m, VXF_CAP) == NULL,
+	    "bar2 info with argsz 32: argsz 80, fixed part only, no fd");
+	ok(region_info(&c, BAR2, 80) == 0 && c.f.nfds == 1 &&
+	    field(&c, VXF_RINFO_FLAGS) == (VX_REGION_READ | VX_REGION_WRITE |
+	    VX_REGION_MMAP | VX_REGION_CAPS) && field(&c, VXF_RINFO_CAP_OFFSET) == 32,
+	    "bar2 info: read|write|mmap|caps and one fd");
+	ok(field(&c, VXF_CAP_ID) == VX_REGION_CAP_SPARSE_MMAP &&
+	    field(&c, VXF_CAP_NR_AREAS) == 2, "bar2: sparse mmap cap, 2 areas");
+	it = vx_msg_item(&c.m, VXF_AREA_OFFSET);
+	ok(it != NULL && it[0].val == 0 && it[1].val == 0x1000 &&
+	    it[3].field == VXF_AREA_OFFSET && it[3].val == 0x2000 &&
+	    it[4].val == 0x1000, "bar2: areas [0, 4K) and [8K, 12K)");
+	fd = c.f.fds[0];
+	p = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ok(p != MAP_FAILED && p[0] == 0x00 && p[1] == 0x11 && p[15] == 0xff,
+	    "bar2 fd maps the initial contents");
+	ok(wr(&c, BAR2, 0x2000, 4, 0x01020304) == 0 && p != MAP_FAILED &&
+	    p[0x2000] == 4 && p[0x2003] == 1, "a REGION_WRITE shows in the map");
+	if (p != MAP_FAILED) {
+		p[0x2004] = 0x99;
+		munmap(p, 16384);
+	}
+	ok(reg(&c, BAR2, 0x2004, 1) == 0x99, "a store to the map shows in reads");
+
+	ok(region_info(&c, 0, 32) == 0 && field(&c, VXF_RINFO_SIZE) == 8192 &&
+	    c.f.nfds == 0, "bar0: 8 KiB, no fd");
+	ok(region_info(&c, 6, 32) == 0 && field(&c, VXF_RINFO_FLAGS) ==
+	    VX_REGION_READ && field(&c, VXF_RINFO_SIZE) == 2048, "rom: read-only 2 KiB");
+	ok(reg(&c, 6, 0, 2) == 0xaa55, "rom contents");
+	ok(wr(&c, 6, 0, 2, 0) == EINVAL, "rom write: EINVAL");
+	ok(region_info(&c, CONFIG, 32) == 0 && field(&c, VXF_RINFO_SIZE) == 4096,
+	    "config: 4 KiB with a PCIe capability");
+	ok(reg(&c, 0, 0x24, 4) == 0x0dca494f, "bar0 id register");
+	cl_close(&c);
+}
+
+static void
+test_dma_config(const char *sock)
+{
+	struct client c;
+	uint64_t cap, msix = 0, n = 0;
+
+	ok(connect_ready(&c, sock) == 0, "dma: negotiated");
+	ok(reg(&c, CONFIG, 0x18, 4) == 0xc, "BAR2: 64-bit prefetchable memory");
+	ok(wr(&c, CONFIG, 0x18, 4, 0xffffffff) == 0 &&
+	    reg(&c, CONFIG, 0x18, 4) == 0xffffc00c, "BAR2 low sizing: 16 KiB");
+	ok(wr(&c, CONFIG, 0x1c, 4, 0xffffffff) == 0 &&
+	    reg(&c, CONFIG, 0x1c, 4) == 0xffffffff, "BAR2 high dword writable");
+	ok(wr(&c, CONFIG, 0x10, 4, 0xffffffff) == 0 &&
+	    reg(&c, CONFIG, 0x10, 4) == 0xffffe000, "BAR0 sizing: 8 KiB");
+	ok(wr(&c, CONFIG, 0x30, 4, 0xffffffff) == 0 &&
+	    reg(&c, CONFIG, 0x30, 4) == 0xfffff801, "ROM sizing: 2 KiB");
+	for (cap = reg(&c, CONFIG, 0x34, 1); cap && n < 8; n++) {
+		if (reg(&c, CONFIG, cap, 1) == 0x11)
+			msix = cap;
+		cap = reg(&c, CONFIG, cap + 1, 1);
+	}
+	ok(n == 4, "four capabilities in the list");
+	ok(msix && reg(&c, CONFIG, msix + 2, 2) == 3 &&
+	    reg(&c, CONFIG, msix + 4, 4) == 0x1000 &&
+	    reg(&c, CONFIG, msix + 8, 4) == 0x1800,
+	    "MSI-X: 4 vectors, table and PBA in BAR0");
+	cl_close(&c);
+}
+
+static void
+engine(struct client *c, uint64_t addr, uint32_t len, uint32_t dir)
+{
+	wr(c, 0, E_STATUS, 4, 0xffffffff);
+	wr(c, 0, E_ADDR, 8, addr);
+	wr(c, 0, E_LEN, 4, len);
+	wr(c, 0, E_DIR, 4, dir);
+}
+
+static void
+test_dma_engine(const char *sock)
+{
+	struct client c;
+	int mfd = memfd_create("guest", MFD_CLOEXEC), efd[4], i;
+	const struct vx_item *it;
+	uint8_t *g, data[8];
+	uint16_t go_id, rd_id;
+
+	ok(connect_ready(&c, sock) == 0, "dma: negotiated");
+	for (i = 0; i < 4; i++)
+		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ok(set_irqs(&c, VX_IRQ_MSIX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 4, efd, 4) == 0, "SET_IRQS MSI-X, 4 eventfds");
+	ok(wr(&c, 0, 0x20, 4, 1) == 0 && signalled(efd[1], 1000) == 1 &&
+	    signalled(efd[0], 0) == 0, "bar0 doorbell raises MSI-X vector 1");
+
+	ok(ftruncate(mfd, 0x10000) == 0 && dma_map(&c, 0x100000, 0x10000, mfd) == 0,
+	    "DMA_MAP 64 KiB with a memfd");
+	ok(dma_map(&c, 0x108000, 0x1000, -1) == EEXIST, "overlapping DMA_MAP: EEXIST");
+	g = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	engine(&c, 0x100100, 16, 0);
+	ok(wr(&c, 0, E_GO, 4, 1) == 0, "engine go (device to memory)");
+	ok(reg(&c, 0, E_STATUS, 4) == 1, "engine status done");
+	ok(g != MAP_FAILED && g[0x100] == 0x00 && g[0x101] == 0x11 &&
+	    g[0x10f] == 0xff, "the engine wrote BAR2's bytes into the memfd");
+	ok(signalled(efd[0], 1000) == 1, "engine completion raised MSI-X vector 0");
+	if (g != MAP_FAILED)
+		memcpy(g + 0x800, "\x10\x20\x30\x40", 4);
+	engine(&c, 0x100800, 4, 1);
+	ok(wr(&c, 0, E_GO, 4, 1) == 0 && reg(&c, BAR2, 0, 4) == 0x40302010,
+	    "engine go (memory to device) read the memfd");
+	engine(&c, 0x1ffff0, 32, 0);
+	ok(wr(&c, 0, E_GO, 4, 1) == 0 && reg(&c, 0, E_STATUS, 4) == 2,
+	    "engine outside every window: status error");
+
+	/* a window without an fd: the server sends DMA_WRITE / DMA_READ */
+	ok(dma_map(&c, 0x200000, 0x1000, -1) == 0, "DMA_MAP without fd");
+	wr(&c, BAR2, 0, 4, 0x44332211);
+	engine(&c, 0x200010, 8, 0);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	go_id = c.id;
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_DMA_WRITE && !vx_msg_is_reply(&c.m) &&
+	    field(&c, VXF_DMA_ADDR) == 0x200010 && field(&c, VXF_DMA_COUNT) == 8,
+	    "go: the server sends DMA_WRITE of 8 bytes at 0x200010");
+	it = vx_msg_item(&c.m, VXF_DMA_DATA);
+	ok(it != NULL && it->len == 8 && vx_load(it->ptr, 4, 0) == 0x44332211,
+	    "DMA_WRITE carries BAR2's bytes");
+	/* a command sent while the server waits is served after */
+	rd_id = c.id + 1;
+	{
+		uint16_t wid = c.m.id;
+
+		cmd(&c, VX_CMD_REGION_READ, 0);
+		vx_build_uint(&c.b, VXF_REGION_OFFSET, 0x24);
+		vx_build_uint(&c.b, VXF_REGION_INDEX, 0);
+		vx_build_uint(&c.b, VXF_REGION_COUNT, 4);
+		ok(cl_send(&c, NULL, 0) == 0, "a read sent meanwhile");
+		vx_build_header(&c.b, wid, VX_CMD_DMA_WRITE, VX_F_TYPE_REPLY, 0);
+		vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200010);
+		vx_build_uint(&c.b, VXF_DMA_COUNT32, 8);	/* spec form */
+		ok(cl_send(&c, NULL, 0) == 0, "DMA_WRITE answered");
+	}
+	ok(cl_recv(&c) == 0 && c.m.id == go_id && vx_msg_is_reply(&c.m) &&
+	    !(c.m.flags & VX_F_ERROR), "then the go write's reply");
+	ok(cl_recv(&c) == 0 && c.m.id == rd_id && c.m.cmd == VX_CMD_REGION_READ,
+	    "then the queued read's reply, in order");
+	ok(reg(&c, 0, E_STATUS, 4) == 1, "engine status done");
+
+	engine(&c, 0x200020, 8, 1);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	go_id = c.id;
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_DMA_READ && field(&c, VXF_DMA_ADDR) == 0x200020 &&
+	    field(&c, VXF_DMA_COUNT) == 8, "go: the server sends DMA_READ");
+	memcpy(data, "abcdefgh", 8);
+	vx_build_header(&c.b, c.m.id, VX_CMD_DMA_READ, VX_F_TYPE_REPLY, 0);
+	vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200020);
+	vx_build_uint(&c.b, VXF_DMA_COUNT, 8);
+	vx_build_bytes(&c.b, VXF_DMA_DATA, data, 8);
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 && c.m.id == go_id,
+	    "DMA_READ answered, go write replied");
+	ok(reg(&c, BAR2, 0, 4) == 0x64636261 && reg(&c, BAR2, 4, 4) == 0x68676665,
+	    "the bytes read landed in BAR2");
+
+	engine(&c, 0x200000, 4, 1);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	go_id = c.id;
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_DMA_READ, "another DMA_READ");
+	vx_build_header(&c.b, c.m.id, VX_CMD_DMA_READ, VX_F_TYPE_REPLY | VX_F_ERROR,
+	    EFAULT);
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 && c.m.id == go_id &&
+	    reg(&c, 0, E_STATUS, 4) == 2, "an error reply fails the transfer");
+
+	cmd(&c, VX_CMD_DMA_UNMAP, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 24);
+	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200000);
+	vx_build_uint(&c.b, VXF_DMA_SIZE, 0x1000);
+	ok(call(&c, NULL, 0) == 0, "DMA_UNMAP one window");
+	cmd(&c, VX_CMD_DMA_UNMAP, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 24);
+	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200000);
+	vx_build_uint(&c.b, VXF_DMA_SIZE, 0x1000);
+	ok(call(&c, NULL, 0) == ENOENT, "DMA_UNMAP it again: ENOENT");
+	cmd(&c, VX_CMD_DMA_UNMAP, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 24);
+	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, VX_DMA_UNMAP_ALL);
+	vx_build_uint(&c.b, VXF_DMA_ADDR, 0);
+	vx_build_uint(&c.b, VXF_DMA_SIZE, 0);
+	ok(call(&c, NULL, 0) == 0, "DMA_UNMAP all");
+	engine(&c, 0x100100, 16, 0);
+	ok(wr(&c, 0, E_GO, 4, 1) == 0 && reg(&c, 0, E_STATUS, 4) == 2,
+	    "after unmapping all, the engine fails");
+	if (g != MAP_FAILED)
+		munmap(g, 0x10000);
+	close(mfd);
+	for (i = 0; i < 4; i++)
+		close(efd[i]);
+	cl_close(&c);
+}
+
+int
+main(void)
+{
+	char sock[96];
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN);
+	vfuctl = getenv("VFUCTL");
+	if (vfuctl == NULL || vfuctl[0] == '\0')
+		vfuctl = "cli/vfuctl";
+	if (access(vfuctl, X_OK) != 0) {
+		printf("not ok 1 - %s is not executable\n", vfuctl);
+		return 1;
+	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test-server.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	snprintf(sock, sizeof(sock), "%s/s", tmpdir);
+
+	pid = spawn("tests/devices/gpio.json", sock, NULL);
+	test_version(sock);
+	test_info(sock);
+	test_config(sock);
+	test_registers(sock);
+	test_doorbell(sock);
+	test_errors(sock);
+	test_clients(sock, pid);
+	test_sigterm(sock, pid);
+	test_sock_mode();
+
+	pid = spawn("tests/devices/dma.json", sock, NULL);
+	test_dma_regions(sock);
+	test_dma_config(sock);
+	test_dma_engine(sock);
+	stop(pid);
+
+	rmdir(tmpdir);
+	return unit_done();
+}
