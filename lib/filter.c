@@ -1622,10 +1622,13 @@ struct vx_filter *
 vx_filter_compile_opts(const struct vx_filter_opts *o, char *err,
     size_t errlen)
 {
+	static const struct vx_filter_opts none;
 	struct parser p;
 	uint32_t head = NIL, tail = NIL, t;
 	uint64_t v;
 
+	if (o == NULL)
+		o = &none;
 	memset(&p, 0, sizeof(p));
 	p.err = err;
 	p.errlen = errlen;

@@ -169,8 +169,8 @@ size_t vx_filter_dump(const struct vx_filter *f, char *out, size_t cap);
 
 /*
  * dissect's shortcut options, and-ed with -Y into one filter.  Unset
- * members (NULL, 0) add nothing; with nothing set the filter matches
- * everything.
+ * members (NULL, 0) add nothing; with nothing set (or o NULL) the filter
+ * matches everything.
  *
  *   cmd      --cmd NAME[,NAME...]: names or numbers of vfio_user.cmd
  *   dir      --dir c2s|s2c

@@ -687,6 +687,14 @@ test_opts(void)
 	ok(f != NULL && vx_filter_match(f, &m_write, NULL) == 1,
 	    "no options: everything");
 	vx_filter_free(f);
+	f = vx_filter_compile_opts(NULL, NULL, 0);
+	ok(f != NULL && vx_filter_match(f, &m_short, NULL) == 1,
+	    "NULL options: everything");
+	vx_filter_free(f);
+	f = vx_filter_compile(NULL, NULL, 0);
+	ok(f != NULL && vx_filter_match(f, &m_short, NULL) == 1,
+	    "NULL expression: everything");
+	vx_filter_free(f);
 
 	o.cmd = "REGION_READ,region_write,15";
 	o.dir = "c2s";
