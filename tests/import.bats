@@ -79,12 +79,12 @@ count_records() {
 		"$VECTORS/gpio-probe-badframe.jsonl"
 	command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
 	# Frame 3 is seq 2's message: 64-byte pseudo-header + 16 bytes.
-	run tshark -r "$TEST_TMP/b.pcap" -T fields -e frame.len
+	run --separate-stderr tshark -r "$TEST_TMP/b.pcap" -T fields -e frame.len
 	assert_status 0
 	[ "${lines[2]}" -eq 80 ]
 	[ "${#lines[@]}" -eq 7 ]
 	# Frame 4 is the relay's note, as text.
-	run tshark -r "$TEST_TMP/b.pcap" -Y frame.number==4 -x
+	run --separate-stderr tshark -r "$TEST_TMP/b.pcap" -Y frame.number==4 -x
 	assert_contains "bad msg_siz"
 }
 
