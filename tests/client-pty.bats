@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# client-pty.bats - vfuctl client's interactive prompt, driven through a
+# real pseudo-terminal (python3's pty module): readline completion of a
+# command name, a region name and a sub-argument, history kept in
+# $VFUCTL_HISTORY (recalled with Ctrl-P), and DMA served while the prompt waits.
+
+load helpers
+
+start_server() {
+	"$VFUCTL" --list-commands | grep -qx server ||
+		skip "vfuctl server is not built yet"
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/s
+	"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/$1.json" 3>&- \
+		>"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$sock" ] && return 0
+		sleep 0.05
+	done
+	echo "server did not create $sock" >&2
+	return 1
+}
+
+setup() {
+	srv_pid=
+}
+
+teardown() {
+	if [ -n "$srv_pid" ]; then
+		kill "$srv_pid" 2>/dev/null || true
+		wait "$srv_pid" 2>/dev/null || true
+	fi
+}
+
+# drive SOCKET STEP...: run vfuctl client SOCKET on a pty; each STEP is
+# "SEND=>EXPECT": write SEND (\t and \r as escapes), then read until the
+# terminal shows EXPECT (5 s at most); "<sleep>=>" waits half a second.  Prints the whole session and exits
+# with the client's status, or 99 when an EXPECT never came.
+drive() {
+	python3 - "$VFUCTL" "$@" <<'EOF'
+import os, pty, select, sys, time
+
+vfuctl, sock, steps = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ["TERM"] = "xterm"
+    os.execv(vfuctl, [vfuctl, "client", sock])
+seen = b""
+
+def wait_for(text, timeout=5.0):
+    global seen
+    end = time.time() + timeout
+    while text.encode() not in seen:
+        left = end - time.time()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return text.encode() in seen
+            if not data:
+                return text.encode() in seen
+            seen += data
+    return True
+
+ok = wait_for("vfuctl> ")
+for step in steps:
+    send, _, expect = step.partition("=>")
+    if send == "<sleep>":
+        time.sleep(0.5)
+        continue
+    send = send.replace("\\t", "\t").replace("\\r", "\r")
+    mark = len(seen)
+    os.write(fd, send.encode())
+    if not wait_for(expect):
+        ok = False
+        break
+    # the rest of the step's output, for the next step's search
+    seen = seen[:mark] + seen[mark:]
+if not ok:
+    os.kill(pid, 9)
+try:
+    _, status = os.waitpid(pid, 0)
+except ChildProcessError:
+    status = 0
+wait_for("\0", 0.2)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status) if ok else 99)
+EOF
+}
+
+@test "tab completes a command name and a region name; history is saved" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'pe\t=>peek ' \
+		'con\t=>config ' \
+		'0 2\r=>config+0x0: 0x494f' \
+		'quit\r=>'
+	assert_status 0
+	assert_contains "connected to $sock"
+	assert_contains "config+0x0: 0x494f"
+	grep -qx 'peek config 0 2' "$VFUCTL_HISTORY"
+	grep -qx 'quit' "$VFUCTL_HISTORY"
+}
+
+@test "tab completes sub-arguments: dma sub-commands, IRQ indexes, widths" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'dma l\t=>dma list ' \
+		'\r=>served 0 DMA_READ' \
+		'irq en\t=>irq enable ' \
+		'int\t=>intx ' \
+		'0 1\r=>enabled' \
+		'peek bar2 4 \t\t=>1  ' \
+		'4\r=>bar2+0x4: 0x0000a5a5' \
+		'exit\r=>'
+	assert_status 0
+}
+
+@test "the prompt keeps history across sessions and ends on Ctrl-D" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	printf 'peek bar2 4\n' >"$VFUCTL_HISTORY"
+	run drive "$sock" \
+		$'\x10\r=>bar2+0x4: 0x0000a5a5' \
+		$'\x04=>'
+	assert_status 0
+}
+
+@test "the client serves DMA_WRITE while the prompt waits" {
+	start_server dma
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	# the DMA is started with a posted write: no reply to wait for, so
+	# only the prompt's own loop can answer the server's DMA_WRITE
+	run drive "$sock" \
+		'dma map --no-fd 0x100000 0x1000\r=>(DMA_READ/DMA_WRITE)' \
+		'poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 0\r=>bar0+0xc' \
+		'poke --posted bar0 0x10 1\r=>(posted)' \
+		'<sleep>=>' \
+		'dma list\r=>served 0 DMA_READ, 1 DMA_WRITE' \
+		'dma dump 0x100000 16\r=>00 11 22 33 44 55 66 77' \
+		'poll bar0 0x14 1 1 2000\r=>ok bar0+0x14' \
+		'dma dump 0x100000 16\r=>00 11 22 33 44 55 66 77' \
+		'quit\r=>'
+	assert_status 0
+}
