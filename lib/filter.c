@@ -1209,7 +1209,7 @@ value_test(struct parser *p, unsigned field, unsigned pred, unsigned quant,
 	}
 	if (t->type == T_STR) {
 		/* a quoted name: decode, look up, drop the bytes again */
-		if (string_value(p, t, &off, &len) < 0)
+		if (string_value(p, t, &off, &len) < 0 || pool_add(p, "", 1) < 0)
 			return NIL;
 		r = int_value(p, field, (const char *)p->f->pool + off, len,
 		    t->pos, 1, &a);

@@ -600,6 +600,9 @@ test_errors(void)
 	    "unknown value 'REGION_BOUND' for vfio_user.finding (REGION_BOUNDS?)");
 	bad("vfio_user.cmd == \"REGION_WRTE\"", 17,
 	    "unknown value 'REGION_WRTE' for vfio_user.cmd (REGION_WRITE?)");
+	bad("vfio_user.cmd == \"\"", 17, "unknown value '' for vfio_user.cmd");
+	bad("vfio_user.size == \"\"", 18,
+	    "'' is not a number (vfio_user.size is uint: decimal or 0x hex)");
 	bad("vfio_user.size == bar2", 18,
 	    "'bar2' is not a number (vfio_user.size is uint: decimal or 0x hex)");
 	bad("vfio_user.size == 99999999999999999999", 18,
