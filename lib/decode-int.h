@@ -23,10 +23,17 @@ struct vx_dstate {
 	struct vx_cursor c;	/* over the payload */
 	uint16_t depth;		/* current group nesting */
 	uint32_t index;		/* index given to items of the current group */
+	int nomem;		/* an allocation failed: give up */
+	int last;		/* may use the slot kept for "undecoded" */
 };
 
 #define DX_PAYLOAD	VX_HDR_SIZE	/* message offset of payload byte 0 */
 
+/*
+ * A new item at the end of the list, or NULL with the error recorded: out
+ * of memory (s->nomem set) or more items than the decoder's limit (one slot
+ * stays free so the bytes left can still be kept as "undecoded").
+ */
 struct vx_item *dx_push(struct vx_dstate *s);
 int dx_fail(struct vx_dstate *s, int code, unsigned field, uint32_t msg_off,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));

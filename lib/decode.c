@@ -53,15 +53,19 @@ vx_decoder_release(struct vx_decoder *d)
 	memset(d, 0, sizeof(*d));
 }
 
+static uint32_t
+max_items(const struct vx_decoder *d)
+{
+	return d->max_items >= 2 ? d->max_items : DEFAULT_MAX_ITEMS;
+}
+
 static int
 grow(struct vx_decoder *d)
 {
-	uint32_t max = d->max_items ? d->max_items : DEFAULT_MAX_ITEMS;
+	uint32_t max = max_items(d);
 	uint32_t ncap = d->cap ? d->cap * 2 : 64;
 	struct vx_item *n;
 
-	if (d->cap >= max)
-		return VX_ERR_TOO_LARGE;
 	if (ncap > max)
 		ncap = max;
 	n = realloc(d->items, (size_t)ncap * sizeof(*n));
@@ -75,10 +79,19 @@ grow(struct vx_decoder *d)
 struct vx_item *
 dx_push(struct vx_dstate *s)
 {
+	uint32_t max = max_items(s->d);
 	struct vx_item *it;
 
-	if (s->m->nitems == s->d->cap && grow(s->d) < 0)
+	if (s->m->nitems + (s->last ? 0u : 1u) >= max) {
+		dx_fail(s, VX_ERR_TOO_LARGE, VXF_UNDECODED, dx_off(s),
+		    "message needs more than %u items", max);
 		return NULL;
+	}
+	if (s->m->nitems == s->d->cap && grow(s->d) < 0) {
+		s->nomem = 1;
+		dx_fail(s, VX_ERR_NOMEM, VXF_UNDECODED, dx_off(s), "out of memory");
+		return NULL;
+	}
 	it = &s->d->items[s->m->nitems++];
 	it->depth = s->depth;
 	it->index = s->index;
@@ -126,15 +139,17 @@ dx_uint(struct vx_dstate *s, unsigned field, uint64_t *val)
 	struct vx_item *it;
 	uint64_t v;
 
+	if (val != NULL)
+		*val = 0;
+	/* the item first: the cursor only moves once the field is kept */
+	if ((it = dx_push(s)) == NULL)
+		return s->m->err.code;
 	if (vx_cursor_uint(&s->c, w, &v) < 0) {
-		if (val != NULL)
-			*val = 0;
+		s->m->nitems--;
 		return dx_fail(s, VX_ERR_TRUNCATED, field, at,
 		    "%s needs %u bytes at offset %u, %zu left",
 		    vx_fields[field].key, w, at, dx_left(s));
 	}
-	if ((it = dx_push(s)) == NULL)
-		return VX_ERR_NOMEM;
 	it->field = (uint16_t)field;
 	it->off = at;
 	it->len = w;
@@ -151,14 +166,15 @@ dx_bytes(struct vx_dstate *s, unsigned field, size_t n)
 	const uint8_t *p;
 	struct vx_item *it;
 
-	if (vx_cursor_bytes(&s->c, n, &p) < 0)
+	if (n > dx_left(s))
 		return dx_fail(s, VX_ERR_TRUNCATED, field, at,
 		    "%s needs %zu bytes at offset %u, %zu left",
 		    vx_fields[field].key, n, at, dx_left(s));
 	if (n == 0)
 		return 0;
 	if ((it = dx_push(s)) == NULL)
-		return VX_ERR_NOMEM;
+		return s->m->err.code;
+	vx_cursor_bytes(&s->c, n, &p);
 	it->field = (uint16_t)field;
 	it->off = at;
 	it->len = (uint32_t)n;
@@ -173,7 +189,7 @@ dx_virt(struct vx_dstate *s, unsigned field, uint64_t val, const char *text)
 	struct vx_item *it;
 
 	if ((it = dx_push(s)) == NULL)
-		return VX_ERR_NOMEM;
+		return s->m->err.code;
 	it->field = (uint16_t)field;
 	it->off = dx_off(s);
 	it->len = 0;
@@ -189,7 +205,7 @@ dx_group_open(struct vx_dstate *s, unsigned field, uint32_t index)
 
 	s->index = index;
 	if ((it = dx_push(s)) == NULL)
-		return VX_ERR_NOMEM;
+		return s->m->err.code;
 	it->field = (uint16_t)field;
 	it->off = dx_off(s);
 	it->len = 0;
@@ -353,6 +369,8 @@ vx_decode(struct vx_decoder *d, const uint8_t *buf, size_t len,
 	s.ctx = ctx;
 	s.depth = 0;
 	s.index = 0;
+	s.nomem = 0;
+	s.last = 0;
 	vx_cursor_init(&s.c, buf, len < VX_HDR_SIZE ? len : VX_HDR_SIZE,
 	    ctx->big_endian);
 	/* header items carry message offsets 0-15: see dx_off() */
@@ -363,16 +381,14 @@ vx_decode(struct vx_decoder *d, const uint8_t *buf, size_t len,
 		    ctx->big_endian);
 	if (r == 0)
 		r = decode_payload(&s);
-	if (r == VX_ERR_NOMEM || r == VX_ERR_TOO_LARGE) {
-		if (m->status != VX_MSG_MALFORMED)
-			dx_fail(&s, r, VXF_UNDECODED, dx_off(&s),
-			    "message needs more than %u items", d->cap);
+	if (s.nomem) {
 		m->items = d->items;
-		return r == VX_ERR_NOMEM ? r : 0;
+		return VX_ERR_NOMEM;
 	}
 	if (r < 0 && dx_left(&s) > 0) {
 		/* keep what could not be decoded so encode stays exact */
 		s.depth = 0;
+		s.last = 1;
 		if (dx_bytes(&s, VXF_UNDECODED, dx_left(&s)) < 0) {
 			m->items = d->items;
 			return VX_ERR_NOMEM;

@@ -157,7 +157,7 @@ int
 dec_region_info(struct vx_dstate *s, int reply)
 {
 	uint64_t argsz, flags, index, cap_off, size, offset;
-	uint32_t at = dx_off(s);
+	uint32_t at = dx_off(s), nitems;
 	size_t n = dx_payload_len(s);
 	int r;
 
@@ -182,7 +182,15 @@ dec_region_info(struct vx_dstate *s, int reply)
 	}
 	if (!(flags & VX_REGION_CAPS) || cap_off == 0)
 		return 0;
-	return cap_chain(s, cap_off, (size_t)argsz);
+	nitems = s->m->nitems;
+	if ((r = cap_chain(s, cap_off, (size_t)argsz)) < 0 && !s->nomem) {
+		/* drop the partial chain: everything after the fixed part is
+		 * kept as undecoded bytes, so encode stays exact */
+		s->m->nitems = nitems;
+		s->depth = 0;
+		seek(s, s->c.p - s->c.off, n, 32);
+	}
+	return r;
 }
 
 static int

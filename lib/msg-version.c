@@ -180,7 +180,7 @@ parse_caps(struct vx_dstate *s, json_t *root, uint32_t at)
 		caps = mig;	/* UINTCAP reads from `caps` */
 		UINTCAP("pgsize", VXF_CAP_MIG_PGSIZE, VX_CAPF_MIG_PGSIZE, mig_pgsize)
 		UINTCAP("max_bitmap_size", VXF_CAP_MIG_MAX_BITMAP, VX_CAPF_MIG_MAX_BITMAP, mig_max_bitmap_size)
-		if ((r = note_unknown(s, mig, "migration.", mig_keys, at)) < 0)
+		if ((r = note_unknown(s, mig, "capabilities.migration.", mig_keys, at)) < 0)
 			return r;
 		caps = json_object_get(root, "capabilities");
 	}
@@ -194,7 +194,7 @@ parse_caps(struct vx_dstate *s, json_t *root, uint32_t at)
 			c->present |= VX_CAPF_TWIN;
 		caps = twin;
 		UINTCAP("fd_index", VXF_CAP_TWIN_FD, VX_CAPF_TWIN_FD, twin_fd_index)
-		if ((r = note_unknown(s, twin, "twin_socket.", twin_keys, at)) < 0)
+		if ((r = note_unknown(s, twin, "capabilities.twin_socket.", twin_keys, at)) < 0)
 			return r;
 		caps = json_object_get(root, "capabilities");
 	}

@@ -1,7 +1,9 @@
 /*
  * vx-msg.h - one explicit model of every vfio-user message.
  *
- * A decoded message is a flat list of items in wire order.  Each item names
+ * A decoded message is a flat list of items in decode order (wire order,
+ * except that a region-info capability chain is listed in chain order and
+ * the bytes between capabilities after it).  Each item names
  * a field of lib/fields.def, where it lies in the message and its value.
  * The same list is what encode writes back (so decode then encode gives the
  * original bytes, malformed messages included: what could not be decoded is
