@@ -351,6 +351,17 @@ test(const struct vx_filter *f, const struct node *n, const struct vx_msg *m,
 
 	v.p = NULL;
 	v.n = 0;
+	if (n->field <= VXF_HDR_ERROR && n->field < m->nitems &&
+	    m->items[n->field].field == n->field) {
+		/*
+		 * Header fields come first, in fields.def order, and only
+		 * once: the common filters on cmd, flags and error look at
+		 * one item instead of the whole message.
+		 */
+		v.u = m->items[n->field].val;
+		d = pred1(f, n, &v);
+		return n->quant == Q_NONE || n->quant == Q_ANY_NOT ? !d : d;
+	}
 	if (n->field < VXF_COUNT) {
 		for (i = 0; i < m->nitems; i++) {
 			const struct vx_item *it = &m->items[i];

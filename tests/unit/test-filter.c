@@ -272,6 +272,29 @@ test_operators(void)
 }
 
 static void
+test_header_fast_path(void)
+{
+	/* header fields are looked up in place; same answers as a scan */
+	YES(m_wm, "vfio_user.cmd == REGION_WRITE_MULTI");
+	NO(m_wm, "vfio_user.cmd == REGION_WRITE");
+	YES(m_wm, "vfio_user.cmd != REGION_WRITE");
+	NO(m_wm, "vfio_user.cmd != REGION_WRITE_MULTI");
+	YES(m_wm, "vfio_user.cmd === REGION_WRITE_MULTI");
+	NO(m_wm, "vfio_user.cmd === REGION_WRITE");
+	YES(m_wm, "vfio_user.cmd !== REGION_WRITE");
+	NO(m_wm, "vfio_user.cmd !== REGION_WRITE_MULTI");
+	YES(m_wm, "vfio_user.msg_id == 11 && vfio_user.size == 96 && "
+	    "vfio_user.flags == 0 && vfio_user.error == 0");
+	/* ten bytes hold msg_id, cmd and size, not flags and error */
+	YES(m_tiny, "vfio_user.msg_id == 12 && vfio_user.cmd == REGION_READ");
+	NO(m_tiny, "vfio_user.flags");
+	NO(m_tiny, "vfio_user.flags != 1");
+	NO(m_tiny, "vfio_user.flags === 0");
+	NO(m_tiny, "vfio_user.flags !== 1");
+	NO(m_tiny, "vfio_user.error == 0");
+}
+
+static void
 test_any_item(void)
 {
 	/* three writes: offsets 0x0 0x8 0x100, all bar2, counts 2 4 1 */
@@ -766,12 +789,13 @@ test_opts(void)
 	ok(f == NULL && caret(err) == 16, "-Y error keeps its caret");
 }
 
+/* CPU time: the machine may be busy with other builds */
 static double
 now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -781,8 +805,9 @@ bench(const char *expr, const struct vx_msg *m, int want)
 	struct vx_filter_ctx ctx;
 	struct vx_filter *f;
 	char err[512];
-	long i, hits = 0, n = 200000;
-	double t0, t1;
+	long i, hits = 0, n = 40000;
+	double t0, t1, best = 0;
+	int round;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.have = VX_FCTX_FRAME | VX_FCTX_CONN;
@@ -790,14 +815,19 @@ bench(const char *expr, const struct vx_msg *m, int want)
 		ok(0, "bench filter compiles: %s", err);
 		return;
 	}
-	t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		ctx.frame = (uint64_t)i;
-		hits += vx_filter_match(f, m, &ctx);
+	/* the best of five rounds */
+	for (round = 0; round < 5; round++) {
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			ctx.frame = (uint64_t)i;
+			hits += vx_filter_match(f, m, &ctx);
+		}
+		t1 = now_ns();
+		if (round == 0 || t1 - t0 < best)
+			best = t1 - t0;
 	}
-	t1 = now_ns();
-	ok(hits == (want ? n : 0), "bench: %ld matches", hits);
-	diag("%.1f ns per match: %s (%u items)", (t1 - t0) / (double)n, expr,
+	ok(hits == (want ? 5 * n : 0), "bench: %ld matches", hits);
+	diag("%.1f ns per match: %s (%u items)", best / (double)n, expr,
 	    m->nitems);
 	vx_filter_free(f);
 }
@@ -807,6 +837,7 @@ main(void)
 {
 	build_all();
 	test_operators();
+	test_header_fast_path();
 	test_any_item();
 	test_logic();
 	test_pseudo();
