@@ -97,7 +97,8 @@
  * Cost: compilation resolves every field key and value name; matching
  * allocates nothing, takes no locks and only reads the message, the
  * context and the filter, so one compiled filter may be used from several
- * threads.  A simple comparison costs one pass over the message's items.
+ * threads.  A comparison on a header field (cmd, flags, error, ...) reads
+ * one item; any other costs at most one pass over the message's items.
  */
 #ifndef VX_FILTER_H
 #define VX_FILTER_H
