@@ -25,6 +25,15 @@ struct vx_dstate {
 	uint32_t index;		/* index given to items of the current group */
 	int nomem;		/* an allocation failed: give up */
 	int last;		/* may use the slot kept for "undecoded" */
+	uint32_t room;		/* items that fit without growing or limits */
+};
+
+/* Wire widths by field id, visible to the compiler so dx_uint() folds. */
+static const uint8_t dx_width[VXF_COUNT] = {
+#define VX_FIELD(id, key, label, kind, width, names, flags, desc) \
+	[VXF_##id] = width,
+#include "fields.def"
+#undef VX_FIELD
 };
 
 #define DX_PAYLOAD	VX_HDR_SIZE	/* message offset of payload byte 0 */
@@ -39,7 +48,7 @@ int dx_fail(struct vx_dstate *s, int code, unsigned field, uint32_t msg_off,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void dx_note(struct vx_dstate *s, unsigned code, unsigned field,
     uint32_t msg_off);
-int dx_uint(struct vx_dstate *s, unsigned field, uint64_t *val);
+int dx_uint_slow(struct vx_dstate *s, unsigned field, uint64_t *val);
 int dx_bytes(struct vx_dstate *s, unsigned field, size_t n);
 int dx_virt(struct vx_dstate *s, unsigned field, uint64_t val,
     const char *text);
@@ -51,6 +60,37 @@ static inline uint32_t
 dx_off(const struct vx_dstate *s)
 {
 	return (uint32_t)(DX_PAYLOAD + s->c.off);
+}
+
+/*
+ * Read the integer field `field` (its width from fields.def) and keep it as
+ * an item.  The common case is inline; running out of bytes or of item
+ * room goes to dx_uint_slow(), which grows storage or records the error.
+ */
+static inline int
+dx_uint(struct vx_dstate *s, unsigned field, uint64_t *val)
+{
+	unsigned w = dx_width[field];
+	struct vx_item *it;
+	uint64_t v;
+
+	if (__builtin_expect(s->c.left < w || s->m->nitems >= s->room, 0))
+		return dx_uint_slow(s, field, val);
+	v = vx_load(s->c.p, w, s->c.big_endian);
+	it = &s->d->items[s->m->nitems++];
+	it->field = (uint16_t)field;
+	it->depth = s->depth;
+	it->off = (uint32_t)(DX_PAYLOAD + s->c.off);
+	it->len = w;
+	it->index = s->index;
+	it->val = v;
+	it->ptr = NULL;
+	s->c.p += w;
+	s->c.left -= w;
+	s->c.off += w;
+	if (val != NULL)
+		*val = v;
+	return 0;
 }
 
 /* Bytes of payload left. */

@@ -92,6 +92,8 @@ dx_push(struct vx_dstate *s)
 		dx_fail(s, VX_ERR_NOMEM, VXF_UNDECODED, dx_off(s), "out of memory");
 		return NULL;
 	}
+	/* the fast path may use what is allocated, short of the kept slot */
+	s->room = s->d->cap < max - 1 ? s->d->cap : max - 1;
 	it = &s->d->items[s->m->nitems++];
 	it->depth = s->depth;
 	it->index = s->index;
@@ -132,7 +134,7 @@ dx_note(struct vx_dstate *s, unsigned code, unsigned field, uint32_t msg_off)
 }
 
 int
-dx_uint(struct vx_dstate *s, unsigned field, uint64_t *val)
+dx_uint_slow(struct vx_dstate *s, unsigned field, uint64_t *val)
 {
 	unsigned w = vx_fields[field].width;
 	uint32_t at = dx_off(s);
@@ -257,20 +259,22 @@ decode_header(struct vx_dstate *s)
 {
 	struct vx_msg *m = s->m;
 	uint64_t v[5];
-	static const uint16_t hf[5] = {
-		VXF_HDR_ID, VXF_HDR_CMD, VXF_HDR_SIZE, VXF_HDR_FLAGS, VXF_HDR_ERROR
-	};
-	int i, r;
+	int r;
 
-	for (i = 0; i < 5; i++) {
-		if ((r = dx_uint(s, hf[i], &v[i])) < 0) {
-			/* name the message as a whole, not one field */
+	/* unrolled: constant field ids let dx_uint() fold each width */
+	if ((r = dx_uint(s, VXF_HDR_ID, &v[0])) < 0 ||
+	    (r = dx_uint(s, VXF_HDR_CMD, &v[1])) < 0 ||
+	    (r = dx_uint(s, VXF_HDR_SIZE, &v[2])) < 0 ||
+	    (r = dx_uint(s, VXF_HDR_FLAGS, &v[3])) < 0 ||
+	    (r = dx_uint(s, VXF_HDR_ERROR, &v[4])) < 0) {
+		/* name the message as a whole, not one field */
+		if (m->err.code == VX_ERR_TRUNCATED) {
 			m->err.field = VXF_HDR_SIZE;
 			snprintf(m->err.text, sizeof(m->err.text),
 			    "message is %zu bytes, shorter than the 16-byte header",
 			    m->len);
-			return r;
 		}
+		return r;
 	}
 	m->id = (uint16_t)v[0];
 	m->cmd = (uint16_t)v[1];
@@ -371,6 +375,7 @@ vx_decode(struct vx_decoder *d, const uint8_t *buf, size_t len,
 	s.index = 0;
 	s.nomem = 0;
 	s.last = 0;
+	s.room = d->cap < max_items(d) - 1 ? d->cap : max_items(d) - 1;
 	vx_cursor_init(&s.c, buf, len < VX_HDR_SIZE ? len : VX_HDR_SIZE,
 	    ctx->big_endian);
 	/* header items carry message offsets 0-15: see dx_off() */

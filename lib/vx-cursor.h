@@ -39,17 +39,24 @@ static inline uint64_t
 vx_load(const uint8_t *p, unsigned w, int big_endian)
 {
 	uint64_t v = 0;
+	uint32_t v32;
+	uint16_t v16;
 	unsigned i;
 
-	if (!big_endian && w == 8) {
-		memcpy(&v, p, 8);
-		return le64toh(v);
-	}
-	if (!big_endian && w == 4) {
-		uint32_t v32;
-
-		memcpy(&v32, p, 4);
-		return le32toh(v32);
+	if (!big_endian) {
+		switch (w) {
+		case 1:
+			return p[0];
+		case 2:
+			memcpy(&v16, p, 2);
+			return le16toh(v16);
+		case 4:
+			memcpy(&v32, p, 4);
+			return le32toh(v32);
+		case 8:
+			memcpy(&v, p, 8);
+			return le64toh(v);
+		}
 	}
 	for (i = 0; i < w; i++) {
 		if (big_endian)
