@@ -7,11 +7,14 @@
 load helpers
 
 start_server() {
-	"$VFUCTL" --list-commands | grep -qx server ||
+	# VFUCTL_SERVER: another build of the server (say, while testing
+	# a sanitizer build of the client)
+	local server=${VFUCTL_SERVER:-$VFUCTL}
+	"$server" --list-commands | grep -qx server ||
 		skip "vfuctl server is not built yet"
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	sock=$TEST_TMP/s
-	"$VFUCTL" server --socket-path "$sock" \
+	"$server" server --socket-path "$sock" \
 		--device "$repo/tests/devices/$1.json" 3>&- \
 		>"$TEST_TMP/server.log" 2>&1 &
 	srv_pid=$!
