@@ -176,7 +176,7 @@ if command -v callgrind_annotate >/dev/null 2>&1; then
 	echo "  where decode's instructions go (self, per message; inlined code apart):"
 	callgrind_annotate --threshold=95 "$tmp/cg.vx.$n2" 2>/dev/null |
 		awk -v n="$((n2 + warm))" '/file:function/ { on = 1; next }
-		on && NF == 0 && k > 0 { exit }
+		on && NF == 0 && k > 0 { on = 0 }	# read on: no SIGPIPE
 		on && $1 ~ /^[0-9,]+$/ {
 			c = $1; gsub(",", "", c); f = $NF
 			if ($NF ~ /^\[/) f = $(NF - 1)
