@@ -838,6 +838,8 @@ finish_registers(struct pctx *c, struct vx_region *r, unsigned idx)
 	unsigned i, j;
 	char p[PATHMAX];
 
+	if (r->nregs == 0)
+		return 0;
 	if (r->nregs > VX_DEV_MAX_REGS)
 		return perr(c, sub(p, ".regions.%s.registers", region_names[idx]),
 		    "at most %d registers", VX_DEV_MAX_REGS - 5);

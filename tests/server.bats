@@ -227,3 +227,20 @@ bad_device() {
 	wait "$pid" || st=$?
 	[ "$st" -eq 0 ]
 }
+
+@test "vfuctl-device(5) lints clean and shows the shipped descriptions as they are" {
+	run mandoc -T lint -W warning "$repo/man/vfuctl-device.5"
+	assert_status 0
+	[ -z "$output" ]
+	local f
+	for f in gpio dma; do
+		# the literal display after ".Pa tests/devices/NAME.json :"
+		awk -v want="tests/devices/$f.json" '
+			$0 == ".Pa " want " :" { on = 1; next }
+			on && /^\.Bd/ { inblk = 1; next }
+			inblk && /^\.Ed/ { exit }
+			inblk { sub(/^\\&/, ""); print }
+		' "$repo/man/vfuctl-device.5" > "$TEST_TMP/$f.json"
+		diff -u "$repo/tests/devices/$f.json" "$TEST_TMP/$f.json"
+	done
+}
