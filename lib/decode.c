@@ -258,11 +258,31 @@ static int
 decode_header(struct vx_dstate *s)
 {
 	struct vx_msg *m = s->m;
+	static const struct vx_item tmpl[5] = {
+		{ VXF_HDR_ID, 0, VX_HDR_OFF_ID, 2, 0, 0, NULL },
+		{ VXF_HDR_CMD, 0, VX_HDR_OFF_CMD, 2, 0, 0, NULL },
+		{ VXF_HDR_SIZE, 0, VX_HDR_OFF_SIZE, 4, 0, 0, NULL },
+		{ VXF_HDR_FLAGS, 0, VX_HDR_OFF_FLAGS, 4, 0, 0, NULL },
+		{ VXF_HDR_ERROR, 0, VX_HDR_OFF_ERROR, 4, 0, 0, NULL },
+	};
+	const uint8_t *p = s->c.p;
+	int be = s->c.big_endian;
+	struct vx_item *it;
 	uint64_t v[5];
 	int r;
 
-	/* unrolled: constant field ids let dx_uint() fold each width */
-	if ((r = dx_uint(s, VXF_HDR_ID, &v[0])) < 0 ||
+	if (s->c.left == VX_HDR_SIZE && s->room >= 5) {
+		/* every message has these five: copy them from a template */
+		it = s->d->items;
+		memcpy(it, tmpl, sizeof(tmpl));
+		it[0].val = v[0] = vx_load(p + VX_HDR_OFF_ID, 2, be);
+		it[1].val = v[1] = vx_load(p + VX_HDR_OFF_CMD, 2, be);
+		it[2].val = v[2] = vx_load(p + VX_HDR_OFF_SIZE, 4, be);
+		it[3].val = v[3] = vx_load(p + VX_HDR_OFF_FLAGS, 4, be);
+		it[4].val = v[4] = vx_load(p + VX_HDR_OFF_ERROR, 4, be);
+		m->nitems = 5;
+		s->c.left = 0;
+	} else if ((r = dx_uint(s, VXF_HDR_ID, &v[0])) < 0 ||
 	    (r = dx_uint(s, VXF_HDR_CMD, &v[1])) < 0 ||
 	    (r = dx_uint(s, VXF_HDR_SIZE, &v[2])) < 0 ||
 	    (r = dx_uint(s, VXF_HDR_FLAGS, &v[3])) < 0 ||

@@ -278,7 +278,24 @@ dec_region_rw(struct vx_dstate *s, int reply)
 	uint64_t count;
 	int r;
 
-	if ((r = dx_uint(s, VXF_REGION_OFFSET, NULL)) < 0 ||
+	if (dx_left(s) >= 16 && m->nitems + 4 <= s->room && s->depth == 0) {
+		/* the hottest message of all: three items from a template */
+		static const struct vx_item tmpl[3] = {
+			{ VXF_REGION_OFFSET, 0, DX_PAYLOAD + 0, 8, 0, 0, NULL },
+			{ VXF_REGION_INDEX, 0, DX_PAYLOAD + 8, 4, 0, 0, NULL },
+			{ VXF_REGION_COUNT, 0, DX_PAYLOAD + 12, 4, 0, 0, NULL },
+		};
+		struct vx_item *it = &s->d->items[m->nitems];
+
+		memcpy(it, tmpl, sizeof(tmpl));
+		it[0].val = vx_load(s->c.p, 8, s->c.big_endian);
+		it[1].val = vx_load(s->c.p + 8, 4, s->c.big_endian);
+		it[2].val = count = vx_load(s->c.p + 12, 4, s->c.big_endian);
+		m->nitems += 3;
+		s->c.p += 16;
+		s->c.left -= 16;
+		s->c.off += 16;
+	} else if ((r = dx_uint(s, VXF_REGION_OFFSET, NULL)) < 0 ||
 	    (r = dx_uint(s, VXF_REGION_INDEX, NULL)) < 0 ||
 	    (r = dx_uint(s, VXF_REGION_COUNT, &count)) < 0)
 		return r;
