@@ -125,6 +125,9 @@ vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
 	int fd;
 
 	*out = NULL;
+	/* Refuse bad options before creating anything. */
+	if (o != NULL && check_opts(o) < 0)
+		return VX_ERR_INVALID;
 	if (strcmp(path, "-") == 0) {
 		/* A duplicate, so closing the trace leaves stdout open. */
 		if ((fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)) < 0)
