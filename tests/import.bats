@@ -165,3 +165,23 @@ EOF
 	assert_status 2
 	assert_contains "cannot open"
 }
+
+@test "a 1 MiB message becomes fragment records that tshark reads" {
+	command -v tshark >/dev/null 2>&1 || skip "tshark not installed"
+	local hex
+	hex=$(head -c 1048576 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+	printf '{"t_ns": 1, "dir": "s2c", "hex": "%s"}\n' "$hex" > "$TEST_TMP/big.jsonl"
+	run vfuctl import -o "$TEST_TMP/big.pcap" "$TEST_TMP/big.jsonl"
+	assert_status 0
+	# 1048576 bytes in records of at most 262144 - 64: 5, and the digest.
+	run --separate-stderr tshark -r "$TEST_TMP/big.pcap" -T fields -e frame.cap_len
+	assert_status 0
+	[ "${#lines[@]}" -eq 6 ]
+	local l
+	for l in "${lines[@]}"; do
+		[ "$l" -le 262144 ]
+	done
+	run vfuctl verify "$TEST_TMP/big.pcap"
+	assert_status 0
+	assert_contains "OK: 6 frames, 2 records"
+}
