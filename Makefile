@@ -20,7 +20,7 @@
 #
 # Sources are found by wildcard: lib/*.c -> the library, cli/*.c -> vfuctl,
 # tests/unit/test-*.c -> one program each (other tests/unit/*.c are helpers
-# linked into every one), bench/*.c -> one program each, fuzz/fuzz-*.c -> one
+# linked into every one), bench/*.c -> one program each, tests/fuzz/fuzz-*.c -> one
 # fuzzer each.  Nothing needs to be listed here.
 
 VERSION := 0.1.0
@@ -81,7 +81,7 @@ CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_HELPER_SRCS := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
 BENCH_SRCS := $(wildcard bench/*.c)
-FUZZ_SRCS := $(wildcard fuzz/fuzz-*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)%.o)
@@ -230,22 +230,30 @@ bench: benches
 
 # ---------------------------------------------------------------- fuzzing
 
-# run_fuzzers(RUNS, QUIET): each fuzzer with its fuzz/NAME.dict, the max_len
-# of fuzz/NAME.options and the seeds in fuzz/corpus/NAME/ when present; new
+# run_fuzzers(RUNS, QUIET): each fuzzer with its tests/fuzz/NAME.dict, the
+# max_len of tests/fuzz/NAME.options and seeds made from the vectors; new
 # inputs go to $(FUZZ_DIR)/corpus/NAME/, crashes to $(FUZZ_DIR)/crashes/.
+# Every committed regression input tests/crashes/NAME--* is replayed first.
 define run_fuzzers
-	$(Q)if [ -z '$(FUZZ_SRCS)' ]; then echo '    FUZZ     no fuzz/fuzz-*.c targets'; fi
+	$(Q)if [ -z '$(FUZZ_SRCS)' ]; then echo '    FUZZ     no tests/fuzz/fuzz-*.c targets'; fi
+	$(Q)if [ -d '$(VECTORS)' ]; then VECTORS='$(VECTORS)' \
+		bash tests/fuzz/make-corpus.sh '$(FUZZ_DIR)/corpus' >/dev/null; fi
 	$(Q)set -e; mkdir -p $(FUZZ_DIR)/crashes; \
 	for src in $(FUZZ_SRCS); do \
-		n=$$(basename $$src .c); bin=$(FUZZ_DIR)/fuzz/$$n; \
+		n=$$(basename $$src .c); bin=$(FUZZ_DIR)/tests/fuzz/$$n; \
 		args="-runs=$(1) -seed=1 -artifact_prefix=$(FUZZ_DIR)/crashes/$$n-"; \
-		if [ -f fuzz/$$n.dict ]; then args="$$args -dict=fuzz/$$n.dict"; fi; \
-		if [ -f fuzz/$$n.options ]; then \
-			ml=$$(sed -n 's/^[[:space:]]*max_len[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' fuzz/$$n.options); \
+		if [ -f tests/fuzz/$$n.dict ]; then args="$$args -dict=tests/fuzz/$$n.dict"; fi; \
+		if [ -f tests/fuzz/$$n.options ]; then \
+			ml=$$(sed -n 's/^[[:space:]]*max_len[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' tests/fuzz/$$n.options); \
 			if [ -n "$$ml" ]; then args="$$args -max_len=$$ml"; fi; \
 		fi; \
 		mkdir -p $(FUZZ_DIR)/corpus/$$n; seeds=; \
-		if [ -d fuzz/corpus/$$n ]; then seeds=fuzz/corpus/$$n; fi; \
+		set -- tests/crashes/$$n--*; \
+		if [ -e "$$1" ] && ! $$bin "$$@" > $(FUZZ_DIR)/$$n.regress.log 2>&1; then \
+			tail -n 40 $(FUZZ_DIR)/$$n.regress.log; \
+			echo "fuzz: $$n fails a regression input in tests/crashes/" >&2; \
+			exit 1; \
+		fi; \
 		echo "    FUZZ     $$n -runs=$(1)"; \
 		if [ '$(2)' = quiet ]; then \
 			if ! $$bin $$args $(FUZZ_FLAGS) $(FUZZ_DIR)/corpus/$$n $$seeds \
@@ -334,5 +342,5 @@ clean:
 	$(Q)rm -f $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(LIBA) $(LIBSO) $(LIBSO_LINK) \
 		$(VFUCTL_BIN) $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(PCFILE) \
 		$(FLAGS_STAMP)
-	$(Q)find lib cli tests bench fuzz -name '*.[od]' -type f -exec rm -f {} + 2>/dev/null || true
+	$(Q)find lib cli tests bench -name '*.[od]' -type f -exec rm -f {} + 2>/dev/null || true
 	$(Q)rm -rf $(ASAN_DIR) $(FUZZ_DIR)

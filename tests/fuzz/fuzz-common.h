@@ -1,6 +1,6 @@
 /*
  * fuzz-common.h - what every libFuzzer target of vfuctl checks about one
- * decoded message.  Header-only so that the Makefile's fuzz/fuzz-*.c
+ * decoded message.  Header-only so that the Makefile's tests/fuzz/fuzz-*.c
  * wildcard stays one program per target.
  *
  * Every check abort()s, so that libFuzzer saves the input: a decode that

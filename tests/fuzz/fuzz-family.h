@@ -12,7 +12,7 @@
  *
  * The header around the payload is built correct (msg_id 0x4242, msg_size
  * the real length), so the fuzzer spends its time in the payload decoders;
- * fuzz-header.c covers bad headers.  fuzz/make-corpus.sh writes seeds in
+ * fuzz-header.c covers bad headers.  tests/fuzz/make-corpus.sh writes seeds in
  * this layout: keep the two in step.
  */
 #ifndef FUZZ_FAMILY_H

@@ -12,7 +12,7 @@
  *     u16 le    message length n
  *     n bytes   the message, header included (fewer if the input ends)
  *
- * fuzz/make-corpus.sh turns each vector file into inputs of this layout.
+ * tests/fuzz/make-corpus.sh turns each vector file into inputs of this layout.
  */
 #include "fuzz-common.h"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make-corpus.sh - seed corpora for the fuzz targets from the vectors.
 #
-#   bash fuzz/make-corpus.sh [OUTDIR]      (default build-fuzz/corpus)
+#   bash tests/fuzz/make-corpus.sh [OUTDIR]      (default build-fuzz/corpus)
 #
 # Reads every *.jsonl of $VECTORS (default ../shared/vectors beside the
 # repository, as in the Makefile) and of tests/vectors-qemu/, one JSON line
@@ -25,7 +25,7 @@
 # fuzz-session only.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$top/build-fuzz/corpus}
 vectors=${VECTORS:-$top/../shared/vectors}
 
@@ -49,7 +49,7 @@ python3 - "$out" "${files[@]}" <<'EOF'
 import hashlib, json, os, struct, sys
 
 out = sys.argv[1]
-# Keep in step with fuzz/fuzz-*.c: the target's command list, in order.
+# Keep in step with tests/fuzz/fuzz-*.c: the target's command list, in order.
 families = {
     'fuzz-version': [1],
     'fuzz-dma': [2, 3, 11, 12],
