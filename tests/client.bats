@@ -68,6 +68,16 @@ assert_server_alive() {
 	assert_contains "2     MSI-X"
 }
 
+@test "regions shows mmap flags, sparse areas and capabilities" {
+	start_server dma
+	run "$VFUCTL" regions "$sock"
+	assert_status 0
+	assert_contains "2     bar2    0x4000       rwm   cap SPARSE_MMAP, area 0x0+0x1000, area 0x2000+0x1000"
+	assert_contains "6     rom     0x800        r--"
+	run "$VFUCTL" regions --json "$sock"
+	printf '%s\n' "$output" | jq -e '.regions[2] | .mmap and .caps == ["SPARSE_MMAP"] and .sparse_areas[1].offset == 8192'
+}
+
 @test "peek, poke, read and write by region name and by index" {
 	start_server gpio
 	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 0xdeadbeef;
