@@ -96,6 +96,9 @@ extern const char cmd_stats_usage[];
 int cmd_import(int argc, char **argv);
 extern const char cmd_import_usage[];
 
+int cmd_record(int argc, char **argv);
+extern const char cmd_record_usage[];
+
 int cmd_verify(int argc, char **argv);
 extern const char cmd_verify_usage[];
 

@@ -62,6 +62,8 @@ static const struct cmd_entry commands[] = {
 	  "read one value from a device region" },
 	{ "poke", cmd_poke, cmd_poke_usage, CMD_NEEDS_SOCKET,
 	  "write one value to a device region" },
+	{ "record", cmd_record, cmd_record_usage, CMD_NEEDS_SOCKET,
+	  "relay vfio-user connections and record them as a trace" },
 	{ "regions", cmd_regions, cmd_regions_usage, CMD_NEEDS_SOCKET,
 	  "list a device's regions" },
 	{ "schema", cmd_schema, cmd_schema_usage, 0,

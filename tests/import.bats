@@ -185,3 +185,21 @@ EOF
 	assert_status 0
 	assert_contains "OK: 6 frames, 2 records"
 }
+
+@test "export then import is the identity (via vfuctl dissect -o jsonl)" {
+	require_vectors
+	vfuctl dissect --help >/dev/null 2>&1 || skip "no vfuctl dissect"
+	local f bad=0
+	while read -r f; do
+		vfuctl import -o "$TEST_TMP/a.pcap" "$f"
+		vfuctl dissect -o jsonl "$TEST_TMP/a.pcap" > "$TEST_TMP/a.jsonl"
+		vfuctl import -o "$TEST_TMP/b.pcap" "$TEST_TMP/a.jsonl"
+		vfuctl dissect -o jsonl "$TEST_TMP/b.pcap" > "$TEST_TMP/b.jsonl"
+		if ! cmp -s "$TEST_TMP/a.pcap" "$TEST_TMP/b.pcap" ||
+			! cmp -s "$TEST_TMP/a.jsonl" "$TEST_TMP/b.jsonl"; then
+			echo "${f##*/}: not the same after export and import" >&2
+			bad=1
+		fi
+	done < <(vector_files)
+	[ "$bad" -eq 0 ]
+}
