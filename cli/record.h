@@ -1,0 +1,61 @@
+/*
+ * record.h - vfuctl record's trace writer: a bounded queue in front of a
+ * writer thread, so that no trace write, flush or file rotation ever
+ * blocks the relay (cmd-record.c).
+ *
+ * The relay puts records (rec_put); the writer thread takes them in
+ * batches, writes them with vx_trace_write_message/vx_trace_write_event,
+ * flushes at least every REC_FLUSH_MS and after any record put with
+ * flush set, and rotates files.  A message that does not fit in the queue
+ * is not recorded; the next record put is preceded by a GAP record saying
+ * how many were lost.  Events (OPEN, CLOSE, ANNOTATION, ...) are small and
+ * always queued.
+ */
+#ifndef VFUCTL_RECORD_H
+#define VFUCTL_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vx-trace.h"
+
+#define REC_FLUSH_MS	100
+#define REC_QUEUE_MAX	((size_t)64 << 20)	/* bytes held for the writer */
+
+struct rec_wopts {
+	const char *path;	/* "-": standard output */
+	uint64_t rotate_bytes;	/* -C: new file past this size; 0 never */
+	unsigned rotate_count;	/* -W: file names wrap after this many; 0 */
+	unsigned rotate_secs;	/* -G: new file after this long; 0 never */
+	size_t queue_max;	/* 0: REC_QUEUE_MAX */
+};
+
+struct rec_writer;
+
+/*
+ * Open the first file (so that errors show at once) and start the writer
+ * thread.  Returns 0, or -1 with a reason in err.
+ */
+int rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
+    char *err, size_t errcap);
+
+/*
+ * Queue a copy of ev (its data and fds).  For a message, bytes from
+ * redact_from to the end are recorded as zeros (pass ev->len to keep them
+ * all).  flush: have the writer flush once this record is written.
+ */
+void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
+    size_t redact_from, int flush);
+
+/* Name of file number n of a rotation ("FILE", "FILE1", ...); malloc'd. */
+char *rec_file_name(const char *path, unsigned n);
+
+/*
+ * Write what is queued, close the trace and stop the thread; w is freed.
+ * Returns 0, or -1 if a write failed.  *recorded and *lost (may be NULL)
+ * get the messages written and the messages lost to a full queue.
+ */
+int rec_writer_stop(struct rec_writer *w, uint64_t *recorded,
+    uint64_t *lost);
+
+#endif /* VFUCTL_RECORD_H */
