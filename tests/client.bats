@@ -514,3 +514,115 @@ complete_words() {
 	run complete_words vfuctl peek /tmp/sock c
 	[ "$output" = config ]
 }
+
+# ---------------------------------------------------------------- a scripted server
+
+# fake_server MODE: a small Python vfio-user server on $sock (MODE twin:
+# offers a twin socket).  On DMA_MAP, before it replies, it sends the
+# client DMA_WRITE "abcd" to the window's start, DMA_READ of 3 bytes,
+# DMA_READ outside the window and DEVICE_GET_INFO, on the twin socket or
+# the main one, and logs the client's answers to $TEST_TMP/fake.log.
+fake_server() {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/fake
+	cat >"$TEST_TMP/fake.py" <<'PY'
+import json, socket, struct, sys
+
+path, twin, log = sys.argv[1], sys.argv[2] == "twin", open(sys.argv[3], "w")
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ls.bind(path)
+ls.listen(1)
+c, _ = ls.accept()
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            sys.exit(0)
+        b += d
+    return b
+
+def recv_msg(s):
+    mid, cmd, size, flags, err = struct.unpack("<HHIII", recv_exact(s, 16))
+    return mid, cmd, flags, err, recv_exact(s, size - 16)
+
+def send_msg(s, mid, cmd, flags, payload=b"", fds=()):
+    m = struct.pack("<HHIII", mid, cmd, 16 + len(payload), flags, 0) + payload
+    if fds:
+        socket.send_fds(s, [m], list(fds))
+    else:
+        s.sendall(m)
+
+mid, cmd, flags, err, p = recv_msg(c)
+caps = {"max_msg_fds": 8, "max_data_xfer_size": 1048576}
+fds = ()
+if twin:
+    a, b = socket.socketpair()
+    caps["twin_socket"] = {"supported": True, "fd_index": 0}
+    fds = (b.fileno(),)
+js = json.dumps({"capabilities": caps}).encode() + b"\0"
+send_msg(c, mid, 1, 1, struct.pack("<HH", 0, 2) + js, fds)
+ch = a if twin else c
+while True:
+    mid, cmd, flags, err, p = recv_msg(c)
+    if cmd == 2:
+        addr = struct.unpack("<Q", p[16:24])[0]
+        send_msg(ch, 0x100, 12, 0, struct.pack("<QQ", addr, 4) + b"abcd")
+        r = recv_msg(ch)
+        log.write("write-reply id %x len %d payload %s\n" % (r[0], len(r[4]), r[4].hex()))
+        send_msg(ch, 0x101, 11, 0, struct.pack("<QQ", addr + 1, 3))
+        r = recv_msg(ch)
+        log.write("read-reply len %d data %s\n" % (len(r[4]), r[4][16:].hex()))
+        send_msg(ch, 0x102, 11, 0, struct.pack("<QQ", addr + 0x100000, 4))
+        r = recv_msg(ch)
+        log.write("outside flags %x error %d\n" % (r[2], r[3]))
+        send_msg(ch, 0x103, 4, 0, b"")
+        r = recv_msg(ch)
+        log.write("other flags %x error %d\n" % (r[2], r[3]))
+        log.flush()
+    send_msg(c, mid, cmd, 1)
+PY
+	python3 "$TEST_TMP/fake.py" "$sock" "$1" "$TEST_TMP/fake.log" 3>&- &
+	srv_pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$sock" ] && return 0
+		sleep 0.05
+	done
+	echo "the fake server did not create $sock" >&2
+	return 1
+}
+
+@test "DMA on the twin socket while a reply is awaited; DMA_WRITE replies in libvfio-user's 16-byte form" {
+	fake_server twin
+	run "$VFUCTL" client --twin-socket -c 'version; dma map --no-fd 0x1000 0x1000;
+		dma dump 0x1000 8; dma list' "$sock"
+	assert_status 0
+	assert_contains "twin_socket        yes"
+	assert_contains "00001000  61 62 63 64 00 00 00 00"
+	assert_contains "served 1 DMA_READ, 1 DMA_WRITE, 2 refused"
+	run cat "$TEST_TMP/fake.log"
+	assert_contains "write-reply id 100 len 16 payload 00100000000000000400000000000000"
+	assert_contains "read-reply len 19 data 626364"
+	assert_contains "outside flags 21 error 14"
+	assert_contains "other flags 21 error 95"
+}
+
+@test "DMA on the main socket; --dma-write-reply spec and qemu" {
+	fake_server main
+	run "$VFUCTL" client --dma-write-reply spec -c 'dma map --no-fd 0x1000 0x1000;
+		dma dump 0x1000 4' "$sock"
+	assert_status 0
+	assert_contains "00001000  61 62 63 64"
+	run cat "$TEST_TMP/fake.log"
+	assert_contains "write-reply id 100 len 12 payload 001000000000000004000000"
+	assert_contains "outside flags 21 error 14"
+	wait "$srv_pid" 2>/dev/null || true
+	rm -f "$sock"
+	fake_server main
+	run "$VFUCTL" client --dma-write-reply qemu -c 'dma map --no-fd 0x1000 0x1000' "$sock"
+	assert_status 0
+	run cat "$TEST_TMP/fake.log"
+	assert_contains "write-reply id 100 len 0 payload"
+}
