@@ -119,8 +119,9 @@ struct vx_trace_wopts {
 struct vx_trace_writer;
 
 /*
- * Open a new trace at path ("-": standard output, which stays open) and
- * write the pcap file header.  o may be NULL for the defaults.  Returns 0
+ * Open a new trace at path and write the pcap file header.  "-" writes to
+ * a duplicate of standard output, which stays open after the close; print
+ * nothing else to standard output meanwhile.  o may be NULL for the defaults.  Returns 0
  * and *out, VX_ERR_INVALID for a bad option, VX_ERR_IO (errno kept) or
  * VX_ERR_NOMEM.
  */
