@@ -110,7 +110,8 @@ struct vx_trace_rec {
 struct vx_trace_wopts {
 	int linktype;		/* 0: 147 (USER0); else 147..162 */
 	uint32_t snaplen;	/* 0: whole messages; else bytes kept of each */
-	unsigned digest_every;	/* a digest every N records; 0: no digests */
+	unsigned digest_every;	/* a digest once N records since the last;
+				   0: no digests at all */
 	const uint8_t *key;	/* NULL: unkeyed; else VX_TRACE_KEY_MIN..MAX */
 	size_t keylen;		/* bytes, copied at open */
 	int big_endian;		/* messages are in big-endian byte order */
@@ -121,9 +122,9 @@ struct vx_trace_writer;
 /*
  * Open a new trace at path and write the pcap file header.  "-" writes to
  * a duplicate of standard output, which stays open after the close; print
- * nothing else to standard output meanwhile.  o may be NULL for the defaults.  Returns 0
- * and *out, VX_ERR_INVALID for a bad option, VX_ERR_IO (errno kept) or
- * VX_ERR_NOMEM.
+ * nothing else to standard output meanwhile.  o may be NULL for the
+ * defaults (USER0, no snapping, no digests).  Returns 0 and *out,
+ * VX_ERR_INVALID for a bad option, VX_ERR_IO (errno kept) or VX_ERR_NOMEM.
  */
 int vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out);
