@@ -1260,7 +1260,15 @@ local function data_text(s, k, out)
 	local n = s.v[k]
 	if n == nil then return end
 	if n > 0 and n <= 8 then
-		local h = hex(load(s, s.at[k], n))
+		local at, h = s.at[k], nil
+		if n > 4 then	-- exact: hex() of a double loses bits past 2^53
+			local lo, hi
+			if s.be then hi, lo = load(s, at, n - 4), load(s, at + n - 4, 4)
+			else lo, hi = load(s, at, 4), load(s, at + 4, n - 4) end
+			h = fmt("%x%08x", hi, lo)
+		else
+			h = hex(load(s, at, n))
+		end
 		out[#out + 1] = " = 0x" .. string.rep("0", 2 * n - #h) .. h
 	else
 		out[#out + 1] = fmt(" (%d bytes)", n)
