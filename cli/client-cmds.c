@@ -1170,9 +1170,11 @@ c_dma(struct cl *cl, int argc, char **argv)
 				    "protection '%s': want r, w or rw",
 				    argv[3]);
 		}
-		if (vx_client_dma_map(&cl->c, addr, size, prot, use_fd,
-		    &m) < 0)
-			return conn_err(cl);
+		if ((r = vx_client_dma_map(&cl->c, addr, size, prot, use_fd,
+		    &m)) < 0)
+			return cl_err(cl, r == VX_ERR_INVALID ||
+			    r == VX_ERR_TOO_LARGE ? VX_EXIT_USAGE :
+			    VX_EXIT_FAIL, "%s", cl->c.errmsg);
 		if (m.flags & VX_F_ERROR)
 			return reply_err(cl, &m, "DMA_MAP");
 		if (cl->json) {
@@ -1199,8 +1201,8 @@ c_dma(struct cl *cl, int argc, char **argv)
 		if (!all && ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
 		    (r = num_arg(cl, "size", argv[3], &size)) != 0))
 			return r;
-		if (vx_client_dma_unmap(&cl->c, addr, size, all, &m) < 0)
-			return cl_err(cl, cl->c.sock >= 0 ? VX_EXIT_FAIL :
+		if ((r = vx_client_dma_unmap(&cl->c, addr, size, all, &m)) < 0)
+			return cl_err(cl, r == VX_ERR_INVALID ? VX_EXIT_USAGE :
 			    VX_EXIT_FAIL, "%s", cl->c.errmsg);
 		if (m.flags & VX_F_ERROR)
 			return reply_err(cl, &m, "DMA_UNMAP");
@@ -1414,15 +1416,20 @@ c_irq(struct cl *cl, int argc, char **argv)
 			    (unsigned long long)(start + count - 1));
 		return 0;
 	}
-	if (strcmp(sub, "trigger") == 0) {
-		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_TRIGGER,
-		    idx, (uint32_t)start, (uint32_t)count, NULL, 0)) != 0)
+	if (strcmp(sub, "trigger") == 0 || strcmp(sub, "mask") == 0 ||
+	    strcmp(sub, "unmask") == 0) {
+		uint32_t act = sub[0] == 't' ? VX_IRQ_ACTION_TRIGGER :
+		    sub[0] == 'm' ? VX_IRQ_ACTION_MASK : VX_IRQ_ACTION_UNMASK;
+
+		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | act, idx,
+		    (uint32_t)start, (uint32_t)count, NULL, 0)) != 0)
 			return r;
 		if (!cl->json)
-			printf("%s vectors %llu+%llu triggered\n",
+			printf("%s vectors %llu+%llu %s\n",
 			    irq_name(idx, nb, sizeof(nb)),
 			    (unsigned long long)start,
-			    (unsigned long long)count);
+			    (unsigned long long)count, sub[0] == 't' ?
+			    "triggered" : sub[0] == 'm' ? "masked" : "unmasked");
 		return 0;
 	}
 	return usage(cl, "irq");
@@ -1456,9 +1463,9 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 
 		if (left < 0)
 			left = 0;
-		/* serving the sockets while we wait; more fds wait via poll */
-		r = vx_client_serve(&cl->c, (int)left, fds,
-		    cl->nirqfds > 16 ? 16 : cl->nirqfds, &ready);
+		/* the sockets are served while we wait */
+		r = vx_client_serve(&cl->c, (int)left, fds, cl->nirqfds,
+		    &ready);
 		if (r < 0) {
 			json_decref(arr);
 			return conn_err(cl);
@@ -1770,9 +1777,10 @@ const struct cl_cmd cl_cmds[] = {
 	  A(HELP, NONE, NONE, NONE), NULL },
 	{ "info", c_info, "", "DEVICE_GET_INFO: flags, regions, irqs",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "irq", c_irq, "enable|trigger INDEX START COUNT | disable INDEX",
-	  "interrupts through eventfds", A(SUB, IRQ, NONE, NONE),
-	  "enable disable trigger" },
+	{ "irq", c_irq, "enable|trigger|mask|unmask INDEX START COUNT | "
+	  "disable INDEX", "interrupts through eventfds (INTx is automasked: "
+	  "unmask it)", A(SUB, IRQ, NONE, NONE),
+	  "enable disable trigger mask unmask" },
 	{ "irqs", c_irqs, "", "every IRQ index: count and flags",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "mig", c_mig, "read SIZE | write HEXBYTES",

@@ -212,14 +212,14 @@ static int
 wait_loop(struct vx_client *c, int want, int timeout_ms, const int *extra,
     int nextra, int *ready)
 {
-	struct pollfd pfd[2 + 16];
+	struct pollfd pfd[2 + VX_CLIENT_MAX_EXTRA];
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	int i, n, r, left;
 
 	if (ready != NULL)
 		*ready = -1;
-	if (nextra > 16)
-		nextra = 16;
+	if (nextra > VX_CLIENT_MAX_EXTRA)
+		nextra = VX_CLIENT_MAX_EXTRA;
 	for (;;) {
 		/* messages already assembled first */
 		if ((r = drain(c, &c->fr, want)) != 0)
@@ -422,10 +422,9 @@ negotiate(struct vx_client *c)
 			    "the %d descriptors it sent", c->reply.nfds);
 		c->twin = c->reply.fds[c->srv.twin_fd_index];
 		c->reply.fds[c->srv.twin_fd_index] = -1;
+		vx_framer_init(&c->tfr, c->twin, &c->fr.lim);
 		c->tfr.peer_max_fds = 0;
 		c->tfr.peer_max_msg_size = c->fr.peer_max_msg_size;
-		/* the twin's framer was set up with the main one's limits */
-		c->tfr.sock = c->twin;
 	}
 	drop_reply(c);
 	return 0;

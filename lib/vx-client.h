@@ -97,10 +97,13 @@ int vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 int vx_client_call_built(struct vx_client *c, struct vx_builder *b,
     const int *fds, int nfds, struct vx_msg *reply);
 
+#define VX_CLIENT_MAX_EXTRA	256
+
 /*
  * Serve the server's commands for up to timeout_ms (0: only what is
  * waiting; -1: until the connection closes), also returning early when
- * one of the nextra descriptors in extra becomes readable (*ready is then
+ * one of the nextra (at most VX_CLIENT_MAX_EXTRA) descriptors in extra
+ * becomes readable (*ready is then
  * its index, else -1).  Returns 0, VX_ERR_CLOSED or VX_ERR_IO.
  */
 int vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,

@@ -429,8 +429,11 @@ dma_script='dma map 0x100000 0x4000;
 	run "$VFUCTL" client -c 'dma map 0x1000 0x1000 x' "$sock"
 	assert_status 2
 	run "$VFUCTL" client -c 'dma map 0x1000 0x1000; dma map 0x1800 0x1000' "$sock"
-	assert_status 1
-	assert_contains "overlaps"
+	assert_status 2
+	assert_contains "overlaps the mapped 0x1000+0x1000; unmap it first"
+	run "$VFUCTL" client -c 'dma unmap 0x1000 0x1000' "$sock"
+	assert_status 2
+	assert_contains "no DMA window 0x1000+0x1000 is mapped; see 'dma list'"
 }
 
 # ---------------------------------------------------------------- interrupts
@@ -446,6 +449,21 @@ dma_script='dma map 0x100000 0x4000;
 	run "$VFUCTL" client -c 'wait-irq 10' "$sock"
 	assert_status 2
 	assert_contains "no interrupt is enabled"
+}
+
+@test "INTx is automasked: unmask delivers the pending interrupt; mask and trigger" {
+	start_server gpio
+	run "$VFUCTL" client -c 'irq enable intx 0 1; poke bar2 0xc 1; wait-irq 2000;
+		poke bar2 8 1; poke bar2 0xc 1; irq unmask intx 0 1; wait-irq 2000;
+		irq mask intx 0 1; irq trigger intx 0 1; irq unmask intx 0 1; wait-irq 2000' "$sock"
+	assert_status 0
+	[ "$(grep -c 'INTx vector 0 fired' <<<"$output")" -eq 3 ]
+	assert_contains "INTx vectors 0+1 masked"
+	assert_contains "INTx vectors 0+1 triggered"
+	run --separate-stderr "$VFUCTL" client -c 'irq enable intx 0 1; poke bar2 0xc 1;
+		wait-irq 2000; poke bar2 8 1; poke bar2 0xc 1; wait-irq 200' "$sock"
+	assert_status 1
+	[[ $stderr == *"-c:6: no interrupt within 200 ms"* ]]
 }
 
 @test "MSI-X vectors through eventfds, disable, and --json" {
