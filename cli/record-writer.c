@@ -41,7 +41,7 @@ struct rec_writer {
 	struct vx_trace_writer *tw;
 	FILE *fp;		/* tw's file, for its size; NULL for stdout */
 	unsigned fileno;	/* rotation: number of the open file */
-	struct timespec opened;
+	uint64_t opened_ms;
 	uint64_t recorded;
 	int failed;
 };
@@ -77,7 +77,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 	char *name;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &w->opened);
+	w->opened_ms = mono_ms();
 	if (strcmp(w->o.path, "-") == 0) {
 		w->fp = NULL;
 		if ((r = vx_trace_writer_open("-", NULL, &w->tw)) < 0) {
@@ -113,7 +113,6 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 static void
 maybe_rotate(struct rec_writer *w)
 {
-	struct timespec now;
 	char err[256];
 	long pos;
 	int due = 0;
@@ -124,10 +123,8 @@ maybe_rotate(struct rec_writer *w)
 		pos = ftell(w->fp);
 		due = pos >= 0 && (uint64_t)pos >= w->o.rotate_bytes;
 	}
-	if (!due && w->o.rotate_secs) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		due = now.tv_sec - w->opened.tv_sec >= (time_t)w->o.rotate_secs;
-	}
+	if (!due && w->o.rotate_secs)
+		due = mono_ms() - w->opened_ms >= (uint64_t)w->o.rotate_secs * 1000;
 	if (!due)
 		return;
 	if (vx_trace_writer_close(w->tw) < 0)

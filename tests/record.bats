@@ -1,0 +1,418 @@
+#!/usr/bin/env bats
+# record.bats - vfuctl record between vfuctl client and vfuctl server: the
+# relay changes nothing the client sees, the trace holds every message in
+# order with its direction and descriptors, interrupts and connection
+# events; concurrent clients, kill -9, SIGINT, a server that dies, -w -,
+# --redact, --trap-mmap and rotation.
+
+load helpers
+
+# start_server DEVICE: vfuctl server on $sock in the background.
+start_server() {
+	sock=$TEST_TMP/s
+	"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/$1.json" 3>&- \
+		>>"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
+}
+
+# wait_socket PATH PID LOG: wait until PATH is a socket while PID lives.
+wait_socket() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$3" >&2
+	echo "no socket $1" >&2
+	return 1
+}
+
+# start_recorder ARGS...: vfuctl record from $rsock to $sock, trace in
+# $trace unless ARGS has its own -w.
+start_recorder() {
+	rsock=$TEST_TMP/r
+	local w=(-w "$trace")
+	[[ " $* " == *" -w "* ]] && w=()
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" "${w[@]}" "$@" \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+}
+
+# stop_recorder: SIGINT, and wait for it to exit 0.
+stop_recorder() {
+	kill -INT "$rec_pid"
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 0 ] || { cat "$TEST_TMP/record.log" >&2; return 1; }
+}
+
+# jsonl: the trace's records as JSON lines.
+jsonl() {
+	"$VFUCTL" dissect -o jsonl "${1:-$trace}"
+}
+
+setup() {
+	srv_pid=
+	rec_pid=
+	trace=$TEST_TMP/t.pcap
+}
+
+teardown() {
+	local p
+	for p in $rec_pid $srv_pid; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	exec 4>&- 5>&- 2>/dev/null || true
+}
+
+script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
+	peek bar2 0x10; read bar2 0 8; config; irq enable intx 0 1;
+	poke bar2 0xc 1; wait-irq 2000; irq disable intx; reset; peek bar2 0x10'
+
+@test "record: usage errors exit 2" {
+	run "$VFUCTL" record -w x
+	assert_status 2
+	assert_contains "missing --listen"
+	run "$VFUCTL" record --listen a -w x
+	assert_status 2
+	assert_contains "no --connect"
+	run "$VFUCTL" record --connect a --listen b -w x
+	assert_status 2
+	run "$VFUCTL" record --listen a --connect b
+	assert_status 2
+	assert_contains "missing -w"
+	run "$VFUCTL" record --listen a --connect b -w - -C 1
+	assert_status 2
+	run "$VFUCTL" record --listen a --connect b -w x -W 3
+	assert_status 2
+}
+
+@test "record: the client's output is the same with and without the recorder" {
+	start_server gpio
+	run "$VFUCTL" client -c "$script" "$sock"
+	assert_status 0
+	direct=$output
+	start_recorder
+	run "$VFUCTL" client -c "$script" "$rsock"
+	assert_status 0
+	[ "$output" = "$direct" ]
+	stop_recorder
+	run "$VFUCTL" dissect --strict "$trace"
+	assert_status 0
+}
+
+@test "record: the trace has every message in order, directions, fds, OPEN/CLOSE and IRQ" {
+	start_server gpio
+	start_recorder
+	run "$VFUCTL" client -c "$script" "$rsock"
+	assert_status 0
+	sleep 0.2
+	stop_recorder
+	run jsonl
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/t.jsonl"
+	# first OPEN, last CLOSE, one connection, endpoint 0, our pid's uid
+	jq -se '.[0].kind == "open" and .[-1].kind == "close" and
+		([.[].conn] | unique) == [1] and ([.[].endpoint] | unique) == [0] and
+		.[0].uid == '"$(id -u)" "$TEST_TMP/t.jsonl"
+	# messages alternate command, reply; seq counts per direction
+	jq -se '[.[] | select(.kind == "message")] |
+		(length > 20) and (length % 2 == 0) and
+		([.[] | .dir] == [range(length) | if . % 2 == 0 then "c2s" else "s2c" end]) and
+		([.[] | select(.dir == "c2s") | .seq] == [range(length / 2)])' "$TEST_TMP/t.jsonl"
+	# the decoded commands in the client's order
+	run "$VFUCTL" dissect -o json -Y 'vfio_user.type == command' "$trace"
+	assert_status 0
+	[ "$(printf '%s\n' "$output" | jq -r '."vfio_user.cmd_name"' | tr '\n' ' ')" = \
+		"VERSION DEVICE_GET_INFO DEVICE_GET_INFO $(printf 'DEVICE_GET_REGION_INFO %.0s' {1..9})DEVICE_GET_INFO $(printf 'DEVICE_GET_IRQ_INFO %.0s' {1..5})DEVICE_GET_REGION_INFO REGION_READ REGION_WRITE REGION_READ REGION_READ DEVICE_GET_REGION_INFO REGION_READ DEVICE_SET_IRQS REGION_WRITE DEVICE_SET_IRQS DEVICE_RESET REGION_READ " ] ||
+		{ printf '%s\n' "$output" | jq -r '."vfio_user.cmd_name"' | tr '\n' ' ' >&2; false; }
+	# SET_IRQS carries the client's eventfd; the de-assign none
+	jq -se '[.[] | select(.kind == "message" and .dir == "c2s" and (.hex[4:8] == "0800"))] |
+		length == 2 and (.[0].fds | map(.kind)) == ["eventfd"] and .[1].fds == []' \
+		"$TEST_TMP/t.jsonl"
+	# one interrupt: INTx vector 0, count 1, between the doorbell and its reply
+	jq -se '[.[] | select(.kind == "irq")] | length == 1 and
+		.[0].index == 0 and .[0].vector == 0 and .[0].count == 1' \
+		"$TEST_TMP/t.jsonl" ||
+		{ grep irq "$TEST_TMP/t.jsonl" >&2; false; }
+}
+
+@test "record: DMA with a memfd works through the recorder and the memfd is in the trace" {
+	start_server dma
+	start_recorder
+	run "$VFUCTL" client -c 'dma map 0x100000 0x4000;
+		poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 0; poke bar0 0x10 1;
+		poll bar0 0x14 1 1 2000; dma fill 0x100000 16 0x5a; poke bar0 0x14 3;
+		poke bar0 0xc 1; poke bar0 0x10 1; poll bar0 0x14 1 1 2000;
+		expect bar2 0 0x5a5a5a5a; dma unmap 0x100000 0x4000' "$rsock"
+	assert_status 0
+	assert_contains "(memfd)"
+	stop_recorder
+	jsonl | jq -se '[.[] | select(.kind == "message" and .hex[4:8] == "0200" and .dir == "c2s")] |
+		length == 1 and .[0].fds[0].kind == "memfd" and .[0].fds[0].size == 16384'
+}
+
+@test "record: --no-irq-intercept passes eventfds through: the interrupt arrives, no IRQ record" {
+	start_server gpio
+	start_recorder --no-irq-intercept
+	run "$VFUCTL" client -c 'irq enable intx 0 1; poke bar2 0xc 1; wait-irq 2000' "$rsock"
+	assert_status 0
+	assert_contains "INTx vector 0 fired"
+	stop_recorder
+	run jsonl
+	assert_not_contains '"kind":"irq"'
+	assert_contains '"kind":"eventfd"'
+}
+
+@test "record: two concurrent clients get two connection ids" {
+	start_server gpio
+	# the server serves one client at a time; a second endpoint and
+	# server let both be served at once
+	"$VFUCTL" server --socket-path "$TEST_TMP/s2" \
+		--device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	srv2_pid=$!
+	wait_socket "$TEST_TMP/s2" "$srv2_pid" /dev/null
+	rsock=$TEST_TMP/r
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" \
+		--listen "$TEST_TMP/r2" --connect "$TEST_TMP/s2" -w "$trace" \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/r2" "$rec_pid" "$TEST_TMP/record.log"
+	mkfifo "$TEST_TMP/f1" "$TEST_TMP/f2"
+	"$VFUCTL" client "$rsock" <"$TEST_TMP/f1" >"$TEST_TMP/o1" 3>&- &
+	c1=$!
+	"$VFUCTL" client "$TEST_TMP/r2" <"$TEST_TMP/f2" >"$TEST_TMP/o2" 3>&- &
+	c2=$!
+	exec 4>"$TEST_TMP/f1" 5>"$TEST_TMP/f2"
+	echo 'poke bar2 0x10 1' >&4
+	echo 'poke bar2 0x10 2' >&5
+	echo 'peek bar2 0x10' >&4
+	echo 'peek bar2 0x10' >&5
+	# both sessions are open until both have answered
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'bar2+0x10: ' "$TEST_TMP/o1" &&
+			grep -q 'bar2+0x10: ' "$TEST_TMP/o2" && break
+		sleep 0.05
+	done
+	exec 4>&- 5>&-
+	wait "$c1"
+	wait "$c2"
+	kill "$srv2_pid"
+	grep -q 'bar2+0x10: 0x00000001' "$TEST_TMP/o1"
+	grep -q 'bar2+0x10: 0x00000002' "$TEST_TMP/o2"
+	stop_recorder
+	jsonl >"$TEST_TMP/t.jsonl"
+	# both opened before either closed, on endpoints 0 and 1
+	jq -se '[.[] | select(.kind == "open" or .kind == "close") | .kind] ==
+		["open", "open", "close", "close"] and
+		([.[] | select(.kind == "open") | .endpoint] | sort) == [0, 1] and
+		([.[] | select(.kind == "open") | .conn] | sort) == [1, 2] and
+		([.[] | select(.kind == "message") | .conn] | unique) == [1, 2]' "$TEST_TMP/t.jsonl"
+}
+
+@test "record: kill -9 leaves a trace readable up to the last flush" {
+	start_server gpio
+	start_recorder
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 5; peek bar2 0x10' "$rsock"
+	assert_status 0
+	sleep 0.3
+	kill -KILL "$rec_pid"
+	wait "$rec_pid" || true
+	rec_pid=
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "connection opened"
+	assert_contains "REGION_READ reply bar2+0x10 len 4 = 0x00000005"
+	assert_contains "connection closed"
+}
+
+@test "record: SIGINT closes the trace and relays on until the client leaves" {
+	start_server gpio
+	start_recorder
+	mkfifo "$TEST_TMP/f"
+	"$VFUCTL" client "$rsock" <"$TEST_TMP/f" >"$TEST_TMP/o" 3>&- &
+	c1=$!
+	exec 4>"$TEST_TMP/f"
+	echo 'poke bar2 0x10 0x11' >&4
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'bar2+0x10 <- ' "$TEST_TMP/o" && break
+		sleep 0.05
+	done
+	kill -INT "$rec_pid"
+	sleep 0.3
+	# the trace is complete and closed while the session goes on
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "REGION_WRITE command bar2+0x10 len 4 = 0x00000011"
+	kill -0 "$rec_pid"
+	echo 'poke bar2 0x10 0x22; peek bar2 0x10' >&4
+	exec 4>&-
+	wait "$c1"
+	grep -q 'bar2+0x10: 0x00000022' "$TEST_TMP/o"
+	# the recorder exits by itself once the connection has ended
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 0 ]
+	run "$VFUCTL" dissect "$trace"
+	assert_not_contains "0x00000022"
+	grep -q 'capture stopped' "$TEST_TMP/record.log"
+}
+
+@test "record: a second SIGINT exits at once" {
+	start_server gpio
+	start_recorder
+	mkfifo "$TEST_TMP/f"
+	"$VFUCTL" client "$rsock" <"$TEST_TMP/f" >/dev/null 3>&- &
+	c1=$!
+	exec 4>"$TEST_TMP/f"
+	echo 'peek bar2 4' >&4
+	sleep 0.3
+	kill -INT "$rec_pid"
+	sleep 0.2
+	kill -INT "$rec_pid"
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 0 ]
+	exec 4>&-
+	wait "$c1" || true
+}
+
+@test "record: a server killed mid-session is recorded; new clients are served" {
+	start_server gpio
+	start_recorder
+	mkfifo "$TEST_TMP/f"
+	"$VFUCTL" client "$rsock" <"$TEST_TMP/f" >"$TEST_TMP/o" 2>&1 3>&- &
+	c1=$!
+	exec 4>"$TEST_TMP/f"
+	echo 'peek bar2 4' >&4
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'bar2+0x4' "$TEST_TMP/o" && break
+		sleep 0.05
+	done
+	kill -KILL "$srv_pid"
+	wait "$srv_pid" || true
+	echo 'peek bar2 4' >&4
+	exec 4>&-
+	wait "$c1" || true
+	rm -f "$sock"
+	start_server gpio
+	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	stop_recorder
+	jsonl >"$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "open" or .kind == "close") | [.kind, .conn]] ==
+		[["open", 1], ["close", 1], ["open", 2], ["close", 2]]' "$TEST_TMP/t.jsonl"
+}
+
+@test "record: -w - streams the trace into vfuctl dissect -" {
+	start_server gpio
+	mkfifo "$TEST_TMP/p"
+	"$VFUCTL" dissect - <"$TEST_TMP/p" >"$TEST_TMP/d" 3>&- &
+	d_pid=$!
+	start_recorder -w - >"$TEST_TMP/p"
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 9' "$rsock"
+	assert_status 0
+	stop_recorder
+	wait "$d_pid"
+	grep -q 'REGION_READ reply bar2+0x4 len 4 = 0x0000a5a5' "$TEST_TMP/d"
+	grep -q 'REGION_WRITE command bar2+0x10 len 4 = 0x00000009' "$TEST_TMP/d"
+	grep -q 'connection closed' "$TEST_TMP/d"
+}
+
+@test "record: -- SERVER-CMD starts the server and waits for its socket" {
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	[ -S "$sock" ]
+	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
+	assert_status 0
+	assert_contains "0x0000a5a5"
+	stop_recorder
+	# the server was stopped with the recorder
+	[ ! -S "$sock" ]
+}
+
+@test "record: --redact records data as zeros, lengths kept; the relay is untouched" {
+	start_server gpio
+	start_recorder --redact
+	run "$VFUCTL" client -c 'poke bar2 0x10 0x12345678; peek bar2 0x10' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x12345678"
+	stop_recorder
+	jsonl >"$TEST_TMP/t.jsonl"
+	# REGION_WRITE command and REGION_READ reply: 36 bytes, data zero
+	jq -se '[.[] | select(.kind == "message" and (.hex[4:8] == "0a00" or .hex[4:8] == "0900"))] |
+		length == 4 and
+		(map(select(.dir == "c2s" and .hex[4:8] == "0a00"))[0].hex | length == 72 and endswith("00000000")) and
+		(map(select(.dir == "s2c" and .hex[4:8] == "0900"))[0].hex | length == 72 and endswith("00000000"))' \
+		"$TEST_TMP/t.jsonl"
+	run grep -c 78563412 "$TEST_TMP/t.jsonl"
+	[ "$output" = 0 ]
+	# without --redact the data is there
+	start_recorder -w "$TEST_TMP/plain.pcap"
+	run "$VFUCTL" client -c 'poke bar2 0x10 0x12345678' "$rsock"
+	stop_recorder
+	jsonl "$TEST_TMP/plain.pcap" | grep -q '0400000078563412"'
+}
+
+@test "record: --trap-mmap takes MMAP away from region info replies" {
+	start_server dma
+	start_recorder --trap-mmap
+	run "$VFUCTL" client --json -c 'regions' "$rsock"
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '[.regions[] | select(.mmap == true)] | length == 0' ||
+		{ echo "$output" >&2; false; }
+	run "$VFUCTL" client --json -c 'regions' "$sock"
+	printf '%s\n' "$output" | jq -e '[.regions[] | select(.mmap == true)] | length > 0'
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "trap-mmap: region 2: MMAP cleared"
+}
+
+@test "record: -C rotates into FILE, FILE1, ...; -W wraps the names" {
+	start_server gpio
+	start_recorder -C 1 -W 3
+	cmds=$(for ((i = 0; i < 4000; i++)); do printf 'read bar2 0 256\n'; done)
+	run "$VFUCTL" client -f - "$rsock" <<<"$cmds"
+	assert_status 0
+	stop_recorder
+	[ -f "$trace" ]
+	[ -f "${trace}1" ]
+	[ ! -f "${trace}3" ]
+	local f total=0 n
+	for f in "$trace" "$trace"[0-9]; do
+		run "$VFUCTL" dissect "$f"
+		assert_status 0
+		[ "$(stat -c %s "$f")" -lt 1200000 ]
+	done
+}
+
+@test "record: -G rotates by time" {
+	start_server gpio
+	start_recorder -G 1
+	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
+	assert_status 0
+	sleep 1.2
+	run "$VFUCTL" client -c 'peek bar2 0x10' "$rsock"
+	assert_status 0
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "bar2+0x4"
+	assert_not_contains "bar2+0x10"
+	run "$VFUCTL" dissect "${trace}1"
+	assert_status 0
+	assert_contains "bar2+0x10"
+}
