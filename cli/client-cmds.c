@@ -1512,16 +1512,17 @@ static const struct vx_tok feat_words[] = {
 	{ 0, NULL }
 };
 
+/* argsz: the payload sent, or room for what a GET returns */
 static int
 feature_call(struct cl *cl, uint32_t flags, const void *data, size_t n,
-    struct vx_msg *m)
+    uint64_t argsz, struct vx_msg *m)
 {
 	struct vx_builder b;
 	int r;
 
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, VX_CMD_DEVICE_FEATURE, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, 8 + n + 4096);
+	vx_build_uint(&b, VXF_ARGSZ, argsz > 8 + n ? argsz : 8 + n);
 	vx_build_uint(&b, VXF_FEAT_FLAGS, flags);
 	if (n)
 		vx_build_bytes(&b, VXF_FEAT_DATA, data, n);
@@ -1541,7 +1542,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 {
 	uint8_t data[8 + 16 + 16 * 32];
 	size_t n = 0;
-	uint64_t id, v, a;
+	uint64_t id, v, a, argsz = 8 + 4096;
 	uint32_t flags;
 	struct vx_msg m;
 	const char *sub = argc > 1 ? argv[1] : "";
@@ -1561,7 +1562,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 	if (strcmp(sub, "probe") == 0) {
 		if (argc != 3)
 			return usage(cl, "feature");
-		if ((r = feature_call(cl, flags | VX_FEATURE_PROBE, NULL, 0,
+		if ((r = feature_call(cl, flags | VX_FEATURE_PROBE, NULL, 0, 8,
 		    &m)) != 0)
 			return r;
 		if (cl->json) {
@@ -1589,6 +1590,13 @@ c_feature(struct cl *cl, int argc, char **argv)
 			for (i = 0; i < 3; i++)
 				vx_store(data + 8 * i, 8, rep[i], 0);
 			n = 24;
+			if (rep[2] == 0 || rep[1] / rep[2] > ((uint64_t)1 << 32))
+				return cl_err(cl, VX_EXIT_USAGE, "invalid page "
+				    "size %s for %s bytes: the bitmap would be "
+				    "empty or too large", argv[5], argv[4]);
+			/* room for the bitmap: one bit a page, u64 words */
+			argsz = 8 + 24 + ((rep[1] + rep[2] - 1) / rep[2] + 63) /
+			    64 * 8;
 		} else if (argc != 3) {
 			return usage(cl, "feature");
 		}
@@ -1632,7 +1640,11 @@ c_feature(struct cl *cl, int argc, char **argv)
 	} else {
 		return usage(cl, "feature");
 	}
-	if ((r = feature_call(cl, flags, data, n, &m)) != 0)
+	if (id == VX_FEAT_MIGRATION || id == VX_FEAT_MIG_DEVICE_STATE)
+		argsz = 16;
+	else if (flags & VX_FEATURE_SET)
+		argsz = 8 + n;
+	if ((r = feature_call(cl, flags, data, n, argsz, &m)) != 0)
 		return r;
 	if (m.flags & VX_F_ERROR)
 		return reply_err(cl, &m, "DEVICE_FEATURE");

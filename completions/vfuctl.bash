@@ -10,19 +10,32 @@ _vfuctl_commands()
 		command vfuctl --list-commands 2>/dev/null
 }
 
-# _vfuctl_words WORDS: offer those of WORDS that start with the current word.
+# _vfuctl_words WORDS: offer those of WORDS that start with the current word
+# (each after $pfx, the "--opt=" of a word bash did not split at "=").
 _vfuctl_words()
 {
-	mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+	mapfile -t COMPREPLY < <(compgen -P "$pfx" -W "$1" -- "$cur")
 }
 
 _vfuctl()
 {
-	local cur prev cmd opts files=0 i
+	local cur prev cmd opts files=0 i pfx=
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# "--peer=q": bash splits it at "=" (COMP_WORDBREAKS) into "--peer" "="
+	# "q", or "--peer" "=" while the cursor is just after the "="; without
+	# "=" in COMP_WORDBREAKS it stays one word.
+	if [ "$cur" = = ] && [[ $prev == --* ]]; then
+		cur=
+	elif [ "$prev" = = ] && [ "$COMP_CWORD" -gt 1 ]; then
+		prev=${COMP_WORDS[COMP_CWORD - 2]}
+	elif [[ $cur == --*=* ]]; then
+		prev=${cur%%=*}
+		pfx=$prev=
+		cur=${cur#*=}
+	fi
 
 	# The subcommand is the first word after vfuctl that is not an option.
 	cmd=
@@ -47,18 +60,18 @@ _vfuctl()
 		;;
 	decode)
 		case $prev in
-		-o) _vfuctl_words 'text json'; return 0 ;;
+		-o | --output) _vfuctl_words 'text json'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
 		--byte-order) _vfuctl_words 'le be'; return 0 ;;
 		esac
-		opts='-V -x -o --peer --byte-order -h --help'
+		opts='-V -x -o --output --peer --byte-order --strict -h --help'
 		files=1
 		;;
 	schema)
 		case $prev in
-		-o) _vfuctl_words 'json lua'; return 0 ;;
+		-o | --output) _vfuctl_words 'json lua'; return 0 ;;
 		esac
-		opts='-o -h --help'
+		opts='-o --output -h --help'
 		;;
 	import)
 		case $prev in

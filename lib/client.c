@@ -203,6 +203,16 @@ pump(struct vx_client *c, struct vx_framer *f, int want)
 	}
 }
 
+/* A reset connection is a closed one, whoever hung up how. */
+static int
+closed(int r)
+{
+	if (r == VX_ERR_TRUNCATED || (r == VX_ERR_IO && (errno == ECONNRESET ||
+	    errno == EPIPE)))
+		return VX_ERR_CLOSED;
+	return r;
+}
+
 /*
  * The one waiting loop: until the reply want arrives (want >= 0), an
  * extra descriptor is readable, or timeout_ms passes.  Returns 1 (reply),
@@ -256,9 +266,9 @@ wait_loop(struct vx_client *c, int want, int timeout_ms, const int *extra,
 				return 2;
 			}
 		if (pfd[1].revents && (r = pump(c, &c->tfr, -1)) < 0)
-			return r;
+			return closed(r);
 		if (pfd[0].revents && (r = pump(c, &c->fr, want)) != 0)
-			return r;
+			return closed(r);
 	}
 }
 

@@ -536,7 +536,9 @@ complete_words() {
 # ---------------------------------------------------------------- a scripted server
 
 # fake_server MODE: a small Python vfio-user server on $sock (MODE twin:
-# offers a twin socket).  On DMA_MAP, before it replies, it sends the
+# offers a twin socket; close: hangs up after VERSION).  It logs every
+# command and answers GET mig-state with RUNNING and MIG_DATA_READ with 7
+# bytes.  On DMA_MAP, before it replies, it sends the
 # client DMA_WRITE "abcd" to the window's start, DMA_READ of 3 bytes,
 # DMA_READ outside the window and DEVICE_GET_INFO, on the twin socket or
 # the main one, and logs the client's answers to $TEST_TMP/fake.log.
@@ -582,8 +584,19 @@ if twin:
 js = json.dumps({"capabilities": caps}).encode() + b"\0"
 send_msg(c, mid, 1, 1, struct.pack("<HH", 0, 2) + js, fds)
 ch = a if twin else c
+if sys.argv[2] == "close":
+    sys.exit(0)
 while True:
     mid, cmd, flags, err, p = recv_msg(c)
+    log.write("cmd %d flags %x payload %s\n" % (cmd, flags, p.hex()))
+    log.flush()
+    if cmd == 16 and struct.unpack("<I", p[4:8])[0] == 0x10002:
+        # GET MIG_DEVICE_STATE: RUNNING
+        send_msg(c, mid, cmd, 1, p[:8] + struct.pack("<II", 2, 0))
+        continue
+    if cmd == 17:
+        send_msg(c, mid, cmd, 1, struct.pack("<II", 15, 7) + b"migdata")
+        continue
     if cmd == 2:
         addr = struct.unpack("<Q", p[16:24])[0]
         send_msg(ch, 0x100, 12, 0, struct.pack("<QQ", addr, 4) + b"abcd")
@@ -643,4 +656,32 @@ PY
 	assert_status 0
 	run cat "$TEST_TMP/fake.log"
 	assert_contains "write-reply id 100 len 0 payload"
+}
+
+@test "feature and mig: the messages on the wire, the replies decoded" {
+	fake_server main
+	run "$VFUCTL" client -c 'feature get mig-state; feature set mig-state STOP_COPY;
+		feature probe migration; feature set dirty-start 4096 0x1000 0x2000;
+		feature set dirty-stop; mig read 7; mig write 0a0b0c' "$sock"
+	assert_status 0
+	assert_contains "device_state RUNNING"
+	assert_contains "feature migration: supported"
+	assert_contains "00000000  6d 69 67 64 61 74 61"
+	assert_contains "wrote 3 bytes of migration data"
+	run cat "$TEST_TMP/fake.log"
+	# argsz, flags (feature | get/set/probe), data
+	assert_contains "cmd 16 flags 0 payload 1000000002000100"
+	assert_contains "cmd 16 flags 0 payload 10000000020002000300000000000000"
+	assert_contains "cmd 16 flags 0 payload 0800000001000400"
+	assert_contains "cmd 16 flags 0 payload 28000000060002000010000000000000010000000000000000100000000000000020000000000000"
+	assert_contains "cmd 16 flags 0 payload 0800000007000200"
+	assert_contains "cmd 17 flags 0 payload 0f00000007000000"
+	assert_contains "cmd 18 flags 0 payload 0b000000030000000a0b0c"
+}
+
+@test "a server that hangs up: exit 1 naming the command that was waiting" {
+	fake_server close
+	run --separate-stderr "$VFUCTL" client -c 'info' "$sock"
+	assert_status 1
+	[[ $stderr == *"-c:1: server closed the connection while DEVICE_GET_INFO (msg_id 0x2) awaited its reply"* ]]
 }
