@@ -89,6 +89,18 @@ _vfuctl()
 		opts='-q --quiet --key -h --help'
 		files=1
 		;;
+	record)
+		case $prev in
+		-w | -l | --listen | -c | --connect)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		-C | -W | -G) return 0 ;;
+		esac
+		opts='-l --listen -c --connect -w -v --verbose -C -W -G --redact
+		      --no-irq-intercept --trap-mmap -h --help'
+		;;
 	client)
 		case $prev in
 		-f | --file)
