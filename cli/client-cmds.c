@@ -1759,7 +1759,21 @@ c_help(struct cl *cl, int argc, char **argv)
 		if ((c = cl_find(argv[1])) == NULL)
 			return cl_err(cl, VX_EXIT_USAGE, "unknown command '%s'; "
 			    "'help' lists them", argv[1]);
-		printf("%s %s\n    %s\n", c->name, c->args, c->help);
+		if (cl->json)
+			json_object_set_new(J, "commands", json_pack(
+			    "[{s:s,s:s,s:s}]", "name", c->name, "args",
+			    c->args, "help", c->help));
+		else
+			printf("%s %s\n    %s\n", c->name, c->args, c->help);
+		return 0;
+	}
+	if (cl->json) {
+		json_t *arr = json_array();
+
+		for (c = cl_cmds; c->name != NULL; c++)
+			json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
+			    "name", c->name, "args", c->args, "help", c->help));
+		json_object_set_new(J, "commands", arr);
 		return 0;
 	}
 	for (c = cl_cmds; c->name != NULL; c++)
@@ -1857,7 +1871,7 @@ cl_exec(struct cl *cl, int argc, char **argv)
 	if (cl->json) {
 		o = J;
 		json_object_set_new(o, "ok", json_boolean(r == 0));
-		if (c == NULL || (c->fn != c_help && c->fn != c_quit)) {
+		{
 			char *s = json_dumps(o, JSON_COMPACT |
 			    JSON_PRESERVE_ORDER);
 

@@ -248,6 +248,31 @@ assert_server_alive() {
 	printf '%s\n' "${lines[12]}" | jq -e '.reply["vfio_user.device_info.num_regions"] == 9 or .reply != null'
 }
 
+@test "--json: help and quit print objects too" {
+	start_server gpio
+	run "$VFUCTL" client --json -c 'help; help peek; quit; peek bar2 0' "$sock"
+	assert_status 0
+	[ "${#lines[@]}" -eq 3 ]
+	printf '%s\n' "${lines[0]}" | jq -e '[.commands[].name] | index("wait-irq") != null'
+	printf '%s\n' "${lines[1]}" | jq -e '.commands[0].args == "REGION OFFSET [1|2|4|8]"'
+	printf '%s\n' "${lines[2]}" | jq -e '.command == "quit" and .ok'
+}
+
+@test "an abstract socket (@name)" {
+	local server=${VFUCTL_SERVER:-$VFUCTL} name=vfuctl-client-test-$$ i
+	"$server" --list-commands | grep -qx server || skip "no vfuctl server"
+	"$server" server --socket-path "@$name" \
+		--device "$repo/tests/devices/gpio.json" 3>&- >/dev/null 2>&1 &
+	srv_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		"$VFUCTL" info "@$name" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	run "$VFUCTL" peek "@$name" bar2 4
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+}
+
 @test "--json failures carry ok false and the error" {
 	start_server gpio
 	run --separate-stderr "$VFUCTL" client --json -c 'expect bar2 4 1' "$sock"
