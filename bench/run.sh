@@ -187,4 +187,7 @@ fi
 if [ "$strict" = 1 ] && [ "$missed" = 1 ]; then
 	exit 1
 fi
+
+# part 2: reading traces (dissect, stats)
+bash "$here/trace.sh"
 exit 0

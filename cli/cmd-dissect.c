@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "vx-error.h"
 #include "vx-filter.h"
+#include "vx-strbuf.h"
 #include "walk.h"
 
 const char cmd_dissect_usage[] =
@@ -89,21 +90,50 @@ fmt_time(struct dissect *ds, uint64_t ts, char *out, size_t cap)
 	default:
 		t = ts >= ds->first_ts ? ts - ds->first_ts : 0;
 	}
-	snprintf(out, cap, "%llu.%09llu", (unsigned long long)(t / 1000000000u),
-	    (unsigned long long)(t % 1000000000u));
+	/* seconds.nanoseconds, without printf: this runs for every line */
+	{
+		size_t pos = 0, i;
+		char ns[10];
+		uint64_t frac = t % 1000000000u;
+
+		out[0] = '\0';
+		vx_sb_u64(out, cap, &pos, t / 1000000000u);
+		for (i = 9; i > 0; i--, frac /= 10)
+			ns[i] = (char)('0' + frac % 10);
+		ns[0] = '.';
+		vx_sb_mem(out, cap, &pos, ns, 10);
+	}
 }
 
+/* 850ns, 26.5us, 1.2ms, 2.00s: integer arithmetic, no printf */
 static void
 fmt_latency(uint64_t ns, char *out, size_t cap)
 {
-	if (ns < 10000)
-		snprintf(out, cap, "%lluns", (unsigned long long)ns);
-	else if (ns < 10000000)
-		snprintf(out, cap, "%.1fus", ns / 1e3);
-	else if (ns < 10000000000ull)
-		snprintf(out, cap, "%.1fms", ns / 1e6);
-	else
-		snprintf(out, cap, "%.2fs", ns / 1e9);
+	size_t pos = 0;
+	uint64_t div = 1, tenths;
+	const char *unit = "ns";
+
+	out[0] = '\0';
+	if (ns >= 10000000000ull) {
+		div = 1000000000;
+		unit = "s";
+	} else if (ns >= 10000000) {
+		div = 1000000;
+		unit = "ms";
+	} else if (ns >= 10000) {
+		div = 1000;
+		unit = "us";
+	}
+	if (div == 1) {
+		vx_sb_u64(out, cap, &pos, ns);
+	} else {
+		tenths = (ns / (div / 10) * 10 + ns % (div / 10) * 10 /
+		    (div / 10) + 5) / 10;	/* rounded like printf's %.1f */
+		vx_sb_u64(out, cap, &pos, tenths / 10);
+		vx_sb_str(out, cap, &pos, ".");
+		vx_sb_u64(out, cap, &pos, tenths % 10);
+	}
+	vx_sb_str(out, cap, &pos, unit);
 }
 
 static void
@@ -222,19 +252,43 @@ emit_text(struct dissect *ds, const struct walk_item *it)
 	} else {
 		int bad = m->status != VX_MSG_OK;
 
+		char line[1400];
+		size_t pos = 0, w;
+
+		/* built by hand, not printf: the hot loop of dissect */
 		vx_summary(m, sum, sizeof(sum));
-		printf("%6llu %s c%u %s%s 0x%04x %s%s%s", (unsigned long long)rec->frame,
-		    t, rec->conn, rec->dir == VX_S2C ? "C<-S" : "C->S",
-		    rec->chan == VX_CHAN_TWIN ? " twin" : "", m->id,
-		    ds->color && bad ? "\033[31m" : "", sum,
-		    ds->color && bad ? "\033[0m" : "");
+		line[0] = '\0';
+		vx_sb_u64(line, sizeof(line), &pos, rec->frame);
+		for (w = pos; w < 6; w++)
+			putchar(' ');
+		vx_sb_str(line, sizeof(line), &pos, " ");
+		vx_sb_str(line, sizeof(line), &pos, t);
+		vx_sb_str(line, sizeof(line), &pos, " c");
+		vx_sb_u64(line, sizeof(line), &pos, rec->conn);
+		vx_sb_str(line, sizeof(line), &pos, rec->dir == VX_S2C ?
+		    " C<-S" : " C->S");
+		if (rec->chan == VX_CHAN_TWIN)
+			vx_sb_str(line, sizeof(line), &pos, " twin");
+		vx_sb_str(line, sizeof(line), &pos, " ");
+		vx_sb_hex(line, sizeof(line), &pos, m->id, 4);
+		vx_sb_str(line, sizeof(line), &pos, ds->color && bad ?
+		    " \033[31m" : " ");
+		vx_sb_str(line, sizeof(line), &pos, sum);
+		if (ds->color && bad)
+			vx_sb_str(line, sizeof(line), &pos, "\033[0m");
 		if (it->res->paired) {
 			fmt_latency(rec->ts_ns - it->res->req_ts_ns, lat, sizeof(lat));
-			printf(" [#%llu, %s]", (unsigned long long)it->res->req_frame, lat);
+			vx_sb_str(line, sizeof(line), &pos, " [#");
+			vx_sb_u64(line, sizeof(line), &pos, it->res->req_frame);
+			vx_sb_str(line, sizeof(line), &pos, ", ");
+			vx_sb_str(line, sizeof(line), &pos, lat);
+			vx_sb_str(line, sizeof(line), &pos, "]");
 		}
+		vx_sb_str(line, sizeof(line), &pos, "\n");
+		fputs(line, stdout);
 		if (rec->truncated)
-			printf(" [snapped: %zu of %zu bytes]", rec->len, rec->orig_len);
-		putchar('\n');
+			printf("      [snapped: %zu of %zu bytes]\n", rec->len,
+			    rec->orig_len);
 		if (ds->tree)
 			vx_print_tree(stdout, m, "      ");
 		if (ds->hex)

@@ -12,6 +12,7 @@
 
 #include "vx-cursor.h"
 #include "vx-msg.h"
+#include "vx-strbuf.h"
 
 /* snprintf that appends at *pos and never overruns */
 static void
@@ -173,11 +174,13 @@ data_text(const struct vx_msg *m, unsigned field, char *out, size_t cap,
 
 	if (it == NULL)
 		return;
-	if (it->len <= 8 && it->len > 0)
-		app(out, cap, pos, " = 0x%0*llx", (int)(2 * it->len),
-		    (unsigned long long)vx_load(it->ptr, it->len, m->big_endian));
-	else
+	if (it->len <= 8 && it->len > 0) {
+		vx_sb_str(out, cap, pos, " = ");
+		vx_sb_hex(out, cap, pos, vx_load(it->ptr, it->len, m->big_endian),
+		    (int)(2 * it->len));
+	} else {
 		app(out, cap, pos, " (%u bytes)", it->len);
+	}
 }
 
 static uint64_t
@@ -313,10 +316,13 @@ details(const struct vx_msg *m, char *out, size_t cap, size_t *pos)
 	case VX_CMD_REGION_WRITE:
 		if (!has(m, VXF_REGION_COUNT))
 			break;
-		app(out, cap, pos, " %s+0x%llx len %llu",
-		    vx_region_name(getv(m, VXF_REGION_INDEX), rn, sizeof(rn)),
-		    (unsigned long long)getv(m, VXF_REGION_OFFSET),
-		    (unsigned long long)getv(m, VXF_REGION_COUNT));
+		vx_sb_str(out, cap, pos, " ");
+		vx_sb_str(out, cap, pos,
+		    vx_region_name(getv(m, VXF_REGION_INDEX), rn, sizeof(rn)));
+		vx_sb_str(out, cap, pos, "+");
+		vx_sb_hex(out, cap, pos, getv(m, VXF_REGION_OFFSET), 1);
+		vx_sb_str(out, cap, pos, " len ");
+		vx_sb_u64(out, cap, pos, getv(m, VXF_REGION_COUNT));
 		data_text(m, VXF_REGION_DATA, out, cap, pos);
 		break;
 	case VX_CMD_DMA_READ:
@@ -370,12 +376,12 @@ vx_summary(const struct vx_msg *m, char *out, size_t cap)
 		return pos;
 	}
 	if (name != NULL)
-		app(out, cap, &pos, "%s", name);
+		vx_sb_str(out, cap, &pos, name);
 	else
 		app(out, cap, &pos, "unknown command %u", m->cmd);
-	app(out, cap, &pos, " %s", vx_msg_is_reply(m) ? "reply" : "command");
+	vx_sb_str(out, cap, &pos, vx_msg_is_reply(m) ? " reply" : " command");
 	if (m->flags & VX_F_NO_REPLY)
-		app(out, cap, &pos, " no_reply");
+		vx_sb_str(out, cap, &pos, " no_reply");
 	if (m->flags & VX_F_ERROR) {
 		const char *e = vx_tok_name(vx_names_errno, m->error);
 
