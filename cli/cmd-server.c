@@ -88,6 +88,13 @@ struct window {
 	size_t maplen;
 };
 
+/* Migration (spec "VFIO_USER_DEVICE_FEATURE", v2 state machine). */
+struct mig {
+	int state;		/* enum vx_mig_state */
+	uint8_t *buf;		/* saving: the device state; resuming: input */
+	size_t len, pos, cap;
+};
+
 struct server {
 	/* options */
 	const char *path;	/* socket we created and remove, or NULL */
@@ -110,6 +117,7 @@ struct server {
 	struct vx_frame *backlog;	/* commands that came during our DMA */
 	unsigned nback, backcap;
 	uint8_t *scratch;		/* max_xfer bytes for reads */
+	struct mig mig;			/* device state: kept across clients */
 	int term;
 };
 
@@ -810,12 +818,212 @@ h_dma_unmap(struct server *s, const struct vx_msg *m)
 	return 0;
 }
 
+/* --- migration ------------------------------------------------------- */
+
+/*
+ * Next state on the way from cur to target, by the spec's direct arcs
+ * (without P2P): the shortest path with no saving state (PRE_COPY,
+ * STOP_COPY) inside it.  0 (VX_MIG_ERROR) means no way: STOP_COPY to
+ * PRE_COPY is refused, as the spec asks.
+ */
+static int
+mig_next_hop(int cur, int target)
+{
+	switch (cur) {
+	case VX_MIG_RUNNING:
+		return target == VX_MIG_PRE_COPY ? VX_MIG_PRE_COPY : VX_MIG_STOP;
+	case VX_MIG_STOP:
+		return target == VX_MIG_PRE_COPY ? VX_MIG_RUNNING : target;
+	case VX_MIG_STOP_COPY:
+		return target == VX_MIG_PRE_COPY ? VX_MIG_ERROR : VX_MIG_STOP;
+	case VX_MIG_RESUMING:
+		return VX_MIG_STOP;
+	case VX_MIG_PRE_COPY:
+		return target == VX_MIG_STOP_COPY ? VX_MIG_STOP_COPY :
+		    VX_MIG_RUNNING;
+	default:
+		return VX_MIG_ERROR;
+	}
+}
+
+static void
+mig_drop(struct mig *g)
+{
+	free(g->buf);
+	g->buf = NULL;
+	g->len = g->pos = g->cap = 0;
+}
+
+/* Take one arc; returns 0 or an errno (the state is then ERROR). */
+static int
+mig_arc(struct server *s, int to)
+{
+	struct mig *g = &s->mig;
+	int from = g->state, r;
+
+	switch (to) {
+	case VX_MIG_STOP_COPY:
+		/* the whole state, taken now that the device is stopped */
+		mig_drop(g);
+		if ((g->buf = vx_device_save(s->dev, &g->len)) == NULL)
+			goto fail_nomem;
+		g->cap = g->len;
+		break;
+	case VX_MIG_PRE_COPY:
+		/* nothing to send before stop-copy: an empty stream */
+		mig_drop(g);
+		break;
+	case VX_MIG_RESUMING:
+		mig_drop(g);
+		/* learn how much a whole state is, to bound the input */
+		if ((g->buf = vx_device_save(s->dev, &g->cap)) == NULL)
+			goto fail_nomem;
+		break;
+	case VX_MIG_STOP:
+		if (from == VX_MIG_RESUMING) {
+			r = vx_device_restore(s->dev, g->buf, g->len);
+			mig_drop(g);
+			if (r != 0) {
+				say(s, "migration data does not fit this device");
+				g->state = VX_MIG_ERROR;
+				return r;
+			}
+		} else {
+			mig_drop(g);
+		}
+		break;
+	default:	/* RUNNING */
+		mig_drop(g);
+		break;
+	}
+	say(s, "migration state %s -> %s",
+	    vx_tok_name(vx_names_mig_state, (uint64_t)from),
+	    vx_tok_name(vx_names_mig_state, (uint64_t)to));
+	g->state = to;
+	return 0;
+fail_nomem:
+	g->state = VX_MIG_ERROR;
+	return ENOMEM;
+}
+
+static int
+mig_set(struct server *s, uint64_t target)
+{
+	int next, r;
+
+	if (target == VX_MIG_ERROR || target == VX_MIG_RUNNING_P2P ||
+	    target == VX_MIG_PRE_COPY_P2P || target >= VX_MIG_NUM_STATES)
+		return EINVAL;
+	if (s->mig.state == VX_MIG_ERROR)
+		return EINVAL;	/* only DEVICE_RESET leaves ERROR */
+	while (s->mig.state != (int)target) {
+		if ((next = mig_next_hop(s->mig.state, (int)target)) == VX_MIG_ERROR)
+			return EINVAL;
+		if ((r = mig_arc(s, next)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+h_feature(struct server *s, const struct vx_msg *m)
+{
+	uint64_t flags = get(m, VXF_FEAT_FLAGS), argsz = get(m, VXF_ARGSZ);
+	unsigned feature = (unsigned)(flags & VX_FEATURE_MASK);
+	int getf = (flags & VX_FEATURE_GET) != 0, setf = (flags & VX_FEATURE_SET) != 0;
+	uint64_t target;
+	int r;
+
+	if (feature != VX_FEAT_MIGRATION && feature != VX_FEAT_MIG_DEVICE_STATE)
+		return ENOTSUP;	/* no dirty page logging */
+	if (feature == VX_FEAT_MIGRATION && setf)
+		return EINVAL;	/* read-only */
+	if (flags & VX_FEATURE_PROBE) {
+		reply_header(s, m);
+		vx_build_uint(&s->b, VXF_ARGSZ, 8);
+		vx_build_uint(&s->b, VXF_FEAT_FLAGS, flags);
+		return 0;
+	}
+	if (argsz < 16)
+		return EINVAL;	/* room for the reply's data */
+	if (feature == VX_FEAT_MIGRATION) {
+		reply_header(s, m);
+		vx_build_uint(&s->b, VXF_ARGSZ, 16);
+		vx_build_uint(&s->b, VXF_FEAT_FLAGS, flags);
+		vx_build_uint(&s->b, VXF_MIG_FLAGS,
+		    VX_MIGRATION_STOP_COPY | VX_MIGRATION_PRE_COPY);
+		return 0;
+	}
+	if (setf) {
+		if (vx_msg_get(m, VXF_MIG_STATE, &target) < 0)
+			return EINVAL;
+		if ((r = mig_set(s, target)) != 0)
+			return r;
+	} else if (!getf) {
+		return EINVAL;
+	}
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 16);
+	vx_build_uint(&s->b, VXF_FEAT_FLAGS, flags);
+	vx_build_uint(&s->b, VXF_MIG_STATE, (uint64_t)s->mig.state);
+	vx_build_uint(&s->b, VXF_MIG_DATA_FD, 0xffffffffu);	/* unused */
+	return 0;
+}
+
+static int
+h_mig_read(struct server *s, const struct vx_msg *m)
+{
+	uint64_t argsz = get(m, VXF_ARGSZ), size = get(m, VXF_MIGD_SIZE);
+	struct mig *g = &s->mig;
+	size_t n;
+
+	if (g->state != VX_MIG_PRE_COPY && g->state != VX_MIG_STOP_COPY)
+		return EINVAL;
+	if (argsz < 8)
+		return EINVAL;
+	n = g->len - g->pos;
+	if (n > size)
+		n = (size_t)size;
+	if (n > argsz - 8)
+		n = (size_t)(argsz - 8);
+	if (n > s->client_xfer)
+		n = s->client_xfer;
+	if (n > s->max_xfer)
+		n = s->max_xfer;
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 8 + n);
+	vx_build_uint(&s->b, VXF_MIGD_SIZE, n);
+	vx_build_bytes(&s->b, VXF_MIGD_DATA, n ? g->buf + g->pos : NULL, n);
+	g->pos += n;
+	return 0;
+}
+
+static int
+h_mig_write(struct server *s, const struct vx_msg *m)
+{
+	uint64_t size = get(m, VXF_MIGD_SIZE);
+	const struct vx_item *data = vx_msg_item(m, VXF_MIGD_DATA);
+	struct mig *g = &s->mig;
+
+	if (g->state != VX_MIG_RESUMING)
+		return EINVAL;
+	if (size > g->cap - g->len)
+		return EINVAL;	/* more than a whole device state */
+	if (size)
+		memcpy(g->buf + g->len, data->ptr, (size_t)size);
+	g->len += (size_t)size;
+	reply_header(s, m);
+	return 0;
+}
+
 static int
 h_reset(struct server *s, const struct vx_msg *m)
 {
 	unsigned i, j;
 
 	vx_device_reset(s->dev);
+	mig_drop(&s->mig);
+	s->mig.state = VX_MIG_RUNNING;
 	for (i = 0; i < VX_DEV_NIRQS; i++)
 		for (j = 0; j < s->dev->irq_count[i]; j++)
 			s->irq[i][j].masked = s->irq[i][j].pending = 0;
@@ -859,9 +1067,11 @@ dispatch(struct server *s, const struct vx_msg *m, struct vx_frame *f,
 	case VX_CMD_DEVICE_RESET:
 		return h_reset(s, m);
 	case VX_CMD_DEVICE_FEATURE:
+		return h_feature(s, m);
 	case VX_CMD_MIG_DATA_READ:
+		return h_mig_read(s, m);
 	case VX_CMD_MIG_DATA_WRITE:
-		return ENOTSUP;	/* no migration or dirty logging */
+		return h_mig_write(s, m);
 	default:
 		/* DMA_READ/WRITE are ours to send; 14 is withdrawn */
 		return ENOSYS;
@@ -1128,6 +1338,7 @@ cmd_server(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	s.max_xfer = VX_DEF_MAX_XFER;
 	s.cfd = s.lfd = s.sigfd = -1;
+	s.mig.state = VX_MIG_RUNNING;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1237,6 +1448,7 @@ out:
 		close(s.sigfd);
 	free(s.backlog);
 	free(s.scratch);
+	mig_drop(&s.mig);
 	vx_builder_release(&s.b);
 	vx_builder_release(&s.db);
 	vx_decoder_release(&s.dec);

@@ -91,7 +91,7 @@ spawn(const char *device, const char *sock, const char *extra)
 			    "--device", device, (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < 2000; i++) {	/* 20 s: valgrind starts slowly */
 		if (stat(sock, &st) == 0)
 			return pid;
 		usleep(10000);
@@ -640,6 +640,137 @@ test_errors(const char *sock)
 	cl_close(&c);
 }
 
+/* DEVICE_FEATURE MIG_DEVICE_STATE: set (target >= 0) or get; the state. */
+static int
+mig_state(struct client *c, int target, int *err)
+{
+	cmd(c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 16);
+	vx_build_uint(&c->b, VXF_FEAT_FLAGS, VX_FEAT_MIG_DEVICE_STATE |
+	    (target >= 0 ? VX_FEATURE_SET : VX_FEATURE_GET));
+	if (target >= 0) {
+		vx_build_uint(&c->b, VXF_MIG_STATE, (uint64_t)target);
+		vx_build_uint(&c->b, VXF_MIG_DATA_FD, 0);
+	}
+	*err = call(c, NULL, 0);
+	return *err == 0 ? (int)field(c, VXF_MIG_STATE) : -1;
+}
+
+/* MIG_DATA_READ of at most n bytes appended to buf; bytes read or -1. */
+static long
+mig_read(struct client *c, uint8_t *buf, uint32_t n)
+{
+	const struct vx_item *it;
+
+	cmd(c, VX_CMD_MIG_DATA_READ, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 8 + n);
+	vx_build_uint(&c->b, VXF_MIGD_SIZE, n);
+	if (call(c, NULL, 0) != 0)
+		return -1;
+	if (field(c, VXF_MIGD_SIZE) == 0)
+		return 0;
+	it = vx_msg_item(&c->m, VXF_MIGD_DATA);
+	if (it == NULL || it->len > n || field(c, VXF_MIGD_SIZE) != it->len)
+		return -1;
+	memcpy(buf, it->ptr, it->len);
+	return (long)it->len;
+}
+
+static int
+mig_write(struct client *c, const uint8_t *buf, uint32_t n)
+{
+	cmd(c, VX_CMD_MIG_DATA_WRITE, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 8);
+	vx_build_uint(&c->b, VXF_MIGD_SIZE, n);
+	vx_build_bytes(&c->b, VXF_MIGD_DATA, buf, n);
+	return call(c, NULL, 0);
+}
+
+static void
+test_migration(const char *sock)
+{
+	static uint8_t blob[65536];
+	struct client c;
+	size_t len = 0, off;
+	long n;
+	int err, chunks = 0;
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	cmd(&c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_FEAT_FLAGS, VX_FEAT_MIGRATION | VX_FEATURE_GET);
+	vx_build_uint(&c.b, VXF_MIG_FLAGS, 0);
+	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_MIG_FLAGS) ==
+	    (VX_MIGRATION_STOP_COPY | VX_MIGRATION_PRE_COPY),
+	    "feature MIGRATION: stop_copy|pre_copy");
+	cmd(&c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 8);
+	vx_build_uint(&c.b, VXF_FEAT_FLAGS, VX_FEAT_MIG_DEVICE_STATE |
+	    VX_FEATURE_PROBE | VX_FEATURE_SET);
+	ok(call(&c, NULL, 0) == 0, "probe MIG_DEVICE_STATE set: supported");
+	cmd(&c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 8);
+	vx_build_uint(&c.b, VXF_FEAT_FLAGS, VX_FEAT_DMA_LOGGING_START |
+	    VX_FEATURE_PROBE | VX_FEATURE_SET);
+	ok(call(&c, NULL, 0) == ENOTSUP, "probe DMA_LOGGING_START: ENOTSUP");
+	ok(mig_state(&c, -1, &err) == VX_MIG_RUNNING, "state RUNNING");
+	ok(mig_read(&c, blob, 64) < 0, "MIG_DATA_READ while RUNNING fails");
+
+	wr(&c, BAR2, R_OUTPUT, 4, 0x1111);
+	wr(&c, BAR2, R_SCRATCH, 4, 0x2222);
+	wr(&c, CONFIG, 0x18, 4, 0xc000);
+	ok(mig_state(&c, VX_MIG_STOP_COPY, &err) == VX_MIG_STOP_COPY,
+	    "RUNNING -> STOP_COPY (through STOP)");
+	ok(mig_state(&c, VX_MIG_PRE_COPY, &err) < 0 && err == EINVAL,
+	    "STOP_COPY -> PRE_COPY is refused");
+	ok(mig_state(&c, -1, &err) == VX_MIG_STOP_COPY, "still STOP_COPY");
+	while ((n = mig_read(&c, blob + len, 64)) > 0 && len < sizeof(blob) - 64) {
+		len += (size_t)n;
+		chunks++;
+		if (n < 64)
+			break;
+	}
+	ok(n >= 0 && len > 256 && chunks > 4,
+	    "MIG_DATA_READ: %zu bytes in %d chunks", len, chunks);
+	ok(mig_read(&c, blob + len, 64) == 0, "then size 0: no more data");
+	ok(mig_state(&c, VX_MIG_STOP, &err) == VX_MIG_STOP, "STOP_COPY -> STOP");
+
+	cmd(&c, VX_CMD_DEVICE_RESET, 0);
+	ok(call(&c, NULL, 0) == 0 && wr(&c, BAR2, R_OUTPUT, 4, 0x9999) == 0 &&
+	    wr(&c, BAR2, R_SCRATCH, 4, 0) == 0, "reset and scribble");
+	ok(mig_state(&c, VX_MIG_RESUMING, &err) == VX_MIG_RESUMING,
+	    "RUNNING -> RESUMING");
+	for (off = 0, err = 0; off < len && err == 0; off += 100)
+		err = mig_write(&c, blob + off, len - off < 100 ?
+		    (uint32_t)(len - off) : 100);
+	ok(err == 0, "MIG_DATA_WRITE in pieces");
+	ok(mig_state(&c, VX_MIG_RUNNING, &err) == VX_MIG_RUNNING,
+	    "RESUMING -> RUNNING (through STOP) loads the state");
+	ok(reg(&c, BAR2, R_OUTPUT, 4) == 0x1111 &&
+	    reg(&c, BAR2, R_SCRATCH, 4) == 0x2222 &&
+	    reg(&c, CONFIG, 0x18, 4) == 0xc001,
+	    "registers and config space are back");
+
+	ok(mig_state(&c, VX_MIG_RESUMING, &err) == VX_MIG_RESUMING &&
+	    mig_write(&c, blob, 10) == 0, "resume with 10 bytes");
+	ok(mig_state(&c, VX_MIG_STOP, &err) < 0 && err == EINVAL,
+	    "RESUMING -> STOP with bad data fails");
+	ok(mig_state(&c, -1, &err) == VX_MIG_ERROR &&
+	    mig_state(&c, VX_MIG_RUNNING, &err) < 0, "ERROR until reset");
+	cmd(&c, VX_CMD_DEVICE_RESET, 0);
+	ok(call(&c, NULL, 0) == 0 && mig_state(&c, -1, &err) == VX_MIG_RUNNING,
+	    "DEVICE_RESET: back to RUNNING");
+	ok(mig_state(&c, VX_MIG_PRE_COPY, &err) == VX_MIG_PRE_COPY &&
+	    mig_read(&c, blob, 64) == 0, "PRE_COPY: no data before stop-copy");
+	ok(mig_state(&c, VX_MIG_STOP_COPY, &err) == VX_MIG_STOP_COPY &&
+	    mig_read(&c, blob, 64) == 64, "PRE_COPY -> STOP_COPY: data");
+	ok(mig_state(&c, VX_MIG_RUNNING, &err) == VX_MIG_RUNNING,
+	    "STOP_COPY -> RUNNING");
+	ok(mig_state(&c, VX_MIG_RUNNING_P2P, &err) < 0 && err == EINVAL,
+	    "RUNNING_P2P: EINVAL");
+	cl_close(&c);
+}
+
 static void
 test_clients(const char *sock, pid_t pid)
 {
@@ -682,7 +813,7 @@ test_sigterm(const char *sock, pid_t pid)
 
 	ok(stat(sock, &st) == 0 && S_ISSOCK(st.st_mode), "socket exists");
 	kill(pid, SIGTERM);
-	status = reap(pid, 5000);
+	status = reap(pid, 20000);
 	ok(status == 0, "SIGTERM: exit 0 (got %d)", status);
 	ok(stat(sock, &st) < 0 && errno == ENOENT, "SIGTERM removes the socket");
 }
@@ -704,7 +835,7 @@ test_sock_mode(void)
 		ok(connect_ready(&c, sock) == 0, "--once: a client");
 		cl_close(&c);
 	}
-	ok(reap(pid, 5000) == 0, "--once: exit 0 after the client");
+	ok(reap(pid, 20000) == 0, "--once: exit 0 after the client");
 	ok(stat(sock, &st) < 0, "--once: socket removed");
 }
 
@@ -947,6 +1078,7 @@ main(void)
 	test_registers(sock);
 	test_doorbell(sock);
 	test_errors(sock);
+	test_migration(sock);
 	test_clients(sock, pid);
 	test_sigterm(sock, pid);
 	test_sock_mode();
