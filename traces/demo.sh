@@ -1,43 +1,84 @@
 #!/usr/bin/env bash
-# demo.sh - the README's main job, for now: decode the sample traces in
-# traces/ and show what vfuctl sees in them.  (Once the server, client and
-# recorder exist, this starts a device, records a session and dissects it.)
+# demo.sh - the README's main job (`make demo`): start a device server,
+# record a scripted client session through the recorder, dissect the
+# trace and print its statistics; then decode a real QEMU session.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 vfuctl=${VFUCTL:-$repo/cli/vfuctl}
 cd "$repo"
 
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-
-# decode into a file first: piping into head would kill vfuctl with SIGPIPE
-show() { "$vfuctl" decode "$@" >"$out" || true; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "QEMU booting a guest against libvfio-user's GPIO sample (first 12 messages)"
-show traces/qemu-gpio-io.jsonl
-head -n 12 "$out"
+wait_socket() {	# wait_socket PATH: up to 5 s for a server to listen
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "demo: no socket at $1" >&2
+	exit 1
+}
 
-say "the same session, closing summary (who is who, what was found)"
-tail -n 1 "$out"
+say "1. a device server: tests/devices/dma.json (MSI-X, a DMA engine, an mmap-able BAR)"
+"$vfuctl" server --socket-path "$tmp/dev.sock" --device tests/devices/dma.json &
+pids+=($!)
+wait_socket "$tmp/dev.sock"
+echo "vfuctl server --socket-path $tmp/dev.sock --device tests/devices/dma.json"
 
-say "one message in full: QEMU's VERSION with its capabilities (-V)"
-head -n 1 traces/qemu-gpio-io.jsonl >"$out.in"
-show -V "$out.in"
-head -n 30 "$out"
-rm -f "$out.in"
+say "2. the recorder in front of it"
+"$vfuctl" record --listen "$tmp/rec.sock" --connect "$tmp/dev.sock" \
+	-w "$tmp/demo.pcap" &
+recorder=$!
+pids+=($recorder)
+wait_socket "$tmp/rec.sock"
+echo "vfuctl record --listen $tmp/rec.sock --connect $tmp/dev.sock -w demo.pcap"
 
-say "a probe's deliberately bad requests, flagged with field and offset"
-status=0
-"$vfuctl" decode traces/gpio-probe-full.jsonl >"$out" || status=$?
-grep -E ' 0x00(29|2b|2e|30) ' "$out"
-echo "(exit status $status: 1 means malformed messages were found)"
+say "3. a client session through the recorder: registers, an interrupt, DMA"
+# --no-fd: the DMA window has no memfd, so the server's DMA travels as
+# messages the trace can show
+"$vfuctl" client --no-fd -c '
+	info;
+	peek bar0 0x24 4;
+	poke bar2 0x10 0xdeadbeef 4;
+	read bar2 0x10 4;
+	irq enable MSI-X 0 4;
+	dma map 0x100000 0x1000 rw;
+	poke bar0 0x0 0x100000 8;
+	poke bar0 0x8 16 4;
+	poke bar0 0xc 0 4;
+	poke bar0 0x10 1 4;
+	wait-irq 2000;
+	dma dump 0x100000 16;
+	reset' "$tmp/rec.sock"
 
-say "server-to-client DMA on a twin socket, as JSON (one record)"
-grep -m 1 '"chan": "twin"' traces/server-probe-dma-twin.jsonl >"$out.in"
-show -o json "$out.in"
-cut -c1-400 "$out"
-rm -f "$out.in"
-echo
-say "done: try 'vfuctl decode -V traces/gpio-probe-full.jsonl | less'"
+# the first signal closes the trace; the connection is already gone
+kill -INT "$recorder"
+wait "$recorder" || true
+
+say "4. vfuctl dissect demo.pcap"
+"$vfuctl" dissect --color=never "$tmp/demo.pcap"
+
+say "5. vfuctl dissect -Y 'vfio_user.cmd == DMA_WRITE || vfio_user.finding == INVISIBLE_MMAP' -V"
+"$vfuctl" dissect --color=never -V \
+	-Y 'vfio_user.cmd == DMA_WRITE || vfio_user.finding == INVISIBLE_MMAP' \
+	"$tmp/demo.pcap"
+
+say "6. vfuctl stats demo.pcap"
+"$vfuctl" stats "$tmp/demo.pcap"
+
+say "7. a real session: QEMU booting a guest against libvfio-user's GPIO sample"
+"$vfuctl" import -o "$tmp/qemu.pcap" traces/qemu-gpio-io.jsonl
+"$vfuctl" dissect --color=never -c 8 "$tmp/qemu.pcap"
+"$vfuctl" stats "$tmp/qemu.pcap" >"$tmp/stats.txt"
+sed -n '1,14p' "$tmp/stats.txt"
+
+say "done: try 'vfuctl client <socket>' for the prompt, 'man vfuctl' for the rest"
