@@ -199,7 +199,7 @@ end
 local function has_bit(v, m) return band(v, m) ~= 0 end
 local floor = math.floor
 local fmt = string.format
-local TWO32 = 4294967296
+local TWO32 = 4294967296.0	-- a float: Lua 5.4 integer products would wrap at 2^63
 
 ------------------------------------------------------------------------
 -- protocol, fields
@@ -1447,7 +1447,7 @@ local function feed(c, s, chan, dir, frame, ts)
 	if q.first > q.last then c.pend[key] = nil end
 	c.npend = c.npend - 1
 	reply_req[frame] = p.frame
-	reply_lat[frame] = (ts[1] - p.ts[1]) * 1e9 + (ts[2] - p.ts[2])
+	reply_lat[frame] = ts - p.ts
 	if p.cmd ~= s.cmd then
 		reply_find[frame] = FIND_ID.REPLY_WRONG_CMD
 		return
@@ -1458,13 +1458,12 @@ end
 ------------------------------------------------------------------------
 -- records
 ------------------------------------------------------------------------
-local f_time = Field.new("frame.time")
-
-local function frame_ts()
-	local t = f_time()
-	if t == nil then return { 0, 0 } end
-	t = t.value
-	return { t.secs, t.nsecs }
+-- Nanoseconds since the first frame: pinfo.rel_ts is a difference of exact
+-- nstimes, so as a double it keeps every nanosecond for ~100 days, where
+-- abs_ts (seconds since 1970) keeps only ~240 ns.  (A "frame.time" field
+-- extractor would be exact but is empty in tshark -2's first pass.)
+local function frame_ts(pinfo)
+	return floor(pinfo.rel_ts * 1e9 + 0.5)
 end
 
 local DIR_TEXT = { [0] = "C->S", [1] = "C<-S" }
@@ -1484,7 +1483,7 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	local s = decode(mt, len, mtree, ph.be, peer, ph.nfds)
 	if not pinfo.visited then
 		if (s.cmd == 11 or s.cmd == 12) and peer ~= PEER_AUTO then frame_peer[frame] = peer end
-		feed(c, s, ph.chan, ph.dir, frame, frame_ts())
+		feed(c, s, ph.chan, ph.dir, frame, frame_ts(pinfo))
 	end
 	local sum = summary(s)
 	mtree:append_text(": " .. sum)

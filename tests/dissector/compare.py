@@ -24,7 +24,8 @@ bad VERSION JSON, which the plugin cannot reproduce), and the session
 findings other than a malformed or unknown command (the plugin does not
 model regions, DMA windows or negotiation).
 
-Environment: VFUCTL (default cli/vfuctl), TSHARK (default tshark).
+Environment: VFUCTL (default cli/vfuctl), TSHARK (default tshark),
+TWO_PASS (set: run tshark -2, so the fields come from the second pass).
 Exit 0 when all agree, 1 with one line per difference (at most 50 shown).
 """
 import json
@@ -112,7 +113,8 @@ def main():
              "vfio_user.request_frame", "vfio_user.latency_ns"]
     cols = ["frame.number", "vfio_user.trace.first_frame"] + extra + \
         [k for k, _ in compared]
-    cmd = [TSHARK, "-n", "-r", trace, "-X", "lua_script:" + plugin,
+    cmd = [TSHARK, "-n", "-r", trace, "-X", "lua_script:" + plugin] + \
+        (["-2"] if os.environ.get("TWO_PASS") else []) + [
            "-Y", "vfio_user.summary", "-T", "fields", "-E", "occurrence=a",
            "-E", "aggregator=" + SEP, "-E", "separator=\t"]
     for c in cols:
