@@ -875,8 +875,9 @@ relay(struct recorder *r, const sigset_t *waitmask)
 				break;
 			stop_capture(r);
 			accepting = 0;
-			fprintf(stderr, "vfuctl record: relaying until the open"
-			    " connections end (signal again to exit)\n");
+			if (r->conns != NULL)
+				fprintf(stderr, "vfuctl record: relaying until the"
+				    " open connections end (signal again to exit)\n");
 		}
 		reap_server(r);
 		if (!accepting && r->conns == NULL)

@@ -416,3 +416,132 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	assert_status 0
 	assert_contains "bar2+0x10"
 }
+
+# fake_server: a small Python vfio-user server on $sock that offers a twin
+# socket (tests/client.bats has the full one).  On DMA_MAP, before it
+# replies, it sends the client DMA_WRITE "abcd" to the window's start and
+# DMA_READ of 3 bytes on the twin socket, and logs the answers.
+fake_server() {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/fake
+	cat >"$TEST_TMP/fake.py" <<'PY'
+import json, socket, struct, sys
+
+path, log = sys.argv[1], open(sys.argv[2], "w")
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ls.bind(path)
+ls.listen(1)
+c, _ = ls.accept()
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        d = s.recv(n - len(b))
+        if not d:
+            sys.exit(0)
+        b += d
+    return b
+
+def recv_msg(s):
+    mid, cmd, size, flags, err = struct.unpack("<HHIII", recv_exact(s, 16))
+    return mid, cmd, flags, err, recv_exact(s, size - 16)
+
+def send_msg(s, mid, cmd, flags, payload=b"", fds=()):
+    m = struct.pack("<HHIII", mid, cmd, 16 + len(payload), flags, 0) + payload
+    if fds:
+        socket.send_fds(s, [m], list(fds))
+    else:
+        s.sendall(m)
+
+mid, cmd, flags, err, p = recv_msg(c)
+a, b = socket.socketpair()
+caps = {"max_msg_fds": 8, "max_data_xfer_size": 1048576,
+        "twin_socket": {"supported": True, "fd_index": 0}}
+js = json.dumps({"capabilities": caps}).encode() + b"\0"
+send_msg(c, mid, 1, 1, struct.pack("<HH", 0, 2) + js, (b.fileno(),))
+b.close()
+while True:
+    mid, cmd, flags, err, p = recv_msg(c)
+    if cmd == 2:
+        addr = struct.unpack("<Q", p[16:24])[0]
+        send_msg(a, 0x100, 12, 0, struct.pack("<QQ", addr, 4) + b"abcd")
+        r = recv_msg(a)
+        log.write("write-reply id %x len %d\n" % (r[0], len(r[4])))
+        send_msg(a, 0x101, 11, 0, struct.pack("<QQ", addr + 1, 3))
+        r = recv_msg(a)
+        log.write("read-reply len %d data %s\n" % (len(r[4]), r[4][16:].hex()))
+        log.flush()
+    send_msg(c, mid, cmd, 1)
+PY
+	python3 "$TEST_TMP/fake.py" "$sock" "$TEST_TMP/fake.log" 3>&- &
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+}
+
+@test "record: the twin socket is swapped for the recorder's, relayed and recorded" {
+	fake_server
+	start_recorder
+	run "$VFUCTL" client --twin-socket -c 'version; dma map --no-fd 0x1000 0x1000;
+		dma dump 0x1000 8' "$rsock"
+	assert_status 0
+	assert_contains "twin_socket        yes"
+	assert_contains "00001000  61 62 63 64 00 00 00 00"
+	run cat "$TEST_TMP/fake.log"
+	assert_contains "write-reply id 100 len 16"
+	assert_contains "read-reply len 19 data 626364"
+	stop_recorder
+	jsonl >"$TEST_TMP/t.jsonl"
+	# the VERSION reply is recorded with the server's socket; the twin
+	# channel carries DMA_WRITE, DMA_READ and their replies in order
+	jq -se '([.[] | select(.kind == "message" and .hex[4:8] == "0100" and .dir == "s2c")][0].fds | map(.kind)) == ["socket"] and
+		[.[] | select(.kind == "message" and .chan == "twin") | [.dir, .hex[4:8], .seq]] ==
+		[["s2c", "0c00", 0], ["c2s", "0c00", 0], ["s2c", "0b00", 1], ["c2s", "0b00", 1]]' \
+		"$TEST_TMP/t.jsonl" || { grep twin "$TEST_TMP/t.jsonl" >&2; false; }
+}
+
+@test "record: unframeable bytes go through unchanged as RAW records; framing resumes" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/sink
+	# the server: keeps what it receives, with the descriptors' count
+	python3 - "$sock" "$TEST_TMP/sink.out" 3>&- <<'PY' &
+import socket, sys
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ls.bind(sys.argv[1])
+ls.listen(1)
+c, _ = ls.accept()
+got, nfds = b"", 0
+while True:
+    d, fds, _, _ = socket.recv_fds(c, 4096, 16)
+    nfds += len(fds)
+    if not d:
+        break
+    got += d
+open(sys.argv[2], "w").write("%s %d\n" % (got.hex(), nfds))
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+	start_recorder
+	# msg_size 4, then a whole DEVICE_RESET command with a descriptor
+	python3 - "$rsock" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(struct.pack("<HHIII", 1, 13, 4, 0, 0))
+fd = os.memfd_create("x")
+socket.send_fds(s, [struct.pack("<HHIII", 2, 13, 16, 0, 0)], [fd])
+s.close()
+PY
+	wait "$srv_pid"
+	srv_pid=
+	[ "$(cat "$TEST_TMP/sink.out")" = "01000d0004000000000000000000000002000d00100000000000000000000000 1" ] || { cat "$TEST_TMP/sink.out" >&2; false; }
+	stop_recorder
+	jsonl >"$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind != "open" and .kind != "close") | .kind] ==
+		["annotation", "raw", "annotation", "message"] and
+		(map(select(.kind == "message"))[0].fds | map(.kind)) == ["memfd"] and
+		(map(select(.kind == "raw"))[0].hex) == "01000d00040000000000000000000000"' \
+		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "framing lost"
+	assert_contains "framing resumed"
+}
