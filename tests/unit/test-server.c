@@ -771,6 +771,61 @@ test_migration(const char *sock)
 	cl_close(&c);
 }
 
+/*
+ * Random requests: valid headers with random commands, flags and payloads
+ * (some shaped like real requests).  Every one that wants a reply gets
+ * exactly one, with its id, and the server still serves afterwards.
+ */
+static void
+test_random(const char *sock)
+{
+	struct client c;
+	uint8_t msg[96];
+	uint32_t x = 12345;
+	unsigned i, k, len, bad = 0, noreply;
+	uint16_t id;
+
+	ok(connect_ready(&c, sock) == 0, "negotiated");
+	for (i = 0; i < 2000 && bad == 0; i++) {
+		len = 16 + (i % 81);
+		for (k = 0; k < len; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			msg[k] = (uint8_t)x;
+		}
+		id = (uint16_t)(0x8000 + i);
+		vx_store(msg, 2, id, 0);
+		/* mostly real commands (not VERSION), sometimes anything */
+		if (i % 7)
+			vx_store(msg + 2, 2, 2 + msg[2] % 17, 0);
+		vx_store(msg + 4, 4, len, 0);
+		/* commands only; no_reply now and then */
+		noreply = (i % 13) == 0;
+		vx_store(msg + 8, 4, noreply ? VX_F_NO_REPLY : 0, 0);
+		vx_store(msg + 12, 4, 0, 0);
+		if (len >= 24 && (i % 3) == 0)	/* a plausible argsz */
+			vx_store(msg + 16, 4, 32, 0);
+		if (vx_send_msg(&c.fr, msg, len, NULL, 0, TIMEOUT_MS) < 0) {
+			bad = 1;
+			break;
+		}
+		if (noreply)
+			continue;
+		if (cl_recv(&c) < 0 || c.m.id != id || !vx_msg_is_reply(&c.m)) {
+			diag("message %u (cmd %u, %u bytes): no proper reply", i,
+			    (unsigned)vx_load(msg + 2, 2, 0), len);
+			bad = 1;
+		}
+	}
+	ok(bad == 0, "2000 random requests: one reply each, with its id");
+	/* the random writes may have touched any register: read a ro one */
+	ok(reg(&c, BAR2, R_INPUT, 4) == 0xa5a5, "the server still serves");
+	cmd(&c, VX_CMD_DEVICE_RESET, 0);
+	ok(call(&c, NULL, 0) == 0, "and resets");
+	cl_close(&c);
+}
+
 static void
 test_clients(const char *sock, pid_t pid)
 {
@@ -1079,6 +1134,7 @@ main(void)
 	test_doorbell(sock);
 	test_errors(sock);
 	test_migration(sock);
+	test_random(sock);
 	test_clients(sock, pid);
 	test_sigterm(sock, pid);
 	test_sock_mode();
