@@ -22,6 +22,8 @@
 
 #define J	((json_t *)cl->out)
 
+volatile sig_atomic_t cl_interrupted;
+
 /* --- reporting ----------------------------------------------------------- */
 
 int
@@ -990,6 +992,8 @@ c_poll(struct cl *cl, int argc, char **argv)
 		/* serve DMA while waiting, 10 ms between reads */
 		if (vx_client_serve(&cl->c, 10, NULL, 0, NULL) < 0)
 			return conn_err(cl);
+		if (cl_interrupted)
+			return cl_err(cl, VX_EXIT_FAIL, "poll interrupted");
 	}
 	if (cl->json) {
 		jset_access(cl, idx, off);
@@ -1493,6 +1497,10 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 		}
 		if (fired || mono_ms() >= end)
 			break;
+		if (cl_interrupted) {
+			json_decref(arr);
+			return cl_err(cl, VX_EXIT_FAIL, "wait-irq interrupted");
+		}
 	}
 	if (arr != NULL)
 		json_object_set_new(J, "fired", arr);

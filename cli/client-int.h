@@ -12,6 +12,7 @@
 #ifndef VFUCTL_CLI_CLIENT_INT_H
 #define VFUCTL_CLI_CLIENT_INT_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -52,6 +53,9 @@ struct cl {
 
 	void *out;		/* json_t object of the running command */
 };
+
+/* Set by SIGINT at the prompt: poll and wait-irq give up, the line clears. */
+extern volatile sig_atomic_t cl_interrupted;
 
 /* Connect and negotiate; prints the error and returns VX_EXIT_FAIL. */
 int cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o);

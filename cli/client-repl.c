@@ -7,6 +7,7 @@
  * and the sockets: the server's DMA_READ/DMA_WRITE are answered while the
  * prompt waits for typing, not only while a command waits for its reply.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,9 +263,27 @@ history_path(void)
 	return p;
 }
 
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	cl_interrupted = 1;
+}
+
+/* Ctrl-C: drop the line being typed and show a fresh prompt. */
+static void
+clear_line(void)
+{
+	rl_replace_line("", 0);
+	rl_crlf();
+	rl_on_new_line();
+	rl_redisplay();
+}
+
 int
 cl_repl(struct cl *cl)
 {
+	struct sigaction sa, old;
 	char *hist = history_path();
 	int in = STDIN_FILENO, ready, r;
 
@@ -272,6 +291,12 @@ cl_repl(struct cl *cl)
 	repl_done = 0;
 	repl_rc = 0;
 	cl->src = NULL;
+	/* our handler, without SA_RESTART: poll() returns and we look */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	rl_catch_signals = 0;
 	rl_readline_name = "vfuctl";
 	rl_attempted_completion_function = complete;
 	rl_basic_word_break_characters = " \t;";
@@ -292,11 +317,19 @@ cl_repl(struct cl *cl)
 			repl_rc = VX_EXIT_FAIL;
 			break;
 		}
+		if (cl_interrupted) {
+			cl_interrupted = 0;
+			clear_line();
+			continue;
+		}
 		if (ready == 0)
 			rl_callback_read_char();
+		/* a command that was interrupted has reported it */
+		cl_interrupted = 0;
 	}
 	if (repl_done)
 		rl_callback_handler_remove();
+	sigaction(SIGINT, &old, NULL);
 	if (hist != NULL) {
 		write_history(hist);
 		free(hist);

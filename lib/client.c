@@ -253,8 +253,12 @@ wait_loop(struct vx_client *c, int want, int timeout_ms, const int *extra,
 		}
 		r = poll(pfd, (nfds_t)n, left);
 		if (r < 0) {
-			if (errno == EINTR)
+			/* a signal ends serving (the caller checks why), not
+			 * the wait for a reply */
+			if (errno == EINTR && want >= 0)
 				continue;
+			if (errno == EINTR)
+				return 0;
 			return VX_ERR_IO;
 		}
 		if (r == 0)

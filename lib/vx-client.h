@@ -104,7 +104,8 @@ int vx_client_call_built(struct vx_client *c, struct vx_builder *b,
  * waiting; -1: until the connection closes), also returning early when
  * one of the nextra (at most VX_CLIENT_MAX_EXTRA) descriptors in extra
  * becomes readable (*ready is then
- * its index, else -1).  Returns 0, VX_ERR_CLOSED or VX_ERR_IO.
+ * its index, else -1), or when a signal interrupts the wait.  Returns 0,
+ * VX_ERR_CLOSED or VX_ERR_IO.
  */
 int vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
     int nextra, int *ready);

@@ -41,7 +41,8 @@ teardown() {
 # drive SOCKET STEP...: run vfuctl client SOCKET on a pty; each STEP is
 # "SEND=>EXPECT": write SEND (\t and \r as escapes), then read until the
 # terminal shows EXPECT (5 s at most); "<sleep>=>" waits half a second.  Prints the whole session and exits
-# with the client's status, or 99 when an EXPECT never came.
+# with the client's status, or 99 when an EXPECT never came or the client
+# did not end within 10 s of the last step.
 drive() {
 	python3 - "$VFUCTL" "$@" <<'EOF'
 import os, pty, select, sys, time
@@ -87,11 +88,16 @@ for step in steps:
     seen = seen[:mark] + seen[mark:]
 if not ok:
     os.kill(pid, 9)
-try:
-    _, status = os.waitpid(pid, 0)
-except ChildProcessError:
-    status = 0
-wait_for("\0", 0.2)
+# the client should end by itself soon: read on meanwhile, 10 s at most
+end = time.time() + 10
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.time() > end:
+        os.kill(pid, 9)
+        ok = False
+    wait_for("\0", 0.1)
 sys.stdout.write(seen.decode("utf-8", "replace"))
 sys.exit(os.waitstatus_to_exitcode(status) if ok else 99)
 EOF
@@ -153,4 +159,20 @@ EOF
 		'dma dump 0x100000 16\r=>00 11 22 33 44 55 66 77' \
 		'quit\r=>'
 	assert_status 0
+}
+
+@test "Ctrl-C clears the line at the prompt and interrupts wait-irq" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		$'peek bar2 0x10 9\x03=>vfuctl> ' \
+		'peek bar2 4\r=>bar2+0x4: 0x0000a5a5' \
+		'irq enable intx 0 1\r=>enabled' \
+		'wait-irq 20000\r=>' \
+		'<sleep>=>' \
+		$'\x03=>wait-irq interrupted' \
+		'peek bar2 4\r=>bar2+0x4: 0x0000a5a5' \
+		'quit\r=>'
+	assert_status 0
+	assert_not_contains "0x9"
 }
