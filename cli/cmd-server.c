@@ -95,6 +95,20 @@ struct mig {
 	size_t len, pos, cap;
 };
 
+/* Dirty page logging of the device's DMA writes (DMA_LOGGING_*). */
+#define LOG_MAX_RANGES	64
+#define LOG_MAX_PAGES	(1u << 20)
+
+struct dirty {
+	int on;
+	uint64_t page_size;	/* what the client asked for (echoed) */
+	unsigned nranges;	/* 0: everything */
+	uint64_t iova[LOG_MAX_RANGES], len[LOG_MAX_RANGES];
+	uint64_t *pages;	/* dirty 4 KiB page numbers, unsorted */
+	size_t npages, cap;
+	int overflow;		/* too many pages: report everything */
+};
+
 struct server {
 	/* options */
 	const char *path;	/* socket we created and remove, or NULL */
@@ -118,6 +132,7 @@ struct server {
 	unsigned nback, backcap;
 	uint8_t *scratch;		/* max_xfer bytes for reads */
 	struct mig mig;			/* device state: kept across clients */
+	struct dirty log;
 	int term;
 };
 
@@ -331,6 +346,55 @@ dma_msg(struct server *s, int dir, uint64_t addr, uint8_t *buf, size_t len)
 	return r;
 }
 
+static void
+log_page(struct dirty *g, uint64_t pg)
+{
+	size_t i;
+
+	for (i = 0; i < g->npages; i++)
+		if (g->pages[i] == pg)
+			return;
+	if (g->npages == g->cap) {
+		size_t ncap = g->cap ? g->cap * 2 : 64;
+		uint64_t *n;
+
+		if (ncap > LOG_MAX_PAGES ||
+		    (n = realloc(g->pages, ncap * sizeof(*n))) == NULL) {
+			g->overflow = 1;	/* better too dirty than lost */
+			return;
+		}
+		g->pages = n;
+		g->cap = ncap;
+	}
+	g->pages[g->npages++] = pg;
+}
+
+static void
+log_stop(struct dirty *g)
+{
+	free(g->pages);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Note a device write of [addr, addr+len) to client memory. */
+static void
+log_write(struct dirty *g, uint64_t addr, size_t len)
+{
+	uint64_t pg, end;
+	unsigned i;
+	int in = g->nranges == 0;
+
+	if (!g->on || len == 0)
+		return;
+	for (i = 0; i < g->nranges && !in; i++)
+		in = addr < g->iova[i] + g->len[i] && g->iova[i] < addr + len;
+	if (!in)
+		return;
+	end = (addr + len - 1) / PGSIZE;
+	for (pg = addr / PGSIZE; pg <= end; pg++)
+		log_page(g, pg);
+}
+
 static int
 dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
 {
@@ -347,6 +411,8 @@ dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
 	if (!(w->flags & (dir == VX_DMA_TO_CLIENT ? VX_DMA_MAP_WRITE :
 	    VX_DMA_MAP_READ)))
 		return EPERM;
+	if (dir == VX_DMA_TO_CLIENT)
+		log_write(&s->log, addr, len);
 	if (w->map != NULL) {
 		if (dir == VX_DMA_TO_CLIENT)
 			memcpy(w->map + (addr - w->addr), buf, len);
@@ -406,6 +472,7 @@ conn_end(struct server *s)
 	free(s->win);
 	s->win = NULL;
 	s->nwin = 0;
+	log_stop(&s->log);	/* logging is the client's, like its windows */
 	for (i = 0; i < VX_DEV_NIRQS; i++) {
 		irq_close(s, i, 0, s->dev->irq_count[i]);
 		free(s->irq[i]);
@@ -925,6 +992,125 @@ mig_set(struct server *s, uint64_t target)
 	return 0;
 }
 
+/* --- dirty page logging --------------------------------------------- */
+
+static int
+log_start(struct server *s, const struct vx_msg *m)
+{
+	struct dirty *g = &s->log;
+	uint64_t ps = get(m, VXF_LOG_PAGE_SIZE), nr = get(m, VXF_LOG_NUM_RANGES);
+	uint32_t i;
+	unsigned k = 0;
+
+	if (g->on)
+		return EBUSY;
+	if (ps == 0 || (ps & (ps - 1)) != 0)
+		return EINVAL;
+	if (nr > LOG_MAX_RANGES)
+		return E2BIG;
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < m->nitems && k < nr; i++) {
+		if (m->items[i].field == VXF_LOG_IOVA)
+			g->iova[k] = m->items[i].val;
+		if (m->items[i].field == VXF_LOG_LENGTH)
+			g->len[k++] = m->items[i].val;
+	}
+	g->nranges = k;
+	g->page_size = ps;
+	g->on = 1;
+	/* the reply is the request: we keep the page size asked for */
+	reply_header(s, m);
+	vx_build_bytes(&s->b, VXF_PAYLOAD, m->buf + VX_HDR_SIZE,
+	    m->len - VX_HDR_SIZE);
+	return 0;
+}
+
+static int
+log_report(struct server *s, const struct vx_msg *m)
+{
+	struct dirty *g = &s->log;
+	uint64_t argsz = get(m, VXF_ARGSZ), flags = get(m, VXF_FEAT_FLAGS);
+	uint64_t iova = get(m, VXF_LOG_IOVA), length = get(m, VXF_LOG_LENGTH);
+	uint64_t ps = get(m, VXF_LOG_PAGE_SIZE), pages, words, lo, hi, b;
+	uint64_t *bm;
+	size_t i, kept = 0;
+
+	if (!g->on)
+		return EINVAL;
+	if (length == 0 || iova + length < iova)
+		return EINVAL;
+	pages = length / ps + (length % ps != 0);
+	words = pages / 64 + (pages % 64 != 0);
+	if (words * 8 > s->client_xfer || words * 8 > s->max_xfer)
+		return E2BIG;
+	if (argsz < 32 + words * 8)
+		return EINVAL;	/* no room for the bitmap */
+	if ((bm = calloc((size_t)words, 8)) == NULL)
+		return ENOMEM;
+	if (g->overflow)
+		memset(bm, 0xff, (size_t)words * 8);
+	for (i = 0; i < g->npages; i++) {
+		lo = g->pages[i] * PGSIZE;
+		hi = lo + PGSIZE;
+		if (hi <= iova || lo >= iova + length) {
+			g->pages[kept++] = g->pages[i];	/* not asked: keep */
+			continue;
+		}
+		if (lo < iova)
+			lo = iova;
+		if (hi > iova + length)
+			hi = iova + length;
+		for (b = (lo - iova) / ps; b <= (hi - 1 - iova) / ps; b++)
+			bm[b / 64] |= 1ull << (b % 64);
+	}
+	g->npages = kept;	/* reported pages are clean again */
+	if (g->overflow && kept == 0)
+		g->overflow = 0;
+	for (i = 0; i < words; i++)
+		bm[i] = htole64(bm[i]);
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_ARGSZ, 32 + words * 8);
+	vx_build_uint(&s->b, VXF_FEAT_FLAGS, flags);
+	vx_build_uint(&s->b, VXF_LOG_IOVA, iova);
+	vx_build_uint(&s->b, VXF_LOG_LENGTH, length);
+	vx_build_uint(&s->b, VXF_LOG_PAGE_SIZE, ps);
+	vx_build_bytes(&s->b, VXF_LOG_BITMAP, bm, (size_t)words * 8);
+	free(bm);
+	return 0;
+}
+
+/* DMA_LOGGING_START, _STOP (set) and _REPORT (get); probe says yes. */
+static int
+h_logging(struct server *s, const struct vx_msg *m, unsigned feature)
+{
+	uint64_t flags = get(m, VXF_FEAT_FLAGS);
+	int setf = (flags & VX_FEATURE_SET) != 0, getf = (flags & VX_FEATURE_GET) != 0;
+
+	if (flags & VX_FEATURE_PROBE) {
+		if ((feature == VX_FEAT_DMA_LOGGING_REPORT && setf) ||
+		    (feature != VX_FEAT_DMA_LOGGING_REPORT && getf))
+			return EINVAL;
+		reply_header(s, m);
+		vx_build_uint(&s->b, VXF_ARGSZ, 8);
+		vx_build_uint(&s->b, VXF_FEAT_FLAGS, flags);
+		return 0;
+	}
+	switch (feature) {
+	case VX_FEAT_DMA_LOGGING_START:
+		return setf ? log_start(s, m) : EINVAL;
+	case VX_FEAT_DMA_LOGGING_STOP:
+		if (!setf)
+			return EINVAL;
+		log_stop(&s->log);
+		reply_header(s, m);
+		vx_build_bytes(&s->b, VXF_PAYLOAD, m->buf + VX_HDR_SIZE,
+		    m->len - VX_HDR_SIZE);
+		return 0;
+	default:
+		return getf ? log_report(s, m) : EINVAL;
+	}
+}
+
 static int
 h_feature(struct server *s, const struct vx_msg *m)
 {
@@ -934,8 +1120,12 @@ h_feature(struct server *s, const struct vx_msg *m)
 	uint64_t target;
 	int r;
 
+	if (feature == VX_FEAT_DMA_LOGGING_START ||
+	    feature == VX_FEAT_DMA_LOGGING_STOP ||
+	    feature == VX_FEAT_DMA_LOGGING_REPORT)
+		return h_logging(s, m, feature);
 	if (feature != VX_FEAT_MIGRATION && feature != VX_FEAT_MIG_DEVICE_STATE)
-		return ENOTSUP;	/* no dirty page logging */
+		return ENOTSUP;
 	if (feature == VX_FEAT_MIGRATION && setf)
 		return EINVAL;	/* read-only */
 	if (flags & VX_FEATURE_PROBE) {
@@ -1449,6 +1639,7 @@ out:
 	free(s.backlog);
 	free(s.scratch);
 	mig_drop(&s.mig);
+	log_stop(&s.log);
 	vx_builder_release(&s.b);
 	vx_builder_release(&s.db);
 	vx_decoder_release(&s.dec);

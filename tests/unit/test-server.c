@@ -710,9 +710,8 @@ test_migration(const char *sock)
 	ok(call(&c, NULL, 0) == 0, "probe MIG_DEVICE_STATE set: supported");
 	cmd(&c, VX_CMD_DEVICE_FEATURE, 0);
 	vx_build_uint(&c.b, VXF_ARGSZ, 8);
-	vx_build_uint(&c.b, VXF_FEAT_FLAGS, VX_FEAT_DMA_LOGGING_START |
-	    VX_FEATURE_PROBE | VX_FEATURE_SET);
-	ok(call(&c, NULL, 0) == ENOTSUP, "probe DMA_LOGGING_START: ENOTSUP");
+	vx_build_uint(&c.b, VXF_FEAT_FLAGS, 3 | VX_FEATURE_PROBE | VX_FEATURE_GET);
+	ok(call(&c, NULL, 0) == ENOTSUP, "probe of feature 3: ENOTSUP");
 	ok(mig_state(&c, -1, &err) == VX_MIG_RUNNING, "state RUNNING");
 	ok(mig_read(&c, blob, 64) < 0, "MIG_DATA_READ while RUNNING fails");
 
@@ -1107,6 +1106,106 @@ test_dma_engine(const char *sock)
 	cl_close(&c);
 }
 
+static int
+log_ctl(struct client *c, unsigned feature, uint64_t ps, uint64_t iova,
+    uint64_t len)
+{
+	cmd(c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 8 + 16 + (len ? 16 : 0));
+	vx_build_uint(&c->b, VXF_FEAT_FLAGS, feature | VX_FEATURE_SET);
+	vx_build_uint(&c->b, VXF_LOG_PAGE_SIZE, ps);
+	vx_build_uint(&c->b, VXF_LOG_NUM_RANGES, len ? 1 : 0);
+	vx_build_uint(&c->b, VXF_LOG_RESERVED, 0);
+	if (len) {
+		vx_build_uint(&c->b, VXF_LOG_IOVA, iova);
+		vx_build_uint(&c->b, VXF_LOG_LENGTH, len);
+	}
+	return call(c, NULL, 0);
+}
+
+/* DMA_LOGGING_REPORT; the first bitmap word, or ~0 on error. */
+static uint64_t
+log_report(struct client *c, uint64_t iova, uint64_t len, uint64_t ps)
+{
+	const struct vx_item *it;
+
+	cmd(c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 32 + 8);
+	vx_build_uint(&c->b, VXF_FEAT_FLAGS, VX_FEAT_DMA_LOGGING_REPORT |
+	    VX_FEATURE_GET);
+	vx_build_uint(&c->b, VXF_LOG_IOVA, iova);
+	vx_build_uint(&c->b, VXF_LOG_LENGTH, len);
+	vx_build_uint(&c->b, VXF_LOG_PAGE_SIZE, ps);
+	if (call(c, NULL, 0) != 0 || c->m.status != VX_MSG_OK)
+		return ~0ull;
+	it = vx_msg_item(&c->m, VXF_LOG_BITMAP);
+	return it != NULL && it->len == 8 ? vx_load(it->ptr, 8, 0) : ~0ull;
+}
+
+static void
+test_dirty(const char *sock)
+{
+	struct client c;
+	int mfd = memfd_create("guest", MFD_CLOEXEC);
+
+	ok(connect_ready(&c, sock) == 0, "dma: negotiated");
+	ok(ftruncate(mfd, 0x10000) == 0 && dma_map(&c, 0x100000, 0x10000, mfd) == 0 &&
+	    dma_map(&c, 0x200000, 0x1000, -1) == 0, "two windows");
+	cmd(&c, VX_CMD_DEVICE_FEATURE, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 8);
+	vx_build_uint(&c.b, VXF_FEAT_FLAGS, VX_FEAT_DMA_LOGGING_START |
+	    VX_FEATURE_PROBE | VX_FEATURE_SET);
+	ok(call(&c, NULL, 0) == 0, "probe DMA_LOGGING_START: supported");
+	ok(log_report(&c, 0x100000, 0x10000, 4096) == ~0ull,
+	    "REPORT before START fails");
+	ok(log_ctl(&c, VX_FEAT_DMA_LOGGING_START, 4096, 0x100000, 0x10000) == 0 &&
+	    field(&c, VXF_LOG_PAGE_SIZE) == 4096, "DMA_LOGGING_START, one range");
+	ok(log_ctl(&c, VX_FEAT_DMA_LOGGING_START, 4096, 0, 0) == EBUSY,
+	    "a second START: EBUSY");
+	ok(log_report(&c, 0x100000, 0x10000, 4096) == 0, "nothing dirty yet");
+	engine(&c, 0x100100, 16, 0);
+	wr(&c, 0, E_GO, 4, 1);
+	engine(&c, 0x103ff8, 16, 0);
+	wr(&c, 0, E_GO, 4, 1);
+	engine(&c, 0x105000, 16, 1);	/* a read dirties nothing */
+	wr(&c, 0, E_GO, 4, 1);
+	ok(reg(&c, 0, E_STATUS, 4) == 1, "three transfers done");
+	ok(log_report(&c, 0x100000, 0x10000, 4096) == 0x19,
+	    "REPORT: pages 0, 3 and 4 dirty");
+	ok(log_report(&c, 0x100000, 0x10000, 4096) == 0,
+	    "reported pages are clean again");
+	engine(&c, 0x100100, 16, 0);
+	wr(&c, 0, E_GO, 4, 1);
+	ok(log_report(&c, 0x100000, 0x8000, 0x2000) == 0x1,
+	    "REPORT with 8 KiB pages: bit 0");
+
+	/* through DMA_WRITE messages: the window outside the logged range */
+	engine(&c, 0x200000, 8, 0);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	if (cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_DMA_WRITE) {
+		vx_build_header(&c.b, c.m.id, VX_CMD_DMA_WRITE, VX_F_TYPE_REPLY, 0);
+		vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200000);
+		vx_build_uint(&c.b, VXF_DMA_COUNT32, 8);
+		cl_send(&c, NULL, 0);
+		cl_recv(&c);
+	}
+	ok(log_report(&c, 0x200000, 0x1000, 4096) == 0,
+	    "writes outside the logged ranges are not logged");
+	ok(log_ctl(&c, VX_FEAT_DMA_LOGGING_STOP, 4096, 0, 0) == 0,
+	    "DMA_LOGGING_STOP");
+	ok(log_report(&c, 0x100000, 0x10000, 4096) == ~0ull,
+	    "REPORT after STOP fails");
+	cmd(&c, VX_CMD_DMA_UNMAP, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 24);
+	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, VX_DMA_UNMAP_ALL);
+	vx_build_uint(&c.b, VXF_DMA_ADDR, 0);
+	vx_build_uint(&c.b, VXF_DMA_SIZE, 0);
+	ok(call(&c, NULL, 0) == 0, "DMA_UNMAP all");
+	close(mfd);
+	cl_close(&c);
+}
+
 int
 main(void)
 {
@@ -1143,6 +1242,7 @@ main(void)
 	test_dma_regions(sock);
 	test_dma_config(sock);
 	test_dma_engine(sock);
+	test_dirty(sock);
 	stop(pid);
 
 	rmdir(tmpdir);
