@@ -1700,4 +1700,23 @@ end
 -- registration: USER0 (DLT 147) on wtap_encap; "vfio_user" for DLT_USER
 ------------------------------------------------------------------------
 local encaps = rawget(_G, "wtap_encaps") or rawget(_G, "wtap") or {}
-DissectorTable.get("wtap_encap"):add(encaps.USER0 or 45, vu)
+local wtap_encap = DissectorTable.get("wtap_encap")
+wtap_encap:add(encaps.USER0 or 45, vu)
+
+-- Traces written with vfuctl --linktype 148..162 (USER1..USER15): list the
+-- DLTs in this preference (tshark -o vfio_user.linktypes:147,150), or map
+-- the DLT to payload protocol "vfio_user" in Preferences > Protocols >
+-- DLT_USER.
+vu.prefs.linktypes = Pref.string("Link types", "147",
+	"pcap link types 147-162 (USER0-USER15) to dissect, comma-separated")
+local registered = { [147] = true }
+function vu.prefs_changed()
+	for d in tostring(vu.prefs.linktypes):gmatch("%d+") do
+		local dlt = tonumber(d)
+		if dlt >= 147 and dlt <= 162 and not registered[dlt] then
+			local e = encaps["USER" .. (dlt - 147)] or (45 + dlt - 147)
+			wtap_encap:add(e, vu)
+			registered[dlt] = true
+		end
+	end
+end

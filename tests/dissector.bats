@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# dissector.bats - the Wireshark/tshark Lua plugin dissector/vfio-user.lua:
+# it loads and registers the schema's fields, its field table has not
+# drifted from `vfuctl schema -o lua`, every field it shows for every
+# vector agrees with `vfuctl dissect -o json` (tests/dissector/compare.py),
+# display filters select what `vfuctl dissect -Y` selects
+# (tests/dissector/filters.py, filters.txt), a fragmented 1 MiB message is
+# reassembled, malformed messages and orphan replies get expert info, and
+# events read as vfuctl dissect prints them.  Skips without tshark.
+
+load helpers
+
+plugin=$repo/dissector/vfio-user.lua
+tools=$repo/tests/dissector
+qemu_vectors=$repo/tests/vectors-qemu
+
+setup() {
+	command -v tshark > /dev/null || skip "tshark is not installed (tests/deps.sh)"
+	command -v python3 > /dev/null || skip "python3 is not installed"
+}
+
+# ts ARGS...: tshark with the plugin, no name resolution, stderr dropped
+# (tshark warns when run as root).
+ts() {
+	tshark -n -X "lua_script:$plugin" "$@" 2> /dev/null
+}
+
+# vector_files: every vector file, captured and synthetic.
+vector_files() {
+	local f
+	for f in "$VECTORS"/*.jsonl "$qemu_vectors"/*.jsonl; do
+		[ "${f##*/}" = EXPECTED.jsonl ] || printf '%s\n' "$f"
+	done
+}
+
+@test "dissector: the plugin loads and registers every field of vfuctl schema" {
+	# tshark 4.0 takes -G only as its first option
+	run bash -c "tshark -G fields -X lua_script:'$plugin' 2> /dev/null"
+	assert_status 0
+	assert_contains $'\tvfio_user.region.offset\t'
+	local keys missing=0 k
+	keys=$(vfuctl schema -o lua | sed -n 's/^ *{ key = "\(vfio_user\.[^"]*\)".*/\1/p')
+	[ -n "$keys" ]
+	for k in $keys; do
+		[[ $output == *$'\t'"$k"$'\t'* ]] || { echo "not registered: $k" >&2; missing=1; }
+	done
+	[ $missing = 0 ]
+}
+
+@test "dissector: fields.lua and the plugin's field table match vfuctl schema -o lua" {
+	VFUCTL=$VFUCTL run "$tools/update-fields.sh" --check
+	assert_status 0
+}
+
+@test "dissector: the plugin is valid Lua 5.2 and 5.4 and uses no bitwise operators" {
+	local luac found=0
+	for luac in luac5.2 luac5.3 luac5.4; do
+		command -v $luac > /dev/null || continue
+		found=1
+		$luac -p "$plugin"
+	done
+	# & | ~ << >> // exist only from Lua 5.3: none outside comments and strings
+	run bash -c "sed -e 's/--.*//' -e 's/\"[^\"]*\"//g' -e \"s/'[^']*'//g\" '$plugin' | grep -n '[&|]\|<<\|>>\|//\|[^=~<>]~[^=]'"
+	assert_status 1
+	[ $found = 1 ] || skip "no luac to check the syntax with"
+}
+
+@test "dissector: every field of every vector agrees with vfuctl dissect -o json" {
+	require_vectors
+	local f name bad=0
+	while read -r f; do
+		name=${f##*/}
+		vfuctl import -o "$TEST_TMP/${name%.jsonl}.pcap" "$f"
+		python3 "$tools/compare.py" "$plugin" "$TEST_TMP/${name%.jsonl}.pcap" || bad=1
+	done < <(vector_files)
+	[ $bad = 0 ]
+}
+
+@test "dissector: tshark's second pass (-2) shows the same fields" {
+	require_vectors qemu-gpio-io.jsonl
+	vfuctl import -o "$TEST_TMP/io.pcap" "$VECTORS/qemu-gpio-io.jsonl"
+	TWO_PASS=1 run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/io.pcap"
+	assert_status 0
+	assert_contains ", 0 differences"
+}
+
+@test "dissector: display filters select the same messages as vfuctl dissect -Y" {
+	require_vectors
+	local f i=0
+	# every vector in one trace, one connection each
+	while read -r f; do
+		vfuctl import --digest-every 0 --conn $i -o "$TEST_TMP/c.pcap" "$f"
+		vfuctl dissect -o jsonl "$TEST_TMP/c.pcap" >> "$TEST_TMP/all.jsonl"
+		i=$((i + 1))
+	done < <(vector_files)
+	vfuctl import -o "$TEST_TMP/all.pcap" "$TEST_TMP/all.jsonl"
+	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" "$TEST_TMP/all.pcap"
+	echo "$output"
+	assert_status 0
+	assert_contains ", 0 disagreements"
+}
+
+@test "dissector: a 1 MiB REGION_WRITE split into fragments is reassembled" {
+	python3 "$tools/make-big.py" > "$TEST_TMP/big.jsonl"
+	vfuctl import -o "$TEST_TMP/big.pcap" "$TEST_TMP/big.jsonl"
+	# the trace really holds fragment records
+	run ts -r "$TEST_TMP/big.pcap" -Y 'vfio_user.trace.frag_off > 0' -T fields -e frame.number
+	[ "${#lines[@]}" -ge 6 ]
+	run ts -r "$TEST_TMP/big.pcap" -Y vfio_user.summary -T fields -e frame.number \
+		-e vfio_user.trace.first_frame -e vfio_user.region.count -e vfio_user.request_frame \
+		-e vfio_user.summary
+	assert_status 0
+	[ "${#lines[@]}" -eq 4 ]
+	[ "${lines[0]}" = $'5\t1\t1048576\t\tREGION_WRITE command bar2+0x1000 len 1048576 (1048576 bytes)' ]
+	[ "${lines[1]}" = $'6\t\t1048576\t5\tREGION_WRITE reply bar2+0x1000 len 1048576' ]
+	[ "${lines[3]}" = $'12\t8\t1048576\t7\tREGION_READ reply bar2+0x2000 len 1048576 (1048576 bytes)' ]
+	# the data bytes themselves, both passes
+	run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/big.pcap"
+	assert_status 0
+	TWO_PASS=1 run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/big.pcap"
+	assert_status 0
+}
+
+@test "dissector: malformed messages get PI_MALFORMED expert info, as vfuctl finds them" {
+	require_vectors gpio-probe-full.jsonl null-probe-full.jsonl gpio-probe-badframe.jsonl
+	local f want got n=0
+	for f in "$VECTORS/gpio-probe-full.jsonl" "$VECTORS/null-probe-full.jsonl" \
+	    "$VECTORS/gpio-probe-badframe.jsonl" "$qemu_vectors/qemu-dma-rw.jsonl"; do
+		vfuctl import -o "$TEST_TMP/m.pcap" "$f"
+		want=$(vfuctl dissect -o json -Y 'vfio_user.status == malformed' "$TEST_TMP/m.pcap" |
+			jq -r '."vfio_user.frame"' | tr '\n' ' ')
+		got=$(ts -r "$TEST_TMP/m.pcap" -Y '_ws.expert.group == 0x07000000 && vfio_user.expert.malformed' \
+			-T fields -e frame.number | tr '\n' ' ')
+		[ -n "$want" ]
+		[ "$got" = "$want" ] || { echo "${f##*/}: plugin '$got', vfuctl '$want'" >&2; return 1; }
+		n=$((n + 1))
+	done
+	# the field is named, as vfuctl's malformed.field
+	vfuctl import -o "$TEST_TMP/m.pcap" "$VECTORS/gpio-probe-full.jsonl"
+	run ts -r "$TEST_TMP/m.pcap" -q -z expert,error
+	assert_contains "Malformed"
+	assert_contains "count 4 but 2 data bytes [vfio_user.region.data @32]"
+	# command 99: an unknown command, reported as such
+	assert_contains "unknown command 99"
+}
+
+@test "dissector: a reply without a command is an expert error" {
+	printf '%s\n' \
+		'{"seq":0,"t_ns":1000,"dir":"s2c","nfds":0,"fds":[],"hex":"0700090024000000010000000000000000000000000000000000000004000000aabbccdd"}' \
+		> "$TEST_TMP/orphan.jsonl"
+	vfuctl import -o "$TEST_TMP/orphan.pcap" "$TEST_TMP/orphan.jsonl"
+	run ts -r "$TEST_TMP/orphan.pcap" -Y 'vfio_user.expert.reply_without_command' -T fields \
+		-e frame.number -e _ws.expert.severity -e vfio_user.finding
+	assert_status 0
+	# PI_ERROR, finding REPLY_WITHOUT_COMMAND (3)
+	[ "$output" = $'1\t8388608\t3' ]
+	run vfuctl dissect -o json -Y 'vfio_user.finding == REPLY_WITHOUT_COMMAND' "$TEST_TMP/orphan.pcap"
+	assert_contains '"vfio_user.frame":1'
+}
+
+@test "dissector: events read as vfuctl dissect prints them" {
+	cat > "$TEST_TMP/ev.jsonl" <<-'EOF'
+	{"t_ns":1000,"kind":"open","conn":0,"endpoint":1,"chan":"main","dir":"c2s","seq":0,"pid":42,"uid":1000,"gid":100}
+	{"t_ns":2000,"kind":"irq","conn":0,"endpoint":1,"chan":"main","dir":"s2c","seq":0,"index":2,"vector":3,"count":1}
+	{"t_ns":2500,"kind":"irq","conn":0,"endpoint":1,"chan":"main","dir":"s2c","seq":1,"index":0,"vector":0,"count":4}
+	{"t_ns":3000,"kind":"annotation","conn":0,"endpoint":1,"chan":"main","dir":"c2s","seq":0,"text":"hello from the recorder"}
+	{"t_ns":4000,"kind":"gap","conn":0,"endpoint":1,"chan":"main","dir":"c2s","seq":5,"count":3}
+	{"t_ns":5000,"kind":"raw","conn":0,"endpoint":1,"chan":"main","dir":"s2c","seq":0,"hex":"0102030405"}
+	{"t_ns":6000,"kind":"close","conn":0,"endpoint":1,"chan":"main","dir":"c2s","seq":0,"pid":42,"uid":1000,"gid":100}
+	EOF
+	vfuctl import -o "$TEST_TMP/ev.pcap" "$TEST_TMP/ev.jsonl"
+	vfuctl dissect "$TEST_TMP/ev.pcap" | sed -n 's/^ *[0-9]* [0-9.]* c[0-9]*  *//p' | grep -v '^-- ' > "$TEST_TMP/want"
+	ts -r "$TEST_TMP/ev.pcap" -T fields -e _ws.col.Info > "$TEST_TMP/got"
+	assert_golden "$TEST_TMP/want" "$TEST_TMP/got"
+	run ts -r "$TEST_TMP/ev.pcap" -Y 'vfio_user.trace.kind == 7' -T fields -e _ws.expert.severity
+	[ "$output" = 6291456 ]	# PI_WARN on the gap
+}
+
+@test "dissector: USER1..USER15 traces through the vfio_user.linktypes preference" {
+	require_vectors gpio-probe-badframe.jsonl
+	vfuctl import --linktype 150 -o "$TEST_TMP/u3.pcap" "$VECTORS/gpio-probe-badframe.jsonl"
+	run ts -r "$TEST_TMP/u3.pcap" -Y vfio_user.summary
+	[ "${#lines[@]}" -eq 0 ]
+	run ts -r "$TEST_TMP/u3.pcap" -o vfio_user.linktypes:147,150 -Y vfio_user.summary
+	[ "${#lines[@]}" -eq 6 ]
+}
