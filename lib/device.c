@@ -448,6 +448,9 @@ parse_pci(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 			    "\"b\", \"c\", \"d\" or \"none\"");
 	}
 	d->irq_count[VX_IRQ_INTX] = pd->int_pin ? 1 : 0;
+	/* error and request: one vector each, as vfio-pci and QEMU expect */
+	d->irq_count[VX_IRQ_ERR] = 1;
+	d->irq_count[VX_IRQ_REQ] = 1;
 
 	if ((caps = json_object_get(o, "capabilities")) == NULL)
 		return 0;
