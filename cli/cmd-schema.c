@@ -34,7 +34,7 @@ static const struct {
 	{ "vfio_user.dir", "string", "c2s or s2c: who sent the bytes" },
 	{ "vfio_user.chan", "string", "twin on the twin socket; absent on the main one" },
 	{ "vfio_user.type", "string", "command or reply" },
-	{ "vfio_user.cmd_name", "string", "command name, null if unknown" },
+	{ "vfio_user.cmd_name", NULL, "command name, null if unknown" },
 	{ "vfio_user.status", "string", "ok, unknown-command or malformed" },
 	{ "vfio_user.variant", "string", "wire form recognised: spec, libvfio-user, qemu" },
 	{ "vfio_user.notes", "array", "notes: peer variants and spec-allowed oddities" },
@@ -71,8 +71,10 @@ schema_json(void)
 	json_object_set_new(root, "title", json_string("vfuctl decoded vfio-user message"));
 	json_object_set_new(root, "type", json_string("object"));
 	for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
-		json_object_set_new(props, meta[i].key, json_pack("{s:s,s:s}",
-		    "type", meta[i].type, "description", meta[i].desc));
+		json_object_set_new(props, meta[i].key, json_pack("{s:o,s:s}",
+		    "type", meta[i].type ? json_string(meta[i].type) :
+		    json_pack("[s,s]", "string", "null"),
+		    "description", meta[i].desc));
 	for (i = 0; i < VXF_COUNT; i++) {
 		const struct vx_field *f = &vx_fields[i];
 		const char *type;
@@ -98,6 +100,10 @@ schema_json(void)
 		    "x-virtual", (f->flags & VX_FF_VIRT) != 0);
 		if (f->kind == VX_K_GROUP)
 			json_object_set_new(p, "items", json_pack("{s:s}", "type", "object"));
+		/* print.c writes u64 values above INT64_MAX as "0x..." text */
+		if (f->width == 8 && f->kind != VX_K_BYTES)
+			json_object_set_new(p, "type", json_pack("[s,s]",
+			    "integer", "string"));
 		if (f->names != NULL)
 			json_object_set_new(p, "x-names", names_json(f->names));
 		if (i == VXF_CAP_UNKNOWN) {

@@ -268,7 +268,7 @@ decode_header(struct vx_dstate *s)
 	const uint8_t *p = s->c.p;
 	int be = s->c.big_endian;
 	struct vx_item *it;
-	uint64_t v[5];
+	uint64_t v[5] = { 0, 0, 0, 0, 0 };
 	int r;
 
 	if (s->c.left == VX_HDR_SIZE && s->room >= 5) {
@@ -287,6 +287,11 @@ decode_header(struct vx_dstate *s)
 	    (r = dx_uint(s, VXF_HDR_SIZE, &v[2])) < 0 ||
 	    (r = dx_uint(s, VXF_HDR_FLAGS, &v[3])) < 0 ||
 	    (r = dx_uint(s, VXF_HDR_ERROR, &v[4])) < 0) {
+		/* what was read still names the message (v[] is 0 past it) */
+		m->id = (uint16_t)v[0];
+		m->cmd = (uint16_t)v[1];
+		m->size = (uint32_t)v[2];
+		m->flags = (uint32_t)v[3];
 		/* name the message as a whole, not one field */
 		if (m->err.code == VX_ERR_TRUNCATED) {
 			m->err.field = VXF_HDR_SIZE;

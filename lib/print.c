@@ -351,7 +351,9 @@ details(const struct vx_msg *m, char *out, size_t cap, size_t *pos)
 			    " probe" : "", f & VX_FEATURE_GET ? " get" : "",
 			    f & VX_FEATURE_SET ? " set" : "");
 		}
-		if (has(m, VXF_MIG_STATE))
+		/* a GET request's state is only the buffer to fill */
+		if (has(m, VXF_MIG_STATE) &&
+		    (reply || (getv(m, VXF_FEAT_FLAGS) & VX_FEATURE_SET)))
 			named(vx_names_mig_state, getv(m, VXF_MIG_STATE), out,
 			    cap, pos);
 		break;

@@ -24,6 +24,7 @@ PACKAGES=(
 	valgrind		# make valgrind
 	mandoc			# man page lint in tests
 	tshark			# dissector tests
+	lua5.2			# loads `vfuctl schema -o lua` in tests
 	pciutils		# lspci: config-space decoding in demos
 	util-linux		# script(1)
 	xxd			# hex dumps in tests
