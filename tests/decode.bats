@@ -815,13 +815,13 @@ notes_of() {
 	[ "$bad" -eq 0 ]
 }
 
-@test "README links docs/peer-variants.md, which covers every variant section of vfuctl-decode.1" {
-	grep -q '(docs/peer-variants.md)' "$repo/README.md"
-	[ -f "$repo/docs/peer-variants.md" ]
+@test "README links lib/PEER-VARIANTS.md, which covers every variant section of vfuctl-decode.1" {
+	grep -q '(lib/PEER-VARIANTS.md)' "$repo/README.md"
+	[ -f "$repo/lib/PEER-VARIANTS.md" ]
 	local ss bad=0
 	while IFS= read -r ss; do
-		grep -qiF "$ss" "$repo/docs/peer-variants.md" ||
-			{ echo "docs/peer-variants.md lacks '$ss'" >&2; bad=1; }
+		grep -qiF "$ss" "$repo/lib/PEER-VARIANTS.md" ||
+			{ echo "lib/PEER-VARIANTS.md lacks '$ss'" >&2; bad=1; }
 	done < <(sed -n '/^\.Sh PEER VARIANTS/,/^\.Sh /s/^\.Ss //p' "$repo/man/vfuctl-decode.1")
 	[ "$bad" -eq 0 ]
 }
