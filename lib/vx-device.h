@@ -151,8 +151,9 @@ const char *vx_device_region_name(unsigned index);
 /*
  * Save and restore the device state (registers, RAM, configuration space)
  * as one opaque blob for migration.  vx_device_save returns a malloc'd
- * buffer and its size in *len, NULL on allocation failure; vx_device_load_
- * state returns 0 or EINVAL if the blob does not fit this device.
+ * buffer and its size in *len, NULL on allocation failure;
+ * vx_device_restore returns 0, or EINVAL (device unchanged) if the blob
+ * does not fit this device.
  */
 uint8_t *vx_device_save(const struct vx_device *d, size_t *len);
 int vx_device_restore(struct vx_device *d, const uint8_t *blob, size_t len);

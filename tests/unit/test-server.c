@@ -1327,6 +1327,40 @@ test_dirty(const char *sock)
 	cl_close(&c);
 }
 
+/* A client that introduces itself like QEMU gets QEMU's DMA_WRITE form. */
+static void
+test_qemu_dma(const char *sock)
+{
+	static const char qemu[] = "{\"capabilities\": {\"pgsizes\": 4096, "
+	    "\"max_msg_fds\": 16, \"max_dma_maps\": 65535}}";
+	struct client c;
+	const uint8_t *raw;
+
+	ok(cl_open(&c, sock) == 0, "dma: connect");
+	cmd(&c, VX_CMD_VERSION, 0);
+	vx_build_uint(&c.b, VXF_VER_MAJOR, 0);
+	vx_build_uint(&c.b, VXF_VER_MINOR, 0);
+	vx_build_bytes(&c.b, VXF_VER_JSON, qemu, sizeof(qemu));
+	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_VER_MINOR) == 0,
+	    "QEMU-like VERSION 0.0");
+	ok(dma_map(&c, 0x300000, 0x1000, -1) == 0, "DMA_MAP without fd");
+	wr(&c, BAR2, 0, 4, 0xa1b2c3d4);
+	engine(&c, 0x300040, 4, 0);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_DMA_WRITE, "the server sends DMA_WRITE");
+	raw = c.f.data;
+	/* QEMU: address u64, count u32, data, 4 bytes of padding */
+	ok(c.f.len == 16 + 8 + 4 + 4 + 4 && vx_load(raw + 24, 4, 0) == 4 &&
+	    vx_load(raw + 28, 4, 0) == 0xa1b2c3d4,
+	    "in QEMU's form: count u32, data at 12, padding");
+	vx_build_header(&c.b, c.m.id, VX_CMD_DMA_WRITE, VX_F_TYPE_REPLY, 0);
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_REGION_WRITE && reg(&c, 0, E_STATUS, 4) == 1,
+	    "QEMU's empty DMA_WRITE reply completes the transfer");
+	cl_close(&c);
+}
+
 int
 main(void)
 {
@@ -1366,6 +1400,7 @@ main(void)
 	test_dma_config(sock);
 	test_dma_engine(sock);
 	test_dirty(sock);
+	test_qemu_dma(sock);
 	stop(pid);
 
 	rmdir(tmpdir);
