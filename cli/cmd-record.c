@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -989,6 +990,7 @@ cmd_record(int argc, char **argv)
 	struct rec_wopts wo;
 	struct sigaction sa;
 	sigset_t block, waitmask;
+	const char *env;
 	char err[512];
 	int c, i, rc, nlisten = 0, nconnect = 0, st;
 
@@ -1094,6 +1096,15 @@ cmd_record(int argc, char **argv)
 			r->nep = i;
 			goto out;
 		}
+	}
+	/* Undocumented in --help: a small queue makes GAP records testable. */
+	if ((env = getenv("VFUCTL_RECORD_QUEUE")) != NULL) {
+		uint64_t q;
+
+		if (vx_parse_u64(env, &q) < 0 || q == 0 || q > SIZE_MAX / 2)
+			vx_usage_error("record", "invalid VFUCTL_RECORD_QUEUE '%s'",
+			    env);
+		wo.queue_max = (size_t)q;
 	}
 	if (rec_writer_start(&wo, &r->w, err, sizeof(err)) < 0) {
 		vx_error("%s", err);

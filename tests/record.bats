@@ -545,3 +545,20 @@ PY
 	assert_contains "framing lost"
 	assert_contains "framing resumed"
 }
+
+@test "record: messages the writer cannot take are relayed and counted in a GAP record" {
+	start_server gpio
+	VFUCTL_RECORD_QUEUE=64 start_recorder
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	stop_recorder
+	jsonl >"$TEST_TMP/t.jsonl"
+	# no message fits in 64 bytes: OPEN, one GAP for all of them, CLOSE
+	jq -se '[.[] | .kind] == ["open", "gap", "close"] and
+		.[1].count == 10 and .[1].seq == 0 and .[1].dir == "c2s"' \
+		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
+	grep -q '0 messages recorded, 10 lost' "$TEST_TMP/record.log"
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "GAP: 10 messages not recorded"
+}
