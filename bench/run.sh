@@ -190,4 +190,7 @@ fi
 
 # part 2: reading traces (dissect, stats)
 bash "$here/trace.sh"
+
+# part 3: vfuctl server round trips and soak
+bash "$here/server.sh"
 exit 0

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# server.sh - `make bench`, part 3: vfuctl server.
+#
+#  - 4-byte REGION_READ round trips from an in-process client loop (rtt)
+#    against `vfuctl server` and against bench/min-server (a minimal correct
+#    server: header recvmsg with cmsg room, body read, one sendmsg a reply),
+#    interleaved BENCH_RUNS times; median and spread of the ratio.
+#    Target: vfuctl server >= 0.9x min-server.
+#  - soak: RSS and open fds of the server after warm-up, after 1 million
+#    requests and after 10,000 connections; target: flat.
+#
+#   BENCH_DIR, VFUCTL, BENCH_RUNS (default 7), BENCH_RTT_N (default 50000),
+#   BENCH_SOAK_N (default 1000000), BENCH_SOAK_CONNS (default 10000)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${BENCH_DIR:-$here}
+vfuctl=${VFUCTL:-$here/../cli/vfuctl}
+repo=$(cd "$here/.." && pwd)
+runs=${BENCH_RUNS:-7}
+n=${BENCH_RTT_N:-50000}
+soak_n=${BENCH_SOAK_N:-1000000}
+soak_c=${BENCH_SOAK_CONNS:-10000}
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+
+wait_socket() {
+	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+	echo "server.sh: no socket at $1" >&2
+	exit 1
+}
+
+"$dir/min-server" "$tmp/min.sock" & pids+=($!)
+"$vfuctl" server --socket-path "$tmp/vfu.sock" \
+	--device "$repo/tests/devices/gpio.json" & server=$!
+pids+=($server)
+wait_socket "$tmp/min.sock"
+wait_socket "$tmp/vfu.sock"
+
+rate() { "$dir/rtt" "$@" | sed -n 's/^rtt_per_s=\([0-9]*\).*/\1/p'; }
+
+echo "4-byte REGION_READ round trips, $runs interleaved runs of $n:"
+: > "$tmp/ratios"
+for ((i = 0; i < runs; i++)); do
+	m=$(rate "$tmp/min.sock" "$n" 2 0)
+	v=$(rate "$tmp/vfu.sock" "$n" 2 0)
+	echo "$m $v" >> "$tmp/rates"
+	awk -v m="$m" -v v="$v" 'BEGIN { print v / m }' >> "$tmp/ratios"
+done
+read -r med lo hi < <(sort -g "$tmp/ratios" | awk '{ v[NR] = $1 } END {
+	print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }')
+awk '{ m += $1; v += $2 } END { printf "  min-server %.0f/s, vfuctl server %.0f/s (means)\n", m / NR, v / NR }' "$tmp/rates"
+printf '  vfuctl server / min-server: median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
+if awk -v r="$med" 'BEGIN { exit !(r >= 0.9) }'; then
+	echo "    target met:    vfuctl server >= 0.9x a minimal server"
+else
+	echo "    TARGET MISSED: vfuctl server >= 0.9x a minimal server"
+fi
+
+usage() {	# RSS in KiB and open fds of the server
+	echo "$(awk '/^VmRSS/ { print $2 }' /proc/$server/status) $(ls /proc/$server/fd | wc -l)"
+}
+"$dir/rtt" "$tmp/vfu.sock" 10000 2 0 >/dev/null
+read -r rss0 fd0 < <(usage)
+"$dir/rtt" "$tmp/vfu.sock" "$soak_n" 2 0 >/dev/null
+read -r rss1 fd1 < <(usage)
+"$dir/rtt" "$tmp/vfu.sock" 1 2 0 "$soak_c" >/dev/null
+read -r rss2 fd2 < <(usage)
+echo "soak: server RSS KiB / open fds after warm-up $rss0/$fd0, after $soak_n requests $rss1/$fd1, after $soak_c connections $rss2/$fd2"
+if [ $((rss2 - rss0)) -lt 1024 ] && [ "$fd2" -eq "$fd0" ] && [ "$fd1" -eq "$fd0" ]; then
+	echo "    target met:    memory and fds flat (RSS grew $((rss2 - rss0)) KiB)"
+else
+	echo "    TARGET MISSED: memory and fds flat (RSS grew $((rss2 - rss0)) KiB, fds $fd0 -> $fd2)"
+fi
