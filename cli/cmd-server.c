@@ -180,19 +180,51 @@ fire(struct irqvec *v)
 		return;	/* an eventfd at its limit: the client is gone */
 }
 
+/* Does the device run?  Migration's STOP states hold it still. */
+static int
+running(const struct server *s)
+{
+	return s->mig.state == VX_MIG_RUNNING || s->mig.state == VX_MIG_PRE_COPY;
+}
+
+static void
+raise_vec(unsigned index, struct irqvec *v)
+{
+	fire(v);
+	/* INTx is automasked (GET_IRQ_INFO says so) until an unmask */
+	if (index == VX_IRQ_INTX && v->fd >= 0)
+		v->masked = 1;
+}
+
 static void
 dev_irq(void *ctx, unsigned index, unsigned vector)
 {
 	struct server *s = ctx;
 	struct irqvec *v;
 
-	if (index >= VX_DEV_NIRQS || vector >= s->dev->irq_count[index])
+	if (index >= VX_DEV_NIRQS || vector >= s->dev->irq_count[index] ||
+	    s->irq[index] == NULL)
 		return;
 	v = &s->irq[index][vector];
-	fire(v);
-	/* INTx is automasked (GET_IRQ_INFO says so) until an unmask */
-	if (index == VX_IRQ_INTX && v->fd >= 0)
-		v->masked = 1;
+	if (!running(s)) {
+		v->pending = 1;	/* held until the device runs again */
+		return;
+	}
+	raise_vec(index, v);
+}
+
+/* Deliver what was held while the device was stopped. */
+static void
+release_held(struct server *s)
+{
+	unsigned i, j;
+
+	for (i = 0; i < VX_DEV_NIRQS; i++)
+		for (j = 0; s->irq[i] != NULL && j < s->dev->irq_count[i]; j++)
+			if (s->irq[i][j].pending && !s->irq[i][j].masked) {
+				s->irq[i][j].pending = 0;
+				raise_vec(i, &s->irq[i][j]);
+			}
 }
 
 static void
@@ -406,6 +438,8 @@ dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
+	if (!running(s))
+		return EBUSY;	/* a stopped device does no DMA */
 	if (s->cfd < 0 || s->dead || (w = find_window(s, addr, len)) == NULL)
 		return EFAULT;
 	if (!(w->flags & (dir == VX_DMA_TO_CLIENT ? VX_DMA_MAP_WRITE :
@@ -967,6 +1001,8 @@ mig_arc(struct server *s, int to)
 	    vx_tok_name(vx_names_mig_state, (uint64_t)from),
 	    vx_tok_name(vx_names_mig_state, (uint64_t)to));
 	g->state = to;
+	if (to == VX_MIG_RUNNING)
+		release_held(s);
 	return 0;
 fail_nomem:
 	g->state = VX_MIG_ERROR;

@@ -695,7 +695,7 @@ test_migration(const char *sock)
 	struct client c;
 	size_t len = 0, off;
 	long n;
-	int err, chunks = 0;
+	int err, chunks = 0, efd;
 
 	ok(connect_ready(&c, sock) == 0, "negotiated");
 	cmd(&c, VX_CMD_DEVICE_FEATURE, 0);
@@ -769,6 +769,16 @@ test_migration(const char *sock)
 	    "STOP_COPY -> RUNNING");
 	ok(mig_state(&c, VX_MIG_RUNNING_P2P, &err) < 0 && err == EINVAL,
 	    "RUNNING_P2P: EINVAL");
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ok(set_irqs(&c, VX_IRQ_INTX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 1, &efd, 1) == 0 && mig_state(&c, VX_MIG_STOP, &err) == VX_MIG_STOP,
+	    "INTx eventfd, then STOP");
+	ok(wr(&c, BAR2, R_DOORBELL, 4, 1) == 0 && signalled(efd, 100) == 0,
+	    "a stopped device raises no interrupt");
+	ok(mig_state(&c, VX_MIG_RUNNING, &err) == VX_MIG_RUNNING &&
+	    signalled(efd, 1000) == 1, "it comes when the device runs again");
+	close(efd);
 	cl_close(&c);
 }
 
@@ -1114,6 +1124,11 @@ test_dma_engine(const char *sock)
 	ok(connect_ready(&c, sock) == 0, "dma: negotiated");
 	for (i = 0; i < 4; i++)
 		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ok(mig_state(&c, VX_MIG_STOP, &i) == VX_MIG_STOP, "STOP the device");
+	engine(&c, 0x100100, 16, 0);
+	ok(wr(&c, 0, E_GO, 4, 1) == 0 && reg(&c, 0, E_STATUS, 4) == 2,
+	    "a stopped device's DMA engine fails");
+	ok(mig_state(&c, VX_MIG_RUNNING, &i) == VX_MIG_RUNNING, "RUNNING again");
 	ok(set_irqs(&c, VX_IRQ_MSIX, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
 	    0, 4, efd, 4) == 0, "SET_IRQS MSI-X, 4 eventfds");
 	ok(wr(&c, 0, 0x20, 4, 1) == 0 && signalled(efd[1], 1000) == 1 &&
