@@ -184,3 +184,23 @@ vector_files() {
 	run ts -r "$TEST_TMP/u3.pcap" -o vfio_user.linktypes:147,150 -Y vfio_user.summary
 	[ "${#lines[@]}" -eq 6 ]
 }
+
+@test "dissector: the decoding agrees under plain Lua 5.2 and 5.4 too (stub.lua)" {
+	require_vectors
+	local f lua ran=0
+	while read -r f; do
+		vfuctl import --digest-every 0 -o "$TEST_TMP/v.pcap" "$f"
+		for lua in lua5.2 lua5.4; do
+			command -v $lua > /dev/null || continue
+			ran=1
+			STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/v.pcap"
+		done
+	done < <(vector_files)
+	python3 "$tools/make-big.py" > "$TEST_TMP/big.jsonl"
+	vfuctl import -o "$TEST_TMP/big.pcap" "$TEST_TMP/big.jsonl"
+	for lua in lua5.2 lua5.4; do
+		command -v $lua > /dev/null || continue
+		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/big.pcap"
+	done
+	[ $ran = 1 ] || skip "neither lua5.2 nor lua5.4 is installed"
+}
