@@ -120,6 +120,9 @@ struct server {
 	/* the connection */
 	int cfd;
 	struct vx_framer fr;
+	int tfd;			/* twin socket, our end; -1 none */
+	struct vx_framer tfr;
+	int twin_give;			/* its other end, closed once sent */
 	struct vx_decoder dec, ddec;	/* requests; our DMA's replies */
 	struct vx_builder b, db;	/* replies; our DMA commands */
 	int negotiated, write_multi, qemu_forms, dead;
@@ -308,6 +311,7 @@ static int
 dma_msg(struct server *s, int dir, uint64_t addr, uint8_t *buf, size_t len)
 {
 	int write = dir == VX_DMA_TO_CLIENT;
+	struct vx_framer *fr = s->tfd >= 0 ? &s->tfr : &s->fr;
 	uint16_t id = s->next_id++;
 	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_SPEC, 0, 0 };
 	struct vx_frame f;
@@ -329,14 +333,15 @@ dma_msg(struct server *s, int dir, uint64_t addr, uint8_t *buf, size_t len)
 		return EINVAL;
 	m.dir = VX_S2C;
 	log_msg(s, &m, VX_S2C);
-	if ((r = vx_send_msg(&s->fr, m.buf, m.len, NULL, 0, SEND_TIMEOUT_MS)) < 0) {
+	if ((r = vx_send_msg(fr, m.buf, m.len, NULL, 0, SEND_TIMEOUT_MS)) < 0) {
 		s->dead = 1;
 		return EIO;
 	}
 	/* replies may come in any peer's form (auto tells them by size) */
 	ctx.peer = s->qemu_forms ? VX_PEER_QEMU : VX_PEER_AUTO;
+	ctx.chan = fr == &s->tfr ? VX_CHAN_TWIN : VX_CHAN_MAIN;
 	for (;;) {
-		if ((r = vx_recv_frame(&s->fr, &f, DMA_TIMEOUT_MS)) < 0) {
+		if ((r = vx_recv_frame(fr, &f, DMA_TIMEOUT_MS)) < 0) {
 			say(s, "no reply to our DMA request: %s", vx_strerror(r));
 			if (r != VX_ERR_TIMEOUT)
 				s->dead = 1;
@@ -344,7 +349,13 @@ dma_msg(struct server *s, int dir, uint64_t addr, uint8_t *buf, size_t len)
 		}
 		if (f.bad || (vx_load(f.data + VX_HDR_OFF_FLAGS, 4, 0) &
 		    VX_F_TYPE_MASK) != VX_F_TYPE_REPLY) {
-			backlog_push(s, &f);	/* a command: later, in order */
+			if (fr == &s->tfr) {
+				/* the twin carries our commands only */
+				say(s, "dropping a client command on the twin socket");
+				vx_frame_release(&f);
+			} else {
+				backlog_push(s, &f);	/* later, in order */
+			}
 			continue;
 		}
 		ctx.nfds = f.nfds;
@@ -478,6 +489,7 @@ conn_start(struct server *s, int fd)
 	if (vx_framer_init(&s->fr, fd, &lim) < 0)
 		return -1;
 	s->cfd = fd;
+	s->tfd = s->twin_give = -1;
 	s->negotiated = s->write_multi = s->qemu_forms = s->dead = 0;
 	s->client_xfer = VX_DEF_MAX_XFER;
 	for (i = 0; i < VX_DEV_NIRQS; i++) {
@@ -515,6 +527,11 @@ conn_end(struct server *s)
 	vx_framer_release(&s->fr);
 	close(s->cfd);
 	s->cfd = -1;
+	if (s->tfd >= 0) {
+		vx_framer_release(&s->tfr);
+		close(s->tfd);
+		s->tfd = -1;
+	}
 	say(s, "client disconnected");
 }
 
@@ -535,8 +552,28 @@ get(const struct vx_msg *m, unsigned field)
 	return v;
 }
 
+/* Twin-socket mode: a socket pair, our end for DMA_READ/DMA_WRITE. */
 static int
-h_version(struct server *s, const struct vx_msg *m)
+twin_setup(struct server *s)
+{
+	struct vx_limits lim = { s->max_xfer + 4096u, MAX_MSG_FDS };
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (vx_framer_init(&s->tfr, sv[0], &lim) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	s->tfr.peer_max_msg_size = s->client_xfer + 4096u;
+	s->tfd = sv[0];
+	s->twin_give = sv[1];
+	return 0;
+}
+
+static int
+h_version(struct server *s, const struct vx_msg *m, int *fd)
 {
 	const struct vx_caps *c = m->caps;
 	struct vx_session *sess;
@@ -575,6 +612,12 @@ h_version(struct server *s, const struct vx_msg *m)
 		return ENOMEM;
 	if (s->write_multi)
 		json_object_set_new(caps, "write_multiple", json_true());
+	/* only when asked for; without a socket pair, simply not offered */
+	if (c->twin_supported && s->tfd < 0 && twin_setup(s) == 0) {
+		json_object_set_new(caps, "twin_socket", json_pack("{s:b,s:i}",
+		    "supported", 1, "fd_index", 0));
+		*fd = s->twin_give;
+	}
 	root = json_pack("{s:o}", "capabilities", caps);
 	text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
@@ -889,26 +932,19 @@ h_dma_unmap(struct server *s, const struct vx_msg *m)
 	if (flags & VX_DMA_UNMAP_GET_DIRTY_BITMAP)
 		return ENOTSUP;
 	if (!(flags & VX_DMA_UNMAP_ALL)) {
-		/* only whole windows go: a partial overlap is an error */
-		for (i = 0; i < s->nwin; i++) {
-			struct window *w = &s->win[i];
-			int in = w->addr >= addr && w->addr + w->size <= addr + size;
-
-			if (!in && w->addr < addr + size && addr < w->addr + w->size)
-				return EINVAL;
-			gone += in;
-		}
-		if (gone == 0)
+		/* the spec: address and size match a mapping exactly */
+		for (i = 0; i < s->nwin; i++)
+			if (s->win[i].addr == addr && s->win[i].size == size)
+				break;
+		if (i == s->nwin)
 			return ENOENT;
+		gone = i;
 	}
 	for (i = 0; i < s->nwin; i++) {
-		struct window *w = &s->win[i];
-
-		if ((flags & VX_DMA_UNMAP_ALL) ||
-		    (w->addr >= addr && w->addr + w->size <= addr + size))
-			window_drop(w);
+		if ((flags & VX_DMA_UNMAP_ALL) || i == gone)
+			window_drop(&s->win[i]);
 		else
-			s->win[kept++] = *w;
+			s->win[kept++] = s->win[i];
 	}
 	s->nwin = kept;
 	reply_header(s, m);
@@ -1270,7 +1306,7 @@ dispatch(struct server *s, const struct vx_msg *m, struct vx_frame *f,
 		return EINVAL;	/* nothing before VERSION */
 	switch (m->cmd) {
 	case VX_CMD_VERSION:
-		return h_version(s, m);
+		return h_version(s, m, fd);
 	case VX_CMD_DMA_MAP:
 		return h_dma_map(s, m, f);
 	case VX_CMD_DMA_UNMAP:
@@ -1364,6 +1400,10 @@ handle_frame(struct server *s, struct vx_frame *f)
 	}
 	if (err == ENOTSUP && cmd == VX_CMD_VERSION && !s->negotiated)
 		say(s, "client proposed an unsupported protocol version");
+	if (s->twin_give >= 0) {
+		close(s->twin_give);	/* the client has its end now */
+		s->twin_give = -1;
+	}
 	vx_frame_release(f);
 }
 
@@ -1563,7 +1603,7 @@ cmd_server(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.max_xfer = VX_DEF_MAX_XFER;
-	s.cfd = s.lfd = s.sigfd = -1;
+	s.cfd = s.lfd = s.sigfd = s.tfd = s.twin_give = -1;
 	s.mig.state = VX_MIG_RUNNING;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {

@@ -13,8 +13,14 @@ GPIO=tests/devices/gpio.json
 client() {
 	perl -e '
 		use strict; use IO::Socket::UNIX; use Socket;
-		my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM, Peer => $ARGV[0])
-			or die "connect: $!\n";
+		my $s;
+		# the socket file appears at bind, a moment before listen
+		for (1 .. 100) {
+			last if $s = IO::Socket::UNIX->new(Type => SOCK_STREAM,
+				Peer => $ARGV[0]);
+			select(undef, undef, undef, 0.05);
+		}
+		$s or die "connect: $!\n";
 		sub msg { my ($id, $cmd, $p) = @_;
 			print $s pack("vvVVV", $id, $cmd, 16 + length($p), 0, 0) . $p; }
 		sub reply { my ($h, $b) = ("", "");

@@ -128,11 +128,20 @@ stop(pid_t pid)
 static int
 cl_open(struct client *c, const char *sock)
 {
+	int i;
+
 	memset(c, 0, sizeof(*c));
 	vx_decoder_init(&c->dec);
 	vx_builder_init(&c->b);
 	c->id = 0x100;
-	if ((c->fd = vx_sock_connect(sock, TIMEOUT_MS)) < 0)
+	/* the socket file appears at bind, a moment before listen */
+	for (i = 0; i < 500; i++) {
+		if ((c->fd = vx_sock_connect(sock, TIMEOUT_MS)) >= 0 ||
+		    errno != ECONNREFUSED)
+			break;
+		usleep(10000);
+	}
+	if (c->fd < 0)
 		return -1;
 	if (vx_framer_init(&c->fr, c->fd, NULL) < 0)
 		return -1;
@@ -374,8 +383,10 @@ test_version(const char *sock)
 	    "pgsize")) == 4096, "migration.pgsize 4096");
 	ok(json_is_true(json_object_get(caps, "write_multiple")),
 	    "write_multiple: the client offered it");
-	ok(json_object_get(caps, "twin_socket") == NULL,
-	    "no twin_socket: not supported");
+	ok(json_is_true(json_object_get(json_object_get(caps, "twin_socket"),
+	    "supported")) && json_integer_value(json_object_get(
+	    json_object_get(caps, "twin_socket"), "fd_index")) == 0 &&
+	    c.f.nfds == 1, "twin_socket: asked for, given with one fd");
 	json_decref(root);
 	ok(negotiate(&c, NULL) == EINVAL, "a second VERSION: EINVAL");
 	cl_close(&c);
@@ -387,8 +398,9 @@ test_version(const char *sock)
 	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_VER_MINOR) == 1,
 	    "VERSION 0.1 without JSON: reply minor 1");
 	js = vx_msg_item(&c.m, VXF_VER_JSON);
-	ok(js != NULL && strstr((const char *)js->ptr, "write_multiple") == NULL,
-	    "no write_multiple when the client did not offer it");
+	ok(js != NULL && strstr((const char *)js->ptr, "write_multiple") == NULL &&
+	    strstr((const char *)js->ptr, "twin_socket") == NULL && c.f.nfds == 0,
+	    "no write_multiple or twin_socket when the client did not offer them");
 	cl_close(&c);
 
 	ok(cl_open(&c, sock) == 0, "connect again");
@@ -1376,6 +1388,47 @@ test_qemu_dma(const char *sock)
 	cl_close(&c);
 }
 
+/* Twin-socket mode: the server's DMA_WRITE comes on the twin socket. */
+static void
+test_twin(const char *sock)
+{
+	static const char twin[] = "{\"capabilities\":{\"max_msg_fds\":8,"
+	    "\"twin_socket\":{\"supported\":true}}}";
+	struct client c, t;
+	struct vx_fd_info info;
+	int tfd;
+
+	ok(cl_open(&c, sock) == 0, "dma: connect");
+	ok(negotiate(&c, twin) == 0 && c.f.nfds == 1, "VERSION with twin_socket");
+	tfd = c.f.fds[0];
+	c.f.fds[0] = -1;	/* keep it */
+	ok(vx_fd_describe(tfd, &info) == 0 && info.kind == VX_FD_SOCKET,
+	    "the fd is a socket");
+	memset(&t, 0, sizeof(t));
+	t.fd = tfd;
+	vx_decoder_init(&t.dec);
+	vx_builder_init(&t.b);
+	vx_framer_init(&t.fr, tfd, NULL);
+
+	ok(dma_map(&c, 0x400000, 0x1000, -1) == 0, "DMA_MAP without fd");
+	wr(&c, BAR2, 0, 4, 0x0badf00d);
+	engine(&c, 0x400100, 4, 0);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&t) == 0 &&
+	    t.m.cmd == VX_CMD_DMA_WRITE && t.m.chan == VX_CHAN_MAIN &&
+	    field(&t, VXF_DMA_ADDR) == 0x400100,
+	    "go: DMA_WRITE arrives on the twin socket");
+	vx_build_header(&t.b, t.m.id, VX_CMD_DMA_WRITE, VX_F_TYPE_REPLY, 0);
+	vx_build_uint(&t.b, VXF_DMA_ADDR, 0x400100);
+	vx_build_uint(&t.b, VXF_DMA_COUNT32, 4);
+	ok(cl_send(&t, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_REGION_WRITE && !(c.m.flags & VX_F_ERROR),
+	    "answered there, the go write is replied on the main socket");
+	ok(reg(&c, 0, E_STATUS, 4) == 1, "engine status done");
+	cl_close(&t);
+	cl_close(&c);
+}
+
 int
 main(void)
 {
@@ -1416,6 +1469,7 @@ main(void)
 	test_dma_engine(sock);
 	test_dirty(sock);
 	test_qemu_dma(sock);
+	test_twin(sock);
 	stop(pid);
 
 	rmdir(tmpdir);
