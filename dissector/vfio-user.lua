@@ -366,11 +366,12 @@ local function region_name(i)
 	return REGION_NAME[i] or fmt("region %d", i)
 end
 
-local function hex(v)	-- a non-negative integer value as %x
+local function hexnum(v)	-- a non-negative integer value as %x
 	if v < 9007199254740992 then return fmt("%x", v) end
 	local hi = floor(v / TWO32)
 	return fmt("%x%08x", hi, v - hi * TWO32)
 end
+local hex = hexnum
 
 ------------------------------------------------------------------------
 -- the decoder: one message in s.tvb, offsets are message offsets
@@ -401,7 +402,7 @@ local function load(s, at, w)
 		local a, b
 		if s.be then a, b = t(at, 4):uint(), t(at + 4, 4):uint()
 		else b, a = t(at, 4):le_uint(), t(at + 4, 4):le_uint() end
-		return a * TWO32 + b
+		return a * TWO32 + b, a, b
 	end
 	if s.be then return t(at, w):uint() end
 	return t(at, w):le_uint()
@@ -420,7 +421,10 @@ local function U(s, k)
 		fail(s, ERR_TRUNCATED, k, at, fmt("vfio_user.%s needs %d bytes at offset %d, %d left",
 			k, w, at, s.len - at))
 	end
-	local v = load(s, at, w)
+	local v, hi, lo = load(s, at, w)
+	if hi and hi >= 2097152 and s.hx[k] == nil then	-- >= 2^53: keep the exact hex
+		s.hx[k] = fmt("%x%08x", hi, lo)
+	end
 	if s.tree then
 		local r = s.tvb(at, w)
 		local it = s.be and s.tree:add(F[k], r) or s.tree:add_le(F[k], r)
@@ -1237,7 +1241,7 @@ end
 -- Decode the message in tvb (len bytes); tree may be nil.
 local function decode(tvb, len, tree, be, peer, nfds)
 	local s = { tvb = tvb, len = len, pos = 0, be = be, tree = tree, peer = peer, nfds = nfds,
-		v = {}, at = {}, nitems = 0, notes = {}, status = ST_OK, variant = VAR_NONE,
+		v = {}, at = {}, hx = {}, nitems = 0, notes = {}, status = ST_OK, variant = VAR_NONE,
 		id = 0, cmd = 0, size = 0, flags = 0, errno = 0, reply = false }
 	local ok, e = pcall(function()
 		decode_header(s)
@@ -1282,6 +1286,10 @@ end
 local function details(s, out)
 	local v, cmd, reply = s.v, s.cmd, s.reply
 	local function g(k) return v[k] or 0 end
+	local function hex(x, k)	-- the exact text of a 64-bit field k
+		if k and s.hx[k] then return s.hx[k] end
+		return hexnum(x)
+	end
 	if cmd == 1 then
 		if v["version.major"] == nil then return end
 		out[#out + 1] = fmt(" %d.%d", g("version.major"), g("version.minor"))
@@ -1296,11 +1304,11 @@ local function details(s, out)
 	elseif cmd == 2 or cmd == 3 then
 		if v["dma.address"] == nil then return end
 		if cmd == 3 and has_bit(g("dma_unmap.flags"), 2) then out[#out + 1] = " all"; return end
-		out[#out + 1] = fmt(" [0x%s, +0x%s)", hex(g("dma.address")), hex(g("dma.size")))
+		out[#out + 1] = fmt(" [0x%s, +0x%s)", hex(g("dma.address"), "dma.address"), hex(g("dma.size"), "dma.size"))
 		if cmd == 2 then
 			local f = g("dma_map.flags")
 			out[#out + 1] = fmt(" %s%s", has_bit(f, 1) and "r" or "", has_bit(f, 2) and "w" or "")
-			out[#out + 1] = s.nfds > 0 and fmt(" fd+0x%s", hex(g("dma_map.offset"))) or " no-fd"
+			out[#out + 1] = s.nfds > 0 and fmt(" fd+0x%s", hex(g("dma_map.offset"), "dma_map.offset")) or " no-fd"
 		end
 	elseif cmd == 4 then
 		if reply and v["device_info.num_regions"] ~= nil then
@@ -1311,7 +1319,7 @@ local function details(s, out)
 		out[#out + 1] = " " .. region_name(g("region.index"))
 		if reply and v["region_info.size"] ~= nil then
 			local f = g("region_info.flags")
-			out[#out + 1] = fmt(" size 0x%s %s%s%s%s", hex(g("region_info.size")),
+			out[#out + 1] = fmt(" size 0x%s %s%s%s%s", hex(g("region_info.size"), "region_info.size"),
 				has_bit(f, 1) and "r" or "-", has_bit(f, 2) and "w" or "-",
 				has_bit(f, 4) and "m" or "-", has_bit(f, 8) and " caps" or "")
 		end
@@ -1329,12 +1337,12 @@ local function details(s, out)
 			has_bit(f, 4) and "eventfd" or (has_bit(f, 2) and "bool" or "none"))
 	elseif cmd == 9 or cmd == 10 then
 		if v["region.count"] == nil then return end
-		out[#out + 1] = fmt(" %s+0x%s len %d", region_name(g("region.index")), hex(g("region.offset")),
+		out[#out + 1] = fmt(" %s+0x%s len %d", region_name(g("region.index")), hex(g("region.offset"), "region.offset"),
 			g("region.count"))
 		data_text(s, "region.data", out)
 	elseif cmd == 11 or cmd == 12 then
 		if v["dma.address"] == nil then return end
-		out[#out + 1] = fmt(" 0x%s len %d", hex(g("dma.address")),
+		out[#out + 1] = fmt(" 0x%s len %d", hex(g("dma.address"), "dma.address"),
 			v["dma.count"] ~= nil and v["dma.count"] or g("dma.count32"))
 		data_text(s, "dma.data", out)
 	elseif cmd == 15 then

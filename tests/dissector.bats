@@ -76,6 +76,18 @@ vector_files() {
 	[ $bad = 0 ]
 }
 
+@test "dissector: synthetic messages the vectors lack agree with vfuctl dissect too" {
+	# IO_FDS entries, capability chains (loop, overlap), DMA forms, features,
+	# header oddities, big-endian messages, twin channel: make-synthetic.py
+	python3 "$tools/make-synthetic.py" > "$TEST_TMP/syn.jsonl"
+	vfuctl import -o "$TEST_TMP/syn.pcap" "$TEST_TMP/syn.jsonl"
+	run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/syn.pcap"
+	echo "$output"
+	assert_status 0
+	TWO_PASS=1 run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/syn.pcap"
+	assert_status 0
+}
+
 @test "dissector: tshark's second pass (-2) shows the same fields" {
 	require_vectors qemu-gpio-io.jsonl
 	vfuctl import -o "$TEST_TMP/io.pcap" "$VECTORS/qemu-gpio-io.jsonl"
@@ -198,9 +210,12 @@ vector_files() {
 	done < <(vector_files)
 	python3 "$tools/make-big.py" > "$TEST_TMP/big.jsonl"
 	vfuctl import -o "$TEST_TMP/big.pcap" "$TEST_TMP/big.jsonl"
+	python3 "$tools/make-synthetic.py" > "$TEST_TMP/syn.jsonl"
+	vfuctl import -o "$TEST_TMP/syn.pcap" "$TEST_TMP/syn.jsonl"
 	for lua in lua5.2 lua5.4; do
 		command -v $lua > /dev/null || continue
 		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/big.pcap"
+		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/syn.pcap"
 	done
 	[ $ran = 1 ] || skip "neither lua5.2 nor lua5.4 is installed"
 }

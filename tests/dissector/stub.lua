@@ -82,9 +82,11 @@ local function add(self, pf, r, little)
 				else
 					local a = setmetatable({ t = r.t, off = r.off, n = 4 }, Range)
 					local b = setmetatable({ t = r.t, off = r.off + 4, n = 4 }, Range)
-					v = little and (b:le_uint() * TWO32 + a:le_uint()) or (a:uint() * TWO32 + b:uint())
+					-- as hex: a double would round values past 2^53
+					if little then v = string.format("0x%x%08x", b:le_uint(), a:le_uint())
+					else v = string.format("0x%x%08x", a:uint(), b:uint()) end
 				end
-				v = string.format("%.0f", v)
+				if type(v) == "number" then v = string.format("%.0f", v) end
 			elseif pf.ftype == "bytes" then
 				v = (r:raw():gsub(".", function(c) return string.format("%02x", c:byte()) end))
 			elseif pf.ftype == "string" then
