@@ -23,6 +23,7 @@
 #define J	((json_t *)cl->out)
 
 volatile sig_atomic_t cl_interrupted;
+int cl_sigfd = -1;
 
 /* --- reporting ----------------------------------------------------------- */
 
@@ -1443,8 +1444,8 @@ c_irq(struct cl *cl, int argc, char **argv)
 static int
 c_wait_irq(struct cl *cl, int argc, char **argv)
 {
-	int fds[CL_MAX_IRQFDS];
-	int ms = 1000, i, ready, r;
+	int fds[CL_MAX_IRQFDS + 1];
+	int ms = 1000, i, ready, r, nfds;
 	int64_t end;
 	json_t *arr = NULL;
 	unsigned fired = 0;
@@ -1459,6 +1460,9 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 		    "'irq enable INDEX START COUNT' first");
 	for (i = 0; i < cl->nirqfds; i++)
 		fds[i] = cl->irqfds[i].fd;
+	nfds = cl->nirqfds;
+	if (cl_sigfd >= 0)
+		fds[nfds++] = cl_sigfd;	/* Ctrl-C wakes the wait */
 	end = mono_ms() + ms;
 	if (cl->json)
 		arr = json_array();
@@ -1468,8 +1472,7 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 		if (left < 0)
 			left = 0;
 		/* the sockets are served while we wait */
-		r = vx_client_serve(&cl->c, (int)left, fds, cl->nirqfds,
-		    &ready);
+		r = vx_client_serve(&cl->c, (int)left, fds, nfds, &ready);
 		if (r < 0) {
 			json_decref(arr);
 			return conn_err(cl);

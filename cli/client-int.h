@@ -54,8 +54,13 @@ struct cl {
 	void *out;		/* json_t object of the running command */
 };
 
-/* Set by SIGINT at the prompt: poll and wait-irq give up, the line clears. */
+/*
+ * Set by SIGINT at the prompt: poll and wait-irq give up, the line clears.
+ * The handler also writes a byte to cl_sigfd's pipe (-1 when there is
+ * none), so that a wait that polls it wakes up whenever the signal came.
+ */
 extern volatile sig_atomic_t cl_interrupted;
+extern int cl_sigfd;
 
 /* Connect and negotiate; prints the error and returns VX_EXIT_FAIL. */
 int cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o);

@@ -7,6 +7,8 @@
  * and the sockets: the server's DMA_READ/DMA_WRITE are answered while the
  * prompt waits for typing, not only while a command waits for its reply.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,11 +265,52 @@ history_path(void)
 	return p;
 }
 
+static int sigpipe[2] = { -1, -1 };
+
 static void
 on_sigint(int sig)
 {
+	int e = errno;
+
 	(void)sig;
 	cl_interrupted = 1;
+	if (write(sigpipe[1], "", 1) < 0) {
+		/* full: a wake-up is pending anyway */
+	}
+	errno = e;
+}
+
+static void
+drain_sigpipe(void)
+{
+	char buf[64];
+
+	while (read(sigpipe[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+/*
+ * readline's own getc retries a read that our SIGINT handler interrupted,
+ * blocking on a terminal whose input the ^C just flushed: give readline a
+ * harmless NUL (set-mark) instead, and let the loop clear the line.
+ */
+static int
+repl_getc(FILE *fp)
+{
+	unsigned char ch;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fileno(fp), &ch, 1);
+		if (n == 1)
+			return ch;
+		if (n == 0)
+			return EOF;
+		if (errno != EINTR)
+			return EOF;
+		if (cl_interrupted)
+			return 0;
+	}
 }
 
 /* Ctrl-C: drop the line being typed and show a fresh prompt. */
@@ -284,6 +327,7 @@ int
 cl_repl(struct cl *cl)
 {
 	struct sigaction sa, old;
+	int fds[2];
 	char *hist = history_path();
 	int in = STDIN_FILENO, ready, r;
 
@@ -291,12 +335,18 @@ cl_repl(struct cl *cl)
 	repl_done = 0;
 	repl_rc = 0;
 	cl->src = NULL;
+	if (pipe2(sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(hist);
+		return cl_err(cl, VX_EXIT_FAIL, "pipe: %s", strerror(errno));
+	}
+	cl_sigfd = sigpipe[0];
 	/* our handler, without SA_RESTART: poll() returns and we look */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	rl_catch_signals = 0;
+	rl_getc_function = repl_getc;
 	rl_readline_name = "vfuctl";
 	rl_attempted_completion_function = complete;
 	rl_basic_word_break_characters = " \t;";
@@ -309,7 +359,9 @@ cl_repl(struct cl *cl)
 	fflush(stdout);
 	rl_callback_handler_install("vfuctl> ", on_line);
 	while (!repl_done) {
-		r = vx_client_serve(&cl->c, -1, &in, 1, &ready);
+		fds[0] = in;
+		fds[1] = sigpipe[0];
+		r = vx_client_serve(&cl->c, -1, fds, 2, &ready);
 		if (r < 0) {
 			rl_callback_handler_remove();
 			putchar('\n');
@@ -317,7 +369,8 @@ cl_repl(struct cl *cl)
 			repl_rc = VX_EXIT_FAIL;
 			break;
 		}
-		if (cl_interrupted) {
+		if (cl_interrupted || ready == 1) {
+			drain_sigpipe();
 			cl_interrupted = 0;
 			clear_line();
 			continue;
@@ -325,11 +378,17 @@ cl_repl(struct cl *cl)
 		if (ready == 0)
 			rl_callback_read_char();
 		/* a command that was interrupted has reported it */
-		cl_interrupted = 0;
+		if (cl_interrupted) {
+			drain_sigpipe();
+			cl_interrupted = 0;
+		}
 	}
 	if (repl_done)
 		rl_callback_handler_remove();
 	sigaction(SIGINT, &old, NULL);
+	cl_sigfd = -1;
+	close(sigpipe[0]);
+	close(sigpipe[1]);
 	if (hist != NULL) {
 		write_history(hist);
 		free(hist);

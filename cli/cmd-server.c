@@ -826,7 +826,8 @@ h_region_rw(struct server *s, const struct vx_msg *m)
 		return r;
 	if (write) {
 		/* copy: the device may run DMA that reuses the decoder */
-		memcpy(s->scratch, data->ptr, (size_t)count);
+		if (count)
+			memcpy(s->scratch, data->ptr, (size_t)count);
 		r = vx_device_access(s->dev, (unsigned)index, off, s->scratch,
 		    (size_t)count, 1);
 	} else {
