@@ -89,6 +89,41 @@ _vfuctl()
 		opts='-q --quiet --key -h --help'
 		files=1
 		;;
+	dissect)
+		case $prev in
+		-o | --output) _vfuctl_words 'text json jsonl'; return 0 ;;
+		-t) _vfuctl_words 'r a d'; return 0 ;;
+		--dir) _vfuctl_words 'c2s s2c'; return 0 ;;
+		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		--color | --colour) _vfuctl_words 'auto always never'; return 0 ;;
+		--cmd)
+			# NAME[,NAME...]: complete the name after the last comma
+			local done_=
+			[[ $cur == *,* ]] && done_=${cur%,*},
+			mapfile -t COMPREPLY < <(compgen -P "${pfx:-}$done_" -W 'VERSION
+			    DMA_MAP DMA_UNMAP DEVICE_GET_INFO DEVICE_GET_REGION_INFO
+			    DEVICE_GET_REGION_IO_FDS DEVICE_GET_IRQ_INFO
+			    DEVICE_SET_IRQS REGION_READ REGION_WRITE DMA_READ
+			    DMA_WRITE DEVICE_RESET DIRTY_PAGES REGION_WRITE_MULTI
+			    DEVICE_FEATURE MIG_DATA_READ MIG_DATA_WRITE' \
+			    -- "${cur##*,}")
+			return 0
+			;;
+		-w) files=1 ;;
+		-c | -Y | --filter | --conn) return 0 ;;
+		esac
+		opts='-V -x -o --output -t -c -Y --filter --cmd --conn --dir
+		      --errors --strict -w --follow --peer --color -h --help'
+		files=1
+		;;
+	stats)
+		case $prev in
+		-o | --output) _vfuctl_words 'text json'; return 0 ;;
+		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		esac
+		opts='-o --output --peer -h --help'
+		files=1
+		;;
 	record)
 		case $prev in
 		-w | -l | --listen | -c | --connect)

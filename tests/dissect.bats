@@ -1,0 +1,953 @@
+#!/usr/bin/env bats
+# dissect.bats - vfuctl dissect: every vector as a trace, goldens of the
+# four views, display filters (operators, field kinds, pseudo-fields,
+# shortcut options, syntax errors), -c, -t, -w, -o jsonl round trips,
+# -o json against `vfuctl schema`, unreadable traces, --strict, --follow,
+# colour, completion and vfuctl-dissect(1).
+#
+# Traces are built in $TEST_TMP with `vfuctl import` from the vectors in
+# $VECTORS; tests that need them skip without them.  The goldens are in
+# tests/golden/dissect/; regenerate them with
+#
+#   UPDATE_GOLDEN=1 bats tests/dissect.bats -f golden
+#
+# (tests/update-golden.sh only knows decode's goldens).
+
+load helpers
+
+# run_man_examples
+source "$BATS_TEST_DIRNAME/golden/dissect/man-examples.bash"
+
+golden_dir=$repo/tests/golden/dissect
+
+# trace NAME [LINES]: $TEST_TMP/NAME.pcap imported from $VECTORS/NAME.jsonl
+# (its first LINES lines only, if given); prints the path.
+trace() {
+	local name=$1 lines=${2:-} out
+	out=$TEST_TMP/$name${lines:+-$lines}.pcap
+	if [ ! -f "$out" ]; then
+		if [ -n "$lines" ]; then
+			head -n "$lines" "$VECTORS/$name.jsonl" |
+				"$VFUCTL" import -o "$out" - >&2 || return 1
+		else
+			"$VFUCTL" import -o "$out" "$VECTORS/$name.jsonl" >&2 || return 1
+		fi
+	fi
+	printf '%s\n' "$out"
+}
+
+# vector_names: the vector files of $VECTORS without .jsonl, one a line.
+vector_names() {
+	local f
+	for f in "$VECTORS"/*.jsonl; do
+		f=${f##*/}
+		[ "$f" = EXPECTED.jsonl ] || printf '%s\n' "${f%.jsonl}"
+	done
+}
+
+# shown ARGS...: the "N shown" count of vfuctl dissect ARGS's closing line.
+shown() {
+	local last
+	last=$("$VFUCTL" dissect "$@" | tail -n 1)
+	[[ $last =~ ,\ ([0-9]+)\ shown\; ]] ||
+		{ echo "no closing line: '$last'" >&2; return 1; }
+	echo "${BASH_REMATCH[1]}"
+}
+
+# count_json TRACE JQ-FILTER: how many of TRACE's decoded messages
+# (dissect -o json) the jq boolean JQ-FILTER holds for.
+count_json() {
+	"$VFUCTL" dissect -o json "$1" |
+		jq -c "select(has(\"vfio_user.summary\")) | select($2)" | wc -l
+}
+
+# check_filter TRACE FILTER JQ: dissect -Y FILTER shows exactly the
+# messages JQ selects from the decoded JSON, and that is not none (unless
+# a fourth argument "none" says so).
+check_filter() {
+	local got want
+	got=$(shown -Y "$2" "$1") || return 1
+	want=$(count_json "$1" "$3")
+	if [ "$got" -ne "$want" ]; then
+		echo "-Y '$2': $got shown, jq '$3' selects $want" >&2
+		return 1
+	fi
+	if [ "${4:-}" != none ] && [ "$got" -eq 0 ]; then
+		echo "-Y '$2' selects nothing: not a useful test" >&2
+		return 1
+	fi
+}
+
+# same_count TRACE FILTER1 FILTER2: the two filters show the same number.
+same_count() {
+	local a b
+	a=$(shown -Y "$2" "$1") && b=$(shown -Y "$3" "$1") || return 1
+	[ "$a" -eq "$b" ] ||
+		{ echo "'$2' shows $a, '$3' shows $b" >&2; return 1; }
+}
+
+# golden_cmd NAME: print the output of golden NAME (INPUT.VIEW) and a last
+# line "[exit N]".  INPUT gpio-probe-full is the whole vector, lvu-head30 the
+# first 30 lines of lvu-client-server-source; VIEW summary (-t r), tree
+# (-V), hex (-x), json (-o json).
+golden_cmd() {
+	local name=$1 t opt status=0
+	case ${name%.*} in
+	gpio-probe-full) t=$(trace gpio-probe-full) ;;
+	lvu-head30) t=$(trace lvu-client-server-source 30) ;;
+	*) return 2 ;;
+	esac
+	case ${name##*.} in
+	summary) opt='-t r' ;;
+	tree) opt=-V ;;
+	hex) opt=-x ;;
+	json) opt='-o json' ;;
+	esac
+	# the trace as a relative name, so the output does not hold $TEST_TMP
+	# shellcheck disable=SC2086
+	(cd "${t%/*}" && "$VFUCTL" dissect $opt "${t##*/}" 2>&1) || status=$?
+	printf '[exit %d]\n' "$status"
+}
+
+# check_golden NAME: the output of golden NAME is tests/golden/dissect/NAME;
+# with UPDATE_GOLDEN=1 it is written there instead.
+check_golden() {
+	local name=$1
+	case $name in
+	gpio-probe-full.*) require_vectors gpio-probe-full.jsonl ;;
+	lvu-head30.*) require_vectors lvu-client-server-source.jsonl ;;
+	esac
+	golden_cmd "$name" > "$TEST_TMP/$name"
+	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+		mkdir -p "$golden_dir"
+		cp "$TEST_TMP/$name" "$golden_dir/$name"
+		return 0
+	fi
+	[ -f "$golden_dir/$name" ] ||
+		{ echo "missing $golden_dir/$name (UPDATE_GOLDEN=1)" >&2; return 1; }
+	assert_golden "$golden_dir/$name" "$TEST_TMP/$name" || {
+		echo "if the change is intended: UPDATE_GOLDEN=1 bats tests/dissect.bats -f golden" >&2
+		return 1
+	}
+}
+
+# record_offset FILE N: the byte offset of the pcap record header of frame N.
+record_offset() {
+	local file=$1 n=$2 off=24 i len
+	for ((i = 1; i < n; i++)); do
+		len=$(od -An -tu4 -j $((off + 8)) -N4 "$file" | tr -d ' ')
+		off=$((off + 16 + len))
+	done
+	echo "$off"
+}
+
+# ------------------------------------------------------------ every vector
+
+@test "every vector imports and dissects with exit 0; the closing line counts its lines and EXPECTED.jsonl's verdicts" {
+	require_vectors EXPECTED.jsonl
+	local name t n notes mal mon unk last bad=0
+	for name in $(vector_names); do
+		t=$(trace "$name") || { echo "$name: import failed" >&2; bad=1; continue; }
+		n=$(grep -c . "$VECTORS/$name.jsonl")
+		notes=$(jq -c 'select(has("note"))' "$VECTORS/$name.jsonl" | wc -l)
+		mal=$(jq -r --arg f "$name.jsonl" 'select(.file == $f and .verdict == "malformed") | .seq' "$VECTORS/EXPECTED.jsonl" | wc -l)
+		mon=$(jq -r --arg f "$name.jsonl" 'select(.file == $f and .verdict == "malformed-or-note") | .seq' "$VECTORS/EXPECTED.jsonl" | wc -l)
+		unk=$(jq -r --arg f "$name.jsonl" 'select(.file == $f and .verdict == "unknown-command") | .seq' "$VECTORS/EXPECTED.jsonl" | wc -l)
+		run --separate-stderr "$VFUCTL" dissect "$t"
+		if [ "$status" -ne 0 ]; then
+			echo "$name: exit status $status: $stderr" >&2
+			bad=1
+			continue
+		fi
+		last=${lines[${#lines[@]} - 1]}
+		# n messages, the notes as annotations, and the closing digest
+		if ! [[ $last =~ ^--\ ([0-9]+)\ records,\ ([0-9]+)\ messages\ \(([0-9]+)\ malformed,\ ([0-9]+)\ unknown\),\ ([0-9]+)\ shown\; ]]; then
+			echo "$name: closing line '$last'" >&2
+			bad=1
+			continue
+		fi
+		[ "${BASH_REMATCH[1]}" -eq $((n + notes + 1)) ] ||
+			{ echo "$name: ${BASH_REMATCH[1]} records, want $((n + notes + 1))" >&2; bad=1; }
+		[ "${BASH_REMATCH[2]}" -eq "$n" ] ||
+			{ echo "$name: ${BASH_REMATCH[2]} messages, the file has $n lines" >&2; bad=1; }
+		if [ "${BASH_REMATCH[3]}" -lt "$mal" ] || [ "${BASH_REMATCH[3]}" -gt $((mal + mon)) ]; then
+			echo "$name: ${BASH_REMATCH[3]} malformed, EXPECTED.jsonl says $mal (+ up to $mon)" >&2
+			bad=1
+		fi
+		[ "${BASH_REMATCH[4]}" -eq "$unk" ] ||
+			{ echo "$name: ${BASH_REMATCH[4]} unknown, EXPECTED.jsonl says $unk" >&2; bad=1; }
+		[ "${BASH_REMATCH[5]}" -eq "${BASH_REMATCH[1]}" ] ||
+			{ echo "$name: not every record shown" >&2; bad=1; }
+		# one line per record, plus findings, plus the closing line
+		[ "$(grep -c '^ *[0-9][0-9]* [0-9]' <<< "$output")" -eq "${BASH_REMATCH[1]}" ] ||
+			{ echo "$name: not one line per record" >&2; bad=1; }
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "the malformed and unknown messages are those EXPECTED.jsonl lists, by frame" {
+	require_vectors EXPECTED.jsonl gpio-probe-full.jsonl null-probe-full.jsonl
+	local name t want got
+	for name in gpio-probe-full null-probe-full; do
+		t=$(trace "$name")
+		# frame = seq + 1 (no annotations in these files)
+		want=$(jq -r --arg f "$name.jsonl" 'select(.file == $f and (.verdict == "malformed" or .verdict == "unknown-command")) | .seq + 1' "$VECTORS/EXPECTED.jsonl" | sort -n | tr '\n' ' ')
+		got=$("$VFUCTL" dissect -o json -Y 'vfio_user.status == malformed || vfio_user.status == unknown-command' "$t" |
+			jq -r '."vfio_user.frame"' | sort -n | tr '\n' ' ')
+		[ "$got" = "$want" ] || { echo "$name: frames $got, want $want" >&2; false; }
+	done
+}
+
+# ------------------------------------------------------------------ goldens
+
+@test "golden: gpio-probe-full summary (-t r)" { check_golden gpio-probe-full.summary; }
+@test "golden: gpio-probe-full -V tree" { check_golden gpio-probe-full.tree; }
+@test "golden: gpio-probe-full -x hex" { check_golden gpio-probe-full.hex; }
+@test "golden: gpio-probe-full -o json" { check_golden gpio-probe-full.json; }
+@test "golden: lvu-client-server-source, first 30 lines, summary (-t r)" { check_golden lvu-head30.summary; }
+@test "golden: lvu-client-server-source, first 30 lines, -V tree" { check_golden lvu-head30.tree; }
+@test "golden: lvu-client-server-source, first 30 lines, -x hex" { check_golden lvu-head30.hex; }
+@test "golden: lvu-client-server-source, first 30 lines, -o json" { check_golden lvu-head30.json; }
+
+@test "every file in tests/golden/dissect/ is a golden this file checks" {
+	local f bad=0
+	for f in "$golden_dir"/*; do
+		case ${f##*/} in
+		man-examples.bash) ;;
+		gpio-probe-full.summary | gpio-probe-full.tree | gpio-probe-full.hex | gpio-probe-full.json) ;;
+		lvu-head30.summary | lvu-head30.tree | lvu-head30.hex | lvu-head30.json) ;;
+		*) echo "stray file $f" >&2; bad=1 ;;
+		esac
+	done
+	[ "$bad" -eq 0 ]
+}
+
+# ------------------------------------------------------------------ filters
+
+@test "filter ==, != and === on an enum, by name and by number" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.cmd == REGION_WRITE' '."vfio_user.cmd_name" == "REGION_WRITE"'
+	check_filter "$t" 'vfio_user.cmd != REGION_WRITE' '."vfio_user.cmd" != 10'
+	check_filter "$t" 'vfio_user.cmd === REGION_WRITE' '."vfio_user.cmd" == 10'
+	check_filter "$t" 'vfio_user.cmd eq region_write' '."vfio_user.cmd" == 10'
+	check_filter "$t" 'vfio_user.cmd ne 10' '."vfio_user.cmd" != 10'
+	same_count "$t" 'vfio_user.cmd == REGION_WRITE' 'vfio_user.cmd == 10'
+	same_count "$t" 'vfio_user.cmd == REGION_WRITE' 'vfio_user.cmd == "REGION_WRITE"'
+	same_count "$t" 'vfio_user.region.index == bar2' 'vfio_user.region.index == 2'
+	check_filter "$t" 'vfio_user.region.index == bar2' '."vfio_user.region.index" == 2'
+	check_filter "$t" 'vfio_user.error == EINVAL' '."vfio_user.error" == 22'
+}
+
+@test "filter == and != never both hold, and != is false on an absent field" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.region.offset == 0 && vfio_user.region.offset != 0' 'false' none
+	check_filter "$t" 'vfio_user.region.offset != 0' 'has("vfio_user.region.offset") and ."vfio_user.region.offset" != 0'
+	check_filter "$t" 'vfio_user.region.offset !== 0' 'has("vfio_user.region.offset") and ."vfio_user.region.offset" != 0'
+}
+
+@test "filter < <= > >= on a hex field, in decimal and 0x" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.region.offset < 4' '(."vfio_user.region.offset" // null) != null and ."vfio_user.region.offset" < 4'
+	check_filter "$t" 'vfio_user.region.offset <= 4' '(."vfio_user.region.offset" // null) != null and ."vfio_user.region.offset" <= 4'
+	check_filter "$t" 'vfio_user.region.offset > 0x4' '(."vfio_user.region.offset" // null) != null and ."vfio_user.region.offset" > 4'
+	check_filter "$t" 'vfio_user.region.offset >= 0x4' '(."vfio_user.region.offset" // null) != null and ."vfio_user.region.offset" >= 4'
+	check_filter "$t" 'vfio_user.region.offset lt 4' '(."vfio_user.region.offset" // null) != null and ."vfio_user.region.offset" < 4'
+	check_filter "$t" 'vfio_user.region.offset ge 252' '(."vfio_user.region.offset" // null) != null and ."vfio_user.region.offset" >= 252'
+	same_count "$t" 'vfio_user.region.offset == 0x4' 'vfio_user.region.offset == 4'
+}
+
+@test "filter & (bitand) on the header flags" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.flags & 0x20' '((."vfio_user.flags" / 32 | floor) % 2) == 1'
+	check_filter "$t" 'vfio_user.flags bitand 1' '(."vfio_user.flags" % 2) == 1'
+	same_count "$t" 'vfio_user.flags & 0x20' 'vfio_user.error_reply'
+}
+
+@test "filter contains and == on bytes, with and without separators" {
+	require_vectors qemu-gpio-io.jsonl gpio-probe-full.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	# byte-aligned: the hex string has the bytes at an even offset
+	check_filter "$t" 'vfio_user.region.data contains f8:ff' '(."vfio_user.region.data" // "") | test("^(..)*f8ff")'
+	same_count "$t" 'vfio_user.region.data contains f8:ff' 'vfio_user.region.data contains f8ff'
+	same_count "$t" 'vfio_user.region.data contains f8:ff' 'vfio_user.region.data contains f8-ff'
+	check_filter "$t" 'vfio_user.region.data contains de:ad' '(."vfio_user.region.data" // "") | test("^(..)*dead")' none
+	check_filter "$t" 'vfio_user.region.data == 00:f8:ff:ff' '."vfio_user.region.data" == "00f8ffff"'
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.region.data == aa' '."vfio_user.region.data" == "aa"'
+}
+
+@test "filter contains and == on text, with quoted strings" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.version.json contains "migration"' '(."vfio_user.version.json" // "") | contains("migration")'
+	check_filter "$t" 'vfio_user.version.json contains "max_msg_fds"' 'has("vfio_user.version.json")'
+	check_filter "$t" 'vfio_user.version.json == "nothing like it"' 'false' none
+}
+
+@test "filter on booleans: == true, == false, presence; error_reply only bare" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.version.write_multiple == false' '."vfio_user.version.write_multiple" == false'
+	check_filter "$t" 'vfio_user.version.write_multiple == 0' '."vfio_user.version.write_multiple" == false'
+	check_filter "$t" 'vfio_user.version.write_multiple == true' '."vfio_user.version.write_multiple" == true' none
+	check_filter "$t" 'vfio_user.version.write_multiple' 'has("vfio_user.version.write_multiple")'
+	check_filter "$t" 'vfio_user.error_reply' '((."vfio_user.flags" / 32 | floor) % 2) == 1'
+	check_filter "$t" '!vfio_user.error_reply' '((."vfio_user.flags" / 32 | floor) % 2) == 0'
+	check_filter "$t" 'vfio_user.error_reply == false' 'false' none
+}
+
+@test "filter in {...} with names, numbers, quoted names and ranges" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.cmd in {REGION_READ REGION_WRITE}' '."vfio_user.cmd" == 9 or ."vfio_user.cmd" == 10'
+	same_count "$t" 'vfio_user.cmd in {REGION_READ REGION_WRITE}' 'vfio_user.cmd in {9..10}'
+	same_count "$t" 'vfio_user.cmd in {REGION_READ REGION_WRITE}' 'vfio_user.cmd in {"REGION_READ", 10}'
+	same_count "$t" 'vfio_user.cmd in {REGION_READ REGION_WRITE}' 'vfio_user.cmd in {REGION_READ..REGION_WRITE}'
+	check_filter "$t" 'vfio_user.region.offset in {0 4..5}' '(."vfio_user.region.offset" // null) as $o | $o == 0 or $o == 4 or $o == 5'
+}
+
+@test "filter and, or, not, parentheses and their precedence" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.cmd == 9 || vfio_user.cmd == 10' '."vfio_user.cmd" == 9 or ."vfio_user.cmd" == 10'
+	check_filter "$t" 'vfio_user.cmd == 9 or vfio_user.cmd == 10' '."vfio_user.cmd" == 9 or ."vfio_user.cmd" == 10'
+	check_filter "$t" 'vfio_user.cmd == 9 && vfio_user.dir == s2c' '."vfio_user.cmd" == 9 and ."vfio_user.dir" == "s2c"'
+	check_filter "$t" 'vfio_user.cmd == 9 AND vfio_user.dir == s2c' '."vfio_user.cmd" == 9 and ."vfio_user.dir" == "s2c"'
+	check_filter "$t" 'not vfio_user.cmd == 9' '."vfio_user.cmd" != 9'
+	check_filter "$t" '!vfio_user.cmd == 9' '."vfio_user.cmd" != 9'
+	# ! binds tighter than &&, && tighter than ||
+	check_filter "$t" '!vfio_user.cmd == 9 && vfio_user.dir == c2s' '."vfio_user.cmd" != 9 and ."vfio_user.dir" == "c2s"'
+	check_filter "$t" 'vfio_user.cmd == 9 || vfio_user.cmd == 10 && vfio_user.dir == c2s' '."vfio_user.cmd" == 9 or (."vfio_user.cmd" == 10 and ."vfio_user.dir" == "c2s")'
+	check_filter "$t" '(vfio_user.cmd == 9 || vfio_user.cmd == 10) && vfio_user.dir == c2s' '(."vfio_user.cmd" == 9 or ."vfio_user.cmd" == 10) and ."vfio_user.dir" == "c2s"'
+	check_filter "$t" '!(vfio_user.cmd == 9 || vfio_user.cmd == 10) && vfio_user.dir == c2s' '(."vfio_user.cmd" != 9 and ."vfio_user.cmd" != 10) and ."vfio_user.dir" == "c2s"'
+	same_count "$t" '!(vfio_user.cmd == 9 || vfio_user.cmd == 10)' '!vfio_user.cmd == 9 && !vfio_user.cmd == 10'
+}
+
+@test "filter on the pseudo-fields: dir, type, status, frame, conn, latency_ns, request_frame" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.dir == s2c' '."vfio_user.dir" == "s2c"'
+	check_filter "$t" 'vfio_user.type == reply' '."vfio_user.type" == "reply"'
+	check_filter "$t" 'vfio_user.status == malformed' '."vfio_user.status" == "malformed"'
+	check_filter "$t" 'vfio_user.frame <= 10' '."vfio_user.frame" <= 10'
+	check_filter "$t" 'vfio_user.conn == 0' 'true'
+	check_filter "$t" 'vfio_user.latency_ns > 200000' '(."vfio_user.latency_ns" // 0) > 200000'
+	check_filter "$t" 'vfio_user.latency_ns > 1000000' '(."vfio_user.latency_ns" // 0) > 1000000' none
+	check_filter "$t" 'vfio_user.request_frame == 1' '."vfio_user.request_frame" == 1'
+	check_filter "$t" 'vfio_user' 'true'
+}
+
+@test "filter on findings: by name and by severity" {
+	require_vectors gpio-probe-full.jsonl lvu-client-server-source.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.finding == REGION_BOUNDS' '[(."vfio_user.findings" // [])[] | .finding] | index("REGION_BOUNDS") != null'
+	check_filter "$t" 'vfio_user.finding == NO_SUCH_REGION' '[(."vfio_user.findings" // [])[] | .finding] | index("NO_SUCH_REGION") != null'
+	check_filter "$t" 'vfio_user.finding.severity == error' '[(."vfio_user.findings" // [])[] | .severity] | index("error") != null'
+	check_filter "$t" 'vfio_user.finding.severity == note' '[(."vfio_user.findings" // [])[] | .severity] | index("note") != null'
+	t=$(trace lvu-client-server-source)
+	check_filter "$t" 'vfio_user.finding == INVISIBLE_MMAP' '[(."vfio_user.findings" // [])[] | .finding] | index("INVISIBLE_MMAP") != null'
+	check_filter "$t" 'vfio_user.finding == INVISIBLE_DMA' '[(."vfio_user.findings" // [])[] | .finding] | index("INVISIBLE_DMA") != null'
+}
+
+@test "the man page's filter examples compile and select what they say" {
+	require_vectors qemu-gpio-io.jsonl gpio-probe-full.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	check_filter "$t" 'vfio_user.cmd == REGION_WRITE && vfio_user.region.index == bar2 && vfio_user.region.offset >= 0x40' \
+		'."vfio_user.cmd" == 10 and ."vfio_user.region.index" == 2 and ."vfio_user.region.offset" >= 64'
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'vfio_user.cmd in {REGION_READ REGION_WRITE} and not vfio_user.type == reply' \
+		'(."vfio_user.cmd" == 9 or ."vfio_user.cmd" == 10) and ."vfio_user.type" == "command"'
+	check_filter "$t" 'vfio_user.flags & 0x20 || vfio_user.status == malformed' \
+		'((."vfio_user.flags" / 32 | floor) % 2) == 1 or ."vfio_user.status" == "malformed"'
+	local f
+	while IFS= read -r f; do
+		run "$VFUCTL" dissect -Y "$f" "$t"
+		assert_status 0
+	done < <(sed -n '/^\.Sh FILTERS/,/^\.Sh /s/^\.It Li \(vfio_user.*\)/\1/p' "$repo/man/vfuctl-dissect.1" | sed 's/\\&//g')
+}
+
+@test "--cmd, --dir, --conn and --errors select like the filters they stand for, and-ed with -Y" {
+	require_vectors gpio-probe-full.jsonl
+	local t a b
+	t=$(trace gpio-probe-full)
+	a=$(shown --cmd REGION_WRITE "$t")
+	b=$(count_json "$t" '."vfio_user.cmd" == 10')
+	[ "$a" -eq "$b" ] && [ "$a" -gt 0 ]
+	a=$(shown --cmd region_read,REGION_WRITE "$t")
+	b=$(count_json "$t" '."vfio_user.cmd" == 9 or ."vfio_user.cmd" == 10')
+	[ "$a" -eq "$b" ]
+	a=$(shown --cmd 9 "$t")
+	b=$(count_json "$t" '."vfio_user.cmd" == 9')
+	[ "$a" -eq "$b" ]
+	a=$(shown --dir s2c "$t")
+	b=$(count_json "$t" '."vfio_user.dir" == "s2c"')
+	[ "$a" -eq "$b" ]
+	a=$(shown --dir c2s --cmd REGION_WRITE "$t")
+	b=$(count_json "$t" '."vfio_user.dir" == "c2s" and ."vfio_user.cmd" == 10')
+	[ "$a" -eq "$b" ]
+	a=$(shown --cmd REGION_WRITE -Y 'vfio_user.region.offset == 4' "$t")
+	b=$(count_json "$t" '."vfio_user.cmd" == 10 and ."vfio_user.region.offset" == 4')
+	[ "$a" -eq "$b" ] && [ "$a" -gt 0 ]
+	a=$(shown --conn 0 "$t")
+	[ "$a" -eq 95 ]
+	a=$(shown --conn 1 "$t")
+	[ "$a" -eq 0 ]
+	a=$(shown --errors "$t")
+	b=$(count_json "$t" '."vfio_user.status" != "ok" or ((."vfio_user.flags" / 32 | floor) % 2) == 1 or ([(."vfio_user.findings" // [])[] | .severity] | index("error") != null)')
+	[ "$a" -eq "$b" ] && [ "$a" -gt 0 ]
+}
+
+@test "bad --cmd, --dir, --conn values exit 2 and name the option" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	run --separate-stderr "$VFUCTL" dissect --cmd REGION_WRTE "$t"
+	assert_status 2
+	[[ $stderr == *"--cmd"*"REGION_WRTE"*"(REGION_WRITE?)"* ]]
+	[ -z "$output" ]
+	run --separate-stderr "$VFUCTL" dissect --dir up "$t"
+	assert_status 2
+	[[ $stderr == *"--dir"* ]]
+	run --separate-stderr "$VFUCTL" dissect --conn x "$t"
+	assert_status 2
+}
+
+@test "filters show messages only; without a filter events are shown" {
+	require_vectors gpio-probe-badframe.jsonl
+	local t
+	t=$(trace gpio-probe-badframe)
+	run "$VFUCTL" dissect "$t"
+	assert_status 0
+	assert_contains "annotation: "
+	assert_contains "digest #0"
+	run "$VFUCTL" dissect -Y 'vfio_user' "$t"
+	assert_status 0
+	assert_not_contains "annotation: "
+	assert_not_contains "digest #"
+	[ "$(shown -Y vfio_user "$t")" -eq "$(grep -c . "$VECTORS/gpio-probe-badframe.jsonl")" ]
+	run "$VFUCTL" dissect -Y '' "$t"
+	assert_status 0
+	run "$VFUCTL" dissect --dir c2s "$t"
+	assert_not_contains "digest #"
+}
+
+@test "a filter syntax error exits 2 before reading, with the filter and a caret under the token" {
+	local err caret
+	# the trace need not exist: the filter is compiled first
+	run --separate-stderr "$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRTE' "$TEST_TMP/none.pcap"
+	assert_status 2
+	[ -z "$output" ]
+	mapfile -t err <<< "$stderr"
+	[[ ${err[0]} == *"invalid filter"* ]]
+	[ "${err[1]}" = 'vfio_user.cmd == REGION_WRTE' ]
+	caret=${err[2]%%^*}
+	[ "${#caret}" -eq 17 ]
+	[[ ${err[2]} == *"unknown value 'REGION_WRTE' for vfio_user.cmd (REGION_WRITE?)" ]]
+
+	run --separate-stderr "$VFUCTL" dissect -Y '(vfio_user.cmd == 1' "$TEST_TMP/none.pcap"
+	assert_status 2
+	mapfile -t err <<< "$stderr"
+	[ "${err[2]:0:1}" = '^' ]
+	[[ $stderr == *"never closed"* ]]
+
+	run --separate-stderr "$VFUCTL" dissect -Y 'vfio_user.cmd == 1 &&' "$TEST_TMP/none.pcap"
+	assert_status 2
+	mapfile -t err <<< "$stderr"
+	caret=${err[2]%%^*}
+	[ "${#caret}" -eq 21 ]
+
+	run --separate-stderr "$VFUCTL" dissect -Y 'vfio_user.bogus == 1' "$TEST_TMP/none.pcap"
+	assert_status 2
+	[[ $stderr == *"unknown field 'vfio_user.bogus'"* ]]
+
+	run --separate-stderr "$VFUCTL" dissect -Y 'vfio_user.region.offset contains 01' "$TEST_TMP/none.pcap"
+	assert_status 2
+	[[ $stderr == *"'contains' needs a bytes or text field"* ]]
+}
+
+# ----------------------------------------------------------- -c, -t, stdin
+
+@test "-c N shows N records and stops; -c 0 is a usage error" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	run "$VFUCTL" dissect -c 5 "$t"
+	assert_status 0
+	[ "$(grep -c '^ *[0-9][0-9]* [0-9]' <<< "$output")" -eq 5 ]
+	[[ ${lines[${#lines[@]} - 1]} == "-- 5 records, 5 messages"*", 5 shown;"* ]]
+	[ "$(shown -c 3 --cmd REGION_WRITE "$t")" -eq 3 ]
+	[ "$("$VFUCTL" dissect -c 4 -o jsonl "$t" | wc -l)" -eq 4 ]
+	run --separate-stderr "$VFUCTL" dissect -c 0 "$t"
+	assert_status 2
+	run --separate-stderr "$VFUCTL" dissect -c x "$t"
+	assert_status 2
+}
+
+# times TRACE OPT: the time column of dissect OPT's message lines
+times() {
+	"$VFUCTL" dissect $2 "$1" | awk '$1 ~ /^[0-9]+$/ && $4 ~ /^C/ { print $2 }'
+}
+
+@test "-t r (the default) is the time since the first record" {
+	require_vectors gpio-probe-full.jsonl
+	local t want
+	t=$(trace gpio-probe-full)
+	want=$("$VFUCTL" dissect -o json "$t" | jq -r 'select(has("vfio_user.summary")) | ."vfio_user.time_ns"' |
+		awk 'NR == 1 { f = $1 } { d = $1 - f; printf "%d.%09d\n", d / 1000000000, d % 1000000000 }')
+	[ "$(times "$t" '-t r')" = "$want" ]
+	[ "$(times "$t" '')" = "$want" ]
+	[ "$(times "$t" '-t r' | head -n 1)" = 0.000000000 ]
+}
+
+@test "-t a is the time of day in UTC, -t d the time since the previous record shown" {
+	require_vectors gpio-probe-full.jsonl
+	local t want first
+	t=$(trace gpio-probe-full)
+	want=$("$VFUCTL" dissect -o json "$t" | jq -r 'select(has("vfio_user.summary")) | ."vfio_user.time_ns"' |
+		awk '{ s = int($1 / 1000000000); printf "%02d:%02d:%02d.%09d\n", int(s / 3600) % 24, int(s / 60) % 60, s % 60, $1 % 1000000000 }')
+	[ "$(times "$t" '-t a')" = "$want" ]
+	[[ $(times "$t" '-t a' | head -n 1) =~ ^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}$ ]]
+	# -t d over the records shown: with a filter, from one shown to the
+	# next, the first from the start of the trace
+	first=$("$VFUCTL" dissect -o json -c 1 "$t" | jq -r '."vfio_user.time_ns"')
+	want=$("$VFUCTL" dissect -o json --cmd REGION_WRITE "$t" | jq -r '."vfio_user.time_ns"' |
+		awk -v p="$first" '{ d = $1 - p; p = $1; printf "%d.%09d\n", d / 1000000000, d % 1000000000 }')
+	[ "$(times "$t" '-t d --cmd REGION_WRITE')" = "$want" ]
+	run --separate-stderr "$VFUCTL" dissect -t x "$t"
+	assert_status 2
+}
+
+@test "the trace is read from standard input with -" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	run bash -c '"$VFUCTL" dissect - < "$1" | cmp - <("$VFUCTL" dissect "$1")' _ "$t"
+	assert_status 0
+	run bash -c 'cat "$1" | "$VFUCTL" dissect -o jsonl - | cmp - <("$VFUCTL" dissect -o jsonl "$1")' _ "$t"
+	assert_status 0
+}
+
+@test "usage errors exit 2 with nothing on stdout" {
+	run --separate-stderr "$VFUCTL" dissect
+	assert_status 2
+	[ -z "$output" ]
+	run --separate-stderr "$VFUCTL" dissect a b
+	assert_status 2
+	[ -z "$output" ]
+	run --separate-stderr "$VFUCTL" dissect --frobnicate x
+	assert_status 2
+	run --separate-stderr "$VFUCTL" dissect -o xml x
+	assert_status 2
+	run --separate-stderr "$VFUCTL" dissect --peer nobody x
+	assert_status 2
+	run --separate-stderr "$VFUCTL" dissect --color=sometimes x
+	assert_status 2
+}
+
+# ------------------------------------------------------------- -w and JSON
+
+@test "-w writes the records shown; the new trace dissects to exactly them" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-io.jsonl
+	local t f
+	for f in gpio-probe-full qemu-gpio-io; do
+		t=$(trace "$f")
+		run "$VFUCTL" dissect --cmd REGION_WRITE,REGION_READ --dir c2s -w "$TEST_TMP/sub.pcap" "$t"
+		assert_status 0
+		# the same records in the same order, renumbered from frame 1
+		# (frame 0: the end of a connection with unanswered commands,
+		# which dissect adds; see the test of -o jsonl on such a trace)
+		diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -c 'select(.kind != "digest" and .frame != 0) | del(.frame)') \
+			<("$VFUCTL" dissect -o jsonl --cmd REGION_WRITE,REGION_READ --dir c2s "$t" | jq -c 'del(.frame)')
+		[ "$("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -r 'select(.kind != "digest" and .frame != 0) | .frame' | tr '\n' ' ')" = \
+			"$(seq 1 "$(shown --cmd REGION_WRITE,REGION_READ --dir c2s "$t")" | tr '\n' ' ')" ]
+	done
+	# without a filter: every record but the digests
+	run "$VFUCTL" dissect -w "$TEST_TMP/all.pcap" "$t"
+	assert_status 0
+	diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/all.pcap" | jq -c 'select(.kind != "digest")') \
+		<("$VFUCTL" dissect -o jsonl "$t" | jq -c 'select(.kind != "digest")')
+}
+
+@test "-w to a path that cannot be written exits 2" {
+	require_vectors gpio-probe-full.jsonl
+	run --separate-stderr "$VFUCTL" dissect -w "$TEST_TMP/no/such/dir/x.pcap" "$(trace gpio-probe-full)"
+	assert_status 2
+	[[ $stderr == *"x.pcap"* ]]
+}
+
+@test "-o jsonl | vfuctl import gives back every vector's trace byte for byte" {
+	require_vectors
+	local name t bad=0
+	for name in $(vector_names); do
+		t=$(trace "$name")
+		"$VFUCTL" dissect -o jsonl "$t" | "$VFUCTL" import -o "$TEST_TMP/$name.copy.pcap" - ||
+			{ echo "$name: import failed" >&2; bad=1; continue; }
+		cmp "$t" "$TEST_TMP/$name.copy.pcap" || bad=1
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "-o jsonl | vfuctl import gives back a trace that ends with an unanswered command" {
+	skip "bug: at the end of a trace whose connection has unanswered commands, walk_trace hands dissect a made-up close record (frame 0, t_ns 0): -o jsonl prints it, import writes it as a real close record (cmp differs), the text output shows a frame 0 line and the closing line counts one record more than the trace has"
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full 3)
+	"$VFUCTL" dissect -o jsonl "$t" | "$VFUCTL" import -o "$TEST_TMP/copy.pcap" -
+	cmp "$t" "$TEST_TMP/copy.pcap"
+	run "$VFUCTL" dissect "$t"
+	assert_status 0
+	# 3 messages and the digest
+	[[ ${lines[${#lines[@]} - 1]} == "-- 4 records, 3 messages"* ]]
+	assert_contains "[warning] command never answered: DEVICE_GET_INFO"
+	[ "$(grep -cE '^ +0 ' <<< "$output")" -eq 0 ]
+}
+
+@test "-o json: one object per message that jq parses, with dissect's keys" {
+	require_vectors gpio-probe-full.jsonl lvu-client-server-source.jsonl
+	local t n
+	t=$(trace gpio-probe-full)
+	"$VFUCTL" dissect -o json "$t" > "$TEST_TMP/out.json"
+	jq -e . "$TEST_TMP/out.json" > /dev/null
+	n=$(jq -c 'select(has("vfio_user.summary"))' "$TEST_TMP/out.json" | wc -l)
+	[ "$n" -eq 95 ]
+	# frames 1..95 in order, conn and time on every message
+	[ "$(jq -r 'select(has("vfio_user.summary")) | ."vfio_user.frame"' "$TEST_TMP/out.json" | tr '\n' ' ')" = "$(seq 1 95 | tr '\n' ' ')" ]
+	jq -e -s 'map(select(has("vfio_user.summary"))) | all(has("vfio_user.conn") and has("vfio_user.time_ns"))' "$TEST_TMP/out.json"
+	# every reply paired, with its command's frame and a latency
+	jq -e -s 'map(select(."vfio_user.type" == "reply")) | all(."vfio_user.request_frame" < ."vfio_user.frame" and ."vfio_user.latency_ns" >= 0)' "$TEST_TMP/out.json"
+	# findings: finding, severity, text, detail
+	jq -e -s '[.[] | (."vfio_user.findings" // [])[]] | length == 11 and all(has("finding") and has("severity") and has("text") and has("detail"))' "$TEST_TMP/out.json"
+	# no colour, no closing line
+	! grep -q $'\033' "$TEST_TMP/out.json"
+	! grep -q '^--' "$TEST_TMP/out.json"
+}
+
+@test "-o json: every key of every decoded message is a property of vfuctl schema" {
+	require_vectors
+	local name t keys bad=0
+	keys=$("$VFUCTL" schema | jq -c '.properties | keys')
+	for name in $(vector_names); do
+		t=$(trace "$name")
+		run bash -c '"$VFUCTL" dissect -o json "$1" | jq -r --argjson k "$2" \
+			"select(has(\"vfio_user.summary\")) | keys[] | select(. as \$x | \$k | index(\$x) | not)" | sort -u' _ "$t" "$keys"
+		if [ -n "$output" ]; then
+			echo "$name: keys not in the schema: $output" >&2
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "-o json: every line, events too, has only keys of vfuctl schema" {
+	skip "bug: dissect -o json prints events (digest, annotation, ...) as vfuctl-trace(5) record lines (frame, t_ns, kind, ...), keys vfuctl schema does not have (cmd-dissect.c on_record: emit_jsonl for events)"
+	require_vectors gpio-probe-full.jsonl
+	local keys
+	keys=$("$VFUCTL" schema | jq -c '.properties | keys')
+	run bash -c '"$VFUCTL" dissect -o json "$1" | jq -r --argjson k "$2" \
+		"keys[] | select(. as \$x | \$k | index(\$x) | not)" | sort -u' _ "$(trace gpio-probe-full)" "$keys"
+	[ -z "$output" ]
+}
+
+# --------------------------------------------------------- unreadable traces
+
+@test "a trace cut short exits 2 after every frame before the cut, naming the frame" {
+	require_vectors gpio-probe-full.jsonl
+	local t size cut last
+	t=$(trace gpio-probe-full)
+	size=$(stat -c %s "$t")
+	for cut in 60 1000 5000 $((size / 2)) $((size - 1)); do
+		head -c "$cut" "$t" > "$TEST_TMP/cut.pcap"
+		run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/cut.pcap"
+		assert_status 2
+		last=$(grep -E '^ *[0-9]+ [0-9]' <<< "$output" | tail -n 1 | awk '{ print $1 }')
+		last=${last:-0}
+		[[ $stderr == *"cut.pcap: frame $((last + 1)): truncated"* ]] ||
+			{ echo "cut at $cut: last frame $last, stderr: $stderr" >&2; false; }
+		# the frames before are all there, as in the whole trace
+		diff <(grep -E '^ *[0-9]+ [0-9]' <<< "$output") \
+			<("$VFUCTL" dissect -Y "vfio_user.frame <= $last" "$t" | grep -E '^ *[0-9]+ [0-9]')
+	done
+}
+
+@test "a corrupt pseudo-header exits 2 naming the frame, after the frames before it" {
+	require_vectors gpio-probe-full.jsonl
+	local t off
+	t=$(trace gpio-probe-full)
+	cp "$t" "$TEST_TMP/bad.pcap"
+	off=$(record_offset "$TEST_TMP/bad.pcap" 5)
+	# the pseudo-header's magic "VXTR" follows the 16-byte record header
+	[ "$(dd if="$TEST_TMP/bad.pcap" bs=1 skip=$((off + 16)) count=4 2>/dev/null)" = VXTR ]
+	printf 'Z' | dd of="$TEST_TMP/bad.pcap" bs=1 seek=$((off + 16)) conv=notrunc 2>/dev/null
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/bad.pcap"
+	assert_status 2
+	[[ $stderr == *"frame 5"* ]]
+	[[ $stderr == *"pseudo-header"* ]]
+	[ "$(grep -cE '^ *[0-9]+ [0-9]' <<< "$output")" -eq 4 ]
+	[[ ${lines[${#lines[@]} - 1]} == "-- 4 records"* ]]
+	run --separate-stderr "$VFUCTL" stats "$TEST_TMP/bad.pcap"
+	assert_status 2
+	[[ $stderr == *"frame 5"* ]]
+}
+
+@test "a file that is not a pcap, or a pcap of another link type, exits 2 saying so" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	echo 'hello, world' > "$TEST_TMP/text"
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/text"
+	assert_status 2
+	[[ $stderr == *"not a pcap file"* ]]
+	t=$(trace gpio-probe-full)
+	cp "$t" "$TEST_TMP/eth.pcap"
+	# link type, offset 20 of the file header: 1 (Ethernet)
+	printf '\001\000\000\000' | dd of="$TEST_TMP/eth.pcap" bs=1 seek=20 conv=notrunc 2>/dev/null
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/eth.pcap"
+	assert_status 2
+	[[ $stderr == *"link type 1"*"not a vfuctl trace"* ]]
+	: > "$TEST_TMP/empty"
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/empty"
+	assert_status 2
+	[[ $stderr == *"truncated"* ]]
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/no-such-file"
+	assert_status 2
+	[[ $stderr == *"no-such-file"* ]]
+}
+
+@test "a trace of another USER link type (150) is read" {
+	require_vectors gpio-probe-full.jsonl
+	"$VFUCTL" import --linktype 150 -o "$TEST_TMP/150.pcap" "$VECTORS/gpio-probe-full.jsonl"
+	run "$VFUCTL" dissect "$TEST_TMP/150.pcap"
+	assert_status 0
+	[[ ${lines[${#lines[@]} - 1]} == "-- 96 records, 95 messages"* ]]
+}
+
+# ------------------------------------------------------------------ --strict
+
+@test "--strict exits 1 on a trace with error findings, 0 on a clean one" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-boot.jsonl
+	run "$VFUCTL" dissect --strict "$(trace gpio-probe-full)"
+	assert_status 1
+	[[ ${lines[${#lines[@]} - 1]} == "-- 96 records"* ]]
+	run "$VFUCTL" dissect "$(trace gpio-probe-full)"
+	assert_status 0
+	run "$VFUCTL" dissect --strict "$(trace qemu-gpio-boot)"
+	assert_status 0
+	assert_contains "findings: 0 errors"
+	# the errors need not be shown
+	run "$VFUCTL" dissect --strict --cmd VERSION "$(trace gpio-probe-full)"
+	assert_status 1
+}
+
+# ------------------------------------------------------------------ --follow
+
+# follow_grow TRACE CUT...: write TRACE to a file in pieces, cut at the byte
+# offsets CUT..., with vfuctl dissect --follow reading it from the first
+# piece on; then SIGINT.  Leaves its output in $TEST_TMP/follow.out and
+# its status in $follow_status.
+follow_grow() {
+	local t=$1 f=$TEST_TMP/growing.pcap pid prev=0 cut
+	shift
+	head -c "$1" "$t" > "$f"
+	prev=$1
+	shift
+	"$VFUCTL" dissect --follow "$f" > "$TEST_TMP/follow.out" 2> "$TEST_TMP/follow.err" &
+	pid=$!
+	sleep 0.5
+	for cut in "$@" "$(stat -c %s "$t")"; do
+		tail -c +$((prev + 1)) "$t" | head -c $((cut - prev)) >> "$f"
+		prev=$cut
+		sleep 0.4
+	done
+	kill -INT "$pid" 2> /dev/null || true
+	follow_status=0
+	wait "$pid" || follow_status=$?
+}
+
+@test "--follow prints the records appended to the trace, also when a write ends inside a record" {
+	require_vectors gpio-probe-full.jsonl
+	local t off
+	t=$(trace gpio-probe-full)
+	off=$(record_offset "$t" 40)
+	# after the file header; inside a record header; inside a pseudo-header;
+	# inside a message
+	follow_grow "$t" 24 $((off + 7)) $((off + 16 + 20)) $((off + 16 + 64 + 10))
+	[ "$follow_status" -eq 0 ] || { cat "$TEST_TMP/follow.err" >&2; false; }
+	diff "$TEST_TMP/follow.out" <("$VFUCTL" dissect "$t")
+}
+
+@test "--follow started on a trace that already has records goes on from there" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	follow_grow "$t" 5000
+	[ "$follow_status" -eq 0 ] || { cat "$TEST_TMP/follow.err" >&2; false; }
+	diff "$TEST_TMP/follow.out" <("$VFUCTL" dissect "$t")
+}
+
+@test "--follow waits for a trace whose file header is not written yet" {
+	skip "bug: dissect --follow on an empty (or shorter than 24 bytes) file exits 2 at once with \"is truncated inside the pcap file header\" instead of waiting for the writer"
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	follow_grow "$t" 0 10
+	[ "$follow_status" -eq 0 ] || { cat "$TEST_TMP/follow.err" >&2; false; }
+	diff "$TEST_TMP/follow.out" <("$VFUCTL" dissect "$t")
+}
+
+@test "--follow on a pipe prints the records as they come and ends when the writer closes it" {
+	skip "bug: dissect --follow - never ends after the end of a pipe: the reader returns AGAIN at EOF of a pipe or FIFO too, and walk_trace naps and retries until SIGINT"
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	run timeout 10 bash -c '(head -c 5000 "$1"; sleep 0.5; tail -c +5001 "$1") | "$VFUCTL" dissect --follow -' _ "$t"
+	assert_status 0
+	diff <(printf '%s\n' "$output") <("$VFUCTL" dissect "$t")
+}
+
+# --------------------------------------------------------------------- colour
+
+@test "--color=always colours, --color=never and a pipe do not; NO_COLOR turns auto off" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	run "$VFUCTL" dissect --color=always "$t"
+	assert_status 0
+	assert_contains $'\033[31m'
+	assert_contains $'\033[0m'
+	run "$VFUCTL" dissect --colour always "$t"
+	assert_contains $'\033['
+	run "$VFUCTL" dissect --color=never "$t"
+	assert_not_contains $'\033'
+	run "$VFUCTL" dissect "$t"
+	assert_not_contains $'\033'
+	run "$VFUCTL" dissect --color=always -o json "$t"
+	assert_not_contains $'\033'
+	run "$VFUCTL" dissect --color=always -o jsonl "$t"
+	assert_not_contains $'\033'
+	# on a terminal: auto colours unless NO_COLOR is set
+	command -v script > /dev/null || skip "no script(1) to give dissect a terminal"
+	run script -qec "env -u NO_COLOR '$VFUCTL' dissect '$t'" /dev/null
+	assert_contains $'\033[31m'
+	run script -qec "NO_COLOR=1 '$VFUCTL' dissect '$t'" /dev/null
+	assert_not_contains $'\033['
+	run script -qec "NO_COLOR=1 '$VFUCTL' dissect --color=never '$t'" /dev/null
+	assert_not_contains $'\033['
+}
+
+# ---------------------------------------------------------------- completion
+
+complete_words() {
+	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
+		source "$1"; shift
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+		printf "%s\n" "${COMPREPLY[@]}"
+	' complete "$repo/completions/vfuctl.bash" "$@"
+}
+
+@test "completion offers dissect's options and their values" {
+	local opt
+	run complete_words vfuctl dissect -
+	assert_status 0
+	for opt in -V -x -o -t -c -Y --filter --cmd --conn --dir --errors --strict -w --follow --peer --color --help; do
+		[[ $'\n'$output$'\n' == *$'\n'$opt$'\n'* ]] || { echo "$opt not offered: $output" >&2; false; }
+	done
+	run complete_words vfuctl dissect -o ""
+	[ "$(echo $output)" = "text json jsonl" ]
+	run complete_words vfuctl dissect -t ""
+	[ "$(echo $output)" = "r a d" ]
+	run complete_words vfuctl dissect --dir ""
+	[ "$(echo $output)" = "c2s s2c" ]
+	run complete_words vfuctl dissect --peer ""
+	[ "$(echo $output)" = "auto spec libvfio-user qemu" ]
+	run complete_words vfuctl dissect --color ""
+	[ "$(echo $output)" = "auto always never" ]
+	run complete_words vfuctl dissect --cmd REGION_W
+	[ "$(echo $output)" = "REGION_WRITE REGION_WRITE_MULTI" ]
+	run complete_words vfuctl dissect --cmd REGION_READ,DMA_
+	[ "$(echo $output)" = "REGION_READ,DMA_MAP REGION_READ,DMA_UNMAP REGION_READ,DMA_READ REGION_READ,DMA_WRITE" ]
+	run complete_words vfuctl dissect -c ""
+	[ -z "$output" ]
+	# files after the options
+	touch "$TEST_TMP/some-trace.pcap"
+	run complete_words vfuctl dissect "$TEST_TMP/some-tr"
+	[ "$output" = "$TEST_TMP/some-trace.pcap" ]
+}
+
+@test "completion: every --cmd name is a command dissect --cmd takes" {
+	local name
+	for name in $(complete_words vfuctl dissect --cmd ""); do
+		run "$VFUCTL" dissect --cmd "$name" /dev/null
+		[[ $output != *"--cmd"* ]] || { echo "--cmd $name: $output" >&2; false; }
+	done
+	[ "$(complete_words vfuctl dissect --cmd "" | wc -l)" -ge 17 ]
+}
+
+# ------------------------------------------------------------- documentation
+
+@test "vfuctl-dissect.1 EXAMPLES run with the exit status and output shown" {
+	require_vectors gpio-probe-full.jsonl
+	run run_man_examples "$repo/man/vfuctl-dissect.1" "$TEST_TMP/examples/work"
+	assert_status 0
+	[[ $output =~ vfuctl-dissect.1:\ ([0-9]+)\ examples\ run ]]
+	[ "${BASH_REMATCH[1]}" -ge 10 ]
+}
+
+@test "vfuctl-dissect.1 SYNOPSIS and options mirror vfuctl dissect --help" {
+	local usage synopsis options opt bad=0
+	usage=$("$VFUCTL" dissect --help | sed -n '1,/^$/p')
+	synopsis=$(mandoc -T ascii "$repo/man/vfuctl-dissect.1" | sed 's/.\x08//g' |
+		sed -n '/^SYNOPSIS/,/^[A-Z]/p')
+	options=$(mandoc -T ascii "$repo/man/vfuctl-dissect.1" | sed 's/.\x08//g' |
+		sed -n '/^DESCRIPTION/,/^[A-Z]/p')
+	for opt in $(grep -o -- '--*[A-Za-z][a-z-]*' <<< "$usage" | sort -u) text json jsonl c2s s2c; do
+		[[ $synopsis == *"$opt"* ]] || { echo "SYNOPSIS lacks $opt" >&2; bad=1; }
+	done
+	for opt in $("$VFUCTL" dissect --help | grep '^  *-' | grep -oE -- '(^|[ ,])--?[A-Za-z][a-z-]*' | tr -d ' ,'); do
+		[[ $options == *"$opt"* ]] || { echo "options lack $opt" >&2; bad=1; }
+	done
+	for opt in auto spec libvfio-user qemu always never; do
+		[[ $options == *"$opt"* ]] || { echo "options lack $opt" >&2; bad=1; }
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "vfuctl-dissect.1 lists every finding with its severity" {
+	local id sev bad=0 page=$repo/man/vfuctl-dissect.1
+	while read -r id sev; do
+		case $sev in NOTE) sev=note ;; WARN) sev=warning ;; ERROR) sev=error ;; esac
+		grep -qxF ".It Li $id Pq $sev" "$page" ||
+			{ echo "finding $id ($sev) not in the page" >&2; bad=1; }
+	done < <(sed -n 's/^VX_FINDING(\([A-Z_0-9]*\), *\([A-Z]*\),.*/\1 \2/p' "$repo/lib/findings.def")
+	[ "$bad" -eq 0 ]
+}
+
+@test "vfuctl-dissect.1 documents every operator and pseudo-field of lib/vx-filter.h" {
+	local page=$repo/man/vfuctl-dissect.1 w bad=0 text
+	text=$(sed -n '/^\.Sh FILTERS/,/^\.Sh FINDINGS/p' "$page")
+	for w in '==' '!=' '===' '!==' '~=' '<=' '>=' 'contains' 'bitand' 'any_eq' 'all_ne' 'all_eq' 'any_ne' \
+		"'in'" '..' '&&' '||' "'not'" "'or'" "'and'"; do
+		[[ $text == *"$w"* ]] || { echo "FILTERS lacks $w" >&2; bad=1; }
+	done
+	for w in $(sed -n '/Pseudo-fields, computed/,/An empty/s/^ \*   \(vfio_user[a-z_.]*\) .*/\1/p' "$repo/lib/vx-filter.h"); do
+		grep -qxF ".It $w" <<< "$text" || { echo "FILTERS lacks pseudo-field $w" >&2; bad=1; }
+	done
+	[ "$bad" -eq 0 ]
+}
