@@ -78,11 +78,12 @@ count() {
 # run_one NAME CMD...: run CMD from the repository root under a timeout and
 # count its output; a non-zero exit without a "not ok" line is one failure.
 run_one() {
-	local name=$1
+	local name=$1 start=$SECONDS
 	shift
 	printf '# %s\n' "$name"
 	count "$name" < <(cd "$repo" && timeout -k 10 "$TEST_TIMEOUT" "$@" </dev/null 2>&1;
 		echo "$mark $?")
+	printf '# %s took %ds\n' "$name" $((SECONDS - start))
 	if [ "$last_status" -ne 0 ] && [ "$saw_not_ok" -eq 0 ]; then
 		failed=$((failed + 1))
 		if [ "$last_status" -eq 124 ]; then
