@@ -1,11 +1,17 @@
 /*
  * record-writer.c - vfuctl record's writer thread (see record.h).
  *
- * The queue is a singly linked list of malloc'd entries (record, fd
- * descriptions and payload in one block) bounded by the bytes it holds.
- * The relay appends under the mutex; the writer detaches the whole list
- * at once and writes it without holding the lock, so the relay waits
- * for the writer only for a pointer swap.
+ * The queue is a byte ring with one producer (the relay) and one consumer
+ * (the writer).  An entry is a struct rec_entry followed by its fd
+ * descriptions and payload, 8-byte aligned; an entry that does not fit
+ * before the end of the buffer is preceded by a pad entry filling it.
+ * The producer copies into free space without the lock and then
+ * publishes the entry by moving head; the writer reads from tail to the
+ * head it saw and frees the space by moving tail.  The lock guards only
+ * the two counters, so neither side ever waits for the other's copying
+ * or writing, and steady-state recording allocates nothing.  Messages
+ * leave REC_EVENT_ROOM free for events (OPEN, CLOSE, IRQ, ...), so that
+ * connection events are recorded even when messages are being lost.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,21 +25,27 @@
 #include "vx-error.h"
 
 struct rec_entry {
-	struct rec_entry *next;
-	size_t size;		/* bytes charged to the queue */
+	size_t size;		/* bytes of the ring it takes, padding included */
+	int pad;		/* fills the end of the buffer: skip */
 	int flush;
-	struct vx_trace_rec ev;	/* fds and data point into this block */
+	struct vx_trace_rec ev;	/* fds and data point into the ring */
 };
+
+#define REC_EVENT_ROOM	((size_t)1 << 20)
+#define ALIGN8(n)	(((n) + 7) & ~(size_t)7)
 
 struct rec_writer {
 	struct rec_wopts o;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	/* under lock */
-	struct rec_entry *head, **tail;
-	size_t bytes;
+	uint8_t *ring;
+	size_t cap;
+	/* under lock: bytes ever published and ever released */
+	uint64_t head, tail;
 	int stop;
+	int flush_req;
+	/* relay thread only */
 	uint64_t lost;		/* messages not recorded, in all */
 	uint64_t gap_count;	/* ... since the last GAP record */
 	struct vx_trace_rec gap;	/* the first of those */
@@ -167,14 +179,14 @@ static void *
 writer_main(void *arg)
 {
 	struct rec_writer *w = arg;
-	struct rec_entry *list, *e, *next;
+	const struct rec_entry *e;
 	struct timespec dl;
-	uint64_t last_flush = mono_ms();
+	uint64_t last_flush = mono_ms(), head, pos;
 	int dirty = 0, want_flush, stop;
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
-		if (w->head == NULL && !w->stop) {
+		if (w->head == w->tail && !w->stop) {
 			clock_gettime(CLOCK_REALTIME, &dl);
 			dl.tv_nsec += REC_FLUSH_MS * 1000000L;
 			if (dl.tv_nsec >= 1000000000L) {
@@ -183,21 +195,25 @@ writer_main(void *arg)
 			}
 			pthread_cond_timedwait(&w->cond, &w->lock, &dl);
 		}
-		list = w->head;
-		w->head = NULL;
-		w->tail = &w->head;
-		w->bytes = 0;
+		head = w->head;
+		pos = w->tail;
 		stop = w->stop;
+		want_flush = w->flush_req;
+		w->flush_req = 0;
 		pthread_mutex_unlock(&w->lock);
 
-		want_flush = 0;
-		for (e = list; e != NULL; e = next) {
-			next = e->next;
-			write_entry(w, e);
-			want_flush |= e->flush;
-			dirty = 1;
-			free(e);
+		/* [tail, head) is ours until tail moves */
+		while (pos < head) {
+			e = (const struct rec_entry *)(w->ring + pos % w->cap);
+			if (!e->pad) {
+				write_entry(w, e);
+				dirty = 1;
+			}
+			pos += e->size;
 		}
+		pthread_mutex_lock(&w->lock);
+		w->tail = pos;
+		pthread_mutex_unlock(&w->lock);
 		if (dirty && w->tw != NULL && (want_flush || stop ||
 		    mono_ms() - last_flush >= REC_FLUSH_MS)) {
 			if (vx_trace_flush(w->tw) < 0 && !w->failed) {
@@ -208,7 +224,7 @@ writer_main(void *arg)
 			last_flush = mono_ms();
 			dirty = 0;
 		}
-		if (stop && list == NULL)
+		if (stop && pos == head)
 			break;
 	}
 	return NULL;
@@ -229,8 +245,16 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	w->o = *o;
 	if (w->o.queue_max == 0)
 		w->o.queue_max = REC_QUEUE_MAX;
-	w->tail = &w->head;
+	/* Untouched pages cost nothing: the ring is paged in as it fills. */
+	w->cap = ALIGN8(w->o.queue_max) + REC_EVENT_ROOM;
+	/* slack: a pad entry's header may start 8 bytes before the end */
+	if ((w->ring = malloc(w->cap + sizeof(struct rec_entry))) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		free(w);
+		return -1;
+	}
 	if (open_file(w, err, errcap) < 0) {
+		free(w->ring);
 		free(w);
 		return -1;
 	}
@@ -247,6 +271,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		vx_trace_writer_close(w->tw);
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
+		free(w->ring);
 		free(w);
 		return -1;
 	}
@@ -254,123 +279,146 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	return 0;
 }
 
-static struct rec_entry *
-entry_new(const struct vx_trace_rec *ev, size_t redact_from)
+/*
+ * Copy ev into the ring if it fits in limit bytes of queue; 0, or -1 if
+ * there is no room.  Relay thread only.
+ */
+static int
+ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
+    size_t redact_from, int flush, size_t limit)
 {
-	struct rec_entry *e;
 	size_t fdb = (size_t)ev->nfds * sizeof(struct vx_fd_info);
-	size_t size = sizeof(*e) + fdb + ev->len;
+	size_t size = ALIGN8(sizeof(struct rec_entry) + fdb + ev->len);
+	size_t off, room, skip;
+	struct rec_entry *e;
+	uint64_t head, used;
 	uint8_t *p;
 
-	if ((e = malloc(size)) == NULL)
-		return NULL;
-	e->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	head = w->head;
+	used = head - w->tail;
+	pthread_mutex_unlock(&w->lock);
+	off = head % w->cap;
+	room = w->cap - off;
+	skip = room < size ? room : 0;	/* pad to the start of the buffer */
+	if (size > limit || used + skip + size > limit)
+		return -1;
+	if (skip) {
+		e = (struct rec_entry *)(w->ring + off);
+		e->size = skip;
+		e->pad = 1;
+		off = 0;
+	}
+	/* Beyond head: the writer does not look here until we publish. */
+	e = (struct rec_entry *)(w->ring + off);
 	e->size = size;
-	e->flush = 0;
+	e->pad = 0;
+	e->flush = flush;
 	e->ev = *ev;
 	p = (uint8_t *)(e + 1);
+	e->ev.fds = NULL;
 	if (fdb) {
 		memcpy(p, ev->fds, fdb);
 		e->ev.fds = (const struct vx_fd_info *)p;
 		p += fdb;
-	} else
-		e->ev.fds = NULL;
+	}
+	e->ev.data = NULL;
 	if (ev->len) {
 		if (redact_from > ev->len)
 			redact_from = ev->len;
 		memcpy(p, ev->data, redact_from);
 		memset(p + redact_from, 0, ev->len - redact_from);
 		e->ev.data = p;
-	} else
-		e->ev.data = NULL;
-	return e;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->head = head + skip + size;
+	w->flush_req |= flush;
+	/* Wake the writer early for a flush or a filling ring. */
+	if (flush || w->head - w->tail > (w->cap >> 6))
+		pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
 }
 
-static void
-append(struct rec_writer *w, struct rec_entry *e)
+/* Put the pending GAP record, if any; 0 if none is left pending. */
+static int
+put_gap(struct rec_writer *w)
 {
-	*w->tail = e;
-	w->tail = &e->next;
-	w->bytes += e->size;
+	if (w->gap_count == 0)
+		return 0;
+	w->gap.count = w->gap_count;
+	if (ring_put(w, &w->gap, 0, 1, w->cap) < 0)
+		return -1;
+	w->gap_count = 0;
+	return 0;
+}
+
+static size_t
+entry_size(const struct vx_trace_rec *ev)
+{
+	return ALIGN8(sizeof(struct rec_entry) +
+	    (size_t)ev->nfds * sizeof(struct vx_fd_info) + ev->len);
+}
+
+/* Room for n bytes (with any padding) within limit?  Relay thread only. */
+static int
+ring_fits(struct rec_writer *w, size_t n, size_t limit)
+{
+	uint64_t used;
+
+	pthread_mutex_lock(&w->lock);
+	used = w->head - w->tail;
+	pthread_mutex_unlock(&w->lock);
+	return n <= limit && used + n <= limit;
 }
 
 void
 rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
     size_t redact_from, int flush)
 {
-	struct rec_entry *e, *g = NULL;
-	size_t need;
+	size_t limit, n;
+	int msg;
 
 	if (w == NULL)
 		return;
-	need = sizeof(*e) + (size_t)ev->nfds * sizeof(struct vx_fd_info) +
-	    ev->len;
-	pthread_mutex_lock(&w->lock);
-	if (ev->kind == VX_TR_MESSAGE && w->bytes + need > w->o.queue_max) {
-		/* The writer is behind: count the message, keep relaying. */
-		if (w->gap_count++ == 0) {
-			memset(&w->gap, 0, sizeof(w->gap));
-			w->gap.kind = VX_TR_GAP;
-			w->gap.ts_ns = ev->ts_ns;
-			w->gap.conn = ev->conn;
-			w->gap.endpoint = ev->endpoint;
-			w->gap.chan = ev->chan;
-			w->gap.dir = ev->dir;
-			w->gap.seq = ev->seq;
-		}
-		w->lost++;
-		pthread_mutex_unlock(&w->lock);
+	msg = ev->kind == VX_TR_MESSAGE;
+	limit = msg ? w->cap - REC_EVENT_ROOM : w->cap;
+	/*
+	 * A pending GAP goes in just before the next record that is kept:
+	 * for a message, only when there is room for both (and a pad).
+	 */
+	n = entry_size(ev);
+	if (w->gap_count && (!msg || ring_fits(w, entry_size(&w->gap) +
+	    2 * n, limit)))
+		put_gap(w);
+	if ((w->gap_count == 0 || !msg) &&
+	    ring_put(w, ev, msg ? redact_from : ev->len, flush, limit) == 0)
 		return;
+	if (!msg)
+		return;		/* only when even the event room is full */
+	/* The writer is behind: count the message, keep relaying. */
+	if (w->gap_count++ == 0) {
+		memset(&w->gap, 0, sizeof(w->gap));
+		w->gap.kind = VX_TR_GAP;
+		w->gap.ts_ns = ev->ts_ns;
+		w->gap.conn = ev->conn;
+		w->gap.endpoint = ev->endpoint;
+		w->gap.chan = ev->chan;
+		w->gap.dir = ev->dir;
+		w->gap.seq = ev->seq;
 	}
-	pthread_mutex_unlock(&w->lock);
-
-	/* Copy outside the lock: the writer never waits on a memcpy. */
-	e = entry_new(ev, ev->kind == VX_TR_MESSAGE ? redact_from : ev->len);
-
-	pthread_mutex_lock(&w->lock);
-	if (w->gap_count) {
-		w->gap.count = w->gap_count;
-		if ((g = entry_new(&w->gap, 0)) != NULL) {
-			g->flush = 1;
-			append(w, g);
-			w->gap_count = 0;
-		}
-	}
-	if (e != NULL) {
-		e->flush = flush;
-		append(w, e);
-	} else if (ev->kind == VX_TR_MESSAGE) {
-		if (w->gap_count++ == 0) {
-			w->gap = *ev;
-			w->gap.kind = VX_TR_GAP;
-			w->gap.nfds = 0;
-			w->gap.fds = NULL;
-			w->gap.data = NULL;
-			w->gap.len = 0;
-		}
-		w->lost++;
-	}
-	/* Wake the writer early for a flush or a filling queue. */
-	if (flush || g != NULL || w->bytes > (w->o.queue_max >> 6))
-		pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	w->lost++;
 }
 
 int
 rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
 {
-	struct rec_entry *g;
 	int failed;
 
 	if (w == NULL)
 		return 0;
+	put_gap(w);
 	pthread_mutex_lock(&w->lock);
-	if (w->gap_count) {
-		w->gap.count = w->gap_count;
-		if ((g = entry_new(&w->gap, 0)) != NULL)
-			append(w, g);
-		w->gap_count = 0;
-	}
 	w->stop = 1;
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
@@ -384,6 +432,7 @@ rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
 	failed = w->failed;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
+	free(w->ring);
 	free(w);
 	return failed ? -1 : 0;
 }

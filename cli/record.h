@@ -1,6 +1,6 @@
 /*
- * record.h - vfuctl record's trace writer: a bounded queue in front of a
- * writer thread, so that no trace write, flush or file rotation ever
+ * record.h - vfuctl record's trace writer: a bounded byte ring in front of
+ * a writer thread, so that no trace write, flush or file rotation ever
  * blocks the relay (cmd-record.c).
  *
  * The relay puts records (rec_put); the writer thread takes them in
@@ -20,7 +20,7 @@
 #include "vx-trace.h"
 
 #define REC_FLUSH_MS	100
-#define REC_QUEUE_MAX	((size_t)64 << 20)	/* bytes held for the writer */
+#define REC_QUEUE_MAX	((size_t)64 << 20)	/* message bytes held for the writer */
 
 struct rec_wopts {
 	const char *path;	/* "-": standard output */
