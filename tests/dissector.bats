@@ -19,6 +19,29 @@ setup() {
 	command -v python3 > /dev/null || skip "python3 is not installed"
 }
 
+# The traces several tests read, made once (tshark starts slowly, so the
+# vectors are compared in one trace, each file its own connection):
+#   all.pcap  every vector file, imported with --conn N for the Nth
+#   syn.pcap  tests/dissector/make-synthetic.py
+#   big.pcap  tests/dissector/make-big.py (1 MiB messages, fragmented)
+setup_file() {
+	local d=$BATS_FILE_TMPDIR f i=0
+	command -v python3 > /dev/null || return 0
+	if [ -d "$VECTORS" ]; then
+		: > "$d/all.jsonl"
+		while read -r f; do
+			"$VFUCTL" import --digest-every 0 --conn $i -o "$d/c.pcap" "$f"
+			"$VFUCTL" dissect -o jsonl "$d/c.pcap" >> "$d/all.jsonl"
+			i=$((i + 1))
+		done < <(vector_files)
+		"$VFUCTL" import -o "$d/all.pcap" "$d/all.jsonl"
+	fi
+	python3 "$tools/make-synthetic.py" > "$d/syn.jsonl"
+	"$VFUCTL" import -o "$d/syn.pcap" "$d/syn.jsonl"
+	python3 "$tools/make-big.py" > "$d/big.jsonl"
+	"$VFUCTL" import -o "$d/big.pcap" "$d/big.jsonl"
+}
+
 # ts ARGS...: tshark with the plugin, no name resolution, stderr dropped
 # (tshark warns when run as root).
 ts() {
@@ -67,24 +90,20 @@ vector_files() {
 
 @test "dissector: every field of every vector agrees with vfuctl dissect -o json" {
 	require_vectors
-	local f name bad=0
-	while read -r f; do
-		name=${f##*/}
-		vfuctl import -o "$TEST_TMP/${name%.jsonl}.pcap" "$f"
-		python3 "$tools/compare.py" "$plugin" "$TEST_TMP/${name%.jsonl}.pcap" || bad=1
-	done < <(vector_files)
-	[ $bad = 0 ]
+	# all.pcap: every vector file, each imported as its own connection
+	run python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/all.pcap"
+	echo "$output"
+	assert_status 0
+	assert_contains ", 0 differences"
 }
 
 @test "dissector: synthetic messages the vectors lack agree with vfuctl dissect too" {
 	# IO_FDS entries, capability chains (loop, overlap), DMA forms, features,
 	# header oddities, big-endian messages, twin channel: make-synthetic.py
-	python3 "$tools/make-synthetic.py" > "$TEST_TMP/syn.jsonl"
-	vfuctl import -o "$TEST_TMP/syn.pcap" "$TEST_TMP/syn.jsonl"
-	run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/syn.pcap"
+	run python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/syn.pcap"
 	echo "$output"
 	assert_status 0
-	TWO_PASS=1 run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/syn.pcap"
+	TWO_PASS=1 run python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/syn.pcap"
 	assert_status 0
 }
 
@@ -98,23 +117,14 @@ vector_files() {
 
 @test "dissector: display filters select the same messages as vfuctl dissect -Y" {
 	require_vectors
-	local f i=0
-	# every vector in one trace, one connection each
-	while read -r f; do
-		vfuctl import --digest-every 0 --conn $i -o "$TEST_TMP/c.pcap" "$f"
-		vfuctl dissect -o jsonl "$TEST_TMP/c.pcap" >> "$TEST_TMP/all.jsonl"
-		i=$((i + 1))
-	done < <(vector_files)
-	vfuctl import -o "$TEST_TMP/all.pcap" "$TEST_TMP/all.jsonl"
-	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" "$TEST_TMP/all.pcap"
+	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" "$BATS_FILE_TMPDIR/all.pcap"
 	echo "$output"
 	assert_status 0
 	assert_contains ", 0 disagreements"
 }
 
 @test "dissector: a 1 MiB REGION_WRITE split into fragments is reassembled" {
-	python3 "$tools/make-big.py" > "$TEST_TMP/big.jsonl"
-	vfuctl import -o "$TEST_TMP/big.pcap" "$TEST_TMP/big.jsonl"
+	cp "$BATS_FILE_TMPDIR/big.pcap" "$TEST_TMP/big.pcap"
 	# the trace really holds fragment records
 	run ts -r "$TEST_TMP/big.pcap" -Y 'vfio_user.trace.frag_off > 0' -T fields -e frame.number
 	[ "${#lines[@]}" -ge 6 ]
@@ -198,24 +208,14 @@ vector_files() {
 }
 
 @test "dissector: the decoding agrees under plain Lua 5.2 and 5.4 too (stub.lua)" {
-	require_vectors
-	local f lua ran=0
-	while read -r f; do
-		vfuctl import --digest-every 0 -o "$TEST_TMP/v.pcap" "$f"
-		for lua in lua5.2 lua5.4; do
-			command -v $lua > /dev/null || continue
-			ran=1
-			STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/v.pcap"
-		done
-	done < <(vector_files)
-	python3 "$tools/make-big.py" > "$TEST_TMP/big.jsonl"
-	vfuctl import -o "$TEST_TMP/big.pcap" "$TEST_TMP/big.jsonl"
-	python3 "$tools/make-synthetic.py" > "$TEST_TMP/syn.jsonl"
-	vfuctl import -o "$TEST_TMP/syn.pcap" "$TEST_TMP/syn.jsonl"
+	local lua t ran=0
 	for lua in lua5.2 lua5.4; do
 		command -v $lua > /dev/null || continue
-		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/big.pcap"
-		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$TEST_TMP/syn.pcap"
+		ran=1
+		for t in all syn big; do
+			[ -f "$BATS_FILE_TMPDIR/$t.pcap" ] || continue
+			STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
+		done
 	done
 	[ $ran = 1 ] || skip "neither lua5.2 nor lua5.4 is installed"
 }
