@@ -121,6 +121,7 @@ struct conn {
 	gid_t gid;
 	struct irqw *irqs;
 	int dead;		/* a side failed: close at once */
+	const char *ended;	/* who ended the main channel first */
 };
 
 /* What a pollfd is for. */
@@ -336,6 +337,8 @@ conn_close(struct recorder *r, struct conn *c)
 		irq_free(iw);
 	}
 	c->irqs = NULL;
+	if (c->ended != NULL)
+		annotate(r, c, 0, 0, "%s", c->ended);
 	record_event(r, c, VX_TR_CLOSE, 0, 0, NULL, 0, 1);
 	if (r->verbose)
 		fprintf(stderr, "c%u closed\n", c->id);
@@ -699,6 +702,9 @@ side_read(struct recorder *r, struct conn *c, int chan, int dir)
 		else if (e == VX_ERR_NOMEM)
 			c->dead = 1;
 		src->eof = 1;
+		if (chan == VX_CHAN_MAIN && c->ended == NULL)
+			c->ended = dir == VX_C2S ? "the client closed the connection" :
+			    "the server closed the connection";
 		break;
 	}
 }

@@ -311,6 +311,9 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	jsonl >"$TEST_TMP/t.jsonl"
 	jq -se '[.[] | select(.kind == "open" or .kind == "close") | [.kind, .conn]] ==
 		[["open", 1], ["close", 1], ["open", 2], ["close", 2]]' "$TEST_TMP/t.jsonl"
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "c1      annotation: the server closed the connection"
+	assert_contains "c2      annotation: the client closed the connection"
 }
 
 @test "record: -w - streams the trace into vfuctl dissect -" {
