@@ -98,6 +98,18 @@ want_object(struct pctx *c, json_t *v, const char *path)
 	return 0;
 }
 
+static int
+hexdigit(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /* A number: a non-negative JSON integer or a string "0x..."/decimal. */
 static int
 get_num(struct pctx *c, json_t *v, const char *path, uint64_t max,
@@ -106,6 +118,7 @@ get_num(struct pctx *c, json_t *v, const char *path, uint64_t max,
 	unsigned long long n;
 	const char *s;
 	char *end;
+	int hex;
 
 	if (json_is_integer(v)) {
 		if (json_integer_value(v) < 0)
@@ -117,7 +130,11 @@ get_num(struct pctx *c, json_t *v, const char *path, uint64_t max,
 		errno = 0;
 		if (s[0] == '\0' || s[0] == '-' || s[0] == '+' || s[0] == ' ')
 			return perr(c, path, "\"%s\" is not a number", s);
-		n = strtoull(s, &end, 0);
+		/* decimal or 0x hex; a leading 0 does not mean octal */
+		hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+		if (hex ? hexdigit(s[2]) < 0 : !(s[0] >= '0' && s[0] <= '9'))
+			return perr(c, path, "\"%s\" is not a number", s);
+		n = strtoull(s + (hex ? 2 : 0), &end, hex ? 16 : 10);
 		if (errno != 0 || *end != '\0')
 			return perr(c, path, "\"%s\" is not a number", s);
 	} else {
@@ -170,18 +187,6 @@ opt_bool(struct pctx *c, json_t *obj, const char *key, const char *path,
 		return perr(c, sub(p, path, ".%s", key), "must be true or false");
 	*out = json_is_true(v);
 	return 0;
-}
-
-static int
-hexdigit(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 /* Hex bytes (spaces allowed between them) into a malloc'd buffer. */
@@ -731,7 +736,8 @@ parse_region(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 		return perr(c, sub(p, path, ".size"), "%llu is not a power of two",
 		    (unsigned long long)size);
 	r->size = size;
-	r->flags = VX_REGION_READ | VX_REGION_WRITE;
+	/* the ROM is read-only; everything else read-write by default */
+	r->flags = VX_REGION_READ | (idx == VX_PCI_ROM ? 0 : VX_REGION_WRITE);
 	if ((v = json_object_get(o, "flags")) != NULL &&
 	    parse_flags(c, v, sub(p, path, ".flags"), &r->flags) < 0)
 		return -1;

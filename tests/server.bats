@@ -121,6 +121,19 @@ bad_device() {
 	assert_status 2
 	[[ $stderr == *".pci.device: 70000 is more than 65535"* ]]
 
+	bad_device '{"pci": {"vendor": "0x", "device": 2}, "regions": {}}'
+	assert_status 2
+	[[ $stderr == *'.pci.vendor: "0x" is not a number'* ]]
+
+	bad_device '{"pci": {"vendor": "12a", "device": 2}, "regions": {}}'
+	assert_status 2
+	[[ $stderr == *'.pci.vendor: "12a" is not a number'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"rom": {
+		"size": 2048, "flags": ["read", "write"]}}}'
+	assert_status 2
+	[[ $stderr == *".regions.rom.flags: the ROM is read-only"* ]]
+
 	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar0": {
 		"size": 8192, "flags": ["read", "mmap"], "sparse": [
 		{"offset": 0, "size": 100}]}}}'
@@ -142,6 +155,45 @@ bad_device() {
 		--device "$TEST_TMP/none.json"
 	assert_status 2
 	[[ $stderr == *"none.json"* ]]
+}
+
+@test "numbers: decimal, 0x hex, a leading zero is not octal; the ROM is read-only by default" {
+	printf '%s\n' '{"pci": {"vendor": "0010", "device": "0x0dC8"},
+		"regions": {"rom": {"size": 2048}}}' > "$TEST_TMP/ok.json"
+	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$TEST_TMP/ok.json" \
+		--once &
+	local pid=$!
+	wait_for "$TEST_TMP/s"
+	run perl -e '
+		use strict; use IO::Socket::UNIX; use Socket;
+		my $s;
+		for (1 .. 100) {
+			last if $s = IO::Socket::UNIX->new(Type => SOCK_STREAM,
+				Peer => $ARGV[0]);
+			select(undef, undef, undef, 0.05);
+		}
+		$s or die "connect: $!\n";
+		$s->autoflush(1);
+		sub xfer { my ($id, $cmd, $p) = @_;
+			print $s pack("vvVVV", $id, $cmd, 16 + length($p), 0, 0) . $p;
+			my ($h, $b) = ("", ""); read($s, $h, 16);
+			my ($i, $c, $size, $fl, $err) = unpack("vvVVV", $h);
+			read($s, $b, $size - 16) if $size > 16;
+			return ($fl, $err, $b); }
+		xfer(1, 1, pack("vv", 0, 2));
+		my ($fl, $err, $b) = xfer(2, 9, pack("QVV", 0, 7, 4));
+		printf "ids 0x%08x\n", unpack("V", substr($b, 16, 4));
+		($fl, $err, $b) = xfer(3, 5, pack("VVVVQQ", 32, 0, 6, 0, 0, 0));
+		my ($argsz, $flags, $idx, $co, $size) = unpack("VVVVQ", $b);
+		printf "rom flags %d size %d\n", $flags, $size;
+		close $s;
+	' "$TEST_TMP/s"
+	assert_status 0
+	assert_contains "ids 0x0dc8000a"
+	assert_contains "rom flags 1 size 2048"
+	local st=0
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ]
 }
 
 @test "the shipped descriptions load" {
