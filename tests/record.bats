@@ -540,7 +540,7 @@ PY
 	stop_recorder
 	jsonl >"$TEST_TMP/t.jsonl"
 	jq -se '[.[] | select(.kind != "open" and .kind != "close") | .kind] ==
-		["annotation", "raw", "annotation", "message"] and
+		["annotation", "raw", "annotation", "message", "annotation"] and
 		(map(select(.kind == "message"))[0].fds | map(.kind)) == ["memfd"] and
 		(map(select(.kind == "raw"))[0].hex) == "01000d00040000000000000000000000"' \
 		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
@@ -558,7 +558,7 @@ PY
 	stop_recorder
 	jsonl >"$TEST_TMP/t.jsonl"
 	# no message fits in 64 bytes: OPEN, one GAP for all of them, CLOSE
-	jq -se '[.[] | .kind] == ["open", "gap", "close"] and
+	jq -se '[.[] | .kind] == ["open", "gap", "annotation", "close"] and
 		.[1].count == 10 and .[1].seq == 0 and .[1].dir == "c2s"' \
 		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
 	grep -q '0 messages recorded, 10 lost' "$TEST_TMP/record.log"
