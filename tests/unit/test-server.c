@@ -1430,6 +1430,84 @@ test_twin(const char *sock)
 	cl_close(&c);
 }
 
+/* A description written here: MSI with 4 vectors, PCIe, vendor data. */
+static void
+test_msi_device(void)
+{
+	static const char json[] =
+	    "{\"pci\": {\"vendor\": \"0x1af4\", \"device\": 16,\n"
+	    " \"capabilities\": [{\"type\": \"msi\", \"vectors\": 4},\n"
+	    "  {\"type\": \"vendor\", \"data\": \"aabbcc\"}, {\"type\": \"pcie\"}]},\n"
+	    " \"regions\": {\"bar4\": {\"size\": 4096, \"backing\": \"registers\",\n"
+	    "  \"registers\": [{\"name\": \"bell\", \"offset\": 0,\n"
+	    "   \"doorbell\": {\"irq\": \"msi\", \"vector\": 3}}]}}}\n";
+	char path[96], sock[96];
+	struct client c;
+	uint64_t cap, msi = 0, ven = 0, exp = 0;
+	unsigned n = 0;
+	int efd[4], i;
+	FILE *f;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/msi.json", tmpdir);
+	snprintf(sock, sizeof(sock), "%s/msi", tmpdir);
+	if ((f = fopen(path, "w")) == NULL)
+		return;
+	fputs(json, f);
+	fclose(f);
+	pid = spawn(path, sock, NULL);
+	ok(connect_ready(&c, sock) == 0, "msi device: negotiated");
+	for (cap = reg(&c, CONFIG, 0x34, 1); cap && n < 8; n++) {
+		uint64_t id = reg(&c, CONFIG, cap, 1);
+
+		if (id == 0x05)
+			msi = cap;
+		else if (id == 0x09)
+			ven = cap;
+		else if (id == 0x10)
+			exp = cap;
+		cap = reg(&c, CONFIG, cap + 1, 1);
+	}
+	ok(n == 3 && msi == 0x40, "three capabilities, MSI first at 0x40");
+	ok(reg(&c, CONFIG, msi + 2, 2) == 0x0084,
+	    "MSI: 64-bit, multiple message capable 4");
+	ok(wr(&c, CONFIG, msi + 2, 2, 0xffff) == 0 &&
+	    reg(&c, CONFIG, msi + 2, 2) == 0x00f5,
+	    "MSI control: enable and MME writable, the rest not");
+	ok(ven && reg(&c, CONFIG, ven + 2, 1) == 6 &&
+	    reg(&c, CONFIG, ven + 3, 3) == 0xccbbaa, "vendor capability data");
+	ok(exp && (reg(&c, CONFIG, exp + 2, 2) & 0xf) == 2,
+	    "PCI Express capability version 2");
+	ok(region_info(&c, CONFIG, 32) == 0 && field(&c, VXF_RINFO_SIZE) == 4096,
+	    "4 KiB config space");
+	ok(reg(&c, CONFIG, 0x3d, 1) == 0, "no interrupt pin");
+	cmd(&c, VX_CMD_DEVICE_GET_IRQ_INFO, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_IRQ_INFO_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_IRQ_INDEX, VX_IRQ_MSI);
+	vx_build_uint(&c.b, VXF_IRQ_COUNT, 0);
+	ok(call(&c, NULL, 0) == 0 && field(&c, VXF_IRQ_COUNT) == 4 &&
+	    (field(&c, VXF_IRQ_INFO_FLAGS) & VX_IRQ_INFO_NORESIZE),
+	    "IRQ info MSI: 4 vectors, noresize");
+	for (i = 0; i < 4; i++)
+		efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ok(set_irqs(&c, VX_IRQ_MSI, VX_IRQ_DATA_EVENTFD | VX_IRQ_ACTION_TRIGGER,
+	    0, 4, efd, 4) == 0 && wr(&c, 4, 0, 4, 1) == 0 &&
+	    signalled(efd[3], 1000) == 1 && signalled(efd[0], 0) == 0,
+	    "bar4 doorbell raises MSI vector 3");
+	ok(set_irqs(&c, VX_IRQ_MSI, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_MASK,
+	    3, 1, NULL, 0) == 0 && wr(&c, 4, 0, 4, 1) == 0 &&
+	    signalled(efd[3], 100) == 0, "masked: not delivered");
+	ok(set_irqs(&c, VX_IRQ_MSI, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_UNMASK,
+	    3, 1, NULL, 0) == 0 && signalled(efd[3], 1000) == 1,
+	    "unmasked: the pending one arrives");
+	for (i = 0; i < 4; i++)
+		close(efd[i]);
+	cl_close(&c);
+	stop(pid);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -1463,6 +1541,7 @@ main(void)
 	test_clients(sock, pid);
 	test_sigterm(sock, pid);
 	test_sock_mode();
+	test_msi_device();
 
 	pid = spawn("tests/devices/dma.json", sock, NULL);
 	test_dma_regions(sock);
