@@ -304,3 +304,31 @@ bad_device() {
 		diff -u "$repo/tests/devices/$f.json" "$TEST_TMP/$f.json"
 	done
 }
+
+@test "--fd serves one connected socket and exits 0 when it closes" {
+	run perl -e '
+		use strict; use Socket; use IO::Handle; use Fcntl;
+		socketpair(my $a, my $b, AF_UNIX, SOCK_STREAM, 0) or die "$!";
+		my $f = fcntl($b, F_GETFD, 0); fcntl($b, F_SETFD, $f & ~FD_CLOEXEC);
+		my $pid = fork();
+		if ($pid == 0) {
+			close $a;
+			exec($ARGV[0], "server", "--fd", fileno($b), "--device",
+				$ARGV[1]) or die;
+		}
+		close $b;
+		$a->autoflush(1);
+		my $p = pack("vv", 0, 2);
+		print $a pack("vvVVV", 1, 1, 16 + length($p), 0, 0) . $p;
+		my $h; read($a, $h, 16) == 16 or die "no reply\n";
+		my ($id, $cmd, $size, $fl, $err) = unpack("vvVVV", $h);
+		my $body; read($a, $body, $size - 16);
+		printf "reply %d %d flags %d\n", $id, $cmd, $fl;
+		close $a;
+		waitpid($pid, 0);
+		printf "exit %d\n", $? >> 8;
+	' "$VFUCTL" "$GPIO"
+	assert_status 0
+	assert_contains "reply 1 1 flags 1"
+	assert_contains "exit 0"
+}
