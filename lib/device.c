@@ -850,7 +850,8 @@ finish_registers(struct pctx *c, struct vx_region *r, unsigned idx)
 	if (r->nregs == 0)
 		return 0;
 	if (r->nregs > VX_DEV_MAX_REGS)
-		return perr(c, sub(p, ".regions.%s.registers", region_names[idx]),
+		return perr(c, sub(p, ".regions", ".%s.registers",
+		    region_names[idx]),
 		    "at most %d registers", VX_DEV_MAX_REGS - 5);
 	for (i = 0; i < r->nregs; i++) {
 		name[i] = r->regs[i].name;
@@ -866,7 +867,7 @@ finish_registers(struct pctx *c, struct vx_region *r, unsigned idx)
 	}
 	for (i = 1; i < r->nregs; i++)
 		if (r->regs[i - 1].off + r->regs[i - 1].width > r->regs[i].off)
-			return perr(c, sub(p, ".regions.%s.registers",
+			return perr(c, sub(p, ".regions", ".%s.registers",
 			    region_names[idx]), "\"%s\" at 0x%x overlaps \"%s\" "
 			    "at 0x%x", r->regs[i].name, r->regs[i].off,
 			    r->regs[i - 1].name, r->regs[i - 1].off);

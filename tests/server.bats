@@ -151,6 +151,38 @@ bad_device() {
 	assert_status 2
 	[[ $stderr == *"x.json:1:"* ]]
 
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {
+		"bar5": {"size": 4096, "type": "mem64"}}}'
+	assert_status 2
+	[[ $stderr == *".pci: bar5 cannot be 64-bit"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {
+		"bar0": {"size": 4096, "type": "mem64"}, "bar1": {"size": 16}}}'
+	assert_status 2
+	[[ $stderr == *".pci: bar0 is 64-bit, so bar1 must be absent"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {
+		"bar1": {"size": 512, "type": "io"}}}'
+	assert_status 2
+	[[ $stderr == *".pci: bar1: an I/O BAR is 4 to 256 bytes"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {
+		"bar1": {"size": 4096, "flags": ["read", "mmap"], "backing": "registers"}}}'
+	assert_status 2
+	[[ $stderr == *'.regions.bar1.flags: "mmap" needs "backing": "ram"'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar0": {
+		"size": 64, "backing": "registers", "registers": [
+		{"name": "a", "offset": 0, "width": 8}, {"name": "b", "offset": 4}]}}}'
+	assert_status 2
+	[[ $stderr == *'.regions.bar0.registers: "b" at 0x4 overlaps "a" at 0x0'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar0": {
+		"size": 64, "backing": "registers"}}, "dma": {
+		"registers": {"region": "bar0"}, "buffer": {"region": "bar0"}}}'
+	assert_status 2
+	[[ $stderr == *'.dma.buffer.region: must name a region with "backing": "ram"'* ]]
+
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--device "$TEST_TMP/none.json"
 	assert_status 2
