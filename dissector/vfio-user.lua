@@ -1499,11 +1499,15 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	mtree:add(X.dir, ph.dir):set_generated()
 	mtree:add(X.chan, ph.chan):set_generated()
 	mtree:add(X.conn, ph.conn):set_generated()
-	if s.nitems >= 2 then mtree:add(X.type, s.reply and 1 or 0):set_generated() end
+	-- as vfuctl's filter: present once the header's flags were read, the
+	-- type bits of the whole header (0 if it is cut short after the flags)
+	if s.v["flags"] ~= nil then
+		mtree:add(X.type, s.flags % 16):set_generated()
+		if has_bit(s.flags, 0x20) then mtree:add(X.error_reply, true):set_generated() end
+		if has_bit(s.flags, 0x10) then mtree:add(X.no_reply, true):set_generated() end
+	end
 	mtree:add(X.status, s.status):set_generated()
 	if s.variant ~= VAR_NONE then mtree:add(X.variant, s.variant):set_generated() end
-	if s.nitems >= 5 and has_bit(s.flags, 0x20) then mtree:add(X.error_reply, true):set_generated() end
-	if s.nitems >= 5 and has_bit(s.flags, 0x10) then mtree:add(X.no_reply, true):set_generated() end
 	if first_frame ~= frame then mtree:add(X.t_first, first_frame):set_generated() end
 	for _, n in ipairs(s.notes) do
 		local it = mtree:add(X.note, n.id):set_generated()

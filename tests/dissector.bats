@@ -117,7 +117,8 @@ vector_files() {
 
 @test "dissector: display filters select the same messages as vfuctl dissect -Y" {
 	require_vectors
-	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" "$BATS_FILE_TMPDIR/all.pcap"
+	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" \
+		"$BATS_FILE_TMPDIR/all.pcap" "$BATS_FILE_TMPDIR/syn.pcap"
 	echo "$output"
 	assert_status 0
 	assert_contains ", 0 disagreements"

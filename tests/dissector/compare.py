@@ -44,7 +44,6 @@ TSHARK = os.environ.get("TSHARK", "tshark")
 SKIP_KINDS = ("text", "group")
 DIRS = {"c2s": 0, "s2c": 1}
 CHANS = {"main": 0, "twin": 1}
-TYPES = {"command": 0, "reply": 1}
 STATUS = {"ok": 0, "unknown-command": 1, "malformed": 2}
 VARIANT = {"spec": 1, "libvfio-user": 2, "qemu": 3}
 SEP = "\x1f"
@@ -155,8 +154,8 @@ def main():
     seen = set()
     for line in vj.stdout.splitlines():
         o = json.loads(line)
-        if "vfio_user.frame" not in o:
-            continue	# an event record
+        if "vfio_user.status" not in o or "vfio_user.event" in o:
+            continue	# an event record (old or new JSON form)
         frame = o["vfio_user.frame"]
         seen.add(frame)
         nmsg += 1
@@ -181,8 +180,11 @@ def main():
         checks = [
             ("vfio_user.dir", [str(DIRS[o["vfio_user.dir"]])]),
             ("vfio_user.chan", [str(CHANS[o.get("vfio_user.chan", "main")])]),
-            ("vfio_user.type", [str(TYPES[o["vfio_user.type"]])]
-             if "vfio_user.type" in o else []),
+            # vfuctl's filter field: the header's type bits, present once
+            # the flags were read (the JSON's "type" says command/reply)
+            ("vfio_user.type", [str(o["vfio_user.flags"] & 15
+                                    if "vfio_user.error" in o else 0)]
+             if "vfio_user.flags" in o else []),
             ("vfio_user.status", [str(STATUS[o["vfio_user.status"]])]),
             ("vfio_user.variant", [str(VARIANT[o["vfio_user.variant"]])]
              if "vfio_user.variant" in o else []),

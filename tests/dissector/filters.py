@@ -38,7 +38,12 @@ def vfuctl_frames(trace, flt):
                        capture_output=True, text=True)
     if r.returncode not in (0, 1):
         raise RuntimeError("vfuctl -Y '%s': %s" % (flt, r.stderr.strip()))
-    return {json.loads(l)["vfio_user.frame"] for l in r.stdout.splitlines()}
+    out = set()
+    for line in r.stdout.splitlines():
+        o = json.loads(line)
+        if "vfio_user.status" in o and "vfio_user.event" not in o:
+            out.add(o["vfio_user.frame"])
+    return out
 
 
 def main():
