@@ -109,6 +109,8 @@ struct irqw {
 	int efd;		/* ours, given to the server */
 	int cfd;		/* the client's */
 	uint32_t index, vector;
+	uint32_t action;	/* VX_IRQ_ACTION_*: trigger runs server to
+				   client, mask and unmask the other way */
 };
 
 struct conn {
@@ -426,16 +428,17 @@ swap_twin(struct recorder *r, struct conn *c, struct vx_frame *fr,
 	    (unsigned long long)idx);
 }
 
-/* Drop the watchers of index whose vector is in [start, start+count). */
+/* Drop the watchers of (index, action) whose vector is in
+ * [start, start+count), or all of them. */
 static void
-irq_drop(struct conn *c, uint32_t index, uint32_t start, uint32_t count,
-    int all)
+irq_drop(struct conn *c, uint32_t index, uint32_t action, uint32_t start,
+    uint32_t count, int all)
 {
 	struct irqw **pp = &c->irqs, *iw;
 
 	while ((iw = *pp) != NULL) {
-		if (iw->index == index && (all || (iw->vector >= start &&
-		    iw->vector - start < count))) {
+		if (iw->index == index && iw->action == action &&
+		    (all || (iw->vector >= start && iw->vector - start < count))) {
 			*pp = iw->next;
 			irq_free(iw);
 		} else
@@ -443,17 +446,27 @@ irq_drop(struct conn *c, uint32_t index, uint32_t start, uint32_t count,
 	}
 }
 
+static const char *
+action_name(uint32_t action)
+{
+	return action == VX_IRQ_ACTION_MASK ? "mask" :
+	    action == VX_IRQ_ACTION_UNMASK ? "unmask" : "trigger";
+}
+
 /*
- * SET_IRQS with trigger eventfds: the server gets eventfds of ours; each
- * signal is recorded and passed on to the client's eventfd.
+ * SET_IRQS with eventfds: the server gets eventfds of ours.  A trigger
+ * signal is recorded and passed on to the client's eventfd; a mask or
+ * unmask signal from the client is annotated and passed on to ours.
+ * Count 0 without descriptors ends the interception of that index and
+ * action.
  */
 static void
 swap_irqs(struct recorder *r, struct conn *c, struct vx_frame *fr, int *fds)
 {
 	const uint8_t *b = fr->data;
-	uint32_t flags, index, start, count;
+	uint32_t flags, index, start, count, action;
 	struct irqw *iw;
-	int i;
+	int i, nb;
 
 	if (fr->len < 36)
 		return;
@@ -461,19 +474,25 @@ swap_irqs(struct recorder *r, struct conn *c, struct vx_frame *fr, int *fds)
 	index = le32(b + 24);
 	start = le32(b + 28);
 	count = le32(b + 32);
-	if (!(flags & VX_IRQ_ACTION_TRIGGER))
+	action = flags & VX_IRQ_ACTION_BITS;
+	if (action != VX_IRQ_ACTION_TRIGGER && action != VX_IRQ_ACTION_MASK &&
+	    action != VX_IRQ_ACTION_UNMASK)
 		return;
-	if (flags & VX_IRQ_DATA_EVENTFD && fr->nfds == 0 && count == 0) {
-		irq_drop(c, index, 0, 0, 1);
+	if (fr->nfds == 0 && count == 0) {
+		irq_drop(c, index, action, 0, 0, 1);
 		return;
 	}
 	if (!(flags & VX_IRQ_DATA_EVENTFD) || fr->nfds == 0)
 		return;
-	irq_drop(c, index, start, count, 0);
+	irq_drop(c, index, action, start, count, 0);
 	for (i = 0; i < fr->nfds; i++) {
 		if ((iw = calloc(1, sizeof(*iw))) == NULL)
 			break;
-		iw->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		/* Ours blocks or not as the client's does: the server
+		 * shares its file status flags. */
+		nb = fcntl(fr->fds[i], F_GETFL);
+		iw->efd = eventfd(0, EFD_CLOEXEC |
+		    (nb >= 0 && (nb & O_NONBLOCK) ? EFD_NONBLOCK : 0));
 		iw->cfd = fcntl(fr->fds[i], F_DUPFD_CLOEXEC, 0);
 		if (iw->efd < 0 || iw->cfd < 0) {
 			if (iw->efd >= 0)
@@ -481,12 +500,13 @@ swap_irqs(struct recorder *r, struct conn *c, struct vx_frame *fr, int *fds)
 			if (iw->cfd >= 0)
 				close(iw->cfd);
 			free(iw);
-			annotate(r, c, 0, VX_C2S, "SET_IRQS: vector %u not intercepted: %s",
-			    start + i, strerror(errno));
+			annotate(r, c, 0, VX_C2S, "SET_IRQS: %s vector %u not intercepted: %s",
+			    action_name(action), start + i, strerror(errno));
 			continue;
 		}
 		iw->index = index;
 		iw->vector = start + (uint32_t)i;
+		iw->action = action;
 		iw->next = c->irqs;
 		c->irqs = iw;
 		fds[i] = iw->efd;	/* owned by the watcher */
@@ -500,6 +520,18 @@ irq_fired(struct recorder *r, struct conn *c, struct irqw *iw)
 	struct vx_trace_rec ev;
 	uint64_t n;
 
+	if (iw->action != VX_IRQ_ACTION_TRIGGER) {
+		if (read(iw->cfd, &n, sizeof(n)) != sizeof(n))
+			return;
+		if (write(iw->efd, &n, sizeof(n)) != sizeof(n))
+			annotate(r, c, 0, VX_C2S, "IRQ %u.%u: cannot pass %s on: %s",
+			    iw->index, iw->vector, action_name(iw->action),
+			    strerror(errno));
+		annotate(r, c, 0, VX_C2S, "IRQ index %u vector %u: %s signalled %llu time%s",
+		    iw->index, iw->vector, action_name(iw->action),
+		    (unsigned long long)n, n == 1 ? "" : "s");
+		return;
+	}
 	if (read(iw->efd, &n, sizeof(n)) != sizeof(n))
 		return;
 	if (write(iw->cfd, &n, sizeof(n)) != sizeof(n))
@@ -830,7 +862,8 @@ build_poll(struct recorder *r, int accepting)
 			pr.kind = PK_IRQ;
 			pr.c = c;
 			pr.iw = iw;
-			add_pfd(r, &n, iw->efd, POLLIN, pr);
+			add_pfd(r, &n, iw->action == VX_IRQ_ACTION_TRIGGER ?
+			    iw->efd : iw->cfd, POLLIN, pr);
 		}
 	}
 	return n;

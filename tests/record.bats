@@ -565,3 +565,60 @@ PY
 	run "$VFUCTL" dissect "$trace"
 	assert_contains "GAP: 10 messages not recorded"
 }
+
+@test "record: mask and unmask eventfds: the client's signals reach the server and are annotated" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	python3 -c 'import os; os.eventfd' 2>/dev/null || skip "python3 without os.eventfd"
+	sock=$TEST_TMP/fake
+	# the server: answers VERSION and SET_IRQS, then reads the eventfd
+	python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
+import os, socket, struct, sys
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ls.bind(sys.argv[1])
+ls.listen(1)
+c, _ = ls.accept()
+log = open(sys.argv[2], "w")
+def recv_msg():
+    h, fds, _, _ = socket.recv_fds(c, 16, 4)
+    mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
+    body = b""
+    while len(body) < size - 16:
+        body += c.recv(size - 16 - len(body))
+    return mid, cmd, body, fds
+def reply(mid, cmd, payload=b""):
+    c.sendall(struct.pack("<HHIII", mid, cmd, 16 + len(payload), 1, 0) + payload)
+mid, cmd, body, fds = recv_msg()
+reply(mid, 1, struct.pack("<HH", 0, 2) + b"{}\0")
+mid, cmd, body, fds = recv_msg()
+reply(mid, cmd)
+n = struct.unpack("<Q", os.read(fds[0], 8))[0]
+log.write("cmd %d fds %d unmask count %d\n" % (cmd, len(fds), n))
+log.close()
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+	start_recorder
+	python3 - "$rsock" <<'PY'
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+v = struct.pack("<HH", 0, 2) + b"{}\0"
+s.sendall(struct.pack("<HHIII", 1, 1, 16 + len(v), 0, 0) + v)
+s.recv(4096)
+e = os.eventfd(0)
+irqs = struct.pack("<IIIII", 20, 0x4 | 0x10, 0, 0, 1)
+socket.send_fds(s, [struct.pack("<HHIII", 2, 8, 36, 0, 0) + irqs], [e])
+s.recv(4096)
+os.eventfd_write(e, 3)
+time.sleep(0.5)
+s.close()
+PY
+	wait "$srv_pid"
+	srv_pid=
+	run cat "$TEST_TMP/fake.log"
+	assert_contains "cmd 8 fds 1 unmask count 3"
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "IRQ index 0 vector 0: unmask signalled 3 times"
+	jsonl | jq -se '[.[] | select(.kind == "message" and .hex[4:8] == "0800")][0].fds[0].kind == "eventfd"'
+}
