@@ -98,11 +98,15 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	run "$VFUCTL" client -c "$script" "$sock"
 	assert_status 0
 	direct=$output
-	start_recorder
+	start_recorder -v
 	run "$VFUCTL" client -c "$script" "$rsock"
 	assert_status 0
 	[ "$output" = "$direct" ]
 	stop_recorder
+	# -v: a summary line per message and interrupt
+	grep -q '^c1 C->S REGION_READ command bar2+0x4 len 4$' "$TEST_TMP/record.log"
+	grep -q '^c1 C<-S REGION_READ reply bar2+0x4 len 4 = 0x0000a5a5$' "$TEST_TMP/record.log"
+	grep -q '^c1 IRQ index 0 vector 0 x1$' "$TEST_TMP/record.log"
 	run "$VFUCTL" dissect --strict "$trace"
 	assert_status 0
 }
