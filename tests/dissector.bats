@@ -208,15 +208,17 @@ vector_files() {
 	[ "${#lines[@]}" -eq 6 ]
 }
 
-@test "dissector: the decoding agrees under plain Lua 5.2 and 5.4 too (stub.lua)" {
-	local lua t ran=0
-	for lua in lua5.2 lua5.4; do
-		command -v $lua > /dev/null || continue
-		ran=1
-		for t in all syn big; do
-			[ -f "$BATS_FILE_TMPDIR/$t.pcap" ] || continue
-			STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
-		done
+@test "dissector: the decoding agrees under plain Lua 5.4 too (stub.lua)" {
+	# tshark 4.0 runs the plugin under Lua 5.2; this runs its decoding under
+	# the newest plain interpreter there is (lua5.4 is not in tests/deps.sh:
+	# without it, lua5.2 at least checks stub.lua itself)
+	local lua t
+	for lua in lua5.4 lua5.3 lua5.2 ""; do
+		[ -n "$lua" ] || skip "no lua5.x interpreter"
+		command -v $lua > /dev/null && break
 	done
-	[ $ran = 1 ] || skip "neither lua5.2 nor lua5.4 is installed"
+	for t in all syn big; do
+		[ -f "$BATS_FILE_TMPDIR/$t.pcap" ] || continue
+		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
+	done
 }
