@@ -236,6 +236,27 @@ emit_json(const struct walk_item *it)
 	json_decref(o);
 }
 
+/* An event in the decoded form: the same vfio_user.* keys as messages. */
+static void
+emit_event_json(const struct walk_item *it)
+{
+	const struct vx_trace_rec *rec = it->rec;
+	const char *kind = vx_trace_kind_name(rec->kind);
+	char text[512];
+	json_t *o;
+
+	event_text(rec, text, sizeof(text));
+	o = json_pack("{s:I,s:I,s:I,s:s,s:s}",
+	    "vfio_user.frame", (json_int_t)rec->frame,
+	    "vfio_user.conn", (json_int_t)rec->conn,
+	    "vfio_user.time_ns", (json_int_t)rec->ts_ns,
+	    "vfio_user.event", kind ? kind : "unknown",
+	    "vfio_user.summary", text);
+	json_dumpf(o, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
 static void
 emit_text(struct dissect *ds, const struct walk_item *it)
 {
@@ -308,6 +329,15 @@ on_record(void *arg, const struct walk_item *it)
 	const struct vx_msg *m = it->msg;
 	unsigned i;
 
+	if (it->rec == NULL) {	/* end of trace: commands never answered */
+		for (i = 0; i < it->nunanswered; i++) {
+			ds->sev[it->unanswered[i].severity > 2 ? 2 :
+			    it->unanswered[i].severity]++;
+			if (ds->fmt == OUT_TEXT && !ds->filtering)
+				print_finding(ds, &it->unanswered[i]);
+		}
+		return 0;
+	}
 	ds->records++;
 	if (!ds->have_first) {	/* times are relative to the trace's start */
 		ds->first_ts = ds->prev_ts = it->rec->ts_ns;
@@ -344,14 +374,14 @@ on_record(void *arg, const struct walk_item *it)
 			return 0;
 	}
 	if (ds->out != NULL && it->rec->kind != VX_TR_DIGEST &&
-	    it->rec->frame != 0 && vx_trace_write_event(ds->out, it->rec) < 0)
+	    vx_trace_write_event(ds->out, it->rec) < 0)
 		ds->write_err = 1;
 	if (ds->fmt == OUT_JSONL)
 		emit_jsonl(ds, it->rec);
 	else if (ds->fmt == OUT_JSON && m != NULL)
 		emit_json(it);
 	else if (ds->fmt == OUT_JSON)
-		emit_jsonl(ds, it->rec);
+		emit_event_json(it);
 	else
 		emit_text(ds, it);
 	if (++ds->shown == ds->limit)

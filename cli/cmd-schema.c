@@ -43,6 +43,7 @@ static const struct {
 	{ "vfio_user.frame", "integer", "message number in the input, from 0" },
 	{ "vfio_user.request_frame", "integer", "for a reply: its command's frame" },
 	{ "vfio_user.conn", "integer", "connection id (dissect)" },
+	{ "vfio_user.event", "string", "an event record's kind: irq, open, close, annotation, raw, gap, digest (dissect)" },
 	{ "vfio_user.time_ns", "integer", "record timestamp in nanoseconds (dissect)" },
 	{ "vfio_user.latency_ns", "integer", "for a reply: time since its command (dissect)" },
 };

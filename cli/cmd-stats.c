@@ -179,9 +179,11 @@ on_record(void *arg, const struct walk_item *it)
 	uint64_t region, offset;
 	unsigned i;
 
-	st->records++;
 	for (i = 0; i < it->nunanswered; i++)
 		st->findings[it->unanswered[i].code]++;
+	if (it->rec == NULL)	/* end of trace: only the unanswered */
+		return 0;
+	st->records++;
 	if (m == NULL) {
 		st->events++;
 		return 0;
@@ -318,18 +320,20 @@ print_text(struct stats *st)
 	printf("\nmost accessed regions (reads / writes):\n");
 	for (i = 0; i <= 256; i++)
 		if (st->region_acc[i][0] || st->region_acc[i][1])
-			printf("  %-12s %9llu %9llu\n", i == 256 ? "(index>255)" :
+			printf("  %-24s %9llu %9llu\n", i == 256 ? "(index>255)" :
 			    vx_region_name(i, rn, sizeof(rn)),
 			    (unsigned long long)st->region_acc[i][0],
 			    (unsigned long long)st->region_acc[i][1]);
 	qsort(st->offs, st->noffs, sizeof(*st->offs), cmp_offsets);
 	printf("\nmost accessed offsets (reads / writes):\n");
-	for (i = 0; i < st->noffs && i < TOP; i++)
-		printf("  %s+0x%-8llx %9llu %9llu\n",
+	for (i = 0; i < st->noffs && i < TOP; i++) {
+		snprintf(name, sizeof(name), "%s+0x%llx",
 		    vx_region_name(st->offs[i].region, rn, sizeof(rn)),
-		    (unsigned long long)st->offs[i].offset,
+		    (unsigned long long)st->offs[i].offset);
+		printf("  %-24s %9llu %9llu\n", name,
 		    (unsigned long long)st->offs[i].reads,
 		    (unsigned long long)st->offs[i].writes);
+	}
 	if (st->offs_other)
 		printf("  (%llu accesses to offsets beyond the first %d distinct ones)\n",
 		    (unsigned long long)st->offs_other, OFFSETS_MAX);
@@ -374,15 +378,16 @@ print_json(struct stats *st)
 		snprintf(k, sizeof(k), "%u", st->conn_id[i]);
 		json_object_set_new(conns, k, counter_json(&st->conn[i]));
 	}
-	for (i = 0; i < 256; i++)
+	for (i = 0; i <= 256; i++)
 		if (st->region_acc[i][0] || st->region_acc[i][1])
-			json_object_set_new(regs, vx_region_name(i, rn, sizeof(rn)),
+			json_object_set_new(regs, i == 256 ? "(index>255)" :
+			    vx_region_name(i, rn, sizeof(rn)),
 			    json_pack("{s:I,s:I}", "reads", (json_int_t)st->region_acc[i][0],
 			    "writes", (json_int_t)st->region_acc[i][1]));
 	qsort(st->offs, st->noffs, sizeof(*st->offs), cmp_offsets);
 	for (i = 0; i < st->noffs && i < TOP; i++)
-		json_array_append_new(offs, json_pack("{s:i,s:I,s:I,s:I}",
-		    "region", (int)st->offs[i].region,
+		json_array_append_new(offs, json_pack("{s:I,s:I,s:I,s:I}",
+		    "region", (json_int_t)st->offs[i].region,
 		    "offset", (json_int_t)st->offs[i].offset,
 		    "reads", (json_int_t)st->offs[i].reads,
 		    "writes", (json_int_t)st->offs[i].writes));

@@ -47,7 +47,10 @@ session_for(struct walker *w, uint32_t id, int peer)
 	return w->conns[w->n++].s;
 }
 
-/* End a connection's session: report what it left unanswered. */
+/*
+ * End a connection's session and report what it left unanswered: with its
+ * CLOSE record, or (rec NULL) at the end of the trace.
+ */
 static int
 end_conn(struct walker *w, size_t i, const struct vx_trace_rec *rec,
     walk_fn fn, void *arg)
@@ -58,19 +61,8 @@ end_conn(struct walker *w, size_t i, const struct vx_trace_rec *rec,
 	int r = 0;
 
 	it.nunanswered = n < 16 ? n : 16;
-	if (fn == NULL)
-		;
-	else if (rec != NULL)
+	if (fn != NULL && (rec != NULL || n > 0))
 		r = fn(arg, &it);
-	else if (n > 0) {
-		struct vx_trace_rec end;
-
-		memset(&end, 0, sizeof(end));
-		end.kind = VX_TR_CLOSE;
-		end.conn = w->conns[i].id;
-		it.rec = &end;
-		r = fn(arg, &it);
-	}
 	vx_session_free(w->conns[i].s);
 	w->conns[i] = w->conns[--w->n];
 	return r;
@@ -98,6 +90,14 @@ walk_trace(const struct walk_opts *o, walk_fn fn, void *arg, char *err,
 
 	err[0] = '\0';
 	ret = vx_trace_reader_open(o->path, &ro, &r);
+	/* --follow on a file the writer has not started yet: wait for it */
+	while (ret == VX_ERR_TRUNCATED && o->follow && !walk_stop &&
+	    strcmp(o->path, "-") != 0) {
+		vx_trace_reader_close(r);
+		r = NULL;
+		nap();
+		ret = vx_trace_reader_open(o->path, &ro, &r);
+	}
 	if (ret < 0) {
 		snprintf(err, errlen, "%s", r ? vx_trace_reader_error(r, NULL) :
 		    vx_strerror(ret));

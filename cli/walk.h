@@ -13,6 +13,7 @@
 #include "vx-trace.h"
 
 struct walk_item {
+	/* NULL at the end of the trace, where only unanswered is set */
 	const struct vx_trace_rec *rec;
 	const struct vx_msg *msg;		/* NULL for events */
 	const struct vx_session_result *res;	/* NULL for events */

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "trace-int.h"
 #include "vx-error.h"
@@ -19,6 +20,7 @@ struct vx_trace_reader {
 	pcap_t *pd;
 	FILE *fp;		/* the file libpcap reads; stdin for "-" */
 	unsigned flags;
+	int regular;		/* a regular file: FOLLOW waits at its end */
 	int linktype;
 	int keyed;		/* a key was given */
 	int final_seen;		/* VERIFY: the closing digest went by */
@@ -63,6 +65,7 @@ vx_trace_reader_open(const char *path, const struct vx_trace_ropts *o,
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct vx_trace_reader *r;
 	size_t sz = (sizeof(*r) + 63) & ~(size_t)63;
+	struct stat st;
 	FILE *fp;
 
 	*out = NULL;
@@ -103,6 +106,7 @@ vx_trace_reader_open(const char *path, const struct vx_trace_ropts *o,
 		    path, ebuf);
 	}
 	r->fp = fp;
+	r->regular = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode);
 	r->linktype = pcap_datalink(r->pd);
 	if (r->linktype < VX_TRACE_LINKTYPE ||
 	    r->linktype > VX_TRACE_LINKTYPE_MAX)
@@ -172,7 +176,8 @@ reserve(struct vx_trace_reader *r, size_t n)
 static int
 at_end(struct vx_trace_reader *r)
 {
-	if (r->flags & VX_TRACE_FOLLOW) {
+	/* only a file can grow; the end of a pipe is the writer's close */
+	if ((r->flags & VX_TRACE_FOLLOW) && r->regular) {
 		clearerr(r->fp);	/* glibc's EOF is sticky */
 		return VX_ERR_AGAIN;
 	}

@@ -162,7 +162,6 @@ table_counts() {
 }
 
 @test "-o json: an access to a region index above 255 is in regions and top_offsets as the u32 index" {
-	skip "bug: stats -o json leaves region indexes above 255 out of \"regions\" (the text shows them as (index>255)) and gives top_offsets[].region as a signed int: 0xdeadbeef is -559038737 (cmd-stats.c print_json: loop to 255, json_pack \"i\" of (int)region)"
 	require_vectors lvu-client-server-source.jsonl
 	local t
 	t=$(trace lvu-client-server-source)
@@ -174,7 +173,6 @@ table_counts() {
 }
 
 @test "the offsets table's columns line up whatever the region's name" {
-	skip "bug: stats prints the offsets table with \"%s+0x%-8llx\": names longer than bar0 (config, region 42) push the reads and writes columns right"
 	require_vectors gpio-probe-full.jsonl
 	local widths
 	widths=$("$VFUCTL" stats "$(trace gpio-probe-full)" |
