@@ -626,3 +626,17 @@ PY
 	assert_contains "IRQ index 0 vector 0: unmask signalled 3 times"
 	jsonl | jq -se '[.[] | select(.kind == "message" and .hex[4:8] == "0800")][0].fds[0].kind == "eventfd"'
 }
+
+@test "record: with no server, the client is turned away and the trace says why" {
+	sock=$TEST_TMP/nobody
+	start_recorder
+	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
+	[ "$status" -ne 0 ]
+	kill -0 "$rec_pid"
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "connection opened"
+	assert_contains "annotation: cannot connect to the server at '$sock'"
+	assert_contains "connection closed"
+}
