@@ -1377,15 +1377,70 @@ end
 -- per-capture state: sessions (first pass only), per-frame results
 ------------------------------------------------------------------------
 local conns		-- conn id -> session
-local reply_req		-- frame -> request frame (0: no command) of a reply
-local reply_lat		-- frame -> latency in ns
-local reply_find	-- frame -> finding id of a reply, where there is one
-local frame_peer	-- frame -> peer profile used, for DMA_READ/WRITE
+local results		-- per-frame results of the first pass, see below
 local partial		-- reassembly key -> partial message
 local done_cache, done_order	-- last few reassembled messages
 
+-- What later passes need of the first pass, for the frames that have any:
+-- a reply's request frame (0: no command) and latency, a finding, the peer
+-- form a DMA_READ/DMA_WRITE was decoded with.  Appended in frame order as
+-- fixed-width hex records, 1024 to a string: the garbage collector does
+-- not walk a string's contents, where tables of 100,000 numbers made
+-- Wireshark's per-packet collection steps grow with the trace.
+local REC = 32	-- %08x frame, %08x request, %013x latency, %02x finding, %x peer
+local function results_new()
+	return { chunks = {}, firsts = {}, cur = {}, last = 0 }
+end
+
+local function results_put(r, frame, res)
+	if frame <= r.last then return end	-- dissected again in the first pass
+	r.last = frame
+	local lat = res.lat or 0
+	if lat < 0 then lat = 0 elseif lat > 4503599627370495 then lat = 4503599627370495 end
+	r.cur[#r.cur + 1] = fmt("%08x%08x%013x%02x%x", frame, res.req or 4294967295,
+		lat, res.find or 255, res.peer or 15)
+	if #r.cur == 1024 then
+		r.firsts[#r.firsts + 1] = tonumber(r.cur[1]:sub(1, 8), 16)
+		r.chunks[#r.chunks + 1] = table.concat(r.cur)
+		r.cur = {}
+	end
+end
+
+local function decode_rec(str, at)
+	local req = tonumber(str:sub(at + 8, at + 15), 16)
+	local find = tonumber(str:sub(at + 29, at + 30), 16)
+	local peer = tonumber(str:sub(at + 31, at + 31), 16)
+	return { req = req ~= 4294967295 and req or nil, lat = tonumber(str:sub(at + 16, at + 28), 16),
+		find = find ~= 255 and find or nil, peer = peer ~= 15 and peer or nil }
+end
+
+local function results_get(r, frame)
+	local cur = r.cur
+	if #cur > 0 and frame >= tonumber(cur[1]:sub(1, 8), 16) then
+		for i = 1, #cur do
+			if tonumber(cur[i]:sub(1, 8), 16) == frame then return decode_rec(cur[i], 1) end
+		end
+		return nil
+	end
+	local lo, hi = 1, #r.firsts	-- the last chunk whose first frame <= frame
+	if hi == 0 or frame < r.firsts[1] then return nil end
+	while lo < hi do
+		local mid = floor((lo + hi + 1) / 2)
+		if r.firsts[mid] <= frame then lo = mid else hi = mid - 1 end
+	end
+	local str = r.chunks[lo]
+	local a, b = 0, #str / REC - 1
+	while a <= b do
+		local mid = floor((a + b) / 2)
+		local f = tonumber(str:sub(mid * REC + 1, mid * REC + 8), 16)
+		if f == frame then return decode_rec(str, mid * REC + 1) end
+		if f < frame then a = mid + 1 else b = mid - 1 end
+	end
+	return nil
+end
+
 local function reset_state()
-	conns, reply_req, reply_lat, reply_find, frame_peer = {}, {}, {}, {}, {}
+	conns, results = {}, results_new()
 	partial, done_cache, done_order = {}, {}, {}
 end
 reset_state()
@@ -1421,7 +1476,7 @@ local function recognise(c, s, dir)
 end
 
 -- pair a message; first pass only (results kept per reply frame)
-local function feed(c, s, chan, dir, frame, ts)
+local function feed(c, s, chan, dir, frame, ts, res)
 	if s.nitems < 5 then return end
 	if not s.reply then
 		local key = chan * 131072 + dir * 65536 + s.id
@@ -1430,7 +1485,7 @@ local function feed(c, s, chan, dir, frame, ts)
 		elseif c.npend < vu.prefs.max_pending then
 			local q = c.pend[key]
 			if q == nil then q = { first = 1, last = 0 }; c.pend[key] = q
-			elseif q.last >= q.first then reply_find[frame] = FIND_ID.MSGID_REUSED end
+			elseif q.last >= q.first then res.find = FIND_ID.MSGID_REUSED end
 			q.last = q.last + 1
 			q[q.last] = { frame = frame, ts = ts, cmd = s.cmd }
 			c.npend = c.npend + 1
@@ -1442,11 +1497,11 @@ local function feed(c, s, chan, dir, frame, ts)
 	local q = c.pend[key]
 	if q == nil or q.last < q.first then
 		if c.noreply[(chan * 2 + (1 - dir)) * 65536 + s.id] then
-			reply_find[frame] = FIND_ID.REPLY_TO_NO_REPLY
+			res.find = FIND_ID.REPLY_TO_NO_REPLY
 		else
-			reply_find[frame] = FIND_ID.REPLY_WITHOUT_COMMAND
+			res.find = FIND_ID.REPLY_WITHOUT_COMMAND
 		end
-		reply_req[frame] = 0
+		res.req = 0
 		return
 	end
 	local p = q[q.first]
@@ -1454,10 +1509,10 @@ local function feed(c, s, chan, dir, frame, ts)
 	q.first = q.first + 1
 	if q.first > q.last then c.pend[key] = nil end
 	c.npend = c.npend - 1
-	reply_req[frame] = p.frame
-	reply_lat[frame] = ts - p.ts
+	res.req = p.frame
+	res.lat = ts - p.ts
 	if p.cmd ~= s.cmd then
-		reply_find[frame] = FIND_ID.REPLY_WRONG_CMD
+		res.find = FIND_ID.REPLY_WRONG_CMD
 		return
 	end
 	if s.cmd == 1 and not has_bit(s.flags, 0x20) and s.status == ST_OK then recognise(c, s, dir) end
@@ -1481,17 +1536,20 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	local frame = pinfo.number
 	local len = mt:len()
 	local c = session(ph.conn)
-	local peer
+	local peer, res
 	if pinfo.visited then
-		peer = frame_peer[frame] or vu.prefs.peer
+		res = results_get(results, frame) or {}
+		peer = res.peer or vu.prefs.peer
 	else
+		res = {}
 		peer = c.peer[ph.dir]
 	end
 	local mtree = tree:add(vu, mt(), "vfio-user message")
 	local s = decode(mt, len, mtree, ph.be, peer, ph.nfds)
 	if not pinfo.visited then
-		if (s.cmd == 11 or s.cmd == 12) and peer ~= PEER_AUTO then frame_peer[frame] = peer end
-		feed(c, s, ph.chan, ph.dir, frame, frame_ts(pinfo))
+		if (s.cmd == 11 or s.cmd == 12) and peer ~= PEER_AUTO then res.peer = peer end
+		feed(c, s, ph.chan, ph.dir, frame, frame_ts(pinfo), res)
+		if res.req or res.find or res.peer then results_put(results, frame, res) end
 	end
 	local sum = summary(s)
 	mtree:append_text(": " .. sum)
@@ -1521,15 +1579,15 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	elseif s.status == ST_UNKNOWN then
 		mtree:add_proto_expert_info(E.unknown, fmt("unknown command %d", s.cmd))
 	end
-	local rq = reply_req[frame]
+	local rq = res.req
 	local lat_text = ""
 	if rq ~= nil and rq > 0 then
 		mtree:add(X.req, rq):set_generated()
-		local lat = reply_lat[frame]
+		local lat = res.lat
 		mtree:add(X.latency, UInt64.new(lat % TWO32, floor(lat / TWO32))):set_generated()
 		lat_text = fmt(" [#%d, %.1fus]", rq, lat / 1e3)
 	end
-	local fid = reply_find[frame]
+	local fid = res.find
 	if fid ~= nil then
 		mtree:add(X.finding, fid):set_generated()
 		local ex = fid == FIND_ID.REPLY_WITHOUT_COMMAND and E.nocmd
