@@ -316,6 +316,11 @@ emit_text(struct dissect *ds, const struct walk_item *it)
 			vx_print_hex(stdout, m, "      ");
 		for (i = 0; i < it->res->nfindings; i++)
 			print_finding(ds, &it->res->findings[i]);
+		/* the decoder's notes are expert info too (-V shows them) */
+		for (i = 0; !ds->tree && i < m->nnotes; i++)
+			printf("      %s[note] %s%s\n", ds->color ? sev_color[0] : "",
+			    vx_note_text(m->notes[i].code),
+			    ds->color ? "\033[0m" : "");
 	}
 	for (i = 0; i < it->nunanswered; i++)
 		print_finding(ds, &it->unanswered[i]);
@@ -352,6 +357,7 @@ on_record(void *arg, const struct walk_item *it)
 		for (i = 0; i < it->res->nfindings; i++)
 			ds->sev[it->res->findings[i].severity > 2 ? 2 :
 			    it->res->findings[i].severity]++;
+		ds->sev[VX_SEV_NOTE] += m->nnotes;
 		memset(&fc, 0, sizeof(fc));
 		fc.have = VX_FCTX_FRAME | VX_FCTX_CONN;
 		fc.frame = it->rec->frame;
