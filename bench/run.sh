@@ -193,4 +193,7 @@ bash "$here/trace.sh"
 
 # part 3: vfuctl server round trips and soak
 bash "$here/server.sh"
+
+# part 4: the recorder against a minimal relay
+bash "$here/record.sh"
 exit 0

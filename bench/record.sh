@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# record.sh - `make bench`, part 4: the recorder's cost.
+#
+# 4-byte REGION_READ round trips (rtt) through `vfuctl record` against the
+# same loop through bench/min-relay (poll, recvmsg/sendmsg, fds forwarded,
+# no framing, no recording), both in front of one `vfuctl server`, plus a
+# direct connection for scale; BENCH_RUNS (default 7) interleaved runs,
+# median and spread of the time ratio record/min-relay.  Target <= 1.15x.
+# The recorder must also have recorded every message it relayed.
+#
+#   BENCH_DIR, VFUCTL, BENCH_RUNS, BENCH_RTT_N (default 50000)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${BENCH_DIR:-$here}
+vfuctl=${VFUCTL:-$here/../cli/vfuctl}
+repo=$(cd "$here/.." && pwd)
+runs=${BENCH_RUNS:-7}
+n=${BENCH_RTT_N:-50000}
+tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+
+wait_socket() {
+	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+	echo "record.sh: no socket at $1" >&2
+	exit 1
+}
+
+"$vfuctl" server --socket-path "$tmp/dev.sock" \
+	--device "$repo/tests/devices/gpio.json" & pids+=($!)
+wait_socket "$tmp/dev.sock"
+"$dir/min-relay" "$tmp/relay.sock" "$tmp/dev.sock" & pids+=($!)
+"$vfuctl" record --listen "$tmp/rec.sock" --connect "$tmp/dev.sock" \
+	-w "$tmp/t.pcap" 2>"$tmp/rec.err" & rec=$!
+pids+=($rec)
+wait_socket "$tmp/relay.sock"
+wait_socket "$tmp/rec.sock"
+
+secs() { "$dir/rtt" "$@" | sed -n 's/.* secs=\([0-9.]*\).*/\1/p'; }
+
+echo "4-byte REGION_READ round trips through a man in the middle, $runs interleaved runs of $n:"
+: > "$tmp/ratios"
+for ((i = 0; i < runs; i++)); do
+	d=$(secs "$tmp/dev.sock" "$n" 2 0)
+	m=$(secs "$tmp/relay.sock" "$n" 2 0)
+	r=$(secs "$tmp/rec.sock" "$n" 2 0)
+	echo "$d $m $r" >> "$tmp/times"
+	awk -v m="$m" -v r="$r" 'BEGIN { print r / m }' >> "$tmp/ratios"
+done
+read -r med lo hi < <(sort -g "$tmp/ratios" | awk '{ v[NR] = $1 } END {
+	print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }')
+awk -v n="$n" '{ d += $1; m += $2; r += $3 } END {
+	printf "  direct %.0f/s, min-relay %.0f/s, vfuctl record %.0f/s (means)\n", n * NR / d, n * NR / m, n * NR / r
+	printf "  min-relay / direct: %.2fx\n", m / d }' "$tmp/times"
+printf '  vfuctl record / min-relay (time): median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
+if awk -v r="$med" 'BEGIN { exit !(r <= 1.15) }'; then
+	echo "    target met:    record <= 1.15x a minimal relay"
+else
+	echo "    TARGET MISSED: record <= 1.15x a minimal relay"
+fi
+kill -INT "$rec"
+wait "$rec" 2>/dev/null || true
+want=$(( runs * (2 * n + 2) ))
+got=$("$vfuctl" dissect "$tmp/t.pcap" | tail -n 1 | sed -n 's/^-- [0-9]* records, \([0-9]*\) messages.*/\1/p')
+if [ "$got" = "$want" ]; then
+	echo "    target met:    messages recorded = messages relayed ($got)"
+else
+	echo "    TARGET MISSED: messages recorded ($got) = messages relayed ($want)"
+fi
