@@ -69,7 +69,7 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib -DVFUCTL_VERSION='"$(VERSION)"' $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu99 $(CFLAGS) $(WFLAGS) -fPIC $(SAN_FLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) -Wl,--as-needed $(LDFLAGS)
 LIB_LDLIBS = $(PKG_LIBS) $(LDLIBS)
-CLI_LDLIBS = $(PKG_LIBS) $(READLINE_LIBS) $(LDLIBS)
+CLI_LDLIBS = $(PKG_LIBS) $(READLINE_LIBS) -pthread $(LDLIBS)
 
 # ---------------------------------------------------------------- files
 
