@@ -640,3 +640,65 @@ PY
 	assert_contains "annotation: cannot connect to the server at '$sock'"
 	assert_contains "connection closed"
 }
+
+# migrate SRC DST: move gpio's state from the server at SRC to the one at
+# DST with the client's feature and mig commands; prints DST's scratch.
+migrate() {
+	local data
+	"$VFUCTL" client -c 'poke bar2 0x10 0x12345678 4; poke bar2 0x00 0x5a 4' "$1" || return 1
+	data=$("$VFUCTL" client --json -c 'feature set mig-state STOP_COPY; mig read 65536' "$1" |
+		jq -r 'select(.command == "mig") | .data')
+	[ -n "$data" ] || { echo "no migration data from $1" >&2; return 1; }
+	"$VFUCTL" client -c "feature set mig-state RESUMING; mig write $data;
+		feature set mig-state RUNNING; expect bar2 0x10 0x12345678;
+		peek bar2 0x10 4" "$2"
+}
+
+@test "migration: register state moves from one server to another, directly and through two --listen/--connect pairs" {
+	local a=$TEST_TMP/a b=$TEST_TMP/b c=$TEST_TMP/c e=$TEST_TMP/e p1 p2 p3 p4 p5
+	"$VFUCTL" server --socket-path "$a" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	p1=$!
+	"$VFUCTL" server --socket-path "$b" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	p2=$!
+	srv_pid="$p1 $p2"	# teardown kills them if the test fails
+	wait_socket "$a" "$p1" /dev/null
+	wait_socket "$b" "$p2" /dev/null
+	# directly: the destination starts with scratch 0 and ends with it set
+	run "$VFUCTL" client -c 'expect bar2 0x10 0' "$b"
+	assert_status 0
+	run migrate "$a" "$b"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x12345678"
+	# again with two fresh servers behind one recorder: endpoints 0 and 1
+	"$VFUCTL" server --socket-path "$c" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	p3=$!
+	"$VFUCTL" server --socket-path "$e" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	p5=$!
+	srv_pid="$p1 $p2 $p3 $p5"
+	wait_socket "$c" "$p3" /dev/null
+	wait_socket "$e" "$p5" /dev/null
+	"$VFUCTL" record --listen "$TEST_TMP/ra" --connect "$e" \
+		--listen "$TEST_TMP/rc" --connect "$c" -w "$trace" 3>&- 2>/dev/null &
+	p4=$!
+	rec_pid=$p4
+	wait_socket "$TEST_TMP/ra" "$p4" /dev/null
+	wait_socket "$TEST_TMP/rc" "$p4" /dev/null
+	run migrate "$TEST_TMP/ra" "$TEST_TMP/rc"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x12345678"
+	kill -INT "$p4"
+	wait "$p4" || true
+	rec_pid=
+	kill "$p1" "$p2" "$p3" "$p5"
+	wait "$p1" "$p2" "$p3" "$p5" 2>/dev/null || true
+	srv_pid=
+	# the trace has the source's MIG_DATA_READ on endpoint 0 and the
+	# destination's MIG_DATA_WRITE on endpoint 1, in separate connections
+	run "$VFUCTL" dissect -o jsonl "$trace"
+	[ "$(jsonl | jq -s '[.[] | select(.kind == "open")] | map(.endpoint) | unique | length')" -eq 2 ]
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == MIG_DATA_READ && vfio_user.type == command' "$trace"
+	assert_contains "MIG_DATA_READ command"
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == MIG_DATA_WRITE && vfio_user.type == command' "$trace"
+	assert_contains "MIG_DATA_WRITE command"
+	[ "$("$VFUCTL" dissect -o json "$trace" | jq -s '[.[] | select(."vfio_user.cmd_name" == "MIG_DATA_WRITE")] | map(."vfio_user.conn") | unique | length')" -eq 1 ]
+}
