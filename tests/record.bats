@@ -702,3 +702,22 @@ migrate() {
 	assert_contains "MIG_DATA_WRITE command"
 	[ "$("$VFUCTL" dissect -o json "$trace" | jq -s '[.[] | select(."vfio_user.cmd_name" == "MIG_DATA_WRITE")] | map(."vfio_user.conn") | unique | length')" -eq 1 ]
 }
+
+@test "twin socket end to end: vfuctl client and vfuctl server negotiate it, the server's DMA travels on it, the recorder relays and records it" {
+	start_server dma
+	start_recorder
+	run "$VFUCTL" client --twin-socket --no-fd -c 'version;
+		dma map 0x100000 0x1000 rw;
+		poke bar0 0x0 0x100000 8; poke bar0 0x8 16 4; poke bar0 0xc 0 4;
+		poke bar0 0x10 1 4; poll bar0 0x14 1 1 2000;
+		dma dump 0x100000 16' "$rsock"
+	assert_status 0
+	assert_contains "twin_socket        yes"
+	assert_contains "00 11 22 33 44 55 66 77"
+	stop_recorder
+	# the DMA_WRITE and its reply are on the twin channel, nothing else is
+	[ "$(jsonl | jq -s '[.[] | select(.kind == "message" and .chan == "twin")] | length')" -eq 2 ]
+	run "$VFUCTL" dissect -Y 'vfio_user.chan == twin' "$trace"
+	assert_contains "C<-S twin 0x0000 DMA_WRITE command 0x100000 len 16"
+	assert_contains "C->S twin 0x0000 DMA_WRITE reply 0x100000 len 16"
+}
