@@ -183,3 +183,40 @@ EOF
 		'quit\r=>'
 	assert_status 0
 }
+
+@test "every command runs at the prompt" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'version\r=>protocol           0.2' \
+		'info\r=>num_regions 9' \
+		'regions\r=>bar2' \
+		'irqs\r=>INTx' \
+		'peek bar2 4 4\r=>bar2+0x4: 0x0000a5a5' \
+		'read bar2 0 8\r=>a5 a5' \
+		'poke bar2 0x10 0x55 4\r=>bar2+0x10 <- 0x00000055' \
+		'write bar2 0x10 aabbccdd\r=>bar2+0x10 <- 4 bytes' \
+		'expect bar2 0x10 0xddccbbaa\r=>ok bar2+0x10 == 0xddccbbaa' \
+		'poll bar2 4 0xffff 0xa5a5 1000\r=>after 1 read' \
+		'config\r=>Device [494f:0dc8]' \
+		'dma map 0x200000 0x1000 rw\r=>mapped 0x200000+0x1000 rw' \
+		'dma fill 0x200000 16 0x5a\r=>filled 0x200000+0x10' \
+		'dma dump 0x200000 16\r=>5a 5a 5a 5a' \
+		'dma list\r=>rw memfd' \
+		'dma unmap 0x200000 0x1000\r=>unmapped 0x200000' \
+		'irq enable intx 0 1\r=>INTx vectors 0..0 enabled' \
+		'poke bar2 0xc 1 4\r=>bar2+0xc <- 0x00000001' \
+		'wait-irq 2000\r=>fired' \
+		'irq disable intx\r=>INTx disabled' \
+		'feature probe migration\r=>supported' \
+		'feature get migration\r=>stop_copy pre_copy' \
+		'feature set mig-state STOP_COPY\r=>device_state STOP_COPY' \
+		'mig read 16\r=>VFUD' \
+		'feature set mig-state RUNNING\r=>device_state RUNNING' \
+		'raw 4 10000000000000000000000000000000\r=>DEVICE_GET_INFO reply regions 9 irqs 5' \
+		'reset\r=>reset done' \
+		'help peek\r=>read one value' \
+		'quit\r=>'
+	assert_status 0
+	assert_contains "5a 5a 5a 5a"
+}
