@@ -117,7 +117,6 @@ return {
     { key = "UNKNOWN_FEATURE", text = "feature index vfuctl does not know" },
     { key = "UNKNOWN_CAP", text = "region capability id vfuctl does not know" },
     { key = "UNKNOWN_JSON_KEY", text = "capability key vfuctl does not know" },
-    { key = "ARGSZ_SHORT_CMD", text = "request sends less than its argsz announces" },
     { key = "NONZERO_RESERVED", text = "reserved field is not zero" },
     { key = "DISABLE_ALL_IRQS", text = "count 0 with data_none disables every vector of the index" },
   },
