@@ -45,12 +45,6 @@ struct decode_stats {
 	unsigned long messages, malformed, unknown, errors, warnings, notes;
 };
 
-static const struct vx_tok peer_names[] = {
-	{ VX_PEER_AUTO, "auto" }, { VX_PEER_SPEC, "spec" },
-	{ VX_PEER_LVU, "libvfio-user" }, { VX_PEER_QEMU, "qemu" },
-	{ 0, NULL }
-};
-
 static int
 hexval(int c)
 {
@@ -313,7 +307,7 @@ cmd_decode(int argc, char **argv)
 				vx_invarg("decode", "output format", optarg);
 			break;
 		case 'p':
-			if (vx_tok_value(peer_names, optarg, &v) < 0)
+			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)
 				vx_invarg("decode", "peer", optarg);
 			o.peer = (int)v;
 			break;

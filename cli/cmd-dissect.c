@@ -420,11 +420,6 @@ cmd_dissect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct vx_tok peers[] = {
-		{ VX_PEER_AUTO, "auto" }, { VX_PEER_SPEC, "spec" },
-		{ VX_PEER_LVU, "libvfio-user" }, { VX_PEER_QEMU, "qemu" },
-		{ 0, NULL }
-	};
 	struct dissect ds;
 	struct vx_filter_opts fo;
 	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0 };
@@ -491,7 +486,7 @@ cmd_dissect(int argc, char **argv)
 			wo.follow = 1;
 			break;
 		case 'P':
-			if (vx_tok_value(peers, optarg, &v) < 0)
+			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)
 				vx_invarg("dissect", "peer", optarg);
 			wo.peer = (int)v;
 			break;

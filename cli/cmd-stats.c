@@ -419,11 +419,6 @@ cmd_stats(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct vx_tok peers[] = {
-		{ VX_PEER_AUTO, "auto" }, { VX_PEER_SPEC, "spec" },
-		{ VX_PEER_LVU, "libvfio-user" }, { VX_PEER_QEMU, "qemu" },
-		{ 0, NULL }
-	};
 	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0 };
 	struct stats *st;
 	char err[1024];
@@ -441,7 +436,7 @@ cmd_stats(int argc, char **argv)
 				vx_invarg("stats", "output format", optarg);
 			break;
 		case 'P':
-			if (vx_tok_value(peers, optarg, &v) < 0)
+			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)
 				vx_invarg("stats", "peer", optarg);
 			wo.peer = (int)v;
 			break;

@@ -133,6 +133,12 @@ const struct vx_tok vx_names_feature[] = {
 	{ 0, NULL }
 };
 
+const struct vx_tok vx_names_peer[] = {
+	{ VX_PEER_AUTO, "auto" }, { VX_PEER_SPEC, "spec" },
+	{ VX_PEER_LVU, "libvfio-user" }, { VX_PEER_QEMU, "qemu" },
+	{ 0, NULL }
+};
+
 static const struct vx_tok names_migration_flags[] = {
 	{ VX_MIGRATION_STOP_COPY, "stop_copy" }, { VX_MIGRATION_P2P, "p2p" },
 	{ VX_MIGRATION_PRE_COPY, "pre_copy" },

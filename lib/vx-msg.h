@@ -77,6 +77,8 @@ extern const struct vx_tok vx_names_region[];
 extern const struct vx_tok vx_names_irq[];
 extern const struct vx_tok vx_names_mig_state[];
 extern const struct vx_tok vx_names_feature[];
+/* --peer's names: auto, spec, libvfio-user, qemu (enum vx_peer) */
+extern const struct vx_tok vx_names_peer[];
 
 /* "REGION_READ", or NULL for a number that is no command. */
 const char *vx_cmd_name(unsigned cmd);
