@@ -21,11 +21,7 @@ tmp=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
-wait_socket() {
-	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
-	echo "record.sh: no socket at $1" >&2
-	exit 1
-}
+. "$here/lib.sh"
 
 "$vfuctl" server --socket-path "$tmp/dev.sock" \
 	--device "$repo/tests/devices/gpio.json" & pids+=($!)
@@ -48,8 +44,7 @@ for ((i = 0; i < runs; i++)); do
 	echo "$d $m $r" >> "$tmp/times"
 	awk -v m="$m" -v r="$r" 'BEGIN { print r / m }' >> "$tmp/ratios"
 done
-read -r med lo hi < <(sort -g "$tmp/ratios" | awk '{ v[NR] = $1 } END {
-	print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }')
+read -r med lo hi < <(median_spread "$tmp/ratios")
 awk -v n="$n" '{ d += $1; m += $2; r += $3 } END {
 	printf "  direct %.0f/s, min-relay %.0f/s, vfuctl record %.0f/s (means)\n", n * NR / d, n * NR / m, n * NR / r
 	printf "  min-relay / direct: %.2fx\n", m / d }' "$tmp/times"

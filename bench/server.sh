@@ -25,11 +25,7 @@ tmp=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
-wait_socket() {
-	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
-	echo "server.sh: no socket at $1" >&2
-	exit 1
-}
+. "$here/lib.sh"
 
 "$dir/min-server" "$tmp/min.sock" & pids+=($!)
 "$vfuctl" server --socket-path "$tmp/vfu.sock" \
@@ -48,8 +44,7 @@ for ((i = 0; i < runs; i++)); do
 	echo "$m $v" >> "$tmp/rates"
 	awk -v m="$m" -v v="$v" 'BEGIN { print v / m }' >> "$tmp/ratios"
 done
-read -r med lo hi < <(sort -g "$tmp/ratios" | awk '{ v[NR] = $1 } END {
-	print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }')
+read -r med lo hi < <(median_spread "$tmp/ratios")
 awk '{ m += $1; v += $2 } END { printf "  min-server %.0f/s, vfuctl server %.0f/s (means)\n", m / NR, v / NR }' "$tmp/rates"
 printf '  vfuctl server / min-server: median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
 if awk -v r="$med" 'BEGIN { exit !(r >= 0.9) }'; then

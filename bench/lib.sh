@@ -1,0 +1,14 @@
+# lib.sh - what bench/server.sh and bench/record.sh share; sourced.
+
+# wait_socket PATH: up to 5 s for a server to listen at PATH
+wait_socket() {
+	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done
+	echo "$(basename "$0"): no socket at $1" >&2
+	exit 1
+}
+
+# median_spread FILE: "median min max" of the numbers in FILE, one a line
+median_spread() {
+	sort -g "$1" | awk '{ v[NR] = $1 } END {
+		print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+}
