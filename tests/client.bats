@@ -571,33 +571,12 @@ fake_server() {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	sock=$TEST_TMP/fake
 	cat >"$TEST_TMP/fake.py" <<'PY'
-import json, socket, struct, sys
+import json, os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_exact, recv_msg, send_msg
 
 path, twin, log = sys.argv[1], sys.argv[2] == "twin", open(sys.argv[3], "w")
-ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-ls.bind(path)
-ls.listen(1)
-c, _ = ls.accept()
-
-def recv_exact(s, n):
-    b = b""
-    while len(b) < n:
-        d = s.recv(n - len(b))
-        if not d:
-            sys.exit(0)
-        b += d
-    return b
-
-def recv_msg(s):
-    mid, cmd, size, flags, err = struct.unpack("<HHIII", recv_exact(s, 16))
-    return mid, cmd, flags, err, recv_exact(s, size - 16)
-
-def send_msg(s, mid, cmd, flags, payload=b"", fds=()):
-    m = struct.pack("<HHIII", mid, cmd, 16 + len(payload), flags, 0) + payload
-    if fds:
-        socket.send_fds(s, [m], list(fds))
-    else:
-        s.sendall(m)
+c = listen_once(path)
 
 mid, cmd, flags, err, p = recv_msg(c)
 caps = {"max_msg_fds": 8, "max_data_xfer_size": 1048576}
@@ -639,7 +618,7 @@ while True:
         log.flush()
     send_msg(c, mid, cmd, 1)
 PY
-	python3 "$TEST_TMP/fake.py" "$sock" "$1" "$TEST_TMP/fake.log" 3>&- &
+	FAKEPEER_DIR="$repo/tests" python3 "$TEST_TMP/fake.py" "$sock" "$1" "$TEST_TMP/fake.log" 3>&- &
 	srv_pid=$!
 	local i
 	for ((i = 0; i < 200; i++)); do
