@@ -422,7 +422,7 @@ cmd_dissect(int argc, char **argv)
 	};
 	struct dissect ds;
 	struct vx_filter_opts fo;
-	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0 };
+	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0, 0 };
 	const char *color = "auto", *wpath = NULL;
 	char err[1024];
 	uint64_t v;

@@ -816,9 +816,8 @@ static int
 h_region_rw(struct server *s, const struct vx_msg *m)
 {
 	int write = m->cmd == VX_CMD_REGION_WRITE;
-	uint64_t off = get(m, VXF_REGION_OFFSET), index = get(m, VXF_REGION_INDEX);
-	uint64_t count = get(m, VXF_REGION_COUNT);
-	const struct vx_item *data = vx_msg_item(m, VXF_REGION_DATA);
+	/* the access view: the request decoder builds no items for it */
+	uint64_t off = m->rw.offset, index = m->rw.index, count = m->rw.count;
 	uint16_t id = m->id, cmd = m->cmd;
 	int r;
 
@@ -827,7 +826,7 @@ h_region_rw(struct server *s, const struct vx_msg *m)
 	if (write) {
 		/* copy: the device may run DMA that reuses the decoder */
 		if (count)
-			memcpy(s->scratch, data->ptr, (size_t)count);
+			memcpy(s->scratch, m->data, (size_t)count);
 		r = vx_device_access(s->dev, (unsigned)index, off, s->scratch,
 		    (size_t)count, 1);
 	} else {
@@ -1673,6 +1672,7 @@ cmd_server(int argc, char **argv)
 	s.dev->ops = &dev_ops;
 	s.dev->ctx = &s;
 	vx_decoder_init(&s.dec);
+	s.dec.lazy = 1;		/* region accesses need no items */
 	vx_decoder_init(&s.ddec);
 	vx_builder_init(&s.b);
 	vx_builder_init(&s.db);

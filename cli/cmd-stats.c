@@ -176,7 +176,6 @@ on_record(void *arg, const struct walk_item *it)
 	struct stats *st = arg;
 	const struct vx_msg *m = it->msg;
 	struct counter *c, *cc;
-	uint64_t region, offset;
 	unsigned i;
 
 	for (i = 0; i < it->nunanswered; i++)
@@ -200,10 +199,9 @@ on_record(void *arg, const struct walk_item *it)
 		c->cmds++;
 		cc->cmds++;
 		if ((m->cmd == VX_CMD_REGION_READ || m->cmd == VX_CMD_REGION_WRITE) &&
-		    m->status == VX_MSG_OK &&
-		    vx_msg_get(m, VXF_REGION_INDEX, &region) == 0 &&
-		    vx_msg_get(m, VXF_REGION_OFFSET, &offset) == 0)
-			count_offset(st, region, offset, m->cmd == VX_CMD_REGION_WRITE);
+		    m->status == VX_MSG_OK)
+			count_offset(st, m->rw.index, m->rw.offset,
+			    m->cmd == VX_CMD_REGION_WRITE);
 		return 0;
 	}
 	c->replies++;
@@ -419,7 +417,7 @@ cmd_stats(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0 };
+	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0, 1 };	/* lazy */
 	struct stats *st;
 	char err[1024];
 	uint64_t v;

@@ -105,6 +105,7 @@ walk_trace(const struct walk_opts *o, walk_fn fn, void *arg, char *err,
 		return ret;
 	}
 	vx_decoder_init(&d);
+	d.lazy = o->lazy;
 	while (!stop) {
 		struct vx_dctx ctx = { 0 };
 		struct vx_session_result res;

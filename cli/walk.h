@@ -27,6 +27,7 @@ struct walk_opts {
 	int follow;		/* keep reading as the file grows */
 	int peer;		/* enum vx_peer for every connection */
 	int big_endian;		/* override: decode as big-endian */
+	int lazy;		/* items only when asked for (vx_msg_items) */
 };
 
 /* Return < 0 from the callback to stop the walk early (not an error). */

@@ -431,6 +431,7 @@ vx_filter_match(const struct vx_filter *f, const struct vx_msg *m,
 {
 	if (f == NULL)
 		return 1;
+	vx_msg_items(m);
 	return eval(f, f->root, m, ctx);
 }
 

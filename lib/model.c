@@ -268,6 +268,7 @@ vx_msg_item(const struct vx_msg *m, unsigned field)
 {
 	uint32_t i;
 
+	vx_msg_items(m);
 	for (i = 0; i < m->nitems; i++)
 		if (m->items[i].field == field)
 			return &m->items[i];

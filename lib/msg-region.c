@@ -275,7 +275,7 @@ dec_region_rw(struct vx_dstate *s, int reply)
 {
 	struct vx_msg *m = s->m;
 	int write = m->cmd == VX_CMD_REGION_WRITE;
-	uint64_t count;
+	uint64_t offset, index, count;
 	int r;
 
 	if (dx_left(s) >= 16 && m->nitems + 4 <= s->room && s->depth == 0) {
@@ -288,17 +288,21 @@ dec_region_rw(struct vx_dstate *s, int reply)
 		struct vx_item *it = &s->d->items[m->nitems];
 
 		memcpy(it, tmpl, sizeof(tmpl));
-		it[0].val = vx_load(s->c.p, 8, s->c.big_endian);
-		it[1].val = vx_load(s->c.p + 8, 4, s->c.big_endian);
+		it[0].val = offset = vx_load(s->c.p, 8, s->c.big_endian);
+		it[1].val = index = vx_load(s->c.p + 8, 4, s->c.big_endian);
 		it[2].val = count = vx_load(s->c.p + 12, 4, s->c.big_endian);
 		m->nitems += 3;
 		s->c.p += 16;
 		s->c.left -= 16;
 		s->c.off += 16;
-	} else if ((r = dx_uint(s, VXF_REGION_OFFSET, NULL)) < 0 ||
-	    (r = dx_uint(s, VXF_REGION_INDEX, NULL)) < 0 ||
+	} else if ((r = dx_uint(s, VXF_REGION_OFFSET, &offset)) < 0 ||
+	    (r = dx_uint(s, VXF_REGION_INDEX, &index)) < 0 ||
 	    (r = dx_uint(s, VXF_REGION_COUNT, &count)) < 0)
 		return r;
+	/* the view; only trusted when the message is not malformed */
+	m->rw.offset = offset;
+	m->rw.index = (uint32_t)index;
+	m->rw.count = (uint32_t)count;
 	if (m->flags & VX_F_ERROR)	/* libvfio-user's error body */
 		return dx_bytes(s, VXF_REGION_DATA, dx_left(s));
 	if (write == reply)		/* read command, write reply */
@@ -308,6 +312,8 @@ dec_region_rw(struct vx_dstate *s, int reply)
 		    VX_ERR_INVALID, VXF_REGION_DATA, dx_off(s),
 		    "count %llu but %zu data bytes", (unsigned long long)count,
 		    dx_left(s));
+	m->data = s->c.p;
+	m->dlen = (uint32_t)count;
 	return dx_bytes(s, VXF_REGION_DATA, (size_t)count);
 }
 

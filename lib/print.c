@@ -107,6 +107,7 @@ vx_print_tree(FILE *fp, const struct vx_msg *m, const char *indent)
 	uint32_t i;
 	unsigned k;
 
+	vx_msg_items(m);
 	for (i = 0; i < m->nitems; i++) {
 		const struct vx_item *it = &m->items[i];
 		const struct vx_field *f = &vx_fields[it->field];
@@ -142,6 +143,7 @@ vx_print_hex(FILE *fp, const struct vx_msg *m, const char *indent)
 {
 	uint32_t i, j;
 
+	vx_msg_items(m);
 	for (i = 0; i < m->nitems; i++) {
 		const struct vx_item *it = &m->items[i];
 		const struct vx_field *f = &vx_fields[it->field];
@@ -373,6 +375,7 @@ vx_summary(const struct vx_msg *m, char *out, size_t cap)
 	size_t pos = 0;
 
 	out[0] = '\0';
+	vx_msg_items(m);
 	if (m->nitems < 2) {
 		app(out, cap, &pos, "[malformed: %s]", m->err.text);
 		return pos;

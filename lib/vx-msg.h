@@ -15,6 +15,15 @@
  * item array of the struct vx_decoder that decoded it; both must outlive it,
  * and the next vx_decode() on the same decoder reuses the items.  After the
  * first few messages decoding allocates nothing (VERSION's JSON excepted).
+ *
+ * Lazy items: a decoder with `lazy` set validates every message completely
+ * (same status, error and notes) but builds the item list of the hottest
+ * messages, well-formed REGION_READ/REGION_WRITE, only when something asks
+ * for it: vx_msg_items(), or any function below that reads items (encode,
+ * print, JSON, vx_msg_get(), filters, the session layer).  Code that only
+ * needs the header and the region-access view (m->rw, m->data) never pays
+ * for items.  Items must be asked for before the next vx_decode() on the
+ * same decoder.
  */
 #ifndef VX_MSG_H
 #define VX_MSG_H
@@ -185,9 +194,19 @@ struct vx_msg {
 	int nfds;		/* descriptors that came with it */
 	struct vx_diag err;	/* valid if status == VX_MSG_MALFORMED */
 	struct vx_note notes[VX_MAX_NOTES];
-	struct vx_item *items;
+	uint8_t peer;		/* enum vx_peer the sender was decoded as */
+	struct vx_item *items;	/* NULL until built (lazy decoders) */
 	uint32_t nitems;
 	const struct vx_caps *caps;	/* VERSION only, else NULL */
+	/*
+	 * REGION_READ/REGION_WRITE that are not malformed: the access, and
+	 * its data bytes (write command, read reply), dlen of them at data;
+	 * dlen is 0 otherwise.  Filled by every decoder, lazy or not.
+	 */
+	struct vx_access { uint64_t offset; uint32_t index, count; } rw;
+	const uint8_t *data;
+	uint32_t dlen;
+	struct vx_decoder *dec;	/* builds the items of a lazy decode */
 };
 
 static inline int
@@ -195,6 +214,13 @@ vx_msg_is_reply(const struct vx_msg *m)
 {
 	return (m->flags & VX_F_TYPE_MASK) == VX_F_TYPE_REPLY;
 }
+
+/*
+ * Make m->items and m->nitems valid: a lazy decode builds them now (into
+ * the decoder's item array, so before the next vx_decode()).  Returns 0,
+ * or VX_ERR_NOMEM with no items.
+ */
+int vx_msg_items(const struct vx_msg *m);
 
 /* Value of the first item of a field; -1 if absent (val untouched). */
 int vx_msg_get(const struct vx_msg *m, unsigned field, uint64_t *val);
@@ -218,6 +244,7 @@ struct vx_decoder {
 	struct vx_item *items;
 	uint32_t cap;
 	uint32_t max_items;	/* 0: default limit */
+	int lazy;		/* build items on demand (see the top) */
 	struct vx_caps caps;
 	void *json;		/* json_t of the last VERSION */
 	const char **unknown;	/* keys of the last VERSION we don't know */

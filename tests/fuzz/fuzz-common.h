@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* One decoder for the whole run: reuse is what the CLI does. */
 static struct vx_decoder fx_dec;
+static struct vx_decoder fx_lazy;	/* the same, building items on demand */
 static FILE *fx_null;
 /*
  * VX_FUZZ_NO_ROUNDTRIP=1 skips the encode check, so that a known,
@@ -37,6 +38,7 @@ fx_init(void)
 	if (fx_null != NULL)
 		return;
 	vx_decoder_init(&fx_dec);
+	vx_decoder_init(&fx_lazy);
 	fx_no_roundtrip = getenv("VX_FUZZ_NO_ROUNDTRIP") != NULL &&
 	    strcmp(getenv("VX_FUZZ_NO_ROUNDTRIP"), "0") != 0;
 	if ((fx_null = fopen("/dev/null", "w")) == NULL)
@@ -181,6 +183,48 @@ fx_check_print(const struct vx_msg *m)
 		fx_fail(m, "json_dumps of vx_msg_json failed");
 	free(s);
 	json_decref(j);
+}
+
+/*
+ * A lazy decoder (items built on demand) must find what the eager one
+ * found, and build the same items when asked.  e is the eager decode of
+ * buf[0..len) under ctx.
+ */
+static void __attribute__((unused))
+fx_check_lazy(const struct vx_msg *e, const uint8_t *buf, size_t len,
+    const struct vx_dctx *ctx)
+{
+	struct vx_msg l;
+	uint32_t i;
+
+	fx_lazy.lazy = 1;
+	if (vx_decode(&fx_lazy, buf, len, ctx, &l) != 0)
+		return;		/* out of memory: nothing to compare */
+	if (l.status != e->status || l.nnotes != e->nnotes ||
+	    l.variant != e->variant || l.cmd != e->cmd || l.flags != e->flags ||
+	    memcmp(l.notes, e->notes, e->nnotes * sizeof(e->notes[0])) != 0)
+		fx_fail(e, "lazy decode: status %d, %u notes; eager: %d, %u",
+		    l.status, l.nnotes, e->status, e->nnotes);
+	if (e->status == VX_MSG_MALFORMED && (l.err.code != e->err.code ||
+	    l.err.field != e->err.field || l.err.off != e->err.off))
+		fx_fail(e, "lazy decode error at %u, eager at %u", l.err.off,
+		    e->err.off);
+	if (e->status != VX_MSG_MALFORMED &&
+	    (e->cmd == VX_CMD_REGION_READ || e->cmd == VX_CMD_REGION_WRITE) &&
+	    (l.rw.offset != e->rw.offset || l.rw.index != e->rw.index ||
+	    l.rw.count != e->rw.count || l.dlen != e->dlen))
+		fx_fail(e, "lazy decode: region access view differs");
+	if (vx_msg_items(&l) != 0)
+		return;
+	if (l.nitems != e->nitems)
+		fx_fail(e, "lazy decode built %u items, eager %u", l.nitems,
+		    e->nitems);
+	for (i = 0; i < e->nitems; i++)
+		if (l.items[i].field != e->items[i].field ||
+		    l.items[i].off != e->items[i].off ||
+		    l.items[i].len != e->items[i].len ||
+		    l.items[i].val != e->items[i].val)
+			fx_fail(e, "lazy decode: item %u differs", i);
 }
 
 /* Everything above, for targets that look at one message at a time. */

@@ -98,6 +98,7 @@ fx_family(const uint16_t *cmds, unsigned ncmds, const uint8_t *data,
 		fx_fail(&m, "command %u of a decoder family decoded as unknown",
 		    cmd);
 	fx_check_all(&m);
+	fx_check_lazy(&m, buf, len, &ctx);
 	free(buf);
 	return 0;
 }

@@ -25,6 +25,7 @@ one(const uint8_t *data, size_t size, int dir, int peer, int big_endian)
 	if (size >= VX_HDR_SIZE && m.nitems < 5)
 		fx_fail(&m, "%zu bytes but the header did not decode", size);
 	fx_check_all(&m);
+	fx_check_lazy(&m, data, size, &ctx);
 }
 
 int

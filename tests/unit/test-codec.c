@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 #include "unit.h"
@@ -1732,7 +1733,60 @@ struct robust {
 	unsigned runs, bad_encode, bad_print, shown;
 	unsigned cap_walk;	/* bad encodes of the cap-walk bug */
 	unsigned status[3];
+	unsigned lazy_fast, bad_lazy;
 };
+
+/*
+ * A lazy decoder must say what an eager one says: same verdict, error,
+ * notes and view, and once asked for, the same items.  Returns 1 if so;
+ * *fast is set when the lazy decode took the no-items path.
+ */
+static struct vx_decoder lazy_dec;
+
+static int
+same_as_lazy(const struct vx_msg *e, const uint8_t *buf, size_t len,
+    const struct vx_dctx *ctx, int *fast)
+{
+	struct vx_msg l;
+	uint32_t i;
+
+	lazy_dec.lazy = 1;
+	if (vx_decode(&lazy_dec, buf, len, ctx, &l) != 0)
+		return 0;
+	*fast = l.items == NULL;
+	if (l.status != e->status || l.variant != e->variant ||
+	    l.id != e->id || l.cmd != e->cmd || l.size != e->size ||
+	    l.flags != e->flags || l.error != e->error ||
+	    l.nnotes != e->nnotes ||
+	    memcmp(l.notes, e->notes, e->nnotes * sizeof(e->notes[0])) != 0)
+		return 0;
+	if (e->status == VX_MSG_MALFORMED &&
+	    (l.err.code != e->err.code || l.err.field != e->err.field ||
+	    l.err.off != e->err.off || strcmp(l.err.text, e->err.text) != 0))
+		return 0;
+	if (e->status != VX_MSG_MALFORMED &&
+	    (e->cmd == VX_CMD_REGION_READ || e->cmd == VX_CMD_REGION_WRITE) &&
+	    (l.rw.offset != e->rw.offset || l.rw.index != e->rw.index ||
+	    l.rw.count != e->rw.count || l.dlen != e->dlen ||
+	    (e->dlen > 0 && l.data != e->data)))
+		return 0;
+	if (vx_msg_items(&l) != 0 || l.nitems != e->nitems)
+		return 0;
+	for (i = 0; i < e->nitems; i++) {
+		const struct vx_item *a = &l.items[i], *b = &e->items[i];
+
+		if (a->field != b->field || a->depth != b->depth ||
+		    a->off != b->off || a->len != b->len ||
+		    a->index != b->index || a->val != b->val ||
+		    (a->ptr == NULL) != (b->ptr == NULL))
+			return 0;
+		/* bytes of the message, or text each decoder keeps itself */
+		if (a->ptr != NULL && a->ptr != b->ptr && (b->len > 0 ||
+		    strcmp((const char *)a->ptr, (const char *)b->ptr) != 0))
+			return 0;
+	}
+	return 1;
+}
 
 #define CAP_WALK_BUG "a DEVICE_GET_REGION_INFO reply whose capability " \
 	"walk fails keeps neither the bytes between capabilities nor " \
@@ -1765,7 +1819,7 @@ robust_one(struct robust *st, struct vx_decoder *d, const uint8_t *buf,
 {
 	char hx[2 * 96 + 1];
 	struct vx_msg m;
-	int enc, pr;
+	int enc, pr, fast = 0;
 
 	st->runs++;
 	if (vx_decode(d, buf, len, ctx, &m) != 0) {
@@ -1774,6 +1828,15 @@ robust_one(struct robust *st, struct vx_decoder *d, const uint8_t *buf,
 	}
 	if (m.status < 3)
 		st->status[m.status]++;
+	if (!same_as_lazy(&m, buf, len, ctx, &fast)) {
+		st->bad_lazy++;
+		if (st->shown++ < 5) {
+			tohex(buf, len < 96 ? len : 96, hx, sizeof(hx));
+			diag("%s: a lazy decoder differs (dir %d peer %d be %d): %s",
+			    what, ctx->dir, ctx->peer, ctx->big_endian, hx);
+		}
+	}
+	st->lazy_fast += fast;
 	enc = encodes_back(&m, buf, len);
 	pr = prints(&m, all);
 	st->bad_encode += !enc;
@@ -1830,9 +1893,9 @@ test_prefixes(void)
 		}
 		if (st.bad_encode > 0 && st.bad_encode == st.cap_walk)
 			diag("BUG: %s", CAP_WALK_BUG);
-		ok(st.bad_encode == 0 && st.bad_print == 0,
-		    "prefixes of %s: %u decodes re-encode and print", s->name,
-		    st.runs);
+		ok(st.bad_encode == 0 && st.bad_print == 0 && st.bad_lazy == 0,
+		    "prefixes of %s: %u decodes re-encode, print and decode "
+		    "lazily alike", s->name, st.runs);
 	}
 	vx_decoder_release(&d);
 }
@@ -1892,6 +1955,76 @@ test_mutations(unsigned iters)
 	    st.runs, st.bad_encode);
 	ok(st.bad_print == 0, "%u mutations print (%u failed)", st.runs,
 	    st.bad_print);
+	ok(st.bad_lazy == 0 && st.lazy_fast > 0,
+	    "%u mutations decode lazily as eagerly (%u failed, %u without items)",
+	    st.runs, st.bad_lazy, st.lazy_fast);
+}
+
+/*
+ * The lazy fast path's edges: REGION_READ/WRITE with every header
+ * variation it must turn down (flags, errno, msg_size) and every payload
+ * length around count, each against the eager decode.
+ */
+static void
+test_lazy_region(void)
+{
+	static const uint32_t flags[] = { 0, 1, 0x10, 0x11, 0x20, 0x21, 0x30,
+	    0x31, 2, 3, 0x40, 0x41, 0x80000000u, 0x80000001u };
+	static const uint32_t counts[] = { 0, 1, 4, 8, 200, 0xffffffffu };
+	static uint8_t buf[VX_HDR_SIZE + 16 + 256];
+	struct vx_decoder d;
+	struct vx_msg m;
+	unsigned cmd, f, e, c, dl, sz, be, dir, peer, runs = 0, bad = 0;
+	unsigned nfast = 0;
+	int fast;
+
+	vx_decoder_init(&d);
+	for (cmd = VX_CMD_REGION_READ - 1; cmd <= VX_CMD_REGION_WRITE + 1; cmd++)
+	for (f = 0; f < sizeof(flags) / sizeof(flags[0]); f++)
+	for (e = 0; e < 2; e++)
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++)
+	for (dl = 0; dl < 4; dl++)
+	for (sz = 0; sz < 3; sz++)
+	for (be = 0; be < 2; be++)
+	for (dir = 0; dir < 2; dir++)
+	for (peer = 0; peer < 4; peer += 3) {
+		uint32_t count = counts[c], n;
+		size_t len;
+		struct vx_dctx ctx = { (uint8_t)dir, 0, (uint8_t)peer,
+		    (uint8_t)be, 0 };
+
+		/* data: none, count, one short, one over (within buf) */
+		n = dl == 0 ? 0 : count > 200 ? 200 : count;
+		if (dl == 2 && n > 0)
+			n--;
+		if (dl == 3)
+			n++;
+		len = VX_HDR_SIZE + 16 + n;
+		memset(buf, 0x5a, len);
+		vx_store(buf + VX_HDR_OFF_ID, 2, 0x1234, (int)be);
+		vx_store(buf + VX_HDR_OFF_CMD, 2, cmd, (int)be);
+		/* msg_size one short, right, one over */
+		vx_store(buf + VX_HDR_OFF_SIZE, 4, len + sz - 1, (int)be);
+		vx_store(buf + VX_HDR_OFF_FLAGS, 4, flags[f], (int)be);
+		vx_store(buf + VX_HDR_OFF_ERROR, 4, e ? 5 : 0, (int)be);
+		vx_store(buf + VX_HDR_SIZE, 8, 0x1000, (int)be);
+		vx_store(buf + VX_HDR_SIZE + 8, 4, 2, (int)be);
+		vx_store(buf + VX_HDR_SIZE + 12, 4, count, (int)be);
+		runs++;
+		if (vx_decode(&d, buf, len, &ctx, &m) != 0 ||
+		    !same_as_lazy(&m, buf, len, &ctx, &fast)) {
+			if (bad++ < 5)
+				diag("lazy differs: cmd %u flags 0x%x errno %u count %u "
+				    "data %u size %zu%+d be %u", cmd, flags[f], e,
+				    count, n, len, (int)sz - 1, be);
+			continue;
+		}
+		nfast += fast;
+	}
+	vx_decoder_release(&d);
+	ok(bad == 0 && nfast > 0,
+	    "%u REGION_READ/WRITE variations decode lazily as eagerly "
+	    "(%u differ, %u without items)", runs, bad, nfast);
 }
 
 int
@@ -1915,8 +2048,11 @@ main(int argc, char **argv)
 	test_malformed();
 	test_too_many_caps();
 	test_item_limit();
+	vx_decoder_init(&lazy_dec);
+	test_lazy_region();
 	test_prefixes();
 	test_mutations(iters);
+	vx_decoder_release(&lazy_dec);
 	for (i = 0; i < ncorpus; i++)
 		free(corpus[i].buf);
 	fclose(devnull);
