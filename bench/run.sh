@@ -21,6 +21,10 @@
 # warm-up cancelled out.  At equal counts both modes must print the same
 # checksum (they fold the same fields), which is checked here.
 #
+# Modes: vx (a lazy decoder: header and access view, as a relay or a
+# device uses it), items (an eager decoder, every item folded, as dissect
+# uses it; reported only) and ref (the unchecked reference).
+#
 # Targets: >= 5,000,000 msgs/s on one core; decode/ref instructions <= 3x;
 # 0 heap allocations per decoded message after warm-up.
 set -euo pipefail
