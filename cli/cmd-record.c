@@ -16,6 +16,11 @@
  * eventfds of SET_IRQS (so every interrupt is recorded); the bytes of
  * those messages are never changed.  --trap-mmap is the one option that
  * changes bytes on the wire.
+ *
+ * --hash-dma keeps a duplicate of each DMA window's descriptor and, at
+ * DMA_MAP, DMA_UNMAP and the connection's end, hands another (or that
+ * one) to the writer thread, which hashes the window (record-writer.c):
+ * the relay itself never reads guest memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +52,7 @@ const char cmd_record_usage[] =
 	"                     --connect PATH ...] -w FILE|- [-v] [-C SIZE]\n"
 	"                     [-W COUNT] [-G SECONDS] [--redact]\n"
 	"                     [--no-irq-intercept] [--trap-mmap]\n"
-	"                     [-- SERVER-CMD ARGS...]\n"
+	"                     [--hash-dma=LIMIT] [-- SERVER-CMD ARGS...]\n"
 	"\n"
 	"Relay vfio-user clients connecting to each --listen PATH to the server\n"
 	"at the --connect PATH given after it, and record every message, every\n"
@@ -66,6 +71,9 @@ const char cmd_record_usage[] =
 	"  --no-irq-intercept   pass SET_IRQS eventfds through untouched\n"
 	"  --trap-mmap          clear MMAP in region info replies and drop their\n"
 	"                       descriptors, so every access is a message\n"
+	"  --hash-dma=LIMIT     BLAKE2b-256 of the first LIMIT bytes (K, M, G:\n"
+	"                       KiB, MiB, GiB) of each fd-backed DMA window at\n"
+	"                       map, unmap and close, as annotations\n"
 	"  -- SERVER-CMD ARGS   start the server and wait for its sockets\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -103,6 +111,16 @@ struct chan {
 	uint64_t seq[2];
 };
 
+/* A DMA window, for --hash-dma. */
+struct dmaw {
+	struct dmaw *next;
+	uint64_t iova, size, offset;
+	int fd;			/* our duplicate; -1: none (err says why) */
+	int err;
+	uint16_t msg_id;	/* of its DMA_MAP */
+	int pending;		/* the DMA_MAP reply has not come yet */
+};
+
 /* An intercepted interrupt vector. */
 struct irqw {
 	struct irqw *next;
@@ -122,6 +140,7 @@ struct conn {
 	uid_t uid;
 	gid_t gid;
 	struct irqw *irqs;
+	struct dmaw *dma;	/* --hash-dma: the mapped windows */
 	int dead;		/* a side failed: close at once */
 	const char *ended;	/* who ended the main channel first */
 };
@@ -143,6 +162,7 @@ struct recorder {
 	uint32_t next_conn;
 	struct rec_writer *w;	/* NULL once capture stopped */
 	int verbose, redact, no_irq, trap_mmap;
+	uint64_t hash_limit;	/* --hash-dma; 0: off */
 	struct vx_decoder dec;
 	pid_t server;
 	struct pollfd *pfd;
@@ -327,6 +347,8 @@ irq_free(struct irqw *iw)
 	free(iw);
 }
 
+static void dma_close(struct recorder *r, struct conn *c);
+
 static void
 conn_close(struct recorder *r, struct conn *c)
 {
@@ -341,6 +363,7 @@ conn_close(struct recorder *r, struct conn *c)
 	c->irqs = NULL;
 	if (c->ended != NULL)
 		annotate(r, c, 0, 0, "%s", c->ended);
+	dma_close(r, c);
 	record_event(r, c, VX_TR_CLOSE, 0, 0, NULL, 0, 1);
 	if (r->verbose)
 		fprintf(stderr, "c%u closed\n", c->id);
@@ -606,6 +629,159 @@ trap_mmap(struct recorder *r, struct conn *c, struct vx_frame *fr)
 	return 0;
 }
 
+/* --- --hash-dma ------------------------------------------------------------ */
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/*
+ * Have the writer thread hash window w: with a duplicate of its
+ * descriptor (keep), or with the descriptor itself, which w then loses.
+ */
+static void
+hash_window(struct recorder *r, struct conn *c, struct dmaw *w, int when,
+    int keep, uint64_t ts)
+{
+	struct rec_hash h;
+
+	if (r->w == NULL)
+		return;
+	memset(&h, 0, sizeof(h));
+	h.ts_ns = ts;
+	h.conn = c->id;
+	h.endpoint = c->ep->id;
+	h.iova = w->iova;
+	h.size = w->size;
+	h.offset = w->offset;
+	h.limit = r->hash_limit;
+	h.when = when;
+	h.err = w->err;
+	h.fd = -1;
+	if (w->fd >= 0 && !keep) {
+		h.fd = w->fd;
+		w->fd = -1;
+	} else if (w->fd >= 0 &&
+	    (h.fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0)) < 0)
+		h.err = errno;
+	rec_put_hash(r->w, &h);
+}
+
+static void
+dmaw_free(struct dmaw *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
+
+/* DMA_MAP command: keep the window (and its descriptor), hash it. */
+static void
+dma_map(struct recorder *r, struct conn *c, const struct vx_frame *fr,
+    uint64_t ts)
+{
+	struct dmaw *w, **pp;
+
+	if (fr->len < VX_HDR_SIZE + 32)
+		return;		/* malformed: nothing to hash */
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		annotate(r, c, VX_CHAN_MAIN, VX_C2S,
+		    "DMA hash at map: out of memory, window not tracked");
+		return;
+	}
+	w->offset = le64(fr->data + 24);
+	w->iova = le64(fr->data + 32);
+	w->size = le64(fr->data + 40);
+	w->msg_id = le16(fr->data + VX_HDR_OFF_ID);
+	w->pending = 1;
+	w->fd = -1;
+	if (fr->nfds > 0) {
+		if ((w->fd = fcntl(fr->fds[0], F_DUPFD_CLOEXEC, 0)) < 0)
+			w->err = errno;
+	} else if (fr->bad == VX_ERR_FDS)
+		w->err = -1;	/* cut off (MSG_CTRUNC) */
+	for (pp = &c->dma; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = w;
+	hash_window(r, c, w, REC_HASH_MAP, 1, ts);
+}
+
+/* DMA_MAP reply: an error one means the window was never mapped. */
+static void
+dma_map_reply(struct conn *c, const struct vx_frame *fr, uint32_t flags)
+{
+	struct dmaw **pp, *w;
+	uint16_t id = le16(fr->data + VX_HDR_OFF_ID);
+
+	for (pp = &c->dma; (w = *pp) != NULL; pp = &w->next) {
+		if (!w->pending || w->msg_id != id)
+			continue;
+		if (flags & VX_F_ERROR) {
+			*pp = w->next;
+			dmaw_free(w);
+		} else
+			w->pending = 0;
+		return;
+	}
+}
+
+/* DMA_UNMAP command: hash and forget the windows it covers. */
+static void
+dma_unmap(struct recorder *r, struct conn *c, const struct vx_frame *fr,
+    uint64_t ts)
+{
+	struct dmaw **pp, *w;
+	uint64_t addr, size;
+	uint32_t uflags;
+
+	if (fr->len < VX_HDR_SIZE + 24)
+		return;
+	uflags = le32(fr->data + 20);
+	addr = le64(fr->data + 24);
+	size = le64(fr->data + 32);
+	for (pp = &c->dma; (w = *pp) != NULL; ) {
+		if ((uflags & VX_DMA_UNMAP_ALL) || (w->iova >= addr &&
+		    w->iova - addr <= size && w->size <= size - (w->iova - addr))) {
+			*pp = w->next;
+			hash_window(r, c, w, REC_HASH_UNMAP, 0, ts);
+			dmaw_free(w);
+		} else
+			pp = &w->next;
+	}
+}
+
+/* The connection ends: hash the windows still mapped. */
+static void
+dma_close(struct recorder *r, struct conn *c)
+{
+	struct dmaw *w;
+	uint64_t ts = now_ns();
+
+	while ((w = c->dma) != NULL) {
+		c->dma = w->next;
+		hash_window(r, c, w, REC_HASH_CLOSE, 0, ts);
+		dmaw_free(w);
+	}
+}
+
+static void
+hash_dma(struct recorder *r, struct conn *c, int dir, uint16_t cmd,
+    uint32_t flags, const struct vx_frame *fr, uint64_t ts)
+{
+	uint32_t type = flags & VX_F_TYPE_MASK;
+
+	if (dir == VX_C2S && type == VX_F_TYPE_COMMAND) {
+		if (cmd == VX_CMD_DMA_MAP)
+			dma_map(r, c, fr, ts);
+		else if (cmd == VX_CMD_DMA_UNMAP)
+			dma_unmap(r, c, fr, ts);
+	} else if (dir == VX_S2C && type == VX_F_TYPE_REPLY &&
+	    cmd == VX_CMD_DMA_MAP)
+		dma_map_reply(c, fr, flags);
+}
+
 static void
 summary(struct recorder *r, struct conn *c, int chan, int dir,
     const struct vx_frame *fr)
@@ -665,6 +841,8 @@ handle_frame(struct recorder *r, struct conn *c, int chan, int dir,
 	record_message(r, c, chan, dir, fr, seq, ts);
 	if (r->verbose)
 		summary(r, c, chan, dir, fr);
+	if (r->hash_limit && chan == VX_CHAN_MAIN)
+		hash_dma(r, c, dir, cmd, flags, fr, ts);
 
 	for (i = 0; i < fr->nfds; i++)
 		fds[i] = fr->fds[i];
@@ -1011,6 +1189,40 @@ parse_uint(const char *opt, const char *arg, uint64_t max)
 	return (unsigned)v;
 }
 
+/*
+ * A byte count above 0: decimal or 0x hex, with an optional K, M, G or T
+ * (binary multiples; "KiB", "MiB", ... also taken).  0, or -1 if invalid.
+ */
+static int
+parse_size(const char *arg, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	char num[32];
+	const char *u;
+	size_t n = strcspn(arg, "kKmMgGtT");
+	unsigned shift = 0;
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, arg, n);
+	num[n] = '\0';
+	u = arg + n;
+	if (*u != '\0') {
+		/* "0x1k" is hex digits then a unit; 'b' alone is a hex digit */
+		shift = 10 * (unsigned)(strchr(units, *u & ~0x20) - units + 1);
+		u++;
+		if (strcmp(u, "iB") == 0 || strcmp(u, "B") == 0)
+			u += strlen(u);
+		if (*u != '\0')
+			return -1;
+	}
+	if (vx_parse_u64(num, &v) < 0 || v == 0 || (shift && v > UINT64_MAX >> shift))
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
 int
 cmd_record(int argc, char **argv)
 {
@@ -1021,6 +1233,7 @@ cmd_record(int argc, char **argv)
 		{ "redact", no_argument, NULL, 'R' },
 		{ "no-irq-intercept", no_argument, NULL, 'I' },
 		{ "trap-mmap", no_argument, NULL, 'T' },
+		{ "hash-dma", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1060,7 +1273,7 @@ cmd_record(int argc, char **argv)
 			wo.path = optarg;
 			break;
 		case 'v':
-			r->verbose = 1;
+			r->verbose = wo.verbose = 1;
 			break;
 		case 'C':
 			/* tcpdump's -C: millions of bytes */
@@ -1081,6 +1294,12 @@ cmd_record(int argc, char **argv)
 			break;
 		case 'T':
 			r->trap_mmap = 1;
+			break;
+		case 'H':
+			if (parse_size(optarg, &r->hash_limit) < 0)
+				vx_usage_error("record", "invalid --hash-dma limit '%s'"
+				    " (a byte count above 0, with K, M or G for KiB,"
+				    " MiB or GiB: 64K, 1M, 1G)", optarg);
 			break;
 		case 'h':
 			fputs(cmd_record_usage, stdout);

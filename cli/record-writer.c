@@ -12,6 +12,11 @@
  * or writing, and steady-state recording allocates nothing.  Messages
  * leave REC_EVENT_ROOM free for events (OPEN, CLOSE, IRQ, ...), so that
  * connection events are recorded even when messages are being lost.
+ *
+ * --hash-dma requests ride the same ring (kind REC_KIND_HASH, a struct
+ * rec_hash as payload): the writer thread reads the window's descriptor,
+ * hashes it and writes the result as an ANNOTATION record in its place,
+ * so the relay only ever duplicates a descriptor.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,10 +24,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "record.h"
 #include "vx-error.h"
+#include "vx-msg.h"
 
 struct rec_entry {
 	size_t size;		/* bytes of the ring it takes, padding included */
@@ -32,6 +42,9 @@ struct rec_entry {
 };
 
 #define REC_EVENT_ROOM	((size_t)1 << 20)
+/* Not a trace record kind: a struct rec_hash for the writer to do. */
+#define REC_KIND_HASH	0xff
+#define HASH_CHUNK	((size_t)1 << 20)	/* bytes read at a time */
 #define ALIGN8(n)	(((n) + 7) & ~(size_t)7)
 
 struct rec_writer {
@@ -56,6 +69,7 @@ struct rec_writer {
 	uint64_t opened_ms;
 	uint64_t recorded;
 	int failed;
+	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
 };
 
 static uint64_t
@@ -151,12 +165,127 @@ maybe_rotate(struct rec_writer *w)
 	}
 }
 
+static const char *const hash_when[] = { "map", "unmap", "close" };
+
+/*
+ * Hash up to h->limit bytes of the window from its descriptor into text:
+ * "DMA hash at map: conn 1 iova 0x100000 size 0x4000 offset 0x0 hashed
+ * 16384 blake2b-256 <hex>", with " (limit)" or " (end of file)" after the
+ * count when fewer than size bytes were hashed, or "...: not hashable:
+ * why".  Only regular files and memfds are read: reading a device could
+ * block or have side effects.
+ */
+static void
+hash_text(struct rec_writer *w, const struct rec_hash *h, char *text,
+    size_t cap)
+{
+	crypto_generichash_state st;
+	uint8_t dig[REC_HASH_LEN];
+	char hex[2 * REC_HASH_LEN + 1];
+	uint64_t want, done = 0;
+	struct stat sb;
+	const char *why = NULL;
+	ssize_t k;
+	size_t n;
+	int len, err = 0;
+
+	len = snprintf(text, cap, "DMA hash at %s: conn %u iova 0x%llx size 0x%llx",
+	    hash_when[h->when], h->conn, (unsigned long long)h->iova,
+	    (unsigned long long)h->size);
+	if (len < 0 || (size_t)len >= cap)
+		return;
+	text += len;
+	cap -= (size_t)len;
+	if (h->fd < 0) {
+		if (h->err < 0)
+			snprintf(text, cap, ": not hashable: its descriptor was"
+			    " cut off (MSG_CTRUNC)");
+		else if (h->err)
+			snprintf(text, cap, ": not hashable: cannot keep its descriptor: %s",
+			    strerror(h->err));
+		else
+			snprintf(text, cap, ": not hashable: no descriptor (the"
+			    " server reaches it with DMA_READ/DMA_WRITE)");
+		return;
+	}
+	len = snprintf(text, cap, " offset 0x%llx", (unsigned long long)h->offset);
+	if (len < 0 || (size_t)len >= cap)
+		return;
+	text += len;
+	cap -= (size_t)len;
+	want = h->size < h->limit ? h->size : h->limit;
+	if (fstat(h->fd, &sb) < 0)
+		err = errno;
+	else if (!S_ISREG(sb.st_mode))
+		why = "not a regular file or memfd";
+	else if (h->offset > (uint64_t)INT64_MAX - want)
+		why = "the offset is past what a file can hold";
+	else if (w->hbuf == NULL && (w->hbuf = malloc(HASH_CHUNK)) == NULL)
+		err = ENOMEM;
+	if (err || why) {
+		snprintf(text, cap, ": not hashable: %s", why ? why : strerror(err));
+		return;
+	}
+	crypto_generichash_init(&st, NULL, 0, REC_HASH_LEN);
+	while (done < want) {
+		n = want - done < HASH_CHUNK ? (size_t)(want - done) : HASH_CHUNK;
+		k = pread(h->fd, w->hbuf, n, (off_t)(h->offset + done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			snprintf(text, cap, ": not hashable: reading at offset 0x%llx: %s",
+			    (unsigned long long)(h->offset + done), strerror(errno));
+			return;
+		}
+		if (k == 0)
+			break;		/* the file ends inside the window */
+		crypto_generichash_update(&st, w->hbuf, (size_t)k);
+		done += (uint64_t)k;
+	}
+	crypto_generichash_final(&st, dig, sizeof(dig));
+	sodium_bin2hex(hex, sizeof(hex), dig, sizeof(dig));
+	snprintf(text, cap, " hashed %llu%s blake2b-256 %s",
+	    (unsigned long long)done, done == h->size ? "" :
+	    done == want ? " (limit)" : " (end of file)", hex);
+}
+
+static void write_entry(struct rec_writer *w, const struct rec_entry *e);
+
+/* A --hash-dma request: hash, close the descriptor, write the result. */
+static void
+do_hash(struct rec_writer *w, const struct rec_entry *e)
+{
+	struct rec_entry a;
+	struct rec_hash h;
+	char text[320];
+
+	memcpy(&h, e->ev.data, sizeof(h));
+	hash_text(w, &h, text, sizeof(text));
+	if (h.fd >= 0)
+		close(h.fd);
+	if (w->o.verbose)
+		fprintf(stderr, "c%u %s\n", h.conn, text);
+	memset(&a, 0, sizeof(a));
+	a.ev.kind = VX_TR_ANNOTATION;
+	a.ev.ts_ns = h.ts_ns;
+	a.ev.conn = h.conn;
+	a.ev.endpoint = h.endpoint;
+	a.ev.dir = VX_C2S;
+	a.ev.data = (const uint8_t *)text;
+	a.ev.len = strlen(text);
+	write_entry(w, &a);
+}
+
 static void
 write_entry(struct rec_writer *w, const struct rec_entry *e)
 {
 	const struct vx_trace_rec *ev = &e->ev;
 	int r;
 
+	if (ev->kind == REC_KIND_HASH) {
+		do_hash(w, e);
+		return;
+	}
 	maybe_rotate(w);
 	if (w->tw == NULL)
 		return;
@@ -240,6 +369,12 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	/* picks the fastest BLAKE2b for this CPU (and is safe to repeat) */
+	if (sodium_init() < 0) {
+		snprintf(err, errcap, "cannot initialise libsodium");
+		free(w);
 		return -1;
 	}
 	w->o = *o;
@@ -410,6 +545,30 @@ rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	w->lost++;
 }
 
+void
+rec_put_hash(struct rec_writer *w, const struct rec_hash *h)
+{
+	struct vx_trace_rec ev;
+
+	if (w == NULL) {
+		if (h->fd >= 0)
+			close(h->fd);
+		return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = REC_KIND_HASH;
+	ev.ts_ns = h->ts_ns;
+	ev.conn = h->conn;
+	ev.endpoint = h->endpoint;
+	ev.data = (const uint8_t *)h;
+	ev.len = sizeof(*h);
+	put_gap(w);
+	/* flush: wake the writer now, while the window still holds what it
+	   held at the map, unmap or close */
+	if (ring_put(w, &ev, ev.len, 1, w->cap) < 0 && h->fd >= 0)
+		close(h->fd);
+}
+
 int
 rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
 {
@@ -432,6 +591,7 @@ rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
 	failed = w->failed;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
+	free(w->hbuf);
 	free(w->ring);
 	free(w);
 	return failed ? -1 : 0;

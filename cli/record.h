@@ -28,6 +28,30 @@ struct rec_wopts {
 	unsigned rotate_count;	/* -W: file names wrap after this many; 0 */
 	unsigned rotate_secs;	/* -G: new file after this long; 0 never */
 	size_t queue_max;	/* 0: REC_QUEUE_MAX */
+	int verbose;		/* -v: print --hash-dma results on stderr */
+};
+
+/*
+ * --hash-dma: a DMA window whose bytes the writer thread hashes with
+ * BLAKE2b-256 (REC_HASH_LEN bytes of digest), so that reading guest
+ * memory never holds up the relay.  The result is an ANNOTATION record
+ * (its text is in man/vfuctl-record.1) with ts_ns, conn and endpoint.
+ */
+#define REC_HASH_LEN	32
+
+enum rec_hash_when { REC_HASH_MAP, REC_HASH_UNMAP, REC_HASH_CLOSE };
+
+struct rec_hash {
+	uint64_t ts_ns;
+	uint32_t conn, endpoint;
+	uint64_t iova, size;	/* the window */
+	uint64_t offset;	/* of the window in the descriptor */
+	uint64_t limit;		/* hash at most this many bytes */
+	int fd;			/* the writer closes it; -1: none */
+	int err;		/* fd -1: the errno of a failed dup, -1 if
+				   it was cut off (MSG_CTRUNC), 0 if the
+				   window has none */
+	int when;		/* enum rec_hash_when */
 };
 
 struct rec_writer;
@@ -46,6 +70,13 @@ int rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
  */
 void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
     size_t redact_from, int flush);
+
+/*
+ * Queue a window to hash.  h->fd goes with it: the writer thread reads it
+ * (pread, regular files and memfds only) and closes it; it is closed at
+ * once if even the room kept for events is full.
+ */
+void rec_put_hash(struct rec_writer *w, const struct rec_hash *h);
 
 /* Name of file number n of a rotation ("FILE", "FILE1", ...); malloc'd. */
 char *rec_file_name(const char *path, unsigned n);

@@ -132,9 +132,10 @@ _vfuctl()
 			return 0
 			;;
 		-C | -W | -G) return 0 ;;
+		--hash-dma) _vfuctl_words '64K 1M 16M 1G'; return 0 ;;
 		esac
 		opts='-l --listen -c --connect -w -v --verbose -C -W -G --redact
-		      --no-irq-intercept --trap-mmap -h --help'
+		      --no-irq-intercept --trap-mmap --hash-dma -h --help'
 		;;
 	client)
 		case $prev in

@@ -162,6 +162,155 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 		length == 1 and .[0].fds[0].kind == "memfd" and .[0].fds[0].size == 16384'
 }
 
+# dma_hashes: the --hash-dma annotations of $trace, one per line, as
+# "WHEN IOVA REST" (REST: "hashed N[ (limit)] blake2b-256 HEX" or
+# "not hashable: WHY").
+dma_hashes() {
+	"$VFUCTL" dissect "$trace" |
+		sed -n 's/.*annotation: DMA hash at \([a-z]*\): conn 1 iova \(0x[0-9a-f]*\) size 0x[0-9a-f]*\( offset 0x0\)\{0,1\}:\{0,1\} /\1 \2 /p'
+}
+
+# blake2b FILE HEXKEY...: BLAKE2b-256 of the "data" of the client's JSON
+# dump lines in FILE, one per line, in order.
+blake2b_dumps() {
+	python3 -c '
+import hashlib, json, sys
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if "data" in o:
+        print(hashlib.blake2b(bytes.fromhex(o["data"]), digest_size=32).hexdigest())
+' "$1"
+}
+
+@test "record: --hash-dma: BLAKE2b-256 of fd-backed DMA windows at map, unmap and close, in the trace" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	start_server dma
+	start_recorder --hash-dma=1M -v
+	# the sleeps let the writer thread hash the map-time contents before
+	# the client changes them
+	{
+		echo 'dma map 0x100000 0x3000'
+		echo 'dma dump 0x100000 0x3000'
+		echo 'dma map --no-fd 0x300000 0x1000'
+		echo 'dma map 0x200000 0x1000'
+		echo 'dma dump 0x200000 0x1000'
+		sleep 0.5
+		echo 'dma fill 0x100010 0x20 0x5a'
+		echo 'dma fill 0x102ffd 3 0xc3'
+		echo 'dma dump 0x100000 0x3000'
+		echo 'dma unmap 0x100000 0x3000'
+		echo 'dma fill 0x200000 0x1000 0x77'
+		echo 'dma fill 0x200800 1 0x01'
+		echo 'dma dump 0x200000 0x1000'
+	} | "$VFUCTL" client --json "$rsock" >"$TEST_TMP/client.jsonl"
+	stop_recorder
+	mapfile -t want < <(blake2b_dumps "$TEST_TMP/client.jsonl")
+	[ "${#want[@]}" -eq 4 ]
+	# the contents changed between map and unmap / close
+	[ "${want[0]}" != "${want[2]}" ] && [ "${want[1]}" != "${want[3]}" ]
+	run dma_hashes
+	assert_status 0
+	[ "$output" = "map 0x100000 hashed 12288 blake2b-256 ${want[0]}
+map 0x300000 not hashable: no descriptor (the server reaches it with DMA_READ/DMA_WRITE)
+map 0x200000 hashed 4096 blake2b-256 ${want[1]}
+unmap 0x100000 hashed 12288 blake2b-256 ${want[2]}
+close 0x300000 not hashable: no descriptor (the server reaches it with DMA_READ/DMA_WRITE)
+close 0x200000 hashed 4096 blake2b-256 ${want[3]}" ] ||
+		{ printf 'got:\n%s\nwant: %s\n' "$output" "${want[*]}" >&2; false; }
+	# each annotation follows its message; the close ones precede CLOSE
+	jsonl >"$TEST_TMP/t.jsonl"
+	jq -se 'map(select(.kind == "message" and .dir == "c2s" and
+			(.hex[4:8] == "0200" or .hex[4:8] == "0300")) | .frame) as $cmds |
+		map(select(.kind == "annotation" and (.text | startswith("DMA hash at map") or
+			startswith("DMA hash at unmap"))) | .frame) as $anns |
+		($cmds | length) == 4 and [range(4) | $anns[.] == $cmds[.] + 1] == [true, true, true, true] and
+		(.[-1].kind == "close") and (.[-2].text | startswith("DMA hash at close")) and
+		([.[] | select(.kind == "annotation" and (.text | startswith("DMA hash"))) | .conn] | unique) == [1]' \
+		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
+	# -v shows them too
+	grep -q "^c1 DMA hash at unmap: conn 1 iova 0x100000 size 0x3000 offset 0x0 hashed 12288 blake2b-256 ${want[2]}\$" \
+		"$TEST_TMP/record.log"
+	# and the trace is otherwise as without --hash-dma: clean
+	run "$VFUCTL" dissect --strict "$trace"
+	assert_status 0
+}
+
+@test "record: --hash-dma=LIMIT hashes only the first LIMIT bytes and says so" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	start_server dma
+	start_recorder --hash-dma=2K
+	{
+		echo 'dma map 0x100000 0x3000'
+		sleep 0.5
+		echo 'dma fill 0x100000 0x800 0x11'
+		echo 'dma fill 0x100800 0x2800 0x22'
+		echo 'dma unmap all'
+		echo 'dma map 0x200000 0x800'
+	} | "$VFUCTL" client "$rsock" >/dev/null
+	stop_recorder
+	first=$(python3 -c 'import hashlib; print(hashlib.blake2b(b"\x11" * 2048, digest_size=32).hexdigest())')
+	zeros=$(python3 -c 'import hashlib; print(hashlib.blake2b(bytes(2048), digest_size=32).hexdigest())')
+	run dma_hashes
+	assert_status 0
+	# a window of exactly LIMIT bytes is hashed whole: no "(limit)"
+	[ "$output" = "map 0x100000 hashed 2048 (limit) blake2b-256 $zeros
+unmap 0x100000 hashed 2048 (limit) blake2b-256 $first
+map 0x200000 hashed 2048 blake2b-256 $zeros
+close 0x200000 hashed 2048 blake2b-256 $zeros" ] ||
+		{ printf 'got:\n%s\n' "$output" >&2; false; }
+}
+
+@test "record: --hash-dma: a DMA_MAP the server refuses leaves no window to hash at close" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	start_server dma
+	start_recorder --hash-dma=64K
+	# a client that maps overlapping windows, which the server refuses
+	FAKEPEER_DIR="$repo/tests" python3 - "$rsock" >"$TEST_TMP/fake.out" <<'PY'
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import recv_msg, send_msg
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+send_msg(s, 1, 1, 0, struct.pack("<HH", 0, 2) + b"{}\0")
+recv_msg(s)
+for mid, iova in ((2, 0x100000), (3, 0x100800)):
+    fd = os.memfd_create("w")
+    os.ftruncate(fd, 0x1000)
+    send_msg(s, mid, 2, 0, struct.pack("<IIQQQ", 32, 3, 0, iova, 0x1000), [fd])
+    _, _, flags, err, _ = recv_msg(s)
+    print(mid, "error" if flags & 0x20 else "ok")
+s.close()
+PY
+	[ "$(cat "$TEST_TMP/fake.out")" = "2 ok
+3 error" ] || { cat "$TEST_TMP/fake.out" >&2; false; }
+	sleep 0.2
+	stop_recorder
+	run dma_hashes
+	zeros=$(python3 -c 'import hashlib; print(hashlib.blake2b(bytes(4096), digest_size=32).hexdigest())')
+	[ "$output" = "map 0x100000 hashed 4096 blake2b-256 $zeros
+map 0x100800 hashed 4096 blake2b-256 $zeros
+close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
+		{ printf 'got:\n%s\n' "$output" >&2; false; }
+}
+
+@test "record: --hash-dma takes 64K, 1M, 1G, 0x hex and KiB; anything else is a usage error" {
+	local bad
+	for bad in 0 '' 1X 1KK -1 1.5M k 0x; do
+		run "$VFUCTL" record --listen "$TEST_TMP/r" --connect "$TEST_TMP/s" -w "$TEST_TMP/t" "--hash-dma=$bad"
+		assert_status 2
+		assert_contains "invalid --hash-dma limit '$bad'"
+	done
+	run "$VFUCTL" record --listen "$TEST_TMP/r" --connect "$TEST_TMP/s" -w "$TEST_TMP/t" --hash-dma
+	assert_status 2
+	# good ones get as far as the server socket (none: the client is
+	# turned away) and a clean exit on SIGINT
+	sock=$TEST_TMP/nobody
+	for good in 64K 1M 1G 0x1000 4KiB 16MB; do
+		start_recorder "--hash-dma=$good"
+		stop_recorder
+	done
+}
+
 @test "record: --no-irq-intercept passes eventfds through: the interrupt arrives, no IRQ record" {
 	start_server gpio
 	start_recorder --no-irq-intercept
