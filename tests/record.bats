@@ -311,6 +311,130 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	done
 }
 
+@test "record: descriptors the recorder cannot take (MSG_CTRUNC) are annotated with their message; the relay goes on" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	command -v prlimit >/dev/null || skip "prlimit is not installed"
+	sock=$TEST_TMP/fake
+	# the server: answers every command, logs the descriptors each brought
+	FAKEPEER_DIR="$repo/tests" python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_exact, send_msg
+c = listen_once(sys.argv[1])
+log = open(sys.argv[2], "w", buffering=1)
+while True:
+    h, fds, _, _ = socket.recv_fds(c, 16, 253)
+    if len(h) < 16:
+        break
+    h += recv_exact(c, 16 - len(h))
+    mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
+    recv_exact(c, size - 16)
+    log.write("cmd %d fds %d\n" % (cmd, len(fds)))
+    send_msg(c, mid, cmd, 1)
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+	# the recorder raises its soft limit to the hard one: 16 descriptors
+	# leave it room for its own sockets and files but not for 32 more
+	rsock=$TEST_TMP/r
+	prlimit --nofile=16:16 "$VFUCTL" record --listen "$rsock" --connect "$sock" \
+		-w "$trace" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	# the client: SET_IRQS with 32 MSI-X eventfds, then DEVICE_RESET
+	FAKEPEER_DIR="$repo/tests" python3 - "$rsock" >"$TEST_TMP/client.out" <<'PY'
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import recv_msg, send_msg
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+efds = [os.eventfd(0) for _ in range(32)]
+send_msg(s, 7, 8, 0, struct.pack("<IIIII", 20, 0x4 | 0x20, 2, 0, 32), efds)
+print("reply", recv_msg(s)[:2])
+send_msg(s, 8, 13, 0)
+print("reply", recv_msg(s)[:2])
+s.close()
+PY
+	[ "$(cat "$TEST_TMP/client.out")" = "reply (7, 8)
+reply (8, 13)" ] || { cat "$TEST_TMP/client.out" "$TEST_TMP/record.log" >&2; false; }
+	wait "$srv_pid"
+	srv_pid=
+	# the server got the command without descriptors, then the next one
+	[ "$(cat "$TEST_TMP/fake.log")" = "cmd 8 fds 0
+cmd 13 fds 0" ] || { cat "$TEST_TMP/fake.log" >&2; false; }
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "annotation: descriptors cut off (MSG_CTRUNC): DEVICE_SET_IRQS command msg_id 0x0007 seq 0"
+	assert_contains "DEVICE_RESET reply"
+	# the annotation comes just before its message, which has no fds
+	jsonl >"$TEST_TMP/t.jsonl"
+	jq -se 'map(select(.kind == "annotation" or .kind == "message")) |
+		(.[0].text | startswith("descriptors cut off")) and
+		.[1].kind == "message" and .[1].hex[4:8] == "0800" and .[1].fds == [] and
+		([.[] | select(.kind == "message")] | length) == 4' "$TEST_TMP/t.jsonl" ||
+		{ cat "$TEST_TMP/t.jsonl" >&2; false; }
+}
+
+@test "record: GET_REGION_IO_FDS reply descriptors reach the client untouched and are annotated" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	python3 -c 'import os; os.eventfd' 2>/dev/null || skip "python3 without os.eventfd"
+	sock=$TEST_TMP/fake
+	# the server: two ioeventfds for region 0, then, at the next command,
+	# what the client signalled on them
+	FAKEPEER_DIR="$repo/tests" python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_msg, send_msg
+c = listen_once(sys.argv[1])
+log = open(sys.argv[2], "w", buffering=1)
+mid, cmd, flags, err, p = recv_msg(c)
+efds = [os.eventfd(0, os.EFD_NONBLOCK) for _ in range(2)]
+ents = b"".join(struct.pack("<QQIIIIQ", 0x10 + 4 * i, 4, i, 0, 0, 0, 0)
+                for i in range(2))
+send_msg(c, mid, cmd, 1, struct.pack("<IIII", 16 + len(ents), 0, 0, 2) + ents, efds)
+mid, cmd, flags, err, p = recv_msg(c)
+log.write("signalled %d %d\n" % (os.eventfd_read(efds[0]), os.eventfd_read(efds[1])))
+send_msg(c, mid, cmd, 1)
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+	start_recorder
+	# the client: takes the ioeventfds and signals each as a guest write would
+	FAKEPEER_DIR="$repo/tests" python3 - "$rsock" >"$TEST_TMP/client.out" <<'PY'
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import recv_exact, send_msg
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+send_msg(s, 1, 6, 0, struct.pack("<IIII", 256, 0, 0, 0))
+h, fds, _, _ = socket.recv_fds(s, 16, 8)
+mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
+recv_exact(s, size - 16)
+print("cmd %d fds %d" % (cmd, len(fds)))
+os.eventfd_write(fds[0], 5)
+os.eventfd_write(fds[1], 7)
+send_msg(s, 2, 13, 0)
+recv_exact(s, 16)
+s.close()
+PY
+	[ "$(cat "$TEST_TMP/client.out")" = "cmd 6 fds 2" ] ||
+		{ cat "$TEST_TMP/client.out" >&2; false; }
+	wait "$srv_pid"
+	srv_pid=
+	# the descriptors the client got are the server's eventfds
+	[ "$(cat "$TEST_TMP/fake.log")" = "signalled 5 7" ] || { cat "$TEST_TMP/fake.log" >&2; false; }
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "annotation: 2 ioeventfd/ioregionfd descriptors passed through"
+	# the reply's record has both, as eventfds; the annotation follows it
+	jsonl | jq -se 'map(select(.kind == "message" or .kind == "annotation")) |
+		(.[1].kind == "message" and .[1].dir == "s2c" and .[1].hex[4:8] == "0600" and
+		 (.[1].fds | map(.kind)) == ["eventfd", "eventfd"]) and
+		(.[2].text == "2 ioeventfd/ioregionfd descriptors passed through")'
+}
+
 @test "record: --no-irq-intercept passes eventfds through: the interrupt arrives, no IRQ record" {
 	start_server gpio
 	start_recorder --no-irq-intercept
