@@ -99,6 +99,16 @@ struct side {
 	struct vx_framer fr;
 	int eof;		/* nothing more will be read */
 	int lost;		/* framing lost: last frame was unframeable */
+	/*
+	 * After a message, read on until EAGAIN (probe) or go back to poll?
+	 * A peer that waits for each reply has sent nothing more, and the
+	 * EAGAIN read would be one syscall in four wasted; a peer that
+	 * streams has, and poll would be one syscall per message instead of
+	 * per burst.  So: stop probing once a probe finds nothing; probe
+	 * again once poll finds more at the very next wakeup after a stop.
+	 */
+	int probe;
+	uint64_t stop_wake;	/* r->wakeups when it last stopped early */
 };
 
 /*
@@ -169,6 +179,9 @@ struct recorder {
 	struct pref *pref;
 	size_t pcap;
 	struct vx_fd_info fdi[VX_MAX_FDS];
+	uint64_t wakeups;	/* polls returned */
+	uint64_t now;		/* the time of the last one: one clock read
+				   per wakeup stamps all it brought */
 };
 
 static volatile sig_atomic_t signals;
@@ -214,7 +227,7 @@ record_event(struct recorder *r, struct conn *c, int kind, int chan,
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = (uint8_t)kind;
-	ev.ts_ns = now_ns();
+	ev.ts_ns = r->now;
 	ev.conn = c->id;
 	ev.endpoint = c->ep->id;
 	ev.chan = (uint8_t)chan;
@@ -314,6 +327,8 @@ side_init(struct side *s, int fd)
 	s->fd = fd;
 	s->eof = 0;
 	s->lost = 0;
+	s->probe = 1;
+	s->stop_wake = 0;
 	vx_framer_init(&s->fr, fd, &lim);
 	/* A relay passes on whatever the peers agreed on. */
 	s->fr.peer_max_fds = VX_MAX_FDS;
@@ -567,7 +582,7 @@ irq_fired(struct recorder *r, struct conn *c, struct irqw *iw)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = VX_TR_IRQ;
-	ev.ts_ns = now_ns();
+	ev.ts_ns = r->now;
 	ev.conn = c->id;
 	ev.endpoint = c->ep->id;
 	ev.dir = VX_S2C;
@@ -757,7 +772,7 @@ static void
 dma_close(struct recorder *r, struct conn *c)
 {
 	struct dmaw *w;
-	uint64_t ts = now_ns();
+	uint64_t ts = r->now;
 
 	while ((w = c->dma) != NULL) {
 		c->dma = w->next;
@@ -807,7 +822,7 @@ handle_frame(struct recorder *r, struct conn *c, int chan, int dir,
 {
 	struct chan *ch = &c->ch[chan];
 	struct side *src = &ch->s[dir], *dst = &ch->s[!dir];
-	uint64_t ts = now_ns(), seq;
+	uint64_t ts = r->now, seq;
 	int fds[VX_MAX_FDS], nsend, extra = -1, i, e;
 	uint16_t cmd;
 	uint32_t flags;
@@ -885,6 +900,8 @@ side_read(struct recorder *r, struct conn *c, int chan, int dir)
 	int n, e;
 
 	memset(&fr, 0, sizeof(fr));
+	if (!src->probe && src->stop_wake + 1 == r->wakeups)
+		src->probe = 1;	/* more was there when it stopped: streaming */
 	for (n = 0; n < BURST && !c->dead; ) {
 		if (dst->fd >= 0 &&
 		    dst->fr.out.len - dst->fr.out.head >= QUEUE_MAX)
@@ -898,10 +915,18 @@ side_read(struct recorder *r, struct conn *c, int chan, int dir)
 				vx_frame_release(&fr);
 				n++;
 			}
+			if (!src->probe) {
+				/* poll says whether more came */
+				src->stop_wake = r->wakeups;
+				break;
+			}
 			continue;
 		}
-		if (e == VX_ERR_AGAIN)
+		if (e == VX_ERR_AGAIN) {
+			if (n > 0)
+				src->probe = 0;	/* nothing after a message */
 			break;
+		}
 		if (e == VX_ERR_TRUNCATED)
 			annotate(r, c, chan, dir,
 			    "%s closed the connection inside a message",
@@ -1107,6 +1132,8 @@ relay(struct recorder *r, const sigset_t *waitmask)
 			vx_error("poll: %s", strerror(errno));
 			return VX_EXIT_FAIL;
 		}
+		r->wakeups++;
+		r->now = now_ns();
 		for (i = 0; i < n; i++) {
 			if (r->pfd[i].revents == 0)
 				continue;
@@ -1140,7 +1167,8 @@ relay(struct recorder *r, const sigset_t *waitmask)
 
 /* Start SERVER-CMD and wait until every --connect socket exists. */
 static int
-start_server(struct recorder *r, char **argv, int to_stderr)
+start_server(struct recorder *r, char **argv, int to_stderr,
+    const sigset_t *mask)
 {
 	struct stat st;
 	int i, ready, waited;
@@ -1153,6 +1181,9 @@ start_server(struct recorder *r, char **argv, int to_stderr)
 		if (to_stderr)
 			dup2(STDERR_FILENO, STDOUT_FILENO);
 		signal(SIGPIPE, SIG_DFL);
+		/* not our blocked SIGINT and SIGTERM: the server must die
+		   of the SIGTERM it gets when we exit */
+		sigprocmask(SIG_SETMASK, mask, NULL);
 		execvp(argv[0], argv);
 		fprintf(stderr, "vfuctl record: cannot run '%s': %s\n", argv[0],
 		    strerror(errno));
@@ -1241,7 +1272,7 @@ cmd_record(int argc, char **argv)
 	struct recorder *r = &rec;
 	struct rec_wopts wo;
 	struct sigaction sa;
-	sigset_t block, waitmask;
+	sigset_t block, waitmask, origmask;
 	const char *env;
 	char err[512];
 	int c, i, rc, nlisten = 0, nconnect = 0, st;
@@ -1337,12 +1368,13 @@ cmd_record(int argc, char **argv)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	origmask = waitmask;
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGTERM);
 
 	rc = VX_EXIT_FAIL;
 	if (optind < argc && start_server(r, argv + optind,
-	    strcmp(wo.path, "-") == 0) < 0)
+	    strcmp(wo.path, "-") == 0, &origmask) < 0)
 		goto out;
 	for (i = 0; i < r->nep; i++) {
 		r->ep[i].id = (uint32_t)i;
@@ -1372,6 +1404,7 @@ cmd_record(int argc, char **argv)
 	rc = relay(r, &waitmask);
 	vx_decoder_release(&r->dec);
 out:
+	r->now = now_ns();
 	while (r->conns != NULL) {
 		struct conn *cn = r->conns;
 

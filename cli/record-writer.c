@@ -5,11 +5,14 @@
  * (the writer).  An entry is a struct rec_entry followed by its fd
  * descriptions and payload, 8-byte aligned; an entry that does not fit
  * before the end of the buffer is preceded by a pad entry filling it.
- * The producer copies into free space without the lock and then
- * publishes the entry by moving head; the writer reads from tail to the
- * head it saw and frees the space by moving tail.  The lock guards only
- * the two counters, so neither side ever waits for the other's copying
- * or writing, and steady-state recording allocates nothing.  Messages
+ * The producer copies into free space and then publishes the entry by
+ * moving head (a release store); the writer reads from tail to the head
+ * it saw (an acquire load) and frees the space by moving tail the same
+ * way.  Each counter has one writer, so putting a record takes no lock
+ * and no syscall: the lock and condition variable only wake the writer
+ * for a flush or a filling ring (else it wakes every REC_FLUSH_MS and
+ * takes whatever has piled up), and steady-state recording allocates
+ * nothing.  Messages
  * leave REC_EVENT_ROOM free for events (OPEN, CLOSE, IRQ, ...), so that
  * connection events are recorded even when messages are being lost.
  *
@@ -54,12 +57,15 @@ struct rec_writer {
 	pthread_cond_t cond;
 	uint8_t *ring;
 	size_t cap;
-	/* under lock: bytes ever published and ever released */
+	/* bytes ever published (relay thread) and ever released (writer
+	   thread): atomics, each stored by its own thread only */
 	uint64_t head, tail;
+	/* under lock */
 	int stop;
 	int flush_req;
 	/* relay thread only */
 	uint64_t lost;		/* messages not recorded, in all */
+	uint64_t wake_at;	/* no wake-up for a filling ring before this */
 	uint64_t gap_count;	/* ... since the last GAP record */
 	struct vx_trace_rec gap;	/* the first of those */
 	/* writer thread only */
@@ -123,6 +129,8 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 		free(name);
 		return -1;
 	}
+	/* fewer, larger writes; flushed every REC_FLUSH_MS anyway */
+	setvbuf(w->fp, NULL, _IOFBF, (size_t)256 << 10);
 	if (vx_trace_writer_fopen(w->fp, NULL, &w->tw) < 0) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
 		    strerror(errno));
@@ -315,7 +323,8 @@ writer_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
-		if (w->head == w->tail && !w->stop) {
+		if (__atomic_load_n(&w->head, __ATOMIC_ACQUIRE) == w->tail &&
+		    !w->stop && !w->flush_req) {
 			clock_gettime(CLOCK_REALTIME, &dl);
 			dl.tv_nsec += REC_FLUSH_MS * 1000000L;
 			if (dl.tv_nsec >= 1000000000L) {
@@ -324,12 +333,13 @@ writer_main(void *arg)
 			}
 			pthread_cond_timedwait(&w->cond, &w->lock, &dl);
 		}
-		head = w->head;
-		pos = w->tail;
 		stop = w->stop;
 		want_flush = w->flush_req;
 		w->flush_req = 0;
 		pthread_mutex_unlock(&w->lock);
+		/* after stop: everything put before it is in */
+		head = __atomic_load_n(&w->head, __ATOMIC_ACQUIRE);
+		pos = w->tail;
 
 		/* [tail, head) is ours until tail moves */
 		while (pos < head) {
@@ -340,9 +350,7 @@ writer_main(void *arg)
 			}
 			pos += e->size;
 		}
-		pthread_mutex_lock(&w->lock);
-		w->tail = pos;
-		pthread_mutex_unlock(&w->lock);
+		__atomic_store_n(&w->tail, pos, __ATOMIC_RELEASE);
 		if (dirty && w->tw != NULL && (want_flush || stop ||
 		    mono_ms() - last_flush >= REC_FLUSH_MS)) {
 			if (vx_trace_flush(w->tw) < 0 && !w->failed) {
@@ -429,10 +437,8 @@ ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	uint64_t head, used;
 	uint8_t *p;
 
-	pthread_mutex_lock(&w->lock);
-	head = w->head;
-	used = head - w->tail;
-	pthread_mutex_unlock(&w->lock);
+	head = w->head;		/* ours */
+	used = head - __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
 	off = head % w->cap;
 	room = w->cap - off;
 	skip = room < size ? room : 0;	/* pad to the start of the buffer */
@@ -465,13 +471,17 @@ ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 		memset(p + redact_from, 0, ev->len - redact_from);
 		e->ev.data = p;
 	}
-	pthread_mutex_lock(&w->lock);
-	w->head = head + skip + size;
-	w->flush_req |= flush;
-	/* Wake the writer early for a flush or a filling ring. */
-	if (flush || w->head - w->tail > (w->cap >> 6))
+	__atomic_store_n(&w->head, head + skip + size, __ATOMIC_RELEASE);
+	/* Wake the writer early for a flush or a filling ring; once it is
+	   awake (wake_at), not again until it has caught up. */
+	used += skip + size;
+	if (flush || (used > (w->cap >> 6) && head >= w->wake_at)) {
+		pthread_mutex_lock(&w->lock);
+		w->flush_req |= flush;
 		pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+		pthread_mutex_unlock(&w->lock);
+		w->wake_at = head + skip + size + (w->cap >> 6);
+	}
 	return 0;
 }
 
@@ -501,9 +511,7 @@ ring_fits(struct rec_writer *w, size_t n, size_t limit)
 {
 	uint64_t used;
 
-	pthread_mutex_lock(&w->lock);
-	used = w->head - w->tail;
-	pthread_mutex_unlock(&w->lock);
+	used = w->head - __atomic_load_n(&w->tail, __ATOMIC_ACQUIRE);
 	return n <= limit && used + n <= limit;
 }
 

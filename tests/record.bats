@@ -593,6 +593,27 @@ PY
 	assert_contains "c2      annotation: the client closed the connection"
 }
 
+@test "record: -- SERVER-CMD: the server does not inherit the recorder's blocked SIGINT and SIGTERM" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	# a server that would sleep for a minute unless SIGTERM ends it
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		python3 -c 'import socket, sys, time
+print([l.split()[1] for l in open("/proc/self/status") if l.startswith("SigBlk")][0], file=open(sys.argv[2], "w"))
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	[ "$(cat "$TEST_TMP/sigblk")" = 0000000000000000 ]
+	# SIGINT: the recorder sends SIGTERM to the server and exits at once
+	start=$SECONDS
+	stop_recorder
+	[ $((SECONDS - start)) -lt 10 ]
+}
+
 @test "record: -w - streams the trace into vfuctl dissect -" {
 	start_server gpio
 	mkfifo "$TEST_TMP/p"
