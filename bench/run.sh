@@ -209,4 +209,7 @@ bash "$here/server.sh"
 
 # part 4: the recorder against a minimal relay
 bash "$here/record.sh"
+
+# part 5: the Wireshark/tshark plugin against vfuctl dissect
+bash "$here/plugin.sh"
 exit 0

@@ -1383,59 +1383,93 @@ local done_cache, done_order	-- last few reassembled messages
 -- What later passes need of the first pass, for the frames that have any:
 -- a reply's request frame (0: no command) and latency, a finding, the peer
 -- form a DMA_READ/DMA_WRITE was decoded with.  Appended in frame order as
--- fixed-width hex records, 1024 to a string: the garbage collector does
--- not walk a string's contents, where tables of 100,000 numbers made
--- Wireshark's per-packet collection steps grow with the trace.
-local REC = 32	-- %08x frame, %08x request, %013x latency, %02x finding, %x peer
+-- four varints a record (frame - previous record's frame, frame - request
+-- frame + 1 or 0 for none, latency in ns, (finding + 1) * 16 + peer), 512
+-- records packed into one string: ~7 bytes a reply, and the garbage
+-- collector does not walk a string's contents, where tables of 100,000
+-- numbers made Wireshark's per-packet collection steps grow with the trace.
+local CHUNK = 512
+local char, byte = string.char, string.byte
+local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
+
 local function results_new()
-	return { chunks = {}, firsts = {}, cur = {}, last = 0 }
+	-- bytes: the open chunk's bytes (reused); base: the frame before it
+	return { chunks = {}, bases = {}, bytes = {}, nb = 0, nrec = 0,
+		base = 0, last = 0 }
+end
+
+local function put_varint(r, v)
+	local t, n = r.bytes, r.nb
+	while v >= 128 do
+		n = n + 1
+		t[n] = 128 + v % 128
+		v = floor(v / 128)
+	end
+	n = n + 1
+	t[n] = v
+	r.nb = n
+end
+
+local function results_flush(r)
+	local parts, t, n = {}, r.bytes, r.nb
+	for i = 1, n, 4096 do	-- unpack()'s stack limit
+		parts[#parts + 1] = char(unpack(t, i, i + 4095 < n and i + 4095 or n))
+	end
+	r.chunks[#r.chunks + 1] = table.concat(parts)
+	r.bases[#r.bases + 1] = r.base
+	r.base, r.nb, r.nrec = r.last, 0, 0
 end
 
 local function results_put(r, frame, res)
 	if frame <= r.last then return end	-- dissected again in the first pass
-	r.last = frame
 	local lat = res.lat or 0
 	if lat < 0 then lat = 0 elseif lat > 4503599627370495 then lat = 4503599627370495 end
-	r.cur[#r.cur + 1] = fmt("%08x%08x%013x%02x%x", frame, res.req or 4294967295,
-		lat, res.find or 255, res.peer or 15)
-	if #r.cur == 1024 then
-		r.firsts[#r.firsts + 1] = tonumber(r.cur[1]:sub(1, 8), 16)
-		r.chunks[#r.chunks + 1] = table.concat(r.cur)
-		r.cur = {}
-	end
+	put_varint(r, frame - r.last)
+	put_varint(r, res.req and frame - res.req + 1 or 0)
+	put_varint(r, lat)
+	put_varint(r, ((res.find or -1) + 1) * 16 + (res.peer or 15))
+	r.last = frame
+	r.nrec = r.nrec + 1
+	if r.nrec == CHUNK then results_flush(r) end
 end
 
-local function decode_rec(str, at)
-	local req = tonumber(str:sub(at + 8, at + 15), 16)
-	local find = tonumber(str:sub(at + 29, at + 30), 16)
-	local peer = tonumber(str:sub(at + 31, at + 31), 16)
-	return { req = req ~= 4294967295 and req or nil, lat = tonumber(str:sub(at + 16, at + 28), 16),
-		find = find ~= 255 and find or nil, peer = peer ~= 15 and peer or nil }
+-- Walk one chunk's records (bytes from get(i)) from base to frame.
+local function chunk_find(get, len, base, frame)
+	local at, f = 1, base
+	local v = { 0, 0, 0, 0 }
+	while at <= len and f < frame do
+		for k = 1, 4 do
+			local x, mul = 0, 1
+			repeat
+				local c = get(at)
+				at = at + 1
+				x = x + (c % 128) * mul
+				mul = mul * 128
+			until c < 128
+			v[k] = x
+		end
+		f = f + v[1]
+	end
+	if f ~= frame then return nil end
+	local find, peer = floor(v[4] / 16) - 1, v[4] % 16
+	return { req = v[2] > 0 and frame - v[2] + 1 or nil, lat = v[3],
+		find = find >= 0 and find or nil, peer = peer ~= 15 and peer or nil }
 end
 
 local function results_get(r, frame)
-	local cur = r.cur
-	if #cur > 0 and frame >= tonumber(cur[1]:sub(1, 8), 16) then
-		for i = 1, #cur do
-			if tonumber(cur[i]:sub(1, 8), 16) == frame then return decode_rec(cur[i], 1) end
-		end
-		return nil
+	if frame > r.last then return nil end
+	if frame > r.base then
+		local t = r.bytes
+		return chunk_find(function(i) return t[i] end, r.nb, r.base, frame)
 	end
-	local lo, hi = 1, #r.firsts	-- the last chunk whose first frame <= frame
-	if hi == 0 or frame < r.firsts[1] then return nil end
+	local lo, hi = 1, #r.bases	-- the last chunk whose base < frame
+	if hi == 0 or frame <= r.bases[1] then return nil end
 	while lo < hi do
 		local mid = floor((lo + hi + 1) / 2)
-		if r.firsts[mid] <= frame then lo = mid else hi = mid - 1 end
+		if r.bases[mid] < frame then lo = mid else hi = mid - 1 end
 	end
 	local str = r.chunks[lo]
-	local a, b = 0, #str / REC - 1
-	while a <= b do
-		local mid = floor((a + b) / 2)
-		local f = tonumber(str:sub(mid * REC + 1, mid * REC + 8), 16)
-		if f == frame then return decode_rec(str, mid * REC + 1) end
-		if f < frame then a = mid + 1 else b = mid - 1 end
-	end
-	return nil
+	return chunk_find(function(i) return byte(str, i) end, #str, r.bases[lo], frame)
 end
 
 local function reset_state()
