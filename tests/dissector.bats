@@ -222,3 +222,33 @@ vector_files() {
 		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
 	done
 }
+
+@test "dissector: pairing results packed over several chunks read back in the second pass" {
+	# 1500 read round trips: three chunks of 512 replies and an open one,
+	# so -2's second pass finds frames by binary search across chunks;
+	# msg_ids wrap and latencies grow to need multi-byte varints
+	python3 - > "$TEST_TMP/many.jsonl" <<'PY'
+import json, struct
+t = 0
+for i in range(1500):
+    mid = (i * 97) & 0xffff
+    for d, flags, body in (("c2s", 0, b""), ("s2c", 1, b"\x2a\0\0\0")):
+        p = struct.pack("<QII", 8 * i, 2, 4) + body
+        m = struct.pack("<HHIII", mid, 9, 16 + len(p), flags, 0) + p
+        t += 1000 + 37 * i * i
+        print(json.dumps({"seq": 2 * i + flags, "t_ns": t, "dir": d,
+                          "nfds": 0, "fds": [], "hex": m.hex()}))
+PY
+	vfuctl import -o "$TEST_TMP/many.pcap" "$TEST_TMP/many.jsonl"
+	TWO_PASS=1 run python3 "$tools/compare.py" "$plugin" "$TEST_TMP/many.pcap"
+	echo "$output"
+	assert_status 0
+	assert_contains "3000 messages"
+	assert_contains ", 0 differences"
+	# one reply from the middle of the second chunk (frame 1 opens the
+	# connection), found alone
+	run bash -c "tshark -n -2 -X lua_script:'$plugin' -r '$TEST_TMP/many.pcap' \
+		-Y 'frame.number == 1601' -T fields -e vfio_user.request_frame 2> /dev/null"
+	assert_status 0
+	[ "$output" = 1600 ]
+}
