@@ -25,6 +25,7 @@ PACKAGES=(
 	mandoc			# man page lint in tests
 	tshark			# dissector tests
 	lua5.2			# loads `vfuctl schema -o lua` in tests
+	lua5.4			# runs the plugin's decoding as current Wireshark does
 	pciutils		# lspci: config-space decoding in demos
 	util-linux		# script(1)
 	xxd			# hex dumps in tests
