@@ -11,7 +11,10 @@
 #   make demo            install missing packages, build, run traces/demo.sh
 #   make deps            install missing Debian packages (tests/deps.sh)
 #   make update-golden NAME=x   (or: make update-golden x) run tests/update-golden.sh
-#   make install/uninstall      PREFIX (default /usr/local) and DESTDIR honoured
+#   make install/uninstall      PREFIX (default /usr/local) and DESTDIR honoured;
+#                        the Wireshark plugin goes to WIRESHARK_PLUGINDIR (default
+#                        your personal Lua plugin folder; empty: not installed)
+#   make install-plugin  only the plugin, into WIRESHARK_PLUGINDIR (no root needed)
 #   make clean
 #
 # Knobs: V=1 (show commands), CC=clang, O=DIR (outputs under DIR/ instead of
@@ -33,6 +36,8 @@ DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Wireshark and tshark load Lua plugins from here without any option
+WIRESHARK_PLUGINDIR ?= $(HOME)/.local/lib/wireshark/plugins
 
 TOP := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 VECTORS ?= $(abspath $(TOP)/../shared/vectors)
@@ -130,7 +135,8 @@ VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
 # ---------------------------------------------------------------- build
 
 .PHONY: all units benches fuzzers check test asan valgrind bench fuzz \
-	fuzz-smoke demo deps install uninstall clean update-golden FORCE
+	fuzz-smoke demo deps install install-plugin uninstall clean \
+	update-golden FORCE
 
 all: $(LIBA) $(LIBSO) $(LIBSO_LINK) $(VFUCTL_BIN)
 
@@ -307,7 +313,7 @@ MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
 HEADERS := $(wildcard lib/vx-*.h lib/*.def)
 
-install: all $(PCFILE)
+install: all $(PCFILE) $(if $(WIRESHARK_PLUGINDIR),install-plugin)
 	$(Q)install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(LIBDIR)' \
 		'$(DESTDIR)$(INCLUDEDIR)/vfuctl' '$(DESTDIR)$(PKGCONFIGDIR)' \
 		'$(DESTDIR)$(MANDIR)/man1' $(if $(MAN5),'$(DESTDIR)$(MANDIR)/man5') \
@@ -321,18 +327,20 @@ install: all $(PCFILE)
 	$(Q)$(if $(MAN1),install -m 0644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/')
 	$(Q)$(if $(MAN5),install -m 0644 $(MAN5) '$(DESTDIR)$(MANDIR)/man5/')
 	$(Q)install -m 0644 completions/vfuctl.bash '$(DESTDIR)$(BASHCOMPDIR)/vfuctl'
-	$(Q)if [ -f dissector/vfio-user.lua ]; then \
-		install -m 0644 dissector/vfio-user.lua '$(DESTDIR)$(DATADIR)/vfuctl/'; \
-		echo 'note: the Wireshark dissector is in $(DATADIR)/vfuctl/vfio-user.lua;'; \
-		echo '      load it with tshark -X lua_script:$(DATADIR)/vfuctl/vfio-user.lua'; \
-		echo '      or copy it to ~/.local/lib/wireshark/plugins/'; \
-	fi
+	$(Q)install -m 0644 dissector/vfio-user.lua '$(DESTDIR)$(DATADIR)/vfuctl/'
+
+# The plugin file is self-contained (its field table is inside it).
+install-plugin:
+	$(Q)install -d '$(DESTDIR)$(WIRESHARK_PLUGINDIR)'
+	$(Q)install -m 0644 dissector/vfio-user.lua '$(DESTDIR)$(WIRESHARK_PLUGINDIR)/'
+	$(Q)echo 'vfio-user.lua installed in $(DESTDIR)$(WIRESHARK_PLUGINDIR): Wireshark and tshark load it at start'
 
 uninstall:
 	$(Q)rm -f '$(DESTDIR)$(BINDIR)/vfuctl' \
 		'$(DESTDIR)$(LIBDIR)/libvfuctl.a' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
 		'$(DESTDIR)$(LIBDIR)/libvfuctl.so' '$(DESTDIR)$(PKGCONFIGDIR)/libvfuctl.pc' \
 		'$(DESTDIR)$(BASHCOMPDIR)/vfuctl' '$(DESTDIR)$(DATADIR)/vfuctl/vfio-user.lua' \
+		$(if $(WIRESHARK_PLUGINDIR),'$(DESTDIR)$(WIRESHARK_PLUGINDIR)/vfio-user.lua') \
 		$(addprefix '$(DESTDIR)$(MANDIR)/man1/,$(addsuffix ',$(notdir $(MAN1)))) \
 		$(addprefix '$(DESTDIR)$(MANDIR)/man5/,$(addsuffix ',$(notdir $(MAN5))))
 	$(Q)rm -rf '$(DESTDIR)$(INCLUDEDIR)/vfuctl'

@@ -248,3 +248,22 @@ PY
 	assert_status 0
 	[ "$output" = 1600 ]
 }
+
+@test "dissector: make install-plugin puts it where tshark loads it unasked; uninstall removes it" {
+	local root=$TEST_TMP/root home=/home/u
+	local dir=$home/.local/lib/wireshark/plugins
+	run make -s -C "$repo" install-plugin DESTDIR="$root" WIRESHARK_PLUGINDIR="$dir"
+	assert_status 0
+	assert_contains "installed in $root$dir"
+	cmp "$plugin" "$root$dir/vfio-user.lua"
+	# tshark's personal Lua plugin folder is ~/.local/lib/wireshark/plugins
+	run bash -c "HOME='$root$home' tshark -G plugins 2> /dev/null"
+	assert_contains "$root$dir/vfio-user.lua"
+	vfuctl import -o "$TEST_TMP/io.pcap" "$qemu_vectors/qemu-dma-rw.jsonl"
+	run bash -c "HOME='$root$home' tshark -n -r '$TEST_TMP/io.pcap' -Y vfio_user.summary 2> /dev/null"
+	assert_status 0
+	assert_contains "DMA_READ"
+	run make -s -C "$repo" uninstall DESTDIR="$root" PREFIX=/usr WIRESHARK_PLUGINDIR="$dir"
+	assert_status 0
+	[ ! -e "$root$dir/vfio-user.lua" ]
+}
