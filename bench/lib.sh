@@ -1,4 +1,4 @@
-# lib.sh - what bench/server.sh and bench/record.sh share; sourced.
+# lib.sh - what the bench/*.sh scripts share; sourced.
 
 # wait_socket PATH: up to 5 s for a server to listen at PATH
 wait_socket() {
@@ -11,4 +11,19 @@ wait_socket() {
 median_spread() {
 	sort -g "$1" | awk '{ v[NR] = $1 } END {
 		print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'
+}
+
+# median: the median of the numbers on stdin, one a line
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# timed NAME CMD...: run CMD (output dropped), append "wall-seconds
+# cpu-seconds peak-KiB" to $tmp/NAME; returns CMD's status
+timed() {
+	local name=$1 st=0
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$@" >/dev/null 2>&1 || st=$?
+	awk '{ print $1, $2 + $3, $4 }' "$tmp/t" >> "$tmp/$name"
+	return $st
 }

@@ -32,17 +32,12 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
-# timed NAME CMD...: append "cpu-seconds peak-KiB" of one run to $tmp/NAME
-timed() {
-	local name=$1
-	shift
-	/usr/bin/time -f '%U %S %M' -o "$tmp/t" "$@" >/dev/null 2>&1 || {
-		echo "plugin.sh: $name failed" >&2
-		exit 1
-	}
-	awk '{ print $1 + $2, $3 }' "$tmp/t" >> "$tmp/$name"
+# run NAME CMD...: timed, and a failure ends the benchmark
+run() {
+	timed "$@" || { echo "plugin.sh: $1 failed" >&2; exit 1; }
 }
 
 ts_plugin=(tshark -n -X "lua_script:$plugin" -r)
@@ -59,14 +54,14 @@ esac
 
 echo "the Lua plugin: tshark -X lua_script:dissector/vfio-user.lua, $n messages, $runs interleaved runs:"
 for ((i = 0; i < runs; i++)); do
-	timed plugin "${ts_plugin[@]}" "$tmp/m.pcap"
+	run plugin "${ts_plugin[@]}" "$tmp/m.pcap"
 	# ten in a row: one run is a few clock ticks
-	timed dissect bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do "$0" dissect "$1"; done' "$vfuctl" "$tmp/m.pcap"
-	timed plain "${ts_plain[@]}" "$tmp/m.pcap"
+	run dissect bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do "$0" dissect "$1"; done' "$vfuctl" "$tmp/m.pcap"
+	run plain "${ts_plain[@]}" "$tmp/m.pcap"
 done
 for r in plugin plain dissect; do
-	eval "cpu_$r=$(cut -d' ' -f1 "$tmp/$r" | median)"
-	eval "rss_$r=$(cut -d' ' -f2 "$tmp/$r" | median)"
+	eval "cpu_$r=$(cut -d' ' -f2 "$tmp/$r" | median)"
+	eval "rss_$r=$(cut -d' ' -f3 "$tmp/$r" | median)"
 done
 cpu_dissect=$(awk -v c="$cpu_dissect" 'BEGIN { print c / 10 }')
 # shellcheck disable=SC2154 # set by the eval above
@@ -83,10 +78,10 @@ extra1=$((rss_plugin - rss_plain))
 [ "$big" -gt 0 ] || exit 0
 "$dir/mktrace" "$tmp/big.pcap" "$big" 4
 rm -f "$tmp/plugin" "$tmp/plain"
-timed plugin "${ts_plugin[@]}" "$tmp/big.pcap"
-timed plain "${ts_plain[@]}" "$tmp/big.pcap"
-read -r _ rssb_plugin < "$tmp/plugin"
-read -r _ rssb_plain < "$tmp/plain"
+run plugin "${ts_plugin[@]}" "$tmp/big.pcap"
+run plain "${ts_plain[@]}" "$tmp/big.pcap"
+read -r _ _ rssb_plugin < "$tmp/plugin"
+read -r _ _ rssb_plain < "$tmp/plain"
 extra2=$((rssb_plugin - rssb_plain))
 echo "  peak RSS at $big messages: tshark + plugin $rssb_plugin KiB, tshark alone $rssb_plain KiB"
 echo "  the plugin's share: $extra1 KiB at $n, $extra2 KiB at $big messages"

@@ -22,15 +22,8 @@ gb=${BENCH_GB:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-
-# timed NAME CMD...: append "wall cpu" seconds of one run to $tmp/NAME
-timed() {
-	local name=$1
-	shift
-	/usr/bin/time -f '%e %U %S' -o "$tmp/t" "$@" >/dev/null 2>&1 || true
-	awk '{ print $1, $2 + $3 }' "$tmp/t" >> "$tmp/$name"
-}
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 n=1000000
 "$dir/mktrace" "$tmp/m.pcap" $n 4
@@ -38,10 +31,10 @@ echo "reading a $n-message trace ($(du -m "$tmp/m.pcap" | cut -f1) MB), $runs in
 have_tshark=0
 command -v tshark >/dev/null && have_tshark=1
 for ((i = 0; i < runs; i++)); do
-	timed loop "$dir/pcap-loop" "$tmp/m.pcap"
-	timed dissect "$vfuctl" dissect "$tmp/m.pcap"
-	timed stats "$vfuctl" stats "$tmp/m.pcap"
-	[ $have_tshark = 1 ] && timed tshark tshark -r "$tmp/m.pcap"
+	timed loop "$dir/pcap-loop" "$tmp/m.pcap" || true
+	timed dissect "$vfuctl" dissect "$tmp/m.pcap" || true
+	timed stats "$vfuctl" stats "$tmp/m.pcap" || true
+	[ $have_tshark = 1 ] && { timed tshark tshark -r "$tmp/m.pcap" || true; }
 done
 for r in loop dissect stats tshark; do
 	[ -f "$tmp/$r" ] || continue
