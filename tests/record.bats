@@ -293,6 +293,44 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 		{ printf 'got:\n%s\n' "$output" >&2; false; }
 }
 
+@test "record: --hash-dma reads guest memory in the writer thread only; the relay thread only duplicates descriptors" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	start_server dma
+	rsock=$TEST_TMP/r
+	strace -f -qq -e trace=execve,pread64,fcntl -o "$TEST_TMP/strace.log" \
+		"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" \
+		--hash-dma=1M 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	strace_pid=$rec_pid
+	# the relay: the process strace started, whose main thread's id is
+	# its pid
+	relay=$(pgrep -P "$strace_pid")
+	[ -n "$relay" ]
+	rec_pid=$relay		# for teardown: strace ends with it
+	run "$VFUCTL" client -c 'dma map 0x100000 0x4000; dma fill 0x100000 16 0x5a;
+		dma unmap 0x100000 0x4000' "$rsock"
+	assert_status 0
+	sleep 0.3
+	kill -INT "$relay"
+	wait "$strace_pid"
+	rec_pid=
+	# two hashes read the window, 16 KiB each, in another thread; the
+	# relay reads none of the descriptors it duplicated (the dynamic
+	# loader's preads of libraries at startup aside)
+	awk -v r="$relay" '
+		$1 == r && /F_DUPFD_CLOEXEC/ { dup[$NF] = 1 }
+		/pread64\(/ { split($2, a, /[(,]/); fd = a[2]
+			if ($1 == r && fd in dup) bad++
+			if ($1 != r && / 16384, 0\) = 16384$/) n++ }
+		END { exit !(n == 2 && bad == 0) }' "$TEST_TMP/strace.log" ||
+		{ cat "$TEST_TMP/strace.log" >&2; false; }
+	# the relay took its duplicates: for the window, for the map hash
+	grep -Eq "^$relay +fcntl\([0-9]+, F_DUPFD_CLOEXEC, 0\) += [0-9]+\$" "$TEST_TMP/strace.log"
+	[ "$(grep -c 'DMA hash at' < <("$VFUCTL" dissect "$trace"))" -eq 2 ]
+}
+
 @test "record: --hash-dma takes 64K, 1M, 1G, 0x hex and KiB; anything else is a usage error" {
 	local bad
 	for bad in 0 '' 1X 1KK -1 1.5M k 0x; do
