@@ -27,7 +27,8 @@ PACKAGES=(
 	lua5.2			# loads `vfuctl schema -o lua` in tests
 	lua5.4			# runs the plugin's decoding as current Wireshark does
 	pciutils		# lspci: config-space decoding in demos
-	util-linux		# script(1)
+	util-linux		# script(1), prlimit(1)
+	strace			# record tests: which thread reads DMA windows
 	xxd			# hex dumps in tests
 )
 
