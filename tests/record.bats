@@ -298,6 +298,8 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 	start_server dma
 	rsock=$TEST_TMP/r
+	# LeakSanitizer cannot work under ptrace: off for the ASan build
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
 	strace -f -qq -e trace=execve,pread64,fcntl -o "$TEST_TMP/strace.log" \
 		"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" \
 		--hash-dma=1M 3>&- 2>>"$TEST_TMP/record.log" &
