@@ -27,3 +27,14 @@ timed() {
 	awk '{ print $1, $2 + $3, $4 }' "$tmp/t" >> "$tmp/$name"
 	return $st
 }
+
+# in_turns I A B: run A then B, or B then A when I is odd: whichever goes
+# second may find the machine busier or idler
+in_turns() {
+	if (($1 % 2 == 0)); then "$2"; "$3"; else "$3"; "$2"; fi
+}
+
+# print_runs FILE: each run's ratio, on one line
+print_runs() {
+	echo "    runs: $(awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 }' "$1")"
+}

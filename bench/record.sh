@@ -42,16 +42,11 @@ secs() { "$dir/rtt" "$@" | sed -n 's/.* secs=\([0-9.]*\).*/\1/p'; }
 
 echo "4-byte REGION_READ round trips through a man in the middle, $runs interleaved runs of $n:"
 : > "$tmp/ratios"
+via_relay() { m=$(secs "$tmp/relay.sock" "$n" 2 0); }
+via_record() { r=$(secs "$tmp/rec.sock" "$n" 2 0); }
 for ((i = 0; i < runs; i++)); do
 	d=$(secs "$tmp/dev.sock" "$n" 2 0)
-	# whichever goes second may find the machine busier or idler
-	if ((i % 2 == 0)); then
-		m=$(secs "$tmp/relay.sock" "$n" 2 0)
-		r=$(secs "$tmp/rec.sock" "$n" 2 0)
-	else
-		r=$(secs "$tmp/rec.sock" "$n" 2 0)
-		m=$(secs "$tmp/relay.sock" "$n" 2 0)
-	fi
+	in_turns $i via_relay via_record
 	echo "$d $m $r" >> "$tmp/times"
 	awk -v m="$m" -v r="$r" 'BEGIN { print r / m }' >> "$tmp/ratios"
 done
@@ -60,7 +55,7 @@ awk -v n="$n" '{ d += $1; m += $2; r += $3 } END {
 	printf "  direct %.0f/s, min-relay %.0f/s, vfuctl record %.0f/s (means)\n", n * NR / d, n * NR / m, n * NR / r
 	printf "  min-relay / direct: %.2fx\n", m / d }' "$tmp/times"
 printf '  vfuctl record / min-relay (time): median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
-printf '    runs: %s\n' "$(awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 }' "$tmp/ratios")"
+print_runs "$tmp/ratios"
 if awk -v r="$med" 'BEGIN { exit !(r <= 1.15) }'; then
 	echo "    target met:    record <= 1.15x a minimal relay"
 else

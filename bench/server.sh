@@ -38,22 +38,17 @@ rate() { "$dir/rtt" "$@" | sed -n 's/^rtt_per_s=\([0-9]*\).*/\1/p'; }
 
 echo "4-byte REGION_READ round trips, $runs interleaved runs of $n:"
 : > "$tmp/ratios"
+on_min() { m=$(rate "$tmp/min.sock" "$n" 2 0); }
+on_vfuctl() { v=$(rate "$tmp/vfu.sock" "$n" 2 0); }
 for ((i = 0; i < runs; i++)); do
-	# take turns going first: neither always meets the warmer machine
-	if ((i % 2 == 0)); then
-		m=$(rate "$tmp/min.sock" "$n" 2 0)
-		v=$(rate "$tmp/vfu.sock" "$n" 2 0)
-	else
-		v=$(rate "$tmp/vfu.sock" "$n" 2 0)
-		m=$(rate "$tmp/min.sock" "$n" 2 0)
-	fi
+	in_turns $i on_min on_vfuctl
 	echo "$m $v" >> "$tmp/rates"
 	awk -v m="$m" -v v="$v" 'BEGIN { print v / m }' >> "$tmp/ratios"
 done
 read -r med lo hi < <(median_spread "$tmp/ratios")
 awk '{ m += $1; v += $2 } END { printf "  min-server %.0f/s, vfuctl server %.0f/s (means)\n", m / NR, v / NR }' "$tmp/rates"
 printf '  vfuctl server / min-server: median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
-echo "    runs: $(awk '{ printf "%s%.3f", (NR > 1 ? " " : ""), $1 }' "$tmp/ratios")"
+print_runs "$tmp/ratios"
 if awk -v r="$med" 'BEGIN { exit !(r >= 0.9) }'; then
 	echo "    target met:    vfuctl server >= 0.9x a minimal server"
 else
