@@ -65,6 +65,7 @@ const char cmd_record_usage[] =
 	"  -w FILE              write the trace to FILE ('-': standard output)\n"
 	"  -v, --verbose        one summary line per message on stderr\n"
 	"  -C SIZE              start a new file once one holds SIZE million bytes\n"
+	"                       (tcpdump's unit), or SIZE with K, M or G: 64K\n"
 	"  -W COUNT             with -C or -G, reuse the names after COUNT files\n"
 	"  -G SECONDS           start a new file every SECONDS seconds\n"
 	"  --redact             record region, DMA and migration data as zeros\n"
@@ -1307,9 +1308,14 @@ cmd_record(int argc, char **argv)
 			r->verbose = wo.verbose = 1;
 			break;
 		case 'C':
-			/* tcpdump's -C: millions of bytes */
-			wo.rotate_bytes = (uint64_t)parse_uint("size", optarg,
-			    1000000) * 1000000u;
+			/* tcpdump's -C: millions of bytes, or K, M, G given */
+			if (optarg[strcspn(optarg, "kKmMgGtT")] == '\0')
+				wo.rotate_bytes = (uint64_t)parse_uint("size",
+				    optarg, 1000000) * 1000000u;
+			else if (parse_size(optarg, &wo.rotate_bytes) < 0)
+				vx_usage_error("record", "invalid -C size '%s' (millions"
+				    " of bytes, or a count with K, M or G for KiB, MiB"
+				    " or GiB: 100, 64K, 1G)", optarg);
 			break;
 		case 'W':
 			wo.rotate_count = parse_uint("count", optarg, 1000000);

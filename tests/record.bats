@@ -741,6 +741,29 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
 	done
 }
 
+@test "record: -C with a K suffix rotates at KiB (tcpdump 4.99); bad sizes are usage errors" {
+	start_server gpio
+	start_recorder -C 16K
+	cmds=$(for ((i = 0; i < 200; i++)); do printf 'read bar2 0 256\n'; done)
+	run "$VFUCTL" client -f - "$rsock" <<<"$cmds"
+	assert_status 0
+	stop_recorder
+	# 400 messages of 48-304 bytes plus record headers: several files
+	[ -f "${trace}3" ]
+	local f
+	for f in "$trace" "$trace"[0-9]*; do
+		run "$VFUCTL" dissect "$f"
+		assert_status 0
+		# a file is closed at the first record past 16 KiB
+		[ "$(stat -c %s "$f")" -lt $((16384 + 1024)) ]
+	done
+	for bad in 16Q 0K K -1M 1KB2; do
+		run "$VFUCTL" record --listen a --connect b -w - -C "$bad"
+		assert_status 2
+		assert_contains "size '$bad'"
+	done
+}
+
 @test "record: -G rotates by time" {
 	start_server gpio
 	start_recorder -G 1
