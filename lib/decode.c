@@ -377,8 +377,8 @@ decode_payload(struct vx_dstate *s)
  * access plus exactly `count` data bytes where data is due, none where it
  * is not.  That is a subset of what the full decode finds clean with no
  * note, so the verdict is the same; test-codec checks it on every vector
- * and mutation.  Little-endian only, the order every real peer uses.  Returns 1 with m filled but no items, 0 to go the long
- * way.
+ * and mutation.  Little-endian only, the order every real peer uses.
+ * Returns 1 with m filled but no items, 0 to go the long way.
  */
 static int
 fast_region_rw(struct vx_decoder *d, const uint8_t *buf, size_t len,
@@ -538,7 +538,6 @@ vx_encode(const struct vx_msg *m, uint8_t *out, size_t cap)
 
 	if (vx_msg_items(m) < 0)
 		return VX_ERR_NOMEM;
-
 	for (i = 0; i < m->nitems; i++) {
 		const struct vx_item *it = &m->items[i];
 		const struct vx_field *f = &vx_fields[it->field];
