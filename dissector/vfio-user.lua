@@ -10,8 +10,8 @@
 -- lib/msg-*.c, lib/decode.c and lib/print.c; reply pairing is that of
 -- lib/session.c.  dissector/README.md says what is and is not done.
 --
--- The field table between the BEGIN/END marks is dissector/fields.lua,
--- the output of `vfuctl schema -o lua`, spliced in by
+-- The field table between the BEGIN/END marks is the output of
+-- `vfuctl schema -o lua`, spliced in by
 -- tests/dissector/update-fields.sh (tests/dissector.bats fails on drift).
 -- Written for Lua 5.2 (tshark 4.0) to 5.4: no bitwise operators.
 
