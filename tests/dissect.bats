@@ -15,9 +15,6 @@
 
 load helpers
 
-# run_man_examples
-source "$BATS_TEST_DIRNAME/golden/dissect/man-examples.bash"
-
 golden_dir=$repo/tests/golden/dissect
 
 # trace NAME [LINES]: $TEST_TMP/NAME.pcap imported from $VECTORS/NAME.jsonl
@@ -213,7 +210,6 @@ record_offset() {
 	local f bad=0
 	for f in "$golden_dir"/*; do
 		case ${f##*/} in
-		man-examples.bash) ;;
 		gpio-probe-full.summary | gpio-probe-full.tree | gpio-probe-full.hex | gpio-probe-full.json) ;;
 		lvu-head30.summary | lvu-head30.tree | lvu-head30.hex | lvu-head30.json) ;;
 		*) echo "stray file $f" >&2; bad=1 ;;
@@ -900,7 +896,7 @@ complete_words() {
 
 @test "vfuctl-dissect.1 EXAMPLES run with the exit status and output shown" {
 	require_vectors gpio-probe-full.jsonl
-	run run_man_examples "$repo/man/vfuctl-dissect.1" "$TEST_TMP/examples/work"
+	run bash "$repo/tests/golden/run-man-examples.sh" "$repo/man/vfuctl-dissect.1" "$TEST_TMP/examples/work"
 	assert_status 0
 	[[ $output =~ vfuctl-dissect.1:\ ([0-9]+)\ examples\ run ]]
 	[ "${BASH_REMATCH[1]}" -ge 10 ]

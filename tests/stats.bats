@@ -9,9 +9,6 @@
 
 load helpers
 
-# run_man_examples
-source "$BATS_TEST_DIRNAME/golden/dissect/man-examples.bash"
-
 # trace NAME: $TEST_TMP/NAME.pcap imported from $VECTORS/NAME.jsonl.
 trace() {
 	local out=$TEST_TMP/$1.pcap
@@ -279,7 +276,7 @@ complete_words() {
 
 @test "vfuctl-stats.1 EXAMPLES run with the exit status and output shown" {
 	require_vectors gpio-probe-full.jsonl
-	run run_man_examples "$repo/man/vfuctl-stats.1" "$TEST_TMP/examples/work"
+	run bash "$repo/tests/golden/run-man-examples.sh" "$repo/man/vfuctl-stats.1" "$TEST_TMP/examples/work"
 	assert_status 0
 	[[ $output =~ vfuctl-stats.1:\ ([0-9]+)\ examples\ run ]]
 	[ "${BASH_REMATCH[1]}" -ge 4 ]
