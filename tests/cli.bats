@@ -150,19 +150,6 @@ man_synopsis() {
 	[[ $stderr == "usage: vfuctl"* ]]
 }
 
-# complete WORDS...: run the bash completion for the command line WORDS (the
-# last one being completed) and print the candidates, one per line.
-complete_words() {
-	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
-		source "$1"; shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete "$repo/completions/vfuctl.bash" "$@"
-}
-
 @test "completion offers every subcommand" {
 	local cmd
 	run complete_words vfuctl ""

@@ -532,17 +532,6 @@ dma_script='dma map 0x100000 0x4000;
 
 # ---------------------------------------------------------------- completion
 
-complete_words() {
-	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
-		source "$1"; shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete "$repo/completions/vfuctl.bash" "$@"
-}
-
 @test "bash completion: client options, one-shot options and region names" {
 	run complete_words vfuctl client --
 	assert_contains --twin-socket

@@ -826,19 +826,6 @@ notes_of() {
 	[ "$bad" -eq 0 ]
 }
 
-# complete WORDS...: the candidates bash completion offers for the command
-# line WORDS (the last one being completed), one a line.
-complete_words() {
-	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
-		source "$1"; shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete "$repo/completions/vfuctl.bash" "$@"
-}
-
 @test "completion offers every decode option, their values and files" {
 	local opt
 	run complete_words vfuctl decode -

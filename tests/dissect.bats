@@ -843,17 +843,6 @@ follow_grow() {
 
 # ---------------------------------------------------------------- completion
 
-complete_words() {
-	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
-		source "$1"; shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete "$repo/completions/vfuctl.bash" "$@"
-}
-
 @test "completion offers dissect's options and their values" {
 	local opt
 	run complete_words vfuctl dissect -

@@ -184,15 +184,6 @@ def_fields() {
 }
 
 @test "completion offers schema's options and -o's values in both forms" {
-	complete_words() {
-		PATH=$(dirname "$VFUCTL"):$PATH bash -c '
-			source "$1"; shift
-			COMP_WORDS=("$@")
-			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-			_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-			printf "%s\n" "${COMPREPLY[@]}"
-		' complete "$repo/completions/vfuctl.bash" "$@"
-	}
 	run complete_words vfuctl schema --
 	[ "$(echo $output)" = "--output --help" ]
 	run complete_words vfuctl schema --output ""

@@ -251,17 +251,6 @@ table_counts() {
 	done
 }
 
-complete_words() {
-	PATH=$(dirname "$VFUCTL"):$PATH bash -c '
-		source "$1"; shift
-		COMP_WORDS=("$@")
-		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
-		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_vfuctl vfuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"
-	' complete "$repo/completions/vfuctl.bash" "$@"
-}
-
 @test "completion offers stats's options and their values" {
 	run complete_words vfuctl stats -
 	assert_status 0
