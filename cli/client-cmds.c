@@ -19,6 +19,7 @@
 #include "client-int.h"
 #include "vx-cursor.h"
 #include "vx-error.h"
+#include "vx-strbuf.h"
 
 #define J	((json_t *)cl->out)
 
@@ -178,18 +179,6 @@ ms_arg(struct cl *cl, const char *s, int *ms)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex bytes ("0a0b", "0a:0b", "0x0a0b"); *out malloc'ed. */
 static int
 hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
@@ -207,7 +196,7 @@ hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
 			s++;
 			continue;
 		}
-		if ((hi = hexval(s[0])) < 0 || (lo = hexval(s[1])) < 0) {
+		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0) {
 			free(p);
 			return cl_err(cl, VX_EXIT_USAGE, "invalid hex bytes "
 			    "near '%.8s': want pairs of hex digits", s);

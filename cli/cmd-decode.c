@@ -14,6 +14,7 @@
 #include "vx-error.h"
 #include "vx-msg.h"
 #include "vx-session.h"
+#include "vx-strbuf.h"
 
 const char cmd_decode_usage[] =
 	"usage: vfuctl decode [-V] [-x] [-o text|json] [--peer PEER]\n"
@@ -45,18 +46,6 @@ struct decode_stats {
 	unsigned long messages, malformed, unknown, errors, warnings, notes;
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits (spaces and colons between bytes allowed) into buf. */
 static long
 parse_hex(const char *s, uint8_t *buf, size_t cap)
@@ -70,7 +59,7 @@ parse_hex(const char *s, uint8_t *buf, size_t cap)
 			s++;
 			continue;
 		}
-		if ((hi = hexval(s[0])) < 0 || (lo = hexval(s[1])) < 0)
+		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0)
 			return -1;
 		if (n == cap)
 			return -1;

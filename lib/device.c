@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "vx-device.h"
+#include "vx-strbuf.h"
 
 #define PAGE		4096u
 #define PATHMAX		160
@@ -98,18 +99,6 @@ want_object(struct pctx *c, json_t *v, const char *path)
 	return 0;
 }
 
-static int
-hexdigit(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* A number: a non-negative JSON integer or a string "0x..."/decimal. */
 static int
 get_num(struct pctx *c, json_t *v, const char *path, uint64_t max,
@@ -132,7 +121,7 @@ get_num(struct pctx *c, json_t *v, const char *path, uint64_t max,
 			return perr(c, path, "\"%s\" is not a number", s);
 		/* decimal or 0x hex; a leading 0 does not mean octal */
 		hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-		if (hex ? hexdigit(s[2]) < 0 : !(s[0] >= '0' && s[0] <= '9'))
+		if (hex ? vx_hexval(s[2]) < 0 : !(s[0] >= '0' && s[0] <= '9'))
 			return perr(c, path, "\"%s\" is not a number", s);
 		n = strtoull(s + (hex ? 2 : 0), &end, hex ? 16 : 10);
 		if (errno != 0 || *end != '\0')
@@ -208,7 +197,7 @@ get_hex(struct pctx *c, json_t *v, const char *path, uint8_t **out,
 			s++;
 			continue;
 		}
-		if ((hi = hexdigit(s[0])) < 0 || (lo = hexdigit(s[1])) < 0) {
+		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0) {
 			free(b);
 			return perr(c, path, "not hex digits at \"%.8s\"", s);
 		}

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "vx-filter.h"
+#include "vx-strbuf.h"
 
 #define NIL		UINT32_MAX
 #define MAX_DEPTH	64
@@ -1030,18 +1031,6 @@ number(const char *s, size_t n, uint64_t *v)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode the string token t into the pool; its offset and length. */
 static int
 string_value(struct parser *p, const struct token *t, size_t *off,
@@ -1072,9 +1061,9 @@ string_value(struct parser *p, const struct token *t, size_t *off,
 				c = (uint8_t)*s;
 				break;
 			case 'x':
-				if (s + 2 < end && hexval(s[1]) >= 0 &&
-				    hexval(s[2]) >= 0) {
-					c = (uint8_t)(hexval(s[1]) * 16 + hexval(s[2]));
+				if (s + 2 < end && vx_hexval(s[1]) >= 0 &&
+				    vx_hexval(s[2]) >= 0) {
+					c = (uint8_t)(vx_hexval(s[1]) * 16 + vx_hexval(s[2]));
 					s += 2;
 					break;
 				}
@@ -1103,9 +1092,9 @@ hex_bytes(struct parser *p, const char *s, size_t n, size_t *off, size_t *len)
 
 	*off = p->f->plen;
 	while (i < n) {
-		if (i + 1 >= n || hexval(s[i]) < 0 || hexval(s[i + 1]) < 0)
+		if (i + 1 >= n || vx_hexval(s[i]) < 0 || vx_hexval(s[i + 1]) < 0)
 			goto bad;
-		b = (uint8_t)(hexval(s[i]) * 16 + hexval(s[i + 1]));
+		b = (uint8_t)(vx_hexval(s[i]) * 16 + vx_hexval(s[i + 1]));
 		if (pool_add(p, &b, 1) < 0)
 			return -1;
 		i += 2;

@@ -13,6 +13,7 @@
 #include "trace-int.h"
 #include "vx-error.h"
 #include "vx-msg.h"
+#include "vx-strbuf.h"
 
 /* --- export ------------------------------------------------------------------ */
 
@@ -173,18 +174,6 @@ vx_trace_rec_json(const struct vx_trace_rec *rec, char *out, size_t cap)
 }
 
 /* --- import ------------------------------------------------------------------ */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int
 why_fail(char *why, size_t whycap, int err, const char *fmt, ...)
@@ -417,7 +406,7 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 		return why_fail(why, whycap, VX_ERR_TOO_LARGE,
 		    "message of %zu bytes is too long", n / 2);
 	for (i = 0; i < n; i += 2) {
-		int hi = hexval(hex[i]), lo = hexval(hex[i + 1]);
+		int hi = vx_hexval(hex[i]), lo = vx_hexval(hex[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return why_fail(why, whycap, VX_ERR_INVALID,

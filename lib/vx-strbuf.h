@@ -60,4 +60,17 @@ vx_sb_hex(char *out, size_t cap, size_t *pos, uint64_t v, int digits)
 	vx_sb_mem(out, cap, pos, tmp + i, (size_t)(18 - i));
 }
 
+/* The value of a hex digit, or -1: the one table every hex reader uses. */
+static inline int
+vx_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 #endif /* VX_STRBUF_H */

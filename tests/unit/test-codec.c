@@ -25,6 +25,7 @@
 #include "vx-error.h"
 #include "vx-msg.h"
 #include "unit.h"
+#include "vx-strbuf.h"
 
 #define MAXFV		32
 #define MAXMSG		4096
@@ -34,18 +35,6 @@
 
 static FILE *devnull;
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits (spaces ignored) to bytes; returns the byte count. */
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
@@ -54,7 +43,7 @@ unhex(const char *s, uint8_t *out, size_t cap)
 	int hi = -1, v;
 
 	for (; *s != '\0'; s++) {
-		if ((v = hexval((unsigned char)*s)) < 0)
+		if ((v = vx_hexval((unsigned char)*s)) < 0)
 			continue;
 		if (hi < 0) {
 			hi = v;

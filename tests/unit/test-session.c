@@ -17,6 +17,7 @@
 #include "vx-msg.h"
 #include "vx-session.h"
 #include "unit.h"
+#include "vx-strbuf.h"
 
 enum { FV_END = 0, FV_U, FV_H, FV_S };
 
@@ -56,16 +57,6 @@ struct sx {
 	int rc;
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static size_t
 unhex(const char *s, uint8_t *out, size_t cap)
 {
@@ -73,7 +64,7 @@ unhex(const char *s, uint8_t *out, size_t cap)
 	int hi = -1, v;
 
 	for (; *s != '\0'; s++) {
-		if ((v = hexval((unsigned char)*s)) < 0)
+		if ((v = vx_hexval((unsigned char)*s)) < 0)
 			continue;
 		if (hi < 0) {
 			hi = v;
