@@ -208,14 +208,14 @@ vector_files() {
 	[ "${#lines[@]}" -eq 6 ]
 }
 
-@test "dissector: the decoding agrees under plain Lua 5.4 too (stub.lua)" {
+@test "dissector: the decoding agrees under plain Lua 5.4 too (fake-wireshark.lua)" {
 	# tshark 4.0 runs the plugin under Lua 5.2; current Wireshark under
 	# Lua 5.4 (integers and floats apart): its decoding under lua5.4
 	local lua=lua5.4 t
 	command -v $lua > /dev/null || skip "lua5.4 is not installed (tests/deps.sh)"
 	for t in all syn big; do
 		[ -f "$BATS_FILE_TMPDIR/$t.pcap" ] || continue
-		STUB_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
+		PLAIN_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
 	done
 }
 

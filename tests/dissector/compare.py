@@ -26,8 +26,8 @@ model regions, DMA windows or negotiation).
 
 Environment: VFUCTL (default cli/vfuctl), TSHARK (default tshark),
 TWO_PASS (set: run tshark -2, so the fields come from the second pass),
-STUB_LUA (a Lua interpreter, e.g. lua5.4: run the plugin through
-stub.lua under it instead of tshark, to check the decoding under that Lua
+PLAIN_LUA (a Lua interpreter, e.g. lua5.4: run the plugin through
+fake-wireshark.lua under it instead of tshark, to check the decoding under that Lua
 version's number semantics).
 Exit 0 when all agree, 1 with one line per difference (at most 50 shown).
 """
@@ -121,8 +121,8 @@ def main():
            "-E", "aggregator=" + SEP, "-E", "separator=\t"]
     for c in cols:
         cmd += ["-e", c]
-    if os.environ.get("STUB_LUA"):
-        cmd = [os.environ["STUB_LUA"], os.path.join(here, "stub.lua"), plugin,
+    if os.environ.get("PLAIN_LUA"):
+        cmd = [os.environ["PLAIN_LUA"], os.path.join(here, "fake-wireshark.lua"), plugin,
                trace] + cols
     ts = subprocess.run(cmd, capture_output=True, text=True)
     if ts.returncode != 0:

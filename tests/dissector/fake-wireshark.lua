@@ -1,9 +1,9 @@
--- stub.lua PLUGIN TRACE FIELD... - run the plugin outside Wireshark, under
+-- fake-wireshark.lua PLUGIN TRACE FIELD... - run the plugin outside Wireshark, under
 -- a plain Lua interpreter (lua5.2, lua5.4), on a classic pcap trace, with
--- just enough of Wireshark's Lua API stubbed in, and print for every
+-- just enough of Wireshark's Lua API reimplemented, and print for every
 -- record that shows a vfio-user message one line: FIELD values separated
 -- by TABs, all occurrences of one field joined by \x1f - the format
--- compare.py reads from `tshark -T fields` (STUB_LUA=lua5.4 makes
+-- compare.py reads from `tshark -T fields` (PLAIN_LUA=lua5.4 makes
 -- compare.py use this instead of tshark).  "frame.number" is the record
 -- number.  This checks the decoding logic under each Lua version's number
 -- semantics (integers and floats in 5.4); the Wireshark API itself is only
