@@ -596,35 +596,6 @@ irq_fired(struct recorder *r, struct conn *c, struct irqw *iw)
 /* --- relaying -------------------------------------------------------------- */
 
 /*
- * Unframeable bytes go on unchanged.  The framer queues only whole
- * messages, so they are appended to its output buffer directly, in order.
- */
-static int
-queue_raw(struct vx_framer *f, const uint8_t *p, size_t n)
-{
-	struct vx_bytes *o = &f->out;
-	uint8_t *np;
-	size_t ncap;
-
-	if (o->head > 0) {
-		memmove(o->p, o->p + o->head, o->len - o->head);
-		o->base += o->head;
-		o->len -= o->head;
-		o->head = 0;
-	}
-	if (o->len + n > o->cap) {
-		ncap = o->cap * 2 > o->len + n ? o->cap * 2 : o->len + n + 4096;
-		if ((np = realloc(o->p, ncap)) == NULL)
-			return VX_ERR_NOMEM;
-		o->p = np;
-		o->cap = ncap;
-	}
-	memcpy(o->p + o->len, p, n);
-	o->len += n;
-	return 0;
-}
-
-/*
  * --trap-mmap: a region info reply without MMAP and without its
  * descriptor, so the client reads and writes the region by messages.
  * The trace keeps the reply as the server sent it.  Returns the number
@@ -836,7 +807,7 @@ handle_frame(struct recorder *r, struct conn *c, int chan, int dir,
 			    "is over the limit");
 		src->lost = 1;
 		record_event(r, c, VX_TR_RAW, chan, dir, fr->data, fr->len, 0);
-		if (queue_raw(&dst->fr, fr->data, fr->len) < 0)
+		if (vx_framer_queue_raw(&dst->fr, fr->data, fr->len) < 0)
 			c->dead = 1;
 		return;
 	}

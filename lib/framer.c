@@ -463,6 +463,19 @@ vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
 	return 0;
 }
 
+int
+vx_framer_queue_raw(struct vx_framer *f, const void *bytes, size_t n)
+{
+	struct vx_bytes *o = &f->out;
+	int r;
+
+	if ((r = bytes_reserve(o, n)) < 0)
+		return r;
+	memcpy(o->p + o->len, bytes, n);
+	o->len += n;
+	return 0;
+}
+
 /*
  * One sendmsg: from out.head up to the next message that carries
  * descriptors, so that the kernel pins each set of descriptors to the first

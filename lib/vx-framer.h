@@ -165,6 +165,13 @@ int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
     const int *fds, int nfds);
 
 /*
+ * Outbound bytes that are no message (a relay passing on what it could
+ * not frame): queued in order after what is there, unchecked, no
+ * descriptors.  0 or VX_ERR_NOMEM.
+ */
+int vx_framer_queue_raw(struct vx_framer *f, const void *bytes, size_t n);
+
+/*
  * Write as much queued output as the socket takes, each message's
  * descriptors on its first byte.  Returns 0 when the queue is empty,
  * VX_ERR_AGAIN (call again on POLLOUT), VX_ERR_CLOSED (EPIPE, ECONNRESET),

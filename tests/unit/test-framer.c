@@ -666,6 +666,67 @@ test_bulk(void)
 	unpair(sv, &a, &b);
 }
 
+/*
+ * Raw bytes between two messages (what a relay passes on unframed) go out
+ * in order, and the message after them keeps its descriptor.
+ */
+static void
+test_queue_raw(void)
+{
+	struct vx_framer a;
+	uint8_t m1[64], m2[64], raw[5] = { 1, 2, 3, 4, 5 }, got[160];
+	size_t n1 = mkmsg(m1, 1, 40), n2 = mkmsg(m2, 2, 24), have = 0;
+	int sv[2], p[2], fd = -1, r;
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *c;
+	ssize_t k;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	vx_framer_init(&a, sv[0], NULL);
+	r = vx_framer_queue(&a, m1, n1, NULL, 0);
+	r |= vx_framer_queue_raw(&a, raw, sizeof(raw));
+	r |= vx_framer_queue(&a, m2, n2, &p[0], 1);
+	ok(r == 0 && vx_framer_flush(&a) == 0, "message, raw bytes, message "
+	    "with a descriptor queued and flushed");
+	while (have < n1 + sizeof(raw) + n2) {
+		memset(&mh, 0, sizeof(mh));
+		/* read up to the second message, then the rest, as a framer
+		 * reads to message boundaries */
+		iov.iov_base = got + have;
+		iov.iov_len = have < n1 + sizeof(raw) ? n1 + sizeof(raw) - have :
+		    sizeof(got) - have;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cm.b;
+		mh.msg_controllen = sizeof(cm.b);
+		if ((k = recvmsg(sv[1], &mh, MSG_CMSG_CLOEXEC)) <= 0)
+			break;
+		for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_type == SCM_RIGHTS && have == n1 + sizeof(raw))
+				memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		have += (size_t)k;
+	}
+	ok(have == n1 + sizeof(raw) + n2 && memcmp(got, m1, n1) == 0 &&
+	    memcmp(got + n1, raw, sizeof(raw)) == 0 &&
+	    memcmp(got + n1 + sizeof(raw), m2, n2) == 0,
+	    "the raw bytes arrive between the messages, in order");
+	ok(fd >= 0, "the descriptor arrives on the second message's first byte");
+	if (fd >= 0)
+		close(fd);
+	close(p[0]);
+	close(p[1]);
+	vx_framer_release(&a);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static int
 big_check(const struct vx_frame *fr, int i, void *arg)
 {
@@ -1022,6 +1083,7 @@ main(int argc, char **argv)
 	test_limits();
 	test_reuse();
 	test_bulk();
+	test_queue_raw();
 	test_big();
 	test_out_checks();
 	test_ctrunc();
