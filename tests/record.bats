@@ -52,6 +52,29 @@ stop_recorder() {
 }
 
 # jsonl: the trace's records as JSON lines.
+# typing_client FIFO OUT SOCKET: a vfuctl client on SOCKET reading commands
+# from FIFO (made here), output to OUT; its pid in $last_client.  The test
+# opens FIFO for writing and types into it.
+typing_client() {
+	mkfifo "$1"
+	"$VFUCTL" client "$3" <"$1" >"$2" 2>&1 3>&- &
+	last_client=$!
+}
+
+# wait_for PATTERN FILE...: up to 5 s for every FILE to contain PATTERN
+# (the test's own checks say whether it came).
+wait_for() {
+	local pat=$1 f i missing
+	shift
+	for ((i = 0; i < 100; i++)); do
+		missing=0
+		for f in "$@"; do grep -q -- "$pat" "$f" || missing=1; done
+		[ $missing = 0 ] && return 0
+		sleep 0.05
+	done
+	return 0
+}
+
 jsonl() {
 	"$VFUCTL" dissect -o jsonl "${1:-$trace}"
 }
@@ -501,22 +524,17 @@ PY
 		3>&- 2>>"$TEST_TMP/record.log" &
 	rec_pid=$!
 	wait_socket "$TEST_TMP/r2" "$rec_pid" "$TEST_TMP/record.log"
-	mkfifo "$TEST_TMP/f1" "$TEST_TMP/f2"
-	"$VFUCTL" client "$rsock" <"$TEST_TMP/f1" >"$TEST_TMP/o1" 3>&- &
-	c1=$!
-	"$VFUCTL" client "$TEST_TMP/r2" <"$TEST_TMP/f2" >"$TEST_TMP/o2" 3>&- &
-	c2=$!
+	typing_client "$TEST_TMP/f1" "$TEST_TMP/o1" "$rsock"
+	c1=$last_client
+	typing_client "$TEST_TMP/f2" "$TEST_TMP/o2" "$TEST_TMP/r2"
+	c2=$last_client
 	exec 4>"$TEST_TMP/f1" 5>"$TEST_TMP/f2"
 	echo 'poke bar2 0x10 1' >&4
 	echo 'poke bar2 0x10 2' >&5
 	echo 'peek bar2 0x10' >&4
 	echo 'peek bar2 0x10' >&5
 	# both sessions are open until both have answered
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'bar2+0x10: ' "$TEST_TMP/o1" &&
-			grep -q 'bar2+0x10: ' "$TEST_TMP/o2" && break
-		sleep 0.05
-	done
+	wait_for 'bar2+0x10: ' "$TEST_TMP/o1" "$TEST_TMP/o2"
 	exec 4>&- 5>&-
 	wait "$c1"
 	wait "$c2"
@@ -552,15 +570,11 @@ PY
 @test "record: SIGINT closes the trace and relays on until the client leaves" {
 	start_server gpio
 	start_recorder
-	mkfifo "$TEST_TMP/f"
-	"$VFUCTL" client "$rsock" <"$TEST_TMP/f" >"$TEST_TMP/o" 3>&- &
-	c1=$!
+	typing_client "$TEST_TMP/f" "$TEST_TMP/o" "$rsock"
+	c1=$last_client
 	exec 4>"$TEST_TMP/f"
 	echo 'poke bar2 0x10 0x11' >&4
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'bar2+0x10 <- ' "$TEST_TMP/o" && break
-		sleep 0.05
-	done
+	wait_for 'bar2+0x10 <- ' "$TEST_TMP/o"
 	kill -INT "$rec_pid"
 	sleep 0.3
 	# the trace is complete and closed while the session goes on
@@ -585,9 +599,8 @@ PY
 @test "record: a second SIGINT exits at once" {
 	start_server gpio
 	start_recorder
-	mkfifo "$TEST_TMP/f"
-	"$VFUCTL" client "$rsock" <"$TEST_TMP/f" >/dev/null 3>&- &
-	c1=$!
+	typing_client "$TEST_TMP/f" /dev/null "$rsock"
+	c1=$last_client
 	exec 4>"$TEST_TMP/f"
 	echo 'peek bar2 4' >&4
 	sleep 0.3
@@ -605,15 +618,11 @@ PY
 @test "record: a server killed mid-session is recorded; new clients are served" {
 	start_server gpio
 	start_recorder
-	mkfifo "$TEST_TMP/f"
-	"$VFUCTL" client "$rsock" <"$TEST_TMP/f" >"$TEST_TMP/o" 2>&1 3>&- &
-	c1=$!
+	typing_client "$TEST_TMP/f" "$TEST_TMP/o" "$rsock"
+	c1=$last_client
 	exec 4>"$TEST_TMP/f"
 	echo 'peek bar2 4' >&4
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'bar2+0x4' "$TEST_TMP/o" && break
-		sleep 0.05
-	done
+	wait_for 'bar2+0x4' "$TEST_TMP/o"
 	kill -KILL "$srv_pid"
 	wait "$srv_pid" || true
 	echo 'peek bar2 4' >&4
