@@ -18,13 +18,7 @@ start_server() {
 		--device "$repo/tests/devices/$1.json" 3>&- \
 		>"$TEST_TMP/server.log" 2>&1 &
 	srv_pid=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$sock" ] && return 0
-		sleep 0.05
-	done
-	echo "server did not create $sock" >&2
-	return 1
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
 }
 
 setup() {

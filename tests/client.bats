@@ -22,15 +22,7 @@ start_server() {
 		--device "$repo/tests/devices/$1.json" 3>&- \
 		>"$TEST_TMP/server.log" 2>&1 &
 	srv_pid=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$sock" ] && return 0
-		kill -0 "$srv_pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$TEST_TMP/server.log" >&2
-	echo "server did not create $sock" >&2
-	return 1
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
 }
 
 setup() {
@@ -609,13 +601,7 @@ while True:
 PY
 	FAKEPEER_DIR="$repo/tests" python3 "$TEST_TMP/fake.py" "$sock" "$1" "$TEST_TMP/fake.log" 3>&- &
 	srv_pid=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$sock" ] && return 0
-		sleep 0.05
-	done
-	echo "the fake server did not create $sock" >&2
-	return 1
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/fake.log"
 }
 
 @test "DMA on the twin socket while a reply is awaited; DMA_WRITE replies in libvfio-user's 16-byte form" {

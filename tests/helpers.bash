@@ -79,3 +79,17 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}"
 	' complete "$repo/completions/vfuctl.bash" "$@"
 }
+
+# wait_socket PATH [PID [LOG]]: up to 10 s for PATH to become a socket,
+# giving up early if PID has exited; on failure LOG is shown.
+wait_socket() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$1" ] && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -z "${3:-}" ] || cat "$3" >&2
+	echo "no socket at $1" >&2
+	return 1
+}

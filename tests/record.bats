@@ -17,21 +17,6 @@ start_server() {
 	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
 }
 
-# wait_socket PATH PID LOG: wait until PATH is a socket while PID lives.
-wait_socket() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		[ -S "$1" ] && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$3" >&2
-	echo "no socket $1" >&2
-	return 1
-}
-
-# start_recorder ARGS...: vfuctl record from $rsock to $sock, trace in
-# $trace unless ARGS has its own -w.
 start_recorder() {
 	rsock=$TEST_TMP/r
 	local w=(-w "$trace")

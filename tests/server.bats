@@ -42,16 +42,6 @@ client() {
 	' "$1"
 }
 
-# wait_for PATH: until the socket exists (5 s at most).
-wait_for() {
-	local i
-	for i in $(seq 50); do
-		[ -S "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # bad_device JSON: write it to $TEST_TMP/x.json and run the server on it.
 bad_device() {
 	printf '%s\n' "$1" > "$TEST_TMP/x.json"
@@ -195,7 +185,7 @@ bad_device() {
 	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$TEST_TMP/ok.json" \
 		--once &
 	local pid=$!
-	wait_for "$TEST_TMP/s"
+	wait_socket "$TEST_TMP/s"
 	run perl -e '
 		use strict; use IO::Socket::UNIX; use Socket;
 		my $s;
@@ -261,7 +251,7 @@ bad_device() {
 	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$GPIO" --once \
 		--mode 0640 &
 	local pid=$!
-	wait_for "$TEST_TMP/s"
+	wait_socket "$TEST_TMP/s"
 	run client "$TEST_TMP/s"
 	assert_status 0
 	assert_contains "mode 640"
@@ -277,7 +267,7 @@ bad_device() {
 	"$VFUCTL" server -v --socket-path "$TEST_TMP/s" --device "$GPIO" --once \
 		2> "$TEST_TMP/log" &
 	local pid=$!
-	wait_for "$TEST_TMP/s"
+	wait_socket "$TEST_TMP/s"
 	run client "$TEST_TMP/s"
 	assert_status 0
 	wait "$pid"
@@ -293,7 +283,7 @@ bad_device() {
 @test "SIGTERM removes the socket and exits 0" {
 	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$GPIO" &
 	local pid=$!
-	wait_for "$TEST_TMP/s"
+	wait_socket "$TEST_TMP/s"
 	kill -TERM "$pid"
 	local st=0
 	wait "$pid" || st=$?
@@ -311,7 +301,7 @@ bad_device() {
 			"--once") or die;
 	' "$TEST_TMP/s" "$VFUCTL" "$GPIO" &
 	local pid=$!
-	wait_for "$TEST_TMP/s"
+	wait_socket "$TEST_TMP/s"
 	run client "$TEST_TMP/s"
 	assert_status 0
 	assert_contains "input 0xa5a5"
