@@ -782,12 +782,8 @@ notes_of() {
 }
 
 @test "vfuctl-decode.1 lists every finding with its severity and every note" {
-	local id sev bad=0 page=$repo/man/vfuctl-decode.1
-	while read -r id sev; do
-		case $sev in NOTE) sev=note ;; WARN) sev=warning ;; ERROR) sev=error ;; esac
-		grep -qxF ".It Li $id Pq $sev" "$page" ||
-			{ echo "finding $id ($sev) not in the page" >&2; bad=1; }
-	done < <(sed -n 's/^VX_FINDING(\([A-Z_0-9]*\), *\([A-Z]*\),.*/\1 \2/p' "$repo/lib/findings.def")
+	local id bad=0 page=$repo/man/vfuctl-decode.1
+	page_lists_findings "$page" || bad=1
 	while read -r id; do
 		grep -qxF ".It Li $id" "$page" ||
 			{ echo "note $id not in the page" >&2; bad=1; }

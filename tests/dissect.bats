@@ -911,13 +911,7 @@ follow_grow() {
 }
 
 @test "vfuctl-dissect.1 lists every finding with its severity" {
-	local id sev bad=0 page=$repo/man/vfuctl-dissect.1
-	while read -r id sev; do
-		case $sev in NOTE) sev=note ;; WARN) sev=warning ;; ERROR) sev=error ;; esac
-		grep -qxF ".It Li $id Pq $sev" "$page" ||
-			{ echo "finding $id ($sev) not in the page" >&2; bad=1; }
-	done < <(sed -n 's/^VX_FINDING(\([A-Z_0-9]*\), *\([A-Z]*\),.*/\1 \2/p' "$repo/lib/findings.def")
-	[ "$bad" -eq 0 ]
+	page_lists_findings "$repo/man/vfuctl-dissect.1"
 }
 
 @test "vfuctl-dissect.1 documents every operator and pseudo-field of lib/vx-filter.h" {

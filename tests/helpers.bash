@@ -93,3 +93,15 @@ wait_socket() {
 	echo "no socket at $1" >&2
 	return 1
 }
+
+# page_lists_findings PAGE: PAGE has ".It Li ID Pq severity" for every
+# finding of lib/findings.def; names the missing ones.
+page_lists_findings() {
+	local id sev bad=0
+	while read -r id sev; do
+		case $sev in NOTE) sev=note ;; WARN) sev=warning ;; ERROR) sev=error ;; esac
+		grep -qxF ".It Li $id Pq $sev" "$1" ||
+			{ echo "finding $id ($sev) not in the page" >&2; bad=1; }
+	done < <(sed -n 's/^VX_FINDING(\([A-Z_0-9]*\), *\([A-Z]*\),.*/\1 \2/p' "$repo/lib/findings.def")
+	return $bad
+}
