@@ -212,6 +212,18 @@ call(struct client *c, const int *fds, int nfds)
 	return (c->m.flags & VX_F_ERROR) ? (int)c->m.error : 0;
 }
 
+/* DMA_UNMAP [addr, addr+size) with flags: the reply's errno, as call(). */
+static int
+dma_unmap(struct client *c, uint64_t addr, uint64_t size, uint32_t flags)
+{
+	cmd(c, VX_CMD_DMA_UNMAP, 0);
+	vx_build_uint(&c->b, VXF_ARGSZ, 24);
+	vx_build_uint(&c->b, VXF_DMA_UNMAP_FLAGS, flags);
+	vx_build_uint(&c->b, VXF_DMA_ADDR, addr);
+	vx_build_uint(&c->b, VXF_DMA_SIZE, size);
+	return call(c, NULL, 0);
+}
+
 static uint64_t
 field(const struct client *c, unsigned f)
 {
@@ -1226,24 +1238,9 @@ test_dma_engine(const char *sock)
 	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 && c.m.id == go_id &&
 	    reg(&c, 0, E_STATUS, 4) == 2, "an error reply fails the transfer");
 
-	cmd(&c, VX_CMD_DMA_UNMAP, 0);
-	vx_build_uint(&c.b, VXF_ARGSZ, 24);
-	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, 0);
-	vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200000);
-	vx_build_uint(&c.b, VXF_DMA_SIZE, 0x1000);
-	ok(call(&c, NULL, 0) == 0, "DMA_UNMAP one window");
-	cmd(&c, VX_CMD_DMA_UNMAP, 0);
-	vx_build_uint(&c.b, VXF_ARGSZ, 24);
-	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, 0);
-	vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200000);
-	vx_build_uint(&c.b, VXF_DMA_SIZE, 0x1000);
-	ok(call(&c, NULL, 0) == ENOENT, "DMA_UNMAP it again: ENOENT");
-	cmd(&c, VX_CMD_DMA_UNMAP, 0);
-	vx_build_uint(&c.b, VXF_ARGSZ, 24);
-	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, VX_DMA_UNMAP_ALL);
-	vx_build_uint(&c.b, VXF_DMA_ADDR, 0);
-	vx_build_uint(&c.b, VXF_DMA_SIZE, 0);
-	ok(call(&c, NULL, 0) == 0, "DMA_UNMAP all");
+	ok(dma_unmap(&c, 0x200000, 0x1000, 0) == 0, "DMA_UNMAP one window");
+	ok(dma_unmap(&c, 0x200000, 0x1000, 0) == ENOENT, "DMA_UNMAP it again: ENOENT");
+	ok(dma_unmap(&c, 0, 0, VX_DMA_UNMAP_ALL) == 0, "DMA_UNMAP all");
 	engine(&c, 0x100100, 16, 0);
 	ok(wr(&c, 0, E_GO, 4, 1) == 0 && reg(&c, 0, E_STATUS, 4) == 2,
 	    "after unmapping all, the engine fails");
@@ -1345,12 +1342,7 @@ test_dirty(const char *sock)
 	    "DMA_LOGGING_STOP");
 	ok(log_report(&c, 0x100000, 0x10000, 4096) == ~0ull,
 	    "REPORT after STOP fails");
-	cmd(&c, VX_CMD_DMA_UNMAP, 0);
-	vx_build_uint(&c.b, VXF_ARGSZ, 24);
-	vx_build_uint(&c.b, VXF_DMA_UNMAP_FLAGS, VX_DMA_UNMAP_ALL);
-	vx_build_uint(&c.b, VXF_DMA_ADDR, 0);
-	vx_build_uint(&c.b, VXF_DMA_SIZE, 0);
-	ok(call(&c, NULL, 0) == 0, "DMA_UNMAP all");
+	ok(dma_unmap(&c, 0, 0, VX_DMA_UNMAP_ALL) == 0, "DMA_UNMAP all");
 	close(mfd);
 	cl_close(&c);
 }
