@@ -1,5 +1,22 @@
 # lib.sh - what the bench/*.sh scripts share; sourced.
 
+# with_tmp: a scratch directory $tmp; on exit the processes listed in
+# $pids are killed and it is removed
+with_tmp() {
+	tmp=$(mktemp -d)
+	pids=()
+	trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+}
+
+# serve_gpio SOCKET: vfuctl server with tests/devices/gpio.json, listed in
+# $pids, its pid in $last_pid; returns once it listens
+serve_gpio() {
+	"$vfuctl" server --socket-path "$1" \
+		--device "$here/../tests/devices/gpio.json" & last_pid=$!
+	pids+=($last_pid)
+	wait_socket "$1"
+}
+
 # wait_socket PATH: up to 5 s for a server to listen at PATH
 wait_socket() {
 	for _ in $(seq 50); do [ -S "$1" ] && return 0; sleep 0.1; done

@@ -15,22 +15,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${BENCH_DIR:-$here}
 vfuctl=${VFUCTL:-$here/../cli/vfuctl}
-repo=$(cd "$here/.." && pwd)
 runs=${BENCH_RUNS:-7}
 n=${BENCH_RTT_N:-50000}
 if ! [[ $runs =~ ^[0-9]+$ ]] || [ "$runs" -lt 7 ]; then
 	echo "$(basename "$0"): BENCH_RUNS=$runs: give 7 runs or more" >&2
 	exit 2
 fi
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-
 . "$here/lib.sh"
+with_tmp
 
-"$vfuctl" server --socket-path "$tmp/dev.sock" \
-	--device "$repo/tests/devices/gpio.json" & pids+=($!)
-wait_socket "$tmp/dev.sock"
+serve_gpio "$tmp/dev.sock"
 "$dir/min-relay" "$tmp/relay.sock" "$tmp/dev.sock" & pids+=($!)
 "$vfuctl" record --listen "$tmp/rec.sock" --connect "$tmp/dev.sock" \
 	-w "$tmp/t.pcap" 2>"$tmp/rec.err" & rec=$!

@@ -16,23 +16,17 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${BENCH_DIR:-$here}
 vfuctl=${VFUCTL:-$here/../cli/vfuctl}
-repo=$(cd "$here/.." && pwd)
 runs=${BENCH_RUNS:-7}
 n=${BENCH_RTT_N:-50000}
 soak_n=${BENCH_SOAK_N:-1000000}
 soak_c=${BENCH_SOAK_CONNS:-10000}
-tmp=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-
 . "$here/lib.sh"
+with_tmp
 
 "$dir/min-server" "$tmp/min.sock" & pids+=($!)
-"$vfuctl" server --socket-path "$tmp/vfu.sock" \
-	--device "$repo/tests/devices/gpio.json" & server=$!
-pids+=($server)
+serve_gpio "$tmp/vfu.sock"
+server=$last_pid
 wait_socket "$tmp/min.sock"
-wait_socket "$tmp/vfu.sock"
 
 rate() { "$dir/rtt" "$@" | sed -n 's/^rtt_per_s=\([0-9]*\).*/\1/p'; }
 
