@@ -33,6 +33,16 @@ def recv_msg(s):
     return mid, cmd, flags, err, recv_exact(s, size - 16)
 
 
+def recv_msg_fds(s, maxfds=253):
+    """recv_msg()'s tuple and the descriptors that came with the header."""
+    h, fds, _, _ = socket.recv_fds(s, 16, maxfds)
+    if not h:
+        sys.exit(0)
+    h += recv_exact(s, 16 - len(h))
+    mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
+    return mid, cmd, flags, err, recv_exact(s, size - 16), fds
+
+
 def send_msg(s, mid, cmd, flags, payload=b"", fds=()):
     """One message, its descriptors on the first byte."""
     m = struct.pack("<HHIII", mid, cmd, 16 + len(payload), flags, 0) + payload

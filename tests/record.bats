@@ -367,16 +367,11 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	FAKEPEER_DIR="$repo/tests" python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
 import os, socket, struct, sys
 sys.path.insert(0, os.environ["FAKEPEER_DIR"])
-from fakepeer import listen_once, recv_exact, send_msg
+from fakepeer import listen_once, recv_msg_fds, send_msg
 c = listen_once(sys.argv[1])
 log = open(sys.argv[2], "w", buffering=1)
 while True:
-    h, fds, _, _ = socket.recv_fds(c, 16, 253)
-    if len(h) < 16:
-        break
-    h += recv_exact(c, 16 - len(h))
-    mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
-    recv_exact(c, size - 16)
+    mid, cmd, _, _, _, fds = recv_msg_fds(c)
     log.write("cmd %d fds %d\n" % (cmd, len(fds)))
     send_msg(c, mid, cmd, 1)
 PY
@@ -452,13 +447,11 @@ PY
 	FAKEPEER_DIR="$repo/tests" python3 - "$rsock" >"$TEST_TMP/client.out" <<'PY'
 import os, socket, struct, sys
 sys.path.insert(0, os.environ["FAKEPEER_DIR"])
-from fakepeer import recv_exact, send_msg
+from fakepeer import recv_exact, recv_msg_fds, send_msg
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 send_msg(s, 1, 6, 0, struct.pack("<IIII", 256, 0, 0, 0))
-h, fds, _, _ = socket.recv_fds(s, 16, 8)
-mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
-recv_exact(s, size - 16)
+mid, cmd, _, _, _, fds = recv_msg_fds(s)
 print("cmd %d fds %d" % (cmd, len(fds)))
 os.eventfd_write(fds[0], 5)
 os.eventfd_write(fds[1], 7)
@@ -905,26 +898,16 @@ PY
 	python3 -c 'import os; os.eventfd' 2>/dev/null || skip "python3 without os.eventfd"
 	sock=$TEST_TMP/fake
 	# the server: answers VERSION and SET_IRQS, then reads the eventfd
-	python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
-import os, socket, struct, sys
-ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-ls.bind(sys.argv[1])
-ls.listen(1)
-c, _ = ls.accept()
+	FAKEPEER_DIR="$repo/tests" python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
+import os, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_msg_fds, send_msg
+c = listen_once(sys.argv[1])
 log = open(sys.argv[2], "w")
-def recv_msg():
-    h, fds, _, _ = socket.recv_fds(c, 16, 4)
-    mid, cmd, size, flags, err = struct.unpack("<HHIII", h)
-    body = b""
-    while len(body) < size - 16:
-        body += c.recv(size - 16 - len(body))
-    return mid, cmd, body, fds
-def reply(mid, cmd, payload=b""):
-    c.sendall(struct.pack("<HHIII", mid, cmd, 16 + len(payload), 1, 0) + payload)
-mid, cmd, body, fds = recv_msg()
-reply(mid, 1, struct.pack("<HH", 0, 2) + b"{}\0")
-mid, cmd, body, fds = recv_msg()
-reply(mid, cmd)
+mid, cmd, _, _, body, fds = recv_msg_fds(c)
+send_msg(c, mid, 1, 1, struct.pack("<HH", 0, 2) + b"{}\0")
+mid, cmd, _, _, body, fds = recv_msg_fds(c)
+send_msg(c, mid, cmd, 1)
 n = struct.unpack("<Q", os.read(fds[0], 8))[0]
 log.write("cmd %d fds %d unmask count %d\n" % (cmd, len(fds), n))
 log.close()
