@@ -510,7 +510,7 @@ vx_msg_items(const struct vx_msg *m)
 	struct vx_dctx ctx;
 	struct vx_msg full;
 	struct vx_msg *w = (struct vx_msg *)m;	/* the item cache only */
-	int lazy, r;
+	int r;
 
 	if (m->items != NULL || m->dec == NULL)
 		return 0;
@@ -519,11 +519,7 @@ vx_msg_items(const struct vx_msg *m)
 	ctx.peer = m->peer;
 	ctx.big_endian = m->big_endian;
 	ctx.nfds = m->nfds;
-	lazy = m->dec->lazy;
-	m->dec->lazy = 0;
-	r = vx_decode(m->dec, m->buf, m->len, &ctx, &full);
-	m->dec->lazy = lazy;
-	if (r < 0)
+	if ((r = decode_full(m->dec, m->buf, m->len, &ctx, &full)) < 0)
 		return r;
 	w->items = full.items;
 	w->nitems = full.nitems;
