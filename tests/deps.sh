@@ -30,6 +30,14 @@ PACKAGES=(
 	util-linux		# script(1), prlimit(1)
 	strace			# record tests: which thread reads DMA windows
 	xxd			# hex dumps in tests
+	# runtime of the prebuilt real peers in ../shared/peers (interop tests)
+	libjson-c5		# libvfio-user's sample servers and client
+	libglib2.0-0		# QEMU with vfio-user-pci
+	libpixman-1-0
+	libfdt1
+	libslirp0
+	libgnutls30
+	libpng16-16
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
