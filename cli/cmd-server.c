@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -40,6 +41,7 @@
 #include "vx-device.h"
 #include "vx-error.h"
 #include "vx-framer.h"
+#include "vx-guard.h"
 #include "vx-msg.h"
 #include "vx-session.h"
 #include "vx-sock.h"
@@ -149,6 +151,24 @@ say(const struct server *s, const char *fmt, ...)
 
 	if (!s->verbose)
 		return;
+	va_start(ap, fmt);
+	fputs("vfuctl server: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* Events an operator must see (a client refused, dropped or failing),
+ * printed with or without -v. */
+static void
+notice(const struct server *s, const char *fmt, ...) VX_PRINTF(2, 3);
+
+static void
+notice(const struct server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)s;
 	va_start(ap, fmt);
 	fputs("vfuctl server: ", stderr);
 	vfprintf(stderr, fmt, ap);
@@ -438,6 +458,26 @@ log_write(struct dirty *g, uint64_t addr, size_t len)
 		log_page(g, pg);
 }
 
+/*
+ * DMA through a mapped window.  The client may have shrunk the file behind
+ * it since DMA_MAP: the copy is guarded, and a vanished page is a DMA
+ * error for the device, not a SIGBUS for us.
+ */
+static int
+dma_mapped(struct server *s, struct window *w, int dir, uint64_t addr,
+    void *buf, size_t len)
+{
+	uint8_t *mem = w->map + (addr - w->addr);
+	int to = dir == VX_DMA_TO_CLIENT;
+
+	if (vx_copy_guarded(to ? mem : buf, to ? buf : mem, len) == 0)
+		return 0;
+	notice(s, "DMA %s 0x%" PRIx64 "+%zu failed: the client's memory "
+	    "behind window 0x%" PRIx64 "+0x%" PRIx64 " is gone (its file "
+	    "shrank)", to ? "to" : "from", addr, len, w->addr, w->size);
+	return EFAULT;
+}
+
 static int
 dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
 {
@@ -458,13 +498,8 @@ dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
 		return EPERM;
 	if (dir == VX_DMA_TO_CLIENT)
 		log_write(&s->log, addr, len);
-	if (w->map != NULL) {
-		if (dir == VX_DMA_TO_CLIENT)
-			memcpy(w->map + (addr - w->addr), buf, len);
-		else
-			memcpy(buf, w->map + (addr - w->addr), len);
-		return 0;
-	}
+	if (w->map != NULL)
+		return dma_mapped(s, w, dir, addr, buf, len);
 	/* in pieces the client accepts */
 	for (done = 0; done < len; done += n) {
 		n = len - done;
@@ -873,6 +908,29 @@ h_write_multi(struct server *s, const struct vx_msg *m)
 	return 0;
 }
 
+/*
+ * A window must lie inside the file behind it: its pages past the file's
+ * end would raise SIGBUS on the first DMA.  Only regular files (memfd,
+ * tmpfs, hugetlbfs) have a size to check.
+ */
+static int
+window_fits(const struct server *s, int fd, uint64_t addr, uint64_t off,
+    uint64_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return EINVAL;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if (off <= (uint64_t)st.st_size && size <= (uint64_t)st.st_size - off)
+		return 0;
+	notice(s, "DMA_MAP refused (EFAULT): window 0x%" PRIx64 "+0x%" PRIx64
+	    " at file offset 0x%" PRIx64 " does not fit the %jd-byte file "
+	    "behind it", addr, size, off, (intmax_t)st.st_size);
+	return EFAULT;
+}
+
 static int
 h_dma_map(struct server *s, const struct vx_msg *m, struct vx_frame *f)
 {
@@ -880,7 +938,7 @@ h_dma_map(struct server *s, const struct vx_msg *m, struct vx_frame *f)
 	uint64_t addr = get(m, VXF_DMA_ADDR), size = get(m, VXF_DMA_SIZE);
 	struct window w, *nw;
 	uint64_t skew;
-	int prot = 0;
+	int prot = 0, r;
 	unsigned i;
 
 	if (f->nfds > 1 || size == 0 || addr + size < addr ||
@@ -897,6 +955,8 @@ h_dma_map(struct server *s, const struct vx_msg *m, struct vx_frame *f)
 	w.size = size;
 	w.flags = (uint32_t)flags;
 	if (f->nfds == 1) {
+		if ((r = window_fits(s, f->fds[0], addr, off, size)) != 0)
+			return r;
 		if (flags & VX_DMA_MAP_READ)
 			prot |= PROT_READ;
 		if (flags & VX_DMA_MAP_WRITE)

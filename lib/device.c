@@ -8,6 +8,7 @@
  * the offending value (".regions.bar2.size") and says why.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -636,10 +637,14 @@ alloc_ram(struct pctx *c, struct vx_region *r, const char *path,
 		return 0;
 	}
 	snprintf(fname, sizeof(fname), "vfuctl-%s", name);
-	if ((r->fd = memfd_create(fname, MFD_CLOEXEC)) < 0)
+	if ((r->fd = memfd_create(fname, MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
 		return perr(c, path, "memfd_create: %s", strerror(errno));
 	if (ftruncate(r->fd, (off_t)r->size) < 0)
 		return perr(c, path, "ftruncate: %s", strerror(errno));
+	/* clients get this fd: none may resize it under our mapping (SIGBUS) */
+	if (fcntl(r->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) < 0)
+		return perr(c, path, "sealing the memfd: %s", strerror(errno));
 	r->mem = mmap(NULL, (size_t)r->size, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    r->fd, 0);
 	if (r->mem == MAP_FAILED) {

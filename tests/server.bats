@@ -354,3 +354,72 @@ bad_device() {
 	assert_contains "reply 1 1 flags 1"
 	assert_contains "exit 0"
 }
+
+# --- hostile clients: the server survives each and serves the next -------
+
+DMA=tests/devices/dma.json
+
+teardown() {
+	if [ -n "${srv_pid:-}" ]; then
+		kill "$srv_pid" 2>/dev/null || true
+		wait "$srv_pid" 2>/dev/null || true
+	fi
+}
+
+# serve DEVICE [OPTION...]: a server on $TEST_TMP/s, stderr in
+# $TEST_TMP/log, its pid in srv_pid; returns once it listens
+serve() {
+	local dev=$1
+	shift
+	"$VFUCTL" server --socket-path "$TEST_TMP/s" --device "$dev" "$@" \
+		2> "$TEST_TMP/log" &
+	srv_pid=$!
+	wait_socket "$TEST_TMP/s" "$srv_pid" "$TEST_TMP/log"
+}
+
+# hostile ATTACK: run tests/hostile.py ATTACK against $TEST_TMP/s
+hostile() {
+	run python3 "$repo/tests/hostile.py" "$1" "$TEST_TMP/s"
+}
+
+# still_serving: the server is alive and serves a well-behaved client
+still_serving() {
+	kill -0 "$srv_pid" || { cat "$TEST_TMP/log" >&2; false; }
+	hostile serve-check
+	assert_status 0
+	assert_contains "version 0"
+	assert_contains "read 0 00112233"
+}
+
+@test "DMA_MAP of a window larger than its memfd is refused with EFAULT" {
+	serve "$DMA"
+	hostile short-memfd
+	assert_status 0
+	assert_contains "map 14"
+	# nothing mapped there, so the device's DMA fails cleanly
+	assert_contains "dma_status 2"
+	still_serving
+	run cat "$TEST_TMP/log"
+	assert_contains "DMA_MAP refused (EFAULT): window 0x100000+0x10000 at file offset 0x0 does not fit the 4096-byte file behind it"
+}
+
+@test "a memfd shrunk after DMA_MAP makes the device's DMA fail, not the server" {
+	serve "$DMA"
+	hostile shrink
+	assert_status 0
+	assert_contains "map 0"
+	assert_contains "dma_status 2"
+	still_serving
+	run cat "$TEST_TMP/log"
+	assert_contains "DMA to 0x100000+8192 failed: the client's memory behind window 0x100000+0x4000 is gone"
+}
+
+@test "the mmap-able BAR's memfd is sealed: a client cannot truncate it" {
+	serve "$DMA"
+	hostile bar-truncate
+	assert_status 0
+	assert_contains "region_info 0 fds 1"
+	assert_contains "truncate 1"	# EPERM: F_SEAL_SHRINK
+	assert_contains "read 0 0000000000000000"
+	still_serving
+}
