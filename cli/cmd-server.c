@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -49,6 +50,7 @@
 const char cmd_server_usage[] =
 	"usage: vfuctl server --socket-path PATH | --fd N --device FILE.json\n"
 	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
+	"                     [--handshake-timeout MS] [--message-timeout MS]\n"
 	"                     [-v] [--print-json]\n"
 	"\n"
 	"Serve the PCI device described in FILE.json (see vfuctl-device(5)) to\n"
@@ -64,6 +66,13 @@ const char cmd_server_usage[] =
 	"  --mode MODE            socket file mode, octal (default 0600)\n"
 	"  --max-data-xfer-size N largest data transfer offered in VERSION\n"
 	"                         (default 1048576, at most 67108864)\n"
+	"  --handshake-timeout MS drop a client that sends no VERSION within\n"
+	"                         MS milliseconds of connecting (default 5000,\n"
+	"                         0 none); a client that comes while another is\n"
+	"                         attached gets EBUSY, within the same time\n"
+	"  --message-timeout MS   drop a client that leaves a message half sent,\n"
+	"                         or a reply untaken, for MS milliseconds\n"
+	"                         (default 5000, 0 none)\n"
 	"  -v, --verbose          one summary line per message on stderr\n"
 	"  --print-json           print the backend description JSON and exit\n"
 	"  -h, --help             show this help\n"
@@ -76,6 +85,8 @@ const char cmd_server_usage[] =
 #define PGSIZE		4096u
 #define DMA_TIMEOUT_MS	10000		/* wait for a client's DMA reply */
 #define SEND_TIMEOUT_MS	10000
+#define DEF_DEADLINE_MS	5000		/* --handshake-, --message-timeout */
+#define MAX_DEADLINE_MS	86400000	/* a day */
 
 struct irqvec {
 	int fd;			/* eventfd, -1 none */
@@ -111,16 +122,35 @@ struct dirty {
 	int overflow;		/* too many pages: report everything */
 };
 
+/* Who is on the other end (SO_PEERCRED), for log lines. */
+struct peer {
+	pid_t pid;
+	uid_t uid;
+};
+
+#define MAX_BUSY	8	/* clients being told "busy" at once */
+
+struct busy {
+	int fd;
+	struct peer who;
+	int64_t deadline;		/* for its first message; 0 none */
+	uint8_t hdr[VX_HDR_SIZE];	/* its first message's header */
+	size_t got;
+};
+
 struct server {
 	/* options */
 	const char *path;	/* socket we created and remove, or NULL */
 	int lfd;		/* listening socket, -1 if serving one fd */
 	int once, verbose;
 	uint32_t max_xfer;
+	int handshake_ms, message_ms;	/* deadlines; 0 none */
 	int sigfd;
 	struct vx_device *dev;
 	/* the connection */
 	int cfd;
+	struct peer who;
+	int64_t hs_deadline, in_deadline, out_deadline;	/* 0 none */
 	struct vx_framer fr;
 	int tfd;			/* twin socket, our end; -1 none */
 	struct vx_framer tfr;
@@ -139,6 +169,8 @@ struct server {
 	struct mig mig;			/* device state: kept across clients */
 	struct dirty log;
 	int term;
+	struct busy busy[MAX_BUSY];	/* clients being told "busy" */
+	unsigned nbusy;
 };
 
 static void
@@ -515,6 +547,24 @@ static const struct vx_device_ops dev_ops = { dev_irq, dev_dma };
 
 /* --- connection lifetime ------------------------------------------- */
 
+/* Milliseconds on a monotonic clock, for deadlines. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A deadline ms from now, or 0 (none) for ms 0. */
+static int64_t
+deadline_in(int ms)
+{
+	return ms > 0 ? now_ms() + ms : 0;
+}
+
+
 static int
 conn_start(struct server *s, int fd)
 {
@@ -527,6 +577,8 @@ conn_start(struct server *s, int fd)
 	s->tfd = s->twin_give = -1;
 	s->negotiated = s->write_multi = s->qemu_forms = s->dead = 0;
 	s->client_xfer = VX_DEF_MAX_XFER;
+	s->hs_deadline = deadline_in(s->handshake_ms);
+	s->in_deadline = s->out_deadline = 0;
 	for (i = 0; i < VX_DEV_NIRQS; i++) {
 		s->irq[i] = calloc(s->dev->irq_count[i] + 1, sizeof(*s->irq[i]));
 		if (s->irq[i] == NULL)
@@ -1467,6 +1519,187 @@ handle_frame(struct server *s, struct vx_frame *f)
 	vx_frame_release(f);
 }
 
+/* --- clients turned away: "busy" --------------------------------------- */
+
+/*
+ * A client that comes while another is attached cannot be served: the
+ * device is one.  It is kept until its first message (VERSION) arrives,
+ * which is answered with an EBUSY error reply carrying that message's id,
+ * and closed; so the client learns why instead of waiting for a reply
+ * that never comes.  The wait is bounded by the handshake deadline.
+ */
+static void
+busy_drop(struct server *s, unsigned i)
+{
+	close(s->busy[i].fd);
+	s->busy[i] = s->busy[--s->nbusy];
+}
+
+static void
+busy_add(struct server *s, int fd, const struct peer *p)
+{
+	struct busy *b;
+
+	if (s->nbusy == MAX_BUSY) {
+		notice(s, "busy: closed the connection of pid %ld uid %lu at "
+		    "once (%d others are waiting for their answer)",
+		    (long)p->pid, (unsigned long)p->uid, MAX_BUSY);
+		close(fd);
+		return;
+	}
+	b = &s->busy[s->nbusy++];
+	memset(b, 0, sizeof(*b));
+	b->fd = fd;
+	b->who = *p;
+	b->deadline = deadline_in(s->handshake_ms);
+}
+
+/* Read what the busy client i sent; answer once its header is whole. */
+static void
+busy_read(struct server *s, unsigned i)
+{
+	struct busy *b = &s->busy[i];
+	struct vx_msg m;
+	uint16_t id, cmd;
+	ssize_t n;
+
+	n = recv(b->fd, b->hdr + b->got, sizeof(b->hdr) - b->got, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		busy_drop(s, i);	/* gone without asking */
+		return;
+	}
+	b->got += (size_t)n;
+	if (b->got < sizeof(b->hdr))
+		return;
+	id = (uint16_t)vx_load(b->hdr + VX_HDR_OFF_ID, 2, 0);
+	cmd = (uint16_t)vx_load(b->hdr + VX_HDR_OFF_CMD, 2, 0);
+	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR, EBUSY);
+	/* a fresh socket's buffer takes 16 bytes; if not, it learns by EOF */
+	if (vx_build_finish(&s->b, &m) < 0 ||
+	    send(b->fd, m.buf, m.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		say(s, "busy: could not answer pid %ld: %s", (long)b->who.pid,
+		    strerror(errno));
+	notice(s, "busy: answered pid %ld uid %lu with EBUSY: another client "
+	    "is attached", (long)b->who.pid, (unsigned long)b->who.uid);
+	busy_drop(s, i);
+}
+
+static void
+busy_events(struct server *s, const struct pollfd *pfd, unsigned n)
+{
+	unsigned i = n;
+
+	/* backwards: busy_drop moves the last entry into the hole */
+	while (i-- > 0)
+		if (pfd[i].revents && pfd[i].fd == s->busy[i].fd)
+			busy_read(s, i);
+}
+
+static void
+busy_expire(struct server *s, int64_t now)
+{
+	unsigned i = s->nbusy;
+
+	while (i-- > 0)
+		if (s->busy[i].deadline && now >= s->busy[i].deadline) {
+			notice(s, "busy: pid %ld uid %lu sent no message "
+			    "within %d ms; closed", (long)s->busy[i].who.pid,
+			    (unsigned long)s->busy[i].who.uid, s->handshake_ms);
+			busy_drop(s, i);
+		}
+}
+
+/* --- the attached client ------------------------------------------------ */
+
+/* Read and run what the client sent, write what it has not taken. */
+static void
+client_events(struct server *s, short revents)
+{
+	struct vx_frame f;
+	int r;
+
+	if (revents & POLLOUT) {
+		r = vx_framer_flush(&s->fr);
+		if (r < 0 && r != VX_ERR_AGAIN)
+			s->dead = 1;
+	}
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return;
+	/* take what is there, message by message */
+	while (!s->dead && !s->term && s->nback == 0) {
+		r = vx_framer_recv(&s->fr);
+		if (r == VX_ERR_AGAIN || r == 0)
+			break;
+		if (r < 0 && r != VX_ERR_FDS) {
+			/* a reset is a client gone while we answered */
+			if (r != VX_ERR_CLOSED &&
+			    !(r == VX_ERR_IO && errno == ECONNRESET))
+				say(s, "connection: %s", vx_strerror(r));
+			s->dead = 1;
+			break;
+		}
+		while (!s->dead && vx_framer_next(&s->fr, &f) == 1)
+			handle_frame(s, &f);
+	}
+}
+
+/*
+ * Deadlines of the attached client: VERSION within the handshake
+ * deadline of connecting; each message, once its first byte is in, whole
+ * within the message deadline; each reply taken within it too.  A client
+ * that misses one is dropped, so that it cannot hold the device.
+ */
+static void
+client_deadlines(struct server *s, int64_t now)
+{
+	if (s->negotiated)
+		s->hs_deadline = 0;
+	if (!vx_framer_partial(&s->fr))
+		s->in_deadline = 0;
+	else if (s->in_deadline == 0)
+		s->in_deadline = deadline_in(s->message_ms);
+	if (!vx_framer_pending(&s->fr))
+		s->out_deadline = 0;
+	else if (s->out_deadline == 0)
+		s->out_deadline = deadline_in(s->message_ms);
+	if (s->dead)
+		return;
+	if (s->hs_deadline && now >= s->hs_deadline)
+		notice(s, "pid %ld uid %lu sent no VERSION within %d ms; "
+		    "dropped", (long)s->who.pid, (unsigned long)s->who.uid,
+		    s->handshake_ms);
+	else if (s->in_deadline && now >= s->in_deadline)
+		notice(s, "pid %ld uid %lu left a message unfinished for %d "
+		    "ms; dropped", (long)s->who.pid, (unsigned long)s->who.uid,
+		    s->message_ms);
+	else if (s->out_deadline && now >= s->out_deadline)
+		notice(s, "pid %ld uid %lu took no reply for %d ms; dropped",
+		    (long)s->who.pid, (unsigned long)s->who.uid, s->message_ms);
+	else
+		return;
+	s->dead = 1;
+}
+
+/* Milliseconds to the nearest deadline, for poll: -1 none. */
+static int
+poll_timeout(const struct server *s, int64_t now)
+{
+	int64_t dl = 0, d[3] = { s->hs_deadline, s->in_deadline, s->out_deadline };
+	unsigned i;
+
+	for (i = 0; s->cfd >= 0 && i < 3; i++)
+		if (d[i] && (dl == 0 || d[i] < dl))
+			dl = d[i];
+	for (i = 0; i < s->nbusy; i++)
+		if (s->busy[i].deadline && (dl == 0 || s->busy[i].deadline < dl))
+			dl = s->busy[i].deadline;
+	if (dl == 0)
+		return -1;
+	return dl <= now ? 0 : dl - now > INT_MAX ? INT_MAX : (int)(dl - now);
+}
+
 /* --- the loop ---------------------------------------------------------- */
 
 static int
@@ -1481,16 +1714,72 @@ read_signal(struct server *s)
 	return s->term;
 }
 
-/* Serve the connected client until it goes away or a signal comes. */
-static void
-serve_client(struct server *s)
+/* A newcomer: served if the device is free, else told it is busy. */
+static int
+accept_client(struct server *s)
 {
-	struct pollfd pfd[2];
-	struct vx_frame f;
-	int r;
+	struct peer p = { 0, 0 };
+	int fd;
 
-	while (!s->term && !s->dead) {
-		if (s->nback > 0) {
+	if ((fd = vx_sock_accept(s->lfd)) < 0) {
+		if (fd == VX_ERR_AGAIN ||
+		    (errno == ECONNABORTED || errno == EMFILE || errno == ENFILE))
+			return 0;	/* gone already, or out of fds for now */
+		return vx_error("accept: %s", strerror(errno));
+	}
+	vx_sock_peer_cred(fd, &p.pid, &p.uid, NULL);
+	if (s->cfd >= 0) {
+		busy_add(s, fd, &p);
+		return 0;
+	}
+	if (conn_start(s, fd) < 0) {
+		close(fd);
+		return vx_error("out of memory");
+	}
+	s->who = p;
+	return 0;
+}
+
+/* Poll slots: the signalfd, the listener, the client, busy clients. */
+enum { P_SIG, P_LISTEN, P_CLIENT, P_BUSY };
+
+static int
+wait_events(struct server *s, struct pollfd *pfd)
+{
+	unsigned i;
+
+	pfd[P_SIG].fd = s->sigfd;
+	pfd[P_LISTEN].fd = s->lfd;		/* -1: ignored by poll */
+	pfd[P_CLIENT].fd = s->cfd;
+	pfd[P_SIG].events = pfd[P_LISTEN].events = POLLIN;
+	pfd[P_CLIENT].events = POLLIN |
+	    (s->cfd >= 0 && vx_framer_pending(&s->fr) ? POLLOUT : 0);
+	for (i = 0; i < s->nbusy; i++) {
+		pfd[P_BUSY + i].fd = s->busy[i].fd;
+		pfd[P_BUSY + i].events = POLLIN;
+	}
+	for (i = 0; i < P_BUSY + s->nbusy; i++)
+		pfd[i].revents = 0;
+	return poll(pfd, P_BUSY + s->nbusy, poll_timeout(s, now_ms()));
+}
+
+static int
+serve(struct server *s)
+{
+	struct pollfd pfd[P_BUSY + MAX_BUSY];
+	struct vx_frame f;
+	unsigned nbusy;
+	int64_t now;
+
+	while (!s->term) {
+		if (s->cfd >= 0 && (s->dead || s->term)) {
+			conn_end(s);
+			if (s->once || s->lfd < 0)
+				break;
+			continue;
+		}
+		if (s->cfd >= 0 && s->nback > 0) {
+			/* commands that came during our DMA, in order */
 			f = s->backlog[0];
 			memmove(s->backlog, s->backlog + 1,
 			    (s->nback - 1) * sizeof(*s->backlog));
@@ -1498,80 +1787,25 @@ serve_client(struct server *s)
 			handle_frame(s, &f);
 			continue;
 		}
-		pfd[0].fd = s->cfd;
-		pfd[0].events = POLLIN | (vx_framer_pending(&s->fr) ? POLLOUT : 0);
-		pfd[1].fd = s->sigfd;
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			s->dead = 1;
-			break;
-		}
-		if ((pfd[1].revents & POLLIN) && read_signal(s))
-			break;
-		if (pfd[0].revents & POLLOUT) {
-			r = vx_framer_flush(&s->fr);
-			if (r < 0 && r != VX_ERR_AGAIN)
-				s->dead = 1;
-		}
-		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		/* take what is there, message by message */
-		while (!s->dead && !s->term && s->nback == 0) {
-			r = vx_framer_recv(&s->fr);
-			if (r == VX_ERR_AGAIN || r == 0)
-				break;
-			if (r < 0 && r != VX_ERR_FDS) {
-				/* a reset is a client gone while we answered */
-				if (r != VX_ERR_CLOSED &&
-				    !(r == VX_ERR_IO && errno == ECONNRESET))
-					say(s, "connection: %s", vx_strerror(r));
-				s->dead = 1;
-				break;
-			}
-			while (!s->dead && vx_framer_next(&s->fr, &f) == 1)
-				handle_frame(s, &f);
-		}
-	}
-	conn_end(s);
-}
-
-static int
-serve(struct server *s)
-{
-	struct pollfd pfd[2];
-	int fd;
-
-	while (!s->term) {
-		if (s->cfd >= 0) {
-			serve_client(s);
-			if (s->once || s->lfd < 0)
-				break;
-			continue;
-		}
-		pfd[0].fd = s->lfd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = s->sigfd;
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) < 0) {
+		nbusy = s->nbusy;
+		if (wait_events(s, pfd) < 0) {
 			if (errno == EINTR)
 				continue;
 			return vx_error("poll: %s", strerror(errno));
 		}
-		if ((pfd[1].revents & POLLIN) && read_signal(s))
+		if ((pfd[P_SIG].revents & POLLIN) && read_signal(s))
 			break;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		if ((fd = vx_sock_accept(s->lfd)) < 0) {
-			if (fd == VX_ERR_AGAIN)
-				continue;
-			return vx_error("accept: %s", strerror(errno));
-		}
-		if (conn_start(s, fd) < 0) {
-			close(fd);
-			return vx_error("out of memory");
-		}
+		if (s->cfd >= 0)
+			client_events(s, pfd[P_CLIENT].revents);
+		busy_events(s, pfd + P_BUSY, nbusy);
+		now = now_ms();
+		busy_expire(s, now);
+		if (s->cfd >= 0)
+			client_deadlines(s, now);
+		if (s->cfd >= 0 && s->dead)
+			continue;	/* free the device before the newcomers */
+		if ((pfd[P_LISTEN].revents & POLLIN) && accept_client(s) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1636,7 +1870,19 @@ adopt_fd(struct server *s, int fd)
 	s->lfd = -1;
 	if (conn_start(s, fd) < 0)
 		return vx_error("out of memory");
+	vx_sock_peer_cred(fd, &s->who.pid, &s->who.uid, NULL);
 	return 0;
+}
+
+/* A deadline option: milliseconds, 0 for none. */
+static int
+parse_ms(const char *opt, const char *arg)
+{
+	uint64_t v;
+
+	if (vx_parse_u64(arg, &v) < 0 || v > MAX_DEADLINE_MS)
+		vx_invarg("server", opt, arg);
+	return (int)v;
 }
 
 int
@@ -1649,6 +1895,8 @@ cmd_server(int argc, char **argv)
 		{ "once", no_argument, NULL, '1' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-data-xfer-size", required_argument, NULL, 'x' },
+		{ "handshake-timeout", required_argument, NULL, 'H' },
+		{ "message-timeout", required_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "print-json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1663,6 +1911,7 @@ cmd_server(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.max_xfer = VX_DEF_MAX_XFER;
+	s.handshake_ms = s.message_ms = DEF_DEADLINE_MS;
 	s.cfd = s.lfd = s.sigfd = s.tfd = s.twin_give = -1;
 	s.mig.state = VX_MIG_RUNNING;
 	optind = 1;
@@ -1700,6 +1949,12 @@ cmd_server(int argc, char **argv)
 			    v > VX_QEMU_MAX_XFER)
 				vx_invarg("server", "--max-data-xfer-size", optarg);
 			s.max_xfer = (uint32_t)v;
+			break;
+		case 'H':
+			s.handshake_ms = parse_ms("--handshake-timeout", optarg);
+			break;
+		case 'M':
+			s.message_ms = parse_ms("--message-timeout", optarg);
 			break;
 		case 'v':
 			s.verbose = 1;
@@ -1767,6 +2022,8 @@ cmd_server(int argc, char **argv)
 out:
 	if (s.cfd >= 0)
 		conn_end(&s);
+	while (s.nbusy > 0)
+		busy_drop(&s, 0);
 	if (s.path != NULL)
 		unlink(s.path);
 	if (s.lfd >= 0)

@@ -402,6 +402,10 @@ negotiate(struct vx_client *c)
 	vx_builder_release(&b);
 	if (r < 0)
 		return r;
+	if ((m.flags & VX_F_ERROR) && m.error == EBUSY)
+		return fail(c, VX_ERR_INVALID, "server busy: it serves one "
+		    "client at a time and another is attached (EBUSY); try "
+		    "again when that one has gone");
 	if (m.flags & VX_F_ERROR)
 		return fail(c, VX_ERR_INVALID, "server refused VERSION: %s "
 		    "(%u)", vx_tok_name(vx_names_errno, m.error) ?

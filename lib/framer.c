@@ -545,6 +545,12 @@ vx_framer_pending(const struct vx_framer *f)
 	return f->out.head < f->out.len;
 }
 
+int
+vx_framer_partial(const struct vx_framer *f)
+{
+	return f->in.base + f->in.len > f->tail;
+}
+
 static int64_t
 now_ms(void)
 {

@@ -182,6 +182,10 @@ int vx_framer_flush(struct vx_framer *f);
 /* 1 if output is queued, else 0. */
 int vx_framer_pending(const struct vx_framer *f);
 
+/* 1 if part of an inbound message is held (its rest not yet read), else 0:
+ * what a deadline on slow senders watches. */
+int vx_framer_partial(const struct vx_framer *f);
+
 /*
  * Blocking wrappers (poll; timeout_ms -1 waits forever, 0 tries once).
  * vx_send_msg queues the message and flushes everything queued; on

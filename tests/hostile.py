@@ -114,8 +114,37 @@ def serve_check(s):
     print("read", err, data.hex())
 
 
+def wait_close(s):
+    """Block until the server closes the connection."""
+    try:
+        while s.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    print("closed")
+
+
+def idle(s):
+    """Connect and send nothing."""
+    wait_close(s)
+
+
+def slow(s):
+    """Send the first 5 bytes of VERSION's header, then nothing more."""
+    s.sendall(struct.pack("<HHIII", 1, VERSION, 24, 0, 0)[:5])
+    wait_close(s)
+
+
+def hold(s):
+    """Negotiate, say so, and stay attached until the server lets go."""
+    print("attached", version(s))
+    sys.stdout.flush()
+    wait_close(s)
+
+
 ATTACKS = {f.__name__.replace("_", "-"): f for f in
-           (short_memfd, shrink, bar_truncate, serve_check)}
+           (short_memfd, shrink, bar_truncate, serve_check, idle, slow,
+            hold)}
 
 if __name__ == "__main__":
     sock = connect(sys.argv[2])

@@ -423,3 +423,77 @@ still_serving() {
 	assert_contains "read 0 0000000000000000"
 	still_serving
 }
+
+@test "a client that sends no VERSION is dropped at the handshake deadline" {
+	serve "$GPIO" --handshake-timeout 100
+	# blocks until the server closes the connection: no timing here
+	hostile idle
+	assert_status 0
+	assert_contains closed
+	run cat "$TEST_TMP/log"
+	assert_contains "sent no VERSION within 100 ms; dropped"
+	run client "$TEST_TMP/s"
+	assert_status 0
+	assert_contains "input 0xa5a5"
+}
+
+@test "a client that leaves a message half sent is dropped at the message deadline" {
+	serve "$GPIO" --handshake-timeout 0 --message-timeout 100
+	hostile slow
+	assert_status 0
+	assert_contains closed
+	run cat "$TEST_TMP/log"
+	assert_contains "left a message unfinished for 100 ms; dropped"
+	run client "$TEST_TMP/s"
+	assert_status 0
+	assert_contains "input 0xa5a5"
+}
+
+@test "a second client gets EBUSY while one is attached; vfuctl client says so" {
+	serve "$GPIO"
+	python3 "$repo/tests/hostile.py" hold "$TEST_TMP/s" > "$TEST_TMP/hold" &
+	local holder=$!
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q "attached 0" "$TEST_TMP/hold" && break
+		sleep 0.05
+	done
+	grep -q "attached 0" "$TEST_TMP/hold"
+	run --separate-stderr "$VFUCTL" client -c info "$TEST_TMP/s"
+	assert_status 1
+	[[ $stderr == *"server busy: it serves one client at a time and another is attached (EBUSY)"* ]] ||
+		{ echo "$stderr" >&2; false; }
+	run cat "$TEST_TMP/log"
+	assert_contains "busy: answered pid"
+	assert_contains "with EBUSY: another client is attached"
+	# the holder leaves; the next client is served
+	kill "$holder"
+	wait "$holder" || true
+	run "$VFUCTL" client -c 'peek bar2 4' "$TEST_TMP/s"
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+}
+
+@test "--handshake-timeout and --message-timeout take milliseconds, 0 for none" {
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$GPIO" --handshake-timeout 5s
+	assert_status 2
+	[[ $stderr == *"invalid --handshake-timeout '5s'"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$GPIO" --message-timeout -1
+	assert_status 2
+	[[ $stderr == *"invalid --message-timeout '-1'"* ]]
+	run "$VFUCTL" server --help
+	assert_contains "--handshake-timeout MS"
+	assert_contains "--message-timeout MS"
+}
+
+@test "completion offers server's deadline and credential options" {
+	run complete_words vfuctl server --
+	assert_contains --handshake-timeout
+	assert_contains --message-timeout
+	assert_contains --allow-uid
+	assert_contains --allow-any-uid
+	run complete_words vfuctl server --message-timeout ""
+	assert_contains 5000
+}
