@@ -52,7 +52,8 @@ const char cmd_record_usage[] =
 	"                     --connect PATH ...] -w FILE|- [-v] [-C SIZE]\n"
 	"                     [-W COUNT] [-G SECONDS] [--redact]\n"
 	"                     [--no-irq-intercept] [--trap-mmap]\n"
-	"                     [--hash-dma=LIMIT] [-- SERVER-CMD ARGS...]\n"
+	"                     [--hash-dma=LIMIT] [--allow-uid UID ...]\n"
+	"                     [--allow-any-uid] [-- SERVER-CMD ARGS...]\n"
 	"\n"
 	"Relay vfio-user clients connecting to each --listen PATH to the server\n"
 	"at the --connect PATH given after it, and record every message, every\n"
@@ -75,6 +76,9 @@ const char cmd_record_usage[] =
 	"  --hash-dma=LIMIT     BLAKE2b-256 of the first LIMIT bytes (K, M, G:\n"
 	"                       KiB, MiB, GiB) of each fd-backed DMA window at\n"
 	"                       map, unmap and close, as annotations\n"
+	"  --allow-uid UID      let UID (a number or user name) connect, as root\n"
+	"                       and our own uid may; repeatable\n"
+	"  --allow-any-uid      let every local user connect\n"
 	"  -- SERVER-CMD ARGS   start the server and wait for its sockets\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -173,6 +177,7 @@ struct recorder {
 	uint32_t next_conn;
 	struct rec_writer *w;	/* NULL once capture stopped */
 	int verbose, redact, no_irq, trap_mmap;
+	struct vx_peer_policy allow;	/* who may connect to --listen */
 	uint64_t hash_limit;	/* --hash-dma; 0: off */
 	struct vx_decoder dec;
 	pid_t server;
@@ -389,10 +394,20 @@ static void
 do_accept(struct recorder *r, struct endpoint *ep)
 {
 	struct conn *c;
+	pid_t pid;
+	uid_t uid;
 	int cfd, sfd;
 
 	if ((cfd = vx_sock_accept(ep->lfd)) < 0)
 		return;
+	if (!vx_sock_peer_allowed(cfd, &r->allow, &pid, &uid)) {
+		fprintf(stderr, "vfuctl record: refused pid %ld uid %lu on '%s': "
+		    "only root, uid %lu and the uids of --allow-uid may connect\n",
+		    (long)pid, (unsigned long)uid, ep->lpath,
+		    (unsigned long)geteuid());
+		close(cfd);
+		return;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(cfd);
 		return;
@@ -1237,6 +1252,8 @@ cmd_record(int argc, char **argv)
 		{ "no-irq-intercept", no_argument, NULL, 'I' },
 		{ "trap-mmap", no_argument, NULL, 'T' },
 		{ "hash-dma", required_argument, NULL, 'H' },
+		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "allow-any-uid", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1308,6 +1325,13 @@ cmd_record(int argc, char **argv)
 				vx_usage_error("record", "invalid --hash-dma limit '%s'"
 				    " (a byte count above 0, with K, M or G for KiB,"
 				    " MiB or GiB: 64K, 1M, 1G)", optarg);
+			break;
+		case 'u':
+			if (vx_peer_policy_add(&r->allow, optarg) < 0)
+				vx_invarg("record", "--allow-uid", optarg);
+			break;
+		case 'U':
+			r->allow.any = 1;
 			break;
 		case 'h':
 			fputs(cmd_record_usage, stdout);

@@ -51,6 +51,7 @@ const char cmd_server_usage[] =
 	"usage: vfuctl server --socket-path PATH | --fd N --device FILE.json\n"
 	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
 	"                     [--handshake-timeout MS] [--message-timeout MS]\n"
+	"                     [--allow-uid UID ...] [--allow-any-uid]\n"
 	"                     [-v] [--print-json]\n"
 	"\n"
 	"Serve the PCI device described in FILE.json (see vfuctl-device(5)) to\n"
@@ -63,7 +64,11 @@ const char cmd_server_usage[] =
 	"                         connected one (then one client only)\n"
 	"  --device FILE          the device description (JSON)\n"
 	"  --once                 exit after the first client disconnects\n"
-	"  --mode MODE            socket file mode, octal (default 0600)\n"
+	"  --mode MODE            socket file mode, octal (default 0600); not\n"
+	"                         for abstract sockets, which have no file\n"
+	"  --allow-uid UID        let UID (a number or user name) connect, as\n"
+	"                         root and our own uid may; repeatable\n"
+	"  --allow-any-uid        let every local user connect\n"
 	"  --max-data-xfer-size N largest data transfer offered in VERSION\n"
 	"                         (default 1048576, at most 67108864)\n"
 	"  --handshake-timeout MS drop a client that sends no VERSION within\n"
@@ -145,6 +150,7 @@ struct server {
 	int once, verbose;
 	uint32_t max_xfer;
 	int handshake_ms, message_ms;	/* deadlines; 0 none */
+	struct vx_peer_policy allow;	/* who may connect */
 	int sigfd;
 	struct vx_device *dev;
 	/* the connection */
@@ -1714,6 +1720,18 @@ read_signal(struct server *s)
 	return s->term;
 }
 
+/* Check a connection's SO_PEERCRED against --allow-uid; say who is refused. */
+static int
+peer_allowed(const struct server *s, int fd, struct peer *p)
+{
+	if (vx_sock_peer_allowed(fd, &s->allow, &p->pid, &p->uid))
+		return 1;
+	notice(s, "refused pid %ld uid %lu: only root, uid %lu and the uids "
+	    "of --allow-uid may connect", (long)p->pid, (unsigned long)p->uid,
+	    (unsigned long)geteuid());
+	return 0;
+}
+
 /* A newcomer: served if the device is free, else told it is busy. */
 static int
 accept_client(struct server *s)
@@ -1727,7 +1745,10 @@ accept_client(struct server *s)
 			return 0;	/* gone already, or out of fds for now */
 		return vx_error("accept: %s", strerror(errno));
 	}
-	vx_sock_peer_cred(fd, &p.pid, &p.uid, NULL);
+	if (!peer_allowed(s, fd, &p)) {
+		close(fd);
+		return 0;
+	}
 	if (s->cfd >= 0) {
 		busy_add(s, fd, &p);
 		return 0;
@@ -1868,9 +1889,10 @@ adopt_fd(struct server *s, int fd)
 		return 0;
 	}
 	s->lfd = -1;
+	if (!peer_allowed(s, fd, &s->who))
+		return -1;
 	if (conn_start(s, fd) < 0)
 		return vx_error("out of memory");
-	vx_sock_peer_cred(fd, &s->who.pid, &s->who.uid, NULL);
 	return 0;
 }
 
@@ -1897,6 +1919,8 @@ cmd_server(int argc, char **argv)
 		{ "max-data-xfer-size", required_argument, NULL, 'x' },
 		{ "handshake-timeout", required_argument, NULL, 'H' },
 		{ "message-timeout", required_argument, NULL, 'M' },
+		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "allow-any-uid", no_argument, NULL, 'U' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "print-json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1907,7 +1931,7 @@ cmd_server(int argc, char **argv)
 	char err[512], *end;
 	uint64_t v, fdnum = 0;
 	unsigned long mode = 0600;
-	int c, have_fd = 0, pjson = 0, rc;
+	int c, have_fd = 0, pjson = 0, mode_set = 0, rc;
 
 	memset(&s, 0, sizeof(s));
 	s.max_xfer = VX_DEF_MAX_XFER;
@@ -1943,6 +1967,7 @@ cmd_server(int argc, char **argv)
 			if (errno || *end != '\0' || optarg[0] == '\0' ||
 			    mode > 0777)
 				vx_invarg("server", "--mode", optarg);
+			mode_set = 1;
 			break;
 		case 'x':
 			if (vx_parse_u64(optarg, &v) < 0 || v < 4096 ||
@@ -1955,6 +1980,13 @@ cmd_server(int argc, char **argv)
 			break;
 		case 'M':
 			s.message_ms = parse_ms("--message-timeout", optarg);
+			break;
+		case 'u':
+			if (vx_peer_policy_add(&s.allow, optarg) < 0)
+				vx_invarg("server", "--allow-uid", optarg);
+			break;
+		case 'U':
+			s.allow.any = 1;
 			break;
 		case 'v':
 			s.verbose = 1;
@@ -1979,6 +2011,10 @@ cmd_server(int argc, char **argv)
 		vx_missarg("server", "--socket-path or --fd");
 	if (device == NULL)
 		vx_missarg("server", "--device");
+	if (mode_set && (sock == NULL || sock[0] == '@'))
+		vx_usage_error("server", "--mode applies to a socket file only; "
+		    "an abstract socket (@name) or --fd has none (who may "
+		    "connect: --allow-uid)");
 
 	if ((s.dev = vx_device_load(device, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "vfuctl server: %s\n", err);

@@ -131,11 +131,12 @@ _vfuctl()
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0
 			;;
-		-C | -W | -G) return 0 ;;
+		-C | -W | -G | --allow-uid) return 0 ;;
 		--hash-dma) _vfuctl_words '64K 1M 16M 1G'; return 0 ;;
 		esac
 		opts='-l --listen -c --connect -w -v --verbose -C -W -G --redact
-		      --no-irq-intercept --trap-mmap --hash-dma -h --help'
+		      --no-irq-intercept --trap-mmap --hash-dma --allow-uid
+		      --allow-any-uid -h --help'
 		;;
 	client)
 		case $prev in

@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -187,6 +189,53 @@ vx_sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid)
 		*uid = uc.uid;
 	if (gid != NULL)
 		*gid = uc.gid;
+	return 0;
+}
+
+int
+vx_peer_policy_add(struct vx_peer_policy *p, const char *uid)
+{
+	const struct passwd *pw;
+	uint64_t v = 0;
+	const char *c;
+
+	if (p->nuids == VX_ALLOW_MAX_UIDS)
+		return VX_ERR_TOO_LARGE;
+	for (c = uid; *c >= '0' && *c <= '9' && v <= UINT32_MAX; c++)
+		v = v * 10 + (uint64_t)(*c - '0');
+	if (*c != '\0' || c == uid) {
+		if ((pw = getpwnam(uid)) == NULL)
+			return VX_ERR_INVALID;
+		v = pw->pw_uid;
+	}
+	/* (uid_t)-1 is no one's: it means "unchanged" to the kernel */
+	if (v >= UINT32_MAX)
+		return VX_ERR_INVALID;
+	p->uids[p->nuids++] = (uid_t)v;
+	return 0;
+}
+
+int
+vx_sock_peer_allowed(int fd, const struct vx_peer_policy *p, pid_t *pid,
+    uid_t *uid)
+{
+	pid_t ppid = 0;
+	uid_t puid = (uid_t)-1;
+	unsigned i;
+	int ok;
+
+	ok = vx_sock_peer_cred(fd, &ppid, &puid, NULL) == 0;
+	if (pid != NULL)
+		*pid = ppid;
+	if (uid != NULL)
+		*uid = puid;
+	if (!ok)
+		return 0;	/* cannot tell who: refuse */
+	if (p->any || puid == 0 || puid == geteuid())
+		return 1;
+	for (i = 0; i < p->nuids; i++)
+		if (p->uids[i] == puid)
+			return 1;
 	return 0;
 }
 

@@ -38,6 +38,32 @@ int vx_sock_accept(int lfd);
 /* SO_PEERCRED of a connected socket; any pointer may be NULL. */
 int vx_sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/*
+ * Who may connect to a listener: its own effective uid and root always;
+ * besides, the uids listed, or anyone.  Filesystem sockets have their mode
+ * too, but abstract ones (@name) have nothing else: any local user reaches
+ * them.  Zeroed, a policy allows only the two.
+ */
+#define VX_ALLOW_MAX_UIDS	32
+
+struct vx_peer_policy {
+	int any;
+	unsigned nuids;
+	uid_t uids[VX_ALLOW_MAX_UIDS];
+};
+
+/* Add a uid given as a number or a user name: 0, VX_ERR_INVALID (no such
+ * user) or VX_ERR_TOO_LARGE (VX_ALLOW_MAX_UIDS already). */
+int vx_peer_policy_add(struct vx_peer_policy *p, const char *uid);
+
+/*
+ * Check the peer of connected socket fd against p: 1 allowed, 0 refused
+ * (also when SO_PEERCRED fails).  Its pid and uid go to *pid and *uid
+ * either way (pointers may be NULL), for the caller's log line.
+ */
+int vx_sock_peer_allowed(int fd, const struct vx_peer_policy *p, pid_t *pid,
+    uid_t *uid);
+
 /* Raise the RLIMIT_NOFILE soft limit to the hard one; returns the new soft
  * limit (capped at INT_MAX). */
 int vx_raise_nofile(void);
