@@ -115,6 +115,14 @@ int dx_expect_len(struct vx_dstate *s, size_t n, unsigned field,
 int dx_argsz_min(struct vx_dstate *s, uint64_t argsz, uint64_t min,
     uint32_t at);
 
+/*
+ * "argsz must cover the command's own structure": what the kernel's VFIO
+ * answers EINVAL to, so an error, not a note (an argsz short of the
+ * reply is another matter: dx_argsz_min).
+ */
+int dx_argsz_struct(struct vx_dstate *s, uint64_t argsz, uint64_t min,
+    uint32_t at, const char *what);
+
 typedef int (*dx_family_fn)(struct vx_dstate *s, int reply);
 
 int dec_version(struct vx_dstate *s, int reply);

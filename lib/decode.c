@@ -254,6 +254,17 @@ dx_argsz_min(struct vx_dstate *s, uint64_t argsz, uint64_t min, uint32_t at)
 	return 0;
 }
 
+int
+dx_argsz_struct(struct vx_dstate *s, uint64_t argsz, uint64_t min,
+    uint32_t at, const char *what)
+{
+	if (argsz < min)
+		return dx_fail(s, VX_ERR_INVALID, VXF_ARGSZ, at,
+		    "argsz %llu is smaller than %s's %llu-byte structure",
+		    (unsigned long long)argsz, what, (unsigned long long)min);
+	return 0;
+}
+
 static int
 decode_header(struct vx_dstate *s)
 {

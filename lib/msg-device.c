@@ -115,6 +115,10 @@ dec_set_irqs(struct vx_dstate *s, int reply)
 		if ((r = dx_bytes(s, VXF_IRQ_DATA, (size_t)count)) < 0)
 			return r;
 	}
+	/* bool data is part of the structure; eventfds come as descriptors */
+	if ((r = dx_argsz_struct(s, argsz, 20 + (flags & VX_IRQ_DATA_BOOL ?
+	    count : 0), at, "DEVICE_SET_IRQS")) < 0)
+		return r;
 	if (argsz != dx_payload_len(s))
 		dx_note(s, VX_NOTE_ARGSZ_MISMATCH, VXF_ARGSZ, at);
 	return 0;

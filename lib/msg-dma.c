@@ -45,6 +45,8 @@ dec_dma_map(struct vx_dstate *s, int reply)
 	    (r = dx_uint(s, VXF_DMA_ADDR, NULL)) < 0 ||
 	    (r = dx_uint(s, VXF_DMA_SIZE, NULL)) < 0)
 		return r;
+	if ((r = dx_argsz_struct(s, argsz, 32, at, "DMA_MAP")) < 0)
+		return r;
 	if (argsz != 32)
 		dx_note(s, VX_NOTE_ARGSZ_MISMATCH, VXF_ARGSZ, at);
 	if (flags & ~(uint64_t)(VX_DMA_MAP_READ | VX_DMA_MAP_WRITE |
@@ -62,7 +64,7 @@ dec_dma_map(struct vx_dstate *s, int reply)
 int
 dec_dma_unmap(struct vx_dstate *s, int reply)
 {
-	uint64_t flags, addr, size, bmsize;
+	uint64_t argsz, flags, addr, size, bmsize;
 	uint32_t at = dx_off(s);
 	int r;
 
@@ -70,10 +72,15 @@ dec_dma_unmap(struct vx_dstate *s, int reply)
 		dx_note(s, VX_NOTE_BARE_UNMAP_REPLY, VXF_ARGSZ, at);
 		return 0;
 	}
-	if ((r = dx_uint(s, VXF_ARGSZ, NULL)) < 0 ||
+	if ((r = dx_uint(s, VXF_ARGSZ, &argsz)) < 0 ||
 	    (r = dx_uint(s, VXF_DMA_UNMAP_FLAGS, &flags)) < 0 ||
 	    (r = dx_uint(s, VXF_DMA_ADDR, &addr)) < 0 ||
 	    (r = dx_uint(s, VXF_DMA_SIZE, &size)) < 0)
+		return r;
+	/* with get_dirty_bitmap the structure includes the bitmap's header */
+	if (!reply && (r = dx_argsz_struct(s, argsz,
+	    flags & VX_DMA_UNMAP_GET_DIRTY_BITMAP ? 40 : 24, at,
+	    "DMA_UNMAP")) < 0)
 		return r;
 	if (flags & ~(uint64_t)(VX_DMA_UNMAP_GET_DIRTY_BITMAP | VX_DMA_UNMAP_ALL))
 		return dx_fail(s, VX_ERR_INVALID, VXF_DMA_UNMAP_FLAGS, at + 4,

@@ -167,6 +167,9 @@ dec_mig_data(struct vx_dstate *s, int reply)
 	if ((r = dx_uint(s, VXF_ARGSZ, &argsz)) < 0 ||
 	    (r = dx_uint(s, VXF_MIGD_SIZE, &size)) < 0)
 		return r;
+	if (!reply && (r = dx_argsz_struct(s, argsz, 8, at,
+	    write ? "MIG_DATA_WRITE" : "MIG_DATA_READ")) < 0)
+		return r;
 	if (!write && !reply) {
 		if (argsz < 8 + size)
 			dx_note(s, VX_NOTE_ARGSZ_MISMATCH, VXF_ARGSZ, at);

@@ -842,3 +842,27 @@ notes_of() {
 	run complete_words vfuctl decode -V -o json --peer qemu "$qemu_vectors/qemu-dma"
 	[ "$output" = "$qemu_vectors/qemu-dma-rw.jsonl" ]
 }
+
+@test "argsz smaller than a command's own structure is malformed, as VFIO's EINVAL" {
+	# DMA_MAP, DMA_UNMAP, SET_IRQS (and with bool data), MIG_DATA_READ/WRITE
+	run "$VFUCTL" decode - <<'EOF2'
+c2s 01000200300000000000000000000000 10000000 03000000 0000000000000000 0000100000000000 0010000000000000
+c2s 02000300280000000000000000000000 08000000 00000000 0000100000000000 0010000000000000
+c2s 03000800240000000000000000000000 08000000 21000000 02000000 00000000 01000000
+c2s 04001100180000000000000000000000 04000000 10000000
+c2s 050012001c0000000000000000000000 04000000 04000000 aabbccdd
+c2s 06000800250000000000000000000000 14000000 22000000 02000000 00000000 01000000 01
+EOF2
+	assert_status 1
+	assert_contains "argsz 16 is smaller than DMA_MAP's 32-byte structure"
+	assert_contains "argsz 8 is smaller than DMA_UNMAP's 24-byte structure"
+	assert_contains "argsz 8 is smaller than DEVICE_SET_IRQS's 20-byte structure"
+	assert_contains "argsz 4 is smaller than MIG_DATA_READ's 8-byte structure"
+	assert_contains "argsz 4 is smaller than MIG_DATA_WRITE's 8-byte structure"
+	assert_contains "argsz 20 is smaller than DEVICE_SET_IRQS's 21-byte structure"
+	assert_contains "6 messages: 6 malformed"
+	# argsz that covers the structure is fine; more than it only a note
+	run "$VFUCTL" decode - <<< 'c2s 01000200300000000000000000000000 28000000 03000000 0000000000000000 0000100000000000 0010000000000000'
+	assert_status 0
+	assert_contains "1 messages: 0 malformed"
+}

@@ -114,6 +114,27 @@ def serve_check(s):
     print("read", err, data.hex())
 
 
+def short_argsz(s):
+    """Commands whose argsz is smaller than their own structure; the
+    server must answer EINVAL (22), as the kernel's VFIO does."""
+    version(s)
+    fd = memfd(4096)
+    tries = [
+        ("DEVICE_GET_INFO", 4, struct.pack("<IIII", 8, 0, 0, 0), ()),
+        ("DMA_MAP", DMA_MAP, struct.pack("<IIQQQ", 16, 3, 0, DMA_ADDR, 4096),
+         (fd,)),
+        ("DMA_UNMAP", 3, struct.pack("<IIQQ", 8, 0, DMA_ADDR, 4096), ()),
+        # data_none | trigger, MSI-X vector 0
+        ("DEVICE_SET_IRQS", 8, struct.pack("<IIIII", 8, 0x21, 2, 0, 1), ()),
+    ]
+    for mid, (name, cmd, payload, fds) in enumerate(tries, 2):
+        print(name, xfer(s, mid, cmd, payload, fds)[0])
+    # the same with the right argsz succeed
+    print("DMA_MAP argsz 32", dma_map(s, 9, fd, 4096))
+    print("DEVICE_SET_IRQS argsz 20", xfer(s, 10, 8, struct.pack(
+        "<IIIII", 20, 0x21, 2, 0, 1))[0])
+
+
 def wait_close(s):
     """Block until the server closes the connection."""
     try:
@@ -144,7 +165,7 @@ def hold(s):
 
 ATTACKS = {f.__name__.replace("_", "-"): f for f in
            (short_memfd, shrink, bar_truncate, serve_check, idle, slow,
-            hold)}
+            hold, short_argsz)}
 
 if __name__ == "__main__":
     sock = connect(sys.argv[2])

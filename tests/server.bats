@@ -497,3 +497,16 @@ still_serving() {
 	run complete_words vfuctl server --message-timeout ""
 	assert_contains 5000
 }
+
+@test "a command whose argsz is smaller than its structure gets EINVAL" {
+	serve "$DMA"
+	hostile short-argsz
+	assert_status 0
+	assert_contains "DEVICE_GET_INFO 22"
+	assert_contains "DMA_MAP 22"
+	assert_contains "DMA_UNMAP 22"
+	assert_contains "DEVICE_SET_IRQS 22"
+	assert_contains "DMA_MAP argsz 32 0"
+	assert_contains "DEVICE_SET_IRQS argsz 20 0"
+	still_serving
+}
