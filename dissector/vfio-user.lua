@@ -502,6 +502,13 @@ local function argsz_min(s, argsz, min, at)
 	end
 end
 
+-- argsz short of the command's own structure: VFIO's EINVAL (lib/decode.c)
+local function argsz_struct(s, argsz, min, at, what)
+	if argsz < min then
+		fail(s, ERR_INVALID, "argsz", at, fmt("argsz %d is smaller than %s's %d-byte structure", argsz, what, min))
+	end
+end
+
 local function payload_len(s) return s.len - 16 end
 
 ------------------------------------------------------------------------
@@ -720,6 +727,7 @@ local function dec_dma_map(s, reply)
 	local argsz = U(s, "argsz")
 	local flags = U(s, "dma_map.flags")
 	U(s, "dma_map.offset"); U(s, "dma.address"); U(s, "dma.size")
+	argsz_struct(s, argsz, 32, at, "DMA_MAP")
 	if argsz ~= 32 then note(s, "ARGSZ_MISMATCH", "argsz", at) end
 	if band(flags, 0xfffffff0) ~= 0 or flags >= TWO32 then
 		fail(s, ERR_INVALID, "dma_map.flags", at + 4, fmt("DMA_MAP flags 0x%s has unknown bits", hex(flags)))
@@ -736,7 +744,7 @@ local function dec_dma_unmap(s, reply)
 		note(s, "BARE_UNMAP_REPLY", "argsz", at)
 		return
 	end
-	U(s, "argsz")
+	local argsz = U(s, "argsz")
 	local flags = U(s, "dma_unmap.flags")
 	local addr = U(s, "dma.address")
 	local size = U(s, "dma.size")
@@ -748,6 +756,9 @@ local function dec_dma_unmap(s, reply)
 	end
 	if has_bit(flags, 2) and (addr ~= 0 or size ~= 0) then
 		fail(s, ERR_INVALID, "dma.address", at + 8, "DMA_UNMAP with flag all needs address and size 0")
+	end
+	if not reply then
+		argsz_struct(s, argsz, has_bit(flags, 1) and 40 or 24, at, "DMA_UNMAP")
 	end
 	if not has_bit(flags, 1) then return end
 	U(s, "bitmap.pgsize")
@@ -874,6 +885,7 @@ local function dec_set_irqs(s, reply)
 		end
 		Bytes(s, "irq_set.data", count)
 	end
+	argsz_struct(s, argsz, 20 + (has_bit(flags, 2) and count or 0), at, "DEVICE_SET_IRQS")
 	if argsz ~= payload_len(s) then note(s, "ARGSZ_MISMATCH", "argsz", at) end
 end
 
@@ -1161,6 +1173,7 @@ local function dec_mig_data(s, reply)
 	if not write and not reply then expect_len(s, 8, "mig_data.size", "MIG_DATA_READ") end
 	local argsz = U(s, "argsz")
 	local size = U(s, "mig_data.size")
+	if not reply then argsz_struct(s, argsz, 8, at, write and "MIG_DATA_WRITE" or "MIG_DATA_READ") end
 	if not write and not reply then
 		if argsz < 8 + size then note(s, "ARGSZ_MISMATCH", "argsz", at) end
 		return

@@ -77,11 +77,6 @@ dec_dma_unmap(struct vx_dstate *s, int reply)
 	    (r = dx_uint(s, VXF_DMA_ADDR, &addr)) < 0 ||
 	    (r = dx_uint(s, VXF_DMA_SIZE, &size)) < 0)
 		return r;
-	/* with get_dirty_bitmap the structure includes the bitmap's header */
-	if (!reply && (r = dx_argsz_struct(s, argsz,
-	    flags & VX_DMA_UNMAP_GET_DIRTY_BITMAP ? 40 : 24, at,
-	    "DMA_UNMAP")) < 0)
-		return r;
 	if (flags & ~(uint64_t)(VX_DMA_UNMAP_GET_DIRTY_BITMAP | VX_DMA_UNMAP_ALL))
 		return dx_fail(s, VX_ERR_INVALID, VXF_DMA_UNMAP_FLAGS, at + 4,
 		    "DMA_UNMAP flags 0x%llx has unknown bits",
@@ -92,6 +87,11 @@ dec_dma_unmap(struct vx_dstate *s, int reply)
 	if ((flags & VX_DMA_UNMAP_ALL) && (addr != 0 || size != 0))
 		return dx_fail(s, VX_ERR_INVALID, VXF_DMA_ADDR, at + 8,
 		    "DMA_UNMAP with flag all needs address and size 0");
+	/* with get_dirty_bitmap the structure includes the bitmap's header */
+	if (!reply && (r = dx_argsz_struct(s, argsz,
+	    flags & VX_DMA_UNMAP_GET_DIRTY_BITMAP ? 40 : 24, at,
+	    "DMA_UNMAP")) < 0)
+		return r;
 	if (!(flags & VX_DMA_UNMAP_GET_DIRTY_BITMAP))
 		return 0;
 	if ((r = dx_uint(s, VXF_BITMAP_PGSIZE, NULL)) < 0 ||

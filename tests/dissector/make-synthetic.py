@@ -6,7 +6,8 @@ capability chains (sparse mmap + type, unknown id, a loop, an overlap, an
 offset outside), the three DMA_WRITE reply forms and DMA_READ in spec
 form, DMA_UNMAP with a dirty bitmap, DEVICE_FEATURE (migration, device
 state, DMA logging start/report, probe), MIG_DATA_READ with padding,
-SET_IRQS with bool data, VERSION with twin_socket, unknown keys and bad
+SET_IRQS with bool data, argsz short of a command's structure, VERSION
+with twin_socket, unknown keys and bad
 JSON, header oddities, and big-endian messages.  Every message is a
 command/reply pair where that makes sense, so the pairing is exercised."""
 import json
@@ -123,6 +124,15 @@ pair(18, struct.pack("<II", 12, 4) + b"wxyz", b"")
 pair(8, struct.pack("<IIIII", 23, 0x22, 2, 0, 3) + b"\1\0\1", b"")
 pair(8, struct.pack("<IIIII", 20, 0x23, 2, 0, 1), None)
 pair(8, struct.pack("<IIIII", 20, 0x21, 2, 0, 0), b"")
+
+# argsz short of the command's structure (VFIO's EINVAL): DMA_MAP,
+# DMA_UNMAP (plain, with a dirty bitmap), SET_IRQS (bool data), MIG_DATA_*
+pair(2, struct.pack("<IIQQQ", 16, 3, 0, 0x100000, 0x4000), None)
+pair(3, struct.pack("<IIQQ", 8, 0, 0x100000, 0x4000), None)
+pair(3, struct.pack("<IIQQQQ", 24, 1, 0x100000, 0x4000, 4096, 8), None)
+pair(8, struct.pack("<IIIII", 20, 0x22, 2, 0, 1) + b"\1", None)
+pair(17, struct.pack("<II", 4, 16), None)
+pair(18, struct.pack("<II", 4, 4) + b"wxyz", None)
 
 # header oddities: reserved flags, no_reply on a reply, errno in a command,
 # error with errno 0, error body, unknown and obsolete commands, type 2
