@@ -212,4 +212,7 @@ bash "$here/record.sh"
 
 # part 5: the Wireshark/tshark plugin against vfuctl dissect
 bash "$here/plugin.sh"
+
+# part 6: vfuctl server against hostile clients
+bash "$here/hostile.sh"
 exit 0
