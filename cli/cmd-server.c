@@ -3,8 +3,10 @@
  * emulated PCI device, described in JSON (vfuctl-device(5)), to clients
  * one after another.
  *
- * Structure: one thread, one poll loop over the listening or connected
- * socket and a signalfd (SIGTERM, SIGINT).  Every inbound frame is decoded
+ * Structure: one thread, one poll loop over the listening socket, the
+ * connected client, clients being told "busy" and a signalfd (SIGTERM,
+ * SIGINT), with a poll timeout for the nearest deadline (handshake,
+ * message; see client_deadlines).  Every inbound frame is decoded
  * by vx_decode before anything acts on it; a malformed or unknown request
  * gets an error reply and serving goes on.  Commands run in arrival order.
  *
@@ -183,6 +185,14 @@ static void
 say(const struct server *s, const char *fmt, ...) VX_PRINTF(2, 3);
 
 static void
+vsay(const char *fmt, va_list ap)
+{
+	fputs("vfuctl server: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static void
 say(const struct server *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -190,27 +200,22 @@ say(const struct server *s, const char *fmt, ...)
 	if (!s->verbose)
 		return;
 	va_start(ap, fmt);
-	fputs("vfuctl server: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay(fmt, ap);
 	va_end(ap);
 }
 
 /* Events an operator must see (a client refused, dropped or failing),
  * printed with or without -v. */
 static void
-notice(const struct server *s, const char *fmt, ...) VX_PRINTF(2, 3);
+notice(const char *fmt, ...) VX_PRINTF(1, 2);
 
 static void
-notice(const struct server *s, const char *fmt, ...)
+notice(const char *fmt, ...)
 {
 	va_list ap;
 
-	(void)s;
 	va_start(ap, fmt);
-	fputs("vfuctl server: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay(fmt, ap);
 	va_end(ap);
 }
 
@@ -502,15 +507,15 @@ log_write(struct dirty *g, uint64_t addr, size_t len)
  * error for the device, not a SIGBUS for us.
  */
 static int
-dma_mapped(struct server *s, struct window *w, int dir, uint64_t addr,
-    void *buf, size_t len)
+dma_mapped(const struct window *w, int dir, uint64_t addr, void *buf,
+    size_t len)
 {
 	uint8_t *mem = w->map + (addr - w->addr);
 	int to = dir == VX_DMA_TO_CLIENT;
 
 	if (vx_copy_guarded(to ? mem : buf, to ? buf : mem, len) == 0)
 		return 0;
-	notice(s, "DMA %s 0x%" PRIx64 "+%zu failed: the client's memory "
+	notice("DMA %s 0x%" PRIx64 "+%zu failed: the client's memory "
 	    "behind window 0x%" PRIx64 "+0x%" PRIx64 " is gone (its file "
 	    "shrank)", to ? "to" : "from", addr, len, w->addr, w->size);
 	return EFAULT;
@@ -537,7 +542,7 @@ dev_dma(void *ctx, int dir, uint64_t addr, void *buf, size_t len)
 	if (dir == VX_DMA_TO_CLIENT)
 		log_write(&s->log, addr, len);
 	if (w->map != NULL)
-		return dma_mapped(s, w, dir, addr, buf, len);
+		return dma_mapped(w, dir, addr, buf, len);
 	/* in pieces the client accepts */
 	for (done = 0; done < len; done += n) {
 		n = len - done;
@@ -569,7 +574,6 @@ deadline_in(int ms)
 {
 	return ms > 0 ? now_ms() + ms : 0;
 }
-
 
 static int
 conn_start(struct server *s, int fd)
@@ -972,8 +976,7 @@ h_write_multi(struct server *s, const struct vx_msg *m)
  * tmpfs, hugetlbfs) have a size to check.
  */
 static int
-window_fits(const struct server *s, int fd, uint64_t addr, uint64_t off,
-    uint64_t size)
+window_fits(int fd, uint64_t addr, uint64_t off, uint64_t size)
 {
 	struct stat st;
 
@@ -983,7 +986,7 @@ window_fits(const struct server *s, int fd, uint64_t addr, uint64_t off,
 		return 0;
 	if (off <= (uint64_t)st.st_size && size <= (uint64_t)st.st_size - off)
 		return 0;
-	notice(s, "DMA_MAP refused (EFAULT): window 0x%" PRIx64 "+0x%" PRIx64
+	notice("DMA_MAP refused (EFAULT): window 0x%" PRIx64 "+0x%" PRIx64
 	    " at file offset 0x%" PRIx64 " does not fit the %jd-byte file "
 	    "behind it", addr, size, off, (intmax_t)st.st_size);
 	return EFAULT;
@@ -1013,7 +1016,7 @@ h_dma_map(struct server *s, const struct vx_msg *m, struct vx_frame *f)
 	w.size = size;
 	w.flags = (uint32_t)flags;
 	if (f->nfds == 1) {
-		if ((r = window_fits(s, f->fds[0], addr, off, size)) != 0)
+		if ((r = window_fits(f->fds[0], addr, off, size)) != 0)
 			return r;
 		if (flags & VX_DMA_MAP_READ)
 			prot |= PROT_READ;
@@ -1547,7 +1550,7 @@ busy_add(struct server *s, int fd, const struct peer *p)
 	struct busy *b;
 
 	if (s->nbusy == MAX_BUSY) {
-		notice(s, "busy: closed the connection of pid %ld uid %lu at "
+		notice("busy: closed the connection of pid %ld uid %lu at "
 		    "once (%d others are waiting for their answer)",
 		    (long)p->pid, (unsigned long)p->uid, MAX_BUSY);
 		close(fd);
@@ -1587,7 +1590,7 @@ busy_read(struct server *s, unsigned i)
 	    send(b->fd, m.buf, m.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		say(s, "busy: could not answer pid %ld: %s", (long)b->who.pid,
 		    strerror(errno));
-	notice(s, "busy: answered pid %ld uid %lu with EBUSY: another client "
+	notice("busy: answered pid %ld uid %lu with EBUSY: another client "
 	    "is attached", (long)b->who.pid, (unsigned long)b->who.uid);
 	busy_drop(s, i);
 }
@@ -1610,7 +1613,7 @@ busy_expire(struct server *s, int64_t now)
 
 	while (i-- > 0)
 		if (s->busy[i].deadline && now >= s->busy[i].deadline) {
-			notice(s, "busy: pid %ld uid %lu sent no message "
+			notice("busy: pid %ld uid %lu sent no message "
 			    "within %d ms; closed", (long)s->busy[i].who.pid,
 			    (unsigned long)s->busy[i].who.uid, s->handshake_ms);
 			busy_drop(s, i);
@@ -1673,15 +1676,15 @@ client_deadlines(struct server *s, int64_t now)
 	if (s->dead)
 		return;
 	if (s->hs_deadline && now >= s->hs_deadline)
-		notice(s, "pid %ld uid %lu sent no VERSION within %d ms; "
+		notice("pid %ld uid %lu sent no VERSION within %d ms; "
 		    "dropped", (long)s->who.pid, (unsigned long)s->who.uid,
 		    s->handshake_ms);
 	else if (s->in_deadline && now >= s->in_deadline)
-		notice(s, "pid %ld uid %lu left a message unfinished for %d "
+		notice("pid %ld uid %lu left a message unfinished for %d "
 		    "ms; dropped", (long)s->who.pid, (unsigned long)s->who.uid,
 		    s->message_ms);
 	else if (s->out_deadline && now >= s->out_deadline)
-		notice(s, "pid %ld uid %lu took no reply for %d ms; dropped",
+		notice("pid %ld uid %lu took no reply for %d ms; dropped",
 		    (long)s->who.pid, (unsigned long)s->who.uid, s->message_ms);
 	else
 		return;
@@ -1726,7 +1729,7 @@ peer_allowed(const struct server *s, int fd, struct peer *p)
 {
 	if (vx_sock_peer_allowed(fd, &s->allow, &p->pid, &p->uid))
 		return 1;
-	notice(s, "refused pid %ld uid %lu: only root, uid %lu and the uids "
+	notice("refused pid %ld uid %lu: only root, uid %lu and the uids "
 	    "of --allow-uid may connect", (long)p->pid, (unsigned long)p->uid,
 	    (unsigned long)geteuid());
 	return 0;
