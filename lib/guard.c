@@ -23,8 +23,9 @@ on_sigbus(int sig)
 {
 	if (guard_env != NULL)
 		siglongjmp(*guard_env, 1);
-	/* not ours: die of it as without the guard (the fault recurs) */
+	/* not ours: die of it as without the guard (pending until we return) */
 	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void
