@@ -1629,15 +1629,22 @@ client_events(struct server *s, short revents)
 	struct vx_frame f;
 	int r;
 
-	if (revents & POLLOUT) {
+	/* on a hang-up too: the failing flush is what tells us it is gone */
+	if ((revents & (POLLOUT | POLLHUP | POLLERR)) &&
+	    vx_framer_pending(&s->fr)) {
 		r = vx_framer_flush(&s->fr);
 		if (r < 0 && r != VX_ERR_AGAIN)
 			s->dead = 1;
 	}
 	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
 		return;
-	/* take what is there, message by message */
-	while (!s->dead && !s->term && s->nback == 0) {
+	/*
+	 * Take what is there, message by message, but nothing more while a
+	 * reply waits to be taken: a client that sends and never reads must
+	 * not make us queue replies without end.
+	 */
+	while (!s->dead && !s->term && s->nback == 0 &&
+	    !vx_framer_pending(&s->fr)) {
 		r = vx_framer_recv(&s->fr);
 		if (r == VX_ERR_AGAIN || r == 0)
 			break;
@@ -1665,7 +1672,8 @@ client_deadlines(struct server *s, int64_t now)
 {
 	if (s->negotiated)
 		s->hs_deadline = 0;
-	if (!vx_framer_partial(&s->fr))
+	/* the message clock stops while we do not read (a reply waits) */
+	if (!vx_framer_partial(&s->fr) || vx_framer_pending(&s->fr))
 		s->in_deadline = 0;
 	else if (s->in_deadline == 0)
 		s->in_deadline = deadline_in(s->message_ms);
@@ -1776,8 +1784,9 @@ wait_events(struct server *s, struct pollfd *pfd)
 	pfd[P_LISTEN].fd = s->lfd;		/* -1: ignored by poll */
 	pfd[P_CLIENT].fd = s->cfd;
 	pfd[P_SIG].events = pfd[P_LISTEN].events = POLLIN;
-	pfd[P_CLIENT].events = POLLIN |
-	    (s->cfd >= 0 && vx_framer_pending(&s->fr) ? POLLOUT : 0);
+	/* replies first: no new request while one waits (client_events) */
+	pfd[P_CLIENT].events = s->cfd >= 0 && vx_framer_pending(&s->fr) ?
+	    POLLOUT : POLLIN;
 	for (i = 0; i < s->nbusy; i++) {
 		pfd[P_BUSY + i].fd = s->busy[i].fd;
 		pfd[P_BUSY + i].events = POLLIN;

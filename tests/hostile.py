@@ -5,6 +5,7 @@ bench/hostile.sh.  Each attack prints what the server answered, one
     python3 tests/hostile.py ATTACK SOCKET
 """
 import os
+import select
 import socket
 import struct
 import sys
@@ -22,6 +23,7 @@ ENG_ADDR, ENG_LEN, ENG_DIR, ENG_GO, ENG_STATUS = 0x0, 0x8, 0xc, 0x10, 0x14
 
 def connect(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)    # a server that never answers fails, not hangs
     if path.startswith("@"):
         path = "\0" + path[1:]
     s.connect(path)
@@ -135,6 +137,19 @@ def short_argsz(s):
         "<IIIII", 20, 0x21, 2, 0, 1))[0])
 
 
+def no_read(s):
+    """Ask for 2000 reads of bar2's 16 KiB, take no reply, and wait
+    until the server hangs up (POLLHUP: its end closed)."""
+    version(s)
+    req = b"".join(struct.pack("<HHIII", 2 + i, REGION_READ, 32, 0, 0) +
+                   struct.pack("<QII", 0, BAR2, 16384) for i in range(2000))
+    s.sendall(req)
+    p = select.poll()
+    p.register(s, 0)
+    if any(ev & select.POLLHUP for _, ev in p.poll(20000)):
+        print("hup")
+
+
 def wait_close(s):
     """Block until the server closes the connection."""
     try:
@@ -165,7 +180,7 @@ def hold(s):
 
 ATTACKS = {f.__name__.replace("_", "-"): f for f in
            (short_memfd, shrink, bar_truncate, serve_check, idle, slow,
-            hold, short_argsz)}
+            hold, short_argsz, no_read)}
 
 if __name__ == "__main__":
     sock = connect(sys.argv[2])

@@ -510,3 +510,18 @@ still_serving() {
 	assert_contains "DEVICE_SET_IRQS argsz 20 0"
 	still_serving
 }
+
+@test "a client that takes no replies is dropped, and its replies are not piled up meanwhile" {
+	serve "$DMA" --message-timeout 200
+	# 2000 requests for 16 KiB each: 32 MiB of replies if all were queued
+	hostile no-read
+	assert_status 0
+	assert_contains hup
+	run cat "$TEST_TMP/log"
+	assert_contains "took no reply for 200 ms; dropped"
+	# the peak resident size stays far below the 32 MiB
+	local hwm
+	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$srv_pid/status")
+	[ "$hwm" -lt 16384 ] || { echo "server peak RSS $hwm KiB" >&2; false; }
+	still_serving
+}
