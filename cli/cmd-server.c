@@ -1994,7 +1994,11 @@ cmd_server(int argc, char **argv)
 			s.message_ms = parse_ms("--message-timeout", optarg);
 			break;
 		case 'u':
-			if (vx_peer_policy_add(&s.allow, optarg) < 0)
+			if ((rc = vx_peer_policy_add(&s.allow, optarg)) ==
+			    VX_ERR_TOO_LARGE)
+				vx_usage_error("server", "too many --allow-uid (at "
+				    "most %d)", VX_ALLOW_MAX_UIDS);
+			if (rc < 0)
 				vx_invarg("server", "--allow-uid", optarg);
 			break;
 		case 'U':

@@ -80,7 +80,7 @@ as_nobody() {
 	assert_status 1
 }
 
-@test "server: --mode with an abstract socket is a usage error; bad --allow-uid too" {
+@test "--mode with an abstract socket is a usage error; bad --allow-uid too" {
 	run --separate-stderr "$VFUCTL" server --socket-path "@$name" \
 		--device "$GPIO" --mode 0666
 	assert_status 2
@@ -89,6 +89,10 @@ as_nobody() {
 		--device "$GPIO" --allow-uid no-such-user-here
 	assert_status 2
 	[[ $stderr == *"invalid --allow-uid 'no-such-user-here'"* ]]
+	run --separate-stderr "$VFUCTL" record --listen "@$name" --connect \
+		"@$name-srv" -w "$TEST_TMP/t.pcap" $(printf -- '--allow-uid %d ' $(seq 33))
+	assert_status 2
+	[[ $stderr == *"too many --allow-uid (at most 32)"* ]]
 }
 
 @test "record --listen on an abstract socket refuses another uid unless allowed" {
