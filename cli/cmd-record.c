@@ -52,7 +52,8 @@ const char cmd_record_usage[] =
 	"                     --connect PATH ...] -w FILE|- [-v] [-C SIZE]\n"
 	"                     [-W COUNT] [-G SECONDS] [--redact]\n"
 	"                     [--no-irq-intercept] [--trap-mmap]\n"
-	"                     [--hash-dma=LIMIT] [-- SERVER-CMD ARGS...]\n"
+	"                     [--hash-dma=LIMIT] [--key FILE]\n"
+	"                     [-- SERVER-CMD ARGS...]\n"
 	"\n"
 	"Relay vfio-user clients connecting to each --listen PATH to the server\n"
 	"at the --connect PATH given after it, and record every message, every\n"
@@ -75,6 +76,7 @@ const char cmd_record_usage[] =
 	"  --hash-dma=LIMIT     BLAKE2b-256 of the first LIMIT bytes (K, M, G:\n"
 	"                       KiB, MiB, GiB) of each fd-backed DMA window at\n"
 	"                       map, unmap and close, as annotations\n"
+	"  --key FILE           key the trace's digests with FILE's 16-64 bytes\n"
 	"  -- SERVER-CMD ARGS   start the server and wait for its sockets\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -1237,10 +1239,12 @@ cmd_record(int argc, char **argv)
 		{ "no-irq-intercept", no_argument, NULL, 'I' },
 		{ "trap-mmap", no_argument, NULL, 'T' },
 		{ "hash-dma", required_argument, NULL, 'H' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct recorder rec;
+	static uint8_t key[VX_TRACE_KEY_MAX];
 	struct recorder *r = &rec;
 	struct rec_wopts wo;
 	struct sigaction sa;
@@ -1308,6 +1312,12 @@ cmd_record(int argc, char **argv)
 				vx_usage_error("record", "invalid --hash-dma limit '%s'"
 				    " (a byte count above 0, with K, M or G for KiB,"
 				    " MiB or GiB: 64K, 1M, 1G)", optarg);
+			break;
+		case 'K':
+			if ((i = vx_load_key(optarg, key)) < 0)
+				return VX_EXIT_USAGE;
+			wo.key = key;
+			wo.keylen = (size_t)i;
 			break;
 		case 'h':
 			fputs(cmd_record_usage, stdout);

@@ -106,20 +106,47 @@ rec_file_name(const char *path, unsigned n)
 	return s;
 }
 
+static uint64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Each file has its own digest chain, opened with a digest of no records:
+ * a file cut short (kill -9, a full disk) then verifies as truncated, not
+ * as written without digests.
+ */
+static void
+open_chain(struct rec_writer *w)
+{
+	if (vx_trace_write_digest(w->tw, real_ns()) < 0)
+		w->failed = 1;
+}
+
 static int
 open_file(struct rec_writer *w, char *err, size_t errcap)
 {
+	struct vx_trace_wopts to;
 	char *name;
 	int r;
 
+	memset(&to, 0, sizeof(to));
+	to.digest_every = REC_DIGEST_EVERY;
+	to.key = w->o.key;
+	to.keylen = w->o.keylen;
 	w->opened_ms = mono_ms();
 	if (strcmp(w->o.path, "-") == 0) {
 		w->fp = NULL;
-		if ((r = vx_trace_writer_open("-", NULL, &w->tw)) < 0) {
+		if ((r = vx_trace_writer_open("-", &to, &w->tw)) < 0) {
 			snprintf(err, errcap, "cannot write to standard output: %s",
 			    strerror(errno));
 			return -1;
 		}
+		open_chain(w);
 		return 0;
 	}
 	if ((name = rec_file_name(w->o.path, w->fileno)) == NULL) {
@@ -134,7 +161,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 	}
 	/* fewer, larger writes; flushed every REC_FLUSH_MS anyway */
 	setvbuf(w->fp, NULL, _IOFBF, (size_t)256 << 10);
-	if (vx_trace_writer_fopen(w->fp, NULL, &w->tw) < 0) {
+	if (vx_trace_writer_fopen(w->fp, &to, &w->tw) < 0) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
 		    strerror(errno));
 		fclose(w->fp);
@@ -143,6 +170,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 		return -1;
 	}
 	free(name);
+	open_chain(w);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #define REC_FLUSH_MS	100
 #define REC_QUEUE_MAX	((size_t)64 << 20)	/* message bytes held for the writer */
+#define REC_DIGEST_EVERY	1000	/* records between digests, as import */
 
 struct rec_wopts {
 	const char *path;	/* "-": standard output */
@@ -29,6 +30,8 @@ struct rec_wopts {
 	unsigned rotate_secs;	/* -G: new file after this long; 0 never */
 	size_t queue_max;	/* 0: REC_QUEUE_MAX */
 	int verbose;		/* -v: print --hash-dma results on stderr */
+	const uint8_t *key;	/* --key: digests keyed with it; NULL unkeyed */
+	size_t keylen;
 };
 
 /*

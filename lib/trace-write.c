@@ -291,6 +291,14 @@ vx_trace_flush(struct vx_trace_writer *w)
 	return w->err;
 }
 
+int
+vx_trace_write_digest(struct vx_trace_writer *w, uint64_t ts_ns)
+{
+	if (!w->digests)
+		return 0;
+	return put_digest(w, ts_ns, 0);
+}
+
 uint64_t
 vx_trace_writer_frames(const struct vx_trace_writer *w)
 {

@@ -161,6 +161,15 @@ int vx_trace_write_event(struct vx_trace_writer *w,
 /* Push buffered records to the file.  0 or VX_ERR_IO. */
 int vx_trace_flush(struct vx_trace_writer *w);
 
+/*
+ * Write a digest over the records since the last one now, stamped ts_ns,
+ * even over none: a writer that starts its file with one tells a reader
+ * that digests are on, so a file cut before the next digest reads as
+ * truncated, not as written without digests.  0 (also with digests off),
+ * or VX_ERR_IO.
+ */
+int vx_trace_write_digest(struct vx_trace_writer *w, uint64_t ts_ns);
+
 /* Records written so far (frames, fragments and digests included). */
 uint64_t vx_trace_writer_frames(const struct vx_trace_writer *w);
 
@@ -222,6 +231,9 @@ int vx_trace_reader_linktype(const struct vx_trace_reader *r);
 uint64_t vx_trace_reader_frames(const struct vx_trace_reader *r);
 /* VERIFY: digest records checked so far. */
 uint64_t vx_trace_reader_digests(const struct vx_trace_reader *r);
+/* VERIFY: frame of the last digest that matched (every frame up to it
+   verifies), 0 if none. */
+uint64_t vx_trace_reader_verified(const struct vx_trace_reader *r);
 
 void vx_trace_reader_close(struct vx_trace_reader *r);
 

@@ -152,7 +152,7 @@ EOF
 	run vfuctl verify "$TEST_TMP/k.pcap"
 	assert_status 0
 	# The digest line is replaced by the closing digest: 7 + 1 records.
-	assert_contains "OK: 8 frames"
+	assert_contains "intact: 8 frames"
 }
 
 @test "import without -o or with two inputs is a usage error" {
@@ -183,7 +183,7 @@ EOF
 	done
 	run vfuctl verify "$TEST_TMP/big.pcap"
 	assert_status 0
-	assert_contains "OK: 6 frames, 2 records"
+	assert_contains "intact: 6 frames, 2 records"
 }
 
 @test "export then import is the identity (via vfuctl dissect -o jsonl)" {
