@@ -80,7 +80,9 @@ const char cmd_record_usage[] =
 	"  -- SERVER-CMD ARGS   start the server and wait for its sockets\n"
 	"  -h, --help           show this help\n"
 	"\n"
-	"Exit status: 0 after a signal, 1 on failure, 2 on usage errors.\n";
+	"Exit status: 0 after a signal with every message recorded; 1 on\n"
+	"failure, or when messages were lost (a full queue or disk, a closed\n"
+	"pipe: the count is printed, a GAP record has it); 2 on usage errors.\n";
 
 #define MAX_ENDPOINTS	16
 /* Bytes queued towards one peer before the recorder stops reading from
@@ -174,6 +176,7 @@ struct recorder {
 	struct conn *conns;
 	uint32_t next_conn;
 	struct rec_writer *w;	/* NULL once capture stopped */
+	int incomplete;		/* messages lost or a write failed: exit 1 */
 	int verbose, redact, no_irq, trap_mmap;
 	uint64_t hash_limit;	/* --hash-dma; 0: off */
 	struct vx_decoder dec;
@@ -1050,15 +1053,21 @@ build_poll(struct recorder *r, int accepting)
 static void
 stop_capture(struct recorder *r)
 {
-	uint64_t rec = 0, lost = 0;
+	struct rec_stats st;
 
 	if (r->w == NULL)
 		return;
-	if (rec_writer_stop(r->w, &rec, &lost) < 0)
-		fprintf(stderr, "vfuctl record: the trace may be incomplete\n");
+	if (rec_writer_stop(r->w, &st) < 0 || st.lost || st.lost_other)
+		r->incomplete = 1;
 	r->w = NULL;
 	fprintf(stderr, "vfuctl record: capture stopped: %llu messages recorded,"
-	    " %llu lost\n", (unsigned long long)rec, (unsigned long long)lost);
+	    " %llu lost", (unsigned long long)st.recorded,
+	    (unsigned long long)st.lost);
+	if (st.lost_other)
+		fprintf(stderr, ", and %llu other records",
+		    (unsigned long long)st.lost_other);
+	fprintf(stderr, "%s\n", r->incomplete ? ": the trace is incomplete" :
+	    "");
 }
 
 static void
@@ -1400,6 +1409,8 @@ out:
 		free(cn);
 	}
 	stop_capture(r);
+	if (r->incomplete && rc == VX_EXIT_OK)
+		rc = VX_EXIT_FAIL;
 	for (i = 0; i < r->nep; i++) {
 		close(r->ep[i].lfd);
 		if (r->ep[i].lpath[0] != '@')

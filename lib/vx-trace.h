@@ -162,6 +162,16 @@ int vx_trace_write_event(struct vx_trace_writer *w,
 int vx_trace_flush(struct vx_trace_writer *w);
 
 /*
+ * After a write error (a full disk): truncate the file back to what the
+ * last successful flush (or the open) left there, drop what was written
+ * since, digest chain included, and clear the error, so that writing can
+ * go on (and fail again) without a torn record in the file.  0, or
+ * VX_ERR_IO (errno kept) when the file cannot be truncated (a pipe, a
+ * device); the error then stays.
+ */
+int vx_trace_writer_rewind(struct vx_trace_writer *w);
+
+/*
  * Write a digest over the records since the last one now, stamped ts_ns,
  * even over none: a writer that starts its file with one tells a reader
  * that digests are on, so a file cut before the next digest reads as
@@ -174,9 +184,11 @@ int vx_trace_write_digest(struct vx_trace_writer *w, uint64_t ts_ns);
 uint64_t vx_trace_writer_frames(const struct vx_trace_writer *w);
 
 /*
- * Write the closing digest (if digests are on), flush and close.  Returns
- * 0 or VX_ERR_IO (the first write error of the writer's life).  w is freed
- * either way; NULL is allowed.
+ * Write the closing digest (if digests are on and there was no write error
+ * since the last rewind), flush and close.  Returns 0 or VX_ERR_IO (the
+ * first write error of the writer's life); after an error the file is
+ * rewound as far as it can be, so it ends without a closing digest but on
+ * a whole record.  w is freed either way; NULL is allowed.
  */
 int vx_trace_writer_close(struct vx_trace_writer *w);
 

@@ -27,13 +27,13 @@ start_recorder() {
 	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
 }
 
-# stop_recorder: SIGINT, and wait for it to exit 0.
+# stop_recorder [STATUS]: SIGINT, and wait for it to exit STATUS (0).
 stop_recorder() {
 	kill -INT "$rec_pid"
 	local st=0
 	wait "$rec_pid" || st=$?
 	rec_pid=
-	[ "$st" -eq 0 ] || { cat "$TEST_TMP/record.log" >&2; return 1; }
+	[ "$st" -eq "${1:-0}" ] || { cat "$TEST_TMP/record.log" >&2; return 1; }
 }
 
 # typing_client FIFO OUT SOCKET: a vfuctl client on SOCKET reading commands
@@ -68,6 +68,7 @@ jsonl() {
 setup() {
 	srv_pid=
 	rec_pid=
+	mounted=
 	trace=$TEST_TMP/t.pcap
 }
 
@@ -77,6 +78,7 @@ teardown() {
 		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	[ -z "${mounted:-}" ] || umount "$mounted"
 	exec 4>&- 5>&- 2>/dev/null || true
 }
 
@@ -883,15 +885,85 @@ PY
 	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
 	assert_status 0
 	assert_contains "bar2+0x4: 0x0000a5a5"
-	stop_recorder
+	# an incomplete trace: exit 1
+	stop_recorder 1
 	jsonl >"$TEST_TMP/t.jsonl"
 	# no message fits in 64 bytes: OPEN, one GAP for all of them, CLOSE
 	jq -se '[.[] | .kind] == ["open", "gap", "annotation", "close"] and
 		.[1].count == 10 and .[1].seq == 0 and .[1].dir == "c2s"' \
 		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
-	grep -q '0 messages recorded, 10 lost' "$TEST_TMP/record.log"
+	grep -q '0 messages recorded, 10 lost: the trace is incomplete' "$TEST_TMP/record.log"
 	run "$VFUCTL" dissect "$trace"
 	assert_contains "GAP: 10 messages not recorded"
+}
+
+@test "record: -w /dev/full: every message is relayed, counted as lost, and the exit status is 1" {
+	start_server gpio
+	start_recorder -w /dev/full
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	stop_recorder 1
+	grep -q "cannot write '/dev/full': No space left on device" "$TEST_TMP/record.log"
+	# 10 messages; OPEN, the annotation and CLOSE
+	grep -q '0 messages recorded, 10 lost, and 3 other records: the trace is incomplete' \
+		"$TEST_TMP/record.log" || { cat "$TEST_TMP/record.log" >&2; false; }
+}
+
+@test "record: -w - into a reader that goes away: the messages after it are counted as lost, exit 1" {
+	start_server gpio
+	mkfifo "$TEST_TMP/p"
+	head -c 100 <"$TEST_TMP/p" >/dev/null 3>&- &
+	local head_pid=$! rec lost
+	start_recorder -w - >"$TEST_TMP/p"
+	# the first session's OPEN alone is over 100 bytes: head has gone
+	# once it is through, and the second session can reach nobody
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	wait "$head_pid"
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	stop_recorder 1
+	grep -q "cannot write 'standard output': Broken pipe" "$TEST_TMP/record.log"
+	read -r rec lost < <(sed -n 's/.*capture stopped: \([0-9]*\) messages recorded, \([0-9]*\) lost.*incomplete$/\1 \2/p' \
+		"$TEST_TMP/record.log")
+	[ "$((rec + lost))" -eq 20 ] && [ "$lost" -ge 10 ] ||
+		{ cat "$TEST_TMP/record.log" >&2; false; }
+}
+
+@test "record: a full file system: messages lost are counted, a GAP says so when writing resumes, rotated files verify" {
+	local fs=$TEST_TMP/fs f n=0 gaps
+	mkdir "$fs"
+	mount -t tmpfs -o size=64k tmpfs "$fs" 2>/dev/null ||
+		skip "cannot mount a small tmpfs here (needs CAP_SYS_ADMIN)"
+	mounted=$fs
+	# full: not even the pcap file header fits
+	head -c 128K /dev/zero >"$fs/filler" 2>/dev/null || true
+	start_server gpio
+	start_recorder -w "$fs/t.pcap" -C 4K
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	wait_for "cannot write '$fs/t.pcap': No space left on device" "$TEST_TMP/record.log"
+	rm "$fs/filler"
+	wait_for "writing '$fs/t.pcap' again; a GAP record counts the 10 messages lost" \
+		"$TEST_TMP/record.log"
+	grep -q "a GAP record counts the 10 messages lost" "$TEST_TMP/record.log"
+	# 80 messages of up to 300 bytes: rotated into several 4 KiB files
+	run "$VFUCTL" client -f - "$rsock" <<<"$(for i in {1..39}; do echo 'read bar2 0 256'; done)"
+	assert_status 0
+	stop_recorder 1
+	[ -f "$fs/t.pcap2" ]
+	grep -q ' 84 messages recorded, 10 lost, and 3 other records: the trace is incomplete$' \
+		"$TEST_TMP/record.log" || { cat "$TEST_TMP/record.log" >&2; false; }
+	# every file stands: the first starts with the GAP
+	for f in "$fs"/t.pcap*; do
+		run "$VFUCTL" verify "$f"
+		assert_status 0
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
+	gaps=$(jsonl "$fs/t.pcap" | jq -c 'select(.kind == "gap") | [.count, .conn, .seq]')
+	[ "$gaps" = "[10,1,0]" ] || { echo "$gaps" >&2; false; }
 }
 
 @test "record: mask and unmask eventfds: the client's signals reach the server and are annotated" {
