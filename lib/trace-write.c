@@ -260,7 +260,7 @@ vx_trace_write_event(struct vx_trace_writer *w, const struct vx_trace_rec *ev)
 	    ev->kind == VX_TR_DIGEST)
 		return VX_ERR_INVALID;
 	r = *ev;
-	r.flags &= VX_TRF_BE;
+	r.flags &= VX_TRF_BE | (r.kind == VX_TR_CLOSE ? VX_TRF_CAPTURE_END : 0);
 	if (w->big_endian && r.kind == VX_TR_MESSAGE)
 		r.flags |= VX_TRF_BE;
 	if (r.kind != VX_TR_MESSAGE) {

@@ -68,6 +68,8 @@ enum vx_trace_kind {
 #define VX_TRF_BE	0x0004	/* message bytes are big-endian */
 #define VX_TRF_KEYED	0x0008	/* DIGEST: keyed BLAKE2b */
 #define VX_TRF_FINAL	0x0010	/* DIGEST: the closing one */
+#define VX_TRF_CAPTURE_END 0x0020 /* CLOSE: the capture stopped here; the
+				   connection itself went on */
 
 /* "message", "irq", ...; NULL for a kind this version does not know. */
 const char *vx_trace_kind_name(unsigned kind);

@@ -676,6 +676,133 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
 	[ ! -S "$sock" ]
 }
 
+# wait_gone PID: up to 10 s for PID to be gone (or a zombie nobody reaps).
+wait_gone() {
+	local i st
+	for ((i = 0; i < 200; i++)); do
+		st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+		[ "$st" = Z ] && return 0
+		sleep 0.05
+	done
+	echo "process $1 is still there" >&2
+	return 1
+}
+
+@test "record: -- SERVER-CMD: when the server exits, the trace is finished and its status is the recorder's" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	# a server that answers VERSION, then exits 3
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		env FAKEPEER_DIR="$repo/tests" python3 -c 'import os, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_msg, send_msg
+c = listen_once(sys.argv[1])
+mid, cmd, _, _, _ = recv_msg(c)
+send_msg(c, mid, cmd, 1, struct.pack("<HH", 0, 2) + b"{}\0")
+sys.exit(3)' "$sock" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	run "$VFUCTL" client -c 'version' "$rsock"
+	assert_status 0
+	# no signal: the recorder ends by itself, with the server's status
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 3 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	grep -q 'server exited with status 3' "$TEST_TMP/record.log"
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "VERSION reply"
+	assert_contains "connection closed"
+	# a server killed by a signal: 128 + its number, as a shell says
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	srv_pid=$(pgrep -P "$rec_pid")
+	[ -n "$srv_pid" ]
+	kill -KILL "$srv_pid"
+	st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	srv_pid=
+	[ "$st" -eq 137 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+}
+
+@test "record: -- SERVER-CMD: kill -9 of the recorder takes the server with it" {
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	srv_pid=$(pgrep -P "$rec_pid")
+	[ -n "$srv_pid" ]
+	kill -KILL "$rec_pid"
+	wait "$rec_pid" || true
+	rec_pid=
+	wait_gone "$srv_pid"
+	srv_pid=
+}
+
+@test "record: SIGINT with a command in flight marks the end of capture: no 'never answered'" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/fake
+	# the server: answers VERSION, takes the next command and says so,
+	# never answers it
+	FAKEPEER_DIR="$repo/tests" python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
+import os, struct, sys, time
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_msg, send_msg
+c = listen_once(sys.argv[1])
+mid, cmd, _, _, _ = recv_msg(c)
+send_msg(c, mid, cmd, 1, struct.pack("<HH", 0, 2) + b"{}\0")
+mid, cmd, _, _, _ = recv_msg(c)
+open(sys.argv[2], "w").write("got %d\n" % cmd)
+time.sleep(60)
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+	start_recorder
+	# the client: VERSION, then a REGION_READ that stays in flight
+	FAKEPEER_DIR="$repo/tests" python3 - "$rsock" 3>&- <<'PY' &
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import recv_msg, send_msg
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+send_msg(s, 1, 1, 0, struct.pack("<HH", 0, 2) + b"{}\0")
+recv_msg(s)
+send_msg(s, 2, 9, 0, struct.pack("<QII", 0, 2, 4))
+s.recv(1)
+PY
+	srv_pid="$srv_pid $!"
+	wait_for 'got 9' "$TEST_TMP/fake.log"
+	grep -q 'got 9' "$TEST_TMP/fake.log"
+	kill -INT "$rec_pid"
+	wait_for 'capture stopped' "$TEST_TMP/record.log"
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "REGION_READ command"
+	assert_contains "capture stopped, connection still open"
+	assert_not_contains "never answered"
+	run "$VFUCTL" stats -o json "$trace"
+	assert_not_contains "UNANSWERED"
+	# and the mark survives an export and import
+	"$VFUCTL" dissect -o jsonl "$trace" | "$VFUCTL" import -o "$TEST_TMP/again.pcap" -
+	run "$VFUCTL" dissect "$TEST_TMP/again.pcap"
+	assert_contains "capture stopped, connection still open"
+	assert_not_contains "never answered"
+}
+
 @test "record: --redact records data as zeros, lengths kept; the relay is untouched" {
 	start_server gpio
 	start_recorder --redact
