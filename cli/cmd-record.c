@@ -84,9 +84,9 @@ const char cmd_record_usage[] =
 	"  -h, --help           show this help\n"
 	"\n"
 	"Exit status: the server's when it exits on its own; else 0 after a\n"
-	"signal with every message recorded; 1 on\n"
-	"failure, or when messages were lost (a full queue or disk, a closed\n"
-	"pipe: the count is printed, a GAP record has it); 2 on usage errors.\n";
+	"signal with every message recorded; 1 on failure, or when messages\n"
+	"were lost (a full queue or disk, a closed pipe: the count is printed,\n"
+	"a GAP record has it); 2 on usage errors.\n";
 
 #define MAX_ENDPOINTS	16
 /* Bytes queued towards one peer before the recorder stops reading from
