@@ -136,3 +136,12 @@ vx_load_key(const char *path, uint8_t *key)
 		    "bytes", path, VX_TRACE_KEY_MIN, VX_TRACE_KEY_MAX);
 	return n;
 }
+
+const char *
+vx_create_strerror(int err)
+{
+	if (err == ELOOP)
+		return "it is a symbolic link, which is not followed for a trace "
+		    "(remove it or choose another path)";
+	return strerror(err);
+}

@@ -73,6 +73,12 @@ int vx_parse_u64(const char *s, uint64_t *out);
 int vx_want_help(int argc, char **argv);
 
 /*
+ * strerror(err) for a trace that cannot be created, but a symbolic link
+ * at the path (ELOOP from vx_trace_create()) says what to do about it.
+ */
+const char *vx_create_strerror(int err);
+
+/*
  * Read a trace key file (--key) into key[VX_TRACE_KEY_MAX]: its length, or
  * -1 after saying why ("cannot read key file", "invalid key file").
  */

@@ -526,7 +526,8 @@ cmd_dissect(int argc, char **argv)
 		ds.color = 0;
 	if (wpath != NULL && vx_trace_writer_open(wpath, NULL, &ds.out) < 0) {
 		vx_filter_free(ds.filter);
-		vx_error("cannot write trace '%s': %s", wpath, strerror(errno));
+		vx_error("cannot write trace '%s': %s", wpath,
+		    vx_create_strerror(errno));
 		return VX_EXIT_USAGE;
 	}
 	if (wo.follow) {

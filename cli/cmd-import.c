@@ -238,7 +238,8 @@ cmd_import(int argc, char **argv)
 		return VX_EXIT_USAGE;
 	}
 	if (vx_trace_writer_open(o.out, &o.w, &w) < 0) {
-		vx_error("cannot create '%s': %s", o.out, strerror(errno));
+		vx_error("cannot create '%s': %s", o.out,
+		    vx_create_strerror(errno));
 		if (in != stdin)
 			fclose(in);
 		return VX_EXIT_FAIL;

@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "cli.h"
 #include "record.h"
 #include "vx-error.h"
 #include "vx-msg.h"
@@ -143,7 +144,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 {
 	struct vx_trace_wopts to;
 	char *name;
-	int r;
+	int r, fd;
 
 	memset(&to, 0, sizeof(to));
 	to.digest_every = REC_DIGEST_EVERY;
@@ -169,9 +170,12 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if ((w->fp = fopen(name, "wb")) == NULL) {
+	if ((fd = vx_trace_create(name)) < 0 ||
+	    (w->fp = fdopen(fd, "wb")) == NULL) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
-		    strerror(errno));
+		    vx_create_strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		free(name);
 		return -1;
 	}

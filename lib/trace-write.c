@@ -132,10 +132,16 @@ vx_trace_writer_fdopen(int fd, const struct vx_trace_wopts *o,
 }
 
 int
+vx_trace_create(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+}
+
+int
 vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out)
 {
-	FILE *fp;
 	int fd;
 
 	*out = NULL;
@@ -148,9 +154,9 @@ vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
 			return VX_ERR_IO;
 		return vx_trace_writer_fdopen(fd, o, out);
 	}
-	if ((fp = fopen(path, "wbe")) == NULL)
+	if ((fd = vx_trace_create(path)) < 0)
 		return VX_ERR_IO;
-	return vx_trace_writer_fopen(fp, o, out);
+	return vx_trace_writer_fdopen(fd, o, out);
 }
 
 /* Write w->rec[0..caplen) as a record claiming len bytes. */

@@ -122,7 +122,8 @@ struct vx_trace_wopts {
 struct vx_trace_writer;
 
 /*
- * Open a new trace at path and write the pcap file header.  "-" writes to
+ * Open a new trace at path (vx_trace_create()) and write the pcap file
+ * header.  "-" writes to
  * a duplicate of standard output, which stays open after the close; print
  * nothing else to standard output meanwhile.  o may be NULL for the
  * defaults (USER0, no snapping, no digests).  Returns 0 and *out,
@@ -130,6 +131,14 @@ struct vx_trace_writer;
  */
 int vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out);
+/*
+ * Create (or truncate) path for a trace and return its descriptor: mode
+ * 0600 before the umask (a trace holds guest data), and never through a
+ * symbolic link (one planted at the path fails with ELOOP).  -1 and errno
+ * on failure.  vx_trace_writer_open() uses it.
+ */
+int vx_trace_create(const char *path);
+
 /* The same on fd, which the writer then owns (closed by the close). */
 int vx_trace_writer_fdopen(int fd, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out);

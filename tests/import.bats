@@ -203,3 +203,16 @@ EOF
 	done < <(vector_files)
 	[ "$bad" -eq 0 ]
 }
+
+@test "import -o: a symbolic link at the path is refused, its target untouched; new traces are 0600" {
+	require_vectors gpio-probe-full.jsonl
+	echo precious >"$TEST_TMP/victim"
+	ln -s "$TEST_TMP/victim" "$TEST_TMP/link.pcap"
+	run vfuctl import -o "$TEST_TMP/link.pcap" "$VECTORS/gpio-probe-full.jsonl"
+	assert_status 1
+	assert_contains "cannot create '$TEST_TMP/link.pcap': it is a symbolic link"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	[ -L "$TEST_TMP/link.pcap" ]
+	(umask 022 && "$VFUCTL" import -o "$TEST_TMP/new.pcap" "$VECTORS/gpio-probe-full.jsonl")
+	[ "$(stat -c %a "$TEST_TMP/new.pcap")" = 600 ]
+}

@@ -881,6 +881,30 @@ PY
 	done
 }
 
+@test "record: -w and rotated files: a symbolic link at the path is refused, its target untouched; traces are 0600" {
+	echo precious >"$TEST_TMP/victim"
+	ln -s "$TEST_TMP/victim" "$TEST_TMP/link.pcap"
+	run "$VFUCTL" record --listen "$TEST_TMP/r" --connect "$TEST_TMP/s" -w "$TEST_TMP/link.pcap"
+	assert_status 1
+	assert_contains "cannot write trace '$TEST_TMP/link.pcap': it is a symbolic link, which is not followed for a trace (remove it or choose another path)"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	# the second rotated file's name is a link: the capture stops there
+	# (counted, exit 1); the link's target is untouched
+	ln -s "$TEST_TMP/victim" "${trace}1"
+	start_server gpio
+	umask 022
+	start_recorder -C 1K
+	run "$VFUCTL" client -c 'read bar2 0 256; read bar2 0 256; read bar2 0 256' "$rsock"
+	assert_status 0
+	stop_recorder 1
+	grep -q "cannot write trace '${trace}1': it is a symbolic link" "$TEST_TMP/record.log"
+	grep -q "the trace is incomplete" "$TEST_TMP/record.log"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	[ "$(stat -c %a "$trace")" = 600 ]
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+}
+
 @test "record: -G rotates by time" {
 	start_server gpio
 	start_recorder -G 1
