@@ -1212,6 +1212,34 @@ relay(struct recorder *r, const sigset_t *waitmask)
 
 /* --- setup ------------------------------------------------------------------- */
 
+/* What vx_sock_listen(path) failing with rc means, in words. */
+static void
+listen_error(const char *path, int rc)
+{
+	struct stat st;
+	const char *what;
+
+	if (rc == VX_ERR_IO) {
+		vx_error("cannot listen on '%s': %s", path, strerror(errno));
+		return;
+	}
+	if (rc == VX_ERR_TOO_LARGE) {
+		vx_error("cannot listen on '%s': the path is too long for a "
+		    "UNIX socket (at most 107 bytes)", path);
+		return;
+	}
+	if (path[0] == '\0' || lstat(path, &st) < 0 || S_ISSOCK(st.st_mode)) {
+		vx_error("cannot listen on '%s': invalid path", path);
+		return;
+	}
+	what = S_ISREG(st.st_mode) ? "a regular file" :
+	    S_ISDIR(st.st_mode) ? "a directory" :
+	    S_ISLNK(st.st_mode) ? "a symbolic link" :
+	    S_ISFIFO(st.st_mode) ? "a FIFO" : "a device";
+	vx_error("cannot listen on '%s': it exists and is %s, not a socket; "
+	    "remove it or choose another path", path, what);
+}
+
 /* Start SERVER-CMD and wait until every --connect socket exists. */
 static int
 start_server(struct recorder *r, char **argv, int to_stderr,
@@ -1448,9 +1476,7 @@ cmd_record(int argc, char **argv)
 		r->ep[i].id = (uint32_t)i;
 		r->ep[i].lfd = vx_sock_listen(r->ep[i].lpath, 0600, 64);
 		if (r->ep[i].lfd < 0) {
-			vx_error("cannot listen on '%s': %s", r->ep[i].lpath,
-			    r->ep[i].lfd == VX_ERR_IO ? strerror(errno) :
-			    "invalid path");
+			listen_error(r->ep[i].lpath, r->ep[i].lfd);
 			r->nep = i;
 			goto out;
 		}

@@ -104,6 +104,21 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	assert_status 2
 }
 
+@test "record: --listen on something that is not a socket says what is there, and leaves it" {
+	echo keep >"$TEST_TMP/plain"
+	run "$VFUCTL" record --listen "$TEST_TMP/plain" --connect "$TEST_TMP/s" -w "$trace"
+	assert_status 1
+	assert_contains "cannot listen on '$TEST_TMP/plain': it exists and is a regular file, not a socket; remove it or choose another path"
+	[ "$(cat "$TEST_TMP/plain")" = keep ]
+	mkdir "$TEST_TMP/dir"
+	run "$VFUCTL" record --listen "$TEST_TMP/dir" --connect "$TEST_TMP/s" -w "$trace"
+	assert_status 1
+	assert_contains "it exists and is a directory, not a socket"
+	run "$VFUCTL" record --listen "$TEST_TMP/$(printf 'x%.0s' {1..120})" --connect "$TEST_TMP/s" -w "$trace"
+	assert_status 1
+	assert_contains "the path is too long for a UNIX socket"
+}
+
 @test "record: the client's output is the same with and without the recorder" {
 	start_server gpio
 	run "$VFUCTL" client -c "$script" "$sock"
