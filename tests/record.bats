@@ -59,6 +59,18 @@ wait_for() {
 	return 0
 }
 
+# wait_trace PATTERN: up to 10 s for vfuctl dissect of $trace to show a
+# line matching PATTERN (the writer flushes OPEN and CLOSE at once).
+wait_trace() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$VFUCTL" dissect "$trace" 2>/dev/null | grep -q -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "the trace never showed '$1'" >&2
+	return 1
+}
+
 # jsonl [TRACE]: its records but the digests (record-verify tests check
 # those) as JSON lines.
 jsonl() {
@@ -619,8 +631,12 @@ PY
 	exec 4>"$TEST_TMP/f"
 	echo 'peek bar2 4' >&4
 	wait_for 'bar2+0x4' "$TEST_TMP/o"
+	grep -q 'bar2+0x4' "$TEST_TMP/o"
 	kill -KILL "$srv_pid"
 	wait "$srv_pid" || true
+	# the recorder has seen the server go before the client does more
+	wait_trace 'c1 *annotation: the server closed the connection'
+	wait_trace 'c1 *connection closed'
 	echo 'peek bar2 4' >&4
 	exec 4>&-
 	wait "$c1" || true
@@ -629,6 +645,8 @@ PY
 	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
 	assert_status 0
 	assert_contains "bar2+0x4: 0x0000a5a5"
+	# and the second connection's end, before the signal stops capturing
+	wait_trace 'c2 *connection closed'
 	stop_recorder
 	jsonl >"$TEST_TMP/t.jsonl"
 	jq -se '[.[] | select(.kind == "open" or .kind == "close") | [.kind, .conn]] ==
