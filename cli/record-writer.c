@@ -152,11 +152,14 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 	to.keylen = w->o.keylen;
 	w->opened_ms = mono_ms();
 	w->stalled = w->dead = 0;
+	w->fp = NULL;
 	free(w->name);
 	w->name = NULL;
 	if (strcmp(w->o.path, "-") == 0) {
-		w->fp = NULL;
-		w->name = strdup("standard output");
+		if ((w->name = strdup("standard output")) == NULL) {
+			snprintf(err, errcap, "out of memory");
+			return -1;
+		}
 		if ((r = vx_trace_writer_open("-", &to, &w->tw)) < 0) {
 			snprintf(err, errcap, "cannot write to standard output: %s",
 			    strerror(errno));
@@ -302,9 +305,13 @@ try_resume(struct rec_writer *w, int last)
 	    put_wgap(w) == 0 && vx_trace_flush(w->tw) == 0) {
 		flushed(w);
 		w->stalled = 0;
-		fprintf(stderr, "vfuctl record: writing '%s' again; a GAP record "
-		    "counts the %llu messages lost\n", w->name,
-		    (unsigned long long)n);
+		if (n)
+			fprintf(stderr, "vfuctl record: writing '%s' again; a GAP "
+			    "record counts the %llu messages lost\n", w->name,
+			    (unsigned long long)n);
+		else
+			fprintf(stderr, "vfuctl record: writing '%s' again\n",
+			    w->name);
 		return;
 	}
 	w->gap_written = 0;
@@ -337,6 +344,7 @@ close_file(struct rec_writer *w)
 		w->failed = 1;
 	}
 	w->tw = NULL;
+	w->fp = NULL;		/* closed with tw */
 }
 
 /* Past -C or -G: close this file and go on in the next one. */
@@ -617,6 +625,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	}
 	if (open_file(w, err, errcap) < 0) {
 		munmap(w->ring, w->maplen);
+		free(w->name);
 		free(w);
 		return -1;
 	}
@@ -634,6 +643,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		munmap(w->ring, w->maplen);
+		free(w->name);
 		free(w);
 		return -1;
 	}
