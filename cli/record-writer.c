@@ -126,13 +126,13 @@ real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void write_failed(struct rec_writer *w);
+
 /*
  * Each file has its own digest chain, opened with a digest of no records:
  * a file cut short (kill -9, a full disk) then verifies as truncated, not
  * as written without digests.
  */
-static void write_failed(struct rec_writer *w);
-
 static int
 open_chain(struct rec_writer *w)
 {
