@@ -573,6 +573,11 @@ PY
 	assert_contains "connection opened"
 	assert_contains "REGION_READ reply bar2+0x10 len 4 = 0x00000005"
 	assert_contains "connection closed"
+	# a crash, not a clean stop: verify says where the trace was cut
+	run "$VFUCTL" verify "$trace"
+	assert_status 1
+	assert_contains "truncated after frame "
+	assert_contains "no closing digest; verified up to frame 1"
 }
 
 @test "record: SIGINT closes the trace and relays on until the client leaves" {
