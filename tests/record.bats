@@ -770,6 +770,11 @@ sys.exit(3)' "$sock" 3>&- 2>>"$TEST_TMP/record.log" &
 	[ "$st" -eq 137 ] || { cat "$TEST_TMP/record.log" >&2; false; }
 	run "$VFUCTL" verify "$trace"
 	assert_status 0
+	# a server that cannot even start: 127, as a shell says
+	run -127 "$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$TEST_TMP/no-such-server"
+	assert_status 127
+	assert_contains "cannot run '$TEST_TMP/no-such-server'"
 }
 
 @test "record: -- SERVER-CMD: kill -9 of the recorder takes the server with it" {
