@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vx-error.h"
+#include "vx-trace.h"
 
 static void
 vx_vreport(const char *cmd, const char *fmt, va_list ap)
@@ -119,4 +121,27 @@ vx_want_help(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+int
+vx_load_key(const char *path, uint8_t *key)
+{
+	int n = vx_trace_load_key(path, key);
+
+	if (n == VX_ERR_IO)
+		return vx_error("cannot read key file '%s': %s", path,
+		    strerror(errno));
+	if (n < 0)
+		return vx_error("invalid key file '%s': it must hold %d to %d "
+		    "bytes", path, VX_TRACE_KEY_MIN, VX_TRACE_KEY_MAX);
+	return n;
+}
+
+const char *
+vx_create_strerror(int err)
+{
+	if (err == ELOOP)
+		return "it is a symbolic link, which is not followed for a trace "
+		    "(remove it or choose another path)";
+	return strerror(err);
 }

@@ -73,6 +73,18 @@ int vx_parse_u64(const char *s, uint64_t *out);
 int vx_want_help(int argc, char **argv);
 
 /*
+ * strerror(err) for a trace that cannot be created, but a symbolic link
+ * at the path (ELOOP from vx_trace_create()) says what to do about it.
+ */
+const char *vx_create_strerror(int err);
+
+/*
+ * Read a trace key file (--key) into key[VX_TRACE_KEY_MAX]: its length, or
+ * -1 after saying why ("cannot read key file", "invalid key file").
+ */
+int vx_load_key(const char *path, uint8_t *key);
+
+/*
  * Subcommands.  Each lives in cli/cmd-NAME.c and exports its entry point and
  * its usage text; the usage text starts "usage: vfuctl NAME" and mirrors the
  * SYNOPSIS of man/vfuctl-NAME.1.  "vfuctl NAME --help" prints it to stdout

@@ -149,8 +149,14 @@ event_text(const struct vx_trace_rec *rec, char *out, size_t cap)
 		    rec->irq_vector, (unsigned long long)rec->count,
 		    rec->count == 1 ? "" : "s");
 		break;
-	case VX_TR_OPEN:
 	case VX_TR_CLOSE:
+		if (rec->flags & VX_TRF_CAPTURE_END) {
+			snprintf(out, cap, "capture stopped, connection still "
+			    "open (endpoint %u)", rec->endpoint);
+			break;
+		}
+		/* FALLTHROUGH */
+	case VX_TR_OPEN:
 		snprintf(out, cap, "connection %s (endpoint %u, peer pid %u uid %u gid %u)",
 		    rec->kind == VX_TR_OPEN ? "opened" : "closed", rec->endpoint,
 		    rec->pid, rec->uid, rec->gid);
@@ -520,7 +526,8 @@ cmd_dissect(int argc, char **argv)
 		ds.color = 0;
 	if (wpath != NULL && vx_trace_writer_open(wpath, NULL, &ds.out) < 0) {
 		vx_filter_free(ds.filter);
-		vx_error("cannot write trace '%s': %s", wpath, strerror(errno));
+		vx_error("cannot write trace '%s': %s", wpath,
+		    vx_create_strerror(errno));
 		return VX_EXIT_USAGE;
 	}
 	if (wo.follow) {

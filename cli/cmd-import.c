@@ -225,17 +225,8 @@ cmd_import(int argc, char **argv)
 		if (o.w.digest_every == 0)
 			vx_usage_error("import", "--key needs digests "
 			    "(--digest-every above 0)");
-		n = vx_trace_load_key(keyfile, key);
-		if (n == VX_ERR_IO) {
-			vx_error("cannot read key file '%s': %s", keyfile,
-			    strerror(errno));
+		if ((n = vx_load_key(keyfile, key)) < 0)
 			return VX_EXIT_USAGE;
-		}
-		if (n < 0) {
-			vx_error("invalid key file '%s': it must hold %d to %d "
-			    "bytes", keyfile, VX_TRACE_KEY_MIN, VX_TRACE_KEY_MAX);
-			return VX_EXIT_USAGE;
-		}
 		o.w.key = key;
 		o.w.keylen = (size_t)n;
 	}
@@ -247,7 +238,8 @@ cmd_import(int argc, char **argv)
 		return VX_EXIT_USAGE;
 	}
 	if (vx_trace_writer_open(o.out, &o.w, &w) < 0) {
-		vx_error("cannot create '%s': %s", o.out, strerror(errno));
+		vx_error("cannot create '%s': %s", o.out,
+		    vx_create_strerror(errno));
 		if (in != stdin)
 			fclose(in);
 		return VX_EXIT_FAIL;

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,8 +53,9 @@ const char cmd_record_usage[] =
 	"                     --connect PATH ...] -w FILE|- [-v] [-C SIZE]\n"
 	"                     [-W COUNT] [-G SECONDS] [--redact]\n"
 	"                     [--no-irq-intercept] [--trap-mmap]\n"
-	"                     [--hash-dma=LIMIT] [--allow-uid UID ...]\n"
-	"                     [--allow-any-uid] [-- SERVER-CMD ARGS...]\n"
+	"                     [--hash-dma=LIMIT] [--key FILE]\n"
+	"                     [--allow-uid UID ...] [--allow-any-uid]\n"
+	"                     [-- SERVER-CMD ARGS...]\n"
 	"\n"
 	"Relay vfio-user clients connecting to each --listen PATH to the server\n"
 	"at the --connect PATH given after it, and record every message, every\n"
@@ -79,10 +81,16 @@ const char cmd_record_usage[] =
 	"  --allow-uid UID      let UID (a number or user name) connect, as root\n"
 	"                       and our own uid may; repeatable\n"
 	"  --allow-any-uid      let every local user connect\n"
-	"  -- SERVER-CMD ARGS   start the server and wait for its sockets\n"
+	"  --key FILE           key the trace's digests with FILE's 16-64 bytes\n"
+	"  -- SERVER-CMD ARGS   start the server and wait for its sockets; when\n"
+	"                       it exits, finish and exit with its status; it\n"
+	"                       dies with the recorder\n"
 	"  -h, --help           show this help\n"
 	"\n"
-	"Exit status: 0 after a signal, 1 on failure, 2 on usage errors.\n";
+	"Exit status: the server's when it exits on its own; else 0 after a\n"
+	"signal with every message recorded; 1 on failure, or when messages\n"
+	"were lost (a full queue or disk, a closed pipe: the count is printed,\n"
+	"a GAP record has it); 2 on usage errors.\n";
 
 #define MAX_ENDPOINTS	16
 /* Bytes queued towards one peer before the recorder stops reading from
@@ -176,11 +184,14 @@ struct recorder {
 	struct conn *conns;
 	uint32_t next_conn;
 	struct rec_writer *w;	/* NULL once capture stopped */
+	int incomplete;		/* messages lost or a write failed: exit 1 */
 	int verbose, redact, no_irq, trap_mmap;
 	struct vx_peer_policy allow;	/* who may connect to --listen */
 	uint64_t hash_limit;	/* --hash-dma; 0: off */
 	struct vx_decoder dec;
-	pid_t server;
+	pid_t server;		/* -- SERVER-CMD; 0 once reaped */
+	int server_status;	/* its exit status, 128+N if killed by N */
+	int server_gone;	/* it exited on its own */
 	struct pollfd *pfd;
 	struct pref *pref;
 	size_t pcap;
@@ -197,6 +208,13 @@ on_signal(int sig)
 {
 	(void)sig;
 	signals++;
+}
+
+/* SIGCHLD: only so that ppoll wakes up to reap the server. */
+static void
+on_child(int sig)
+{
+	(void)sig;
 }
 
 static uint64_t
@@ -223,6 +241,23 @@ le16(const uint8_t *p)
 
 /* --- recording ----------------------------------------------------------- */
 
+/* An event of connection c, stamped now. */
+static void
+conn_event(struct recorder *r, struct conn *c, int kind,
+    struct vx_trace_rec *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = (uint8_t)kind;
+	ev->ts_ns = r->now;
+	ev->conn = c->id;
+	ev->endpoint = c->ep->id;
+	if (kind == VX_TR_OPEN || kind == VX_TR_CLOSE) {
+		ev->pid = (uint32_t)c->pid;
+		ev->uid = (uint32_t)c->uid;
+		ev->gid = (uint32_t)c->gid;
+	}
+}
+
 static void
 record_event(struct recorder *r, struct conn *c, int kind, int chan,
     int dir, const void *data, size_t len, int flush)
@@ -231,18 +266,9 @@ record_event(struct recorder *r, struct conn *c, int kind, int chan,
 
 	if (r->w == NULL)
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = (uint8_t)kind;
-	ev.ts_ns = r->now;
-	ev.conn = c->id;
-	ev.endpoint = c->ep->id;
+	conn_event(r, c, kind, &ev);
 	ev.chan = (uint8_t)chan;
 	ev.dir = (uint8_t)dir;
-	if (kind == VX_TR_OPEN || kind == VX_TR_CLOSE) {
-		ev.pid = (uint32_t)c->pid;
-		ev.uid = (uint32_t)c->uid;
-		ev.gid = (uint32_t)c->gid;
-	}
 	ev.data = data;
 	ev.len = len;
 	rec_put(r->w, &ev, len, flush);
@@ -1059,21 +1085,40 @@ build_poll(struct recorder *r, int accepting)
 	return n;
 }
 
-/* Stop capturing: the trace is closed, relaying goes on. */
+/*
+ * Stop capturing: the trace is closed, relaying goes on.  A connection
+ * still open gets a CLOSE marked CAPTURE_END, so that readers do not take
+ * its command in flight for one never answered.
+ */
 static void
 stop_capture(struct recorder *r)
 {
-	uint64_t rec = 0, lost = 0;
+	struct rec_stats st;
+	struct vx_trace_rec ev;
+	struct conn *c;
 
 	if (r->w == NULL)
 		return;
-	if (rec_writer_stop(r->w, &rec, &lost) < 0)
-		fprintf(stderr, "vfuctl record: the trace may be incomplete\n");
+	r->now = now_ns();
+	for (c = r->conns; c != NULL; c = c->next) {
+		conn_event(r, c, VX_TR_CLOSE, &ev);
+		ev.flags = VX_TRF_CAPTURE_END;
+		rec_put(r->w, &ev, 0, 0);
+	}
+	if (rec_writer_stop(r->w, &st) < 0 || st.lost || st.lost_other)
+		r->incomplete = 1;
 	r->w = NULL;
 	fprintf(stderr, "vfuctl record: capture stopped: %llu messages recorded,"
-	    " %llu lost\n", (unsigned long long)rec, (unsigned long long)lost);
+	    " %llu lost", (unsigned long long)st.recorded,
+	    (unsigned long long)st.lost);
+	if (st.lost_other)
+		fprintf(stderr, ", and %llu other records",
+		    (unsigned long long)st.lost_other);
+	fprintf(stderr, "%s\n", r->incomplete ? ": the trace is incomplete" :
+	    "");
 }
 
+/* The server exited on its own: its status, as a shell gives it. */
 static void
 reap_server(struct recorder *r)
 {
@@ -1081,13 +1126,36 @@ reap_server(struct recorder *r)
 
 	if (r->server <= 0 || waitpid(r->server, &st, WNOHANG) != r->server)
 		return;
-	if (WIFSIGNALED(st))
+	if (WIFSIGNALED(st)) {
 		fprintf(stderr, "vfuctl record: server killed by signal %d\n",
 		    WTERMSIG(st));
-	else
+		r->server_status = 128 + WTERMSIG(st);
+	} else {
 		fprintf(stderr, "vfuctl record: server exited with status %d\n",
 		    WEXITSTATUS(st));
+		r->server_status = WEXITSTATUS(st);
+	}
 	r->server = 0;
+	r->server_gone = 1;
+}
+
+/* SIGTERM, as timeout(1) does; SIGKILL if it is still there 5 s on. */
+static void
+end_server(struct recorder *r)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int i, st;
+
+	if (r->server <= 0)
+		return;
+	kill(r->server, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		if (waitpid(r->server, &st, WNOHANG) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	kill(r->server, SIGKILL);
+	waitpid(r->server, &st, 0);
 }
 
 static int
@@ -1110,6 +1178,13 @@ relay(struct recorder *r, const sigset_t *waitmask)
 				    " open connections end (signal again to exit)\n");
 		}
 		reap_server(r);
+		if (r->server_gone && accepting) {
+			/* strace, timeout: the run is the server's */
+			accepting = 0;
+			if (r->conns != NULL)
+				fprintf(stderr, "vfuctl record: relaying until the"
+				    " open connections end\n");
+		}
 		if (!accepting && r->conns == NULL)
 			break;
 		n = build_poll(r, accepting);
@@ -1152,6 +1227,34 @@ relay(struct recorder *r, const sigset_t *waitmask)
 
 /* --- setup ------------------------------------------------------------------- */
 
+/* What vx_sock_listen(path) failing with rc means, in words. */
+static void
+listen_error(const char *path, int rc)
+{
+	struct stat st;
+	const char *what;
+
+	if (rc == VX_ERR_IO) {
+		vx_error("cannot listen on '%s': %s", path, strerror(errno));
+		return;
+	}
+	if (rc == VX_ERR_TOO_LARGE) {
+		vx_error("cannot listen on '%s': the path is too long for a "
+		    "UNIX socket (at most 107 bytes)", path);
+		return;
+	}
+	if (path[0] == '\0' || lstat(path, &st) < 0 || S_ISSOCK(st.st_mode)) {
+		vx_error("cannot listen on '%s': invalid path", path);
+		return;
+	}
+	what = S_ISREG(st.st_mode) ? "a regular file" :
+	    S_ISDIR(st.st_mode) ? "a directory" :
+	    S_ISLNK(st.st_mode) ? "a symbolic link" :
+	    S_ISFIFO(st.st_mode) ? "a FIFO" : "a device";
+	vx_error("cannot listen on '%s': it exists and is %s, not a socket; "
+	    "remove it or choose another path", path, what);
+}
+
 /* Start SERVER-CMD and wait until every --connect socket exists. */
 static int
 start_server(struct recorder *r, char **argv, int to_stderr,
@@ -1159,7 +1262,7 @@ start_server(struct recorder *r, char **argv, int to_stderr,
 {
 	struct stat st;
 	int i, ready, waited;
-	pid_t pid;
+	pid_t pid, parent = getpid();
 
 	if ((pid = fork()) < 0)
 		return vx_error("cannot start '%s': %s", argv[0], strerror(errno));
@@ -1171,6 +1274,9 @@ start_server(struct recorder *r, char **argv, int to_stderr,
 		/* not our blocked SIGINT and SIGTERM: the server must die
 		   of the SIGTERM it gets when we exit */
 		sigprocmask(SIG_SETMASK, mask, NULL);
+		/* and die with us, however we die (kill -9 included) */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "vfuctl record: cannot run '%s': %s\n", argv[0],
 		    strerror(errno));
@@ -1254,17 +1360,19 @@ cmd_record(int argc, char **argv)
 		{ "hash-dma", required_argument, NULL, 'H' },
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "allow-any-uid", no_argument, NULL, 'U' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct recorder rec;
+	static uint8_t key[VX_TRACE_KEY_MAX];
 	struct recorder *r = &rec;
 	struct rec_wopts wo;
 	struct sigaction sa;
 	sigset_t block, waitmask, origmask;
 	const char *env;
 	char err[512];
-	int c, i, rc, nlisten = 0, nconnect = 0, st;
+	int c, i, rc, nlisten = 0, nconnect = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&wo, 0, sizeof(wo));
@@ -1337,6 +1445,12 @@ cmd_record(int argc, char **argv)
 		case 'U':
 			r->allow.any = 1;
 			break;
+		case 'K':
+			if ((i = vx_load_key(optarg, key)) < 0)
+				return VX_EXIT_USAGE;
+			wo.key = key;
+			wo.keylen = (size_t)i;
+			break;
 		case 'h':
 			fputs(cmd_record_usage, stdout);
 			return VX_EXIT_OK;
@@ -1368,14 +1482,19 @@ cmd_record(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
 	/* Signals arrive only inside ppoll: no race with the flag check. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &waitmask);
 	origmask = waitmask;
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGCHLD);
 
 	rc = VX_EXIT_FAIL;
 	if (optind < argc && start_server(r, argv + optind,
@@ -1385,9 +1504,7 @@ cmd_record(int argc, char **argv)
 		r->ep[i].id = (uint32_t)i;
 		r->ep[i].lfd = vx_sock_listen(r->ep[i].lpath, 0600, 64);
 		if (r->ep[i].lfd < 0) {
-			vx_error("cannot listen on '%s': %s", r->ep[i].lpath,
-			    r->ep[i].lfd == VX_ERR_IO ? strerror(errno) :
-			    "invalid path");
+			listen_error(r->ep[i].lpath, r->ep[i].lfd);
 			r->nep = i;
 			goto out;
 		}
@@ -1418,15 +1535,17 @@ out:
 		free(cn);
 	}
 	stop_capture(r);
+	if (r->incomplete && rc == VX_EXIT_OK)
+		rc = VX_EXIT_FAIL;
 	for (i = 0; i < r->nep; i++) {
 		close(r->ep[i].lfd);
 		if (r->ep[i].lpath[0] != '@')
 			unlink(r->ep[i].lpath);
 	}
-	if (r->server > 0) {
-		kill(r->server, SIGTERM);
-		waitpid(r->server, &st, 0);
-	}
+	end_server(r);
+	/* the server ended the run: its status, unless ours says worse */
+	if (r->server_gone && (rc == VX_EXIT_OK || r->server_status != 0))
+		rc = r->server_status;
 	free(r->pfd);
 	free(r->pref);
 	return rc;

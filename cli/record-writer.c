@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "cli.h"
 #include "record.h"
 #include "vx-error.h"
 #include "vx-msg.h"
@@ -74,9 +75,19 @@ struct rec_writer {
 	/* writer thread only */
 	struct vx_trace_writer *tw;
 	FILE *fp;		/* tw's file, for its size; NULL for stdout */
+	char *name;		/* tw's file name, for messages */
 	unsigned fileno;	/* rotation: number of the open file */
 	uint64_t opened_ms;
-	uint64_t recorded;
+	uint64_t recorded;	/* messages flushed to the file */
+	uint64_t unflushed[2];	/* messages, other records written since */
+	struct vx_trace_rec first;	/* the first of those messages */
+	uint64_t wlost[2];	/* messages, other records the file lost */
+	uint64_t wgap_count;	/* lost messages no flushed GAP counts yet */
+	struct vx_trace_rec wgap;	/* the first of them */
+	int gap_written;	/* a GAP with wgap_count is in, unflushed */
+	int stalled;		/* a write failed; the file was rewound */
+	int dead;		/* a write failed; the file cannot go on */
+	uint64_t retry_ms;	/* stalled: when writing was last tried */
 	int failed;
 	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
 };
@@ -106,35 +117,74 @@ rec_file_name(const char *path, unsigned n)
 	return s;
 }
 
+static uint64_t
+real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void write_failed(struct rec_writer *w);
+
+/*
+ * Each file has its own digest chain, opened with a digest of no records:
+ * a file cut short (kill -9, a full disk) then verifies as truncated, not
+ * as written without digests.
+ */
+static int
+open_chain(struct rec_writer *w)
+{
+	return vx_trace_write_digest(w->tw, real_ns());
+}
+
 static int
 open_file(struct rec_writer *w, char *err, size_t errcap)
 {
+	struct vx_trace_wopts to;
 	char *name;
-	int r;
+	int r, fd;
 
+	memset(&to, 0, sizeof(to));
+	to.digest_every = REC_DIGEST_EVERY;
+	to.key = w->o.key;
+	to.keylen = w->o.keylen;
 	w->opened_ms = mono_ms();
+	w->stalled = w->dead = 0;
+	w->fp = NULL;
+	free(w->name);
+	w->name = NULL;
 	if (strcmp(w->o.path, "-") == 0) {
-		w->fp = NULL;
-		if ((r = vx_trace_writer_open("-", NULL, &w->tw)) < 0) {
+		if ((w->name = strdup("standard output")) == NULL) {
+			snprintf(err, errcap, "out of memory");
+			return -1;
+		}
+		if ((r = vx_trace_writer_open("-", &to, &w->tw)) < 0) {
 			snprintf(err, errcap, "cannot write to standard output: %s",
 			    strerror(errno));
 			return -1;
 		}
+		if (open_chain(w) < 0)
+			write_failed(w);
 		return 0;
 	}
 	if ((name = rec_file_name(w->o.path, w->fileno)) == NULL) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if ((w->fp = fopen(name, "wb")) == NULL) {
+	if ((fd = vx_trace_create(name)) < 0 ||
+	    (w->fp = fdopen(fd, "wb")) == NULL) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
-		    strerror(errno));
+		    vx_create_strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		free(name);
 		return -1;
 	}
 	/* fewer, larger writes; flushed every REC_FLUSH_MS anyway */
 	setvbuf(w->fp, NULL, _IOFBF, (size_t)256 << 10);
-	if (vx_trace_writer_fopen(w->fp, NULL, &w->tw) < 0) {
+	if (vx_trace_writer_fopen(w->fp, &to, &w->tw) < 0) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
 		    strerror(errno));
 		fclose(w->fp);
@@ -142,8 +192,159 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 		free(name);
 		return -1;
 	}
-	free(name);
+	w->name = name;
+	if (open_chain(w) < 0)
+		write_failed(w);
 	return 0;
+}
+
+/* A GAP record whose first missing message is ev. */
+static void
+gap_from(struct vx_trace_rec *gap, const struct vx_trace_rec *ev)
+{
+	memset(gap, 0, sizeof(*gap));
+	gap->kind = VX_TR_GAP;
+	gap->ts_ns = ev->ts_ns;
+	gap->conn = ev->conn;
+	gap->endpoint = ev->endpoint;
+	gap->chan = ev->chan;
+	gap->dir = ev->dir;
+	gap->seq = ev->seq;
+}
+
+/* A record the file does not get; a message goes in the next GAP. */
+static void
+count_lost(struct rec_writer *w, const struct vx_trace_rec *ev)
+{
+	int msg = ev->kind == VX_TR_MESSAGE;
+
+	w->wlost[!msg]++;
+	if (msg && w->wgap_count++ == 0)
+		gap_from(&w->wgap, ev);
+}
+
+/*
+ * A write failed (a full disk, a reader gone): what went to the file since
+ * the last good flush is lost, a GAP written meanwhile too.  Rewind the file
+ * to that flush and try again later (stalled), or, when it cannot be
+ * rewound (a pipe, a device), write no more to it (dead).  The relay goes
+ * on either way.
+ */
+static void
+write_failed(struct rec_writer *w)
+{
+	int e = errno, healthy = !w->stalled && !w->dead;
+
+	w->failed = 1;
+	if (w->unflushed[0] && w->wgap_count == 0)
+		gap_from(&w->wgap, &w->first);
+	w->wgap_count += w->unflushed[0];
+	w->wlost[0] += w->unflushed[0];
+	w->wlost[1] += w->unflushed[1];
+	w->unflushed[0] = w->unflushed[1] = 0;
+	w->gap_written = 0;
+	w->retry_ms = mono_ms();
+	if (vx_trace_writer_rewind(w->tw) == 0)
+		w->stalled = 1;
+	else {
+		w->stalled = 0;
+		w->dead = 1;
+	}
+	if (healthy)
+		fprintf(stderr, "vfuctl record: cannot write '%s': %s: %s; "
+		    "relaying goes on\n", w->name, strerror(e), w->dead ?
+		    "nothing more is recorded there, lost messages are counted" :
+		    "messages are lost (and counted) until it can be written");
+}
+
+static void
+flushed(struct rec_writer *w)
+{
+	w->recorded += w->unflushed[0];
+	w->unflushed[0] = w->unflushed[1] = 0;
+	if (w->gap_written)
+		w->wgap_count = 0;
+	w->gap_written = 0;
+}
+
+static void
+flush_file(struct rec_writer *w)
+{
+	if (vx_trace_flush(w->tw) < 0)
+		write_failed(w);
+	else
+		flushed(w);
+}
+
+/* Before the next record: the GAP that counts the messages lost. */
+static int
+put_wgap(struct rec_writer *w)
+{
+	if (w->wgap_count == 0 || w->gap_written)
+		return 0;
+	w->wgap.count = w->wgap_count;
+	if (vx_trace_write_event(w->tw, &w->wgap) < 0)
+		return -1;
+	w->gap_written = 1;
+	return 0;
+}
+
+/*
+ * A stalled file: write the GAP and flush.  If that fails again, rewind
+ * for another try later, or (last) leave the error for the close to find,
+ * so that the file ends without a closing digest: truncated, as it is.
+ */
+static void
+try_resume(struct rec_writer *w, int last)
+{
+	uint64_t n = w->wgap_count;
+
+	w->retry_ms = mono_ms();
+	/* rewound to before the opening digest: open the chain again */
+	if ((vx_trace_writer_frames(w->tw) > 0 || open_chain(w) == 0) &&
+	    put_wgap(w) == 0 && vx_trace_flush(w->tw) == 0) {
+		flushed(w);
+		w->stalled = 0;
+		if (n)
+			fprintf(stderr, "vfuctl record: writing '%s' again; a GAP "
+			    "record counts the %llu messages lost\n", w->name,
+			    (unsigned long long)n);
+		else
+			fprintf(stderr, "vfuctl record: writing '%s' again\n",
+			    w->name);
+		return;
+	}
+	w->gap_written = 0;
+	if (!last && vx_trace_writer_rewind(w->tw) < 0) {
+		w->stalled = 0;
+		w->dead = 1;
+	}
+}
+
+/* Before closing: flush, or a last try at a stalled file. */
+static void
+finish_file(struct rec_writer *w)
+{
+	if (!w->stalled && !w->dead)
+		flush_file(w);
+	if (w->stalled)
+		try_resume(w, 1);
+}
+
+static void
+close_file(struct rec_writer *w)
+{
+	int quiet = w->stalled || w->dead;
+
+	finish_file(w);
+	quiet |= w->stalled || w->dead;
+	if (vx_trace_writer_close(w->tw) < 0 && !quiet) {
+		fprintf(stderr, "vfuctl record: cannot close '%s': %s: it ends "
+		    "without its closing digest\n", w->name, strerror(errno));
+		w->failed = 1;
+	}
+	w->tw = NULL;
+	w->fp = NULL;		/* closed with tw */
 }
 
 /* Past -C or -G: close this file and go on in the next one. */
@@ -164,9 +365,7 @@ maybe_rotate(struct rec_writer *w)
 		due = mono_ms() - w->opened_ms >= (uint64_t)w->o.rotate_secs * 1000;
 	if (!due)
 		return;
-	if (vx_trace_writer_close(w->tw) < 0)
-		w->failed = 1;
-	w->tw = NULL;
+	close_file(w);
 	w->fileno++;
 	if (w->o.rotate_count && w->fileno >= w->o.rotate_count)
 		w->fileno = 0;
@@ -298,21 +497,34 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		return;
 	}
 	maybe_rotate(w);
-	if (w->tw == NULL)
+	if (w->tw == NULL || w->stalled || w->dead) {
+		count_lost(w, ev);
 		return;
-	if (ev->kind == VX_TR_MESSAGE) {
+	}
+	if (put_wgap(w) < 0) {
+		write_failed(w);
+		count_lost(w, ev);
+		return;
+	}
+	if (ev->kind == VX_TR_MESSAGE)
 		r = vx_trace_write_message(w->tw, ev->conn, ev->endpoint,
 		    ev->chan, ev->dir, ev->seq, ev->ts_ns, ev->data, ev->len,
 		    ev->fds, ev->nfds);
-		w->recorded += r == 0;
-	} else
+	else
 		r = vx_trace_write_event(w->tw, ev);
-	if (r < 0 && !w->failed) {
-		fprintf(stderr, "vfuctl record: writing the trace failed: %s\n",
-		    r == VX_ERR_IO ? strerror(errno) : "bad record");
-		if (r == VX_ERR_IO)
-			w->failed = 1;
+	if (r == 0) {
+		if (ev->kind == VX_TR_MESSAGE && w->unflushed[0] == 0)
+			w->first = *ev;
+		w->unflushed[ev->kind != VX_TR_MESSAGE]++;
+		return;
 	}
+	if (r == VX_ERR_IO)
+		write_failed(w);
+	else
+		fprintf(stderr, "vfuctl record: cannot record a %s of %zu bytes: "
+		    "%s\n", vx_trace_kind_name(ev->kind), ev->len,
+		    vx_strerror(r));
+	count_lost(w, ev);
 }
 
 static void *
@@ -354,16 +566,14 @@ writer_main(void *arg)
 			pos += e->size;
 		}
 		__atomic_store_n(&w->tail, pos, __ATOMIC_RELEASE);
-		if (dirty && w->tw != NULL && (want_flush || stop ||
-		    mono_ms() - last_flush >= REC_FLUSH_MS)) {
-			if (vx_trace_flush(w->tw) < 0 && !w->failed) {
-				fprintf(stderr, "vfuctl record: writing the trace failed: %s\n",
-				    strerror(errno));
-				w->failed = 1;
-			}
+		if (dirty && w->tw != NULL && !w->stalled && !w->dead &&
+		    (want_flush || stop || mono_ms() - last_flush >= REC_FLUSH_MS)) {
+			flush_file(w);
 			last_flush = mono_ms();
 			dirty = 0;
 		}
+		if (w->stalled && mono_ms() - w->retry_ms >= REC_FLUSH_MS)
+			try_resume(w, 0);
 		if (stop && pos == head)
 			break;
 	}
@@ -415,6 +625,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	}
 	if (open_file(w, err, errcap) < 0) {
 		munmap(w->ring, w->maplen);
+		free(w->name);
 		free(w);
 		return -1;
 	}
@@ -432,6 +643,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		munmap(w->ring, w->maplen);
+		free(w->name);
 		free(w);
 		return -1;
 	}
@@ -557,16 +769,8 @@ rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	if (!msg)
 		return;		/* only when even the event room is full */
 	/* The writer is behind: count the message, keep relaying. */
-	if (w->gap_count++ == 0) {
-		memset(&w->gap, 0, sizeof(w->gap));
-		w->gap.kind = VX_TR_GAP;
-		w->gap.ts_ns = ev->ts_ns;
-		w->gap.conn = ev->conn;
-		w->gap.endpoint = ev->endpoint;
-		w->gap.chan = ev->chan;
-		w->gap.dir = ev->dir;
-		w->gap.seq = ev->seq;
-	}
+	if (w->gap_count++ == 0)
+		gap_from(&w->gap, ev);
 	w->lost++;
 }
 
@@ -595,10 +799,11 @@ rec_put_hash(struct rec_writer *w, const struct rec_hash *h)
 }
 
 int
-rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
+rec_writer_stop(struct rec_writer *w, struct rec_stats *st)
 {
 	int failed;
 
+	memset(st, 0, sizeof(*st));
 	if (w == NULL)
 		return 0;
 	put_gap(w);
@@ -607,16 +812,16 @@ rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	if (w->tw != NULL && vx_trace_writer_close(w->tw) < 0)
-		w->failed = 1;
-	if (recorded != NULL)
-		*recorded = w->recorded;
-	if (lost != NULL)
-		*lost = w->lost;
+	if (w->tw != NULL)
+		close_file(w);
+	st->recorded = w->recorded;
+	st->lost = w->lost + w->wlost[0];
+	st->lost_other = w->wlost[1];
 	failed = w->failed;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w->hbuf);
+	free(w->name);
 	munmap(w->ring, w->maplen);
 	free(w);
 	return failed ? -1 : 0;

@@ -9,7 +9,11 @@
  * flush set, and rotates files.  A message that does not fit in the queue
  * is not recorded; the next record put is preceded by a GAP record saying
  * how many were lost.  Events (OPEN, CLOSE, ANNOTATION, ...) are small and
- * always queued.
+ * always queued.  A write that fails (a full disk) loses what was written
+ * since the last flush: the file is truncated back to it, the writer
+ * counts what it cannot write and tries again every REC_FLUSH_MS, and the
+ * GAP record it then writes (or puts first in the next rotated file)
+ * counts the messages lost.
  */
 #ifndef VFUCTL_RECORD_H
 #define VFUCTL_RECORD_H
@@ -21,6 +25,7 @@
 
 #define REC_FLUSH_MS	100
 #define REC_QUEUE_MAX	((size_t)64 << 20)	/* message bytes held for the writer */
+#define REC_DIGEST_EVERY	1000	/* records between digests, as import */
 
 struct rec_wopts {
 	const char *path;	/* "-": standard output */
@@ -29,6 +34,8 @@ struct rec_wopts {
 	unsigned rotate_secs;	/* -G: new file after this long; 0 never */
 	size_t queue_max;	/* 0: REC_QUEUE_MAX */
 	int verbose;		/* -v: print --hash-dma results on stderr */
+	const uint8_t *key;	/* --key: digests keyed with it; NULL unkeyed */
+	size_t keylen;
 };
 
 /*
@@ -81,12 +88,18 @@ void rec_put_hash(struct rec_writer *w, const struct rec_hash *h);
 /* Name of file number n of a rotation ("FILE", "FILE1", ...); malloc'd. */
 char *rec_file_name(const char *path, unsigned n);
 
+/* What a capture wrote and lost. */
+struct rec_stats {
+	uint64_t recorded;	/* messages in the trace, flushed */
+	uint64_t lost;		/* messages not in it: a full queue, a failed
+				   write, a message too large */
+	uint64_t lost_other;	/* other records not in it */
+};
+
 /*
  * Write what is queued, close the trace and stop the thread; w is freed.
- * Returns 0, or -1 if a write failed.  *recorded and *lost (may be NULL)
- * get the messages written and the messages lost to a full queue.
+ * Returns 0, or -1 if a write failed; *st gets the counts either way.
  */
-int rec_writer_stop(struct rec_writer *w, uint64_t *recorded,
-    uint64_t *lost);
+int rec_writer_stop(struct rec_writer *w, struct rec_stats *st);
 
 #endif /* VFUCTL_RECORD_H */

@@ -73,7 +73,7 @@ static const struct cmd_entry commands[] = {
 	{ "stats", cmd_stats, cmd_stats_usage, CMD_READS_INPUT,
 	  "per-command counts, latencies, busiest registers of a trace" },
 	{ "verify", cmd_verify, cmd_verify_usage, CMD_READS_INPUT,
-	  "check a trace's digest chain: OK or the first broken frame" },
+	  "check a trace's digest chain: intact, truncated or altered" },
 };
 
 #define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))

@@ -60,6 +60,9 @@ end_conn(struct walker *w, size_t i, const struct vx_trace_rec *rec,
 	unsigned n = vx_session_finish(w->conns[i].s, pend, 16);
 	int r = 0;
 
+	/* Only the capture ended: the replies may well have come after. */
+	if (rec != NULL && (rec->flags & VX_TRF_CAPTURE_END))
+		n = 0;
 	it.nunanswered = n < 16 ? n : 16;
 	if (fn != NULL && (rec != NULL || n > 0))
 		r = fn(arg, &it);

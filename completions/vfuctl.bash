@@ -126,7 +126,7 @@ _vfuctl()
 		;;
 	record)
 		case $prev in
-		-w | -l | --listen | -c | --connect)
+		-w | -l | --listen | -c | --connect | --key)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0
@@ -135,7 +135,7 @@ _vfuctl()
 		--hash-dma) _vfuctl_words '64K 1M 16M 1G'; return 0 ;;
 		esac
 		opts='-l --listen -c --connect -w -v --verbose -C -W -G --redact
-		      --no-irq-intercept --trap-mmap --hash-dma --allow-uid
+		      --no-irq-intercept --trap-mmap --hash-dma --key --allow-uid
 		      --allow-any-uid -h --help'
 		;;
 	client)

@@ -1655,6 +1655,8 @@ local function event_text(ph, tvb, off, len)
 	if k == 2 then
 		return fmt("IRQ %s vector %d signalled %d time%s", IRQ_NAME[ph.arg0] or "index", ph.arg1,
 			ph.count, ph.count == 1 and "" or "s")
+	elseif k == 4 and has_bit(ph.flags, 32) then
+		return fmt("capture stopped, connection still open (endpoint %d)", ph.endpoint)
 	elseif k == 3 or k == 4 then
 		return fmt("connection %s (endpoint %d, peer pid %d uid %d gid %d)", k == 3 and "opened" or "closed",
 			ph.endpoint, ph.arg0, ph.arg1, ph.arg2)
@@ -1717,6 +1719,7 @@ function vu.dissector(tvb, pinfo, tree)
 	if ph.be then fl[#fl + 1] = "be" end
 	if has_bit(ph.flags, 8) then fl[#fl + 1] = "keyed" end
 	if has_bit(ph.flags, 16) then fl[#fl + 1] = "final" end
+	if has_bit(ph.flags, 32) then fl[#fl + 1] = "capture_end" end
 	fi:append_text(" (" .. table.concat(fl, "|") .. ")")
 	if ph.version ~= 1 then
 		root:add_proto_expert_info(E.trace, fmt("pseudo-header version %d is not supported", ph.version))

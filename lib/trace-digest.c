@@ -39,7 +39,8 @@ vx_trh_encode(uint8_t *out, const struct vx_trace_rec *rec, uint32_t frag_off,
     uint32_t msg_len, const struct vx_fd_info *fds, unsigned nfds)
 {
 	uint32_t a0 = 0, a1 = 0, a2 = 0;
-	uint16_t flags = rec->flags & (VX_TRF_BE | VX_TRF_KEYED | VX_TRF_FINAL);
+	uint16_t flags = rec->flags & (VX_TRF_BE | VX_TRF_KEYED | VX_TRF_FINAL |
+	    VX_TRF_CAPTURE_END);
 	size_t hlen = VX_TRACE_FIXED_LEN + (size_t)nfds * VX_TRACE_FD_LEN;
 	unsigned i;
 

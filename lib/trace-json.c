@@ -118,6 +118,9 @@ vx_trace_rec_json(const struct vx_trace_rec *rec, char *out, size_t cap)
 	case VX_TR_CLOSE:
 		jfmt(&b, ",\"pid\":%" PRIu32 ",\"uid\":%" PRIu32 ",\"gid\":%"
 		    PRIu32, rec->pid, rec->uid, rec->gid);
+		if (rec->kind == VX_TR_CLOSE &&
+		    (rec->flags & VX_TRF_CAPTURE_END))
+			jstr(&b, ",\"capture_end\":true");
 		break;
 	case VX_TR_IRQ:
 		jfmt(&b, ",\"index\":%" PRIu32 ",\"vector\":%" PRIu32
@@ -335,6 +338,8 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 		if (get_uint(o, "gid", UINT32_MAX, 0, &v) < 0)
 			return why_fail(why, whycap, VX_ERR_INVALID, "bad \"gid\"");
 		rec->gid = (uint32_t)v;
+		if (k == VX_TR_CLOSE && get_bool(o, "capture_end"))
+			rec->flags |= VX_TRF_CAPTURE_END;
 	} else if (k == VX_TR_IRQ) {
 		if (get_uint(o, "index", UINT32_MAX, 0, &v) < 0)
 			return why_fail(why, whycap, VX_ERR_INVALID,

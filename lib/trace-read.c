@@ -154,6 +154,12 @@ vx_trace_reader_digests(const struct vx_trace_reader *r)
 	return r->ndigests;
 }
 
+uint64_t
+vx_trace_reader_verified(const struct vx_trace_reader *r)
+{
+	return r->last_digest;
+}
+
 /* Room for n payload bytes; grows, never shrinks. */
 static int
 reserve(struct vx_trace_reader *r, size_t n)

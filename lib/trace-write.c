@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,8 +16,18 @@
 #include "vx-error.h"
 #include "vx-msg.h"
 
+/* What the file and the chain were at the last good flush. */
+struct vx_flushed {
+	struct vx_chain chain;	/* first: it needs 64-byte alignment */
+	off_t off;		/* file size then; -1: cannot go back */
+	uint64_t frames;
+	uint64_t ndigests;
+	uint64_t last_ts;
+};
+
 struct vx_trace_writer {
 	struct vx_chain chain;	/* first: it needs 64-byte alignment */
+	struct vx_flushed good;	/* vx_trace_writer_rewind() goes back here */
 	pcap_t *pd;
 	pcap_dumper_t *dump;
 	FILE *fp;
@@ -99,6 +110,9 @@ vx_trace_writer_fopen(FILE *fp, const struct vx_trace_wopts *o,
 		errno = rc;
 		return VX_ERR_IO;
 	}
+	/* Before the file header: going back there writes it again. */
+	w->good.chain = w->chain;
+	w->good.off = ftello(fp) < 0 ? -1 : 0;
 	*out = w;
 	return 0;
 }
@@ -118,10 +132,16 @@ vx_trace_writer_fdopen(int fd, const struct vx_trace_wopts *o,
 }
 
 int
+vx_trace_create(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+}
+
+int
 vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out)
 {
-	FILE *fp;
 	int fd;
 
 	*out = NULL;
@@ -134,9 +154,9 @@ vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
 			return VX_ERR_IO;
 		return vx_trace_writer_fdopen(fd, o, out);
 	}
-	if ((fp = fopen(path, "wbe")) == NULL)
+	if ((fd = vx_trace_create(path)) < 0)
 		return VX_ERR_IO;
-	return vx_trace_writer_fopen(fp, o, out);
+	return vx_trace_writer_fdopen(fd, o, out);
 }
 
 /* Write w->rec[0..caplen) as a record claiming len bytes. */
@@ -246,7 +266,7 @@ vx_trace_write_event(struct vx_trace_writer *w, const struct vx_trace_rec *ev)
 	    ev->kind == VX_TR_DIGEST)
 		return VX_ERR_INVALID;
 	r = *ev;
-	r.flags &= VX_TRF_BE;
+	r.flags &= VX_TRF_BE | (r.kind == VX_TR_CLOSE ? VX_TRF_CAPTURE_END : 0);
 	if (w->big_endian && r.kind == VX_TR_MESSAGE)
 		r.flags |= VX_TRF_BE;
 	if (r.kind != VX_TR_MESSAGE) {
@@ -282,13 +302,59 @@ vx_trace_write_message(struct vx_trace_writer *w, uint32_t conn,
 int
 vx_trace_flush(struct vx_trace_writer *w)
 {
+	off_t off;
+
 	if (w->err)
 		return w->err;
 	if (pcap_dump_flush(w->dump) < 0) {
 		w->err_errno = errno;
 		w->err = VX_ERR_IO;
+		return w->err;
 	}
-	return w->err;
+	/* All of it is in the file: a place to come back to. */
+	if (w->good.off >= 0 && (off = ftello(w->fp)) >= 0) {
+		w->good.chain = w->chain;
+		w->good.off = off;
+		w->good.frames = w->frames;
+		w->good.ndigests = w->ndigests;
+		w->good.last_ts = w->last_ts;
+	}
+	return 0;
+}
+
+int
+vx_trace_writer_rewind(struct vx_trace_writer *w)
+{
+	int fd = fileno(w->fp);
+
+	if (!w->err)
+		return 0;
+	if (w->good.off < 0) {
+		errno = ESPIPE;		/* a pipe, a terminal: no way back */
+		return VX_ERR_IO;
+	}
+	/* What stdio still holds never reached the file: drop it. */
+	__fpurge(w->fp);
+	clearerr(w->fp);
+	if (ftruncate(fd, w->good.off) < 0 ||
+	    fseeko(w->fp, w->good.off, SEEK_SET) < 0)
+		return VX_ERR_IO;
+	if (w->good.off == 0 && pcap_dump_fopen(w->pd, w->fp) == NULL)
+		return VX_ERR_IO;
+	w->chain = w->good.chain;
+	w->frames = w->good.frames;
+	w->ndigests = w->good.ndigests;
+	w->last_ts = w->good.last_ts;
+	w->err = 0;
+	return 0;
+}
+
+int
+vx_trace_write_digest(struct vx_trace_writer *w, uint64_t ts_ns)
+{
+	if (!w->digests)
+		return 0;
+	return put_digest(w, ts_ns, 0);
 }
 
 uint64_t
@@ -309,6 +375,9 @@ vx_trace_writer_close(struct vx_trace_writer *w)
 		put_digest(w, w->last_ts, 1);
 	vx_trace_flush(w);
 	rc = w->err;
+	/* No torn record at the end: the file as of the last good flush. */
+	if (rc)
+		vx_trace_writer_rewind(w);
 	pcap_dump_close(w->dump);
 	pcap_close(w->pd);
 	sodium_memzero(&w->chain, sizeof(w->chain));

@@ -68,6 +68,8 @@ enum vx_trace_kind {
 #define VX_TRF_BE	0x0004	/* message bytes are big-endian */
 #define VX_TRF_KEYED	0x0008	/* DIGEST: keyed BLAKE2b */
 #define VX_TRF_FINAL	0x0010	/* DIGEST: the closing one */
+#define VX_TRF_CAPTURE_END 0x0020 /* CLOSE: the capture stopped here; the
+				   connection itself went on */
 
 /* "message", "irq", ...; NULL for a kind this version does not know. */
 const char *vx_trace_kind_name(unsigned kind);
@@ -120,7 +122,8 @@ struct vx_trace_wopts {
 struct vx_trace_writer;
 
 /*
- * Open a new trace at path and write the pcap file header.  "-" writes to
+ * Open a new trace at path (vx_trace_create()) and write the pcap file
+ * header.  "-" writes to
  * a duplicate of standard output, which stays open after the close; print
  * nothing else to standard output meanwhile.  o may be NULL for the
  * defaults (USER0, no snapping, no digests).  Returns 0 and *out,
@@ -128,6 +131,14 @@ struct vx_trace_writer;
  */
 int vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out);
+/*
+ * Create (or truncate) path for a trace and return its descriptor: mode
+ * 0600 before the umask (a trace holds guest data), and never through a
+ * symbolic link (one planted at the path fails with ELOOP).  -1 and errno
+ * on failure.  vx_trace_writer_open() uses it.
+ */
+int vx_trace_create(const char *path);
+
 /* The same on fd, which the writer then owns (closed by the close). */
 int vx_trace_writer_fdopen(int fd, const struct vx_trace_wopts *o,
     struct vx_trace_writer **out);
@@ -161,13 +172,34 @@ int vx_trace_write_event(struct vx_trace_writer *w,
 /* Push buffered records to the file.  0 or VX_ERR_IO. */
 int vx_trace_flush(struct vx_trace_writer *w);
 
+/*
+ * After a write error (a full disk): truncate the file back to what the
+ * last successful flush (or the open) left there, drop what was written
+ * since, digest chain included, and clear the error, so that writing can
+ * go on (and fail again) without a torn record in the file.  0, or
+ * VX_ERR_IO (errno kept) when the file cannot be truncated (a pipe, a
+ * device); the error then stays.
+ */
+int vx_trace_writer_rewind(struct vx_trace_writer *w);
+
+/*
+ * Write a digest over the records since the last one now, stamped ts_ns,
+ * even over none: a writer that starts its file with one tells a reader
+ * that digests are on, so a file cut before the next digest reads as
+ * truncated, not as written without digests.  0 (also with digests off),
+ * or VX_ERR_IO.
+ */
+int vx_trace_write_digest(struct vx_trace_writer *w, uint64_t ts_ns);
+
 /* Records written so far (frames, fragments and digests included). */
 uint64_t vx_trace_writer_frames(const struct vx_trace_writer *w);
 
 /*
- * Write the closing digest (if digests are on), flush and close.  Returns
- * 0 or VX_ERR_IO (the first write error of the writer's life).  w is freed
- * either way; NULL is allowed.
+ * Write the closing digest (if digests are on and there was no write error
+ * since the last rewind), flush and close.  Returns 0 or VX_ERR_IO (the
+ * first write error of the writer's life); after an error the file is
+ * rewound as far as it can be, so it ends without a closing digest but on
+ * a whole record.  w is freed either way; NULL is allowed.
  */
 int vx_trace_writer_close(struct vx_trace_writer *w);
 
@@ -222,6 +254,9 @@ int vx_trace_reader_linktype(const struct vx_trace_reader *r);
 uint64_t vx_trace_reader_frames(const struct vx_trace_reader *r);
 /* VERIFY: digest records checked so far. */
 uint64_t vx_trace_reader_digests(const struct vx_trace_reader *r);
+/* VERIFY: frame of the last digest that matched (every frame up to it
+   verifies), 0 if none. */
+uint64_t vx_trace_reader_verified(const struct vx_trace_reader *r);
 
 void vx_trace_reader_close(struct vx_trace_reader *r);
 

@@ -926,3 +926,16 @@ follow_grow() {
 	done
 	[ "$bad" -eq 0 ]
 }
+
+@test "dissect -w: a symbolic link at the path is refused, its target untouched; new traces are 0600" {
+	require_vectors gpio-probe-full.jsonl
+	vfuctl import -o "$TEST_TMP/t.pcap" "$VECTORS/gpio-probe-full.jsonl"
+	echo precious >"$TEST_TMP/victim"
+	ln -s "$TEST_TMP/victim" "$TEST_TMP/link.pcap"
+	run vfuctl dissect -w "$TEST_TMP/link.pcap" "$TEST_TMP/t.pcap"
+	assert_status 2
+	assert_contains "cannot write trace '$TEST_TMP/link.pcap': it is a symbolic link"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	(umask 022 && "$VFUCTL" dissect -w "$TEST_TMP/w.pcap" "$TEST_TMP/t.pcap" >/dev/null)
+	[ "$(stat -c %a "$TEST_TMP/w.pcap")" = 600 ]
+}

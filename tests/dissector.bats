@@ -190,6 +190,7 @@ vector_files() {
 	{"t_ns":4000,"kind":"gap","conn":0,"endpoint":1,"chan":"main","dir":"c2s","seq":5,"count":3}
 	{"t_ns":5000,"kind":"raw","conn":0,"endpoint":1,"chan":"main","dir":"s2c","seq":0,"hex":"0102030405"}
 	{"t_ns":6000,"kind":"close","conn":0,"endpoint":1,"chan":"main","dir":"c2s","seq":0,"pid":42,"uid":1000,"gid":100}
+	{"t_ns":7000,"kind":"close","conn":1,"endpoint":1,"chan":"main","dir":"c2s","seq":0,"pid":43,"uid":1000,"gid":100,"capture_end":true}
 	EOF
 	vfuctl import -o "$TEST_TMP/ev.pcap" "$TEST_TMP/ev.jsonl"
 	vfuctl dissect "$TEST_TMP/ev.pcap" | sed -n 's/^ *[0-9]* [0-9.]* c[0-9]*  *//p' | grep -v '^-- ' > "$TEST_TMP/want"

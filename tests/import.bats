@@ -152,7 +152,7 @@ EOF
 	run vfuctl verify "$TEST_TMP/k.pcap"
 	assert_status 0
 	# The digest line is replaced by the closing digest: 7 + 1 records.
-	assert_contains "OK: 8 frames"
+	assert_contains "intact: 8 frames"
 }
 
 @test "import without -o or with two inputs is a usage error" {
@@ -183,7 +183,7 @@ EOF
 	done
 	run vfuctl verify "$TEST_TMP/big.pcap"
 	assert_status 0
-	assert_contains "OK: 6 frames, 2 records"
+	assert_contains "intact: 6 frames, 2 records"
 }
 
 @test "export then import is the identity (via vfuctl dissect -o jsonl)" {
@@ -202,4 +202,17 @@ EOF
 		fi
 	done < <(vector_files)
 	[ "$bad" -eq 0 ]
+}
+
+@test "import -o: a symbolic link at the path is refused, its target untouched; new traces are 0600" {
+	require_vectors gpio-probe-full.jsonl
+	echo precious >"$TEST_TMP/victim"
+	ln -s "$TEST_TMP/victim" "$TEST_TMP/link.pcap"
+	run vfuctl import -o "$TEST_TMP/link.pcap" "$VECTORS/gpio-probe-full.jsonl"
+	assert_status 1
+	assert_contains "cannot create '$TEST_TMP/link.pcap': it is a symbolic link"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	[ -L "$TEST_TMP/link.pcap" ]
+	(umask 022 && "$VFUCTL" import -o "$TEST_TMP/new.pcap" "$VECTORS/gpio-probe-full.jsonl")
+	[ "$(stat -c %a "$TEST_TMP/new.pcap")" = 600 ]
 }

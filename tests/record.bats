@@ -27,16 +27,15 @@ start_recorder() {
 	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
 }
 
-# stop_recorder: SIGINT, and wait for it to exit 0.
+# stop_recorder [STATUS]: SIGINT, and wait for it to exit STATUS (0).
 stop_recorder() {
 	kill -INT "$rec_pid"
 	local st=0
 	wait "$rec_pid" || st=$?
 	rec_pid=
-	[ "$st" -eq 0 ] || { cat "$TEST_TMP/record.log" >&2; return 1; }
+	[ "$st" -eq "${1:-0}" ] || { cat "$TEST_TMP/record.log" >&2; return 1; }
 }
 
-# jsonl: the trace's records as JSON lines.
 # typing_client FIFO OUT SOCKET: a vfuctl client on SOCKET reading commands
 # from FIFO (made here), output to OUT; its pid in $last_client.  The test
 # opens FIFO for writing and types into it.
@@ -60,13 +59,28 @@ wait_for() {
 	return 0
 }
 
+# wait_trace PATTERN: up to 10 s for vfuctl dissect of $trace to show a
+# line matching PATTERN (the writer flushes OPEN and CLOSE at once).
+wait_trace() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$VFUCTL" dissect "$trace" 2>/dev/null | grep -q -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "the trace never showed '$1'" >&2
+	return 1
+}
+
+# jsonl [TRACE]: its records but the digests (record-verify tests check
+# those) as JSON lines.
 jsonl() {
-	"$VFUCTL" dissect -o jsonl "${1:-$trace}"
+	"$VFUCTL" dissect -o jsonl "${1:-$trace}" | jq -c 'select(.kind != "digest")'
 }
 
 setup() {
 	srv_pid=
 	rec_pid=
+	mounted=
 	trace=$TEST_TMP/t.pcap
 }
 
@@ -76,6 +90,7 @@ teardown() {
 		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	[ -z "${mounted:-}" ] || umount "$mounted"
 	exec 4>&- 5>&- 2>/dev/null || true
 }
 
@@ -99,6 +114,21 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	assert_status 2
 	run "$VFUCTL" record --listen a --connect b -w x -W 3
 	assert_status 2
+}
+
+@test "record: --listen on something that is not a socket says what is there, and leaves it" {
+	echo keep >"$TEST_TMP/plain"
+	run "$VFUCTL" record --listen "$TEST_TMP/plain" --connect "$TEST_TMP/s" -w "$trace"
+	assert_status 1
+	assert_contains "cannot listen on '$TEST_TMP/plain': it exists and is a regular file, not a socket; remove it or choose another path"
+	[ "$(cat "$TEST_TMP/plain")" = keep ]
+	mkdir "$TEST_TMP/dir"
+	run "$VFUCTL" record --listen "$TEST_TMP/dir" --connect "$TEST_TMP/s" -w "$trace"
+	assert_status 1
+	assert_contains "it exists and is a directory, not a socket"
+	run "$VFUCTL" record --listen "$TEST_TMP/$(printf 'x%.0s' {1..120})" --connect "$TEST_TMP/s" -w "$trace"
+	assert_status 1
+	assert_contains "the path is too long for a UNIX socket"
 }
 
 @test "record: the client's output is the same with and without the recorder" {
@@ -543,6 +573,11 @@ PY
 	assert_contains "connection opened"
 	assert_contains "REGION_READ reply bar2+0x10 len 4 = 0x00000005"
 	assert_contains "connection closed"
+	# a crash, not a clean stop: verify says where the trace was cut
+	run "$VFUCTL" verify "$trace"
+	assert_status 1
+	assert_contains "truncated after frame "
+	assert_contains "no closing digest; verified up to frame 1"
 }
 
 @test "record: SIGINT closes the trace and relays on until the client leaves" {
@@ -601,8 +636,12 @@ PY
 	exec 4>"$TEST_TMP/f"
 	echo 'peek bar2 4' >&4
 	wait_for 'bar2+0x4' "$TEST_TMP/o"
+	grep -q 'bar2+0x4' "$TEST_TMP/o"
 	kill -KILL "$srv_pid"
 	wait "$srv_pid" || true
+	# the recorder has seen the server go before the client does more
+	wait_trace 'c1 *annotation: the server closed the connection'
+	wait_trace 'c1 *connection closed'
 	echo 'peek bar2 4' >&4
 	exec 4>&-
 	wait "$c1" || true
@@ -611,6 +650,8 @@ PY
 	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
 	assert_status 0
 	assert_contains "bar2+0x4: 0x0000a5a5"
+	# and the second connection's end, before the signal stops capturing
+	wait_trace 'c2 *connection closed'
 	stop_recorder
 	jsonl >"$TEST_TMP/t.jsonl"
 	jq -se '[.[] | select(.kind == "open" or .kind == "close") | [.kind, .conn]] ==
@@ -671,6 +712,138 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
 	stop_recorder
 	# the server was stopped with the recorder
 	[ ! -S "$sock" ]
+}
+
+# wait_gone PID: up to 10 s for PID to be gone (or a zombie nobody reaps).
+wait_gone() {
+	local i st
+	for ((i = 0; i < 200; i++)); do
+		st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 0
+		[ "$st" = Z ] && return 0
+		sleep 0.05
+	done
+	echo "process $1 is still there" >&2
+	return 1
+}
+
+@test "record: -- SERVER-CMD: when the server exits, the trace is finished and its status is the recorder's" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	# a server that answers VERSION, then exits 3
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		env FAKEPEER_DIR="$repo/tests" python3 -c 'import os, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_msg, send_msg
+c = listen_once(sys.argv[1])
+mid, cmd, _, _, _ = recv_msg(c)
+send_msg(c, mid, cmd, 1, struct.pack("<HH", 0, 2) + b"{}\0")
+sys.exit(3)' "$sock" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	run "$VFUCTL" client -c 'version' "$rsock"
+	assert_status 0
+	# no signal: the recorder ends by itself, with the server's status
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 3 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	grep -q 'server exited with status 3' "$TEST_TMP/record.log"
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "VERSION reply"
+	assert_contains "connection closed"
+	# a server killed by a signal: 128 + its number, as a shell says
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	srv_pid=$(pgrep -P "$rec_pid")
+	[ -n "$srv_pid" ]
+	kill -KILL "$srv_pid"
+	st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	srv_pid=
+	[ "$st" -eq 137 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	# a server that cannot even start: 127, as a shell says
+	run -127 "$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$TEST_TMP/no-such-server"
+	assert_status 127
+	assert_contains "cannot run '$TEST_TMP/no-such-server'"
+}
+
+@test "record: -- SERVER-CMD: kill -9 of the recorder takes the server with it" {
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		"$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	srv_pid=$(pgrep -P "$rec_pid")
+	[ -n "$srv_pid" ]
+	kill -KILL "$rec_pid"
+	wait "$rec_pid" || true
+	rec_pid=
+	wait_gone "$srv_pid"
+	srv_pid=
+}
+
+@test "record: SIGINT with a command in flight marks the end of capture: no 'never answered'" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/fake
+	# the server: answers VERSION, takes the next command and says so,
+	# never answers it
+	FAKEPEER_DIR="$repo/tests" python3 - "$sock" "$TEST_TMP/fake.log" 3>&- <<'PY' &
+import os, struct, sys, time
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import listen_once, recv_msg, send_msg
+c = listen_once(sys.argv[1])
+mid, cmd, _, _, _ = recv_msg(c)
+send_msg(c, mid, cmd, 1, struct.pack("<HH", 0, 2) + b"{}\0")
+mid, cmd, _, _, _ = recv_msg(c)
+open(sys.argv[2], "w").write("got %d\n" % cmd)
+time.sleep(60)
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" /dev/null
+	start_recorder
+	# the client: VERSION, then a REGION_READ that stays in flight
+	FAKEPEER_DIR="$repo/tests" python3 - "$rsock" 3>&- <<'PY' &
+import os, socket, struct, sys
+sys.path.insert(0, os.environ["FAKEPEER_DIR"])
+from fakepeer import recv_msg, send_msg
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+send_msg(s, 1, 1, 0, struct.pack("<HH", 0, 2) + b"{}\0")
+recv_msg(s)
+send_msg(s, 2, 9, 0, struct.pack("<QII", 0, 2, 4))
+s.recv(1)
+PY
+	srv_pid="$srv_pid $!"
+	wait_for 'got 9' "$TEST_TMP/fake.log"
+	grep -q 'got 9' "$TEST_TMP/fake.log"
+	kill -INT "$rec_pid"
+	wait_for 'capture stopped' "$TEST_TMP/record.log"
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "REGION_READ command"
+	assert_contains "capture stopped, connection still open"
+	assert_not_contains "never answered"
+	run "$VFUCTL" stats -o json "$trace"
+	assert_not_contains "UNANSWERED"
+	# and the mark survives an export and import
+	"$VFUCTL" dissect -o jsonl "$trace" | "$VFUCTL" import -o "$TEST_TMP/again.pcap" -
+	run "$VFUCTL" dissect "$TEST_TMP/again.pcap"
+	assert_contains "capture stopped, connection still open"
+	assert_not_contains "never answered"
 }
 
 @test "record: --redact records data as zeros, lengths kept; the relay is untouched" {
@@ -749,6 +922,30 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
 		assert_status 2
 		assert_contains "size '$bad'"
 	done
+}
+
+@test "record: -w and rotated files: a symbolic link at the path is refused, its target untouched; traces are 0600" {
+	echo precious >"$TEST_TMP/victim"
+	ln -s "$TEST_TMP/victim" "$TEST_TMP/link.pcap"
+	run "$VFUCTL" record --listen "$TEST_TMP/r" --connect "$TEST_TMP/s" -w "$TEST_TMP/link.pcap"
+	assert_status 1
+	assert_contains "cannot write trace '$TEST_TMP/link.pcap': it is a symbolic link, which is not followed for a trace (remove it or choose another path)"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	# the second rotated file's name is a link: the capture stops there
+	# (counted, exit 1); the link's target is untouched
+	ln -s "$TEST_TMP/victim" "${trace}1"
+	start_server gpio
+	umask 022
+	start_recorder -C 1K
+	run "$VFUCTL" client -c 'read bar2 0 256; read bar2 0 256; read bar2 0 256' "$rsock"
+	assert_status 0
+	stop_recorder 1
+	grep -q "cannot write trace '${trace}1': it is a symbolic link" "$TEST_TMP/record.log"
+	grep -q "the trace is incomplete" "$TEST_TMP/record.log"
+	[ "$(cat "$TEST_TMP/victim")" = precious ]
+	[ "$(stat -c %a "$trace")" = 600 ]
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
 }
 
 @test "record: -G rotates by time" {
@@ -882,15 +1079,85 @@ PY
 	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
 	assert_status 0
 	assert_contains "bar2+0x4: 0x0000a5a5"
-	stop_recorder
+	# an incomplete trace: exit 1
+	stop_recorder 1
 	jsonl >"$TEST_TMP/t.jsonl"
 	# no message fits in 64 bytes: OPEN, one GAP for all of them, CLOSE
 	jq -se '[.[] | .kind] == ["open", "gap", "annotation", "close"] and
 		.[1].count == 10 and .[1].seq == 0 and .[1].dir == "c2s"' \
 		"$TEST_TMP/t.jsonl" || { cat "$TEST_TMP/t.jsonl" >&2; false; }
-	grep -q '0 messages recorded, 10 lost' "$TEST_TMP/record.log"
+	grep -q '0 messages recorded, 10 lost: the trace is incomplete' "$TEST_TMP/record.log"
 	run "$VFUCTL" dissect "$trace"
 	assert_contains "GAP: 10 messages not recorded"
+}
+
+@test "record: -w /dev/full: every message is relayed, counted as lost, and the exit status is 1" {
+	start_server gpio
+	start_recorder -w /dev/full
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	stop_recorder 1
+	grep -q "cannot write '/dev/full': No space left on device" "$TEST_TMP/record.log"
+	# 10 messages; OPEN, the annotation and CLOSE
+	grep -q '0 messages recorded, 10 lost, and 3 other records: the trace is incomplete' \
+		"$TEST_TMP/record.log" || { cat "$TEST_TMP/record.log" >&2; false; }
+}
+
+@test "record: -w - into a reader that goes away: the messages after it are counted as lost, exit 1" {
+	start_server gpio
+	mkfifo "$TEST_TMP/p"
+	head -c 100 <"$TEST_TMP/p" >/dev/null 3>&- &
+	local head_pid=$! rec lost
+	start_recorder -w - >"$TEST_TMP/p"
+	# the first session's OPEN alone is over 100 bytes: head has gone
+	# once it is through, and the second session can reach nobody
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	wait "$head_pid"
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	stop_recorder 1
+	grep -q "cannot write 'standard output': Broken pipe" "$TEST_TMP/record.log"
+	read -r rec lost < <(sed -n 's/.*capture stopped: \([0-9]*\) messages recorded, \([0-9]*\) lost.*incomplete$/\1 \2/p' \
+		"$TEST_TMP/record.log")
+	[ "$((rec + lost))" -eq 20 ] && [ "$lost" -ge 10 ] ||
+		{ cat "$TEST_TMP/record.log" >&2; false; }
+}
+
+@test "record: a full file system: messages lost are counted, a GAP says so when writing resumes, rotated files verify" {
+	local fs=$TEST_TMP/fs f n=0 gaps
+	mkdir "$fs"
+	mount -t tmpfs -o size=64k tmpfs "$fs" 2>/dev/null ||
+		skip "cannot mount a small tmpfs here (needs CAP_SYS_ADMIN)"
+	mounted=$fs
+	# full: not even the pcap file header fits
+	head -c 128K /dev/zero >"$fs/filler" 2>/dev/null || true
+	start_server gpio
+	start_recorder -w "$fs/t.pcap" -C 4K
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 1' "$rsock"
+	assert_status 0
+	wait_for "cannot write '$fs/t.pcap': No space left on device" "$TEST_TMP/record.log"
+	rm "$fs/filler"
+	wait_for "writing '$fs/t.pcap' again; a GAP record counts the 10 messages lost" \
+		"$TEST_TMP/record.log"
+	grep -q "a GAP record counts the 10 messages lost" "$TEST_TMP/record.log"
+	# 80 messages of up to 300 bytes: rotated into several 4 KiB files
+	run "$VFUCTL" client -f - "$rsock" <<<"$(for i in {1..39}; do echo 'read bar2 0 256'; done)"
+	assert_status 0
+	stop_recorder 1
+	[ -f "$fs/t.pcap2" ]
+	grep -q ' 84 messages recorded, 10 lost, and 3 other records: the trace is incomplete$' \
+		"$TEST_TMP/record.log" || { cat "$TEST_TMP/record.log" >&2; false; }
+	# every file stands: the first starts with the GAP
+	for f in "$fs"/t.pcap*; do
+		run "$VFUCTL" verify "$f"
+		assert_status 0
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
+	gaps=$(jsonl "$fs/t.pcap" | jq -c 'select(.kind == "gap") | [.count, .conn, .seq]')
+	[ "$gaps" = "[10,1,0]" ] || { echo "$gaps" >&2; false; }
 }
 
 @test "record: mask and unmask eventfds: the client's signals reach the server and are annotated" {

@@ -6,6 +6,7 @@
  * naming the frame; corrupt pseudo-headers and foreign link types are
  * refused; the digest chain catches a flipped byte, truncation and a
  * re-chained edit made without the key; following a growing file works;
+ * a failed write is rewound to the last flush and writing goes on;
  * and neither side allocates per record once warmed up.
  */
 #ifndef _GNU_SOURCE
@@ -14,10 +15,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "vx-error.h"
@@ -932,6 +935,67 @@ test_no_alloc(void)
 	free(m);
 }
 
+/*
+ * A write that fails (here: past RLIMIT_FSIZE, EFBIG, as a full disk
+ * gives ENOSPC) and vx_trace_writer_rewind(): the file goes back to its
+ * last flush, writing goes on, and the result reads and verifies with
+ * exactly the records flushed and written after.
+ */
+static void
+test_rewind(void)
+{
+	const char *p = tpath("rewind.pcap");
+	struct vx_trace_wopts o = { 0, 0, 3, NULL, 0, 0 };
+	struct rlimit old, lim;
+	struct vx_trace_ropts ro = { VX_TRACE_VERIFY, NULL, 0 };
+	struct vx_trace_writer *w;
+	struct vx_trace_reader *r;
+	struct vx_trace_rec rec;
+	uint8_t *m = make_msg(4000, 7);
+	long flushed;
+	int i, rc, n = 0, seqs_ok = 1;
+	void (*oldh)(int) = signal(SIGXFSZ, SIG_IGN);
+
+	ok(vx_trace_writer_open(p, &o, &w) == 0, "rewind: open");
+	for (i = 0; i < 4; i++)
+		vx_trace_write_message(w, 1, 0, VX_CHAN_MAIN, VX_C2S, (uint64_t)i,
+		    1000 + (uint64_t)i, m, 4000, NULL, 0);
+	ok(vx_trace_flush(w) == 0, "rewind: first flush");
+	flushed = file_size(p);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = (rlim_t)flushed + 6000;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	/* the limit cuts the second of these in two */
+	for (i = 4, rc = 0; i < 8 && rc == 0; i++)
+		rc = vx_trace_write_message(w, 1, 0, VX_CHAN_MAIN, VX_C2S,
+		    (uint64_t)i, 1000 + (uint64_t)i, m, 4000, NULL, 0);
+	if (rc == 0)
+		rc = vx_trace_flush(w);
+	ok(rc == VX_ERR_IO && errno == EFBIG, "rewind: the write fails: %d %s",
+	    rc, strerror(errno));
+	ok(vx_trace_writer_rewind(w) == 0, "rewind: rewound");
+	ok(file_size(p) == flushed, "rewind: back to %ld bytes: %ld", flushed,
+	    file_size(p));
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, oldh);
+	for (i = 100; i < 102; i++)
+		vx_trace_write_message(w, 1, 0, VX_CHAN_MAIN, VX_C2S, (uint64_t)i,
+		    2000 + (uint64_t)i, m, 4000, NULL, 0);
+	ok(vx_trace_writer_close(w) == 0, "rewind: close");
+	ok(vx_trace_reader_open(p, &ro, &r) == 0, "rewind: reopen");
+	while ((rc = vx_trace_next(r, &rec)) > 0) {
+		if (rec.kind != VX_TR_MESSAGE)
+			continue;
+		seqs_ok &= rec.seq == (uint64_t)(n < 4 ? n : 100 + n - 4);
+		n++;
+	}
+	ok(rc == 0, "rewind: verifies: %s", vx_trace_reader_error(r, NULL));
+	ok(n == 6 && seqs_ok, "rewind: messages 0-3 and 100-101: %d", n);
+	vx_trace_reader_close(r);
+	free(m);
+}
+
 int
 main(void)
 {
@@ -953,6 +1017,7 @@ main(void)
 	test_random_damage();
 	test_fdopen();
 	test_no_alloc();
+	test_rewind();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);
