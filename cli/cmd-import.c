@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -175,6 +176,7 @@ cmd_import(int argc, char **argv)
 	static uint8_t key[VX_TRACE_KEY_MAX];
 	struct import_opts o;
 	struct vx_trace_writer *w;
+	struct stat st;
 	const char *path = "-", *keyfile = NULL;
 	FILE *in;
 	uint64_t v;
@@ -247,8 +249,10 @@ cmd_import(int argc, char **argv)
 	r = import_stream(in, path, w, &o);
 	if (in != stdin)
 		fclose(in);
-	/* No half trace that looks like a whole one. */
-	if (r != VX_EXIT_OK && strcmp(o.out, "-") != 0)
+	/* No half trace that looks like a whole one; but never remove what
+	 * was not ours to create (-o /dev/null as root). */
+	if (r != VX_EXIT_OK && strcmp(o.out, "-") != 0 &&
+	    lstat(o.out, &st) == 0 && S_ISREG(st.st_mode))
 		unlink(o.out);
 	return r;
 }

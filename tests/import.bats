@@ -216,3 +216,15 @@ EOF
 	(umask 022 && "$VFUCTL" import -o "$TEST_TMP/new.pcap" "$VECTORS/gpio-probe-full.jsonl")
 	[ "$(stat -c %a "$TEST_TMP/new.pcap")" = 600 ]
 }
+
+@test "a failed import removes its half trace but never a device given as -o" {
+	[ "$(id -u)" -eq 0 ] || skip "mknod needs root"
+	printf '{"dir": "c2s", "hex": "zz"}\n' >"$TEST_TMP/bad.jsonl"
+	run vfuctl import -o "$TEST_TMP/half.pcap" "$TEST_TMP/bad.jsonl"
+	assert_status 2
+	[ ! -e "$TEST_TMP/half.pcap" ]
+	mknod "$TEST_TMP/null" c 1 3
+	run vfuctl import -o "$TEST_TMP/null" "$TEST_TMP/bad.jsonl"
+	assert_status 2
+	[ -c "$TEST_TMP/null" ]
+}
