@@ -99,9 +99,22 @@ qemu_boot() {
 	[ $ok = 1 ]
 }
 
-# dissect_clean TRACE: vfuctl dissect --strict exits 0: no malformed or
-# unknown message, no error finding.
+# decode_clean TRACE: the trace's messages through vfuctl decode --strict
+# exit 0 too (decode reads only message records).
+decode_clean() {
+	"$VFUCTL" dissect -o jsonl "$1" | jq -c 'select(.kind == "message")' \
+		>"$TEST_TMP/messages.jsonl"
+	run "$VFUCTL" decode --strict "$TEST_TMP/messages.jsonl"
+	[ "$status" -eq 0 ] || { echo "$1: decode --strict exit $status" >&2;
+		echo "$output" | tail -3 >&2; return 1; }
+	assert_contains "0 malformed, 0 unknown; findings: 0 errors"
+}
+
+# dissect_clean TRACE: decode_clean, then vfuctl dissect --strict exits 0:
+# no malformed or unknown message, no error finding; its output stays in
+# $output.
 dissect_clean() {
+	decode_clean "$1"
 	run --separate-stderr "$VFUCTL" dissect --strict "$1"
 	[ "$status" -eq 0 ] ||
 		{ echo "$1: dissect --strict exit $status" >&2;
