@@ -239,9 +239,12 @@ start_sample() {
 # sample_session DIR CLIENT SOCKET: the sample client in DIR on SOCKET;
 # leaves in DIR/out its exit status and the lines worth comparing: what
 # the client printed on either stream, the time-seeded BAR0 value blanked.
+# The timeout only keeps a broken session from hanging the suite: one
+# takes about 10 s, most of it waiting for the sample's timer.
 sample_session() {
 	local st=0
-	(cd "$1" && "$2" "$3" 3>&- >"$1/stdout" 2>"$1/stderr") || st=$?
+	(cd "$1" && timeout -k 5 300 "$2" "$3" 3>&- >"$1/stdout" 2>"$1/stderr") ||
+		st=$?
 	{
 		echo "exit $st"
 		grep '^client: ' "$1/stdout" "$1/stderr" | sed 's/^[^:]*://' |
