@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # peers.bats - vfuctl against the real peers prebuilt in ../shared/peers
 # (see the README there): QEMU's firmware enumerates every shipped device of
-# vfuctl server, directly and through vfuctl record; vfuctl client drives
+# vfuctl server, directly and through vfuctl record, and libvfio-user's gpio
+# sample through vfuctl record; vfuctl client drives
 # libvfio-user's gpio-pci-idio-16 and null samples; libvfio-user's sample
 # client and server run their whole session, live migration included,
 # through vfuctl record with the same results as without it.  Every trace
@@ -161,6 +162,18 @@ dissect_clean() {
 		n=$((n + 1))
 	done
 	[ "$n" -ge 2 ]
+}
+
+@test "QEMU attaches to libvfio-user's gpio-pci-idio-16 through vfuctl record; the trace dissects clean" {
+	start_sample gpio-pci-idio-16 "$TEST_TMP/gpio.sock"
+	record "$TEST_TMP/r.sock" "$TEST_TMP/gpio.sock" "$TEST_TMP/t.pcap"
+	qemu_boot "$TEST_TMP/r.sock"
+	grep -q "map device bdf=00:01.0  bar 2, .* size 00000100 \[io\]" \
+		"$TEST_TMP/firmware.log"
+	stop_record
+	dissect_clean "$TEST_TMP/t.pcap"
+	assert_contains "VERSION reply 0.0 max_msg_fds=8"
+	assert_contains "DEVICE_GET_REGION_INFO reply bar2 size 0x100"
 }
 
 # ------------------------------------------------- libvfio-user's samples
