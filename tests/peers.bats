@@ -1,12 +1,12 @@
 #!/usr/bin/env bats
 # peers.bats - vfuctl against the real peers prebuilt in ../shared/peers
 # (see the README there): QEMU's firmware enumerates every shipped device of
-# vfuctl server, directly and through vfuctl record, and libvfio-user's gpio
-# sample through vfuctl record; vfuctl client drives
-# libvfio-user's gpio-pci-idio-16 and null samples; libvfio-user's sample
-# client and server run their whole session, live migration included,
-# through vfuctl record with the same results as without it.  Every trace
-# must dissect with no error.  A change that breaks interop fails here.
+# vfuctl server, directly and through vfuctl record, and libvfio-user's
+# gpio sample through vfuctl record; vfuctl client drives libvfio-user's
+# gpio-pci-idio-16 and null samples; libvfio-user's sample client and
+# server run their whole session, live migration included, through vfuctl
+# record with the same results as without it.  Every trace must dissect
+# and decode with no error.  A change that breaks interop fails here.
 
 load helpers
 
