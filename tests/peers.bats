@@ -48,8 +48,8 @@ wait_line() {
 	grep -q -- "$1" "$2" 2>/dev/null
 }
 
-# serve DEVICE SOCKET: vfuctl server --once for tests/devices/DEVICE.json;
-# its pid in $srv_pid.
+# serve DESCRIPTION SOCKET: vfuctl server --once for the device described
+# in the file DESCRIPTION; its pid in $srv_pid.
 serve() {
 	"$VFUCTL" server --once --socket-path "$2" --device "$1" 3>&- \
 		>>"$TEST_TMP/server.log" 2>&1 &
@@ -81,7 +81,7 @@ stop_record() {
 # patient as a loaded machine needs.  Fails unless SeaBIOS enumerated the
 # device at 00:01.0; shows the firmware's PCI lines and QEMU's errors then.
 qemu_boot() {
-	local fw=$TEST_TMP/firmware.log err=$TEST_TMP/qemu.err q ok=0
+	local fw=$TEST_TMP/firmware.log err=$TEST_TMP/qemu.err q
 	: >"$fw"
 	"$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" -nodefaults \
 		-display none -serial none -monitor none \
@@ -95,9 +95,21 @@ qemu_boot() {
 	wait_line "No bootable device" "$fw" "$q" || true
 	kill -TERM "$q" 2>/dev/null || true
 	wait "$q" 2>/dev/null || true
-	grep -q 'init bdf=00:01\.0' "$fw" && ok=1
-	[ $ok = 1 ] || { grep bdf= "$fw" >&2; cat "$err" >&2; }
-	[ $ok = 1 ]
+	grep -q 'init bdf=00:01\.0' "$fw" && return 0
+	grep bdf= "$fw" >&2
+	cat "$err" >&2
+	return 1
+}
+
+# pci_id DESCRIPTION: "vvvv:dddd", the described ids as SeaBIOS prints
+# them (the description's numbers are decimal or 0x hex).
+pci_id() {
+	local id hex=()
+	for id in $(jq -r '.pci.vendor, .pci.device' "$1"); do
+		[[ $id == 0x* ]] || id=$((10#$id))
+		hex+=("$(printf '%04x' "$((id))")")
+	done
+	echo "${hex[0]}:${hex[1]}"
 }
 
 # decode_clean TRACE: the trace's messages through vfuctl decode --strict
@@ -134,6 +146,8 @@ dissect_clean() {
 		serve "$d" "$TEST_TMP/$n.sock"
 		qemu_boot "$TEST_TMP/$n.sock" ||
 			{ echo "QEMU did not enumerate ${d##*/}" >&2; return 1; }
+		grep -q "init bdf=00:01.0 id=$(pci_id "$d")\$" \
+			"$TEST_TMP/firmware.log"
 		st=0
 		wait "$srv_pid" || st=$?
 		[ "$st" -eq 0 ] || { echo "${d##*/}: server exit $st" >&2;
@@ -151,6 +165,8 @@ dissect_clean() {
 		record "$TEST_TMP/$n.rec" "$TEST_TMP/$n.sock" "$t"
 		qemu_boot "$TEST_TMP/$n.rec" ||
 			{ echo "QEMU did not enumerate ${d##*/} through record" >&2; return 1; }
+		grep -q "init bdf=00:01.0 id=$(pci_id "$d")\$" \
+			"$TEST_TMP/firmware.log"
 		stop_record
 		wait "$srv_pid"
 		dissect_clean "$t"
