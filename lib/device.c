@@ -603,8 +603,8 @@ resolve_sets(struct pctx *c, struct vx_region *r, json_t *regs,
 		/* not sorted yet: entry i is the register of element i */
 		if (ri == (int)i)
 			return perr(c, sub(p, q, ".register"), "\"%s\" is the "
-			    "doorbell itself: name the register the write "
-			    "flags, such as a w1c status register", s);
+			    "doorbell itself: name another register, such as "
+			    "a w1c status register", s);
 		if (req_num(c, set, "bits", q, width_mask(r->regs[ri].width),
 		    &bits) < 0)
 			return -1;

@@ -204,7 +204,7 @@ bad_device() {
 		{"name": "bell", "offset": 4, "doorbell": {"irq": "intx",
 		"set": {"register": "bell", "bits": 1}}}]}}}'
 	assert_status 2
-	[[ $stderr == *'.regions.bar2.registers[1].doorbell.set.register: "bell" is the doorbell itself: name the register the write flags'* ]]
+	[[ $stderr == *'.regions.bar2.registers[1].doorbell.set.register: "bell" is the doorbell itself: name another register'* ]]
 
 	bad_device '{"pci": {"vendor": 1, "device": 2, "interrupt_pin": "a"},
 		"regions": {"bar2": {"size": 256, "backing": "registers", "registers": [
