@@ -3,7 +3,7 @@
 # (see the README there): QEMU's firmware enumerates every shipped device of
 # vfuctl server, directly and through vfuctl record, and libvfio-user's
 # gpio sample through vfuctl record; vfuctl client drives libvfio-user's
-# gpio-pci-idio-16 and null samples; libvfio-user's sample client and
+# gpio-pci-idio-16, null and sample server; libvfio-user's sample client and
 # server run their whole session, live migration included, through vfuctl
 # record with the same results as without it.  Every trace must dissect
 # and decode with no error.  A change that breaks interop fails here.
@@ -263,6 +263,26 @@ start_sample() {
 	assert_contains "4     REQ    1      0x1 eventfd"
 	assert_contains "config+0x0: 0x00000000"
 	grep -q "region7: read 0 from (0:4)" "$TEST_TMP/null.log"
+}
+
+@test "vfuctl client drives libvfio-user's sample server: sparse mmap, DMA map, migration state" {
+	local s=$TEST_TMP/server.sock
+	"$LVU_MIG/server" -v "$s" 3>&- >"$TEST_TMP/sample.log" 2>&1 &
+	pids+=("$!")
+	wait_socket "$s" "$!" "$TEST_TMP/sample.log"
+	run "$VFUCTL" client -c 'regions; feature probe migration;
+		feature get mig-state; dma map 0x10000 0x1000 rw; dma list;
+		poke bar1 0x2004 0xaabbccdd 4; feature set mig-state STOP;
+		feature get mig-state' "$s"
+	assert_status 0
+	assert_contains "1     bar1    0x3000       rwm   cap SPARSE_MMAP, area 0x0+0x1000, area 0x2000+0x1000"
+	assert_contains "0     bar0    0x8          rw-"
+	assert_contains "feature migration: supported"
+	assert_contains "device_state RUNNING"
+	assert_contains "0x0000000000010000 0x1000       rw memfd"
+	assert_contains "device_state STOP"
+	grep -q "region1: wrote 0xaabbccdd to (0x2004:4)" "$TEST_TMP/sample.log"
+	grep -q "adding DMA region \[0x10000, 0x11000)" "$TEST_TMP/sample.log"
 }
 
 # sample_session DIR CLIENT SOCKET: the sample client in DIR on SOCKET;
