@@ -761,16 +761,13 @@ h_region_info(struct server *s, const struct vx_msg *m, int *fd)
 	vx_build_uint(&s->b, VXF_ARGSZ, 32 + capsz);
 	vx_build_uint(&s->b, VXF_RINFO_FLAGS, flags);
 	vx_build_uint(&s->b, VXF_REGION_INDEX, index);
-	if (argsz < 32 + capsz) {
-		/* too small: the needed argsz and the fixed part only */
-		vx_build_uint(&s->b, VXF_RINFO_CAP_OFFSET, 0);
-		vx_build_uint(&s->b, VXF_RINFO_SIZE, r->size);
-		vx_build_uint(&s->b, VXF_RINFO_OFFSET, 0);
-		return 0;
-	}
+	/* cap_offset 32 even when the chain does not fit: QEMU rejects CAPS
+	 * with a cap_offset below 32 (the kernel's VFIO would send 0) */
 	vx_build_uint(&s->b, VXF_RINFO_CAP_OFFSET, capsz ? 32 : 0);
 	vx_build_uint(&s->b, VXF_RINFO_SIZE, r->size);
 	vx_build_uint(&s->b, VXF_RINFO_OFFSET, 0);	/* own fd per region */
+	if (argsz < 32 + capsz)
+		return 0;	/* too small: the needed argsz, fixed part only */
 	if (capsz) {
 		vx_build_uint(&s->b, VXF_CAP_ID, VX_REGION_CAP_SPARSE_MMAP);
 		vx_build_uint(&s->b, VXF_CAP_VERSION, 1);

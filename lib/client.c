@@ -291,6 +291,16 @@ vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 
 /* --- commands ----------------------------------------------------------- */
 
+/* The server hung up with cmd in flight: the same words whether sending it
+ * or waiting for its reply saw the hang-up first, a race of no interest. */
+static int
+hung_up(struct vx_client *c, uint16_t cmd, uint16_t id, int posted)
+{
+	return fail(c, VX_ERR_CLOSED, "server closed the connection while "
+	    "%s (msg_id 0x%x) %s", vx_cmd_name(cmd) ? vx_cmd_name(cmd) :
+	    "a command", id, posted ? "was being sent" : "awaited its reply");
+}
+
 int
 vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
     const int *fds, int nfds, struct vx_msg *reply)
@@ -298,12 +308,13 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 	struct vx_dctx ctx;
 	uint16_t id = c->next_id++;
 	uint16_t cmd;
-	int r;
+	int r, posted;
 
 	if (len < VX_HDR_SIZE)
 		return fail(c, VX_ERR_INVALID, "message shorter than a header");
 	vx_store(msg, 2, id, 0);
 	cmd = (uint16_t)vx_load(msg + 2, 2, 0);
+	posted = (vx_load(msg + 8, 4, 0) & VX_F_NO_REPLY) != 0;
 	drop_reply(c);
 	r = vx_send_msg(&c->fr, msg, len, fds, nfds, c->opts.timeout_ms);
 	if (r == VX_ERR_TOO_LARGE)
@@ -313,12 +324,12 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 		return fail(c, r, "%d descriptors exceed the server's "
 		    "max_msg_fds %d", nfds, c->fr.peer_max_fds);
 	if (r == VX_ERR_CLOSED)
-		return fail(c, r, "server closed the connection");
+		return hung_up(c, cmd, id, posted);
 	if (r < 0)
 		return fail(c, r, "sending %s failed: %s",
 		    vx_cmd_name(cmd) ? vx_cmd_name(cmd) : "message",
 		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
-	if (vx_load(msg + 8, 4, 0) & VX_F_NO_REPLY)
+	if (posted)
 		return 0;
 	r = wait_loop(c, id, c->opts.timeout_ms, NULL, 0, NULL);
 	if (r == 0)
@@ -326,9 +337,7 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 		    "within %d ms", vx_cmd_name(cmd) ? vx_cmd_name(cmd) :
 		    "command", id, c->opts.timeout_ms);
 	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
-		return fail(c, VX_ERR_CLOSED, "server closed the connection "
-		    "while %s (msg_id 0x%x) awaited its reply",
-		    vx_cmd_name(cmd) ? vx_cmd_name(cmd) : "a command", id);
+		return hung_up(c, cmd, id, 0);
 	if (r < 0)
 		return fail(c, r, "waiting for the reply failed: %s",
 		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));

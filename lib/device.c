@@ -22,6 +22,7 @@
 
 #define PAGE		4096u
 #define PATHMAX		160
+#define NAMEMAX		64	/* device and register names, in bytes */
 #define BLOB_MAGIC	0x44554656u	/* "VFUD" */
 #define BLOB_VERSION	1u
 
@@ -40,6 +41,7 @@ struct pctx {
 	const char *file;
 	char *err;
 	size_t errlen;
+	unsigned msix_cap;	/* index of the msix capability, for paths */
 };
 
 static int
@@ -89,6 +91,24 @@ check_keys(struct pctx *c, json_t *obj, const char *path,
 		if (known[i] == NULL)
 			return perr(c, sub(p, path, ".%s", key), "unknown key");
 	}
+	return 0;
+}
+
+/* Names end up in messages and on terminals: short, printable, no quotes. */
+static int
+check_name(struct pctx *c, const char *s, const char *path)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0)
+		return perr(c, path, "must be a non-empty string");
+	if (n > NAMEMAX)
+		return perr(c, path, "%zu characters, at most %d: shorten it",
+		    n, NAMEMAX);
+	for (i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return perr(c, path, "character %zu is not printable "
+			    "ASCII, or is a quote or backslash", i + 1);
 	return 0;
 }
 
@@ -336,6 +356,7 @@ parse_cap(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 		int bi;
 
 		id = VX_PCI_CAP_MSIX;
+		c->msix_cap = i;
 		if (check_keys(c, o, path, k_msix) < 0 ||
 		    req_num(c, o, "vectors", path, 2048, &v) < 0)
 			return -1;
@@ -507,9 +528,10 @@ parse_register(struct pctx *c, struct vx_device *d, struct vx_region *r,
 
 	if (want_object(c, o, path) < 0 || check_keys(c, o, path, keys) < 0)
 		return -1;
-	if ((s = json_string_value(json_object_get(o, "name"))) == NULL ||
-	    s[0] == '\0')
+	if ((s = json_string_value(json_object_get(o, "name"))) == NULL)
 		return perr(c, sub(p, path, ".name"), "must be a non-empty string");
+	if (check_name(c, s, sub(p, path, ".name")) < 0)
+		return -1;
 	if (find_reg(r, s) >= 0)
 		return perr(c, sub(p, path, ".name"), "\"%s\" is used twice", s);
 	if ((g->name = strdup(s)) == NULL)
@@ -579,10 +601,17 @@ resolve_sets(struct pctx *c, struct vx_region *r, json_t *regs,
 		if (s == NULL || (ri = find_reg(r, s)) < 0)
 			return perr(c, sub(p, q, ".register"), "must name a "
 			    "register of this region");
+		/* not sorted yet: entry i is the register of element i */
+		if (ri == (int)i)
+			return perr(c, sub(p, q, ".register"), "\"%s\" is the "
+			    "doorbell itself: name another register, such as "
+			    "a w1c status register", s);
 		if (req_num(c, set, "bits", q, width_mask(r->regs[ri].width),
 		    &bits) < 0)
 			return -1;
-		/* not sorted yet: entry i is the register of element i */
+		if (bits == 0)
+			return perr(c, sub(p, q, ".bits"), "0 sets nothing: give "
+			    "the bits to set, or leave out \"set\"");
 		r->regs[i].set_reg = ri;
 		r->regs[i].set_bits = bits;
 	}
@@ -1006,6 +1035,52 @@ vx_device_free(struct vx_device *d)
 	free(d);
 }
 
+/*
+ * QEMU's vfio-pci emulates the MSI-X table and PBA itself and never passes
+ * accesses to them on: a register under either would be dead, and the two
+ * must not overlap (QEMU refuses that).
+ */
+static int
+check_msix_place(struct pctx *c, const struct vx_device *d,
+    const struct vx_pci_desc *pd)
+{
+	static const char *const what[2] = { "table", "pba" };
+	static const char *const label[2] = { "MSI-X table", "MSI-X PBA" };
+	unsigned bar[2] = { pd->msix_table_bar, pd->msix_pba_bar };
+	uint64_t lo[2] = { pd->msix_table_off, pd->msix_pba_off };
+	uint64_t hi[2] = { lo[0] + 16ull * pd->msix_vectors,
+		lo[1] + 8ull * ((pd->msix_vectors + 63) / 64) };
+	const struct vx_region *r;
+	char p[PATHMAX], q[PATHMAX];
+	unsigned i, j;
+
+	if (pd->msix_vectors == 0)
+		return 0;
+	sub(q, ".pci.capabilities", "[%u]", c->msix_cap);
+	for (j = 0; j < 2; j++) {
+		r = &d->region[bar[j]];
+		for (i = 0; i < r->nregs; i++) {
+			const struct vx_reg *g = &r->regs[i];
+
+			if (g->off < hi[j] && lo[j] < g->off + g->width)
+				return perr(c, sub(p, q, ".%s.offset", what[j]),
+				    "the %s at [0x%llx, 0x%llx) covers register "
+				    "\"%s\" at 0x%x of bar%u, which the client "
+				    "would never pass on: move one of them",
+				    label[j], (unsigned long long)lo[j],
+				    (unsigned long long)hi[j], g->name, g->off,
+				    bar[j]);
+		}
+	}
+	if (bar[0] == bar[1] && lo[0] < hi[1] && lo[1] < hi[0])
+		return perr(c, sub(p, q, ".pba.offset"), "the MSI-X PBA at "
+		    "[0x%llx, 0x%llx) overlaps the table at [0x%llx, 0x%llx): "
+		    "put it after the table", (unsigned long long)lo[1],
+		    (unsigned long long)hi[1], (unsigned long long)lo[0],
+		    (unsigned long long)hi[0]);
+	return 0;
+}
+
 static int
 parse_device(struct pctx *c, struct vx_device *d, json_t *root)
 {
@@ -1027,6 +1102,8 @@ parse_device(struct pctx *c, struct vx_device *d, json_t *root)
 	v = json_object_get(root, "name");
 	if (v != NULL && !json_is_string(v))
 		return perr(c, ".name", "must be a string");
+	if (v != NULL && check_name(c, json_string_value(v), ".name") < 0)
+		return -1;
 	if ((d->name = strdup(v != NULL ? json_string_value(v) : "device")) == NULL)
 		return perr(c, "", "out of memory");
 	v = json_object_get(root, "description");
@@ -1061,6 +1138,8 @@ parse_device(struct pctx *c, struct vx_device *d, json_t *root)
 		for (i = 0; i < 5; i++)
 			d->dma.reg[i] = find_reg(&d->region[d->dma.region],
 			    dma_reg_names[i]);
+	if (check_msix_place(c, d, &pd) < 0)
+		goto out;
 
 	if (vx_pci_config_init(&d->pci, &pd, p, sizeof(p)) < 0) {
 		perr(c, ".pci", "%s", p);
@@ -1085,7 +1164,7 @@ out:
 struct vx_device *
 vx_device_load(const char *path, char *err, size_t errlen)
 {
-	struct pctx c = { path, err, errlen };
+	struct pctx c = { path, err, errlen, 0 };
 	struct vx_device *d;
 	json_error_t jerr;
 	json_t *root;

@@ -664,3 +664,20 @@ PY
 	assert_status 1
 	[[ $stderr == *"-c:1: server closed the connection while DEVICE_GET_INFO (msg_id 0x2) awaited its reply"* ]]
 }
+
+@test "a server that hung up before the command went out: still named, not a bare hang-up" {
+	fake_server close
+	mkfifo "$TEST_TMP/in"
+	"$VFUCTL" client -f - "$sock" <"$TEST_TMP/in" >"$TEST_TMP/out" 2>&1 3>&- &
+	local cl=$! st=0
+	exec 4>"$TEST_TMP/in"
+	# gone once VERSION is answered: sending the command meets EPIPE
+	wait "$srv_pid" || true
+	srv_pid=
+	echo info >&4
+	exec 4>&-
+	wait "$cl" || st=$?
+	[ "$st" -eq 1 ] || { cat "$TEST_TMP/out" >&2; false; }
+	grep -qF "stdin:1: server closed the connection while DEVICE_GET_INFO (msg_id 0x2) awaited its reply" "$TEST_TMP/out" ||
+		{ cat "$TEST_TMP/out" >&2; false; }
+}

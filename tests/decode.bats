@@ -772,6 +772,20 @@ notes_of() {
 	assert_contains "(vfio_user.argsz)"
 }
 
+@test "DEVICE_GET_REGION_INFO short replies: the kernel's, libvfio-user's and vfuctl server's forms all accepted" {
+	local req='c2s 01000500300000000000000000000000 20000000 00000000 02000000 00000000 0000000000000000 0000000000000000'
+	local flags off flags_off
+	# caps with cap_offset 0 (kernel), no caps flag (libvfio-user 7e7a0a6),
+	# caps with cap_offset 32 (vfuctl server, as QEMU requires)
+	for flags_off in "0f000000 00000000" "07000000 00000000" "0f000000 20000000"; do
+		read -r flags off <<< "$flags_off"
+		run "$VFUCTL" decode -o json - <<< "$req
+s2c 01000500300000000100000000000000 50000000 $flags 02000000 $off 0040000000000000 0000000000000000"
+		assert_status 0
+		[ "$(jq -c 'select(."vfio_user.dir" == "s2c") | [."vfio_user.status", (."vfio_user.notes" // [] | map(.note))]' <<< "$output")" = '["ok",["ARGSZ_RETRY"]]' ]
+	done
+}
+
 # --------------------------------------------------------------- documentation
 
 @test "vfuctl-decode.1 EXAMPLES run with the exit status and output shown" {

@@ -11,6 +11,7 @@
 #   VFUCTL        vfuctl binary to test          (default: REPO/cli/vfuctl)
 #   UNIT_DIR      directory of test-* programs   (default: REPO/tests/unit)
 #   VECTORS       vfio-user vector directory     (default: REPO/../shared/vectors)
+#   PEERS         real peers for peers.bats      (default: REPO/../shared/peers)
 #   TEST_TIMEOUT  seconds allowed per program or .bats file (default: 600)
 #
 # Unit programs print "ok N - name" / "not ok N - name" lines and their own

@@ -173,6 +173,59 @@ bad_device() {
 	assert_status 2
 	[[ $stderr == *'.dma.buffer.region: must name a region with "backing": "ram"'* ]]
 
+	# QEMU emulates the MSI-X table and PBA: registers there are dead
+	bad_device '{"pci": {"vendor": 1, "device": 2,
+		"capabilities": [{"type": "pm"}, {"type": "msix", "vectors": 4,
+		"table": {"bar": "bar0", "offset": 0}, "pba": {"bar": "bar0", "offset": 2048}}]},
+		"regions": {"bar0": {"size": 4096, "backing": "registers", "registers": [
+		{"name": "doorbell", "offset": "0x20"}]}}}'
+	assert_status 2
+	[[ $stderr == *'.pci.capabilities[1].table.offset: the MSI-X table at [0x0, 0x40) covers register "doorbell" at 0x20 of bar0'*"move one of them"* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2,
+		"capabilities": [{"type": "msix", "vectors": 4,
+		"table": {"bar": "bar0", "offset": 0}, "pba": {"bar": "bar2", "offset": 0}}]},
+		"regions": {"bar0": {"size": 4096}, "bar2": {"size": 64,
+		"backing": "registers"}}, "dma": {"registers": {"region": "bar2"},
+		"buffer": {"region": "bar0"}}}'
+	assert_status 2
+	[[ $stderr == *'.pci.capabilities[0].pba.offset: the MSI-X PBA at [0x0, 0x8) covers register "dma.addr" at 0x0 of bar2'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2,
+		"capabilities": [{"type": "msix", "vectors": 4,
+		"table": {"bar": "bar0", "offset": 0}, "pba": {"bar": "bar0", "offset": 32}}]},
+		"regions": {"bar0": {"size": 4096}}}'
+	assert_status 2
+	[[ $stderr == *'.pci.capabilities[0].pba.offset: the MSI-X PBA at [0x20, 0x28) overlaps the table at [0x0, 0x40): put it after the table'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2, "interrupt_pin": "a"},
+		"regions": {"bar2": {"size": 256, "backing": "registers", "registers": [
+		{"name": "status", "offset": 0, "access": "w1c"},
+		{"name": "bell", "offset": 4, "doorbell": {"irq": "intx",
+		"set": {"register": "bell", "bits": 1}}}]}}}'
+	assert_status 2
+	[[ $stderr == *'.regions.bar2.registers[1].doorbell.set.register: "bell" is the doorbell itself: name another register'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2, "interrupt_pin": "a"},
+		"regions": {"bar2": {"size": 256, "backing": "registers", "registers": [
+		{"name": "status", "offset": 0, "access": "w1c"},
+		{"name": "bell", "offset": 4, "doorbell": {"irq": "intx",
+		"set": {"register": "status", "bits": 0}}}]}}}'
+	assert_status 2
+	[[ $stderr == *'.regions.bar2.registers[1].doorbell.set.bits: 0 sets nothing'* ]]
+
+	bad_device "{\"name\": \"$(printf '%*s' 100000 '' | tr ' ' n)\",
+		\"pci\": {\"vendor\": 1, \"device\": 2}, \"regions\": {}}"
+	assert_status 2
+	[[ $stderr == *".name: 100000 characters, at most 64: shorten it"* ]]
+	[ "${#stderr}" -lt 400 ]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar2": {
+		"size": 256, "backing": "registers", "registers": [
+		{"name": "a\u001b]2;x", "offset": 0}]}}}'
+	assert_status 2
+	[[ $stderr == *".regions.bar2.registers[0].name: character 2 is not printable ASCII"* ]]
+
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--device "$TEST_TMP/none.json"
 	assert_status 2
