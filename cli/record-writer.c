@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "record.h"
+#include "tstate.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 
@@ -77,6 +78,7 @@ struct rec_writer {
 	unsigned fileno;	/* rotation: number of the open file */
 	uint64_t opened_ms;
 	uint64_t recorded;
+	struct tstate *ts;	/* rotating: each file starts with the state */
 	int failed;
 	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
 };
@@ -148,7 +150,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 
 /* Past -C or -G: close this file and go on in the next one. */
 static void
-maybe_rotate(struct rec_writer *w)
+maybe_rotate(struct rec_writer *w, uint64_t ts_ns)
 {
 	char err[256];
 	long pos;
@@ -172,6 +174,10 @@ maybe_rotate(struct rec_writer *w)
 		w->fileno = 0;
 	if (open_file(w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vfuctl record: %s\n", err);
+		w->failed = 1;
+	} else if (tstate_write_all(w->ts, w->tw, ts_ns) < 0) {
+		fprintf(stderr, "vfuctl record: writing the session state "
+		    "failed: %s\n", strerror(errno));
 		w->failed = 1;
 	}
 }
@@ -297,9 +303,20 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		do_hash(w, e);
 		return;
 	}
-	maybe_rotate(w);
+	maybe_rotate(w, ev->ts_ns);
 	if (w->tw == NULL)
 		return;
+	if (w->ts != NULL) {
+		struct vx_trace_rec seen = *ev;
+
+		/* pending commands name their frame in the file they are in */
+		seen.frame = vx_trace_writer_frames(w->tw) + 1;
+		if (tstate_seen(w->ts, &seen) < 0 && !w->failed) {
+			fprintf(stderr, "vfuctl record: out of memory for the "
+			    "session state\n");
+			w->failed = 1;
+		}
+	}
 	if (ev->kind == VX_TR_MESSAGE) {
 		r = vx_trace_write_message(w->tw, ev->conn, ev->endpoint,
 		    ev->chan, ev->dir, ev->seq, ev->ts_ns, ev->data, ev->len,
@@ -413,7 +430,15 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		free(w);
 		return -1;
 	}
+	if ((w->o.rotate_bytes || w->o.rotate_secs) &&
+	    (w->ts = tstate_new(VX_PEER_AUTO, 0)) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		munmap(w->ring, w->maplen);
+		free(w);
+		return -1;
+	}
 	if (open_file(w, err, errcap) < 0) {
+		tstate_free(w->ts);
 		munmap(w->ring, w->maplen);
 		free(w);
 		return -1;
@@ -429,6 +454,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		snprintf(err, errcap, "cannot start the writer thread: %s",
 		    strerror(r));
 		vx_trace_writer_close(w->tw);
+		tstate_free(w->ts);
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		munmap(w->ring, w->maplen);
@@ -617,6 +643,7 @@ rec_writer_stop(struct rec_writer *w, uint64_t *recorded, uint64_t *lost)
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w->hbuf);
+	tstate_free(w->ts);
 	munmap(w->ring, w->maplen);
 	free(w);
 	return failed ? -1 : 0;

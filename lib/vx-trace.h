@@ -59,8 +59,9 @@ enum vx_trace_kind {
 	VX_TR_RAW = 6,		/* bytes that could not be framed as messages */
 	VX_TR_GAP = 7,		/* messages that were not recorded */
 	VX_TR_DIGEST = 8,	/* BLAKE2b chain value over earlier records */
+	VX_TR_STATE = 9,	/* a connection's session state so far (JSON) */
 };
-#define VX_TR_KIND_MAX	VX_TR_DIGEST
+#define VX_TR_KIND_MAX	VX_TR_STATE
 
 /* Pseudo-header flag bits. */
 #define VX_TRF_S2C	0x0001	/* server to client (else client to server) */
