@@ -567,17 +567,66 @@ times() {
 		assert_status 0
 		# the same records in the same order, renumbered from frame 1
 		# (frame 0: the end of a connection with unanswered commands,
-		# which dissect adds; see the test of -o jsonl on such a trace)
-		diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -c 'select(.kind != "digest" and .frame != 0) | del(.frame)') \
+		# which dissect adds; see the test of -o jsonl on such a trace),
+		# with the STATE records that make the new trace stand alone
+		diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -c 'select(.kind != "digest" and .kind != "state" and .frame != 0) | del(.frame)') \
 			<("$VFUCTL" dissect -o jsonl --cmd REGION_WRITE,REGION_READ --dir c2s "$t" | jq -c 'del(.frame)')
 		[ "$("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -r 'select(.kind != "digest" and .frame != 0) | .frame' | tr '\n' ' ')" = \
-			"$(seq 1 "$(shown --cmd REGION_WRITE,REGION_READ --dir c2s "$t")" | tr '\n' ' ')" ]
+			"$(seq 1 "$("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -r 'select(.kind != "digest" and .frame != 0) | .frame' | wc -l)" | tr '\n' ' ')" ]
 	done
 	# without a filter: every record but the digests
 	run "$VFUCTL" dissect -w "$TEST_TMP/all.pcap" "$t"
 	assert_status 0
 	diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/all.pcap" | jq -c 'select(.kind != "digest")') \
 		<("$VFUCTL" dissect -o jsonl "$t" | jq -c 'select(.kind != "digest")')
+}
+
+@test "-w of a filtered trace stands alone: --strict passes, no BEFORE_VERSION" {
+	require_vectors qemu-gpio-io.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/out.pcap" "$t"
+	assert_status 0
+	run "$VFUCTL" dissect --strict "$TEST_TMP/out.pcap"
+	assert_status 0
+	assert_not_contains "before VERSION"
+	assert_not_contains "mid-session"
+	assert_contains "findings: 0 errors, 0 warnings, 0 notes"
+	# it starts with the state the filter left out: VERSION, regions, DMA
+	[[ ${lines[0]} == *"session state so far: VERSION 0.0 (qemu client"*", 9 regions, 5 IRQ types, 2 DMA windows, 0 pending" ]]
+	# and says again what changed between the records kept
+	[ "$(grep -c 'session state so far' <<< "$output")" -gt 1 ]
+	# a reply kept without its command pairs with the command's state
+	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE && vfio_user.type == reply' -w "$TEST_TMP/replies.pcap" "$t"
+	run "$VFUCTL" dissect --strict "$TEST_TMP/replies.pcap"
+	assert_status 0
+	assert_contains "findings: 0 errors, 0 warnings"
+	[[ ${lines[1]} == *"REGION_WRITE reply"*"[#"* ]]
+}
+
+@test "a trace cut after its start without a STATE record gets one mid-session note, not an error per message" {
+	require_vectors qemu-gpio-io.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	# cut after VERSION, the DMA maps and the region infos (frame 100 on)
+	"$VFUCTL" dissect -o jsonl "$t" | jq -c 'select(.frame >= 100 and .kind != "digest")' |
+		"$VFUCTL" import -o "$TEST_TMP/cut.pcap" -
+	run "$VFUCTL" dissect --strict "$TEST_TMP/cut.pcap"
+	assert_status 0
+	assert_not_contains "before VERSION"
+	[ "$(grep -c 'capture began mid-session' <<< "$output")" -eq 1 ]
+	assert_contains "findings: 0 errors, 0 warnings,"
+}
+
+@test "a message before VERSION on a connection whose OPEN is in the trace is still an error" {
+	printf '%s\n' '{"kind":"open","conn":1,"pid":1,"uid":0,"gid":0}' \
+		'{"kind":"message","conn":1,"dir":"c2s","hex":"010004001000000000000000"}' \
+		'{"kind":"message","conn":1,"dir":"c2s","hex":"0200040020000000000000000000000010000000000000000000000000000000"}' |
+		"$VFUCTL" import -o "$TEST_TMP/open.pcap" -
+	run "$VFUCTL" dissect --strict "$TEST_TMP/open.pcap"
+	assert_status 1
+	assert_contains "[error] message before VERSION was negotiated: DEVICE_GET_INFO before VERSION"
+	assert_not_contains "mid-session"
 }
 
 @test "-w to a path that cannot be written exits 2" {

@@ -1034,3 +1034,24 @@ migrate() {
 	assert_contains "C<-S twin 0x0000 DMA_WRITE command 0x100000 len 16"
 	assert_contains "C->S twin 0x0000 DMA_WRITE reply 0x100000 len 16"
 }
+
+@test "record: every rotated file stands alone: a STATE record first, --strict passes, no BEFORE_VERSION" {
+	start_server gpio
+	start_recorder -C 16K
+	cmds=$(printf 'irq enable intx 0 1\n'; for ((i = 0; i < 200; i++)); do printf 'read bar2 0 256\n'; done)
+	run "$VFUCTL" client -f - "$rsock" <<<"$cmds"
+	assert_status 0
+	stop_recorder
+	[ -f "${trace}2" ]
+	local f
+	for f in "$trace" "$trace"[0-9]*; do
+		run "$VFUCTL" dissect --strict "$f"
+		assert_status 0
+		assert_not_contains "before VERSION"
+		assert_not_contains "mid-session"
+		assert_contains "findings: 0 errors, 0 warnings"
+		[ "$f" = "$trace" ] && continue
+		# the state so far: VERSION done, the regions and IRQs known
+		[[ ${lines[0]} == *"c1      session state so far: VERSION 0."*", 9 regions, 5 IRQ types, 0 DMA windows"* ]]
+	done
+}
