@@ -116,8 +116,7 @@ emit(const struct decode_opts *o, const struct vx_msg *m, unsigned long frame,
 			json_object_set_new(obj, "vfio_user.request_frame",
 			    json_integer((json_int_t)r->req_frame));
 		print_findings(r, st, obj);
-		json_dumpf(obj, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+		vx_json_print(stdout, obj, JSON_COMPACT);
 		json_decref(obj);
 		return;
 	}

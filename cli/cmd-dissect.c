@@ -143,6 +143,7 @@ event_text(const struct walk_item *it, char *out, size_t cap)
 {
 	const struct vx_trace_rec *rec = it->rec;
 	const char *kind = vx_trace_kind_name(rec->kind);
+	size_t pos;
 
 	switch (rec->kind) {
 	case VX_TR_IRQ:
@@ -159,8 +160,11 @@ event_text(const struct walk_item *it, char *out, size_t cap)
 		    rec->pid, rec->uid, rec->gid);
 		break;
 	case VX_TR_ANNOTATION:
-		snprintf(out, cap, "annotation: %.*s", (int)(rec->len > 200 ?
-		    200 : rec->len), (const char *)rec->data);
+		/* text from the trace: never raw to a terminal */
+		snprintf(out, cap, "annotation: ");
+		pos = strlen(out);
+		vx_sb_text(out, cap, &pos, rec->data, rec->len > 200 ? 200 :
+		    rec->len);
 		break;
 	case VX_TR_RAW:
 		snprintf(out, cap, "%zu bytes that could not be framed", rec->len);
@@ -175,8 +179,9 @@ event_text(const struct walk_item *it, char *out, size_t cap)
 		    rec->flags & VX_TRF_KEYED ? " (keyed)" : "");
 		break;
 	case VX_TR_STATE:
-		snprintf(out, cap, "session state so far: %s",
-		    it->state ? it->state : "");
+		snprintf(out, cap, "session state so far: ");
+		pos = strlen(out);
+		vx_sb_text(out, cap, &pos, it->state, strlen(it->state));
 		break;
 	default:
 		snprintf(out, cap, "%s record", kind ? kind : "unknown");
@@ -238,8 +243,7 @@ emit_json(const struct walk_item *it)
 		}
 		json_object_set_new(o, "vfio_user.findings", arr);
 	}
-	json_dumpf(o, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
+	vx_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 }
 
@@ -259,8 +263,7 @@ emit_event_json(const struct walk_item *it)
 	    "vfio_user.time_ns", (json_int_t)rec->ts_ns,
 	    "vfio_user.event", kind ? kind : "unknown",
 	    "vfio_user.summary", text);
-	json_dumpf(o, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
+	vx_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "decode-int.h"
+#include "vx-strbuf.h"
 
 #define DEFAULT_MAX_ITEMS	(1u << 20)
 
@@ -106,6 +107,8 @@ dx_fail(struct vx_dstate *s, int code, unsigned field, uint32_t msg_off,
     const char *fmt, ...)
 {
 	struct vx_msg *m = s->m;
+	char raw[sizeof(m->err.text)];
+	size_t pos = 0;
 	va_list ap;
 
 	if (m->status == VX_MSG_MALFORMED)
@@ -115,8 +118,11 @@ dx_fail(struct vx_dstate *s, int code, unsigned field, uint32_t msg_off,
 	m->err.field = (uint16_t)field;
 	m->err.off = msg_off;
 	va_start(ap, fmt);
-	vsnprintf(m->err.text, sizeof(m->err.text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* it may quote the peer's bytes (jansson's "near '...'") */
+	m->err.text[0] = '\0';
+	vx_sb_text(m->err.text, sizeof(m->err.text), &pos, raw, strlen(raw));
 	return code;
 }
 

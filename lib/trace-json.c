@@ -71,14 +71,29 @@ jhex(struct jbuf *b, const uint8_t *d, size_t len)
 	}
 }
 
-/* A JSON string of len bytes of UTF-8 text. */
+static int
+is_utf8(const uint8_t *s, size_t len)
+{
+	size_t i, k;
+
+	for (i = 0; i < len; i += k)
+		if ((k = vx_utf8_len(s + i, len - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * A JSON string of len bytes of valid UTF-8 text, control characters
+ * (C1 too) escaped so that the line is safe on a terminal.
+ */
 static void
 jtext(struct jbuf *b, const uint8_t *s, size_t len)
 {
-	size_t i;
+	size_t i, k;
 
 	jput(b, "\"", 1);
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i += k) {
+		k = vx_utf8_len(s + i, len - i);
 		if (s[i] == '"' || s[i] == '\\') {
 			jput(b, "\\", 1);
 			jput(b, (const char *)s + i, 1);
@@ -86,8 +101,10 @@ jtext(struct jbuf *b, const uint8_t *s, size_t len)
 			jstr(b, "\\n");
 		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			jfmt(b, "\\u%04x", s[i]);
+		} else if (s[i] == 0xc2 && s[i + 1] < 0xa0) {
+			jfmt(b, "\\u%04x", s[i + 1]);
 		} else {
-			jput(b, (const char *)s + i, 1);
+			jput(b, (const char *)s + i, k);
 		}
 	}
 	jput(b, "\"", 1);
@@ -156,7 +173,8 @@ vx_trace_rec_json(const struct vx_trace_rec *rec, char *out, size_t cap)
 		}
 		jstr(&b, "]");
 	}
-	if (rec->kind == VX_TR_ANNOTATION) {
+	/* text that is not UTF-8 cannot be a JSON string: hex keeps it */
+	if (rec->kind == VX_TR_ANNOTATION && is_utf8(rec->data, rec->len)) {
 		jstr(&b, ",\"text\":");
 		jtext(&b, rec->data, rec->len);
 	} else if (rec->len > 0 || rec->kind == VX_TR_MESSAGE ||
@@ -375,7 +393,7 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 	if ((s = json_string_value(json_object_get(o, "note"))) != NULL)
 		snprintf(note, notecap, "%s", s);
 	rec->data = buf;
-	if (k == VX_TR_ANNOTATION) {
+	if (k == VX_TR_ANNOTATION && json_object_get(o, "hex") == NULL) {
 		text = json_string_value(json_object_get(o, "text"));
 		if (text == NULL)
 			return why_fail(why, whycap, VX_ERR_INVALID,

@@ -309,6 +309,13 @@ size_t vx_item_text(const struct vx_msg *m, const struct vx_item *it,
     char *out, size_t cap);
 /* JSON object (jansson json_t *) of the message; caller json_decref()s. */
 void *vx_msg_json(const struct vx_msg *m);
+/*
+ * Print a jansson value (json_t *) and a newline to fp with flags
+ * (JSON_COMPACT, ...) as pure ASCII: every control character and
+ * non-ASCII character of its strings is a \u escape, so that JSON output
+ * is as safe on a terminal as text output.  0, or -1 on a write error.
+ */
+int vx_json_print(FILE *fp, const void *json, size_t flags);
 /* "bar2", "config", "region 12" */
 const char *vx_region_name(uint64_t index, char *buf, size_t cap);
 

@@ -629,6 +629,72 @@ times() {
 	assert_not_contains "mid-session"
 }
 
+# evil_trace: $TEST_TMP/evil.pcap, whose VERSION JSON (valid, with
+# escaped ESC, BEL, CR, LF, DEL and a raw C1 CSI; and invalid, with those
+# raw and bytes that are not UTF-8) and annotations (the same, as text and
+# as bytes that are not UTF-8) try to retitle the terminal and forge lines.
+evil_trace() {
+	python3 - > "$TEST_TMP/evil.jsonl" <<'PY'
+import json, struct
+def msg(mid, flags, js):
+    p = struct.pack("<HH", 0, 2) + js + b"\0"
+    return struct.pack("<HHIII", mid, 1, 16 + len(p), flags, 0) + p
+good = b'{"capabilities":{"max_msg_fds":8,"\\u001b]0;pwned\\u0007\\r\\nFAKE\\u007f\x7f\xc2\x9b[31m":1}}'
+bad = b'{"capabilities":{"\x1b]0;pwned\x07\r\nFAKE\x7f\xff\xc3(":1}}'
+bad2 = b'{"capabilities":tru\x1b]0;x\x07}'
+text = "note \x1b]0;title\x07 \r\nFORGED LINE \x7f \x9b31m end"
+lines = [
+    {"kind": "message", "conn": 1, "dir": "c2s", "hex": msg(1, 0, good).hex()},
+    {"kind": "message", "conn": 1, "dir": "s2c", "hex": msg(1, 1, good).hex()},
+    {"kind": "message", "conn": 2, "dir": "c2s", "hex": msg(1, 0, bad).hex()},
+    {"kind": "message", "conn": 3, "dir": "c2s", "hex": msg(1, 0, bad2).hex()},
+    {"kind": "annotation", "conn": 1, "text": text},
+    {"kind": "annotation", "conn": 1, "hex": (b"\xff\xfe\x1b[2J\r\n\x07\x7f" + "\u009b".encode()).hex()},
+]
+for l in lines:
+    print(json.dumps(l))
+PY
+	"$VFUCTL" import -o "$TEST_TMP/evil.pcap" "$TEST_TMP/evil.jsonl"
+}
+
+# no_raw_controls FILE: FILE holds no C0 control but LF, no DEL, no C1
+# control and nothing that is not UTF-8.
+no_raw_controls() {
+	! LC_ALL=C grep -naP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1" >&2 &&
+		iconv -f UTF-8 -t UTF-8 "$1" > /dev/null
+}
+
+@test "text and JSON output escape the trace's control characters and bytes that are not UTF-8" {
+	command -v python3 > /dev/null || skip "python3 is not installed"
+	evil_trace
+	local args
+	for args in "" -V -x "-o json" "-o jsonl"; do
+		# shellcheck disable=SC2086
+		"$VFUCTL" dissect $args "$TEST_TMP/evil.pcap" > "$TEST_TMP/out" || true
+		no_raw_controls "$TEST_TMP/out" || { echo "dissect $args" >&2; false; }
+	done
+	"$VFUCTL" stats "$TEST_TMP/evil.pcap" > "$TEST_TMP/out"
+	no_raw_controls "$TEST_TMP/out"
+	"$VFUCTL" stats -o json "$TEST_TMP/evil.pcap" > "$TEST_TMP/out"
+	no_raw_controls "$TEST_TMP/out"
+	# what it shows instead: \xHH, one per byte
+	run "$VFUCTL" dissect "$TEST_TMP/evil.pcap"
+	assert_contains 'annotation: note \x1b]0;title\x07 \x0d\x0aFORGED LINE \x7f \xc2\x9b31m end'
+	assert_contains 'annotation: \xff\xfe\x1b[2J\x0d\x0a\x07\x7f\xc2\x9b'
+	# JSON stays JSON, and the annotations go back into a trace unchanged
+	"$VFUCTL" dissect -o json "$TEST_TMP/evil.pcap" | jq -e . > /dev/null
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/evil.pcap" | jq -e . > /dev/null
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/evil.pcap" | "$VFUCTL" import -o "$TEST_TMP/copy.pcap" -
+	cmp "$TEST_TMP/evil.pcap" "$TEST_TMP/copy.pcap"
+	# decode: the same messages as hex lines
+	jq -r 'select(.kind == "message") | .dir + " " + .hex' "$TEST_TMP/evil.jsonl" > "$TEST_TMP/evil.hex"
+	for args in "" -V -x "-o json"; do
+		# shellcheck disable=SC2086
+		"$VFUCTL" decode $args "$TEST_TMP/evil.hex" > "$TEST_TMP/out" || true
+		no_raw_controls "$TEST_TMP/out" || { echo "decode $args" >&2; false; }
+	done
+}
+
 @test "-w to a path that cannot be written exits 2" {
 	require_vectors gpio-probe-full.jsonl
 	run --separate-stderr "$VFUCTL" dissect -w "$TEST_TMP/no/such/dir/x.pcap" "$(trace gpio-probe-full)"
