@@ -184,7 +184,11 @@ event_text(const struct walk_item *it, char *out, size_t cap)
 		vx_sb_text(out, cap, &pos, it->state, strlen(it->state));
 		break;
 	default:
-		snprintf(out, cap, "%s record", kind ? kind : "unknown");
+		if (kind != NULL)
+			snprintf(out, cap, "%s record", kind);
+		else
+			snprintf(out, cap, "kind %u record (a later vfuctl's)",
+			    rec->kind);
 	}
 }
 

@@ -299,14 +299,20 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 		if ((k = vx_trace_kind_value(json_string_value(kv))) < 0)
 			return why_fail(why, whycap, VX_ERR_INVALID,
 			    "unknown kind '%s'", json_string_value(kv));
+	} else if (json_is_integer(kv) && json_integer_value(kv) > 0 &&
+	    json_integer_value(kv) <= 255) {
+		/* a kind this version has no name for, kept by its number */
+		k = (int)json_integer_value(kv);
 	} else {
 		return why_fail(why, whycap, VX_ERR_INVALID,
-		    "\"kind\" is not a string");
+		    "\"kind\" is neither a kind's name nor a number 1-255");
 	}
 	rec->kind = (uint8_t)k;
-	if (get_uint(o, "t_ns", UINT64_MAX, 0, &rec->ts_ns) < 0)
+	if (get_uint(o, "t_ns", VX_TRACE_TS_MAX, 0, &rec->ts_ns) < 0)
 		return why_fail(why, whycap, VX_ERR_INVALID,
-		    "\"t_ns\" is not a non-negative integer");
+		    "\"t_ns\" is not an integer from 0 to %llu (the pcap "
+		    "seconds field has 32 bits)",
+		    (unsigned long long)VX_TRACE_TS_MAX);
 	if (get_uint(o, "conn", UINT32_MAX, 0, &v) < 0)
 		return why_fail(why, whycap, VX_ERR_INVALID, "bad \"conn\"");
 	rec->conn = (uint32_t)v;

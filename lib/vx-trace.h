@@ -47,6 +47,8 @@
 #define VX_TRACE_RECORD_MAX	262144	/* largest record Wireshark reads */
 #define VX_TRACE_MSG_MAX	(64u << 20)	/* largest message recorded */
 #define VX_TRACE_DIGEST_LEN	32	/* BLAKE2b-256 */
+/* latest timestamp a record holds: u32 seconds, nanoseconds */
+#define VX_TRACE_TS_MAX		(4294967296ull * 1000000000u - 1)
 #define VX_TRACE_KEY_MIN	16	/* crypto_generichash_KEYBYTES_MIN */
 #define VX_TRACE_KEY_MAX	64	/* crypto_generichash_KEYBYTES_MAX */
 

@@ -728,6 +728,33 @@ no_raw_controls() {
 	[ "$(grep -cE '^ +0 ' <<< "$output")" -eq 0 ]
 }
 
+@test "-o jsonl | vfuctl import round-trips a kind this version does not know and times from 2038 on" {
+	# 2^31 s and more (a classic pcap's u32 seconds, which libpcap reads
+	# as signed), up to the last nanosecond a record can hold; kind 12
+	printf '%s\n' \
+		'{"kind":"open","conn":1,"t_ns":3000000000123456789,"pid":1,"uid":2,"gid":3}' \
+		'{"kind":"message","conn":1,"dir":"c2s","t_ns":3000000001000000000,"hex":"0100010014000000000000000000000000000200"}' \
+		'{"kind":12,"conn":1,"t_ns":4294967295999999999,"hex":"c0ffee"}' |
+		"$VFUCTL" import -o "$TEST_TMP/late.pcap" -
+	run "$VFUCTL" dissect -o jsonl "$TEST_TMP/late.pcap"
+	assert_status 0
+	[[ ${lines[0]} == '{"frame":1,"t_ns":3000000000123456789,"kind":"open",'* ]]
+	[[ ${lines[2]} == '{"frame":3,"t_ns":4294967295999999999,"kind":12,'*'"hex":"c0ffee"}' ]]
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/late.pcap" | "$VFUCTL" import -o "$TEST_TMP/copy.pcap" -
+	cmp "$TEST_TMP/late.pcap" "$TEST_TMP/copy.pcap"
+	run "$VFUCTL" dissect -t a "$TEST_TMP/late.pcap"
+	assert_contains "     1 05:20:00.123456789 c1      connection opened"
+	assert_contains "     3 06:28:15.999999999 c1      kind 12 record (a later vfuctl's)"
+	# -w passes the unknown kind on too
+	"$VFUCTL" dissect -w "$TEST_TMP/w.pcap" "$TEST_TMP/late.pcap" > /dev/null
+	diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/w.pcap") \
+		<("$VFUCTL" dissect -o jsonl "$TEST_TMP/late.pcap" | grep -v '"kind":"digest"')
+	# past what the seconds field holds: an input error naming the line
+	run --separate-stderr "$VFUCTL" import -o "$TEST_TMP/x.pcap" - <<< '{"kind":"open","t_ns":4294967296000000000}'
+	assert_status 2
+	[[ $stderr == *'<stdin>:1: "t_ns" is not an integer from 0 to 4294967295999999999'* ]]
+}
+
 @test "-o json: one object per message that jq parses, with dissect's keys" {
 	require_vectors gpio-probe-full.jsonl lvu-client-server-source.jsonl
 	local t n
