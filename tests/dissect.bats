@@ -864,6 +864,32 @@ no_raw_controls() {
 	[[ $stderr == *"no-such-file"* ]]
 }
 
+@test "a pcapng copy of a trace (editcap -F pcapng) dissects, verifies and exports as the pcap does" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-boot.jsonl
+	command -v editcap > /dev/null || skip "editcap (tshark's package) is not installed"
+	local t
+	t=$(trace gpio-probe-full)
+	# with a packet comment: an option of the enhanced packet block
+	editcap -F pcapng -a '3:a comment' "$t" "$TEST_TMP/t.pcapng"
+	[ "$(head -c 4 "$TEST_TMP/t.pcapng" | od -An -tx1 | tr -d ' ')" = 0a0d0d0a ]
+	diff <("$VFUCTL" dissect -V "$t") <("$VFUCTL" dissect -V "$TEST_TMP/t.pcapng")
+	diff <("$VFUCTL" dissect -o jsonl "$t") <("$VFUCTL" dissect -o jsonl "$TEST_TMP/t.pcapng")
+	diff <("$VFUCTL" stats "$t") <("$VFUCTL" stats "$TEST_TMP/t.pcapng")
+	run "$VFUCTL" verify "$TEST_TMP/t.pcapng"
+	assert_status 0
+	# from standard input too; -w writes classic pcap
+	diff <("$VFUCTL" dissect "$t") <("$VFUCTL" dissect - < "$TEST_TMP/t.pcapng")
+	"$VFUCTL" dissect -w "$TEST_TMP/back.pcap" "$TEST_TMP/t.pcapng" > /dev/null
+	[ "$(head -c 4 "$TEST_TMP/back.pcap" | od -An -tx1 | tr -d ' ')" = 4d3cb2a1 ]
+	# every interface must have the trace's link type
+	command -v mergecap > /dev/null || return 0
+	"$VFUCTL" import --linktype 150 -o "$TEST_TMP/u150.pcap" "$VECTORS/qemu-gpio-boot.jsonl"
+	mergecap -F pcapng -w "$TEST_TMP/mixed.pcapng" "$t" "$TEST_TMP/u150.pcap"
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/mixed.pcapng"
+	assert_status 2
+	[[ $stderr == *"an interface has a type 150 different from the type of the first interface"* ]]
+}
+
 @test "a trace of another USER link type (150) is read" {
 	require_vectors gpio-probe-full.jsonl
 	"$VFUCTL" import --linktype 150 -o "$TEST_TMP/150.pcap" "$VECTORS/gpio-probe-full.jsonl"
