@@ -533,6 +533,26 @@ vx_msg_items(const struct vx_msg *m)
 }
 
 long
+vx_msg_redact(const struct vx_msg *m, uint8_t *out)
+{
+	long zeroed = 0;
+	uint32_t i;
+
+	if (vx_msg_items(m) < 0)
+		return VX_ERR_NOMEM;
+	for (i = 0; i < m->nitems; i++) {
+		const struct vx_item *it = &m->items[i];
+
+		if (!(vx_fields[it->field].flags & VX_FF_DATA) ||
+		    it->off > m->len || it->len > m->len - it->off)
+			continue;
+		memset(out + it->off, 0, it->len);
+		zeroed += it->len;
+	}
+	return zeroed;
+}
+
+long
 vx_encode(const struct vx_msg *m, uint8_t *out, size_t cap)
 {
 	size_t end = 0;
