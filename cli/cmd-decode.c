@@ -202,6 +202,8 @@ decode_stream(FILE *in, const char *name, const struct decode_opts *o)
 
 	if (sess == NULL || buf == NULL)
 		vx_fatal("out of memory");
+	/* the input is a connection from its start, as the vectors are */
+	vx_session_begin(sess);
 	vx_decoder_init(&d);
 	while ((ll = getline(&line, &lcap, in)) > 0) {
 		struct vx_dctx ctx = { 0 };
