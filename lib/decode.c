@@ -542,12 +542,15 @@ vx_msg_redact(const struct vx_msg *m, uint8_t *out)
 		return VX_ERR_NOMEM;
 	for (i = 0; i < m->nitems; i++) {
 		const struct vx_item *it = &m->items[i];
+		size_t from = it->off, to = (size_t)it->off + it->len;
 
-		if (!(vx_fields[it->field].flags & VX_FF_DATA) ||
-		    it->off > m->len || it->len > m->len - it->off)
+		if (!(vx_fields[it->field].flags & VX_FF_DATA) || to > m->len)
 			continue;
-		memset(out + it->off, 0, it->len);
-		zeroed += it->len;
+		/* a short message's undecoded bytes: the header stays */
+		if (from < VX_HDR_SIZE)
+			from = to < VX_HDR_SIZE ? to : VX_HDR_SIZE;
+		memset(out + from, 0, to - from);
+		zeroed += (long)(to - from);
 	}
 	return zeroed;
 }

@@ -1080,8 +1080,8 @@ vx_session_load(struct vx_session *s, const char *text, size_t len,
 		s->twin = json_is_true(json_object_get(o, "twin"));
 		s->num_regions = json_object_get(o, "num_regions") ? nr : -1;
 		s->num_irqs = json_object_get(o, "num_irqs") ? ni : -1;
-		/* what came before is now known, as far as it goes */
-		s->begun = 1;
+		/* what came before is known as far as the saver knew it */
+		s->begun = json_is_true(json_object_get(o, "begun"));
 		s->mid = json_is_true(json_object_get(o, "mid"));
 		s->windows_known = json_is_true(json_object_get(o,
 		    "windows_known"));
