@@ -202,6 +202,18 @@ vector_files() {
 	[ "$output" = 6291456 ]	# PI_WARN on the gap
 }
 
+@test "dissector: a state record (a filtered export's) is a labelled event with its JSON" {
+	require_vectors qemu-gpio-io.jsonl
+	vfuctl import -o "$TEST_TMP/q.pcap" "$VECTORS/qemu-gpio-io.jsonl"
+	vfuctl dissect --cmd REGION_WRITE -w "$TEST_TMP/w.pcap" "$TEST_TMP/q.pcap" > /dev/null
+	run ts -r "$TEST_TMP/w.pcap" -Y 'vfio_user.trace.kind == 9' -T fields \
+		-e frame.number -e _ws.col.Info -e vfio_user.trace.state
+	assert_status 0
+	[[ ${lines[0]} =~ ^1$'\t'"session state so far ("[0-9]+" bytes of JSON)"$'\t''{"state":1,"begun":true,' ]]
+	run ts -r "$TEST_TMP/w.pcap" -Y 'vfio_user.trace.kind == "state"'
+	[ "${#lines[@]}" -eq "$(vfuctl dissect -o jsonl "$TEST_TMP/w.pcap" | grep -c '"kind":"state"')" ]
+}
+
 @test "dissector: USER1..USER15 traces through the vfio_user.linktypes preference" {
 	require_vectors gpio-probe-badframe.jsonl
 	vfuctl import --linktype 150 -o "$TEST_TMP/u3.pcap" "$VECTORS/gpio-probe-badframe.jsonl"
