@@ -766,6 +766,9 @@ vx_session_finish(struct vx_session *s, struct vx_finding *out, unsigned max)
 /* --- saved state (STATE records, man/vfuctl-trace.5) ---------------------- */
 
 #define STATE_VERSION	1
+/* bounds on what a hostile trace can make the loader allocate */
+#define STATE_MAX	((size_t)4 << 20)	/* bytes of JSON */
+#define STATE_MAX_WINDOWS	65536		/* QEMU's max_dma_maps */
 
 /* A u64 as a JSON integer, or a hex string above what JSON ints hold. */
 static json_t *
@@ -975,6 +978,8 @@ load_dma(struct vx_session *s, json_t *arr)
 	uint64_t flags;
 	json_t *e;
 
+	if (n > STATE_MAX_WINDOWS)
+		return VX_ERR_TOO_LARGE;
 	if (n > s->wincap) {
 		struct window *nw = realloc(s->win, n * sizeof(*nw));
 
@@ -1043,11 +1048,16 @@ vx_session_load(struct vx_session *s, const char *text, size_t len,
 	int rc = VX_ERR_INVALID;
 
 	why[0] = '\0';
+	reset(s);
+	if (len > STATE_MAX) {
+		snprintf(why, whycap, "%zu bytes of state, at most %zu", len,
+		    STATE_MAX);
+		return VX_ERR_TOO_LARGE;
+	}
 	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		snprintf(why, whycap, "not JSON: %s", jerr.text);
 		return VX_ERR_INVALID;
 	}
-	reset(s);
 	ver = json_object_get(o, "version");
 	nr = json_integer_value(json_object_get(o, "num_regions"));
 	ni = json_integer_value(json_object_get(o, "num_irqs"));
@@ -1071,8 +1081,9 @@ vx_session_load(struct vx_session *s, const char *text, size_t len,
 		snprintf(why, whycap, "bad \"regions\"");
 	} else if ((rc = load_dma(s, json_object_get(o, "dma"))) < 0 ||
 	    (rc = load_pending(s, json_object_get(o, "pending"))) < 0) {
-		snprintf(why, whycap, rc == VX_ERR_INVALID ? "bad \"dma\" or "
-		    "\"pending\"" : "%s", vx_strerror(rc));
+		snprintf(why, whycap, "%s", rc == VX_ERR_INVALID ?
+		    "bad \"dma\" or \"pending\"" : rc == VX_ERR_TOO_LARGE ?
+		    "too many DMA windows or pending commands" : vx_strerror(rc));
 	} else {
 		rc = 0;
 		s->version_sent = json_is_true(json_object_get(ver, "sent"));

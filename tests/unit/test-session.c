@@ -643,6 +643,23 @@ test_saved_state(void)
 	    sizeof(why)) == VX_ERR_INVALID, "state: bad peer refused: %s", why);
 	ok(vx_session_load(y.s, "[", 1, why, sizeof(why)) == VX_ERR_INVALID,
 	    "state: not JSON refused: %s", why);
+	ok(vx_session_load(y.s, text, (size_t)5 << 20, why, sizeof(why)) ==
+	    VX_ERR_TOO_LARGE, "state: over 4 MiB refused unread: %s", why);
+	{
+		/* 65537 windows: refused, not allocated */
+		size_t cap = 65537 * 12 + 256, n;
+		char *big = malloc(cap);
+		unsigned k;
+
+		n = (size_t)snprintf(big, cap, "{\"state\":1,\"peer\":{\"client\":"
+		    "\"auto\",\"server\":\"auto\"},\"version\":{},\"dma\":[");
+		for (k = 0; k < 65537; k++)
+			n += (size_t)snprintf(big + n, cap - n, "%s{}", k ? "," : "");
+		n += (size_t)snprintf(big + n, cap - n, "]}");
+		ok(vx_session_load(y.s, big, n, why, sizeof(why)) ==
+		    VX_ERR_TOO_LARGE, "state: 65537 DMA windows refused: %s", why);
+		free(big);
+	}
 	free(text);
 	free(again);
 	stop(&x);
