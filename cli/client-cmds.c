@@ -469,8 +469,18 @@ c_version(struct cl *cl, int argc, char **argv)
 		return 0;
 	}
 	printf("protocol           %u.%u\n", cl->c.major, cl->c.minor);
-	printf("server caps        %s\n", cl->c.srv_json != NULL ?
-	    cl->c.srv_json : "(none)");
+	if (cl->c.srv_json != NULL) {
+		char caps[2048];
+		size_t pos = 0;
+
+		/* the server's text: never raw to a terminal */
+		caps[0] = '\0';
+		vx_sb_text(caps, sizeof(caps), &pos, cl->c.srv_json,
+		    strlen(cl->c.srv_json));
+		printf("server caps        %s\n", caps);
+	} else {
+		printf("server caps        (none)\n");
+	}
 	printf("max_data_xfer_size %llu (server %llu, client %llu)\n",
 	    (unsigned long long)cl->c.xfer,
 	    (unsigned long long)s->max_data_xfer_size,
@@ -1871,14 +1881,7 @@ cl_exec(struct cl *cl, int argc, char **argv)
 	if (cl->json) {
 		o = J;
 		json_object_set_new(o, "ok", json_boolean(r == 0));
-		{
-			char *s = json_dumps(o, JSON_COMPACT |
-			    JSON_PRESERVE_ORDER);
-
-			if (s != NULL)
-				printf("%s\n", s);
-			free(s);
-		}
+		vx_json_print(stdout, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 		cl->out = NULL;
 	}

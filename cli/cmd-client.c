@@ -400,10 +400,7 @@ cmd_config(int argc, char **argv)
 	n = n > 256 ? 4096 : n > 64 ? 256 : 64;
 	if (co.json) {
 		json_t *o = cl_pci_json(cfg, (size_t)n);
-		char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		printf("%s\n", s != NULL ? s : "{}");
-		free(s);
+		vx_json_print(stdout, o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 	} else if (co.hexdump) {
 		cl_pci_dump(stdout, cfg, (size_t)n);

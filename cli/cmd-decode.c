@@ -116,8 +116,7 @@ emit(const struct decode_opts *o, const struct vx_msg *m, unsigned long frame,
 			json_object_set_new(obj, "vfio_user.request_frame",
 			    json_integer((json_int_t)r->req_frame));
 		print_findings(r, st, obj);
-		json_dumpf(obj, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+		vx_json_print(stdout, obj, JSON_COMPACT);
 		json_decref(obj);
 		return;
 	}
@@ -203,6 +202,8 @@ decode_stream(FILE *in, const char *name, const struct decode_opts *o)
 
 	if (sess == NULL || buf == NULL)
 		vx_fatal("out of memory");
+	/* the input is a connection from its start, as the vectors are */
+	vx_session_begin(sess);
 	vx_decoder_init(&d);
 	while ((ll = getline(&line, &lcap, in)) > 0) {
 		struct vx_dctx ctx = { 0 };

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "tstate.h"
 #include "vx-error.h"
 #include "vx-filter.h"
 #include "vx-strbuf.h"
@@ -59,6 +60,7 @@ struct dissect {
 	struct vx_filter *filter;
 	int filtering;
 	struct vx_trace_writer *out;
+	struct tstate *ts;	/* -w: the session state put in out */
 	int write_err;
 	/* totals */
 	uint64_t records, messages, malformed, unknown;
@@ -137,9 +139,11 @@ fmt_latency(uint64_t ns, char *out, size_t cap)
 }
 
 static void
-event_text(const struct vx_trace_rec *rec, char *out, size_t cap)
+event_text(const struct walk_item *it, char *out, size_t cap)
 {
+	const struct vx_trace_rec *rec = it->rec;
 	const char *kind = vx_trace_kind_name(rec->kind);
+	size_t pos;
 
 	switch (rec->kind) {
 	case VX_TR_IRQ:
@@ -162,8 +166,11 @@ event_text(const struct vx_trace_rec *rec, char *out, size_t cap)
 		    rec->pid, rec->uid, rec->gid);
 		break;
 	case VX_TR_ANNOTATION:
-		snprintf(out, cap, "annotation: %.*s", (int)(rec->len > 200 ?
-		    200 : rec->len), (const char *)rec->data);
+		/* text from the trace: never raw to a terminal */
+		snprintf(out, cap, "annotation: ");
+		pos = strlen(out);
+		vx_sb_text(out, cap, &pos, rec->data, rec->len > 200 ? 200 :
+		    rec->len);
 		break;
 	case VX_TR_RAW:
 		snprintf(out, cap, "%zu bytes that could not be framed", rec->len);
@@ -177,8 +184,17 @@ event_text(const struct vx_trace_rec *rec, char *out, size_t cap)
 		    (unsigned long long)rec->seq, (unsigned long long)rec->count,
 		    rec->flags & VX_TRF_KEYED ? " (keyed)" : "");
 		break;
+	case VX_TR_STATE:
+		snprintf(out, cap, "session state so far: ");
+		pos = strlen(out);
+		vx_sb_text(out, cap, &pos, it->state, strlen(it->state));
+		break;
 	default:
-		snprintf(out, cap, "%s record", kind ? kind : "unknown");
+		if (kind != NULL)
+			snprintf(out, cap, "%s record", kind);
+		else
+			snprintf(out, cap, "kind %u record (a later vfuctl's)",
+			    rec->kind);
 	}
 }
 
@@ -237,8 +253,7 @@ emit_json(const struct walk_item *it)
 		}
 		json_object_set_new(o, "vfio_user.findings", arr);
 	}
-	json_dumpf(o, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
+	vx_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 }
 
@@ -251,15 +266,14 @@ emit_event_json(const struct walk_item *it)
 	char text[512];
 	json_t *o;
 
-	event_text(rec, text, sizeof(text));
+	event_text(it, text, sizeof(text));
 	o = json_pack("{s:I,s:I,s:I,s:s,s:s}",
 	    "vfio_user.frame", (json_int_t)rec->frame,
 	    "vfio_user.conn", (json_int_t)rec->conn,
 	    "vfio_user.time_ns", (json_int_t)rec->ts_ns,
 	    "vfio_user.event", kind ? kind : "unknown",
 	    "vfio_user.summary", text);
-	json_dumpf(o, stdout, JSON_COMPACT);
-	fputc('\n', stdout);
+	vx_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 }
 
@@ -273,7 +287,7 @@ emit_text(struct dissect *ds, const struct walk_item *it)
 
 	fmt_time(ds, rec->ts_ns, t, sizeof(t));
 	if (m == NULL) {
-		event_text(rec, sum, sizeof(sum));
+		event_text(it, sum, sizeof(sum));
 		printf("%6llu %s c%u      %s\n", (unsigned long long)rec->frame, t,
 		    rec->conn, sum);
 	} else {
@@ -333,8 +347,18 @@ emit_text(struct dissect *ds, const struct walk_item *it)
 	ds->prev_ts = rec->ts_ns;
 }
 
+/* -w: the record, after a STATE record if the output needs one. */
 static int
-on_record(void *arg, const struct walk_item *it)
+write_rec(struct dissect *ds, const struct vx_trace_rec *rec)
+{
+	if (tstate_sync(ds->ts, ds->out, rec) < 0 ||
+	    vx_trace_write_event(ds->out, rec) < 0)
+		return -1;
+	return tstate_written(ds->ts, rec);
+}
+
+static int
+show(void *arg, const struct walk_item *it)
 {
 	struct dissect *ds = arg;
 	const struct vx_msg *m = it->msg;
@@ -386,7 +410,7 @@ on_record(void *arg, const struct walk_item *it)
 			return 0;
 	}
 	if (ds->out != NULL && it->rec->kind != VX_TR_DIGEST &&
-	    vx_trace_write_event(ds->out, it->rec) < 0)
+	    write_rec(ds, it->rec) < 0)
 		ds->write_err = 1;
 	if (ds->fmt == OUT_JSONL)
 		emit_jsonl(ds, it->rec);
@@ -399,6 +423,18 @@ on_record(void *arg, const struct walk_item *it)
 	if (++ds->shown == ds->limit)
 		return -1;
 	return 0;
+}
+
+static int
+on_record(void *arg, const struct walk_item *it)
+{
+	struct dissect *ds = arg;
+	int r = show(arg, it);
+
+	if (ds->ts != NULL && it->rec != NULL && tstate_seen(ds->ts,
+	    it->rec) < 0)
+		ds->write_err = 1;
+	return r;
 }
 
 static void
@@ -530,6 +566,8 @@ cmd_dissect(int argc, char **argv)
 		    vx_create_strerror(errno));
 		return VX_EXIT_USAGE;
 	}
+	if (ds.out != NULL && (ds.ts = tstate_new(wo.peer, 1)) == NULL)
+		vx_fatal("out of memory");
 	if (wo.follow) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
@@ -549,6 +587,7 @@ cmd_dissect(int argc, char **argv)
 		vx_error("writing trace '%s' failed: %s", wpath, strerror(errno));
 		r = r ? r : VX_ERR_IO;
 	}
+	tstate_free(ds.ts);
 	vx_filter_free(ds.filter);
 	free(ds.jbuf);
 	if (r < 0) {

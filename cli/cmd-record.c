@@ -45,6 +45,7 @@
 #include "vx-error.h"
 #include "vx-framer.h"
 #include "vx-msg.h"
+#include "vx-session.h"
 #include "vx-sock.h"
 #include "vx-trace.h"
 
@@ -164,6 +165,7 @@ struct conn {
 	gid_t gid;
 	struct irqw *irqs;
 	struct dmaw *dma;	/* --hash-dma: the mapped windows */
+	struct vx_session *peers;	/* --redact: the wire forms in use */
 	int dead;		/* a side failed: close at once */
 	const char *ended;	/* who ended the main channel first */
 };
@@ -192,6 +194,8 @@ struct recorder {
 	pid_t server;		/* -- SERVER-CMD; 0 once reaped */
 	int server_status;	/* its exit status, 128+N if killed by N */
 	int server_gone;	/* it exited on its own */
+	uint8_t *redbuf;	/* --redact: the message with its data zeroed */
+	size_t redcap;
 	struct pollfd *pfd;
 	struct pref *pref;
 	size_t pcap;
@@ -298,24 +302,40 @@ annotate(struct recorder *r, struct conn *c, int chan, int dir,
 	record_event(r, c, VX_TR_ANNOTATION, chan, dir, text, (size_t)n, 0);
 }
 
-/* Where --redact starts zeroing a message: its data, after the access
- * header; len when it carries no data. */
-static size_t
-redact_offset(const uint8_t *m, size_t len)
+/*
+ * --redact: the message with every field that carries data zeroed
+ * (vx_msg_redact, from lib/fields.def), decoded in the wire forms the
+ * connection's VERSION showed; the bytes to record and how many.  Whatever
+ * cannot be decoded is not recorded: without memory, only the header.
+ */
+static const uint8_t *
+redacted(struct recorder *r, struct conn *c, int chan, int dir,
+    const struct vx_frame *fr, size_t *len)
 {
-	switch (le16(m + VX_HDR_OFF_CMD)) {
-	case VX_CMD_REGION_READ:
-	case VX_CMD_REGION_WRITE:
-	case VX_CMD_DMA_READ:
-	case VX_CMD_DMA_WRITE:
-		/* offset/address and count (+ region): 16 bytes */
-		return len > 32 ? 32 : len;
-	case VX_CMD_MIG_DATA_READ:
-	case VX_CMD_MIG_DATA_WRITE:
-		return len > 24 ? 24 : len;	/* argsz, size */
-	default:
-		return len;
+	struct vx_dctx ctx = { 0 };
+	struct vx_session_result res;
+	struct vx_msg m;
+	uint8_t *nb;
+
+	*len = fr->len < VX_HDR_SIZE ? fr->len : VX_HDR_SIZE;
+	if (fr->len > r->redcap) {
+		if ((nb = realloc(r->redbuf, fr->len)) == NULL)
+			return fr->data;
+		r->redbuf = nb;
+		r->redcap = fr->len;
 	}
+	memcpy(r->redbuf, fr->data, fr->len);
+	ctx.dir = (uint8_t)dir;
+	ctx.chan = (uint8_t)chan;
+	ctx.peer = (uint8_t)(c->peers ? vx_session_peer(c->peers, dir) :
+	    VX_PEER_AUTO);
+	ctx.nfds = fr->nfds;
+	if (c->peers == NULL || vx_decode(&r->dec, fr->data, fr->len, &ctx,
+	    &m) < 0 || vx_msg_redact(&m, r->redbuf) < 0)
+		return fr->data;
+	vx_session_feed(c->peers, &m, 0, r->now, &res);
+	*len = fr->len;
+	return r->redbuf;
 }
 
 static void
@@ -343,10 +363,11 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 	ev.seq = seq;
 	ev.data = fr->data;
 	ev.len = fr->len;
+	if (r->redact)
+		ev.data = redacted(r, c, chan, dir, fr, &ev.len);
 	ev.fds = n ? r->fdi : NULL;
 	ev.nfds = (unsigned)n;
-	rec_put(r->w, &ev, r->redact ? redact_offset(fr->data, fr->len) :
-	    fr->len, 0);
+	rec_put(r->w, &ev, ev.len, 0);
 }
 
 /* --- connections ----------------------------------------------------------- */
@@ -408,6 +429,8 @@ conn_close(struct recorder *r, struct conn *c)
 		irq_free(iw);
 	}
 	c->irqs = NULL;
+	vx_session_free(c->peers);
+	c->peers = NULL;
 	if (c->ended != NULL)
 		annotate(r, c, 0, 0, "%s", c->ended);
 	dma_close(r, c);
@@ -435,6 +458,11 @@ do_accept(struct recorder *r, struct endpoint *ep)
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(cfd);
+		return;
+	}
+	if (r->redact && (c->peers = vx_session_new(VX_PEER_AUTO)) == NULL) {
+		free(c);
 		close(cfd);
 		return;
 	}
@@ -1525,6 +1553,8 @@ cmd_record(int argc, char **argv)
 	vx_decoder_init(&r->dec);
 	rc = relay(r, &waitmask);
 	vx_decoder_release(&r->dec);
+	free(r->redbuf);
+	r->redbuf = NULL;
 out:
 	r->now = now_ns();
 	while (r->conns != NULL) {

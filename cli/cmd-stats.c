@@ -403,8 +403,7 @@ print_json(struct stats *st)
 	json_object_set_new(root, "top_offsets", offs);
 	json_object_set_new(root, "findings", finds);
 	json_object_set_new(root, "latency_relative_error", json_real(1.0 / 64));
-	json_dumpf(root, stdout, JSON_INDENT(2));
-	putchar('\n');
+	vx_json_print(stdout, root, JSON_INDENT(2));
 	json_decref(root);
 }
 

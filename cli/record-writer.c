@@ -36,6 +36,7 @@
 
 #include "cli.h"
 #include "record.h"
+#include "tstate.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 
@@ -88,6 +89,7 @@ struct rec_writer {
 	int stalled;		/* a write failed; the file was rewound */
 	int dead;		/* a write failed; the file cannot go on */
 	uint64_t retry_ms;	/* stalled: when writing was last tried */
+	struct tstate *ts;	/* rotating: each file starts with the state */
 	int failed;
 	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
 };
@@ -349,7 +351,7 @@ close_file(struct rec_writer *w)
 
 /* Past -C or -G: close this file and go on in the next one. */
 static void
-maybe_rotate(struct rec_writer *w)
+maybe_rotate(struct rec_writer *w, uint64_t ts_ns)
 {
 	char err[256];
 	long pos;
@@ -371,6 +373,10 @@ maybe_rotate(struct rec_writer *w)
 		w->fileno = 0;
 	if (open_file(w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vfuctl record: %s\n", err);
+		w->failed = 1;
+	} else if (tstate_write_all(w->ts, w->tw, ts_ns) < 0) {
+		fprintf(stderr, "vfuctl record: writing the session state "
+		    "failed: %s\n", strerror(errno));
 		w->failed = 1;
 	}
 }
@@ -496,7 +502,7 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		do_hash(w, e);
 		return;
 	}
-	maybe_rotate(w);
+	maybe_rotate(w, ev->ts_ns);
 	if (w->tw == NULL || w->stalled || w->dead) {
 		count_lost(w, ev);
 		return;
@@ -505,6 +511,17 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		write_failed(w);
 		count_lost(w, ev);
 		return;
+	}
+	if (w->ts != NULL) {
+		struct vx_trace_rec seen = *ev;
+
+		/* pending commands name their frame in the file they are in */
+		seen.frame = vx_trace_writer_frames(w->tw) + 1;
+		if (tstate_seen(w->ts, &seen) < 0 && !w->failed) {
+			fprintf(stderr, "vfuctl record: out of memory for the "
+			    "session state\n");
+			w->failed = 1;
+		}
 	}
 	if (ev->kind == VX_TR_MESSAGE)
 		r = vx_trace_write_message(w->tw, ev->conn, ev->endpoint,
@@ -623,7 +640,15 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		free(w);
 		return -1;
 	}
+	if ((w->o.rotate_bytes || w->o.rotate_secs) &&
+	    (w->ts = tstate_new(VX_PEER_AUTO, 0)) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		munmap(w->ring, w->maplen);
+		free(w);
+		return -1;
+	}
 	if (open_file(w, err, errcap) < 0) {
+		tstate_free(w->ts);
 		munmap(w->ring, w->maplen);
 		free(w->name);
 		free(w);
@@ -640,6 +665,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		snprintf(err, errcap, "cannot start the writer thread: %s",
 		    strerror(r));
 		vx_trace_writer_close(w->tw);
+		tstate_free(w->ts);
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		munmap(w->ring, w->maplen);
@@ -822,6 +848,7 @@ rec_writer_stop(struct rec_writer *w, struct rec_stats *st)
 	pthread_mutex_destroy(&w->lock);
 	free(w->hbuf);
 	free(w->name);
+	tstate_free(w->ts);
 	munmap(w->ring, w->maplen);
 	free(w);
 	return failed ? -1 : 0;

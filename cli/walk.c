@@ -56,7 +56,7 @@ end_conn(struct walker *w, size_t i, const struct vx_trace_rec *rec,
     walk_fn fn, void *arg)
 {
 	struct vx_finding pend[16];
-	struct walk_item it = { rec, NULL, NULL, pend, 0 };
+	struct walk_item it = { rec, NULL, NULL, pend, 0, NULL };
 	unsigned n = vx_session_finish(w->conns[i].s, pend, 16);
 	int r = 0;
 
@@ -69,6 +69,20 @@ end_conn(struct walker *w, size_t i, const struct vx_trace_rec *rec,
 	vx_session_free(w->conns[i].s);
 	w->conns[i] = w->conns[--w->n];
 	return r;
+}
+
+/* Seed a session from a STATE record; text says what it holds or why not. */
+static void
+load_state(struct vx_session *s, const struct vx_trace_rec *rec, char *text,
+    size_t cap)
+{
+	char why[160];
+
+	if (vx_session_load(s, (const char *)rec->data, rec->len, why,
+	    sizeof(why)) < 0)
+		snprintf(text, cap, "unusable: %s", why);
+	else
+		vx_session_describe(s, text, cap);
 }
 
 static void
@@ -114,7 +128,8 @@ walk_trace(const struct walk_opts *o, walk_fn fn, void *arg, char *err,
 		struct vx_session_result res;
 		struct vx_session *s;
 		struct vx_msg m;
-		struct walk_item it = { &rec, NULL, NULL, NULL, 0 };
+		struct walk_item it = { &rec, NULL, NULL, NULL, 0, NULL };
+		char state[256];
 
 		ret = vx_trace_next(r, &rec);
 		if (ret == VX_ERR_AGAIN && o->follow && !walk_stop) {
@@ -132,13 +147,23 @@ walk_trace(const struct walk_opts *o, walk_fn fn, void *arg, char *err,
 				continue;
 			}
 		}
-		if (rec.kind != VX_TR_MESSAGE) {
+		if (rec.kind != VX_TR_MESSAGE && rec.kind != VX_TR_OPEN &&
+		    rec.kind != VX_TR_STATE) {
 			stop = fn(arg, &it) < 0;
 			continue;
 		}
 		if ((s = session_for(&w, rec.conn, o->peer)) == NULL) {
 			ret = VX_ERR_NOMEM;
 			break;
+		}
+		if (rec.kind != VX_TR_MESSAGE) {
+			if (rec.kind == VX_TR_OPEN)
+				vx_session_begin(s);
+			else
+				load_state(s, &rec, state, sizeof(state));
+			it.state = rec.kind == VX_TR_STATE ? state : NULL;
+			stop = fn(arg, &it) < 0;
+			continue;
 		}
 		ctx.dir = rec.dir;
 		ctx.chan = rec.chan;

@@ -20,6 +20,8 @@ struct walk_item {
 	/* at a CLOSE record (or the end): commands never answered */
 	const struct vx_finding *unanswered;
 	unsigned nunanswered;
+	/* a STATE record: what it says, or why it could not be used */
+	const char *state;
 };
 
 struct walk_opts {

@@ -165,6 +165,7 @@ return {
     { key = "SERVER_CMD_ON_MAIN", severity = 0, text = "server command on the main socket (no twin socket)" },
     { key = "INVISIBLE_MMAP", severity = 0, text = "region has mmap-able areas: accesses through them are not on the socket" },
     { key = "INVISIBLE_DMA", severity = 0, text = "DMA window passed as an fd: the server's accesses to it are not on the socket" },
+    { key = "MID_SESSION", severity = 0, text = "capture began mid-session: what came before is unknown, so checks that need it are off" },
   },
 }
 -- END fields.lua
@@ -273,7 +274,7 @@ local X = {
 	t_version = add(ProtoField.uint8("vfio_user.trace.version", "version")),
 	t_kind = add(ProtoField.uint8("vfio_user.trace.kind", "kind", base.DEC,
 		{ [1] = "message", [2] = "irq", [3] = "open", [4] = "close", [5] = "annotation",
-		  [6] = "raw", [7] = "gap", [8] = "digest" })),
+		  [6] = "raw", [7] = "gap", [8] = "digest", [9] = "state" })),
 	t_hdr_len = add(ProtoField.uint16("vfio_user.trace.hdr_len", "hdr_len")),
 	t_fixed_len = add(ProtoField.uint16("vfio_user.trace.fixed_len", "fixed_len")),
 	t_flags = add(ProtoField.uint16("vfio_user.trace.flags", "flags", base.HEX)),
@@ -301,6 +302,7 @@ local X = {
 	t_text = add(ProtoField.string("vfio_user.trace.annotation", "annotation")),
 	t_raw = add(ProtoField.bytes("vfio_user.trace.raw", "raw bytes")),
 	t_digest = add(ProtoField.bytes("vfio_user.trace.digest", "digest")),
+	t_state = add(ProtoField.string("vfio_user.trace.state", "session state")),
 	t_payload = add(ProtoField.bytes("vfio_user.trace.payload", "payload")),
 }
 do
@@ -1669,6 +1671,9 @@ local function event_text(ph, tvb, off, len)
 		return fmt("GAP: %d messages not recorded", ph.count)
 	elseif k == 8 then
 		return fmt("digest #%d over %d records%s", ph.seq, ph.count, has_bit(ph.flags, 8) and " (keyed)" or "")
+	elseif k == 9 then
+		-- what the connection had set up before this file: vfuctl-trace(5)
+		return fmt("session state so far (%d bytes of JSON)", len)
 	end
 	return fmt("kind %d record", k)
 end
@@ -1754,7 +1759,7 @@ function vu.dissector(tvb, pinfo, tree)
 	if ph.kind ~= 1 then
 		if cap > 0 then
 			local pf = ph.kind == 5 and X.t_text or ph.kind == 8 and X.t_digest
-				or ph.kind == 6 and X.t_raw or X.t_payload
+				or ph.kind == 6 and X.t_raw or ph.kind == 9 and X.t_state or X.t_payload
 			root:add(pf, tvb(off, cap))
 		end
 		if ph.kind == 4 and not pinfo.visited then conns[ph.conn] = nil end

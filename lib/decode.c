@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "decode-int.h"
+#include "vx-strbuf.h"
 
 #define DEFAULT_MAX_ITEMS	(1u << 20)
 
@@ -106,6 +107,8 @@ dx_fail(struct vx_dstate *s, int code, unsigned field, uint32_t msg_off,
     const char *fmt, ...)
 {
 	struct vx_msg *m = s->m;
+	char raw[sizeof(m->err.text)];
+	size_t pos = 0;
 	va_list ap;
 
 	if (m->status == VX_MSG_MALFORMED)
@@ -115,8 +118,11 @@ dx_fail(struct vx_dstate *s, int code, unsigned field, uint32_t msg_off,
 	m->err.field = (uint16_t)field;
 	m->err.off = msg_off;
 	va_start(ap, fmt);
-	vsnprintf(m->err.text, sizeof(m->err.text), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* it may quote the peer's bytes (jansson's "near '...'") */
+	m->err.text[0] = '\0';
+	vx_sb_text(m->err.text, sizeof(m->err.text), &pos, raw, strlen(raw));
 	return code;
 }
 
@@ -535,6 +541,29 @@ vx_msg_items(const struct vx_msg *m)
 	w->items = full.items;
 	w->nitems = full.nitems;
 	return 0;
+}
+
+long
+vx_msg_redact(const struct vx_msg *m, uint8_t *out)
+{
+	long zeroed = 0;
+	uint32_t i;
+
+	if (vx_msg_items(m) < 0)
+		return VX_ERR_NOMEM;
+	for (i = 0; i < m->nitems; i++) {
+		const struct vx_item *it = &m->items[i];
+		size_t from = it->off, to = (size_t)it->off + it->len;
+
+		if (!(vx_fields[it->field].flags & VX_FF_DATA) || to > m->len)
+			continue;
+		/* a short message's undecoded bytes: the header stays */
+		if (from < VX_HDR_SIZE)
+			from = to < VX_HDR_SIZE ? to : VX_HDR_SIZE;
+		memset(out + from, 0, to - from);
+		zeroed += (long)(to - from);
+	}
+	return zeroed;
 }
 
 long

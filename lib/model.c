@@ -171,6 +171,7 @@ const struct vx_tok vx_names_mig_state[] = {
 #define MIGRATION_FLAGS names_migration_flags
 #define MIG_STATE vx_names_mig_state
 #define VIRT VX_FF_VIRT
+#define DATA VX_FF_DATA
 
 const struct vx_field vx_fields[VXF_COUNT] = {
 #define VX_FIELD(id, key, label, kind, width, names, flags, desc) \

@@ -88,10 +88,9 @@ vx_item_text(const struct vx_msg *m, const struct vx_item *it, char *out,
 			app(out, cap, &pos, "... (%u bytes)", it->len);
 		break;
 	case VX_K_TEXT:
-		n = it->len ? it->len : (it->ptr ? strlen((const char *)it->ptr) : 0);
-		for (i = 0; i < n && it->ptr[i] != '\0'; i++)
-			app(out, cap, &pos, isprint(it->ptr[i]) ? "%c" : "\\x%02x",
-			    it->ptr[i]);
+		n = it->len ? strnlen((const char *)it->ptr, it->len) :
+		    (it->ptr ? strlen((const char *)it->ptr) : 0);
+		vx_sb_text(out, cap, &pos, it->ptr, n);
 		break;
 	case VX_K_GROUP:
 		app(out, cap, &pos, "[%u]", it->index);
@@ -542,4 +541,26 @@ vx_msg_json(const struct vx_msg *m)
 		    "field", vx_fields[m->err.field].key,
 		    "offset", (int)m->err.off, "text", m->err.text));
 	return o;
+}
+
+int
+vx_json_print(FILE *fp, const void *json, size_t flags)
+{
+	char *text = json_dumps(json, flags | JSON_ENSURE_ASCII), *p, *q;
+
+	if (text == NULL)
+		return -1;
+	/* jansson leaves DEL as it is; it can only be inside a string */
+	for (p = q = text;; p++) {
+		if (*p != 0x7f && *p != '\0')
+			continue;
+		fwrite(q, 1, (size_t)(p - q), fp);
+		if (*p == '\0')
+			break;
+		fputs("\\u007f", fp);
+		q = p + 1;
+	}
+	fputc('\n', fp);
+	free(text);
+	return ferror(fp) ? -1 : 0;
 }

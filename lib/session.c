@@ -2,6 +2,7 @@
  * session.c - per-connection state: reply pairing, negotiation, regions,
  * IRQs and DMA windows, and the findings that need that context.
  */
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,16 @@ struct window {
 
 struct vx_session {
 	int peer_opt;			/* what the user asked for */
+	/*
+	 * How the capture relates to the connection: begun (its start is in
+	 * the capture, or a STATE record said what came before), or mid (the
+	 * first message was not VERSION and nothing said what came before:
+	 * what a lone message needs is unknown, so those checks are off).
+	 */
+	int begun, mid;
+	int windows_known;		/* mid: DMA windows are known again */
+	int mid_unpaired[4];		/* mid: replies may still answer commands
+					   sent before the capture, per slot */
 	int peer[2];			/* profile per sender direction */
 	const char *peer_name[2];
 	int version_sent, version_done;
@@ -360,6 +371,8 @@ check_dma(struct vx_session *s, uint64_t addr, uint64_t count,
 {
 	size_t i;
 
+	if (s->mid && !s->windows_known)
+		return;		/* mapped before the capture began, perhaps */
 	for (i = 0; i < s->nwin; i++) {
 		const struct window *w = &s->win[i];
 
@@ -420,6 +433,7 @@ dma_unmap(struct vx_session *s, const struct vx_msg *m,
 	vx_msg_get(m, VXF_DMA_UNMAP_FLAGS, &flags);
 	if (flags & VX_DMA_UNMAP_ALL) {
 		s->nwin = 0;
+		s->windows_known = 1;
 		return;
 	}
 	vx_msg_get(m, VXF_DMA_ADDR, &addr);
@@ -430,6 +444,8 @@ dma_unmap(struct vx_session *s, const struct vx_msg *m,
 			return;
 		}
 	}
+	if (s->mid && !s->windows_known)
+		return;
 	add(r, VX_FIND_DMA_UNMAP_UNKNOWN, "[0x%llx, +0x%llx) was not mapped",
 	    (unsigned long long)addr, (unsigned long long)size);
 }
@@ -622,6 +638,34 @@ reply(struct vx_session *s, const struct vx_msg *m, struct vx_session_result *r)
 	}
 }
 
+/*
+ * The first message of a session that was not told where the capture
+ * began: a VERSION command starts the connection; anything else means the
+ * capture began mid-session (a rotated file, a cut or filtered trace).
+ */
+static void
+first_message(struct vx_session *s, const struct vx_msg *m,
+    struct vx_session_result *r)
+{
+	const char *name = vx_cmd_name(m->cmd);
+
+	s->begun = 1;
+	if (m->cmd == VX_CMD_VERSION && !vx_msg_is_reply(m))
+		return;
+	s->mid = 1;
+	s->mid_unpaired[0] = s->mid_unpaired[1] = 1;
+	s->mid_unpaired[2] = s->mid_unpaired[3] = 1;
+	add(r, VX_FIND_MID_SESSION, "the first message is a %s %s, with no OPEN "
+	    "or STATE record before it", name ? name : "message",
+	    vx_msg_is_reply(m) ? "reply" : "command");
+}
+
+void
+vx_session_begin(struct vx_session *s)
+{
+	s->begun = 1;
+}
+
 int
 vx_session_feed(struct vx_session *s, const struct vx_msg *m,
     uint64_t frame, uint64_t ts_ns, struct vx_session_result *r)
@@ -639,9 +683,11 @@ vx_session_feed(struct vx_session *s, const struct vx_msg *m,
 		return 0;
 	if (m->status == VX_MSG_UNKNOWN)
 		add(r, VX_FIND_UNKNOWN_COMMAND, "command %u", m->cmd);
+	if (!s->begun)
+		first_message(s, m, r);
 	check_fds(s, m, r);
 	if (!is_reply) {
-		if (m->cmd != VX_CMD_VERSION && !s->version_sent)
+		if (m->cmd != VX_CMD_VERSION && !s->version_sent && !s->mid)
 			add(r, VX_FIND_BEFORE_VERSION, "%s before VERSION",
 			    vx_cmd_name(m->cmd) ? vx_cmd_name(m->cmd) : "command");
 		key = key_of(m, m->dir);
@@ -665,10 +711,14 @@ vx_session_feed(struct vx_session *s, const struct vx_msg *m,
 
 		if (s->noreply[cslot][m->id / 8] & (1u << (m->id % 8)))
 			add(r, VX_FIND_REPLY_TO_NO_REPLY, "msg_id 0x%04x", m->id);
+		else if (s->mid && s->mid_unpaired[cslot])
+			;	/* its command came before the capture */
 		else
 			add(r, VX_FIND_REPLY_WITHOUT_COMMAND, "msg_id 0x%04x", m->id);
 		return 0;
 	}
+	/* replies come in order: the commands of before are all answered */
+	s->mid_unpaired[(m->chan & 1) * 2 + (m->dir == VX_C2S)] = 0;
 	r->paired = 1;
 	r->req_frame = p.frame;
 	r->req_ts_ns = p.ts;
@@ -711,4 +761,360 @@ vx_session_finish(struct vx_session *s, struct vx_finding *out, unsigned max)
 		}
 	}
 	return s->npending;
+}
+
+/* --- saved state (STATE records, man/vfuctl-trace.5) ---------------------- */
+
+#define STATE_VERSION	1
+/* bounds on what a hostile trace can make the loader allocate */
+#define STATE_MAX	((size_t)4 << 20)	/* bytes of JSON */
+#define STATE_MAX_WINDOWS	65536		/* QEMU's max_dma_maps */
+
+/* A u64 as a JSON integer, or a hex string above what JSON ints hold. */
+static json_t *
+ju64(uint64_t v)
+{
+	char hex[24];
+
+	if (v <= INT64_MAX)
+		return json_integer((json_int_t)v);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)v);
+	return json_string(hex);
+}
+
+static int
+get_u64(json_t *o, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+	const char *str;
+	char *end;
+
+	if (v == NULL)
+		return 0;		/* absent: keep the default */
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if ((str = json_string_value(v)) != NULL && str[0] == '0' &&
+	    str[1] == 'x') {
+		*out = strtoull(str, &end, 16);
+		if (end != str + 2 && *end == '\0')
+			return 0;
+	}
+	return -1;
+}
+
+static json_t *
+caps_json(const struct vx_caps *c)
+{
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:b}",
+	    "present", ju64(c->present), "max_msg_fds", ju64(c->max_msg_fds),
+	    "max_data_xfer_size", ju64(c->max_data_xfer_size),
+	    "max_dma_maps", ju64(c->max_dma_maps), "pgsizes", ju64(c->pgsizes),
+	    "mig_pgsize", ju64(c->mig_pgsize),
+	    "mig_max_bitmap_size", ju64(c->mig_max_bitmap_size),
+	    "twin_supported", c->twin_supported,
+	    "twin_fd_index", ju64(c->twin_fd_index),
+	    "write_multiple", c->write_multiple);
+}
+
+static int
+caps_load(json_t *o, struct vx_caps *c)
+{
+	uint64_t present = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o) || get_u64(o, "present", &present) < 0 ||
+	    get_u64(o, "max_msg_fds", &c->max_msg_fds) < 0 ||
+	    get_u64(o, "max_data_xfer_size", &c->max_data_xfer_size) < 0 ||
+	    get_u64(o, "max_dma_maps", &c->max_dma_maps) < 0 ||
+	    get_u64(o, "pgsizes", &c->pgsizes) < 0 ||
+	    get_u64(o, "mig_pgsize", &c->mig_pgsize) < 0 ||
+	    get_u64(o, "mig_max_bitmap_size", &c->mig_max_bitmap_size) < 0 ||
+	    get_u64(o, "twin_fd_index", &c->twin_fd_index) < 0)
+		return -1;
+	c->present = (uint32_t)present;
+	c->twin_supported = json_is_true(json_object_get(o, "twin_supported"));
+	c->write_multiple = json_is_true(json_object_get(o, "write_multiple"));
+	return 0;
+}
+
+static const char *
+peer_key(int peer)
+{
+	const char *n = vx_tok_name(vx_names_peer, (uint64_t)peer);
+
+	return n ? n : "auto";
+}
+
+char *
+vx_session_save(const struct vx_session *s)
+{
+	json_t *o, *regions, *dma, *pending;
+	unsigned b, i;
+	uint32_t n;
+	char *text;
+
+	regions = json_array();
+	for (i = 0; i < MAX_REGIONS; i++)
+		if (s->regions[i].known)
+			json_array_append_new(regions, json_pack("{s:i,s:o,s:o}",
+			    "index", (int)i, "flags", ju64(s->regions[i].flags),
+			    "size", ju64(s->regions[i].size)));
+	dma = json_array();
+	for (i = 0; i < s->nwin; i++)
+		json_array_append_new(dma, json_pack("{s:o,s:o,s:o,s:b}",
+		    "addr", ju64(s->win[i].addr), "size", ju64(s->win[i].size),
+		    "flags", ju64(s->win[i].flags), "fd", s->win[i].fd));
+	pending = json_array();
+	for (b = 0; b < NBUCKETS; b++)
+		for (n = s->heads[b]; n != NIL; n = s->pool[n].next) {
+			const struct pending *p = &s->pool[n];
+
+			json_array_append_new(pending, json_pack(
+			    "{s:s,s:s,s:i,s:i,s:o,s:o,s:o}",
+			    "chan", p->key >> 17 & 1 ? "twin" : "main",
+			    "dir", p->key >> 16 & 1 ? "s2c" : "c2s",
+			    "msg_id", (int)(p->key & 0xffff), "cmd", (int)p->cmd,
+			    "argsz", ju64(p->argsz), "frame", ju64(p->frame),
+			    "t_ns", ju64(p->ts)));
+		}
+	o = json_pack("{s:i,s:b,s:b,s:{s:s,s:s},s:{s:s,s:s},"
+	    "s:{s:b,s:b,s:o,s:o,s:o,s:o},s:b,s:b,s:I,s:I,s:o,s:o,s:o}",
+	    "state", STATE_VERSION, "begun", s->begun, "mid", s->mid,
+	    "peer", "client", peer_key(s->peer[VX_C2S]),
+	    "server", peer_key(s->peer[VX_S2C]),
+	    "peer_name", "client", s->peer_name[VX_C2S],
+	    "server", s->peer_name[VX_S2C],
+	    "version", "sent", s->version_sent, "done", s->version_done,
+	    "major", ju64(s->major), "minor", ju64(s->minor),
+	    "client", caps_json(&s->caps[VX_C2S]),
+	    "server", caps_json(&s->caps[VX_S2C]),
+	    "twin", s->twin, "windows_known", s->windows_known,
+	    "num_regions", (json_int_t)s->num_regions,
+	    "num_irqs", (json_int_t)s->num_irqs,
+	    "regions", regions, "dma", dma, "pending", pending);
+	if (o == NULL)
+		return NULL;
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+static void
+reset(struct vx_session *s)
+{
+	unsigned i;
+
+	s->peer[0] = s->peer[1] = s->peer_opt;
+	s->peer_name[0] = s->peer_name[1] = "unknown";
+	s->begun = s->mid = s->windows_known = 0;
+	memset(s->mid_unpaired, 0, sizeof(s->mid_unpaired));
+	s->version_sent = s->version_done = 0;
+	s->major = s->minor = 0;
+	memset(s->caps, 0, sizeof(s->caps));
+	s->twin = s->told_main_dma = 0;
+	s->num_regions = s->num_irqs = -1;
+	memset(s->regions, 0, sizeof(s->regions));
+	s->nwin = 0;
+	for (i = 0; i < NBUCKETS; i++)
+		s->heads[i] = s->tails[i] = NIL;
+	s->npool = s->npending = 0;
+	s->freelist = NIL;
+	memset(s->noreply, 0, sizeof(s->noreply));
+}
+
+static int
+load_peer(struct vx_session *s, json_t *o)
+{
+	static const char *const side[2] = { "client", "server" };
+	static const char *const names[] = { "qemu", "libvfio-user", "spec" };
+	json_t *names_o = json_object_get(o, "peer_name");
+	const char *v;
+	uint64_t p;
+	unsigned d, i;
+
+	for (d = 0; d < 2; d++) {
+		v = json_string_value(json_object_get(json_object_get(o, "peer"),
+		    side[d]));
+		if (v == NULL || vx_tok_value(vx_names_peer, v, &p) < 0)
+			return -1;
+		if (s->peer_opt == VX_PEER_AUTO)
+			s->peer[d] = (int)p;
+		/* names from our table: the session keeps only pointers */
+		v = json_string_value(json_object_get(names_o, side[d]));
+		for (i = 0; v != NULL && i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(v, names[i]) == 0 && s->peer_opt == VX_PEER_AUTO)
+				s->peer_name[d] = names[i];
+	}
+	return 0;
+}
+
+static int
+load_regions(struct vx_session *s, json_t *arr)
+{
+	size_t i;
+	uint64_t idx, flags;
+	json_t *e;
+
+	json_array_foreach(arr, i, e) {
+		idx = flags = 0;
+		if (!json_is_object(e) || get_u64(e, "index", &idx) < 0 ||
+		    idx >= MAX_REGIONS || get_u64(e, "flags", &flags) < 0 ||
+		    get_u64(e, "size", &s->regions[idx].size) < 0)
+			return -1;
+		s->regions[idx].known = 1;
+		s->regions[idx].flags = (uint32_t)flags;
+	}
+	return 0;
+}
+
+static int
+load_dma(struct vx_session *s, json_t *arr)
+{
+	size_t i, n = json_array_size(arr);
+	uint64_t flags;
+	json_t *e;
+
+	if (n > STATE_MAX_WINDOWS)
+		return VX_ERR_TOO_LARGE;
+	if (n > s->wincap) {
+		struct window *nw = realloc(s->win, n * sizeof(*nw));
+
+		if (nw == NULL)
+			return VX_ERR_NOMEM;
+		s->win = nw;
+		s->wincap = n;
+	}
+	json_array_foreach(arr, i, e) {
+		struct window *w = &s->win[s->nwin];
+
+		memset(w, 0, sizeof(*w));
+		flags = 0;
+		if (!json_is_object(e) || get_u64(e, "addr", &w->addr) < 0 ||
+		    get_u64(e, "size", &w->size) < 0 ||
+		    get_u64(e, "flags", &flags) < 0)
+			return VX_ERR_INVALID;
+		w->flags = (uint32_t)flags;
+		w->fd = json_is_true(json_object_get(e, "fd"));
+		s->nwin++;
+	}
+	return 0;
+}
+
+static int
+load_pending(struct vx_session *s, json_t *arr)
+{
+	struct vx_msg m;
+	size_t i;
+	uint64_t id, cmd, argsz, frame, ts;
+	const char *chan, *dir;
+	json_t *e;
+	int rc;
+
+	json_array_foreach(arr, i, e) {
+		id = cmd = argsz = frame = ts = 0;
+		chan = json_string_value(json_object_get(e, "chan"));
+		dir = json_string_value(json_object_get(e, "dir"));
+		if (!json_is_object(e) || chan == NULL || dir == NULL ||
+		    get_u64(e, "msg_id", &id) < 0 || id > 0xffff ||
+		    get_u64(e, "cmd", &cmd) < 0 || cmd > 0xffff ||
+		    get_u64(e, "argsz", &argsz) < 0 || argsz > UINT32_MAX ||
+		    get_u64(e, "frame", &frame) < 0 ||
+		    get_u64(e, "t_ns", &ts) < 0)
+			return VX_ERR_INVALID;
+		memset(&m, 0, sizeof(m));
+		m.id = (uint16_t)id;
+		m.cmd = (uint16_t)cmd;
+		m.chan = strcmp(chan, "twin") == 0 ? VX_CHAN_TWIN : VX_CHAN_MAIN;
+		m.dir = strcmp(dir, "s2c") == 0 ? VX_S2C : VX_C2S;
+		if ((rc = pend_push(s, key_of(&m, m.dir), &m, frame, ts,
+		    (uint32_t)argsz)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+vx_session_load(struct vx_session *s, const char *text, size_t len,
+    char *why, size_t whycap)
+{
+	json_error_t jerr;
+	json_t *o, *ver;
+	json_int_t nr, ni;
+	uint64_t v = 0;
+	int rc = VX_ERR_INVALID;
+
+	why[0] = '\0';
+	reset(s);
+	if (len > STATE_MAX) {
+		snprintf(why, whycap, "%zu bytes of state, at most %zu", len,
+		    STATE_MAX);
+		return VX_ERR_TOO_LARGE;
+	}
+	if ((o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		snprintf(why, whycap, "not JSON: %s", jerr.text);
+		return VX_ERR_INVALID;
+	}
+	ver = json_object_get(o, "version");
+	nr = json_integer_value(json_object_get(o, "num_regions"));
+	ni = json_integer_value(json_object_get(o, "num_irqs"));
+	if (!json_is_object(o) || get_u64(o, "state", &v) < 0 || v == 0) {
+		snprintf(why, whycap, "no \"state\" version");
+	} else if (v > STATE_VERSION) {
+		snprintf(why, whycap, "state version %llu (this vfuctl reads %d)",
+		    (unsigned long long)v, STATE_VERSION);
+		rc = VX_ERR_UNSUPPORTED;
+	} else if (load_peer(s, o) < 0) {
+		snprintf(why, whycap, "bad \"peer\"");
+	} else if (!json_is_object(ver) ||
+	    get_u64(ver, "major", &s->major) < 0 ||
+	    get_u64(ver, "minor", &s->minor) < 0 ||
+	    caps_load(json_object_get(ver, "client"), &s->caps[VX_C2S]) < 0 ||
+	    caps_load(json_object_get(ver, "server"), &s->caps[VX_S2C]) < 0) {
+		snprintf(why, whycap, "bad \"version\"");
+	} else if (nr < -1 || ni < -1 || nr > UINT32_MAX || ni > UINT32_MAX) {
+		snprintf(why, whycap, "bad \"num_regions\" or \"num_irqs\"");
+	} else if (load_regions(s, json_object_get(o, "regions")) < 0) {
+		snprintf(why, whycap, "bad \"regions\"");
+	} else if ((rc = load_dma(s, json_object_get(o, "dma"))) < 0 ||
+	    (rc = load_pending(s, json_object_get(o, "pending"))) < 0) {
+		snprintf(why, whycap, "%s", rc == VX_ERR_INVALID ?
+		    "bad \"dma\" or \"pending\"" : rc == VX_ERR_TOO_LARGE ?
+		    "too many DMA windows or pending commands" : vx_strerror(rc));
+	} else {
+		rc = 0;
+		s->version_sent = json_is_true(json_object_get(ver, "sent"));
+		s->version_done = json_is_true(json_object_get(ver, "done"));
+		s->twin = json_is_true(json_object_get(o, "twin"));
+		s->num_regions = json_object_get(o, "num_regions") ? nr : -1;
+		s->num_irqs = json_object_get(o, "num_irqs") ? ni : -1;
+		/* what came before is known as far as the saver knew it */
+		s->begun = json_is_true(json_object_get(o, "begun"));
+		s->mid = json_is_true(json_object_get(o, "mid"));
+		s->windows_known = json_is_true(json_object_get(o,
+		    "windows_known"));
+	}
+	json_decref(o);
+	if (rc < 0)
+		reset(s);
+	return rc;
+}
+
+void
+vx_session_describe(const struct vx_session *s, char *out, size_t cap)
+{
+	if (!s->version_done)
+		snprintf(out, cap, "VERSION %s", s->version_sent ?
+		    "proposed, not answered" : "not negotiated");
+	else
+		snprintf(out, cap, "VERSION %llu.%llu (%s client, %s server)",
+		    (unsigned long long)s->major, (unsigned long long)s->minor,
+		    s->peer_name[VX_C2S], s->peer_name[VX_S2C]);
+	snprintf(out + strlen(out), cap - strlen(out),
+	    ", %lld regions, %lld IRQ types, %zu DMA windows, %u pending",
+	    (long long)s->num_regions, (long long)s->num_irqs, s->nwin,
+	    s->npending);
 }

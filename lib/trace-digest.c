@@ -12,7 +12,7 @@
 
 static const char *const kind_names[] = {
 	NULL, "message", "irq", "open", "close", "annotation", "raw", "gap",
-	"digest",
+	"digest", "state",
 };
 
 const char *

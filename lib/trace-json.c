@@ -71,14 +71,29 @@ jhex(struct jbuf *b, const uint8_t *d, size_t len)
 	}
 }
 
-/* A JSON string of len bytes of UTF-8 text. */
+static int
+is_utf8(const uint8_t *s, size_t len)
+{
+	size_t i, k;
+
+	for (i = 0; i < len; i += k)
+		if ((k = vx_utf8_len(s + i, len - i)) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * A JSON string of len bytes of valid UTF-8 text, control characters
+ * (C1 too) escaped so that the line is safe on a terminal.
+ */
 static void
 jtext(struct jbuf *b, const uint8_t *s, size_t len)
 {
-	size_t i;
+	size_t i, k;
 
 	jput(b, "\"", 1);
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len; i += k) {
+		k = vx_utf8_len(s + i, len - i);
 		if (s[i] == '"' || s[i] == '\\') {
 			jput(b, "\\", 1);
 			jput(b, (const char *)s + i, 1);
@@ -86,8 +101,10 @@ jtext(struct jbuf *b, const uint8_t *s, size_t len)
 			jstr(b, "\\n");
 		} else if (s[i] < 0x20 || s[i] == 0x7f) {
 			jfmt(b, "\\u%04x", s[i]);
+		} else if (s[i] == 0xc2 && s[i + 1] < 0xa0) {
+			jfmt(b, "\\u%04x", s[i + 1]);
 		} else {
-			jput(b, (const char *)s + i, 1);
+			jput(b, (const char *)s + i, k);
 		}
 	}
 	jput(b, "\"", 1);
@@ -159,7 +176,8 @@ vx_trace_rec_json(const struct vx_trace_rec *rec, char *out, size_t cap)
 		}
 		jstr(&b, "]");
 	}
-	if (rec->kind == VX_TR_ANNOTATION) {
+	/* text that is not UTF-8 cannot be a JSON string: hex keeps it */
+	if (rec->kind == VX_TR_ANNOTATION && is_utf8(rec->data, rec->len)) {
 		jstr(&b, ",\"text\":");
 		jtext(&b, rec->data, rec->len);
 	} else if (rec->len > 0 || rec->kind == VX_TR_MESSAGE ||
@@ -284,14 +302,20 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 		if ((k = vx_trace_kind_value(json_string_value(kv))) < 0)
 			return why_fail(why, whycap, VX_ERR_INVALID,
 			    "unknown kind '%s'", json_string_value(kv));
+	} else if (json_is_integer(kv) && json_integer_value(kv) > 0 &&
+	    json_integer_value(kv) <= 255) {
+		/* a kind this version has no name for, kept by its number */
+		k = (int)json_integer_value(kv);
 	} else {
 		return why_fail(why, whycap, VX_ERR_INVALID,
-		    "\"kind\" is not a string");
+		    "\"kind\" is neither a kind's name nor a number 1-255");
 	}
 	rec->kind = (uint8_t)k;
-	if (get_uint(o, "t_ns", UINT64_MAX, 0, &rec->ts_ns) < 0)
+	if (get_uint(o, "t_ns", VX_TRACE_TS_MAX, 0, &rec->ts_ns) < 0)
 		return why_fail(why, whycap, VX_ERR_INVALID,
-		    "\"t_ns\" is not a non-negative integer");
+		    "\"t_ns\" is not an integer from 0 to %llu (the pcap "
+		    "seconds field has 32 bits)",
+		    (unsigned long long)VX_TRACE_TS_MAX);
 	if (get_uint(o, "conn", UINT32_MAX, 0, &v) < 0)
 		return why_fail(why, whycap, VX_ERR_INVALID, "bad \"conn\"");
 	rec->conn = (uint32_t)v;
@@ -380,7 +404,7 @@ parse_obj(json_t *o, struct vx_trace_rec *rec, uint8_t *buf, size_t cap,
 	if ((s = json_string_value(json_object_get(o, "note"))) != NULL)
 		snprintf(note, notecap, "%s", s);
 	rec->data = buf;
-	if (k == VX_TR_ANNOTATION) {
+	if (k == VX_TR_ANNOTATION && json_object_get(o, "hex") == NULL) {
 		text = json_string_value(json_object_get(o, "text"));
 		if (text == NULL)
 			return why_fail(why, whycap, VX_ERR_INVALID,

@@ -235,6 +235,16 @@ check_digest(struct vx_trace_reader *r, uint64_t f, const uint8_t *p,
 	return 0;
 }
 
+/*
+ * A classic pcap record's seconds are an unsigned 32-bit field that
+ * libpcap reads as signed: from 2038 on (2^31 s) they come back negative.
+ */
+static uint64_t
+ts_seconds(time_t sec)
+{
+	return sec < 0 ? (uint64_t)(sec + 4294967296LL) : (uint64_t)sec;
+}
+
 int
 vx_trace_next(struct vx_trace_reader *r, struct vx_trace_rec *rec)
 {
@@ -288,7 +298,7 @@ vx_trace_next(struct vx_trace_reader *r, struct vx_trace_rec *rec)
 			    "%u bytes captured of %u", ph->caplen, ph->len);
 		paylen = ph->caplen - h.hdr_len;
 		payorig = ph->len - h.hdr_len;
-		h0.ts_ns = (uint64_t)ph->ts.tv_sec * 1000000000u +
+		h0.ts_ns = ts_seconds(ph->ts.tv_sec) * 1000000000u +
 		    (uint64_t)ph->ts.tv_usec;
 		h0.frame = h0.last_frame = f;
 		if (r->flags & VX_TRACE_VERIFY) {

@@ -54,6 +54,7 @@ enum vx_kind {
 };
 
 #define VX_FF_VIRT	0x1	/* derived; not on the wire */
+#define VX_FF_DATA	0x2	/* data bytes: what redaction zeroes */
 
 /* A value/bit name table; ends with name == NULL. */
 struct vx_tok {
@@ -222,6 +223,16 @@ vx_msg_is_reply(const struct vx_msg *m)
  */
 int vx_msg_items(const struct vx_msg *m);
 
+/*
+ * Redaction from the model: zero in out, a copy of m's m->len bytes, every
+ * item whose field carries data (VX_FF_DATA in fields.def: region, DMA,
+ * write-multi and migration data, and bytes that could not be decoded or
+ * follow the payload), as m was decoded (its direction and peer variant).
+ * Headers, counts and lengths stay.  Returns the bytes zeroed, or
+ * VX_ERR_NOMEM, when the caller must not keep out's payload at all.
+ */
+long vx_msg_redact(const struct vx_msg *m, uint8_t *out);
+
 /* Value of the first item of a field; -1 if absent (val untouched). */
 int vx_msg_get(const struct vx_msg *m, unsigned field, uint64_t *val);
 /* The first item of a field, or NULL. */
@@ -309,6 +320,13 @@ size_t vx_item_text(const struct vx_msg *m, const struct vx_item *it,
     char *out, size_t cap);
 /* JSON object (jansson json_t *) of the message; caller json_decref()s. */
 void *vx_msg_json(const struct vx_msg *m);
+/*
+ * Print a jansson value (json_t *) and a newline to fp with flags
+ * (JSON_COMPACT, ...) as pure ASCII: every control character and
+ * non-ASCII character of its strings is a \u escape, so that JSON output
+ * is as safe on a terminal as text output.  0, or -1 on a write error.
+ */
+int vx_json_print(FILE *fp, const void *json, size_t flags);
 /* "bar2", "config", "region 12" */
 const char *vx_region_name(uint64_t index, char *buf, size_t cap);
 

@@ -71,6 +71,39 @@ int vx_session_feed(struct vx_session *s, const struct vx_msg *m,
 unsigned vx_session_finish(struct vx_session *s, struct vx_finding *out,
     unsigned max);
 
+/*
+ * Where the capture began.  A session that is told nothing takes its first
+ * message as the connection's start if that is a VERSION command; if not,
+ * the capture began mid-session: one MID_SESSION note, and the checks
+ * that need what came before (message before VERSION, DMA outside the
+ * windows, replies to commands before the first paired reply) are off.
+ * vx_session_begin() says the connection starts here (an OPEN record):
+ * then a message before VERSION is an error.
+ */
+void vx_session_begin(struct vx_session *s);
+
+/*
+ * The state so far as JSON text (the payload of a STATE record, documented
+ * in man/vfuctl-trace.5): negotiation, peer variants, regions, IRQs, DMA
+ * windows and commands waiting for replies.  malloc'd, NUL-terminated;
+ * NULL if out of memory.
+ */
+char *vx_session_save(const struct vx_session *s);
+
+/*
+ * Replace the state with one vx_session_save() wrote (len bytes of text).
+ * A --peer given at vx_session_new() wins over the saved variants.
+ * Returns 0, or VX_ERR_INVALID / VX_ERR_UNSUPPORTED (a later state
+ * version) / VX_ERR_TOO_LARGE (over 4 MiB of text, 65536 DMA windows or
+ * 2^20 pending commands) / VX_ERR_NOMEM with the reason in why and the
+ * session reset to know nothing.
+ */
+int vx_session_load(struct vx_session *s, const char *text, size_t len,
+    char *why, size_t whycap);
+
+/* One line for people: "VERSION 0.2 (qemu client, ...), 9 regions, ...". */
+void vx_session_describe(const struct vx_session *s, char *out, size_t cap);
+
 /* Negotiated state, for tools that show it. */
 const struct vx_caps *vx_session_caps(const struct vx_session *s, int dir);
 

@@ -60,6 +60,78 @@ vx_sb_hex(char *out, size_t cap, size_t *pos, uint64_t v, int digits)
 	vx_sb_mem(out, cap, pos, tmp + i, (size_t)(18 - i));
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static inline size_t
+vx_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	/* no overlong forms, no surrogates, nothing above U+10FFFF */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * n bytes of text from a peer or a trace, made safe for a terminal:
+ * printable ASCII and valid UTF-8 as they are; control characters (C0,
+ * DEL and the C1 range U+0080-U+009F) and every byte that is not part of
+ * valid UTF-8 as \xHH, one escape per byte, as vfuctl-dissect(1) says.
+ * The only way peer text reaches text output.
+ */
+static inline void
+vx_sb_text(char *out, size_t cap, size_t *pos, const void *text, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *s = text;
+	size_t i = 0, k, j;
+	char esc[4] = { '\\', 'x', 0, 0 };
+
+	while (i < n) {
+		k = vx_utf8_len(s + i, n - i);
+		if (k == 1 && s[i] >= 0x20 && s[i] != 0x7f) {
+			vx_sb_mem(out, cap, pos, (const char *)s + i, 1);
+			i++;
+			continue;
+		}
+		if (k > 1 && !(s[i] == 0xc2 && s[i + 1] < 0xa0)) {
+			vx_sb_mem(out, cap, pos, (const char *)s + i, k);
+			i += k;
+			continue;
+		}
+		/* a control character (two bytes for C1) or a bad byte */
+		for (j = 0; j < (k ? k : 1); j++, i++) {
+			esc[2] = hexd[s[i] >> 4];
+			esc[3] = hexd[s[i] & 15];
+			vx_sb_mem(out, cap, pos, esc, 4);
+		}
+	}
+}
+
 /* The value of a hex digit, or -1: the one table every hex reader uses. */
 static inline int
 vx_hexval(int c)

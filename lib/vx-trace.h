@@ -47,6 +47,8 @@
 #define VX_TRACE_RECORD_MAX	262144	/* largest record Wireshark reads */
 #define VX_TRACE_MSG_MAX	(64u << 20)	/* largest message recorded */
 #define VX_TRACE_DIGEST_LEN	32	/* BLAKE2b-256 */
+/* latest timestamp a record holds: u32 seconds, nanoseconds */
+#define VX_TRACE_TS_MAX		(4294967296ull * 1000000000u - 1)
 #define VX_TRACE_KEY_MIN	16	/* crypto_generichash_KEYBYTES_MIN */
 #define VX_TRACE_KEY_MAX	64	/* crypto_generichash_KEYBYTES_MAX */
 
@@ -59,8 +61,9 @@ enum vx_trace_kind {
 	VX_TR_RAW = 6,		/* bytes that could not be framed as messages */
 	VX_TR_GAP = 7,		/* messages that were not recorded */
 	VX_TR_DIGEST = 8,	/* BLAKE2b chain value over earlier records */
+	VX_TR_STATE = 9,	/* a connection's session state so far (JSON) */
 };
-#define VX_TR_KIND_MAX	VX_TR_DIGEST
+#define VX_TR_KIND_MAX	VX_TR_STATE
 
 /* Pseudo-header flag bits. */
 #define VX_TRF_S2C	0x0001	/* server to client (else client to server) */

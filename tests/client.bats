@@ -542,7 +542,8 @@ dma_script='dma map 0x100000 0x4000;
 # ---------------------------------------------------------------- a scripted server
 
 # fake_server MODE: a small Python vfio-user server on $sock (MODE twin:
-# offers a twin socket; close: hangs up after VERSION).  It logs every
+# offers a twin socket; close: hangs up after VERSION; evil: control
+# characters in its VERSION JSON).  It logs every
 # command and answers GET mig-state with RUNNING and MIG_DATA_READ with 7
 # bytes.  On DMA_MAP, before it replies, it sends the
 # client DMA_WRITE "abcd" to the window's start, DMA_READ of 3 bytes,
@@ -567,6 +568,10 @@ if twin:
     caps["twin_socket"] = {"supported": True, "fd_index": 0}
     fds = (b.fileno(),)
 js = json.dumps({"capabilities": caps}).encode() + b"\0"
+if sys.argv[2] == "evil":
+    # keys that try to retitle the terminal and forge a line: escaped
+    # controls, and a raw DEL and C1 CSI, which JSON allows in strings
+    js = js[:-3] + b', "\\u001b]0;pwned\\u0007\\r\\nFAKE": 1, "x\x7f\xc2\x9b[2J": 2}}\0'
 send_msg(c, mid, 1, 1, struct.pack("<HH", 0, 2) + js, fds)
 ch = a if twin else c
 if sys.argv[2] == "close":
@@ -680,4 +685,20 @@ PY
 	[ "$st" -eq 1 ] || { cat "$TEST_TMP/out" >&2; false; }
 	grep -qF "stdin:1: server closed the connection while DEVICE_GET_INFO (msg_id 0x2) awaited its reply" "$TEST_TMP/out" ||
 		{ cat "$TEST_TMP/out" >&2; false; }
+}
+
+@test "the server's VERSION JSON reaches the terminal with its control characters escaped" {
+	fake_server evil
+	run "$VFUCTL" client -c 'version' "$sock"
+	assert_status 0
+	assert_contains 'FAKE": 1, "x\x7f\xc2\x9b[2J": 2}}'
+	! LC_ALL=C grep -qaP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' <<< "$output"
+	# the fake serves one client: another for --json
+	wait "$srv_pid" || true
+	rm -f "$sock"
+	fake_server evil
+	run --separate-stderr "$VFUCTL" client --json -c 'version' "$sock"
+	assert_status 0
+	! LC_ALL=C grep -qaP '[\x00-\x09\x0b-\x1f\x7f-\xff]' <<< "$output"
+	jq -e . <<< "$output" > /dev/null
 }

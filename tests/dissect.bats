@@ -567,17 +567,132 @@ times() {
 		assert_status 0
 		# the same records in the same order, renumbered from frame 1
 		# (frame 0: the end of a connection with unanswered commands,
-		# which dissect adds; see the test of -o jsonl on such a trace)
-		diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -c 'select(.kind != "digest" and .frame != 0) | del(.frame)') \
+		# which dissect adds; see the test of -o jsonl on such a trace),
+		# with the STATE records that make the new trace stand alone
+		diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -c 'select(.kind != "digest" and .kind != "state" and .frame != 0) | del(.frame)') \
 			<("$VFUCTL" dissect -o jsonl --cmd REGION_WRITE,REGION_READ --dir c2s "$t" | jq -c 'del(.frame)')
 		[ "$("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -r 'select(.kind != "digest" and .frame != 0) | .frame' | tr '\n' ' ')" = \
-			"$(seq 1 "$(shown --cmd REGION_WRITE,REGION_READ --dir c2s "$t")" | tr '\n' ' ')" ]
+			"$(seq 1 "$("$VFUCTL" dissect -o jsonl "$TEST_TMP/sub.pcap" | jq -r 'select(.kind != "digest" and .frame != 0) | .frame' | wc -l)" | tr '\n' ' ')" ]
 	done
 	# without a filter: every record but the digests
 	run "$VFUCTL" dissect -w "$TEST_TMP/all.pcap" "$t"
 	assert_status 0
 	diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/all.pcap" | jq -c 'select(.kind != "digest")') \
 		<("$VFUCTL" dissect -o jsonl "$t" | jq -c 'select(.kind != "digest")')
+}
+
+@test "-w of a filtered trace stands alone: --strict passes, no BEFORE_VERSION" {
+	require_vectors qemu-gpio-io.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/out.pcap" "$t"
+	assert_status 0
+	run "$VFUCTL" dissect --strict "$TEST_TMP/out.pcap"
+	assert_status 0
+	assert_not_contains "before VERSION"
+	assert_not_contains "mid-session"
+	assert_contains "findings: 0 errors, 0 warnings, 0 notes"
+	# it starts with the state the filter left out: VERSION, regions, DMA
+	[[ ${lines[0]} == *"session state so far: VERSION 0.0 (qemu client"*", 9 regions, 5 IRQ types, 2 DMA windows, 0 pending" ]]
+	# and says again what changed between the records kept
+	[ "$(grep -c 'session state so far' <<< "$output")" -gt 1 ]
+	# a reply kept without its command pairs with the command's state
+	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE && vfio_user.type == reply' -w "$TEST_TMP/replies.pcap" "$t"
+	run "$VFUCTL" dissect --strict "$TEST_TMP/replies.pcap"
+	assert_status 0
+	assert_contains "findings: 0 errors, 0 warnings"
+	[[ ${lines[1]} == *"REGION_WRITE reply"*"[#"* ]]
+}
+
+@test "a trace cut after its start without a STATE record gets one mid-session note, not an error per message" {
+	require_vectors qemu-gpio-io.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	# cut after VERSION, the DMA maps and the region infos (frame 100 on)
+	"$VFUCTL" dissect -o jsonl "$t" | jq -c 'select(.frame >= 100 and .kind != "digest")' |
+		"$VFUCTL" import -o "$TEST_TMP/cut.pcap" -
+	run "$VFUCTL" dissect --strict "$TEST_TMP/cut.pcap"
+	assert_status 0
+	assert_not_contains "before VERSION"
+	[ "$(grep -c 'capture began mid-session' <<< "$output")" -eq 1 ]
+	assert_contains "findings: 0 errors, 0 warnings,"
+}
+
+@test "a message before VERSION on a connection whose OPEN is in the trace is still an error" {
+	printf '%s\n' '{"kind":"open","conn":1,"pid":1,"uid":0,"gid":0}' \
+		'{"kind":"message","conn":1,"dir":"c2s","hex":"010004001000000000000000"}' \
+		'{"kind":"message","conn":1,"dir":"c2s","hex":"0200040020000000000000000000000010000000000000000000000000000000"}' |
+		"$VFUCTL" import -o "$TEST_TMP/open.pcap" -
+	run "$VFUCTL" dissect --strict "$TEST_TMP/open.pcap"
+	assert_status 1
+	assert_contains "[error] message before VERSION was negotiated: DEVICE_GET_INFO before VERSION"
+	assert_not_contains "mid-session"
+}
+
+# evil_trace: $TEST_TMP/evil.pcap, whose VERSION JSON (valid, with
+# escaped ESC, BEL, CR, LF, DEL and a raw C1 CSI; and invalid, with those
+# raw and bytes that are not UTF-8) and annotations (the same, as text and
+# as bytes that are not UTF-8) try to retitle the terminal and forge lines.
+evil_trace() {
+	python3 - > "$TEST_TMP/evil.jsonl" <<'PY'
+import json, struct
+def msg(mid, flags, js):
+    p = struct.pack("<HH", 0, 2) + js + b"\0"
+    return struct.pack("<HHIII", mid, 1, 16 + len(p), flags, 0) + p
+good = b'{"capabilities":{"max_msg_fds":8,"\\u001b]0;pwned\\u0007\\r\\nFAKE\\u007f\x7f\xc2\x9b[31m":1}}'
+bad = b'{"capabilities":{"\x1b]0;pwned\x07\r\nFAKE\x7f\xff\xc3(":1}}'
+bad2 = b'{"capabilities":tru\x1b]0;x\x07}'
+text = "note \x1b]0;title\x07 \r\nFORGED LINE \x7f \x9b31m end"
+lines = [
+    {"kind": "message", "conn": 1, "dir": "c2s", "hex": msg(1, 0, good).hex()},
+    {"kind": "message", "conn": 1, "dir": "s2c", "hex": msg(1, 1, good).hex()},
+    {"kind": "message", "conn": 2, "dir": "c2s", "hex": msg(1, 0, bad).hex()},
+    {"kind": "message", "conn": 3, "dir": "c2s", "hex": msg(1, 0, bad2).hex()},
+    {"kind": "annotation", "conn": 1, "text": text},
+    {"kind": "annotation", "conn": 1, "hex": (b"\xff\xfe\x1b[2J\r\n\x07\x7f" + "\u009b".encode()).hex()},
+]
+for l in lines:
+    print(json.dumps(l))
+PY
+	"$VFUCTL" import -o "$TEST_TMP/evil.pcap" "$TEST_TMP/evil.jsonl"
+}
+
+# no_raw_controls FILE: FILE holds no C0 control but LF, no DEL, no C1
+# control and nothing that is not UTF-8.
+no_raw_controls() {
+	! LC_ALL=C grep -naP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1" >&2 &&
+		iconv -f UTF-8 -t UTF-8 "$1" > /dev/null
+}
+
+@test "text and JSON output escape the trace's control characters and bytes that are not UTF-8" {
+	command -v python3 > /dev/null || skip "python3 is not installed"
+	evil_trace
+	local args
+	for args in "" -V -x "-o json" "-o jsonl"; do
+		# shellcheck disable=SC2086
+		"$VFUCTL" dissect $args "$TEST_TMP/evil.pcap" > "$TEST_TMP/out" || true
+		no_raw_controls "$TEST_TMP/out" || { echo "dissect $args" >&2; false; }
+	done
+	"$VFUCTL" stats "$TEST_TMP/evil.pcap" > "$TEST_TMP/out"
+	no_raw_controls "$TEST_TMP/out"
+	"$VFUCTL" stats -o json "$TEST_TMP/evil.pcap" > "$TEST_TMP/out"
+	no_raw_controls "$TEST_TMP/out"
+	# what it shows instead: \xHH, one per byte
+	run "$VFUCTL" dissect "$TEST_TMP/evil.pcap"
+	assert_contains 'annotation: note \x1b]0;title\x07 \x0d\x0aFORGED LINE \x7f \xc2\x9b31m end'
+	assert_contains 'annotation: \xff\xfe\x1b[2J\x0d\x0a\x07\x7f\xc2\x9b'
+	# JSON stays JSON, and the annotations go back into a trace unchanged
+	"$VFUCTL" dissect -o json "$TEST_TMP/evil.pcap" | jq -e . > /dev/null
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/evil.pcap" | jq -e . > /dev/null
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/evil.pcap" | "$VFUCTL" import -o "$TEST_TMP/copy.pcap" -
+	cmp "$TEST_TMP/evil.pcap" "$TEST_TMP/copy.pcap"
+	# decode: the same messages as hex lines
+	jq -r 'select(.kind == "message") | .dir + " " + .hex' "$TEST_TMP/evil.jsonl" > "$TEST_TMP/evil.hex"
+	for args in "" -V -x "-o json"; do
+		# shellcheck disable=SC2086
+		"$VFUCTL" decode $args "$TEST_TMP/evil.hex" > "$TEST_TMP/out" || true
+		no_raw_controls "$TEST_TMP/out" || { echo "decode $args" >&2; false; }
+	done
 }
 
 @test "-w to a path that cannot be written exits 2" {
@@ -611,6 +726,33 @@ times() {
 	[[ ${lines[${#lines[@]} - 1]} == "-- 4 records, 3 messages"* ]]
 	assert_contains "[warning] command never answered: DEVICE_GET_INFO"
 	[ "$(grep -cE '^ +0 ' <<< "$output")" -eq 0 ]
+}
+
+@test "-o jsonl | vfuctl import round-trips a kind this version does not know and times from 2038 on" {
+	# 2^31 s and more (a classic pcap's u32 seconds, which libpcap reads
+	# as signed), up to the last nanosecond a record can hold; kind 12
+	printf '%s\n' \
+		'{"kind":"open","conn":1,"t_ns":3000000000123456789,"pid":1,"uid":2,"gid":3}' \
+		'{"kind":"message","conn":1,"dir":"c2s","t_ns":3000000001000000000,"hex":"0100010014000000000000000000000000000200"}' \
+		'{"kind":12,"conn":1,"t_ns":4294967295999999999,"hex":"c0ffee"}' |
+		"$VFUCTL" import -o "$TEST_TMP/late.pcap" -
+	run "$VFUCTL" dissect -o jsonl "$TEST_TMP/late.pcap"
+	assert_status 0
+	[[ ${lines[0]} == '{"frame":1,"t_ns":3000000000123456789,"kind":"open",'* ]]
+	[[ ${lines[2]} == '{"frame":3,"t_ns":4294967295999999999,"kind":12,'*'"hex":"c0ffee"}' ]]
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/late.pcap" | "$VFUCTL" import -o "$TEST_TMP/copy.pcap" -
+	cmp "$TEST_TMP/late.pcap" "$TEST_TMP/copy.pcap"
+	run "$VFUCTL" dissect -t a "$TEST_TMP/late.pcap"
+	assert_contains "     1 05:20:00.123456789 c1      connection opened"
+	assert_contains "     3 06:28:15.999999999 c1      kind 12 record (a later vfuctl's)"
+	# -w passes the unknown kind on too
+	"$VFUCTL" dissect -w "$TEST_TMP/w.pcap" "$TEST_TMP/late.pcap" > /dev/null
+	diff <("$VFUCTL" dissect -o jsonl "$TEST_TMP/w.pcap") \
+		<("$VFUCTL" dissect -o jsonl "$TEST_TMP/late.pcap" | grep -v '"kind":"digest"')
+	# past what the seconds field holds: an input error naming the line
+	run --separate-stderr "$VFUCTL" import -o "$TEST_TMP/x.pcap" - <<< '{"kind":"open","t_ns":4294967296000000000}'
+	assert_status 2
+	[[ $stderr == *'<stdin>:1: "t_ns" is not an integer from 0 to 4294967295999999999'* ]]
 }
 
 @test "-o json: one object per message that jq parses, with dissect's keys" {
@@ -720,6 +862,32 @@ times() {
 	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/no-such-file"
 	assert_status 2
 	[[ $stderr == *"no-such-file"* ]]
+}
+
+@test "a pcapng copy of a trace (editcap -F pcapng) dissects, verifies and exports as the pcap does" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-boot.jsonl
+	command -v editcap > /dev/null || skip "editcap (tshark's package) is not installed"
+	local t
+	t=$(trace gpio-probe-full)
+	# with a packet comment: an option of the enhanced packet block
+	editcap -F pcapng -a '3:a comment' "$t" "$TEST_TMP/t.pcapng"
+	[ "$(head -c 4 "$TEST_TMP/t.pcapng" | od -An -tx1 | tr -d ' ')" = 0a0d0d0a ]
+	diff <("$VFUCTL" dissect -V "$t") <("$VFUCTL" dissect -V "$TEST_TMP/t.pcapng")
+	diff <("$VFUCTL" dissect -o jsonl "$t") <("$VFUCTL" dissect -o jsonl "$TEST_TMP/t.pcapng")
+	diff <("$VFUCTL" stats "$t") <("$VFUCTL" stats "$TEST_TMP/t.pcapng")
+	run "$VFUCTL" verify "$TEST_TMP/t.pcapng"
+	assert_status 0
+	# from standard input too; -w writes classic pcap
+	diff <("$VFUCTL" dissect "$t") <("$VFUCTL" dissect - < "$TEST_TMP/t.pcapng")
+	"$VFUCTL" dissect -w "$TEST_TMP/back.pcap" "$TEST_TMP/t.pcapng" > /dev/null
+	[ "$(head -c 4 "$TEST_TMP/back.pcap" | od -An -tx1 | tr -d ' ')" = 4d3cb2a1 ]
+	# every interface must have the trace's link type
+	command -v mergecap > /dev/null || return 0
+	"$VFUCTL" import --linktype 150 -o "$TEST_TMP/u150.pcap" "$VECTORS/qemu-gpio-boot.jsonl"
+	mergecap -F pcapng -w "$TEST_TMP/mixed.pcapng" "$t" "$TEST_TMP/u150.pcap"
+	run --separate-stderr "$VFUCTL" dissect "$TEST_TMP/mixed.pcapng"
+	assert_status 2
+	[[ $stderr == *"an interface has a type 150 different from the type of the first interface"* ]]
 }
 
 @test "a trace of another USER link type (150) is read" {

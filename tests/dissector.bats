@@ -168,17 +168,20 @@ vector_files() {
 }
 
 @test "dissector: a reply without a command is an expert error" {
+	# the open record: the connection starts here, so the reply's command
+	# cannot be before the capture
 	printf '%s\n' \
-		'{"seq":0,"t_ns":1000,"dir":"s2c","nfds":0,"fds":[],"hex":"0700090024000000010000000000000000000000000000000000000004000000aabbccdd"}' \
+		'{"t_ns":500,"kind":"open","conn":0,"pid":1,"uid":0,"gid":0}' \
+		'{"t_ns":1000,"kind":"message","conn":0,"dir":"s2c","hex":"0700090024000000010000000000000000000000000000000000000004000000aabbccdd"}' \
 		> "$TEST_TMP/orphan.jsonl"
 	vfuctl import -o "$TEST_TMP/orphan.pcap" "$TEST_TMP/orphan.jsonl"
 	run ts -r "$TEST_TMP/orphan.pcap" -Y 'vfio_user.expert.reply_without_command' -T fields \
 		-e frame.number -e _ws.expert.severity -e vfio_user.finding
 	assert_status 0
 	# PI_ERROR, finding REPLY_WITHOUT_COMMAND (3)
-	[ "$output" = $'1\t8388608\t3' ]
+	[ "$output" = $'2\t8388608\t3' ]
 	run vfuctl dissect -o json -Y 'vfio_user.finding == REPLY_WITHOUT_COMMAND' "$TEST_TMP/orphan.pcap"
-	assert_contains '"vfio_user.frame":1'
+	assert_contains '"vfio_user.frame":2'
 }
 
 @test "dissector: events read as vfuctl dissect prints them" {
@@ -198,6 +201,18 @@ vector_files() {
 	assert_golden "$TEST_TMP/want" "$TEST_TMP/got"
 	run ts -r "$TEST_TMP/ev.pcap" -Y 'vfio_user.trace.kind == 7' -T fields -e _ws.expert.severity
 	[ "$output" = 6291456 ]	# PI_WARN on the gap
+}
+
+@test "dissector: a state record (a filtered export's) is a labelled event with its JSON" {
+	require_vectors qemu-gpio-io.jsonl
+	vfuctl import -o "$TEST_TMP/q.pcap" "$VECTORS/qemu-gpio-io.jsonl"
+	vfuctl dissect --cmd REGION_WRITE -w "$TEST_TMP/w.pcap" "$TEST_TMP/q.pcap" > /dev/null
+	run ts -r "$TEST_TMP/w.pcap" -Y 'vfio_user.trace.kind == 9' -T fields \
+		-e frame.number -e _ws.col.Info -e vfio_user.trace.state
+	assert_status 0
+	[[ ${lines[0]} =~ ^1$'\t'"session state so far ("[0-9]+" bytes of JSON)"$'\t''{"state":1,"begun":true,' ]]
+	run ts -r "$TEST_TMP/w.pcap" -Y 'vfio_user.trace.kind == "state"'
+	[ "${#lines[@]}" -eq "$(vfuctl dissect -o jsonl "$TEST_TMP/w.pcap" | grep -c '"kind":"state"')" ]
 }
 
 @test "dissector: USER1..USER15 traces through the vfio_user.linktypes preference" {

@@ -190,6 +190,19 @@ table_counts() {
 	assert_contains "  note    INVISIBLE_DMA"
 }
 
+@test "a filtered export's STATE records seed the sessions: no BEFORE_VERSION, events counted" {
+	[ -f "$VECTORS/qemu-gpio-io.jsonl" ] || skip "no vectors"
+	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/w.pcap" "$(trace qemu-gpio-io)" > /dev/null
+	run "$VFUCTL" stats -o json "$TEST_TMP/w.pcap"
+	assert_status 0
+	jq -e '.findings == {} and .messages == 136 and .events == 4' <<< "$output"
+	# cut by hand, without one: one note, not an error per message
+	"$VFUCTL" dissect -o jsonl "$(trace qemu-gpio-io)" | jq -c 'select(.frame >= 100 and .kind != "digest")' |
+		"$VFUCTL" import -o "$TEST_TMP/cut.pcap" -
+	run "$VFUCTL" stats -o json "$TEST_TMP/cut.pcap"
+	jq -e '.findings.MID_SESSION == 1 and (.findings | has("BEFORE_VERSION") | not)' <<< "$output"
+}
+
 @test "an empty trace (import of an empty file) gives zero counts and exit 0" {
 	: > "$TEST_TMP/empty.jsonl"
 	"$VFUCTL" import -o "$TEST_TMP/empty.pcap" "$TEST_TMP/empty.jsonl"

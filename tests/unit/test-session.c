@@ -506,8 +506,9 @@ test_negotiation(void)
 {
 	struct sx x;
 
-	/* a command before VERSION */
+	/* a command before VERSION on a connection that starts here */
 	start(&x, VX_PEER_AUTO);
+	vx_session_begin(x.s);
 	get_info(&x, 1, 9, 5);
 	ok(x.r.paired, "negotiation: GET_INFO before VERSION still pairs");
 	feed(&x, VX_C2S, MAIN, 0, 2, VX_CMD_DEVICE_GET_INFO, 0,
@@ -560,6 +561,109 @@ test_negotiation(void)
 	expect(&x, VX_FIND_CAP_NOT_PROPOSED, 1,
 	    "negotiation: migration without a client JSON");
 	stop(&x);
+}
+
+static void
+test_mid_session(void)
+{
+	struct sx x;
+
+	/* no OPEN, no STATE: the capture began after VERSION */
+	start(&x, VX_PEER_AUTO);
+	feed(&x, VX_S2C, MAIN, 0, 7, VX_CMD_REGION_READ, R,
+	    F(U(REGION_OFFSET, 0), U(REGION_INDEX, 2), U(REGION_COUNT, 1),
+	    H(REGION_DATA, "aa")));
+	expect(&x, VX_FIND_MID_SESSION, 1,
+	    "mid-session: a reply first: one note, no orphan reply");
+	ok(x.r.findings[0].severity == VX_SEV_NOTE, "mid-session: a note");
+	dma_read(&x, MAIN, 1, 0x400000, 4);
+	expect_not(&x, VX_FIND_DMA_OUTSIDE,
+	    "mid-session: windows mapped before the capture");
+	expect_not(&x, VX_FIND_MID_SESSION, "mid-session: said once");
+	feed(&x, VX_C2S, MAIN, 0, 8, VX_CMD_DEVICE_RESET, 0, nof);
+	expect_none(&x, "mid-session: no BEFORE_VERSION");
+	feed(&x, VX_S2C, MAIN, 0, 8, VX_CMD_DEVICE_RESET, R, nof);
+	ok(x.r.paired, "mid-session: a command in the capture pairs");
+	feed(&x, VX_S2C, MAIN, 0, 6, VX_CMD_DEVICE_GET_INFO, R,
+	    F(U(ARGSZ, 16), U(DEV_FLAGS, 0), U(DEV_NUM_REGIONS, 9),
+	    U(DEV_NUM_IRQS, 5)));
+	expect(&x, VX_FIND_REPLY_WITHOUT_COMMAND, 1,
+	    "mid-session: an orphan after a paired reply is one");
+	dma_unmap(&x, 9, VX_DMA_UNMAP_ALL, 0, 0);
+	dma_read(&x, MAIN, 2, 0x400000, 4);
+	expect(&x, VX_FIND_DMA_OUTSIDE, 1,
+	    "mid-session: windows known after unmap all");
+	stop(&x);
+
+	/* a VERSION command first is the start of the connection */
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON, 2, SJSON, 0);
+	expect_none(&x, "mid-session: VERSION first is a start");
+	stop(&x);
+}
+
+static void
+test_saved_state(void)
+{
+	struct sx x, y;
+	char *text, *again, why[160];
+
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON, 2, SJSON, 0);
+	get_info(&x, 1, 9, 5);
+	dma_map(&x, 2, 0x100000, 0x10000, 0);
+	dma_map(&x, 3, 0xfffffffffff00000ull, 0x1000, 1);
+	get_info(&x, 4, 9, 5);
+	/* a command left waiting: its reply pairs after the load */
+	feed(&x, VX_C2S, MAIN, 0, 5, VX_CMD_DEVICE_RESET, 0, nof);
+	text = vx_session_save(x.s);
+	ok(text != NULL, "state: saved");
+	start(&y, VX_PEER_AUTO);
+	ok(vx_session_load(y.s, text, strlen(text), why, sizeof(why)) == 0,
+	    "state: loaded (%s)", why);
+	again = vx_session_save(y.s);
+	ok(again != NULL && strcmp(text, again) == 0, "state: load and save "
+	    "give the same text");
+	y.frame = 100;
+	feed(&y, VX_S2C, MAIN, 0, 5, VX_CMD_DEVICE_RESET, R, nof);
+	expect_paired(&y, x.frame, VX_CMD_DEVICE_RESET,
+	    "state: a pending command from before pairs");
+	dma_read(&y, MAIN, 1, 0x100000, 4);
+	expect_not(&y, VX_FIND_DMA_OUTSIDE, "state: windows known");
+	expect_not(&y, VX_FIND_MID_SESSION, "state: not mid-session");
+	dma_read(&y, MAIN, 2, 0x400000, 4);
+	expect(&y, VX_FIND_DMA_OUTSIDE, 1, "state: checks on after the load");
+	feed(&y, VX_C2S, MAIN, 0, 9, VX_CMD_REGION_READ, 0,
+	    F(U(REGION_OFFSET, 0), U(REGION_INDEX, 12), U(REGION_COUNT, 1)));
+	expect(&y, VX_FIND_NO_SUCH_REGION, 1, "state: num_regions kept");
+	ok(vx_session_load(y.s, "{\"state\":2}", 11, why, sizeof(why)) ==
+	    VX_ERR_UNSUPPORTED && strstr(why, "state version 2") != NULL,
+	    "state: a later version is refused: %s", why);
+	ok(vx_session_load(y.s, "{\"state\":1,\"peer\":7}", 21, why,
+	    sizeof(why)) == VX_ERR_INVALID, "state: bad peer refused: %s", why);
+	ok(vx_session_load(y.s, "[", 1, why, sizeof(why)) == VX_ERR_INVALID,
+	    "state: not JSON refused: %s", why);
+	ok(vx_session_load(y.s, text, (size_t)5 << 20, why, sizeof(why)) ==
+	    VX_ERR_TOO_LARGE, "state: over 4 MiB refused unread: %s", why);
+	{
+		/* 65537 windows: refused, not allocated */
+		size_t cap = 65537 * 12 + 256, n;
+		char *big = malloc(cap);
+		unsigned k;
+
+		n = (size_t)snprintf(big, cap, "{\"state\":1,\"peer\":{\"client\":"
+		    "\"auto\",\"server\":\"auto\"},\"version\":{},\"dma\":[");
+		for (k = 0; k < 65537; k++)
+			n += (size_t)snprintf(big + n, cap - n, "%s{}", k ? "," : "");
+		n += (size_t)snprintf(big + n, cap - n, "]}");
+		ok(vx_session_load(y.s, big, n, why, sizeof(why)) ==
+		    VX_ERR_TOO_LARGE, "state: 65537 DMA windows refused: %s", why);
+		free(big);
+	}
+	free(text);
+	free(again);
+	stop(&x);
+	stop(&y);
 }
 
 static void
@@ -1066,6 +1170,8 @@ main(void)
 	test_clean_session();
 	test_pairing();
 	test_negotiation();
+	test_mid_session();
+	test_saved_state();
 	test_twin();
 	test_fds();
 	test_xfer();
