@@ -1302,7 +1302,7 @@ migrate() {
 	assert_contains "C->S twin 0x0000 DMA_WRITE reply 0x100000 len 16"
 }
 
-@test "record: every rotated file stands alone: a STATE record first, --strict passes, no BEFORE_VERSION" {
+@test "record: every rotated file stands alone: a STATE record after the opening digest, --strict passes, no BEFORE_VERSION" {
 	start_server gpio
 	start_recorder -C 16K
 	cmds=$(printf 'irq enable intx 0 1\n'; for ((i = 0; i < 200; i++)); do printf 'read bar2 0 256\n'; done)
@@ -1320,8 +1320,10 @@ migrate() {
 		# warning: files carry no end-of-capture mark yet)
 		assert_contains "findings: 0 errors,"
 		[ "$f" = "$trace" ] && continue
-		# the state so far: VERSION done, the regions and IRQs known
-		[[ ${lines[0]} == *"c1      session state so far: VERSION 0."*", 9 regions, 5 IRQ types, 0 DMA windows"* ]]
+		# the state so far, right after the opening digest: VERSION
+		# done, the regions and IRQs known
+		[[ ${lines[0]} == *"digest #0 over 0 records"* ]]
+		[[ ${lines[1]} == *"c1      session state so far: VERSION 0."*", 9 regions, 5 IRQ types, 0 DMA windows"* ]]
 	done
 }
 
