@@ -35,6 +35,7 @@ struct vx_conn {
 	unsigned ncalls, callcap;
 	uint16_t next_id;
 	int dead;		/* the end's code once the connection is over */
+	int wdead[2];		/* the peer reads no more on that socket */
 	int told;		/* VX_CONN_EV_CLOSED handed out */
 	int busy;		/* the last step gave an event: more may wait */
 	struct vx_frame cur;	/* the last event's frame, until the next step */
@@ -202,12 +203,13 @@ die(struct vx_conn *c, int chan, int err, const char *doing)
 	if (c->dead)
 		return c->dead;
 	c->dead = err;
-	if (err == VX_ERR_CLOSED)
-		fail(c, err, "%s closed the connection (%s socket)",
-		    peer_name(c), chan_name[chan]);
+	if (err == VX_ERR_CLOSED && chan == VX_CHAN_MAIN)
+		fail(c, err, "%s closed the connection", peer_name(c));
+	else if (err == VX_ERR_CLOSED)
+		fail(c, err, "%s closed the twin socket", peer_name(c));
 	else if (err == VX_ERR_TRUNCATED)
-		fail(c, err, "%s closed the connection inside a message (%s "
-		    "socket)", peer_name(c), chan_name[chan]);
+		fail(c, err, "%s closed the %s socket inside a message",
+		    peer_name(c), chan_name[chan]);
 	else
 		fail(c, err, "%s the %s socket: %s", doing, chan_name[chan],
 		    err == VX_ERR_IO ? strerror(e) : vx_strerror(err));
@@ -282,6 +284,25 @@ cmd_text(uint16_t cmd)
 	return vx_cmd_name(cmd) != NULL ? vx_cmd_name(cmd) : "message";
 }
 
+/*
+ * Write what chan's socket takes.  A peer that reads no more (EPIPE,
+ * ECONNRESET) has mostly hung up: its end of the stream says so after
+ * whatever it sent before, so reading goes on until then.
+ */
+static void
+flush(struct vx_conn *c, int chan)
+{
+	int r;
+
+	if (c->wdead[chan] || !vx_framer_pending(&c->fr[chan]))
+		return;
+	r = vx_framer_flush(&c->fr[chan]);
+	if (r == VX_ERR_CLOSED)
+		c->wdead[chan] = 1;
+	else if (r < 0 && r != VX_ERR_AGAIN)
+		die(c, chan, r, "writing to");
+}
+
 /* Queue msg on chan and write what the socket takes now. */
 static int
 queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
@@ -296,21 +317,23 @@ queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
 	if ((chan != VX_CHAN_MAIN && chan != VX_CHAN_TWIN) || c->sock[chan] < 0)
 		return fail(c, VX_ERR_INVALID, "sending %s: no %s socket",
 		    cmd_text(cmd), chan == VX_CHAN_TWIN ? "twin" : "such");
+	if (c->wdead[chan])
+		return fail(c, VX_ERR_CLOSED, "%s closed the connection",
+		    peer_name(c));
 	f = &c->fr[chan];
 	r = vx_framer_queue(f, msg, len, fds, nfds);
 	if (r == VX_ERR_TOO_LARGE)
-		return fail(c, r, "%zu-byte message exceeds what the peer "
-		    "accepts (%u bytes)", len, f->peer_max_msg_size);
+		return fail(c, r, "%zu-byte message exceeds what the %s "
+		    "accepts (%u bytes)", len, peer_name(c),
+		    f->peer_max_msg_size);
 	if (r == VX_ERR_FDS)
-		return fail(c, r, "%d descriptors exceed the peer's "
-		    "max_msg_fds %d", nfds, f->peer_max_fds);
+		return fail(c, r, "%d descriptors exceed the %s's "
+		    "max_msg_fds %d", nfds, peer_name(c), f->peer_max_fds);
 	if (r < 0)
-		return fail(c, r, "sending %s: %s", cmd_text(cmd),
+		return fail(c, r, "sending %s failed: %s", cmd_text(cmd),
 		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
-	r = vx_framer_flush(f);
-	if (r < 0 && r != VX_ERR_AGAIN)
-		return die(c, chan, r, "writing");
-	return 0;
+	flush(c, chan);
+	return c->dead ? c->dead : 0;
 }
 
 int
@@ -366,7 +389,7 @@ vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd)
 			continue;
 		pfd[n].fd = c->sock[i];
 		pfd[n].events = POLLIN;
-		if (vx_framer_pending(&c->fr[i]))
+		if (vx_framer_pending(&c->fr[i]) && !c->wdead[i])
 			pfd[n].events |= POLLOUT;
 		pfd[n++].revents = 0;
 	}
@@ -442,7 +465,7 @@ read_one(struct vx_conn *c, int chan)
 			return 0;
 		/* 0 and 1: read on; a bad-fds message comes out marked */
 		if (r < 0 && r != VX_ERR_FDS)
-			return die(c, chan, r, "reading");
+			return die(c, chan, r, "reading from");
 	}
 }
 
@@ -486,13 +509,9 @@ step(struct vx_conn *c, struct vx_conn_event *ev)
 {
 	int chan, r;
 
-	for (chan = 0; chan < 2 && !c->dead; chan++) {
-		if (c->sock[chan] < 0 || !vx_framer_pending(&c->fr[chan]))
-			continue;
-		r = vx_framer_flush(&c->fr[chan]);
-		if (r < 0 && r != VX_ERR_AGAIN)
-			die(c, chan, r, "writing");
-	}
+	for (chan = 0; chan < 2 && !c->dead; chan++)
+		if (c->sock[chan] >= 0)
+			flush(c, chan);
 	/* the twin first: what the peer asks there may be what it needs
 	 * before it answers on the main socket */
 	for (chan = 1; chan >= 0 && !c->dead; chan--) {
@@ -604,14 +623,17 @@ call_loop(struct vx_conn *c, int chan, int id, uint16_t cmd, int noreply,
 	for (;;) {
 		if (noreply && !vx_framer_pending(&c->fr[chan]))
 			return 0;
+		if (noreply && c->wdead[chan])
+			return fail(c, VX_ERR_CLOSED, "%s closed the "
+			    "connection", peer_name(c));
 		if ((r = vx_conn_step(c, ev)) < 0)
 			return fail(c, r, "out of memory");
 		if (r == 0) {
 			if (noreply && c->dead)
 				return c->dead;
 			if (noreply && dl >= 0 && c->now(c->now_arg) >= dl)
-				return fail(c, VX_ERR_TIMEOUT, "sending %s: "
-				    "timed out", cmd_text(cmd));
+				return fail(c, VX_ERR_TIMEOUT, "sending %s "
+				    "failed: timed out", cmd_text(cmd));
 			if ((r = wait_conn(c, noreply ? dl : -1)) < 0)
 				return r;
 			continue;
@@ -638,6 +660,8 @@ vx_conn_call(struct vx_conn *c, int chan, uint8_t *msg, size_t len,
 		return fail(c, VX_ERR_INVALID, "vx_conn_call inside its "
 		    "own handler");
 	id = vx_conn_start(c, chan, msg, len, fds, nfds, timeout_ms, NULL);
+	ev->cmd = cmd;
+	ev->id = (uint16_t)vx_load(msg + VX_HDR_OFF_ID, 2, 0);
 	if (id < 0)
 		return id;
 	c->in_call = 1;

@@ -383,6 +383,37 @@ test_peer_death(void)
 	vx_conn_free(c);
 }
 
+/* The peer answers, then hangs up before the next call is written. */
+static void
+test_hangup_before_send(void)
+{
+	struct vx_conn_event ev;
+	uint8_t m[24];
+	struct vx_conn *c;
+	int peer, a, b, r[3], k[3], e[3], i;
+	void *ck[3];
+
+	c = pair(VX_CONN_CLIENT, &peer);
+	a = start_call(c, peer, -1, "a");
+	mkmsg(m, 24, (uint16_t)a, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	peer_write(peer, m, 24, NULL, 0);
+	close(peer);
+	mkmsg(m, 24, 0, VX_CMD_DEVICE_GET_INFO, VX_F_TYPE_COMMAND);
+	b = vx_conn_start(c, VX_CHAN_MAIN, m, 24, NULL, 0, -1, "b");
+	for (i = 0; i < 3; i++) {
+		r[i] = step(c, &ev);
+		k[i] = ev.kind;
+		e[i] = ev.err;
+		ck[i] = ev.cookie;
+	}
+	ok(b >= 0 && r[0] == 1 && k[0] == VX_CONN_EV_CALL && e[0] == 0 &&
+	    strcmp(ck[0], "a") == 0 && r[1] == 1 && k[1] == VX_CONN_EV_CALL &&
+	    e[1] == VX_ERR_CLOSED && strcmp(ck[1], "b") == 0 && r[2] == 1 &&
+	    k[2] == VX_CONN_EV_CLOSED, "a peer that answered and hung up: its "
+	    "answer is read, the call written after it fails 'closed'");
+	vx_conn_free(c);
+}
+
 static void
 test_id_wrap(void)
 {
@@ -631,6 +662,7 @@ main(void)
 	test_twin();
 	test_timeout();
 	test_peer_death();
+	test_hangup_before_send();
 	test_id_wrap();
 	test_stray_and_bad();
 	test_limits();
