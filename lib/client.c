@@ -163,16 +163,13 @@ vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 	if (timeout_ms >= 0)
 		deadline = vx_conn_now_ms(NULL) + timeout_ms;
 	for (;;) {
-		while ((r = vx_conn_step(c->conn, &ev)) > 0) {
-			if (ev.kind == VX_CONN_EV_CLOSED && (ev.err ==
-			    VX_ERR_CLOSED || ev.err == VX_ERR_TRUNCATED))
-				return fail(c, VX_ERR_CLOSED, "server closed "
-				    "the connection");
-			if (ev.kind == VX_CONN_EV_CLOSED)
-				return fail(c, ev.err, "connection failed: %s",
-				    vx_strerror(ev.err));
+		while ((r = vx_conn_step(c->conn, &ev)) > 0)
 			on_event(c, c->conn, &ev);
-		}
+		if (r == 0)
+			r = vx_conn_ended(c->conn);
+		if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
+			return fail(c, VX_ERR_CLOSED, "server closed the "
+			    "connection");
 		if (r < 0)
 			return fail(c, r, "connection failed: %s",
 			    vx_strerror(r));

@@ -178,6 +178,12 @@ vx_conn_pending(const struct vx_conn *c)
 	return c->ncalls;
 }
 
+int
+vx_conn_ended(const struct vx_conn *c)
+{
+	return c->dead;
+}
+
 const char *
 vx_conn_errmsg(const struct vx_conn *c)
 {

@@ -367,9 +367,10 @@ test_peer_death(void)
 	}
 	ok(r[0] == 1 && k[0] == VX_CONN_EV_CALL && e[0] == VX_ERR_TRUNCATED &&
 	    r[1] == 1 && k[1] == VX_CONN_EV_CLOSED && e[1] == VX_ERR_TRUNCATED &&
-	    r[2] == 0 && r[3] == 0 && vx_conn_pollfds(c, pfd) == 0,
+	    r[2] == 0 && r[3] == 0 && vx_conn_pollfds(c, pfd) == 0 &&
+	    vx_conn_ended(c) == VX_ERR_TRUNCATED,
 	    "peer gone mid-message: the pending call fails, then the end, "
-	    "both 'truncated'; then nothing, nothing to poll");
+	    "both 'truncated'; then nothing, nothing to poll, ended says why");
 	ok(vx_conn_start(c, VX_CHAN_MAIN, m, 40, NULL, 0, -1, NULL) ==
 	    VX_ERR_CLOSED, "no call starts after the end: %s",
 	    vx_conn_errmsg(c));
