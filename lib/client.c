@@ -6,7 +6,7 @@
  * the server's DMA_READ/DMA_WRITE from them, wherever and whenever they
  * come.  Server commands are answered from the raw bytes (address u64 @16,
  * count u64 @24, data @32, the spec's and libvfio-user's form) so that the
- * decoder's items stay the awaited reply's.
+ * connection's decoder holds the awaited reply's items.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -217,7 +217,6 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
     const int *fds, int nfds, struct vx_msg *reply)
 {
 	struct vx_conn_event ev;
-	struct vx_dctx ctx;
 	int r;
 
 	drop_reply(c);
@@ -230,15 +229,11 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 		return fail(c, r, "%s", vx_conn_errmsg(c->conn));
 	if (ev.frame == NULL)	/* VX_F_NO_REPLY: sent */
 		return 0;
+	/* the conn decodes only when asked: this reply's items stay */
+	r = vx_conn_decode(c->conn, &ev, reply);
 	vx_conn_take(c->conn, &ev, &c->reply);
 	c->have_reply = 1;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.dir = VX_S2C;
-	ctx.chan = VX_CHAN_MAIN;
-	ctx.peer = VX_PEER_AUTO;
-	ctx.nfds = c->reply.nfds;
-	if ((r = vx_decode(&c->dec, c->reply.data, c->reply.len, &ctx,
-	    reply)) < 0)
+	if (r < 0)
 		return fail(c, r, "decoding the reply: %s", vx_strerror(r));
 	return 0;
 }
@@ -355,7 +350,6 @@ vx_client_open(struct vx_client *c, const char *path,
 
 	memset(c, 0, sizeof(*c));
 	c->opts = opts != NULL ? *opts : def;
-	vx_decoder_init(&c->dec);
 	vx_builder_init(&c->out);
 	maxmsg = (c->opts.max_xfer > VX_DEF_MAX_XFER ? c->opts.max_xfer :
 	    VX_DEF_MAX_XFER) + 4096;
@@ -392,7 +386,6 @@ vx_client_close(struct vx_client *c)
 	c->nwins = 0;
 	vx_conn_free(c->conn);
 	c->conn = NULL;
-	vx_decoder_release(&c->dec);
 	vx_builder_release(&c->out);
 	free(c->srv_json);
 	c->srv_json = NULL;

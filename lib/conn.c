@@ -39,6 +39,7 @@ struct vx_conn {
 	int told;		/* VX_CONN_EV_CLOSED handed out */
 	int busy;		/* the last step gave an event: more may wait */
 	struct vx_frame cur;	/* the last event's frame, until the next step */
+	struct vx_decoder dec;
 	int64_t (*now)(void *);
 	void *now_arg;
 	vx_conn_handler *handler;
@@ -83,6 +84,7 @@ vx_conn_new(int sock, int role, const struct vx_limits *lim)
 		close(sock);
 		return NULL;
 	}
+	vx_decoder_init(&c->dec);
 	c->role = role;
 	c->sock[VX_CHAN_MAIN] = sock;
 	c->sock[VX_CHAN_TWIN] = -1;
@@ -105,6 +107,7 @@ vx_conn_free(struct vx_conn *c)
 		if (c->sock[i] >= 0)
 			close(c->sock[i]);
 	}
+	vx_decoder_release(&c->dec);
 	free(c->calls);
 	free(c);
 }
@@ -549,6 +552,22 @@ vx_conn_step(struct vx_conn *c, struct vx_conn_event *ev)
 	if (r > 0 && c->cur.data != NULL)
 		ev->frame = &c->cur;
 	return r;
+}
+
+int
+vx_conn_decode(struct vx_conn *c, const struct vx_conn_event *ev,
+    struct vx_msg *m)
+{
+	struct vx_dctx ctx;
+
+	if (ev->frame == NULL)
+		return VX_ERR_INVALID;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.dir = c->role == VX_CONN_CLIENT ? VX_S2C : VX_C2S;
+	ctx.chan = (uint8_t)ev->chan;
+	ctx.peer = VX_PEER_AUTO;
+	ctx.nfds = ev->frame->nfds;
+	return vx_decode(&c->dec, ev->frame->data, ev->frame->len, &ctx, m);
 }
 
 void

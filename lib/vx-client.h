@@ -52,8 +52,7 @@ struct vx_dma_win {
 };
 
 struct vx_client {
-	struct vx_conn *conn;	/* sockets, msg_ids, waiting */
-	struct vx_decoder dec;
+	struct vx_conn *conn;	/* sockets, msg_ids, waiting, decoding */
 	struct vx_builder out;	/* replies we send to the server */
 	struct vx_client_opts opts;
 

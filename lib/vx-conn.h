@@ -137,6 +137,15 @@ int vx_conn_timeout(const struct vx_conn *c);
  */
 int vx_conn_step(struct vx_conn *c, struct vx_conn_event *ev);
 
+/*
+ * Decode ev's message as the peer's, on ev->chan, with the connection's
+ * decoder: *m borrows the frame's bytes and the decoder's items until the
+ * next vx_conn_decode().  Returns 0 (check m->status), VX_ERR_INVALID (no
+ * message) or VX_ERR_NOMEM.
+ */
+int vx_conn_decode(struct vx_conn *c, const struct vx_conn_event *ev,
+    struct vx_msg *m);
+
 /* Take ev's frame out (ev->frame is then NULL): the caller releases it
  * with vx_frame_release(), before vx_conn_free(). */
 void vx_conn_take(struct vx_conn *c, struct vx_conn_event *ev,

@@ -270,6 +270,8 @@ test_twin(void)
 	uint8_t m[32], got[64];
 	struct vx_conn *c;
 	int peer, tw[2], id, r1, chan1 = -1, r2, kind2 = -1, chan2 = -1;
+	int decoded = 0;
+	struct vx_msg dm;
 	ssize_t n;
 
 	c = pair(VX_CONN_CLIENT, &peer);
@@ -280,6 +282,10 @@ test_twin(void)
 	mkmsg(m, 32, 9, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
 	peer_write(tw[1], m, 32, NULL, 0);
 	r1 = step(c, &ev);
+	if (r1 == 1 && ev.kind == VX_CONN_EV_REQUEST &&
+	    vx_conn_decode(c, &ev, &dm) == 0 && dm.cmd == VX_CMD_DMA_READ &&
+	    dm.dir == VX_S2C && dm.chan == VX_CHAN_TWIN && dm.id == 9)
+		decoded = 1;
 	if (r1 == 1 && ev.kind == VX_CONN_EV_REQUEST) {
 		chan1 = ev.chan;
 		mkmsg(m, 20, ev.id, ev.cmd, VX_F_TYPE_REPLY);
@@ -293,10 +299,11 @@ test_twin(void)
 		kind2 = ev.kind;
 		chan2 = ev.chan;
 	}
-	ok(chan1 == VX_CHAN_TWIN && n == 20 && vx_load(got, 2, 0) == 9 &&
-	    kind2 == VX_CONN_EV_CALL && chan2 == VX_CHAN_MAIN && ev.err == 0,
-	    "twin socket: a request there comes with chan twin, its reply goes "
-	    "back there, the call completes on main");
+	ok(chan1 == VX_CHAN_TWIN && decoded && n == 20 &&
+	    vx_load(got, 2, 0) == 9 && kind2 == VX_CONN_EV_CALL &&
+	    chan2 == VX_CHAN_MAIN && ev.err == 0, "twin socket: a request "
+	    "there comes with chan twin (and decodes as the server's, on the "
+	    "twin), its reply goes back there, the call completes on main");
 	vx_conn_free(c);
 	close(peer);
 	close(tw[1]);
