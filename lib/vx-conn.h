@@ -24,11 +24,13 @@
  *		}
  *
  * An event's frame (bytes and descriptors) is the library's until the
- * next vx_conn_step(); vx_conn_take() keeps it longer.  A request is
+ * next vx_conn_step(); vx_conn_take() keeps it longer, vx_conn_decode()
+ * decodes it.  A request is
  * answered by sending a reply with its msg_id (vx_conn_send), at once or
- * whenever the answer is ready: nothing waits for it meanwhile.  After
- * VX_CONN_EV_CLOSED, the last event, the connection only awaits
- * vx_conn_free().
+ * whenever the answer is ready: nothing waits for it meanwhile.  A peer
+ * that stops reading has usually hung up: what it sent before is still
+ * handed out, then the pending calls fail and VX_CONN_EV_CLOSED, the last
+ * event, ends the connection; it then only awaits vx_conn_free().
  *
  * Time comes from a clock the owner may replace (vx_conn_set_clock), so a
  * deadline can be tested without sleeping.  Errors are VX_ERR_* codes with
@@ -51,7 +53,7 @@ enum vx_conn_role { VX_CONN_CLIENT, VX_CONN_SERVER };
 
 enum vx_conn_ev_kind {
 	VX_CONN_EV_CALL,	/* a call finished: err 0 (frame holds the
-				 * reply), VX_ERR_TIMEOUT or VX_ERR_CLOSED */
+				 * reply), VX_ERR_TIMEOUT, or the end's code */
 	VX_CONN_EV_REQUEST,	/* the peer sent a command */
 	VX_CONN_EV_STRAY,	/* a reply no pending call awaits: dropped */
 	VX_CONN_EV_BAD,		/* unframeable bytes or descriptors; err why */
