@@ -386,6 +386,14 @@ vx_conn_start(struct vx_conn *c, int chan, uint8_t *msg, size_t len,
 
 /* --- polling -------------------------------------------------------------- */
 
+/* Reading stops while the peer leaves too much of our output untaken. */
+static int
+may_read(const struct vx_conn *c, int chan)
+{
+	return c->wdead[chan] ||
+	    vx_framer_backlog(&c->fr[chan]) <= VX_CONN_MAX_BACKLOG;
+}
+
 int
 vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd)
 {
@@ -397,7 +405,9 @@ vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd)
 		if (c->sock[i] < 0)
 			continue;
 		pfd[n].fd = c->sock[i];
-		pfd[n].events = POLLIN;
+		pfd[n].events = 0;
+		if (may_read(c, i))
+			pfd[n].events |= POLLIN;
 		if (vx_framer_pending(&c->fr[i]) && !c->wdead[i])
 			pfd[n].events |= POLLOUT;
 		pfd[n++].revents = 0;
@@ -524,7 +534,7 @@ step(struct vx_conn *c, struct vx_conn_event *ev)
 	/* the twin first: what the peer asks there may be what it needs
 	 * before it answers on the main socket */
 	for (chan = 1; chan >= 0 && !c->dead; chan--) {
-		if (c->sock[chan] < 0)
+		if (c->sock[chan] < 0 || !may_read(c, chan))
 			continue;
 		r = read_one(c, chan);
 		if (r == VX_ERR_NOMEM)

@@ -75,6 +75,14 @@ struct vx_conn_event {
 #define VX_CONN_MAX_POLLFDS	2
 
 /*
+ * Output a socket has not taken yet is kept up to this many bytes; beyond,
+ * the connection reads nothing more on that socket until the peer takes
+ * some, so a peer that asks without reading the answers cannot make it
+ * queue without bound.
+ */
+#define VX_CONN_MAX_BACKLOG	(1u << 20)
+
+/*
  * A connection on socket sock (adopted: closed by vx_conn_free), accepting
  * messages within lim (NULL: VX_LIMITS_DEFAULT).  NULL when out of memory
  * or lim is invalid; sock is closed then too.
@@ -123,8 +131,9 @@ int vx_conn_send(struct vx_conn *c, int chan, const uint8_t *msg,
     size_t len, const int *fds, int nfds);
 
 /*
- * Fill pfd with what to poll for (at most VX_CONN_MAX_POLLFDS entries,
- * POLLOUT while output waits); returns how many (0 once closed).
+ * Fill pfd with what to poll for (at most VX_CONN_MAX_POLLFDS entries:
+ * POLLOUT while output waits, POLLIN unless VX_CONN_MAX_BACKLOG is
+ * reached); returns how many (0 once closed).
  */
 int vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd);
 /* Milliseconds until vx_conn_step() has something to do without input: 0

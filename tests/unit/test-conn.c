@@ -521,6 +521,59 @@ test_limits(void)
 	close(peer);
 }
 
+/*
+ * A peer that asks without reading the answers: the connection stops
+ * reading at VX_CONN_MAX_BACKLOG of untaken output and asks for POLLOUT
+ * only, then goes on once the peer reads.
+ */
+#define NASKS	200
+#define ANSWER	(64u << 10)
+
+static void
+test_backlog(void)
+{
+	static uint8_t answer[ANSWER], sink[1u << 16];
+	struct pollfd pfd[VX_CONN_MAX_POLLFDS];
+	struct vx_conn_event ev;
+	uint8_t asks[NASKS * 32];
+	struct vx_conn *c;
+	int peer, i, answered = 0, stalled, events = 0, rounds = 0;
+	int sndbuf = 64 << 10;
+
+	c = pair(VX_CONN_CLIENT, &peer);
+	setsockopt(vx_conn_sock(c), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf));
+	for (i = 0; i < NASKS; i++)
+		mkmsg(asks + 32 * i, 32, (uint16_t)i, VX_CMD_DMA_READ,
+		    VX_F_TYPE_COMMAND);
+	peer_write(peer, asks, sizeof(asks), NULL, 0);
+	while (vx_conn_step(c, &ev) == 1) {
+		mkmsg(answer, ANSWER, ev.id, ev.cmd, VX_F_TYPE_REPLY);
+		if (vx_conn_send(c, ev.chan, answer, ANSWER, NULL, 0) == 0)
+			answered++;
+	}
+	stalled = answered;
+	if (vx_conn_pollfds(c, pfd) == 1)
+		events = pfd[0].events;
+	/* the peer reads now: the rest is asked and answered */
+	while (answered < NASKS && rounds++ < 100000) {
+		while (recv(peer, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+		while (vx_conn_step(c, &ev) == 1) {
+			mkmsg(answer, ANSWER, ev.id, ev.cmd, VX_F_TYPE_REPLY);
+			if (vx_conn_send(c, ev.chan, answer, ANSWER, NULL,
+			    0) == 0)
+				answered++;
+		}
+	}
+	ok(stalled < NASKS && stalled <= (int)(VX_CONN_MAX_BACKLOG / ANSWER) +
+	    8 && events == POLLOUT && answered == NASKS, "a peer that asks "
+	    "without reading: %d of %d asks taken at the backlog limit, then "
+	    "POLLOUT only; all once it reads", stalled, NASKS);
+	vx_conn_free(c);
+	close(peer);
+}
+
 #define NCONNS	64
 
 static void
@@ -674,6 +727,7 @@ main(void)
 	test_id_wrap();
 	test_stray_and_bad();
 	test_limits();
+	test_backlog();
 	test_many_conns();
 	test_blocking_call();
 	ok(count_fds() == nfd, "no descriptor leaks (%d open, %d before)",
