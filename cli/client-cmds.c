@@ -463,7 +463,7 @@ c_version(struct cl *cl, int argc, char **argv)
 		json_object_set_new(J, "pgsizes",
 		    json_integer((json_int_t)s->pgsizes));
 		json_object_set_new(J, "twin_socket",
-		    json_boolean(cl->c.twin >= 0));
+		    json_boolean(vx_conn_twin(cl->c.conn) >= 0));
 		json_object_set_new(J, "write_multiple",
 		    json_boolean(s->write_multiple));
 		return 0;
@@ -489,8 +489,8 @@ c_version(struct cl *cl, int argc, char **argv)
 	    (unsigned long long)s->max_msg_fds);
 	printf("max_dma_maps       %llu\n", (unsigned long long)s->max_dma_maps);
 	printf("pgsizes            0x%llx\n", (unsigned long long)s->pgsizes);
-	printf("twin_socket        %s\n", cl->c.twin >= 0 ? "yes" :
-	    s->twin_supported ? "offered" : "no");
+	printf("twin_socket        %s\n", vx_conn_twin(cl->c.conn) >= 0 ?
+	    "yes" : s->twin_supported ? "offered" : "no");
 	printf("write_multiple     %s\n", s->write_multiple ? "yes" : "no");
 	return 0;
 }
@@ -1377,8 +1377,8 @@ c_irq(struct cl *cl, int argc, char **argv)
 	if (strcmp(sub, "enable") == 0) {
 		int fds[CL_MAX_IRQFDS];
 		uint32_t i, done = 0, chunk;
-		int maxfds = cl->c.fr.peer_max_fds > 0 ? cl->c.fr.peer_max_fds :
-		    1;
+		int maxfds = vx_conn_peer_max_fds(cl->c.conn) > 0 ?
+		    vx_conn_peer_max_fds(cl->c.conn) : 1;
 
 		if (count == 0 || count + (uint64_t)cl->nirqfds > CL_MAX_IRQFDS)
 			return cl_err(cl, VX_EXIT_USAGE, "invalid count %s: "

@@ -1,12 +1,12 @@
 /*
  * client.c - a vfio-user client connection (contract in vx-client.h).
  *
- * One loop does all waiting: it polls the main socket, the twin socket and
- * any descriptors the caller adds, serves DMA_READ/DMA_WRITE wherever they
- * come from, and hands back the reply being waited for.  Server commands
- * are answered from the raw bytes (address u64 @16, count u64 @24, data
- * @32, the spec's and libvfio-user's form) so that the decoder's items stay
- * the awaited reply's.
+ * The connection engine (vx-conn.h) does the sockets, the msg_ids and the
+ * waiting; this file negotiates VERSION, keeps the DMA windows and answers
+ * the server's DMA_READ/DMA_WRITE from them, wherever and whenever they
+ * come.  Server commands are answered from the raw bytes (address u64 @16,
+ * count u64 @24, data @32, the spec's and libvfio-user's form) so that the
+ * connection's decoder holds the awaited reply's items.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vx-client.h"
@@ -33,15 +32,6 @@ fail(struct vx_client *c, int err, const char *fmt, ...)
 	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
 	va_end(ap);
 	return err;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -79,8 +69,7 @@ vx_client_dma_ptr(struct vx_client *c, uint64_t addr, uint64_t len)
 }
 
 static int
-send_error(struct vx_client *c, struct vx_framer *f, uint16_t id,
-    uint16_t cmd, int err)
+send_error(struct vx_client *c, int chan, uint16_t id, uint16_t cmd, int err)
 {
 	struct vx_msg m;
 
@@ -89,12 +78,12 @@ send_error(struct vx_client *c, struct vx_framer *f, uint16_t id,
 	if (vx_build_finish(&c->out, &m) < 0)
 		return VX_ERR_NOMEM;
 	c->served_errors++;
-	return vx_send_msg(f, m.buf, m.len, NULL, 0, c->opts.timeout_ms);
+	return vx_conn_send(c->conn, chan, m.buf, m.len, NULL, 0);
 }
 
-/* Answer one command the server sent on framer f. */
+/* Answer one command the server sent on chan. */
 static int
-serve_one(struct vx_client *c, struct vx_framer *f, const struct vx_frame *fr)
+serve_one(struct vx_client *c, int chan, const struct vx_frame *fr)
 {
 	const uint8_t *p = fr->data;
 	uint16_t id = (uint16_t)vx_load(p, 2, 0);
@@ -107,21 +96,21 @@ serve_one(struct vx_client *c, struct vx_framer *f, const struct vx_frame *fr)
 	if (flags & VX_F_NO_REPLY)
 		return 0;
 	if (cmd != VX_CMD_DMA_READ && cmd != VX_CMD_DMA_WRITE)
-		return send_error(c, f, id, cmd, ENOTSUP);
+		return send_error(c, chan, id, cmd, ENOTSUP);
 	if (fr->len < 32)
-		return send_error(c, f, id, cmd, EINVAL);
+		return send_error(c, chan, id, cmd, EINVAL);
 	addr = vx_load(p + 16, 8, 0);
 	count = vx_load(p + 24, 8, 0);
 	if (cmd == VX_CMD_DMA_WRITE && count != fr->len - 32)
-		return send_error(c, f, id, cmd, EINVAL);
+		return send_error(c, chan, id, cmd, EINVAL);
 	if (cmd == VX_CMD_DMA_READ && (fr->len != 32 || count > c->xfer))
-		return send_error(c, f, id, cmd, EINVAL);
+		return send_error(c, chan, id, cmd, EINVAL);
 	w = find_win(c, addr, count);
 	if (w == NULL)
-		return send_error(c, f, id, cmd, EFAULT);
+		return send_error(c, chan, id, cmd, EFAULT);
 	if (!(w->prot & (cmd == VX_CMD_DMA_READ ? VX_DMA_MAP_READ :
 	    VX_DMA_MAP_WRITE)))
-		return send_error(c, f, id, cmd, EPERM);
+		return send_error(c, chan, id, cmd, EPERM);
 
 	vx_build_header(&c->out, id, cmd, VX_F_TYPE_REPLY, 0);
 	if (cmd == VX_CMD_DMA_READ) {
@@ -142,151 +131,73 @@ serve_one(struct vx_client *c, struct vx_framer *f, const struct vx_frame *fr)
 	}
 	if (vx_build_finish(&c->out, &m) < 0)
 		return VX_ERR_NOMEM;
-	return vx_send_msg(f, m.buf, m.len, NULL, 0, c->opts.timeout_ms);
+	return vx_conn_send(c->conn, chan, m.buf, m.len, NULL, 0);
 }
 
-/*
- * Take every whole message waiting in f: serve commands, keep the reply
- * with msg_id want (want < 0: none is awaited).  Returns 1 if that reply
- * is now in c->reply, 0, or an error.
- */
-static int
-drain(struct vx_client *c, struct vx_framer *f, int want)
+/* Every event but the awaited reply: serve commands, drop the rest. */
+static void
+on_event(void *arg, struct vx_conn *conn, struct vx_conn_event *ev)
 {
-	struct vx_frame fr;
-	int r;
+	struct vx_client *c = arg;
 
-	for (;;) {
-		memset(&fr, 0, sizeof(fr));
-		if ((r = vx_framer_next(f, &fr)) <= 0)
-			return r;
-		if (fr.bad) {
-			vx_frame_release(&fr);
-			c->stray++;
-			continue;
-		}
-		if ((vx_load(fr.data + 8, 4, 0) & VX_F_TYPE_MASK) ==
-		    VX_F_TYPE_REPLY) {
-			if (want >= 0 && f == &c->fr &&
-			    vx_load(fr.data, 2, 0) == (uint64_t)want) {
-				drop_reply(c);
-				c->reply = fr;
-				c->have_reply = 1;
-				return 1;
-			}
-			c->stray++;
-			vx_frame_release(&fr);
-			continue;
-		}
-		r = serve_one(c, f, &fr);
-		vx_frame_release(&fr);
-		if (r < 0)
-			return r;
-	}
-}
-
-/* Read what socket of framer f has; VX_ERR_AGAIN is no error here. */
-static int
-pump(struct vx_client *c, struct vx_framer *f, int want)
-{
-	int r;
-
-	for (;;) {
-		if ((r = drain(c, f, want)) != 0)
-			return r;
-		r = vx_framer_recv(f);
-		if (r == VX_ERR_AGAIN)
-			return 0;
-		/* 0 and 1: read on; a bad-fds message comes out marked */
-		if (r < 0 && r != VX_ERR_FDS)
-			return r;
-	}
-}
-
-/* A reset connection is a closed one, whoever hung up how. */
-static int
-closed(int r)
-{
-	if (r == VX_ERR_TRUNCATED || (r == VX_ERR_IO && (errno == ECONNRESET ||
-	    errno == EPIPE)))
-		return VX_ERR_CLOSED;
-	return r;
-}
-
-/*
- * The one waiting loop: until the reply want arrives (want >= 0), an
- * extra descriptor is readable, or timeout_ms passes.  Returns 1 (reply),
- * 2 (extra ready), 0 (timeout) or an error.
- */
-static int
-wait_loop(struct vx_client *c, int want, int timeout_ms, const int *extra,
-    int nextra, int *ready)
-{
-	struct pollfd pfd[2 + VX_CLIENT_MAX_EXTRA];
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-	int i, n, r, left;
-
-	if (ready != NULL)
-		*ready = -1;
-	if (nextra > VX_CLIENT_MAX_EXTRA)
-		nextra = VX_CLIENT_MAX_EXTRA;
-	for (;;) {
-		/* messages already assembled first */
-		if ((r = drain(c, &c->fr, want)) != 0)
-			return r;
-		if (c->twin >= 0 && (r = drain(c, &c->tfr, -1)) < 0)
-			return r;
-		n = 0;
-		pfd[n].fd = c->sock;
-		pfd[n++].events = POLLIN;
-		pfd[n].fd = c->twin;	/* poll ignores -1 */
-		pfd[n++].events = POLLIN;
-		for (i = 0; i < nextra; i++) {
-			pfd[n].fd = extra[i];
-			pfd[n++].events = POLLIN;
-		}
-		left = -1;
-		if (deadline >= 0) {
-			int64_t d = deadline - now_ms();
-
-			left = d < 0 ? 0 : (int)d;
-		}
-		r = poll(pfd, (nfds_t)n, left);
-		if (r < 0) {
-			/* a signal ends serving (the caller checks why), not
-			 * the wait for a reply */
-			if (errno == EINTR && want >= 0)
-				continue;
-			if (errno == EINTR)
-				return 0;
-			return VX_ERR_IO;
-		}
-		if (r == 0)
-			return 0;
-		for (i = 0; i < nextra; i++)
-			if (pfd[2 + i].revents) {
-				if (ready != NULL)
-					*ready = i;
-				return 2;
-			}
-		if (pfd[1].revents && (r = pump(c, &c->tfr, -1)) < 0)
-			return closed(r);
-		if (pfd[0].revents && (r = pump(c, &c->fr, want)) != 0)
-			return closed(r);
-	}
+	(void)conn;
+	if (ev->kind == VX_CONN_EV_REQUEST)
+		serve_one(c, ev->chan, ev->frame);
+	else if (ev->kind == VX_CONN_EV_STRAY || ev->kind == VX_CONN_EV_BAD)
+		c->stray++;
 }
 
 int
 vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
     int nextra, int *ready)
 {
-	int r = wait_loop(c, -1, timeout_ms, extra, nextra, ready);
+	struct pollfd pfd[VX_CONN_MAX_POLLFDS + VX_CLIENT_MAX_EXTRA];
+	struct vx_conn_event ev;
+	int64_t now, deadline = -1;
+	int i, n, r, left;
 
-	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
-		return fail(c, VX_ERR_CLOSED, "server closed the connection");
-	if (r < 0)
-		return fail(c, r, "connection failed: %s", vx_strerror(r));
-	return 0;
+	if (ready != NULL)
+		*ready = -1;
+	if (nextra > VX_CLIENT_MAX_EXTRA)
+		nextra = VX_CLIENT_MAX_EXTRA;
+	if (timeout_ms >= 0)
+		deadline = vx_conn_now_ms(NULL) + timeout_ms;
+	for (;;) {
+		while ((r = vx_conn_step(c->conn, &ev)) > 0)
+			on_event(c, c->conn, &ev);
+		if (r == 0)
+			r = vx_conn_ended(c->conn);
+		if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
+			return fail(c, VX_ERR_CLOSED, "server closed the "
+			    "connection");
+		if (r < 0)
+			return fail(c, r, "connection failed: %s",
+			    vx_strerror(r));
+		n = vx_conn_pollfds(c->conn, pfd);
+		for (i = 0; i < nextra; i++) {
+			pfd[n + i].fd = extra[i];
+			pfd[n + i].events = POLLIN;
+			pfd[n + i].revents = 0;
+		}
+		left = -1;
+		if (deadline >= 0) {
+			now = vx_conn_now_ms(NULL);
+			left = deadline > now ? (int)(deadline - now) : 0;
+		}
+		r = poll(pfd, (nfds_t)(n + nextra), left);
+		/* a signal ends serving: the caller checks why */
+		if (r < 0 && errno != EINTR)
+			return fail(c, VX_ERR_IO, "connection failed: %s",
+			    vx_strerror(VX_ERR_IO));
+		if (r <= 0)
+			return 0;
+		for (i = 0; i < nextra; i++)
+			if (pfd[n + i].revents) {
+				if (ready != NULL)
+					*ready = i;
+				return 0;
+			}
+	}
 }
 
 /* --- commands ----------------------------------------------------------- */
@@ -305,49 +216,24 @@ int
 vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
     const int *fds, int nfds, struct vx_msg *reply)
 {
-	struct vx_dctx ctx;
-	uint16_t id = c->next_id++;
-	uint16_t cmd;
-	int r, posted;
+	struct vx_conn_event ev;
+	int r;
 
-	if (len < VX_HDR_SIZE)
-		return fail(c, VX_ERR_INVALID, "message shorter than a header");
-	vx_store(msg, 2, id, 0);
-	cmd = (uint16_t)vx_load(msg + 2, 2, 0);
-	posted = (vx_load(msg + 8, 4, 0) & VX_F_NO_REPLY) != 0;
 	drop_reply(c);
-	r = vx_send_msg(&c->fr, msg, len, fds, nfds, c->opts.timeout_ms);
-	if (r == VX_ERR_TOO_LARGE)
-		return fail(c, r, "%zu-byte message exceeds what the server "
-		    "accepts (%u bytes)", len, c->fr.peer_max_msg_size);
-	if (r == VX_ERR_FDS)
-		return fail(c, r, "%d descriptors exceed the server's "
-		    "max_msg_fds %d", nfds, c->fr.peer_max_fds);
-	if (r == VX_ERR_CLOSED)
-		return hung_up(c, cmd, id, posted);
-	if (r < 0)
-		return fail(c, r, "sending %s failed: %s",
-		    vx_cmd_name(cmd) ? vx_cmd_name(cmd) : "message",
-		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
-	if (posted)
-		return 0;
-	r = wait_loop(c, id, c->opts.timeout_ms, NULL, 0, NULL);
-	if (r == 0)
-		return fail(c, VX_ERR_TIMEOUT, "no reply to %s (msg_id 0x%x) "
-		    "within %d ms", vx_cmd_name(cmd) ? vx_cmd_name(cmd) :
-		    "command", id, c->opts.timeout_ms);
+	r = vx_conn_call(c->conn, VX_CHAN_MAIN, msg, len, fds, nfds,
+	    c->opts.timeout_ms, &ev);
 	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
-		return hung_up(c, cmd, id, 0);
+		return hung_up(c, ev.cmd, ev.id, (vx_load(msg + 8, 4, 0) &
+		    VX_F_NO_REPLY) != 0);
 	if (r < 0)
-		return fail(c, r, "waiting for the reply failed: %s",
-		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.dir = VX_S2C;
-	ctx.chan = VX_CHAN_MAIN;
-	ctx.peer = VX_PEER_AUTO;
-	ctx.nfds = c->reply.nfds;
-	if ((r = vx_decode(&c->dec, c->reply.data, c->reply.len, &ctx,
-	    reply)) < 0)
+		return fail(c, r, "%s", vx_conn_errmsg(c->conn));
+	if (ev.frame == NULL)	/* VX_F_NO_REPLY: sent */
+		return 0;
+	/* the conn decodes only when asked: this reply's items stay */
+	r = vx_conn_decode(c->conn, &ev, reply);
+	vx_conn_take(c->conn, &ev, &c->reply);
+	c->have_reply = 1;
+	if (r < 0)
 		return fail(c, r, "decoding the reply: %s", vx_strerror(r));
 	return 0;
 }
@@ -435,11 +321,10 @@ negotiate(struct vx_client *c)
 		c->srv_json = strndup((const char *)it->ptr, it->len);
 	c->xfer = c->opts.max_xfer < c->srv.max_data_xfer_size ?
 	    c->opts.max_xfer : c->srv.max_data_xfer_size;
-	c->fr.peer_max_fds = c->srv.max_msg_fds > VX_MAX_FDS ? VX_MAX_FDS :
-	    (int)c->srv.max_msg_fds;
 	maxmsg = c->srv.max_data_xfer_size + 4096;
-	c->fr.peer_max_msg_size = maxmsg > VX_MAX_MSG_CAP ? VX_MAX_MSG_CAP :
-	    (uint32_t)maxmsg;
+	vx_conn_set_peer_limits(c->conn, c->srv.max_msg_fds > VX_MAX_FDS ?
+	    VX_MAX_FDS : (int)c->srv.max_msg_fds, maxmsg > VX_MAX_MSG_CAP ?
+	    VX_MAX_MSG_CAP : (uint32_t)maxmsg);
 
 	if (c->opts.twin_socket && c->srv.twin_supported) {
 		if (!(c->srv.present & VX_CAPF_TWIN_FD) ||
@@ -447,11 +332,8 @@ negotiate(struct vx_client *c)
 			return fail(c, VX_ERR_FDS, "server accepted the twin "
 			    "socket but its fd_index does not name one of "
 			    "the %d descriptors it sent", c->reply.nfds);
-		c->twin = c->reply.fds[c->srv.twin_fd_index];
+		vx_conn_set_twin(c->conn, c->reply.fds[c->srv.twin_fd_index]);
 		c->reply.fds[c->srv.twin_fd_index] = -1;
-		vx_framer_init(&c->tfr, c->twin, &c->fr.lim);
-		c->tfr.peer_max_fds = 0;
-		c->tfr.peer_max_msg_size = c->fr.peer_max_msg_size;
 	}
 	drop_reply(c);
 	return 0;
@@ -464,29 +346,23 @@ vx_client_open(struct vx_client *c, const char *path,
 	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
 	struct vx_limits lim;
 	uint64_t maxmsg;
-	int r;
+	int sock;
 
 	memset(c, 0, sizeof(*c));
-	c->sock = c->twin = -1;
 	c->opts = opts != NULL ? *opts : def;
-	c->next_id = 1;
-	vx_decoder_init(&c->dec);
 	vx_builder_init(&c->out);
 	maxmsg = (c->opts.max_xfer > VX_DEF_MAX_XFER ? c->opts.max_xfer :
 	    VX_DEF_MAX_XFER) + 4096;
 	lim.max_msg_size = maxmsg > VX_MAX_MSG_CAP ? VX_MAX_MSG_CAP :
 	    (uint32_t)maxmsg;
 	lim.max_fds = VX_MAX_FDS;
-	vx_framer_init(&c->fr, -1, &lim);
-	vx_framer_init(&c->tfr, -1, &lim);
 
-	if ((c->sock = vx_sock_connect(path, c->opts.timeout_ms)) < 0) {
-		r = c->sock;
-		c->sock = -1;
-		return fail(c, r, "cannot connect to '%s': %s", path,
-		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
-	}
-	c->fr.sock = c->sock;
+	if ((sock = vx_sock_connect(path, c->opts.timeout_ms)) < 0)
+		return fail(c, sock, "cannot connect to '%s': %s", path,
+		    sock == VX_ERR_IO ? strerror(errno) : vx_strerror(sock));
+	if ((c->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim)) == NULL)
+		return fail(c, VX_ERR_NOMEM, "out of memory");
+	vx_conn_set_handler(c->conn, on_event, c);
 	c->xfer = VX_DEF_MAX_XFER;
 	return negotiate(c);
 }
@@ -508,17 +384,11 @@ vx_client_close(struct vx_client *c)
 	free(c->wins);
 	c->wins = NULL;
 	c->nwins = 0;
-	vx_framer_release(&c->fr);
-	vx_framer_release(&c->tfr);
-	vx_decoder_release(&c->dec);
+	vx_conn_free(c->conn);
+	c->conn = NULL;
 	vx_builder_release(&c->out);
 	free(c->srv_json);
 	c->srv_json = NULL;
-	if (c->twin >= 0)
-		close(c->twin);
-	if (c->sock >= 0)
-		close(c->sock);
-	c->sock = c->twin = -1;
 }
 
 /* --- DMA ---------------------------------------------------------------- */

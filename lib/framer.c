@@ -545,6 +545,12 @@ vx_framer_pending(const struct vx_framer *f)
 	return f->out.head < f->out.len;
 }
 
+size_t
+vx_framer_backlog(const struct vx_framer *f)
+{
+	return f->out.len - f->out.head;
+}
+
 int
 vx_framer_partial(const struct vx_framer *f)
 {

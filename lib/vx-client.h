@@ -4,7 +4,9 @@
  * server asks of the client (DMA_READ, DMA_WRITE) at any time, also while
  * a reply is awaited, on the main socket and on the twin socket.
  *
- * The library never prints: failures return a vx_err code and leave a
+ * A blocking layer over one struct vx_conn (vx-conn.h): vx_conn_twin()
+ * and vx_conn_peer_max_fds() of c->conn tell what was negotiated.  The
+ * library never prints: failures return a vx_err code and leave a
  * sentence in c->errmsg ("what, where") for the caller to show.
  *
  * DMA windows.  vx_client_dma_map() backs a window with client memory: a
@@ -25,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vx-conn.h"
 #include "vx-framer.h"
 #include "vx-msg.h"
 
@@ -49,12 +52,9 @@ struct vx_dma_win {
 };
 
 struct vx_client {
-	int sock, twin;		/* twin -1 unless negotiated */
-	struct vx_framer fr, tfr;
-	struct vx_decoder dec;
+	struct vx_conn *conn;	/* sockets, msg_ids, waiting, decoding */
 	struct vx_builder out;	/* replies we send to the server */
 	struct vx_client_opts opts;
-	uint16_t next_id;
 
 	/* from the server's VERSION reply */
 	uint16_t major, minor;

@@ -181,6 +181,8 @@ int vx_framer_flush(struct vx_framer *f);
 
 /* 1 if output is queued, else 0. */
 int vx_framer_pending(const struct vx_framer *f);
+/* Bytes of output queued, not yet written. */
+size_t vx_framer_backlog(const struct vx_framer *f);
 
 /* 1 if part of an inbound message is held (its rest not yet read), else 0:
  * what a deadline on slow senders watches. */
