@@ -551,7 +551,7 @@ cmd_dissect(int argc, char **argv)
 	wo.path = argv[optind];
 	ds.filtering = fo.expr || fo.cmd || fo.dir || fo.conn_set || fo.errors;
 	if (ds.filtering &&
-	    (ds.filter = vx_filter_compile_opts(&fo, err, sizeof(err))) == NULL) {
+	    vx_filter_compile_opts(&fo, err, sizeof(err), &ds.filter) < 0) {
 		fprintf(stderr, "vfuctl dissect: invalid filter:\n%s\n", err);
 		return VX_EXIT_USAGE;
 	}

@@ -1,6 +1,8 @@
 /*
- * error.c - text for the codes of vx-error.h.
+ * error.c - text and wire errno for the codes of vx-error.h.
  */
+#include <errno.h>
+
 #include "vx-error.h"
 
 /* Indexed by -code; keep in step with enum vx_err. */
@@ -16,4 +18,20 @@ vx_strerror(int err)
 	if (err > 0 || err < VX_ERR_FDS)
 		return "unknown error";
 	return vx_err_text[-err];
+}
+
+/* Indexed by -code, like vx_err_text. */
+static const int vx_err_errno[] = {
+	0, EINVAL, EINVAL, E2BIG, ENOTSUP, ENOMEM, EIO, ENOTCONN, EAGAIN,
+	ETIMEDOUT, EBADF,
+};
+
+int
+vx_err_to_errno(int err)
+{
+	if (err > 0)
+		return 0;
+	if (err < VX_ERR_FDS)
+		return EINVAL;
+	return vx_err_errno[-err];
 }

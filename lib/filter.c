@@ -8,13 +8,13 @@
  * nesting the parser allows (MAX_DEPTH).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "vx-error.h"
 #include "vx-filter.h"
 #include "vx-strbuf.h"
 
@@ -641,6 +641,7 @@ struct parser {
 	char *err;
 	size_t errlen;
 	int failed;
+	int nomem;		/* the failure was an allocation */
 	unsigned depth;
 };
 
@@ -910,8 +911,8 @@ new_node(struct parser *p, unsigned type)
 		uint32_t ncap = f->ncap ? f->ncap * 2 : 16;
 
 		if ((n = realloc(f->nodes, ncap * sizeof(*n))) == NULL) {
+			p->nomem = 1;
 			fail(p, 0, "out of memory");
-			errno = ENOMEM;
 			return NIL;
 		}
 		f->nodes = n;
@@ -984,8 +985,8 @@ pool_add(struct parser *p, const void *b, size_t n)
 		while (ncap - f->plen < n)
 			ncap *= 2;
 		if ((np = realloc(f->pool, ncap)) == NULL) {
+			p->nomem = 1;
 			fail(p, 0, "out of memory");
-			errno = ENOMEM;
 			return -1;
 		}
 		f->pool = np;
@@ -1619,15 +1620,16 @@ opt_errors(struct parser *p)
 	return head;
 }
 
-struct vx_filter *
+int
 vx_filter_compile_opts(const struct vx_filter_opts *o, char *err,
-    size_t errlen)
+    size_t errlen, struct vx_filter **out)
 {
 	static const struct vx_filter_opts none;
 	struct parser p;
 	uint32_t head = NIL, tail = NIL, t;
 	uint64_t v;
 
+	*out = NULL;
 	if (o == NULL)
 		o = &none;
 	memset(&p, 0, sizeof(p));
@@ -1640,8 +1642,7 @@ vx_filter_compile_opts(const struct vx_filter_opts *o, char *err,
 	if ((p.f = calloc(1, sizeof(*p.f))) == NULL) {
 		if (p.errlen > 0)
 			snprintf(err, errlen, "out of memory");
-		errno = ENOMEM;
-		return NULL;
+		return VX_ERR_NOMEM;
 	}
 	if (o->expr != NULL) {
 		t = parse_expr(&p, o->expr);
@@ -1675,19 +1676,21 @@ vx_filter_compile_opts(const struct vx_filter_opts *o, char *err,
 	if (head == NIL && (head = new_node(&p, N_ALL)) == NIL)
 		goto fail;
 	p.f->root = head;
-	return p.f;
+	*out = p.f;
+	return 0;
 fail:
 	vx_filter_free(p.f);
-	return NULL;
+	return p.nomem ? VX_ERR_NOMEM : VX_ERR_INVALID;
 }
 
 /* A NULL expr is the empty one. */
-struct vx_filter *
-vx_filter_compile(const char *expr, char *err, size_t errlen)
+int
+vx_filter_compile(const char *expr, char *err, size_t errlen,
+    struct vx_filter **out)
 {
 	struct vx_filter_opts o;
 
 	memset(&o, 0, sizeof(o));
 	o.expr = expr != NULL ? expr : "";
-	return vx_filter_compile_opts(&o, err, errlen);
+	return vx_filter_compile_opts(&o, err, errlen, out);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vx-error.h"
 #include "vx-pci.h"
 
 #define CMD_WMASK	0x0407u	/* io, memory, master, INTx disable */
@@ -44,7 +45,7 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return -1;
+	return VX_ERR_INVALID;
 }
 
 uint32_t
@@ -190,6 +191,7 @@ vx_pci_config_init(struct vx_pci_config *pc, const struct vx_pci_desc *d,
 {
 	uint32_t off = CAP_START, prev = VX_PCI_CAP_PTR, sz;
 	unsigned i;
+	int r;
 
 	memset(pc, 0, sizeof(*pc));
 	pc->size = VX_PCI_CFG_SIZE;
@@ -210,10 +212,10 @@ vx_pci_config_init(struct vx_pci_config *pc, const struct vx_pci_desc *d,
 	put(pc, VX_PCI_INT_PIN, 1, d->int_pin);
 
 	for (i = 0; i < VX_PCI_NBARS; i++)
-		if (setup_bar(pc, d, i, err, errlen) < 0)
-			return -1;
-	if (setup_rom(pc, d, err, errlen) < 0)
-		return -1;
+		if ((r = setup_bar(pc, d, i, err, errlen)) < 0)
+			return r;
+	if ((r = setup_rom(pc, d, err, errlen)) < 0)
+		return r;
 
 	if (d->msix_vectors) {
 		if (d->msix_table_bar >= VX_PCI_NBARS ||
@@ -235,7 +237,7 @@ vx_pci_config_init(struct vx_pci_config *pc, const struct vx_pci_desc *d,
 
 	for (i = 0; i < sizeof(d->cap_order) && d->cap_order[i]; i++) {
 		if ((sz = add_cap(pc, d, d->cap_order[i], off, err, errlen)) == 0)
-			return -1;
+			return VX_ERR_INVALID;
 		if (off + sz > VX_PCI_CFG_SIZE)
 			return fail(err, errlen, "capabilities do not fit in "
 			    "256 bytes");

@@ -29,4 +29,13 @@ enum vx_err {
 /* Short lowercase description of a code ("truncated", "invalid", ...). */
 const char *vx_strerror(int err);
 
+/*
+ * The errno a vfio-user error reply carries for err, for the one place
+ * that answers a peer (the server's edge): 0 for VX_OK (and counts above
+ * it), EINVAL for a message that is truncated, invalid or an unknown
+ * code, E2BIG, ENOTSUP, ENOMEM, EIO, ENOTCONN, EAGAIN, ETIMEDOUT and
+ * EBADF for the others.  Never 0 for a failure.
+ */
+int vx_err_to_errno(int err);
+
 #endif /* VX_ERROR_H */

@@ -83,9 +83,10 @@
  * An empty (or blank, or NULL) expression compiles to a filter matching
  * everything.
  *
- * Errors: vx_filter_compile() returns NULL and writes to err the expression
- * (tabs and newlines shown as spaces), a newline, and a caret line pointing
- * at the 0-based column of the offending token, then the reason:
+ * Errors: vx_filter_compile() returns VX_ERR_INVALID and writes to err the
+ * expression (tabs and newlines shown as spaces), a newline, and a caret
+ * line pointing at the 0-based column of the offending token, then the
+ * reason:
  *
  *   vfio_user.cmd == REGION_WRTE
  *                    ^ unknown value 'REGION_WRTE' for vfio_user.cmd (REGION_WRITE?)
@@ -144,12 +145,13 @@ struct vx_filter_ctx {
 };
 
 /*
- * Compile expr.  Returns a filter to free with vx_filter_free(), or NULL
- * with the reason in err (see above; err may be NULL, errlen 0).  NULL
- * with errno ENOMEM and "out of memory" in err when allocation fails.
+ * Compile expr into *out, a filter to free with vx_filter_free().  Returns
+ * 0, VX_ERR_INVALID with the reason in err (see above; err may be NULL,
+ * errlen 0), or VX_ERR_NOMEM with "out of memory" in err; *out is then
+ * NULL.
  */
-struct vx_filter *vx_filter_compile(const char *expr, char *err,
-    size_t errlen);
+int vx_filter_compile(const char *expr, char *err, size_t errlen,
+    struct vx_filter **out);
 
 /*
  * 1 if m passes f, else 0.  ctx may be NULL: the context pseudo-fields are
@@ -192,8 +194,8 @@ struct vx_filter_opts {
 	const char *expr;
 };
 
-struct vx_filter *vx_filter_compile_opts(const struct vx_filter_opts *o,
-    char *err, size_t errlen);
+int vx_filter_compile_opts(const struct vx_filter_opts *o, char *err,
+    size_t errlen, struct vx_filter **out);
 
 /*
  * The pseudo-fields, for help and completion: the key of number i and its

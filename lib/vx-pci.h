@@ -91,9 +91,10 @@ struct vx_pci_config {
 };
 
 /*
- * Generate pc from d.  Returns 0, or -1 with a reason in err (a bad BAR
- * size or type, capabilities that do not fit, an MSI-X table outside its
- * BAR).  The BARs are assumed already checked for power-of-two sizes.
+ * Generate pc from d.  Returns 0, or VX_ERR_INVALID with a reason in err
+ * (a bad BAR size or type, capabilities that do not fit, an MSI-X table
+ * outside its BAR).  The BARs are assumed already checked for power-of-two
+ * sizes.
  */
 int vx_pci_config_init(struct vx_pci_config *pc, const struct vx_pci_desc *d,
     char *err, size_t errlen);

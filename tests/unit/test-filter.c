@@ -148,10 +148,10 @@ static int
 run(const char *expr, const struct vx_msg *m, const struct vx_filter_ctx *ctx)
 {
 	char err[512];
-	struct vx_filter *f = vx_filter_compile(expr, err, sizeof(err));
+	struct vx_filter *f;
 	int r;
 
-	if (f == NULL) {
+	if (vx_filter_compile(expr, err, sizeof(err), &f) < 0) {
 		diag("%s", err);
 		return -1;
 	}
@@ -371,7 +371,7 @@ test_logic(void)
 	size_t i, n;
 
 	for (i = 0; i < sizeof(dumps) / sizeof(dumps[0]); i++) {
-		f = vx_filter_compile(dumps[i].in, err, sizeof(err));
+		vx_filter_compile(dumps[i].in, err, sizeof(err), &f);
 		if (!ok(f != NULL, "compiles: %s",
 		    oneline(dumps[i].in, name, sizeof(name)))) {
 			diag("%s", err);
@@ -381,7 +381,7 @@ test_logic(void)
 		ok(strcmp(buf, dumps[i].out) == 0 && n == strlen(buf),
 		    "dump: %s", buf);
 		/* the dump is itself a filter that dumps the same */
-		g = vx_filter_compile(buf, err, sizeof(err));
+		vx_filter_compile(buf, err, sizeof(err), &g);
 		vx_filter_dump(g, again, sizeof(again));
 		ok(g != NULL && strcmp(buf, again) == 0, "dump round trip: %s",
 		    again);
@@ -422,7 +422,7 @@ test_logic(void)
 	}
 	/* a NULL filter matches everything */
 	ok(vx_filter_match(NULL, &m_write, NULL) == 1, "NULL filter matches");
-	f = vx_filter_compile("", err, sizeof(err));
+	vx_filter_compile("", err, sizeof(err), &f);
 	ok(f != NULL && vx_filter_match(f, &m_short, NULL) == 1,
 	    "empty filter matches all");
 	vx_filter_free(f);
@@ -543,14 +543,16 @@ static void
 bad(const char *expr, int col, const char *msg)
 {
 	char err[512];
-	struct vx_filter *f = vx_filter_compile(expr, err, sizeof(err));
+	struct vx_filter *f;
+	int r = vx_filter_compile(expr, err, sizeof(err), &f);
 	const char *nl = strchr(err, '\n');
 	const char *got = nl != NULL && caret(err) >= 0 ?
 	    nl + 1 + caret(err) + 2 : err;
 
 	char name[128];
 
-	if (!ok(f == NULL && caret(err) == col && strcmp(got, msg) == 0,
+	if (!ok(r == VX_ERR_INVALID && f == NULL && caret(err) == col &&
+	    strcmp(got, msg) == 0,
 	    "error at %d: %s", col, oneline(expr, name, sizeof(name))))
 		diag("got: %s", err);
 	vx_filter_free(f);
@@ -563,7 +565,7 @@ test_errors(void)
 	struct vx_filter *f;
 	int i;
 
-	f = vx_filter_compile("vfio_user.cmd == REGION_WRTE", err, sizeof(err));
+	vx_filter_compile("vfio_user.cmd == REGION_WRTE", err, sizeof(err), &f);
 	ok(f == NULL && strcmp(err, "vfio_user.cmd == REGION_WRTE\n"
 	    "                 ^ unknown value 'REGION_WRTE' for vfio_user.cmd (REGION_WRITE?)") == 0,
 	    "the whole message, caret line included");
@@ -667,7 +669,7 @@ test_errors(void)
 	/* tabs and newlines print as spaces so the caret still lines up */
 	bad("vfio_user.dir\t==\nc3s", 17,
 	    "unknown value 'c3s' for vfio_user.dir (c2s?)");
-	f = vx_filter_compile("vfio_user.dir\t==\nc3s", err, sizeof(err));
+	vx_filter_compile("vfio_user.dir\t==\nc3s", err, sizeof(err), &f);
 	ok(f == NULL && strncmp(err, "vfio_user.dir == c3s\n", 21) == 0,
 	    "control characters echoed as spaces");
 
@@ -683,20 +685,20 @@ test_errors(void)
 	strcpy(deep + 64, "vfio_user");
 	memset(deep + 73, ')', 64);
 	deep[137] = '\0';
-	f = vx_filter_compile(deep, err, sizeof(err));
+	vx_filter_compile(deep, err, sizeof(err), &f);
 	ok(f != NULL && vx_filter_match(f, &m_write, NULL) == 1,
 	    "64 levels of parentheses are fine");
 	vx_filter_free(f);
 
 	/* small or no error buffer */
 	memset(tiny, 'x', sizeof(tiny));
-	f = vx_filter_compile("vfio_user.cmd ==", tiny, sizeof(tiny));
+	vx_filter_compile("vfio_user.cmd ==", tiny, sizeof(tiny), &f);
 	ok(f == NULL && strlen(tiny) == sizeof(tiny) - 1 &&
 	    strncmp(tiny, "vfio_user.c", 11) == 0, "error cut to errlen");
-	ok(vx_filter_compile("vfio_user.cmd ==", NULL, 0) == NULL,
-	    "error without a buffer");
-	ok(vx_filter_compile("(", tiny, 1) == NULL && tiny[0] == '\0',
-	    "errlen 1");
+	ok(vx_filter_compile("vfio_user.cmd ==", NULL, 0, &f) ==
+	    VX_ERR_INVALID && f == NULL, "error without a buffer");
+	ok(vx_filter_compile("(", tiny, 1, &f) == VX_ERR_INVALID &&
+	    f == NULL && tiny[0] == '\0', "errlen 1");
 }
 
 static void
@@ -709,22 +711,22 @@ test_opts(void)
 	char err[512], buf[512];
 
 	memset(&o, 0, sizeof(o));
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	ok(f != NULL && vx_filter_match(f, &m_write, NULL) == 1,
 	    "no options: everything");
 	vx_filter_free(f);
-	f = vx_filter_compile_opts(NULL, NULL, 0);
+	vx_filter_compile_opts(NULL, NULL, 0, &f);
 	ok(f != NULL && vx_filter_match(f, &m_short, NULL) == 1,
 	    "NULL options: everything");
 	vx_filter_free(f);
-	f = vx_filter_compile(NULL, NULL, 0);
+	vx_filter_compile(NULL, NULL, 0, &f);
 	ok(f != NULL && vx_filter_match(f, &m_short, NULL) == 1,
 	    "NULL expression: everything");
 	vx_filter_free(f);
 
 	o.cmd = "REGION_READ,region_write,15";
 	o.dir = "c2s";
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	vx_filter_dump(f, buf, sizeof(buf));
 	ok(f != NULL && strcmp(buf, "((vfio_user.cmd == REGION_READ || "
 	    "vfio_user.cmd == REGION_WRITE || vfio_user.cmd == REGION_WRITE_MULTI)"
@@ -741,7 +743,7 @@ test_opts(void)
 	o.expr = "vfio_user.cmd == REGION_READ";
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.have = VX_FCTX_CONN;
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	ok(f != NULL && vx_filter_match(f, &m_err, &ctx) == 1 &&
 	    vx_filter_match(f, &m_err, NULL) == 0 &&
 	    vx_filter_match(f, &m_write, &ctx) == 0, "--conn 0 and -Y");
@@ -750,7 +752,7 @@ test_opts(void)
 	memset(&o, 0, sizeof(o));
 	o.errors = 1;
 	o.expr = "  ";
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	vx_filter_dump(f, buf, sizeof(buf));
 	ok(f != NULL && strcmp(buf, "(vfio_user.status != ok || "
 	    "vfio_user.error_reply || vfio_user.finding.severity == error)") == 0,
@@ -769,23 +771,23 @@ test_opts(void)
 
 	memset(&o, 0, sizeof(o));
 	o.cmd = "REGION_READ,REGION_WRTE";
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	ok(f == NULL && strcmp(err,
 	    "--cmd: unknown command 'REGION_WRTE' (REGION_WRITE?)") == 0,
 	    "--cmd error: %s", err);
 	o.cmd = "9,";
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	ok(f == NULL && strcmp(err, "--cmd: unknown command ''") == 0,
 	    "--cmd empty name: %s", err);
 	memset(&o, 0, sizeof(o));
 	o.dir = "up";
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	ok(f == NULL && strcmp(err, "--dir: 'up' is neither c2s nor s2c") == 0,
 	    "--dir error: %s", err);
 	memset(&o, 0, sizeof(o));
 	o.dir = "s2c";
 	o.expr = "vfio_user.cmd ==";
-	f = vx_filter_compile_opts(&o, err, sizeof(err));
+	vx_filter_compile_opts(&o, err, sizeof(err), &f);
 	ok(f == NULL && caret(err) == 16, "-Y error keeps its caret");
 }
 
@@ -811,7 +813,7 @@ bench(const char *expr, const struct vx_msg *m, int want)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.have = VX_FCTX_FRAME | VX_FCTX_CONN;
-	if ((f = vx_filter_compile(expr, err, sizeof(err))) == NULL) {
+	if (vx_filter_compile(expr, err, sizeof(err), &f) < 0) {
 		ok(0, "bench filter compiles: %s", err);
 		return;
 	}
