@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "trace-int.h"
+#include "trace-header.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 #include "vx-strbuf.h"

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "trace-int.h"
+#include "trace-digest.h"
+#include "trace-header.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 

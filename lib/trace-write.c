@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace-int.h"
+#include "trace-digest.h"
+#include "trace-header.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 

@@ -1,12 +1,11 @@
 /*
- * trace-int.h - what trace-write.c, trace-read.c, trace-digest.c and
- * trace-json.c share: the pseudo-header codec and the digest chain.
- * Not installed; the public contract is vx-trace.h.
+ * trace-header.h - the trace pseudo-header codec (lib/trace-header.c),
+ * shared by the trace writer, reader and JSON code.  Not installed; the
+ * public contract is vx-trace.h, the byte layout man/vfuctl-trace.5.
  */
-#ifndef VX_TRACE_INT_H
-#define VX_TRACE_INT_H
+#ifndef VX_TRACE_HEADER_H
+#define VX_TRACE_HEADER_H
 
-#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,28 +65,6 @@ size_t vx_trh_encode(uint8_t *out, const struct vx_trace_rec *rec,
 int vx_trh_decode(const uint8_t *p, size_t caplen, struct vx_trace_rec *rec,
     struct vx_trh *h, struct vx_fd_info *fds, char *why, size_t whycap);
 
-/*
- * The digest chain: H_i = BLAKE2b-256[key](H_{i-1} || R... || P_i), with
- * H_0 all zero, R one covered record (le32 ts_sec, le32 ts_nsec, le32
- * caplen, le32 len, captured bytes) and P_i the digest record's fixed
- * pseudo-header.  The state must be 64-byte aligned (libsodium's type says
- * so), hence the structs that hold it come from aligned_alloc().
- */
-struct vx_chain {
-	crypto_generichash_state st;
-	uint8_t prev[VX_TRACE_DIGEST_LEN];
-	uint8_t key[VX_TRACE_KEY_MAX];
-	size_t keylen;
-	uint64_t nrec;		/* records since the last digest */
-	uint64_t first;		/* frame of the first of them (reader) */
-};
-
-void vx_chain_init(struct vx_chain *c, const uint8_t *key, size_t keylen);
-void vx_chain_record(struct vx_chain *c, uint32_t sec, uint32_t nsec,
-    uint32_t caplen, uint32_t len, const uint8_t *data);
-/* Finish H_i over fixed (VX_TRACE_FIXED_LEN bytes) into out; restart. */
-void vx_chain_digest(struct vx_chain *c, const uint8_t *fixed, uint8_t *out);
-
 /* Little-endian fields, through the project's one load/store pair. */
 #define vx_get16(p)	((uint16_t)vx_load((p), 2, 0))
 #define vx_get32(p)	((uint32_t)vx_load((p), 4, 0))
@@ -96,4 +73,4 @@ void vx_chain_digest(struct vx_chain *c, const uint8_t *fixed, uint8_t *out);
 #define vx_put32(p, v)	vx_store((p), 4, (v), 0)
 #define vx_put64(p, v)	vx_store((p), 8, (v), 0)
 
-#endif /* VX_TRACE_INT_H */
+#endif /* VX_TRACE_HEADER_H */
