@@ -106,6 +106,9 @@ ALL_OBJS := $(LIB_OBJS) $(CLI_OBJS) $(UNIT_OBJS) $(UNIT_HELPER_OBJS) \
 	    $(BENCH_OBJS) $(FUZZ_OBJS)
 
 SONAME := libvfuctl.so.0
+# The shared object exports only what this lists (tests/abi.bats checks it
+# against nm -D and API_HEADERS); the static library holds everything.
+LIBMAP := lib/libvfuctl.map
 LIBA := $(B)lib/libvfuctl.a
 LIBSO := $(B)lib/$(SONAME)
 LIBSO_LINK := $(B)lib/libvfuctl.so
@@ -169,8 +172,9 @@ $(LIBA): $(LIB_OBJS)
 	$(QUIET_AR)$(AR) rcs $@ $^
 
 # Linked from the archive so that a still-empty lib/ links too.
-$(LIBSO): $(LIBA)
-	$(QUIET_LINK)$(CC) -shared -Wl,-soname,$(SONAME) $(ALL_LDFLAGS) -o $@ \
+$(LIBSO): $(LIBA) $(LIBMAP)
+	$(QUIET_LINK)$(CC) -shared -Wl,-soname,$(SONAME) \
+		-Wl,--version-script=$(LIBMAP) $(ALL_LDFLAGS) -o $@ \
 		-Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive $(LIB_LDLIBS)
 
 $(LIBSO_LINK): $(LIBSO)
@@ -324,7 +328,13 @@ update-golden: all
 
 MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
-HEADERS := $(wildcard lib/vx-*.h lib/*.def)
+# The library's API: what a program linking libvfuctl.so may include (each
+# compiles alone; lib/libvfuctl.map lists what they declare).  Other lib/
+# headers are internal and not installed.
+API_HEADERS := $(addprefix lib/,vx-client.h vx-conn.h vx-device.h \
+	vx-error.h vx-filter.h vx-framer.h vx-msg.h vx-pci.h vx-session.h \
+	vx-sock.h vx-trace.h vx-wire.h fields.def findings.def notes.def)
+HEADERS := $(wildcard $(API_HEADERS))
 
 install: all $(PCFILE) $(if $(WIRESHARK_PLUGINDIR),install-plugin)
 	$(Q)install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(LIBDIR)' \
