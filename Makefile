@@ -16,6 +16,7 @@
 #                        your personal Lua plugin folder; empty: not installed)
 #   make install-plugin  only the plugin, into WIRESHARK_PLUGINDIR (no root needed)
 #   make clean
+#   make print-cflags    the compiler flags of this build
 #
 # Knobs: V=1 (show commands), CC=clang, O=DIR (outputs under DIR/ instead of
 # beside the sources), CFLAGS (default -O2 -g; warnings are always added),

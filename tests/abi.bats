@@ -53,6 +53,10 @@ setup() {
 	root=$BATS_FILE_TMPDIR/root
 }
 
+# lib/vx-*.h that are not the API: helpers for lib/ and cli/ (inline, or
+# in the static library only).
+internal_headers='vx-cursor.h vx-strbuf.h vx-guard.h'
+
 @test "abi: the shared object exports exactly the symbols of lib/libvfuctl.map" {
 	local so
 	so=$(build_dir)/lib/libvfuctl.so.0
@@ -77,8 +81,16 @@ setup() {
 		[ -f "$inc/$h" ] || { echo "$h not installed" >&2; false; }
 	done
 	# internal headers stay home
-	for h in vx-cursor.h vx-strbuf.h vx-guard.h decode-int.h trace-header.h trace-digest.h; do
+	for h in $internal_headers decode-int.h trace-header.h trace-digest.h; do
 		[ ! -e "$inc/$h" ] || { echo "$h installed" >&2; false; }
+	done
+	# every vx-*.h is one or the other, so a new one gets decided
+	for h in "$repo"/lib/vx-*.h; do
+		h=$(basename "$h")
+		[ -f "$inc/$h" ] || [[ " $internal_headers " == *" $h "* ]] || {
+			echo "lib/$h is neither installed nor internal: add it to API_HEADERS (Makefile) and its symbols to lib/libvfuctl.map, or to internal_headers in tests/abi.bats" >&2
+			false
+		}
 	done
 	for h in "$inc"/*.h; do
 		printf '#include <%s>\nint main(void) { return 0; }\n' \
