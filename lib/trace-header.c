@@ -30,7 +30,7 @@ vx_trace_kind_value(const char *name)
 	for (k = 1; k <= VX_TR_KIND_MAX; k++)
 		if (strcmp(kind_names[k], name) == 0)
 			return k;
-	return -1;
+	return VX_ERR_INVALID;
 }
 
 size_t

@@ -76,7 +76,7 @@ enum vx_trace_kind {
 
 /* "message", "irq", ...; NULL for a kind this version does not know. */
 const char *vx_trace_kind_name(unsigned kind);
-/* The kind named name, or -1. */
+/* The kind named name, or VX_ERR_INVALID. */
 int vx_trace_kind_value(const char *name);
 
 /*

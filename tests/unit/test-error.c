@@ -1,7 +1,7 @@
 /*
  * test-error.c - the library's one error vocabulary (lib/vx-error.h): text
- * and wire errno for every code, and the PCI config and filter code that
- * return it.
+ * and wire errno for every code, and the PCI config, filter and trace code
+ * that return it.
  */
 #include <errno.h>
 #include <string.h>
@@ -10,6 +10,7 @@
 #include "vx-error.h"
 #include "vx-filter.h"
 #include "vx-pci.h"
+#include "vx-trace.h"
 
 static void
 test_codes(void)
@@ -78,11 +79,20 @@ test_filter(void)
 	vx_filter_free(f);
 }
 
+static void
+test_trace(void)
+{
+	ok(vx_trace_kind_value("digest") == VX_TR_DIGEST &&
+	    vx_trace_kind_value("digests") == VX_ERR_INVALID,
+	    "trace kinds: a name, and VX_ERR_INVALID for none");
+}
+
 int
 main(void)
 {
 	test_codes();
 	test_pci();
 	test_filter();
+	test_trace();
 	return unit_done();
 }
