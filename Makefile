@@ -221,7 +221,7 @@ print-cflags:
 
 # The test runner takes the build to test from VFUCTL and UNIT_DIR.
 test: all units
-	@echo '    TEST     $(B)cli/vfuctl built with $(CC)$(if $(filter -Werror,$(WFLAGS)), -Werror (DEVELOPER=1), warnings not errors (no DEVELOPER=1))'
+	@echo '    TEST     $(B)cli/vfuctl built with $(CC), $(if $(filter -Werror,$(WFLAGS)),warnings as errors (DEVELOPER=1),warnings not errors (no DEVELOPER=1))'
 	$(Q)VFUCTL='$(abspath $(VFUCTL_BIN))' UNIT_DIR='$(abspath $(UNIT_DIR))' \
 		VECTORS='$(VECTORS)' bash tests/run-tests.sh
 
