@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "vx-device.h"
+#include "vx-error.h"
 #include "vx-strbuf.h"
 
 #define PAGE		4096u
@@ -1205,6 +1206,18 @@ raise_irq(struct vx_device *d, const struct vx_irq_ref *q)
 		d->ops->irq(d->ctx, (unsigned)q->index, q->vector);
 }
 
+/* The engine's transfer ended with err (0 or VX_ERR_*): status, then
+ * the interrupt. */
+static void
+dma_end(struct vx_device *d, int err)
+{
+	struct vx_dma_engine *e = &d->dma;
+
+	d->region[e->region].regs[e->reg[4]].val |= err == 0 ?
+	    VX_DMA_STATUS_DONE : VX_DMA_STATUS_ERROR;
+	raise_irq(d, &e->irq);
+}
+
 static void
 run_dma(struct vx_device *d)
 {
@@ -1214,14 +1227,29 @@ run_dma(struct vx_device *d)
 	uint64_t addr = r->regs[e->reg[0]].val;
 	uint64_t len = r->regs[e->reg[1]].val;
 	int dir = r->regs[e->reg[2]].val ? VX_DMA_FROM_CLIENT : VX_DMA_TO_CLIENT;
-	int rc = EINVAL;
+	int rc = VX_ERR_INVALID;
 
+	if (e->busy) {
+		dma_end(d, VX_ERR_BUSY);	/* one transfer at a time */
+		return;
+	}
 	if (len <= e->buf_size && d->ops != NULL && d->ops->dma != NULL)
 		rc = d->ops->dma(d->ctx, dir, addr, b->mem + e->buf_off,
 		    (size_t)len);
-	r->regs[e->reg[4]].val |= rc == 0 ? VX_DMA_STATUS_DONE :
-	    VX_DMA_STATUS_ERROR;
-	raise_irq(d, &e->irq);
+	if (rc == VX_ERR_AGAIN) {
+		e->busy = 1;	/* vx_device_dma_done() ends it */
+		return;
+	}
+	dma_end(d, rc);
+}
+
+void
+vx_device_dma_done(struct vx_device *d, int err)
+{
+	if (!d->dma.busy)
+		return;
+	d->dma.busy = 0;
+	dma_end(d, err);
 }
 
 static int
@@ -1291,12 +1319,12 @@ vx_device_access(struct vx_device *d, unsigned index, uint64_t off,
 	struct vx_region *r;
 
 	if (index >= VX_DEV_NREGIONS)
-		return EINVAL;
+		return VX_ERR_INVALID;
 	r = &d->region[index];
 	if (r->backing == VX_BACK_NONE || off > r->size || n > r->size - off)
-		return EINVAL;
+		return VX_ERR_INVALID;
 	if (!(r->flags & (write ? VX_REGION_WRITE : VX_REGION_READ)))
-		return EINVAL;
+		return VX_ERR_INVALID;
 	switch (r->backing) {
 	case VX_BACK_RAM:
 		if (write)
@@ -1403,7 +1431,7 @@ vx_device_restore(struct vx_device *d, const uint8_t *b, size_t len)
 
 	if (len != blob_size(d) || len < 16 || get_le(b, 4) != BLOB_MAGIC ||
 	    get_le(b + 4, 4) != BLOB_VERSION || get_le(b + 8, 8) != len)
-		return EINVAL;
+		return VX_ERR_INVALID;
 	for (i = 0; i < VX_DEV_NREGIONS; i++) {
 		struct vx_region *r = &d->region[i];
 

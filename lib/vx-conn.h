@@ -109,6 +109,10 @@ int vx_conn_twin(const struct vx_conn *c);	/* -1 if none */
 int vx_conn_peer_max_fds(const struct vx_conn *c);
 uint32_t vx_conn_peer_max_msg_size(const struct vx_conn *c);
 unsigned vx_conn_pending(const struct vx_conn *c);	/* calls awaiting */
+/* 1 while part of a message is in on the main socket, its rest not yet */
+int vx_conn_partial(const struct vx_conn *c);
+/* Bytes queued on the main socket that the peer has not taken yet */
+size_t vx_conn_unsent(const struct vx_conn *c);
 /* 0 while the connection lasts, then why it ended (as VX_CONN_EV_CLOSED) */
 int vx_conn_ended(const struct vx_conn *c);
 const char *vx_conn_errmsg(const struct vx_conn *c);
