@@ -1529,6 +1529,7 @@ vx_server_attach(struct vx_server *s, int sock)
 		return VX_ERR_BUSY;
 	if ((s->conn = vx_conn_new(sock, VX_CONN_SERVER, &lim)) == NULL)
 		return VX_ERR_NOMEM;
+	vx_conn_set_next_id(s->conn, 0);	/* our DMA requests count from 0 */
 	s->negotiated = s->write_multi = s->qemu_forms = s->dead = 0;
 	s->client_xfer = VX_DEF_MAX_XFER;
 	s->errmsg[0] = '\0';
