@@ -4,8 +4,8 @@
  *
  * Every request is decoded before anything acts on it; a malformed or
  * unknown one gets an error reply and serving goes on.  Handlers return 0
- * with the reply built in s->b, or a VX_ERR_* code that wire_errno() turns
- * into the error reply's errno.  A DMA transfer through messages (client
+ * with the reply built in s->b, or a VX_ERR_* code that
+ * vx_server_wire_errno() turns into the error reply's errno.  A DMA transfer through messages (client
  * memory without a descriptor) is a continuation, struct xfer: one piece
  * in flight at a time, the next sent from the reply to the last; the
  * handler that started it keeps its reply in the xfer until it ends.
@@ -314,7 +314,7 @@ log_write(struct dirty *g, uint64_t addr, size_t len)
 		log_page(g, pg);
 }
 
-/* --- handlers: each returns 0 with a reply built in s->b, or an errno -- */
+/* --- handlers: each returns 0 with a reply built in s->b, or VX_ERR_* */
 
 static void
 reply_header(struct vx_server *s, const struct vx_msg *m)
@@ -773,7 +773,7 @@ mig_drop(struct mig *g)
 	g->len = g->pos = g->cap = 0;
 }
 
-/* Take one arc; returns 0 or an errno (the state is then ERROR). */
+/* Take one arc; returns 0 or VX_ERR_* (the state is then ERROR). */
 static int
 mig_arc(struct vx_server *s, int to)
 {
@@ -1075,7 +1075,7 @@ h_reset(struct vx_server *s, const struct vx_msg *m)
 	return 0;
 }
 
-/* Run one decoded command; 0 with a reply in s->b, or an errno. */
+/* Run one decoded command; 0 with a reply in s->b, or VX_ERR_*. */
 static int
 dispatch(struct vx_server *s, const struct vx_msg *m, struct vx_frame *f,
     int *fd)
@@ -1379,8 +1379,6 @@ on_request(struct vx_server *s, struct vx_conn_event *ev)
 		if (err != 0)
 			say(s, "no_reply command 0x%04x failed: %s", ev->id,
 			    vx_strerror(err));
-		if (s->x.on && !busy)
-			s->x.rlen = 0;	/* nothing to hold */
 		return;
 	}
 	if (err == 0) {
