@@ -240,8 +240,9 @@ static void
 busy_read(struct server *s, unsigned i)
 {
 	struct busy *b = &s->busy[i];
+	struct vx_cursor cur;
 	struct vx_msg m;
-	uint16_t id, cmd;
+	uint16_t id = 0, cmd = 0;
 	ssize_t n;
 
 	n = recv(b->fd, b->hdr + b->got, sizeof(b->hdr) - b->got, MSG_DONTWAIT);
@@ -254,8 +255,9 @@ busy_read(struct server *s, unsigned i)
 	b->got += (size_t)n;
 	if (b->got < sizeof(b->hdr))
 		return;
-	id = (uint16_t)vx_load(b->hdr + VX_HDR_OFF_ID, 2, 0);
-	cmd = (uint16_t)vx_load(b->hdr + VX_HDR_OFF_CMD, 2, 0);
+	vx_cursor_init(&cur, b->hdr, sizeof(b->hdr), 0);
+	vx_cursor_u16(&cur, &id);
+	vx_cursor_u16(&cur, &cmd);
 	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR, EBUSY);
 	/* a fresh socket's buffer takes 16 bytes; if not, it learns by EOF */
 	if (vx_build_finish(&s->b, &m) < 0 ||

@@ -602,32 +602,47 @@ h_region_rw(struct vx_server *s, const struct vx_msg *m)
 	return 0;
 }
 
+/* Each entry's offset, index and count, then its data: the decoded
+ * items, in wire order (the decoder checked count and room). */
 static int
 h_write_multi(struct vx_server *s, const struct vx_msg *m)
 {
-	const uint8_t *p = m->buf + VX_HDR_SIZE;
-	uint64_t n = vx_load(p, 8, 0), i, off, index, count;
-	uint16_t id = m->id, cmd = m->cmd;
+	uint64_t off = 0, index = 0, count = 0;
 	uint8_t data[VX_WRITE_MULTI_DATA];
+	uint32_t i;
 	int r;
 
 	if (!s->write_multi)
 		return VX_ERR_UNSUPPORTED;
-	for (i = 0; i < n; i++) {
-		const uint8_t *e = p + 8 + i * VX_WRITE_MULTI_ENTRY;
+	if ((r = vx_msg_items(m)) < 0)
+		return r;
+	for (i = 0; i < m->nitems; i++) {
+		const struct vx_item *it = &m->items[i];
 
-		off = vx_load(e, 8, 0);
-		index = vx_load(e + 8, 4, 0);
-		count = vx_load(e + 12, 4, 0);
-		if ((r = check_access(s, index, off, count, 1)) != 0)
-			return r;
-		memcpy(data, e + 16, (size_t)count);
-		if ((r = vx_device_access(s->dev, (unsigned)index, off, data,
-		    (size_t)count, 1)) != 0)
-			return r;
+		switch (it->field) {
+		case VXF_REGION_OFFSET:
+			off = it->val;
+			break;
+		case VXF_REGION_INDEX:
+			index = it->val;
+			break;
+		case VXF_REGION_COUNT:
+			count = it->val;
+			break;
+		case VXF_WM_DATA:
+			if ((r = check_access(s, index, off, count, 1)) != 0)
+				return r;
+			memcpy(data, it->ptr, (size_t)count);
+			if ((r = vx_device_access(s->dev, (unsigned)index, off,
+			    data, (size_t)count, 1)) != 0)
+				return r;
+			break;
+		default:
+			break;
+		}
 	}
-	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY, 0);
-	vx_build_uint(&s->b, VXF_WM_COUNT, n);
+	reply_header(s, m);
+	vx_build_uint(&s->b, VXF_WM_COUNT, get(m, VXF_WM_COUNT));
 	return 0;
 }
 
