@@ -91,7 +91,9 @@ struct vx_conn *vx_conn_new(int sock, int role, const struct vx_limits *lim);
 /* Close the sockets and every descriptor still held; drop pending calls. */
 void vx_conn_free(struct vx_conn *c);
 
-/* Adopt the twin socket (its messages come with chan VX_CHAN_TWIN). */
+/* Adopt the twin socket (its messages come with chan VX_CHAN_TWIN).  A
+ * peer that closes it between messages ends the twin only: calls there
+ * fail with VX_ERR_CLOSED, the main socket goes on. */
 void vx_conn_set_twin(struct vx_conn *c, int sock);
 /* What the peer accepts, from VERSION: descriptors on the main socket (the
  * twin carries none) and message size on both. */

@@ -1149,6 +1149,8 @@ test_in_process(void)
 	struct vx_device *d = vx_device_load("tests/devices/gpio.json", err,
 	    sizeof(err));
 	struct vx_server *s = d != NULL ? vx_server_new(d, 65536) : NULL;
+	static const char twin[] = "{\"capabilities\":{\"max_msg_fds\":8,"
+	    "\"twin_socket\":{\"supported\":true}}}";
 	struct client c;
 	int sv[2], r, i;
 
@@ -1164,10 +1166,23 @@ test_in_process(void)
 	cmd(&c, VX_CMD_VERSION, 0);
 	vx_build_uint(&c.b, VXF_VER_MAJOR, 0);
 	vx_build_uint(&c.b, VXF_VER_MINOR, 2);
+	vx_build_bytes(&c.b, VXF_VER_JSON, twin, strlen(twin) + 1);
 	ok(cl_send(&c, NULL, 0) == 0 && vx_server_step(s) == 0 &&
 	    cl_recv(&c) == 0 && c.m.cmd == VX_CMD_VERSION &&
 	    vx_msg_is_reply(&c.m) && !(c.m.flags & VX_F_ERROR) &&
-	    vx_server_negotiated(s), "in process: VERSION answered in one step");
+	    vx_server_negotiated(s) && c.f.nfds == 1,
+	    "in process: VERSION answered in one step, with a twin socket");
+	close(c.f.fds[0]);	/* the client drops the twin at once */
+	c.f.fds[0] = -1;
+	cmd(&c, VX_CMD_DEVICE_GET_INFO, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_DEV_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_REGIONS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_IRQS, 0);
+	ok(cl_send(&c, NULL, 0) == 0 && vx_server_step(s) == 0 &&
+	    cl_recv(&c) == 0 && c.m.cmd == VX_CMD_DEVICE_GET_INFO &&
+	    !(c.m.flags & VX_F_ERROR),
+	    "in process: a client that closed its twin socket is still served");
 	cmd(&c, 99, 0);
 	ok(cl_send(&c, NULL, 0) == 0 && vx_server_step(s) == 0 &&
 	    cl_recv(&c) == 0 && (c.m.flags & VX_F_ERROR) && c.m.error == ENOSYS,
