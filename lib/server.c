@@ -1231,6 +1231,17 @@ xfer_reply(struct vx_server *s, const struct vx_conn_event *ev)
 	return 0;
 }
 
+/* The -v line of a held reply, now that it goes. */
+static void
+log_held(struct vx_server *s, const uint8_t *reply, size_t len)
+{
+	struct vx_dctx ctx = { VX_S2C, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
+	struct vx_msg m;
+
+	if (vx_decode(&s->ddec, reply, len, &ctx, &m) == 0)
+		log_msg(s, &m, VX_S2C);
+}
+
 /* The transfer is over: the device learns how, the handler replies. */
 static void
 xfer_end(struct vx_server *s, int err)
@@ -1241,6 +1252,8 @@ xfer_end(struct vx_server *s, int err)
 
 	memset(x, 0, sizeof(*x));
 	vx_device_dma_done(s->dev, err);
+	if (reply != NULL && s->verbose)
+		log_held(s, reply, rlen);
 	if (reply != NULL && s->conn != NULL &&
 	    vx_conn_send(s->conn, VX_CHAN_MAIN, reply, rlen, NULL, 0) < 0)
 		s->dead = vx_conn_ended(s->conn) ? vx_conn_ended(s->conn) :
@@ -1347,14 +1360,15 @@ send_reply(struct vx_server *s, int fd, int suspended)
 	if ((r = vx_build_finish(&s->b, &m)) < 0)
 		return r;
 	m.dir = VX_S2C;
-	log_msg(s, &m, VX_S2C);
 	if (suspended) {
+		say(s, "reply 0x%04x waits for the DMA transfer", m.id);
 		if ((s->x.reply = malloc(m.len)) == NULL)
 			return VX_ERR_NOMEM;
 		memcpy(s->x.reply, m.buf, m.len);
 		s->x.rlen = m.len;
 		return 0;
 	}
+	log_msg(s, &m, VX_S2C);
 	return vx_conn_send(s->conn, VX_CHAN_MAIN, m.buf, m.len, &fd, fd >= 0);
 }
 

@@ -13,8 +13,8 @@
  *     ctl bit 2     eventfds (for SET_IRQS), else 64 KiB memfds (DMA_MAP)
  *     ctl bit 3     flag no_reply
  *     ctl bit 4     a reply to the server's last DMA request instead
- *                   (its msg_id and command, on the twin if we have one;
- *                   cmd's bit 0 sets the error flag)
+ *                   (its msg_id, command and address, on the twin if we
+ *                   have one; ctl bit 0 sets the error flag)
  *     ctl bit 5     split the message in two writes, the server stepped
  *                   between them
  *
@@ -24,7 +24,8 @@
  * passes is the twin socket (VERSION) or a region's memfd.  The server
  * must survive everything: only the client's end may end the connection.
  * One device is loaded per file and restored from a saved state before
- * each input, so inputs do not leak into each other.
+ * each input, so inputs do not leak into each other.  FUZZ_SERVER_LOG=1
+ * prints the server's lines (every message) on stderr.
  */
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -57,8 +58,18 @@ struct client {
 	int sock, twin;
 	struct vx_framer in[2];		/* main, twin */
 	uint16_t dma_id, dma_cmd;	/* the server's last DMA request */
+	uint64_t dma_addr;
 	int dma_chan, have_dma;
 };
+
+/* FUZZ_SERVER_LOG=1: the server's lines on stderr, to study an input */
+static void
+log_line(void *arg, int level, const char *line)
+{
+	(void)arg;
+	(void)level;
+	fprintf(stderr, "server: %s\n", line);
+}
 
 static struct vx_device *
 load(const char *name)
@@ -170,6 +181,8 @@ check_sent(struct client *c, struct vx_frame *f, int chan)
 			fx_fail(&m, "the server sent command %u", m.cmd);
 		c->dma_id = m.id;
 		c->dma_cmd = m.cmd;
+		c->dma_addr = 0;
+		vx_msg_get(&m, VXF_DMA_ADDR, &c->dma_addr);
 		c->dma_chan = chan;
 		c->have_dma = 1;
 	}
@@ -244,6 +257,8 @@ build(struct client *c, uint8_t *msg, uint16_t id, unsigned ctl,
 	vx_store(msg + VX_HDR_OFF_FLAGS, 4, flags, 0);
 	vx_store(msg + VX_HDR_OFF_ERROR, 4, (flags & VX_F_ERROR) ? EIO : 0, 0);
 	memcpy(msg + VX_HDR_SIZE, p, len);
+	if ((flags & VX_F_TYPE_MASK) == VX_F_TYPE_REPLY && len >= 8)
+		vx_store(msg + VX_HDR_SIZE, 8, c->dma_addr, 0);	/* as asked */
 	return VX_HDR_SIZE + len;
 }
 
@@ -274,6 +289,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((s = vx_server_new(d, MAX_XFER)) == NULL ||
 	    vx_server_attach(s, sv[0]) < 0)
 		abort();
+	if (getenv("FUZZ_SERVER_LOG") != NULL)
+		vx_server_set_log(s, log_line, NULL, 1);
 	memset(&c, 0, sizeof(c));
 	c.sock = sv[1];
 	c.twin = -1;
