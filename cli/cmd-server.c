@@ -10,14 +10,12 @@
  * struct vx_server (lib/server.c): requests, the device, DMA, migration;
  * this file adds who may connect, the deadlines, "busy" and logging.
  */
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -26,17 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-device.h"
 #include "vx-error.h"
-#include "vx-framer.h"
-#include "vx-guard.h"
 #include "vx-msg.h"
-#include "vx-conn.h"
 #include "vx-server.h"
 #include "vx-sock.h"
 
