@@ -2,7 +2,8 @@
  * rtt.c - an in-process client loop: VERSION, then N REGION_READs of 4
  * bytes at OFFSET of REGION, each waiting for its reply; prints round
  * trips per second.  With CONNS > 1 it connects, negotiates and hangs up
- * that many times first (the connection soak).
+ * that many times first (the connection soak).  RTT_DEPTH=D in the
+ * environment keeps D requests in flight (pipelined; default 1).
  *
  * usage: rtt SOCKET N [REGION OFFSET [CONNS]]
  */
@@ -43,8 +44,13 @@ session(const char *path, unsigned long n, uint32_t region, uint64_t off)
 	struct vx_framer f;
 	struct vx_frame fr;
 	uint8_t m[32];
-	unsigned long i;
+	unsigned long i, sent, depth = 1;
 	int s, ok = 0;
+
+	if (getenv("RTT_DEPTH") != NULL)
+		depth = strtoul(getenv("RTT_DEPTH"), NULL, 0);
+	if (depth == 0)
+		depth = 1;
 
 	if ((s = vx_sock_connect(path, 5000)) < 0)
 		return -1;
@@ -56,10 +62,13 @@ session(const char *path, unsigned long n, uint32_t region, uint64_t off)
 		vx_store(m + 16, 8, off, 0);
 		vx_store(m + 24, 4, region, 0);
 		vx_store(m + 28, 4, 4, 0);
-		for (i = 0; i < n; i++) {
-			vx_store(m, 2, i, 0);
-			if (vx_send_msg(&f, m, 32, NULL, 0, 5000) < 0 ||
-			    vx_recv_frame(&f, &fr, 5000) < 0)
+		for (i = 0, sent = 0; i < n; i++) {
+			for (; sent < n && sent < i + depth; sent++) {
+				vx_store(m, 2, sent, 0);
+				if (vx_send_msg(&f, m, 32, NULL, 0, 5000) < 0)
+					break;
+			}
+			if (vx_recv_frame(&f, &fr, 5000) < 0)
 				break;
 			if (fr.len != 36)
 				i = n + 1;	/* not a 4-byte read reply */

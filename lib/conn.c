@@ -182,6 +182,18 @@ vx_conn_pending(const struct vx_conn *c)
 }
 
 int
+vx_conn_partial(const struct vx_conn *c)
+{
+	return vx_framer_partial(&c->fr[VX_CHAN_MAIN]);
+}
+
+size_t
+vx_conn_unsent(const struct vx_conn *c)
+{
+	return vx_framer_backlog(&c->fr[VX_CHAN_MAIN]);
+}
+
+int
 vx_conn_ended(const struct vx_conn *c)
 {
 	return c->dead;
@@ -468,6 +480,16 @@ classify(struct vx_conn *c, int chan, struct vx_conn_event *ev)
 	ev->flags = (uint32_t)vx_load(c->cur.data + VX_HDR_OFF_FLAGS, 4, 0);
 }
 
+/* The peer closed the twin socket between messages: calls there fail
+ * (expire), requests go on the main socket. */
+static void
+twin_gone(struct vx_conn *c)
+{
+	close(c->sock[VX_CHAN_TWIN]);
+	c->sock[VX_CHAN_TWIN] = -1;
+	c->fr[VX_CHAN_TWIN].sock = -1;
+}
+
 /* Read chan until a message is whole: 1 with it in c->cur, 0 if none can
  * be had now, or the connection's end. */
 static int
@@ -483,6 +505,10 @@ read_one(struct vx_conn *c, int chan)
 		if (r == VX_ERR_AGAIN)
 			return 0;
 		/* 0 and 1: read on; a bad-fds message comes out marked */
+		if (r == VX_ERR_CLOSED && chan == VX_CHAN_TWIN) {
+			twin_gone(c);	/* the main socket goes on */
+			return 0;
+		}
 		if (r < 0 && r != VX_ERR_FDS)
 			return die(c, chan, r, "reading from");
 	}
@@ -511,6 +537,10 @@ expire(struct vx_conn *c, struct vx_conn_event *ev)
 	unsigned i;
 
 	for (i = 0; i < c->ncalls; i++) {
+		if (c->sock[c->calls[i].chan] < 0) {
+			finish_call(c, i, VX_ERR_CLOSED, ev);
+			return 1;
+		}
 		if (c->calls[i].deadline < 0)
 			continue;
 		if (now < 0)

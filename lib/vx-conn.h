@@ -91,7 +91,9 @@ struct vx_conn *vx_conn_new(int sock, int role, const struct vx_limits *lim);
 /* Close the sockets and every descriptor still held; drop pending calls. */
 void vx_conn_free(struct vx_conn *c);
 
-/* Adopt the twin socket (its messages come with chan VX_CHAN_TWIN). */
+/* Adopt the twin socket (its messages come with chan VX_CHAN_TWIN).  A
+ * peer that closes it between messages ends the twin only: calls there
+ * fail with VX_ERR_CLOSED, the main socket goes on. */
 void vx_conn_set_twin(struct vx_conn *c, int sock);
 /* What the peer accepts, from VERSION: descriptors on the main socket (the
  * twin carries none) and message size on both. */
@@ -109,6 +111,10 @@ int vx_conn_twin(const struct vx_conn *c);	/* -1 if none */
 int vx_conn_peer_max_fds(const struct vx_conn *c);
 uint32_t vx_conn_peer_max_msg_size(const struct vx_conn *c);
 unsigned vx_conn_pending(const struct vx_conn *c);	/* calls awaiting */
+/* 1 while part of a message is in on the main socket, its rest not yet */
+int vx_conn_partial(const struct vx_conn *c);
+/* Bytes queued on the main socket that the peer has not taken yet */
+size_t vx_conn_unsent(const struct vx_conn *c);
 /* 0 while the connection lasts, then why it ended (as VX_CONN_EV_CLOSED) */
 int vx_conn_ended(const struct vx_conn *c);
 const char *vx_conn_errmsg(const struct vx_conn *c);

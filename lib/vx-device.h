@@ -6,7 +6,10 @@
  * The device knows nothing about sockets.  What it needs from the server
  * goes through struct vx_device_ops: raising an interrupt vector and moving
  * bytes to or from client memory.  Both are called from inside
- * vx_device_access(), synchronously, before it returns.
+ * vx_device_access(); a DMA transfer may finish later instead (the ops
+ * return VX_ERR_AGAIN, the owner calls vx_device_dma_done() once it has):
+ * meanwhile the engine is busy, and a second start fails at once with
+ * status error.  Errors are VX_ERR_* codes (vx-error.h).
  *
  * Regions use the vfio PCI indices (bar0-bar5 0-5, rom 6, config 7).  A
  * region is backed by plain memory ("ram", a memfd when mmap-able so the
@@ -98,7 +101,8 @@ struct vx_device_ops {
 	/*
 	 * Move len bytes between buf and client memory at addr: dir
 	 * VX_DMA_TO_CLIENT writes buf out, VX_DMA_FROM_CLIENT fills it.
-	 * Returns 0 or a positive errno.
+	 * Returns 0, a VX_ERR_* code (the transfer failed), or VX_ERR_AGAIN:
+	 * under way, buf stays reserved until vx_device_dma_done().
 	 */
 	int (*dma)(void *ctx, int dir, uint64_t addr, void *buf, size_t len);
 };
@@ -111,6 +115,7 @@ struct vx_dma_engine {
 	uint64_t buf_off, buf_size;
 	struct vx_irq_ref irq;	/* raised when a transfer ends */
 	int reg[5];		/* register indices: addr, len, dir, go, status */
+	int busy;		/* a transfer is under way */
 };
 
 struct vx_device {
@@ -133,7 +138,8 @@ struct vx_device *vx_device_load(const char *path, char *err, size_t errlen);
 void vx_device_free(struct vx_device *d);
 
 /*
- * Read or write n bytes of region index at off.  Returns 0, or EINVAL for
+ * Read or write n bytes of region index at off.  Returns 0, or
+ * VX_ERR_INVALID for
  * an absent region, an access outside it or one its flags forbid (read,
  * write).  Register regions take any size and alignment: each register
  * the access touches sees the bytes that fall on it, bytes between
@@ -141,6 +147,10 @@ void vx_device_free(struct vx_device *d);
  */
 int vx_device_access(struct vx_device *d, unsigned index, uint64_t off,
     void *buf, size_t n, int write);
+
+/* The transfer the ops left under way ended with err (0 or VX_ERR_*):
+ * the engine's status and interrupt follow.  Nothing if none is. */
+void vx_device_dma_done(struct vx_device *d, int err);
 
 /* Restore reset state (see above). */
 void vx_device_reset(struct vx_device *d);
@@ -152,7 +162,7 @@ const char *vx_device_region_name(unsigned index);
  * Save and restore the device state (registers, RAM, configuration space)
  * as one opaque blob for migration.  vx_device_save returns a malloc'd
  * buffer and its size in *len, NULL on allocation failure;
- * vx_device_restore returns 0, or EINVAL (device unchanged) if the blob
+ * vx_device_restore returns 0, or VX_ERR_INVALID (device unchanged) if the blob
  * does not fit this device.
  */
 uint8_t *vx_device_save(const struct vx_device *d, size_t *len);

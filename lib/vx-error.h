@@ -24,6 +24,14 @@ enum vx_err {
 	VX_ERR_AGAIN = -8,	/* would block; try again when ready */
 	VX_ERR_TIMEOUT = -9,	/* no answer in time */
 	VX_ERR_FDS = -10,	/* descriptors missing, extra or cut off */
+	/* what a device server refuses a request for (wire errno at its edge) */
+	VX_ERR_EXISTS = -11,	/* overlaps something already there */
+	VX_ERR_NOENT = -12,	/* no such thing to remove */
+	VX_ERR_BUSY = -13,	/* not now: in use or stopped */
+	VX_ERR_FAULT = -14,	/* memory out of reach */
+	VX_ERR_PERM = -15,	/* not allowed (a window's direction) */
+	VX_ERR_NOSPC = -16,	/* a table is full */
+	VX_ERR_UNKNOWN = -17,	/* no such command */
 };
 
 /* Short lowercase description of a code ("truncated", "invalid", ...). */

@@ -14,6 +14,7 @@
 #endif
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -32,6 +33,7 @@
 #include "vx-error.h"
 #include "vx-framer.h"
 #include "vx-msg.h"
+#include "vx-server.h"
 #include "vx-sock.h"
 #include "unit.h"
 
@@ -1139,6 +1141,67 @@ engine(struct client *c, uint64_t addr, uint32_t len, uint32_t dir)
 	wr(c, 0, E_DIR, 4, dir);
 }
 
+/* vx_server without a process: a socketpair, stepped by hand. */
+static void
+test_in_process(void)
+{
+	char err[256];
+	struct vx_device *d = vx_device_load("tests/devices/gpio.json", err,
+	    sizeof(err));
+	struct vx_server *s = d != NULL ? vx_server_new(d, 65536) : NULL;
+	static const char twin[] = "{\"capabilities\":{\"max_msg_fds\":8,"
+	    "\"twin_socket\":{\"supported\":true}}}";
+	struct client c;
+	int sv[2], r, i;
+
+	if (!ok(s != NULL && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+	    0, sv) == 0 && vx_server_attach(s, sv[0]) == 0,
+	    "in process: vx_server on a socketpair"))
+		return;
+	memset(&c, 0, sizeof(c));
+	vx_decoder_init(&c.dec);
+	vx_builder_init(&c.b);
+	c.fd = sv[1];
+	vx_framer_init(&c.fr, c.fd, NULL);
+	cmd(&c, VX_CMD_VERSION, 0);
+	vx_build_uint(&c.b, VXF_VER_MAJOR, 0);
+	vx_build_uint(&c.b, VXF_VER_MINOR, 2);
+	vx_build_bytes(&c.b, VXF_VER_JSON, twin, strlen(twin) + 1);
+	ok(cl_send(&c, NULL, 0) == 0 && vx_server_step(s) == 0 &&
+	    cl_recv(&c) == 0 && c.m.cmd == VX_CMD_VERSION &&
+	    vx_msg_is_reply(&c.m) && !(c.m.flags & VX_F_ERROR) &&
+	    vx_server_negotiated(s) && c.f.nfds == 1,
+	    "in process: VERSION answered in one step, with a twin socket");
+	close(c.f.fds[0]);	/* the client drops the twin at once */
+	c.f.fds[0] = -1;
+	cmd(&c, VX_CMD_DEVICE_GET_INFO, 0);
+	vx_build_uint(&c.b, VXF_ARGSZ, 16);
+	vx_build_uint(&c.b, VXF_DEV_FLAGS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_REGIONS, 0);
+	vx_build_uint(&c.b, VXF_DEV_NUM_IRQS, 0);
+	ok(cl_send(&c, NULL, 0) == 0 && vx_server_step(s) == 0 &&
+	    cl_recv(&c) == 0 && c.m.cmd == VX_CMD_DEVICE_GET_INFO &&
+	    !(c.m.flags & VX_F_ERROR),
+	    "in process: a client that closed its twin socket is still served");
+	cmd(&c, 99, 0);
+	ok(cl_send(&c, NULL, 0) == 0 && vx_server_step(s) == 0 &&
+	    cl_recv(&c) == 0 && (c.m.flags & VX_F_ERROR) && c.m.error == ENOSYS,
+	    "in process: an unknown command gets ENOSYS");
+	ok(vx_server_attach(s, -1) == VX_ERR_BUSY,
+	    "in process: a second client while one is attached: VX_ERR_BUSY");
+	cl_close(&c);
+	for (i = 0, r = 0; i < 10 && r == 0; i++)
+		r = vx_server_step(s);
+	ok(r == VX_ERR_CLOSED, "in process: the client hanging up ends it");
+	vx_server_detach(s);
+	ok(!vx_server_attached(s) && vx_server_wire_errno(VX_ERR_NOENT) ==
+	    ENOENT && vx_server_wire_errno(VX_ERR_TRUNCATED) == EINVAL &&
+	    vx_server_wire_errno(VX_ERR_UNSUPPORTED) == ENOTSUP,
+	    "in process: detached; VX_ERR_* map to the wire's errno");
+	vx_server_free(s);
+	vx_device_free(d);
+}
+
 static void
 test_dma_engine(const char *sock)
 {
@@ -1193,7 +1256,7 @@ test_dma_engine(const char *sock)
 	it = vx_msg_item(&c.m, VXF_DMA_DATA);
 	ok(it != NULL && it->len == 8 && vx_load(it->ptr, 4, 0) == 0x44332211,
 	    "DMA_WRITE carries BAR2's bytes");
-	/* a command sent while the server waits is served after */
+	/* the go write waits for the DMA; a command sent meanwhile does not */
 	rd_id = c.id + 1;
 	{
 		uint16_t wid = c.m.id;
@@ -1203,6 +1266,9 @@ test_dma_engine(const char *sock)
 		vx_build_uint(&c.b, VXF_REGION_INDEX, 0);
 		vx_build_uint(&c.b, VXF_REGION_COUNT, 4);
 		ok(cl_send(&c, NULL, 0) == 0, "a read sent meanwhile");
+		ok(cl_recv(&c) == 0 && c.m.id == rd_id &&
+		    c.m.cmd == VX_CMD_REGION_READ && vx_msg_is_reply(&c.m),
+		    "the read is answered while the DMA_WRITE awaits its reply");
 		vx_build_header(&c.b, wid, VX_CMD_DMA_WRITE, VX_F_TYPE_REPLY, 0);
 		vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200010);
 		vx_build_uint(&c.b, VXF_DMA_COUNT32, 8);	/* spec form */
@@ -1210,8 +1276,6 @@ test_dma_engine(const char *sock)
 	}
 	ok(cl_recv(&c) == 0 && c.m.id == go_id && vx_msg_is_reply(&c.m) &&
 	    !(c.m.flags & VX_F_ERROR), "then the go write's reply");
-	ok(cl_recv(&c) == 0 && c.m.id == rd_id && c.m.cmd == VX_CMD_REGION_READ,
-	    "then the queued read's reply, in order");
 	ok(reg(&c, 0, E_STATUS, 4) == 1, "engine status done");
 
 	engine(&c, 0x200020, 8, 1);
@@ -1229,6 +1293,25 @@ test_dma_engine(const char *sock)
 	    "DMA_READ answered, go write replied");
 	ok(reg(&c, BAR2, 0, 4) == 0x64636261 && reg(&c, BAR2, 4, 4) == 0x68676665,
 	    "the bytes read landed in BAR2");
+
+	/* one transfer at a time: a second go while one is under way fails */
+	engine(&c, 0x200010, 8, 0);
+	build_write(&c, 0, E_GO, 4, 1, 0);
+	go_id = c.id;
+	ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+	    c.m.cmd == VX_CMD_DMA_WRITE, "go: a DMA_WRITE under way");
+	{
+		uint16_t wid = c.m.id;
+
+		ok(wr(&c, 0, E_GO, 4, 1) == 0 && reg(&c, 0, E_STATUS, 4) == 2,
+		    "a second go meanwhile is answered at once: status error");
+		vx_build_header(&c.b, wid, VX_CMD_DMA_WRITE, VX_F_TYPE_REPLY, 0);
+		vx_build_uint(&c.b, VXF_DMA_ADDR, 0x200010);
+		vx_build_uint(&c.b, VXF_DMA_COUNT, 8);
+		ok(cl_send(&c, NULL, 0) == 0 && cl_recv(&c) == 0 &&
+		    c.m.id == go_id && reg(&c, 0, E_STATUS, 4) == 3,
+		    "the first transfer still ends: done (and the error kept)");
+	}
 
 	engine(&c, 0x200000, 4, 1);
 	build_write(&c, 0, E_GO, 4, 1, 0);
@@ -1522,6 +1605,7 @@ main(void)
 	snprintf(sock, sizeof(sock), "%s/s", tmpdir);
 
 	pid = spawn("tests/devices/gpio.json", sock, NULL);
+	test_in_process();
 	test_version(sock);
 	test_info(sock);
 	test_config(sock);
