@@ -23,8 +23,8 @@ vx_strerror(int err)
 
 /* Indexed by -code, like vx_err_text. */
 static const int vx_err_errno[] = {
-	0, EINVAL, EINVAL, E2BIG, ENOTSUP, ENOMEM, EIO, ENOTCONN, EAGAIN,
-	ETIMEDOUT, EBADF,
+	0, EINVAL, EINVAL, E2BIG, ENOTSUP, ENOMEM, EIO, EPIPE, EAGAIN,
+	ETIMEDOUT, EINVAL, EEXIST, ENOENT, EBUSY, EFAULT, EPERM, ENOSPC, ENOSYS,
 };
 
 int
@@ -32,7 +32,7 @@ vx_err_to_errno(int err)
 {
 	if (err > 0)
 		return 0;
-	if (err < VX_ERR_FDS)
+	if (err < VX_ERR_UNKNOWN)
 		return EINVAL;
 	return vx_err_errno[-err];
 }

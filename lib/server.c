@@ -4,11 +4,12 @@
  *
  * Every request is decoded before anything acts on it; a malformed or
  * unknown one gets an error reply and serving goes on.  Handlers return 0
- * with the reply built in s->b, or a VX_ERR_* code that
- * vx_server_wire_errno() turns into the error reply's errno.  A DMA transfer through messages (client
- * memory without a descriptor) is a continuation, struct xfer: one piece
- * in flight at a time, the next sent from the reply to the last; the
- * handler that started it keeps its reply in the xfer until it ends.
+ * with the reply built in s->b, or a VX_ERR_* code that vx_err_to_errno()
+ * (vx-error.h) turns into the error reply's errno.  A DMA transfer through
+ * messages (client memory without a descriptor) is a continuation, struct
+ * xfer: one piece in flight at a time, the next sent from the reply to
+ * the last; the handler that started it keeps its reply in the xfer until
+ * it ends.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -1137,28 +1138,6 @@ dispatch(struct vx_server *s, const struct vx_msg *m, struct vx_frame *f,
 	}
 }
 
-/* --- the wire's errno ------------------------------------------------ */
-
-int
-vx_server_wire_errno(int err)
-{
-	switch (err) {
-	case VX_ERR_TOO_LARGE:	return E2BIG;
-	case VX_ERR_UNSUPPORTED: return ENOTSUP;
-	case VX_ERR_NOMEM:	return ENOMEM;
-	case VX_ERR_IO:		return EIO;
-	case VX_ERR_CLOSED:	return EPIPE;
-	case VX_ERR_TIMEOUT:	return ETIMEDOUT;
-	case VX_ERR_EXISTS:	return EEXIST;
-	case VX_ERR_NOENT:	return ENOENT;
-	case VX_ERR_BUSY:	return EBUSY;
-	case VX_ERR_FAULT:	return EFAULT;
-	case VX_ERR_PERM:	return EPERM;
-	case VX_ERR_NOSPC:	return ENOSPC;
-	case VX_ERR_UNKNOWN:	return ENOSYS;
-	default:		return EINVAL;	/* truncated, invalid, fds */
-	}
-}
 
 /* --- DMA through messages: a continuation ------------------------------ */
 
@@ -1378,7 +1357,7 @@ send_error(struct vx_server *s, uint16_t id, uint16_t cmd, int err)
 	struct vx_msg m;
 
 	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR,
-	    (uint32_t)vx_server_wire_errno(err));
+	    (uint32_t)vx_err_to_errno(err));
 	if (vx_build_finish(&s->b, &m) < 0)
 		return;
 	m.dir = VX_S2C;

@@ -40,9 +40,11 @@ const char *vx_strerror(int err);
 /*
  * The errno a vfio-user error reply carries for err, for the one place
  * that answers a peer (the server's edge): 0 for VX_OK (and counts above
- * it), EINVAL for a message that is truncated, invalid or an unknown
- * code, E2BIG, ENOTSUP, ENOMEM, EIO, ENOTCONN, EAGAIN, ETIMEDOUT and
- * EBADF for the others.  Never 0 for a failure.
+ * it), EINVAL for a message that is truncated, invalid, carries the wrong
+ * descriptors or an unknown code, E2BIG, ENOTSUP, ENOMEM, EIO, EPIPE,
+ * EAGAIN, ETIMEDOUT, EEXIST, ENOENT, EBUSY, EFAULT, EPERM, ENOSPC and
+ * ENOSYS for the others, in the order of enum vx_err.  Never 0 for a
+ * failure.
  */
 int vx_err_to_errno(int err);
 

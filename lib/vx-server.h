@@ -84,7 +84,4 @@ int vx_server_negotiated(const struct vx_server *s);
 int vx_server_partial(const struct vx_server *s);
 size_t vx_server_unsent(const struct vx_server *s);
 
-/* The positive errno an error reply carries for err (VX_ERR_*). */
-int vx_server_wire_errno(int err);
-
 #endif /* VX_SERVER_H */

@@ -26,10 +26,17 @@ test_codes(void)
 		{ VX_ERR_UNSUPPORTED, ENOTSUP, "unsupported" },
 		{ VX_ERR_NOMEM, ENOMEM, "out of memory" },
 		{ VX_ERR_IO, EIO, "I/O error" },
-		{ VX_ERR_CLOSED, ENOTCONN, "connection closed" },
+		{ VX_ERR_CLOSED, EPIPE, "connection closed" },
 		{ VX_ERR_AGAIN, EAGAIN, "would block" },
 		{ VX_ERR_TIMEOUT, ETIMEDOUT, "timed out" },
-		{ VX_ERR_FDS, EBADF, "bad descriptors" },
+		{ VX_ERR_FDS, EINVAL, "bad descriptors" },
+		{ VX_ERR_EXISTS, EEXIST, "exists" },
+		{ VX_ERR_NOENT, ENOENT, "no such entry" },
+		{ VX_ERR_BUSY, EBUSY, "busy" },
+		{ VX_ERR_FAULT, EFAULT, "bad address" },
+		{ VX_ERR_PERM, EPERM, "not permitted" },
+		{ VX_ERR_NOSPC, ENOSPC, "no space" },
+		{ VX_ERR_UNKNOWN, ENOSYS, "unknown command" },
 	};
 	size_t i;
 
@@ -38,8 +45,8 @@ test_codes(void)
 		    strcmp(vx_strerror(codes[i].err), codes[i].text) == 0,
 		    "%d: %s, errno %d", codes[i].err, codes[i].text,
 		    codes[i].wire);
-	ok(vx_err_to_errno(VX_ERR_FDS - 1) == EINVAL &&
-	    strcmp(vx_strerror(VX_ERR_FDS - 1), "unknown error") == 0,
+	ok(vx_err_to_errno(VX_ERR_UNKNOWN - 1) == EINVAL &&
+	    strcmp(vx_strerror(VX_ERR_UNKNOWN - 1), "unknown error") == 0,
 	    "a code past the last: EINVAL on the wire, unknown error");
 	ok(vx_err_to_errno(5) == 0, "a count is no error");
 }

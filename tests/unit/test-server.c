@@ -1194,9 +1194,9 @@ test_in_process(void)
 		r = vx_server_step(s);
 	ok(r == VX_ERR_CLOSED, "in process: the client hanging up ends it");
 	vx_server_detach(s);
-	ok(!vx_server_attached(s) && vx_server_wire_errno(VX_ERR_NOENT) ==
-	    ENOENT && vx_server_wire_errno(VX_ERR_TRUNCATED) == EINVAL &&
-	    vx_server_wire_errno(VX_ERR_UNSUPPORTED) == ENOTSUP,
+	ok(!vx_server_attached(s) && vx_err_to_errno(VX_ERR_NOENT) ==
+	    ENOENT && vx_err_to_errno(VX_ERR_TRUNCATED) == EINVAL &&
+	    vx_err_to_errno(VX_ERR_UNSUPPORTED) == ENOTSUP,
 	    "in process: detached; VX_ERR_* map to the wire's errno");
 	vx_server_free(s);
 	vx_device_free(d);
