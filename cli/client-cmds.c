@@ -48,8 +48,8 @@ cl_err(struct cl *cl, int code, const char *fmt, ...)
 	return code;
 }
 
-static int
-usage(struct cl *cl, const char *name)
+int
+cl_usage(struct cl *cl, const char *name)
 {
 	const struct cl_cmd *c = cl_find(name);
 
@@ -211,35 +211,28 @@ hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
 
 /* --- device and region information --------------------------------------- */
 
-static int
-ensure_info(struct cl *cl)
+/* A typed call failed: its sentence, and an error reply's errno in JSON. */
+int
+cl_call_err(struct cl *cl, int r)
 {
-	struct vx_builder b;
-	struct vx_msg m;
-	uint64_t v;
+	if (r == VX_ERR_REPLY && cl->out != NULL)
+		json_object_set_new(J, "errno", json_integer(cl->c.reply_errno));
+	return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
+}
+
+int
+cl_ensure_info(struct cl *cl)
+{
+	struct vx_device_info di;
 	int r;
 
 	if (cl->have_info)
 		return 0;
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_GET_INFO, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, 16);
-	vx_build_uint(&b, VXF_DEV_FLAGS, 0);
-	vx_build_uint(&b, VXF_DEV_NUM_REGIONS, 0);
-	vx_build_uint(&b, VXF_DEV_NUM_IRQS, 0);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-	vx_builder_release(&b);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_GET_INFO");
-	if (m.status != VX_MSG_OK)
-		return cl_err(cl, VX_EXIT_FAIL, "malformed DEVICE_GET_INFO "
-		    "reply: %s", m.err.text);
-	cl->dev_flags = vx_msg_get(&m, VXF_DEV_FLAGS, &v) == 0 ? (uint32_t)v : 0;
-	cl->nregions = vx_msg_get(&m, VXF_DEV_NUM_REGIONS, &v) == 0 ?
-	    (uint32_t)v : 0;
-	cl->nirqs = vx_msg_get(&m, VXF_DEV_NUM_IRQS, &v) == 0 ? (uint32_t)v : 0;
+	if ((r = vx_client_device_info(&cl->c, &di)) < 0)
+		return cl_call_err(cl, r);
+	cl->dev_flags = di.flags;
+	cl->nregions = di.num_regions;
+	cl->nirqs = di.num_irqs;
 	if (cl->nregions > 4096)
 		cl->nregions = 4096;
 	free(cl->regs);
@@ -250,53 +243,18 @@ ensure_info(struct cl *cl)
 	return 0;
 }
 
-/* DEVICE_GET_REGION_INFO of idx; *m valid until the next call. */
-static int
-region_info(struct cl *cl, uint32_t idx, struct vx_msg *m)
+/* DEVICE_GET_REGION_INFO of idx, remembered for later accesses. */
+int
+cl_region_info(struct cl *cl, uint32_t idx, struct vx_region_info *ri)
 {
-	struct vx_builder b;
-	uint32_t argsz = 32 + 512;
-	uint64_t v;
-	int r, tries;
+	int r;
 
-	for (tries = 0; tries < 2; tries++) {
-		vx_builder_init(&b);
-		vx_build_header(&b, 0, VX_CMD_DEVICE_GET_REGION_INFO,
-		    VX_F_TYPE_COMMAND, 0);
-		vx_build_uint(&b, VXF_ARGSZ, argsz);
-		vx_build_uint(&b, VXF_RINFO_FLAGS, 0);
-		vx_build_uint(&b, VXF_REGION_INDEX, idx);
-		vx_build_uint(&b, VXF_RINFO_CAP_OFFSET, 0);
-		vx_build_uint(&b, VXF_RINFO_SIZE, 0);
-		vx_build_uint(&b, VXF_RINFO_OFFSET, 0);
-		r = vx_client_call_built(&cl->c, &b, NULL, 0, m);
-		vx_builder_release(&b);
-		if (r < 0)
-			return conn_err(cl);
-		if (m->flags & VX_F_ERROR) {
-			char what[64];
-
-			snprintf(what, sizeof(what),
-			    "DEVICE_GET_REGION_INFO of region %u", idx);
-			return reply_err(cl, m, what);
-		}
-		/* the reply names the argsz its capabilities need */
-		if (vx_msg_get(m, VXF_ARGSZ, &v) == 0 && v > argsz &&
-		    v <= 65536 && tries == 0) {
-			argsz = (uint32_t)v;
-			continue;
-		}
-		break;
-	}
-	if (m->status == VX_MSG_MALFORMED)
-		return cl_err(cl, VX_EXIT_FAIL, "malformed region info reply "
-		    "for region %u: %s", idx, m->err.text);
+	if ((r = vx_client_region_info(&cl->c, idx, ri)) < 0)
+		return cl_call_err(cl, r);
 	if (idx < cl->nregions) {
 		cl->regs[idx].known = 1;
-		cl->regs[idx].flags = vx_msg_get(m, VXF_RINFO_FLAGS, &v) == 0 ?
-		    (uint32_t)v : 0;
-		cl->regs[idx].size = vx_msg_get(m, VXF_RINFO_SIZE, &v) == 0 ?
-		    v : 0;
+		cl->regs[idx].flags = ri->flags;
+		cl->regs[idx].size = ri->size;
 	}
 	return 0;
 }
@@ -304,17 +262,17 @@ region_info(struct cl *cl, uint32_t idx, struct vx_msg *m)
 static int
 ensure_region(struct cl *cl, uint32_t idx)
 {
-	struct vx_msg m;
+	struct vx_region_info ri;
 	int r;
 
-	if ((r = ensure_info(cl)) != 0)
+	if ((r = cl_ensure_info(cl)) != 0)
 		return r;
 	if (idx >= cl->nregions)
 		return cl_err(cl, VX_EXIT_USAGE, "region %u does not exist: "
 		    "the device has %u regions", idx, cl->nregions);
 	if (cl->regs[idx].known)
 		return 0;
-	return region_info(cl, idx, &m);
+	return cl_region_info(cl, idx, &ri);
 }
 
 const char *
@@ -323,7 +281,7 @@ cl_region_word(struct cl *cl, unsigned i)
 	static char buf[16];
 	unsigned k;
 
-	if (ensure_info(cl) != 0)
+	if (cl_ensure_info(cl) != 0)
 		return NULL;
 	for (k = 0; k < cl->nregions; k++) {
 		if (ensure_region(cl, k) != 0 || cl->regs[k].size == 0)
@@ -353,8 +311,8 @@ region_arg(struct cl *cl, const char *s, uint32_t *idx)
 	return 0;
 }
 
-static const char *
-rname(uint32_t idx)
+const char *
+cl_rname(uint32_t idx)
 {
 	static char buf[4][16];
 	static int k;
@@ -363,70 +321,28 @@ rname(uint32_t idx)
 	return vx_region_name(idx, buf[k], sizeof(buf[k]));
 }
 
-/*
- * Read or write [off, off+len) of region idx in pieces of at most the
- * negotiated max_data_xfer_size.
- */
+/* Read or write [off, off+len) of region idx, checked against its info. */
 static int
 region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
     size_t len, int write, int posted)
 {
 	const struct cl_region *rg = &cl->regs[idx];
-	size_t done = 0;
-	char what[96];
+	int r;
 
 	if (len == 0)
 		return cl_err(cl, VX_EXIT_USAGE, "nothing to %s: length is 0",
 		    write ? "write" : "read");
 	if (off > rg->size || len > rg->size - off)
 		return cl_err(cl, VX_EXIT_USAGE, "%s+0x%llx len %zu is beyond "
-		    "the end of %s (size 0x%llx)", rname(idx),
-		    (unsigned long long)off, len, rname(idx),
+		    "the end of %s (size 0x%llx)", cl_rname(idx),
+		    (unsigned long long)off, len, cl_rname(idx),
 		    (unsigned long long)rg->size);
 	if (!(rg->flags & (write ? VX_REGION_WRITE : VX_REGION_READ)))
 		return cl_err(cl, VX_EXIT_FAIL, "%s is not %s (flags 0x%x)",
-		    rname(idx), write ? "writable" : "readable", rg->flags);
-	while (done < len) {
-		size_t n = len - done;
-		struct vx_builder b;
-		struct vx_msg m;
-		const struct vx_item *it;
-		int r;
-
-		if (n > cl->c.xfer)
-			n = (size_t)cl->c.xfer;
-		vx_builder_init(&b);
-		vx_build_header(&b, 0, write ? VX_CMD_REGION_WRITE :
-		    VX_CMD_REGION_READ, VX_F_TYPE_COMMAND |
-		    (posted ? VX_F_NO_REPLY : 0), 0);
-		vx_build_uint(&b, VXF_REGION_OFFSET, off + done);
-		vx_build_uint(&b, VXF_REGION_INDEX, idx);
-		vx_build_uint(&b, VXF_REGION_COUNT, n);
-		if (write)
-			vx_build_bytes(&b, VXF_REGION_DATA, buf + done, n);
-		r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-		vx_builder_release(&b);
-		if (r < 0)
-			return conn_err(cl);
-		snprintf(what, sizeof(what), "%s %s+0x%llx len %zu",
-		    write ? "REGION_WRITE" : "REGION_READ", rname(idx),
-		    (unsigned long long)(off + done), n);
-		if (!posted && (m.flags & VX_F_ERROR))
-			return reply_err(cl, &m, what);
-		if (!posted && m.status == VX_MSG_MALFORMED)
-			return cl_err(cl, VX_EXIT_FAIL, "malformed reply to "
-			    "%s: %s", what, m.err.text);
-		if (!write) {
-			it = vx_msg_item(&m, VXF_REGION_DATA);
-			if (it == NULL || it->len != n)
-				return cl_err(cl, VX_EXIT_FAIL, "reply to %s "
-				    "carries %u bytes, not %zu", what,
-				    it != NULL ? it->len : 0, n);
-			memcpy(buf + done, it->ptr, n);
-		}
-		done += n;
-	}
-	return 0;
+		    cl_rname(idx), write ? "writable" : "readable", rg->flags);
+	r = write ? vx_client_region_write(&cl->c, idx, off, buf, len, posted) :
+	    vx_client_region_read(&cl->c, idx, off, buf, len);
+	return r < 0 ? cl_call_err(cl, r) : 0;
 }
 
 static uint64_t
@@ -435,288 +351,12 @@ load_le(const uint8_t *p, unsigned w)
 	return vx_load(p, w, 0);
 }
 
-/* --- version, info, regions, irqs --------------------------------------- */
-
-static int
-c_version(struct cl *cl, int argc, char **argv)
-{
-	const struct vx_caps *s = &cl->c.srv;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "version");
-	if (cl->json) {
-		json_t *caps = NULL;
-
-		if (cl->c.srv_json != NULL)
-			caps = json_loads(cl->c.srv_json, 0, NULL);
-		json_object_set_new(J, "major", json_integer(cl->c.major));
-		json_object_set_new(J, "minor", json_integer(cl->c.minor));
-		json_object_set_new(J, "server", caps != NULL ? caps :
-		    json_null());
-		json_object_set_new(J, "max_data_xfer_size",
-		    json_integer((json_int_t)cl->c.xfer));
-		json_object_set_new(J, "max_msg_fds",
-		    json_integer((json_int_t)s->max_msg_fds));
-		json_object_set_new(J, "max_dma_maps",
-		    json_integer((json_int_t)s->max_dma_maps));
-		json_object_set_new(J, "pgsizes",
-		    json_integer((json_int_t)s->pgsizes));
-		json_object_set_new(J, "twin_socket",
-		    json_boolean(vx_conn_twin(cl->c.conn) >= 0));
-		json_object_set_new(J, "write_multiple",
-		    json_boolean(s->write_multiple));
-		return 0;
-	}
-	printf("protocol           %u.%u\n", cl->c.major, cl->c.minor);
-	if (cl->c.srv_json != NULL) {
-		char caps[2048];
-		size_t pos = 0;
-
-		/* the server's text: never raw to a terminal */
-		caps[0] = '\0';
-		vx_sb_text(caps, sizeof(caps), &pos, cl->c.srv_json,
-		    strlen(cl->c.srv_json));
-		printf("server caps        %s\n", caps);
-	} else {
-		printf("server caps        (none)\n");
-	}
-	printf("max_data_xfer_size %llu (server %llu, client %llu)\n",
-	    (unsigned long long)cl->c.xfer,
-	    (unsigned long long)s->max_data_xfer_size,
-	    (unsigned long long)cl->c.opts.max_xfer);
-	printf("max_msg_fds        %llu (server accepts)\n",
-	    (unsigned long long)s->max_msg_fds);
-	printf("max_dma_maps       %llu\n", (unsigned long long)s->max_dma_maps);
-	printf("pgsizes            0x%llx\n", (unsigned long long)s->pgsizes);
-	printf("twin_socket        %s\n", vx_conn_twin(cl->c.conn) >= 0 ?
-	    "yes" : s->twin_supported ? "offered" : "no");
-	printf("write_multiple     %s\n", s->write_multiple ? "yes" : "no");
-	return 0;
-}
-
-static int
-c_info(struct cl *cl, int argc, char **argv)
-{
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "info");
-	cl->have_info = 0;
-	if ((r = ensure_info(cl)) != 0)
-		return r;
-	if (cl->json) {
-		json_object_set_new(J, "flags", json_integer(cl->dev_flags));
-		json_object_set_new(J, "reset", json_boolean(cl->dev_flags &
-		    VX_DEV_RESET));
-		json_object_set_new(J, "pci", json_boolean(cl->dev_flags &
-		    VX_DEV_PCI));
-		json_object_set_new(J, "num_regions",
-		    json_integer(cl->nregions));
-		json_object_set_new(J, "num_irqs", json_integer(cl->nirqs));
-		return 0;
-	}
-	printf("flags       0x%x%s%s\n", cl->dev_flags,
-	    cl->dev_flags & VX_DEV_RESET ? " reset" : "",
-	    cl->dev_flags & VX_DEV_PCI ? " pci" : "");
-	printf("num_regions %u\n", cl->nregions);
-	printf("num_irqs    %u\n", cl->nirqs);
-	return 0;
-}
-
-static void
-flag_text(uint32_t f, char *out)
-{
-	out[0] = f & VX_REGION_READ ? 'r' : '-';
-	out[1] = f & VX_REGION_WRITE ? 'w' : '-';
-	out[2] = f & VX_REGION_MMAP ? 'm' : '-';
-	out[3] = '\0';
-}
-
-static int
-c_regions(struct cl *cl, int argc, char **argv)
-{
-	json_t *arr = NULL;
-	uint32_t i;
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "regions");
-	cl->have_info = 0;
-	if ((r = ensure_info(cl)) != 0)
-		return r;
-	if (cl->json)
-		arr = json_array();
-	else
-		printf("%-5s %-7s %-12s %-5s %s\n", "index", "name", "size",
-		    "flags", "details");
-	for (i = 0; i < cl->nregions; i++) {
-		struct vx_msg m;
-		char fl[4], line[512];
-		json_t *o = NULL, *areas = NULL, *caps = NULL;
-		uint32_t k;
-		size_t pos = 0;
-
-		if ((r = region_info(cl, i, &m)) != 0) {
-			json_decref(arr);
-			return r;
-		}
-		flag_text(cl->regs[i].flags, fl);
-		line[0] = '\0';
-		if (cl->json) {
-			o = json_pack("{s:i,s:s,s:I,s:i,s:b,s:b,s:b}",
-			    "index", (int)i, "name", rname(i),
-			    "size", (json_int_t)cl->regs[i].size,
-			    "flags", (int)cl->regs[i].flags,
-			    "read", cl->regs[i].flags & VX_REGION_READ,
-			    "write", cl->regs[i].flags & VX_REGION_WRITE,
-			    "mmap", cl->regs[i].flags & VX_REGION_MMAP);
-			areas = json_array();
-			caps = json_array();
-		}
-		/* the capability chain: sparse areas and region types */
-		for (k = 0; k < m.nitems; k++) {
-			const struct vx_item *it = &m.items[k];
-
-			if (it->field == VXF_CAP_ID) {
-				const char *n = vx_tok_name(
-				    vx_fields[VXF_CAP_ID].names, it->val);
-
-				if (caps != NULL)
-					json_array_append_new(caps,
-					    json_string(n ? n : "unknown"));
-				else
-					pos += (size_t)snprintf(line + pos,
-					    sizeof(line) - pos, "%scap %s",
-					    pos ? ", " : "", n ? n : "unknown");
-			} else if (it->field == VXF_AREA_OFFSET &&
-			    k + 1 < m.nitems &&
-			    m.items[k + 1].field == VXF_AREA_SIZE) {
-				uint64_t ao = it->val, as = m.items[k + 1].val;
-
-				if (areas != NULL)
-					json_array_append_new(areas, json_pack(
-					    "{s:I,s:I}", "offset", (json_int_t)ao,
-					    "size", (json_int_t)as));
-				else
-					pos += (size_t)snprintf(line + pos,
-					    sizeof(line) - pos, "%sarea "
-					    "0x%llx+0x%llx", pos ? ", " : "",
-					    (unsigned long long)ao,
-					    (unsigned long long)as);
-			} else if (it->field == VXF_CAP_TYPE && caps == NULL) {
-				pos += (size_t)snprintf(line + pos,
-				    sizeof(line) - pos, " type 0x%llx",
-				    (unsigned long long)it->val);
-			} else if (it->field == VXF_CAP_SUBTYPE && caps == NULL) {
-				pos += (size_t)snprintf(line + pos,
-				    sizeof(line) - pos, " subtype 0x%llx",
-				    (unsigned long long)it->val);
-			}
-			if (pos >= sizeof(line))
-				pos = sizeof(line) - 1;
-		}
-		if (o != NULL) {
-			json_object_set_new(o, "sparse_areas", areas);
-			json_object_set_new(o, "caps", caps);
-			json_array_append_new(arr, o);
-		} else {
-			printf("%-5u %-7s 0x%-10llx %-5s %s\n", i, rname(i),
-			    (unsigned long long)cl->regs[i].size, fl,
-			    cl->regs[i].size == 0 ? "(absent)" : line);
-		}
-	}
-	if (arr != NULL)
-		json_object_set_new(J, "regions", arr);
-	return 0;
-}
-
-static const char *
-irq_name(uint32_t i, char *buf, size_t n)
-{
-	const char *s = i < VX_PCI_NUM_IRQS ? vx_tok_name(vx_names_irq, i) :
-	    NULL;
-
-	if (s != NULL)
-		return s;
-	snprintf(buf, n, "irq %u", i);
-	return buf;
-}
-
-static int
-c_irqs(struct cl *cl, int argc, char **argv)
-{
-	json_t *arr = NULL;
-	uint32_t i;
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "irqs");
-	cl->have_info = 0;
-	if ((r = ensure_info(cl)) != 0)
-		return r;
-	if (cl->json)
-		arr = json_array();
-	else
-		printf("%-5s %-6s %-6s %s\n", "index", "name", "count", "flags");
-	for (i = 0; i < cl->nirqs; i++) {
-		struct vx_builder b;
-		struct vx_msg m;
-		uint64_t cnt = 0, fl = 0;
-		char nb[16];
-
-		vx_builder_init(&b);
-		vx_build_header(&b, 0, VX_CMD_DEVICE_GET_IRQ_INFO,
-		    VX_F_TYPE_COMMAND, 0);
-		vx_build_uint(&b, VXF_ARGSZ, 16);
-		vx_build_uint(&b, VXF_IRQ_INFO_FLAGS, 0);
-		vx_build_uint(&b, VXF_IRQ_INDEX, i);
-		vx_build_uint(&b, VXF_IRQ_COUNT, 0);
-		r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-		vx_builder_release(&b);
-		if (r < 0) {
-			json_decref(arr);
-			return conn_err(cl);
-		}
-		if (m.flags & VX_F_ERROR) {
-			json_decref(arr);
-			return reply_err(cl, &m, "DEVICE_GET_IRQ_INFO");
-		}
-		vx_msg_get(&m, VXF_IRQ_COUNT, &cnt);
-		vx_msg_get(&m, VXF_IRQ_INFO_FLAGS, &fl);
-		if (arr != NULL) {
-			json_array_append_new(arr, json_pack(
-			    "{s:i,s:s,s:I,s:i,s:b,s:b,s:b,s:b}", "index", (int)i,
-			    "name", irq_name(i, nb, sizeof(nb)),
-			    "count", (json_int_t)cnt, "flags", (int)fl,
-			    "eventfd", (int)(fl & VX_IRQ_INFO_EVENTFD) != 0,
-			    "maskable", (int)(fl & VX_IRQ_INFO_MASKABLE) != 0,
-			    "automasked", (int)(fl & VX_IRQ_INFO_AUTOMASKED) != 0,
-			    "noresize", (int)(fl & VX_IRQ_INFO_NORESIZE) != 0));
-			continue;
-		}
-		printf("%-5u %-6s %-6llu 0x%llx%s%s%s%s\n", i,
-		    irq_name(i, nb, sizeof(nb)), (unsigned long long)cnt,
-		    (unsigned long long)fl,
-		    fl & VX_IRQ_INFO_EVENTFD ? " eventfd" : "",
-		    fl & VX_IRQ_INFO_MASKABLE ? " maskable" : "",
-		    fl & VX_IRQ_INFO_AUTOMASKED ? " automasked" : "",
-		    fl & VX_IRQ_INFO_NORESIZE ? " noresize" : "");
-	}
-	if (arr != NULL)
-		json_object_set_new(J, "irqs", arr);
-	return 0;
-}
-
 /* --- region access ------------------------------------------------------- */
 
 static void
 jset_access(struct cl *cl, uint32_t idx, uint64_t off)
 {
-	json_object_set_new(J, "region", json_string(rname(idx)));
+	json_object_set_new(J, "region", json_string(cl_rname(idx)));
 	json_object_set_new(J, "index", json_integer(idx));
 	json_object_set_new(J, "offset", json_integer((json_int_t)off));
 }
@@ -730,7 +370,7 @@ do_peek(struct cl *cl, int argc, char **argv, const char *name,
 	int r;
 
 	if (argc < 3 || argc > 4)
-		return usage(cl, name);
+		return cl_usage(cl, name);
 	*w = 4;
 	if ((r = region_arg(cl, argv[1], idx)) != 0 ||
 	    (r = num_arg(cl, "offset", argv[2], off)) != 0 ||
@@ -757,7 +397,7 @@ c_peek(struct cl *cl, int argc, char **argv)
 		json_object_set_new(J, "width", json_integer(w));
 		json_object_set_new(J, "value", json_integer((json_int_t)val));
 	} else {
-		printf("%s+0x%llx: 0x%0*llx\n", rname(idx),
+		printf("%s+0x%llx: 0x%0*llx\n", cl_rname(idx),
 		    (unsigned long long)off, (int)w * 2,
 		    (unsigned long long)val);
 	}
@@ -773,7 +413,7 @@ c_read(struct cl *cl, int argc, char **argv)
 	int r;
 
 	if (argc != 4)
-		return usage(cl, "read");
+		return cl_usage(cl, "read");
 	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
 	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
 	    (r = num_arg(cl, "length", argv[3], &len)) != 0)
@@ -781,7 +421,7 @@ c_read(struct cl *cl, int argc, char **argv)
 	if (len > cl->regs[idx].size)
 		return cl_err(cl, VX_EXIT_USAGE, "length %llu is beyond the "
 		    "end of %s (size 0x%llx)", (unsigned long long)len,
-		    rname(idx), (unsigned long long)cl->regs[idx].size);
+		    cl_rname(idx), (unsigned long long)cl->regs[idx].size);
 	if ((buf = malloc(len ? (size_t)len : 1)) == NULL)
 		return cl_err(cl, VX_EXIT_FAIL, "out of memory");
 	if ((r = region_io(cl, idx, off, buf, (size_t)len, 0, 0)) == 0) {
@@ -818,7 +458,7 @@ c_poke(struct cl *cl, int argc, char **argv)
 	argc -= k;
 	argv += k;
 	if (argc < 4 || argc > 5)
-		return usage(cl, "poke");
+		return cl_usage(cl, "poke");
 	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
 	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
 	    (r = num_arg(cl, "value", argv[3], &val)) != 0 ||
@@ -836,7 +476,7 @@ c_poke(struct cl *cl, int argc, char **argv)
 		json_object_set_new(J, "value", json_integer((json_int_t)val));
 		json_object_set_new(J, "posted", json_boolean(posted));
 	} else {
-		printf("%s+0x%llx <- 0x%0*llx%s\n", rname(idx),
+		printf("%s+0x%llx <- 0x%0*llx%s\n", cl_rname(idx),
 		    (unsigned long long)off, (int)w * 2,
 		    (unsigned long long)val, posted ? " (posted)" : "");
 	}
@@ -855,7 +495,7 @@ c_write(struct cl *cl, int argc, char **argv)
 	argc -= k;
 	argv += k;
 	if (argc != 4)
-		return usage(cl, "write");
+		return cl_usage(cl, "write");
 	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
 	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
 	    (r = hex_arg(cl, argv[3], &buf, &n)) != 0)
@@ -869,7 +509,7 @@ c_write(struct cl *cl, int argc, char **argv)
 		json_object_set_new(J, "length", json_integer((json_int_t)n));
 		json_object_set_new(J, "posted", json_boolean(posted));
 	} else {
-		printf("%s+0x%llx <- %zu bytes%s\n", rname(idx),
+		printf("%s+0x%llx <- %zu bytes%s\n", cl_rname(idx),
 		    (unsigned long long)off, n, posted ? " (posted)" : "");
 	}
 	return 0;
@@ -903,7 +543,7 @@ c_expect(struct cl *cl, int argc, char **argv)
 	if (width_opt(cl, &argc, &argv, &w, &r) < 0)
 		return r;
 	if (argc < 4 || argc > 5)
-		return usage(cl, "expect");
+		return cl_usage(cl, "expect");
 	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
 	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
 	    (r = num_arg(cl, "value", argv[3], &want)) != 0 ||
@@ -925,12 +565,12 @@ c_expect(struct cl *cl, int argc, char **argv)
 	}
 	if ((val & mask) != (want & mask))
 		return cl_err(cl, VX_EXIT_FAIL, "expect failed: %s+0x%llx is "
-		    "0x%0*llx, expected 0x%0*llx (mask 0x%llx)", rname(idx),
+		    "0x%0*llx, expected 0x%0*llx (mask 0x%llx)", cl_rname(idx),
 		    (unsigned long long)off, (int)w * 2,
 		    (unsigned long long)val, (int)w * 2,
 		    (unsigned long long)want, (unsigned long long)mask);
 	if (!cl->json)
-		printf("ok %s+0x%llx == 0x%0*llx\n", rname(idx),
+		printf("ok %s+0x%llx == 0x%0*llx\n", cl_rname(idx),
 		    (unsigned long long)off, (int)w * 2,
 		    (unsigned long long)val);
 	return 0;
@@ -959,7 +599,7 @@ c_poll(struct cl *cl, int argc, char **argv)
 	if (width_opt(cl, &argc, &argv, &w, &r) < 0)
 		return r;
 	if (argc != 6)
-		return usage(cl, "poll");
+		return cl_usage(cl, "poll");
 	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
 	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
 	    (r = num_arg(cl, "mask", argv[3], &mask)) != 0 ||
@@ -984,7 +624,7 @@ c_poll(struct cl *cl, int argc, char **argv)
 			}
 			return cl_err(cl, VX_EXIT_FAIL, "poll timed out after "
 			    "%d ms: %s+0x%llx is 0x%0*llx, (value & 0x%llx) "
-			    "never became 0x%llx", ms, rname(idx),
+			    "never became 0x%llx", ms, cl_rname(idx),
 			    (unsigned long long)off, (int)w * 2,
 			    (unsigned long long)val, (unsigned long long)mask,
 			    (unsigned long long)want);
@@ -1000,7 +640,7 @@ c_poll(struct cl *cl, int argc, char **argv)
 		json_object_set_new(J, "value", json_integer((json_int_t)val));
 		json_object_set_new(J, "reads", json_integer(tries));
 	} else {
-		printf("ok %s+0x%llx == 0x%0*llx after %u read%s\n", rname(idx),
+		printf("ok %s+0x%llx == 0x%0*llx after %u read%s\n", cl_rname(idx),
 		    (unsigned long long)off, (int)w * 2,
 		    (unsigned long long)val, tries, tries == 1 ? "" : "s");
 	}
@@ -1016,7 +656,7 @@ c_reset(struct cl *cl, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage(cl, "reset");
+		return cl_usage(cl, "reset");
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND, 0);
 	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
@@ -1060,7 +700,7 @@ c_raw(struct cl *cl, int argc, char **argv)
 	argc -= k;
 	argv += k;
 	if (argc < 2 || argc > 3)
-		return usage(cl, "raw");
+		return cl_usage(cl, "raw");
 	if (vx_tok_value(vx_names_cmd, argv[1], &cmd) < 0 &&
 	    vx_parse_u64(argv[1], &cmd) < 0)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid command '%s': want a "
@@ -1108,7 +748,7 @@ c_config(struct cl *cl, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "-x") == 0)
 		dump = 1;
 	else if (argc != 1)
-		return usage(cl, "config");
+		return cl_usage(cl, "config");
 	if ((r = ensure_region(cl, VX_PCI_CONFIG)) != 0)
 		return r;
 	len = cl->regs[VX_PCI_CONFIG].size > 4096 ? 4096 :
@@ -1158,7 +798,7 @@ c_dma(struct cl *cl, int argc, char **argv)
 			argv++;
 		}
 		if (argc < 3 || argc > 4)
-			return usage(cl, "dma");
+			return cl_usage(cl, "dma");
 		if ((r = num_arg(cl, "address", argv[1], &addr)) != 0 ||
 		    (r = num_arg(cl, "size", argv[2], &size)) != 0)
 			return r;
@@ -1200,7 +840,7 @@ c_dma(struct cl *cl, int argc, char **argv)
 		int all = argc == 3 && strcmp(argv[2], "all") == 0;
 
 		if (!all && argc != 4)
-			return usage(cl, "dma");
+			return cl_usage(cl, "dma");
 		addr = size = 0;
 		if (!all && ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
 		    (r = num_arg(cl, "size", argv[3], &size)) != 0))
@@ -1255,7 +895,7 @@ c_dma(struct cl *cl, int argc, char **argv)
 		uint8_t *p;
 
 		if (argc != (fill ? 5 : 4))
-			return usage(cl, "dma");
+			return cl_usage(cl, "dma");
 		if ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
 		    (r = num_arg(cl, "length", argv[3], &size)) != 0 ||
 		    (fill && (r = num_arg(cl, "byte", argv[4], &byte)) != 0))
@@ -1282,7 +922,7 @@ c_dma(struct cl *cl, int argc, char **argv)
 		}
 		return 0;
 	}
-	return usage(cl, "dma");
+	return cl_usage(cl, "dma");
 }
 
 /* --- interrupts ---------------------------------------------------------- */
@@ -1352,22 +992,22 @@ c_irq(struct cl *cl, int argc, char **argv)
 	int r;
 
 	if (argc < 3)
-		return usage(cl, "irq");
+		return cl_usage(cl, "irq");
 	if ((r = irq_arg(cl, argv[2], &idx)) != 0)
 		return r;
 	if (strcmp(sub, "disable") == 0) {
 		if (argc != 3)
-			return usage(cl, "irq");
+			return cl_usage(cl, "irq");
 		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_TRIGGER,
 		    idx, 0, 0, NULL, 0)) != 0)
 			return r;
 		close_irqfds(cl, idx, 0);
 		if (!cl->json)
-			printf("%s disabled\n", irq_name(idx, nb, sizeof(nb)));
+			printf("%s disabled\n", cl_irq_name(idx, nb, sizeof(nb)));
 		return 0;
 	}
 	if (argc != 5)
-		return usage(cl, "irq");
+		return cl_usage(cl, "irq");
 	if ((r = num_arg(cl, "start", argv[3], &start)) != 0 ||
 	    (r = num_arg(cl, "count", argv[4], &count)) != 0)
 		return r;
@@ -1415,7 +1055,7 @@ c_irq(struct cl *cl, int argc, char **argv)
 		}
 		if (!cl->json)
 			printf("%s vectors %llu..%llu enabled (eventfds)\n",
-			    irq_name(idx, nb, sizeof(nb)),
+			    cl_irq_name(idx, nb, sizeof(nb)),
 			    (unsigned long long)start,
 			    (unsigned long long)(start + count - 1));
 		return 0;
@@ -1430,13 +1070,13 @@ c_irq(struct cl *cl, int argc, char **argv)
 			return r;
 		if (!cl->json)
 			printf("%s vectors %llu+%llu %s\n",
-			    irq_name(idx, nb, sizeof(nb)),
+			    cl_irq_name(idx, nb, sizeof(nb)),
 			    (unsigned long long)start,
 			    (unsigned long long)count, sub[0] == 't' ?
 			    "triggered" : sub[0] == 'm' ? "masked" : "unmasked");
 		return 0;
 	}
-	return usage(cl, "irq");
+	return cl_usage(cl, "irq");
 }
 
 /* wait-irq [TIMEOUT]: wait for an enabled vector's eventfd */
@@ -1451,7 +1091,7 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 	char nb[16];
 
 	if (argc > 2)
-		return usage(cl, "wait-irq");
+		return cl_usage(cl, "wait-irq");
 	if (argc == 2 && (r = ms_arg(cl, argv[1], &ms)) != 0)
 		return r;
 	if (cl->nirqfds == 0)
@@ -1486,14 +1126,14 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 			if (arr != NULL)
 				json_array_append_new(arr, json_pack(
 				    "{s:s,s:i,s:i,s:I}", "irq",
-				    irq_name(cl->irqfds[i].index, nb,
+				    cl_irq_name(cl->irqfds[i].index, nb,
 				    sizeof(nb)), "index",
 				    (int)cl->irqfds[i].index, "vector",
 				    (int)cl->irqfds[i].vector, "count",
 				    (json_int_t)n));
 			else
 				printf("%s vector %u fired (%llu)\n",
-				    irq_name(cl->irqfds[i].index, nb,
+				    cl_irq_name(cl->irqfds[i].index, nb,
 				    sizeof(nb)), cl->irqfds[i].vector,
 				    (unsigned long long)n);
 		}
@@ -1559,7 +1199,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 	int r, i;
 
 	if (argc < 3)
-		return usage(cl, "feature");
+		return cl_usage(cl, "feature");
 	if (vx_tok_value(feat_words, argv[2], &id) < 0 &&
 	    vx_tok_value(vx_names_feature, argv[2], &id) < 0 &&
 	    vx_parse_u64(argv[2], &id) < 0)
@@ -1571,7 +1211,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 	flags = (uint32_t)id;
 	if (strcmp(sub, "probe") == 0) {
 		if (argc != 3)
-			return usage(cl, "feature");
+			return cl_usage(cl, "feature");
 		if ((r = feature_call(cl, flags | VX_FEATURE_PROBE, NULL, 0, 8,
 		    &m)) != 0)
 			return r;
@@ -1591,7 +1231,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 			uint64_t rep[3];
 
 			if (argc != 6)
-				return usage(cl, "feature");
+				return cl_usage(cl, "feature");
 			for (i = 0; i < 3; i++)
 				if ((r = num_arg(cl, i == 0 ? "address" :
 				    i == 1 ? "size" : "page size", argv[3 + i],
@@ -1608,13 +1248,13 @@ c_feature(struct cl *cl, int argc, char **argv)
 			argsz = 8 + 24 + ((rep[1] + rep[2] - 1) / rep[2] + 63) /
 			    64 * 8;
 		} else if (argc != 3) {
-			return usage(cl, "feature");
+			return cl_usage(cl, "feature");
 		}
 	} else if (strcmp(sub, "set") == 0) {
 		flags |= VX_FEATURE_SET;
 		if (id == VX_FEAT_MIG_DEVICE_STATE) {
 			if (argc != 4)
-				return usage(cl, "feature");
+				return cl_usage(cl, "feature");
 			if (vx_tok_value(vx_names_mig_state, argv[3], &v) < 0 &&
 			    vx_parse_u64(argv[3], &v) < 0)
 				return cl_err(cl, VX_EXIT_USAGE, "invalid "
@@ -1628,7 +1268,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 			int nr = (argc - 4) / 2;
 
 			if (argc < 4 || (argc - 4) % 2 || nr > 32)
-				return usage(cl, "feature");
+				return cl_usage(cl, "feature");
 			if ((r = num_arg(cl, "page size", argv[3], &v)) != 0)
 				return r;
 			vx_store(data, 8, v, 0);
@@ -1645,10 +1285,10 @@ c_feature(struct cl *cl, int argc, char **argv)
 				n += 16;
 			}
 		} else if (argc != 3) {
-			return usage(cl, "feature");
+			return cl_usage(cl, "feature");
 		}
 	} else {
-		return usage(cl, "feature");
+		return cl_usage(cl, "feature");
 	}
 	if (id == VX_FEAT_MIGRATION || id == VX_FEAT_MIG_DEVICE_STATE)
 		argsz = 16;
@@ -1706,7 +1346,7 @@ c_mig(struct cl *cl, int argc, char **argv)
 	int r, rd;
 
 	if (argc != 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write")))
-		return usage(cl, "mig");
+		return cl_usage(cl, "mig");
 	rd = argv[1][0] == 'r';
 	if (rd && (r = num_arg(cl, "size", argv[2], &size)) != 0)
 		return r;
@@ -1753,7 +1393,7 @@ c_quit(struct cl *cl, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1)
-		return usage(cl, argv[0]);
+		return cl_usage(cl, argv[0]);
 	cl->quit = 1;
 	return 0;
 }
@@ -1764,7 +1404,7 @@ c_help(struct cl *cl, int argc, char **argv)
 	const struct cl_cmd *c;
 
 	if (argc > 2)
-		return usage(cl, "help");
+		return cl_usage(cl, "help");
 	if (argc == 2) {
 		if ((c = cl_find(argv[1])) == NULL)
 			return cl_err(cl, VX_EXIT_USAGE, "unknown command '%s'; "
@@ -1811,13 +1451,13 @@ const struct cl_cmd cl_cmds[] = {
 	  A(SUB, FEATURE, NONE, NONE), "probe get set" },
 	{ "help", c_help, "[COMMAND]", "list commands or show one",
 	  A(HELP, NONE, NONE, NONE), NULL },
-	{ "info", c_info, "", "DEVICE_GET_INFO: flags, regions, irqs",
+	{ "info", cl_c_info, "", "DEVICE_GET_INFO: flags, regions, irqs",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "irq", c_irq, "enable|trigger|mask|unmask INDEX START COUNT | "
 	  "disable INDEX", "interrupts through eventfds (INTx is automasked: "
 	  "unmask it)", A(SUB, IRQ, NONE, NONE),
 	  "enable disable trigger mask unmask" },
-	{ "irqs", c_irqs, "", "every IRQ index: count and flags",
+	{ "irqs", cl_c_irqs, "", "every IRQ index: count and flags",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "mig", c_mig, "read SIZE | write HEXBYTES",
 	  "MIG_DATA_READ / MIG_DATA_WRITE", A(SUB, NONE, NONE, NONE),
@@ -1837,11 +1477,11 @@ const struct cl_cmd cl_cmds[] = {
 	  A(CMD, NONE, NONE, NONE), NULL },
 	{ "read", c_read, "REGION OFFSET LEN", "hex dump of a region range",
 	  A(REGION, NONE, NONE, NONE), NULL },
-	{ "regions", c_regions, "", "every region: size, flags, areas, caps",
+	{ "regions", cl_c_regions, "", "every region: size, flags, areas, caps",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "reset", c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
 	  NULL },
-	{ "version", c_version, "", "what VERSION negotiated",
+	{ "version", cl_c_version, "", "what VERSION negotiated",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "wait-irq", c_wait_irq, "[TIMEOUT]",
 	  "wait for an enabled interrupt (default 1000 ms)",
@@ -1878,6 +1518,7 @@ cl_exec(struct cl *cl, int argc, char **argv)
 		    "lists them", argv[0]);
 	else
 		r = c->fn(cl, argc, argv);
+	cl_print_reset(cl);
 	if (cl->json) {
 		o = J;
 		json_object_set_new(o, "ok", json_boolean(r == 0));

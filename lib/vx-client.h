@@ -69,6 +69,7 @@ struct vx_client {
 
 	struct vx_frame reply;	/* the last reply, valid until the next call */
 	int have_reply;
+	uint32_t reply_errno;	/* VX_ERR_REPLY: the errno the server sent */
 	char errmsg[256];
 };
 
@@ -123,5 +124,49 @@ int vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
     int all, struct vx_msg *reply);
 /* Client memory for [addr, addr+len) inside one window, or NULL. */
 uint8_t *vx_client_dma_ptr(struct vx_client *c, uint64_t addr, uint64_t len);
+
+/*
+ * Typed calls (lib/client-calls.c): build the command, wait for the reply,
+ * decode it into the struct.  Each returns 0, or a VX_ERR_* code with the
+ * sentence in c->errmsg; VX_ERR_REPLY is an error reply (its errno in
+ * c->reply_errno), VX_ERR_INVALID a malformed one.
+ */
+struct vx_device_info {
+	uint32_t flags;		/* VX_DEV_RESET, VX_DEV_PCI */
+	uint32_t num_regions, num_irqs;
+};
+
+int vx_client_device_info(struct vx_client *c, struct vx_device_info *di);
+
+struct vx_region_info {
+	uint32_t index, flags;	/* VX_REGION_* */
+	uint64_t size, offset;
+	/* the reply: its capability chain (VXF_CAP_*, VXF_AREA_* items),
+	 * valid until the next call */
+	struct vx_msg reply;
+};
+
+/* DEVICE_GET_REGION_INFO, asked again once with the argsz the reply wants. */
+int vx_client_region_info(struct vx_client *c, uint32_t index,
+    struct vx_region_info *ri);
+
+struct vx_irq_info {
+	uint32_t index, flags;	/* VX_IRQ_INFO_* */
+	uint32_t count;
+};
+
+int vx_client_irq_info(struct vx_client *c, uint32_t index,
+    struct vx_irq_info *ii);
+
+/*
+ * REGION_READ or REGION_WRITE of [off, off+len) of region index, in pieces
+ * of at most c->xfer bytes.  A posted write (VX_F_NO_REPLY) returns once
+ * sent.  A read reply carrying other than the count asked is
+ * VX_ERR_INVALID.
+ */
+int vx_client_region_read(struct vx_client *c, uint32_t index, uint64_t off,
+    uint8_t *buf, size_t len);
+int vx_client_region_write(struct vx_client *c, uint32_t index, uint64_t off,
+    const uint8_t *buf, size_t len, int posted);
 
 #endif /* VX_CLIENT_H */

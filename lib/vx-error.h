@@ -24,6 +24,7 @@ enum vx_err {
 	VX_ERR_AGAIN = -8,	/* would block; try again when ready */
 	VX_ERR_TIMEOUT = -9,	/* no answer in time */
 	VX_ERR_FDS = -10,	/* descriptors missing, extra or cut off */
+	VX_ERR_REPLY = -11,	/* the peer answered with an error reply */
 };
 
 /* Short lowercase description of a code ("truncated", "invalid", ...). */
