@@ -133,8 +133,8 @@ cl_hexdump(FILE *fp, const uint8_t *p, size_t n, uint64_t base)
 
 /* --- arguments ----------------------------------------------------------- */
 
-static int
-num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v)
+int
+cl_num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v)
 {
 	if (vx_parse_u64(s, v) < 0)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid %s '%s': want a "
@@ -142,8 +142,8 @@ num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v)
 	return 0;
 }
 
-static int
-width_arg(struct cl *cl, const char *s, unsigned *w)
+int
+cl_width_arg(struct cl *cl, const char *s, unsigned *w)
 {
 	uint64_t v;
 
@@ -155,8 +155,8 @@ width_arg(struct cl *cl, const char *s, unsigned *w)
 }
 
 /* "500", "500ms", "2s": milliseconds. */
-static int
-ms_arg(struct cl *cl, const char *s, int *ms)
+int
+cl_ms_arg(struct cl *cl, const char *s, int *ms)
 {
 	char buf[32];
 	size_t n = strlen(s);
@@ -180,8 +180,8 @@ ms_arg(struct cl *cl, const char *s, int *ms)
 }
 
 /* Hex bytes ("0a0b", "0a:0b", "0x0a0b"); *out malloc'ed. */
-static int
-hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
+int
+cl_hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
 {
 	size_t len = strlen(s), k = 0;
 	uint8_t *p;
@@ -293,8 +293,8 @@ cl_region_word(struct cl *cl, unsigned i)
 }
 
 /* REGION: a name (bar0..bar5, rom, config, vga) or an index. */
-static int
-region_arg(struct cl *cl, const char *s, uint32_t *idx)
+int
+cl_region_arg(struct cl *cl, const char *s, uint32_t *idx)
 {
 	uint64_t v;
 	int r;
@@ -322,8 +322,8 @@ cl_rname(uint32_t idx)
 }
 
 /* Read or write [off, off+len) of region idx, checked against its info. */
-static int
-region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
+int
+cl_region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
     size_t len, int write, int posted)
 {
 	const struct cl_region *rg = &cl->regs[idx];
@@ -345,306 +345,13 @@ region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
 	return r < 0 ? cl_call_err(cl, r) : 0;
 }
 
-static uint64_t
-load_le(const uint8_t *p, unsigned w)
-{
-	return vx_load(p, w, 0);
-}
-
-/* --- region access ------------------------------------------------------- */
-
-static void
-jset_access(struct cl *cl, uint32_t idx, uint64_t off)
-{
-	json_object_set_new(J, "region", json_string(cl_rname(idx)));
-	json_object_set_new(J, "index", json_integer(idx));
-	json_object_set_new(J, "offset", json_integer((json_int_t)off));
-}
-
-/* peek REGION OFFSET [WIDTH]; *val gets the value */
-static int
-do_peek(struct cl *cl, int argc, char **argv, const char *name,
-    uint32_t *idx, uint64_t *off, unsigned *w, uint64_t *val)
-{
-	uint8_t buf[8];
-	int r;
-
-	if (argc < 3 || argc > 4)
-		return cl_usage(cl, name);
-	*w = 4;
-	if ((r = region_arg(cl, argv[1], idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], off)) != 0 ||
-	    (argc == 4 && (r = width_arg(cl, argv[3], w)) != 0))
-		return r;
-	if ((r = region_io(cl, *idx, *off, buf, *w, 0, 0)) != 0)
-		return r;
-	*val = load_le(buf, *w);
-	return 0;
-}
-
-static int
-c_peek(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off = 0, val = 0;
-	unsigned w = 4;
-	int r;
-
-	if ((r = do_peek(cl, argc, argv, "peek", &idx, &off, &w, &val)) != 0)
-		return r;
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "width", json_integer(w));
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-	} else {
-		printf("%s+0x%llx: 0x%0*llx\n", cl_rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val);
-	}
-	return 0;
-}
-
-static int
-c_read(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off, len;
-	uint8_t *buf;
-	int r;
-
-	if (argc != 4)
-		return cl_usage(cl, "read");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "length", argv[3], &len)) != 0)
-		return r;
-	if (len > cl->regs[idx].size)
-		return cl_err(cl, VX_EXIT_USAGE, "length %llu is beyond the "
-		    "end of %s (size 0x%llx)", (unsigned long long)len,
-		    cl_rname(idx), (unsigned long long)cl->regs[idx].size);
-	if ((buf = malloc(len ? (size_t)len : 1)) == NULL)
-		return cl_err(cl, VX_EXIT_FAIL, "out of memory");
-	if ((r = region_io(cl, idx, off, buf, (size_t)len, 0, 0)) == 0) {
-		if (cl->json) {
-			jset_access(cl, idx, off);
-			json_object_set_new(J, "length",
-			    json_integer((json_int_t)len));
-			jset_hex(cl, "data", buf, (size_t)len);
-		} else {
-			cl_hexdump(stdout, buf, (size_t)len, off);
-		}
-	}
-	free(buf);
-	return r;
-}
-
-/* Leading --posted; returns how many arguments it took. */
-static int
-posted_opt(int argc, char **argv, int *posted)
-{
-	*posted = argc > 1 && strcmp(argv[1], "--posted") == 0;
-	return *posted;
-}
-
-static int
-c_poke(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off, val;
-	unsigned w = 4;
-	uint8_t buf[8];
-	int r, posted, k = posted_opt(argc, argv, &posted);
-
-	argc -= k;
-	argv += k;
-	if (argc < 4 || argc > 5)
-		return cl_usage(cl, "poke");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "value", argv[3], &val)) != 0 ||
-	    (argc == 5 && (r = width_arg(cl, argv[4], &w)) != 0))
-		return r;
-	if (w < 8 && val >> (8 * w) != 0)
-		return cl_err(cl, VX_EXIT_USAGE, "value %s does not fit in %u "
-		    "bytes; give a width of 8 or a smaller value", argv[3], w);
-	vx_store(buf, w, val, 0);
-	if ((r = region_io(cl, idx, off, buf, w, 1, posted)) != 0)
-		return r;
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "width", json_integer(w));
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-		json_object_set_new(J, "posted", json_boolean(posted));
-	} else {
-		printf("%s+0x%llx <- 0x%0*llx%s\n", cl_rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val, posted ? " (posted)" : "");
-	}
-	return 0;
-}
-
-static int
-c_write(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off;
-	uint8_t *buf;
-	size_t n;
-	int r, posted, k = posted_opt(argc, argv, &posted);
-
-	argc -= k;
-	argv += k;
-	if (argc != 4)
-		return cl_usage(cl, "write");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = hex_arg(cl, argv[3], &buf, &n)) != 0)
-		return r;
-	r = region_io(cl, idx, off, buf, n, 1, posted);
-	free(buf);
-	if (r != 0)
-		return r;
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "length", json_integer((json_int_t)n));
-		json_object_set_new(J, "posted", json_boolean(posted));
-	} else {
-		printf("%s+0x%llx <- %zu bytes%s\n", cl_rname(idx),
-		    (unsigned long long)off, n, posted ? " (posted)" : "");
-	}
-	return 0;
-}
-
-/* Leading "-w WIDTH" of expect and poll. */
-static int
-width_opt(struct cl *cl, int *argc, char ***argv, unsigned *w, int *r)
-{
-	*w = 4;
-	*r = 0;
-	if (*argc > 2 && strcmp((*argv)[1], "-w") == 0) {
-		if ((*r = width_arg(cl, (*argv)[2], w)) != 0)
-			return -1;
-		(*argv)[2] = (*argv)[0];
-		*argc -= 2;
-		*argv += 2;
-	}
-	return 0;
-}
-
-static int
-c_expect(struct cl *cl, int argc, char **argv)
-{
-	uint64_t off, want, mask = UINT64_MAX, val;
-	uint8_t buf[8];
-	uint32_t idx = 0;
-	unsigned w;
-	int r;
-
-	if (width_opt(cl, &argc, &argv, &w, &r) < 0)
-		return r;
-	if (argc < 4 || argc > 5)
-		return cl_usage(cl, "expect");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "value", argv[3], &want)) != 0 ||
-	    (argc == 5 && (r = num_arg(cl, "mask", argv[4], &mask)) != 0))
-		return r;
-	if (w < 8)
-		mask &= ((uint64_t)1 << (8 * w)) - 1;
-	if ((r = region_io(cl, idx, off, buf, w, 0, 0)) != 0)
-		return r;
-	val = load_le(buf, w);
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "width", json_integer(w));
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-		json_object_set_new(J, "expected", json_integer((json_int_t)want));
-		json_object_set_new(J, "mask", json_integer((json_int_t)mask));
-		json_object_set_new(J, "match", json_boolean((val & mask) ==
-		    (want & mask)));
-	}
-	if ((val & mask) != (want & mask))
-		return cl_err(cl, VX_EXIT_FAIL, "expect failed: %s+0x%llx is "
-		    "0x%0*llx, expected 0x%0*llx (mask 0x%llx)", cl_rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val, (int)w * 2,
-		    (unsigned long long)want, (unsigned long long)mask);
-	if (!cl->json)
-		printf("ok %s+0x%llx == 0x%0*llx\n", cl_rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val);
-	return 0;
-}
-
-static int64_t
-mono_ms(void)
+int64_t
+cl_mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* poll REGION OFFSET MASK VALUE TIMEOUT */
-static int
-c_poll(struct cl *cl, int argc, char **argv)
-{
-	uint64_t off, mask, want, val = 0;
-	uint8_t buf[8];
-	uint32_t idx = 0;
-	unsigned w, tries = 0;
-	int64_t end;
-	int r, ms;
-
-	if (width_opt(cl, &argc, &argv, &w, &r) < 0)
-		return r;
-	if (argc != 6)
-		return cl_usage(cl, "poll");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "mask", argv[3], &mask)) != 0 ||
-	    (r = num_arg(cl, "value", argv[4], &want)) != 0 ||
-	    (r = ms_arg(cl, argv[5], &ms)) != 0)
-		return r;
-	end = mono_ms() + ms;
-	for (;;) {
-		if ((r = region_io(cl, idx, off, buf, w, 0, 0)) != 0)
-			return r;
-		val = load_le(buf, w);
-		tries++;
-		if ((val & mask) == (want & mask))
-			break;
-		if (mono_ms() >= end) {
-			if (cl->json) {
-				jset_access(cl, idx, off);
-				json_object_set_new(J, "value",
-				    json_integer((json_int_t)val));
-				json_object_set_new(J, "reads",
-				    json_integer(tries));
-			}
-			return cl_err(cl, VX_EXIT_FAIL, "poll timed out after "
-			    "%d ms: %s+0x%llx is 0x%0*llx, (value & 0x%llx) "
-			    "never became 0x%llx", ms, cl_rname(idx),
-			    (unsigned long long)off, (int)w * 2,
-			    (unsigned long long)val, (unsigned long long)mask,
-			    (unsigned long long)want);
-		}
-		/* serve DMA while waiting, 10 ms between reads */
-		if (vx_client_serve(&cl->c, 10, NULL, 0, NULL) < 0)
-			return conn_err(cl);
-		if (cl_interrupted)
-			return cl_err(cl, VX_EXIT_FAIL, "poll interrupted");
-	}
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-		json_object_set_new(J, "reads", json_integer(tries));
-	} else {
-		printf("ok %s+0x%llx == 0x%0*llx after %u read%s\n", cl_rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val, tries, tries == 1 ? "" : "s");
-	}
-	return 0;
 }
 
 static int
@@ -687,6 +394,13 @@ show_reply(struct cl *cl, const struct vx_msg *m)
 		printf("  malformed: %s\n", m->err.text);
 }
 
+int
+cl_posted_opt(int argc, char **argv, int *posted)
+{
+	*posted = argc > 1 && strcmp(argv[1], "--posted") == 0;
+	return *posted;
+}
+
 /* raw CMD [HEXPAYLOAD]: a hand-built message; shows the decoded reply */
 static int
 c_raw(struct cl *cl, int argc, char **argv)
@@ -695,7 +409,7 @@ c_raw(struct cl *cl, int argc, char **argv)
 	size_t n = 0;
 	uint64_t cmd;
 	struct vx_msg m;
-	int r, posted, k = posted_opt(argc, argv, &posted);
+	int r, posted, k = cl_posted_opt(argc, argv, &posted);
 
 	argc -= k;
 	argv += k;
@@ -708,7 +422,7 @@ c_raw(struct cl *cl, int argc, char **argv)
 	if (cmd > 0xffff)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid command '%s': above "
 		    "0xffff", argv[1]);
-	if (argc == 3 && (r = hex_arg(cl, argv[2], &pay, &n)) != 0)
+	if (argc == 3 && (r = cl_hex_arg(cl, argv[2], &pay, &n)) != 0)
 		return r;
 	if ((msg = calloc(1, VX_HDR_SIZE + n)) == NULL) {
 		free(pay);
@@ -757,7 +471,7 @@ c_config(struct cl *cl, int argc, char **argv)
 		return cl_err(cl, VX_EXIT_FAIL, "config region is %zu bytes, "
 		    "too small for a PCI header (64)", len);
 	len = len >= 4096 ? 4096 : len >= 256 ? 256 : 64;
-	if ((r = region_io(cl, VX_PCI_CONFIG, 0, cfg, len, 0, 0)) != 0)
+	if ((r = cl_region_io(cl, VX_PCI_CONFIG, 0, cfg, len, 0, 0)) != 0)
 		return r;
 	if (cl->json) {
 		json_object_set_new(J, "config", (json_t *)cl_pci_json(cfg,
@@ -799,8 +513,8 @@ c_dma(struct cl *cl, int argc, char **argv)
 		}
 		if (argc < 3 || argc > 4)
 			return cl_usage(cl, "dma");
-		if ((r = num_arg(cl, "address", argv[1], &addr)) != 0 ||
-		    (r = num_arg(cl, "size", argv[2], &size)) != 0)
+		if ((r = cl_num_arg(cl, "address", argv[1], &addr)) != 0 ||
+		    (r = cl_num_arg(cl, "size", argv[2], &size)) != 0)
 			return r;
 		if (argc == 4) {
 			if (strcmp(argv[3], "rw") == 0)
@@ -842,8 +556,8 @@ c_dma(struct cl *cl, int argc, char **argv)
 		if (!all && argc != 4)
 			return cl_usage(cl, "dma");
 		addr = size = 0;
-		if (!all && ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
-		    (r = num_arg(cl, "size", argv[3], &size)) != 0))
+		if (!all && ((r = cl_num_arg(cl, "address", argv[2], &addr)) != 0 ||
+		    (r = cl_num_arg(cl, "size", argv[3], &size)) != 0))
 			return r;
 		if ((r = vx_client_dma_unmap(&cl->c, addr, size, all, &m)) < 0)
 			return cl_err(cl, r == VX_ERR_INVALID ? VX_EXIT_USAGE :
@@ -896,9 +610,9 @@ c_dma(struct cl *cl, int argc, char **argv)
 
 		if (argc != (fill ? 5 : 4))
 			return cl_usage(cl, "dma");
-		if ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
-		    (r = num_arg(cl, "length", argv[3], &size)) != 0 ||
-		    (fill && (r = num_arg(cl, "byte", argv[4], &byte)) != 0))
+		if ((r = cl_num_arg(cl, "address", argv[2], &addr)) != 0 ||
+		    (r = cl_num_arg(cl, "length", argv[3], &size)) != 0 ||
+		    (fill && (r = cl_num_arg(cl, "byte", argv[4], &byte)) != 0))
 			return r;
 		if (byte > 0xff)
 			return cl_err(cl, VX_EXIT_USAGE, "invalid byte '%s': "
@@ -1008,8 +722,8 @@ c_irq(struct cl *cl, int argc, char **argv)
 	}
 	if (argc != 5)
 		return cl_usage(cl, "irq");
-	if ((r = num_arg(cl, "start", argv[3], &start)) != 0 ||
-	    (r = num_arg(cl, "count", argv[4], &count)) != 0)
+	if ((r = cl_num_arg(cl, "start", argv[3], &start)) != 0 ||
+	    (r = cl_num_arg(cl, "count", argv[4], &count)) != 0)
 		return r;
 	if (start > UINT32_MAX || count > UINT32_MAX - start)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid vector range %s+%s",
@@ -1092,7 +806,7 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 
 	if (argc > 2)
 		return cl_usage(cl, "wait-irq");
-	if (argc == 2 && (r = ms_arg(cl, argv[1], &ms)) != 0)
+	if (argc == 2 && (r = cl_ms_arg(cl, argv[1], &ms)) != 0)
 		return r;
 	if (cl->nirqfds == 0)
 		return cl_err(cl, VX_EXIT_USAGE, "no interrupt is enabled; run "
@@ -1102,11 +816,11 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 	nfds = cl->nirqfds;
 	if (cl_sigfd >= 0)
 		fds[nfds++] = cl_sigfd;	/* Ctrl-C wakes the wait */
-	end = mono_ms() + ms;
+	end = cl_mono_ms() + ms;
 	if (cl->json)
 		arr = json_array();
 	for (;;) {
-		int64_t left = end - mono_ms();
+		int64_t left = end - cl_mono_ms();
 
 		if (left < 0)
 			left = 0;
@@ -1137,7 +851,7 @@ c_wait_irq(struct cl *cl, int argc, char **argv)
 				    sizeof(nb)), cl->irqfds[i].vector,
 				    (unsigned long long)n);
 		}
-		if (fired || mono_ms() >= end)
+		if (fired || cl_mono_ms() >= end)
 			break;
 		if (cl_interrupted) {
 			json_decref(arr);
@@ -1233,7 +947,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 			if (argc != 6)
 				return cl_usage(cl, "feature");
 			for (i = 0; i < 3; i++)
-				if ((r = num_arg(cl, i == 0 ? "address" :
+				if ((r = cl_num_arg(cl, i == 0 ? "address" :
 				    i == 1 ? "size" : "page size", argv[3 + i],
 				    &rep[i])) != 0)
 					return r;
@@ -1269,15 +983,15 @@ c_feature(struct cl *cl, int argc, char **argv)
 
 			if (argc < 4 || (argc - 4) % 2 || nr > 32)
 				return cl_usage(cl, "feature");
-			if ((r = num_arg(cl, "page size", argv[3], &v)) != 0)
+			if ((r = cl_num_arg(cl, "page size", argv[3], &v)) != 0)
 				return r;
 			vx_store(data, 8, v, 0);
 			vx_store(data + 8, 4, (uint64_t)nr, 0);
 			vx_store(data + 12, 4, 0, 0);
 			n = 16;
 			for (i = 0; i < nr; i++) {
-				if ((r = num_arg(cl, "address", argv[4 + 2 * i],
-				    &a)) != 0 || (r = num_arg(cl, "size",
+				if ((r = cl_num_arg(cl, "address", argv[4 + 2 * i],
+				    &a)) != 0 || (r = cl_num_arg(cl, "size",
 				    argv[5 + 2 * i], &v)) != 0)
 					return r;
 				vx_store(data + n, 8, a, 0);
@@ -1348,12 +1062,12 @@ c_mig(struct cl *cl, int argc, char **argv)
 	if (argc != 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write")))
 		return cl_usage(cl, "mig");
 	rd = argv[1][0] == 'r';
-	if (rd && (r = num_arg(cl, "size", argv[2], &size)) != 0)
+	if (rd && (r = cl_num_arg(cl, "size", argv[2], &size)) != 0)
 		return r;
 	if (rd && size > UINT32_MAX)
 		return cl_err(cl, VX_EXIT_USAGE, "size %s is above 4 GiB",
 		    argv[2]);
-	if (!rd && (r = hex_arg(cl, argv[2], &p, &n)) != 0)
+	if (!rd && (r = cl_hex_arg(cl, argv[2], &p, &n)) != 0)
 		return r;
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, rd ? VX_CMD_MIG_DATA_READ :
@@ -1443,7 +1157,7 @@ const struct cl_cmd cl_cmds[] = {
 	  A(SUB, NONE, NONE, NONE), "map unmap list dump fill" },
 	{ "exit", c_quit, "", "end the session", A(NONE, NONE, NONE, NONE),
 	  NULL },
-	{ "expect", c_expect, "[-w WIDTH] REGION OFFSET VALUE [MASK]",
+	{ "expect", cl_c_expect, "[-w WIDTH] REGION OFFSET VALUE [MASK]",
 	  "fail unless (value & MASK) == (VALUE & MASK)",
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "feature", c_feature, "probe|get|set FEATURE [ARGS...]",
@@ -1462,12 +1176,12 @@ const struct cl_cmd cl_cmds[] = {
 	{ "mig", c_mig, "read SIZE | write HEXBYTES",
 	  "MIG_DATA_READ / MIG_DATA_WRITE", A(SUB, NONE, NONE, NONE),
 	  "read write" },
-	{ "peek", c_peek, "REGION OFFSET [1|2|4|8]", "read one value",
+	{ "peek", cl_c_peek, "REGION OFFSET [1|2|4|8]", "read one value",
 	  A(REGION, NONE, WIDTH, NONE), NULL },
-	{ "poke", c_poke, "[--posted] REGION OFFSET VALUE [1|2|4|8]",
+	{ "poke", cl_c_poke, "[--posted] REGION OFFSET VALUE [1|2|4|8]",
 	  "write one value (--posted: no reply, as QEMU does)",
 	  A(REGION, NONE, NONE, WIDTH), NULL },
-	{ "poll", c_poll, "[-w WIDTH] REGION OFFSET MASK VALUE TIMEOUT",
+	{ "poll", cl_c_poll, "[-w WIDTH] REGION OFFSET MASK VALUE TIMEOUT",
 	  "read until (value & MASK) == VALUE, fail after TIMEOUT ms",
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "quit", c_quit, "", "end the session (also 'exit', Ctrl-D)",
@@ -1475,7 +1189,7 @@ const struct cl_cmd cl_cmds[] = {
 	{ "raw", c_raw, "[--posted] CMD [HEXPAYLOAD]",
 	  "send a hand-built message, show the decoded reply",
 	  A(CMD, NONE, NONE, NONE), NULL },
-	{ "read", c_read, "REGION OFFSET LEN", "hex dump of a region range",
+	{ "read", cl_c_read, "REGION OFFSET LEN", "hex dump of a region range",
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "regions", cl_c_regions, "", "every region: size, flags, areas, caps",
 	  A(NONE, NONE, NONE, NONE), NULL },
@@ -1486,7 +1200,7 @@ const struct cl_cmd cl_cmds[] = {
 	{ "wait-irq", c_wait_irq, "[TIMEOUT]",
 	  "wait for an enabled interrupt (default 1000 ms)",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "write", c_write, "[--posted] REGION OFFSET HEXBYTES",
+	{ "write", cl_c_write, "[--posted] REGION OFFSET HEXBYTES",
 	  "write bytes", A(REGION, NONE, NONE, NONE), NULL },
 	{ NULL, NULL, NULL, NULL, A(NONE, NONE, NONE, NONE), NULL },
 };

@@ -104,6 +104,23 @@ const char *cl_rname(uint32_t idx);
 /* "INTx", "MSI-X", ... or "irq N" in buf. */
 const char *cl_irq_name(uint32_t i, char *buf, size_t n);
 
+/* Arguments: each reports its own usage error (VX_EXIT_USAGE). */
+int cl_num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v);
+int cl_width_arg(struct cl *cl, const char *s, unsigned *w);
+/* "500", "500ms", "2s": milliseconds. */
+int cl_ms_arg(struct cl *cl, const char *s, int *ms);
+/* Hex bytes ("0a0b", "0a:0b", "0x0a0b"); *out malloc'ed. */
+int cl_hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n);
+/* REGION: a name (bar0..bar5, rom, config, vga) or an index; its info
+ * fetched. */
+int cl_region_arg(struct cl *cl, const char *s, uint32_t *idx);
+/* Read or write [off, off+len) of region idx, checked against its info. */
+int cl_region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
+    size_t len, int write, int posted);
+int64_t cl_mono_ms(void);
+/* Leading --posted; returns how many arguments it took. */
+int cl_posted_opt(int argc, char **argv, int *posted);
+
 /* --- the commands, by subject ------------------------------------------- */
 
 /* client-device.c */
@@ -111,6 +128,14 @@ int cl_c_version(struct cl *cl, int argc, char **argv);
 int cl_c_info(struct cl *cl, int argc, char **argv);
 int cl_c_regions(struct cl *cl, int argc, char **argv);
 int cl_c_irqs(struct cl *cl, int argc, char **argv);
+
+/* client-region.c */
+int cl_c_peek(struct cl *cl, int argc, char **argv);
+int cl_c_read(struct cl *cl, int argc, char **argv);
+int cl_c_poke(struct cl *cl, int argc, char **argv);
+int cl_c_write(struct cl *cl, int argc, char **argv);
+int cl_c_expect(struct cl *cl, int argc, char **argv);
+int cl_c_poll(struct cl *cl, int argc, char **argv);
 
 /* --- command table, for help and completion ---------------------------- */
 
@@ -165,6 +190,9 @@ void cl_print_bool(struct cl *cl, int type, const char *key, const char *fmt,
     int v);
 /* A json_t value (reference taken; NULL: null) under key; JSON only. */
 void cl_print_json(struct cl *cl, const char *key, void *v);
+/* n bytes as a hex string; JSON only. */
+void cl_print_hex(struct cl *cl, const char *key, const uint8_t *p,
+    size_t n);
 /* Text only. */
 void cl_printf(struct cl *cl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

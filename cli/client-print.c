@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "client-int.h"
 
@@ -85,6 +86,18 @@ cl_print_json(struct cl *cl, const char *key, void *v)
 		jadd(cl, key, v != NULL ? v : json_null());
 	else
 		json_decref(v);
+}
+
+void
+cl_print_hex(struct cl *cl, const char *key, const uint8_t *p, size_t n)
+{
+	char *s;
+
+	if (!cl->json)
+		return;
+	s = cl_hex(p, n);
+	jadd(cl, key, json_string(s != NULL ? s : ""));
+	free(s);
 }
 
 void
