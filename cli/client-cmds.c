@@ -73,8 +73,8 @@ errno_name(uint32_t e)
 }
 
 /* An error reply to what: "server answered REGION_READ ... with EINVAL". */
-static int
-reply_err(struct cl *cl, const struct vx_msg *m, const char *what)
+int
+cl_reply_err(struct cl *cl, const struct vx_msg *m, const char *what)
 {
 	if (cl->out != NULL)
 		json_object_set_new(J, "errno", json_integer(m->error));
@@ -259,8 +259,8 @@ cl_region_info(struct cl *cl, uint32_t idx, struct vx_region_info *ri)
 	return 0;
 }
 
-static int
-ensure_region(struct cl *cl, uint32_t idx)
+int
+cl_ensure_region(struct cl *cl, uint32_t idx)
 {
 	struct vx_region_info ri;
 	int r;
@@ -284,7 +284,7 @@ cl_region_word(struct cl *cl, unsigned i)
 	if (cl_ensure_info(cl) != 0)
 		return NULL;
 	for (k = 0; k < cl->nregions; k++) {
-		if (ensure_region(cl, k) != 0 || cl->regs[k].size == 0)
+		if (cl_ensure_region(cl, k) != 0 || cl->regs[k].size == 0)
 			continue;
 		if (i-- == 0)
 			return vx_region_name(k, buf, sizeof(buf));
@@ -305,7 +305,7 @@ cl_region_arg(struct cl *cl, const char *s, uint32_t *idx)
 		    "bar0..bar5, rom, config, vga or an index", s);
 	if (v > UINT32_MAX)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid region '%s'", s);
-	if ((r = ensure_region(cl, (uint32_t)v)) != 0)
+	if ((r = cl_ensure_region(cl, (uint32_t)v)) != 0)
 		return r;
 	*idx = (uint32_t)v;
 	return 0;
@@ -354,289 +354,11 @@ cl_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
-c_reset(struct cl *cl, int argc, char **argv)
-{
-	struct vx_builder b;
-	struct vx_msg m;
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return cl_usage(cl, "reset");
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND, 0);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-	vx_builder_release(&b);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_RESET");
-	if (!cl->json)
-		printf("reset done\n");
-	return 0;
-}
-
-/* Print a reply: field tree, or its JSON under "reply". */
-static void
-show_reply(struct cl *cl, const struct vx_msg *m)
-{
-	char sum[256];
-
-	if (cl->json) {
-		json_object_set_new(J, "reply", (json_t *)vx_msg_json(m));
-		return;
-	}
-	vx_summary(m, sum, sizeof(sum));
-	printf("%s\n", sum);
-	vx_print_tree(stdout, m, "  ");
-	if (m->status == VX_MSG_MALFORMED)
-		printf("  malformed: %s\n", m->err.text);
-}
-
 int
 cl_posted_opt(int argc, char **argv, int *posted)
 {
 	*posted = argc > 1 && strcmp(argv[1], "--posted") == 0;
 	return *posted;
-}
-
-/* raw CMD [HEXPAYLOAD]: a hand-built message; shows the decoded reply */
-static int
-c_raw(struct cl *cl, int argc, char **argv)
-{
-	uint8_t *pay = NULL, *msg;
-	size_t n = 0;
-	uint64_t cmd;
-	struct vx_msg m;
-	int r, posted, k = cl_posted_opt(argc, argv, &posted);
-
-	argc -= k;
-	argv += k;
-	if (argc < 2 || argc > 3)
-		return cl_usage(cl, "raw");
-	if (vx_tok_value(vx_names_cmd, argv[1], &cmd) < 0 &&
-	    vx_parse_u64(argv[1], &cmd) < 0)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid command '%s': want a "
-		    "name such as REGION_READ or a number", argv[1]);
-	if (cmd > 0xffff)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid command '%s': above "
-		    "0xffff", argv[1]);
-	if (argc == 3 && (r = cl_hex_arg(cl, argv[2], &pay, &n)) != 0)
-		return r;
-	if ((msg = calloc(1, VX_HDR_SIZE + n)) == NULL) {
-		free(pay);
-		return cl_err(cl, VX_EXIT_FAIL, "out of memory");
-	}
-	vx_store(msg + VX_HDR_OFF_CMD, 2, cmd, 0);
-	vx_store(msg + VX_HDR_OFF_SIZE, 4, VX_HDR_SIZE + n, 0);
-	vx_store(msg + VX_HDR_OFF_FLAGS, 4, posted ? VX_F_NO_REPLY : 0, 0);
-	if (n)
-		memcpy(msg + VX_HDR_SIZE, pay, n);
-	free(pay);
-	r = vx_client_call(&cl->c, msg, VX_HDR_SIZE + n, NULL, 0, &m);
-	free(msg);
-	if (r < 0)
-		return conn_err(cl);
-	if (posted) {
-		if (!cl->json)
-			printf("sent (no reply requested)\n");
-		return 0;
-	}
-	show_reply(cl, &m);
-	if (cl->json)
-		json_object_set_new(J, "error_reply",
-		    json_boolean(m.flags & VX_F_ERROR));
-	return 0;
-}
-
-/* --- config space ------------------------------------------------------- */
-
-static int
-c_config(struct cl *cl, int argc, char **argv)
-{
-	uint8_t cfg[4096];
-	size_t len;
-	int r, dump = 0;
-
-	if (argc == 2 && strcmp(argv[1], "-x") == 0)
-		dump = 1;
-	else if (argc != 1)
-		return cl_usage(cl, "config");
-	if ((r = ensure_region(cl, VX_PCI_CONFIG)) != 0)
-		return r;
-	len = cl->regs[VX_PCI_CONFIG].size > 4096 ? 4096 :
-	    (size_t)cl->regs[VX_PCI_CONFIG].size;
-	if (len < 64)
-		return cl_err(cl, VX_EXIT_FAIL, "config region is %zu bytes, "
-		    "too small for a PCI header (64)", len);
-	len = len >= 4096 ? 4096 : len >= 256 ? 256 : 64;
-	if ((r = cl_region_io(cl, VX_PCI_CONFIG, 0, cfg, len, 0, 0)) != 0)
-		return r;
-	if (cl->json) {
-		json_object_set_new(J, "config", (json_t *)cl_pci_json(cfg,
-		    len));
-		jset_hex(cl, "data", cfg, len);
-	} else if (dump) {
-		cl_pci_dump(stdout, cfg, len);
-	} else {
-		cl_pci_print(stdout, cfg, len);
-	}
-	return 0;
-}
-
-/* --- DMA ---------------------------------------------------------------- */
-
-static int
-c_dma(struct cl *cl, int argc, char **argv)
-{
-	uint64_t addr, size;
-	struct vx_msg m;
-	const char *sub = argc > 1 ? argv[1] : "";
-	unsigned i;
-	int r;
-
-	if (strcmp(sub, "map") == 0) {
-		int use_fd = !cl->no_fd;
-		uint32_t prot = VX_DMA_MAP_READ | VX_DMA_MAP_WRITE;
-
-		argc--;
-		argv++;
-		if (argc > 1 && strcmp(argv[1], "--no-fd") == 0) {
-			use_fd = 0;
-			argc--;
-			argv++;
-		} else if (argc > 1 && strcmp(argv[1], "--fd") == 0) {
-			use_fd = 1;
-			argc--;
-			argv++;
-		}
-		if (argc < 3 || argc > 4)
-			return cl_usage(cl, "dma");
-		if ((r = cl_num_arg(cl, "address", argv[1], &addr)) != 0 ||
-		    (r = cl_num_arg(cl, "size", argv[2], &size)) != 0)
-			return r;
-		if (argc == 4) {
-			if (strcmp(argv[3], "rw") == 0)
-				prot = VX_DMA_MAP_READ | VX_DMA_MAP_WRITE;
-			else if (strcmp(argv[3], "r") == 0)
-				prot = VX_DMA_MAP_READ;
-			else if (strcmp(argv[3], "w") == 0)
-				prot = VX_DMA_MAP_WRITE;
-			else
-				return cl_err(cl, VX_EXIT_USAGE, "invalid "
-				    "protection '%s': want r, w or rw",
-				    argv[3]);
-		}
-		if ((r = vx_client_dma_map(&cl->c, addr, size, prot, use_fd,
-		    &m)) < 0)
-			return cl_err(cl, r == VX_ERR_INVALID ||
-			    r == VX_ERR_TOO_LARGE ? VX_EXIT_USAGE :
-			    VX_EXIT_FAIL, "%s", cl->c.errmsg);
-		if (m.flags & VX_F_ERROR)
-			return reply_err(cl, &m, "DMA_MAP");
-		if (cl->json) {
-			json_object_set_new(J, "address",
-			    json_integer((json_int_t)addr));
-			json_object_set_new(J, "size",
-			    json_integer((json_int_t)size));
-			json_object_set_new(J, "fd", json_boolean(use_fd));
-		} else {
-			printf("mapped 0x%llx+0x%llx %s%s%s\n",
-			    (unsigned long long)addr, (unsigned long long)size,
-			    prot & VX_DMA_MAP_READ ? "r" : "",
-			    prot & VX_DMA_MAP_WRITE ? "w" : "",
-			    use_fd ? " (memfd)" : " (DMA_READ/DMA_WRITE)");
-		}
-		return 0;
-	}
-	if (strcmp(sub, "unmap") == 0) {
-		int all = argc == 3 && strcmp(argv[2], "all") == 0;
-
-		if (!all && argc != 4)
-			return cl_usage(cl, "dma");
-		addr = size = 0;
-		if (!all && ((r = cl_num_arg(cl, "address", argv[2], &addr)) != 0 ||
-		    (r = cl_num_arg(cl, "size", argv[3], &size)) != 0))
-			return r;
-		if ((r = vx_client_dma_unmap(&cl->c, addr, size, all, &m)) < 0)
-			return cl_err(cl, r == VX_ERR_INVALID ? VX_EXIT_USAGE :
-			    VX_EXIT_FAIL, "%s", cl->c.errmsg);
-		if (m.flags & VX_F_ERROR)
-			return reply_err(cl, &m, "DMA_UNMAP");
-		if (!cl->json)
-			printf("unmapped %s\n", all ? "all" : argv[2]);
-		return 0;
-	}
-	if (strcmp(sub, "list") == 0) {
-		json_t *arr = cl->json ? json_array() : NULL;
-
-		for (i = 0; i < cl->c.nwins; i++) {
-			const struct vx_dma_win *w = &cl->c.wins[i];
-
-			if (arr != NULL)
-				json_array_append_new(arr, json_pack(
-				    "{s:I,s:I,s:b,s:b,s:b}", "address",
-				    (json_int_t)w->addr, "size",
-				    (json_int_t)w->size, "read",
-				    (int)(w->prot & VX_DMA_MAP_READ) != 0,
-				    "write", (int)(w->prot & VX_DMA_MAP_WRITE)
-				    != 0, "fd", w->fd >= 0));
-			else
-				printf("0x%016llx 0x%-10llx %s%s %s\n",
-				    (unsigned long long)w->addr,
-				    (unsigned long long)w->size,
-				    w->prot & VX_DMA_MAP_READ ? "r" : "-",
-				    w->prot & VX_DMA_MAP_WRITE ? "w" : "-",
-				    w->fd >= 0 ? "memfd" : "messages");
-		}
-		if (arr != NULL) {
-			json_object_set_new(J, "windows", arr);
-			json_object_set_new(J, "served_reads",
-			    json_integer((json_int_t)cl->c.served_reads));
-			json_object_set_new(J, "served_writes",
-			    json_integer((json_int_t)cl->c.served_writes));
-		} else {
-			printf("served %lu DMA_READ, %lu DMA_WRITE, %lu "
-			    "refused\n", cl->c.served_reads,
-			    cl->c.served_writes, cl->c.served_errors);
-		}
-		return 0;
-	}
-	if (strcmp(sub, "dump") == 0 || strcmp(sub, "fill") == 0) {
-		int fill = sub[0] == 'f';
-		uint64_t byte = 0;
-		uint8_t *p;
-
-		if (argc != (fill ? 5 : 4))
-			return cl_usage(cl, "dma");
-		if ((r = cl_num_arg(cl, "address", argv[2], &addr)) != 0 ||
-		    (r = cl_num_arg(cl, "length", argv[3], &size)) != 0 ||
-		    (fill && (r = cl_num_arg(cl, "byte", argv[4], &byte)) != 0))
-			return r;
-		if (byte > 0xff)
-			return cl_err(cl, VX_EXIT_USAGE, "invalid byte '%s': "
-			    "want 0..0xff", argv[4]);
-		if ((p = vx_client_dma_ptr(&cl->c, addr, size)) == NULL)
-			return cl_err(cl, VX_EXIT_USAGE, "0x%llx+0x%llx is not "
-			    "inside one mapped DMA window; see 'dma list'",
-			    (unsigned long long)addr, (unsigned long long)size);
-		if (fill) {
-			memset(p, (int)byte, (size_t)size);
-			if (!cl->json)
-				printf("filled 0x%llx+0x%llx with 0x%02x\n",
-				    (unsigned long long)addr,
-				    (unsigned long long)size, (unsigned)byte);
-		} else if (cl->json) {
-			json_object_set_new(J, "address",
-			    json_integer((json_int_t)addr));
-			jset_hex(cl, "data", p, (size_t)size);
-		} else {
-			cl_hexdump(stdout, p, (size_t)size, addr);
-		}
-		return 0;
-	}
-	return cl_usage(cl, "dma");
 }
 
 /* --- interrupts ---------------------------------------------------------- */
@@ -678,7 +400,7 @@ set_irqs(struct cl *cl, uint32_t flags, uint32_t idx, uint32_t start,
 	if (r < 0)
 		return conn_err(cl);
 	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_SET_IRQS");
+		return cl_reply_err(cl, &m, "DEVICE_SET_IRQS");
 	return 0;
 }
 
@@ -1011,7 +733,7 @@ c_feature(struct cl *cl, int argc, char **argv)
 	if ((r = feature_call(cl, flags, data, n, argsz, &m)) != 0)
 		return r;
 	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_FEATURE");
+		return cl_reply_err(cl, &m, "DEVICE_FEATURE");
 	if (cl->json) {
 		json_object_set_new(J, "feature", json_integer((int)id));
 		if (vx_msg_get(&m, VXF_MIG_STATE, &v) == 0) {
@@ -1082,7 +804,7 @@ c_mig(struct cl *cl, int argc, char **argv)
 	if (r < 0)
 		return conn_err(cl);
 	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, rd ? "MIG_DATA_READ" : "MIG_DATA_WRITE");
+		return cl_reply_err(cl, &m, rd ? "MIG_DATA_READ" : "MIG_DATA_WRITE");
 	if (rd) {
 		const struct vx_item *it = vx_msg_item(&m, VXF_MIGD_DATA);
 		size_t got = it != NULL ? it->len : 0;
@@ -1148,10 +870,10 @@ c_help(struct cl *cl, int argc, char **argv)
 #define A(a, b, c, d)	{ CL_A_##a, CL_A_##b, CL_A_##c, CL_A_##d }
 
 const struct cl_cmd cl_cmds[] = {
-	{ "config", c_config, "[-x]",
+	{ "config", cl_c_config, "[-x]",
 	  "PCI config space decoded like lspci -vv (-x: hex dump)",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "dma", c_dma, "map [--no-fd] ADDR SIZE [rw|r|w] | unmap ADDR SIZE|all"
+	{ "dma", cl_c_dma, "map [--no-fd] ADDR SIZE [rw|r|w] | unmap ADDR SIZE|all"
 	  " | list | dump ADDR LEN | fill ADDR LEN BYTE",
 	  "DMA windows backed by this client's memory",
 	  A(SUB, NONE, NONE, NONE), "map unmap list dump fill" },
@@ -1186,14 +908,14 @@ const struct cl_cmd cl_cmds[] = {
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "quit", c_quit, "", "end the session (also 'exit', Ctrl-D)",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "raw", c_raw, "[--posted] CMD [HEXPAYLOAD]",
+	{ "raw", cl_c_raw, "[--posted] CMD [HEXPAYLOAD]",
 	  "send a hand-built message, show the decoded reply",
 	  A(CMD, NONE, NONE, NONE), NULL },
 	{ "read", cl_c_read, "REGION OFFSET LEN", "hex dump of a region range",
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "regions", cl_c_regions, "", "every region: size, flags, areas, caps",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "reset", c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
+	{ "reset", cl_c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
 	  NULL },
 	{ "version", cl_c_version, "", "what VERSION negotiated",
 	  A(NONE, NONE, NONE, NONE), NULL },

@@ -261,3 +261,17 @@ cl_c_irqs(struct cl *cl, int argc, char **argv)
 	cl_close_array(cl);
 	return 0;
 }
+
+int
+cl_c_reset(struct cl *cl, int argc, char **argv)
+{
+	int r;
+
+	(void)argv;
+	if (argc != 1)
+		return cl_usage(cl, "reset");
+	if ((r = vx_client_reset(&cl->c)) < 0)
+		return cl_call_err(cl, r);
+	cl_printf(cl, "reset done\n");
+	return 0;
+}

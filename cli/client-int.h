@@ -95,8 +95,12 @@ int cl_err(struct cl *cl, int code, const char *fmt, ...)
 int cl_usage(struct cl *cl, const char *name);
 /* A lib call failed with r: its sentence (and errno in JSON). */
 int cl_call_err(struct cl *cl, int r);
+/* An error reply m to what: "server answered WHAT with EINVAL (...)". */
+int cl_reply_err(struct cl *cl, const struct vx_msg *m, const char *what);
 /* DEVICE_GET_INFO once per session (again after have_info = 0). */
 int cl_ensure_info(struct cl *cl);
+/* Region idx exists and its info is known (fetched once). */
+int cl_ensure_region(struct cl *cl, uint32_t idx);
 /* DEVICE_GET_REGION_INFO of idx, remembered in cl->regs. */
 int cl_region_info(struct cl *cl, uint32_t idx, struct vx_region_info *ri);
 /* "bar0", "config", ...; four calls' worth of names stay valid. */
@@ -128,6 +132,16 @@ int cl_c_version(struct cl *cl, int argc, char **argv);
 int cl_c_info(struct cl *cl, int argc, char **argv);
 int cl_c_regions(struct cl *cl, int argc, char **argv);
 int cl_c_irqs(struct cl *cl, int argc, char **argv);
+int cl_c_reset(struct cl *cl, int argc, char **argv);
+
+/* client-raw.c */
+int cl_c_raw(struct cl *cl, int argc, char **argv);
+
+/* client-pci.c */
+int cl_c_config(struct cl *cl, int argc, char **argv);
+
+/* client-dma.c */
+int cl_c_dma(struct cl *cl, int argc, char **argv);
 
 /* client-region.c */
 int cl_c_peek(struct cl *cl, int argc, char **argv);

@@ -79,6 +79,22 @@ vx_client_device_info(struct vx_client *c, struct vx_device_info *di)
 	return 0;
 }
 
+int
+vx_client_reset(struct vx_client *c)
+{
+	struct vx_builder b;
+	struct vx_msg m;
+	int r;
+
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND, 0);
+	if ((r = call(c, &b, &m)) < 0)
+		return r;
+	if (m.flags & VX_F_ERROR)
+		return error_reply(c, &m, "DEVICE_RESET");
+	return 0;
+}
+
 static int
 region_info_call(struct vx_client *c, uint32_t index, uint32_t argsz,
     struct vx_msg *m)

@@ -146,6 +146,9 @@ struct vx_region_info {
 	struct vx_msg reply;
 };
 
+/* DEVICE_RESET. */
+int vx_client_reset(struct vx_client *c);
+
 /* DEVICE_GET_REGION_INFO, asked again once with the argsz the reply wants. */
 int vx_client_region_info(struct vx_client *c, uint32_t index,
     struct vx_region_info *ri);
