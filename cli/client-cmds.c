@@ -57,13 +57,6 @@ cl_usage(struct cl *cl, const char *name)
 	    c != NULL ? c->args : "");
 }
 
-/* The connection failed: nothing later can work. */
-static int
-conn_err(struct cl *cl)
-{
-	return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
-}
-
 static const char *
 errno_name(uint32_t e)
 {
@@ -97,15 +90,6 @@ cl_hex(const uint8_t *p, size_t n)
 	}
 	s[2 * n] = '\0';
 	return s;
-}
-
-static void
-jset_hex(struct cl *cl, const char *key, const uint8_t *p, size_t n)
-{
-	char *s = cl_hex(p, n);
-
-	json_object_set_new(J, key, json_string(s != NULL ? s : ""));
-	free(s);
 }
 
 void
@@ -361,467 +345,6 @@ cl_posted_opt(int argc, char **argv, int *posted)
 	return *posted;
 }
 
-/* --- interrupts ---------------------------------------------------------- */
-
-static int
-irq_arg(struct cl *cl, const char *s, uint32_t *idx)
-{
-	uint64_t v;
-
-	if (strcasecmp(s, "msix") == 0)
-		v = VX_IRQ_MSIX;
-	else if (vx_tok_value(vx_names_irq, s, &v) < 0 &&
-	    vx_parse_u64(s, &v) < 0)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid IRQ index '%s': want "
-		    "intx, msi, msix, err, req or a number", s);
-	if (v > UINT32_MAX)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid IRQ index '%s'", s);
-	*idx = (uint32_t)v;
-	return 0;
-}
-
-static int
-set_irqs(struct cl *cl, uint32_t flags, uint32_t idx, uint32_t start,
-    uint32_t count, const int *fds, int nfds)
-{
-	struct vx_builder b;
-	struct vx_msg m;
-	int r;
-
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, 20);
-	vx_build_uint(&b, VXF_IRQ_SET_FLAGS, flags);
-	vx_build_uint(&b, VXF_IRQ_INDEX, idx);
-	vx_build_uint(&b, VXF_IRQ_START, start);
-	vx_build_uint(&b, VXF_IRQ_COUNT, count);
-	r = vx_client_call_built(&cl->c, &b, fds, nfds, &m);
-	vx_builder_release(&b);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return cl_reply_err(cl, &m, "DEVICE_SET_IRQS");
-	return 0;
-}
-
-static void
-close_irqfds(struct cl *cl, uint32_t idx, int all)
-{
-	int i, k = 0;
-
-	for (i = 0; i < cl->nirqfds; i++) {
-		if (all || cl->irqfds[i].index == idx)
-			close(cl->irqfds[i].fd);
-		else
-			cl->irqfds[k++] = cl->irqfds[i];
-	}
-	cl->nirqfds = k;
-}
-
-static int
-c_irq(struct cl *cl, int argc, char **argv)
-{
-	const char *sub = argc > 1 ? argv[1] : "";
-	uint64_t start = 0, count = 0;
-	uint32_t idx = 0;
-	char nb[16];
-	int r;
-
-	if (argc < 3)
-		return cl_usage(cl, "irq");
-	if ((r = irq_arg(cl, argv[2], &idx)) != 0)
-		return r;
-	if (strcmp(sub, "disable") == 0) {
-		if (argc != 3)
-			return cl_usage(cl, "irq");
-		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_TRIGGER,
-		    idx, 0, 0, NULL, 0)) != 0)
-			return r;
-		close_irqfds(cl, idx, 0);
-		if (!cl->json)
-			printf("%s disabled\n", cl_irq_name(idx, nb, sizeof(nb)));
-		return 0;
-	}
-	if (argc != 5)
-		return cl_usage(cl, "irq");
-	if ((r = cl_num_arg(cl, "start", argv[3], &start)) != 0 ||
-	    (r = cl_num_arg(cl, "count", argv[4], &count)) != 0)
-		return r;
-	if (start > UINT32_MAX || count > UINT32_MAX - start)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid vector range %s+%s",
-		    argv[3], argv[4]);
-	if (strcmp(sub, "enable") == 0) {
-		int fds[CL_MAX_IRQFDS];
-		uint32_t i, done = 0, chunk;
-		int maxfds = vx_conn_peer_max_fds(cl->c.conn) > 0 ?
-		    vx_conn_peer_max_fds(cl->c.conn) : 1;
-
-		if (count == 0 || count + (uint64_t)cl->nirqfds > CL_MAX_IRQFDS)
-			return cl_err(cl, VX_EXIT_USAGE, "invalid count %s: "
-			    "want 1..%d eventfds in all", argv[4],
-			    CL_MAX_IRQFDS - cl->nirqfds);
-		for (i = 0; i < count; i++) {
-			if ((fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-				r = errno;
-				while (i-- > 0)
-					close(fds[i]);
-				return cl_err(cl, VX_EXIT_FAIL, "eventfd: %s",
-				    strerror(r));
-			}
-		}
-		/* at most max_msg_fds descriptors per message */
-		while (done < count) {
-			chunk = (uint32_t)count - done;
-			if (chunk > (uint32_t)maxfds)
-				chunk = (uint32_t)maxfds;
-			r = set_irqs(cl, VX_IRQ_DATA_EVENTFD |
-			    VX_IRQ_ACTION_TRIGGER, idx, (uint32_t)start + done,
-			    chunk, fds + done, (int)chunk);
-			if (r != 0) {
-				for (i = 0; i < count; i++)
-					close(fds[i]);
-				return r;
-			}
-			done += chunk;
-		}
-		for (i = 0; i < count; i++) {
-			cl->irqfds[cl->nirqfds].index = idx;
-			cl->irqfds[cl->nirqfds].vector = (uint32_t)start + i;
-			cl->irqfds[cl->nirqfds++].fd = fds[i];
-		}
-		if (!cl->json)
-			printf("%s vectors %llu..%llu enabled (eventfds)\n",
-			    cl_irq_name(idx, nb, sizeof(nb)),
-			    (unsigned long long)start,
-			    (unsigned long long)(start + count - 1));
-		return 0;
-	}
-	if (strcmp(sub, "trigger") == 0 || strcmp(sub, "mask") == 0 ||
-	    strcmp(sub, "unmask") == 0) {
-		uint32_t act = sub[0] == 't' ? VX_IRQ_ACTION_TRIGGER :
-		    sub[0] == 'm' ? VX_IRQ_ACTION_MASK : VX_IRQ_ACTION_UNMASK;
-
-		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | act, idx,
-		    (uint32_t)start, (uint32_t)count, NULL, 0)) != 0)
-			return r;
-		if (!cl->json)
-			printf("%s vectors %llu+%llu %s\n",
-			    cl_irq_name(idx, nb, sizeof(nb)),
-			    (unsigned long long)start,
-			    (unsigned long long)count, sub[0] == 't' ?
-			    "triggered" : sub[0] == 'm' ? "masked" : "unmasked");
-		return 0;
-	}
-	return cl_usage(cl, "irq");
-}
-
-/* wait-irq [TIMEOUT]: wait for an enabled vector's eventfd */
-static int
-c_wait_irq(struct cl *cl, int argc, char **argv)
-{
-	int fds[CL_MAX_IRQFDS + 1];
-	int ms = 1000, i, ready, r, nfds;
-	int64_t end;
-	json_t *arr = NULL;
-	unsigned fired = 0;
-	char nb[16];
-
-	if (argc > 2)
-		return cl_usage(cl, "wait-irq");
-	if (argc == 2 && (r = cl_ms_arg(cl, argv[1], &ms)) != 0)
-		return r;
-	if (cl->nirqfds == 0)
-		return cl_err(cl, VX_EXIT_USAGE, "no interrupt is enabled; run "
-		    "'irq enable INDEX START COUNT' first");
-	for (i = 0; i < cl->nirqfds; i++)
-		fds[i] = cl->irqfds[i].fd;
-	nfds = cl->nirqfds;
-	if (cl_sigfd >= 0)
-		fds[nfds++] = cl_sigfd;	/* Ctrl-C wakes the wait */
-	end = cl_mono_ms() + ms;
-	if (cl->json)
-		arr = json_array();
-	for (;;) {
-		int64_t left = end - cl_mono_ms();
-
-		if (left < 0)
-			left = 0;
-		/* the sockets are served while we wait */
-		r = vx_client_serve(&cl->c, (int)left, fds, nfds, &ready);
-		if (r < 0) {
-			json_decref(arr);
-			return conn_err(cl);
-		}
-		/* collect every vector that fired, not only the first */
-		for (i = 0; i < cl->nirqfds; i++) {
-			uint64_t n;
-
-			if (read(fds[i], &n, sizeof(n)) != (ssize_t)sizeof(n))
-				continue;
-			fired++;
-			if (arr != NULL)
-				json_array_append_new(arr, json_pack(
-				    "{s:s,s:i,s:i,s:I}", "irq",
-				    cl_irq_name(cl->irqfds[i].index, nb,
-				    sizeof(nb)), "index",
-				    (int)cl->irqfds[i].index, "vector",
-				    (int)cl->irqfds[i].vector, "count",
-				    (json_int_t)n));
-			else
-				printf("%s vector %u fired (%llu)\n",
-				    cl_irq_name(cl->irqfds[i].index, nb,
-				    sizeof(nb)), cl->irqfds[i].vector,
-				    (unsigned long long)n);
-		}
-		if (fired || cl_mono_ms() >= end)
-			break;
-		if (cl_interrupted) {
-			json_decref(arr);
-			return cl_err(cl, VX_EXIT_FAIL, "wait-irq interrupted");
-		}
-	}
-	if (arr != NULL)
-		json_object_set_new(J, "fired", arr);
-	if (!fired)
-		return cl_err(cl, VX_EXIT_FAIL, "no interrupt within %d ms", ms);
-	return 0;
-}
-
-/* --- features and migration --------------------------------------------- */
-
-static const struct vx_tok feat_words[] = {
-	{ VX_FEAT_MIGRATION, "migration" },
-	{ VX_FEAT_MIG_DEVICE_STATE, "mig-state" },
-	{ VX_FEAT_DMA_LOGGING_START, "dirty-start" },
-	{ VX_FEAT_DMA_LOGGING_STOP, "dirty-stop" },
-	{ VX_FEAT_DMA_LOGGING_REPORT, "dirty-report" },
-	{ 0, NULL }
-};
-
-/* argsz: the payload sent, or room for what a GET returns */
-static int
-feature_call(struct cl *cl, uint32_t flags, const void *data, size_t n,
-    uint64_t argsz, struct vx_msg *m)
-{
-	struct vx_builder b;
-	int r;
-
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_FEATURE, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, argsz > 8 + n ? argsz : 8 + n);
-	vx_build_uint(&b, VXF_FEAT_FLAGS, flags);
-	if (n)
-		vx_build_bytes(&b, VXF_FEAT_DATA, data, n);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, m);
-	vx_builder_release(&b);
-	return r < 0 ? conn_err(cl) : 0;
-}
-
-/*
- * feature probe FEATURE | get FEATURE [ARGS] | set FEATURE [ARGS]
- *   get mig-state; set mig-state STATE; get migration
- *   set dirty-start PGSIZE [ADDR SIZE]...; set dirty-stop
- *   get dirty-report ADDR SIZE PGSIZE
- */
-static int
-c_feature(struct cl *cl, int argc, char **argv)
-{
-	uint8_t data[8 + 16 + 16 * 32];
-	size_t n = 0;
-	uint64_t id, v, a, argsz = 8 + 4096;
-	uint32_t flags;
-	struct vx_msg m;
-	const char *sub = argc > 1 ? argv[1] : "";
-	int r, i;
-
-	if (argc < 3)
-		return cl_usage(cl, "feature");
-	if (vx_tok_value(feat_words, argv[2], &id) < 0 &&
-	    vx_tok_value(vx_names_feature, argv[2], &id) < 0 &&
-	    vx_parse_u64(argv[2], &id) < 0)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid feature '%s': want "
-		    "migration, mig-state, dirty-start, dirty-stop, "
-		    "dirty-report or a number", argv[2]);
-	if (id > VX_FEATURE_MASK)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid feature '%s'", argv[2]);
-	flags = (uint32_t)id;
-	if (strcmp(sub, "probe") == 0) {
-		if (argc != 3)
-			return cl_usage(cl, "feature");
-		if ((r = feature_call(cl, flags | VX_FEATURE_PROBE, NULL, 0, 8,
-		    &m)) != 0)
-			return r;
-		if (cl->json) {
-			json_object_set_new(J, "feature", json_integer(flags));
-			json_object_set_new(J, "supported",
-			    json_boolean(!(m.flags & VX_F_ERROR)));
-		} else {
-			printf("feature %s: %s\n", argv[2], m.flags & VX_F_ERROR ?
-			    "not supported" : "supported");
-		}
-		return 0;
-	}
-	if (strcmp(sub, "get") == 0) {
-		flags |= VX_FEATURE_GET;
-		if (id == VX_FEAT_DMA_LOGGING_REPORT) {
-			uint64_t rep[3];
-
-			if (argc != 6)
-				return cl_usage(cl, "feature");
-			for (i = 0; i < 3; i++)
-				if ((r = cl_num_arg(cl, i == 0 ? "address" :
-				    i == 1 ? "size" : "page size", argv[3 + i],
-				    &rep[i])) != 0)
-					return r;
-			for (i = 0; i < 3; i++)
-				vx_store(data + 8 * i, 8, rep[i], 0);
-			n = 24;
-			if (rep[2] == 0 || rep[1] / rep[2] > ((uint64_t)1 << 32))
-				return cl_err(cl, VX_EXIT_USAGE, "invalid page "
-				    "size %s for %s bytes: the bitmap would be "
-				    "empty or too large", argv[5], argv[4]);
-			/* room for the bitmap: one bit a page, u64 words */
-			argsz = 8 + 24 + ((rep[1] + rep[2] - 1) / rep[2] + 63) /
-			    64 * 8;
-		} else if (argc != 3) {
-			return cl_usage(cl, "feature");
-		}
-	} else if (strcmp(sub, "set") == 0) {
-		flags |= VX_FEATURE_SET;
-		if (id == VX_FEAT_MIG_DEVICE_STATE) {
-			if (argc != 4)
-				return cl_usage(cl, "feature");
-			if (vx_tok_value(vx_names_mig_state, argv[3], &v) < 0 &&
-			    vx_parse_u64(argv[3], &v) < 0)
-				return cl_err(cl, VX_EXIT_USAGE, "invalid "
-				    "migration state '%s': want STOP, RUNNING, "
-				    "STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, "
-				    "PRE_COPY_P2P", argv[3]);
-			vx_store(data, 4, v, 0);
-			vx_store(data + 4, 4, 0, 0);
-			n = 8;
-		} else if (id == VX_FEAT_DMA_LOGGING_START) {
-			int nr = (argc - 4) / 2;
-
-			if (argc < 4 || (argc - 4) % 2 || nr > 32)
-				return cl_usage(cl, "feature");
-			if ((r = cl_num_arg(cl, "page size", argv[3], &v)) != 0)
-				return r;
-			vx_store(data, 8, v, 0);
-			vx_store(data + 8, 4, (uint64_t)nr, 0);
-			vx_store(data + 12, 4, 0, 0);
-			n = 16;
-			for (i = 0; i < nr; i++) {
-				if ((r = cl_num_arg(cl, "address", argv[4 + 2 * i],
-				    &a)) != 0 || (r = cl_num_arg(cl, "size",
-				    argv[5 + 2 * i], &v)) != 0)
-					return r;
-				vx_store(data + n, 8, a, 0);
-				vx_store(data + n + 8, 8, v, 0);
-				n += 16;
-			}
-		} else if (argc != 3) {
-			return cl_usage(cl, "feature");
-		}
-	} else {
-		return cl_usage(cl, "feature");
-	}
-	if (id == VX_FEAT_MIGRATION || id == VX_FEAT_MIG_DEVICE_STATE)
-		argsz = 16;
-	else if (flags & VX_FEATURE_SET)
-		argsz = 8 + n;
-	if ((r = feature_call(cl, flags, data, n, argsz, &m)) != 0)
-		return r;
-	if (m.flags & VX_F_ERROR)
-		return cl_reply_err(cl, &m, "DEVICE_FEATURE");
-	if (cl->json) {
-		json_object_set_new(J, "feature", json_integer((int)id));
-		if (vx_msg_get(&m, VXF_MIG_STATE, &v) == 0) {
-			const char *s = vx_tok_name(vx_names_mig_state, v);
-
-			json_object_set_new(J, "device_state",
-			    json_string(s != NULL ? s : "unknown"));
-		}
-		if (vx_msg_get(&m, VXF_MIG_FLAGS, &v) == 0)
-			json_object_set_new(J, "migration_flags",
-			    json_integer((json_int_t)v));
-		json_object_set_new(J, "reply", (json_t *)vx_msg_json(&m));
-		return 0;
-	}
-	if (vx_msg_get(&m, VXF_MIG_STATE, &v) == 0) {
-		const char *s = vx_tok_name(vx_names_mig_state, v);
-
-		printf("device_state %s\n", s != NULL ? s : "unknown");
-	} else if (vx_msg_get(&m, VXF_MIG_FLAGS, &v) == 0) {
-		printf("migration flags 0x%llx%s%s%s\n", (unsigned long long)v,
-		    v & VX_MIGRATION_STOP_COPY ? " stop_copy" : "",
-		    v & VX_MIGRATION_P2P ? " p2p" : "",
-		    v & VX_MIGRATION_PRE_COPY ? " pre_copy" : "");
-	} else {
-		const struct vx_item *it = vx_msg_item(&m, VXF_LOG_BITMAP);
-
-		if (it != NULL && it->len) {
-			printf("dirty bitmap:\n");
-			cl_hexdump(stdout, it->ptr, it->len, 0);
-		} else {
-			printf("ok\n");
-		}
-	}
-	return 0;
-}
-
-/* mig read SIZE | mig write HEXBYTES */
-static int
-c_mig(struct cl *cl, int argc, char **argv)
-{
-	struct vx_builder b;
-	struct vx_msg m;
-	uint8_t *p = NULL;
-	size_t n = 0;
-	uint64_t size = 0;
-	int r, rd;
-
-	if (argc != 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write")))
-		return cl_usage(cl, "mig");
-	rd = argv[1][0] == 'r';
-	if (rd && (r = cl_num_arg(cl, "size", argv[2], &size)) != 0)
-		return r;
-	if (rd && size > UINT32_MAX)
-		return cl_err(cl, VX_EXIT_USAGE, "size %s is above 4 GiB",
-		    argv[2]);
-	if (!rd && (r = cl_hex_arg(cl, argv[2], &p, &n)) != 0)
-		return r;
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, rd ? VX_CMD_MIG_DATA_READ :
-	    VX_CMD_MIG_DATA_WRITE, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, rd ? 8 + size : 8 + n);
-	vx_build_uint(&b, VXF_MIGD_SIZE, rd ? size : n);
-	if (!rd)
-		vx_build_bytes(&b, VXF_MIGD_DATA, p, n);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-	vx_builder_release(&b);
-	free(p);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return cl_reply_err(cl, &m, rd ? "MIG_DATA_READ" : "MIG_DATA_WRITE");
-	if (rd) {
-		const struct vx_item *it = vx_msg_item(&m, VXF_MIGD_DATA);
-		size_t got = it != NULL ? it->len : 0;
-
-		if (cl->json)
-			jset_hex(cl, "data", got ? it->ptr : (const uint8_t *)"",
-			    got);
-		else if (got)
-			cl_hexdump(stdout, it->ptr, got, 0);
-		else
-			printf("no migration data\n");
-	} else if (!cl->json) {
-		printf("wrote %zu bytes of migration data\n", n);
-	}
-	return 0;
-}
-
 /* --- help and the table ------------------------------------------------- */
 
 static int
@@ -882,20 +405,20 @@ const struct cl_cmd cl_cmds[] = {
 	{ "expect", cl_c_expect, "[-w WIDTH] REGION OFFSET VALUE [MASK]",
 	  "fail unless (value & MASK) == (VALUE & MASK)",
 	  A(REGION, NONE, NONE, NONE), NULL },
-	{ "feature", c_feature, "probe|get|set FEATURE [ARGS...]",
+	{ "feature", cl_c_feature, "probe|get|set FEATURE [ARGS...]",
 	  "DEVICE_FEATURE: migration, mig-state STATE, dirty-start/stop/report",
 	  A(SUB, FEATURE, NONE, NONE), "probe get set" },
 	{ "help", c_help, "[COMMAND]", "list commands or show one",
 	  A(HELP, NONE, NONE, NONE), NULL },
 	{ "info", cl_c_info, "", "DEVICE_GET_INFO: flags, regions, irqs",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "irq", c_irq, "enable|trigger|mask|unmask INDEX START COUNT | "
+	{ "irq", cl_c_irq, "enable|trigger|mask|unmask INDEX START COUNT | "
 	  "disable INDEX", "interrupts through eventfds (INTx is automasked: "
 	  "unmask it)", A(SUB, IRQ, NONE, NONE),
 	  "enable disable trigger mask unmask" },
 	{ "irqs", cl_c_irqs, "", "every IRQ index: count and flags",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "mig", c_mig, "read SIZE | write HEXBYTES",
+	{ "mig", cl_c_mig, "read SIZE | write HEXBYTES",
 	  "MIG_DATA_READ / MIG_DATA_WRITE", A(SUB, NONE, NONE, NONE),
 	  "read write" },
 	{ "peek", cl_c_peek, "REGION OFFSET [1|2|4|8]", "read one value",
@@ -919,7 +442,7 @@ const struct cl_cmd cl_cmds[] = {
 	  NULL },
 	{ "version", cl_c_version, "", "what VERSION negotiated",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "wait-irq", c_wait_irq, "[TIMEOUT]",
+	{ "wait-irq", cl_c_wait_irq, "[TIMEOUT]",
 	  "wait for an enabled interrupt (default 1000 ms)",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "write", cl_c_write, "[--posted] REGION OFFSET HEXBYTES",
@@ -1072,7 +595,7 @@ cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o)
 void
 cl_close(struct cl *cl)
 {
-	close_irqfds(cl, 0, 1);
+	cl_close_irqfds(cl, 0, 1);
 	vx_client_close(&cl->c);
 	free(cl->regs);
 	cl->regs = NULL;

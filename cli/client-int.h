@@ -143,6 +143,16 @@ int cl_c_config(struct cl *cl, int argc, char **argv);
 /* client-dma.c */
 int cl_c_dma(struct cl *cl, int argc, char **argv);
 
+/* client-irq.c */
+int cl_c_irq(struct cl *cl, int argc, char **argv);
+int cl_c_wait_irq(struct cl *cl, int argc, char **argv);
+/* Close the eventfds of IRQ index idx (all: of every index). */
+void cl_close_irqfds(struct cl *cl, uint32_t idx, int all);
+
+/* client-mig.c */
+int cl_c_feature(struct cl *cl, int argc, char **argv);
+int cl_c_mig(struct cl *cl, int argc, char **argv);
+
 /* client-region.c */
 int cl_c_peek(struct cl *cl, int argc, char **argv);
 int cl_c_read(struct cl *cl, int argc, char **argv);

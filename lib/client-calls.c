@@ -249,3 +249,113 @@ vx_client_region_write(struct vx_client *c, uint32_t index, uint64_t off,
 	return region_access(c, index, off, (uint8_t *)(uintptr_t)buf, len, 1,
 	    posted);
 }
+
+int
+vx_client_set_irqs(struct vx_client *c, uint32_t flags, uint32_t index,
+    uint32_t start, uint32_t count, const int *fds, int nfds)
+{
+	struct vx_builder b;
+	struct vx_msg m;
+	int r;
+
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&b, VXF_ARGSZ, 20);
+	vx_build_uint(&b, VXF_IRQ_SET_FLAGS, flags);
+	vx_build_uint(&b, VXF_IRQ_INDEX, index);
+	vx_build_uint(&b, VXF_IRQ_START, start);
+	vx_build_uint(&b, VXF_IRQ_COUNT, count);
+	r = vx_client_call_built(c, &b, fds, nfds, &m);
+	vx_builder_release(&b);
+	c->reply_errno = 0;
+	if (r < 0)
+		return r;
+	if (m.flags & VX_F_ERROR)
+		return error_reply(c, &m, "DEVICE_SET_IRQS");
+	return 0;
+}
+
+int
+vx_client_feature(struct vx_client *c, uint32_t flags, const void *data,
+    size_t n, uint64_t argsz, struct vx_feature_reply *fr)
+{
+	struct vx_msg *m = &fr->reply;
+	const struct vx_item *it;
+	struct vx_builder b;
+	uint64_t v;
+	int r;
+
+	memset(fr, 0, sizeof(*fr));
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, VX_CMD_DEVICE_FEATURE, VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&b, VXF_ARGSZ, argsz > 8 + n ? argsz : 8 + n);
+	vx_build_uint(&b, VXF_FEAT_FLAGS, flags);
+	if (n)
+		vx_build_bytes(&b, VXF_FEAT_DATA, data, n);
+	if ((r = call(c, &b, m)) < 0)
+		return r;
+	if (m->flags & VX_F_ERROR)
+		return error_reply(c, m, "DEVICE_FEATURE");
+	if (vx_msg_get(m, VXF_MIG_STATE, &v) == 0) {
+		fr->has_state = 1;
+		fr->device_state = (uint32_t)v;
+	}
+	if (vx_msg_get(m, VXF_MIG_FLAGS, &v) == 0) {
+		fr->has_mig_flags = 1;
+		fr->mig_flags = v;
+	}
+	if ((it = vx_msg_item(m, VXF_LOG_BITMAP)) != NULL && it->len) {
+		fr->bitmap = it->ptr;
+		fr->bitmap_len = it->len;
+	}
+	return 0;
+}
+
+static int
+mig_call(struct vx_client *c, int rd, uint64_t size, const uint8_t *data,
+    size_t n, struct vx_msg *m)
+{
+	struct vx_builder b;
+	int r;
+
+	vx_builder_init(&b);
+	vx_build_header(&b, 0, rd ? VX_CMD_MIG_DATA_READ :
+	    VX_CMD_MIG_DATA_WRITE, VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(&b, VXF_ARGSZ, 8 + size);
+	vx_build_uint(&b, VXF_MIGD_SIZE, size);
+	if (!rd)
+		vx_build_bytes(&b, VXF_MIGD_DATA, data, n);
+	if ((r = call(c, &b, m)) < 0)
+		return r;
+	if (m->flags & VX_F_ERROR)
+		return error_reply(c, m, rd ? "MIG_DATA_READ" :
+		    "MIG_DATA_WRITE");
+	return 0;
+}
+
+int
+vx_client_mig_read(struct vx_client *c, uint32_t size, const uint8_t **data,
+    size_t *len)
+{
+	const struct vx_item *it;
+	struct vx_msg m;
+	int r;
+
+	*data = NULL;
+	*len = 0;
+	if ((r = mig_call(c, 1, size, NULL, 0, &m)) < 0)
+		return r;
+	if ((it = vx_msg_item(&m, VXF_MIGD_DATA)) != NULL) {
+		*data = it->ptr;
+		*len = it->len;
+	}
+	return 0;
+}
+
+int
+vx_client_mig_write(struct vx_client *c, const uint8_t *data, size_t n)
+{
+	struct vx_msg m;
+
+	return mig_call(c, 0, n, data, n, &m);
+}

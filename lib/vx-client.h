@@ -172,4 +172,40 @@ int vx_client_region_read(struct vx_client *c, uint32_t index, uint64_t off,
 int vx_client_region_write(struct vx_client *c, uint32_t index, uint64_t off,
     const uint8_t *buf, size_t len, int posted);
 
+/*
+ * DEVICE_SET_IRQS: flags VX_IRQ_DATA_* | VX_IRQ_ACTION_*, vectors
+ * [start, start+count) of IRQ index, with nfds eventfds for DATA_EVENTFD.
+ */
+int vx_client_set_irqs(struct vx_client *c, uint32_t flags, uint32_t index,
+    uint32_t start, uint32_t count, const int *fds, int nfds);
+
+/* What a DEVICE_FEATURE reply carries, as far as it does. */
+struct vx_feature_reply {
+	int has_state;
+	uint32_t device_state;	/* enum vx_mig_state (mig-state GET) */
+	int has_mig_flags;
+	uint64_t mig_flags;	/* VX_MIGRATION_* (migration GET) */
+	const uint8_t *bitmap;	/* dirty-report GET: the bitmap, or NULL */
+	size_t bitmap_len;
+	struct vx_msg reply;	/* the whole reply; valid until the next call */
+};
+
+/*
+ * DEVICE_FEATURE with flags (feature | VX_FEATURE_PROBE/GET/SET) and n
+ * bytes of data; argsz is what the command declares (at least 8 + n): room
+ * for what a GET returns.  A PROBE of an unsupported feature is
+ * VX_ERR_REPLY.
+ */
+int vx_client_feature(struct vx_client *c, uint32_t flags, const void *data,
+    size_t n, uint64_t argsz, struct vx_feature_reply *fr);
+
+/*
+ * MIG_DATA_READ of at most size bytes: *data and *len the bytes the server
+ * sent (valid until the next call; *len 0 when it had none).
+ * MIG_DATA_WRITE of n bytes.
+ */
+int vx_client_mig_read(struct vx_client *c, uint32_t size,
+    const uint8_t **data, size_t *len);
+int vx_client_mig_write(struct vx_client *c, const uint8_t *data, size_t n);
+
 #endif /* VX_CLIENT_H */
