@@ -357,6 +357,18 @@ c_quit(struct cl *cl, int argc, char **argv)
 	return 0;
 }
 
+/* One command: "name args" and its help line, or a JSON object. */
+static void
+print_cmd(struct cl *cl, const struct cl_cmd *c, const char *fmt)
+{
+	cl_open_object(cl, NULL);
+	cl_print_string(cl, PRINT_JSON, "name", NULL, c->name);
+	cl_print_string(cl, PRINT_JSON, "args", NULL, c->args);
+	cl_print_string(cl, PRINT_JSON, "help", NULL, c->help);
+	cl_printf(cl, fmt, c->name, c->args, c->help);
+	cl_close_object(cl);
+}
+
 static int
 c_help(struct cl *cl, int argc, char **argv)
 {
@@ -364,29 +376,16 @@ c_help(struct cl *cl, int argc, char **argv)
 
 	if (argc > 2)
 		return cl_usage(cl, "help");
-	if (argc == 2) {
-		if ((c = cl_find(argv[1])) == NULL)
-			return cl_err(cl, VX_EXIT_USAGE, "unknown command '%s'; "
-			    "'help' lists them", argv[1]);
-		if (cl->json)
-			json_object_set_new(J, "commands", json_pack(
-			    "[{s:s,s:s,s:s}]", "name", c->name, "args",
-			    c->args, "help", c->help));
-		else
-			printf("%s %s\n    %s\n", c->name, c->args, c->help);
-		return 0;
-	}
-	if (cl->json) {
-		json_t *arr = json_array();
-
+	if (argc == 2 && (c = cl_find(argv[1])) == NULL)
+		return cl_err(cl, VX_EXIT_USAGE, "unknown command '%s'; 'help' "
+		    "lists them", argv[1]);
+	cl_open_array(cl, "commands");
+	if (argc == 2)
+		print_cmd(cl, c, "%s %s\n    %s\n");
+	else
 		for (c = cl_cmds; c->name != NULL; c++)
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
-			    "name", c->name, "args", c->args, "help", c->help));
-		json_object_set_new(J, "commands", arr);
-		return 0;
-	}
-	for (c = cl_cmds; c->name != NULL; c++)
-		printf("  %-9s %-38s %s\n", c->name, c->args, c->help);
+			print_cmd(cl, c, "  %-9s %-38s %s\n");
+	cl_close_array(cl);
 	return 0;
 }
 
