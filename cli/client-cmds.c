@@ -1,7 +1,8 @@
 /*
- * client-cmds.c - the commands of `vfuctl client`: each builds a vfio-user
- * message, waits for the reply through lib/client.c and prints the result
- * as text or as one JSON object.
+ * client-cmds.c - the interpreter of `vfuctl client`: error reporting,
+ * argument helpers, the device and region facts the commands share, the
+ * command table, help, scripts and the connection.  The commands live in
+ * client-<subject>.c.
  */
 #include <errno.h>
 #include <jansson.h>

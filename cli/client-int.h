@@ -1,8 +1,12 @@
 /*
- * client-int.h - the pieces of `vfuctl client` and its one-shots:
- * the command interpreter (client-cmds.c), the PCI config-space decoder
- * (client-pci.c), the readline REPL (client-repl.c) and the entry points
- * (cmd-client.c).
+ * client-int.h - the pieces of `vfuctl client` and its one-shots: the
+ * interpreter, shared argument helpers and the command table
+ * (client-cmds.c), the commands by subject (client-device.c, -region.c,
+ * -dma.c, -irq.c, -mig.c, -raw.c; config in client-pci.c with the PCI
+ * config-space decoder), the one print path (client-print.c), the
+ * readline REPL (client-repl.c) and the entry points (cmd-client.c).
+ * The protocol is lib's: each command parses its arguments, makes typed
+ * calls (vx-client.h) and prints the result once, as text or JSON.
  *
  * Every client command returns an exit code (VX_EXIT_OK, VX_EXIT_FAIL for
  * a failure or a mismatch, VX_EXIT_USAGE for a bad argument) and reports
