@@ -58,24 +58,6 @@ cl_usage(struct cl *cl, const char *name)
 	    c != NULL ? c->args : "");
 }
 
-static const char *
-errno_name(uint32_t e)
-{
-	const char *n = vx_tok_name(vx_names_errno, e);
-
-	return n != NULL ? n : "error";
-}
-
-/* An error reply to what: "server answered REGION_READ ... with EINVAL". */
-int
-cl_reply_err(struct cl *cl, const struct vx_msg *m, const char *what)
-{
-	if (cl->out != NULL)
-		json_object_set_new(J, "errno", json_integer(m->error));
-	return cl_err(cl, VX_EXIT_FAIL, "server answered %s with %s (%u: %s)",
-	    what, errno_name(m->error), m->error, strerror((int)m->error));
-}
-
 char *
 cl_hex(const uint8_t *p, size_t n)
 {

@@ -46,11 +46,11 @@ dma_map(struct cl *cl, int argc, char **argv)
 	    (r = cl_num_arg(cl, "size", argv[2], &size)) != 0 ||
 	    (argc == 4 && (r = parse_prot(cl, argv[3], &prot)) != 0))
 		return r;
-	if ((r = vx_client_dma_map(&cl->c, addr, size, prot, use_fd, &m)) < 0)
-		return cl_err(cl, r == VX_ERR_INVALID || r == VX_ERR_TOO_LARGE ?
-		    VX_EXIT_USAGE : VX_EXIT_FAIL, "%s", cl->c.errmsg);
-	if (m.flags & VX_F_ERROR)
-		return cl_reply_err(cl, &m, "DMA_MAP");
+	r = vx_client_dma_map(&cl->c, addr, size, prot, use_fd, &m);
+	if (r == VX_ERR_INVALID || r == VX_ERR_TOO_LARGE)
+		return cl_err(cl, VX_EXIT_USAGE, "%s", cl->c.errmsg);
+	if (r < 0)
+		return cl_call_err(cl, r);
 	cl_print_uint(cl, PRINT_ANY, "address", "mapped 0x%llx", addr);
 	cl_print_uint(cl, PRINT_ANY, "size", "+0x%llx ", size);
 	cl_printf(cl, "%s%s", prot & VX_DMA_MAP_READ ? "r" : "",
@@ -73,11 +73,11 @@ dma_unmap(struct cl *cl, int argc, char **argv)
 	if (!all && ((r = cl_num_arg(cl, "address", argv[2], &addr)) != 0 ||
 	    (r = cl_num_arg(cl, "size", argv[3], &size)) != 0))
 		return r;
-	if ((r = vx_client_dma_unmap(&cl->c, addr, size, all, &m)) < 0)
-		return cl_err(cl, r == VX_ERR_INVALID ? VX_EXIT_USAGE :
-		    VX_EXIT_FAIL, "%s", cl->c.errmsg);
-	if (m.flags & VX_F_ERROR)
-		return cl_reply_err(cl, &m, "DMA_UNMAP");
+	r = vx_client_dma_unmap(&cl->c, addr, size, all, &m);
+	if (r == VX_ERR_INVALID)
+		return cl_err(cl, VX_EXIT_USAGE, "%s", cl->c.errmsg);
+	if (r < 0)
+		return cl_call_err(cl, r);
 	cl_printf(cl, "unmapped %s\n", all ? "all" : argv[2]);
 	return 0;
 }

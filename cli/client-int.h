@@ -99,8 +99,6 @@ int cl_err(struct cl *cl, int code, const char *fmt, ...)
 int cl_usage(struct cl *cl, const char *name);
 /* A lib call failed with r: its sentence (and errno in JSON). */
 int cl_call_err(struct cl *cl, int r);
-/* An error reply m to what: "server answered WHAT with EINVAL (...)". */
-int cl_reply_err(struct cl *cl, const struct vx_msg *m, const char *what);
 /* DEVICE_GET_INFO once per session (again after have_info = 0). */
 int cl_ensure_info(struct cl *cl);
 /* Region idx exists and its info is known (fetched once). */

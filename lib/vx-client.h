@@ -113,13 +113,14 @@ int vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 
 /*
  * Map [addr, addr+size) with prot: memory comes from a memfd passed to the
- * server (use_fd) or from the heap.  On 0, *reply holds the server's
- * answer; an error reply unregisters the window again (and returns 0:
- * check reply->flags).
+ * server (use_fd) or from the heap.  *reply holds the server's answer; an
+ * error reply unregisters the window again and is VX_ERR_REPLY (errno in
+ * c->reply_errno).  VX_ERR_INVALID: a bad or overlapping window,
+ * VX_ERR_TOO_LARGE: over 4 GiB.
  */
 int vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
     uint32_t prot, int use_fd, struct vx_msg *reply);
-/* Unmap one window (all 0: every window, DMA_UNMAP_ALL). */
+/* Unmap one window (all 0: every window, DMA_UNMAP_ALL); errors as above. */
 int vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
     int all, struct vx_msg *reply);
 /* Client memory for [addr, addr+len) inside one window, or NULL. */

@@ -3,7 +3,8 @@
  * lib/client-calls.c) against a real "vfuctl server" with the gpio device:
  * decoded results in structs, region accesses split at the negotiated
  * transfer size, an error reply as VX_ERR_REPLY with its errno and a
- * sentence naming the access, features and migration.
+ * sentence naming the access (DMA_MAP's too: the window is dropped),
+ * features and migration.
  *
  * vfuctl comes from $VFUCTL (default cli/vfuctl); run from the repository
  * root (tests/devices/ holds the descriptions).
@@ -109,6 +110,29 @@ test_access(struct vx_client *c)
 	ok(r == 0 && c->reply_errno == 0, "reset");
 }
 
+/* The server keeps at most max_dma_maps windows: one more is refused. */
+static void
+test_dma_refused(struct vx_client *c)
+{
+	uint64_t i, max = c->srv.max_dma_maps;
+	struct vx_msg m;
+	int r = 0;
+
+	for (i = 0; i < max && r == 0; i++)
+		r = vx_client_dma_map(c, 0x10000 + i * 0x1000, 0x1000,
+		    VX_DMA_MAP_READ, 0, &m);
+	ok(r == 0 && c->nwins == max, "%llu windows mapped",
+	    (unsigned long long)max);
+	r = vx_client_dma_map(c, 0x10000 + max * 0x1000, 0x1000,
+	    VX_DMA_MAP_READ, 0, &m);
+	ok(r == VX_ERR_REPLY && c->reply_errno != 0 && c->nwins == max,
+	    "one more: VX_ERR_REPLY (%d), not kept: %s", r, c->errmsg);
+	ok(strncmp(c->errmsg, "server answered DMA_MAP with ", 29) == 0,
+	    "the sentence names DMA_MAP");
+	r = vx_client_dma_unmap(c, 0, 0, 1, &m);
+	ok(r == 0 && c->nwins == 0, "unmap all");
+}
+
 static void
 test_features(struct vx_client *c)
 {
@@ -160,6 +184,7 @@ main(void)
 	    c.errmsg)) {
 		test_info(&c);
 		test_access(&c);
+		test_dma_refused(&c);
 	}
 	vx_client_close(&c);
 	kill(pid, SIGTERM);
