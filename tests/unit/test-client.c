@@ -52,6 +52,26 @@ spawn(const char *vfuctl, const char *device, const char *sock)
 
 /* the dma device: bar0 8 KiB rw, bar2 16 KiB with sparse areas, 4 KiB
  * of config space */
+/*
+ * The socket appears at bind(), a moment before listen(): a refused
+ * connection then means "not yet", so try again (for up to 20 s).
+ */
+static int
+open_client(struct vx_client *c, const char *sock,
+    const struct vx_client_opts *o)
+{
+	int i, r = -1;
+
+	for (i = 0; i < 2000; i++) {
+		if ((r = vx_client_open(c, sock, o)) == 0 ||
+		    strstr(c->errmsg, "refused") == NULL)
+			break;
+		vx_client_close(c);
+		usleep(10000);
+	}
+	return r;
+}
+
 static void
 test_info(struct vx_client *c)
 {
@@ -180,7 +200,7 @@ main(void)
 	snprintf(sock, sizeof(sock), "%s/s", dir);
 	pid = spawn(vfuctl, "tests/devices/dma.json", sock);
 	o.max_xfer = 512;	/* the least vfuctl server takes */
-	if (ok(vx_client_open(&c, sock, &o) == 0, "connected: %s",
+	if (ok(open_client(&c, sock, &o) == 0, "connected: %s",
 	    c.errmsg)) {
 		test_info(&c);
 		test_access(&c);
@@ -191,7 +211,7 @@ main(void)
 	waitpid(pid, NULL, 0);
 	/* the gpio device migrates */
 	pid = spawn(vfuctl, "tests/devices/gpio.json", sock);
-	if (ok(vx_client_open(&c, sock, NULL) == 0, "connected: %s",
+	if (ok(open_client(&c, sock, NULL) == 0, "connected: %s",
 	    c.errmsg))
 		test_features(&c);
 	vx_client_close(&c);
