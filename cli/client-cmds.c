@@ -1,7 +1,8 @@
 /*
- * client-cmds.c - the commands of `vfuctl client`: each builds a vfio-user
- * message, waits for the reply through lib/client.c and prints the result
- * as text or as one JSON object.
+ * client-cmds.c - the interpreter of `vfuctl client`: error reporting,
+ * argument helpers, the device and region facts the commands share, the
+ * command table, help, scripts and the connection.  The commands live in
+ * client-<subject>.c.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -48,38 +49,13 @@ cl_err(struct cl *cl, int code, const char *fmt, ...)
 	return code;
 }
 
-static int
-usage(struct cl *cl, const char *name)
+int
+cl_usage(struct cl *cl, const char *name)
 {
 	const struct cl_cmd *c = cl_find(name);
 
 	return cl_err(cl, VX_EXIT_USAGE, "usage: %s %s", name,
 	    c != NULL ? c->args : "");
-}
-
-/* The connection failed: nothing later can work. */
-static int
-conn_err(struct cl *cl)
-{
-	return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
-}
-
-static const char *
-errno_name(uint32_t e)
-{
-	const char *n = vx_tok_name(vx_names_errno, e);
-
-	return n != NULL ? n : "error";
-}
-
-/* An error reply to what: "server answered REGION_READ ... with EINVAL". */
-static int
-reply_err(struct cl *cl, const struct vx_msg *m, const char *what)
-{
-	if (cl->out != NULL)
-		json_object_set_new(J, "errno", json_integer(m->error));
-	return cl_err(cl, VX_EXIT_FAIL, "server answered %s with %s (%u: %s)",
-	    what, errno_name(m->error), m->error, strerror((int)m->error));
 }
 
 char *
@@ -97,15 +73,6 @@ cl_hex(const uint8_t *p, size_t n)
 	}
 	s[2 * n] = '\0';
 	return s;
-}
-
-static void
-jset_hex(struct cl *cl, const char *key, const uint8_t *p, size_t n)
-{
-	char *s = cl_hex(p, n);
-
-	json_object_set_new(J, key, json_string(s != NULL ? s : ""));
-	free(s);
 }
 
 void
@@ -133,8 +100,8 @@ cl_hexdump(FILE *fp, const uint8_t *p, size_t n, uint64_t base)
 
 /* --- arguments ----------------------------------------------------------- */
 
-static int
-num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v)
+int
+cl_num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v)
 {
 	if (vx_parse_u64(s, v) < 0)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid %s '%s': want a "
@@ -142,8 +109,8 @@ num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v)
 	return 0;
 }
 
-static int
-width_arg(struct cl *cl, const char *s, unsigned *w)
+int
+cl_width_arg(struct cl *cl, const char *s, unsigned *w)
 {
 	uint64_t v;
 
@@ -155,8 +122,8 @@ width_arg(struct cl *cl, const char *s, unsigned *w)
 }
 
 /* "500", "500ms", "2s": milliseconds. */
-static int
-ms_arg(struct cl *cl, const char *s, int *ms)
+int
+cl_ms_arg(struct cl *cl, const char *s, int *ms)
 {
 	char buf[32];
 	size_t n = strlen(s);
@@ -180,8 +147,8 @@ ms_arg(struct cl *cl, const char *s, int *ms)
 }
 
 /* Hex bytes ("0a0b", "0a:0b", "0x0a0b"); *out malloc'ed. */
-static int
-hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
+int
+cl_hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
 {
 	size_t len = strlen(s), k = 0;
 	uint8_t *p;
@@ -211,35 +178,28 @@ hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
 
 /* --- device and region information --------------------------------------- */
 
-static int
-ensure_info(struct cl *cl)
+/* A typed call failed: its sentence, and an error reply's errno in JSON. */
+int
+cl_call_err(struct cl *cl, int r)
 {
-	struct vx_builder b;
-	struct vx_msg m;
-	uint64_t v;
+	if (r == VX_ERR_REPLY && cl->out != NULL)
+		json_object_set_new(J, "errno", json_integer(cl->c.reply_errno));
+	return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
+}
+
+int
+cl_ensure_info(struct cl *cl)
+{
+	struct vx_device_info di;
 	int r;
 
 	if (cl->have_info)
 		return 0;
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_GET_INFO, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, 16);
-	vx_build_uint(&b, VXF_DEV_FLAGS, 0);
-	vx_build_uint(&b, VXF_DEV_NUM_REGIONS, 0);
-	vx_build_uint(&b, VXF_DEV_NUM_IRQS, 0);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-	vx_builder_release(&b);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_GET_INFO");
-	if (m.status != VX_MSG_OK)
-		return cl_err(cl, VX_EXIT_FAIL, "malformed DEVICE_GET_INFO "
-		    "reply: %s", m.err.text);
-	cl->dev_flags = vx_msg_get(&m, VXF_DEV_FLAGS, &v) == 0 ? (uint32_t)v : 0;
-	cl->nregions = vx_msg_get(&m, VXF_DEV_NUM_REGIONS, &v) == 0 ?
-	    (uint32_t)v : 0;
-	cl->nirqs = vx_msg_get(&m, VXF_DEV_NUM_IRQS, &v) == 0 ? (uint32_t)v : 0;
+	if ((r = vx_client_device_info(&cl->c, &di)) < 0)
+		return cl_call_err(cl, r);
+	cl->dev_flags = di.flags;
+	cl->nregions = di.num_regions;
+	cl->nirqs = di.num_irqs;
 	if (cl->nregions > 4096)
 		cl->nregions = 4096;
 	free(cl->regs);
@@ -250,71 +210,36 @@ ensure_info(struct cl *cl)
 	return 0;
 }
 
-/* DEVICE_GET_REGION_INFO of idx; *m valid until the next call. */
-static int
-region_info(struct cl *cl, uint32_t idx, struct vx_msg *m)
+/* DEVICE_GET_REGION_INFO of idx, remembered for later accesses. */
+int
+cl_region_info(struct cl *cl, uint32_t idx, struct vx_region_info *ri)
 {
-	struct vx_builder b;
-	uint32_t argsz = 32 + 512;
-	uint64_t v;
-	int r, tries;
+	int r;
 
-	for (tries = 0; tries < 2; tries++) {
-		vx_builder_init(&b);
-		vx_build_header(&b, 0, VX_CMD_DEVICE_GET_REGION_INFO,
-		    VX_F_TYPE_COMMAND, 0);
-		vx_build_uint(&b, VXF_ARGSZ, argsz);
-		vx_build_uint(&b, VXF_RINFO_FLAGS, 0);
-		vx_build_uint(&b, VXF_REGION_INDEX, idx);
-		vx_build_uint(&b, VXF_RINFO_CAP_OFFSET, 0);
-		vx_build_uint(&b, VXF_RINFO_SIZE, 0);
-		vx_build_uint(&b, VXF_RINFO_OFFSET, 0);
-		r = vx_client_call_built(&cl->c, &b, NULL, 0, m);
-		vx_builder_release(&b);
-		if (r < 0)
-			return conn_err(cl);
-		if (m->flags & VX_F_ERROR) {
-			char what[64];
-
-			snprintf(what, sizeof(what),
-			    "DEVICE_GET_REGION_INFO of region %u", idx);
-			return reply_err(cl, m, what);
-		}
-		/* the reply names the argsz its capabilities need */
-		if (vx_msg_get(m, VXF_ARGSZ, &v) == 0 && v > argsz &&
-		    v <= 65536 && tries == 0) {
-			argsz = (uint32_t)v;
-			continue;
-		}
-		break;
-	}
-	if (m->status == VX_MSG_MALFORMED)
-		return cl_err(cl, VX_EXIT_FAIL, "malformed region info reply "
-		    "for region %u: %s", idx, m->err.text);
+	if ((r = vx_client_region_info(&cl->c, idx, ri)) < 0)
+		return cl_call_err(cl, r);
 	if (idx < cl->nregions) {
 		cl->regs[idx].known = 1;
-		cl->regs[idx].flags = vx_msg_get(m, VXF_RINFO_FLAGS, &v) == 0 ?
-		    (uint32_t)v : 0;
-		cl->regs[idx].size = vx_msg_get(m, VXF_RINFO_SIZE, &v) == 0 ?
-		    v : 0;
+		cl->regs[idx].flags = ri->flags;
+		cl->regs[idx].size = ri->size;
 	}
 	return 0;
 }
 
-static int
-ensure_region(struct cl *cl, uint32_t idx)
+int
+cl_ensure_region(struct cl *cl, uint32_t idx)
 {
-	struct vx_msg m;
+	struct vx_region_info ri;
 	int r;
 
-	if ((r = ensure_info(cl)) != 0)
+	if ((r = cl_ensure_info(cl)) != 0)
 		return r;
 	if (idx >= cl->nregions)
 		return cl_err(cl, VX_EXIT_USAGE, "region %u does not exist: "
 		    "the device has %u regions", idx, cl->nregions);
 	if (cl->regs[idx].known)
 		return 0;
-	return region_info(cl, idx, &m);
+	return cl_region_info(cl, idx, &ri);
 }
 
 const char *
@@ -323,10 +248,10 @@ cl_region_word(struct cl *cl, unsigned i)
 	static char buf[16];
 	unsigned k;
 
-	if (ensure_info(cl) != 0)
+	if (cl_ensure_info(cl) != 0)
 		return NULL;
 	for (k = 0; k < cl->nregions; k++) {
-		if (ensure_region(cl, k) != 0 || cl->regs[k].size == 0)
+		if (cl_ensure_region(cl, k) != 0 || cl->regs[k].size == 0)
 			continue;
 		if (i-- == 0)
 			return vx_region_name(k, buf, sizeof(buf));
@@ -335,8 +260,8 @@ cl_region_word(struct cl *cl, unsigned i)
 }
 
 /* REGION: a name (bar0..bar5, rom, config, vga) or an index. */
-static int
-region_arg(struct cl *cl, const char *s, uint32_t *idx)
+int
+cl_region_arg(struct cl *cl, const char *s, uint32_t *idx)
 {
 	uint64_t v;
 	int r;
@@ -347,14 +272,14 @@ region_arg(struct cl *cl, const char *s, uint32_t *idx)
 		    "bar0..bar5, rom, config, vga or an index", s);
 	if (v > UINT32_MAX)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid region '%s'", s);
-	if ((r = ensure_region(cl, (uint32_t)v)) != 0)
+	if ((r = cl_ensure_region(cl, (uint32_t)v)) != 0)
 		return r;
 	*idx = (uint32_t)v;
 	return 0;
 }
 
-static const char *
-rname(uint32_t idx)
+const char *
+cl_rname(uint32_t idx)
 {
 	static char buf[4][16];
 	static int k;
@@ -363,581 +288,32 @@ rname(uint32_t idx)
 	return vx_region_name(idx, buf[k], sizeof(buf[k]));
 }
 
-/*
- * Read or write [off, off+len) of region idx in pieces of at most the
- * negotiated max_data_xfer_size.
- */
-static int
-region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
+/* Read or write [off, off+len) of region idx, checked against its info. */
+int
+cl_region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
     size_t len, int write, int posted)
 {
 	const struct cl_region *rg = &cl->regs[idx];
-	size_t done = 0;
-	char what[96];
+	int r;
 
 	if (len == 0)
 		return cl_err(cl, VX_EXIT_USAGE, "nothing to %s: length is 0",
 		    write ? "write" : "read");
 	if (off > rg->size || len > rg->size - off)
 		return cl_err(cl, VX_EXIT_USAGE, "%s+0x%llx len %zu is beyond "
-		    "the end of %s (size 0x%llx)", rname(idx),
-		    (unsigned long long)off, len, rname(idx),
+		    "the end of %s (size 0x%llx)", cl_rname(idx),
+		    (unsigned long long)off, len, cl_rname(idx),
 		    (unsigned long long)rg->size);
 	if (!(rg->flags & (write ? VX_REGION_WRITE : VX_REGION_READ)))
 		return cl_err(cl, VX_EXIT_FAIL, "%s is not %s (flags 0x%x)",
-		    rname(idx), write ? "writable" : "readable", rg->flags);
-	while (done < len) {
-		size_t n = len - done;
-		struct vx_builder b;
-		struct vx_msg m;
-		const struct vx_item *it;
-		int r;
-
-		if (n > cl->c.xfer)
-			n = (size_t)cl->c.xfer;
-		vx_builder_init(&b);
-		vx_build_header(&b, 0, write ? VX_CMD_REGION_WRITE :
-		    VX_CMD_REGION_READ, VX_F_TYPE_COMMAND |
-		    (posted ? VX_F_NO_REPLY : 0), 0);
-		vx_build_uint(&b, VXF_REGION_OFFSET, off + done);
-		vx_build_uint(&b, VXF_REGION_INDEX, idx);
-		vx_build_uint(&b, VXF_REGION_COUNT, n);
-		if (write)
-			vx_build_bytes(&b, VXF_REGION_DATA, buf + done, n);
-		r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-		vx_builder_release(&b);
-		if (r < 0)
-			return conn_err(cl);
-		snprintf(what, sizeof(what), "%s %s+0x%llx len %zu",
-		    write ? "REGION_WRITE" : "REGION_READ", rname(idx),
-		    (unsigned long long)(off + done), n);
-		if (!posted && (m.flags & VX_F_ERROR))
-			return reply_err(cl, &m, what);
-		if (!posted && m.status == VX_MSG_MALFORMED)
-			return cl_err(cl, VX_EXIT_FAIL, "malformed reply to "
-			    "%s: %s", what, m.err.text);
-		if (!write) {
-			it = vx_msg_item(&m, VXF_REGION_DATA);
-			if (it == NULL || it->len != n)
-				return cl_err(cl, VX_EXIT_FAIL, "reply to %s "
-				    "carries %u bytes, not %zu", what,
-				    it != NULL ? it->len : 0, n);
-			memcpy(buf + done, it->ptr, n);
-		}
-		done += n;
-	}
-	return 0;
+		    cl_rname(idx), write ? "writable" : "readable", rg->flags);
+	r = write ? vx_client_region_write(&cl->c, idx, off, buf, len, posted) :
+	    vx_client_region_read(&cl->c, idx, off, buf, len);
+	return r < 0 ? cl_call_err(cl, r) : 0;
 }
 
-static uint64_t
-load_le(const uint8_t *p, unsigned w)
-{
-	return vx_load(p, w, 0);
-}
-
-/* --- version, info, regions, irqs --------------------------------------- */
-
-static int
-c_version(struct cl *cl, int argc, char **argv)
-{
-	const struct vx_caps *s = &cl->c.srv;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "version");
-	if (cl->json) {
-		json_t *caps = NULL;
-
-		if (cl->c.srv_json != NULL)
-			caps = json_loads(cl->c.srv_json, 0, NULL);
-		json_object_set_new(J, "major", json_integer(cl->c.major));
-		json_object_set_new(J, "minor", json_integer(cl->c.minor));
-		json_object_set_new(J, "server", caps != NULL ? caps :
-		    json_null());
-		json_object_set_new(J, "max_data_xfer_size",
-		    json_integer((json_int_t)cl->c.xfer));
-		json_object_set_new(J, "max_msg_fds",
-		    json_integer((json_int_t)s->max_msg_fds));
-		json_object_set_new(J, "max_dma_maps",
-		    json_integer((json_int_t)s->max_dma_maps));
-		json_object_set_new(J, "pgsizes",
-		    json_integer((json_int_t)s->pgsizes));
-		json_object_set_new(J, "twin_socket",
-		    json_boolean(vx_conn_twin(cl->c.conn) >= 0));
-		json_object_set_new(J, "write_multiple",
-		    json_boolean(s->write_multiple));
-		return 0;
-	}
-	printf("protocol           %u.%u\n", cl->c.major, cl->c.minor);
-	if (cl->c.srv_json != NULL) {
-		char caps[2048];
-		size_t pos = 0;
-
-		/* the server's text: never raw to a terminal */
-		caps[0] = '\0';
-		vx_sb_text(caps, sizeof(caps), &pos, cl->c.srv_json,
-		    strlen(cl->c.srv_json));
-		printf("server caps        %s\n", caps);
-	} else {
-		printf("server caps        (none)\n");
-	}
-	printf("max_data_xfer_size %llu (server %llu, client %llu)\n",
-	    (unsigned long long)cl->c.xfer,
-	    (unsigned long long)s->max_data_xfer_size,
-	    (unsigned long long)cl->c.opts.max_xfer);
-	printf("max_msg_fds        %llu (server accepts)\n",
-	    (unsigned long long)s->max_msg_fds);
-	printf("max_dma_maps       %llu\n", (unsigned long long)s->max_dma_maps);
-	printf("pgsizes            0x%llx\n", (unsigned long long)s->pgsizes);
-	printf("twin_socket        %s\n", vx_conn_twin(cl->c.conn) >= 0 ?
-	    "yes" : s->twin_supported ? "offered" : "no");
-	printf("write_multiple     %s\n", s->write_multiple ? "yes" : "no");
-	return 0;
-}
-
-static int
-c_info(struct cl *cl, int argc, char **argv)
-{
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "info");
-	cl->have_info = 0;
-	if ((r = ensure_info(cl)) != 0)
-		return r;
-	if (cl->json) {
-		json_object_set_new(J, "flags", json_integer(cl->dev_flags));
-		json_object_set_new(J, "reset", json_boolean(cl->dev_flags &
-		    VX_DEV_RESET));
-		json_object_set_new(J, "pci", json_boolean(cl->dev_flags &
-		    VX_DEV_PCI));
-		json_object_set_new(J, "num_regions",
-		    json_integer(cl->nregions));
-		json_object_set_new(J, "num_irqs", json_integer(cl->nirqs));
-		return 0;
-	}
-	printf("flags       0x%x%s%s\n", cl->dev_flags,
-	    cl->dev_flags & VX_DEV_RESET ? " reset" : "",
-	    cl->dev_flags & VX_DEV_PCI ? " pci" : "");
-	printf("num_regions %u\n", cl->nregions);
-	printf("num_irqs    %u\n", cl->nirqs);
-	return 0;
-}
-
-static void
-flag_text(uint32_t f, char *out)
-{
-	out[0] = f & VX_REGION_READ ? 'r' : '-';
-	out[1] = f & VX_REGION_WRITE ? 'w' : '-';
-	out[2] = f & VX_REGION_MMAP ? 'm' : '-';
-	out[3] = '\0';
-}
-
-static int
-c_regions(struct cl *cl, int argc, char **argv)
-{
-	json_t *arr = NULL;
-	uint32_t i;
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "regions");
-	cl->have_info = 0;
-	if ((r = ensure_info(cl)) != 0)
-		return r;
-	if (cl->json)
-		arr = json_array();
-	else
-		printf("%-5s %-7s %-12s %-5s %s\n", "index", "name", "size",
-		    "flags", "details");
-	for (i = 0; i < cl->nregions; i++) {
-		struct vx_msg m;
-		char fl[4], line[512];
-		json_t *o = NULL, *areas = NULL, *caps = NULL;
-		uint32_t k;
-		size_t pos = 0;
-
-		if ((r = region_info(cl, i, &m)) != 0) {
-			json_decref(arr);
-			return r;
-		}
-		flag_text(cl->regs[i].flags, fl);
-		line[0] = '\0';
-		if (cl->json) {
-			o = json_pack("{s:i,s:s,s:I,s:i,s:b,s:b,s:b}",
-			    "index", (int)i, "name", rname(i),
-			    "size", (json_int_t)cl->regs[i].size,
-			    "flags", (int)cl->regs[i].flags,
-			    "read", cl->regs[i].flags & VX_REGION_READ,
-			    "write", cl->regs[i].flags & VX_REGION_WRITE,
-			    "mmap", cl->regs[i].flags & VX_REGION_MMAP);
-			areas = json_array();
-			caps = json_array();
-		}
-		/* the capability chain: sparse areas and region types */
-		for (k = 0; k < m.nitems; k++) {
-			const struct vx_item *it = &m.items[k];
-
-			if (it->field == VXF_CAP_ID) {
-				const char *n = vx_tok_name(
-				    vx_fields[VXF_CAP_ID].names, it->val);
-
-				if (caps != NULL)
-					json_array_append_new(caps,
-					    json_string(n ? n : "unknown"));
-				else
-					pos += (size_t)snprintf(line + pos,
-					    sizeof(line) - pos, "%scap %s",
-					    pos ? ", " : "", n ? n : "unknown");
-			} else if (it->field == VXF_AREA_OFFSET &&
-			    k + 1 < m.nitems &&
-			    m.items[k + 1].field == VXF_AREA_SIZE) {
-				uint64_t ao = it->val, as = m.items[k + 1].val;
-
-				if (areas != NULL)
-					json_array_append_new(areas, json_pack(
-					    "{s:I,s:I}", "offset", (json_int_t)ao,
-					    "size", (json_int_t)as));
-				else
-					pos += (size_t)snprintf(line + pos,
-					    sizeof(line) - pos, "%sarea "
-					    "0x%llx+0x%llx", pos ? ", " : "",
-					    (unsigned long long)ao,
-					    (unsigned long long)as);
-			} else if (it->field == VXF_CAP_TYPE && caps == NULL) {
-				pos += (size_t)snprintf(line + pos,
-				    sizeof(line) - pos, " type 0x%llx",
-				    (unsigned long long)it->val);
-			} else if (it->field == VXF_CAP_SUBTYPE && caps == NULL) {
-				pos += (size_t)snprintf(line + pos,
-				    sizeof(line) - pos, " subtype 0x%llx",
-				    (unsigned long long)it->val);
-			}
-			if (pos >= sizeof(line))
-				pos = sizeof(line) - 1;
-		}
-		if (o != NULL) {
-			json_object_set_new(o, "sparse_areas", areas);
-			json_object_set_new(o, "caps", caps);
-			json_array_append_new(arr, o);
-		} else {
-			printf("%-5u %-7s 0x%-10llx %-5s %s\n", i, rname(i),
-			    (unsigned long long)cl->regs[i].size, fl,
-			    cl->regs[i].size == 0 ? "(absent)" : line);
-		}
-	}
-	if (arr != NULL)
-		json_object_set_new(J, "regions", arr);
-	return 0;
-}
-
-static const char *
-irq_name(uint32_t i, char *buf, size_t n)
-{
-	const char *s = i < VX_PCI_NUM_IRQS ? vx_tok_name(vx_names_irq, i) :
-	    NULL;
-
-	if (s != NULL)
-		return s;
-	snprintf(buf, n, "irq %u", i);
-	return buf;
-}
-
-static int
-c_irqs(struct cl *cl, int argc, char **argv)
-{
-	json_t *arr = NULL;
-	uint32_t i;
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "irqs");
-	cl->have_info = 0;
-	if ((r = ensure_info(cl)) != 0)
-		return r;
-	if (cl->json)
-		arr = json_array();
-	else
-		printf("%-5s %-6s %-6s %s\n", "index", "name", "count", "flags");
-	for (i = 0; i < cl->nirqs; i++) {
-		struct vx_builder b;
-		struct vx_msg m;
-		uint64_t cnt = 0, fl = 0;
-		char nb[16];
-
-		vx_builder_init(&b);
-		vx_build_header(&b, 0, VX_CMD_DEVICE_GET_IRQ_INFO,
-		    VX_F_TYPE_COMMAND, 0);
-		vx_build_uint(&b, VXF_ARGSZ, 16);
-		vx_build_uint(&b, VXF_IRQ_INFO_FLAGS, 0);
-		vx_build_uint(&b, VXF_IRQ_INDEX, i);
-		vx_build_uint(&b, VXF_IRQ_COUNT, 0);
-		r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-		vx_builder_release(&b);
-		if (r < 0) {
-			json_decref(arr);
-			return conn_err(cl);
-		}
-		if (m.flags & VX_F_ERROR) {
-			json_decref(arr);
-			return reply_err(cl, &m, "DEVICE_GET_IRQ_INFO");
-		}
-		vx_msg_get(&m, VXF_IRQ_COUNT, &cnt);
-		vx_msg_get(&m, VXF_IRQ_INFO_FLAGS, &fl);
-		if (arr != NULL) {
-			json_array_append_new(arr, json_pack(
-			    "{s:i,s:s,s:I,s:i,s:b,s:b,s:b,s:b}", "index", (int)i,
-			    "name", irq_name(i, nb, sizeof(nb)),
-			    "count", (json_int_t)cnt, "flags", (int)fl,
-			    "eventfd", (int)(fl & VX_IRQ_INFO_EVENTFD) != 0,
-			    "maskable", (int)(fl & VX_IRQ_INFO_MASKABLE) != 0,
-			    "automasked", (int)(fl & VX_IRQ_INFO_AUTOMASKED) != 0,
-			    "noresize", (int)(fl & VX_IRQ_INFO_NORESIZE) != 0));
-			continue;
-		}
-		printf("%-5u %-6s %-6llu 0x%llx%s%s%s%s\n", i,
-		    irq_name(i, nb, sizeof(nb)), (unsigned long long)cnt,
-		    (unsigned long long)fl,
-		    fl & VX_IRQ_INFO_EVENTFD ? " eventfd" : "",
-		    fl & VX_IRQ_INFO_MASKABLE ? " maskable" : "",
-		    fl & VX_IRQ_INFO_AUTOMASKED ? " automasked" : "",
-		    fl & VX_IRQ_INFO_NORESIZE ? " noresize" : "");
-	}
-	if (arr != NULL)
-		json_object_set_new(J, "irqs", arr);
-	return 0;
-}
-
-/* --- region access ------------------------------------------------------- */
-
-static void
-jset_access(struct cl *cl, uint32_t idx, uint64_t off)
-{
-	json_object_set_new(J, "region", json_string(rname(idx)));
-	json_object_set_new(J, "index", json_integer(idx));
-	json_object_set_new(J, "offset", json_integer((json_int_t)off));
-}
-
-/* peek REGION OFFSET [WIDTH]; *val gets the value */
-static int
-do_peek(struct cl *cl, int argc, char **argv, const char *name,
-    uint32_t *idx, uint64_t *off, unsigned *w, uint64_t *val)
-{
-	uint8_t buf[8];
-	int r;
-
-	if (argc < 3 || argc > 4)
-		return usage(cl, name);
-	*w = 4;
-	if ((r = region_arg(cl, argv[1], idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], off)) != 0 ||
-	    (argc == 4 && (r = width_arg(cl, argv[3], w)) != 0))
-		return r;
-	if ((r = region_io(cl, *idx, *off, buf, *w, 0, 0)) != 0)
-		return r;
-	*val = load_le(buf, *w);
-	return 0;
-}
-
-static int
-c_peek(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off = 0, val = 0;
-	unsigned w = 4;
-	int r;
-
-	if ((r = do_peek(cl, argc, argv, "peek", &idx, &off, &w, &val)) != 0)
-		return r;
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "width", json_integer(w));
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-	} else {
-		printf("%s+0x%llx: 0x%0*llx\n", rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val);
-	}
-	return 0;
-}
-
-static int
-c_read(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off, len;
-	uint8_t *buf;
-	int r;
-
-	if (argc != 4)
-		return usage(cl, "read");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "length", argv[3], &len)) != 0)
-		return r;
-	if (len > cl->regs[idx].size)
-		return cl_err(cl, VX_EXIT_USAGE, "length %llu is beyond the "
-		    "end of %s (size 0x%llx)", (unsigned long long)len,
-		    rname(idx), (unsigned long long)cl->regs[idx].size);
-	if ((buf = malloc(len ? (size_t)len : 1)) == NULL)
-		return cl_err(cl, VX_EXIT_FAIL, "out of memory");
-	if ((r = region_io(cl, idx, off, buf, (size_t)len, 0, 0)) == 0) {
-		if (cl->json) {
-			jset_access(cl, idx, off);
-			json_object_set_new(J, "length",
-			    json_integer((json_int_t)len));
-			jset_hex(cl, "data", buf, (size_t)len);
-		} else {
-			cl_hexdump(stdout, buf, (size_t)len, off);
-		}
-	}
-	free(buf);
-	return r;
-}
-
-/* Leading --posted; returns how many arguments it took. */
-static int
-posted_opt(int argc, char **argv, int *posted)
-{
-	*posted = argc > 1 && strcmp(argv[1], "--posted") == 0;
-	return *posted;
-}
-
-static int
-c_poke(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off, val;
-	unsigned w = 4;
-	uint8_t buf[8];
-	int r, posted, k = posted_opt(argc, argv, &posted);
-
-	argc -= k;
-	argv += k;
-	if (argc < 4 || argc > 5)
-		return usage(cl, "poke");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "value", argv[3], &val)) != 0 ||
-	    (argc == 5 && (r = width_arg(cl, argv[4], &w)) != 0))
-		return r;
-	if (w < 8 && val >> (8 * w) != 0)
-		return cl_err(cl, VX_EXIT_USAGE, "value %s does not fit in %u "
-		    "bytes; give a width of 8 or a smaller value", argv[3], w);
-	vx_store(buf, w, val, 0);
-	if ((r = region_io(cl, idx, off, buf, w, 1, posted)) != 0)
-		return r;
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "width", json_integer(w));
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-		json_object_set_new(J, "posted", json_boolean(posted));
-	} else {
-		printf("%s+0x%llx <- 0x%0*llx%s\n", rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val, posted ? " (posted)" : "");
-	}
-	return 0;
-}
-
-static int
-c_write(struct cl *cl, int argc, char **argv)
-{
-	uint32_t idx = 0;
-	uint64_t off;
-	uint8_t *buf;
-	size_t n;
-	int r, posted, k = posted_opt(argc, argv, &posted);
-
-	argc -= k;
-	argv += k;
-	if (argc != 4)
-		return usage(cl, "write");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = hex_arg(cl, argv[3], &buf, &n)) != 0)
-		return r;
-	r = region_io(cl, idx, off, buf, n, 1, posted);
-	free(buf);
-	if (r != 0)
-		return r;
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "length", json_integer((json_int_t)n));
-		json_object_set_new(J, "posted", json_boolean(posted));
-	} else {
-		printf("%s+0x%llx <- %zu bytes%s\n", rname(idx),
-		    (unsigned long long)off, n, posted ? " (posted)" : "");
-	}
-	return 0;
-}
-
-/* Leading "-w WIDTH" of expect and poll. */
-static int
-width_opt(struct cl *cl, int *argc, char ***argv, unsigned *w, int *r)
-{
-	*w = 4;
-	*r = 0;
-	if (*argc > 2 && strcmp((*argv)[1], "-w") == 0) {
-		if ((*r = width_arg(cl, (*argv)[2], w)) != 0)
-			return -1;
-		(*argv)[2] = (*argv)[0];
-		*argc -= 2;
-		*argv += 2;
-	}
-	return 0;
-}
-
-static int
-c_expect(struct cl *cl, int argc, char **argv)
-{
-	uint64_t off, want, mask = UINT64_MAX, val;
-	uint8_t buf[8];
-	uint32_t idx = 0;
-	unsigned w;
-	int r;
-
-	if (width_opt(cl, &argc, &argv, &w, &r) < 0)
-		return r;
-	if (argc < 4 || argc > 5)
-		return usage(cl, "expect");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "value", argv[3], &want)) != 0 ||
-	    (argc == 5 && (r = num_arg(cl, "mask", argv[4], &mask)) != 0))
-		return r;
-	if (w < 8)
-		mask &= ((uint64_t)1 << (8 * w)) - 1;
-	if ((r = region_io(cl, idx, off, buf, w, 0, 0)) != 0)
-		return r;
-	val = load_le(buf, w);
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "width", json_integer(w));
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-		json_object_set_new(J, "expected", json_integer((json_int_t)want));
-		json_object_set_new(J, "mask", json_integer((json_int_t)mask));
-		json_object_set_new(J, "match", json_boolean((val & mask) ==
-		    (want & mask)));
-	}
-	if ((val & mask) != (want & mask))
-		return cl_err(cl, VX_EXIT_FAIL, "expect failed: %s+0x%llx is "
-		    "0x%0*llx, expected 0x%0*llx (mask 0x%llx)", rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val, (int)w * 2,
-		    (unsigned long long)want, (unsigned long long)mask);
-	if (!cl->json)
-		printf("ok %s+0x%llx == 0x%0*llx\n", rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val);
-	return 0;
-}
-
-static int64_t
-mono_ms(void)
+int64_t
+cl_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -945,805 +321,11 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* poll REGION OFFSET MASK VALUE TIMEOUT */
-static int
-c_poll(struct cl *cl, int argc, char **argv)
+int
+cl_posted_opt(int argc, char **argv, int *posted)
 {
-	uint64_t off, mask, want, val = 0;
-	uint8_t buf[8];
-	uint32_t idx = 0;
-	unsigned w, tries = 0;
-	int64_t end;
-	int r, ms;
-
-	if (width_opt(cl, &argc, &argv, &w, &r) < 0)
-		return r;
-	if (argc != 6)
-		return usage(cl, "poll");
-	if ((r = region_arg(cl, argv[1], &idx)) != 0 ||
-	    (r = num_arg(cl, "offset", argv[2], &off)) != 0 ||
-	    (r = num_arg(cl, "mask", argv[3], &mask)) != 0 ||
-	    (r = num_arg(cl, "value", argv[4], &want)) != 0 ||
-	    (r = ms_arg(cl, argv[5], &ms)) != 0)
-		return r;
-	end = mono_ms() + ms;
-	for (;;) {
-		if ((r = region_io(cl, idx, off, buf, w, 0, 0)) != 0)
-			return r;
-		val = load_le(buf, w);
-		tries++;
-		if ((val & mask) == (want & mask))
-			break;
-		if (mono_ms() >= end) {
-			if (cl->json) {
-				jset_access(cl, idx, off);
-				json_object_set_new(J, "value",
-				    json_integer((json_int_t)val));
-				json_object_set_new(J, "reads",
-				    json_integer(tries));
-			}
-			return cl_err(cl, VX_EXIT_FAIL, "poll timed out after "
-			    "%d ms: %s+0x%llx is 0x%0*llx, (value & 0x%llx) "
-			    "never became 0x%llx", ms, rname(idx),
-			    (unsigned long long)off, (int)w * 2,
-			    (unsigned long long)val, (unsigned long long)mask,
-			    (unsigned long long)want);
-		}
-		/* serve DMA while waiting, 10 ms between reads */
-		if (vx_client_serve(&cl->c, 10, NULL, 0, NULL) < 0)
-			return conn_err(cl);
-		if (cl_interrupted)
-			return cl_err(cl, VX_EXIT_FAIL, "poll interrupted");
-	}
-	if (cl->json) {
-		jset_access(cl, idx, off);
-		json_object_set_new(J, "value", json_integer((json_int_t)val));
-		json_object_set_new(J, "reads", json_integer(tries));
-	} else {
-		printf("ok %s+0x%llx == 0x%0*llx after %u read%s\n", rname(idx),
-		    (unsigned long long)off, (int)w * 2,
-		    (unsigned long long)val, tries, tries == 1 ? "" : "s");
-	}
-	return 0;
-}
-
-static int
-c_reset(struct cl *cl, int argc, char **argv)
-{
-	struct vx_builder b;
-	struct vx_msg m;
-	int r;
-
-	(void)argv;
-	if (argc != 1)
-		return usage(cl, "reset");
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND, 0);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-	vx_builder_release(&b);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_RESET");
-	if (!cl->json)
-		printf("reset done\n");
-	return 0;
-}
-
-/* Print a reply: field tree, or its JSON under "reply". */
-static void
-show_reply(struct cl *cl, const struct vx_msg *m)
-{
-	char sum[256];
-
-	if (cl->json) {
-		json_object_set_new(J, "reply", (json_t *)vx_msg_json(m));
-		return;
-	}
-	vx_summary(m, sum, sizeof(sum));
-	printf("%s\n", sum);
-	vx_print_tree(stdout, m, "  ");
-	if (m->status == VX_MSG_MALFORMED)
-		printf("  malformed: %s\n", m->err.text);
-}
-
-/* raw CMD [HEXPAYLOAD]: a hand-built message; shows the decoded reply */
-static int
-c_raw(struct cl *cl, int argc, char **argv)
-{
-	uint8_t *pay = NULL, *msg;
-	size_t n = 0;
-	uint64_t cmd;
-	struct vx_msg m;
-	int r, posted, k = posted_opt(argc, argv, &posted);
-
-	argc -= k;
-	argv += k;
-	if (argc < 2 || argc > 3)
-		return usage(cl, "raw");
-	if (vx_tok_value(vx_names_cmd, argv[1], &cmd) < 0 &&
-	    vx_parse_u64(argv[1], &cmd) < 0)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid command '%s': want a "
-		    "name such as REGION_READ or a number", argv[1]);
-	if (cmd > 0xffff)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid command '%s': above "
-		    "0xffff", argv[1]);
-	if (argc == 3 && (r = hex_arg(cl, argv[2], &pay, &n)) != 0)
-		return r;
-	if ((msg = calloc(1, VX_HDR_SIZE + n)) == NULL) {
-		free(pay);
-		return cl_err(cl, VX_EXIT_FAIL, "out of memory");
-	}
-	vx_store(msg + VX_HDR_OFF_CMD, 2, cmd, 0);
-	vx_store(msg + VX_HDR_OFF_SIZE, 4, VX_HDR_SIZE + n, 0);
-	vx_store(msg + VX_HDR_OFF_FLAGS, 4, posted ? VX_F_NO_REPLY : 0, 0);
-	if (n)
-		memcpy(msg + VX_HDR_SIZE, pay, n);
-	free(pay);
-	r = vx_client_call(&cl->c, msg, VX_HDR_SIZE + n, NULL, 0, &m);
-	free(msg);
-	if (r < 0)
-		return conn_err(cl);
-	if (posted) {
-		if (!cl->json)
-			printf("sent (no reply requested)\n");
-		return 0;
-	}
-	show_reply(cl, &m);
-	if (cl->json)
-		json_object_set_new(J, "error_reply",
-		    json_boolean(m.flags & VX_F_ERROR));
-	return 0;
-}
-
-/* --- config space ------------------------------------------------------- */
-
-static int
-c_config(struct cl *cl, int argc, char **argv)
-{
-	uint8_t cfg[4096];
-	size_t len;
-	int r, dump = 0;
-
-	if (argc == 2 && strcmp(argv[1], "-x") == 0)
-		dump = 1;
-	else if (argc != 1)
-		return usage(cl, "config");
-	if ((r = ensure_region(cl, VX_PCI_CONFIG)) != 0)
-		return r;
-	len = cl->regs[VX_PCI_CONFIG].size > 4096 ? 4096 :
-	    (size_t)cl->regs[VX_PCI_CONFIG].size;
-	if (len < 64)
-		return cl_err(cl, VX_EXIT_FAIL, "config region is %zu bytes, "
-		    "too small for a PCI header (64)", len);
-	len = len >= 4096 ? 4096 : len >= 256 ? 256 : 64;
-	if ((r = region_io(cl, VX_PCI_CONFIG, 0, cfg, len, 0, 0)) != 0)
-		return r;
-	if (cl->json) {
-		json_object_set_new(J, "config", (json_t *)cl_pci_json(cfg,
-		    len));
-		jset_hex(cl, "data", cfg, len);
-	} else if (dump) {
-		cl_pci_dump(stdout, cfg, len);
-	} else {
-		cl_pci_print(stdout, cfg, len);
-	}
-	return 0;
-}
-
-/* --- DMA ---------------------------------------------------------------- */
-
-static int
-c_dma(struct cl *cl, int argc, char **argv)
-{
-	uint64_t addr, size;
-	struct vx_msg m;
-	const char *sub = argc > 1 ? argv[1] : "";
-	unsigned i;
-	int r;
-
-	if (strcmp(sub, "map") == 0) {
-		int use_fd = !cl->no_fd;
-		uint32_t prot = VX_DMA_MAP_READ | VX_DMA_MAP_WRITE;
-
-		argc--;
-		argv++;
-		if (argc > 1 && strcmp(argv[1], "--no-fd") == 0) {
-			use_fd = 0;
-			argc--;
-			argv++;
-		} else if (argc > 1 && strcmp(argv[1], "--fd") == 0) {
-			use_fd = 1;
-			argc--;
-			argv++;
-		}
-		if (argc < 3 || argc > 4)
-			return usage(cl, "dma");
-		if ((r = num_arg(cl, "address", argv[1], &addr)) != 0 ||
-		    (r = num_arg(cl, "size", argv[2], &size)) != 0)
-			return r;
-		if (argc == 4) {
-			if (strcmp(argv[3], "rw") == 0)
-				prot = VX_DMA_MAP_READ | VX_DMA_MAP_WRITE;
-			else if (strcmp(argv[3], "r") == 0)
-				prot = VX_DMA_MAP_READ;
-			else if (strcmp(argv[3], "w") == 0)
-				prot = VX_DMA_MAP_WRITE;
-			else
-				return cl_err(cl, VX_EXIT_USAGE, "invalid "
-				    "protection '%s': want r, w or rw",
-				    argv[3]);
-		}
-		if ((r = vx_client_dma_map(&cl->c, addr, size, prot, use_fd,
-		    &m)) < 0)
-			return cl_err(cl, r == VX_ERR_INVALID ||
-			    r == VX_ERR_TOO_LARGE ? VX_EXIT_USAGE :
-			    VX_EXIT_FAIL, "%s", cl->c.errmsg);
-		if (m.flags & VX_F_ERROR)
-			return reply_err(cl, &m, "DMA_MAP");
-		if (cl->json) {
-			json_object_set_new(J, "address",
-			    json_integer((json_int_t)addr));
-			json_object_set_new(J, "size",
-			    json_integer((json_int_t)size));
-			json_object_set_new(J, "fd", json_boolean(use_fd));
-		} else {
-			printf("mapped 0x%llx+0x%llx %s%s%s\n",
-			    (unsigned long long)addr, (unsigned long long)size,
-			    prot & VX_DMA_MAP_READ ? "r" : "",
-			    prot & VX_DMA_MAP_WRITE ? "w" : "",
-			    use_fd ? " (memfd)" : " (DMA_READ/DMA_WRITE)");
-		}
-		return 0;
-	}
-	if (strcmp(sub, "unmap") == 0) {
-		int all = argc == 3 && strcmp(argv[2], "all") == 0;
-
-		if (!all && argc != 4)
-			return usage(cl, "dma");
-		addr = size = 0;
-		if (!all && ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
-		    (r = num_arg(cl, "size", argv[3], &size)) != 0))
-			return r;
-		if ((r = vx_client_dma_unmap(&cl->c, addr, size, all, &m)) < 0)
-			return cl_err(cl, r == VX_ERR_INVALID ? VX_EXIT_USAGE :
-			    VX_EXIT_FAIL, "%s", cl->c.errmsg);
-		if (m.flags & VX_F_ERROR)
-			return reply_err(cl, &m, "DMA_UNMAP");
-		if (!cl->json)
-			printf("unmapped %s\n", all ? "all" : argv[2]);
-		return 0;
-	}
-	if (strcmp(sub, "list") == 0) {
-		json_t *arr = cl->json ? json_array() : NULL;
-
-		for (i = 0; i < cl->c.nwins; i++) {
-			const struct vx_dma_win *w = &cl->c.wins[i];
-
-			if (arr != NULL)
-				json_array_append_new(arr, json_pack(
-				    "{s:I,s:I,s:b,s:b,s:b}", "address",
-				    (json_int_t)w->addr, "size",
-				    (json_int_t)w->size, "read",
-				    (int)(w->prot & VX_DMA_MAP_READ) != 0,
-				    "write", (int)(w->prot & VX_DMA_MAP_WRITE)
-				    != 0, "fd", w->fd >= 0));
-			else
-				printf("0x%016llx 0x%-10llx %s%s %s\n",
-				    (unsigned long long)w->addr,
-				    (unsigned long long)w->size,
-				    w->prot & VX_DMA_MAP_READ ? "r" : "-",
-				    w->prot & VX_DMA_MAP_WRITE ? "w" : "-",
-				    w->fd >= 0 ? "memfd" : "messages");
-		}
-		if (arr != NULL) {
-			json_object_set_new(J, "windows", arr);
-			json_object_set_new(J, "served_reads",
-			    json_integer((json_int_t)cl->c.served_reads));
-			json_object_set_new(J, "served_writes",
-			    json_integer((json_int_t)cl->c.served_writes));
-		} else {
-			printf("served %lu DMA_READ, %lu DMA_WRITE, %lu "
-			    "refused\n", cl->c.served_reads,
-			    cl->c.served_writes, cl->c.served_errors);
-		}
-		return 0;
-	}
-	if (strcmp(sub, "dump") == 0 || strcmp(sub, "fill") == 0) {
-		int fill = sub[0] == 'f';
-		uint64_t byte = 0;
-		uint8_t *p;
-
-		if (argc != (fill ? 5 : 4))
-			return usage(cl, "dma");
-		if ((r = num_arg(cl, "address", argv[2], &addr)) != 0 ||
-		    (r = num_arg(cl, "length", argv[3], &size)) != 0 ||
-		    (fill && (r = num_arg(cl, "byte", argv[4], &byte)) != 0))
-			return r;
-		if (byte > 0xff)
-			return cl_err(cl, VX_EXIT_USAGE, "invalid byte '%s': "
-			    "want 0..0xff", argv[4]);
-		if ((p = vx_client_dma_ptr(&cl->c, addr, size)) == NULL)
-			return cl_err(cl, VX_EXIT_USAGE, "0x%llx+0x%llx is not "
-			    "inside one mapped DMA window; see 'dma list'",
-			    (unsigned long long)addr, (unsigned long long)size);
-		if (fill) {
-			memset(p, (int)byte, (size_t)size);
-			if (!cl->json)
-				printf("filled 0x%llx+0x%llx with 0x%02x\n",
-				    (unsigned long long)addr,
-				    (unsigned long long)size, (unsigned)byte);
-		} else if (cl->json) {
-			json_object_set_new(J, "address",
-			    json_integer((json_int_t)addr));
-			jset_hex(cl, "data", p, (size_t)size);
-		} else {
-			cl_hexdump(stdout, p, (size_t)size, addr);
-		}
-		return 0;
-	}
-	return usage(cl, "dma");
-}
-
-/* --- interrupts ---------------------------------------------------------- */
-
-static int
-irq_arg(struct cl *cl, const char *s, uint32_t *idx)
-{
-	uint64_t v;
-
-	if (strcasecmp(s, "msix") == 0)
-		v = VX_IRQ_MSIX;
-	else if (vx_tok_value(vx_names_irq, s, &v) < 0 &&
-	    vx_parse_u64(s, &v) < 0)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid IRQ index '%s': want "
-		    "intx, msi, msix, err, req or a number", s);
-	if (v > UINT32_MAX)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid IRQ index '%s'", s);
-	*idx = (uint32_t)v;
-	return 0;
-}
-
-static int
-set_irqs(struct cl *cl, uint32_t flags, uint32_t idx, uint32_t start,
-    uint32_t count, const int *fds, int nfds)
-{
-	struct vx_builder b;
-	struct vx_msg m;
-	int r;
-
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, 20);
-	vx_build_uint(&b, VXF_IRQ_SET_FLAGS, flags);
-	vx_build_uint(&b, VXF_IRQ_INDEX, idx);
-	vx_build_uint(&b, VXF_IRQ_START, start);
-	vx_build_uint(&b, VXF_IRQ_COUNT, count);
-	r = vx_client_call_built(&cl->c, &b, fds, nfds, &m);
-	vx_builder_release(&b);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_SET_IRQS");
-	return 0;
-}
-
-static void
-close_irqfds(struct cl *cl, uint32_t idx, int all)
-{
-	int i, k = 0;
-
-	for (i = 0; i < cl->nirqfds; i++) {
-		if (all || cl->irqfds[i].index == idx)
-			close(cl->irqfds[i].fd);
-		else
-			cl->irqfds[k++] = cl->irqfds[i];
-	}
-	cl->nirqfds = k;
-}
-
-static int
-c_irq(struct cl *cl, int argc, char **argv)
-{
-	const char *sub = argc > 1 ? argv[1] : "";
-	uint64_t start = 0, count = 0;
-	uint32_t idx = 0;
-	char nb[16];
-	int r;
-
-	if (argc < 3)
-		return usage(cl, "irq");
-	if ((r = irq_arg(cl, argv[2], &idx)) != 0)
-		return r;
-	if (strcmp(sub, "disable") == 0) {
-		if (argc != 3)
-			return usage(cl, "irq");
-		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | VX_IRQ_ACTION_TRIGGER,
-		    idx, 0, 0, NULL, 0)) != 0)
-			return r;
-		close_irqfds(cl, idx, 0);
-		if (!cl->json)
-			printf("%s disabled\n", irq_name(idx, nb, sizeof(nb)));
-		return 0;
-	}
-	if (argc != 5)
-		return usage(cl, "irq");
-	if ((r = num_arg(cl, "start", argv[3], &start)) != 0 ||
-	    (r = num_arg(cl, "count", argv[4], &count)) != 0)
-		return r;
-	if (start > UINT32_MAX || count > UINT32_MAX - start)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid vector range %s+%s",
-		    argv[3], argv[4]);
-	if (strcmp(sub, "enable") == 0) {
-		int fds[CL_MAX_IRQFDS];
-		uint32_t i, done = 0, chunk;
-		int maxfds = vx_conn_peer_max_fds(cl->c.conn) > 0 ?
-		    vx_conn_peer_max_fds(cl->c.conn) : 1;
-
-		if (count == 0 || count + (uint64_t)cl->nirqfds > CL_MAX_IRQFDS)
-			return cl_err(cl, VX_EXIT_USAGE, "invalid count %s: "
-			    "want 1..%d eventfds in all", argv[4],
-			    CL_MAX_IRQFDS - cl->nirqfds);
-		for (i = 0; i < count; i++) {
-			if ((fds[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
-				r = errno;
-				while (i-- > 0)
-					close(fds[i]);
-				return cl_err(cl, VX_EXIT_FAIL, "eventfd: %s",
-				    strerror(r));
-			}
-		}
-		/* at most max_msg_fds descriptors per message */
-		while (done < count) {
-			chunk = (uint32_t)count - done;
-			if (chunk > (uint32_t)maxfds)
-				chunk = (uint32_t)maxfds;
-			r = set_irqs(cl, VX_IRQ_DATA_EVENTFD |
-			    VX_IRQ_ACTION_TRIGGER, idx, (uint32_t)start + done,
-			    chunk, fds + done, (int)chunk);
-			if (r != 0) {
-				for (i = 0; i < count; i++)
-					close(fds[i]);
-				return r;
-			}
-			done += chunk;
-		}
-		for (i = 0; i < count; i++) {
-			cl->irqfds[cl->nirqfds].index = idx;
-			cl->irqfds[cl->nirqfds].vector = (uint32_t)start + i;
-			cl->irqfds[cl->nirqfds++].fd = fds[i];
-		}
-		if (!cl->json)
-			printf("%s vectors %llu..%llu enabled (eventfds)\n",
-			    irq_name(idx, nb, sizeof(nb)),
-			    (unsigned long long)start,
-			    (unsigned long long)(start + count - 1));
-		return 0;
-	}
-	if (strcmp(sub, "trigger") == 0 || strcmp(sub, "mask") == 0 ||
-	    strcmp(sub, "unmask") == 0) {
-		uint32_t act = sub[0] == 't' ? VX_IRQ_ACTION_TRIGGER :
-		    sub[0] == 'm' ? VX_IRQ_ACTION_MASK : VX_IRQ_ACTION_UNMASK;
-
-		if ((r = set_irqs(cl, VX_IRQ_DATA_NONE | act, idx,
-		    (uint32_t)start, (uint32_t)count, NULL, 0)) != 0)
-			return r;
-		if (!cl->json)
-			printf("%s vectors %llu+%llu %s\n",
-			    irq_name(idx, nb, sizeof(nb)),
-			    (unsigned long long)start,
-			    (unsigned long long)count, sub[0] == 't' ?
-			    "triggered" : sub[0] == 'm' ? "masked" : "unmasked");
-		return 0;
-	}
-	return usage(cl, "irq");
-}
-
-/* wait-irq [TIMEOUT]: wait for an enabled vector's eventfd */
-static int
-c_wait_irq(struct cl *cl, int argc, char **argv)
-{
-	int fds[CL_MAX_IRQFDS + 1];
-	int ms = 1000, i, ready, r, nfds;
-	int64_t end;
-	json_t *arr = NULL;
-	unsigned fired = 0;
-	char nb[16];
-
-	if (argc > 2)
-		return usage(cl, "wait-irq");
-	if (argc == 2 && (r = ms_arg(cl, argv[1], &ms)) != 0)
-		return r;
-	if (cl->nirqfds == 0)
-		return cl_err(cl, VX_EXIT_USAGE, "no interrupt is enabled; run "
-		    "'irq enable INDEX START COUNT' first");
-	for (i = 0; i < cl->nirqfds; i++)
-		fds[i] = cl->irqfds[i].fd;
-	nfds = cl->nirqfds;
-	if (cl_sigfd >= 0)
-		fds[nfds++] = cl_sigfd;	/* Ctrl-C wakes the wait */
-	end = mono_ms() + ms;
-	if (cl->json)
-		arr = json_array();
-	for (;;) {
-		int64_t left = end - mono_ms();
-
-		if (left < 0)
-			left = 0;
-		/* the sockets are served while we wait */
-		r = vx_client_serve(&cl->c, (int)left, fds, nfds, &ready);
-		if (r < 0) {
-			json_decref(arr);
-			return conn_err(cl);
-		}
-		/* collect every vector that fired, not only the first */
-		for (i = 0; i < cl->nirqfds; i++) {
-			uint64_t n;
-
-			if (read(fds[i], &n, sizeof(n)) != (ssize_t)sizeof(n))
-				continue;
-			fired++;
-			if (arr != NULL)
-				json_array_append_new(arr, json_pack(
-				    "{s:s,s:i,s:i,s:I}", "irq",
-				    irq_name(cl->irqfds[i].index, nb,
-				    sizeof(nb)), "index",
-				    (int)cl->irqfds[i].index, "vector",
-				    (int)cl->irqfds[i].vector, "count",
-				    (json_int_t)n));
-			else
-				printf("%s vector %u fired (%llu)\n",
-				    irq_name(cl->irqfds[i].index, nb,
-				    sizeof(nb)), cl->irqfds[i].vector,
-				    (unsigned long long)n);
-		}
-		if (fired || mono_ms() >= end)
-			break;
-		if (cl_interrupted) {
-			json_decref(arr);
-			return cl_err(cl, VX_EXIT_FAIL, "wait-irq interrupted");
-		}
-	}
-	if (arr != NULL)
-		json_object_set_new(J, "fired", arr);
-	if (!fired)
-		return cl_err(cl, VX_EXIT_FAIL, "no interrupt within %d ms", ms);
-	return 0;
-}
-
-/* --- features and migration --------------------------------------------- */
-
-static const struct vx_tok feat_words[] = {
-	{ VX_FEAT_MIGRATION, "migration" },
-	{ VX_FEAT_MIG_DEVICE_STATE, "mig-state" },
-	{ VX_FEAT_DMA_LOGGING_START, "dirty-start" },
-	{ VX_FEAT_DMA_LOGGING_STOP, "dirty-stop" },
-	{ VX_FEAT_DMA_LOGGING_REPORT, "dirty-report" },
-	{ 0, NULL }
-};
-
-/* argsz: the payload sent, or room for what a GET returns */
-static int
-feature_call(struct cl *cl, uint32_t flags, const void *data, size_t n,
-    uint64_t argsz, struct vx_msg *m)
-{
-	struct vx_builder b;
-	int r;
-
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, VX_CMD_DEVICE_FEATURE, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, argsz > 8 + n ? argsz : 8 + n);
-	vx_build_uint(&b, VXF_FEAT_FLAGS, flags);
-	if (n)
-		vx_build_bytes(&b, VXF_FEAT_DATA, data, n);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, m);
-	vx_builder_release(&b);
-	return r < 0 ? conn_err(cl) : 0;
-}
-
-/*
- * feature probe FEATURE | get FEATURE [ARGS] | set FEATURE [ARGS]
- *   get mig-state; set mig-state STATE; get migration
- *   set dirty-start PGSIZE [ADDR SIZE]...; set dirty-stop
- *   get dirty-report ADDR SIZE PGSIZE
- */
-static int
-c_feature(struct cl *cl, int argc, char **argv)
-{
-	uint8_t data[8 + 16 + 16 * 32];
-	size_t n = 0;
-	uint64_t id, v, a, argsz = 8 + 4096;
-	uint32_t flags;
-	struct vx_msg m;
-	const char *sub = argc > 1 ? argv[1] : "";
-	int r, i;
-
-	if (argc < 3)
-		return usage(cl, "feature");
-	if (vx_tok_value(feat_words, argv[2], &id) < 0 &&
-	    vx_tok_value(vx_names_feature, argv[2], &id) < 0 &&
-	    vx_parse_u64(argv[2], &id) < 0)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid feature '%s': want "
-		    "migration, mig-state, dirty-start, dirty-stop, "
-		    "dirty-report or a number", argv[2]);
-	if (id > VX_FEATURE_MASK)
-		return cl_err(cl, VX_EXIT_USAGE, "invalid feature '%s'", argv[2]);
-	flags = (uint32_t)id;
-	if (strcmp(sub, "probe") == 0) {
-		if (argc != 3)
-			return usage(cl, "feature");
-		if ((r = feature_call(cl, flags | VX_FEATURE_PROBE, NULL, 0, 8,
-		    &m)) != 0)
-			return r;
-		if (cl->json) {
-			json_object_set_new(J, "feature", json_integer(flags));
-			json_object_set_new(J, "supported",
-			    json_boolean(!(m.flags & VX_F_ERROR)));
-		} else {
-			printf("feature %s: %s\n", argv[2], m.flags & VX_F_ERROR ?
-			    "not supported" : "supported");
-		}
-		return 0;
-	}
-	if (strcmp(sub, "get") == 0) {
-		flags |= VX_FEATURE_GET;
-		if (id == VX_FEAT_DMA_LOGGING_REPORT) {
-			uint64_t rep[3];
-
-			if (argc != 6)
-				return usage(cl, "feature");
-			for (i = 0; i < 3; i++)
-				if ((r = num_arg(cl, i == 0 ? "address" :
-				    i == 1 ? "size" : "page size", argv[3 + i],
-				    &rep[i])) != 0)
-					return r;
-			for (i = 0; i < 3; i++)
-				vx_store(data + 8 * i, 8, rep[i], 0);
-			n = 24;
-			if (rep[2] == 0 || rep[1] / rep[2] > ((uint64_t)1 << 32))
-				return cl_err(cl, VX_EXIT_USAGE, "invalid page "
-				    "size %s for %s bytes: the bitmap would be "
-				    "empty or too large", argv[5], argv[4]);
-			/* room for the bitmap: one bit a page, u64 words */
-			argsz = 8 + 24 + ((rep[1] + rep[2] - 1) / rep[2] + 63) /
-			    64 * 8;
-		} else if (argc != 3) {
-			return usage(cl, "feature");
-		}
-	} else if (strcmp(sub, "set") == 0) {
-		flags |= VX_FEATURE_SET;
-		if (id == VX_FEAT_MIG_DEVICE_STATE) {
-			if (argc != 4)
-				return usage(cl, "feature");
-			if (vx_tok_value(vx_names_mig_state, argv[3], &v) < 0 &&
-			    vx_parse_u64(argv[3], &v) < 0)
-				return cl_err(cl, VX_EXIT_USAGE, "invalid "
-				    "migration state '%s': want STOP, RUNNING, "
-				    "STOP_COPY, RESUMING, RUNNING_P2P, PRE_COPY, "
-				    "PRE_COPY_P2P", argv[3]);
-			vx_store(data, 4, v, 0);
-			vx_store(data + 4, 4, 0, 0);
-			n = 8;
-		} else if (id == VX_FEAT_DMA_LOGGING_START) {
-			int nr = (argc - 4) / 2;
-
-			if (argc < 4 || (argc - 4) % 2 || nr > 32)
-				return usage(cl, "feature");
-			if ((r = num_arg(cl, "page size", argv[3], &v)) != 0)
-				return r;
-			vx_store(data, 8, v, 0);
-			vx_store(data + 8, 4, (uint64_t)nr, 0);
-			vx_store(data + 12, 4, 0, 0);
-			n = 16;
-			for (i = 0; i < nr; i++) {
-				if ((r = num_arg(cl, "address", argv[4 + 2 * i],
-				    &a)) != 0 || (r = num_arg(cl, "size",
-				    argv[5 + 2 * i], &v)) != 0)
-					return r;
-				vx_store(data + n, 8, a, 0);
-				vx_store(data + n + 8, 8, v, 0);
-				n += 16;
-			}
-		} else if (argc != 3) {
-			return usage(cl, "feature");
-		}
-	} else {
-		return usage(cl, "feature");
-	}
-	if (id == VX_FEAT_MIGRATION || id == VX_FEAT_MIG_DEVICE_STATE)
-		argsz = 16;
-	else if (flags & VX_FEATURE_SET)
-		argsz = 8 + n;
-	if ((r = feature_call(cl, flags, data, n, argsz, &m)) != 0)
-		return r;
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, "DEVICE_FEATURE");
-	if (cl->json) {
-		json_object_set_new(J, "feature", json_integer((int)id));
-		if (vx_msg_get(&m, VXF_MIG_STATE, &v) == 0) {
-			const char *s = vx_tok_name(vx_names_mig_state, v);
-
-			json_object_set_new(J, "device_state",
-			    json_string(s != NULL ? s : "unknown"));
-		}
-		if (vx_msg_get(&m, VXF_MIG_FLAGS, &v) == 0)
-			json_object_set_new(J, "migration_flags",
-			    json_integer((json_int_t)v));
-		json_object_set_new(J, "reply", (json_t *)vx_msg_json(&m));
-		return 0;
-	}
-	if (vx_msg_get(&m, VXF_MIG_STATE, &v) == 0) {
-		const char *s = vx_tok_name(vx_names_mig_state, v);
-
-		printf("device_state %s\n", s != NULL ? s : "unknown");
-	} else if (vx_msg_get(&m, VXF_MIG_FLAGS, &v) == 0) {
-		printf("migration flags 0x%llx%s%s%s\n", (unsigned long long)v,
-		    v & VX_MIGRATION_STOP_COPY ? " stop_copy" : "",
-		    v & VX_MIGRATION_P2P ? " p2p" : "",
-		    v & VX_MIGRATION_PRE_COPY ? " pre_copy" : "");
-	} else {
-		const struct vx_item *it = vx_msg_item(&m, VXF_LOG_BITMAP);
-
-		if (it != NULL && it->len) {
-			printf("dirty bitmap:\n");
-			cl_hexdump(stdout, it->ptr, it->len, 0);
-		} else {
-			printf("ok\n");
-		}
-	}
-	return 0;
-}
-
-/* mig read SIZE | mig write HEXBYTES */
-static int
-c_mig(struct cl *cl, int argc, char **argv)
-{
-	struct vx_builder b;
-	struct vx_msg m;
-	uint8_t *p = NULL;
-	size_t n = 0;
-	uint64_t size = 0;
-	int r, rd;
-
-	if (argc != 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write")))
-		return usage(cl, "mig");
-	rd = argv[1][0] == 'r';
-	if (rd && (r = num_arg(cl, "size", argv[2], &size)) != 0)
-		return r;
-	if (rd && size > UINT32_MAX)
-		return cl_err(cl, VX_EXIT_USAGE, "size %s is above 4 GiB",
-		    argv[2]);
-	if (!rd && (r = hex_arg(cl, argv[2], &p, &n)) != 0)
-		return r;
-	vx_builder_init(&b);
-	vx_build_header(&b, 0, rd ? VX_CMD_MIG_DATA_READ :
-	    VX_CMD_MIG_DATA_WRITE, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(&b, VXF_ARGSZ, rd ? 8 + size : 8 + n);
-	vx_build_uint(&b, VXF_MIGD_SIZE, rd ? size : n);
-	if (!rd)
-		vx_build_bytes(&b, VXF_MIGD_DATA, p, n);
-	r = vx_client_call_built(&cl->c, &b, NULL, 0, &m);
-	vx_builder_release(&b);
-	free(p);
-	if (r < 0)
-		return conn_err(cl);
-	if (m.flags & VX_F_ERROR)
-		return reply_err(cl, &m, rd ? "MIG_DATA_READ" : "MIG_DATA_WRITE");
-	if (rd) {
-		const struct vx_item *it = vx_msg_item(&m, VXF_MIGD_DATA);
-		size_t got = it != NULL ? it->len : 0;
-
-		if (cl->json)
-			jset_hex(cl, "data", got ? it->ptr : (const uint8_t *)"",
-			    got);
-		else if (got)
-			cl_hexdump(stdout, it->ptr, got, 0);
-		else
-			printf("no migration data\n");
-	} else if (!cl->json) {
-		printf("wrote %zu bytes of migration data\n", n);
-	}
-	return 0;
+	*posted = argc > 1 && strcmp(argv[1], "--posted") == 0;
+	return *posted;
 }
 
 /* --- help and the table ------------------------------------------------- */
@@ -1753,9 +335,21 @@ c_quit(struct cl *cl, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1)
-		return usage(cl, argv[0]);
+		return cl_usage(cl, argv[0]);
 	cl->quit = 1;
 	return 0;
+}
+
+/* One command: "name args" and its help line, or a JSON object. */
+static void
+print_cmd(struct cl *cl, const struct cl_cmd *c, const char *fmt)
+{
+	cl_open_object(cl, NULL);
+	cl_print_string(cl, PRINT_JSON, "name", NULL, c->name);
+	cl_print_string(cl, PRINT_JSON, "args", NULL, c->args);
+	cl_print_string(cl, PRINT_JSON, "help", NULL, c->help);
+	cl_printf(cl, fmt, c->name, c->args, c->help);
+	cl_close_object(cl);
 }
 
 static int
@@ -1764,89 +358,76 @@ c_help(struct cl *cl, int argc, char **argv)
 	const struct cl_cmd *c;
 
 	if (argc > 2)
-		return usage(cl, "help");
-	if (argc == 2) {
-		if ((c = cl_find(argv[1])) == NULL)
-			return cl_err(cl, VX_EXIT_USAGE, "unknown command '%s'; "
-			    "'help' lists them", argv[1]);
-		if (cl->json)
-			json_object_set_new(J, "commands", json_pack(
-			    "[{s:s,s:s,s:s}]", "name", c->name, "args",
-			    c->args, "help", c->help));
-		else
-			printf("%s %s\n    %s\n", c->name, c->args, c->help);
-		return 0;
-	}
-	if (cl->json) {
-		json_t *arr = json_array();
-
+		return cl_usage(cl, "help");
+	if (argc == 2 && (c = cl_find(argv[1])) == NULL)
+		return cl_err(cl, VX_EXIT_USAGE, "unknown command '%s'; 'help' "
+		    "lists them", argv[1]);
+	cl_open_array(cl, "commands");
+	if (argc == 2)
+		print_cmd(cl, c, "%s %s\n    %s\n");
+	else
 		for (c = cl_cmds; c->name != NULL; c++)
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s}",
-			    "name", c->name, "args", c->args, "help", c->help));
-		json_object_set_new(J, "commands", arr);
-		return 0;
-	}
-	for (c = cl_cmds; c->name != NULL; c++)
-		printf("  %-9s %-38s %s\n", c->name, c->args, c->help);
+			print_cmd(cl, c, "  %-9s %-38s %s\n");
+	cl_close_array(cl);
 	return 0;
 }
 
 #define A(a, b, c, d)	{ CL_A_##a, CL_A_##b, CL_A_##c, CL_A_##d }
 
 const struct cl_cmd cl_cmds[] = {
-	{ "config", c_config, "[-x]",
+	{ "config", cl_c_config, "[-x]",
 	  "PCI config space decoded like lspci -vv (-x: hex dump)",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "dma", c_dma, "map [--no-fd] ADDR SIZE [rw|r|w] | unmap ADDR SIZE|all"
+	{ "dma", cl_c_dma, "map [--no-fd] ADDR SIZE [rw|r|w] | unmap ADDR SIZE|all"
 	  " | list | dump ADDR LEN | fill ADDR LEN BYTE",
 	  "DMA windows backed by this client's memory",
 	  A(SUB, NONE, NONE, NONE), "map unmap list dump fill" },
 	{ "exit", c_quit, "", "end the session", A(NONE, NONE, NONE, NONE),
 	  NULL },
-	{ "expect", c_expect, "[-w WIDTH] REGION OFFSET VALUE [MASK]",
+	{ "expect", cl_c_expect, "[-w WIDTH] REGION OFFSET VALUE [MASK]",
 	  "fail unless (value & MASK) == (VALUE & MASK)",
 	  A(REGION, NONE, NONE, NONE), NULL },
-	{ "feature", c_feature, "probe|get|set FEATURE [ARGS...]",
+	{ "feature", cl_c_feature, "probe|get|set FEATURE [ARGS...]",
 	  "DEVICE_FEATURE: migration, mig-state STATE, dirty-start/stop/report",
 	  A(SUB, FEATURE, NONE, NONE), "probe get set" },
 	{ "help", c_help, "[COMMAND]", "list commands or show one",
 	  A(HELP, NONE, NONE, NONE), NULL },
-	{ "info", c_info, "", "DEVICE_GET_INFO: flags, regions, irqs",
+	{ "info", cl_c_info, "", "DEVICE_GET_INFO: flags, regions, irqs",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "irq", c_irq, "enable|trigger|mask|unmask INDEX START COUNT | "
+	{ "irq", cl_c_irq, "enable|trigger|mask|unmask INDEX START COUNT | "
 	  "disable INDEX", "interrupts through eventfds (INTx is automasked: "
 	  "unmask it)", A(SUB, IRQ, NONE, NONE),
 	  "enable disable trigger mask unmask" },
-	{ "irqs", c_irqs, "", "every IRQ index: count and flags",
+	{ "irqs", cl_c_irqs, "", "every IRQ index: count and flags",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "mig", c_mig, "read SIZE | write HEXBYTES",
+	{ "mig", cl_c_mig, "read SIZE | write HEXBYTES",
 	  "MIG_DATA_READ / MIG_DATA_WRITE", A(SUB, NONE, NONE, NONE),
 	  "read write" },
-	{ "peek", c_peek, "REGION OFFSET [1|2|4|8]", "read one value",
+	{ "peek", cl_c_peek, "REGION OFFSET [1|2|4|8]", "read one value",
 	  A(REGION, NONE, WIDTH, NONE), NULL },
-	{ "poke", c_poke, "[--posted] REGION OFFSET VALUE [1|2|4|8]",
+	{ "poke", cl_c_poke, "[--posted] REGION OFFSET VALUE [1|2|4|8]",
 	  "write one value (--posted: no reply, as QEMU does)",
 	  A(REGION, NONE, NONE, WIDTH), NULL },
-	{ "poll", c_poll, "[-w WIDTH] REGION OFFSET MASK VALUE TIMEOUT",
+	{ "poll", cl_c_poll, "[-w WIDTH] REGION OFFSET MASK VALUE TIMEOUT",
 	  "read until (value & MASK) == VALUE, fail after TIMEOUT ms",
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "quit", c_quit, "", "end the session (also 'exit', Ctrl-D)",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "raw", c_raw, "[--posted] CMD [HEXPAYLOAD]",
+	{ "raw", cl_c_raw, "[--posted] CMD [HEXPAYLOAD]",
 	  "send a hand-built message, show the decoded reply",
 	  A(CMD, NONE, NONE, NONE), NULL },
-	{ "read", c_read, "REGION OFFSET LEN", "hex dump of a region range",
+	{ "read", cl_c_read, "REGION OFFSET LEN", "hex dump of a region range",
 	  A(REGION, NONE, NONE, NONE), NULL },
-	{ "regions", c_regions, "", "every region: size, flags, areas, caps",
+	{ "regions", cl_c_regions, "", "every region: size, flags, areas, caps",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "reset", c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
+	{ "reset", cl_c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
 	  NULL },
-	{ "version", c_version, "", "what VERSION negotiated",
+	{ "version", cl_c_version, "", "what VERSION negotiated",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "wait-irq", c_wait_irq, "[TIMEOUT]",
+	{ "wait-irq", cl_c_wait_irq, "[TIMEOUT]",
 	  "wait for an enabled interrupt (default 1000 ms)",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "write", c_write, "[--posted] REGION OFFSET HEXBYTES",
+	{ "write", cl_c_write, "[--posted] REGION OFFSET HEXBYTES",
 	  "write bytes", A(REGION, NONE, NONE, NONE), NULL },
 	{ NULL, NULL, NULL, NULL, A(NONE, NONE, NONE, NONE), NULL },
 };
@@ -1878,6 +459,7 @@ cl_exec(struct cl *cl, int argc, char **argv)
 		    "lists them", argv[0]);
 	else
 		r = c->fn(cl, argc, argv);
+	cl_print_reset(cl);
 	if (cl->json) {
 		o = J;
 		json_object_set_new(o, "ok", json_boolean(r == 0));
@@ -1995,7 +577,7 @@ cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o)
 void
 cl_close(struct cl *cl)
 {
-	close_irqfds(cl, 0, 1);
+	cl_close_irqfds(cl, 0, 1);
 	vx_client_close(&cl->c);
 	free(cl->regs);
 	cl->regs = NULL;

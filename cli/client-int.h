@@ -1,8 +1,12 @@
 /*
- * client-int.h - the pieces of `vfuctl client` and its one-shots:
- * the command interpreter (client-cmds.c), the PCI config-space decoder
- * (client-pci.c), the readline REPL (client-repl.c) and the entry points
- * (cmd-client.c).
+ * client-int.h - the pieces of `vfuctl client` and its one-shots: the
+ * interpreter, shared argument helpers and the command table
+ * (client-cmds.c), the commands by subject (client-device.c, -region.c,
+ * -dma.c, -irq.c, -mig.c, -raw.c; config in client-pci.c with the PCI
+ * config-space decoder), the one print path (client-print.c), the
+ * readline REPL (client-repl.c) and the entry points (cmd-client.c).
+ * The protocol is lib's: each command parses its arguments, makes typed
+ * calls (vx-client.h) and prints the result once, as text or JSON.
  *
  * Every client command returns an exit code (VX_EXIT_OK, VX_EXIT_FAIL for
  * a failure or a mismatch, VX_EXIT_USAGE for a bad argument) and reports
@@ -31,6 +35,13 @@ struct cl_irqfd {
 	int fd;
 };
 
+#define CL_JSON_DEPTH	8
+
+struct cl_jopen {
+	void *v;		/* json_t array or object, not yet attached */
+	const char *key;	/* its key in the parent object */
+};
+
 struct cl {
 	struct vx_client c;
 	const char *path;
@@ -52,6 +63,8 @@ struct cl {
 	int nirqfds;
 
 	void *out;		/* json_t object of the running command */
+	struct cl_jopen jstack[CL_JSON_DEPTH];	/* open arrays, objects */
+	int jdepth;
 };
 
 /*
@@ -79,6 +92,76 @@ int cl_run_line(struct cl *cl, const char *line, int stop);
 /* Report an error of the running command (stderr, and into --json). */
 int cl_err(struct cl *cl, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* --- helpers of the commands (client-cmds.c) ---------------------------- */
+
+/* "usage: NAME ARGS" of the command table; VX_EXIT_USAGE. */
+int cl_usage(struct cl *cl, const char *name);
+/* A lib call failed with r: its sentence (and errno in JSON). */
+int cl_call_err(struct cl *cl, int r);
+/* DEVICE_GET_INFO once per session (again after have_info = 0). */
+int cl_ensure_info(struct cl *cl);
+/* Region idx exists and its info is known (fetched once). */
+int cl_ensure_region(struct cl *cl, uint32_t idx);
+/* DEVICE_GET_REGION_INFO of idx, remembered in cl->regs. */
+int cl_region_info(struct cl *cl, uint32_t idx, struct vx_region_info *ri);
+/* "bar0", "config", ...; four calls' worth of names stay valid. */
+const char *cl_rname(uint32_t idx);
+/* "INTx", "MSI-X", ... or "irq N" in buf. */
+const char *cl_irq_name(uint32_t i, char *buf, size_t n);
+
+/* Arguments: each reports its own usage error (VX_EXIT_USAGE). */
+int cl_num_arg(struct cl *cl, const char *what, const char *s, uint64_t *v);
+int cl_width_arg(struct cl *cl, const char *s, unsigned *w);
+/* "500", "500ms", "2s": milliseconds. */
+int cl_ms_arg(struct cl *cl, const char *s, int *ms);
+/* Hex bytes ("0a0b", "0a:0b", "0x0a0b"); *out malloc'ed. */
+int cl_hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n);
+/* REGION: a name (bar0..bar5, rom, config, vga) or an index; its info
+ * fetched. */
+int cl_region_arg(struct cl *cl, const char *s, uint32_t *idx);
+/* Read or write [off, off+len) of region idx, checked against its info. */
+int cl_region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
+    size_t len, int write, int posted);
+int64_t cl_mono_ms(void);
+/* Leading --posted; returns how many arguments it took. */
+int cl_posted_opt(int argc, char **argv, int *posted);
+
+/* --- the commands, by subject ------------------------------------------- */
+
+/* client-device.c */
+int cl_c_version(struct cl *cl, int argc, char **argv);
+int cl_c_info(struct cl *cl, int argc, char **argv);
+int cl_c_regions(struct cl *cl, int argc, char **argv);
+int cl_c_irqs(struct cl *cl, int argc, char **argv);
+int cl_c_reset(struct cl *cl, int argc, char **argv);
+
+/* client-raw.c */
+int cl_c_raw(struct cl *cl, int argc, char **argv);
+
+/* client-pci.c */
+int cl_c_config(struct cl *cl, int argc, char **argv);
+
+/* client-dma.c */
+int cl_c_dma(struct cl *cl, int argc, char **argv);
+
+/* client-irq.c */
+int cl_c_irq(struct cl *cl, int argc, char **argv);
+int cl_c_wait_irq(struct cl *cl, int argc, char **argv);
+/* Close the eventfds of IRQ index idx (all: of every index). */
+void cl_close_irqfds(struct cl *cl, uint32_t idx, int all);
+
+/* client-mig.c */
+int cl_c_feature(struct cl *cl, int argc, char **argv);
+int cl_c_mig(struct cl *cl, int argc, char **argv);
+
+/* client-region.c */
+int cl_c_peek(struct cl *cl, int argc, char **argv);
+int cl_c_read(struct cl *cl, int argc, char **argv);
+int cl_c_poke(struct cl *cl, int argc, char **argv);
+int cl_c_write(struct cl *cl, int argc, char **argv);
+int cl_c_expect(struct cl *cl, int argc, char **argv);
+int cl_c_poll(struct cl *cl, int argc, char **argv);
 
 /* --- command table, for help and completion ---------------------------- */
 
@@ -114,6 +197,38 @@ void *cl_pci_json(const uint8_t *cfg, size_t len);
 void cl_pci_dump(FILE *fp, const uint8_t *cfg, size_t len);
 /* Read such a dump (first device only); returns bytes read or -1. */
 long cl_pci_load(FILE *fp, uint8_t *cfg, size_t cap);
+
+/* --- one print path (client-print.c) ----------------------------------- */
+
+/*
+ * Each call writes the text form (printf of fmt with the value; a bool
+ * prints fmt only when true) or, in --json mode, the value under key in
+ * the innermost open object or array.  PRINT_TEXT or PRINT_JSON: that
+ * form only; a NULL fmt prints no text.
+ */
+enum { PRINT_TEXT = 1, PRINT_JSON = 2, PRINT_ANY = 3 };
+
+void cl_print_uint(struct cl *cl, int type, const char *key, const char *fmt,
+    unsigned long long v);
+void cl_print_string(struct cl *cl, int type, const char *key,
+    const char *fmt, const char *s);
+void cl_print_bool(struct cl *cl, int type, const char *key, const char *fmt,
+    int v);
+/* A json_t value (reference taken; NULL: null) under key; JSON only. */
+void cl_print_json(struct cl *cl, const char *key, void *v);
+/* n bytes as a hex string; JSON only. */
+void cl_print_hex(struct cl *cl, const char *key, const uint8_t *p,
+    size_t n);
+/* Text only. */
+void cl_printf(struct cl *cl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Arrays and objects (key ignored inside an array); attached at close. */
+void cl_open_array(struct cl *cl, const char *key);
+void cl_open_object(struct cl *cl, const char *key);
+void cl_close_array(struct cl *cl);
+void cl_close_object(struct cl *cl);
+/* Drop arrays and objects left open (a command failed half-way). */
+void cl_print_reset(struct cl *cl);
 
 /* --- REPL (client-repl.c) ---------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "client-int.h"
 
 static unsigned
@@ -512,4 +513,37 @@ cl_pci_load(FILE *fp, uint8_t *c, size_t cap)
 		}
 	}
 	return (long)max;
+}
+
+/* config [-x]: the device's config space, decoded, dumped or in JSON */
+int
+cl_c_config(struct cl *cl, int argc, char **argv)
+{
+	uint8_t cfg[4096];
+	size_t len;
+	int r, dump = 0;
+
+	if (argc == 2 && strcmp(argv[1], "-x") == 0)
+		dump = 1;
+	else if (argc != 1)
+		return cl_usage(cl, "config");
+	if ((r = cl_ensure_region(cl, VX_PCI_CONFIG)) != 0)
+		return r;
+	len = cl->regs[VX_PCI_CONFIG].size > 4096 ? 4096 :
+	    (size_t)cl->regs[VX_PCI_CONFIG].size;
+	if (len < 64)
+		return cl_err(cl, VX_EXIT_FAIL, "config region is %zu bytes, "
+		    "too small for a PCI header (64)", len);
+	len = len >= 4096 ? 4096 : len >= 256 ? 256 : 64;
+	if ((r = cl_region_io(cl, VX_PCI_CONFIG, 0, cfg, len, 0, 0)) != 0)
+		return r;
+	if (cl->json) {
+		cl_print_json(cl, "config", cl_pci_json(cfg, len));
+		cl_print_hex(cl, "data", cfg, len);
+	} else if (dump) {
+		cl_pci_dump(stdout, cfg, len);
+	} else {
+		cl_pci_print(stdout, cfg, len);
+	}
+	return 0;
 }

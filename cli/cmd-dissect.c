@@ -20,7 +20,7 @@
 #include "vx-error.h"
 #include "vx-filter.h"
 #include "vx-strbuf.h"
-#include "walk.h"
+#include "vx-walk.h"
 
 const char cmd_dissect_usage[] =
 	"usage: vfuctl dissect [-V] [-x] [-o text|json|jsonl] [-t r|a|d] [-c N]\n"
@@ -139,7 +139,7 @@ fmt_latency(uint64_t ns, char *out, size_t cap)
 }
 
 static void
-event_text(const struct walk_item *it, char *out, size_t cap)
+event_text(const struct vx_walk_item *it, char *out, size_t cap)
 {
 	const struct vx_trace_rec *rec = it->rec;
 	const char *kind = vx_trace_kind_name(rec->kind);
@@ -226,7 +226,7 @@ emit_jsonl(struct dissect *ds, const struct vx_trace_rec *rec)
 }
 
 static void
-emit_json(const struct walk_item *it)
+emit_json(const struct vx_walk_item *it)
 {
 	const struct vx_trace_rec *rec = it->rec;
 	json_t *o = vx_msg_json(it->msg), *arr;
@@ -259,7 +259,7 @@ emit_json(const struct walk_item *it)
 
 /* An event in the decoded form: the same vfio_user.* keys as messages. */
 static void
-emit_event_json(const struct walk_item *it)
+emit_event_json(const struct vx_walk_item *it)
 {
 	const struct vx_trace_rec *rec = it->rec;
 	const char *kind = vx_trace_kind_name(rec->kind);
@@ -278,7 +278,7 @@ emit_event_json(const struct walk_item *it)
 }
 
 static void
-emit_text(struct dissect *ds, const struct walk_item *it)
+emit_text(struct dissect *ds, const struct vx_walk_item *it)
 {
 	const struct vx_trace_rec *rec = it->rec;
 	const struct vx_msg *m = it->msg;
@@ -358,9 +358,8 @@ write_rec(struct dissect *ds, const struct vx_trace_rec *rec)
 }
 
 static int
-show(void *arg, const struct walk_item *it)
+show(struct dissect *ds, const struct vx_walk_item *it)
 {
-	struct dissect *ds = arg;
 	const struct vx_msg *m = it->msg;
 	unsigned i;
 
@@ -426,10 +425,9 @@ show(void *arg, const struct walk_item *it)
 }
 
 static int
-on_record(void *arg, const struct walk_item *it)
+on_record(struct dissect *ds, const struct vx_walk_item *it)
 {
-	struct dissect *ds = arg;
-	int r = show(arg, it);
+	int r = show(ds, it);
 
 	if (ds->ts != NULL && it->rec != NULL && tstate_seen(ds->ts,
 	    it->rec) < 0)
@@ -437,11 +435,52 @@ on_record(void *arg, const struct walk_item *it)
 	return r;
 }
 
+/* Set by SIGINT/SIGTERM during --follow: end at the next record. */
+static volatile sig_atomic_t stop_following;
+
 static void
 on_signal(int sig)
 {
 	(void)sig;
-	walk_stop = 1;
+	stop_following = 1;
+}
+
+static void
+nap(void)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Show the trace's items until its end, the -c limit or (following) a
+ * signal.  Returns 0, or a VX_ERR_* code with the reason in err.
+ */
+static int
+walk(struct dissect *ds, const char *path, const struct vx_walk_opts *wo,
+    char *err, size_t errlen)
+{
+	struct vx_walk *w;
+	struct vx_walk_item it;
+	int r = vx_walk_open(path, wo, &w);
+
+	while (r >= 0) {
+		if (stop_following)
+			vx_walk_end(w);
+		r = vx_walk_next(w, &it);
+		if (r == VX_ERR_AGAIN) {	/* following: wait for more */
+			fflush(stdout);
+			nap();
+			r = 0;
+			continue;
+		}
+		if (r <= 0 || on_record(ds, &it) < 0)
+			break;
+	}
+	snprintf(err, errlen, "%s", vx_walk_error(w));
+	vx_walk_close(w);
+	return r < 0 ? r : 0;
 }
 
 int
@@ -464,7 +503,8 @@ cmd_dissect(int argc, char **argv)
 	};
 	struct dissect ds;
 	struct vx_filter_opts fo;
-	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0, 0 };
+	struct vx_walk_opts wo = { 0, VX_PEER_AUTO };
+	const char *path;
 	const char *color = "auto", *wpath = NULL;
 	char err[1024];
 	uint64_t v;
@@ -525,7 +565,7 @@ cmd_dissect(int argc, char **argv)
 			wpath = optarg;
 			break;
 		case 'F':
-			wo.follow = 1;
+			wo.flags |= VX_WALK_FOLLOW;
 			break;
 		case 'P':
 			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)
@@ -548,7 +588,7 @@ cmd_dissect(int argc, char **argv)
 	if (argc - optind != 1)
 		vx_usage_error("dissect", argc == optind ? "missing trace FILE (or - for standard input)" :
 		    "too many operands: give one trace FILE");
-	wo.path = argv[optind];
+	path = argv[optind];
 	ds.filtering = fo.expr || fo.cmd || fo.dir || fo.conn_set || fo.errors;
 	if (ds.filtering &&
 	    vx_filter_compile_opts(&fo, err, sizeof(err), &ds.filter) < 0) {
@@ -568,14 +608,14 @@ cmd_dissect(int argc, char **argv)
 	}
 	if (ds.out != NULL && (ds.ts = tstate_new(wo.peer, 1)) == NULL)
 		vx_fatal("out of memory");
-	if (wo.follow) {
+	if (wo.flags & VX_WALK_FOLLOW) {
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 	}
 	ds.jcap = 1 << 16;
 	if ((ds.jbuf = malloc(ds.jcap)) == NULL)
 		vx_fatal("out of memory");
-	r = walk_trace(&wo, on_record, &ds, err, sizeof(err));
+	r = walk(&ds, path, &wo, err, sizeof(err));
 	if (ds.fmt == OUT_TEXT)
 		printf("-- %llu records, %llu messages (%llu malformed, %llu unknown), %llu shown; findings: %llu errors, %llu warnings, %llu notes\n",
 		    (unsigned long long)ds.records, (unsigned long long)ds.messages,
@@ -591,7 +631,7 @@ cmd_dissect(int argc, char **argv)
 	vx_filter_free(ds.filter);
 	free(ds.jbuf);
 	if (r < 0) {
-		fprintf(stderr, "vfuctl dissect: %s: %s\n", wo.path, err);
+		fprintf(stderr, "vfuctl dissect: %s: %s\n", path, err);
 		return VX_EXIT_USAGE;
 	}
 	if (ds.strict && (ds.sev[2] || ds.malformed || ds.unknown))

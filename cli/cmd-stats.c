@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "vx-error.h"
-#include "walk.h"
+#include "vx-walk.h"
 
 const char cmd_stats_usage[] =
 	"usage: vfuctl stats [-o text|json] [--peer PEER] FILE|-\n"
@@ -170,10 +170,9 @@ count_offset(struct stats *st, uint64_t region, uint64_t offset, int write)
 	st->noffs++;
 }
 
-static int
-on_record(void *arg, const struct walk_item *it)
+static void
+on_record(struct stats *st, const struct vx_walk_item *it)
 {
-	struct stats *st = arg;
 	const struct vx_msg *m = it->msg;
 	struct counter *c, *cc;
 	unsigned i;
@@ -181,11 +180,11 @@ on_record(void *arg, const struct walk_item *it)
 	for (i = 0; i < it->nunanswered; i++)
 		st->findings[it->unanswered[i].code]++;
 	if (it->rec == NULL)	/* end of trace: only the unanswered */
-		return 0;
+		return;
 	st->records++;
 	if (m == NULL) {
 		st->events++;
-		return 0;
+		return;
 	}
 	st->messages++;
 	st->malformed += m->status == VX_MSG_MALFORMED;
@@ -202,7 +201,7 @@ on_record(void *arg, const struct walk_item *it)
 		    m->status == VX_MSG_OK)
 			count_offset(st, m->rw.index, m->rw.offset,
 			    m->cmd == VX_CMD_REGION_WRITE);
-		return 0;
+		return;
 	}
 	c->replies++;
 	cc->replies++;
@@ -217,7 +216,6 @@ on_record(void *arg, const struct walk_item *it)
 		    sketch_add(&st->all, lat) < 0)
 			vx_fatal("out of memory");
 	}
-	return 0;
 }
 
 static const char *
@@ -416,7 +414,10 @@ cmd_stats(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct walk_opts wo = { "-", 0, VX_PEER_AUTO, 0, 1 };	/* lazy */
+	struct vx_walk_opts wo = { VX_WALK_LAZY, VX_PEER_AUTO };
+	struct vx_walk *w;
+	struct vx_walk_item it;
+	const char *path;
 	struct stats *st;
 	char err[1024];
 	uint64_t v;
@@ -446,11 +447,15 @@ cmd_stats(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		vx_usage_error("stats", "give one trace FILE (or - for standard input)");
-	wo.path = argv[optind];
+	path = argv[optind];
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
 	    (st->offs = calloc(OFFSETS_MAX, sizeof(*st->offs))) == NULL)
 		vx_fatal("out of memory");
-	r = walk_trace(&wo, on_record, st, err, sizeof(err));
+	if ((r = vx_walk_open(path, &wo, &w)) == 0)
+		while ((r = vx_walk_next(w, &it)) > 0)
+			on_record(st, &it);
+	snprintf(err, sizeof(err), "%s", vx_walk_error(w));
+	vx_walk_close(w);
 	if (r == 0) {
 		if (json)
 			print_json(st);
@@ -465,7 +470,7 @@ cmd_stats(int argc, char **argv)
 	free(st->offs);
 	free(st);
 	if (r < 0) {
-		fprintf(stderr, "vfuctl stats: %s: %s\n", wo.path, err);
+		fprintf(stderr, "vfuctl stats: %s: %s\n", path, err);
 		return VX_EXIT_USAGE;
 	}
 	return VX_EXIT_OK;

@@ -34,6 +34,17 @@ fail(struct vx_client *c, int err, const char *fmt, ...)
 	return err;
 }
 
+/* An error reply to what: VX_ERR_REPLY, "server answered what with E..". */
+static int
+refused(struct vx_client *c, const struct vx_msg *m, const char *what)
+{
+	const char *n = vx_tok_name(vx_names_errno, m->error);
+
+	c->reply_errno = m->error;
+	return fail(c, VX_ERR_REPLY, "server answered %s with %s (%u: %s)",
+	    what, n != NULL ? n : "error", m->error, strerror((int)m->error));
+}
+
 static void
 drop_reply(struct vx_client *c)
 {
@@ -490,7 +501,9 @@ vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
 	r = vx_client_call_built(c, &b, use_fd ? &w.fd : NULL, use_fd ? 1 : 0,
 	    reply);
 	vx_builder_release(&b);
-	if (r < 0 || (reply->flags & VX_F_ERROR)) {
+	if (r == 0 && (reply->flags & VX_F_ERROR))
+		r = refused(c, reply, "DMA_MAP");
+	if (r < 0) {
 		for (i = 0; i < c->nwins; i++)
 			if (c->wins[i].addr == addr) {
 				remove_win(c, i);
@@ -525,7 +538,9 @@ vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
 	vx_build_uint(&b, VXF_DMA_SIZE, all ? 0 : size);
 	r = vx_client_call_built(c, &b, NULL, 0, reply);
 	vx_builder_release(&b);
-	if (r < 0 || (reply->flags & VX_F_ERROR))
+	if (r == 0 && (reply->flags & VX_F_ERROR))
+		r = refused(c, reply, "DMA_UNMAP");
+	if (r < 0)
 		return r;
 	/* the server no longer uses it: release our side */
 	for (i = c->nwins; i-- > 0;)

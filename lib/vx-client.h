@@ -69,6 +69,7 @@ struct vx_client {
 
 	struct vx_frame reply;	/* the last reply, valid until the next call */
 	int have_reply;
+	uint32_t reply_errno;	/* VX_ERR_REPLY: the errno the server sent */
 	char errmsg[256];
 };
 
@@ -112,16 +113,100 @@ int vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 
 /*
  * Map [addr, addr+size) with prot: memory comes from a memfd passed to the
- * server (use_fd) or from the heap.  On 0, *reply holds the server's
- * answer; an error reply unregisters the window again (and returns 0:
- * check reply->flags).
+ * server (use_fd) or from the heap.  *reply holds the server's answer; an
+ * error reply unregisters the window again and is VX_ERR_REPLY (errno in
+ * c->reply_errno).  VX_ERR_INVALID: a bad or overlapping window,
+ * VX_ERR_TOO_LARGE: over 4 GiB.
  */
 int vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
     uint32_t prot, int use_fd, struct vx_msg *reply);
-/* Unmap one window (all 0: every window, DMA_UNMAP_ALL). */
+/* Unmap one window (all 0: every window, DMA_UNMAP_ALL); errors as above. */
 int vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
     int all, struct vx_msg *reply);
 /* Client memory for [addr, addr+len) inside one window, or NULL. */
 uint8_t *vx_client_dma_ptr(struct vx_client *c, uint64_t addr, uint64_t len);
+
+/*
+ * Typed calls (lib/client-calls.c): build the command, wait for the reply,
+ * decode it into the struct.  Each returns 0, or a VX_ERR_* code with the
+ * sentence in c->errmsg; VX_ERR_REPLY is an error reply (its errno in
+ * c->reply_errno), VX_ERR_INVALID a malformed one.
+ */
+struct vx_device_info {
+	uint32_t flags;		/* VX_DEV_RESET, VX_DEV_PCI */
+	uint32_t num_regions, num_irqs;
+};
+
+int vx_client_device_info(struct vx_client *c, struct vx_device_info *di);
+
+struct vx_region_info {
+	uint32_t index, flags;	/* VX_REGION_* */
+	uint64_t size, offset;
+	/* the reply: its capability chain (VXF_CAP_*, VXF_AREA_* items),
+	 * valid until the next call */
+	struct vx_msg reply;
+};
+
+/* DEVICE_RESET. */
+int vx_client_reset(struct vx_client *c);
+
+/* DEVICE_GET_REGION_INFO, asked again once with the argsz the reply wants. */
+int vx_client_region_info(struct vx_client *c, uint32_t index,
+    struct vx_region_info *ri);
+
+struct vx_irq_info {
+	uint32_t index, flags;	/* VX_IRQ_INFO_* */
+	uint32_t count;
+};
+
+int vx_client_irq_info(struct vx_client *c, uint32_t index,
+    struct vx_irq_info *ii);
+
+/*
+ * REGION_READ or REGION_WRITE of [off, off+len) of region index, in pieces
+ * of at most c->xfer bytes.  A posted write (VX_F_NO_REPLY) returns once
+ * sent.  A read reply carrying other than the count asked is
+ * VX_ERR_INVALID.
+ */
+int vx_client_region_read(struct vx_client *c, uint32_t index, uint64_t off,
+    uint8_t *buf, size_t len);
+int vx_client_region_write(struct vx_client *c, uint32_t index, uint64_t off,
+    const uint8_t *buf, size_t len, int posted);
+
+/*
+ * DEVICE_SET_IRQS: flags VX_IRQ_DATA_* | VX_IRQ_ACTION_*, vectors
+ * [start, start+count) of IRQ index, with nfds eventfds for DATA_EVENTFD.
+ */
+int vx_client_set_irqs(struct vx_client *c, uint32_t flags, uint32_t index,
+    uint32_t start, uint32_t count, const int *fds, int nfds);
+
+/* What a DEVICE_FEATURE reply carries, as far as it does. */
+struct vx_feature_reply {
+	int has_state;
+	uint32_t device_state;	/* enum vx_mig_state (mig-state GET) */
+	int has_mig_flags;
+	uint64_t mig_flags;	/* VX_MIGRATION_* (migration GET) */
+	const uint8_t *bitmap;	/* dirty-report GET: the bitmap, or NULL */
+	size_t bitmap_len;
+	struct vx_msg reply;	/* the whole reply; valid until the next call */
+};
+
+/*
+ * DEVICE_FEATURE with flags (feature | VX_FEATURE_PROBE/GET/SET) and n
+ * bytes of data; argsz is what the command declares (at least 8 + n): room
+ * for what a GET returns.  A PROBE of an unsupported feature is
+ * VX_ERR_REPLY.
+ */
+int vx_client_feature(struct vx_client *c, uint32_t flags, const void *data,
+    size_t n, uint64_t argsz, struct vx_feature_reply *fr);
+
+/*
+ * MIG_DATA_READ of at most size bytes: *data and *len the bytes the server
+ * sent (valid until the next call; *len 0 when it had none).
+ * MIG_DATA_WRITE of n bytes.
+ */
+int vx_client_mig_read(struct vx_client *c, uint32_t size,
+    const uint8_t **data, size_t *len);
+int vx_client_mig_write(struct vx_client *c, const uint8_t *data, size_t n);
 
 #endif /* VX_CLIENT_H */

@@ -32,6 +32,7 @@ enum vx_err {
 	VX_ERR_PERM = -15,	/* not allowed (a window's direction) */
 	VX_ERR_NOSPC = -16,	/* a table is full */
 	VX_ERR_UNKNOWN = -17,	/* no such command */
+	VX_ERR_REPLY = -18,	/* the peer answered with an error reply */
 };
 
 /* Short lowercase description of a code ("truncated", "invalid", ...). */
@@ -43,7 +44,7 @@ const char *vx_strerror(int err);
  * it), EINVAL for a message that is truncated, invalid, carries the wrong
  * descriptors or an unknown code, E2BIG, ENOTSUP, ENOMEM, EIO, EPIPE,
  * EAGAIN, ETIMEDOUT, EEXIST, ENOENT, EBUSY, EFAULT, EPERM, ENOSPC and
- * ENOSYS for the others, in the order of enum vx_err.  Never 0 for a
+ * ENOSYS, EIO for the others, in the order of enum vx_err.  Never 0 for a
  * failure.
  */
 int vx_err_to_errno(int err);

@@ -37,6 +37,7 @@ test_codes(void)
 		{ VX_ERR_PERM, EPERM, "not permitted" },
 		{ VX_ERR_NOSPC, ENOSPC, "no space" },
 		{ VX_ERR_UNKNOWN, ENOSYS, "unknown command" },
+		{ VX_ERR_REPLY, EIO, "error reply" },
 	};
 	size_t i;
 
@@ -45,8 +46,8 @@ test_codes(void)
 		    strcmp(vx_strerror(codes[i].err), codes[i].text) == 0,
 		    "%d: %s, errno %d", codes[i].err, codes[i].text,
 		    codes[i].wire);
-	ok(vx_err_to_errno(VX_ERR_UNKNOWN - 1) == EINVAL &&
-	    strcmp(vx_strerror(VX_ERR_UNKNOWN - 1), "unknown error") == 0,
+	ok(vx_err_to_errno(VX_ERR_REPLY - 1) == EINVAL &&
+	    strcmp(vx_strerror(VX_ERR_REPLY - 1), "unknown error") == 0,
 	    "a code past the last: EINVAL on the wire, unknown error");
 	ok(vx_err_to_errno(5) == 0, "a count is no error");
 }

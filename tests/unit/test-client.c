@@ -1,0 +1,223 @@
+/*
+ * test-client.c - the typed calls of struct vx_client (lib/vx-client.h,
+ * lib/client-calls.c) against a real "vfuctl server" with the gpio device:
+ * decoded results in structs, region accesses split at the negotiated
+ * transfer size, an error reply as VX_ERR_REPLY with its errno and a
+ * sentence naming the access (DMA_MAP's too: the window is dropped),
+ * features and migration.
+ *
+ * vfuctl comes from $VFUCTL (default cli/vfuctl); run from the repository
+ * root (tests/devices/ holds the descriptions).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vx-client.h"
+#include "vx-error.h"
+#include "unit.h"
+
+static pid_t
+spawn(const char *vfuctl, const char *device, const char *sock)
+{
+	struct stat st;
+	pid_t pid;
+	int i;
+
+	unlink(sock);
+	if ((pid = fork()) == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		if (nul >= 0)
+			dup2(nul, 2);
+		execl(vfuctl, vfuctl, "server", "--socket-path", sock,
+		    "--device", device, (char *)NULL);
+		_exit(127);
+	}
+	/* the socket appears once the server listens (20 s: valgrind) */
+	for (i = 0; i < 2000 && stat(sock, &st) != 0; i++)
+		usleep(10000);
+	return pid;
+}
+
+/* the dma device: bar0 8 KiB rw, bar2 16 KiB with sparse areas, 4 KiB
+ * of config space */
+/*
+ * The socket appears at bind(), a moment before listen(): a refused
+ * connection then means "not yet", so try again (for up to 20 s).
+ */
+static int
+open_client(struct vx_client *c, const char *sock,
+    const struct vx_client_opts *o)
+{
+	int i, r = -1;
+
+	for (i = 0; i < 2000; i++) {
+		if ((r = vx_client_open(c, sock, o)) == 0 ||
+		    strstr(c->errmsg, "refused") == NULL)
+			break;
+		vx_client_close(c);
+		usleep(10000);
+	}
+	return r;
+}
+
+static void
+test_info(struct vx_client *c)
+{
+	struct vx_device_info di = { 0 };
+	struct vx_region_info ri;
+	struct vx_irq_info ii = { 0 };
+	uint64_t cap;
+	int r;
+
+	memset(&ri, 0, sizeof(ri));
+	r = vx_client_device_info(c, &di);
+	ok(r == 0 && di.num_regions >= 9 && (di.flags & VX_DEV_PCI) &&
+	    di.num_irqs >= 1, "device info: flags 0x%x, %u regions, %u irqs",
+	    di.flags, di.num_regions, di.num_irqs);
+	r = vx_client_region_info(c, 2, &ri);
+	ok(r == 0 && ri.index == 2 && ri.size == 0x4000 &&
+	    (ri.flags & VX_REGION_MMAP), "bar2: 16 KiB, mmap (flags 0x%x, "
+	    "size 0x%llx)", ri.flags, (unsigned long long)ri.size);
+	ok(vx_msg_get(&ri.reply, VXF_CAP_ID, &cap) == 0,
+	    "its reply is kept for the capability chain");
+	r = vx_client_irq_info(c, VX_IRQ_MSIX, &ii);
+	ok(r == 0 && ii.index == VX_IRQ_MSIX && ii.count >= 1,
+	    "MSI-X: %u vectors", ii.count);
+}
+
+static void
+test_access(struct vx_client *c)
+{
+	static uint8_t all[4096], piece[512];
+	uint8_t v[4] = { 0x5a, 0, 0, 0 };
+	int r, i, same = 1;
+
+	ok(c->xfer == 512, "transfer size negotiated down to 512 (%llu)",
+	    (unsigned long long)c->xfer);
+	r = vx_client_region_read(c, VX_PCI_CONFIG, 0, all, sizeof(all));
+	ok(r == 0, "4 KiB of config space in 512-byte pieces: %s", c->errmsg);
+	for (i = 0; i < 8; i++) {
+		if (vx_client_region_read(c, VX_PCI_CONFIG, 512 * i, piece,
+		    512) < 0 || memcmp(piece, all + 512 * i, 512) != 0)
+			same = 0;
+	}
+	ok(same && all[0] != 0, "the pieces are the whole");
+	r = vx_client_region_write(c, 2, 0x100, v, 4, 0);
+	if (r == 0)
+		r = vx_client_region_read(c, 2, 0x100, piece, 4);
+	ok(r == 0 && piece[0] == 0x5a, "bar2 (RAM) write then read back (0x%02x)",
+	    piece[0]);
+	r = vx_client_region_read(c, 0, 0x4000, piece, 4);
+	ok(r == VX_ERR_REPLY && c->reply_errno == EINVAL,
+	    "a read past the end: VX_ERR_REPLY, EINVAL (%d, %u)", r,
+	    c->reply_errno);
+	ok(strcmp(c->errmsg, "server answered REGION_READ bar0+0x4000 len 4 "
+	    "with EINVAL (22: Invalid argument)") == 0, "the sentence: %s",
+	    c->errmsg);
+	r = vx_client_reset(c);
+	ok(r == 0 && c->reply_errno == 0, "reset");
+}
+
+/* The server keeps at most max_dma_maps windows: one more is refused. */
+static void
+test_dma_refused(struct vx_client *c)
+{
+	uint64_t i, max = c->srv.max_dma_maps;
+	struct vx_msg m;
+	int r = 0;
+
+	for (i = 0; i < max && r == 0; i++)
+		r = vx_client_dma_map(c, 0x10000 + i * 0x1000, 0x1000,
+		    VX_DMA_MAP_READ, 0, &m);
+	ok(r == 0 && c->nwins == max, "%llu windows mapped",
+	    (unsigned long long)max);
+	r = vx_client_dma_map(c, 0x10000 + max * 0x1000, 0x1000,
+	    VX_DMA_MAP_READ, 0, &m);
+	ok(r == VX_ERR_REPLY && c->reply_errno != 0 && c->nwins == max,
+	    "one more: VX_ERR_REPLY (%d), not kept: %s", r, c->errmsg);
+	ok(strncmp(c->errmsg, "server answered DMA_MAP with ", 29) == 0,
+	    "the sentence names DMA_MAP");
+	r = vx_client_dma_unmap(c, 0, 0, 1, &m);
+	ok(r == 0 && c->nwins == 0, "unmap all");
+}
+
+static void
+test_features(struct vx_client *c)
+{
+	struct vx_feature_reply fr;
+	const uint8_t *data;
+	size_t n;
+	int r;
+
+	r = vx_client_feature(c, VX_FEAT_MIGRATION | VX_FEATURE_PROBE, NULL,
+	    0, 8, &fr);
+	ok(r == 0, "migration is supported (%d)", r);
+	r = vx_client_feature(c, VX_FEAT_MIGRATION | VX_FEATURE_GET, NULL, 0,
+	    16, &fr);
+	ok(r == 0 && fr.has_mig_flags && (fr.mig_flags &
+	    VX_MIGRATION_STOP_COPY), "migration flags 0x%llx",
+	    (unsigned long long)fr.mig_flags);
+	r = vx_client_feature(c, VX_FEAT_MIG_DEVICE_STATE | VX_FEATURE_GET,
+	    NULL, 0, 16, &fr);
+	ok(r == 0 && fr.has_state && fr.device_state == VX_MIG_RUNNING,
+	    "device state RUNNING");
+	r = vx_client_mig_read(c, 16, &data, &n);
+	ok(r == VX_ERR_REPLY && n == 0,
+	    "no migration data while RUNNING: an error reply (%d)", r);
+}
+
+int
+main(void)
+{
+	struct vx_client_opts o = VX_CLIENT_OPTS_DEFAULT;
+	const char *vfuctl = getenv("VFUCTL");
+	struct vx_client c;
+	char dir[64], sock[96];
+	pid_t pid;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (vfuctl == NULL || vfuctl[0] == '\0')
+		vfuctl = "cli/vfuctl";
+	if (access(vfuctl, X_OK) != 0) {
+		printf("not ok 1 - %s is not executable\n", vfuctl);
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/test-client.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(sock, sizeof(sock), "%s/s", dir);
+	pid = spawn(vfuctl, "tests/devices/dma.json", sock);
+	o.max_xfer = 512;	/* the least vfuctl server takes */
+	if (ok(open_client(&c, sock, &o) == 0, "connected: %s",
+	    c.errmsg)) {
+		test_info(&c);
+		test_access(&c);
+		test_dma_refused(&c);
+	}
+	vx_client_close(&c);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	/* the gpio device migrates */
+	pid = spawn(vfuctl, "tests/devices/gpio.json", sock);
+	if (ok(open_client(&c, sock, NULL) == 0, "connected: %s",
+	    c.errmsg))
+		test_features(&c);
+	vx_client_close(&c);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+	rmdir(dir);
+	return unit_done();
+}
