@@ -384,8 +384,7 @@ side_init(struct side *s, int fd)
 	s->stop_wake = 0;
 	vx_framer_init(&s->fr, fd, &lim);
 	/* A relay passes on whatever the peers agreed on. */
-	s->fr.peer_max_fds = VX_MAX_FDS;
-	s->fr.peer_max_msg_size = VX_MAX_MSG_CAP;
+	vx_framer_set_peer_limits(&s->fr, VX_MAX_FDS, VX_MAX_MSG_CAP);
 }
 
 static void
@@ -945,7 +944,7 @@ side_read(struct recorder *r, struct conn *c, int chan, int dir)
 		src->probe = 1;	/* more was there when it stopped: streaming */
 	for (n = 0; n < BURST && !c->dead; ) {
 		if (dst->fd >= 0 &&
-		    dst->fr.out.len - dst->fr.out.head >= QUEUE_MAX)
+		    vx_framer_backlog(&dst->fr) >= QUEUE_MAX)
 			break;	/* the other peer is slow: let it drain */
 		e = vx_framer_recv(&src->fr);
 		if (e == 0)
@@ -996,7 +995,7 @@ side_flush(struct conn *c, struct side *s)
 	if (e < 0 && e != VX_ERR_AGAIN) {
 		/* Nobody to deliver to: drop what was queued. */
 		s->eof = 1;
-		s->fr.out.head = s->fr.out.len;
+		vx_framer_drop_output(&s->fr);
 		if (s == &c->ch[VX_CHAN_MAIN].s[0] ||
 		    s == &c->ch[VX_CHAN_MAIN].s[1])
 			c->dead = 1;
@@ -1089,7 +1088,7 @@ build_poll(struct recorder *r, int accepting)
 					continue;
 				ev = 0;
 				if (!s->eof && (o->fd < 0 ||
-				    o->fr.out.len - o->fr.out.head < QUEUE_MAX))
+				    vx_framer_backlog(&o->fr) < QUEUE_MAX))
 					ev |= POLLIN;
 				if (vx_framer_pending(&s->fr))
 					ev |= POLLOUT;

@@ -663,7 +663,8 @@ twin_setup(struct server *s)
 		close(sv[1]);
 		return -1;
 	}
-	s->tfr.peer_max_msg_size = s->client_xfer + 4096u;
+	vx_framer_set_peer_limits(&s->tfr, vx_framer_peer_max_fds(&s->tfr),
+	    s->client_xfer + 4096u);
 	s->tfd = sv[0];
 	s->twin_give = sv[1];
 	return 0;
@@ -687,9 +688,8 @@ h_version(struct server *s, const struct vx_msg *m, int *fd)
 		return EINVAL;
 	s->client_xfer = c->max_data_xfer_size > VX_QEMU_MAX_XFER ?
 	    VX_QEMU_MAX_XFER : (uint32_t)c->max_data_xfer_size;
-	s->fr.peer_max_fds = c->max_msg_fds > VX_MAX_FDS ? VX_MAX_FDS :
-	    (int)c->max_msg_fds;
-	s->fr.peer_max_msg_size = s->client_xfer + 4096u;
+	vx_framer_set_peer_limits(&s->fr, c->max_msg_fds > VX_MAX_FDS ?
+	    VX_MAX_FDS : (int)c->max_msg_fds, s->client_xfer + 4096u);
 	s->write_multi = c->write_multiple;
 	/* which DMA_READ/DMA_WRITE wire form this client reads */
 	if ((sess = vx_session_new(VX_PEER_AUTO)) != NULL) {
