@@ -40,6 +40,7 @@
 #include <sys/types.h>
 
 #include "vx-framer.h"
+#include "vx-msg.h"
 
 /* Bytes queued towards one peer before the relay stops reading from the
  * other. */
