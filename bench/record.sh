@@ -9,6 +9,9 @@
 # and spread of the time ratio record/min-relay.  Target <= 1.10x
 # (issue 10).
 # The recorder must also have recorded every message it relayed.
+# The floor is not the same: the recorder's framer reads each message in
+# two recvmsg calls (header, then exactly the body, so that descriptors
+# stay with their message), min-relay in one.
 #
 #   BENCH_DIR, VFUCTL, BENCH_RUNS, BENCH_RTT_N (default 50000)
 set -euo pipefail

@@ -546,6 +546,7 @@ vx_relay_new(int cfd, const char *spath, const struct vx_relay_opts *o,
 	rl->now = now_ns;
 	rl->ch[VX_CHAN_MAIN].s[0].fd = rl->ch[VX_CHAN_MAIN].s[1].fd = -1;
 	rl->ch[VX_CHAN_TWIN].s[0].fd = rl->ch[VX_CHAN_TWIN].s[1].fd = -1;
+	vx_decoder_init(&rl->dec);
 	vx_sock_peer_cred(cfd, &rl->peer.pid, &rl->peer.uid, &rl->peer.gid);
 	if (rl->h.open != NULL)
 		rl->h.open(arg, &rl->peer);
@@ -560,7 +561,6 @@ vx_relay_new(int cfd, const char *spath, const struct vx_relay_opts *o,
 		errno = e;
 		return sfd;
 	}
-	vx_decoder_init(&rl->dec);
 	side_init(&rl->ch[VX_CHAN_MAIN].s[VX_C2S], cfd);
 	side_init(&rl->ch[VX_CHAN_MAIN].s[VX_S2C], sfd);
 	rl->ch[VX_CHAN_MAIN].open = 1;
