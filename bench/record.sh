@@ -6,8 +6,12 @@
 # no framing, no recording), both in front of one `vfuctl server`, plus a
 # direct connection for scale; BENCH_RUNS (default 7, at least 7)
 # interleaved runs, min-relay and record taking turns to go first, median
-# and spread of the time ratio record/min-relay.  Target <= 1.15x.
+# and spread of the time ratio record/min-relay.  Target <= 1.10x
+# (issue 10).
 # The recorder must also have recorded every message it relayed.
+# The floor is not the same: the recorder's framer reads each message in
+# two recvmsg calls (header, then exactly the body, so that descriptors
+# stay with their message), min-relay in one.
 #
 #   BENCH_DIR, VFUCTL, BENCH_RUNS, BENCH_RTT_N (default 50000)
 set -euo pipefail
@@ -50,10 +54,10 @@ awk -v n="$n" '{ d += $1; m += $2; r += $3 } END {
 	printf "  min-relay / direct: %.2fx\n", m / d }' "$tmp/times"
 printf '  vfuctl record / min-relay (time): median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
 print_runs "$tmp/ratios"
-if awk -v r="$med" 'BEGIN { exit !(r <= 1.15) }'; then
-	echo "    target met:    record <= 1.15x a minimal relay"
+if awk -v r="$med" 'BEGIN { exit !(r <= 1.10) }'; then
+	echo "    target met:    record <= 1.10x a minimal relay"
 else
-	echo "    TARGET MISSED: record <= 1.15x a minimal relay"
+	echo "    TARGET MISSED: record <= 1.10x a minimal relay"
 fi
 kill -INT "$rec"
 wait "$rec" 2>/dev/null || true

@@ -2,25 +2,23 @@
  * cmd-record.c - vfuctl record: a vfio-user relay that records a trace.
  *
  * Each --listen/--connect pair is an endpoint: the recorder listens on the
- * first path and, for each client it accepts, connects to the server at the
- * second.  Messages are stored and forwarded: a message goes on only when
- * it is complete, as one sendmsg with its descriptors on its first byte,
- * and each direction is read only up to the message boundary so that
- * descriptors stay with their message.  One poll loop serves every
- * connection; what a peer sends is drained into a bounded queue towards
- * the other one, so a slow peer does not stall its partner or the
- * recorder.  Records go to a writer thread (record-writer.c).
+ * first path and, for each client it accepts, relays to the server at the
+ * second.  The relaying is lib/relay.c's (vx_relay: store and forward,
+ * twin channel, interrupts; see vx-relay.h); this file is option parsing,
+ * the accept loop, and the relay's hooks, which queue records to a writer
+ * thread (record-writer.c) so that no trace write ever holds up the relay.
  *
- * Descriptors the recorder substitutes: the twin socket of a VERSION reply
- * (so the twin channel is relayed and recorded too) and the trigger
- * eventfds of SET_IRQS (so every interrupt is recorded); the bytes of
- * those messages are never changed.  --trap-mmap is the one option that
- * changes bytes on the wire.
+ * --trap-mmap is the one option that changes bytes on the wire: a hook
+ * that decodes region info replies, clears MMAP and re-encodes them.
  *
  * --hash-dma keeps a duplicate of each DMA window's descriptor and, at
  * DMA_MAP, DMA_UNMAP and the connection's end, hands another (or that
  * one) to the writer thread, which hashes the window (record-writer.c):
  * the relay itself never reads guest memory.
+ *
+ * The trace writer stays in cli/: it is the recorder's policy (rotation,
+ * loss counting, GAP records, digests, --hash-dma), built on lib's trace
+ * writer; lib/ has no threads, and replay and fuzz need the relay, not it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,9 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,6 +41,7 @@
 #include "vx-error.h"
 #include "vx-framer.h"
 #include "vx-msg.h"
+#include "vx-relay.h"
 #include "vx-session.h"
 #include "vx-sock.h"
 #include "vx-trace.h"
@@ -94,45 +91,12 @@ const char cmd_record_usage[] =
 	"a GAP record has it); 2 on usage errors.\n";
 
 #define MAX_ENDPOINTS	16
-/* Bytes queued towards one peer before the recorder stops reading from
- * the other: the bound of each per-direction queue. */
-#define QUEUE_MAX	((size_t)64 << 20)
-/* Messages taken from one socket per wakeup, for fairness. */
-#define BURST		64
 #define SERVER_WAIT_MS	10000
 
 struct endpoint {
 	uint32_t id;
 	const char *lpath, *cpath;
 	int lfd;
-};
-
-/* One socket of a channel and the framer that reads and writes it. */
-struct side {
-	int fd;			/* -1 once closed */
-	struct vx_framer fr;
-	int eof;		/* nothing more will be read */
-	int lost;		/* framing lost: last frame was unframeable */
-	/*
-	 * After a message, read on until EAGAIN (probe) or go back to poll?
-	 * A peer that waits for each reply has sent nothing more, and the
-	 * EAGAIN read would be one syscall in four wasted; a peer that
-	 * streams has, and poll would be one syscall per message instead of
-	 * per burst.  So: stop probing once a probe finds nothing; probe
-	 * again once poll finds more at the very next wakeup after a stop.
-	 */
-	int probe;
-	uint64_t stop_wake;	/* r->wakeups when it last stopped early */
-};
-
-/*
- * A channel: main or twin.  s[VX_C2S] is the socket the client writes
- * (read: client-to-server messages), s[VX_S2C] the server's.
- */
-struct chan {
-	int open;
-	struct side s[2];
-	uint64_t seq[2];
 };
 
 /* A DMA window, for --hash-dma. */
@@ -145,39 +109,20 @@ struct dmaw {
 	int pending;		/* the DMA_MAP reply has not come yet */
 };
 
-/* An intercepted interrupt vector. */
-struct irqw {
-	struct irqw *next;
-	int efd;		/* ours, given to the server */
-	int cfd;		/* the client's */
-	uint32_t index, vector;
-	uint32_t action;	/* VX_IRQ_ACTION_*: trigger runs server to
-				   client, mask and unmask the other way */
-};
+struct recorder;
 
+/* A client connection: the relay (lib/relay.c) and what the hooks keep. */
 struct conn {
 	struct conn *next;
+	struct recorder *r;
 	uint32_t id;
 	struct endpoint *ep;
-	struct chan ch[2];	/* VX_CHAN_MAIN, VX_CHAN_TWIN */
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	struct irqw *irqs;
+	struct vx_relay *rl;
+	struct vx_relay_peer peer;	/* the client's credentials */
 	struct dmaw *dma;	/* --hash-dma: the mapped windows */
 	struct vx_session *peers;	/* --redact: the wire forms in use */
-	int dead;		/* a side failed: close at once */
-	const char *ended;	/* who ended the main channel first */
-};
-
-/* What a pollfd is for. */
-enum pk { PK_LISTEN, PK_SIDE, PK_IRQ };
-struct pref {
-	enum pk kind;
-	struct endpoint *ep;
-	struct conn *c;
-	int chan, dir;
-	struct irqw *iw;
+	size_t pfd_at;		/* its entries in the poll set, */
+	unsigned npfd;		/* this wakeup */
 };
 
 struct recorder {
@@ -187,7 +132,8 @@ struct recorder {
 	uint32_t next_conn;
 	struct rec_writer *w;	/* NULL once capture stopped */
 	int incomplete;		/* messages lost or a write failed: exit 1 */
-	int verbose, redact, no_irq, trap_mmap;
+	int verbose, redact, trap_mmap;
+	struct vx_relay_opts ro;
 	struct vx_peer_policy allow;	/* who may connect to --listen */
 	uint64_t hash_limit;	/* --hash-dma; 0: off */
 	struct vx_decoder dec;
@@ -196,12 +142,12 @@ struct recorder {
 	int server_gone;	/* it exited on its own */
 	uint8_t *redbuf;	/* --redact: the message with its data zeroed */
 	size_t redcap;
+	uint8_t *trapbuf;	/* --trap-mmap: the reply re-encoded */
+	size_t trapcap;
 	struct pollfd *pfd;
-	struct pref *pref;
 	size_t pcap;
 	struct vx_fd_info fdi[VX_MAX_FDS];
-	uint64_t wakeups;	/* polls returned */
-	uint64_t now;		/* the time of the last one: one clock read
+	uint64_t now;		/* the time of the last wakeup: one clock read
 				   per wakeup stamps all it brought */
 };
 
@@ -230,19 +176,6 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint16_t
-le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* --- recording ----------------------------------------------------------- */
 
 /* An event of connection c, stamped now. */
@@ -256,9 +189,9 @@ conn_event(struct recorder *r, struct conn *c, int kind,
 	ev->conn = c->id;
 	ev->endpoint = c->ep->id;
 	if (kind == VX_TR_OPEN || kind == VX_TR_CLOSE) {
-		ev->pid = (uint32_t)c->pid;
-		ev->uid = (uint32_t)c->uid;
-		ev->gid = (uint32_t)c->gid;
+		ev->pid = (uint32_t)c->peer.pid;
+		ev->uid = (uint32_t)c->peer.uid;
+		ev->gid = (uint32_t)c->peer.gid;
 	}
 }
 
@@ -370,328 +303,7 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 	rec_put(r->w, &ev, ev.len, 0);
 }
 
-/* --- connections ----------------------------------------------------------- */
-
-static void
-side_init(struct side *s, int fd)
-{
-	static const struct vx_limits lim = { VX_MAX_MSG_CAP, VX_MAX_FDS };
-
-	s->fd = fd;
-	s->eof = 0;
-	s->lost = 0;
-	s->probe = 1;
-	s->stop_wake = 0;
-	vx_framer_init(&s->fr, fd, &lim);
-	/* A relay passes on whatever the peers agreed on. */
-	s->fr.peer_max_fds = VX_MAX_FDS;
-	s->fr.peer_max_msg_size = VX_MAX_MSG_CAP;
-}
-
-static void
-side_close(struct side *s)
-{
-	if (s->fd < 0)
-		return;
-	vx_framer_release(&s->fr);
-	close(s->fd);
-	s->fd = -1;
-	s->eof = 1;
-}
-
-static void
-chan_close(struct chan *ch)
-{
-	side_close(&ch->s[0]);
-	side_close(&ch->s[1]);
-	ch->open = 0;
-}
-
-static void
-irq_free(struct irqw *iw)
-{
-	close(iw->efd);
-	close(iw->cfd);
-	free(iw);
-}
-
-static void dma_close(struct recorder *r, struct conn *c);
-
-static void
-conn_close(struct recorder *r, struct conn *c)
-{
-	struct irqw *iw, *next;
-
-	chan_close(&c->ch[VX_CHAN_TWIN]);
-	chan_close(&c->ch[VX_CHAN_MAIN]);
-	for (iw = c->irqs; iw != NULL; iw = next) {
-		next = iw->next;
-		irq_free(iw);
-	}
-	c->irqs = NULL;
-	vx_session_free(c->peers);
-	c->peers = NULL;
-	if (c->ended != NULL)
-		annotate(r, c, 0, 0, "%s", c->ended);
-	dma_close(r, c);
-	record_event(r, c, VX_TR_CLOSE, 0, 0, NULL, 0, 1);
-	if (r->verbose)
-		fprintf(stderr, "c%u closed\n", c->id);
-}
-
-static void
-do_accept(struct recorder *r, struct endpoint *ep)
-{
-	struct conn *c;
-	pid_t pid;
-	uid_t uid;
-	int cfd, sfd;
-
-	if ((cfd = vx_sock_accept(ep->lfd)) < 0)
-		return;
-	if (!vx_sock_peer_allowed(cfd, &r->allow, &pid, &uid)) {
-		fprintf(stderr, "vfuctl record: refused pid %ld uid %lu on '%s': "
-		    "only root, uid %lu and the uids of --allow-uid may connect\n",
-		    (long)pid, (unsigned long)uid, ep->lpath,
-		    (unsigned long)geteuid());
-		close(cfd);
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		close(cfd);
-		return;
-	}
-	if (r->redact && (c->peers = vx_session_new(VX_PEER_AUTO)) == NULL) {
-		free(c);
-		close(cfd);
-		return;
-	}
-	c->id = ++r->next_conn;
-	c->ep = ep;
-	vx_sock_peer_cred(cfd, &c->pid, &c->uid, &c->gid);
-	record_event(r, c, VX_TR_OPEN, 0, 0, NULL, 0, 1);
-	if (r->verbose)
-		fprintf(stderr, "c%u opened on endpoint %u (pid %ld)\n", c->id,
-		    ep->id, (long)c->pid);
-	sfd = vx_sock_connect(ep->cpath, 1000);
-	if (sfd < 0) {
-		annotate(r, c, 0, VX_C2S, "cannot connect to the server at '%s': %s",
-		    ep->cpath, sfd == VX_ERR_IO ? strerror(errno) : "timeout");
-		fprintf(stderr, "vfuctl record: cannot connect to '%s': %s\n",
-		    ep->cpath, sfd == VX_ERR_IO ? strerror(errno) : "timeout");
-		close(cfd);
-		c->ch[0].s[0].fd = c->ch[0].s[1].fd = -1;
-		c->ch[1].s[0].fd = c->ch[1].s[1].fd = -1;
-		conn_close(r, c);
-		free(c);
-		return;
-	}
-	side_init(&c->ch[VX_CHAN_MAIN].s[VX_C2S], cfd);
-	side_init(&c->ch[VX_CHAN_MAIN].s[VX_S2C], sfd);
-	c->ch[VX_CHAN_MAIN].open = 1;
-	c->ch[VX_CHAN_TWIN].s[0].fd = c->ch[VX_CHAN_TWIN].s[1].fd = -1;
-	c->next = r->conns;
-	r->conns = c;
-}
-
-/* --- descriptor substitution ---------------------------------------------- */
-
-/*
- * VERSION reply with a twin socket: keep the server's socket, give the
- * client one end of a socketpair of ours, relay between them.
- */
-static void
-swap_twin(struct recorder *r, struct conn *c, struct vx_frame *fr,
-    int *fds, int *extra)
-{
-	struct vx_dctx ctx = { VX_S2C, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
-	struct vx_msg m;
-	struct chan *tw = &c->ch[VX_CHAN_TWIN];
-	uint64_t idx;
-	int sp[2], sfd;
-
-	ctx.nfds = fr->nfds;
-	if (vx_decode(&r->dec, fr->data, fr->len, &ctx, &m) < 0 ||
-	    m.caps == NULL || !m.caps->twin_supported)
-		return;
-	idx = m.caps->twin_fd_index;
-	if (idx >= (uint64_t)fr->nfds || tw->open) {
-		annotate(r, c, 0, VX_S2C, "twin socket: fd_index %llu but %d descriptors",
-		    (unsigned long long)idx, fr->nfds);
-		return;
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 ||
-	    (sfd = fcntl(fr->fds[idx], F_DUPFD_CLOEXEC, 0)) < 0) {
-		annotate(r, c, 0, VX_S2C, "twin socket not intercepted: %s",
-		    strerror(errno));
-		return;
-	}
-	side_init(&tw->s[VX_C2S], sp[0]);
-	side_init(&tw->s[VX_S2C], sfd);
-	tw->open = 1;
-	fds[idx] = sp[1];
-	*extra = sp[1];
-	annotate(r, c, VX_CHAN_TWIN, VX_S2C,
-	    "twin socket (fd_index %llu) relayed and recorded",
-	    (unsigned long long)idx);
-}
-
-/* Drop the watchers of (index, action) whose vector is in
- * [start, start+count), or all of them. */
-static void
-irq_drop(struct conn *c, uint32_t index, uint32_t action, uint32_t start,
-    uint32_t count, int all)
-{
-	struct irqw **pp = &c->irqs, *iw;
-
-	while ((iw = *pp) != NULL) {
-		if (iw->index == index && iw->action == action &&
-		    (all || (iw->vector >= start && iw->vector - start < count))) {
-			*pp = iw->next;
-			irq_free(iw);
-		} else
-			pp = &iw->next;
-	}
-}
-
-static const char *
-action_name(uint32_t action)
-{
-	return action == VX_IRQ_ACTION_MASK ? "mask" :
-	    action == VX_IRQ_ACTION_UNMASK ? "unmask" : "trigger";
-}
-
-/*
- * SET_IRQS with eventfds: the server gets eventfds of ours.  A trigger
- * signal is recorded and passed on to the client's eventfd; a mask or
- * unmask signal from the client is annotated and passed on to ours.
- * Count 0 without descriptors ends the interception of that index and
- * action.
- */
-static void
-swap_irqs(struct recorder *r, struct conn *c, struct vx_frame *fr, int *fds)
-{
-	const uint8_t *b = fr->data;
-	uint32_t flags, index, start, count, action;
-	struct irqw *iw;
-	int i, nb;
-
-	if (fr->len < 36)
-		return;
-	flags = le32(b + 20);
-	index = le32(b + 24);
-	start = le32(b + 28);
-	count = le32(b + 32);
-	action = flags & VX_IRQ_ACTION_BITS;
-	if (action != VX_IRQ_ACTION_TRIGGER && action != VX_IRQ_ACTION_MASK &&
-	    action != VX_IRQ_ACTION_UNMASK)
-		return;
-	if (fr->nfds == 0 && count == 0) {
-		irq_drop(c, index, action, 0, 0, 1);
-		return;
-	}
-	if (!(flags & VX_IRQ_DATA_EVENTFD) || fr->nfds == 0)
-		return;
-	irq_drop(c, index, action, start, count, 0);
-	for (i = 0; i < fr->nfds; i++) {
-		if ((iw = calloc(1, sizeof(*iw))) == NULL)
-			break;
-		/* Ours blocks or not as the client's does: the server
-		 * shares its file status flags. */
-		nb = fcntl(fr->fds[i], F_GETFL);
-		iw->efd = eventfd(0, EFD_CLOEXEC |
-		    (nb >= 0 && (nb & O_NONBLOCK) ? EFD_NONBLOCK : 0));
-		iw->cfd = fcntl(fr->fds[i], F_DUPFD_CLOEXEC, 0);
-		if (iw->efd < 0 || iw->cfd < 0) {
-			if (iw->efd >= 0)
-				close(iw->efd);
-			if (iw->cfd >= 0)
-				close(iw->cfd);
-			free(iw);
-			annotate(r, c, 0, VX_C2S, "SET_IRQS: %s vector %u not intercepted: %s",
-			    action_name(action), start + i, strerror(errno));
-			continue;
-		}
-		iw->index = index;
-		iw->vector = start + (uint32_t)i;
-		iw->action = action;
-		iw->next = c->irqs;
-		c->irqs = iw;
-		fds[i] = iw->efd;	/* owned by the watcher */
-	}
-}
-
-/* An intercepted vector fired: record it and signal the client. */
-static void
-irq_fired(struct recorder *r, struct conn *c, struct irqw *iw)
-{
-	struct vx_trace_rec ev;
-	uint64_t n;
-
-	if (iw->action != VX_IRQ_ACTION_TRIGGER) {
-		if (read(iw->cfd, &n, sizeof(n)) != sizeof(n))
-			return;
-		if (write(iw->efd, &n, sizeof(n)) != sizeof(n))
-			annotate(r, c, 0, VX_C2S, "IRQ %u.%u: cannot pass %s on: %s",
-			    iw->index, iw->vector, action_name(iw->action),
-			    strerror(errno));
-		annotate(r, c, 0, VX_C2S, "IRQ index %u vector %u: %s signalled %llu time%s",
-		    iw->index, iw->vector, action_name(iw->action),
-		    (unsigned long long)n, n == 1 ? "" : "s");
-		return;
-	}
-	if (read(iw->efd, &n, sizeof(n)) != sizeof(n))
-		return;
-	if (write(iw->cfd, &n, sizeof(n)) != sizeof(n))
-		annotate(r, c, 0, VX_S2C, "IRQ %u.%u: cannot signal the client: %s",
-		    iw->index, iw->vector, strerror(errno));
-	if (r->verbose)
-		fprintf(stderr, "c%u IRQ index %u vector %u x%llu\n", c->id,
-		    iw->index, iw->vector, (unsigned long long)n);
-	if (r->w == NULL)
-		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = VX_TR_IRQ;
-	ev.ts_ns = r->now;
-	ev.conn = c->id;
-	ev.endpoint = c->ep->id;
-	ev.dir = VX_S2C;
-	ev.irq_index = iw->index;
-	ev.irq_vector = iw->vector;
-	ev.count = n;
-	rec_put(r->w, &ev, 0, 0);
-}
-
-/* --- relaying -------------------------------------------------------------- */
-
-/*
- * --trap-mmap: a region info reply without MMAP and without its
- * descriptor, so the client reads and writes the region by messages.
- * The trace keeps the reply as the server sent it.  Returns the number
- * of descriptors to forward (0).
- */
-static int
-trap_mmap(struct recorder *r, struct conn *c, struct vx_frame *fr)
-{
-	uint32_t rf = le32(fr->data + 20) & ~VX_REGION_MMAP;
-
-	fr->data[20] = (uint8_t)rf;
-	fr->data[21] = (uint8_t)(rf >> 8);
-	fr->data[22] = (uint8_t)(rf >> 16);
-	fr->data[23] = (uint8_t)(rf >> 24);
-	annotate(r, c, VX_CHAN_MAIN, VX_S2C,
-	    "trap-mmap: region %u: MMAP cleared, %d descriptors dropped",
-	    le32(fr->data + 24), fr->nfds);
-	return 0;
-}
-
 /* --- --hash-dma ------------------------------------------------------------ */
-
-static uint64_t
-le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /*
  * Have the writer thread hash window w: with a duplicate of its
@@ -733,24 +345,40 @@ dmaw_free(struct dmaw *w)
 	free(w);
 }
 
+/* A DMA_MAP or DMA_UNMAP command decoded; 0, or -1 if it cannot be. */
+static int
+decode_command(struct recorder *r, const struct vx_frame *fr,
+    struct vx_msg *m)
+{
+	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
+
+	ctx.nfds = fr->nfds;
+	return vx_decode(&r->dec, fr->data, fr->len, &ctx, m) < 0 ? -1 : 0;
+}
+
 /* DMA_MAP command: keep the window (and its descriptor), hash it. */
 static void
-dma_map(struct recorder *r, struct conn *c, const struct vx_frame *fr,
-    uint64_t ts)
+dma_map(struct recorder *r, struct conn *c, const struct vx_relay_msg *rm)
 {
+	const struct vx_frame *fr = rm->frame;
+	uint64_t offset, iova, size;
 	struct dmaw *w, **pp;
+	struct vx_msg m;
 
-	if (fr->len < VX_HDR_SIZE + 32)
+	if (decode_command(r, fr, &m) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_MAP_OFFSET, &offset) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_ADDR, &iova) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_SIZE, &size) < 0)
 		return;		/* malformed: nothing to hash */
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		annotate(r, c, VX_CHAN_MAIN, VX_C2S,
 		    "DMA hash at map: out of memory, window not tracked");
 		return;
 	}
-	w->offset = le64(fr->data + 24);
-	w->iova = le64(fr->data + 32);
-	w->size = le64(fr->data + 40);
-	w->msg_id = le16(fr->data + VX_HDR_OFF_ID);
+	w->offset = offset;
+	w->iova = iova;
+	w->size = size;
+	w->msg_id = rm->id;
 	w->pending = 1;
 	w->fd = -1;
 	if (fr->nfds > 0) {
@@ -761,20 +389,19 @@ dma_map(struct recorder *r, struct conn *c, const struct vx_frame *fr,
 	for (pp = &c->dma; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = w;
-	hash_window(r, c, w, REC_HASH_MAP, 1, ts);
+	hash_window(r, c, w, REC_HASH_MAP, 1, rm->ts_ns);
 }
 
 /* DMA_MAP reply: an error one means the window was never mapped. */
 static void
-dma_map_reply(struct conn *c, const struct vx_frame *fr, uint32_t flags)
+dma_map_reply(struct conn *c, const struct vx_relay_msg *rm)
 {
 	struct dmaw **pp, *w;
-	uint16_t id = le16(fr->data + VX_HDR_OFF_ID);
 
 	for (pp = &c->dma; (w = *pp) != NULL; pp = &w->next) {
-		if (!w->pending || w->msg_id != id)
+		if (!w->pending || w->msg_id != rm->id)
 			continue;
-		if (flags & VX_F_ERROR) {
+		if (rm->flags & VX_F_ERROR) {
 			*pp = w->next;
 			dmaw_free(w);
 		} else
@@ -785,23 +412,22 @@ dma_map_reply(struct conn *c, const struct vx_frame *fr, uint32_t flags)
 
 /* DMA_UNMAP command: hash and forget the windows it covers. */
 static void
-dma_unmap(struct recorder *r, struct conn *c, const struct vx_frame *fr,
-    uint64_t ts)
+dma_unmap(struct recorder *r, struct conn *c, const struct vx_relay_msg *rm)
 {
 	struct dmaw **pp, *w;
-	uint64_t addr, size;
-	uint32_t uflags;
+	uint64_t uflags, addr, size;
+	struct vx_msg m;
 
-	if (fr->len < VX_HDR_SIZE + 24)
+	if (decode_command(r, rm->frame, &m) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_UNMAP_FLAGS, &uflags) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_ADDR, &addr) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_SIZE, &size) < 0)
 		return;
-	uflags = le32(fr->data + 20);
-	addr = le64(fr->data + 24);
-	size = le64(fr->data + 32);
 	for (pp = &c->dma; (w = *pp) != NULL; ) {
 		if ((uflags & VX_DMA_UNMAP_ALL) || (w->iova >= addr &&
 		    w->iova - addr <= size && w->size <= size - (w->iova - addr))) {
 			*pp = w->next;
-			hash_window(r, c, w, REC_HASH_UNMAP, 0, ts);
+			hash_window(r, c, w, REC_HASH_UNMAP, 0, rm->ts_ns);
 			dmaw_free(w);
 		} else
 			pp = &w->next;
@@ -823,19 +449,18 @@ dma_close(struct recorder *r, struct conn *c)
 }
 
 static void
-hash_dma(struct recorder *r, struct conn *c, int dir, uint16_t cmd,
-    uint32_t flags, const struct vx_frame *fr, uint64_t ts)
+hash_dma(struct recorder *r, struct conn *c, const struct vx_relay_msg *m)
 {
-	uint32_t type = flags & VX_F_TYPE_MASK;
+	uint32_t type = m->flags & VX_F_TYPE_MASK;
 
-	if (dir == VX_C2S && type == VX_F_TYPE_COMMAND) {
-		if (cmd == VX_CMD_DMA_MAP)
-			dma_map(r, c, fr, ts);
-		else if (cmd == VX_CMD_DMA_UNMAP)
-			dma_unmap(r, c, fr, ts);
-	} else if (dir == VX_S2C && type == VX_F_TYPE_REPLY &&
-	    cmd == VX_CMD_DMA_MAP)
-		dma_map_reply(c, fr, flags);
+	if (m->dir == VX_C2S && type == VX_F_TYPE_COMMAND) {
+		if (m->cmd == VX_CMD_DMA_MAP)
+			dma_map(r, c, m);
+		else if (m->cmd == VX_CMD_DMA_UNMAP)
+			dma_unmap(r, c, m);
+	} else if (m->dir == VX_S2C && type == VX_F_TYPE_REPLY &&
+	    m->cmd == VX_CMD_DMA_MAP)
+		dma_map_reply(c, m);
 }
 
 static void
@@ -857,166 +482,227 @@ summary(struct recorder *r, struct conn *c, int chan, int dir,
 	    fr->nfds ? " [fds]" : "");
 }
 
-static void
-handle_frame(struct recorder *r, struct conn *c, int chan, int dir,
-    struct vx_frame *fr)
+/* --- --trap-mmap ----------------------------------------------------------- */
+
+/* Room for n bytes in *buf; 0, or -1 when out of memory. */
+static int
+reserve(uint8_t **buf, size_t *cap, size_t n)
 {
-	struct chan *ch = &c->ch[chan];
-	struct side *src = &ch->s[dir], *dst = &ch->s[!dir];
-	uint64_t ts = r->now, seq;
-	int fds[VX_MAX_FDS], nsend, extra = -1, i, e;
-	uint16_t cmd;
-	uint32_t flags;
+	uint8_t *nb;
 
-	if (fr->bad == VX_ERR_INVALID || fr->bad == VX_ERR_TOO_LARGE) {
-		if (!src->lost)
-			annotate(r, c, chan, dir, "framing lost: msg_size %u %s",
-			    le32(fr->data + VX_HDR_OFF_SIZE),
-			    fr->bad == VX_ERR_INVALID ? "is below 16" :
-			    "is over the limit");
-		src->lost = 1;
-		record_event(r, c, VX_TR_RAW, chan, dir, fr->data, fr->len, 0);
-		if (vx_framer_queue_raw(&dst->fr, fr->data, fr->len) < 0)
-			c->dead = 1;
-		return;
-	}
-	if (src->lost) {
-		annotate(r, c, chan, dir, "framing resumed");
-		src->lost = 0;
-	}
-	cmd = le16(fr->data + VX_HDR_OFF_CMD);
-	flags = le32(fr->data + VX_HDR_OFF_FLAGS);
-	seq = ch->seq[dir]++;
-	if (fr->bad == VX_ERR_FDS)
-		annotate(r, c, chan, dir,
-		    "descriptors cut off (MSG_CTRUNC): %s %s msg_id 0x%04x seq %llu",
-		    vx_cmd_name(cmd) ? vx_cmd_name(cmd) : "command",
-		    flags & VX_F_TYPE_REPLY ? "reply" : "command",
-		    le16(fr->data), (unsigned long long)seq);
-	/* The trace shows what the sender sent, descriptors included. */
-	record_message(r, c, chan, dir, fr, seq, ts);
-	if (r->verbose)
-		summary(r, c, chan, dir, fr);
-	if (r->hash_limit && chan == VX_CHAN_MAIN)
-		hash_dma(r, c, dir, cmd, flags, fr, ts);
-
-	for (i = 0; i < fr->nfds; i++)
-		fds[i] = fr->fds[i];
-	nsend = fr->nfds;
-	if (chan == VX_CHAN_MAIN && dir == VX_S2C &&
-	    (flags & VX_F_TYPE_MASK) == VX_F_TYPE_REPLY) {
-		if (cmd == VX_CMD_VERSION && fr->nfds > 0)
-			swap_twin(r, c, fr, fds, &extra);
-		else if (cmd == VX_CMD_DEVICE_GET_REGION_IO_FDS && fr->nfds > 0)
-			annotate(r, c, chan, dir,
-			    "%d ioeventfd/ioregionfd descriptors passed through",
-			    fr->nfds);
-		else if (cmd == VX_CMD_DEVICE_GET_REGION_INFO && r->trap_mmap &&
-		    fr->len >= 32 && (le32(fr->data + 20) & VX_REGION_MMAP))
-			nsend = trap_mmap(r, c, fr);
-	} else if (chan == VX_CHAN_MAIN && dir == VX_C2S && !r->no_irq &&
-	    cmd == VX_CMD_DEVICE_SET_IRQS &&
-	    (flags & VX_F_TYPE_MASK) == VX_F_TYPE_COMMAND)
-		swap_irqs(r, c, fr, fds);
-
-	e = vx_framer_queue(&dst->fr, fr->data, fr->len, fds, nsend);
-	if (e < 0) {
-		annotate(r, c, chan, dir, "message seq %llu not forwarded: %s",
-		    (unsigned long long)seq, e == VX_ERR_IO ? strerror(errno) :
-		    "cannot queue");
-		if (e == VX_ERR_NOMEM)
-			c->dead = 1;
-	}
-	if (extra >= 0)
-		close(extra);	/* the queue holds its own duplicate */
+	if (n <= *cap)
+		return 0;
+	if ((nb = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = n;
+	return 0;
 }
 
-/* Read what side dir of channel chan has, message by message. */
-static void
-side_read(struct recorder *r, struct conn *c, int chan, int dir)
+/* The top-level item of field in m, or NULL. */
+static struct vx_item *
+find_item(const struct vx_msg *m, unsigned field)
 {
-	struct chan *ch = &c->ch[chan];
-	struct side *src = &ch->s[dir], *dst = &ch->s[!dir];
-	struct vx_frame fr;
-	int n, e;
+	uint32_t i;
 
-	memset(&fr, 0, sizeof(fr));
-	if (!src->probe && src->stop_wake + 1 == r->wakeups)
-		src->probe = 1;	/* more was there when it stopped: streaming */
-	for (n = 0; n < BURST && !c->dead; ) {
-		if (dst->fd >= 0 &&
-		    dst->fr.out.len - dst->fr.out.head >= QUEUE_MAX)
-			break;	/* the other peer is slow: let it drain */
-		e = vx_framer_recv(&src->fr);
-		if (e == 0)
-			continue;	/* header done, now the body */
-		if (e == 1 || e == VX_ERR_FDS) {
-			while (vx_framer_next(&src->fr, &fr) == 1) {
-				handle_frame(r, c, chan, dir, &fr);
-				vx_frame_release(&fr);
-				n++;
-			}
-			if (!src->probe) {
-				/* poll says whether more came */
-				src->stop_wake = r->wakeups;
-				break;
-			}
-			continue;
-		}
-		if (e == VX_ERR_AGAIN) {
-			if (n > 0)
-				src->probe = 0;	/* nothing after a message */
-			break;
-		}
-		if (e == VX_ERR_TRUNCATED)
-			annotate(r, c, chan, dir,
-			    "%s closed the connection inside a message",
-			    dir == VX_C2S ? "client" : "server");
-		else if (e == VX_ERR_IO)
-			annotate(r, c, chan, dir, "%s: read error: %s",
-			    dir == VX_C2S ? "client" : "server", strerror(errno));
-		else if (e == VX_ERR_NOMEM)
-			c->dead = 1;
-		src->eof = 1;
-		if (chan == VX_CHAN_MAIN && c->ended == NULL)
-			c->ended = dir == VX_C2S ? "the client closed the connection" :
-			    "the server closed the connection";
-		break;
-	}
-}
-
-static void
-side_flush(struct conn *c, struct side *s)
-{
-	int e;
-
-	if (s->fd < 0 || !vx_framer_pending(&s->fr))
-		return;
-	e = vx_framer_flush(&s->fr);
-	if (e < 0 && e != VX_ERR_AGAIN) {
-		/* Nobody to deliver to: drop what was queued. */
-		s->eof = 1;
-		s->fr.out.head = s->fr.out.len;
-		if (s == &c->ch[VX_CHAN_MAIN].s[0] ||
-		    s == &c->ch[VX_CHAN_MAIN].s[1])
-			c->dead = 1;
-	}
+	if (vx_msg_items(m) < 0)
+		return NULL;
+	for (i = 0; i < m->nitems; i++)
+		if (m->items[i].field == field && m->items[i].depth == 0)
+			return &m->items[i];
+	return NULL;
 }
 
 /*
- * A channel is over once one side has ended and what was queued for the
- * other has been written.
+ * A region info reply with MMAP: decoded, its flags field cleared and
+ * re-encoded through the codec, its descriptors dropped, so the client
+ * reads and writes the region by messages.  The trace keeps the reply as
+ * the server sent it (recorded before).  What cannot be decoded or
+ * re-encoded whole goes on untouched.
  */
-static int
-chan_done(const struct chan *ch)
+static void
+trap_mmap(struct recorder *r, struct conn *c, struct vx_relay_msg *rm,
+    int *nfds)
 {
-	int d;
+	struct vx_dctx ctx = { VX_S2C, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
+	struct vx_frame *fr = rm->frame;
+	struct vx_item *flags;
+	struct vx_msg m;
+	uint64_t region = 0;
 
-	for (d = 0; d < 2; d++)
-		if (ch->s[d].eof && (ch->s[!d].fd < 0 ||
-		    !vx_framer_pending(&ch->s[!d].fr)))
-			return 1;
-	return 0;
+	ctx.nfds = fr->nfds;
+	if (vx_decode(&r->dec, fr->data, fr->len, &ctx, &m) < 0 ||
+	    (flags = find_item(&m, VXF_RINFO_FLAGS)) == NULL ||
+	    !(flags->val & VX_REGION_MMAP))
+		return;
+	flags->val &= ~(uint64_t)VX_REGION_MMAP;
+	vx_msg_get(&m, VXF_REGION_INDEX, &region);
+	if (reserve(&r->trapbuf, &r->trapcap, fr->len) < 0 ||
+	    vx_encode(&m, r->trapbuf, fr->len) != (long)fr->len) {
+		annotate(r, c, VX_CHAN_MAIN, VX_S2C, "trap-mmap: region %llu: "
+		    "cannot re-encode the reply, forwarded untouched",
+		    (unsigned long long)region);
+		return;
+	}
+	memcpy(fr->data, r->trapbuf, fr->len);
+	annotate(r, c, VX_CHAN_MAIN, VX_S2C,
+	    "trap-mmap: region %llu: MMAP cleared, %d descriptors dropped",
+	    (unsigned long long)region, *nfds);
+	*nfds = 0;
+}
+
+/* --- the relay's hooks ----------------------------------------------------- */
+
+static void
+on_open(void *arg, const struct vx_relay_peer *peer)
+{
+	struct conn *c = arg;
+	struct recorder *r = c->r;
+
+	c->peer = *peer;
+	record_event(r, c, VX_TR_OPEN, 0, 0, NULL, 0, 1);
+	if (r->verbose)
+		fprintf(stderr, "c%u opened on endpoint %u (pid %ld)\n", c->id,
+		    c->ep->id, (long)c->peer.pid);
+}
+
+static void
+on_message(void *arg, const struct vx_relay_msg *m)
+{
+	struct conn *c = arg;
+	struct recorder *r = c->r;
+
+	record_message(r, c, m->chan, m->dir, m->frame, m->seq, m->ts_ns);
+	if (r->verbose)
+		summary(r, c, m->chan, m->dir, m->frame);
+	if (r->hash_limit && m->chan == VX_CHAN_MAIN)
+		hash_dma(r, c, m);
+}
+
+static void
+on_forward(void *arg, struct vx_relay_msg *m, int *fds, int *nfds)
+{
+	struct conn *c = arg;
+
+	(void)fds;
+	if (c->r->trap_mmap && m->chan == VX_CHAN_MAIN && m->dir == VX_S2C &&
+	    (m->flags & VX_F_TYPE_MASK) == VX_F_TYPE_REPLY &&
+	    m->cmd == VX_CMD_DEVICE_GET_REGION_INFO)
+		trap_mmap(c->r, c, m, nfds);
+}
+
+static void
+on_raw(void *arg, int chan, int dir, const uint8_t *p, size_t n, uint64_t ts)
+{
+	struct conn *c = arg;
+
+	(void)ts;
+	record_event(c->r, c, VX_TR_RAW, chan, dir, p, n, 0);
+}
+
+static void
+on_irq(void *arg, uint32_t index, uint32_t vector, uint64_t count,
+    uint64_t ts)
+{
+	struct conn *c = arg;
+	struct recorder *r = c->r;
+	struct vx_trace_rec ev;
+
+	if (r->verbose)
+		fprintf(stderr, "c%u IRQ index %u vector %u x%llu\n", c->id,
+		    index, vector, (unsigned long long)count);
+	if (r->w == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = VX_TR_IRQ;
+	ev.ts_ns = ts;
+	ev.conn = c->id;
+	ev.endpoint = c->ep->id;
+	ev.dir = VX_S2C;
+	ev.irq_index = index;
+	ev.irq_vector = vector;
+	ev.count = count;
+	rec_put(r->w, &ev, 0, 0);
+}
+
+static void
+on_note(void *arg, int chan, int dir, const char *text)
+{
+	struct conn *c = arg;
+
+	annotate(c->r, c, chan, dir, "%s", text);
+}
+
+static void
+on_close(void *arg, const struct vx_relay_peer *peer)
+{
+	struct conn *c = arg;
+	struct recorder *r = c->r;
+
+	(void)peer;
+	vx_session_free(c->peers);
+	c->peers = NULL;
+	dma_close(r, c);
+	record_event(r, c, VX_TR_CLOSE, 0, 0, NULL, 0, 1);
+	if (r->verbose)
+		fprintf(stderr, "c%u closed\n", c->id);
+}
+
+static const struct vx_relay_hooks hooks = {
+	on_open, on_message, on_forward, on_raw, on_irq, on_note, on_close
+};
+
+/* --- connections ----------------------------------------------------------- */
+
+static void
+conn_free(struct recorder *r, struct conn *c)
+{
+	vx_relay_free(c->rl, r->now);
+	free(c);
+}
+
+static void
+do_accept(struct recorder *r, struct endpoint *ep)
+{
+	struct conn *c;
+	pid_t pid;
+	uid_t uid;
+	int cfd, rc;
+
+	if ((cfd = vx_sock_accept(ep->lfd)) < 0)
+		return;
+	if (!vx_sock_peer_allowed(cfd, &r->allow, &pid, &uid)) {
+		fprintf(stderr, "vfuctl record: refused pid %ld uid %lu on '%s': "
+		    "only root, uid %lu and the uids of --allow-uid may connect\n",
+		    (long)pid, (unsigned long)uid, ep->lpath,
+		    (unsigned long)geteuid());
+		close(cfd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(cfd);
+		return;
+	}
+	if (r->redact && (c->peers = vx_session_new(VX_PEER_AUTO)) == NULL) {
+		free(c);
+		close(cfd);
+		return;
+	}
+	c->r = r;
+	c->id = ++r->next_conn;
+	c->ep = ep;
+	rc = vx_relay_new(cfd, ep->cpath, &r->ro, &hooks, c, r->now, &c->rl);
+	if (rc < 0) {
+		if (rc != VX_ERR_NOMEM)
+			fprintf(stderr, "vfuctl record: cannot connect to '%s': "
+			    "%s\n", ep->cpath, rc == VX_ERR_IO ?
+			    strerror(errno) : "timeout");
+		vx_session_free(c->peers);	/* NOMEM: no close hook */
+		free(c);
+		return;
+	}
+	c->next = r->conns;
+	r->conns = c;
 }
 
 static void
@@ -1025,90 +711,52 @@ reap_conns(struct recorder *r)
 	struct conn **pp = &r->conns, *c;
 
 	while ((c = *pp) != NULL) {
-		if (c->ch[VX_CHAN_TWIN].open && chan_done(&c->ch[VX_CHAN_TWIN])) {
-			chan_close(&c->ch[VX_CHAN_TWIN]);
-			annotate(r, c, VX_CHAN_TWIN, 0, "twin socket closed");
-		}
-		if (c->dead || chan_done(&c->ch[VX_CHAN_MAIN])) {
+		if (vx_relay_done(c->rl)) {
 			*pp = c->next;
-			conn_close(r, c);
-			free(c);
+			conn_free(r, c);
 		} else
 			pp = &c->next;
 	}
 }
 
+/* Room for n more entries after the first used. */
 static void
-add_pfd(struct recorder *r, size_t *n, int fd, short ev, struct pref pr)
+pfd_reserve(struct recorder *r, size_t used, size_t n)
 {
-	if (*n == r->pcap) {
-		size_t ncap = r->pcap ? 2 * r->pcap : 64;
-		void *a = realloc(r->pfd, ncap * sizeof(*r->pfd));
+	size_t ncap;
+	void *a;
 
-		if (a == NULL)
-			vx_fatal("out of memory");
-		r->pfd = a;
-		if ((a = realloc(r->pref, ncap * sizeof(*r->pref))) == NULL)
-			vx_fatal("out of memory");
-		r->pref = a;
-		r->pcap = ncap;
-	}
-	r->pfd[*n].fd = fd;
-	r->pfd[*n].events = ev;
-	r->pfd[*n].revents = 0;
-	r->pref[*n] = pr;
-	(*n)++;
+	if (used + n <= r->pcap)
+		return;
+	ncap = r->pcap ? 2 * r->pcap : 64;
+	if (ncap < used + n)
+		ncap = used + n;
+	if ((a = realloc(r->pfd, ncap * sizeof(*r->pfd))) == NULL)
+		vx_fatal("out of memory");
+	r->pfd = a;
+	r->pcap = ncap;
 }
 
+/* The listening sockets first (when accepting), then each relay's. */
 static size_t
 build_poll(struct recorder *r, int accepting)
 {
-	struct pref pr;
 	struct conn *c;
-	struct irqw *iw;
 	size_t n = 0;
-	int i, ch, d;
-	short ev;
+	int i;
 
+	pfd_reserve(r, 0, (size_t)r->nep);
 	for (i = 0; accepting && i < r->nep; i++) {
-		memset(&pr, 0, sizeof(pr));
-		pr.kind = PK_LISTEN;
-		pr.ep = &r->ep[i];
-		add_pfd(r, &n, r->ep[i].lfd, POLLIN, pr);
+		r->pfd[n].fd = r->ep[i].lfd;
+		r->pfd[n].events = POLLIN;
+		r->pfd[n].revents = 0;
+		n++;
 	}
 	for (c = r->conns; c != NULL; c = c->next) {
-		for (ch = 0; ch < 2; ch++) {
-			struct chan *cp = &c->ch[ch];
-
-			if (!cp->open)
-				continue;
-			for (d = 0; d < 2; d++) {
-				struct side *s = &cp->s[d], *o = &cp->s[!d];
-
-				if (s->fd < 0)
-					continue;
-				ev = 0;
-				if (!s->eof && (o->fd < 0 ||
-				    o->fr.out.len - o->fr.out.head < QUEUE_MAX))
-					ev |= POLLIN;
-				if (vx_framer_pending(&s->fr))
-					ev |= POLLOUT;
-				memset(&pr, 0, sizeof(pr));
-				pr.kind = PK_SIDE;
-				pr.c = c;
-				pr.chan = ch;
-				pr.dir = d;
-				add_pfd(r, &n, s->fd, ev, pr);
-			}
-		}
-		for (iw = c->irqs; iw != NULL; iw = iw->next) {
-			memset(&pr, 0, sizeof(pr));
-			pr.kind = PK_IRQ;
-			pr.c = c;
-			pr.iw = iw;
-			add_pfd(r, &n, iw->action == VX_IRQ_ACTION_TRIGGER ?
-			    iw->efd : iw->cfd, POLLIN, pr);
-		}
+		pfd_reserve(r, n, vx_relay_npollfds(c->rl));
+		c->pfd_at = n;
+		c->npfd = vx_relay_pollfds(c->rl, r->pfd + n);
+		n += c->npfd;
 	}
 	return n;
 }
@@ -1190,9 +838,8 @@ static int
 relay(struct recorder *r, const sigset_t *waitmask)
 {
 	struct conn *c;
-	struct pref *pr;
-	size_t n, i;
-	int seen = 0, accepting = 1;
+	size_t n;
+	int i, seen = 0, accepting = 1, nlisten;
 
 	for (;;) {
 		if (signals != seen) {
@@ -1216,38 +863,19 @@ relay(struct recorder *r, const sigset_t *waitmask)
 		if (!accepting && r->conns == NULL)
 			break;
 		n = build_poll(r, accepting);
+		nlisten = accepting ? r->nep : 0;
 		if (ppoll(r->pfd, n, NULL, waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			vx_error("poll: %s", strerror(errno));
 			return VX_EXIT_FAIL;
 		}
-		r->wakeups++;
 		r->now = now_ns();
-		for (i = 0; i < n; i++) {
-			if (r->pfd[i].revents == 0)
-				continue;
-			pr = &r->pref[i];
-			c = pr->c;
-			if (pr->kind == PK_LISTEN) {
-				do_accept(r, pr->ep);
-				continue;
-			}
-			if (c->dead)
-				continue;
-			if (pr->kind == PK_IRQ) {
-				irq_fired(r, c, pr->iw);
-				continue;
-			}
-			if (c->ch[pr->chan].s[pr->dir].fd != r->pfd[i].fd)
-				continue;	/* closed meanwhile */
-			if (r->pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				side_read(r, c, pr->chan, pr->dir);
-			if (r->pfd[i].revents & POLLOUT)
-				side_flush(c, &c->ch[pr->chan].s[pr->dir]);
-			/* forward at once what was just read */
-			side_flush(c, &c->ch[pr->chan].s[!pr->dir]);
-		}
+		for (c = r->conns; c != NULL; c = c->next)
+			vx_relay_step(c->rl, r->pfd + c->pfd_at, c->npfd, r->now);
+		for (i = 0; i < nlisten; i++)
+			if (r->pfd[i].revents)
+				do_accept(r, &r->ep[i]);
 		reap_conns(r);
 	}
 	return VX_EXIT_OK;
@@ -1451,7 +1079,7 @@ cmd_record(int argc, char **argv)
 			r->redact = 1;
 			break;
 		case 'I':
-			r->no_irq = 1;
+			r->ro.no_irq = 1;
 			break;
 		case 'T':
 			r->trap_mmap = 1;
@@ -1561,8 +1189,7 @@ out:
 		struct conn *cn = r->conns;
 
 		r->conns = cn->next;
-		conn_close(r, cn);
-		free(cn);
+		conn_free(r, cn);
 	}
 	stop_capture(r);
 	if (r->incomplete && rc == VX_EXIT_OK)
@@ -1577,6 +1204,6 @@ out:
 	if (r->server_gone && (rc == VX_EXIT_OK || r->server_status != 0))
 		rc = r->server_status;
 	free(r->pfd);
-	free(r->pref);
+	free(r->trapbuf);
 	return rc;
 }

@@ -92,29 +92,34 @@ send_error(struct vx_client *c, int chan, uint16_t id, uint16_t cmd, int err)
 	return vx_conn_send(c->conn, chan, m.buf, m.len, NULL, 0);
 }
 
-/* Answer one command the server sent on chan. */
+/*
+ * Answer one command the server sent, from its decoded fields: DMA_READ
+ * and DMA_WRITE in the spec's form (count u64) only.
+ */
 static int
-serve_one(struct vx_client *c, int chan, const struct vx_frame *fr)
+serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 {
-	const uint8_t *p = fr->data;
-	uint16_t id = (uint16_t)vx_load(p, 2, 0);
-	uint16_t cmd = (uint16_t)vx_load(p + 2, 2, 0);
-	uint32_t flags = (uint32_t)vx_load(p + 8, 4, 0);
+	int chan = ev->chan;
+	uint16_t id = ev->id, cmd = ev->cmd;
+	const struct vx_item *data;
 	uint64_t addr, count;
 	struct vx_dma_win *w;
 	struct vx_msg m;
 
-	if (flags & VX_F_NO_REPLY)
+	if (ev->flags & VX_F_NO_REPLY)
 		return 0;
 	if (cmd != VX_CMD_DMA_READ && cmd != VX_CMD_DMA_WRITE)
 		return send_error(c, chan, id, cmd, ENOTSUP);
-	if (fr->len < 32)
+	if (vx_conn_decode(c->conn, ev, &m) < 0 ||
+	    m.status == VX_MSG_MALFORMED ||
+	    vx_msg_get(&m, VXF_DMA_ADDR, &addr) < 0 ||
+	    vx_msg_get(&m, VXF_DMA_COUNT, &count) < 0)
 		return send_error(c, chan, id, cmd, EINVAL);
-	addr = vx_load(p + 16, 8, 0);
-	count = vx_load(p + 24, 8, 0);
-	if (cmd == VX_CMD_DMA_WRITE && count != fr->len - 32)
+	data = vx_msg_item(&m, VXF_DMA_DATA);
+	if (cmd == VX_CMD_DMA_WRITE && (data == NULL ? 0 : data->len) != count)
 		return send_error(c, chan, id, cmd, EINVAL);
-	if (cmd == VX_CMD_DMA_READ && (fr->len != 32 || count > c->xfer))
+	if (cmd == VX_CMD_DMA_READ && (m.len != VX_HDR_SIZE + 16 ||
+	    count > c->xfer))
 		return send_error(c, chan, id, cmd, EINVAL);
 	w = find_win(c, addr, count);
 	if (w == NULL)
@@ -131,7 +136,9 @@ serve_one(struct vx_client *c, int chan, const struct vx_frame *fr)
 		    (size_t)count);
 		c->served_reads++;
 	} else {
-		memcpy(w->mem + (addr - w->addr), p + 32, (size_t)count);
+		if (count > 0)
+			memcpy(w->mem + (addr - w->addr), data->ptr,
+			    (size_t)count);
 		if (c->opts.dma_write_reply != VX_VAR_QEMU)
 			vx_build_uint(&c->out, VXF_DMA_ADDR, addr);
 		if (c->opts.dma_write_reply == VX_VAR_SPEC)
@@ -153,7 +160,7 @@ on_event(void *arg, struct vx_conn *conn, struct vx_conn_event *ev)
 
 	(void)conn;
 	if (ev->kind == VX_CONN_EV_REQUEST)
-		serve_one(c, ev->chan, ev->frame);
+		serve_one(c, ev);
 	else if (ev->kind == VX_CONN_EV_STRAY || ev->kind == VX_CONN_EV_BAD)
 		c->stray++;
 }

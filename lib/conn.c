@@ -88,7 +88,7 @@ vx_conn_new(int sock, int role, const struct vx_limits *lim)
 	c->role = role;
 	c->sock[VX_CHAN_MAIN] = sock;
 	c->sock[VX_CHAN_TWIN] = -1;
-	c->fr[VX_CHAN_TWIN].peer_max_fds = 0;
+	vx_framer_set_peer_limits(&c->fr[VX_CHAN_TWIN], 0, VX_DEF_MAX_MSG);
 	c->next_id = 1;
 	c->now = vx_conn_now_ms;
 	return c;
@@ -120,15 +120,14 @@ vx_conn_set_twin(struct vx_conn *c, int sock)
 	if (c->sock[VX_CHAN_TWIN] >= 0)
 		close(c->sock[VX_CHAN_TWIN]);
 	c->sock[VX_CHAN_TWIN] = sock;
-	t->sock = sock;
+	vx_framer_set_sock(t, sock);
 }
 
 void
 vx_conn_set_peer_limits(struct vx_conn *c, int max_fds, uint32_t max_msg_size)
 {
-	c->fr[VX_CHAN_MAIN].peer_max_fds = max_fds;
-	c->fr[VX_CHAN_MAIN].peer_max_msg_size = max_msg_size;
-	c->fr[VX_CHAN_TWIN].peer_max_msg_size = max_msg_size;
+	vx_framer_set_peer_limits(&c->fr[VX_CHAN_MAIN], max_fds, max_msg_size);
+	vx_framer_set_peer_limits(&c->fr[VX_CHAN_TWIN], 0, max_msg_size);
 }
 
 void
@@ -166,13 +165,13 @@ vx_conn_twin(const struct vx_conn *c)
 int
 vx_conn_peer_max_fds(const struct vx_conn *c)
 {
-	return c->fr[VX_CHAN_MAIN].peer_max_fds;
+	return vx_framer_peer_max_fds(&c->fr[VX_CHAN_MAIN]);
 }
 
 uint32_t
 vx_conn_peer_max_msg_size(const struct vx_conn *c)
 {
-	return c->fr[VX_CHAN_MAIN].peer_max_msg_size;
+	return vx_framer_peer_max_msg_size(&c->fr[VX_CHAN_MAIN]);
 }
 
 unsigned
@@ -346,10 +345,11 @@ queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
 	if (r == VX_ERR_TOO_LARGE)
 		return fail(c, r, "%zu-byte message exceeds what the %s "
 		    "accepts (%u bytes)", len, peer_name(c),
-		    f->peer_max_msg_size);
+		    vx_framer_peer_max_msg_size(f));
 	if (r == VX_ERR_FDS)
 		return fail(c, r, "%d descriptors exceed the %s's "
-		    "max_msg_fds %d", nfds, peer_name(c), f->peer_max_fds);
+		    "max_msg_fds %d", nfds, peer_name(c),
+		    vx_framer_peer_max_fds(f));
 	if (r < 0)
 		return fail(c, r, "sending %s failed: %s", cmd_text(cmd),
 		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));

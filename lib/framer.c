@@ -187,6 +187,39 @@ vx_framer_release(struct vx_framer *f)
 	f->sock = -1;
 }
 
+void
+vx_framer_set_sock(struct vx_framer *f, int sockfd)
+{
+	f->sock = sockfd;
+}
+
+const struct vx_limits *
+vx_framer_limits(const struct vx_framer *f)
+{
+	return &f->lim;
+}
+
+void
+vx_framer_set_peer_limits(struct vx_framer *f, int max_fds,
+    uint32_t max_msg_size)
+{
+	f->peer_max_fds = max_fds < 0 ? 0 : max_fds > VX_MAX_FDS ?
+	    VX_MAX_FDS : max_fds;
+	f->peer_max_msg_size = max_msg_size;
+}
+
+int
+vx_framer_peer_max_fds(const struct vx_framer *f)
+{
+	return f->peer_max_fds;
+}
+
+uint32_t
+vx_framer_peer_max_msg_size(const struct vx_framer *f)
+{
+	return f->peer_max_msg_size;
+}
+
 /*
  * Queue descriptors that came with the byte at in.len.  That byte belongs
  * to the message starting at tail, and so does every record at or past
@@ -537,6 +570,16 @@ vx_framer_flush(struct vx_framer *f)
 		if ((r = send_some(f)) < 0)
 			return r;
 	return 0;
+}
+
+void
+vx_framer_drop_output(struct vx_framer *f)
+{
+	struct vx_bytes *o = &f->out;
+
+	fdq_shift(o, o->nfd, 1);
+	o->base += o->len;
+	o->head = o->len = 0;
 }
 
 int

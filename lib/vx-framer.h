@@ -94,17 +94,15 @@ struct vx_spare {
 	size_t cap;
 };
 
+/*
+ * Every member is private: the struct is public only so that it can be
+ * embedded; use the functions below.
+ */
 struct vx_framer {
 	int sock;			/* -1: feed only */
 	struct vx_limits lim;		/* what we accept */
-	/*
-	 * What the peer accepts, checked by vx_framer_queue().  Defaults are
-	 * the spec's (max_msg_fds 1) and VX_DEF_MAX_MSG; set both after
-	 * VERSION negotiation.
-	 */
-	int peer_max_fds;
+	int peer_max_fds;		/* see vx_framer_set_peer_limits */
 	uint32_t peer_max_msg_size;
-	/* private */
 	struct vx_bytes in, out;
 	uint64_t tail;			/* in: first incomplete message */
 	struct vx_spare spare[VX_FRAMER_SPARES];
@@ -122,6 +120,23 @@ int vx_framer_init(struct vx_framer *f, int sockfd, const struct vx_limits *lim)
 /* Free buffers and close every descriptor still queued in either
  * direction; the socket stays open. */
 void vx_framer_release(struct vx_framer *f);
+
+/* The socket recv and flush use (-1: feed only); the framer's buffers stay. */
+void vx_framer_set_sock(struct vx_framer *f, int sockfd);
+/* What f accepts inbound. */
+const struct vx_limits *vx_framer_limits(const struct vx_framer *f);
+
+/*
+ * What the peer accepts, checked by vx_framer_queue(): descriptors per
+ * message (clamped to 0 .. VX_MAX_FDS) and message size.  Defaults are the
+ * spec's (max_msg_fds 1) and VX_DEF_MAX_MSG; set both after VERSION
+ * negotiation (a relay sets VX_MAX_FDS and VX_MAX_MSG_CAP: it passes on
+ * whatever the peers agreed on).
+ */
+void vx_framer_set_peer_limits(struct vx_framer *f, int max_fds,
+    uint32_t max_msg_size);
+int vx_framer_peer_max_fds(const struct vx_framer *f);
+uint32_t vx_framer_peer_max_msg_size(const struct vx_framer *f);
 
 /*
  * Inbound from memory: append n bytes and the nfds descriptors that came
@@ -178,6 +193,10 @@ int vx_framer_queue_raw(struct vx_framer *f, const void *bytes, size_t n);
  * VX_ERR_IO (errno) or VX_ERR_INVALID (no socket).
  */
 int vx_framer_flush(struct vx_framer *f);
+
+/* Forget the output not yet written, closing its descriptors: nobody is
+ * left to deliver it to. */
+void vx_framer_drop_output(struct vx_framer *f);
 
 /* 1 if output is queued, else 0. */
 int vx_framer_pending(const struct vx_framer *f);

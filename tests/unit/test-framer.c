@@ -515,8 +515,9 @@ test_limits(void)
 	r = r && vx_framer_init(&f, -1, &l) == VX_ERR_INVALID;
 	ok(r, "init checks limits");
 	r = vx_framer_init(&f, -1, NULL);
-	ok(r == 0 && f.lim.max_msg_size == VX_DEF_MAX_MSG &&
-	    f.lim.max_fds == VX_MAX_FDS && f.peer_max_fds == 1,
+	ok(r == 0 && vx_framer_limits(&f)->max_msg_size == VX_DEF_MAX_MSG &&
+	    vx_framer_limits(&f)->max_fds == VX_MAX_FDS &&
+	    vx_framer_peer_max_fds(&f) == 1,
 	    "init defaults");
 	ok(vx_framer_recv(&f) == VX_ERR_INVALID &&
 	    vx_framer_flush(&f) == VX_ERR_INVALID,
@@ -641,7 +642,7 @@ test_bulk(void)
 	int sv[2], p[3][2], fds[3], i, j, r = 0, agains = 0;
 
 	pair(sv, &a, &b, NULL);
-	a.peer_max_fds = 3;
+	vx_framer_set_peer_limits(&a, 3, vx_framer_peer_max_msg_size(&a));
 	for (i = 0; i < 3; i++) {
 		if (pipe2(p[i], O_CLOEXEC) < 0 || fstat(p[i][0], &st) < 0)
 			abort();
@@ -727,6 +728,39 @@ test_queue_raw(void)
 	close(sv[1]);
 }
 
+/* A relay whose reader is gone drops what it queued, descriptors too. */
+static void
+test_drop_output(void)
+{
+	struct vx_framer a, b;
+	struct vx_frame fr;
+	uint8_t m1[64], m2[64];
+	size_t n1 = mkmsg(m1, 1, 40), n2 = mkmsg(m2, 2, 24);
+	int sv[2], p[2], nfd, r;
+
+	pair(sv, &a, &b, NULL);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	nfd = count_fds();
+	r = vx_framer_queue(&a, m1, n1, &p[0], 1);
+	vx_framer_drop_output(&a);
+	ok(r == 0 && !vx_framer_pending(&a) && vx_framer_backlog(&a) == 0 &&
+	    count_fds() == nfd, "dropped output: nothing pending, its "
+	    "descriptor closed");
+	r = vx_framer_queue(&a, m2, n2, NULL, 0);
+	ok(r == 0 && vx_framer_flush(&a) == 0 &&
+	    vx_recv_frame(&b, &fr, 1000) == 0 && fr.len == n2 &&
+	    memcmp(fr.data, m2, n2) == 0 && fr.nfds == 0,
+	    "what is queued after a drop arrives alone");
+	vx_frame_release(&fr);
+	close(p[0]);
+	close(p[1]);
+	vx_framer_release(&a);
+	vx_framer_release(&b);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static int
 big_check(const struct vx_frame *fr, int i, void *arg)
 {
@@ -751,7 +785,7 @@ test_big(void)
 	pair(sv, &a, &b, &lim);
 	r = vx_framer_queue(&a, m, BIG_MSG, &sv[0], 1);
 	ok(r == VX_ERR_TOO_LARGE, "4 MiB refused over peer_max_msg_size");
-	a.peer_max_msg_size = BIG_MSG;
+	vx_framer_set_peer_limits(&a, vx_framer_peer_max_fds(&a), BIG_MSG);
 	r = vx_framer_queue(&a, m, BIG_MSG, &sv[0], 1);
 	r = r == 0 ? pump(&a, &b, 1, big_check, m, &agains) : r;
 	ok(r == 0 && agains > 0, "4 MiB message with an fd over partial "
@@ -801,7 +835,7 @@ test_ctrunc(void)
 	int sv[2], fds[VX_MAX_FDS], p[2], i, one = 1, r, r2;
 
 	pair(sv, &a, &b, NULL);
-	a.peer_max_fds = VX_MAX_FDS;
+	vx_framer_set_peer_limits(&a, VX_MAX_FDS, vx_framer_peer_max_msg_size(&a));
 	/* credentials take cmsg room, so 253 fds no longer fit */
 	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -1084,6 +1118,7 @@ main(int argc, char **argv)
 	test_reuse();
 	test_bulk();
 	test_queue_raw();
+	test_drop_output();
 	test_big();
 	test_out_checks();
 	test_ctrunc();

@@ -147,7 +147,8 @@ cl_open(struct client *c, const char *sock)
 		return -1;
 	if (vx_framer_init(&c->fr, c->fd, NULL) < 0)
 		return -1;
-	c->fr.peer_max_fds = 16;	/* what the server offers */
+	/* what the server offers */
+	vx_framer_set_peer_limits(&c->fr, 16, VX_DEF_MAX_MSG);
 	return 0;
 }
 
