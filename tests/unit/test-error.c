@@ -49,7 +49,8 @@ test_codes(void)
 	ok(vx_err_to_errno(VX_ERR_REPLY - 1) == EINVAL &&
 	    strcmp(vx_strerror(VX_ERR_REPLY - 1), "unknown error") == 0,
 	    "a code past the last: EINVAL on the wire, unknown error");
-	ok(vx_err_to_errno(5) == 0, "a count is no error");
+	ok(vx_err_to_errno(5) == 0 && strcmp(vx_strerror(1), "unknown error") ==
+	    0, "a count is no error (and has no error text)");
 }
 
 static void

@@ -1083,24 +1083,6 @@ test_describe(void)
 	close(sv[1]);
 }
 
-static void
-test_strerror(void)
-{
-	static const char *const want[] = {
-		"ok", "truncated", "invalid", "too large", "unsupported",
-		"out of memory", "I/O error", "connection closed",
-		"would block", "timed out", "bad descriptors",
-	};
-	int i, r = 1;
-
-	for (i = 0; i <= -VX_ERR_FDS; i++)
-		r = r && strcmp(vx_strerror(-i), want[i]) == 0;
-	ok(r, "vx_strerror names every code");
-	ok(strcmp(vx_strerror(1), "unknown error") == 0 &&
-	    strcmp(vx_strerror(VX_ERR_FDS - 1), "unknown error") == 0,
-	    "vx_strerror of an unknown code");
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1127,7 +1109,6 @@ main(int argc, char **argv)
 	test_abstract();
 	test_path();
 	test_describe();
-	test_strerror();
 	ok(count_fds() == nfd, "no descriptor leaks (%d open)", count_fds());
 	return unit_done();
 }
