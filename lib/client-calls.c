@@ -3,37 +3,12 @@
  * command built through the builder, its reply read through the decoded
  * fields.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "client-int.h"
 #include "vx-client.h"
 #include "vx-error.h"
-
-static int
-fail(struct vx_client *c, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int
-fail(struct vx_client *c, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->errmsg, sizeof(c->errmsg), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* An error reply to what: "server answered REGION_READ ... with EINVAL". */
-static int
-error_reply(struct vx_client *c, const struct vx_msg *m, const char *what)
-{
-	const char *n = vx_tok_name(vx_names_errno, m->error);
-
-	c->reply_errno = m->error;
-	return fail(c, VX_ERR_REPLY, "server answered %s with %s (%u: %s)",
-	    what, n != NULL ? n : "error", m->error, strerror((int)m->error));
-}
 
 static uint32_t
 get_u32(const struct vx_msg *m, int field)
@@ -69,9 +44,9 @@ vx_client_device_info(struct vx_client *c, struct vx_device_info *di)
 	if ((r = call(c, &b, &m)) < 0)
 		return r;
 	if (m.flags & VX_F_ERROR)
-		return error_reply(c, &m, "DEVICE_GET_INFO");
+		return vxc_refused(c, &m, "DEVICE_GET_INFO");
 	if (m.status != VX_MSG_OK)
-		return fail(c, VX_ERR_INVALID, "malformed DEVICE_GET_INFO "
+		return vxc_fail(c, VX_ERR_INVALID, "malformed DEVICE_GET_INFO "
 		    "reply: %s", m.err.text);
 	di->flags = get_u32(&m, VXF_DEV_FLAGS);
 	di->num_regions = get_u32(&m, VXF_DEV_NUM_REGIONS);
@@ -91,7 +66,7 @@ vx_client_reset(struct vx_client *c)
 	if ((r = call(c, &b, &m)) < 0)
 		return r;
 	if (m.flags & VX_F_ERROR)
-		return error_reply(c, &m, "DEVICE_RESET");
+		return vxc_refused(c, &m, "DEVICE_RESET");
 	return 0;
 }
 
@@ -130,7 +105,7 @@ vx_client_region_info(struct vx_client *c, uint32_t index,
 
 			snprintf(what, sizeof(what),
 			    "DEVICE_GET_REGION_INFO of region %u", index);
-			return error_reply(c, m, what);
+			return vxc_refused(c, m, what);
 		}
 		/* the reply names the argsz its capabilities need */
 		if (vx_msg_get(m, VXF_ARGSZ, &v) == 0 && v > argsz &&
@@ -141,7 +116,7 @@ vx_client_region_info(struct vx_client *c, uint32_t index,
 		break;
 	}
 	if (m->status == VX_MSG_MALFORMED)
-		return fail(c, VX_ERR_INVALID, "malformed region info reply "
+		return vxc_fail(c, VX_ERR_INVALID, "malformed region info reply "
 		    "for region %u: %s", index, m->err.text);
 	ri->index = index;
 	ri->flags = get_u32(m, VXF_RINFO_FLAGS);
@@ -168,7 +143,7 @@ vx_client_irq_info(struct vx_client *c, uint32_t index,
 	if ((r = call(c, &b, &m)) < 0)
 		return r;
 	if (m.flags & VX_F_ERROR)
-		return error_reply(c, &m, "DEVICE_GET_IRQ_INFO");
+		return vxc_refused(c, &m, "DEVICE_GET_IRQ_INFO");
 	ii->index = index;
 	ii->flags = get_u32(&m, VXF_IRQ_INFO_FLAGS);
 	ii->count = get_u32(&m, VXF_IRQ_COUNT);
@@ -201,15 +176,15 @@ region_io(struct vx_client *c, uint32_t index, uint64_t off, uint8_t *buf,
 	    write ? "REGION_WRITE" : "REGION_READ",
 	    vx_region_name(index, rn, sizeof(rn)), (unsigned long long)off, n);
 	if (m.flags & VX_F_ERROR)
-		return error_reply(c, &m, what);
+		return vxc_refused(c, &m, what);
 	if (m.status == VX_MSG_MALFORMED)
-		return fail(c, VX_ERR_INVALID, "malformed reply to %s: %s",
+		return vxc_fail(c, VX_ERR_INVALID, "malformed reply to %s: %s",
 		    what, m.err.text);
 	if (write)
 		return 0;
 	it = vx_msg_item(&m, VXF_REGION_DATA);
 	if (it == NULL || it->len != n)
-		return fail(c, VX_ERR_INVALID, "reply to %s carries %u bytes, "
+		return vxc_fail(c, VX_ERR_INVALID, "reply to %s carries %u bytes, "
 		    "not %zu", what, it != NULL ? it->len : 0, n);
 	memcpy(buf, it->ptr, n);
 	return 0;
@@ -271,7 +246,7 @@ vx_client_set_irqs(struct vx_client *c, uint32_t flags, uint32_t index,
 	if (r < 0)
 		return r;
 	if (m.flags & VX_F_ERROR)
-		return error_reply(c, &m, "DEVICE_SET_IRQS");
+		return vxc_refused(c, &m, "DEVICE_SET_IRQS");
 	return 0;
 }
 
@@ -295,7 +270,7 @@ vx_client_feature(struct vx_client *c, uint32_t flags, const void *data,
 	if ((r = call(c, &b, m)) < 0)
 		return r;
 	if (m->flags & VX_F_ERROR)
-		return error_reply(c, m, "DEVICE_FEATURE");
+		return vxc_refused(c, m, "DEVICE_FEATURE");
 	if (vx_msg_get(m, VXF_MIG_STATE, &v) == 0) {
 		fr->has_state = 1;
 		fr->device_state = (uint32_t)v;
@@ -328,7 +303,7 @@ mig_call(struct vx_client *c, int rd, uint64_t size, const uint8_t *data,
 	if ((r = call(c, &b, m)) < 0)
 		return r;
 	if (m->flags & VX_F_ERROR)
-		return error_reply(c, m, rd ? "MIG_DATA_READ" :
+		return vxc_refused(c, m, rd ? "MIG_DATA_READ" :
 		    "MIG_DATA_WRITE");
 	return 0;
 }

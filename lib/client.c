@@ -18,13 +18,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "client-int.h"
 #include "vx-client.h"
 #include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-sock.h"
 
-static int
-fail(struct vx_client *c, int err, const char *fmt, ...)
+int
+vxc_fail(struct vx_client *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,14 +35,13 @@ fail(struct vx_client *c, int err, const char *fmt, ...)
 	return err;
 }
 
-/* An error reply to what: VX_ERR_REPLY, "server answered what with E..". */
-static int
-refused(struct vx_client *c, const struct vx_msg *m, const char *what)
+int
+vxc_refused(struct vx_client *c, const struct vx_msg *m, const char *what)
 {
 	const char *n = vx_tok_name(vx_names_errno, m->error);
 
 	c->reply_errno = m->error;
-	return fail(c, VX_ERR_REPLY, "server answered %s with %s (%u: %s)",
+	return vxc_fail(c, VX_ERR_REPLY, "server answered %s with %s (%u: %s)",
 	    what, n != NULL ? n : "error", m->error, strerror((int)m->error));
 }
 
@@ -186,10 +186,10 @@ vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 		if (r == 0)
 			r = vx_conn_ended(c->conn);
 		if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
-			return fail(c, VX_ERR_CLOSED, "server closed the "
+			return vxc_fail(c, VX_ERR_CLOSED, "server closed the "
 			    "connection");
 		if (r < 0)
-			return fail(c, r, "connection failed: %s",
+			return vxc_fail(c, r, "connection failed: %s",
 			    vx_strerror(r));
 		n = vx_conn_pollfds(c->conn, pfd);
 		for (i = 0; i < nextra; i++) {
@@ -205,7 +205,7 @@ vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 		r = poll(pfd, (nfds_t)(n + nextra), left);
 		/* a signal ends serving: the caller checks why */
 		if (r < 0 && errno != EINTR)
-			return fail(c, VX_ERR_IO, "connection failed: %s",
+			return vxc_fail(c, VX_ERR_IO, "connection failed: %s",
 			    vx_strerror(VX_ERR_IO));
 		if (r <= 0)
 			return 0;
@@ -225,7 +225,7 @@ vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 static int
 hung_up(struct vx_client *c, uint16_t cmd, uint16_t id, int posted)
 {
-	return fail(c, VX_ERR_CLOSED, "server closed the connection while "
+	return vxc_fail(c, VX_ERR_CLOSED, "server closed the connection while "
 	    "%s (msg_id 0x%x) %s", vx_cmd_name(cmd) ? vx_cmd_name(cmd) :
 	    "a command", id, posted ? "was being sent" : "awaited its reply");
 }
@@ -244,7 +244,7 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 		return hung_up(c, ev.cmd, ev.id, (vx_load(msg + 8, 4, 0) &
 		    VX_F_NO_REPLY) != 0);
 	if (r < 0)
-		return fail(c, r, "%s", vx_conn_errmsg(c->conn));
+		return vxc_fail(c, r, "%s", vx_conn_errmsg(c->conn));
 	if (ev.frame == NULL)	/* VX_F_NO_REPLY: sent */
 		return 0;
 	/* the conn decodes only when asked: this reply's items stay */
@@ -252,7 +252,7 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 	vx_conn_take(c->conn, &ev, &c->reply);
 	c->have_reply = 1;
 	if (r < 0)
-		return fail(c, r, "decoding the reply: %s", vx_strerror(r));
+		return vxc_fail(c, r, "decoding the reply: %s", vx_strerror(r));
 	return 0;
 }
 
@@ -264,7 +264,7 @@ vx_client_call_built(struct vx_client *c, struct vx_builder *b,
 	int r;
 
 	if ((r = vx_build_finish(b, &m)) < 0)
-		return fail(c, r, "building the message: %s", vx_strerror(r));
+		return vxc_fail(c, r, "building the message: %s", vx_strerror(r));
 	return vx_client_call(c, b->buf, m.len, fds, nfds, reply);
 }
 
@@ -304,7 +304,7 @@ negotiate(struct vx_client *c)
 	int r;
 
 	if (js == NULL)
-		return fail(c, VX_ERR_NOMEM, "out of memory");
+		return vxc_fail(c, VX_ERR_NOMEM, "out of memory");
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, VX_CMD_VERSION, VX_F_TYPE_COMMAND, 0);
 	vx_build_uint(&b, VXF_VER_MAJOR, VX_PROTO_MAJOR);
@@ -316,22 +316,22 @@ negotiate(struct vx_client *c)
 	if (r < 0)
 		return r;
 	if ((m.flags & VX_F_ERROR) && m.error == EBUSY)
-		return fail(c, VX_ERR_INVALID, "server busy: it serves one "
+		return vxc_fail(c, VX_ERR_INVALID, "server busy: it serves one "
 		    "client at a time and another is attached (EBUSY); try "
 		    "again when that one has gone");
 	if (m.flags & VX_F_ERROR)
-		return fail(c, VX_ERR_INVALID, "server refused VERSION: %s "
+		return vxc_fail(c, VX_ERR_INVALID, "server refused VERSION: %s "
 		    "(%u)", vx_tok_name(vx_names_errno, m.error) ?
 		    vx_tok_name(vx_names_errno, m.error) : "error", m.error);
 	if (m.status != VX_MSG_OK || m.caps == NULL)
-		return fail(c, VX_ERR_INVALID, "malformed VERSION reply: %s",
+		return vxc_fail(c, VX_ERR_INVALID, "malformed VERSION reply: %s",
 		    m.status == VX_MSG_MALFORMED ? m.err.text : "unknown");
 	if (vx_msg_get(&m, VXF_VER_MAJOR, &v) == 0)
 		c->major = (uint16_t)v;
 	if (vx_msg_get(&m, VXF_VER_MINOR, &v) == 0)
 		c->minor = (uint16_t)v;
 	if (c->major != VX_PROTO_MAJOR)
-		return fail(c, VX_ERR_UNSUPPORTED, "server speaks vfio-user "
+		return vxc_fail(c, VX_ERR_UNSUPPORTED, "server speaks vfio-user "
 		    "%u.%u, this client %d.%d", c->major, c->minor,
 		    VX_PROTO_MAJOR, VX_PROTO_MINOR);
 	c->srv = *m.caps;
@@ -347,7 +347,7 @@ negotiate(struct vx_client *c)
 	if (c->opts.twin_socket && c->srv.twin_supported) {
 		if (!(c->srv.present & VX_CAPF_TWIN_FD) ||
 		    c->srv.twin_fd_index >= (uint64_t)c->reply.nfds)
-			return fail(c, VX_ERR_FDS, "server accepted the twin "
+			return vxc_fail(c, VX_ERR_FDS, "server accepted the twin "
 			    "socket but its fd_index does not name one of "
 			    "the %d descriptors it sent", c->reply.nfds);
 		vx_conn_set_twin(c->conn, c->reply.fds[c->srv.twin_fd_index]);
@@ -376,10 +376,10 @@ vx_client_open(struct vx_client *c, const char *path,
 	lim.max_fds = VX_MAX_FDS;
 
 	if ((sock = vx_sock_connect(path, c->opts.timeout_ms)) < 0)
-		return fail(c, sock, "cannot connect to '%s': %s", path,
+		return vxc_fail(c, sock, "cannot connect to '%s': %s", path,
 		    sock == VX_ERR_IO ? strerror(errno) : vx_strerror(sock));
 	if ((c->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim)) == NULL)
-		return fail(c, VX_ERR_NOMEM, "out of memory");
+		return vxc_fail(c, VX_ERR_NOMEM, "out of memory");
 	vx_conn_set_handler(c->conn, on_event, c);
 	c->xfer = VX_DEF_MAX_XFER;
 	return negotiate(c);
@@ -441,16 +441,16 @@ vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
 	int r;
 
 	if (size == 0 || addr + size < addr)
-		return fail(c, VX_ERR_INVALID, "invalid DMA window 0x%llx+0x%llx",
+		return vxc_fail(c, VX_ERR_INVALID, "invalid DMA window 0x%llx+0x%llx",
 		    (unsigned long long)addr, (unsigned long long)size);
 	if (size > ((uint64_t)1 << 32))
-		return fail(c, VX_ERR_TOO_LARGE, "DMA window of 0x%llx bytes "
+		return vxc_fail(c, VX_ERR_TOO_LARGE, "DMA window of 0x%llx bytes "
 		    "is larger than this client backs (4 GiB)",
 		    (unsigned long long)size);
 	for (i = 0; i < c->nwins; i++)
 		if (addr < c->wins[i].addr + c->wins[i].size &&
 		    c->wins[i].addr < addr + size)
-			return fail(c, VX_ERR_INVALID, "DMA window 0x%llx+0x%llx "
+			return vxc_fail(c, VX_ERR_INVALID, "DMA window 0x%llx+0x%llx "
 			    "overlaps the mapped 0x%llx+0x%llx; unmap it first",
 			    (unsigned long long)addr, (unsigned long long)size,
 			    (unsigned long long)c->wins[i].addr,
@@ -468,7 +468,7 @@ vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
 			r = errno;
 			if (w.fd >= 0)
 				close(w.fd);
-			return fail(c, VX_ERR_IO, "memfd for DMA: %s",
+			return vxc_fail(c, VX_ERR_IO, "memfd for DMA: %s",
 			    strerror(r));
 		}
 		p = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE,
@@ -476,12 +476,12 @@ vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
 		if (p == MAP_FAILED) {
 			r = errno;
 			close(w.fd);
-			return fail(c, VX_ERR_IO, "mmap of the DMA memfd: %s",
+			return vxc_fail(c, VX_ERR_IO, "mmap of the DMA memfd: %s",
 			    strerror(r));
 		}
 		w.mem = p;
 	} else if ((w.mem = calloc(1, (size_t)size)) == NULL) {
-		return fail(c, VX_ERR_NOMEM, "out of memory for 0x%llx bytes "
+		return vxc_fail(c, VX_ERR_NOMEM, "out of memory for 0x%llx bytes "
 		    "of DMA memory", (unsigned long long)size);
 	}
 	if (c->nwins == c->wcap) {
@@ -490,7 +490,7 @@ vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
 
 		if (nw == NULL) {
 			free_win(&w);
-			return fail(c, VX_ERR_NOMEM, "out of memory");
+			return vxc_fail(c, VX_ERR_NOMEM, "out of memory");
 		}
 		c->wins = nw;
 		c->wcap = ncap;
@@ -509,7 +509,7 @@ vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
 	    reply);
 	vx_builder_release(&b);
 	if (r == 0 && (reply->flags & VX_F_ERROR))
-		r = refused(c, reply, "DMA_MAP");
+		r = vxc_refused(c, reply, "DMA_MAP");
 	if (r < 0) {
 		for (i = 0; i < c->nwins; i++)
 			if (c->wins[i].addr == addr) {
@@ -533,7 +533,7 @@ vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
 			if (c->wins[i].addr == addr && c->wins[i].size == size)
 				break;
 		if (i == c->nwins)
-			return fail(c, VX_ERR_INVALID, "no DMA window "
+			return vxc_fail(c, VX_ERR_INVALID, "no DMA window "
 			    "0x%llx+0x%llx is mapped; see 'dma list'",
 			    (unsigned long long)addr, (unsigned long long)size);
 	}
@@ -546,7 +546,7 @@ vx_client_dma_unmap(struct vx_client *c, uint64_t addr, uint64_t size,
 	r = vx_client_call_built(c, &b, NULL, 0, reply);
 	vx_builder_release(&b);
 	if (r == 0 && (reply->flags & VX_F_ERROR))
-		r = refused(c, reply, "DMA_UNMAP");
+		r = vxc_refused(c, reply, "DMA_UNMAP");
 	if (r < 0)
 		return r;
 	/* the server no longer uses it: release our side */
