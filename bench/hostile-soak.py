@@ -44,6 +44,15 @@ def connect(path):
     return s
 
 
+# Why the well-behaved client's round trips failed, for the report.
+fail_why = {}
+
+
+def failed(why):
+    fail_why[why] = fail_why.get(why, 0) + 1
+    return "fail"
+
+
 def good_round_trip(path):
     """One round trip: 'ok', 'busy' or 'fail'."""
     try:
@@ -52,12 +61,16 @@ def good_round_trip(path):
             if err == EBUSY:
                 return "busy"
             if err:
-                return "fail"
+                return failed("VERSION errno %d" % err)
             err, data = hostile.read(s, 2, hostile.BAR2, 0, 4)
-            return "ok" if err == 0 and data == bytes.fromhex("00112233") \
-                else "fail"
-    except (OSError, SystemExit):
-        return "fail"
+            if err:
+                return failed("REGION_READ errno %d" % err)
+            return "ok" if data == bytes.fromhex("00112233") \
+                else failed("REGION_READ wrong data")
+    except OSError as e:
+        return failed("%s: %s" % (type(e).__name__, e.strerror or e))
+    except SystemExit as e:
+        return failed("connection ended: %s" % e)
 
 
 def attached(path):
@@ -183,6 +196,8 @@ def main():
           "hostile_busy_retries=%d hostile_dropped=%d" %
           (good["ok"], good["busy"], good["fail"], total, conns, retries,
            errors))
+    for why, n in sorted(fail_why.items()):
+        print("good_fail_why %d %s" % (n, why))
 
 
 if __name__ == "__main__":

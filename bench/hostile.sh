@@ -65,6 +65,7 @@ if [ "$alive" = yes ] && [ "$fail" -eq 0 ] && [ "$ok" -gt 0 ]; then
 	echo "    target met:    the server survived and served every round trip it did not answer busy"
 else
 	echo "    TARGET MISSED: server alive: $alive, $fail round trips failed"
+	sed -n 's/^good_fail_why /      failed: /p' <<<"$out"
 fi
 if [ "$alive" = yes ] && [ "$fd1" -eq "$fd0" ] && [ $((rss1 - rss0)) -lt 1024 ]; then
 	echo "    target met:    memory and fds flat (RSS grew $((rss1 - rss0)) KiB)"

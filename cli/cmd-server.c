@@ -83,6 +83,9 @@ struct peer {
 };
 
 #define MAX_BUSY	8	/* clients being told "busy" at once */
+/* Connections the kernel holds for us while we serve: a burst of clients
+ * waits in it instead of failing to connect (EAGAIN). */
+#define LISTEN_BACKLOG	64
 
 struct busy {
 	int fd;
@@ -693,7 +696,7 @@ cmd_server(int argc, char **argv)
 		if (adopt_fd(&s, (int)fdnum) < 0)
 			goto out;
 	} else {
-		s.lfd = vx_sock_listen(sock, (mode_t)mode, 8);
+		s.lfd = vx_sock_listen(sock, (mode_t)mode, LISTEN_BACKLOG);
 		if (s.lfd == VX_ERR_INVALID && errno == EEXIST) {
 			vx_error("'%s' exists and is not a socket; not replacing it",
 			    sock);
