@@ -578,3 +578,28 @@ still_serving() {
 	[ "$hwm" -lt 16384 ] || { echo "server peak RSS $hwm KiB" >&2; false; }
 	still_serving
 }
+
+@test "a burst of 40 clients while the server cannot accept waits in the backlog: none fails to connect" {
+	serve "$DMA"
+	# stopped, the server accepts nothing: every connection stays queued
+	kill -STOP "$srv_pid"
+	run python3 - "$TEST_TMP/s" <<'PY'
+import errno, socket, sys
+socks, refused = [], 0
+for _ in range(40):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setblocking(False)
+    try:
+        s.connect(sys.argv[1])
+    except OSError as e:
+        refused += e.errno in (errno.EAGAIN, errno.ECONNREFUSED)
+    socks.append(s)
+print("refused", refused)
+for s in socks:
+    s.close()
+PY
+	kill -CONT "$srv_pid"
+	assert_status 0
+	assert_contains "refused 0"
+	still_serving
+}
