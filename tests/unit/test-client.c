@@ -25,30 +25,8 @@
 
 #include "vx-client.h"
 #include "vx-error.h"
+#include "helpers.h"
 #include "unit.h"
-
-static pid_t
-spawn(const char *vfuctl, const char *device, const char *sock)
-{
-	struct stat st;
-	pid_t pid;
-	int i;
-
-	unlink(sock);
-	if ((pid = fork()) == 0) {
-		int nul = open("/dev/null", O_WRONLY);
-
-		if (nul >= 0)
-			dup2(nul, 2);
-		execl(vfuctl, vfuctl, "server", "--socket-path", sock,
-		    "--device", device, (char *)NULL);
-		_exit(127);
-	}
-	/* the socket appears once the server listens (20 s: valgrind) */
-	for (i = 0; i < 2000 && stat(sock, &st) != 0; i++)
-		usleep(10000);
-	return pid;
-}
 
 /* the dma device: bar0 8 KiB rw, bar2 16 KiB with sparse areas, 4 KiB
  * of config space */
@@ -182,23 +160,16 @@ int
 main(void)
 {
 	struct vx_client_opts o = VX_CLIENT_OPTS_DEFAULT;
-	const char *vfuctl = getenv("VFUCTL");
+	const char *vfuctl = unit_vfuctl();
 	struct vx_client c;
 	char dir[64], sock[96];
 	pid_t pid;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (vfuctl == NULL || vfuctl[0] == '\0')
-		vfuctl = "cli/vfuctl";
-	if (access(vfuctl, X_OK) != 0) {
-		printf("not ok 1 - %s is not executable\n", vfuctl);
-		return 1;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/test-client.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (vfuctl == NULL || unit_mkdtemp(dir, sizeof(dir), "test-client") < 0)
 		return 1;
 	snprintf(sock, sizeof(sock), "%s/s", dir);
-	pid = spawn(vfuctl, "tests/devices/dma.json", sock);
+	pid = unit_spawn_server(vfuctl, "tests/devices/dma.json", sock, NULL);
 	o.max_xfer = 512;	/* the least vfuctl server takes */
 	if (ok(open_client(&c, sock, &o) == 0, "connected: %s",
 	    c.errmsg)) {
@@ -210,7 +181,7 @@ main(void)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	/* the gpio device migrates */
-	pid = spawn(vfuctl, "tests/devices/gpio.json", sock);
+	pid = unit_spawn_server(vfuctl, "tests/devices/gpio.json", sock, NULL);
 	if (ok(open_client(&c, sock, NULL) == 0, "connected: %s",
 	    c.errmsg))
 		test_features(&c);

@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-wire.h"
+#include "helpers.h"
 #include "unit.h"
 
 static int64_t fake_now;
@@ -34,22 +34,6 @@ fake_clock(void *arg)
 {
 	(void)arg;
 	return fake_now;
-}
-
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory itself */
 }
 
 /* A message of len bytes (>= 16): header, then a pattern. */
@@ -72,28 +56,7 @@ mkmsg(uint8_t *buf, size_t len, uint16_t id, uint16_t cmd, uint32_t flags)
 static void
 peer_write(int s, const void *p, size_t n, const int *fds, int nfds)
 {
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(8 * sizeof(int))];
-	} cm;
-	struct msghdr mh;
-	struct iovec iov;
-
-	iov.iov_base = (void *)p;
-	iov.iov_len = n;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(&cm.h), fds, nfds * sizeof(int));
-	}
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)n)
+	if (unit_send_fds(s, p, n, fds, nfds) < 0)
 		diag("peer_write: %s", strerror(errno));
 }
 
@@ -715,7 +678,7 @@ test_blocking_call(void)
 int
 main(void)
 {
-	int nfd = count_fds();
+	int nfd = unit_count_fds();
 
 	test_split_every_byte();
 	test_many_in_one_read();
@@ -730,7 +693,7 @@ main(void)
 	test_backlog();
 	test_many_conns();
 	test_blocking_call();
-	ok(count_fds() == nfd, "no descriptor leaks (%d open, %d before)",
-	    count_fds(), nfd);
+	ok(unit_count_fds() == nfd, "no descriptor leaks (%d open, %d before)",
+	    unit_count_fds(), nfd);
 	return unit_done();
 }

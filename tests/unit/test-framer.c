@@ -29,6 +29,7 @@
 #include "vx-error.h"
 #include "vx-framer.h"
 #include "vx-sock.h"
+#include "helpers.h"
 #include "unit.h"
 
 #define MAX_STREAMS	4
@@ -59,21 +60,6 @@ rng(void)
 	rng_state ^= rng_state >> 17;
 	rng_state ^= rng_state << 5;
 	return rng_state;
-}
-
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 static int
@@ -741,11 +727,11 @@ test_drop_output(void)
 	pair(sv, &a, &b, NULL);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		abort();
-	nfd = count_fds();
+	nfd = unit_count_fds();
 	r = vx_framer_queue(&a, m1, n1, &p[0], 1);
 	vx_framer_drop_output(&a);
 	ok(r == 0 && !vx_framer_pending(&a) && vx_framer_backlog(&a) == 0 &&
-	    count_fds() == nfd, "dropped output: nothing pending, its "
+	    unit_count_fds() == nfd, "dropped output: nothing pending, its "
 	    "descriptor closed");
 	r = vx_framer_queue(&a, m2, n2, NULL, 0);
 	ok(r == 0 && vx_framer_flush(&a) == 0 &&
@@ -1092,7 +1078,7 @@ main(int argc, char **argv)
 	if (dir == NULL || dir[0] == '\0')
 		dir = "../shared/vectors";
 	ok(vx_raise_nofile() >= VX_MAX_FDS * 2, "RLIMIT_NOFILE raised");
-	nfd = count_fds();
+	nfd = unit_count_fds();
 	test_vectors(dir);
 	test_badframe(dir);
 	test_attribution();
@@ -1109,6 +1095,6 @@ main(int argc, char **argv)
 	test_abstract();
 	test_path();
 	test_describe();
-	ok(count_fds() == nfd, "no descriptor leaks (%d open)", count_fds());
+	ok(unit_count_fds() == nfd, "no descriptor leaks (%d open)", unit_count_fds());
 	return unit_done();
 }

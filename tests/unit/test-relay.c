@@ -11,7 +11,6 @@
 #endif
 #include <sys/socket.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +23,7 @@
 #include "vx-relay.h"
 #include "vx-sock.h"
 #include "vx-wire.h"
+#include "helpers.h"
 #include "unit.h"
 
 /* What the hooks saw. */
@@ -126,22 +126,6 @@ static const struct vx_relay_hooks hooks = {
 	h_open, h_message, h_forward, h_raw, NULL, h_note, h_close
 };
 
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	if ((d = opendir("/proc/self/fd")) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 static size_t
 mkmsg(uint8_t *buf, size_t len, uint16_t id, uint16_t cmd, uint32_t flags)
 {
@@ -168,31 +152,6 @@ turn(struct vx_relay *rl)
 
 	poll(pfd, n, 1000);
 	vx_relay_step(rl, pfd, n, 0);
-}
-
-static int
-send_fds(int sock, const void *p, size_t len, const int *fds, int nfds)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(4 * sizeof(int))];
-	} cm;
-	struct iovec iov = { (void *)p, len };
-	struct msghdr mh;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (nfds > 0) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm.h.cmsg_level = SOL_SOCKET;
-		cm.h.cmsg_type = SCM_RIGHTS;
-		cm.h.cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(&cm.h), fds, nfds * sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
 /*
@@ -295,7 +254,7 @@ test_relay(const char *path, int lfd)
 	n1 = mkmsg(m, 24, 11, VX_CMD_REGION_READ, 0);
 	n2 = mkmsg(m + n1, 48, 12, VX_CMD_DMA_MAP, 0);
 	if (write(cl[0], m, n1) != (ssize_t)n1 ||
-	    send_fds(cl[0], m + n1, n2, &p[0], 1) < 0)
+	    unit_send_fds(cl[0], m + n1, n2, &p[0], 1) < 0)
 		abort();
 	have = drain(rl, srv, got, n1 + n2, n1, &nfds, &stray);
 	ok(have == n1 + n2 && nfds == 1 && stray == 0 && s.last_nfds == 1,
@@ -318,7 +277,7 @@ test_relay(const char *path, int lfd)
 	/* the forward hook rewrites; the message hook saw the original */
 	s.drop_fds = 1;
 	n1 = mkmsg(m, 24, 15, VX_CMD_DEVICE_GET_REGION_INFO, VX_F_TYPE_REPLY);
-	if (send_fds(srv, m, n1, &p[1], 1) < 0)
+	if (unit_send_fds(srv, m, n1, &p[1], 1) < 0)
 		abort();
 	have = drain(rl, cl[0], got, n1, 0, &nfds, &stray);
 	flipped = (uint8_t)~m[VX_HDR_SIZE];
@@ -368,13 +327,13 @@ test_no_server(const char *dir)
 int
 main(void)
 {
-	char dir[] = "/tmp/test-relay.XXXXXX", path[256];
+	char dir[64], path[96];
 	int lfd, nfd;
 
-	if (mkdtemp(dir) == NULL)
+	if (unit_mkdtemp(dir, sizeof(dir), "test-relay") < 0)
 		abort();
 	snprintf(path, sizeof(path), "%s/s.sock", dir);
-	nfd = count_fds();
+	nfd = unit_count_fds();
 	if ((lfd = vx_sock_listen(path, 0600, 4)) < 0)
 		abort();
 	test_relay(path, lfd);
@@ -382,6 +341,6 @@ main(void)
 	close(lfd);
 	unlink(path);
 	rmdir(dir);
-	ok(count_fds() == nfd, "no descriptor leaks (%d open)", count_fds());
+	ok(unit_count_fds() == nfd, "no descriptor leaks (%d open)", unit_count_fds());
 	return unit_done();
 }

@@ -35,6 +35,7 @@
 #include "vx-msg.h"
 #include "vx-server.h"
 #include "vx-sock.h"
+#include "helpers.h"
 #include "unit.h"
 
 #define TIMEOUT_MS	5000
@@ -75,30 +76,7 @@ struct client {
 static pid_t
 spawn(const char *device, const char *sock, const char *extra)
 {
-	struct stat st;
-	pid_t pid;
-	int i;
-
-	unlink(sock);
-	if ((pid = fork()) == 0) {
-		int nul = open("/dev/null", O_WRONLY);
-
-		if (getenv("TEST_SERVER_VERBOSE") == NULL && nul >= 0)
-			dup2(nul, 2);
-		if (extra != NULL)
-			execl(vfuctl, vfuctl, "server", "--socket-path", sock,
-			    "--device", device, extra, (char *)NULL);
-		else
-			execl(vfuctl, vfuctl, "server", "--socket-path", sock,
-			    "--device", device, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 2000; i++) {	/* 20 s: valgrind starts slowly */
-		if (stat(sock, &st) == 0)
-			return pid;
-		usleep(10000);
-	}
-	return pid;
+	return unit_spawn_server(vfuctl, device, sock, extra);
 }
 
 /* Exit status of pid within ms, or -1 if it is still running. */
@@ -1593,15 +1571,8 @@ main(void)
 	pid_t pid;
 
 	signal(SIGPIPE, SIG_IGN);
-	vfuctl = getenv("VFUCTL");
-	if (vfuctl == NULL || vfuctl[0] == '\0')
-		vfuctl = "cli/vfuctl";
-	if (access(vfuctl, X_OK) != 0) {
-		printf("not ok 1 - %s is not executable\n", vfuctl);
-		return 1;
-	}
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test-server.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
+	if ((vfuctl = unit_vfuctl()) == NULL ||
+	    unit_mkdtemp(tmpdir, sizeof(tmpdir), "test-server") < 0)
 		return 1;
 	snprintf(sock, sizeof(sock), "%s/s", tmpdir);
 

@@ -26,6 +26,7 @@
 #include "vx-error.h"
 #include "vx-msg.h"
 #include "vx-trace.h"
+#include "helpers.h"
 #include "unit.h"
 
 /*
@@ -1001,11 +1002,8 @@ main(void)
 {
 	char cmd[96];
 
-	snprintf(dir, sizeof(dir), "/tmp/vx-test-trace-XXXXXX");
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
+	if (unit_mkdtemp(dir, sizeof(dir), "test-trace") < 0)
 		return 1;
-	}
 	test_kinds();
 	test_json_roundtrip();
 	test_fragments();

@@ -14,6 +14,7 @@
 
 #include "vx-error.h"
 #include "vx-walk.h"
+#include "helpers.h"
 #include "unit.h"
 
 static char dir[64];
@@ -194,8 +195,7 @@ test_missing(void)
 int
 main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/vx-walk-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (unit_mkdtemp(dir, sizeof(dir), "test-walk") < 0)
 		return 2;
 	snprintf(path, sizeof(path), "%s/t.pcap", dir);
 	snprintf(cut, sizeof(cut), "%s/cut.pcap", dir);
