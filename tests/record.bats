@@ -664,17 +664,13 @@ PY
 @test "record: -- SERVER-CMD: the server does not inherit the recorder's blocked SIGINT and SIGTERM" {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	sock=$TEST_TMP/s
-	rsock=$TEST_TMP/r
 	# a server that would sleep for a minute unless SIGTERM ends it
-	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
-		python3 -c 'import socket, sys, time
+	start_recorder -- python3 -c 'import socket, sys, time
 print([l.split()[1] for l in open("/proc/self/status") if l.startswith("SigBlk")][0], file=open(sys.argv[2], "w"))
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen(1)
-time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
-	rec_pid=$!
-	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+time.sleep(60)' "$sock" "$TEST_TMP/sigblk"
 	[ "$(cat "$TEST_TMP/sigblk")" = 0000000000000000 ]
 	# SIGINT: the recorder sends SIGTERM to the server and exits at once
 	start=$SECONDS
@@ -699,12 +695,8 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk" 3>&- 2>>"$TEST_TMP/record.log" &
 
 @test "record: -- SERVER-CMD starts the server and waits for its socket" {
 	sock=$TEST_TMP/s
-	rsock=$TEST_TMP/r
-	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
-		"$VFUCTL" server --socket-path "$sock" \
-		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
-	rec_pid=$!
-	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	start_recorder -- "$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json"
 	[ -S "$sock" ]
 	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
 	assert_status 0
@@ -729,18 +721,14 @@ wait_gone() {
 @test "record: -- SERVER-CMD: when the server exits, the trace is finished and its status is the recorder's" {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	sock=$TEST_TMP/s
-	rsock=$TEST_TMP/r
 	# a server that answers VERSION, then exits 3
-	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
-		env FAKEPEER_DIR="$repo/tests" python3 -c 'import os, struct, sys
+	start_recorder -- env FAKEPEER_DIR="$repo/tests" python3 -c 'import os, struct, sys
 sys.path.insert(0, os.environ["FAKEPEER_DIR"])
 from fakepeer import listen_once, recv_msg, send_msg
 c = listen_once(sys.argv[1])
 mid, cmd, _, _, _ = recv_msg(c)
 send_msg(c, mid, cmd, 1, struct.pack("<HH", 0, 2) + b"{}\0")
-sys.exit(3)' "$sock" 3>&- 2>>"$TEST_TMP/record.log" &
-	rec_pid=$!
-	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+sys.exit(3)' "$sock"
 	run "$VFUCTL" client -c 'version' "$rsock"
 	assert_status 0
 	# no signal: the recorder ends by itself, with the server's status
@@ -755,11 +743,8 @@ sys.exit(3)' "$sock" 3>&- 2>>"$TEST_TMP/record.log" &
 	assert_contains "VERSION reply"
 	assert_contains "connection closed"
 	# a server killed by a signal: 128 + its number, as a shell says
-	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
-		"$VFUCTL" server --socket-path "$sock" \
-		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
-	rec_pid=$!
-	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	start_recorder -- "$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json"
 	srv_pid=$(pgrep -P "$rec_pid")
 	[ -n "$srv_pid" ]
 	kill -KILL "$srv_pid"
@@ -779,12 +764,8 @@ sys.exit(3)' "$sock" 3>&- 2>>"$TEST_TMP/record.log" &
 
 @test "record: -- SERVER-CMD: kill -9 of the recorder takes the server with it" {
 	sock=$TEST_TMP/s
-	rsock=$TEST_TMP/r
-	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
-		"$VFUCTL" server --socket-path "$sock" \
-		--device "$repo/tests/devices/gpio.json" 3>&- 2>>"$TEST_TMP/record.log" &
-	rec_pid=$!
-	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	start_recorder -- "$VFUCTL" server --socket-path "$sock" \
+		--device "$repo/tests/devices/gpio.json"
 	srv_pid=$(pgrep -P "$rec_pid")
 	[ -n "$srv_pid" ]
 	kill -KILL "$rec_pid"
