@@ -15,6 +15,24 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "vx-cursor.h"
+#include "vx-wire.h"
+
+size_t
+unit_mkmsg(uint8_t *buf, size_t len, uint16_t id, uint16_t cmd,
+    uint32_t flags)
+{
+	size_t i;
+
+	vx_store(buf, 2, id, 0);
+	vx_store(buf + 2, 2, cmd, 0);
+	vx_store(buf + 4, 4, len, 0);
+	vx_store(buf + 8, 4, flags, 0);
+	vx_store(buf + 12, 4, 0, 0);
+	for (i = VX_HDR_SIZE; i < len; i++)
+		buf[i] = (uint8_t)(id + i);
+	return len;
+}
 
 int
 unit_count_fds(void)

@@ -10,6 +10,11 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* A message of len bytes (>= 16) in buf: header, then bytes id + i. */
+size_t unit_mkmsg(uint8_t *buf, size_t len, uint16_t id, uint16_t cmd,
+    uint32_t flags);
 
 /* Descriptors open in this process (compare two counts for leaks). */
 int unit_count_fds(void);

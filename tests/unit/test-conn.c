@@ -36,22 +36,6 @@ fake_clock(void *arg)
 	return fake_now;
 }
 
-/* A message of len bytes (>= 16): header, then a pattern. */
-static size_t
-mkmsg(uint8_t *buf, size_t len, uint16_t id, uint16_t cmd, uint32_t flags)
-{
-	size_t i;
-
-	vx_store(buf, 2, id, 0);
-	vx_store(buf + 2, 2, cmd, 0);
-	vx_store(buf + 4, 4, len, 0);
-	vx_store(buf + 8, 4, flags, 0);
-	vx_store(buf + 12, 4, 0, 0);
-	for (i = VX_HDR_SIZE; i < len; i++)
-		buf[i] = (uint8_t)(id + i);
-	return len;
-}
-
 /* Write n bytes to the peer's end with nfds descriptors on the first. */
 static void
 peer_write(int s, const void *p, size_t n, const int *fds, int nfds)
@@ -102,7 +86,7 @@ start_call(struct vx_conn *c, int peer, int timeout_ms, void *cookie)
 	uint8_t m[24], got[64];
 	int id;
 
-	mkmsg(m, sizeof(m), 0, VX_CMD_REGION_READ, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, sizeof(m), 0, VX_CMD_REGION_READ, VX_F_TYPE_COMMAND);
 	id = vx_conn_start(c, VX_CHAN_MAIN, m, sizeof(m), NULL, 0, timeout_ms,
 	    cookie);
 	if (id >= 0 && peer_read(peer, got, sizeof(got)) != sizeof(m))
@@ -128,7 +112,7 @@ test_split_every_byte(void)
 	c = pair(VX_CONN_CLIENT, &peer);
 	for (k = 1; k < sizeof(reply); k++) {
 		id = start_call(c, peer, -1, (void *)k);
-		mkmsg(reply, sizeof(reply), (uint16_t)id, VX_CMD_REGION_READ,
+		unit_mkmsg(reply, sizeof(reply), (uint16_t)id, VX_CMD_REGION_READ,
 		    VX_F_TYPE_REPLY);
 		peer_write(peer, reply, k, NULL, 0);
 		if (step(c, &ev) != 0 || vx_conn_pending(c) != 1)
@@ -162,12 +146,12 @@ test_many_in_one_read(void)
 	for (i = 0; i < 3; i++)
 		ids[i] = start_call(c, peer, -1, &ids[i]);
 	/* replies out of order, a request between them, one write */
-	n += mkmsg(buf + n, 20, (uint16_t)ids[2], VX_CMD_REGION_READ,
+	n += unit_mkmsg(buf + n, 20, (uint16_t)ids[2], VX_CMD_REGION_READ,
 	    VX_F_TYPE_REPLY);
-	n += mkmsg(buf + n, 32, 7, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
-	n += mkmsg(buf + n, 16, (uint16_t)ids[0], VX_CMD_REGION_READ,
+	n += unit_mkmsg(buf + n, 32, 7, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
+	n += unit_mkmsg(buf + n, 16, (uint16_t)ids[0], VX_CMD_REGION_READ,
 	    VX_F_TYPE_REPLY);
-	n += mkmsg(buf + n, 64, (uint16_t)ids[1], VX_CMD_REGION_READ,
+	n += unit_mkmsg(buf + n, 64, (uint16_t)ids[1], VX_CMD_REGION_READ,
 	    VX_F_TYPE_REPLY);
 	peer_write(peer, buf, n, NULL, 0);
 	while (nev < 8 && step(c, &ev) == 1) {
@@ -196,8 +180,8 @@ test_fds_with_split_message(void)
 	c = pair(VX_CONN_SERVER, &peer);
 	efd[0] = eventfd(0, EFD_CLOEXEC);
 	efd[1] = eventfd(0, EFD_CLOEXEC);
-	mkmsg(buf, 48, 3, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND);
-	mkmsg(buf + 48, 16, 4, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND);
+	unit_mkmsg(buf, 48, 3, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND);
+	unit_mkmsg(buf + 48, 16, 4, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND);
 	/* descriptors ride the second chunk, mid-message; the next message
 	 * follows in the same write as the first message's tail */
 	peer_write(peer, buf, 10, NULL, 0);
@@ -242,7 +226,7 @@ test_twin(void)
 	vx_conn_set_twin(c, tw[0]);
 	id = start_call(c, peer, -1, NULL);
 	/* the server asks on the twin before it answers on main */
-	mkmsg(m, 32, 9, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, 32, 9, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
 	peer_write(tw[1], m, 32, NULL, 0);
 	r1 = step(c, &ev);
 	if (r1 == 1 && ev.kind == VX_CONN_EV_REQUEST &&
@@ -251,11 +235,11 @@ test_twin(void)
 		decoded = 1;
 	if (r1 == 1 && ev.kind == VX_CONN_EV_REQUEST) {
 		chan1 = ev.chan;
-		mkmsg(m, 20, ev.id, ev.cmd, VX_F_TYPE_REPLY);
+		unit_mkmsg(m, 20, ev.id, ev.cmd, VX_F_TYPE_REPLY);
 		vx_conn_send(c, ev.chan, m, 20, NULL, 0);
 	}
 	n = peer_read(tw[1], got, sizeof(got));
-	mkmsg(m, 16, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 16, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 16, NULL, 0);
 	r2 = step(c, &ev);
 	if (r2 == 1) {
@@ -294,9 +278,9 @@ test_timeout(void)
 	    ev.id == id)
 		r1 = 100;
 	/* the late reply is nobody's now; the other call still waits */
-	mkmsg(m, 16, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 16, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 16, NULL, 0);
-	mkmsg(m, 16, (uint16_t)id2, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 16, (uint16_t)id2, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 16, NULL, 0);
 	r2 = step(c, &ev);
 	kind2 = ev.kind;
@@ -327,7 +311,7 @@ test_peer_death(void)
 
 	c = pair(VX_CONN_CLIENT, &peer);
 	id = start_call(c, peer, -1, NULL);
-	mkmsg(m, 40, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 40, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 25, NULL, 0);
 	close(peer);
 	for (i = 0; i < 4; i++) {
@@ -366,10 +350,10 @@ test_hangup_before_send(void)
 
 	c = pair(VX_CONN_CLIENT, &peer);
 	a = start_call(c, peer, -1, "a");
-	mkmsg(m, 24, (uint16_t)a, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 24, (uint16_t)a, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 24, NULL, 0);
 	close(peer);
-	mkmsg(m, 24, 0, VX_CMD_DEVICE_GET_INFO, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, 24, 0, VX_CMD_DEVICE_GET_INFO, VX_F_TYPE_COMMAND);
 	b = vx_conn_start(c, VX_CHAN_MAIN, m, 24, NULL, 0, -1, "b");
 	for (i = 0; i < 3; i++) {
 		r[i] = step(c, &ev);
@@ -401,7 +385,7 @@ test_id_wrap(void)
 	b = start_call(c, peer, -1, "b");
 	d = start_call(c, peer, -1, "c");
 	for (i = 0; i < 3; i++) {
-		mkmsg(m, 16, (uint16_t)order[i], VX_CMD_REGION_READ,
+		unit_mkmsg(m, 16, (uint16_t)order[i], VX_CMD_REGION_READ,
 		    VX_F_TYPE_REPLY);
 		peer_write(peer, m, 16, NULL, 0);
 	}
@@ -434,18 +418,18 @@ test_stray_and_bad(void)
 
 	c = pair(VX_CONN_CLIENT, &peer);
 	id = start_call(c, peer, -1, "mine");
-	mkmsg(m, 16, (uint16_t)(id + 76), VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 16, (uint16_t)(id + 76), VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 16, NULL, 0);
 	r1 = step(c, &ev);
 	k1 = ev.kind;
 	/* msg_size 8: the header stands alone, marked */
-	mkmsg(m, 16, 5, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 16, 5, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	vx_store(m + 4, 4, 8, 0);
 	peer_write(peer, m, 16, NULL, 0);
 	r2 = step(c, &ev);
 	k2 = ev.kind;
 	e2 = ev.err;
-	mkmsg(m, 16, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+	unit_mkmsg(m, 16, (uint16_t)id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 	peer_write(peer, m, 16, NULL, 0);
 	r3 = step(c, &ev);
 	k3 = ev.kind;
@@ -469,9 +453,9 @@ test_limits(void)
 	vx_conn_set_peer_limits(c, 1, 48);
 	efd[0] = eventfd(0, EFD_CLOEXEC);
 	efd[1] = eventfd(0, EFD_CLOEXEC);
-	mkmsg(m, 64, 0, VX_CMD_REGION_WRITE, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, 64, 0, VX_CMD_REGION_WRITE, VX_F_TYPE_COMMAND);
 	r1 = vx_conn_start(c, VX_CHAN_MAIN, m, 64, NULL, 0, -1, NULL);
-	mkmsg(m, 32, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, 32, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND);
 	r2 = vx_conn_start(c, VX_CHAN_MAIN, m, 32, efd, 2, -1, NULL);
 	ok(r1 == VX_ERR_TOO_LARGE && r2 == VX_ERR_FDS &&
 	    vx_conn_pending(c) == 0 && vx_conn_start(c, VX_CHAN_TWIN, m, 32,
@@ -507,11 +491,11 @@ test_backlog(void)
 	setsockopt(vx_conn_sock(c), SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf));
 	for (i = 0; i < NASKS; i++)
-		mkmsg(asks + 32 * i, 32, (uint16_t)i, VX_CMD_DMA_READ,
+		unit_mkmsg(asks + 32 * i, 32, (uint16_t)i, VX_CMD_DMA_READ,
 		    VX_F_TYPE_COMMAND);
 	peer_write(peer, asks, sizeof(asks), NULL, 0);
 	while (vx_conn_step(c, &ev) == 1) {
-		mkmsg(answer, ANSWER, ev.id, ev.cmd, VX_F_TYPE_REPLY);
+		unit_mkmsg(answer, ANSWER, ev.id, ev.cmd, VX_F_TYPE_REPLY);
 		if (vx_conn_send(c, ev.chan, answer, ANSWER, NULL, 0) == 0)
 			answered++;
 	}
@@ -523,7 +507,7 @@ test_backlog(void)
 		while (recv(peer, sink, sizeof(sink), MSG_DONTWAIT) > 0)
 			;
 		while (vx_conn_step(c, &ev) == 1) {
-			mkmsg(answer, ANSWER, ev.id, ev.cmd, VX_F_TYPE_REPLY);
+			unit_mkmsg(answer, ANSWER, ev.id, ev.cmd, VX_F_TYPE_REPLY);
 			if (vx_conn_send(c, ev.chan, answer, ANSWER, NULL,
 			    0) == 0)
 				answered++;
@@ -558,11 +542,11 @@ test_many_conns(void)
 	/* answered in reverse order, the odd ones after a server request */
 	for (i = NCONNS; i-- > 0;) {
 		if (i % 2) {
-			mkmsg(m, 24, 1, VX_CMD_DMA_WRITE, VX_F_TYPE_COMMAND |
+			unit_mkmsg(m, 24, 1, VX_CMD_DMA_WRITE, VX_F_TYPE_COMMAND |
 			    VX_F_NO_REPLY);
 			peer_write(peer[i], m, 24, NULL, 0);
 		}
-		mkmsg(m, 24, (uint16_t)ids[i], VX_CMD_REGION_READ,
+		unit_mkmsg(m, 24, (uint16_t)ids[i], VX_CMD_REGION_READ,
 		    VX_F_TYPE_REPLY);
 		peer_write(peer[i], m, 24, NULL, 0);
 	}
@@ -610,11 +594,11 @@ serve_script(int s)
 		id = (uint16_t)vx_load(in, 2, 0);
 		if (vx_load(in + 2, 2, 0) == VX_CMD_DEVICE_RESET)
 			continue;	/* never answered */
-		mkmsg(m, 32, 0x4000, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
+		unit_mkmsg(m, 32, 0x4000, VX_CMD_DMA_READ, VX_F_TYPE_COMMAND);
 		peer_write(s, m, 32, NULL, 0);
 		if (peer_read(s, in, sizeof(in)) < 0)
 			break;
-		mkmsg(m, 16, id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
+		unit_mkmsg(m, 16, id, VX_CMD_REGION_READ, VX_F_TYPE_REPLY);
 		vx_store(m + 12, 4, vx_load(in + 12, 4, 0), 0);
 		peer_write(s, m, 16, NULL, 0);
 	}
@@ -632,7 +616,7 @@ answer_dma(void *arg, struct vx_conn *c, struct vx_conn_event *ev)
 	if (ev->kind != VX_CONN_EV_REQUEST)
 		return;
 	handled++;
-	mkmsg(m, 16, ev->id, ev->cmd, VX_F_TYPE_REPLY | VX_F_ERROR);
+	unit_mkmsg(m, 16, ev->id, ev->cmd, VX_F_TYPE_REPLY | VX_F_ERROR);
 	vx_store(m + 12, 4, 42, 0);
 	vx_conn_send(c, ev->chan, m, 16, NULL, 0);
 }
@@ -653,7 +637,7 @@ test_blocking_call(void)
 	}
 	close(sv[1]);
 	c = vx_conn_new(sv[0], VX_CONN_CLIENT, NULL);
-	mkmsg(m, 24, 0, VX_CMD_REGION_READ, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, 24, 0, VX_CMD_REGION_READ, VX_F_TYPE_COMMAND);
 	r1 = vx_conn_call(c, VX_CHAN_MAIN, m, 24, NULL, 0, 60000, &ev);
 	if (r1 == 0 && ev.frame != NULL)
 		e1 = (int)vx_load(ev.frame->data + 12, 4, 0);
@@ -665,7 +649,7 @@ test_blocking_call(void)
 	    "vx_conn_call serves the peer's request while it waits: refused "
 	    "(ENOTSUP) without a handler, the handler's answer with one");
 	/* a deadline proven by a peer that never answers */
-	mkmsg(m, 16, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND);
+	unit_mkmsg(m, 16, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND);
 	r3 = vx_conn_call(c, VX_CHAN_MAIN, m, 16, NULL, 0, 50, &ev);
 	ok(r3 == VX_ERR_TIMEOUT && vx_conn_pending(c) == 0 &&
 	    strstr(vx_conn_errmsg(c), "no reply to DEVICE_RESET") != NULL,

@@ -126,23 +126,6 @@ static const struct vx_relay_hooks hooks = {
 	h_open, h_message, h_forward, h_raw, NULL, h_note, h_close
 };
 
-static size_t
-mkmsg(uint8_t *buf, size_t len, uint16_t id, uint16_t cmd, uint32_t flags)
-{
-	size_t i;
-
-	memset(buf, 0, VX_HDR_SIZE);
-	buf[0] = id & 0xff;
-	buf[1] = id >> 8;
-	buf[2] = cmd & 0xff;
-	buf[4] = len & 0xff;
-	buf[5] = len >> 8 & 0xff;
-	buf[8] = flags & 0xff;
-	for (i = VX_HDR_SIZE; i < len; i++)
-		buf[i] = (uint8_t)(id + i);
-	return len;
-}
-
 /* One wakeup of the relay: poll its descriptors (up to 1 s), step. */
 static void
 turn(struct vx_relay *rl)
@@ -229,7 +212,7 @@ test_relay(const char *path, int lfd)
 	    "open hook with the client's credentials");
 
 	/* a message split at every byte */
-	n1 = mkmsg(m, 40, 7, VX_CMD_REGION_READ, 0);
+	n1 = unit_mkmsg(m, 40, 7, VX_CMD_REGION_READ, 0);
 	for (i = 0; i < n1; i++) {
 		if (write(cl[0], m + i, 1) != 1)
 			abort();
@@ -242,17 +225,17 @@ test_relay(const char *path, int lfd)
 	    "a message written a byte at a time goes on whole, once");
 
 	/* three in one write, then one with a descriptor */
-	n1 = mkmsg(m, 24, 8, VX_CMD_REGION_READ, 0);
-	n2 = mkmsg(m + n1, 32, 9, VX_CMD_REGION_WRITE, 0);
-	n3 = mkmsg(m + n1 + n2, 16, 10, VX_CMD_DEVICE_RESET, 0);
+	n1 = unit_mkmsg(m, 24, 8, VX_CMD_REGION_READ, 0);
+	n2 = unit_mkmsg(m + n1, 32, 9, VX_CMD_REGION_WRITE, 0);
+	n3 = unit_mkmsg(m + n1 + n2, 16, 10, VX_CMD_DEVICE_RESET, 0);
 	if (write(cl[0], m, n1 + n2 + n3) != (ssize_t)(n1 + n2 + n3))
 		abort();
 	have = drain(rl, srv, got, n1 + n2 + n3, 0, &nfds, &stray);
 	ok(have == n1 + n2 + n3 && memcmp(got, m, have) == 0 &&
 	    s.messages == 4 && s.last_seq == 3 && s.last_id == 10,
 	    "three messages in one write: in order, numbered 1..3");
-	n1 = mkmsg(m, 24, 11, VX_CMD_REGION_READ, 0);
-	n2 = mkmsg(m + n1, 48, 12, VX_CMD_DMA_MAP, 0);
+	n1 = unit_mkmsg(m, 24, 11, VX_CMD_REGION_READ, 0);
+	n2 = unit_mkmsg(m + n1, 48, 12, VX_CMD_DMA_MAP, 0);
 	if (write(cl[0], m, n1) != (ssize_t)n1 ||
 	    unit_send_fds(cl[0], m + n1, n2, &p[0], 1) < 0)
 		abort();
@@ -262,9 +245,9 @@ test_relay(const char *path, int lfd)
 	    nfds, stray);
 
 	/* unframeable: msg_size 8, forwarded raw; then framing resumes */
-	n1 = mkmsg(m, VX_HDR_SIZE, 13, VX_CMD_REGION_READ, 0);
+	n1 = unit_mkmsg(m, VX_HDR_SIZE, 13, VX_CMD_REGION_READ, 0);
 	m[4] = 8;
-	n2 = mkmsg(m + n1, 20, 14, VX_CMD_REGION_READ, 0);
+	n2 = unit_mkmsg(m + n1, 20, 14, VX_CMD_REGION_READ, 0);
 	if (write(cl[0], m, n1 + n2) != (ssize_t)(n1 + n2))
 		abort();
 	have = drain(rl, srv, got, n1 + n2, 0, &nfds, &stray);
@@ -276,7 +259,7 @@ test_relay(const char *path, int lfd)
 
 	/* the forward hook rewrites; the message hook saw the original */
 	s.drop_fds = 1;
-	n1 = mkmsg(m, 24, 15, VX_CMD_DEVICE_GET_REGION_INFO, VX_F_TYPE_REPLY);
+	n1 = unit_mkmsg(m, 24, 15, VX_CMD_DEVICE_GET_REGION_INFO, VX_F_TYPE_REPLY);
 	if (unit_send_fds(srv, m, n1, &p[1], 1) < 0)
 		abort();
 	have = drain(rl, cl[0], got, n1, 0, &nfds, &stray);
