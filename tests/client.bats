@@ -251,15 +251,12 @@ assert_server_alive() {
 }
 
 @test "an abstract socket (@name)" {
-	local server=${VFUCTL_SERVER:-$VFUCTL} name=vfuctl-client-test-$$ i
+	local server=${VFUCTL_SERVER:-$VFUCTL} name=vfuctl-client-test-$$
 	"$server" --list-commands | grep -qx server || skip "no vfuctl server"
 	"$server" server --socket-path "@$name" \
 		--device "$repo/tests/devices/gpio.json" 3>&- >/dev/null 2>&1 &
 	srv_pid=$!
-	for ((i = 0; i < 100; i++)); do
-		"$VFUCTL" info "@$name" >/dev/null 2>&1 && break
-		sleep 0.05
-	done
+	wait_abstract "$name"
 	run "$VFUCTL" peek "@$name" bar2 4
 	assert_status 0
 	assert_contains "bar2+0x4: 0x0000a5a5"

@@ -94,6 +94,31 @@ wait_socket() {
 	return 1
 }
 
+# wait_abstract NAME: up to 10 s for someone to listen on abstract @NAME
+wait_abstract() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q " @$1\$" /proc/net/unix && return 0
+		sleep 0.05
+	done
+	echo "nobody listens on @$1" >&2
+	return 1
+}
+
+# wait_for PATTERN FILE...: up to 5 s for every FILE to contain PATTERN
+# (the test's own checks say whether it came).
+wait_for() {
+	local pat=$1 f i missing
+	shift
+	for ((i = 0; i < 100; i++)); do
+		missing=0
+		for f in "$@"; do grep -q -- "$pat" "$f" || missing=1; done
+		[ $missing = 0 ] && return 0
+		sleep 0.05
+	done
+	return 0
+}
+
 # page_lists_findings PAGE: PAGE has ".It Li ID Pq severity" for every
 # finding of lib/findings.def; names the missing ones.
 page_lists_findings() {

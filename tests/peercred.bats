@@ -24,17 +24,6 @@ teardown() {
 	done
 }
 
-# wait_abstract NAME: up to 10 s for someone to listen on abstract @NAME
-wait_abstract() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q " @$1\$" /proc/net/unix && return 0
-		sleep 0.05
-	done
-	echo "nobody listens on @$1" >&2
-	return 1
-}
-
 # serve NAME [OPTION...]: vfuctl server with gpio on @NAME, stderr in
 # $TEST_TMP/NAME.log
 serve() {

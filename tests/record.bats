@@ -45,20 +45,6 @@ typing_client() {
 	last_client=$!
 }
 
-# wait_for PATTERN FILE...: up to 5 s for every FILE to contain PATTERN
-# (the test's own checks say whether it came).
-wait_for() {
-	local pat=$1 f i missing
-	shift
-	for ((i = 0; i < 100; i++)); do
-		missing=0
-		for f in "$@"; do grep -q -- "$pat" "$f" || missing=1; done
-		[ $missing = 0 ] && return 0
-		sleep 0.05
-	done
-	return 0
-}
-
 # wait_trace PATTERN: up to 10 s for vfuctl dissect of $trace to show a
 # line matching PATTERN (the writer flushes OPEN and CLOSE at once).
 wait_trace() {

@@ -506,11 +506,7 @@ still_serving() {
 	serve "$GPIO"
 	python3 "$repo/tests/hostile.py" hold "$TEST_TMP/s" > "$TEST_TMP/hold" &
 	local holder=$!
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -q "attached 0" "$TEST_TMP/hold" && break
-		sleep 0.05
-	done
+	wait_for "attached 0" "$TEST_TMP/hold"
 	grep -q "attached 0" "$TEST_TMP/hold"
 	run --separate-stderr "$VFUCTL" client -c info "$TEST_TMP/s"
 	assert_status 1
