@@ -105,12 +105,12 @@ wait_abstract() {
 	return 1
 }
 
-# wait_for PATTERN FILE...: up to 5 s for every FILE to contain PATTERN
+# wait_for PATTERN FILE...: up to 10 s for every FILE to contain PATTERN
 # (the test's own checks say whether it came).
 wait_for() {
 	local pat=$1 f i missing
 	shift
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 200; i++)); do
 		missing=0
 		for f in "$@"; do grep -q -- "$pat" "$f" || missing=1; done
 		[ $missing = 0 ] && return 0
