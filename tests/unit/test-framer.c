@@ -976,12 +976,12 @@ test_abstract(void)
 static void
 test_path(void)
 {
-	char dir[] = "/tmp/vfuctl-test-XXXXXX", path[4096], file[4096];
+	char dir[64], path[4096], file[4096];
 	char longp[200];
 	struct stat st;
 	int fd, fd2, c, r;
 
-	if (mkdtemp(dir) == NULL)
+	if (unit_mkdtemp(dir, sizeof(dir), "test-framer") < 0)
 		abort();
 	snprintf(path, sizeof(path), "%s/sock", dir);
 	snprintf(file, sizeof(file), "%s/file", dir);
