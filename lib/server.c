@@ -1269,13 +1269,14 @@ dma_mapped(struct vx_server *s, const struct window *w, int dir,
 {
 	uint8_t *mem = w->map + (addr - w->addr);
 	int to = dir == VX_DMA_TO_CLIENT;
+	int r;
 
-	if (vx_copy_guarded(to ? mem : buf, to ? buf : mem, len) == 0)
+	if ((r = vx_copy_guarded(to ? mem : buf, to ? buf : mem, len)) == 0)
 		return 0;
 	notice(s, "DMA %s 0x%" PRIx64 "+%zu failed: the client's memory "
 	    "behind window 0x%" PRIx64 "+0x%" PRIx64 " is gone (its file "
 	    "shrank)", to ? "to" : "from", addr, len, w->addr, w->size);
-	return VX_ERR_FAULT;
+	return r;
 }
 
 /* vx_device_ops.dma: at once through a window, else a continuation. */
