@@ -256,7 +256,8 @@ busy_read(struct server *s, unsigned i)
 	vx_cursor_init(&cur, b->hdr, sizeof(b->hdr), 0);
 	vx_cursor_u16(&cur, &id);
 	vx_cursor_u16(&cur, &cmd);
-	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR, EBUSY);
+	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR,
+	    (uint32_t)vx_err_to_errno(VX_ERR_BUSY));
 	/* a fresh socket's buffer takes 16 bytes; if not, it learns by EOF */
 	if (vx_build_finish(&s->b, &m) < 0 ||
 	    send(b->fd, m.buf, m.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
