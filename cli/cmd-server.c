@@ -160,7 +160,7 @@ server_log(void *arg, int level, const char *line)
 {
 	(void)arg;
 	(void)level;
-	fprintf(stderr, "vfuctl server: %s\n", line);
+	notice("%s", line);
 }
 
 /* Milliseconds on a monotonic clock, for deadlines. */
