@@ -1516,8 +1516,8 @@ check_deadlines(struct vx_server *s)
 		snprintf(s->errmsg, sizeof(s->errmsg), "left a message "
 		    "unfinished for %d ms", s->msg_ms);
 	else if (s->out_dl && now >= s->out_dl)
-		snprintf(s->errmsg, sizeof(s->errmsg), "took no reply for %d ms",
-		    s->msg_ms);
+		snprintf(s->errmsg, sizeof(s->errmsg), "took no reply for "
+		    "%d ms", s->msg_ms);
 	else
 		return;
 	s->dead = VX_ERR_TIMEOUT;

@@ -40,11 +40,11 @@ main(void)
 
 	ok(ftruncate(fd, 0) == 0, "the file shrinks to 0 under the mapping");
 	r = vx_copy_guarded(buf, map, LEN);
-	ok(r == VX_ERR_FAULT, "copy from a vanished page: VX_ERR_FAULT (got %d)",
-	    r);
+	ok(r == VX_ERR_FAULT, "copy from a vanished page: VX_ERR_FAULT "
+	    "(got %d)", r);
 	r = vx_copy_guarded(map + 4096, src, 16);
-	ok(r == VX_ERR_FAULT, "copy to a vanished page: VX_ERR_FAULT (got %d)",
-	    r);
+	ok(r == VX_ERR_FAULT, "copy to a vanished page: VX_ERR_FAULT "
+	    "(got %d)", r);
 	ok(vx_copy_guarded(buf, src, LEN) == 0,
 	    "a later ordinary copy still succeeds");
 
