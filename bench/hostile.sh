@@ -33,20 +33,16 @@ server=$!
 pids+=($server)
 wait_socket "$tmp/vfu.sock"
 
-usage() {	# RSS in KiB and open fds of the server
-	echo "$(awk '/^VmRSS/ { print $2 }' /proc/$server/status) $(ls /proc/$server/fd | wc -l)"
-}
-
 echo "hostile clients: $conns connections against vfuctl server (dma.json), a well-behaved client throughout:"
 # warm-up: every kind of client once, so that buffers have grown
 python3 "$here/hostile-soak.py" "$tmp/vfu.sock" 100 > /dev/null
-read -r rss0 fd0 < <(usage)
+read -r rss0 fd0 < <(rss_fds "$server")
 start=$(date +%s)
 out=$(python3 "$here/hostile-soak.py" "$tmp/vfu.sock" "$conns")
 secs=$(($(date +%s) - start))
 alive=yes
 kill -0 "$server" 2>/dev/null || alive=no
-read -r rss1 fd1 < <(usage 2>/dev/null || echo "0 0")
+read -r rss1 fd1 < <(rss_fds "$server" 2>/dev/null || echo "0 0")
 field() { sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" <<<"$out"; }
 ok=$(field good_ok); busy=$(field good_busy); fail=$(field good_fail)
 total=$(field good_total)

@@ -24,6 +24,11 @@ wait_socket() {
 	exit 1
 }
 
+# rss_fds PID: "RSS-in-KiB open-fds" of process PID, from /proc
+rss_fds() {
+	echo "$(awk '/^VmRSS/ { print $2 }' /proc/$1/status) $(ls /proc/$1/fd | wc -l)"
+}
+
 # median_spread FILE: "median min max" of the numbers in FILE, one a line
 median_spread() {
 	sort -g "$1" | awk '{ v[NR] = $1 } END {

@@ -59,15 +59,12 @@ compare 1 0.95
 compare 32 0.8
 [ -n "${BENCH_NO_SOAK:-}" ] && exit 0
 
-usage() {	# RSS in KiB and open fds of the server
-	echo "$(awk '/^VmRSS/ { print $2 }' /proc/$server/status) $(ls /proc/$server/fd | wc -l)"
-}
 "$dir/rtt" "$tmp/vfu.sock" 10000 2 0 >/dev/null
-read -r rss0 fd0 < <(usage)
+read -r rss0 fd0 < <(rss_fds "$server")
 "$dir/rtt" "$tmp/vfu.sock" "$soak_n" 2 0 >/dev/null
-read -r rss1 fd1 < <(usage)
+read -r rss1 fd1 < <(rss_fds "$server")
 "$dir/rtt" "$tmp/vfu.sock" 1 2 0 "$soak_c" >/dev/null
-read -r rss2 fd2 < <(usage)
+read -r rss2 fd2 < <(rss_fds "$server")
 echo "soak: server RSS KiB / open fds after warm-up $rss0/$fd0, after $soak_n requests $rss1/$fd1, after $soak_c connections $rss2/$fd2"
 if [ $((rss2 - rss0)) -lt 1024 ] && [ "$fd2" -eq "$fd0" ] && [ "$fd1" -eq "$fd0" ]; then
 	echo "    target met:    memory and fds flat (RSS grew $((rss2 - rss0)) KiB)"

@@ -5,10 +5,10 @@
  *
  * Structure: one thread, one poll loop over the listening socket, the
  * connected client's sockets, clients being told "busy" and a signalfd
- * (SIGTERM, SIGINT), with a poll timeout for the nearest deadline
- * (handshake, message; see client_deadlines).  The protocol is
- * struct vx_server (lib/server.c): requests, the device, DMA, migration;
- * this file adds who may connect, the deadlines, "busy" and logging.
+ * (SIGTERM, SIGINT), with a poll timeout for the nearest deadline.  The
+ * protocol is struct vx_server (lib/server.c): requests, the device, DMA,
+ * migration, the deadlines on the client; this file adds who may connect,
+ * "busy" and logging.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -109,7 +109,6 @@ struct server {
 	/* the attached client */
 	struct peer who;
 	int dead;
-	int64_t hs_deadline, in_deadline, out_deadline;	/* 0 none */
 	int term;
 	struct vx_builder b;	/* "busy" replies */
 	struct busy busy[MAX_BUSY];	/* clients being told "busy" */
@@ -160,7 +159,7 @@ server_log(void *arg, int level, const char *line)
 {
 	(void)arg;
 	(void)level;
-	fprintf(stderr, "vfuctl server: %s\n", line);
+	notice("%s", line);
 }
 
 /* Milliseconds on a monotonic clock, for deadlines. */
@@ -183,8 +182,6 @@ conn_start(struct server *s, int fd)
 	if (vx_server_attach(s->srv, fd) < 0)
 		return -1;
 	s->dead = 0;
-	s->hs_deadline = deadline_in(s->handshake_ms);
-	s->in_deadline = s->out_deadline = 0;
 	say(s, "client connected");
 	return 0;
 }
@@ -256,7 +253,8 @@ busy_read(struct server *s, unsigned i)
 	vx_cursor_init(&cur, b->hdr, sizeof(b->hdr), 0);
 	vx_cursor_u16(&cur, &id);
 	vx_cursor_u16(&cur, &cmd);
-	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR, EBUSY);
+	vx_build_header(&s->b, id, cmd, VX_F_TYPE_REPLY | VX_F_ERROR,
+	    (uint32_t)vx_err_to_errno(VX_ERR_BUSY));
 	/* a fresh socket's buffer takes 16 bytes; if not, it learns by EOF */
 	if (vx_build_finish(&s->b, &m) < 0 ||
 	    send(b->fd, m.buf, m.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
@@ -302,69 +300,29 @@ client_events(struct server *s)
 
 	if (r == 0)
 		return;
-	/* a reset is a client gone while we answered */
-	if (r != VX_ERR_CLOSED)
+	if (r == VX_ERR_TIMEOUT)
+		notice("pid %ld uid %lu %s; dropped", (long)s->who.pid,
+		    (unsigned long)s->who.uid, vx_server_errmsg(s->srv));
+	else if (r != VX_ERR_CLOSED)	/* a reset: gone while we answered */
 		say(s, "connection: %s", vx_server_errmsg(s->srv));
 	s->dead = 1;
 }
 
-/*
- * Deadlines of the attached client: VERSION within the handshake
- * deadline of connecting; each message, once its first byte is in, whole
- * within the message deadline; each reply taken within it too.  A client
- * that misses one is dropped, so that it cannot hold the device.
- */
-static void
-client_deadlines(struct server *s, int64_t now)
-{
-	int unsent = vx_server_unsent(s->srv) > 0;
-
-	if (vx_server_negotiated(s->srv))
-		s->hs_deadline = 0;
-	/* the message clock stops while a reply waits to be taken */
-	if (!vx_server_partial(s->srv) || unsent)
-		s->in_deadline = 0;
-	else if (s->in_deadline == 0)
-		s->in_deadline = deadline_in(s->message_ms);
-	if (!unsent)
-		s->out_deadline = 0;
-	else if (s->out_deadline == 0)
-		s->out_deadline = deadline_in(s->message_ms);
-	if (s->dead)
-		return;
-	if (s->hs_deadline && now >= s->hs_deadline)
-		notice("pid %ld uid %lu sent no VERSION within %d ms; "
-		    "dropped", (long)s->who.pid, (unsigned long)s->who.uid,
-		    s->handshake_ms);
-	else if (s->in_deadline && now >= s->in_deadline)
-		notice("pid %ld uid %lu left a message unfinished for %d "
-		    "ms; dropped", (long)s->who.pid, (unsigned long)s->who.uid,
-		    s->message_ms);
-	else if (s->out_deadline && now >= s->out_deadline)
-		notice("pid %ld uid %lu took no reply for %d ms; dropped",
-		    (long)s->who.pid, (unsigned long)s->who.uid, s->message_ms);
-	else
-		return;
-	s->dead = 1;
-}
-
-/* Milliseconds to the nearest deadline or engine timeout, for poll. */
+/* Milliseconds to the nearest busy client's deadline or the engine's
+ * timeout (the attached client's deadlines are in it), for poll. */
 static int
 poll_timeout(const struct server *s, int64_t now)
 {
-	int64_t dl = 0, d[3] = { s->hs_deadline, s->in_deadline, s->out_deadline };
-	int attached = vx_server_attached(s->srv), t = -1;
+	int64_t dl = 0;
+	int t = -1;
 	unsigned i;
 
-	for (i = 0; attached && i < 3; i++)
-		if (d[i] && (dl == 0 || d[i] < dl))
-			dl = d[i];
 	for (i = 0; i < s->nbusy; i++)
 		if (s->busy[i].deadline && (dl == 0 || s->busy[i].deadline < dl))
 			dl = s->busy[i].deadline;
 	if (dl != 0)
 		t = dl <= now ? 0 : dl - now > INT_MAX ? INT_MAX : (int)(dl - now);
-	if (attached) {
+	if (vx_server_attached(s->srv)) {
 		int e = vx_server_timeout(s->srv);
 
 		if (e >= 0 && (t < 0 || e < t))
@@ -459,7 +417,6 @@ serve(struct server *s)
 {
 	struct pollfd pfd[P_BUSY + MAX_BUSY];
 	unsigned nbusy;
-	int64_t now;
 
 	while (!s->term) {
 		if (vx_server_attached(s->srv) && (s->dead || s->term)) {
@@ -479,10 +436,7 @@ serve(struct server *s)
 		if (vx_server_attached(s->srv))
 			client_events(s);
 		busy_events(s, pfd + P_BUSY, nbusy);
-		now = now_ms();
-		busy_expire(s, now);
-		if (vx_server_attached(s->srv))
-			client_deadlines(s, now);
+		busy_expire(s, now_ms());
 		if (vx_server_attached(s->srv) && s->dead)
 			continue;	/* free the device before the newcomers */
 		if ((pfd[P_LISTEN].revents & POLLIN) && accept_client(s) < 0)
@@ -690,6 +644,7 @@ cmd_server(int argc, char **argv)
 		goto out;
 	}
 	vx_server_set_log(s.srv, server_log, NULL, s.verbose);
+	vx_server_set_deadlines(s.srv, s.handshake_ms, s.message_ms);
 	if (setup_signals(&s) < 0)
 		goto out;
 	if (have_fd) {

@@ -232,12 +232,6 @@ is_pow2(uint64_t v)
 	return v != 0 && (v & (v - 1)) == 0;
 }
 
-const char *
-vx_device_region_name(unsigned index)
-{
-	return index < VX_DEV_NREGIONS ? region_names[index] : NULL;
-}
-
 static int
 region_index(const char *name)
 {

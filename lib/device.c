@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "device-int.h"
+#include "vx-cursor.h"
 #include "vx-device.h"
 #include "vx-error.h"
 
@@ -192,26 +193,6 @@ blob_size(const struct vx_device *d)
 	return n + d->pci.size;
 }
 
-static void
-put_le(uint8_t *p, unsigned w, uint64_t v)
-{
-	unsigned i;
-
-	for (i = 0; i < w; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, unsigned w)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < w; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 uint8_t *
 vx_device_save(const struct vx_device *d, size_t *len)
 {
@@ -221,14 +202,14 @@ vx_device_save(const struct vx_device *d, size_t *len)
 
 	if (b == NULL)
 		return NULL;
-	put_le(b, 4, BLOB_MAGIC);
-	put_le(b + 4, 4, BLOB_VERSION);
-	put_le(b + 8, 8, n);
+	vx_store(b, 4, BLOB_MAGIC, 0);
+	vx_store(b + 4, 4, BLOB_VERSION, 0);
+	vx_store(b + 8, 8, n, 0);
 	for (i = 0; i < VX_DEV_NREGIONS; i++) {
 		const struct vx_region *r = &d->region[i];
 
 		for (j = 0; j < r->nregs; j++, at += 8)
-			put_le(b + at, 8, r->regs[j].val);
+			vx_store(b + at, 8, r->regs[j].val, 0);
 		if (r->backing == VX_BACK_RAM) {
 			memcpy(b + at, r->mem, (size_t)r->size);
 			at += (size_t)r->size;
@@ -245,14 +226,15 @@ vx_device_restore(struct vx_device *d, const uint8_t *b, size_t len)
 	size_t at = 16;
 	unsigned i, j;
 
-	if (len != blob_size(d) || len < 16 || get_le(b, 4) != BLOB_MAGIC ||
-	    get_le(b + 4, 4) != BLOB_VERSION || get_le(b + 8, 8) != len)
+	if (len != blob_size(d) || len < 16 ||
+	    vx_load(b, 4, 0) != BLOB_MAGIC ||
+	    vx_load(b + 4, 4, 0) != BLOB_VERSION || vx_load(b + 8, 8, 0) != len)
 		return VX_ERR_INVALID;
 	for (i = 0; i < VX_DEV_NREGIONS; i++) {
 		struct vx_region *r = &d->region[i];
 
 		for (j = 0; j < r->nregs; j++, at += 8)
-			r->regs[j].val = get_le(b + at, 8) &
+			r->regs[j].val = vx_load(b + at, 8, 0) &
 			    dev_width_mask(r->regs[j].width);
 		if (r->backing == VX_BACK_RAM) {
 			memcpy(r->mem, b + at, (size_t)r->size);

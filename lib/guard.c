@@ -7,11 +7,11 @@
  * no descriptor kept open per mapping, and pwrite past a shrunk file's end
  * would silently grow the peer's file.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 
+#include "vx-error.h"
 #include "vx-guard.h"
 
 /* The copy in progress on this thread, NULL outside guarded copies. */
@@ -51,7 +51,7 @@ vx_copy_guarded(void *dst, const void *src, size_t n)
 	/* savemask 1: the jump out of the handler unblocks SIGBUS again */
 	if (sigsetjmp(env, 1) != 0) {
 		guard_env = NULL;
-		return EFAULT;
+		return VX_ERR_FAULT;
 	}
 	guard_env = &env;
 	memcpy(dst, src, n);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@
 #define PGSIZE		4096u
 #define DMA_TIMEOUT_MS	10000		/* wait for a client's DMA reply */
 #define STEP_BUDGET	64		/* messages per vx_server_step */
+/* Largest message for a transfer size: the data, its header and fields. */
+#define MSG_MAX(xfer)	((xfer) + 4096u)
 
 struct irqvec {
 	int fd;			/* eventfd, -1 none */
@@ -108,6 +111,8 @@ struct vx_server {
 	uint8_t *scratch;		/* max_xfer bytes for accesses */
 	struct mig mig;			/* device state: kept across clients */
 	struct dirty log;
+	int hs_ms, msg_ms;		/* the client's deadlines; 0 none */
+	int64_t hs_dl, in_dl, out_dl;	/* when they fall; 0 none */
 	char errmsg[256];
 };
 
@@ -353,7 +358,7 @@ h_version(struct vx_server *s, const struct vx_msg *m, int *fd)
 	s->client_xfer = c->max_data_xfer_size > VX_QEMU_MAX_XFER ?
 	    VX_QEMU_MAX_XFER : (uint32_t)c->max_data_xfer_size;
 	vx_conn_set_peer_limits(s->conn, c->max_msg_fds > VX_MAX_FDS ?
-	    VX_MAX_FDS : (int)c->max_msg_fds, s->client_xfer + 4096u);
+	    VX_MAX_FDS : (int)c->max_msg_fds, MSG_MAX(s->client_xfer));
 	s->write_multi = c->write_multiple;
 	/* which DMA_READ/DMA_WRITE wire form this client reads */
 	if ((sess = vx_session_new(VX_PEER_AUTO)) != NULL) {
@@ -1269,13 +1274,14 @@ dma_mapped(struct vx_server *s, const struct window *w, int dir,
 {
 	uint8_t *mem = w->map + (addr - w->addr);
 	int to = dir == VX_DMA_TO_CLIENT;
+	int r;
 
-	if (vx_copy_guarded(to ? mem : buf, to ? buf : mem, len) == 0)
+	if ((r = vx_copy_guarded(to ? mem : buf, to ? buf : mem, len)) == 0)
 		return 0;
 	notice(s, "DMA %s 0x%" PRIx64 "+%zu failed: the client's memory "
 	    "behind window 0x%" PRIx64 "+0x%" PRIx64 " is gone (its file "
 	    "shrank)", to ? "to" : "from", addr, len, w->addr, w->size);
-	return VX_ERR_FAULT;
+	return r;
 }
 
 /* vx_device_ops.dma: at once through a window, else a continuation. */
@@ -1415,7 +1421,7 @@ on_bad(struct vx_server *s, const struct vx_conn_event *ev)
 		/* the rest of the stream cannot be framed any more */
 		snprintf(s->errmsg, sizeof(s->errmsg), "message 0x%04x is "
 		    "over our limit of %u bytes; dropping the client", ev->id,
-		    s->max_xfer + 4096u);
+		    MSG_MAX(s->max_xfer));
 		say(s, "%s", s->errmsg);
 		s->dead = VX_ERR_TOO_LARGE;
 		return;
@@ -1471,6 +1477,59 @@ on_event(struct vx_server *s, struct vx_conn_event *ev)
 	}
 }
 
+/* --- deadlines on the client ------------------------------------------ */
+
+/* A deadline ms from now, or 0 (none) for ms 0. */
+static int64_t
+deadline_in(int ms)
+{
+	return ms > 0 ? vx_conn_now_ms(NULL) + ms : 0;
+}
+
+/*
+ * VERSION within the handshake deadline of attaching; each message, once
+ * its first byte is in, whole within the message deadline; each reply
+ * taken within it too.  A client that misses one must go, so that it
+ * cannot hold the device.
+ */
+static void
+check_deadlines(struct vx_server *s)
+{
+	int unsent = vx_conn_unsent(s->conn) > 0;
+	int64_t now = vx_conn_now_ms(NULL);
+
+	if (s->negotiated)
+		s->hs_dl = 0;
+	/* the message clock stops while a reply waits to be taken */
+	if (!vx_conn_partial(s->conn) || unsent)
+		s->in_dl = 0;
+	else if (s->in_dl == 0)
+		s->in_dl = deadline_in(s->msg_ms);
+	if (!unsent)
+		s->out_dl = 0;
+	else if (s->out_dl == 0)
+		s->out_dl = deadline_in(s->msg_ms);
+	if (s->hs_dl && now >= s->hs_dl)
+		snprintf(s->errmsg, sizeof(s->errmsg), "sent no VERSION within "
+		    "%d ms", s->hs_ms);
+	else if (s->in_dl && now >= s->in_dl)
+		snprintf(s->errmsg, sizeof(s->errmsg), "left a message "
+		    "unfinished for %d ms", s->msg_ms);
+	else if (s->out_dl && now >= s->out_dl)
+		snprintf(s->errmsg, sizeof(s->errmsg), "took no reply for "
+		    "%d ms", s->msg_ms);
+	else
+		return;
+	s->dead = VX_ERR_TIMEOUT;
+}
+
+/* The earlier of two deadlines, 0 meaning none. */
+static int64_t
+earlier(int64_t a, int64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
 /* --- the public face --------------------------------------------------- */
 
 struct vx_server *
@@ -1517,6 +1576,13 @@ vx_server_free(struct vx_server *s)
 }
 
 void
+vx_server_set_deadlines(struct vx_server *s, int handshake_ms, int message_ms)
+{
+	s->hs_ms = handshake_ms > 0 ? handshake_ms : 0;
+	s->msg_ms = message_ms > 0 ? message_ms : 0;
+}
+
+void
 vx_server_set_log(struct vx_server *s, vx_server_log_fn *fn, void *arg,
     int verbose)
 {
@@ -1528,7 +1594,7 @@ vx_server_set_log(struct vx_server *s, vx_server_log_fn *fn, void *arg,
 int
 vx_server_attach(struct vx_server *s, int sock)
 {
-	struct vx_limits lim = { s->max_xfer + 4096u, MAX_MSG_FDS };
+	struct vx_limits lim = { MSG_MAX(s->max_xfer), MAX_MSG_FDS };
 	unsigned i, j;
 
 	if (s->conn != NULL)
@@ -1539,6 +1605,8 @@ vx_server_attach(struct vx_server *s, int sock)
 	s->negotiated = s->write_multi = s->qemu_forms = s->dead = 0;
 	s->client_xfer = VX_DEF_MAX_XFER;
 	s->errmsg[0] = '\0';
+	s->hs_dl = deadline_in(s->hs_ms);
+	s->in_dl = s->out_dl = 0;
 	for (i = 0; i < VX_DEV_NIRQS; i++) {
 		s->irq[i] = calloc(s->dev->irq_count[i] + 1, sizeof(*s->irq[i]));
 		if (s->irq[i] == NULL) {
@@ -1597,9 +1665,19 @@ vx_server_pollfds(const struct vx_server *s, struct pollfd *pfd)
 int
 vx_server_timeout(const struct vx_server *s)
 {
+	int64_t dl = earlier(earlier(s->hs_dl, s->in_dl), s->out_dl), ms;
+	int t;
+
 	if (s->conn == NULL)
 		return -1;
-	return s->dead ? 0 : vx_conn_timeout(s->conn);
+	if (s->dead)
+		return 0;
+	t = vx_conn_timeout(s->conn);
+	if (dl == 0)
+		return t;
+	ms = dl - vx_conn_now_ms(NULL);
+	ms = ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : ms;
+	return t < 0 || ms < t ? (int)ms : t;
 }
 
 int
@@ -1620,6 +1698,8 @@ vx_server_step(struct vx_server *s)
 			on_event(s, &ev);
 		}
 	}
+	if (!s->dead)
+		check_deadlines(s);
 	return s->dead;
 }
 
@@ -1635,14 +1715,3 @@ vx_server_negotiated(const struct vx_server *s)
 	return s->negotiated;
 }
 
-int
-vx_server_partial(const struct vx_server *s)
-{
-	return s->conn != NULL && vx_conn_partial(s->conn);
-}
-
-size_t
-vx_server_unsent(const struct vx_server *s)
-{
-	return s->conn != NULL ? vx_conn_unsent(s->conn) : 0;
-}

@@ -155,9 +155,6 @@ void vx_device_dma_done(struct vx_device *d, int err);
 /* Restore reset state (see above). */
 void vx_device_reset(struct vx_device *d);
 
-/* Name of region index ("bar2"), or NULL past the last. */
-const char *vx_device_region_name(unsigned index);
-
 /*
  * Save and restore the device state (registers, RAM, configuration space)
  * as one opaque blob for migration.  vx_device_save returns a malloc'd

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-/* memcpy(dst, src, n); returns 0, or EFAULT if the memory was gone. */
+/* memcpy(dst, src, n); returns 0, or VX_ERR_FAULT if the memory was gone. */
 int vx_copy_guarded(void *dst, const void *src, size_t n);
 
 #endif /* VX_GUARD_H */

@@ -17,14 +17,15 @@
  * vx_server_pollfds() asks for with vx_server_timeout(), call
  * vx_server_step(); when it returns an error the client is gone (or must
  * go) and vx_server_detach() ends the connection: DMA windows and IRQ
- * eventfds go with it, device state stays for the next client.  Nothing
- * here prints: lines go to the log function, if any.
+ * eventfds go with it, device state stays for the next client.  Deadlines
+ * on the client (vx_server_set_deadlines) are kept the same way: a client
+ * that misses one ends with VX_ERR_TIMEOUT.  Nothing here prints: lines
+ * go to the log function, if any.
  */
 #ifndef VX_SERVER_H
 #define VX_SERVER_H
 
 #include <poll.h>
-#include <stddef.h>
 #include <stdint.h>
 
 #include "vx-device.h"
@@ -54,6 +55,14 @@ void vx_server_set_log(struct vx_server *s, vx_server_log_fn *fn, void *arg,
     int verbose);
 
 /*
+ * Deadlines on each client, in ms (0, the default: none): VERSION within
+ * handshake_ms of attaching; a message, once its first byte is in, whole
+ * within message_ms; each reply taken by the client within message_ms.
+ */
+void vx_server_set_deadlines(struct vx_server *s, int handshake_ms,
+    int message_ms);
+
+/*
  * Serve the client on connected socket sock (adopted: closed at detach).
  * Returns 0, VX_ERR_BUSY (a client is attached: sock is left alone) or
  * VX_ERR_NOMEM (sock closed).
@@ -72,16 +81,14 @@ int vx_server_timeout(const struct vx_server *s);
  * Serve what has come without blocking (a bounded number of messages, so
  * a streaming client cannot hold the caller's loop: vx_server_timeout()
  * is then 0).  Returns 0 while the client is served, else why it is over
- * (VX_ERR_CLOSED: it hung up; others: it broke the stream or the system
- * failed, vx_server_errmsg() says how); detach then.
+ * (VX_ERR_CLOSED: it hung up; VX_ERR_TIMEOUT: it missed a deadline;
+ * others: it broke the stream or the system failed; vx_server_errmsg()
+ * says how, e.g. "sent no VERSION within 100 ms"); detach then.
  */
 int vx_server_step(struct vx_server *s);
 const char *vx_server_errmsg(const struct vx_server *s);
 
-/* For deadlines on the client, which are the caller's: VERSION done, part
- * of a message in, bytes of our replies it has not taken. */
+/* 1 once the client's VERSION has been answered */
 int vx_server_negotiated(const struct vx_server *s);
-int vx_server_partial(const struct vx_server *s);
-size_t vx_server_unsent(const struct vx_server *s);
 
 #endif /* VX_SERVER_H */

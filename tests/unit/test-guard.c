@@ -1,19 +1,19 @@
 /*
  * test-guard.c - vx_copy_guarded (lib/guard.c): a copy from or to a
- * shared mapping whose file shrank fails with EFAULT instead of SIGBUS;
+ * shared mapping whose file shrank fails with VX_ERR_FAULT instead of SIGBUS;
  * ordinary copies work; a SIGBUS outside a guarded copy still kills.
  */
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "unit.h"
+#include "vx-error.h"
 #include "vx-guard.h"
 
 #define LEN	8192
@@ -40,9 +40,11 @@ main(void)
 
 	ok(ftruncate(fd, 0) == 0, "the file shrinks to 0 under the mapping");
 	r = vx_copy_guarded(buf, map, LEN);
-	ok(r == EFAULT, "copy from a vanished page: EFAULT (got %d)", r);
+	ok(r == VX_ERR_FAULT, "copy from a vanished page: VX_ERR_FAULT "
+	    "(got %d)", r);
 	r = vx_copy_guarded(map + 4096, src, 16);
-	ok(r == EFAULT, "copy to a vanished page: EFAULT (got %d)", r);
+	ok(r == VX_ERR_FAULT, "copy to a vanished page: VX_ERR_FAULT "
+	    "(got %d)", r);
 	ok(vx_copy_guarded(buf, src, LEN) == 0,
 	    "a later ordinary copy still succeeds");
 

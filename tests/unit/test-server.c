@@ -1181,6 +1181,74 @@ test_in_process(void)
 	vx_device_free(d);
 }
 
+/* Poll and step the in-process server s until it ends the client; 0 if
+ * TIMEOUT_MS pass with neither input nor a deadline, or after max rounds. */
+static int
+step_until_over(struct vx_server *s, int max)
+{
+	struct pollfd pfd[VX_SERVER_MAX_POLLFDS];
+	int r = 0, t, n;
+
+	while (r == 0 && max-- > 0) {
+		t = vx_server_timeout(s);
+		n = vx_server_pollfds(s, pfd);
+		if ((n = poll(pfd, (nfds_t)n, t < 0 ? TIMEOUT_MS : t)) < 0 &&
+		    errno != EINTR)
+			return 0;
+		if (n == 0 && t < 0)
+			return 0;	/* waited for input that never came */
+		r = vx_server_step(s);
+	}
+	return r;
+}
+
+/* The engine's own deadlines: a client missing one ends with a timeout. */
+static void
+test_deadlines(void)
+{
+	char err[512];
+	struct vx_device *d = vx_device_load("tests/devices/gpio.json", err,
+	    sizeof(err));
+	struct vx_server *s = d != NULL ? vx_server_new(d, 65536) : NULL;
+	static const uint8_t half[8] = { 1, 0, 1, 0 };	/* id 1, VERSION */
+	int sv[2], t, r;
+
+	if (!ok(s != NULL && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+	    0, sv) == 0, "deadlines: a server and a socketpair"))
+		return;
+	vx_server_set_deadlines(s, 50, 0);
+	vx_server_attach(s, sv[0]);
+	t = vx_server_timeout(s);
+	ok(t >= 0 && t <= 50, "deadlines: the handshake deadline bounds the "
+	    "poll timeout (%d ms)", t);
+	r = step_until_over(s, 1000);
+	ok(r == VX_ERR_TIMEOUT && strcmp(vx_server_errmsg(s),
+	    "sent no VERSION within 50 ms") == 0,
+	    "deadlines: a client silent past the handshake deadline ends: "
+	    "%s (%s)", vx_strerror(r), vx_server_errmsg(s));
+	vx_server_detach(s);
+	close(sv[1]);
+
+	if (!ok(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
+	    "deadlines: a second socketpair"))
+		goto out;
+	vx_server_set_deadlines(s, 0, 50);
+	vx_server_attach(s, sv[0]);
+	ok(vx_server_timeout(s) < 0 && write(sv[1], half, sizeof(half)) ==
+	    (ssize_t)sizeof(half), "deadlines: no handshake deadline; half a "
+	    "header sent");
+	r = step_until_over(s, 1000);
+	ok(r == VX_ERR_TIMEOUT && strcmp(vx_server_errmsg(s),
+	    "left a message unfinished for 50 ms") == 0,
+	    "deadlines: a message left half sent ends the client: %s (%s)",
+	    vx_strerror(r), vx_server_errmsg(s));
+	vx_server_detach(s);
+	close(sv[1]);
+out:
+	vx_server_free(s);
+	vx_device_free(d);
+}
+
 static void
 test_dma_engine(const char *sock)
 {
@@ -1578,6 +1646,7 @@ main(void)
 
 	pid = spawn("tests/devices/gpio.json", sock, NULL);
 	test_in_process();
+	test_deadlines();
 	test_version(sock);
 	test_info(sock);
 	test_config(sock);
