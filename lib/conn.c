@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vx-array.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-error.h"
@@ -32,7 +33,8 @@ struct vx_conn {
 	int sock[2];		/* by enum vx_chan; -1 if absent */
 	struct vx_framer fr[2];
 	struct pending *calls;	/* oldest first */
-	unsigned ncalls, callcap;
+	unsigned ncalls;
+	size_t callcap;
 	uint16_t next_id;
 	int dead;		/* the end's code once the connection is over */
 	int wdead[2];		/* the peer reads no more on that socket */
@@ -268,15 +270,12 @@ alloc_id(struct vx_conn *c, int chan)
 static int
 add_call(struct vx_conn *c, const struct pending *p)
 {
-	if (c->ncalls == c->callcap) {
-		unsigned ncap = c->callcap ? c->callcap * 2 : 16;
-		struct pending *n = realloc(c->calls, ncap * sizeof(*n));
+	struct pending *n = vx_array_room(c->calls, c->ncalls, &c->callcap,
+	    sizeof(*n), 16);
 
-		if (n == NULL)
-			return VX_ERR_NOMEM;
-		c->calls = n;
-		c->callcap = ncap;
-	}
+	if (n == NULL)
+		return VX_ERR_NOMEM;
+	c->calls = n;
 	c->calls[c->ncalls++] = *p;
 	return 0;
 }

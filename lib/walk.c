@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx-array.h"
 #include "vx-error.h"
 #include "vx-walk.h"
 
@@ -36,20 +37,16 @@ struct vx_walk {
 static struct vx_session *
 session_for(struct vx_walk *w, uint32_t id)
 {
+	struct conn *nc;
 	size_t i;
 
 	for (i = 0; i < w->n; i++)
 		if (w->conns[i].id == id)
 			return w->conns[i].s;
-	if (w->n == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 8;
-		struct conn *nc = realloc(w->conns, ncap * sizeof(*nc));
-
-		if (nc == NULL)
-			return NULL;
-		w->conns = nc;
-		w->cap = ncap;
-	}
+	if ((nc = vx_array_room(w->conns, w->n, &w->cap, sizeof(*nc), 8)) ==
+	    NULL)
+		return NULL;
+	w->conns = nc;
 	w->conns[w->n].id = id;
 	w->conns[w->n].s = vx_session_new(w->o.peer);
 	if (w->conns[w->n].s == NULL)
