@@ -150,29 +150,22 @@ cl_ms_arg(struct cl *cl, const char *s, int *ms)
 int
 cl_hex_arg(struct cl *cl, const char *s, uint8_t **out, size_t *n)
 {
-	size_t len = strlen(s), k = 0;
+	size_t cap = strlen(s) / 2 + 1;
+	const char *bad;
 	uint8_t *p;
-	int hi, lo;
+	long k;
 
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
-	if ((p = malloc(len / 2 + 1)) == NULL)
+	if ((p = malloc(cap)) == NULL)
 		return cl_err(cl, VX_EXIT_FAIL, "out of memory");
-	while (*s != '\0') {
-		if (*s == ':' || *s == '-' || *s == '_') {
-			s++;
-			continue;
-		}
-		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0) {
-			free(p);
-			return cl_err(cl, VX_EXIT_USAGE, "invalid hex bytes "
-			    "near '%.8s': want pairs of hex digits", s);
-		}
-		p[k++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
+	if ((k = vx_hex_bytes(s, ":-_", p, cap, &bad)) < 0) {
+		free(p);
+		return cl_err(cl, VX_EXIT_USAGE, "invalid hex bytes "
+		    "near '%.8s': want pairs of hex digits", bad);
 	}
 	*out = p;
-	*n = k;
+	*n = (size_t)k;
 	return 0;
 }
 

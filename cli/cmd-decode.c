@@ -50,23 +50,9 @@ struct decode_stats {
 static long
 parse_hex(const char *s, uint8_t *buf, size_t cap)
 {
-	size_t n = 0;
-	int hi, lo;
+	const char *bad;
 
-	while (*s != '\0') {
-		if (*s == ' ' || *s == '\t' || *s == ':' || *s == '\n' ||
-		    *s == '\r') {
-			s++;
-			continue;
-		}
-		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0)
-			return -1;
-		if (n == cap)
-			return -1;
-		buf[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	return (long)n;
+	return vx_hex_bytes(s, " \t:\n\r", buf, cap, &bad);
 }
 
 static void

@@ -18,13 +18,20 @@ get_u32(const struct vx_msg *m, int field)
 	return vx_msg_get(m, field, &v) == 0 ? (uint32_t)v : 0;
 }
 
+/*
+ * Send what b built (and nfds descriptors), the reply in m.  An error
+ * reply is refused here as one to what; what NULL: the caller words it.
+ */
 static int
-call(struct vx_client *c, struct vx_builder *b, struct vx_msg *m)
+call(struct vx_client *c, struct vx_builder *b, const int *fds, int nfds,
+    struct vx_msg *m, const char *what)
 {
-	int r = vx_client_call_built(c, b, NULL, 0, m);
+	int r = vx_client_call_built(c, b, fds, nfds, m);
 
 	vx_builder_release(b);
 	c->reply_errno = 0;
+	if (r == 0 && what != NULL && (m->flags & VX_F_ERROR))
+		return vxc_refused(c, m, what);
 	return r;
 }
 
@@ -41,10 +48,8 @@ vx_client_device_info(struct vx_client *c, struct vx_device_info *di)
 	vx_build_uint(&b, VXF_DEV_FLAGS, 0);
 	vx_build_uint(&b, VXF_DEV_NUM_REGIONS, 0);
 	vx_build_uint(&b, VXF_DEV_NUM_IRQS, 0);
-	if ((r = call(c, &b, &m)) < 0)
+	if ((r = call(c, &b, NULL, 0, &m, "DEVICE_GET_INFO")) < 0)
 		return r;
-	if (m.flags & VX_F_ERROR)
-		return vxc_refused(c, &m, "DEVICE_GET_INFO");
 	if (m.status != VX_MSG_OK)
 		return vxc_fail(c, VX_ERR_INVALID, "malformed DEVICE_GET_INFO "
 		    "reply: %s", m.err.text);
@@ -59,15 +64,10 @@ vx_client_reset(struct vx_client *c)
 {
 	struct vx_builder b;
 	struct vx_msg m;
-	int r;
 
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND, 0);
-	if ((r = call(c, &b, &m)) < 0)
-		return r;
-	if (m.flags & VX_F_ERROR)
-		return vxc_refused(c, &m, "DEVICE_RESET");
-	return 0;
+	return call(c, &b, NULL, 0, &m, "DEVICE_RESET");
 }
 
 static int
@@ -85,7 +85,7 @@ region_info_call(struct vx_client *c, uint32_t index, uint32_t argsz,
 	vx_build_uint(&b, VXF_RINFO_CAP_OFFSET, 0);
 	vx_build_uint(&b, VXF_RINFO_SIZE, 0);
 	vx_build_uint(&b, VXF_RINFO_OFFSET, 0);
-	return call(c, &b, m);
+	return call(c, &b, NULL, 0, m, NULL);
 }
 
 int
@@ -140,10 +140,8 @@ vx_client_irq_info(struct vx_client *c, uint32_t index,
 	vx_build_uint(&b, VXF_IRQ_INFO_FLAGS, 0);
 	vx_build_uint(&b, VXF_IRQ_INDEX, index);
 	vx_build_uint(&b, VXF_IRQ_COUNT, 0);
-	if ((r = call(c, &b, &m)) < 0)
+	if ((r = call(c, &b, NULL, 0, &m, "DEVICE_GET_IRQ_INFO")) < 0)
 		return r;
-	if (m.flags & VX_F_ERROR)
-		return vxc_refused(c, &m, "DEVICE_GET_IRQ_INFO");
 	ii->index = index;
 	ii->flags = get_u32(&m, VXF_IRQ_INFO_FLAGS);
 	ii->count = get_u32(&m, VXF_IRQ_COUNT);
@@ -170,7 +168,7 @@ region_io(struct vx_client *c, uint32_t index, uint64_t off, uint8_t *buf,
 	vx_build_uint(&b, VXF_REGION_COUNT, n);
 	if (write)
 		vx_build_bytes(&b, VXF_REGION_DATA, buf, n);
-	if ((r = call(c, &b, &m)) < 0 || posted)
+	if ((r = call(c, &b, NULL, 0, &m, NULL)) < 0 || posted)
 		return r;
 	snprintf(what, sizeof(what), "%s %s+0x%llx len %zu",
 	    write ? "REGION_WRITE" : "REGION_READ",
@@ -231,7 +229,6 @@ vx_client_set_irqs(struct vx_client *c, uint32_t flags, uint32_t index,
 {
 	struct vx_builder b;
 	struct vx_msg m;
-	int r;
 
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND, 0);
@@ -240,14 +237,7 @@ vx_client_set_irqs(struct vx_client *c, uint32_t flags, uint32_t index,
 	vx_build_uint(&b, VXF_IRQ_INDEX, index);
 	vx_build_uint(&b, VXF_IRQ_START, start);
 	vx_build_uint(&b, VXF_IRQ_COUNT, count);
-	r = vx_client_call_built(c, &b, fds, nfds, &m);
-	vx_builder_release(&b);
-	c->reply_errno = 0;
-	if (r < 0)
-		return r;
-	if (m.flags & VX_F_ERROR)
-		return vxc_refused(c, &m, "DEVICE_SET_IRQS");
-	return 0;
+	return call(c, &b, fds, nfds, &m, "DEVICE_SET_IRQS");
 }
 
 int
@@ -267,10 +257,8 @@ vx_client_feature(struct vx_client *c, uint32_t flags, const void *data,
 	vx_build_uint(&b, VXF_FEAT_FLAGS, flags);
 	if (n)
 		vx_build_bytes(&b, VXF_FEAT_DATA, data, n);
-	if ((r = call(c, &b, m)) < 0)
+	if ((r = call(c, &b, NULL, 0, m, "DEVICE_FEATURE")) < 0)
 		return r;
-	if (m->flags & VX_F_ERROR)
-		return vxc_refused(c, m, "DEVICE_FEATURE");
 	if (vx_msg_get(m, VXF_MIG_STATE, &v) == 0) {
 		fr->has_state = 1;
 		fr->device_state = (uint32_t)v;
@@ -291,7 +279,6 @@ mig_call(struct vx_client *c, int rd, uint64_t size, const uint8_t *data,
     size_t n, struct vx_msg *m)
 {
 	struct vx_builder b;
-	int r;
 
 	vx_builder_init(&b);
 	vx_build_header(&b, 0, rd ? VX_CMD_MIG_DATA_READ :
@@ -300,12 +287,8 @@ mig_call(struct vx_client *c, int rd, uint64_t size, const uint8_t *data,
 	vx_build_uint(&b, VXF_MIGD_SIZE, size);
 	if (!rd)
 		vx_build_bytes(&b, VXF_MIGD_DATA, data, n);
-	if ((r = call(c, &b, m)) < 0)
-		return r;
-	if (m->flags & VX_F_ERROR)
-		return vxc_refused(c, m, rd ? "MIG_DATA_READ" :
-		    "MIG_DATA_WRITE");
-	return 0;
+	return call(c, &b, NULL, 0, m, rd ? "MIG_DATA_READ" :
+	    "MIG_DATA_WRITE");
 }
 
 int

@@ -220,16 +220,6 @@ vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
 
 /* --- commands ----------------------------------------------------------- */
 
-/* The server hung up with cmd in flight: the same words whether sending it
- * or waiting for its reply saw the hang-up first, a race of no interest. */
-static int
-hung_up(struct vx_client *c, uint16_t cmd, uint16_t id, int posted)
-{
-	return vxc_fail(c, VX_ERR_CLOSED, "server closed the connection while "
-	    "%s (msg_id 0x%x) %s", vx_cmd_name(cmd) ? vx_cmd_name(cmd) :
-	    "a command", id, posted ? "was being sent" : "awaited its reply");
-}
-
 int
 vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
     const int *fds, int nfds, struct vx_msg *reply)
@@ -240,9 +230,6 @@ vx_client_call(struct vx_client *c, uint8_t *msg, size_t len,
 	drop_reply(c);
 	r = vx_conn_call(c->conn, VX_CHAN_MAIN, msg, len, fds, nfds,
 	    c->opts.timeout_ms, &ev);
-	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
-		return hung_up(c, ev.cmd, ev.id, (vx_load(msg + 8, 4, 0) &
-		    VX_F_NO_REPLY) != 0);
 	if (r < 0)
 		return vxc_fail(c, r, "%s", vx_conn_errmsg(c->conn));
 	if (ev.frame == NULL)	/* VX_F_NO_REPLY: sent */

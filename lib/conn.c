@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vx-array.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-error.h"
@@ -32,7 +33,8 @@ struct vx_conn {
 	int sock[2];		/* by enum vx_chan; -1 if absent */
 	struct vx_framer fr[2];
 	struct pending *calls;	/* oldest first */
-	unsigned ncalls, callcap;
+	unsigned ncalls;
+	size_t callcap;
 	uint16_t next_id;
 	int dead;		/* the end's code once the connection is over */
 	int wdead[2];		/* the peer reads no more on that socket */
@@ -268,15 +270,12 @@ alloc_id(struct vx_conn *c, int chan)
 static int
 add_call(struct vx_conn *c, const struct pending *p)
 {
-	if (c->ncalls == c->callcap) {
-		unsigned ncap = c->callcap ? c->callcap * 2 : 16;
-		struct pending *n = realloc(c->calls, ncap * sizeof(*n));
+	struct pending *n = vx_array_room(c->calls, c->ncalls, &c->callcap,
+	    sizeof(*n), 16);
 
-		if (n == NULL)
-			return VX_ERR_NOMEM;
-		c->calls = n;
-		c->callcap = ncap;
-	}
+	if (n == NULL)
+		return VX_ERR_NOMEM;
+	c->calls = n;
 	c->calls[c->ncalls++] = *p;
 	return 0;
 }
@@ -662,7 +661,7 @@ wait_conn(struct vx_conn *c, int64_t dl)
 	return 0;
 }
 
-/* Why call id on chan ended, in errmsg. */
+/* Why call id on chan ended, in errmsg (a hang-up: vx_conn_call's). */
 static int
 call_failed(struct vx_conn *c, const struct vx_conn_event *ev, int timeout_ms)
 {
@@ -671,11 +670,19 @@ call_failed(struct vx_conn *c, const struct vx_conn_event *ev, int timeout_ms)
 	if (ev->err == VX_ERR_TIMEOUT)
 		return fail(c, ev->err, "no reply to %s (msg_id 0x%x) within "
 		    "%d ms", what ? what : "command", ev->id, timeout_ms);
-	if (ev->err == VX_ERR_CLOSED || ev->err == VX_ERR_TRUNCATED)
-		return fail(c, ev->err, "%s closed the connection while %s "
-		    "(msg_id 0x%x) awaited its reply", peer_name(c),
-		    what ? what : "a command", ev->id);
 	return ev->err;	/* die() said why */
+}
+
+/* The peer hung up with cmd in flight: the same words whether sending it
+ * or waiting for its reply saw the hang-up first, a race of no interest. */
+static int
+hung_up(struct vx_conn *c, int err, uint16_t cmd, uint16_t id, int noreply)
+{
+	const char *what = vx_cmd_name(cmd);
+
+	return fail(c, err, "%s closed the connection while %s (msg_id 0x%x) "
+	    "%s", peer_name(c), what ? what : "a command", id, noreply ?
+	    "was being sent" : "awaited its reply");
 }
 
 static int
@@ -715,25 +722,28 @@ vx_conn_call(struct vx_conn *c, int chan, uint8_t *msg, size_t len,
     const int *fds, int nfds, int timeout_ms, struct vx_conn_event *ev)
 {
 	uint16_t cmd;
-	int id, r;
+	int id, r, noreply;
 
 	memset(ev, 0, sizeof(*ev));
 	if (len < VX_HDR_SIZE)
 		return fail(c, VX_ERR_INVALID, "message shorter than a header");
 	cmd = (uint16_t)vx_load(msg + VX_HDR_OFF_CMD, 2, 0);
+	noreply = (vx_load(msg + VX_HDR_OFF_FLAGS, 4, 0) & VX_F_NO_REPLY) != 0;
 	if (c->in_call)
 		return fail(c, VX_ERR_INVALID, "vx_conn_call inside its "
 		    "own handler");
 	id = vx_conn_start(c, chan, msg, len, fds, nfds, timeout_ms, NULL);
-	ev->cmd = cmd;
-	ev->id = (uint16_t)vx_load(msg + VX_HDR_OFF_ID, 2, 0);
-	if (id < 0)
-		return id;
-	c->in_call = 1;
-	r = call_loop(c, chan, id, cmd, (vx_load(msg + VX_HDR_OFF_FLAGS, 4,
-	    0) & VX_F_NO_REPLY) != 0, timeout_ms, ev);
-	c->in_call = 0;
+	if (id < 0) {
+		r = id;
+		id = (int)vx_load(msg + VX_HDR_OFF_ID, 2, 0);
+	} else {
+		c->in_call = 1;
+		r = call_loop(c, chan, id, cmd, noreply, timeout_ms, ev);
+		c->in_call = 0;
+	}
 	ev->id = (uint16_t)id;
 	ev->cmd = cmd;
+	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
+		return hung_up(c, r, cmd, ev->id, noreply);
 	return r;
 }

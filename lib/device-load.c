@@ -201,28 +201,22 @@ get_hex(struct pctx *c, json_t *v, const char *path, uint8_t **out,
     size_t *len)
 {
 	const char *s = json_string_value(v);
-	size_t n = 0;
+	const char *bad;
+	size_t cap;
 	uint8_t *b;
-	int hi, lo;
+	long n;
 
 	if (s == NULL)
 		return perr(c, path, "must be a string of hex digits");
-	if ((b = malloc(strlen(s) / 2 + 1)) == NULL)
+	cap = strlen(s) / 2 + 1;
+	if ((b = malloc(cap)) == NULL)
 		return perr(c, path, "out of memory");
-	while (*s != '\0') {
-		if (*s == ' ' || *s == ':' || *s == '\n') {
-			s++;
-			continue;
-		}
-		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0) {
-			free(b);
-			return perr(c, path, "not hex digits at \"%.8s\"", s);
-		}
-		b[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
+	if ((n = vx_hex_bytes(s, " :\n", b, cap, &bad)) < 0) {
+		free(b);
+		return perr(c, path, "not hex digits at \"%.8s\"", bad);
 	}
 	*out = b;
-	*len = n;
+	*len = (size_t)n;
 	return 0;
 }
 

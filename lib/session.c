@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx-array.h"
 #include "vx-error.h"
 #include "vx-session.h"
 
@@ -388,7 +389,7 @@ static int
 dma_map(struct vx_session *s, const struct vx_msg *m,
     struct vx_session_result *r)
 {
-	struct window w = { 0, 0, 0, 0 };
+	struct window w = { 0, 0, 0, 0 }, *nw;
 	uint64_t f = 0;
 	size_t i;
 
@@ -407,15 +408,10 @@ dma_map(struct vx_session *s, const struct vx_msg *m,
 			return 0;
 		}
 	}
-	if (s->nwin == s->wincap) {
-		size_t ncap = s->wincap ? s->wincap * 2 : 16;
-		struct window *nw = realloc(s->win, ncap * sizeof(*nw));
-
-		if (nw == NULL)
-			return VX_ERR_NOMEM;
-		s->win = nw;
-		s->wincap = ncap;
-	}
+	if ((nw = vx_array_room(s->win, s->nwin, &s->wincap, sizeof(*nw),
+	    16)) == NULL)
+		return VX_ERR_NOMEM;
+	s->win = nw;
 	s->win[s->nwin++] = w;
 	if (w.fd)
 		add(r, VX_FIND_INVISIBLE_DMA, "[0x%llx, +0x%llx)",

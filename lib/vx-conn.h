@@ -175,8 +175,8 @@ void vx_conn_take(struct vx_conn *c, struct vx_conn_event *ev,
  * requests get an ENOTSUP error reply.  A VX_F_NO_REPLY message returns
  * once sent.  Returns 0 with the reply in *ev (ev->id, ev->cmd set either
  * way, the id the message got if it got one), or VX_ERR_TIMEOUT, the connection's end (VX_ERR_CLOSED,
- * VX_ERR_TRUNCATED, VX_ERR_IO), the errors of vx_conn_start.  Not from
- * inside the handler.
+ * VX_ERR_TRUNCATED, VX_ERR_IO), the errors of vx_conn_start; after a
+ * hang-up vx_conn_errmsg() names the call.  Not from inside the handler.
  */
 typedef void vx_conn_handler(void *arg, struct vx_conn *c,
     struct vx_conn_event *ev);

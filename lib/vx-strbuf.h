@@ -145,4 +145,32 @@ vx_hexval(int c)
 	return -1;
 }
 
+/*
+ * Pairs of hex digits from s into out (room for cap bytes), any character
+ * of sep skipped between them: the one loop every hex-bytes reader uses.
+ * The number of bytes, or -1 with *bad at the first character that is not
+ * a pair of hex digits (or at the pair that did not fit).
+ */
+static inline long
+vx_hex_bytes(const char *s, const char *sep, uint8_t *out, size_t cap,
+    const char **bad)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	*bad = NULL;
+	for (; *s != '\0'; s++) {
+		if (strchr(sep, *s) != NULL)
+			continue;
+		if ((hi = vx_hexval(s[0])) < 0 || (lo = vx_hexval(s[1])) < 0 ||
+		    n == cap) {
+			*bad = s;
+			return -1;
+		}
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		s++;
+	}
+	return (long)n;
+}
+
 #endif /* VX_STRBUF_H */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vx-array.h"
 #include "vx-error.h"
 #include "vx-walk.h"
 
@@ -33,23 +34,29 @@ struct vx_walk {
 	char state[256];
 };
 
-static struct vx_session *
-session_for(struct vx_walk *w, uint32_t id)
+/* The index of connection id, or w->n if it has none. */
+static size_t
+conn_index(const struct vx_walk *w, uint32_t id)
 {
 	size_t i;
 
-	for (i = 0; i < w->n; i++)
-		if (w->conns[i].id == id)
-			return w->conns[i].s;
-	if (w->n == w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 8;
-		struct conn *nc = realloc(w->conns, ncap * sizeof(*nc));
+	for (i = 0; i < w->n && w->conns[i].id != id; i++)
+		;
+	return i;
+}
 
-		if (nc == NULL)
-			return NULL;
-		w->conns = nc;
-		w->cap = ncap;
-	}
+static struct vx_session *
+session_for(struct vx_walk *w, uint32_t id)
+{
+	size_t i = conn_index(w, id);
+	struct conn *nc;
+
+	if (i < w->n)
+		return w->conns[i].s;
+	if ((nc = vx_array_room(w->conns, w->n, &w->cap, sizeof(*nc), 8)) ==
+	    NULL)
+		return NULL;
+	w->conns = nc;
 	w->conns[w->n].id = id;
 	w->conns[w->n].s = vx_session_new(w->o.peer);
 	if (w->conns[w->n].s == NULL)
@@ -193,9 +200,7 @@ next_record(struct vx_walk *w, struct vx_walk_item *it)
 	memset(it, 0, sizeof(*it));
 	it->rec = rec;
 	if (rec->kind == VX_TR_CLOSE) {
-		for (i = 0; i < w->n && w->conns[i].id != rec->conn; i++)
-			;
-		if (i < w->n) {
+		if ((i = conn_index(w, rec->conn)) < w->n) {
 			end_conn(w, i, rec, it);
 			return 1;
 		}

@@ -125,6 +125,11 @@ bad_device() {
 	[[ $stderr == *".regions.rom.flags: the ROM is read-only"* ]]
 
 	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar0": {
+		"size": 16, "init": "00:11 1z"}}}'
+	assert_status 2
+	[[ $stderr == *'.regions.bar0.init: not hex digits at "1z"'* ]]
+
+	bad_device '{"pci": {"vendor": 1, "device": 2}, "regions": {"bar0": {
 		"size": 8192, "flags": ["read", "mmap"], "sparse": [
 		{"offset": 0, "size": 100}]}}}'
 	assert_status 2

@@ -2032,6 +2032,26 @@ test_lazy_region(void)
 	    "(%u differ, %u without items)", runs, bad, nfast);
 }
 
+/* vx_hex_bytes(): the reader under decode's, the client's and the device
+ * file's hex; separators only where the caller allows them. */
+static void
+test_hex_bytes(void)
+{
+	const char *in = "0a:0B 10", *bad;
+	uint8_t b[4];
+
+	ok(vx_hex_bytes(in, ": ", b, sizeof(b), &bad) == 3 && b[0] == 0x0a &&
+	    b[1] == 0x0b && b[2] == 0x10 && bad == NULL,
+	    "hex: pairs and separators");
+	ok(vx_hex_bytes(in, ":", b, sizeof(b), &bad) < 0 && bad == in + 5,
+	    "hex: a separator not allowed is where it stops");
+	ok(vx_hex_bytes("0a0", "", b, sizeof(b), &bad) < 0 && bad != NULL &&
+	    *bad == '0' && bad[1] == '\0', "hex: an odd digit is bad");
+	ok(vx_hex_bytes("0102", "", b, 1, &bad) < 0 && bad != NULL &&
+	    *bad == '0' && bad[1] == '2', "hex: the pair that did not fit");
+	ok(vx_hex_bytes("", "", b, 0, &bad) == 0, "hex: nothing is no bytes");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2047,6 +2067,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	test_build_cases();
+	test_hex_bytes();
 	test_error_replies();
 	test_version_caps();
 	test_unknown_commands();

@@ -659,6 +659,32 @@ test_blocking_call(void)
 	waitpid(pid, &st, 0);
 }
 
+/* vx_conn_call to a peer that hung up names the call, posted or not. */
+static void
+test_call_hangup(void)
+{
+	static const char *const how[] = { "awaited its reply",
+	    "was being sent" };
+	struct vx_conn_event ev;
+	struct vx_conn *c;
+	uint8_t m[16];
+	int peer, posted, r;
+
+	for (posted = 0; posted < 2; posted++) {
+		c = pair(VX_CONN_CLIENT, &peer);
+		close(peer);
+		unit_mkmsg(m, 16, 0, VX_CMD_DEVICE_RESET, VX_F_TYPE_COMMAND |
+		    (posted ? VX_F_NO_REPLY : 0));
+		r = vx_conn_call(c, VX_CHAN_MAIN, m, 16, NULL, 0, 60000, &ev);
+		ok(r == VX_ERR_CLOSED && strstr(vx_conn_errmsg(c), "server "
+		    "closed the connection while DEVICE_RESET (msg_id") !=
+		    NULL && strstr(vx_conn_errmsg(c), how[posted]) != NULL,
+		    "vx_conn_call to a peer gone, %s: %s", posted ? "posted" :
+		    "awaiting a reply", vx_conn_errmsg(c));
+		vx_conn_free(c);
+	}
+}
+
 int
 main(void)
 {
@@ -677,6 +703,7 @@ main(void)
 	test_backlog();
 	test_many_conns();
 	test_blocking_call();
+	test_call_hangup();
 	ok(unit_count_fds() == nfd, "no descriptor leaks (%d open, %d before)",
 	    unit_count_fds(), nfd);
 	return unit_done();
