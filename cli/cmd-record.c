@@ -1091,12 +1091,7 @@ cmd_record(int argc, char **argv)
 				    " MiB or GiB: 64K, 1M, 1G)", optarg);
 			break;
 		case 'u':
-			if ((rc = vx_peer_policy_add(&r->allow, optarg)) ==
-			    VX_ERR_TOO_LARGE)
-				vx_usage_error("record", "too many --allow-uid (at "
-				    "most %d)", VX_ALLOW_MAX_UIDS);
-			if (rc < 0)
-				vx_invarg("record", "--allow-uid", optarg);
+			vx_allow_uid("record", &r->allow, optarg);
 			break;
 		case 'U':
 			r->allow.any = 1;
