@@ -167,15 +167,6 @@ on_child(int sig)
 	(void)sig;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* --- recording ----------------------------------------------------------- */
 
 /* An event of connection c, stamped now. */
@@ -775,7 +766,7 @@ stop_capture(struct recorder *r)
 
 	if (r->w == NULL)
 		return;
-	r->now = now_ns();
+	r->now = rec_now_ns();
 	for (c = r->conns; c != NULL; c = c->next) {
 		conn_event(r, c, VX_TR_CLOSE, &ev);
 		ev.flags = VX_TRF_CAPTURE_END;
@@ -870,7 +861,7 @@ relay(struct recorder *r, const sigset_t *waitmask)
 			vx_error("poll: %s", strerror(errno));
 			return VX_EXIT_FAIL;
 		}
-		r->now = now_ns();
+		r->now = rec_now_ns();
 		for (c = r->conns; c != NULL; c = c->next)
 			vx_relay_step(c->rl, r->pfd + c->pfd_at, c->npfd, r->now);
 		for (i = 0; i < nlisten; i++)
@@ -1179,7 +1170,7 @@ cmd_record(int argc, char **argv)
 	free(r->redbuf);
 	r->redbuf = NULL;
 out:
-	r->now = now_ns();
+	r->now = rec_now_ns();
 	while (r->conns != NULL) {
 		struct conn *cn = r->conns;
 

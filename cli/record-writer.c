@@ -119,8 +119,8 @@ rec_file_name(const char *path, unsigned n)
 	return s;
 }
 
-static uint64_t
-real_ns(void)
+uint64_t
+rec_now_ns(void)
 {
 	struct timespec ts;
 
@@ -138,7 +138,7 @@ static void write_failed(struct rec_writer *w);
 static int
 open_chain(struct rec_writer *w)
 {
-	return vx_trace_write_digest(w->tw, real_ns());
+	return vx_trace_write_digest(w->tw, rec_now_ns());
 }
 
 static int

@@ -85,6 +85,9 @@ void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
  */
 void rec_put_hash(struct rec_writer *w, const struct rec_hash *h);
 
+/* CLOCK_REALTIME in nanoseconds: what records are stamped with. */
+uint64_t rec_now_ns(void);
+
 /* Name of file number n of a rotation ("FILE", "FILE1", ...); malloc'd. */
 char *rec_file_name(const char *path, unsigned n);
 
