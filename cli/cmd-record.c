@@ -226,6 +226,21 @@ annotate(struct recorder *r, struct conn *c, int chan, int dir,
 	record_event(r, c, VX_TR_ANNOTATION, chan, dir, text, (size_t)n, 0);
 }
 
+/* Room for n bytes in *buf; 0, or -1 when out of memory. */
+static int
+reserve(uint8_t **buf, size_t *cap, size_t n)
+{
+	uint8_t *nb;
+
+	if (n <= *cap)
+		return 0;
+	if ((nb = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = n;
+	return 0;
+}
+
 /*
  * --redact: the message with every field that carries data zeroed
  * (vx_msg_redact, from lib/fields.def), decoded in the wire forms the
@@ -239,15 +254,10 @@ redacted(struct recorder *r, struct conn *c, int chan, int dir,
 	struct vx_dctx ctx = { 0 };
 	struct vx_session_result res;
 	struct vx_msg m;
-	uint8_t *nb;
 
 	*len = fr->len < VX_HDR_SIZE ? fr->len : VX_HDR_SIZE;
-	if (fr->len > r->redcap) {
-		if ((nb = realloc(r->redbuf, fr->len)) == NULL)
-			return fr->data;
-		r->redbuf = nb;
-		r->redcap = fr->len;
-	}
+	if (reserve(&r->redbuf, &r->redcap, fr->len) < 0)
+		return fr->data;
 	memcpy(r->redbuf, fr->data, fr->len);
 	ctx.dir = (uint8_t)dir;
 	ctx.chan = (uint8_t)chan;
@@ -474,21 +484,6 @@ summary(struct recorder *r, struct conn *c, int chan, int dir,
 }
 
 /* --- --trap-mmap ----------------------------------------------------------- */
-
-/* Room for n bytes in *buf; 0, or -1 when out of memory. */
-static int
-reserve(uint8_t **buf, size_t *cap, size_t n)
-{
-	uint8_t *nb;
-
-	if (n <= *cap)
-		return 0;
-	if ((nb = realloc(*buf, n)) == NULL)
-		return -1;
-	*buf = nb;
-	*cap = n;
-	return 0;
-}
 
 /* The top-level item of field in m, or NULL. */
 static struct vx_item *
