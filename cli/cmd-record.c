@@ -199,7 +199,7 @@ record_event(struct recorder *r, struct conn *c, int kind, int chan,
 	ev.dir = (uint8_t)dir;
 	ev.data = data;
 	ev.len = len;
-	rec_put(r->w, &ev, len, flush);
+	rec_put(r->w, &ev, flush);
 }
 
 static void
@@ -301,7 +301,7 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 		ev.data = redacted(r, c, chan, dir, fr, &ev.len);
 	ev.fds = n ? r->fdi : NULL;
 	ev.nfds = (unsigned)n;
-	rec_put(r->w, &ev, ev.len, 0);
+	rec_put(r->w, &ev, 0);
 }
 
 /* --- --hash-dma ------------------------------------------------------------ */
@@ -608,7 +608,7 @@ on_irq(void *arg, uint32_t index, uint32_t vector, uint64_t count,
 	ev.irq_index = index;
 	ev.irq_vector = vector;
 	ev.count = count;
-	rec_put(r->w, &ev, 0, 0);
+	rec_put(r->w, &ev, 0);
 }
 
 static void
@@ -765,7 +765,7 @@ stop_capture(struct recorder *r)
 	for (c = r->conns; c != NULL; c = c->next) {
 		conn_event(r, c, VX_TR_CLOSE, &ev);
 		ev.flags = VX_TRF_CAPTURE_END;
-		rec_put(r->w, &ev, 0, 0);
+		rec_put(r->w, &ev, 0);
 	}
 	if (rec_writer_stop(r->w, &st) < 0 || st.lost || st.lost_other)
 		r->incomplete = 1;

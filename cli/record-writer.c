@@ -677,16 +677,23 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	return 0;
 }
 
+static size_t
+entry_size(const struct vx_trace_rec *ev)
+{
+	return ALIGN8(sizeof(struct rec_entry) +
+	    (size_t)ev->nfds * sizeof(struct vx_fd_info) + ev->len);
+}
+
 /*
  * Copy ev into the ring if it fits in limit bytes of queue; 0, or -1 if
  * there is no room.  Relay thread only.
  */
 static int
-ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
-    size_t redact_from, int flush, size_t limit)
+ring_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush,
+    size_t limit)
 {
 	size_t fdb = (size_t)ev->nfds * sizeof(struct vx_fd_info);
-	size_t size = ALIGN8(sizeof(struct rec_entry) + fdb + ev->len);
+	size_t size = entry_size(ev);
 	size_t off, room, skip;
 	struct rec_entry *e;
 	uint64_t head, used;
@@ -720,10 +727,7 @@ ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	}
 	e->ev.data = NULL;
 	if (ev->len) {
-		if (redact_from > ev->len)
-			redact_from = ev->len;
-		memcpy(p, ev->data, redact_from);
-		memset(p + redact_from, 0, ev->len - redact_from);
+		memcpy(p, ev->data, ev->len);
 		e->ev.data = p;
 	}
 	__atomic_store_n(&w->head, head + skip + size, __ATOMIC_RELEASE);
@@ -747,17 +751,10 @@ put_gap(struct rec_writer *w)
 	if (w->gap_count == 0)
 		return 0;
 	w->gap.count = w->gap_count;
-	if (ring_put(w, &w->gap, 0, 1, w->cap) < 0)
+	if (ring_put(w, &w->gap, 1, w->cap) < 0)
 		return -1;
 	w->gap_count = 0;
 	return 0;
-}
-
-static size_t
-entry_size(const struct vx_trace_rec *ev)
-{
-	return ALIGN8(sizeof(struct rec_entry) +
-	    (size_t)ev->nfds * sizeof(struct vx_fd_info) + ev->len);
 }
 
 /* Room for n bytes (with any padding) within limit?  Relay thread only. */
@@ -771,8 +768,7 @@ ring_fits(struct rec_writer *w, size_t n, size_t limit)
 }
 
 void
-rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
-    size_t redact_from, int flush)
+rec_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush)
 {
 	size_t limit, n;
 	int msg;
@@ -790,7 +786,7 @@ rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	    2 * n, limit)))
 		put_gap(w);
 	if ((w->gap_count == 0 || !msg) &&
-	    ring_put(w, ev, msg ? redact_from : ev->len, flush, limit) == 0)
+	    ring_put(w, ev, flush, limit) == 0)
 		return;
 	if (!msg)
 		return;		/* only when even the event room is full */
@@ -820,7 +816,7 @@ rec_put_hash(struct rec_writer *w, const struct rec_hash *h)
 	put_gap(w);
 	/* flush: wake the writer now, while the window still holds what it
 	   held at the map, unmap or close */
-	if (ring_put(w, &ev, ev.len, 1, w->cap) < 0 && h->fd >= 0)
+	if (ring_put(w, &ev, 1, w->cap) < 0 && h->fd >= 0)
 		close(h->fd);
 }
 
