@@ -169,7 +169,7 @@ on_child(int sig)
 
 /* --- recording ----------------------------------------------------------- */
 
-/* An event of connection c, stamped now. */
+/* A record of connection c, stamped now. */
 static void
 conn_event(struct recorder *r, struct conn *c, int kind,
     struct vx_trace_rec *ev)
@@ -287,11 +287,8 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 			    r->fdi[n].kind = VX_FD_OTHER;
 		n++;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = VX_TR_MESSAGE;
+	conn_event(r, c, VX_TR_MESSAGE, &ev);
 	ev.ts_ns = ts;
-	ev.conn = c->id;
-	ev.endpoint = c->ep->id;
 	ev.chan = (uint8_t)chan;
 	ev.dir = (uint8_t)dir;
 	ev.seq = seq;
@@ -599,11 +596,8 @@ on_irq(void *arg, uint32_t index, uint32_t vector, uint64_t count,
 		    index, vector, (unsigned long long)count);
 	if (r->w == NULL)
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = VX_TR_IRQ;
+	conn_event(r, c, VX_TR_IRQ, &ev);
 	ev.ts_ns = ts;
-	ev.conn = c->id;
-	ev.endpoint = c->ep->id;
 	ev.dir = VX_S2C;
 	ev.irq_index = index;
 	ev.irq_vector = vector;
