@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "vx-error.h"
+#include "vx-sock.h"
 #include "vx-trace.h"
 
 static void
@@ -144,4 +145,16 @@ vx_create_strerror(int err)
 		return "it is a symbolic link, which is not followed for a trace "
 		    "(remove it or choose another path)";
 	return strerror(err);
+}
+
+void
+vx_allow_uid(const char *cmd, struct vx_peer_policy *p, const char *arg)
+{
+	int rc = vx_peer_policy_add(p, arg);
+
+	if (rc == VX_ERR_TOO_LARGE)
+		vx_usage_error(cmd, "too many --allow-uid (at most %d)",
+		    VX_ALLOW_MAX_UIDS);
+	if (rc < 0)
+		vx_invarg(cmd, "--allow-uid", arg);
 }

@@ -84,6 +84,14 @@ const char *vx_create_strerror(int err);
  */
 int vx_load_key(const char *path, uint8_t *key);
 
+struct vx_peer_policy;
+
+/*
+ * Add an --allow-uid ARG (a number or user name) of subcommand CMD to P,
+ * or exit with a usage error (too many, or no such user).
+ */
+void vx_allow_uid(const char *cmd, struct vx_peer_policy *p, const char *arg);
+
 /*
  * Subcommands.  Each lives in cli/cmd-NAME.c and exports its entry point and
  * its usage text; the usage text starts "usage: vfuctl NAME" and mirrors the

@@ -167,18 +167,9 @@ on_child(int sig)
 	(void)sig;
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* --- recording ----------------------------------------------------------- */
 
-/* An event of connection c, stamped now. */
+/* A record of connection c, stamped now. */
 static void
 conn_event(struct recorder *r, struct conn *c, int kind,
     struct vx_trace_rec *ev)
@@ -208,7 +199,7 @@ record_event(struct recorder *r, struct conn *c, int kind, int chan,
 	ev.dir = (uint8_t)dir;
 	ev.data = data;
 	ev.len = len;
-	rec_put(r->w, &ev, len, flush);
+	rec_put(r->w, &ev, flush);
 }
 
 static void
@@ -235,6 +226,21 @@ annotate(struct recorder *r, struct conn *c, int chan, int dir,
 	record_event(r, c, VX_TR_ANNOTATION, chan, dir, text, (size_t)n, 0);
 }
 
+/* Room for n bytes in *buf; 0, or -1 when out of memory. */
+static int
+reserve(uint8_t **buf, size_t *cap, size_t n)
+{
+	uint8_t *nb;
+
+	if (n <= *cap)
+		return 0;
+	if ((nb = realloc(*buf, n)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = n;
+	return 0;
+}
+
 /*
  * --redact: the message with every field that carries data zeroed
  * (vx_msg_redact, from lib/fields.def), decoded in the wire forms the
@@ -248,15 +254,10 @@ redacted(struct recorder *r, struct conn *c, int chan, int dir,
 	struct vx_dctx ctx = { 0 };
 	struct vx_session_result res;
 	struct vx_msg m;
-	uint8_t *nb;
 
 	*len = fr->len < VX_HDR_SIZE ? fr->len : VX_HDR_SIZE;
-	if (fr->len > r->redcap) {
-		if ((nb = realloc(r->redbuf, fr->len)) == NULL)
-			return fr->data;
-		r->redbuf = nb;
-		r->redcap = fr->len;
-	}
+	if (reserve(&r->redbuf, &r->redcap, fr->len) < 0)
+		return fr->data;
 	memcpy(r->redbuf, fr->data, fr->len);
 	ctx.dir = (uint8_t)dir;
 	ctx.chan = (uint8_t)chan;
@@ -286,11 +287,8 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 			    r->fdi[n].kind = VX_FD_OTHER;
 		n++;
 	}
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = VX_TR_MESSAGE;
+	conn_event(r, c, VX_TR_MESSAGE, &ev);
 	ev.ts_ns = ts;
-	ev.conn = c->id;
-	ev.endpoint = c->ep->id;
 	ev.chan = (uint8_t)chan;
 	ev.dir = (uint8_t)dir;
 	ev.seq = seq;
@@ -300,7 +298,7 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 		ev.data = redacted(r, c, chan, dir, fr, &ev.len);
 	ev.fds = n ? r->fdi : NULL;
 	ev.nfds = (unsigned)n;
-	rec_put(r->w, &ev, ev.len, 0);
+	rec_put(r->w, &ev, 0);
 }
 
 /* --- --hash-dma ------------------------------------------------------------ */
@@ -484,21 +482,6 @@ summary(struct recorder *r, struct conn *c, int chan, int dir,
 
 /* --- --trap-mmap ----------------------------------------------------------- */
 
-/* Room for n bytes in *buf; 0, or -1 when out of memory. */
-static int
-reserve(uint8_t **buf, size_t *cap, size_t n)
-{
-	uint8_t *nb;
-
-	if (n <= *cap)
-		return 0;
-	if ((nb = realloc(*buf, n)) == NULL)
-		return -1;
-	*buf = nb;
-	*cap = n;
-	return 0;
-}
-
 /* The top-level item of field in m, or NULL. */
 static struct vx_item *
 find_item(const struct vx_msg *m, unsigned field)
@@ -613,16 +596,13 @@ on_irq(void *arg, uint32_t index, uint32_t vector, uint64_t count,
 		    index, vector, (unsigned long long)count);
 	if (r->w == NULL)
 		return;
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = VX_TR_IRQ;
+	conn_event(r, c, VX_TR_IRQ, &ev);
 	ev.ts_ns = ts;
-	ev.conn = c->id;
-	ev.endpoint = c->ep->id;
 	ev.dir = VX_S2C;
 	ev.irq_index = index;
 	ev.irq_vector = vector;
 	ev.count = count;
-	rec_put(r->w, &ev, 0, 0);
+	rec_put(r->w, &ev, 0);
 }
 
 static void
@@ -775,11 +755,11 @@ stop_capture(struct recorder *r)
 
 	if (r->w == NULL)
 		return;
-	r->now = now_ns();
+	r->now = rec_now_ns();
 	for (c = r->conns; c != NULL; c = c->next) {
 		conn_event(r, c, VX_TR_CLOSE, &ev);
 		ev.flags = VX_TRF_CAPTURE_END;
-		rec_put(r->w, &ev, 0, 0);
+		rec_put(r->w, &ev, 0);
 	}
 	if (rec_writer_stop(r->w, &st) < 0 || st.lost || st.lost_other)
 		r->incomplete = 1;
@@ -870,7 +850,7 @@ relay(struct recorder *r, const sigset_t *waitmask)
 			vx_error("poll: %s", strerror(errno));
 			return VX_EXIT_FAIL;
 		}
-		r->now = now_ns();
+		r->now = rec_now_ns();
 		for (c = r->conns; c != NULL; c = c->next)
 			vx_relay_step(c->rl, r->pfd + c->pfd_at, c->npfd, r->now);
 		for (i = 0; i < nlisten; i++)
@@ -1091,12 +1071,7 @@ cmd_record(int argc, char **argv)
 				    " MiB or GiB: 64K, 1M, 1G)", optarg);
 			break;
 		case 'u':
-			if ((rc = vx_peer_policy_add(&r->allow, optarg)) ==
-			    VX_ERR_TOO_LARGE)
-				vx_usage_error("record", "too many --allow-uid (at "
-				    "most %d)", VX_ALLOW_MAX_UIDS);
-			if (rc < 0)
-				vx_invarg("record", "--allow-uid", optarg);
+			vx_allow_uid("record", &r->allow, optarg);
 			break;
 		case 'U':
 			r->allow.any = 1;
@@ -1184,7 +1159,7 @@ cmd_record(int argc, char **argv)
 	free(r->redbuf);
 	r->redbuf = NULL;
 out:
-	r->now = now_ns();
+	r->now = rec_now_ns();
 	while (r->conns != NULL) {
 		struct conn *cn = r->conns;
 

@@ -595,12 +595,7 @@ cmd_server(int argc, char **argv)
 			s.message_ms = parse_ms("--message-timeout", optarg);
 			break;
 		case 'u':
-			if ((rc = vx_peer_policy_add(&s.allow, optarg)) ==
-			    VX_ERR_TOO_LARGE)
-				vx_usage_error("server", "too many --allow-uid (at "
-				    "most %d)", VX_ALLOW_MAX_UIDS);
-			if (rc < 0)
-				vx_invarg("server", "--allow-uid", optarg);
+			vx_allow_uid("server", &s.allow, optarg);
 			break;
 		case 'U':
 			s.allow.any = 1;

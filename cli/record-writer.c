@@ -86,8 +86,9 @@ struct rec_writer {
 	uint64_t wgap_count;	/* lost messages no flushed GAP counts yet */
 	struct vx_trace_rec wgap;	/* the first of them */
 	int gap_written;	/* a GAP with wgap_count is in, unflushed */
-	int stalled;		/* a write failed; the file was rewound */
-	int dead;		/* a write failed; the file cannot go on */
+	/* after a failed write: the file was rewound (STALLED), or it
+	   cannot go on (DEAD) */
+	enum { FILE_OK, FILE_STALLED, FILE_DEAD } state;
 	uint64_t retry_ms;	/* stalled: when writing was last tried */
 	struct tstate *ts;	/* rotating: each file starts with the state */
 	int failed;
@@ -119,8 +120,8 @@ rec_file_name(const char *path, unsigned n)
 	return s;
 }
 
-static uint64_t
-real_ns(void)
+uint64_t
+rec_now_ns(void)
 {
 	struct timespec ts;
 
@@ -138,7 +139,7 @@ static void write_failed(struct rec_writer *w);
 static int
 open_chain(struct rec_writer *w)
 {
-	return vx_trace_write_digest(w->tw, real_ns());
+	return vx_trace_write_digest(w->tw, rec_now_ns());
 }
 
 static int
@@ -153,7 +154,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 	to.key = w->o.key;
 	to.keylen = w->o.keylen;
 	w->opened_ms = mono_ms();
-	w->stalled = w->dead = 0;
+	w->state = FILE_OK;
 	w->fp = NULL;
 	free(w->name);
 	w->name = NULL;
@@ -235,7 +236,7 @@ count_lost(struct rec_writer *w, const struct vx_trace_rec *ev)
 static void
 write_failed(struct rec_writer *w)
 {
-	int e = errno, healthy = !w->stalled && !w->dead;
+	int e = errno, healthy = w->state == FILE_OK;
 
 	w->failed = 1;
 	if (w->unflushed[0] && w->wgap_count == 0)
@@ -246,15 +247,11 @@ write_failed(struct rec_writer *w)
 	w->unflushed[0] = w->unflushed[1] = 0;
 	w->gap_written = 0;
 	w->retry_ms = mono_ms();
-	if (vx_trace_writer_rewind(w->tw) == 0)
-		w->stalled = 1;
-	else {
-		w->stalled = 0;
-		w->dead = 1;
-	}
+	w->state = vx_trace_writer_rewind(w->tw) == 0 ? FILE_STALLED :
+	    FILE_DEAD;
 	if (healthy)
 		fprintf(stderr, "vfuctl record: cannot write '%s': %s: %s; "
-		    "relaying goes on\n", w->name, strerror(e), w->dead ?
+		    "relaying goes on\n", w->name, strerror(e), w->state == FILE_DEAD ?
 		    "nothing more is recorded there, lost messages are counted" :
 		    "messages are lost (and counted) until it can be written");
 }
@@ -306,7 +303,7 @@ try_resume(struct rec_writer *w, int last)
 	if ((vx_trace_writer_frames(w->tw) > 0 || open_chain(w) == 0) &&
 	    put_wgap(w) == 0 && vx_trace_flush(w->tw) == 0) {
 		flushed(w);
-		w->stalled = 0;
+		w->state = FILE_OK;
 		if (n)
 			fprintf(stderr, "vfuctl record: writing '%s' again; a GAP "
 			    "record counts the %llu messages lost\n", w->name,
@@ -317,29 +314,27 @@ try_resume(struct rec_writer *w, int last)
 		return;
 	}
 	w->gap_written = 0;
-	if (!last && vx_trace_writer_rewind(w->tw) < 0) {
-		w->stalled = 0;
-		w->dead = 1;
-	}
+	if (!last && vx_trace_writer_rewind(w->tw) < 0)
+		w->state = FILE_DEAD;
 }
 
 /* Before closing: flush, or a last try at a stalled file. */
 static void
 finish_file(struct rec_writer *w)
 {
-	if (!w->stalled && !w->dead)
+	if (w->state == FILE_OK)
 		flush_file(w);
-	if (w->stalled)
+	if (w->state == FILE_STALLED)
 		try_resume(w, 1);
 }
 
 static void
 close_file(struct rec_writer *w)
 {
-	int quiet = w->stalled || w->dead;
+	int quiet = w->state != FILE_OK;
 
 	finish_file(w);
-	quiet |= w->stalled || w->dead;
+	quiet |= w->state != FILE_OK;
 	if (vx_trace_writer_close(w->tw) < 0 && !quiet) {
 		fprintf(stderr, "vfuctl record: cannot close '%s': %s: it ends "
 		    "without its closing digest\n", w->name, strerror(errno));
@@ -503,7 +498,7 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		return;
 	}
 	maybe_rotate(w, ev->ts_ns);
-	if (w->tw == NULL || w->stalled || w->dead) {
+	if (w->tw == NULL || w->state != FILE_OK) {
 		count_lost(w, ev);
 		return;
 	}
@@ -583,13 +578,13 @@ writer_main(void *arg)
 			pos += e->size;
 		}
 		__atomic_store_n(&w->tail, pos, __ATOMIC_RELEASE);
-		if (dirty && w->tw != NULL && !w->stalled && !w->dead &&
+		if (dirty && w->tw != NULL && w->state == FILE_OK &&
 		    (want_flush || stop || mono_ms() - last_flush >= REC_FLUSH_MS)) {
 			flush_file(w);
 			last_flush = mono_ms();
 			dirty = 0;
 		}
-		if (w->stalled && mono_ms() - w->retry_ms >= REC_FLUSH_MS)
+		if (w->state == FILE_STALLED && mono_ms() - w->retry_ms >= REC_FLUSH_MS)
 			try_resume(w, 0);
 		if (stop && pos == head)
 			break;
@@ -677,16 +672,23 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	return 0;
 }
 
+static size_t
+entry_size(const struct vx_trace_rec *ev)
+{
+	return ALIGN8(sizeof(struct rec_entry) +
+	    (size_t)ev->nfds * sizeof(struct vx_fd_info) + ev->len);
+}
+
 /*
  * Copy ev into the ring if it fits in limit bytes of queue; 0, or -1 if
  * there is no room.  Relay thread only.
  */
 static int
-ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
-    size_t redact_from, int flush, size_t limit)
+ring_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush,
+    size_t limit)
 {
 	size_t fdb = (size_t)ev->nfds * sizeof(struct vx_fd_info);
-	size_t size = ALIGN8(sizeof(struct rec_entry) + fdb + ev->len);
+	size_t size = entry_size(ev);
 	size_t off, room, skip;
 	struct rec_entry *e;
 	uint64_t head, used;
@@ -720,10 +722,7 @@ ring_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	}
 	e->ev.data = NULL;
 	if (ev->len) {
-		if (redact_from > ev->len)
-			redact_from = ev->len;
-		memcpy(p, ev->data, redact_from);
-		memset(p + redact_from, 0, ev->len - redact_from);
+		memcpy(p, ev->data, ev->len);
 		e->ev.data = p;
 	}
 	__atomic_store_n(&w->head, head + skip + size, __ATOMIC_RELEASE);
@@ -747,17 +746,10 @@ put_gap(struct rec_writer *w)
 	if (w->gap_count == 0)
 		return 0;
 	w->gap.count = w->gap_count;
-	if (ring_put(w, &w->gap, 0, 1, w->cap) < 0)
+	if (ring_put(w, &w->gap, 1, w->cap) < 0)
 		return -1;
 	w->gap_count = 0;
 	return 0;
-}
-
-static size_t
-entry_size(const struct vx_trace_rec *ev)
-{
-	return ALIGN8(sizeof(struct rec_entry) +
-	    (size_t)ev->nfds * sizeof(struct vx_fd_info) + ev->len);
 }
 
 /* Room for n bytes (with any padding) within limit?  Relay thread only. */
@@ -771,8 +763,7 @@ ring_fits(struct rec_writer *w, size_t n, size_t limit)
 }
 
 void
-rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
-    size_t redact_from, int flush)
+rec_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush)
 {
 	size_t limit, n;
 	int msg;
@@ -790,7 +781,7 @@ rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
 	    2 * n, limit)))
 		put_gap(w);
 	if ((w->gap_count == 0 || !msg) &&
-	    ring_put(w, ev, msg ? redact_from : ev->len, flush, limit) == 0)
+	    ring_put(w, ev, flush, limit) == 0)
 		return;
 	if (!msg)
 		return;		/* only when even the event room is full */
@@ -820,7 +811,7 @@ rec_put_hash(struct rec_writer *w, const struct rec_hash *h)
 	put_gap(w);
 	/* flush: wake the writer now, while the window still holds what it
 	   held at the map, unmap or close */
-	if (ring_put(w, &ev, ev.len, 1, w->cap) < 0 && h->fd >= 0)
+	if (ring_put(w, &ev, 1, w->cap) < 0 && h->fd >= 0)
 		close(h->fd);
 }
 

@@ -71,12 +71,10 @@ int rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
     char *err, size_t errcap);
 
 /*
- * Queue a copy of ev (its data and fds).  For a message, bytes from
- * redact_from to the end are recorded as zeros (pass ev->len to keep them
- * all).  flush: have the writer flush once this record is written.
+ * Queue a copy of ev (its data and fds).  flush: have the writer flush
+ * once this record is written.
  */
-void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
-    size_t redact_from, int flush);
+void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush);
 
 /*
  * Queue a window to hash.  h->fd goes with it: the writer thread reads it
@@ -84,6 +82,9 @@ void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev,
  * once if even the room kept for events is full.
  */
 void rec_put_hash(struct rec_writer *w, const struct rec_hash *h);
+
+/* CLOCK_REALTIME in nanoseconds: what records are stamped with. */
+uint64_t rec_now_ns(void);
 
 /* Name of file number n of a rotation ("FILE", "FILE1", ...); malloc'd. */
 char *rec_file_name(const char *path, unsigned n);
