@@ -326,7 +326,7 @@ negotiate(struct vx_client *c)
 		c->srv_json = strndup((const char *)it->ptr, it->len);
 	c->xfer = c->opts.max_xfer < c->srv.max_data_xfer_size ?
 	    c->opts.max_xfer : c->srv.max_data_xfer_size;
-	maxmsg = c->srv.max_data_xfer_size + 4096;
+	maxmsg = VX_MSG_FOR_XFER(c->srv.max_data_xfer_size);
 	vx_conn_set_peer_limits(c->conn, c->srv.max_msg_fds > VX_MAX_FDS ?
 	    VX_MAX_FDS : (int)c->srv.max_msg_fds, maxmsg > VX_MAX_MSG_CAP ?
 	    VX_MAX_MSG_CAP : (uint32_t)maxmsg);
@@ -356,8 +356,8 @@ vx_client_open(struct vx_client *c, const char *path,
 	memset(c, 0, sizeof(*c));
 	c->opts = opts != NULL ? *opts : def;
 	vx_builder_init(&c->out);
-	maxmsg = (c->opts.max_xfer > VX_DEF_MAX_XFER ? c->opts.max_xfer :
-	    VX_DEF_MAX_XFER) + 4096;
+	maxmsg = VX_MSG_FOR_XFER(c->opts.max_xfer > VX_DEF_MAX_XFER ?
+	    c->opts.max_xfer : VX_DEF_MAX_XFER);
 	lim.max_msg_size = maxmsg > VX_MAX_MSG_CAP ? VX_MAX_MSG_CAP :
 	    (uint32_t)maxmsg;
 	lim.max_fds = VX_MAX_FDS;

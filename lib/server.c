@@ -41,8 +41,6 @@
 #define PGSIZE		4096u
 #define DMA_TIMEOUT_MS	10000		/* wait for a client's DMA reply */
 #define STEP_BUDGET	64		/* messages per vx_server_step */
-/* Largest message for a transfer size: the data, its header and fields. */
-#define MSG_MAX(xfer)	((xfer) + 4096u)
 
 struct irqvec {
 	int fd;			/* eventfd, -1 none */
@@ -358,7 +356,7 @@ h_version(struct vx_server *s, const struct vx_msg *m, int *fd)
 	s->client_xfer = c->max_data_xfer_size > VX_QEMU_MAX_XFER ?
 	    VX_QEMU_MAX_XFER : (uint32_t)c->max_data_xfer_size;
 	vx_conn_set_peer_limits(s->conn, c->max_msg_fds > VX_MAX_FDS ?
-	    VX_MAX_FDS : (int)c->max_msg_fds, MSG_MAX(s->client_xfer));
+	    VX_MAX_FDS : (int)c->max_msg_fds, VX_MSG_FOR_XFER(s->client_xfer));
 	s->write_multi = c->write_multiple;
 	/* which DMA_READ/DMA_WRITE wire form this client reads */
 	if ((sess = vx_session_new(VX_PEER_AUTO)) != NULL) {
@@ -1421,7 +1419,7 @@ on_bad(struct vx_server *s, const struct vx_conn_event *ev)
 		/* the rest of the stream cannot be framed any more */
 		snprintf(s->errmsg, sizeof(s->errmsg), "message 0x%04x is "
 		    "over our limit of %u bytes; dropping the client", ev->id,
-		    MSG_MAX(s->max_xfer));
+		    VX_MSG_FOR_XFER(s->max_xfer));
 		say(s, "%s", s->errmsg);
 		s->dead = VX_ERR_TOO_LARGE;
 		return;
@@ -1594,7 +1592,7 @@ vx_server_set_log(struct vx_server *s, vx_server_log_fn *fn, void *arg,
 int
 vx_server_attach(struct vx_server *s, int sock)
 {
-	struct vx_limits lim = { MSG_MAX(s->max_xfer), MAX_MSG_FDS };
+	struct vx_limits lim = { VX_MSG_FOR_XFER(s->max_xfer), MAX_MSG_FDS };
 	unsigned i, j;
 
 	if (s->conn != NULL)

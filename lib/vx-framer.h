@@ -39,12 +39,14 @@
 #include "vx-wire.h"
 
 /*
- * Default largest message: the spec's default max_data_xfer_size (1 MiB)
- * plus room for the header and an access header (a 1 MiB REGION_READ reply
- * is 1 MiB + 32 bytes).  Hard cap: QEMU's 64 MiB plus the same room.
+ * Largest message for a max_data_xfer_size: the data plus room for the
+ * header and an access header (a 1 MiB REGION_READ reply is 1 MiB + 32
+ * bytes).  Default: the spec's default transfer size (1 MiB); hard cap:
+ * QEMU's 64 MiB.
  */
-#define VX_DEF_MAX_MSG		(VX_DEF_MAX_XFER + 4096u)
-#define VX_MAX_MSG_CAP		(VX_QEMU_MAX_XFER + 4096u)
+#define VX_MSG_FOR_XFER(xfer)	((xfer) + 4096u)
+#define VX_DEF_MAX_MSG		VX_MSG_FOR_XFER(VX_DEF_MAX_XFER)
+#define VX_MAX_MSG_CAP		VX_MSG_FOR_XFER(VX_QEMU_MAX_XFER)
 
 /* Spare buffers a framer keeps for frames it hands out. */
 #define VX_FRAMER_SPARES	2
