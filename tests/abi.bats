@@ -55,7 +55,7 @@ setup() {
 
 # lib/vx-*.h that are not the API: helpers for lib/ and cli/ (inline, or
 # in the static library only).
-internal_headers='vx-cursor.h vx-strbuf.h vx-guard.h'
+internal_headers='vx-array.h vx-cursor.h vx-strbuf.h vx-guard.h'
 
 @test "abi: the shared object exports exactly the symbols of lib/libvfuctl.map" {
 	local so
