@@ -917,6 +917,17 @@ no_raw_controls() {
 
 # ------------------------------------------------------------------ --follow
 
+# wait_line LINE FILE: up to 10 s for FILE to hold LINE (fixed string).
+wait_line() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$2" && return 0
+		sleep 0.05
+	done
+	echo "'$1' never appeared in $2" >&2
+	return 1
+}
+
 # follow_grow TRACE CUT...: write TRACE to a file in pieces, cut at the byte
 # offsets CUT..., with vfuctl dissect --follow reading it from the first
 # piece on; then SIGINT.  Leaves its output in $TEST_TMP/follow.out and
@@ -929,12 +940,17 @@ follow_grow() {
 	shift
 	"$VFUCTL" dissect --follow "$f" > "$TEST_TMP/follow.out" 2> "$TEST_TMP/follow.err" &
 	pid=$!
-	sleep 0.5
+	# the pauses give the reader a chance to meet each cut; what the test
+	# checks does not depend on whether it did
+	sleep 0.2
 	for cut in "$@" "$(stat -c %s "$t")"; do
 		tail -c +$((prev + 1)) "$t" | head -c $((cut - prev)) >> "$f"
 		prev=$cut
-		sleep 0.4
+		sleep 0.2
 	done
+	# the reader flushes when it reaches the end: wait for the last record
+	wait_line "$("$VFUCTL" dissect "$t" | grep -E '^ *[0-9]+ ' | tail -n 1)" \
+		"$TEST_TMP/follow.out"
 	kill -INT "$pid" 2> /dev/null || true
 	follow_status=0
 	wait "$pid" || follow_status=$?

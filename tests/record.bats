@@ -140,7 +140,7 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	start_recorder
 	run "$VFUCTL" client -c "$script" "$rsock"
 	assert_status 0
-	sleep 0.2
+	wait_trace 'c1 *connection closed'
 	stop_recorder
 	run jsonl
 	assert_status 0
@@ -210,15 +210,22 @@ for line in open(sys.argv[1]):
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	start_server dma
 	start_recorder --hash-dma=1M -v
-	# the sleeps let the writer thread hash the map-time contents before
-	# the client changes them
+	# the writer thread hashes a window at map time: wait for it (-v
+	# shows it) before the client changes the contents
+	mkfifo "$TEST_TMP/f"
+	"$VFUCTL" client --json "$rsock" <"$TEST_TMP/f" >"$TEST_TMP/client.jsonl" 3>&- &
+	c1=$!
+	exec 4>"$TEST_TMP/f"
 	{
 		echo 'dma map 0x100000 0x3000'
 		echo 'dma dump 0x100000 0x3000'
 		echo 'dma map --no-fd 0x300000 0x1000'
 		echo 'dma map 0x200000 0x1000'
 		echo 'dma dump 0x200000 0x1000'
-		sleep 0.5
+	} >&4
+	wait_for 'DMA hash at map: conn 1 iova 0x100000 ' "$TEST_TMP/record.log"
+	wait_for 'DMA hash at map: conn 1 iova 0x200000 ' "$TEST_TMP/record.log"
+	{
 		echo 'dma fill 0x100010 0x20 0x5a'
 		echo 'dma fill 0x102ffd 3 0xc3'
 		echo 'dma dump 0x100000 0x3000'
@@ -226,7 +233,9 @@ for line in open(sys.argv[1]):
 		echo 'dma fill 0x200000 0x1000 0x77'
 		echo 'dma fill 0x200800 1 0x01'
 		echo 'dma dump 0x200000 0x1000'
-	} | "$VFUCTL" client --json "$rsock" >"$TEST_TMP/client.jsonl"
+	} >&4
+	exec 4>&-
+	wait "$c1"
 	stop_recorder
 	mapfile -t want < <(blake2b_dumps "$TEST_TMP/client.jsonl")
 	[ "${#want[@]}" -eq 4 ]
@@ -262,15 +271,21 @@ close 0x200000 hashed 4096 blake2b-256 ${want[3]}" ] ||
 @test "record: --hash-dma=LIMIT hashes only the first LIMIT bytes and says so" {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	start_server dma
-	start_recorder --hash-dma=2K
+	start_recorder --hash-dma=2K -v
+	typing_client "$TEST_TMP/f" /dev/null "$rsock"
+	c1=$last_client
+	exec 4>"$TEST_TMP/f"
+	echo 'dma map 0x100000 0x3000' >&4
+	# the map-time hash is taken before the contents change
+	wait_for 'DMA hash at map: conn 1 iova 0x100000 ' "$TEST_TMP/record.log"
 	{
-		echo 'dma map 0x100000 0x3000'
-		sleep 0.5
 		echo 'dma fill 0x100000 0x800 0x11'
 		echo 'dma fill 0x100800 0x2800 0x22'
 		echo 'dma unmap all'
 		echo 'dma map 0x200000 0x800'
-	} | "$VFUCTL" client "$rsock" >/dev/null
+	} >&4
+	exec 4>&-
+	wait "$c1"
 	stop_recorder
 	first=$(python3 -c 'import hashlib; print(hashlib.blake2b(b"\x11" * 2048, digest_size=32).hexdigest())')
 	zeros=$(python3 -c 'import hashlib; print(hashlib.blake2b(bytes(2048), digest_size=32).hexdigest())')
@@ -307,7 +322,7 @@ s.close()
 PY
 	[ "$(cat "$TEST_TMP/fake.out")" = "2 ok
 3 error" ] || { cat "$TEST_TMP/fake.out" >&2; false; }
-	sleep 0.2
+	wait_trace 'c1 *connection closed'
 	stop_recorder
 	run dma_hashes
 	zeros=$(python3 -c 'import hashlib; print(hashlib.blake2b(bytes(4096), digest_size=32).hexdigest())')
@@ -338,7 +353,7 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	run "$VFUCTL" client -c 'dma map 0x100000 0x4000; dma fill 0x100000 16 0x5a;
 		dma unmap 0x100000 0x4000' "$rsock"
 	assert_status 0
-	sleep 0.3
+	wait_trace 'c1 *connection closed'
 	kill -INT "$relay"
 	wait "$strace_pid"
 	rec_pid=
@@ -550,7 +565,8 @@ PY
 	start_recorder
 	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 5; peek bar2 0x10' "$rsock"
 	assert_status 0
-	sleep 0.3
+	# CLOSE is flushed at once, with everything before it
+	wait_trace 'c1 *connection closed'
 	kill -KILL "$rec_pid"
 	wait "$rec_pid" || true
 	rec_pid=
@@ -575,7 +591,7 @@ PY
 	echo 'poke bar2 0x10 0x11' >&4
 	wait_for 'bar2+0x10 <- ' "$TEST_TMP/o"
 	kill -INT "$rec_pid"
-	sleep 0.3
+	wait_for 'capture stopped' "$TEST_TMP/record.log"
 	# the trace is complete and closed while the session goes on
 	run "$VFUCTL" dissect "$trace"
 	assert_status 0
@@ -598,13 +614,13 @@ PY
 @test "record: a second SIGINT exits at once" {
 	start_server gpio
 	start_recorder
-	typing_client "$TEST_TMP/f" /dev/null "$rsock"
+	typing_client "$TEST_TMP/f" "$TEST_TMP/o" "$rsock"
 	c1=$last_client
 	exec 4>"$TEST_TMP/f"
 	echo 'peek bar2 4' >&4
-	sleep 0.3
+	wait_for 'bar2+0x4' "$TEST_TMP/o"
 	kill -INT "$rec_pid"
-	sleep 0.2
+	wait_for 'capture stopped' "$TEST_TMP/record.log"
 	kill -INT "$rec_pid"
 	local st=0
 	wait "$rec_pid" || st=$?
@@ -1149,7 +1165,7 @@ PY
 	srv_pid=$!
 	wait_socket "$sock" "$srv_pid" /dev/null
 	start_recorder
-	python3 - "$rsock" <<'PY'
+	python3 - "$rsock" "$TEST_TMP/fake.log" <<'PY'
 import os, socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
@@ -1161,7 +1177,11 @@ irqs = struct.pack("<IIIII", 20, 0x4 | 0x10, 0, 0, 1)
 socket.send_fds(s, [struct.pack("<HHIII", 2, 8, 36, 0, 0) + irqs], [e])
 s.recv(4096)
 os.eventfd_write(e, 3)
-time.sleep(0.5)
+# stay connected until the server has read the signal (up to 10 s)
+for _ in range(200):
+    if os.path.exists(sys.argv[2]) and "unmask" in open(sys.argv[2]).read():
+        break
+    time.sleep(0.05)
 s.close()
 PY
 	wait "$srv_pid"
