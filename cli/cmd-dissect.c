@@ -1,8 +1,8 @@
 /*
  * cmd-dissect.c - vfuctl dissect: read a trace like tshark reads a capture.
  * One summary line per record, or the field tree (-V), hex (-x), decoded
- * JSON (-o json) or the trace's own JSON lines (-o jsonl, what import
- * reads); display filters (-Y) over the shared field names; findings shown
+ * JSON (-o json), the trace's own JSON lines (-o jsonl, what import
+ * reads) or the Trace Event Format (-o chrome, for Perfetto); display filters (-Y) over the shared field names; findings shown
  * inline and counted at the end; -w writes the records shown as a trace.
  */
 #include <errno.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dissect-chrome.h"
 #include "tstate.h"
 #include "vx-error.h"
 #include "vx-filter.h"
@@ -23,8 +24,9 @@
 #include "vx-walk.h"
 
 const char cmd_dissect_usage[] =
-	"usage: vfuctl dissect [-V] [-x] [-o text|json|jsonl] [-t r|a|d] [-c N]\n"
-	"                      [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
+	"usage: vfuctl dissect [-V] [-x] [-o text|json|jsonl|chrome] [-t r|a|d]\n"
+	"                      [-c N]"
+	" [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
 	"                      [--dir c2s|s2c] [--errors] [--strict] [-w OUT]\n"
 	"                      [--follow] [--peer PEER] [--color=WHEN] FILE|-\n"
 	"\n"
@@ -33,7 +35,9 @@ const char cmd_dissect_usage[] =
 	"  -V                 print every field with its byte offsets\n"
 	"  -x                 print the bytes of every field in hex\n"
 	"  -o, --output FMT   text (default); json: one decoded message per line;\n"
-	"                     jsonl: the trace's records as vfuctl import reads them\n"
+	"                     jsonl: the trace's records as vfuctl import reads them;\n"
+	"                     chrome: Trace Event Format for Perfetto UI and\n"
+	"                     chrome://tracing (a slice per command and reply)\n"
 	"  -t FMT             time: r relative to the first record (default),\n"
 	"                     a absolute, d delta from the previous record shown\n"
 	"  -c N               stop after N records shown\n"
@@ -50,7 +54,7 @@ const char cmd_dissect_usage[] =
 	"Exit status: 0 ok, 1 --strict found errors, 2 usage error or a trace\n"
 	"that cannot be read (every record before the bad one is printed).\n";
 
-enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL };
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CHROME };
 
 struct dissect {
 	int tree, hex, fmt, timefmt, color, strict;
@@ -61,6 +65,7 @@ struct dissect {
 	int filtering;
 	struct vx_trace_writer *out;
 	struct tstate *ts;	/* -w: the session state put in out */
+	struct chrome *chrome;	/* -o chrome */
 	int write_err;
 	/* totals */
 	uint64_t records, messages, malformed, unknown;
@@ -347,6 +352,18 @@ emit_text(struct dissect *ds, const struct vx_walk_item *it)
 	ds->prev_ts = rec->ts_ns;
 }
 
+static void
+emit_chrome(struct dissect *ds, const struct vx_walk_item *it)
+{
+	char sum[1024];
+
+	if (it->msg != NULL)
+		vx_summary(it->msg, sum, sizeof(sum));
+	else
+		event_text(it, sum, sizeof(sum));
+	chrome_item(ds->chrome, it, sum);
+}
+
 /* -w: the record, after a STATE record if the output needs one. */
 static int
 write_rec(struct dissect *ds, const struct vx_trace_rec *rec)
@@ -364,6 +381,8 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 	unsigned i;
 
 	if (it->rec == NULL) {	/* end of trace: commands never answered */
+		if (ds->chrome != NULL)
+			chrome_item(ds->chrome, it, "");
 		for (i = 0; i < it->nunanswered; i++) {
 			ds->sev[it->unanswered[i].severity > 2 ? 2 :
 			    it->unanswered[i].severity]++;
@@ -413,6 +432,8 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 		ds->write_err = 1;
 	if (ds->fmt == OUT_JSONL)
 		emit_jsonl(ds, it->rec);
+	else if (ds->fmt == OUT_CHROME)
+		emit_chrome(ds, it);
 	else if (ds->fmt == OUT_JSON && m != NULL)
 		emit_json(it);
 	else if (ds->fmt == OUT_JSON)
@@ -527,6 +548,8 @@ cmd_dissect(int argc, char **argv)
 				ds.fmt = OUT_JSON;
 			else if (strcmp(optarg, "jsonl") == 0)
 				ds.fmt = OUT_JSONL;
+			else if (strcmp(optarg, "chrome") == 0)
+				ds.fmt = OUT_CHROME;
 			else if (strcmp(optarg, "text") != 0)
 				vx_invarg("dissect", "output format", optarg);
 			break;
@@ -615,7 +638,11 @@ cmd_dissect(int argc, char **argv)
 	ds.jcap = 1 << 16;
 	if ((ds.jbuf = malloc(ds.jcap)) == NULL)
 		vx_fatal("out of memory");
+	if (ds.fmt == OUT_CHROME)
+		ds.chrome = chrome_open(stdout);
 	r = walk(&ds, path, &wo, err, sizeof(err));
+	if (ds.chrome != NULL)
+		chrome_close(ds.chrome);
 	if (ds.fmt == OUT_TEXT)
 		printf("-- %llu records, %llu messages (%llu malformed, %llu unknown), %llu shown; findings: %llu errors, %llu warnings, %llu notes\n",
 		    (unsigned long long)ds.records, (unsigned long long)ds.messages,

@@ -91,7 +91,7 @@ _vfuctl()
 		;;
 	dissect)
 		case $prev in
-		-o | --output) _vfuctl_words 'text json jsonl'; return 0 ;;
+		-o | --output) _vfuctl_words 'text json jsonl chrome'; return 0 ;;
 		-t) _vfuctl_words 'r a d'; return 0 ;;
 		--dir) _vfuctl_words 'c2s s2c'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;

@@ -1123,3 +1123,113 @@ follow_grow() {
 	(umask 022 && "$VFUCTL" dissect -w "$TEST_TMP/w.pcap" "$TEST_TMP/t.pcap" >/dev/null)
 	[ "$(stat -c %a "$TEST_TMP/w.pcap")" = 600 ]
 }
+
+# ------------------------------------------------------------ -o chrome
+
+# chrome_valid FILE: the Trace Event Format's required keys on every event,
+# complete slices with a duration, async slices paired by id, and no two
+# slices on one track that overlap without nesting.
+chrome_valid() {
+	jq -e '
+		.displayTimeUnit == "ns" and (.traceEvents | type) == "array" and
+		all(.traceEvents[]; (.name | type) == "string" and
+			(.ph | IN("X", "i", "b", "e", "M")) and
+			(.pid | type) == "number" and (.tid | type) == "number" and
+			(.ph == "M" or (.ts | type) == "number")) and
+		all(.traceEvents[] | select(.ph == "X"); (.dur | type) == "number" and .dur >= 0 and
+			(.args.command["vfio_user.cmd"] | type) == "number") and
+		all(.traceEvents[] | select(.ph == "i"); .s | IN("t", "p", "g")) and
+		([.traceEvents[] | select(.ph == "b") | .id] | sort) ==
+			([.traceEvents[] | select(.ph == "e") | .id] | sort) and
+		([.traceEvents[] | select(.ph == "X")] | group_by([.pid, .tid]) |
+			all(.[]; sort_by(.ts) | [range(1; length) as $i |
+				.[$i].ts >= .[$i - 1].ts + .[$i - 1].dur - 0.001] | all))
+	' "$1" >/dev/null
+}
+
+@test "dissect -o chrome: a slice per command, as many as the vectors have commands, each valid Trace Event Format" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-io.jsonl server-probe-dma-twin.jsonl
+	local v t want
+	for v in gpio-probe-full qemu-gpio-io server-probe-dma-twin; do
+		t=$(trace "$v")
+		run "$VFUCTL" dissect -o chrome "$t"
+		assert_status 0
+		printf '%s\n' "$output" >"$TEST_TMP/$v.json"
+		chrome_valid "$TEST_TMP/$v.json" || { echo "$v: not valid" >&2; false; }
+		want=$("$VFUCTL" dissect -o json "$t" | jq -s '[.[] | select(."vfio_user.type" == "command")] | length')
+		[ "$want" -gt 0 ]
+		[ "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TEST_TMP/$v.json")" -eq "$want" ]
+	done
+	# the server's DMA on the twin socket has a track of its own
+	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "thread_name") | .args.name] |
+		index("twin: server commands (DMA)") != null' "$TEST_TMP/server-probe-dma-twin.json"
+	# a slice: the command's name, its reply's fields, the time between them
+	jq -e 'first(.traceEvents[] | select(.ph == "X" and .name == "DEVICE_GET_INFO")) |
+		.args.reply["vfio_user.device_info.num_regions"] == 9 and .dur > 0' \
+		"$TEST_TMP/gpio-probe-full.json"
+	# error replies red, findings as instant events, a DMA window b..e
+	jq -e '[.traceEvents[] | select(.ph == "X" and .cname == "terrible")] | length > 0' \
+		"$TEST_TMP/gpio-probe-full.json"
+	jq -e '[.traceEvents[] | select(.ph == "i" and .name == "NO_SUCH_REGION")] | length == 2' \
+		"$TEST_TMP/gpio-probe-full.json"
+	jq -e '[.traceEvents[] | select(.cat == "dma") | [.ph, .name]] ==
+		[["b", "DMA 0x100000+0x2000"], ["e", "DMA 0x100000+0x2000"]]' "$TEST_TMP/gpio-probe-full.json"
+}
+
+@test "dissect -o chrome: pipelined commands go to lanes that never overlap; an unanswered one ends with the trace" {
+	require_vectors gpio-probe-full.jsonl
+	# VERSION, then DEVICE_GET_INFO ids 2, 3, 4 sent at 3, 4, 5 ms and
+	# answered 2, 4, 3 at 6, 7, 8 ms; id 5 at 9 ms never answered
+	python3 - "$VECTORS/gpio-probe-full.jsonl" >"$TEST_TMP/pipe.jsonl" <<'PY'
+import json, struct, sys
+lines = open(sys.argv[1]).read().splitlines()[:2]
+for l in lines:
+    print(l)
+def msg(seq, t, d, mid, flags, body):
+    hexs = (struct.pack("<HHIII", mid, 4, 16 + len(body), flags, 0) + body).hex()
+    print(json.dumps({"seq": seq, "t_ns": t * 1000000, "dir": d, "nfds": 0, "fds": [], "hex": hexs}))
+req = struct.pack("<IIII", 16, 0, 0, 0)
+rep = struct.pack("<IIII", 16, 3, 9, 5)
+msg(1, 3, "c2s", 2, 0, req); msg(2, 4, "c2s", 3, 0, req); msg(3, 5, "c2s", 4, 0, req)
+msg(1, 6, "s2c", 2, 1, rep); msg(2, 7, "s2c", 4, 1, rep); msg(3, 8, "s2c", 3, 1, rep)
+msg(4, 9, "c2s", 5, 0, req)
+PY
+	"$VFUCTL" import -o "$TEST_TMP/pipe.pcap" "$TEST_TMP/pipe.jsonl"
+	run "$VFUCTL" dissect -o chrome "$TEST_TMP/pipe.pcap"
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/pipe.json"
+	chrome_valid "$TEST_TMP/pipe.json"
+	# three lanes for three commands in flight at once
+	run jq -c '[.traceEvents[] | select(.ph == "X" and .name == "DEVICE_GET_INFO") |
+		[.args.command["vfio_user.msg_id"], .tid, .dur]]' "$TEST_TMP/pipe.json"
+	[ "$output" = "[[2,1,3000],[4,2,2000],[3,3,4000],[5,1,0]]" ] ||
+		{ echo "$output" >&2; false; }
+	jq -e '[.traceEvents[] | select(.name == "thread_name") | .args.name] ==
+		["main: client commands", "main: client commands #2", "main: client commands #3"]' \
+		"$TEST_TMP/pipe.json"
+	jq -e '[.traceEvents[] | select(.ph == "X" and .args.unanswered)] | length == 1' "$TEST_TMP/pipe.json"
+}
+
+@test "dissect -o chrome: a recorded session has its opening, closing and interrupts as instant events" {
+	sock=$TEST_TMP/s
+	"$VFUCTL" server --socket-path "$sock" --device "$repo/tests/devices/gpio.json" \
+		3>&- >"$TEST_TMP/server.log" 2>&1 &
+	local srv=$!
+	wait_socket "$sock" "$srv" "$TEST_TMP/server.log"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$TEST_TMP/t.pcap" \
+		3>&- 2>"$TEST_TMP/record.log" &
+	local rec=$!
+	wait_socket "$TEST_TMP/r" "$rec" "$TEST_TMP/record.log"
+	run "$VFUCTL" client -c 'irq enable intx 0 1; poke bar2 0xc 1; wait-irq 2000; peek bar2 4' "$TEST_TMP/r"
+	local cst=$status
+	kill -INT "$rec"; wait "$rec" || true
+	kill "$srv"; wait "$srv" || true
+	[ "$cst" -eq 0 ] || { echo "$output" >&2; false; }
+	run "$VFUCTL" dissect -o chrome "$TEST_TMP/t.pcap"
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/t.json"
+	chrome_valid "$TEST_TMP/t.json"
+	jq -e '[.traceEvents[] | select(.ph == "i") | .name] | index("open") != null and index("IRQ") != null' \
+		"$TEST_TMP/t.json" || { jq -c '.traceEvents[] | select(.ph == "i")' "$TEST_TMP/t.json" >&2; false; }
+	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "process_name") | .args.name] == ["c1"]' "$TEST_TMP/t.json"
+}
