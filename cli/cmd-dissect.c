@@ -480,11 +480,16 @@ nap(void)
  */
 static int
 walk(struct dissect *ds, const char *path, const struct vx_walk_opts *wo,
-    char *err, size_t errlen)
+    char *err, size_t errlen, int *opened)
 {
 	struct vx_walk *w;
 	struct vx_walk_item it;
 	int r = vx_walk_open(path, wo, &w);
+
+	/* a trace that cannot be opened gets its error and nothing else */
+	*opened = r >= 0;
+	if (r >= 0 && ds->fmt == OUT_CHROME)
+		ds->chrome = chrome_open(stdout);
 
 	while (r >= 0) {
 		if (stop_following)
@@ -529,7 +534,7 @@ cmd_dissect(int argc, char **argv)
 	const char *color = "auto", *wpath = NULL;
 	char err[1024];
 	uint64_t v;
-	int c, r;
+	int c, r, opened;
 
 	memset(&ds, 0, sizeof(ds));
 	memset(&fo, 0, sizeof(fo));
@@ -638,12 +643,10 @@ cmd_dissect(int argc, char **argv)
 	ds.jcap = 1 << 16;
 	if ((ds.jbuf = malloc(ds.jcap)) == NULL)
 		vx_fatal("out of memory");
-	if (ds.fmt == OUT_CHROME)
-		ds.chrome = chrome_open(stdout);
-	r = walk(&ds, path, &wo, err, sizeof(err));
+	r = walk(&ds, path, &wo, err, sizeof(err), &opened);
 	if (ds.chrome != NULL)
 		chrome_close(ds.chrome);
-	if (ds.fmt == OUT_TEXT)
+	if (ds.fmt == OUT_TEXT && opened)
 		printf("-- %llu records, %llu messages (%llu malformed, %llu unknown), %llu shown; findings: %llu errors, %llu warnings, %llu notes\n",
 		    (unsigned long long)ds.records, (unsigned long long)ds.messages,
 		    (unsigned long long)ds.malformed, (unsigned long long)ds.unknown,

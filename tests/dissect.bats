@@ -1233,3 +1233,14 @@ PY
 		"$TEST_TMP/t.json" || { jq -c '.traceEvents[] | select(.ph == "i")' "$TEST_TMP/t.json" >&2; false; }
 	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "process_name") | .args.name] == ["c1"]' "$TEST_TMP/t.json"
 }
+
+@test "dissect of a trace that cannot be opened prints the error and nothing on standard output" {
+	local fmt
+	for fmt in text json jsonl chrome; do
+		"$VFUCTL" dissect -o "$fmt" "$TEST_TMP/nonexistent" >"$TEST_TMP/out" 2>"$TEST_TMP/err" && false
+		[ ! -s "$TEST_TMP/out" ] || { echo "$fmt:"; cat "$TEST_TMP/out"; false; } >&2
+		grep -q "cannot open '$TEST_TMP/nonexistent'" "$TEST_TMP/err"
+	done
+	run "$VFUCTL" dissect "$TEST_TMP/nonexistent"
+	assert_status 2
+}
