@@ -28,7 +28,7 @@ const char cmd_dissect_usage[] =
 	"                      [-c N]"
 	" [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
 	"                      [--dir c2s|s2c] [--errors] [--strict] [-w OUT]\n"
-	"                      [--follow] [--peer PEER] [--color=WHEN] FILE|-\n"
+	"                      [--follow] [-l] [--peer PEER] [--color=WHEN] FILE|-\n"
 	"\n"
 	"Print the vfio-user messages and events of a trace (see vfuctl-trace(5)).\n"
 	"\n"
@@ -46,7 +46,9 @@ const char cmd_dissect_usage[] =
 	"  --cmd, --conn, --dir, --errors   shortcuts and-ed with -Y\n"
 	"  --strict           exit 1 if any error finding or malformed message\n"
 	"  -w OUT             write the records shown to OUT as a trace\n"
-	"  --follow           keep reading as FILE grows (or from a pipe)\n"
+	"  --follow           keep reading as FILE grows (or from a pipe); each\n"
+	"                     record is written out as it comes\n"
+	"  -l                 line-buffered output, for a pipe (tcpdump's -l)\n"
 	"  --peer PEER        wire forms: auto (default), spec, libvfio-user, qemu\n"
 	"  --color WHEN       auto (default), always, never\n"
 	"  -h, --help         show this help\n"
@@ -503,6 +505,9 @@ walk(struct dissect *ds, const char *path, const struct vx_walk_opts *wo,
 		}
 		if (r <= 0 || on_record(ds, &it) < 0)
 			break;
+		/* following is watching: each record as it comes */
+		if (wo->flags & VX_WALK_FOLLOW)
+			fflush(stdout);
 	}
 	snprintf(err, errlen, "%s", vx_walk_error(w));
 	vx_walk_close(w);
@@ -540,7 +545,7 @@ cmd_dissect(int argc, char **argv)
 	memset(&fo, 0, sizeof(fo));
 	ds.timefmt = 'r';
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+Vxo:t:c:Y:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+Vxo:t:c:Y:w:lh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
 			ds.tree = 1;
@@ -594,6 +599,9 @@ cmd_dissect(int argc, char **argv)
 			break;
 		case 'F':
 			wo.flags |= VX_WALK_FOLLOW;
+			break;
+		case 'l':
+			setvbuf(stdout, NULL, _IOLBF, 0);
 			break;
 		case 'P':
 			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)

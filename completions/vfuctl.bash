@@ -113,7 +113,7 @@ _vfuctl()
 		-c | -Y | --filter | --conn) return 0 ;;
 		esac
 		opts='-V -x -o --output -t -c -Y --filter --cmd --conn --dir
-		      --errors --strict -w --follow --peer --color -h --help'
+		      --errors --strict -w --follow -l --peer --color -h --help'
 		files=1
 		;;
 	stats)

@@ -1244,3 +1244,18 @@ PY
 	run "$VFUCTL" dissect "$TEST_TMP/nonexistent"
 	assert_status 2
 }
+
+@test "dissect -l writes each line as it is printed" {
+	require_vectors gpio-probe-full.jsonl
+	command -v strace >/dev/null || skip "strace is not installed"
+	local t lines writes
+	t=$(trace gpio-probe-full)
+	lines=$("$VFUCTL" dissect "$t" | wc -l)
+	strace -f -qq -e trace=write -o "$TEST_TMP/w.log" "$VFUCTL" dissect -l "$t" >"$TEST_TMP/out"
+	writes=$(grep -c '^[0-9]* *write(1,' "$TEST_TMP/w.log")
+	[ "$writes" -eq "$lines" ] || { echo "$writes writes for $lines lines" >&2; false; }
+	diff "$TEST_TMP/out" <("$VFUCTL" dissect "$t")
+	# without -l, to a file: a few large writes
+	strace -f -qq -e trace=write -o "$TEST_TMP/w.log" "$VFUCTL" dissect "$t" >"$TEST_TMP/out"
+	[ "$(grep -c '^[0-9]* *write(1,' "$TEST_TMP/w.log")" -lt $((lines / 4)) ]
+}

@@ -695,6 +695,26 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk"
 	grep -q 'connection closed' "$TEST_TMP/d"
 }
 
+@test "record: -w - | dissect --follow - > FILE shows each message while the session runs" {
+	start_server gpio
+	mkfifo "$TEST_TMP/p"
+	"$VFUCTL" dissect --follow - <"$TEST_TMP/p" >"$TEST_TMP/d" 3>&- &
+	d_pid=$!
+	start_recorder -w - >"$TEST_TMP/p"
+	typing_client "$TEST_TMP/f" "$TEST_TMP/o" "$rsock"
+	c1=$last_client
+	exec 4>"$TEST_TMP/f"
+	echo 'poke bar2 0x10 9' >&4
+	# the client is still connected and the recorder still running
+	wait_for 'REGION_WRITE reply bar2+0x10' "$TEST_TMP/d"
+	grep -q 'REGION_WRITE command bar2+0x10 len 4 = 0x00000009' "$TEST_TMP/d"
+	kill -0 "$c1" && kill -0 "$rec_pid"
+	exec 4>&-
+	wait "$c1"
+	stop_recorder
+	wait "$d_pid"
+}
+
 @test "record: -- SERVER-CMD starts the server and waits for its socket" {
 	sock=$TEST_TMP/s
 	start_recorder -- "$VFUCTL" server --socket-path "$sock" \
