@@ -62,6 +62,7 @@ struct dissect {
 	int tree, hex, fmt, timefmt, color, strict;
 	uint64_t limit, shown;
 	uint64_t first_ts, prev_ts;
+	uint64_t prev_rec_ts;	/* the record before, shown or not */
 	int have_first;
 	struct vx_filter *filter;
 	int filtering;
@@ -380,6 +381,7 @@ static int
 show(struct dissect *ds, const struct vx_walk_item *it)
 {
 	const struct vx_msg *m = it->msg;
+	struct vx_filter_ctx fc;
 	unsigned i;
 
 	if (it->rec == NULL) {	/* end of trace: commands never answered */
@@ -395,12 +397,19 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 	}
 	ds->records++;
 	if (!ds->have_first) {	/* times are relative to the trace's start */
-		ds->first_ts = ds->prev_ts = it->rec->ts_ns;
+		ds->first_ts = ds->prev_ts = ds->prev_rec_ts = it->rec->ts_ns;
 		ds->have_first = 1;
 	}
+	memset(&fc, 0, sizeof(fc));
+	fc.have = VX_FCTX_FRAME | VX_FCTX_CONN | VX_FCTX_TIME;
+	fc.frame = it->rec->frame;
+	fc.conn = it->rec->conn;
+	fc.time_rel_ns = it->rec->ts_ns >= ds->first_ts ?
+	    it->rec->ts_ns - ds->first_ts : 0;
+	fc.time_delta_ns = it->rec->ts_ns >= ds->prev_rec_ts ?
+	    it->rec->ts_ns - ds->prev_rec_ts : 0;
+	ds->prev_rec_ts = it->rec->ts_ns;
 	if (m != NULL) {
-		struct vx_filter_ctx fc;
-
 		ds->messages++;
 		ds->malformed += m->status == VX_MSG_MALFORMED;
 		ds->unknown += m->status == VX_MSG_UNKNOWN;
@@ -408,10 +417,6 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 			ds->sev[it->res->findings[i].severity > 2 ? 2 :
 			    it->res->findings[i].severity]++;
 		ds->sev[VX_SEV_NOTE] += m->nnotes;
-		memset(&fc, 0, sizeof(fc));
-		fc.have = VX_FCTX_FRAME | VX_FCTX_CONN;
-		fc.frame = it->rec->frame;
-		fc.conn = it->rec->conn;
 		fc.findings = it->res->findings;
 		fc.nfindings = it->res->nfindings;
 		if (it->res->paired) {
@@ -425,8 +430,9 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 		for (i = 0; i < it->nunanswered; i++)
 			ds->sev[it->unanswered[i].severity > 2 ? 2 :
 			    it->unanswered[i].severity]++;
-		/* filters select messages; events show only unfiltered */
-		if (ds->filtering)
+		fc.have |= VX_FCTX_EVENT;
+		fc.event = it->rec->kind;
+		if (!vx_filter_match(ds->filter, NULL, &fc))
 			return 0;
 	}
 	if (ds->out != NULL && it->rec->kind != VX_TR_DIGEST &&

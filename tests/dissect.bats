@@ -58,12 +58,18 @@ count_json() {
 		jq -c "select(has(\"vfio_user.event\") | not) | select($2)" | wc -l
 }
 
+# shown_msgs ARGS...: how many messages (not events) vfuctl dissect ARGS
+# shows.
+shown_msgs() {
+	"$VFUCTL" dissect -o json "$@" | jq -c 'select(has("vfio_user.event") | not)' | wc -l
+}
+
 # check_filter TRACE FILTER JQ: dissect -Y FILTER shows exactly the
 # messages JQ selects from the decoded JSON, and that is not none (unless
 # a fourth argument "none" says so).
 check_filter() {
 	local got want
-	got=$(shown -Y "$2" "$1") || return 1
+	got=$(shown_msgs -Y "$2" "$1") || return 1
 	want=$(count_json "$1" "$3")
 	if [ "$got" -ne "$want" ]; then
 		echo "-Y '$2': $got shown, jq '$3' selects $want" >&2
@@ -400,8 +406,11 @@ record_offset() {
 	a=$(shown --cmd REGION_WRITE -Y 'vfio_user.region.offset == 4' "$t")
 	b=$(count_json "$t" '."vfio_user.cmd" == 10 and ."vfio_user.region.offset" == 4')
 	[ "$a" -eq "$b" ] && [ "$a" -gt 0 ]
-	a=$(shown --conn 0 "$t")
+	a=$(shown_msgs --conn 0 "$t")
 	[ "$a" -eq 95 ]
+	# and the events of that connection (the closing digest)
+	a=$(shown --conn 0 "$t")
+	[ "$a" -eq 96 ]
 	a=$(shown --conn 1 "$t")
 	[ "$a" -eq 0 ]
 	a=$(shown --errors "$t")
@@ -424,23 +433,61 @@ record_offset() {
 	assert_status 2
 }
 
-@test "filters show messages only; without a filter events are shown" {
+@test "filters apply to events as to messages, as in Wireshark: vfio_user.event, frame.number, conn" {
 	require_vectors gpio-probe-badframe.jsonl
-	local t
+	local t all msgs
 	t=$(trace gpio-probe-badframe)
 	run "$VFUCTL" dissect "$t"
 	assert_status 0
 	assert_contains "annotation: "
 	assert_contains "digest #0"
-	run "$VFUCTL" dissect -Y 'vfio_user' "$t"
+	all=$(shown "$t")
+	msgs=$(grep -c . "$VECTORS/gpio-probe-badframe.jsonl")
+	# every record is vfio_user; !vfio_user.event leaves the messages
+	[ "$(shown -Y vfio_user "$t")" -eq "$all" ]
+	[ "$(shown -Y '!vfio_user.event' "$t")" -eq "$msgs" ]
+	[ "$(shown -Y 'vfio_user.event' "$t")" -eq $((all - msgs)) ]
+	run "$VFUCTL" dissect -Y 'vfio_user.event == annotation' "$t"
 	assert_status 0
-	assert_not_contains "annotation: "
+	assert_contains "annotation: "
 	assert_not_contains "digest #"
-	[ "$(shown -Y vfio_user "$t")" -eq "$(grep -c . "$VECTORS/gpio-probe-badframe.jsonl")" ]
-	run "$VFUCTL" dissect -Y '' "$t"
-	assert_status 0
+	assert_not_contains "VERSION"
+	run "$VFUCTL" dissect -Y 'vfio_user.event in {digest gap}' "$t"
+	assert_contains "digest #0"
+	assert_not_contains "annotation: "
+	# message fields are absent on events: a message filter selects none
 	run "$VFUCTL" dissect --dir c2s "$t"
 	assert_not_contains "digest #"
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == VERSION || vfio_user.event == digest' "$t"
+	[ "$(printf '%s\n' "$output" | grep -c 'VERSION\|digest #')" -eq 3 ]
+	# Wireshark's frame.number is vfuctl's frame
+	[ "$(shown -Y 'frame.number <= 3' "$t")" -eq 3 ]
+	[ "$(shown -Y 'frame.number == 4 && vfio_user.event' "$t")" -eq 1 ]
+	run "$VFUCTL" dissect -Y '' "$t"
+	assert_status 0
+	run "$VFUCTL" dissect -Y 'vfio_user.event == bogus' "$t"
+	assert_status 2
+	[[ $output == *"unknown value 'bogus' for vfio_user.event"* ]]
+}
+
+@test "filters on frame.time_relative and frame.time_delta take seconds, as Wireshark's" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'frame.time_relative > 0.005' '."vfio_user.time_ns" - 1036295 > 5000000'
+	check_filter "$t" 'frame.time_relative <= .002' '."vfio_user.time_ns" - 1036295 <= 2000000'
+	check_filter "$t" 'frame.time_relative >= 0.000830 && frame.time_relative < 1' \
+		'."vfio_user.time_ns" - 1036295 >= 830000'
+	# every message's delta against the record before it
+	"$VFUCTL" dissect -o json "$t" | jq -s '[.[] | ."vfio_user.time_ns"] |
+		[range(1; length) as $i | .[$i] - .[$i - 1]] | map(select(. > 300000)) | length' >"$TEST_TMP/n"
+	[ "$(shown -Y 'frame.time_delta > 0.0003' "$t")" -eq "$(cat "$TEST_TMP/n")" ]
+	[ "$(cat "$TEST_TMP/n")" -gt 0 ]
+	run "$VFUCTL" dissect -Y 'frame.time_relative > 0x10' "$t"
+	assert_status 2
+	[[ $output == *"is not a time (frame.time_relative is in seconds"* ]]
+	run "$VFUCTL" dissect -Y 'frame.time_relative > 1.5x' "$t"
+	assert_status 2
 }
 
 @test "a filter syntax error exits 2 before reading, with the filter and a caret under the token" {
@@ -1035,7 +1082,7 @@ follow_grow() {
 		[[ $'\n'$output$'\n' == *$'\n'$opt$'\n'* ]] || { echo "$opt not offered: $output" >&2; false; }
 	done
 	run complete_words vfuctl dissect -o ""
-	[ "$(echo $output)" = "text json jsonl" ]
+	[ "$(echo $output)" = "text json jsonl chrome" ]
 	run complete_words vfuctl dissect -t ""
 	[ "$(echo $output)" = "r a d" ]
 	run complete_words vfuctl dissect --dir ""
