@@ -6,6 +6,7 @@
  * inline and counted at the end; -w writes the records shown as a trace.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -28,7 +29,8 @@ const char cmd_dissect_usage[] =
 	"                      [-c N]"
 	" [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
 	"                      [--dir c2s|s2c] [--errors] [--strict] [-w OUT]\n"
-	"                      [--follow] [-l] [--peer PEER] [--color=WHEN] FILE|-\n"
+	"                      [--follow] [-l] [--notes once|all] [--peer PEER]\n"
+	"                      [--color=WHEN] FILE|-\n"
 	"\n"
 	"Print the vfio-user messages and events of a trace (see vfuctl-trace(5)).\n"
 	"\n"
@@ -49,6 +51,8 @@ const char cmd_dissect_usage[] =
 	"  --follow           keep reading as FILE grows (or from a pipe); each\n"
 	"                     record is written out as it comes\n"
 	"  -l                 line-buffered output, for a pipe (tcpdump's -l)\n"
+	"  --notes WHICH      once (default): each kind of decoder note once per\n"
+	"                     connection, counted at the end; all: every one\n"
 	"  --peer PEER        wire forms: auto (default), spec, libvfio-user, qemu\n"
 	"  --color WHEN       auto (default), always, never\n"
 	"  -h, --help         show this help\n"
@@ -57,6 +61,13 @@ const char cmd_dissect_usage[] =
 	"that cannot be read (every record before the bad one is printed).\n";
 
 enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CHROME };
+
+/* A decoder note's kind on a connection, and how often it came. */
+struct note_count {
+	uint32_t conn;
+	unsigned code;
+	uint64_t n;
+};
 
 struct dissect {
 	int tree, hex, fmt, timefmt, color, strict;
@@ -75,7 +86,54 @@ struct dissect {
 	uint64_t sev[3];
 	char *jbuf;
 	size_t jcap;
+	int all_notes;			/* --notes all */
+	struct note_count *notes;	/* the kinds seen, per connection */
+	size_t nnotes, cnotes;
 };
+
+/*
+ * Count note code on conn; 1 if it is the first of its kind there (to be
+ * shown), else 0.
+ */
+static int
+note_first(struct dissect *ds, uint32_t conn, unsigned code)
+{
+	size_t i;
+
+	for (i = 0; i < ds->nnotes; i++)
+		if (ds->notes[i].conn == conn && ds->notes[i].code == code)
+			return ds->notes[i].n++ == 0;
+	if (ds->nnotes == ds->cnotes) {
+		ds->cnotes = ds->cnotes ? 2 * ds->cnotes : 16;
+		ds->notes = realloc(ds->notes, ds->cnotes * sizeof(*ds->notes));
+		if (ds->notes == NULL)
+			vx_fatal("out of memory");
+	}
+	ds->notes[ds->nnotes].conn = conn;
+	ds->notes[ds->nnotes].code = code;
+	ds->notes[ds->nnotes++].n = 1;
+	return 1;
+}
+
+/* tshark's expert summary, for the notes shown once per connection. */
+static void
+print_note_summary(const struct dissect *ds)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < ds->nnotes && !any; i++)
+		any = ds->notes[i].n > 1;
+	if (!any)
+		return;
+	printf("-- notes, each shown once per connection (--notes all shows "
+	    "every one):\n");
+	for (i = 0; i < ds->nnotes; i++)
+		printf("   c%-4" PRIu32 " %8" PRIu64 "  %s [%s]\n",
+		    ds->notes[i].conn, ds->notes[i].n,
+		    vx_note_text(ds->notes[i].code),
+		    vx_note_key(ds->notes[i].code));
+}
 
 static const char *const sev_name[] = { "note", "warning", "error" };
 static const char *const sev_color[] = { "\033[36m", "\033[33m", "\033[31m" };
@@ -344,11 +402,18 @@ emit_text(struct dissect *ds, const struct vx_walk_item *it)
 			vx_print_hex(stdout, m, "      ");
 		for (i = 0; i < it->res->nfindings; i++)
 			print_finding(ds, &it->res->findings[i]);
-		/* the decoder's notes are expert info too (-V shows them) */
+		/*
+		 * The decoder's notes are expert info too (-V shows them);
+		 * a kind that repeats on every message is said once per
+		 * connection and counted at the end, unless --notes all.
+		 */
 		for (i = 0; !ds->tree && i < m->nnotes; i++)
-			printf("      %s[note] %s%s\n", ds->color ? sev_color[0] : "",
-			    vx_note_text(m->notes[i].code),
-			    ds->color ? "\033[0m" : "");
+			if (ds->all_notes ||
+			    note_first(ds, rec->conn, m->notes[i].code))
+				printf("      %s[note] %s%s\n",
+				    ds->color ? sev_color[0] : "",
+				    vx_note_text(m->notes[i].code),
+				    ds->color ? "\033[0m" : "");
 	}
 	for (i = 0; i < it->nunanswered; i++)
 		print_finding(ds, &it->unanswered[i]);
@@ -534,6 +599,7 @@ cmd_dissect(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'F' },
 		{ "peer", required_argument, NULL, 'P' },
 		{ "color", required_argument, NULL, 'L' },
+		{ "notes", required_argument, NULL, 'O' },
 		{ "colour", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -609,6 +675,12 @@ cmd_dissect(int argc, char **argv)
 		case 'l':
 			setvbuf(stdout, NULL, _IOLBF, 0);
 			break;
+		case 'O':
+			if (strcmp(optarg, "all") == 0)
+				ds.all_notes = 1;
+			else if (strcmp(optarg, "once") != 0)
+				vx_invarg("dissect", "--notes", optarg);
+			break;
 		case 'P':
 			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)
 				vx_invarg("dissect", "peer", optarg);
@@ -661,6 +733,8 @@ cmd_dissect(int argc, char **argv)
 	if (ds.chrome != NULL)
 		chrome_close(ds.chrome);
 	if (ds.fmt == OUT_TEXT && opened)
+		print_note_summary(&ds);
+	if (ds.fmt == OUT_TEXT && opened)
 		printf("-- %llu records, %llu messages (%llu malformed, %llu unknown), %llu shown; findings: %llu errors, %llu warnings, %llu notes\n",
 		    (unsigned long long)ds.records, (unsigned long long)ds.messages,
 		    (unsigned long long)ds.malformed, (unsigned long long)ds.unknown,
@@ -674,6 +748,7 @@ cmd_dissect(int argc, char **argv)
 	tstate_free(ds.ts);
 	vx_filter_free(ds.filter);
 	free(ds.jbuf);
+	free(ds.notes);
 	if (r < 0) {
 		fprintf(stderr, "vfuctl dissect: %s: %s\n", path, err);
 		return VX_EXIT_USAGE;

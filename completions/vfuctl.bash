@@ -96,6 +96,7 @@ _vfuctl()
 		--dir) _vfuctl_words 'c2s s2c'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
 		--color | --colour) _vfuctl_words 'auto always never'; return 0 ;;
+		--notes) _vfuctl_words 'once all'; return 0 ;;
 		--cmd)
 			# NAME[,NAME...]: complete the name after the last comma
 			local done_=
@@ -113,7 +114,7 @@ _vfuctl()
 		-c | -Y | --filter | --conn) return 0 ;;
 		esac
 		opts='-V -x -o --output -t -c -Y --filter --cmd --conn --dir
-		      --errors --strict -w --follow -l --peer --color -h --help'
+		      --errors --strict -w --follow -l --notes --peer --color -h --help'
 		files=1
 		;;
 	stats)

@@ -1306,3 +1306,36 @@ PY
 	strace -f -qq -e trace=write -o "$TEST_TMP/w.log" "$VFUCTL" dissect "$t" >"$TEST_TMP/out"
 	[ "$(grep -c '^[0-9]* *write(1,' "$TEST_TMP/w.log")" -lt $((lines / 4)) ]
 }
+
+@test "dissect: a decoder note is shown once per connection and counted at the end; --notes all shows every one" {
+	require_vectors lvu-client-server-source.jsonl
+	local t
+	t=$(trace lvu-client-server-source)
+	run "$VFUCTL" dissect "$t"
+	assert_status 0
+	# VARIANT_LVU comes with four messages: one line for it, then the count
+	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 1 ]
+	assert_contains "-- notes, each shown once per connection (--notes all shows every one):"
+	[[ $output =~ c0\ +4\ +libvfio-user\ wire\ form[^$'\n']*\[VARIANT_LVU\] ]]
+	# the closing line still counts them all
+	[[ ${lines[-1]} == *"25 notes" ]]
+	run "$VFUCTL" dissect --notes all "$t"
+	assert_status 0
+	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 4 ]
+	assert_not_contains "-- notes, each shown"
+	[[ ${lines[-1]} == *"25 notes" ]]
+	run "$VFUCTL" dissect --notes some "$t"
+	assert_status 2
+	# each connection gets its own first one
+	python3 - "$VECTORS/lvu-client-server-source.jsonl" >"$TEST_TMP/two.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+for c in (1, 2):
+    for o in lines:
+        o = dict(o); o["conn"] = c
+        print(json.dumps(o))
+PY
+	"$VFUCTL" import -o "$TEST_TMP/two.pcap" "$TEST_TMP/two.jsonl"
+	run "$VFUCTL" dissect "$TEST_TMP/two.pcap"
+	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 2 ]
+}
