@@ -121,8 +121,10 @@ _vfuctl()
 		case $prev in
 		-o | --output) _vfuctl_words 'text json'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		--sparklines) _vfuctl_words 'auto always never'; return 0 ;;
+		--svg) files=1 ;;
 		esac
-		opts='-o --output --peer -h --help'
+		opts='-o --output --sparklines --svg --peer -h --help'
 		files=1
 		;;
 	record)
