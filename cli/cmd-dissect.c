@@ -73,7 +73,7 @@ struct dissect {
 	int tree, hex, fmt, timefmt, color, strict;
 	uint64_t limit, shown;
 	uint64_t first_ts, prev_ts;
-	uint64_t prev_rec_ts;	/* the record before, shown or not */
+	struct vx_filter_clock fclock;	/* frame times for -Y */
 	int have_first;
 	struct vx_filter *filter;
 	int filtering;
@@ -446,7 +446,6 @@ static int
 show(struct dissect *ds, const struct vx_walk_item *it)
 {
 	const struct vx_msg *m = it->msg;
-	struct vx_filter_ctx fc;
 	unsigned i;
 
 	if (it->rec == NULL) {	/* end of trace: commands never answered */
@@ -462,18 +461,9 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 	}
 	ds->records++;
 	if (!ds->have_first) {	/* times are relative to the trace's start */
-		ds->first_ts = ds->prev_ts = ds->prev_rec_ts = it->rec->ts_ns;
+		ds->first_ts = ds->prev_ts = it->rec->ts_ns;
 		ds->have_first = 1;
 	}
-	memset(&fc, 0, sizeof(fc));
-	fc.have = VX_FCTX_FRAME | VX_FCTX_CONN | VX_FCTX_TIME;
-	fc.frame = it->rec->frame;
-	fc.conn = it->rec->conn;
-	fc.time_rel_ns = it->rec->ts_ns >= ds->first_ts ?
-	    it->rec->ts_ns - ds->first_ts : 0;
-	fc.time_delta_ns = it->rec->ts_ns >= ds->prev_rec_ts ?
-	    it->rec->ts_ns - ds->prev_rec_ts : 0;
-	ds->prev_rec_ts = it->rec->ts_ns;
 	if (m != NULL) {
 		ds->messages++;
 		ds->malformed += m->status == VX_MSG_MALFORMED;
@@ -482,22 +472,13 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 			ds->sev[it->res->findings[i].severity > 2 ? 2 :
 			    it->res->findings[i].severity]++;
 		ds->sev[VX_SEV_NOTE] += m->nnotes;
-		fc.findings = it->res->findings;
-		fc.nfindings = it->res->nfindings;
-		if (it->res->paired) {
-			fc.have |= VX_FCTX_REQ_FRAME | VX_FCTX_LATENCY;
-			fc.req_frame = it->res->req_frame;
-			fc.latency_ns = it->rec->ts_ns - it->res->req_ts_ns;
-		}
-		if (!vx_filter_match(ds->filter, m, &fc))
+		if (!vx_filter_match_item(ds->filter, it, &ds->fclock))
 			return 0;
 	} else {
 		for (i = 0; i < it->nunanswered; i++)
 			ds->sev[it->unanswered[i].severity > 2 ? 2 :
 			    it->unanswered[i].severity]++;
-		fc.have |= VX_FCTX_EVENT;
-		fc.event = it->rec->kind;
-		if (!vx_filter_match(ds->filter, NULL, &fc))
+		if (!vx_filter_match_item(ds->filter, it, &ds->fclock))
 			return 0;
 	}
 	if (ds->out != NULL && it->rec->kind != VX_TR_DIGEST &&

@@ -494,6 +494,45 @@ vx_filter_match(const struct vx_filter *f, const struct vx_msg *m,
 	return eval(f, f->root, m, ctx);
 }
 
+int
+vx_filter_match_item(const struct vx_filter *f,
+    const struct vx_walk_item *it, struct vx_filter_clock *clk)
+{
+	const struct vx_trace_rec *rec = it->rec;
+	struct vx_filter_ctx fc;
+
+	if (rec == NULL)	/* the end's unanswered commands */
+		return 0;
+	if (!clk->started) {
+		clk->first_ns = clk->prev_ns = rec->ts_ns;
+		clk->started = 1;
+	}
+	memset(&fc, 0, sizeof(fc));
+	fc.have = VX_FCTX_FRAME | VX_FCTX_CONN | VX_FCTX_TIME;
+	fc.frame = rec->frame;
+	fc.conn = rec->conn;
+	fc.time_rel_ns = rec->ts_ns >= clk->first_ns ?
+	    rec->ts_ns - clk->first_ns : 0;
+	fc.time_delta_ns = rec->ts_ns >= clk->prev_ns ?
+	    rec->ts_ns - clk->prev_ns : 0;
+	clk->prev_ns = rec->ts_ns;
+	if (f == NULL)
+		return 1;
+	if (it->msg == NULL) {
+		fc.have |= VX_FCTX_EVENT;
+		fc.event = rec->kind;
+		return vx_filter_match(f, NULL, &fc);
+	}
+	fc.findings = it->res->findings;
+	fc.nfindings = it->res->nfindings;
+	if (it->res->paired) {
+		fc.have |= VX_FCTX_REQ_FRAME | VX_FCTX_LATENCY;
+		fc.req_frame = it->res->req_frame;
+		fc.latency_ns = rec->ts_ns - it->res->req_ts_ns;
+	}
+	return vx_filter_match(f, it->msg, &fc);
+}
+
 void
 vx_filter_free(struct vx_filter *f)
 {

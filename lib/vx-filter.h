@@ -121,6 +121,7 @@
 
 #include "vx-msg.h"
 #include "vx-session.h"
+#include "vx-walk.h"
 
 struct vx_filter;
 
@@ -177,6 +178,21 @@ int vx_filter_compile(const char *expr, char *err, size_t errlen,
  */
 int vx_filter_match(const struct vx_filter *f, const struct vx_msg *m,
     const struct vx_filter_ctx *ctx);
+
+/*
+ * A walk's record through f: a message or an event, with the context a
+ * walk knows (frame, connection, pairing, latency, findings, event kind)
+ * and the frame times, which clk keeps from record to record (zero it
+ * before the first).  Call it for every record of the walk, in order,
+ * matching or not: frame.time_delta is from the record before.
+ */
+struct vx_filter_clock {
+	int started;
+	uint64_t first_ns, prev_ns;
+};
+
+int vx_filter_match_item(const struct vx_filter *f,
+    const struct vx_walk_item *it, struct vx_filter_clock *clk);
 
 void vx_filter_free(struct vx_filter *f);
 
