@@ -129,17 +129,17 @@ _vfuctl()
 		;;
 	record)
 		case $prev in
-		-w | -l | --listen | -c | --connect | --key)
+		-w | -l | --listen | --connect | --key)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0
 			;;
-		-C | -W | -G | --allow-uid) return 0 ;;
+		-c | -s | -Y | --filter | -C | -W | -G | --allow-uid) return 0 ;;
 		--hash-dma) _vfuctl_words '64K 1M 16M 1G'; return 0 ;;
 		esac
-		opts='-l --listen -c --connect -w -v --verbose -C -W -G --redact
-		      --no-irq-intercept --trap-mmap --hash-dma --key --allow-uid
-		      --allow-any-uid -h --help'
+		opts='-l --listen --connect -w -v --verbose -c -s -Y --filter -C -W
+		      -G --redact --no-irq-intercept --trap-mmap --hash-dma --key
+		      --allow-uid --allow-any-uid -h --help'
 		;;
 	client)
 		case $prev in

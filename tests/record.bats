@@ -1448,3 +1448,95 @@ spec done" ] || { cat "$TEST_TMP/client.out" "$TEST_TMP/record.log" >&2; false; 
 	run grep -c c5c5 "$TEST_TMP/t.jsonl"
 	[ "$output" = 0 ] || { grep c5c5 "$TEST_TMP/t.jsonl" >&2; false; }
 }
+
+@test "record -c COUNT: the trace holds COUNT messages, the session goes on, the recorder exits when it ends" {
+	start_server gpio
+	start_recorder -c 4
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10; peek bar2 0x10' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x00000007"
+	# nothing more to relay: the recorder exits by itself, 0
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 0 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	grep -q 'capture stopped at the -c count: 4 messages recorded, 0 lost' "$TEST_TMP/record.log"
+	[ "$(jsonl | jq -s '[.[] | select(.kind == "message")] | length')" -eq 4 ]
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" record --listen a --connect b -w x -c 0
+	assert_status 2
+	assert_contains "invalid -c count '0'"
+}
+
+@test "record -s SNAPLEN keeps each message's first bytes and its length; the client gets every byte" {
+	start_server gpio
+	start_recorder -s 16
+	run "$VFUCTL" client -c 'version; poke bar2 0x10 0x12345678; peek bar2 0x10' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x12345678"
+	wait_trace 'c1 *connection closed'
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "[snapped: 16 of "
+	assert_not_contains "12345678"
+	# every message is there, its header whole
+	jsonl | jq -se '[.[] | select(.kind == "message")] | length > 4 and
+		all(.[]; (.hex | length) <= 32)'
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" record --listen a --connect b -w x -s 8
+	assert_status 2
+	assert_contains "the header is kept whole"
+}
+
+@test "record -Y FILTER records only what the filter selects; the trace still dissects strictly" {
+	start_server gpio
+	start_recorder -Y 'vfio_user.cmd == REGION_WRITE || vfio_user.event == open'
+	run "$VFUCTL" client -c 'info; regions; peek bar2 4; poke bar2 0x10 9; poke bar2 0x14 10; peek bar2 0x10' "$rsock"
+	assert_status 0
+	run "$VFUCTL" client -c 'poke bar2 0x10 11' "$rsock"
+	assert_status 0
+	stop_recorder
+	grep -q 'capture stopped: 6 messages recorded, 0 lost, [0-9]* left out by -Y' "$TEST_TMP/record.log" ||
+		{ cat "$TEST_TMP/record.log" >&2; false; }
+	jsonl >"$TEST_TMP/t.jsonl"
+	# the writes and their replies, the two openings, and the state
+	# records that say what VERSION and region info had set up
+	jq -se '[.[] | select(.kind == "message") | .hex[4:8]] | unique == ["0a00"]' "$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "open")] | length == 2' "$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "close")] | length == 0' "$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "state")] | length >= 1' "$TEST_TMP/t.jsonl"
+	run "$VFUCTL" dissect --strict "$trace"
+	assert_status 0
+	assert_contains "REGION_WRITE command bar2+0x14 len 4 = 0x0000000a"
+	assert_not_contains "BEFORE_VERSION"
+	run "$VFUCTL" record --listen a --connect b -w x -Y 'vfio_user.cmd == REGION_WRTE'
+	assert_status 2
+	assert_contains "(REGION_WRITE?)"
+}
+
+@test "record -G with a strftime name: a file per period named by its time; -W keeps the newest" {
+	start_server gpio
+	start_recorder -G 1 -W 2 -w "$TEST_TMP/t-%s.pcap"
+	local i
+	for i in 1 2 3; do
+		run "$VFUCTL" client -c "poke bar2 0x10 $i" "$rsock"
+		assert_status 0
+		# into the next period (-G counts whole seconds)
+		sleep 1.1
+	done
+	stop_recorder
+	run ls "$TEST_TMP"
+	files=$(ls "$TEST_TMP" | grep -c '^t-[0-9]*\.pcap$')
+	[ "$files" -eq 2 ] || { ls "$TEST_TMP" >&2; false; }
+	for f in "$TEST_TMP"/t-*.pcap; do
+		run "$VFUCTL" verify "$f"
+		assert_status 0
+	done
+	# the last file has the last write
+	last=$(ls "$TEST_TMP"/t-*.pcap | sort -t- -k2 -n | tail -n 1)
+	run "$VFUCTL" dissect "$last"
+	assert_contains "= 0x00000003"
+}
