@@ -598,7 +598,7 @@ cmd_dissect(int argc, char **argv)
 	memset(&fo, 0, sizeof(fo));
 	ds.timefmt = 'r';
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+Vxo:t:c:Y:w:lh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Vxo:t:c:Y:w:lh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
 			ds.tree = 1;

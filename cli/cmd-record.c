@@ -1043,13 +1043,20 @@ cmd_record(int argc, char **argv)
 	const char *fexpr = NULL;
 	struct vx_filter *filter = NULL;
 	uint64_t snap;
-	int c, i, rc, nlisten = 0, nconnect = 0;
+	int c, i, rc, dashdash, nlisten = 0, nconnect = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&wo, 0, sizeof(wo));
 	optind = 1;
 	r->count_fd = -1;
-	while ((c = getopt_long(argc, argv, "+l:c:s:Y:w:vC:W:G:h", longopts,
+	/*
+	 * Options go anywhere before "--" (GNU order); what follows it is
+	 * the server's command line, which getopt must not see.
+	 */
+	for (dashdash = 1; dashdash < argc; dashdash++)
+		if (strcmp(argv[dashdash], "--") == 0)
+			break;
+	while ((c = getopt_long(dashdash, argv, "l:c:s:Y:w:vC:W:G:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -1171,9 +1178,13 @@ cmd_record(int argc, char **argv)
 			vx_fatal("eventfd: %s", strerror(errno));
 		wo.count_fd = r->count_fd;
 	}
-	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+	if (optind < dashdash)
 		vx_usage_error("record", "unexpected argument '%s' (put the"
 		    " server command after --)", argv[optind]);
+	if (dashdash < argc && dashdash + 1 == argc)
+		vx_usage_error("record", "nothing after --: give the server's "
+		    "command");
+	optind = dashdash + 1;
 	r->nep = nlisten;
 
 	vx_raise_nofile();

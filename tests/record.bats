@@ -339,7 +339,9 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	rsock=$TEST_TMP/r
 	# LeakSanitizer cannot work under ptrace: off for the ASan build
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	strace -f -qq -e trace=execve,pread64,fcntl -o "$TEST_TMP/strace.log" \
+	# a file per thread (-ff): no call is split into <unfinished ...>
+	# and <... resumed> by another thread's
+	strace -ff -qq -e trace=execve,pread64,fcntl -o "$TEST_TMP/st" \
 		"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" \
 		--hash-dma=1M 3>&- 2>>"$TEST_TMP/record.log" &
 	rec_pid=$!
@@ -357,6 +359,9 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	kill -INT "$relay"
 	wait "$strace_pid"
 	rec_pid=
+	for f in "$TEST_TMP"/st.*; do
+		sed "s/^/${f##*.} /" "$f"
+	done >"$TEST_TMP/strace.log"
 	# two hashes read the window, 16 KiB each, in another thread; the
 	# relay reads none of the descriptors it duplicated (the dynamic
 	# loader's preads of libraries at startup aside)
