@@ -88,7 +88,7 @@ send_error(struct vx_client *c, int chan, uint16_t id, uint16_t cmd, int err)
 	    (uint32_t)err);
 	if (vx_build_finish(&c->out, &m) < 0)
 		return VX_ERR_NOMEM;
-	c->served_errors++;
+	c->stats.served_errors++;
 	return vx_conn_send(c->conn, chan, m.buf, m.len, NULL, 0);
 }
 
@@ -134,7 +134,7 @@ serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 		vx_build_uint(&c->out, VXF_DMA_COUNT, count);
 		vx_build_bytes(&c->out, VXF_DMA_DATA, w->mem + (addr - w->addr),
 		    (size_t)count);
-		c->served_reads++;
+		c->stats.served_reads++;
 	} else {
 		if (count > 0)
 			memcpy(w->mem + (addr - w->addr), data->ptr,
@@ -145,7 +145,7 @@ serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 			vx_build_uint(&c->out, VXF_DMA_COUNT32, count);
 		else if (c->opts.dma_write_reply != VX_VAR_QEMU)
 			vx_build_uint(&c->out, VXF_DMA_COUNT, count);
-		c->served_writes++;
+		c->stats.served_writes++;
 	}
 	if (vx_build_finish(&c->out, &m) < 0)
 		return VX_ERR_NOMEM;
@@ -162,7 +162,7 @@ on_event(void *arg, struct vx_conn *conn, struct vx_conn_event *ev)
 	if (ev->kind == VX_CONN_EV_REQUEST)
 		serve_one(c, ev);
 	else if (ev->kind == VX_CONN_EV_STRAY || ev->kind == VX_CONN_EV_BAD)
-		c->stray++;
+		c->stats.stray++;
 }
 
 int
@@ -345,15 +345,17 @@ negotiate(struct vx_client *c)
 }
 
 int
-vx_client_open(struct vx_client *c, const char *path,
+vx_client_open(struct vx_client **cp, const char *path,
     const struct vx_client_opts *opts)
 {
 	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
+	struct vx_client *c;
 	struct vx_limits lim;
 	uint64_t maxmsg;
 	int sock;
 
-	memset(c, 0, sizeof(*c));
+	if ((*cp = c = calloc(1, sizeof(*c))) == NULL)
+		return VX_ERR_NOMEM;
 	c->opts = opts != NULL ? *opts : def;
 	vx_builder_init(&c->out);
 	maxmsg = VX_MSG_FOR_XFER(c->opts.max_xfer > VX_DEF_MAX_XFER ?
@@ -377,6 +379,8 @@ vx_client_close(struct vx_client *c)
 {
 	unsigned i;
 
+	if (c == NULL)
+		return;
 	drop_reply(c);
 	for (i = 0; i < c->nwins; i++) {
 		if (c->wins[i].fd >= 0) {
@@ -387,13 +391,69 @@ vx_client_close(struct vx_client *c)
 		}
 	}
 	free(c->wins);
-	c->wins = NULL;
-	c->nwins = 0;
 	vx_conn_free(c->conn);
-	c->conn = NULL;
 	vx_builder_release(&c->out);
 	free(c->srv_json);
-	c->srv_json = NULL;
+	free(c);
+}
+
+/* --- what the caller may read -------------------------------------------- */
+
+const char *
+vx_client_errmsg(const struct vx_client *c)
+{
+	return c != NULL ? c->errmsg : vx_strerror(VX_ERR_NOMEM);
+}
+
+uint32_t
+vx_client_reply_errno(const struct vx_client *c)
+{
+	return c->reply_errno;
+}
+
+const struct vx_conn *
+vx_client_conn(const struct vx_client *c)
+{
+	return c->conn;
+}
+
+void
+vx_client_version(const struct vx_client *c, uint16_t *major,
+    uint16_t *minor)
+{
+	*major = c->major;
+	*minor = c->minor;
+}
+
+const struct vx_caps *
+vx_client_server_caps(const struct vx_client *c)
+{
+	return &c->srv;
+}
+
+const char *
+vx_client_server_json(const struct vx_client *c)
+{
+	return c->srv_json;
+}
+
+uint64_t
+vx_client_xfer(const struct vx_client *c)
+{
+	return c->xfer;
+}
+
+const struct vx_dma_win *
+vx_client_dma_windows(const struct vx_client *c, unsigned *n)
+{
+	*n = c->nwins;
+	return c->wins;
+}
+
+const struct vx_client_stats *
+vx_client_stats(const struct vx_client *c)
+{
+	return &c->stats;
 }
 
 /* --- DMA ---------------------------------------------------------------- */
