@@ -486,7 +486,7 @@ twin_gone(struct vx_conn *c)
 {
 	close(c->sock[VX_CHAN_TWIN]);
 	c->sock[VX_CHAN_TWIN] = -1;
-	c->fr[VX_CHAN_TWIN].sock = -1;
+	vx_framer_set_sock(&c->fr[VX_CHAN_TWIN], -1);
 }
 
 /* Read chan until a message is whole: 1 with it in c->cur, 0 if none can
