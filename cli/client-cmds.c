@@ -554,10 +554,7 @@ cl_run_line(struct cl *cl, const char *line, int stop)
 int
 cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o)
 {
-	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
-
 	cl->path = path;
-	cl->opts = o != NULL ? *o : def;
 	if (vx_client_open(&cl->c, path, o) < 0) {
 		fflush(stdout);
 		fprintf(stderr, "vfuctl %s: %s\n", cl->cmdname, vx_client_errmsg(cl->c));

@@ -13,18 +13,22 @@
 int
 cl_c_version(struct cl *cl, int argc, char **argv)
 {
-	const struct vx_caps *s = vx_client_server_caps(cl->c);
+	const struct vx_conn *conn = vx_client_conn(cl->c);
+	const struct vx_session *ss = vx_conn_session(conn);
+	const struct vx_caps *s = vx_session_caps(ss, VX_S2C);
+	const struct vx_caps *ours = vx_session_caps(ss, VX_C2S);
 	const char *js = vx_client_server_json(cl->c);
-	int twin = vx_conn_twin(vx_client_conn(cl->c)) >= 0;
-	uint16_t major, minor;
+	int twin = vx_conn_twin(conn) >= 0;
+	uint64_t major = 0, minor = 0;
 	char buf[2048];
 	size_t pos = 0;
 
 	(void)argv;
 	if (argc != 1)
 		return cl_usage(cl, "version");
-	vx_client_version(cl->c, &major, &minor);
-	snprintf(buf, sizeof(buf), "%u.%u", major, minor);
+	vx_session_version(ss, VX_S2C, &major, &minor);
+	snprintf(buf, sizeof(buf), "%llu.%llu", (unsigned long long)major,
+	    (unsigned long long)minor);
 	cl_print_uint(cl, PRINT_JSON, "major", NULL, major);
 	cl_print_uint(cl, PRINT_JSON, "minor", NULL, minor);
 	cl_print_string(cl, PRINT_TEXT, NULL, "protocol           %s\n", buf);
@@ -41,7 +45,7 @@ cl_c_version(struct cl *cl, int argc, char **argv)
 	    "max_data_xfer_size %llu", vx_client_xfer(cl->c));
 	snprintf(buf, sizeof(buf), " (server %llu, client %llu)\n",
 	    (unsigned long long)s->max_data_xfer_size,
-	    (unsigned long long)cl->opts.max_xfer);
+	    (unsigned long long)ours->max_data_xfer_size);
 	cl_printf(cl, "%s", buf);
 	cl_print_uint(cl, PRINT_ANY, "max_msg_fds",
 	    "max_msg_fds        %llu (server accepts)\n", s->max_msg_fds);

@@ -44,7 +44,6 @@ struct cl_jopen {
 
 struct cl {
 	struct vx_client *c;	/* NULL until cl_open() */
-	struct vx_client_opts opts;	/* what cl_open() asked for */
 	const char *path;
 	const char *cmdname;	/* "client", "peek", ...: for messages */
 	int json;		/* print one JSON object per command */

@@ -330,7 +330,7 @@ cl_repl(struct cl *cl)
 	int fds[2];
 	char *hist = history_path();
 	int in = STDIN_FILENO, ready, r;
-	uint16_t major, minor;
+	uint64_t major = 0, minor = 0;
 
 	repl_cl = cl;
 	repl_done = 0;
@@ -355,9 +355,11 @@ cl_repl(struct cl *cl)
 	stifle_history(HISTORY_MAX);
 	if (hist != NULL)
 		read_history(hist);
-	vx_client_version(cl->c, &major, &minor);
-	printf("connected to %s (vfio-user %u.%u); 'help' lists the "
-	    "commands\n", cl->path, major, minor);
+	vx_session_version(vx_conn_session(vx_client_conn(cl->c)), VX_S2C,
+	    &major, &minor);
+	printf("connected to %s (vfio-user %llu.%llu); 'help' lists the "
+	    "commands\n", cl->path, (unsigned long long)major,
+	    (unsigned long long)minor);
 	fflush(stdout);
 	rl_callback_handler_install("vfuctl> ", on_line);
 	while (!repl_done) {

@@ -14,11 +14,8 @@ struct vx_client {
 	struct vx_builder out;	/* replies we send to the server */
 	struct vx_client_opts opts;
 
-	/* from the server's VERSION reply */
-	uint16_t major, minor;
-	struct vx_caps srv;
-	char *srv_json;		/* its capabilities JSON, NUL-ended */
-	uint64_t xfer;		/* min(ours, the server's) data per message */
+	/* what was negotiated is the session's (vx_conn_session) */
+	char *srv_json;		/* the server's capabilities JSON, NUL-ended */
 
 	struct vx_dma_win *wins;
 	unsigned nwins, wcap;

@@ -119,7 +119,7 @@ serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 	if (cmd == VX_CMD_DMA_WRITE && (data == NULL ? 0 : data->len) != count)
 		return send_error(c, chan, id, cmd, EINVAL);
 	if (cmd == VX_CMD_DMA_READ && (m.len != VX_HDR_SIZE + 16 ||
-	    count > c->xfer))
+	    count > vx_client_xfer(c)))
 		return send_error(c, chan, id, cmd, EINVAL);
 	w = find_win(c, addr, count);
 	if (w == NULL)
@@ -283,11 +283,13 @@ version_json(const struct vx_client_opts *o)
 static int
 negotiate(struct vx_client *c)
 {
+	const struct vx_session *s = vx_conn_session(c->conn);
+	const struct vx_caps *srv;
 	struct vx_builder b;
 	struct vx_msg m;
 	const struct vx_item *it;
 	char *js = version_json(&c->opts);
-	uint64_t maxmsg, v;
+	uint64_t maxmsg, major, minor;
 	int r;
 
 	if (js == NULL)
@@ -313,32 +315,30 @@ negotiate(struct vx_client *c)
 	if (m.status != VX_MSG_OK || m.caps == NULL)
 		return vxc_fail(c, VX_ERR_INVALID, "malformed VERSION reply: %s",
 		    m.status == VX_MSG_MALFORMED ? m.err.text : "unknown");
-	if (vx_msg_get(&m, VXF_VER_MAJOR, &v) == 0)
-		c->major = (uint16_t)v;
-	if (vx_msg_get(&m, VXF_VER_MINOR, &v) == 0)
-		c->minor = (uint16_t)v;
-	if (c->major != VX_PROTO_MAJOR)
+	/* the session has taken the reply in: what was agreed is there */
+	if ((srv = vx_session_caps(s, VX_S2C)) == NULL ||
+	    vx_session_version(s, VX_S2C, &major, &minor) < 0)
+		return vxc_fail(c, VX_ERR_INVALID, "VERSION reply not taken "
+		    "as the answer to our VERSION");
+	if (major != VX_PROTO_MAJOR)
 		return vxc_fail(c, VX_ERR_UNSUPPORTED, "server speaks vfio-user "
-		    "%u.%u, this client %d.%d", c->major, c->minor,
-		    VX_PROTO_MAJOR, VX_PROTO_MINOR);
-	c->srv = *m.caps;
+		    "%u.%u, this client %d.%d", (uint16_t)major,
+		    (uint16_t)minor, VX_PROTO_MAJOR, VX_PROTO_MINOR);
 	if ((it = vx_msg_item(&m, VXF_VER_JSON)) != NULL && it->ptr != NULL)
 		c->srv_json = strndup((const char *)it->ptr, it->len);
-	c->xfer = c->opts.max_xfer < c->srv.max_data_xfer_size ?
-	    c->opts.max_xfer : c->srv.max_data_xfer_size;
-	maxmsg = VX_MSG_FOR_XFER(c->srv.max_data_xfer_size);
-	vx_conn_set_peer_limits(c->conn, c->srv.max_msg_fds > VX_MAX_FDS ?
-	    VX_MAX_FDS : (int)c->srv.max_msg_fds, maxmsg > VX_MAX_MSG_CAP ?
+	maxmsg = VX_MSG_FOR_XFER(srv->max_data_xfer_size);
+	vx_conn_set_peer_limits(c->conn, srv->max_msg_fds > VX_MAX_FDS ?
+	    VX_MAX_FDS : (int)srv->max_msg_fds, maxmsg > VX_MAX_MSG_CAP ?
 	    VX_MAX_MSG_CAP : (uint32_t)maxmsg);
 
-	if (c->opts.twin_socket && c->srv.twin_supported) {
-		if (!(c->srv.present & VX_CAPF_TWIN_FD) ||
-		    c->srv.twin_fd_index >= (uint64_t)c->reply.nfds)
+	if (c->opts.twin_socket && srv->twin_supported) {
+		if (!(srv->present & VX_CAPF_TWIN_FD) ||
+		    srv->twin_fd_index >= (uint64_t)c->reply.nfds)
 			return vxc_fail(c, VX_ERR_FDS, "server accepted the twin "
 			    "socket but its fd_index does not name one of "
 			    "the %d descriptors it sent", c->reply.nfds);
-		vx_conn_set_twin(c->conn, c->reply.fds[c->srv.twin_fd_index]);
-		c->reply.fds[c->srv.twin_fd_index] = -1;
+		vx_conn_set_twin(c->conn, c->reply.fds[srv->twin_fd_index]);
+		c->reply.fds[srv->twin_fd_index] = -1;
 	}
 	drop_reply(c);
 	return 0;
@@ -370,7 +370,6 @@ vx_client_open(struct vx_client **cp, const char *path,
 	if ((c->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim)) == NULL)
 		return vxc_fail(c, VX_ERR_NOMEM, "out of memory");
 	vx_conn_set_handler(c->conn, on_event, c);
-	c->xfer = VX_DEF_MAX_XFER;
 	return negotiate(c);
 }
 
@@ -417,20 +416,6 @@ vx_client_conn(const struct vx_client *c)
 	return c->conn;
 }
 
-void
-vx_client_version(const struct vx_client *c, uint16_t *major,
-    uint16_t *minor)
-{
-	*major = c->major;
-	*minor = c->minor;
-}
-
-const struct vx_caps *
-vx_client_server_caps(const struct vx_client *c)
-{
-	return &c->srv;
-}
-
 const char *
 vx_client_server_json(const struct vx_client *c)
 {
@@ -440,7 +425,13 @@ vx_client_server_json(const struct vx_client *c)
 uint64_t
 vx_client_xfer(const struct vx_client *c)
 {
-	return c->xfer;
+	const struct vx_caps *srv = vx_session_caps(vx_conn_session(c->conn),
+	    VX_S2C);
+
+	if (srv == NULL)
+		return VX_DEF_MAX_XFER;
+	return c->opts.max_xfer < srv->max_data_xfer_size ? c->opts.max_xfer :
+	    srv->max_data_xfer_size;
 }
 
 const struct vx_dma_win *

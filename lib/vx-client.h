@@ -70,17 +70,17 @@ void vx_client_close(struct vx_client *c);
 const char *vx_client_errmsg(const struct vx_client *c);
 /* After VX_ERR_REPLY: the errno the server sent, else 0. */
 uint32_t vx_client_reply_errno(const struct vx_client *c);
-/* The connection underneath: what was negotiated (vx_conn_twin,
- * vx_conn_peer_max_fds, vx_conn_session), for reading only. */
+/*
+ * The connection underneath, for reading only: what was negotiated
+ * (vx_conn_twin, vx_conn_peer_max_fds) and the session, which knows the
+ * server's version and capabilities (vx_session_version and
+ * vx_session_caps of VX_S2C), the DMA windows as the server was told.
+ */
 const struct vx_conn *vx_client_conn(const struct vx_client *c);
-/* The server's protocol version from its VERSION reply. */
-void vx_client_version(const struct vx_client *c, uint16_t *major,
-    uint16_t *minor);
-/* The server's capabilities from its VERSION reply. */
-const struct vx_caps *vx_client_server_caps(const struct vx_client *c);
 /* Its capabilities JSON as sent (NUL-ended), or NULL if it sent none. */
 const char *vx_client_server_json(const struct vx_client *c);
-/* Bytes per REGION_READ/WRITE: min(ours, the server's max_data_xfer_size). */
+/* Bytes per REGION_READ/WRITE: min(ours, the server's max_data_xfer_size),
+ * before VERSION's reply the spec's default. */
 uint64_t vx_client_xfer(const struct vx_client *c);
 /* The mapped DMA windows, *n of them, in the order they were mapped;
  * valid until the next dma_map/dma_unmap. */

@@ -59,19 +59,31 @@ nwins(const struct vx_client *c)
 	return n;
 }
 
-/* What the accessors tell of the negotiation. */
+static const struct vx_caps *
+server_caps(const struct vx_client *c)
+{
+	return vx_session_caps(vx_conn_session(vx_client_conn(c)), VX_S2C);
+}
+
+/* What the accessors and the connection's session tell of the
+ * negotiation: no copy of it in the client. */
 static void
 test_negotiated(struct vx_client *c)
 {
-	const struct vx_caps *caps = vx_client_server_caps(c);
-	uint16_t major = 9, minor = 9;
+	const struct vx_session *s = vx_conn_session(vx_client_conn(c));
+	const struct vx_caps *caps = server_caps(c);
+	uint64_t major = 9, minor = 9;
 
-	vx_client_version(c, &major, &minor);
-	ok(major == VX_PROTO_MAJOR && minor == VX_PROTO_MINOR,
-	    "the server's version: %u.%u", major, minor);
-	ok(caps->max_dma_maps > 0 && caps->max_data_xfer_size >= 512,
+	ok(vx_session_version(s, VX_S2C, &major, &minor) == 0 &&
+	    major == VX_PROTO_MAJOR && minor == VX_PROTO_MINOR,
+	    "the server's version: %llu.%llu", (unsigned long long)major,
+	    (unsigned long long)minor);
+	ok(caps != NULL && caps->max_dma_maps > 0 &&
+	    caps->max_data_xfer_size >= 512,
 	    "its capabilities: max_dma_maps %llu",
-	    (unsigned long long)caps->max_dma_maps);
+	    caps ? (unsigned long long)caps->max_dma_maps : 0ull);
+	ok(vx_session_caps(s, VX_C2S)->max_data_xfer_size == 512,
+	    "ours, as sent: max_data_xfer_size 512");
 	ok(vx_client_server_json(c) != NULL &&
 	    strstr(vx_client_server_json(c), "capabilities") != NULL,
 	    "its JSON: %s", vx_client_server_json(c));
@@ -157,11 +169,24 @@ test_access(struct vx_client *c)
 	ok(r == 0 && vx_client_reply_errno(c) == 0, "reset");
 }
 
+/* How many DMA windows the connection's session counts. */
+static unsigned long long
+session_windows(const struct vx_client *c)
+{
+	char d[256];
+	const char *p;
+
+	vx_session_describe(vx_conn_session(vx_client_conn(c)), d, sizeof(d));
+	p = strstr(d, " regions, ");
+	p = p != NULL ? strstr(p, " IRQ types, ") : NULL;
+	return p != NULL ? strtoull(p + 12, NULL, 10) : ~0ull;
+}
+
 /* The server keeps at most max_dma_maps windows: one more is refused. */
 static void
 test_dma_refused(struct vx_client *c)
 {
-	uint64_t i, max = vx_client_server_caps(c)->max_dma_maps;
+	uint64_t i, max = server_caps(c)->max_dma_maps;
 	struct vx_msg m;
 	int r = 0;
 
@@ -170,6 +195,8 @@ test_dma_refused(struct vx_client *c)
 		    VX_DMA_MAP_READ, 0, &m);
 	ok(r == 0 && nwins(c) == max, "%llu windows mapped",
 	    (unsigned long long)max);
+	ok(session_windows(c) == max, "the connection's session saw them "
+	    "go out: %llu", (unsigned long long)session_windows(c));
 	r = vx_client_dma_map(c, 0x10000 + max * 0x1000, 0x1000,
 	    VX_DMA_MAP_READ, 0, &m);
 	ok(r == VX_ERR_REPLY && vx_client_reply_errno(c) != 0 && nwins(c) == max,
@@ -177,7 +204,7 @@ test_dma_refused(struct vx_client *c)
 	ok(strncmp(vx_client_errmsg(c), "server answered DMA_MAP with ", 29) == 0,
 	    "the sentence names DMA_MAP");
 	r = vx_client_dma_unmap(c, 0, 0, 1, &m);
-	ok(r == 0 && nwins(c) == 0, "unmap all");
+	ok(r == 0 && nwins(c) == 0 && session_windows(c) == 0, "unmap all");
 }
 
 static void
