@@ -5,7 +5,9 @@
  * A struct vx_conn owns the main socket and, once negotiated, the twin
  * socket.  It frames what arrives (descriptors stay with their message),
  * queues what is sent, numbers the calls it starts (msg_id) and matches
- * each reply to its call, with a deadline per call.  It never blocks and
+ * each reply to its call, with a deadline per call, and feeds every
+ * message it sends or receives to its session (vx_conn_session: what was
+ * negotiated, regions, DMA windows).  It never blocks and
  * never calls back from inside the library, except vx_conn_call() below.
  * The same object serves either end: a client starts calls and answers the
  * server's DMA requests, a server answers calls and starts DMA requests.
