@@ -45,6 +45,7 @@ open_client(struct vx_client **c, const char *sock,
 		    strstr(vx_client_errmsg(*c), "refused") == NULL)
 			break;
 		vx_client_close(*c);
+		*c = NULL;
 		usleep(10000);
 	}
 	return r;
@@ -240,6 +241,7 @@ main(void)
 	struct vx_client *c = NULL;
 	char dir[64], sock[96];
 	pid_t pid;
+	int r;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (vfuctl == NULL || unit_mkdtemp(dir, sizeof(dir), "test-client") < 0)
@@ -247,8 +249,8 @@ main(void)
 	snprintf(sock, sizeof(sock), "%s/s", dir);
 	pid = unit_spawn_server(vfuctl, "tests/devices/dma.json", sock, NULL);
 	o.max_xfer = 512;	/* the least vfuctl server takes */
-	if (ok(open_client(&c, sock, &o) == 0, "connected: %s",
-	    vx_client_errmsg(c))) {
+	r = open_client(&c, sock, &o);
+	if (ok(r == 0, "connected: %s", vx_client_errmsg(c))) {
 		test_negotiated(c);
 		test_info(c);
 		test_access(c);
@@ -259,8 +261,8 @@ main(void)
 	waitpid(pid, NULL, 0);
 	/* the gpio device migrates */
 	pid = unit_spawn_server(vfuctl, "tests/devices/gpio.json", sock, NULL);
-	if (ok(open_client(&c, sock, NULL) == 0, "connected: %s",
-	    vx_client_errmsg(c)))
+	r = open_client(&c, sock, NULL);
+	if (ok(r == 0, "connected: %s", vx_client_errmsg(c)))
 		test_features(c);
 	vx_client_close(c);
 	kill(pid, SIGTERM);
