@@ -4,6 +4,7 @@
  */
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -685,7 +686,8 @@ vx_session_feed(struct vx_session *s, const struct vx_msg *m,
 	int is_reply = vx_msg_is_reply(m), ret;
 	unsigned slot = (m->chan & 1) * 2 + (m->dir & 1);
 
-	memset(r, 0, sizeof(*r));
+	/* the findings themselves are written only as they are added */
+	memset(r, 0, offsetof(struct vx_session_result, findings));
 	if (m->status == VX_MSG_MALFORMED)
 		add(r, VX_FIND_MALFORMED, "%s: %s", vx_strerror(m->err.code),
 		    m->err.text);
