@@ -89,6 +89,16 @@ int vx_sreplay_timeout(const struct vx_sreplay *r);
 int vx_sreplay_step(struct vx_sreplay *r);
 const char *vx_sreplay_errmsg(const struct vx_sreplay *r);
 
+/*
+ * More of what may differ, beyond the diff's defaults (vx-diff.h): one
+ * rule ("FIELD [cmd=C] [region=R] [offset=N[-M]]") or a file of them.
+ * 0, VX_ERR_INVALID with the reason in why, VX_ERR_IO, VX_ERR_NOMEM.
+ */
+int vx_sreplay_add_rule(struct vx_sreplay *r, const char *line, char *why,
+    size_t whycap);
+int vx_sreplay_load_rules(struct vx_sreplay *r, const char *path,
+    char *why, size_t whycap);
+
 void vx_sreplay_get_stats(const struct vx_sreplay *r,
     struct vx_sreplay_stats *st);
 

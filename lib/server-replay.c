@@ -31,6 +31,7 @@
 #include "vx-array.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
+#include "vx-diff.h"
 #include "vx-error.h"
 #include "vx-msg.h"
 #include "vx-walk.h"
@@ -39,6 +40,7 @@
 #define NSLOTS		32		/* per-command request lists */
 #define DMA_TIMEOUT_MS	10000		/* for the client's DMA reply */
 #define STEP_BUDGET	64		/* events per vx_sreplay_step */
+#define SHOWN_DIFFS	4		/* differences named per departure */
 
 enum ent_kind {
 	E_REQ,		/* client command on the main socket */
@@ -96,6 +98,7 @@ struct vx_sreplay {
 	struct sess *cur;		/* the session being played */
 	struct vx_conn *conn;
 	struct vx_decoder ldec, rdec;	/* live, recorded messages */
+	struct vx_diff_rules *rules;	/* what may differ */
 	uint8_t *out;			/* a recorded message to send */
 	size_t outcap;
 	/* the request being played */
@@ -486,6 +489,12 @@ vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
 	}
 	vx_decoder_init(&r->ldec);
 	vx_decoder_init(&r->rdec);
+	r->ldec.lazy = r->rdec.lazy = 1;	/* items only for the diff */
+	if ((r->rules = vx_diff_rules_new(0)) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		vx_sreplay_free(r);
+		return VX_ERR_NOMEM;
+	}
 	if ((rc = load(r, path, err, errcap)) < 0) {
 		vx_sreplay_free(r);
 		return rc;
@@ -510,6 +519,7 @@ vx_sreplay_free(struct vx_sreplay *r)
 	free(r->irq);
 	vx_decoder_release(&r->ldec);
 	vx_decoder_release(&r->rdec);
+	vx_diff_rules_free(r->rules);
 	free(r);
 }
 
@@ -520,6 +530,20 @@ vx_sreplay_set_log(struct vx_sreplay *r, vx_server_log_fn *fn, void *arg,
 	r->logfn = fn;
 	r->logarg = arg;
 	r->verbose = fn != NULL && verbose;
+}
+
+int
+vx_sreplay_add_rule(struct vx_sreplay *r, const char *line, char *why,
+    size_t whycap)
+{
+	return vx_diff_rules_add(r->rules, line, why, whycap);
+}
+
+int
+vx_sreplay_load_rules(struct vx_sreplay *r, const char *path, char *why,
+    size_t whycap)
+{
+	return vx_diff_rules_load(r->rules, path, why, whycap);
 }
 
 void
@@ -568,18 +592,43 @@ out_copy(struct vx_sreplay *r, const struct ent *e, uint16_t id)
 
 /* --- comparing -------------------------------------------------------------- */
 
+/* "KEY recorded R, live L (byte N); ...": the first differences. */
+static void
+diff_text(const struct vx_difference *d, int n, int all, char *out,
+    size_t cap)
+{
+	size_t len = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; i < n && len < cap; i++) {
+		int64_t off = d[i].live_off >= 0 ? d[i].live_off : d[i].rec_off;
+
+		len += (size_t)snprintf(out + len, cap - len, "%s%s recorded "
+		    "%s, live %s", i ? "; " : "", vx_diff_key(&d[i]),
+		    d[i].rec, d[i].live);
+		if (off >= 0 && len < cap)
+			len += (size_t)snprintf(out + len, cap - len,
+			    " (byte %" PRId64 ")", off);
+	}
+	if (all > n && len < cap)
+		snprintf(out + len, cap - len, "; and %d more", all - n);
+}
+
 /*
- * Does the live request equal recorded entry e?  Returns 1 equal, 0 not
- * (with the differences in why, if why is not NULL), or VX_ERR_NOMEM.
- * Bytes equal but for the msg_id, with as many descriptors, decode the
- * same: no need to ask the diff then.
+ * Does the live message equal recorded entry e, field by field (the diff,
+ * with its rules)?  Returns 1 equal, 0 not (the differences in why, if
+ * why is not NULL), or VX_ERR_NOMEM.  Bytes equal but for the msg_id,
+ * with as many descriptors, decode the same: no need to ask the diff.
  */
 static int
 same_request(struct vx_sreplay *r, const struct vx_msg *live,
     const struct ent *e, char *why, size_t cap)
 {
 	const uint8_t *rb = ent_bytes(r->cur, e);
+	struct vx_difference d[SHOWN_DIFFS];
 	struct vx_msg rm;
+	int n;
 
 	if (live->len == e->len && live->nfds == e->nfds &&
 	    memcmp(live->buf + VX_HDR_OFF_CMD, rb + VX_HDR_OFF_CMD,
@@ -587,9 +636,11 @@ same_request(struct vx_sreplay *r, const struct vx_msg *live,
 		return 1;
 	if (decode_rec(r, e, &rm) < 0)
 		return VX_ERR_NOMEM;
-	if (why != NULL)
-		snprintf(why, cap, "content differs");
-	return 0;
+	if ((n = vx_diff(r->rules, &rm, live, d, SHOWN_DIFFS)) < 0)
+		return n;
+	if (n > 0 && why != NULL)
+		diff_text(d, n < SHOWN_DIFFS ? n : SHOWN_DIFFS, n, why, cap);
+	return n == 0;
 }
 
 /* --- descriptors as recorded ------------------------------------------------- */
