@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# server-replay.bats - vfuctl server --replay: a session recorded between
+# vfuctl client and vfuctl server (through vfuctl record) is played back
+# to the same client script, which must see exactly what it saw live: the
+# replies, the DMA the device did, the interrupt; descriptors as recorded;
+# a client that departs from the recording is reported (exit 1 with
+# --strict); the captured vectors play to a client that sends their
+# requests.
+
+load helpers
+
+DMA=tests/devices/dma.json
+
+# The demo's session: registers, an mmap-able BAR, MSI-X eventfds, a DMA
+# window without a descriptor (so the device's DMA is DMA_WRITE messages)
+# and a doorbell that starts the DMA and raises MSI-X vector 0.
+SCRIPT='info; peek bar0 0x24 4; poke bar2 0x10 0xdeadbeef 4; read bar2 0x10 4;
+	irq enable MSI-X 0 4; dma map 0x100000 0x1000 rw;
+	poke bar0 0x0 0x100000 8; poke bar0 0x8 16 4; poke bar0 0xc 0 4;
+	poke bar0 0x10 1 4; wait-irq 5000; dma dump 0x100000 16; reset'
+
+teardown() {
+	local p
+	for p in ${srv_pid:-} ${rec_pid:-} ${rp_pid:-}; do
+		kill "$p" 2>/dev/null || true
+	done
+}
+
+# record TRACE CLIENT-ARGS...: run `vfuctl client CLIENT-ARGS... SOCKET`
+# against vfuctl server (dma.json) through vfuctl record writing TRACE;
+# the client's output in $TEST_TMP/live.out.
+record() {
+	local trace=$1
+	shift
+	"$VFUCTL" server --socket-path "$TEST_TMP/dev.sock" --device "$DMA" \
+		3>&- 2>"$TEST_TMP/server.log" &
+	srv_pid=$!
+	wait_socket "$TEST_TMP/dev.sock" "$srv_pid" "$TEST_TMP/server.log"
+	"$VFUCTL" record --listen "$TEST_TMP/rec.sock" \
+		--connect "$TEST_TMP/dev.sock" -w "$trace" \
+		3>&- 2>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/rec.sock" "$rec_pid" "$TEST_TMP/record.log"
+	"$VFUCTL" client "$@" "$TEST_TMP/rec.sock" >"$TEST_TMP/live.out"
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	kill "$srv_pid"
+	wait "$srv_pid"
+	rec_pid= srv_pid=
+}
+
+# start_replay TRACE ARGS...: vfuctl server --replay TRACE ARGS... on
+# $TEST_TMP/rp.sock, stderr in $TEST_TMP/replay.log.
+start_replay() {
+	local trace=$1
+	shift
+	rm -f "$TEST_TMP/rp.sock"
+	"$VFUCTL" server --replay "$trace" --socket-path "$TEST_TMP/rp.sock" \
+		"$@" 3>&- 2>"$TEST_TMP/replay.log" &
+	rp_pid=$!
+	wait_socket "$TEST_TMP/rp.sock" "$rp_pid" "$TEST_TMP/replay.log"
+}
+
+# end_replay: wait for the replay server to end by itself (it exits once
+# the trace's sessions are played); its status in $rp_status.
+end_replay() {
+	rp_status=0
+	wait "$rp_pid" || rp_status=$?
+	rp_pid=
+}
+
+@test "server --replay: usage errors and unservable traces exit 2" {
+	run --separate-stderr "$VFUCTL" server --help
+	assert_contains "--replay TRACE"
+	assert_contains "--strict"
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$DMA" --replay x.pcap
+	assert_status 2
+	[[ $stderr == *"--device and --replay exclude each other"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--device "$DMA" --strict
+	assert_status 2
+	[[ $stderr == *"--strict applies to --replay only"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--replay "$TEST_TMP/none.pcap"
+	assert_status 2
+	[[ $stderr == *"none.pcap"* ]]
+	[ ! -e "$TEST_TMP/s" ]
+	# a trace whose connection starts mid-session names what is missing
+	"$VFUCTL" import -o "$TEST_TMP/mid.pcap" - <<-'EOF'
+	{"dir": "c2s", "nfds": 0, "fds": [], "hex": "02000400100000000000000000000000"}
+	EOF
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--replay "$TEST_TMP/mid.pcap"
+	assert_status 2
+	[[ $stderr == *"frame 1: connection 0 starts mid-session"* ]]
+	[[ $stderr == *"not the client's VERSION"* ]]
+}
+
+@test "server --replay: the client script sees what it saw live" {
+	record "$TEST_TMP/t.pcap" --no-fd -c "$SCRIPT"
+	start_replay "$TEST_TMP/t.pcap" --strict
+	"$VFUCTL" client --no-fd -c "$SCRIPT" "$TEST_TMP/rp.sock" \
+		>"$TEST_TMP/replay.out"
+	end_replay
+	assert_golden "$TEST_TMP/live.out" "$TEST_TMP/replay.out"
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "1 of 1 recorded sessions played, 14 requests served, 1 DMA requests, 1 interrupts, 0 departures"
+	assert_not_contains "departure:"
+}
+
+@test "server --replay: the device's DMA and interrupt reach the client" {
+	record "$TEST_TMP/t.pcap" --no-fd -c "$SCRIPT"
+	start_replay "$TEST_TMP/t.pcap"
+	run "$VFUCTL" client --no-fd -c "$SCRIPT" "$TEST_TMP/rp.sock"
+	end_replay
+	assert_status 0
+	# DMA_WRITE put the device buffer's bytes in the client's window
+	assert_contains "00100000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff"
+	assert_contains "MSI-X vector 0 fired (1)"
+	# the same over a twin socket: the DMA goes on the second channel
+	record "$TEST_TMP/twin.pcap" --twin-socket --no-fd -c "$SCRIPT"
+	start_replay "$TEST_TMP/twin.pcap" --strict
+	run "$VFUCTL" client --twin-socket --no-fd -c "version; $SCRIPT" \
+		"$TEST_TMP/rp.sock"
+	end_replay
+	assert_status 0
+	assert_contains "00100000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff"
+	assert_contains "MSI-X vector 0 fired (1)"
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	# an interrupt the client gave no eventfd for is a departure
+	start_replay "$TEST_TMP/t.pcap"
+	"$VFUCTL" client --no-fd -c 'info; peek bar0 0x24 4;
+		poke bar2 0x10 0xdeadbeef 4; read bar2 0x10 4;
+		dma map 0x100000 0x1000 rw; poke bar0 0x0 0x100000 8;
+		poke bar0 0x8 16 4; poke bar0 0xc 0 4; poke bar0 0x10 1 4' \
+		"$TEST_TMP/rp.sock" >/dev/null
+	end_replay
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "the recorded interrupt MSI-X vector 0 has no eventfd"
+}
+
+@test "server --replay: a departing client is reported; --strict exits 1" {
+	record "$TEST_TMP/t.pcap" --no-fd -c "$SCRIPT"
+	start_replay "$TEST_TMP/t.pcap" --strict
+	# another value poked, and no reset at the end
+	"$VFUCTL" client --no-fd -c "${SCRIPT/0xdeadbeef/0xdeadbeee}" \
+		"$TEST_TMP/rp.sock" >/dev/null
+	end_replay
+	[ "$rp_status" -eq 1 ]
+	run cat "$TEST_TMP/replay.log"
+	# the recorded request's frame, the field, both values
+	frame=$("$VFUCTL" dissect "$TEST_TMP/t.pcap" |
+		awk '/REGION_WRITE command bar2\+0x10/ { print $1 }')
+	assert_contains "departure: frame $frame: REGION_WRITE 0x0006 differs from the recorded request: vfio_user.region.data recorded efbeadde, live eebeadde"
+	assert_contains ", 1 departures"
+	# without --strict the same departure exits 0
+	start_replay "$TEST_TMP/t.pcap"
+	"$VFUCTL" client --no-fd -c "${SCRIPT/0xdeadbeef/0xdeadbeee}" \
+		"$TEST_TMP/rp.sock" >/dev/null
+	end_replay
+	[ "$rp_status" -eq 0 ]
+	# a client that ends early, and one that asks what was never recorded
+	start_replay "$TEST_TMP/t.pcap" --strict
+	"$VFUCTL" client --no-fd -c 'info; irqs' "$TEST_TMP/rp.sock" >/dev/null || true
+	end_replay
+	[ "$rp_status" -eq 1 ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: DEVICE_GET_INFO 0x0003: more than the 1 recorded; answered as the last one, frame 5"
+	assert_contains "departure: DEVICE_GET_IRQ_INFO 0x0004: no such request in the recorded session; answered ENOTSUP"
+	assert_contains "departure: the client ended after 2 of 14 recorded requests; the first not played: frame"
+}
