@@ -63,6 +63,7 @@ struct ent {
 
 struct rfd {
 	uint8_t kind;		/* enum vx_fd_kind */
+	unsigned seals;		/* a memfd's F_GET_SEALS */
 	uint64_t size;
 };
 
@@ -295,6 +296,7 @@ keep_bytes(struct sess *s, struct ent *e, const struct vx_trace_rec *rec)
 			return VX_ERR_NOMEM;
 		s->fds = nf;
 		s->fds[s->nfds].kind = (uint8_t)rec->fds[i].kind;
+		s->fds[s->nfds].seals = rec->fds[i].seals;
 		s->fds[s->nfds++].size = rec->fds[i].size > 0 ?
 		    (uint64_t)rec->fds[i].size : 0;
 	}
@@ -645,12 +647,18 @@ same_request(struct vx_sreplay *r, const struct vx_msg *live,
 
 /* --- descriptors as recorded ------------------------------------------------- */
 
+/* A memfd of the recorded size and seals (zeros: the recorded content of
+ * mapped memory is not in the trace). */
 static int
-make_memfd(uint64_t size)
+make_memfd(uint64_t size, unsigned seals)
 {
-	int fd = memfd_create("vfuctl-replay", MFD_CLOEXEC);
+	int fd = memfd_create("vfuctl-replay", MFD_CLOEXEC |
+	    (seals ? MFD_ALLOW_SEALING : 0));
 
-	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0) {
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    (seals && fcntl(fd, F_ADD_SEALS, (int)seals) < 0)) {
 		close(fd);
 		return -1;
 	}
@@ -666,7 +674,7 @@ make_fd(const struct rfd *f, int *twin)
 	switch (f->kind) {
 	case VX_FD_MEMFD:
 	case VX_FD_FILE:
-		return make_memfd(f->size);
+		return make_memfd(f->size, f->kind == VX_FD_MEMFD ? f->seals : 0);
 	case VX_FD_EVENTFD:
 		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	case VX_FD_SOCKET:

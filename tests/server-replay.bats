@@ -171,3 +171,37 @@ end_replay() {
 	assert_contains "departure: DEVICE_GET_IRQ_INFO 0x0004: no such request in the recorded session; answered ENOTSUP"
 	assert_contains "departure: the client ended after 2 of 14 recorded requests; the first not played: frame"
 }
+
+# messages TRACE: its messages, one a line: direction, channel, bytes and
+# the descriptors' kinds, sizes and seals (not their device and inode).
+messages() {
+	"$VFUCTL" dissect -o jsonl "$1" | jq -c 'select(.kind == "message") |
+		[.dir, .chan, .hex, [.fds[] | del(.dev, .ino)]]'
+}
+
+@test "server --replay: descriptors as recorded (memfds, eventfds, twin socket)" {
+	local s='regions; irq enable MSI-X 0 4; dma map 0x100000 0x1000 rw;
+		poke bar0 0x0 0x100000 8; poke bar0 0x8 16 4; poke bar0 0xc 0 4;
+		poke bar0 0x10 1 4; wait-irq 5000'
+	record "$TEST_TMP/a.pcap" --twin-socket -c "$s"
+	messages "$TEST_TMP/a.pcap" >"$TEST_TMP/a.msgs"
+	# what the live server gave: the twin's socket, bar2's sealed memfd
+	grep -q '"s2c","main","01000100.*\[{"kind":"socket"}\]' "$TEST_TMP/a.msgs"
+	grep -q '"s2c","main",.*\[{"kind":"memfd","size":16384,"seals":' "$TEST_TMP/a.msgs"
+	# the replay, recorded in turn, gives the client the same messages
+	# with descriptors of the same kinds, sizes and seals
+	start_replay "$TEST_TMP/a.pcap" --strict
+	"$VFUCTL" record --listen "$TEST_TMP/rec.sock" \
+		--connect "$TEST_TMP/rp.sock" -w "$TEST_TMP/b.pcap" \
+		3>&- 2>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/rec.sock" "$rec_pid" "$TEST_TMP/record.log"
+	"$VFUCTL" client --twin-socket -c "$s" "$TEST_TMP/rec.sock" >/dev/null
+	end_replay
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	rec_pid=
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	messages "$TEST_TMP/b.pcap" >"$TEST_TMP/b.msgs"
+	assert_golden "$TEST_TMP/a.msgs" "$TEST_TMP/b.msgs"
+}
