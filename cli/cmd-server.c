@@ -40,6 +40,7 @@
 const char cmd_server_usage[] =
 	"usage: vfuctl server --socket-path PATH | --fd N\n"
 	"                     --device FILE.json | --replay TRACE [--strict]\n"
+	"                     [--ignore RULE ...] [--rules FILE]\n"
 	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
 	"                     [--handshake-timeout MS] [--message-timeout MS]\n"
 	"                     [--allow-uid UID ...] [--allow-any-uid]\n"
@@ -63,6 +64,10 @@ const char cmd_server_usage[] =
 	"                         vfuctl record or vfuctl import write them),\n"
 	"                         then exit; no deadlines on the client\n"
 	"  --strict               with --replay: exit 1 if the client departed\n"
+	"  --ignore RULE          with --replay: FIELD [cmd=C] [region=R]\n"
+	"                         [offset=N[-M]] may differ from the recording\n"
+	"                         (beyond msg_id and padding); repeatable\n"
+	"  --rules FILE           with --replay: --ignore rules, one a line\n"
 	"  --once                 exit after the first client disconnects\n"
 	"  --mode MODE            socket file mode, octal (default 0600); not\n"
 	"                         for abstract sockets, which have no file\n"
@@ -95,6 +100,7 @@ struct peer {
 	uid_t uid;
 };
 
+#define MAX_IGNORE	32	/* --ignore options; more go in --rules */
 #define MAX_BUSY	8	/* clients being told "busy" at once */
 /* Connections the kernel holds for us while we serve: a burst of clients
  * waits in it instead of failing to connect (EAGAIN). */
@@ -121,6 +127,9 @@ struct server {
 	struct vx_server *srv;	/* the protocol, one client at a time */
 	struct vx_sreplay *rp;	/* --replay: the trace played instead */
 	int strict;		/* --strict: departures make it exit 1 */
+	const char *ignore[MAX_IGNORE];	/* --ignore rules */
+	unsigned nignore;
+	const char *rules;	/* --rules FILE */
 	/* the attached client */
 	struct peer who;
 	int dead;
@@ -638,6 +647,21 @@ out:
 	return rc;
 }
 
+/* --ignore and --rules: what else may differ from the recording. */
+static int
+add_rules(struct server *s, char *why, size_t cap)
+{
+	unsigned i;
+	int r;
+
+	for (i = 0; i < s->nignore; i++)
+		if ((r = vx_sreplay_add_rule(s->rp, s->ignore[i], why, cap)) < 0)
+			return r;
+	if (s->rules != NULL)
+		return vx_sreplay_load_rules(s->rp, s->rules, why, cap);
+	return 0;
+}
+
 /* --replay: load the trace, play it, sum up. */
 static int
 serve_replay(struct server *s, const char *trace, const char *sock, int fd,
@@ -652,6 +676,11 @@ serve_replay(struct server *s, const char *trace, const char *sock, int fd,
 		return rc == VX_ERR_NOMEM ? VX_EXIT_FAIL : VX_EXIT_USAGE;
 	}
 	vx_sreplay_set_log(s->rp, server_log, NULL, s->verbose);
+	if (add_rules(s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vfuctl server: %s\n", err);
+		vx_sreplay_free(s->rp);
+		return VX_EXIT_USAGE;
+	}
 	rc = run(s, sock, fd, mode);
 	vx_sreplay_get_stats(s->rp, &st);
 	notice("replay: %u of %u recorded sessions played, %" PRIu64
@@ -673,6 +702,8 @@ cmd_server(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "ignore", required_argument, NULL, 'I' },
+		{ "rules", required_argument, NULL, 'R' },
 		{ "once", no_argument, NULL, '1' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-data-xfer-size", required_argument, NULL, 'x' },
@@ -723,6 +754,18 @@ cmd_server(int argc, char **argv)
 			break;
 		case 'S':
 			s.strict = 1;
+			break;
+		case 'I':
+			if (s.nignore == MAX_IGNORE)
+				vx_usage_error("server", "more than %d --ignore "
+				    "rules: put them in a --rules file",
+				    MAX_IGNORE);
+			s.ignore[s.nignore++] = optarg;
+			break;
+		case 'R':
+			if (s.rules != NULL)
+				vx_duparg("server", "--rules", optarg);
+			s.rules = optarg;
 			break;
 		case '1':
 			s.once = 1;
@@ -779,8 +822,9 @@ cmd_server(int argc, char **argv)
 		    "other: the trace plays the device");
 	if (device == NULL && trace == NULL)
 		vx_missarg("server", "--device or --replay");
-	if (s.strict && trace == NULL)
-		vx_usage_error("server", "--strict applies to --replay only");
+	if ((s.strict || s.nignore || s.rules != NULL) && trace == NULL)
+		vx_usage_error("server", "--strict, --ignore and --rules apply "
+		    "to --replay only");
 	if (mode_set && (sock == NULL || sock[0] == '@'))
 		vx_usage_error("server", "--mode applies to a socket file only; "
 		    "an abstract socket (@name) or --fd has none (who may "

@@ -177,16 +177,19 @@ _vfuctl()
 		;;
 	server)
 		case $prev in
-		--device | --socket-path) files=1 ;;
-		--fd | --mode | --max-data-xfer-size | --allow-uid) return 0 ;;
+		--device | --socket-path | --replay | --rules) files=1 ;;
+		--fd | --mode | --max-data-xfer-size | --allow-uid | --ignore)
+			return 0
+			;;
 		--handshake-timeout | --message-timeout)
 			_vfuctl_words '0 1000 5000 30000'
 			return 0
 			;;
 		esac
-		opts='--socket-path --fd --device --once --mode --max-data-xfer-size
-		    --handshake-timeout --message-timeout --allow-uid --allow-any-uid
-		    -v --verbose --print-json -h --help'
+		opts='--socket-path --fd --device --replay --strict --ignore --rules
+		    --once --mode --max-data-xfer-size --handshake-timeout
+		    --message-timeout --allow-uid --allow-any-uid -v --verbose
+		    --print-json -h --help'
 		;;
 	*)
 		opts='-h --help'

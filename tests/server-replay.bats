@@ -80,7 +80,7 @@ end_replay() {
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--device "$DMA" --strict
 	assert_status 2
-	[[ $stderr == *"--strict applies to --replay only"* ]]
+	[[ $stderr == *"--strict, --ignore and --rules apply to --replay only"* ]]
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--replay "$TEST_TMP/none.pcap"
 	assert_status 2
@@ -126,6 +126,7 @@ end_replay() {
 		"$TEST_TMP/rp.sock"
 	end_replay
 	assert_status 0
+	[[ $output =~ twin_socket\ +yes ]]
 	assert_contains "00100000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff"
 	assert_contains "MSI-X vector 0 fired (1)"
 	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
@@ -161,6 +162,20 @@ end_replay() {
 		"$TEST_TMP/rp.sock" >/dev/null
 	end_replay
 	[ "$rp_status" -eq 0 ]
+	# unless the rules say that the value written may differ
+	start_replay "$TEST_TMP/t.pcap" --strict \
+		--ignore 'region.data cmd=REGION_WRITE region=bar2'
+	"$VFUCTL" client --no-fd -c "${SCRIPT/0xdeadbeef/0xdeadbeee}" \
+		"$TEST_TMP/rp.sock" >/dev/null
+	end_replay
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	run cat "$TEST_TMP/replay.log"
+	assert_contains ", 0 departures"
+	# a rule that makes no sense is a usage error
+	run --separate-stderr "$VFUCTL" server --replay "$TEST_TMP/t.pcap" \
+		--socket-path "$TEST_TMP/x.sock" --ignore 'no.such.field'
+	assert_status 2
+	[[ $stderr == *"no.such.field"* ]]
 	# a client that ends early, and one that asks what was never recorded
 	start_replay "$TEST_TMP/t.pcap" --strict
 	"$VFUCTL" client --no-fd -c 'info; irqs' "$TEST_TMP/rp.sock" >/dev/null || true
@@ -204,4 +219,15 @@ messages() {
 	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
 	messages "$TEST_TMP/b.pcap" >"$TEST_TMP/b.msgs"
 	assert_golden "$TEST_TMP/a.msgs" "$TEST_TMP/b.msgs"
+}
+
+@test "completion offers server's replay options and trace files" {
+	run complete_words vfuctl server --
+	assert_status 0
+	for o in --replay --strict --ignore --rules; do
+		[[ $'\n'$output$'\n' == *$'\n'"$o"$'\n'* ]]
+	done
+	touch "$TEST_TMP/session.pcap"
+	run complete_words vfuctl server --replay "$TEST_TMP/sess"
+	assert_contains "$TEST_TMP/session.pcap"
 }
