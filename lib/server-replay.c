@@ -86,6 +86,8 @@ struct sess {
 	uint32_t nreq;
 	uint32_t max_fds;	/* what the recorded server accepted */
 	uint32_t max_msg;
+	uint32_t out_fds;	/* the most it sent: descriptors, bytes */
+	uint32_t out_msg;
 };
 
 struct irqfd {
@@ -386,6 +388,10 @@ load_message(struct loader *ld, const struct vx_walk_item *it)
 		return load_fail(ld, VX_ERR_NOMEM, "out of memory");
 	e->cmd = m->cmd;
 	e->peer = m->peer;
+	if (rec->dir == VX_S2C && e->len > s->out_msg)
+		s->out_msg = e->len;
+	if (rec->dir == VX_S2C && e->nfds > s->out_fds)
+		s->out_fds = e->nfds;
 	if (kind == E_REQ)
 		return slot_add(s, m->cmd, (uint32_t)(e - s->e)) < 0 ?
 		    load_fail(ld, VX_ERR_NOMEM, "out of memory") : 0;
@@ -1025,20 +1031,6 @@ last_of(const struct sess *s, uint16_t cmd)
 	return NONE;
 }
 
-/* The live client's VERSION: what it accepts from us. */
-static void
-peer_limits(struct vx_sreplay *r, const struct vx_msg *m)
-{
-	const struct vx_caps *c = m->caps;
-
-	if (c == NULL)
-		return;
-	vx_conn_set_peer_limits(r->conn, c->max_msg_fds > VX_MAX_FDS ?
-	    VX_MAX_FDS : (int)c->max_msg_fds,
-	    VX_MSG_FOR_XFER(c->max_data_xfer_size > VX_QEMU_MAX_XFER ?
-	    VX_QEMU_MAX_XFER : (uint32_t)c->max_data_xfer_size));
-}
-
 static void
 begin_play(struct vx_sreplay *r, uint32_t idx, const struct vx_msg *live)
 {
@@ -1107,8 +1099,6 @@ serve(struct vx_sreplay *r, struct vx_frame *f)
 		vx_summary(&live, sum, sizeof(sum));
 		say(r, "c2s 0x%04x %s", live.id, sum);
 	}
-	if (live.cmd == VX_CMD_VERSION)
-		peer_limits(r, &live);
 	if (live.cmd == VX_CMD_DEVICE_SET_IRQS && live.status == VX_MSG_OK)
 		take_irqfds(r, &live, f);
 	idx = match(r, &live, &first, &err);
@@ -1153,6 +1143,18 @@ drain_queue(struct vx_sreplay *r)
 	}
 }
 
+/* Serve a request now, or after the one whose span is being played. */
+static void
+on_request(struct vx_sreplay *r, struct vx_conn_event *ev)
+{
+	if (r->active || r->qhead < r->qn) {
+		if (queue_frame(r, ev) < 0)
+			r->dead = VX_ERR_NOMEM;
+		return;
+	}
+	serve(r, ev->frame);
+}
+
 static void
 on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 {
@@ -1164,12 +1166,7 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 			say(r, "dropping a client command on the twin socket");
 			break;
 		}
-		if (r->active || r->qhead < r->qn) {
-			if (queue_frame(r, ev) < 0)
-				r->dead = VX_ERR_NOMEM;
-			break;
-		}
-		serve(r, ev->frame);
+		on_request(r, ev);
 		break;
 	case VX_CONN_EV_CALL:
 		if (ev->cookie != NULL)
@@ -1180,6 +1177,13 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 		say(r, "dropping a reply to no command of ours");
 		break;
 	case VX_CONN_EV_BAD:
+		if (ev->err != VX_ERR_TOO_LARGE && ev->chan == VX_CHAN_MAIN &&
+		    ev->frame != NULL) {
+			/* a header that cannot be framed was recorded as its
+			 * 16 bytes: played as a request like any other */
+			on_request(r, ev);
+			break;
+		}
 		depart(r, "departure: an unframeable message 0x%04x (%s): %s",
 		    ev->id, cmd_text(ev->cmd, cb, sizeof(cb)),
 		    vx_strerror(ev->err));
@@ -1212,6 +1216,13 @@ vx_sreplay_attach(struct vx_sreplay *r, int sock)
 	if ((r->conn = vx_conn_new(sock, VX_CONN_SERVER, &lim)) == NULL)
 		return VX_ERR_NOMEM;
 	vx_conn_set_next_id(r->conn, 0);
+	/*
+	 * What the recorded server sent, the client took: real servers send
+	 * more than the client's VERSION allows (libvfio-user's migration
+	 * data beyond max_data_xfer_size), and a replay sends what they did.
+	 */
+	vx_conn_set_peer_limits(r->conn, s->out_fds > 1 ? (int)s->out_fds : 1,
+	    s->out_msg > lim.max_msg_size ? s->out_msg : lim.max_msg_size);
 	r->cur = s;
 	r->next++;
 	r->active = r->waiting = r->dead = 0;

@@ -231,3 +231,32 @@ messages() {
 	run complete_words vfuctl server --replay "$TEST_TMP/sess"
 	assert_contains "$TEST_TMP/session.pcap"
 }
+
+@test "server --replay: the captured vectors play to a client sending their requests" {
+	require_vectors
+	local v b n=0
+	for v in "$VECTORS"/*.jsonl; do
+		b=$(basename "$v" .jsonl)
+		[ "$b" != EXPECTED ] || continue
+		"$VFUCTL" import -o "$TEST_TMP/$b.pcap" "$v"
+		start_replay "$TEST_TMP/$b.pcap" --strict
+		run python3 "$repo/tests/sreplay-client.py" "$v" "$TEST_TMP/rp.sock"
+		end_replay
+		[ "$status" -eq 0 ] && [ "$rp_status" -eq 0 ] || {
+			echo "$b: client $status: $output" >&2
+			cat "$TEST_TMP/replay.log" >&2
+			false
+		}
+		grep -q ", 0 departures$" "$TEST_TMP/replay.log"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 10 ]
+	# the checking client does fail: another session's replies
+	start_replay "$TEST_TMP/gpio-probe-full.pcap"
+	run python3 "$repo/tests/sreplay-client.py" \
+		"$VECTORS/null-probe-full.jsonl" "$TEST_TMP/rp.sock"
+	end_replay
+	assert_status 1
+	assert_contains "expected"
+	grep -q "departure: the client ended after 1 of 48" "$TEST_TMP/replay.log"
+}

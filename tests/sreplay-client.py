@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""sreplay-client.py VECTOR SOCKET: play the client side of a captured
+session (JSON lines, as in ../shared/vectors) to a server, strictly in the
+recorded order, and check that the server sends what was recorded.
+
+Each c2s line is sent as recorded, with fresh descriptors of the recorded
+kinds (a memfd of the recorded size, an eventfd); a c2s reply to a server
+command gets that command's live msg_id.  Each s2c line is read from its
+channel and must equal the recorded message but for the msg_id of a
+server command (the server numbers its own) and carry as many descriptors.
+A twin socket the VERSION reply brings is used for the twin channel.
+Exit 0 when everything matched, 1 with the first mismatch on stderr, 2 on
+bad input.  Used by tests/server-replay.bats against vfuctl server --replay.
+"""
+import json
+import os
+import socket
+import struct
+import sys
+
+HDR = 16
+REPLY = 0x1
+
+
+def fresh_fd(kind, size):
+    if kind == "eventfd":
+        return os.eventfd(0)
+    fd = os.memfd_create("sreplay-client")
+    os.ftruncate(fd, size or 0)
+    return fd
+
+
+def recv_exact(sock, n, want_fds):
+    data, fds = b"", []
+    while len(data) < n:
+        if want_fds and not data:
+            chunk, got, _, _ = socket.recv_fds(sock, n, 253)
+            fds += got
+        else:
+            chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        data += chunk
+    return data, fds
+
+
+def recv_msg(sock):
+    hdr, fds = recv_exact(sock, HDR, True)
+    size = struct.unpack_from("<I", hdr, 4)[0]
+    body = b""
+    if size > HDR:
+        body, more = recv_exact(sock, size - HDR, False)
+        fds += more
+    return hdr + body, fds
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    main_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    main_sock.connect(sys.argv[2])
+    socks = {"main": main_sock}
+    live_id = {}    # (chan, cmd, recorded id) of a server command -> live id
+    for i, r in enumerate(recs):
+        msg = bytes.fromhex(r["hex"])
+        chan = r.get("chan", "main")
+        mid, cmd, _, flags = struct.unpack_from("<HHII", msg)
+        if r["dir"] == "c2s":
+            if flags & REPLY:
+                mid = live_id.get((chan, cmd, mid), mid)
+                msg = struct.pack("<H", mid) + msg[2:]
+            fds = [fresh_fd(f.get("kind"), f.get("size")) for f in r["fds"]]
+            if fds:
+                socket.send_fds(socks[chan], [msg], fds)
+                for fd in fds:
+                    os.close(fd)
+            else:
+                socks[chan].sendall(msg)
+            continue
+        got, fds = recv_msg(socks[chan])
+        gid, gcmd, _, gflags = struct.unpack_from("<HHII", got)
+        if not flags & REPLY:
+            live_id[(chan, cmd, mid)] = gid
+            mid = gid
+        if got[2:] != msg[2:] or gid != mid or len(fds) != len(r["fds"]):
+            print("record %d (seq %s): expected %s with %d fds, got %s "
+                  "with %d" % (i, r.get("seq"), msg.hex(), len(r["fds"]),
+                               got.hex(), len(fds)), file=sys.stderr)
+            return 1
+        for fd in fds:
+            if cmd == 1 and "twin" not in socks:
+                socks["twin"] = socket.socket(fileno=fd)
+            else:
+                os.close(fd)
+    for s in socks.values():
+        s.close()
+    print("%d records played" % len(recs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
