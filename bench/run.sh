@@ -207,6 +207,9 @@ bash "$here/trace.sh"
 # part 3: vfuctl server round trips and soak
 bash "$here/server.sh"
 
+# part 3b: vfuctl server --replay against the live server
+bash "$here/server-replay.sh"
+
 # part 4: the recorder against a minimal relay
 bash "$here/record.sh"
 
