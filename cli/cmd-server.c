@@ -40,7 +40,7 @@
 const char cmd_server_usage[] =
 	"usage: vfuctl server --socket-path PATH | --fd N\n"
 	"                     --device FILE.json | --replay TRACE [--strict]\n"
-	"                     [--ignore RULE ...] [--rules FILE]\n"
+	"                     [--conn ID] [--ignore RULE ...] [--rules FILE]\n"
 	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
 	"                     [--handshake-timeout MS] [--message-timeout MS]\n"
 	"                     [--allow-uid UID ...] [--allow-any-uid]\n"
@@ -64,6 +64,8 @@ const char cmd_server_usage[] =
 	"                         vfuctl record or vfuctl import write them),\n"
 	"                         then exit; no deadlines on the client\n"
 	"  --strict               with --replay: exit 1 if the client departed\n"
+	"  --conn ID              with --replay: play only recorded connection\n"
+	"                         ID (\"c1\" in vfuctl dissect is 1)\n"
 	"  --ignore RULE          with --replay: FIELD [cmd=C] [region=R]\n"
 	"                         [offset=N[-M]] may differ from the recording\n"
 	"                         (beyond msg_id and padding); repeatable\n"
@@ -130,6 +132,7 @@ struct server {
 	const char *ignore[MAX_IGNORE];	/* --ignore rules */
 	unsigned nignore;
 	const char *rules;	/* --rules FILE */
+	int64_t conn;		/* --conn ID, or -1: every connection */
 	/* the attached client */
 	struct peer who;
 	int dead;
@@ -676,6 +679,12 @@ serve_replay(struct server *s, const char *trace, const char *sock, int fd,
 		return rc == VX_ERR_NOMEM ? VX_EXIT_FAIL : VX_EXIT_USAGE;
 	}
 	vx_sreplay_set_log(s->rp, server_log, NULL, s->verbose);
+	if (s->conn >= 0 && vx_sreplay_only(s->rp, (uint32_t)s->conn) < 0) {
+		fprintf(stderr, "vfuctl server: %s: no connection %" PRId64
+		    " with a request in the trace\n", trace, s->conn);
+		vx_sreplay_free(s->rp);
+		return VX_EXIT_USAGE;
+	}
 	if (add_rules(s, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vfuctl server: %s\n", err);
 		vx_sreplay_free(s->rp);
@@ -704,6 +713,7 @@ cmd_server(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "ignore", required_argument, NULL, 'I' },
 		{ "rules", required_argument, NULL, 'R' },
+		{ "conn", required_argument, NULL, 'C' },
 		{ "once", no_argument, NULL, '1' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-data-xfer-size", required_argument, NULL, 'x' },
@@ -727,6 +737,7 @@ cmd_server(int argc, char **argv)
 	s.max_xfer = VX_DEF_MAX_XFER;
 	s.handshake_ms = s.message_ms = DEF_DEADLINE_MS;
 	s.lfd = s.sigfd = -1;
+	s.conn = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -761,6 +772,13 @@ cmd_server(int argc, char **argv)
 				    "rules: put them in a --rules file",
 				    MAX_IGNORE);
 			s.ignore[s.nignore++] = optarg;
+			break;
+		case 'C':
+			if (s.conn >= 0)
+				vx_duparg("server", "--conn", optarg);
+			if (vx_parse_u64(optarg, &v) < 0 || v > UINT32_MAX)
+				vx_invarg("server", "--conn", optarg);
+			s.conn = (int64_t)v;
 			break;
 		case 'R':
 			if (s.rules != NULL)
@@ -822,9 +840,10 @@ cmd_server(int argc, char **argv)
 		    "other: the trace plays the device");
 	if (device == NULL && trace == NULL)
 		vx_missarg("server", "--device or --replay");
-	if ((s.strict || s.nignore || s.rules != NULL) && trace == NULL)
-		vx_usage_error("server", "--strict, --ignore and --rules apply "
-		    "to --replay only");
+	if ((s.strict || s.nignore || s.rules != NULL || s.conn >= 0) &&
+	    trace == NULL)
+		vx_usage_error("server", "--strict, --conn, --ignore and --rules "
+		    "apply to --replay only");
 	if (mode_set && (sock == NULL || sock[0] == '@'))
 		vx_usage_error("server", "--mode applies to a socket file only; "
 		    "an abstract socket (@name) or --fd has none (who may "

@@ -178,7 +178,8 @@ _vfuctl()
 	server)
 		case $prev in
 		--device | --socket-path | --replay | --rules) files=1 ;;
-		--fd | --mode | --max-data-xfer-size | --allow-uid | --ignore)
+		--fd | --mode | --max-data-xfer-size | --allow-uid | --ignore | \
+		    --conn)
 			return 0
 			;;
 		--handshake-timeout | --message-timeout)
@@ -186,7 +187,7 @@ _vfuctl()
 			return 0
 			;;
 		esac
-		opts='--socket-path --fd --device --replay --strict --ignore --rules
+		opts='--socket-path --fd --device --replay --strict --conn --ignore --rules
 		    --once --mode --max-data-xfer-size --handshake-timeout
 		    --message-timeout --allow-uid --allow-any-uid -v --verbose
 		    --print-json -h --help'

@@ -62,6 +62,14 @@ int vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
 /* Detach the client, if any, and free. */
 void vx_sreplay_free(struct vx_sreplay *r);
 
+/*
+ * Play only recorded connection conn (its id in the trace, "c1" in
+ * vfuctl dissect), say one side of a migration whose two connections were
+ * recorded at once.  Before the first attach.  0, or VX_ERR_NOENT when
+ * the trace has no such connection with a request.
+ */
+int vx_sreplay_only(struct vx_sreplay *r, uint32_t conn);
+
 /* Where report lines go: departures and notices at VX_SERVER_NOTICE,
  * one line per message at VX_SERVER_DEBUG when verbose. */
 void vx_sreplay_set_log(struct vx_sreplay *r, vx_server_log_fn *fn,

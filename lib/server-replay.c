@@ -88,6 +88,7 @@ struct sess {
 	uint32_t max_msg;
 	uint32_t out_fds;	/* the most it sent: descriptors, bytes */
 	uint32_t out_msg;
+	uint8_t client_peer;	/* the wire forms its client's requests had */
 };
 
 struct irqfd {
@@ -392,6 +393,8 @@ load_message(struct loader *ld, const struct vx_walk_item *it)
 		s->out_msg = e->len;
 	if (rec->dir == VX_S2C && e->nfds > s->out_fds)
 		s->out_fds = e->nfds;
+	if (kind == E_REQ && m->cmd != VX_CMD_VERSION)
+		s->client_peer = m->peer;	/* known once VERSION is */
 	if (kind == E_REQ)
 		return slot_add(s, m->cmd, (uint32_t)(e - s->e)) < 0 ?
 		    load_fail(ld, VX_ERR_NOMEM, "out of memory") : 0;
@@ -529,6 +532,27 @@ vx_sreplay_free(struct vx_sreplay *r)
 	vx_decoder_release(&r->rdec);
 	vx_diff_rules_free(r->rules);
 	free(r);
+}
+
+int
+vx_sreplay_only(struct vx_sreplay *r, uint32_t conn)
+{
+	size_t i, keep = r->nsess;
+
+	if (r->next > 0 || r->conn != NULL)
+		return VX_ERR_BUSY;
+	for (i = 0; i < r->nsess; i++)
+		if (r->sess[i].conn == conn)
+			keep = i;
+	if (keep == r->nsess)
+		return VX_ERR_NOENT;
+	for (i = 0; i < r->nsess; i++)
+		if (i != keep)
+			sess_free(&r->sess[i]);
+	r->sess[0] = r->sess[keep];
+	r->nsess = 1;
+	r->st.sessions = 1;
+	return 0;
 }
 
 void
@@ -1089,7 +1113,7 @@ serve(struct vx_sreplay *r, struct vx_frame *f)
 	char sum[512];
 
 	ctx.nfds = f->nfds;
-	ctx.peer = r->cur->e[0].peer;
+	ctx.peer = r->cur->client_peer;
 	if (vx_decode(&r->ldec, f->data, f->len, &ctx, &live) < 0) {
 		r->dead = VX_ERR_NOMEM;
 		return;

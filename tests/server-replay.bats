@@ -30,8 +30,16 @@ teardown() {
 # against vfuctl server (dma.json) through vfuctl record writing TRACE;
 # the client's output in $TEST_TMP/live.out.
 record() {
-	local trace=$1
+	rec_start "$1"
 	shift
+	"$VFUCTL" client "$@" "$TEST_TMP/rec.sock" >"$TEST_TMP/live.out"
+	rec_stop
+}
+
+# rec_start TRACE: vfuctl server (dma.json) and vfuctl record in front of
+# it on $TEST_TMP/rec.sock writing TRACE; rec_stop ends both.
+rec_start() {
+	local trace=$1
 	"$VFUCTL" server --socket-path "$TEST_TMP/dev.sock" --device "$DMA" \
 		3>&- 2>"$TEST_TMP/server.log" &
 	srv_pid=$!
@@ -41,7 +49,9 @@ record() {
 		3>&- 2>"$TEST_TMP/record.log" &
 	rec_pid=$!
 	wait_socket "$TEST_TMP/rec.sock" "$rec_pid" "$TEST_TMP/record.log"
-	"$VFUCTL" client "$@" "$TEST_TMP/rec.sock" >"$TEST_TMP/live.out"
+}
+
+rec_stop() {
 	kill -INT "$rec_pid"
 	wait "$rec_pid"
 	kill "$srv_pid"
@@ -80,7 +90,7 @@ end_replay() {
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--device "$DMA" --strict
 	assert_status 2
-	[[ $stderr == *"--strict, --ignore and --rules apply to --replay only"* ]]
+	[[ $stderr == *"--strict, --conn, --ignore and --rules apply to --replay only"* ]]
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--replay "$TEST_TMP/none.pcap"
 	assert_status 2
@@ -224,7 +234,7 @@ messages() {
 @test "completion offers server's replay options and trace files" {
 	run complete_words vfuctl server --
 	assert_status 0
-	for o in --replay --strict --ignore --rules; do
+	for o in --replay --strict --conn --ignore --rules; do
 		[[ $'\n'$output$'\n' == *$'\n'"$o"$'\n'* ]]
 	done
 	touch "$TEST_TMP/session.pcap"
@@ -259,4 +269,33 @@ messages() {
 	assert_status 1
 	assert_contains "expected"
 	grep -q "departure: the client ended after 1 of 48" "$TEST_TMP/replay.log"
+}
+
+@test "server --replay: each recorded connection to one client, in order; --conn picks one" {
+	local a='info; peek bar0 0x24 4' b='regions; poke bar2 0 0x55 4; read bar2 0 4'
+	rec_start "$TEST_TMP/t.pcap"
+	"$VFUCTL" client -c "$a" "$TEST_TMP/rec.sock" >"$TEST_TMP/a.live"
+	"$VFUCTL" client -c "$b" "$TEST_TMP/rec.sock" >"$TEST_TMP/b.live"
+	rec_stop
+	# both, one after the other; then the server is done
+	start_replay "$TEST_TMP/t.pcap" --strict
+	"$VFUCTL" client -c "$a" "$TEST_TMP/rp.sock" >"$TEST_TMP/a.out"
+	"$VFUCTL" client -c "$b" "$TEST_TMP/rp.sock" >"$TEST_TMP/b.out"
+	end_replay
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	assert_golden "$TEST_TMP/a.live" "$TEST_TMP/a.out"
+	assert_golden "$TEST_TMP/b.live" "$TEST_TMP/b.out"
+	grep -q "2 of 2 recorded sessions played, .*, 0 departures$" \
+		"$TEST_TMP/replay.log"
+	# the second alone
+	start_replay "$TEST_TMP/t.pcap" --strict --conn 2
+	"$VFUCTL" client -c "$b" "$TEST_TMP/rp.sock" >"$TEST_TMP/b.out"
+	end_replay
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	assert_golden "$TEST_TMP/b.live" "$TEST_TMP/b.out"
+	grep -q "1 of 1 recorded sessions played" "$TEST_TMP/replay.log"
+	run --separate-stderr "$VFUCTL" server --replay "$TEST_TMP/t.pcap" \
+		--socket-path "$TEST_TMP/x.sock" --conn 9
+	assert_status 2
+	[[ $stderr == *"no connection 9 with a request in the trace"* ]]
 }
