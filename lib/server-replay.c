@@ -123,7 +123,7 @@ struct vx_sreplay {
 	int verbose;
 };
 
-/* --- reporting ----------------------------------------------------------- */
+/* --- reporting ---------------------------------------------------------- */
 
 static void
 vlog(const struct vx_sreplay *r, int level, const char *fmt, va_list ap)
@@ -180,7 +180,7 @@ cmd_text(unsigned cmd, char *buf, size_t cap)
 	return buf;
 }
 
-/* --- loading --------------------------------------------------------------- */
+/* --- loading ------------------------------------------------------------ */
 
 struct loader {
 	struct vx_sreplay *r;
@@ -584,7 +584,7 @@ vx_sreplay_get_stats(const struct vx_sreplay *r, struct vx_sreplay_stats *st)
 	*st = r->st;
 }
 
-/* --- recorded messages ------------------------------------------------------ */
+/* --- recorded messages -------------------------------------------------- */
 
 static const uint8_t *
 ent_bytes(const struct sess *s, const struct ent *e)
@@ -622,7 +622,7 @@ out_copy(struct vx_sreplay *r, const struct ent *e, uint16_t id)
 	return r->out;
 }
 
-/* --- comparing -------------------------------------------------------------- */
+/* --- comparing ---------------------------------------------------------- */
 
 /* "KEY recorded R, live L (byte N); ...": the first differences. */
 static void
@@ -675,7 +675,7 @@ same_request(struct vx_sreplay *r, const struct vx_msg *live,
 	return n == 0;
 }
 
-/* --- descriptors as recorded ------------------------------------------------- */
+/* --- descriptors as recorded -------------------------------------------- */
 
 /* A memfd of the recorded size and seals (zeros: the recorded content of
  * mapped memory is not in the trace). */
@@ -729,7 +729,7 @@ close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
-/* --- interrupts ------------------------------------------------------------ */
+/* --- interrupts --------------------------------------------------------- */
 
 static struct irqfd *
 irq_find(struct vx_sreplay *r, uint32_t index, uint32_t vector)
@@ -820,7 +820,7 @@ play_irq(struct vx_sreplay *r, const struct ent *e)
 	    " signalled %" PRIu64 " time(s)", e->frame, iname, e->len, n);
 }
 
-/* --- playing a span --------------------------------------------------------- */
+/* --- playing a span ----------------------------------------------------- */
 
 static void
 log_sent(struct vx_sreplay *r, const struct ent *e, uint16_t id)
@@ -1009,7 +1009,7 @@ play(struct vx_sreplay *r)
 	}
 }
 
-/* --- matching a live request ------------------------------------------------- */
+/* --- matching a live request -------------------------------------------- */
 
 /* The first unused recorded request of live's command that equals it,
  * else NONE; *first gets the first unused one of its command (or NONE). */
@@ -1138,7 +1138,7 @@ serve(struct vx_sreplay *r, struct vx_frame *f)
 	play(r);
 }
 
-/* --- the connection ---------------------------------------------------------- */
+/* --- the connection ----------------------------------------------------- */
 
 static int
 queue_frame(struct vx_sreplay *r, struct vx_conn_event *ev)
