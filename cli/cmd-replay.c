@@ -385,7 +385,7 @@ server_fate(struct report *rp, const struct vx_replay_div *d, char *out,
 	if (rp->srv->pid > 0 && !reap(rp->srv, d->kind == VX_RDIV_CLOSED ?
 	    rp->o->timeout_ms : 0))
 		return;
-	snprintf(out, cap, "the server %s", rp->srv->last_status);
+	snprintf(out, cap, "server %s", rp->srv->last_status);
 }
 
 /* "frame 24 (connection 1, REGION_READ reply to frame 23)" */
@@ -554,8 +554,10 @@ write_failures(FILE *fp, json_t *divs, json_int_t conn)
 		fputs("\">", fp);
 		xml_text(fp, json_string_value(json_object_get(d, "line")));
 		json_array_foreach(json_object_get(d, "context"), k, c) {
-			fprintf(fp, "\n  before: %lld ", (long long)
-			    json_integer_value(json_object_get(c, "frame")));
+			fprintf(fp, "\n  before: %lld %s ", (long long)
+			    json_integer_value(json_object_get(c, "frame")),
+			    strcmp(json_string_value(json_object_get(c, "dir")),
+			    "s2c") == 0 ? "C&lt;-S" : "C-&gt;S");
 			xml_text(fp, json_string_value(json_object_get(c,
 			    "summary")));
 		}
@@ -690,10 +692,14 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int c;
+	int c, dashdash, operands;
 
+	/* options may follow TRACE; what follows "--" is the server's */
+	for (dashdash = 1; dashdash < argc; dashdash++)
+		if (strcmp(argv[dashdash], "--") == 0)
+			break;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+kt:o:w:h", longopts,
+	while ((c = getopt_long(argc, argv, "kt:o:w:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -747,14 +753,16 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 			vx_usage_error("replay", "unknown option");
 		}
 	}
-	if (optind >= argc || strcmp(argv[optind], "--") == 0)
+	/* getopt moved the operands after the options, TRACE first */
+	operands = argc - optind;
+	if (operands == 0)
 		vx_missarg("replay", "trace file");
 	o->trace = argv[optind++];
-	if (optind < argc && strcmp(argv[optind], "--") == 0)
-		optind++;
-	else if (optind < argc)
+	if (dashdash == argc && optind < argc)
 		vx_usage_error("replay", "unexpected '%s': give one TRACE, "
 		    "and the server command after '--'", argv[optind]);
+	if (dashdash < argc && optind == argc)
+		vx_missarg("replay", "server command after '--'");
 	if (optind < argc)
 		o->server_cmd = argv + optind;
 	if ((o->connect != NULL) == (o->server_cmd != NULL))
@@ -908,7 +916,8 @@ cmd_replay(int argc, char **argv)
 	if (rc == 0)
 		rc = vx_replay_run(r);
 	if (rc < 0) {
-		vx_error("%s", r != NULL ? vx_replay_error(r) : "out of memory");
+		vx_error("cannot replay '%s': %s", o.trace, r != NULL ?
+		    vx_replay_error(r) : "out of memory");
 		status = VX_EXIT_USAGE;
 	}
 	if (sp != NULL)

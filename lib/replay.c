@@ -20,6 +20,7 @@
 #define DEFAULT_TIMEOUT_MS	10000
 /* Most connections polled at once (a trace's concurrent connections). */
 #define MAX_LIVE		64
+#define CTX_RING		(VX_REPLAY_CONTEXT + 1)
 
 /* A command sent, until its recorded reply is reached. */
 struct pend {
@@ -45,8 +46,10 @@ struct live {
 	struct rfds fds;
 	struct vx_replay_conn_summary sum;
 	int64_t t0;
+	/* the last messages, the one a divergence is about maybe among
+	 * them: one more than shown */
 	unsigned nctx, ctx_at;
-	struct vx_replay_ctxmsg ctx[VX_REPLAY_CONTEXT];
+	struct vx_replay_ctxmsg ctx[VX_REPLAY_CONTEXT + 1];
 };
 
 struct vx_replay {
@@ -107,13 +110,21 @@ release_pend(struct pend *p)
 static void
 emit(struct vx_replay *r, struct live *l, struct vx_replay_div *d)
 {
-	unsigned i, n = l->nctx;
+	struct vx_replay_ctxmsg before[CTX_RING];
+	unsigned i, n = 0, skip;
 
 	d->conn = l->id;
-	d->nctx = n;
-	for (i = 0; i < n; i++)
-		d->ctx[i] = l->ctx[(l->ctx_at + VX_REPLAY_CONTEXT - n + i) %
-		    VX_REPLAY_CONTEXT];
+	/* oldest first, only what came before d's frame */
+	for (i = 0; i < l->nctx; i++) {
+		const struct vx_replay_ctxmsg *c =
+		    &l->ctx[(l->ctx_at + CTX_RING - l->nctx + i) % CTX_RING];
+
+		if (c->frame < d->frame)
+			before[n++] = *c;
+	}
+	skip = n > VX_REPLAY_CONTEXT ? n - VX_REPLAY_CONTEXT : 0;
+	d->nctx = n - skip;
+	memcpy(d->ctx, before + skip, d->nctx * sizeof(*before));
 	r->st.divergences++;
 	l->sum.divergences++;
 	if (r->h.divergence != NULL)
@@ -335,8 +346,8 @@ remember(struct live *l, const struct vx_trace_rec *rec,
 	c->frame = rec->frame;
 	c->dir = m->dir;
 	vx_summary(m, c->summary, sizeof(c->summary));
-	l->ctx_at = (l->ctx_at + 1) % VX_REPLAY_CONTEXT;
-	if (l->nctx < VX_REPLAY_CONTEXT)
+	l->ctx_at = (l->ctx_at + 1) % CTX_RING;
+	if (l->nctx < CTX_RING)
 		l->nctx++;
 }
 
