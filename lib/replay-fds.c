@@ -1,8 +1,10 @@
 /*
  * replay-fds.c - the descriptors a replay makes in place of the recorded
- * ones (replay-int.h): memfds backing DMA windows, filled with the same
- * bytes on every run; eventfds for interrupts; and the server's
- * DMA_READ/DMA_WRITE answered from this process's copy of client memory.
+ * ones (replay-int.h): memfds backing DMA windows, zero-filled as a
+ * fresh client's are, with what the recording client gave the server's
+ * DMA_READs written in as the trace goes; eventfds for interrupts; and
+ * the server's DMA_READ/DMA_WRITE answered from this process's copy of
+ * client memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,31 +20,8 @@
 #include "vx-error.h"
 #include "vx-sock.h"
 
-/* Windows above this are filled only this far (the rest reads as
- * zeros): a guest's RAM mapped whole must not cost its size in memory. */
-#define FILL_MAX	(64ull << 20)
 /* Largest window backed at all. */
 #define WIN_MAX		(1ull << 32)
-
-uint64_t
-rfds_fill_word(uint64_t addr)
-{
-	uint64_t x = (addr & ~7ull) * 0x9e3779b97f4a7c15ull;
-
-	return x ^ (x >> 29);
-}
-
-static void
-fill(uint8_t *mem, uint64_t addr, uint64_t size)
-{
-	uint64_t i, n = size < FILL_MAX ? size : FILL_MAX;
-
-	for (i = 0; i < n; i++) {
-		uint64_t w = rfds_fill_word(addr + i);
-
-		mem[i] = (uint8_t)(w >> (8 * ((addr + i) & 7)));
-	}
-}
 
 static void
 free_win(struct rwin *w)
@@ -112,7 +91,8 @@ rfds_unmapped(struct rfds *f, uint64_t flags, uint64_t addr, uint64_t size)
 
 /*
  * The window of a DMA_MAP: on the memfd fd (covering offset + size) when
- * there is one, else anonymous memory; filled.
+ * there is one, else anonymous memory.  Either starts as zeros, as the
+ * recording client's fresh memfd or heap memory did.
  */
 static int
 map_window(struct rfds *f, const struct vx_msg *m, int fd, char *why,
@@ -147,7 +127,6 @@ map_window(struct rfds *f, const struct vx_msg *m, int fd, char *why,
 	}
 	w.map = p;
 	w.mem = w.map + off;
-	fill(w.mem, addr, size);
 	if (add_win(f, &w) < 0) {
 		free_win(&w);
 		return VX_ERR_NOMEM;
@@ -304,6 +283,22 @@ rfds_make(struct rfds *f, const struct vx_msg *m,
 }
 
 /* --- the server's DMA ------------------------------------------------------- */
+
+static struct rwin *find_win(struct rfds *f, uint64_t addr, uint64_t len);
+
+void
+rfds_recorded_read(struct rfds *f, const struct vx_msg *m)
+{
+	const struct vx_item *data = vx_msg_item(m, VXF_DMA_DATA);
+	struct rwin *w;
+	uint64_t addr;
+
+	if (data == NULL || data->ptr == NULL ||
+	    vx_msg_get(m, VXF_DMA_ADDR, &addr) < 0 ||
+	    (w = find_win(f, addr, data->len)) == NULL)
+		return;
+	memcpy(w->mem + (addr - w->addr), data->ptr, data->len);
+}
 
 static struct rwin *
 find_win(struct rfds *f, uint64_t addr, uint64_t len)

@@ -44,7 +44,7 @@ void rfds_free(struct rfds *f);
  * Descriptors for a recorded command m whose record carried rec->nfds:
  * made anew into fds[] (at most VX_TRACE_MAX_FDS; the caller closes
  * them after sending).  A DMA_MAP's memfd becomes a window now (the server
- * may use it before it replies); a DMA_MAP without one too.  SET_IRQS
+ * may use it before it replies), zero-filled; a DMA_MAP without one too.  SET_IRQS
  * eventfds are kept (dup'ed) for their vectors.  Returns how many, or a
  * VX_ERR_* with why.
  */
@@ -69,8 +69,10 @@ int rfds_irq_fd(const struct rfds *f, uint32_t index, uint32_t vector);
 int rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
     const struct vx_conn_event *ev);
 
-/* Deterministic contents of client memory at IOVA addr: what a window is
- * filled with, 8 bytes at a time. */
-uint64_t rfds_fill_word(uint64_t addr);
+/*
+ * The recording client's answer m to a DMA_READ: its data is what client
+ * memory held there, so the live server's DMA_READ of it gets the same.
+ */
+void rfds_recorded_read(struct rfds *f, const struct vx_msg *m);
 
 #endif /* VX_REPLAY_INT_H */

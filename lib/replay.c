@@ -595,11 +595,18 @@ reply_reached(struct vx_replay *r, struct live *l,
 	return r->nomem ? VX_ERR_NOMEM : n;
 }
 
-/* The client's answer to a recorded server request: how it answered. */
+/*
+ * The recording client's answer to a server request: the memory a
+ * DMA_READ read, the form of a DMA_WRITE reply.
+ */
 static void
 client_reply(struct live *l, const struct vx_msg *m)
 {
-	if (m->cmd != VX_CMD_DMA_WRITE || (m->flags & VX_F_ERROR))
+	if (m->flags & VX_F_ERROR)
+		return;
+	if (m->cmd == VX_CMD_DMA_READ)
+		rfds_recorded_read(&l->fds, m);
+	if (m->cmd != VX_CMD_DMA_WRITE)
 		return;
 	l->fds.dma_write_reply = m->len == VX_HDR_SIZE ? VX_VAR_QEMU :
 	    m->len == VX_HDR_SIZE + 12 ? VX_VAR_SPEC : VX_VAR_LVU;

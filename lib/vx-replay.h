@@ -9,9 +9,10 @@
  * live reply is decoded and compared with the recorded reply through
  * vx_diff() (vx-diff.h), and what differs is a divergence handed to the
  * caller's hook.  Descriptors are made anew: a memfd of the recorded size
- * for every memfd or file (a DMA_MAP's window, filled deterministically
- * and served to the server's DMA_READ/DMA_WRITE from this process's
- * copy), an eventfd for every eventfd (SET_IRQS), /dev/null for the rest.
+ * for every memfd or file (a DMA_MAP's window, zero-filled as a fresh
+ * client's memory is, the data of the recorded client's DMA_READ replies
+ * written in as the walk reaches them, and served to the server's
+ * DMA_READ/DMA_WRITE from this process's copy), an eventfd for every eventfd (SET_IRQS), /dev/null for the rest.
  * Where the trace has an interrupt, the replay waits for the eventfd the
  * live server signals.  A server that closes the connection, dies or does
  * not answer within the timeout is a divergence naming the frame whose
