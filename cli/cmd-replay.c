@@ -876,7 +876,6 @@ open_update(const struct opts *o)
 		    vx_create_strerror(errno));
 		exit(VX_EXIT_USAGE);
 	}
-	vx_trace_write_digest(w, 0);
 	return w;
 }
 

@@ -67,6 +67,7 @@ struct vx_replay {
 	size_t bufcap;
 	uint64_t serial;
 	int stopped, finished, nomem;
+	int update_opened;	/* the new trace's first digest is written */
 	struct vx_replay_stats st;
 	char err[512];
 };
@@ -507,6 +508,22 @@ call_failed(struct vx_replay *r, struct live *l,
 	emit(r, l, &d);
 }
 
+/* One record into the new trace, opened with a digest at its time. */
+static int
+update_write(struct vx_replay *r, const struct vx_trace_rec *rec)
+{
+	if (!r->update_opened) {
+		r->update_opened = 1;
+		if (vx_trace_write_digest(r->o.update, rec->ts_ns) < 0)
+			goto fail;
+	}
+	if (vx_trace_write_event(r->o.update, rec) == 0)
+		return 0;
+fail:
+	return fail(r, VX_ERR_IO, "writing the updated trace: %s",
+	    strerror(errno));
+}
+
 static int
 update_reply(struct vx_replay *r, const struct vx_trace_rec *rec,
     struct pend *p)
@@ -522,8 +539,7 @@ update_reply(struct vx_replay *r, const struct vx_trace_rec *rec,
 		out.data = p->fr.data;
 		out.len = out.orig_len = p->fr.len;
 	}
-	return vx_trace_write_event(r->o.update, &out) < 0 ? fail(r,
-	    VX_ERR_IO, "writing the updated trace: %s", strerror(errno)) : 0;
+	return update_write(r, &out);
 }
 
 static void
@@ -649,9 +665,8 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 		}
 	}
 	remember(l, rec, m);
-	if (err == 0 && !written && r->o.update != NULL && vx_trace_write_event(
-	    r->o.update, rec) < 0)
-		err = fail(r, VX_ERR_IO, "writing the updated trace");
+	if (err == 0 && !written && r->o.update != NULL)
+		err = update_write(r, rec);
 	return err;
 }
 
@@ -727,9 +742,8 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 	default:
 		break;
 	}
-	if (err == 0 && r->o.update != NULL &&
-	    vx_trace_write_event(r->o.update, rec) < 0)
-		err = fail(r, VX_ERR_IO, "writing the updated trace");
+	if (err == 0 && r->o.update != NULL)
+		err = update_write(r, rec);
 	return err;
 }
 
