@@ -211,6 +211,7 @@ gpio_changed() {
 	record gpio 'peek bar2 4'
 	cat >"$TEST_TMP/srv.sh" <<-EOF
 	#!/bin/sh
+	trap '' TERM	# ends when its server has served the one client
 	"$VFUCTL" server "\$@" --device "$repo/tests/devices/gpio.json" --once
 	exit 3
 	EOF
