@@ -66,6 +66,8 @@ static const struct cmd_entry commands[] = {
 	  "relay vfio-user connections and record them as a trace" },
 	{ "regions", cmd_regions, cmd_regions_usage, CMD_NEEDS_SOCKET,
 	  "list a device's regions" },
+	{ "replay", cmd_replay, cmd_replay_usage, CMD_READS_INPUT | CMD_NEEDS_SOCKET,
+	  "play a trace's client side to a live server; report divergences" },
 	{ "schema", cmd_schema, cmd_schema_usage, 0,
 	  "print the decoded-message schema as JSON or Lua" },
 	{ "server", cmd_server, cmd_server_usage, CMD_NEEDS_SOCKET,

@@ -138,6 +138,23 @@ _vfuctl()
 		      --no-irq-intercept --trap-mmap --hash-dma --key --allow-uid
 		      --allow-any-uid -h --help'
 		;;
+	replay)
+		case $prev in
+		--connect | --rules | --junit | -w)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		-o | --output) _vfuctl_words 'text json'; return 0 ;;
+		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		-t | --timeout) _vfuctl_words '1000 5000 30000'; return 0 ;;
+		--ignore | --expect-digest) return 0 ;;
+		esac
+		opts='--connect --spawn-once -k --keep-going -t --timeout --ignore
+		      --rules --digest --expect-digest -o --output --junit --update
+		      -w --peer -h --help'
+		files=1
+		;;
 	client)
 		case $prev in
 		-f | --file)

@@ -1,0 +1,354 @@
+#!/usr/bin/env bats
+# replay.bats - vfuctl replay: sessions recorded here with vfuctl record
+# between vfuctl client and vfuctl server, then replayed against a fresh
+# vfuctl server: no divergence and the same digest twice; a changed
+# register, a missing interrupt, a crashing server each reported where
+# they happen; --ignore and --rules; --update; DMA served from the
+# replayer's memory; a mid-session file refused; JSON and JUnit output.
+
+load helpers
+
+setup() {
+	srv_pid=
+	rec_pid=
+	trace=$TEST_TMP/t.pcap
+}
+
+teardown() {
+	local p
+	for p in $rec_pid $srv_pid; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# start_server DEVICE-FILE [SOCKET]: vfuctl server in the background.
+start_server() {
+	sock=${2:-$TEST_TMP/s}
+	"$VFUCTL" server --socket-path "$sock" --device "$1" 3>&- \
+		>>"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
+}
+
+stop_server() {
+	kill -TERM "$srv_pid"
+	wait "$srv_pid" || true
+	srv_pid=
+}
+
+# record DEVICE SCRIPT [TRACE]: a vfuctl client SCRIPT through vfuctl
+# record to a server of tests/devices/DEVICE.json, into TRACE ($trace).
+record() {
+	local out=${3:-$trace} i
+	start_server "$repo/tests/devices/$1.json"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$out" \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
+	"$VFUCTL" client -c "$2" "$TEST_TMP/r" >"$TEST_TMP/client.out"
+	# the recorder writes CLOSE as soon as the client has gone
+	for ((i = 0; i < 200; i++)); do
+		"$VFUCTL" dissect "$out" 2>/dev/null |
+			grep -q 'connection closed' && break
+		sleep 0.05
+	done
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	rec_pid=
+	stop_server
+	rm -f "$TEST_TMP/r"
+}
+
+# The frame of the first record that dissect -Y FILTER shows.
+first_frame() {
+	"$VFUCTL" dissect -Y "$1" "${2:-$trace}" | awk 'NR == 1 { print $1 }'
+}
+
+# The bytes of every message the client sent, one a line.
+c2s_hex() {
+	"$VFUCTL" dissect -o jsonl "$1" | jq -r 'select(.kind == "message" and .dir == "c2s") | .hex'
+}
+
+gpio_script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
+	peek bar2 0x10; config; irq enable intx 0 1; poke bar2 0xc 1;
+	wait-irq 2000; irq disable intx; reset; peek bar2 0x10'
+
+# gpio.json with the input register's reset value changed to VALUE
+gpio_changed() {
+	sed "s/0x0000a5a5/$1/" "$repo/tests/devices/gpio.json" >"$TEST_TMP/gpio2.json"
+}
+
+@test "replay: usage errors exit 2 and say what is wrong" {
+	run "$VFUCTL" replay
+	assert_status 2
+	assert_contains "missing trace file"
+	run "$VFUCTL" replay "$trace"
+	assert_status 2
+	assert_contains "either --connect SOCKET or -- SERVER-CMD"
+	run "$VFUCTL" replay "$trace" --connect x -- true
+	assert_status 2
+	run "$VFUCTL" replay "$trace" extra --connect x
+	assert_status 2
+	assert_contains "unexpected 'extra'"
+	run "$VFUCTL" replay "$trace" --
+	assert_status 2
+	assert_contains "missing server command"
+	run "$VFUCTL" replay --update "$trace" --connect x
+	assert_status 2
+	assert_contains "--update and -w NEW go together"
+	run "$VFUCTL" replay --expect-digest 12ab "$trace" --connect x
+	assert_status 2
+	assert_contains "invalid --expect-digest"
+	run "$VFUCTL" replay --ignore vfio_user.nosuch "$trace" --connect x
+	assert_status 2
+	assert_contains "no such field"
+	printf 'region.data cmd=REGION_READ\nregion.data offset=9-3\n' >"$TEST_TMP/rules"
+	run "$VFUCTL" replay --rules "$TEST_TMP/rules" "$trace" --connect x
+	assert_status 2
+	assert_contains "rules:2:"
+	run "$VFUCTL" replay --timeout 0 "$trace" --connect x
+	assert_status 2
+	run "$VFUCTL" replay --spawn-once "$trace" --connect x
+	assert_status 2
+	run "$VFUCTL" replay -o xml "$trace" --connect x
+	assert_status 2
+}
+
+@test "replay: an unreadable trace exits 2 naming it" {
+	echo 'not a trace' >"$TEST_TMP/bad.pcap"
+	run "$VFUCTL" replay "$TEST_TMP/bad.pcap" --connect "$TEST_TMP/none"
+	assert_status 2
+	assert_contains "cannot replay '$TEST_TMP/bad.pcap'"
+	run "$VFUCTL" replay "$TEST_TMP/missing.pcap" --connect "$TEST_TMP/none"
+	assert_status 2
+}
+
+@test "replay: a recorded session replays with no divergence, the same output and digest twice" {
+	record gpio "$gpio_script"
+	run --separate-stderr "$VFUCTL" replay --digest "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_contains "0 divergences"
+	assert_contains "1 interrupts"
+	[[ $stderr == *"messages/s"* ]]
+	first=$output
+	digest=$(printf '%s\n' "$output" | sed -n 's/^digest \([0-9a-f]\{64\}\)$/\1/p')
+	[ -n "$digest" ]
+	run --separate-stderr "$VFUCTL" replay --digest "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	[ "$output" = "$first" ]
+	# CI pins it
+	run "$VFUCTL" replay --expect-digest "$digest" "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	run "$VFUCTL" replay --expect-digest "$(printf '0%.0s' {1..64})" "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "divergence: digest $digest, expected 000"
+}
+
+@test "replay: --connect replays against a running server" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	start_server "$repo/tests/devices/gpio.json"
+	run "$VFUCTL" replay "$trace" --connect "$sock"
+	assert_status 0
+	assert_contains "1 session, 1 connection"
+	assert_contains "0 divergences"
+	assert_not_contains "server:"
+}
+
+@test "replay: one register changed is one divergence at its frame naming both values" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	frame=$(first_frame 'vfio_user.type == reply && vfio_user.cmd == REGION_READ && vfio_user.region.offset == 4')
+	[ -n "$frame" ]
+	gpio_changed 0x0000a5a4
+	run "$VFUCTL" replay -k "$trace" -- "$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 1, REGION_READ reply to frame $((frame - 1))): vfio_user.region.data: recorded a5a50000, live a4a50000 (byte 32)"
+	assert_contains "recorded: REGION_READ reply bar2+0x4 len 4 = 0x0000a5a5"
+	assert_contains "live:     REGION_READ reply bar2+0x4 len 4 = 0x0000a5a4"
+	assert_contains "before it:"
+	assert_contains "$((frame - 1)) C->S REGION_READ command bar2+0x4 len 4"
+	assert_not_contains "divergence 2"
+	assert_contains ", 1 divergence"
+}
+
+@test "replay: --ignore and --rules make a known difference go away, and only it" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	gpio_changed 0x0000a5a4
+	run "$VFUCTL" replay --ignore 'region.data cmd=REGION_READ region=bar2 offset=4' \
+		"$trace" -- "$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 0
+	assert_contains "0 divergences"
+	printf '# the input pins float\nvfio_user.region.data region=bar2 offset=0x4-0x7\n' \
+		>"$TEST_TMP/rules"
+	run "$VFUCTL" replay --rules "$TEST_TMP/rules" "$trace" -- \
+		"$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 0
+	# a rule for another offset leaves it
+	run "$VFUCTL" replay --ignore 'region.data offset=0x10' "$trace" -- \
+		"$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 1
+	assert_contains "vfio_user.region.data: recorded a5a50000, live a4a50000"
+}
+
+@test "replay: a server that crashes on a request is reported with that frame and the signal" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	frame=$(first_frame 'vfio_user.type == command && vfio_user.cmd == REGION_WRITE')
+	start_server "$repo/tests/devices/gpio.json" "$TEST_TMP/backend"
+	run "$VFUCTL" replay "$trace" -- python3 "$repo/tests/crashserver.py" \
+		'{socket}' "$TEST_TMP/backend" 10
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE): the server closed the connection instead of answering frame $frame"
+	assert_contains "server killed by SIGSEGV"
+	assert_contains "1 failed; the last killed by SIGSEGV"
+}
+
+@test "replay: a server that exits with an error is a failure even when replies match" {
+	record gpio 'peek bar2 4'
+	cat >"$TEST_TMP/srv.sh" <<-EOF
+	#!/bin/sh
+	trap '' TERM	# ends when its server has served the one client
+	"$VFUCTL" server "\$@" --device "$repo/tests/devices/gpio.json" --once
+	exit 3
+	EOF
+	chmod +x "$TEST_TMP/srv.sh"
+	run "$VFUCTL" replay "$trace" -- "$TEST_TMP/srv.sh"
+	assert_status 1
+	assert_contains "0 divergences"
+	assert_contains "exited with status 3"
+}
+
+@test "replay: a server command that cannot run exits 2" {
+	record gpio 'peek bar2 4'
+	run "$VFUCTL" replay "$trace" -- "$TEST_TMP/no-such-server"
+	assert_status 2
+	assert_contains "cannot run '$TEST_TMP/no-such-server'"
+}
+
+@test "replay: a recorded interrupt that does not come is a divergence at its frame" {
+	record gpio "$gpio_script"
+	frame=$("$VFUCTL" dissect "$trace" | awk '/ IRQ INTx vector 0 signalled/ { print $1; exit }')
+	[ -n "$frame" ]
+	# the doorbell rings nothing
+	jq 'del(.regions.bar2.registers[3].doorbell)' "$repo/tests/devices/gpio.json" \
+		>"$TEST_TMP/quiet.json"
+	run "$VFUCTL" replay --timeout 300 "$trace" -- "$VFUCTL" server --device "$TEST_TMP/quiet.json"
+	assert_status 1
+	assert_contains "frame $frame (connection 1): the interrupt of frame $frame (IRQ index 0 vector 0) did not come within 300 ms"
+}
+
+@test "replay: --update writes the live replies; replaying the new trace then is identical" {
+	record gpio "$gpio_script"
+	gpio_changed 0x0000a5a4
+	run "$VFUCTL" replay --update -w "$TEST_TMP/new.pcap" "$trace" -- \
+		"$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 0
+	assert_contains "divergence 1"
+	run "$VFUCTL" verify "$TEST_TMP/new.pcap"
+	assert_status 0
+	# the requests are the recorded ones, the replies the live ones
+	[ "$(c2s_hex "$trace")" = "$(c2s_hex "$TEST_TMP/new.pcap")" ]
+	run "$VFUCTL" dissect "$TEST_TMP/new.pcap"
+	assert_contains "REGION_READ reply bar2+0x4 len 4 = 0x0000a5a4"
+	run "$VFUCTL" replay "$TEST_TMP/new.pcap" -- "$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 0
+	assert_contains "0 divergences"
+	run "$VFUCTL" replay "$TEST_TMP/new.pcap" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+}
+
+@test "replay: the server's DMA_READ gets the client memory the recording had" {
+	record dma 'dma map --no-fd 0x100000 0x4000; dma fill 0x100000 16 0x5a;
+		poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 1; poke bar0 0x10 1;
+		read bar2 0 16; poke bar0 0xc 0; poke bar0 0 0x100100 8; poke bar0 0x10 1;
+		dma unmap 0x100000 0x4000'
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == DMA_READ' "$trace"
+	assert_contains "DMA_READ reply 0x100000 len 16"
+	run "$VFUCTL" replay -k "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/dma.json"
+	assert_status 0
+	assert_contains "0 divergences"
+}
+
+@test "replay: a lone mid-session file is refused with what is missing" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/mid.pcap" "$trace" >/dev/null
+	run "$VFUCTL" replay "$TEST_TMP/mid.pcap" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 2
+	assert_contains "the trace starts in the middle of connection 1"
+	assert_contains "needs the connection's start"
+	# without a STATE record: the first message is no VERSION
+	"$VFUCTL" dissect -o jsonl "$trace" | jq -c 'select(.kind == "message")' |
+		tail -n 4 >"$TEST_TMP/tail.jsonl"
+	"$VFUCTL" import -o "$TEST_TMP/tail.pcap" "$TEST_TMP/tail.jsonl"
+	run "$VFUCTL" replay "$TEST_TMP/tail.pcap" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 2
+	assert_contains "starts mid-session"
+}
+
+@test "replay: -o json has the counts, the divergence's fields and its context" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	gpio_changed 0x0000a5a4
+	run --separate-stderr "$VFUCTL" replay -o json --digest "$trace" -- \
+		"$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 1
+	printf '%s\n' "$output" | jq -e '.sessions == 1 and .connections == 1 and
+		.divergences_total == 1 and (.digest | length) == 64 and
+		.divergences[0].kind == "field" and .divergences[0].cmd == "REGION_READ" and
+		.divergences[0].differences[0].field == "vfio_user.region.data" and
+		.divergences[0].differences[0].recorded == "a5a50000" and
+		.divergences[0].differences[0].live == "a4a50000" and
+		(.divergences[0].context | length) == 3 and
+		.connection_results[0].divergences == 1 and .server.started == 1'
+}
+
+@test "replay: --junit writes well-formed JUnit XML, a test case per connection, a failure per divergence" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	gpio_changed 0x0000a5a4
+	run "$VFUCTL" replay -k --junit "$TEST_TMP/j.xml" "$trace" -- \
+		"$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 1
+	if command -v xmllint >/dev/null; then
+		xmllint --noout "$TEST_TMP/j.xml"
+	fi
+	python3 - "$TEST_TMP/j.xml" <<-'EOF'
+	import sys, xml.etree.ElementTree as ET
+	root = ET.parse(sys.argv[1]).getroot()
+	cases = root.findall("./testsuite/testcase")
+	assert len(cases) == 1, cases
+	fails = cases[0].findall("failure")
+	assert len(fails) == 1 and "recorded a5a50000, live a4a50000" in fails[0].get("message"), fails
+	assert root.find("testsuite").get("failures") == "1"
+	EOF
+	# and a clean run has no failure
+	run "$VFUCTL" replay --junit "$TEST_TMP/ok.xml" "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	! grep -q '<failure' "$TEST_TMP/ok.xml"
+	grep -q '<testcase ' "$TEST_TMP/ok.xml"
+}
+
+@test "replay: a fresh server per recorded session unless --spawn-once" {
+	record gpio 'poke bar2 0x10 7; peek bar2 0x10' "$TEST_TMP/a.pcap"
+	record gpio 'peek bar2 0x10' "$TEST_TMP/b.pcap"
+	# two sessions in one trace
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/a.pcap" | jq -c 'select(.kind != "digest")' >"$TEST_TMP/ab.jsonl"
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/b.pcap" | jq -c 'select(.kind != "digest") | .conn = 2' >>"$TEST_TMP/ab.jsonl"
+	"$VFUCTL" import -o "$TEST_TMP/ab.pcap" "$TEST_TMP/ab.jsonl"
+	# each recorded against a fresh server: the second read 0
+	run "$VFUCTL" replay "$TEST_TMP/ab.pcap" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_contains "2 sessions, 2 connections"
+	assert_contains "server: 2 started"
+	# one server keeps what the first session wrote
+	run "$VFUCTL" replay --spawn-once "$TEST_TMP/ab.pcap" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "server: 1 started"
+	assert_contains "recorded 00000000, live 07000000"
+}
