@@ -359,6 +359,8 @@ load_message(struct loader *ld, const struct vx_walk_item *it)
 
 	if (s == NULL)
 		return load_fail(ld, VX_ERR_NOMEM, "out of memory");
+	if (rec->len < VX_HDR_SIZE)
+		return 0;	/* no header: nothing anyone could send or match */
 	if (rec->truncated)
 		return load_fail(ld, VX_ERR_UNSUPPORTED, "frame %" PRIu64 ": "
 		    "the message was cut to %zu of its %zu bytes when "
@@ -1350,6 +1352,10 @@ vx_sreplay_step(struct vx_sreplay *r)
 			drain_queue(r);
 		}
 	}
+	if (r->dead && r->errmsg[0] == '\0')
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+		    vx_conn_ended(r->conn) ? vx_conn_errmsg(r->conn) :
+		    vx_strerror(r->dead));
 	return r->dead;
 }
 
