@@ -360,7 +360,7 @@ load_message(struct loader *ld, const struct vx_walk_item *it)
 	if (s == NULL)
 		return load_fail(ld, VX_ERR_NOMEM, "out of memory");
 	if (rec->len < VX_HDR_SIZE)
-		return 0;	/* no header: nothing anyone could send or match */
+		return 0;	/* no header: nothing to send or match */
 	if (rec->truncated)
 		return load_fail(ld, VX_ERR_UNSUPPORTED, "frame %" PRIu64 ": "
 		    "the message was cut to %zu of its %zu bytes when "
@@ -385,7 +385,7 @@ load_message(struct loader *ld, const struct vx_walk_item *it)
 	else
 		kind = reply ? E_REPLY : E_SCMD;
 	if (kind == E_REQ && rec->chan != VX_CHAN_MAIN)
-		return 0;	/* the twin carries the server's commands only */
+		return 0;	/* the twin carries server commands only */
 	if ((e = add_ent(s, rec, kind)) == NULL ||
 	    keep_bytes(s, e, rec) < 0)
 		return load_fail(ld, VX_ERR_NOMEM, "out of memory");
@@ -706,7 +706,8 @@ make_fd(const struct rfd *f, int *twin)
 	switch (f->kind) {
 	case VX_FD_MEMFD:
 	case VX_FD_FILE:
-		return make_memfd(f->size, f->kind == VX_FD_MEMFD ? f->seals : 0);
+		return make_memfd(f->size,
+		    f->kind == VX_FD_MEMFD ? f->seals : 0);
 	case VX_FD_EVENTFD:
 		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	case VX_FD_SOCKET:
@@ -810,8 +811,9 @@ play_irq(struct vx_sreplay *r, const struct ent *e)
 	}
 	if (q == NULL) {
 		depart(r, "departure: frame %" PRIu64 ": the recorded "
-		    "interrupt %s vector %" PRIu32 " has no eventfd: the client "
-		    "did not set one with SET_IRQS", e->frame, iname, e->len);
+		    "interrupt %s vector %" PRIu32 " has no eventfd: the "
+		    "client did not set one with SET_IRQS", e->frame, iname,
+		    e->len);
 		return;
 	}
 	if (write(q->fd, &n, sizeof(n)) != (ssize_t)sizeof(n))
@@ -944,7 +946,8 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 	ctx.chan = (uint8_t)ev->chan;
 	ctx.nfds = ev->frame->nfds;
 	ctx.peer = r->cur->e[e->pair].peer;
-	if (vx_decode(&r->ldec, ev->frame->data, ev->frame->len, &ctx, &lm) < 0) {
+	if (vx_decode(&r->ldec, ev->frame->data, ev->frame->len, &ctx,
+	    &lm) < 0) {
 		r->dead = VX_ERR_NOMEM;
 		return;
 	}
@@ -1215,7 +1218,8 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 		    vx_strerror(ev->err));
 		if (ev->err == VX_ERR_TOO_LARGE)
 			r->dead = VX_ERR_TOO_LARGE;
-		else if (!(ev->flags & VX_F_NO_REPLY) && ev->chan == VX_CHAN_MAIN)
+		else if (!(ev->flags & VX_F_NO_REPLY) &&
+		    ev->chan == VX_CHAN_MAIN)
 			send_error(r, ev->id, ev->cmd, VX_ERR_INVALID);
 		break;
 	default:	/* VX_CONN_EV_CLOSED */
