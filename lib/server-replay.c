@@ -41,6 +41,7 @@
 #define DMA_TIMEOUT_MS	10000		/* for the client's DMA reply */
 #define STEP_BUDGET	64		/* events per vx_sreplay_step */
 #define SHOWN_DIFFS	4		/* differences named per departure */
+#define MAX_QUEUED	1024		/* requests waiting on a DMA reply */
 
 enum ent_kind {
 	E_REQ,		/* client command on the main socket */
@@ -951,6 +952,10 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 		r->dead = VX_ERR_NOMEM;
 		return;
 	}
+	if (r->verbose) {
+		vx_summary(&lm, why, sizeof(why));
+		say(r, "c2s 0x%04x %s", lm.id, why);
+	}
 	if (same_request(r, &lm, &r->cur->e[e->pair], why, sizeof(why)) == 0)
 		depart(r, "departure: frame %" PRIu64 ": the reply to %s "
 		    "differs: %s", r->cur->e[e->pair].frame,
@@ -1150,8 +1155,20 @@ queue_frame(struct vx_sreplay *r, struct vx_conn_event *ev)
 {
 	struct vx_frame *nq;
 
-	if (r->qhead == r->qn)
-		r->qhead = r->qn = 0;
+	if (r->qhead > 0 && r->qn == r->qcap) {
+		/* what was served goes: the queue stays within its bound */
+		memmove(r->q, r->q + r->qhead,
+		    (r->qn - r->qhead) * sizeof(*r->q));
+		r->qn -= r->qhead;
+		r->qhead = 0;
+	}
+	if (r->qn - r->qhead >= MAX_QUEUED) {
+		/* the client streams requests and does not answer our DMA */
+		snprintf(r->errmsg, sizeof(r->errmsg), "%d requests wait "
+		    "for the client's reply to a DMA request; dropping it",
+		    MAX_QUEUED);
+		return VX_ERR_TOO_LARGE;
+	}
 	nq = vx_array_room(r->q, r->qn, &r->qcap, sizeof(*nq), 4);
 	if (nq == NULL)
 		return VX_ERR_NOMEM;
@@ -1170,15 +1187,19 @@ drain_queue(struct vx_sreplay *r)
 		serve(r, f);
 		vx_frame_release(f);
 	}
+	if (r->qhead == r->qn)
+		r->qhead = r->qn = 0;
 }
 
 /* Serve a request now, or after the one whose span is being played. */
 static void
 on_request(struct vx_sreplay *r, struct vx_conn_event *ev)
 {
+	int rc;
+
 	if (r->active || r->qhead < r->qn) {
-		if (queue_frame(r, ev) < 0)
-			r->dead = VX_ERR_NOMEM;
+		if ((rc = queue_frame(r, ev)) < 0)
+			r->dead = rc;
 		return;
 	}
 	serve(r, ev->frame);

@@ -323,3 +323,20 @@ messages() {
 	done
 	[ "$n" -ge 9 ]
 }
+
+@test "server --replay: requests that come while a DMA reply is awaited wait their turn" {
+	record "$TEST_TMP/t.pcap" --no-fd -c "$SCRIPT"
+	"$VFUCTL" dissect -o jsonl "$TEST_TMP/t.pcap" >"$TEST_TMP/t.jsonl"
+	start_replay "$TEST_TMP/t.pcap" --strict -v
+	# every command at once: DEVICE_RESET comes before the client answers
+	# the DMA_WRITE that the doorbell's REGION_WRITE started, and must be
+	# answered after that REGION_WRITE, as recorded
+	run python3 "$repo/tests/sreplay-client.py" --eager "$TEST_TMP/t.jsonl" \
+		"$TEST_TMP/rp.sock"
+	end_replay
+	assert_status 0
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "c2s 0x0000 DMA_WRITE reply 0x100000 len 16"
+	assert_contains ", 0 departures"
+}

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""sreplay-client.py VECTOR SOCKET: play the client side of a captured
-session (JSON lines, as in ../shared/vectors) to a server, strictly in the
-recorded order, and check that the server sends what was recorded.
+"""sreplay-client.py [--eager] JSONL SOCKET: play the client side of a
+captured session (JSON lines: ../shared/vectors, or `vfuctl dissect -o
+jsonl` of a trace) to a server, strictly in the recorded order, and check
+that the server sends what was recorded.  With --eager every command goes
+out at once, before anything is read (pipelined, ahead of the replies the
+client owes to the server's DMA requests).
 
 Each c2s line is sent as recorded, with fresh descriptors of the recorded
 kinds (a memfd of the recorded size, an eventfd); a c2s reply to a server
@@ -55,14 +58,36 @@ def recv_msg(sock):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    eager = args[:1] == ["--eager"]
+    if eager:
+        args = args[1:]
+    if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    recs = [json.loads(l) for l in open(args[0]) if l.strip()]
+    recs = [r for r in recs if r.get("kind", "message") == "message"]
     main_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    main_sock.connect(sys.argv[2])
+    main_sock.connect(args[1])
     socks = {"main": main_sock}
     live_id = {}    # (chan, cmd, recorded id) of a server command -> live id
+
+    def send(r, chan, msg):
+        fds = [fresh_fd(f.get("kind"), f.get("size")) for f in r["fds"]]
+        if fds:
+            socket.send_fds(socks[chan], [msg], fds)
+            for fd in fds:
+                os.close(fd)
+        else:
+            socks[chan].sendall(msg)
+
+    def is_command(r):
+        return r["dir"] == "c2s" and not \
+            struct.unpack_from("<I", bytes.fromhex(r["hex"]), 8)[0] & REPLY
+    if eager:
+        for r in recs:
+            if is_command(r):
+                send(r, r.get("chan", "main"), bytes.fromhex(r["hex"]))
     for i, r in enumerate(recs):
         msg = bytes.fromhex(r["hex"])
         chan = r.get("chan", "main")
@@ -70,14 +95,9 @@ def main():
         if r["dir"] == "c2s":
             if flags & REPLY:
                 mid = live_id.get((chan, cmd, mid), mid)
-                msg = struct.pack("<H", mid) + msg[2:]
-            fds = [fresh_fd(f.get("kind"), f.get("size")) for f in r["fds"]]
-            if fds:
-                socket.send_fds(socks[chan], [msg], fds)
-                for fd in fds:
-                    os.close(fd)
-            else:
-                socks[chan].sendall(msg)
+                send(r, chan, struct.pack("<H", mid) + msg[2:])
+            elif not eager:
+                send(r, chan, msg)
             continue
         got, fds = recv_msg(socks[chan])
         gid, gcmd, _, gflags = struct.unpack_from("<HHII", got)
