@@ -50,7 +50,9 @@ struct vx_sreplay_stats {
 };
 
 /*
- * Load the trace at path.  Returns 0 and *out, or a VX_ERR_* code with the
+ * Load the trace at path, whole (any unused recorded request may be the
+ * match, so it stays in memory: about 100 bytes a message beyond the
+ * message itself).  Returns 0 and *out, or a VX_ERR_* code with the
  * reason, naming the frame, in err (errcap bytes); *out is NULL then.
  * Refused: an unreadable trace, one without a connection that sent a
  * request, a connection whose first message is not VERSION (a capture
