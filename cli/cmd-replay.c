@@ -818,9 +818,10 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 	    (unsigned long long)st->irqs, (unsigned long long)st->divergences,
 	    st->divergences == 1 ? "" : "s");
 	if (st->mmap_notes || st->fd_dma)
-		printf("note: not replayed: accesses through mmap'd regions "
-		    "(%llu regions) and fd-backed DMA windows (%llu) do not "
-		    "cross the socket\n", (unsigned long long)st->mmap_notes,
+		printf("note: not replayed: accesses through mmap-able "
+		    "regions (%llu) and fd-backed DMA windows (%llu), which "
+		    "do not cross the socket\n",
+		    (unsigned long long)st->mmap_notes,
 		    (unsigned long long)st->fd_dma);
 	if (srv != NULL)
 		printf("server: %d started, %d failed%s%s\n", srv->started,
@@ -879,6 +880,34 @@ open_update(const struct opts *o)
 	return w;
 }
 
+/*
+ * vx_replay_run(), with a progress line on a terminal (standard error)
+ * twice a second for a trace that takes longer than that.
+ */
+static int
+run_with_progress(struct vx_replay *r)
+{
+	int tty = isatty(STDERR_FILENO), n, shown = 0;
+	int64_t next = vx_conn_now_ms(NULL) + 500;
+	unsigned long steps = 0;
+
+	while ((n = vx_replay_step(r)) > 0) {
+		const struct vx_replay_stats *st;
+
+		if (!tty || ++steps % 1024 != 0 || vx_conn_now_ms(NULL) < next)
+			continue;
+		st = vx_replay_stats(r);
+		fprintf(stderr, "\rreplay: %llu messages, %llu divergences ",
+		    (unsigned long long)st->messages,
+		    (unsigned long long)st->divergences);
+		next += 500;
+		shown = 1;
+	}
+	if (shown)
+		fputs("\r\033[K", stderr);
+	return n;
+}
+
 int
 cmd_replay(int argc, char **argv)
 {
@@ -913,7 +942,7 @@ cmd_replay(int argc, char **argv)
 	t0 = vx_conn_now_ms(NULL);
 	rc = vx_replay_open(o.trace, &ro, &h, &r);
 	if (rc == 0)
-		rc = vx_replay_run(r);
+		rc = run_with_progress(r);
 	if (rc < 0) {
 		vx_error("cannot replay '%s': %s", o.trace, r != NULL ?
 		    vx_replay_error(r) : "out of memory");

@@ -37,8 +37,9 @@ stop_server() {
 	srv_pid=
 }
 
-# record DEVICE SCRIPT [TRACE]: a vfuctl client SCRIPT through vfuctl
-# record to a server of tests/devices/DEVICE.json, into TRACE ($trace).
+# record DEVICE SCRIPT [TRACE [CLIENT-OPTION...]]: a vfuctl client SCRIPT
+# through vfuctl record to a server of tests/devices/DEVICE.json, into
+# TRACE ($trace).
 record() {
 	local out=${3:-$trace} i
 	start_server "$repo/tests/devices/$1.json"
@@ -46,7 +47,7 @@ record() {
 		3>&- 2>>"$TEST_TMP/record.log" &
 	rec_pid=$!
 	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
-	"$VFUCTL" client -c "$2" "$TEST_TMP/r" >"$TEST_TMP/client.out"
+	"$VFUCTL" client "${@:4}" -c "$2" "$TEST_TMP/r" >"$TEST_TMP/client.out"
 	# the recorder writes CLOSE as soon as the client has gone
 	for ((i = 0; i < 200; i++)); do
 		"$VFUCTL" dissect "$out" 2>/dev/null |
@@ -272,6 +273,19 @@ gpio_changed() {
 	run "$VFUCTL" replay -k "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/dma.json"
 	assert_status 0
 	assert_contains "0 divergences"
+}
+
+@test "replay: the twin socket is taken where the recording negotiated it, and the server's DMA comes on it" {
+	record dma 'dma map --no-fd 0x100000 0x4000; dma fill 0x100000 16 0x5a;
+		poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 1; poke bar0 0x10 1;
+		read bar2 0 16; poke bar0 0xc 0; poke bar0 0 0x100100 8; poke bar0 0x10 1' \
+		"$trace" --twin-socket
+	run "$VFUCTL" dissect -Y 'vfio_user.chan == twin' "$trace"
+	assert_contains "DMA_READ command 0x100000 len 16"
+	run --separate-stderr "$VFUCTL" replay -o json "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/dma.json"
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .dma_served == 2'
 }
 
 @test "replay: a lone mid-session file is refused with what is missing" {
