@@ -63,6 +63,17 @@ const char cmd_replay_usage[] =
 	"error (an unreadable trace, one that starts mid-session).\n";
 
 #define DEFAULT_TIMEOUT_MS	5000
+
+/* A progress line is on the terminal: cleared before anything else. */
+static int progress_shown;
+
+static void
+clear_progress(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
 #define MAX_STORED_DIVS		1000	/* kept for JSON and JUnit */
 
 /* A server we started. */
@@ -490,6 +501,7 @@ on_divergence(void *arg, const struct vx_replay_div *d)
 	struct report *rp = arg;
 	char fate[128], line[640];
 
+	clear_progress();
 	server_fate(rp, d, fate, sizeof(fate));
 	headline(d, fate, line, sizeof(line));
 	rp->ndiv++;
@@ -887,7 +899,7 @@ open_update(const struct opts *o)
 static int
 run_with_progress(struct vx_replay *r)
 {
-	int tty = isatty(STDERR_FILENO), n, shown = 0;
+	int tty = isatty(STDERR_FILENO), n;
 	int64_t next = vx_conn_now_ms(NULL) + 500;
 	unsigned long steps = 0;
 
@@ -901,10 +913,9 @@ run_with_progress(struct vx_replay *r)
 		    (unsigned long long)st->messages,
 		    (unsigned long long)st->divergences);
 		next += 500;
-		shown = 1;
+		progress_shown = 1;
 	}
-	if (shown)
-		fputs("\r\033[K", stderr);
+	clear_progress();
 	return n;
 }
 
