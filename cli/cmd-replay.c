@@ -43,8 +43,9 @@ const char cmd_replay_usage[] =
 	"                       for each recorded session\n"
 	"  --spawn-once         one server for the whole trace\n"
 	"  -k, --keep-going     report every divergence, not only the first\n"
-	"  -t, --timeout MS     wait this long for a reply, an interrupt or\n"
-	"                       the server's socket (default 5000)\n"
+	"  -t, --timeout MS     wait this long for a reply or an interrupt\n"
+	"                       (default 5000), and for the server's socket\n"
+	"                       (at least 10000)\n"
 	"  --ignore RULE        ignore a field: a schema key, optionally with\n"
 	"                       cmd=CMD region=REGION offset=N[-M] (repeatable)\n"
 	"  --rules FILE         ignore rules, one a line\n"
@@ -63,6 +64,9 @@ const char cmd_replay_usage[] =
 	"error (an unreadable trace, one that starts mid-session).\n";
 
 #define DEFAULT_TIMEOUT_MS	5000
+/* A server may start slowly (a sanitizer, valgrind): at least this long
+ * for its socket, whatever --timeout says. */
+#define MIN_START_MS		10000
 
 /* A progress line is on the terminal: cleared before anything else. */
 static int progress_shown;
@@ -354,7 +358,7 @@ on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
 {
 	struct report *rp = arg;
 	struct server *s = rp->srv;
-	int fd;
+	int fd, start_ms;
 
 	(void)conn;
 	if (s == NULL) {
@@ -368,10 +372,11 @@ on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
 	/* a new session gets a fresh server, unless --spawn-once */
 	if (open == 0 && s->pid > 0 && !rp->o->spawn_once)
 		stop_server(s, rp->o->timeout_ms);
-	if (s->pid <= 0 && start_server(s, rp->o->timeout_ms, why,
-	    whycap) < 0)
+	start_ms = rp->o->timeout_ms > MIN_START_MS ? rp->o->timeout_ms :
+	    MIN_START_MS;
+	if (s->pid <= 0 && start_server(s, start_ms, why, whycap) < 0)
 		return VX_ERR_IO;
-	return connect_server(s, rp->o->timeout_ms, why, whycap);
+	return connect_server(s, start_ms, why, whycap);
 }
 
 static const char *const div_kinds[] = {

@@ -208,6 +208,35 @@ gpio_changed() {
 	assert_contains "1 failed; the last killed by SIGSEGV"
 }
 
+@test "replay: a server that stops answering is a divergence at the request after the timeout" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	frame=$(first_frame 'vfio_user.type == command && vfio_user.cmd == REGION_WRITE')
+	start_server "$repo/tests/devices/gpio.json" "$TEST_TMP/backend"
+	run "$VFUCTL" replay --timeout 300 "$trace" -- python3 "$repo/tests/crashserver.py" \
+		'{socket}' "$TEST_TMP/backend" 10 hang
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE): no reply to frame $frame (REGION_WRITE) within 300 ms"
+	# it ignores nothing: SIGTERM ends it at the end
+	assert_contains "the last killed by SIGTERM"
+}
+
+@test "replay: a sanitizer report on the server's stderr fails the replay and is shown" {
+	record gpio 'peek bar2 4'
+	cat >"$TEST_TMP/srv.sh" <<-EOF
+	#!/bin/sh
+	echo "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1" >&2
+	echo "    #0 0x1 in handler server.c:42" >&2
+	exec "$VFUCTL" server "\$@" --device "$repo/tests/devices/gpio.json"
+	EOF
+	chmod +x "$TEST_TMP/srv.sh"
+	run "$VFUCTL" replay "$trace" -- "$TEST_TMP/srv.sh"
+	assert_status 1
+	assert_contains "0 divergences"
+	assert_contains "the server's stderr has a sanitizer report"
+	assert_contains "#0 0x1 in handler server.c:42"
+}
+
 @test "replay: a server that exits with an error is a failure even when replies match" {
 	record gpio 'peek bar2 4'
 	cat >"$TEST_TMP/srv.sh" <<-EOF
