@@ -395,3 +395,19 @@ gpio_changed() {
 	assert_contains "server: 1 started"
 	assert_contains "recorded 00000000, live 07000000"
 }
+
+@test "replay: every trace of the corpus replays with no divergence and its pinned digest, twice" {
+	local name device digest n=0
+	while read -r name device digest; do
+		[[ $name == \#* || -z $name ]] && continue
+		"$VFUCTL" import -o "$TEST_TMP/c.pcap" "$repo/traces/$name"
+		for _ in 1 2; do
+			run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/c.pcap" -- \
+				"$VFUCTL" server --device "$repo/tests/devices/$device.json"
+			[ "$status" -eq 0 ] || { echo "$name:" >&2; printf '%s\n' "$output" >&2; false; }
+			assert_contains "0 divergences"
+		done
+		n=$((n + 1))
+	done <"$repo/traces/replay.digests"
+	[ "$n" -ge 2 ]
+}
