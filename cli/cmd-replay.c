@@ -966,6 +966,9 @@ cmd_replay(int argc, char **argv)
 	}
 	if (sp != NULL)
 		teardown_server(sp, o.timeout_ms);
+	if (rc == 0 && vx_replay_stats(r)->truncated)
+		fprintf(stderr, "vfuctl replay: note: the trace is cut short (%s); "
+		    "replayed up to there\n", vx_replay_error(r));
 	if (rc == 0) {
 		vx_replay_digest(r, digest);
 		if (o.expect && strcasecmp(o.expect, digest) != 0) {

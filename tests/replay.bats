@@ -125,6 +125,15 @@ gpio_changed() {
 	assert_status 2
 }
 
+@test "replay: a trace cut inside a record is replayed up to the cut, and says so" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	head -c "$(($(stat -c %s "$trace") - 20))" "$trace" >"$TEST_TMP/cut.pcap"
+	run "$VFUCTL" replay "$TEST_TMP/cut.pcap" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_contains "note: the trace is cut short"
+	assert_contains "0 divergences"
+}
+
 @test "replay: a recorded session replays with no divergence, the same output and digest twice" {
 	record gpio "$gpio_script"
 	run --separate-stderr "$VFUCTL" replay --digest "$trace" -- \
