@@ -420,3 +420,27 @@ gpio_changed() {
 	done <"$repo/traces/replay.digests"
 	[ "$n" -ge 2 ]
 }
+
+@test "replay: completion offers its options and their values" {
+	run complete_words vfuctl replay --
+	assert_contains "--connect"
+	assert_contains "--expect-digest"
+	assert_contains "--spawn-once"
+	assert_contains "--junit"
+	run complete_words vfuctl replay -o ""
+	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "json text " ]
+	run complete_words vfuctl replay --peer ""
+	assert_contains "libvfio-user"
+}
+
+@test "replay: --help matches the man page's options" {
+	run "$VFUCTL" replay --help
+	assert_status 0
+	local opt
+	for opt in --connect --spawn-once --keep-going --timeout --ignore --rules \
+		--digest --expect-digest --output --junit --update --peer; do
+		assert_contains "$opt"
+		grep -q -- "Fl -${opt#--}" "$repo/man/vfuctl-replay.1" ||
+			{ echo "$opt not in vfuctl-replay.1" >&2; false; }
+	done
+}
