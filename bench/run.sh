@@ -218,4 +218,7 @@ bash "$here/plugin.sh"
 
 # part 6: vfuctl server against hostile clients
 bash "$here/hostile.sh"
+
+# part 7: vfuctl replay against a minimal client loop
+bash "$here/replay.sh"
 exit 0

@@ -43,8 +43,9 @@ const char cmd_replay_usage[] =
 	"                       for each recorded session\n"
 	"  --spawn-once         one server for the whole trace\n"
 	"  -k, --keep-going     report every divergence, not only the first\n"
-	"  -t, --timeout MS     wait this long for a reply, an interrupt or\n"
-	"                       the server's socket (default 5000)\n"
+	"  -t, --timeout MS     wait this long for a reply or an interrupt\n"
+	"                       (default 5000), and for the server's socket\n"
+	"                       (at least 10000)\n"
 	"  --ignore RULE        ignore a field: a schema key, optionally with\n"
 	"                       cmd=CMD region=REGION offset=N[-M] (repeatable)\n"
 	"  --rules FILE         ignore rules, one a line\n"
@@ -63,6 +64,20 @@ const char cmd_replay_usage[] =
 	"error (an unreadable trace, one that starts mid-session).\n";
 
 #define DEFAULT_TIMEOUT_MS	5000
+/* A server may start slowly (a sanitizer, valgrind): at least this long
+ * for its socket, whatever --timeout says. */
+#define MIN_START_MS		10000
+
+/* A progress line is on the terminal: cleared before anything else. */
+static int progress_shown;
+
+static void
+clear_progress(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
 #define MAX_STORED_DIVS		1000	/* kept for JSON and JUnit */
 
 /* A server we started. */
@@ -343,7 +358,7 @@ on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
 {
 	struct report *rp = arg;
 	struct server *s = rp->srv;
-	int fd;
+	int fd, start_ms;
 
 	(void)conn;
 	if (s == NULL) {
@@ -357,10 +372,11 @@ on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
 	/* a new session gets a fresh server, unless --spawn-once */
 	if (open == 0 && s->pid > 0 && !rp->o->spawn_once)
 		stop_server(s, rp->o->timeout_ms);
-	if (s->pid <= 0 && start_server(s, rp->o->timeout_ms, why,
-	    whycap) < 0)
+	start_ms = rp->o->timeout_ms > MIN_START_MS ? rp->o->timeout_ms :
+	    MIN_START_MS;
+	if (s->pid <= 0 && start_server(s, start_ms, why, whycap) < 0)
 		return VX_ERR_IO;
-	return connect_server(s, rp->o->timeout_ms, why, whycap);
+	return connect_server(s, start_ms, why, whycap);
 }
 
 static const char *const div_kinds[] = {
@@ -490,6 +506,7 @@ on_divergence(void *arg, const struct vx_replay_div *d)
 	struct report *rp = arg;
 	char fate[128], line[640];
 
+	clear_progress();
 	server_fate(rp, d, fate, sizeof(fate));
 	headline(d, fate, line, sizeof(line));
 	rp->ndiv++;
@@ -818,9 +835,10 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 	    (unsigned long long)st->irqs, (unsigned long long)st->divergences,
 	    st->divergences == 1 ? "" : "s");
 	if (st->mmap_notes || st->fd_dma)
-		printf("note: not replayed: accesses through mmap'd regions "
-		    "(%llu regions) and fd-backed DMA windows (%llu) do not "
-		    "cross the socket\n", (unsigned long long)st->mmap_notes,
+		printf("note: not replayed: accesses through mmap-able "
+		    "regions (%llu) and fd-backed DMA windows (%llu), which "
+		    "do not cross the socket\n",
+		    (unsigned long long)st->mmap_notes,
 		    (unsigned long long)st->fd_dma);
 	if (srv != NULL)
 		printf("server: %d started, %d failed%s%s\n", srv->started,
@@ -879,6 +897,33 @@ open_update(const struct opts *o)
 	return w;
 }
 
+/*
+ * vx_replay_run(), with a progress line on a terminal (standard error)
+ * twice a second for a trace that takes longer than that.
+ */
+static int
+run_with_progress(struct vx_replay *r)
+{
+	int tty = isatty(STDERR_FILENO), n;
+	int64_t next = vx_conn_now_ms(NULL) + 500;
+	unsigned long steps = 0;
+
+	while ((n = vx_replay_step(r)) > 0) {
+		const struct vx_replay_stats *st;
+
+		if (!tty || ++steps % 1024 != 0 || vx_conn_now_ms(NULL) < next)
+			continue;
+		st = vx_replay_stats(r);
+		fprintf(stderr, "\rreplay: %llu messages, %llu divergences ",
+		    (unsigned long long)st->messages,
+		    (unsigned long long)st->divergences);
+		next += 500;
+		progress_shown = 1;
+	}
+	clear_progress();
+	return n;
+}
+
 int
 cmd_replay(int argc, char **argv)
 {
@@ -913,7 +958,7 @@ cmd_replay(int argc, char **argv)
 	t0 = vx_conn_now_ms(NULL);
 	rc = vx_replay_open(o.trace, &ro, &h, &r);
 	if (rc == 0)
-		rc = vx_replay_run(r);
+		rc = run_with_progress(r);
 	if (rc < 0) {
 		vx_error("cannot replay '%s': %s", o.trace, r != NULL ?
 		    vx_replay_error(r) : "out of memory");
@@ -921,6 +966,9 @@ cmd_replay(int argc, char **argv)
 	}
 	if (sp != NULL)
 		teardown_server(sp, o.timeout_ms);
+	if (rc == 0 && vx_replay_stats(r)->truncated)
+		fprintf(stderr, "vfuctl replay: note: the trace is cut short (%s); "
+		    "replayed up to there\n", vx_replay_error(r));
 	if (rc == 0) {
 		vx_replay_digest(r, digest);
 		if (o.expect && strcasecmp(o.expect, digest) != 0) {

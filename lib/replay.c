@@ -807,6 +807,13 @@ vx_replay_step(struct vx_replay *r)
 		finish(r);
 		return 0;
 	}
+	if (n == VX_ERR_TRUNCATED) {
+		/* a recorder killed mid-record: what is there is replayed */
+		r->st.truncated = 1;
+		fail(r, n, "%s", vx_walk_error(r->w));
+		finish(r);
+		return 0;
+	}
 	if (n < 0)
 		return fail(r, n, "%s", vx_walk_error(r->w));
 	if ((n = on_record(r, &it)) < 0) {

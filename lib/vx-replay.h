@@ -118,6 +118,8 @@ struct vx_replay_stats {
 				 * on the socket (not replayed) */
 	uint64_t fd_dma;	/* DMA windows the server may reach directly
 				 * (their accesses are not replayed) */
+	int truncated;		/* the trace ends inside a record: replayed
+				 * up to it (why in vx_replay_error()) */
 };
 
 /*
@@ -130,7 +132,8 @@ int vx_replay_open(const char *path, const struct vx_replay_opts *o,
 
 /*
  * Replay the next record.  Returns 1, or 0 when the replay is over (the
- * trace's end, or the first divergence without VX_REPLAY_KEEP_GOING), or
+ * trace's end, a cut one's too (stats' truncated), or the first
+ * divergence without VX_REPLAY_KEEP_GOING), or
  * an input error: VX_ERR_UNSUPPORTED (what cannot be replayed, such as a
  * trace that starts mid-session) or the walk's errors, with the reason in
  * vx_replay_error(), or VX_ERR_NOMEM.

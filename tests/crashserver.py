@@ -1,8 +1,9 @@
-"""crashserver.py SOCKET BACKEND CMD: a vfio-user server that crashes on a
-given request, for tests/replay.bats.  It accepts one client on SOCKET,
-passes every message (descriptors included) on to the real server
-listening on BACKEND and back, and kills itself with SIGSEGV when the
-client sends command number CMD (10: REGION_WRITE).
+"""crashserver.py SOCKET BACKEND CMD [hang]: a vfio-user server that
+crashes on a given request, for tests/replay.bats.  It accepts one client
+on SOCKET, passes every message (descriptors included) on to the real
+server listening on BACKEND and back, and kills itself with SIGSEGV when
+the client sends command number CMD (10: REGION_WRITE); with "hang" it
+stops answering instead, and waits for its end.
 """
 import os
 import select
@@ -49,6 +50,7 @@ def send_msg(s, m, fds):
 
 def main():
     path, backend, crash_cmd = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    hang = sys.argv[4:] == ["hang"]
     ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     ls.bind(path)
     ls.listen(1)
@@ -64,6 +66,8 @@ def main():
             m, fds = got
             cmd, flags = struct.unpack_from("<H", m, 2)[0], m[8] & 0xf
             if s is client and cmd == crash_cmd and flags == 0:
+                if hang:
+                    signal.pause()
                 os.kill(os.getpid(), signal.SIGSEGV)
             send_msg(peer[s], m, fds)
 

@@ -37,8 +37,9 @@ stop_server() {
 	srv_pid=
 }
 
-# record DEVICE SCRIPT [TRACE]: a vfuctl client SCRIPT through vfuctl
-# record to a server of tests/devices/DEVICE.json, into TRACE ($trace).
+# record DEVICE SCRIPT [TRACE [CLIENT-OPTION...]]: a vfuctl client SCRIPT
+# through vfuctl record to a server of tests/devices/DEVICE.json, into
+# TRACE ($trace).
 record() {
 	local out=${3:-$trace} i
 	start_server "$repo/tests/devices/$1.json"
@@ -46,7 +47,7 @@ record() {
 		3>&- 2>>"$TEST_TMP/record.log" &
 	rec_pid=$!
 	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
-	"$VFUCTL" client -c "$2" "$TEST_TMP/r" >"$TEST_TMP/client.out"
+	"$VFUCTL" client "${@:4}" -c "$2" "$TEST_TMP/r" >"$TEST_TMP/client.out"
 	# the recorder writes CLOSE as soon as the client has gone
 	for ((i = 0; i < 200; i++)); do
 		"$VFUCTL" dissect "$out" 2>/dev/null |
@@ -122,6 +123,15 @@ gpio_changed() {
 	assert_contains "cannot replay '$TEST_TMP/bad.pcap'"
 	run "$VFUCTL" replay "$TEST_TMP/missing.pcap" --connect "$TEST_TMP/none"
 	assert_status 2
+}
+
+@test "replay: a trace cut inside a record is replayed up to the cut, and says so" {
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	head -c "$(($(stat -c %s "$trace") - 20))" "$trace" >"$TEST_TMP/cut.pcap"
+	run "$VFUCTL" replay "$TEST_TMP/cut.pcap" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_contains "note: the trace is cut short"
+	assert_contains "0 divergences"
 }
 
 @test "replay: a recorded session replays with no divergence, the same output and digest twice" {
@@ -207,6 +217,35 @@ gpio_changed() {
 	assert_contains "1 failed; the last killed by SIGSEGV"
 }
 
+@test "replay: a server that stops answering is a divergence at the request after the timeout" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
+	frame=$(first_frame 'vfio_user.type == command && vfio_user.cmd == REGION_WRITE')
+	start_server "$repo/tests/devices/gpio.json" "$TEST_TMP/backend"
+	run "$VFUCTL" replay --timeout 300 "$trace" -- python3 "$repo/tests/crashserver.py" \
+		'{socket}' "$TEST_TMP/backend" 10 hang
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE): no reply to frame $frame (REGION_WRITE) within 300 ms"
+	# it ignores nothing: SIGTERM ends it at the end
+	assert_contains "the last killed by SIGTERM"
+}
+
+@test "replay: a sanitizer report on the server's stderr fails the replay and is shown" {
+	record gpio 'peek bar2 4'
+	cat >"$TEST_TMP/srv.sh" <<-EOF
+	#!/bin/sh
+	echo "==1==ERROR: AddressSanitizer: heap-use-after-free on address 0x1" >&2
+	echo "    #0 0x1 in handler server.c:42" >&2
+	exec "$VFUCTL" server "\$@" --device "$repo/tests/devices/gpio.json"
+	EOF
+	chmod +x "$TEST_TMP/srv.sh"
+	run "$VFUCTL" replay "$trace" -- "$TEST_TMP/srv.sh"
+	assert_status 1
+	assert_contains "0 divergences"
+	assert_contains "the server's stderr has a sanitizer report"
+	assert_contains "#0 0x1 in handler server.c:42"
+}
+
 @test "replay: a server that exits with an error is a failure even when replies match" {
 	record gpio 'peek bar2 4'
 	cat >"$TEST_TMP/srv.sh" <<-EOF
@@ -272,6 +311,19 @@ gpio_changed() {
 	run "$VFUCTL" replay -k "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/dma.json"
 	assert_status 0
 	assert_contains "0 divergences"
+}
+
+@test "replay: the twin socket is taken where the recording negotiated it, and the server's DMA comes on it" {
+	record dma 'dma map --no-fd 0x100000 0x4000; dma fill 0x100000 16 0x5a;
+		poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 1; poke bar0 0x10 1;
+		read bar2 0 16; poke bar0 0xc 0; poke bar0 0 0x100100 8; poke bar0 0x10 1' \
+		"$trace" --twin-socket
+	run "$VFUCTL" dissect -Y 'vfio_user.chan == twin' "$trace"
+	assert_contains "DMA_READ command 0x100000 len 16"
+	run --separate-stderr "$VFUCTL" replay -o json "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/dma.json"
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .dma_served == 2'
 }
 
 @test "replay: a lone mid-session file is refused with what is missing" {
@@ -351,4 +403,44 @@ gpio_changed() {
 	assert_status 1
 	assert_contains "server: 1 started"
 	assert_contains "recorded 00000000, live 07000000"
+}
+
+@test "replay: every trace of the corpus replays with no divergence and its pinned digest, twice" {
+	local name device digest n=0
+	while read -r name device digest; do
+		[[ $name == \#* || -z $name ]] && continue
+		"$VFUCTL" import -o "$TEST_TMP/c.pcap" "$repo/traces/$name"
+		for _ in 1 2; do
+			run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/c.pcap" -- \
+				"$VFUCTL" server --device "$repo/tests/devices/$device.json"
+			[ "$status" -eq 0 ] || { echo "$name:" >&2; printf '%s\n' "$output" >&2; false; }
+			assert_contains "0 divergences"
+		done
+		n=$((n + 1))
+	done <"$repo/traces/replay.digests"
+	[ "$n" -ge 2 ]
+}
+
+@test "replay: completion offers its options and their values" {
+	run complete_words vfuctl replay --
+	assert_contains "--connect"
+	assert_contains "--expect-digest"
+	assert_contains "--spawn-once"
+	assert_contains "--junit"
+	run complete_words vfuctl replay -o ""
+	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "json text " ]
+	run complete_words vfuctl replay --peer ""
+	assert_contains "libvfio-user"
+}
+
+@test "replay: --help matches the man page's options" {
+	run "$VFUCTL" replay --help
+	assert_status 0
+	local opt
+	for opt in --connect --spawn-once --keep-going --timeout --ignore --rules \
+		--digest --expect-digest --output --junit --update --peer; do
+		assert_contains "$opt"
+		grep -q -- "Fl -${opt#--}" "$repo/man/vfuctl-replay.1" ||
+			{ echo "$opt not in vfuctl-replay.1" >&2; false; }
+	done
 }

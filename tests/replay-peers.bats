@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# replay-peers.bats - vfuctl replay against the real peers in
+# ../shared/peers (tests/peers.bats's conventions: skipped without them,
+# except under CI): a session with libvfio-user's gpio-pci-idio-16,
+# recorded, replays against a fresh one with no divergence and the same
+# digest twice; libvfio-user's sample client's session with the sample
+# server replays up to the request that carries the recording's wall
+# clock, and departs there, where it must.
+
+load helpers
+
+PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
+LVU=$PEERS/libvfio-user			# samples at efd091b
+LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
+
+require_peers() {
+	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] && return 0
+	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
+	skip "no real peers in $PEERS (set PEERS to their folder)"
+}
+
+setup() {
+	require_peers
+	pids=()
+}
+
+teardown() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# bg LOG CMD...: CMD in the background, output to LOG, pid remembered.
+bg() {
+	local log=$1
+	shift
+	"$@" 3>&- </dev/null >"$log" 2>&1 &
+	pids+=("$!")
+	bg_pid=$!
+}
+
+# record_through LISTEN CONNECT TRACE: vfuctl record in the background.
+record_through() {
+	bg "$TEST_TMP/record.log" "$VFUCTL" record --listen "$1" --connect "$2" -w "$3"
+	rec_pid=$bg_pid
+	wait_socket "$1" "$rec_pid" "$TEST_TMP/record.log"
+}
+
+# stop_record TRACE: once the client's CLOSE is in TRACE, SIGINT.
+stop_record() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$VFUCTL" dissect "$1" 2>/dev/null | grep -q 'connection closed' && break
+		sleep 0.05
+	done
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+}
+
+@test "replay: a session with libvfio-user's gpio-pci-idio-16 replays against a fresh one with no divergence" {
+	bg "$TEST_TMP/gpio.log" "$LVU/gpio-pci-idio-16" -v "$TEST_TMP/g.sock"
+	wait_socket "$TEST_TMP/g.sock" "$bg_pid" "$TEST_TMP/gpio.log"
+	record_through "$TEST_TMP/r.sock" "$TEST_TMP/g.sock" "$TEST_TMP/g.pcap"
+	"$VFUCTL" client -c 'version; info; regions; irqs; config; peek bar2 1 1;
+		peek bar2 1 2; poke bar2 0 0x55 1; read bar2 0 8;
+		feature probe migration' "$TEST_TMP/r.sock" >/dev/null
+	stop_record "$TEST_TMP/g.pcap"
+	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	assert_contains "26 replies compared, 0 interrupts, 0 divergences"
+	first=$output
+	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	[ "$output" = "$first" ]
+}
+
+@test "replay: libvfio-user's sample session replays against a fresh sample server up to its wall-clock write" {
+	local d=$TEST_TMP/lvu
+	mkdir "$d"
+	# the client starts the migration destination as ./server beside it
+	cp "$LVU_MIG/client" "$d/client"
+	ln -s "$LVU_MIG/server" "$d/server"
+	bg "$d/server.log" "$LVU_MIG/server" -v "$d/s.real"
+	wait_socket "$d/s.real" "$bg_pid" "$d/server.log"
+	record_through "$d/s.sock" "$d/s.real" "$d/src.pcap"
+	(cd "$d" && timeout -k 5 300 ./client "$d/s.sock" 3>&- >"$d/client.log" 2>&1)
+	stop_record "$d/src.pcap"
+	# The sample client writes the wall clock (plus 1 s) into BAR0 and
+	# the server arms a timer for then: replayed later, that time has
+	# passed and the server refuses the write.  Everything before it --
+	# VERSION, regions, IRQs, 16 DMA windows, migration feature probes,
+	# DMA logging -- must match.
+	frame=$("$VFUCTL" dissect -Y 'vfio_user.type == reply && vfio_user.cmd == REGION_WRITE && vfio_user.region.index == bar0' \
+		"$d/src.pcap" | awk 'NR == 1 { print $1 }')
+	[ -n "$frame" ]
+	run "$VFUCTL" replay --timeout 3000 "$d/src.pcap" -- "$LVU_MIG/server" -v '{socket}'
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE reply to frame $((frame - 1))): vfio_user.flags: recorded 0x1 (reply), live 0x21 (reply|error)"
+	assert_contains "and vfio_user.error: recorded 0, live EINVAL (22)"
+	assert_not_contains "divergence 2"
+}
