@@ -340,3 +340,24 @@ messages() {
 	assert_contains "c2s 0x0000 DMA_WRITE reply 0x100000 len 16"
 	assert_contains ", 0 departures"
 }
+
+@test "server --replay: the replay corpus served back gives vfuctl replay the pinned digests" {
+	local t dev digest n=0
+	while read -r t dev digest; do
+		[[ $t == "#"* || -z $t ]] && continue
+		"$VFUCTL" import -o "$TEST_TMP/$t.pcap" "$repo/traces/$t"
+		start_replay "$TEST_TMP/$t.pcap" --strict
+		run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/$t.pcap" \
+			--connect "$TEST_TMP/rp.sock"
+		end_replay
+		[ "$status" -eq 0 ] && [ "$rp_status" -eq 0 ] || {
+			echo "$t: vfuctl replay $status: $output" >&2
+			cat "$TEST_TMP/replay.log" >&2
+			false
+		}
+		assert_contains " 0 divergences"
+		grep -q ", 0 departures$" "$TEST_TMP/replay.log"
+		n=$((n + 1))
+	done <"$repo/traces/replay.digests"
+	[ "$n" -ge 2 ]
+}
