@@ -361,3 +361,50 @@ messages() {
 	done <"$repo/traces/replay.digests"
 	[ "$n" -ge 2 ]
 }
+
+# QEMU's firmware (SeaBIOS) on a vfio-user-pci device at SOCKET, stopped
+# when it is done ("No bootable device"), as tests/peers.bats boots it;
+# fails unless it enumerated the device at 00:01.0.
+qemu_firmware() {
+	local peers=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers} q i
+	local fw=$TEST_TMP/firmware.log
+	if [ ! -x "$peers/qemu/qemu-system-x86_64" ]; then
+		[ -z "${CI:-}" ] || { echo "no QEMU in $peers" >&2; return 1; }
+		skip "no real peers in $peers (set PEERS to their folder)"
+	fi
+	: >"$fw"
+	"$peers/qemu/qemu-system-x86_64" -L "$peers/qemu" -nodefaults \
+		-display none -serial none -monitor none \
+		-machine q35,accel=tcg,memory-backend=mem -m 128M \
+		-object memory-backend-memfd,id=mem,size=128M,share=on \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$1\",\"type\":\"unix\"}}" \
+		-chardev file,id=fw,path="$fw" \
+		-device isa-debugcon,iobase=0x402,chardev=fw 3>&- 2>"$TEST_TMP/qemu.err" &
+	q=$!
+	# the firmware's last line, or QEMU gone: up to 60 s on a loaded machine
+	for ((i = 0; i < 1200; i++)); do
+		grep -q "No bootable device" "$fw" && break
+		kill -0 "$q" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -TERM "$q" 2>/dev/null || true
+	wait "$q" 2>/dev/null || true
+	grep -q 'init bdf=00:01\.0' "$fw" && return 0
+	cat "$fw" "$TEST_TMP/qemu.err" >&2
+	return 1
+}
+
+@test "server --replay: QEMU's firmware enumerates a device played from its recorded session" {
+	rec_start "$TEST_TMP/q.pcap"
+	qemu_firmware "$TEST_TMP/rec.sock"
+	rec_stop
+	start_replay "$TEST_TMP/q.pcap"
+	qemu_firmware "$TEST_TMP/rp.sock"
+	end_replay
+	[ "$rp_status" -eq 0 ]
+	run cat "$TEST_TMP/replay.log"
+	# every request QEMU sent was one it sent when recorded, in content
+	assert_not_contains "differs from the recorded request"
+	assert_not_contains "no such request"
+	assert_contains "1 of 1 recorded sessions played"
+}
