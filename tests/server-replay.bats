@@ -408,3 +408,26 @@ qemu_firmware() {
 	assert_not_contains "no such request"
 	assert_contains "1 of 1 recorded sessions played"
 }
+
+@test "server --replay: a DMA_READ reply unlike the recorded one is a departure" {
+	# the device reads 16 bytes of the client's window (direction 1)
+	local s='irq enable MSI-X 0 4; dma map 0x100000 0x1000 rw;
+		dma fill 0x100000 16 0xab; poke bar0 0x0 0x100000 8;
+		poke bar0 0x8 16 4; poke bar0 0xc 1 4; poke bar0 0x10 1 4;
+		wait-irq 5000'
+	record "$TEST_TMP/t.pcap" --no-fd -c "$s"
+	"$VFUCTL" dissect "$TEST_TMP/t.pcap" | grep -q "DMA_READ reply 0x100000 len 16"
+	start_replay "$TEST_TMP/t.pcap" --strict
+	"$VFUCTL" client --no-fd -c "$s" "$TEST_TMP/rp.sock" >/dev/null
+	end_replay
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	# other memory in the client: the same DMA_READ gets other bytes
+	start_replay "$TEST_TMP/t.pcap" --strict
+	"$VFUCTL" client --no-fd -c "${s/0xab/0xcd}" "$TEST_TMP/rp.sock" >/dev/null
+	end_replay
+	[ "$rp_status" -eq 1 ]
+	frame=$("$VFUCTL" dissect "$TEST_TMP/t.pcap" |
+		awk '/DMA_READ reply/ { print $1 }')
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: frame $frame: the reply to DMA_READ differs: vfio_user.dma.data recorded abababababababababababababababab, live cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+}
