@@ -42,6 +42,7 @@
 #define STEP_BUDGET	64		/* events per vx_sreplay_step */
 #define SHOWN_DIFFS	4		/* differences named per departure */
 #define MAX_QUEUED	1024		/* requests waiting on a DMA reply */
+#define MAX_SHOWN	1000		/* departure lines; then only counted */
 
 enum ent_kind {
 	E_REQ,		/* client command on the main socket */
@@ -162,12 +163,15 @@ depart(struct vx_sreplay *r, const char *fmt, ...)
 	char line[900];
 	va_list ap;
 
+	if (++r->st.departures > MAX_SHOWN || r->logfn == NULL)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	r->st.departures++;
-	if (r->logfn != NULL)
-		r->logfn(r->logarg, VX_SERVER_NOTICE, line);
+	r->logfn(r->logarg, VX_SERVER_NOTICE, line);
+	if (r->st.departures == MAX_SHOWN)
+		r->logfn(r->logarg, VX_SERVER_NOTICE, "departures: more are "
+		    "counted, not shown");
 }
 
 static const char *
@@ -875,7 +879,7 @@ send_reply(struct vx_sreplay *r, const struct ent *e, uint16_t id)
 		r->dead = rc;
 		return;
 	}
-	if (twin >= 0 && e->cmd == VX_CMD_VERSION)
+	if (twin >= 0 && e->cmd == VX_CMD_VERSION && vx_conn_twin(r->conn) < 0)
 		vx_conn_set_twin(r->conn, twin);
 	else if (twin >= 0)
 		close(twin);

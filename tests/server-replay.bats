@@ -431,3 +431,23 @@ qemu_firmware() {
 	run cat "$TEST_TMP/replay.log"
 	assert_contains "departure: frame $frame: the reply to DMA_READ differs: vfio_user.dma.data recorded abababababababababababababababab, live cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
 }
+
+@test "server --replay: past 1000 departures they are counted, not shown" {
+	record "$TEST_TMP/t.pcap" --no-fd -c 'info'
+	start_replay "$TEST_TMP/t.pcap"
+	# 1200 DEVICE_GET_IRQ_INFO requests, none of them recorded
+	python3 - "$TEST_TMP/rp.sock" <<-'PY'
+	import socket, struct, sys
+	s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	s.connect(sys.argv[1])
+	for i in range(1200):
+	    s.sendall(struct.pack("<HHIIIIIII", i, 7, 32, 0, 0, 16, 0, 0, 0))
+	    h = s.recv(16, socket.MSG_WAITALL)
+	    assert struct.unpack("<HHIII", h)[4] != 0, "an error reply"
+	PY
+	end_replay
+	[ "$rp_status" -eq 0 ]
+	[ "$(grep -c 'departure: DEVICE_GET_IRQ_INFO' "$TEST_TMP/replay.log")" -eq 1000 ]
+	grep -q "departures: more are counted, not shown" "$TEST_TMP/replay.log"
+	grep -q ", 1201 departures$" "$TEST_TMP/replay.log"
+}
