@@ -346,7 +346,8 @@ link_reply(struct sess *s, struct ent *e, const struct vx_session_result *res)
 
 	if (!res->paired || (q = find_frame(s, res->req_frame)) == NONE)
 		return;
-	if (s->e[q].pair != NONE)
+	if (s->e[q].pair != NONE ||
+	    s->e[q].kind != (e->kind == E_REPLY ? E_REQ : E_SCMD))
 		return;
 	s->e[q].pair = (uint32_t)(e - s->e);
 	e->pair = q;
@@ -934,6 +935,7 @@ static void
 dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 {
 	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
+	const struct ent *rec = e->pair != NONE ? &r->cur->e[e->pair] : NULL;
 	struct vx_msg lm;
 	char why[600], cb[32];
 
@@ -942,6 +944,8 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 	    r->cur->e[r->pos].kind == E_SREPLY &&
 	    r->cur->e[r->pos].pair == (uint32_t)(e - r->cur->e))
 		r->waiting = 0;
+	if (rec == NULL)
+		return;	/* no recorded reply to compare with */
 	if (ev->err != 0) {
 		depart(r, "departure: frame %" PRIu64 ": no reply to the "
 		    "recorded %s: %s", e->frame,
@@ -950,7 +954,7 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 	}
 	ctx.chan = (uint8_t)ev->chan;
 	ctx.nfds = ev->frame->nfds;
-	ctx.peer = r->cur->e[e->pair].peer;
+	ctx.peer = rec->peer;
 	if (vx_decode(&r->ldec, ev->frame->data, ev->frame->len, &ctx,
 	    &lm) < 0) {
 		r->dead = VX_ERR_NOMEM;
@@ -960,9 +964,9 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 		vx_summary(&lm, why, sizeof(why));
 		say(r, "c2s 0x%04x %s", lm.id, why);
 	}
-	if (same_request(r, &lm, &r->cur->e[e->pair], why, sizeof(why)) == 0)
+	if (same_request(r, &lm, rec, why, sizeof(why)) == 0)
 		depart(r, "departure: frame %" PRIu64 ": the reply to %s "
-		    "differs: %s", r->cur->e[e->pair].frame,
+		    "differs: %s", rec->frame,
 		    cmd_text(e->cmd, cb, sizeof(cb)), why);
 }
 
