@@ -43,6 +43,7 @@
 #define SHOWN_DIFFS	4		/* differences named per departure */
 #define MAX_QUEUED	1024		/* requests waiting on a DMA reply */
 #define MAX_SHOWN	1000		/* departure lines; then only counted */
+#define MAX_IRQFDS	2048		/* eventfds kept from SET_IRQS */
 
 enum ent_kind {
 	E_REQ,		/* client command on the main socket */
@@ -790,11 +791,11 @@ take_irqfds(struct vx_sreplay *r, const struct vx_msg *m, struct vx_frame *f)
 		return;
 	irq_clear(r, (uint32_t)index, start, count);
 	for (k = 0; k < f->nfds && (uint64_t)k < count; k++) {
-		struct irqfd *n = vx_array_room(r->irq, r->nirq, &r->irqcap,
-		    sizeof(*n), 8);
+		struct irqfd *n = r->nirq < MAX_IRQFDS ? vx_array_room(r->irq,
+		    r->nirq, &r->irqcap, sizeof(*n), 8) : NULL;
 
 		if (n == NULL)
-			return;
+			return;	/* the frame closes what we do not keep */
 		r->irq = n;
 		n[r->nirq].index = (uint32_t)index;
 		n[r->nirq].vector = (uint32_t)(start + (uint64_t)k);
