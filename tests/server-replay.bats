@@ -470,3 +470,24 @@ qemu_firmware() {
 	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
 	assert_golden "$TEST_TMP/live.out" "$TEST_TMP/replay.out"
 }
+
+@test "server --replay: a repeated request gets the recorded replies in order, then the last" {
+	record "$TEST_TMP/t.pcap" -c 'peek bar2 0x10 4; poke bar2 0x10 0x11 4;
+		peek bar2 0x10 4; poke bar2 0x10 0x22 4; peek bar2 0x10 4'
+	run cat "$TEST_TMP/live.out"
+	assert_contains "bar2+0x10: 0x00000000"
+	start_replay "$TEST_TMP/t.pcap"
+	# the same read four times, without the writes: the three recorded
+	# values in their order, then the last again (a departure)
+	run "$VFUCTL" client -c 'peek bar2 0x10 4; peek bar2 0x10 4;
+		peek bar2 0x10 4; peek bar2 0x10 4' "$TEST_TMP/rp.sock"
+	end_replay
+	assert_status 0
+	[ "${lines[0]}" = "bar2+0x10: 0x00000000" ]
+	[ "${lines[1]}" = "bar2+0x10: 0x00000011" ]
+	[ "${lines[2]}" = "bar2+0x10: 0x00000022" ]
+	[ "${lines[3]}" = "bar2+0x10: 0x00000022" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: REGION_READ 0x0007: more than the 3 recorded; answered as the last one, frame"
+	assert_contains "departure: the client ended after 6 of 8 recorded requests; the first not played: frame"
+}
