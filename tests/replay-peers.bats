@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # replay-peers.bats - vfuctl replay against the real peers in
 # ../shared/peers (tests/peers.bats's conventions: skipped without them,
-# except under CI): a session with libvfio-user's gpio-pci-idio-16,
-# recorded, replays against a fresh one with no divergence and the same
-# digest twice; libvfio-user's sample client's session with the sample
+# except under CI): a session of vfuctl client and one of QEMU's firmware
+# with libvfio-user's gpio-pci-idio-16, recorded, replay against a fresh
+# one with no divergence (the first with the same digest twice);
+# libvfio-user's sample client's session with the sample
 # server replays up to the request that carries the recording's wall
 # clock, and departs there, where it must.
 
@@ -14,7 +15,8 @@ LVU=$PEERS/libvfio-user			# samples at efd091b
 LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
 
 require_peers() {
-	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] && return 0
+	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] &&
+		[ -x "$PEERS/qemu/qemu-system-x86_64" ] && return 0
 	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
 	skip "no real peers in $PEERS (set PEERS to their folder)"
 }
@@ -74,6 +76,35 @@ stop_record() {
 	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
 	assert_status 0
 	[ "$output" = "$first" ]
+}
+
+@test "replay: QEMU's firmware session with gpio-pci-idio-16 replays against a fresh one with no divergence" {
+	local fw=$TEST_TMP/firmware.log i
+	bg "$TEST_TMP/gpio.log" "$LVU/gpio-pci-idio-16" -v "$TEST_TMP/g.sock"
+	wait_socket "$TEST_TMP/g.sock" "$bg_pid" "$TEST_TMP/gpio.log"
+	record_through "$TEST_TMP/r.sock" "$TEST_TMP/g.sock" "$TEST_TMP/q.pcap"
+	: >"$fw"
+	bg "$TEST_TMP/qemu.err" "$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" \
+		-nodefaults -display none -serial none -monitor none \
+		-machine q35,accel=tcg,memory-backend=mem -m 128M \
+		-object memory-backend-memfd,id=mem,size=128M,share=on \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$TEST_TMP/r.sock\",\"type\":\"unix\"}}" \
+		-chardev file,id=fw,path="$fw" -device isa-debugcon,iobase=0x402,chardev=fw
+	# the firmware is done when it finds nothing to boot
+	for ((i = 0; i < 2400; i++)); do
+		grep -q "No bootable device" "$fw" && break
+		kill -0 "$bg_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q 'init bdf=00:01\.0' "$fw"
+	kill -TERM "$bg_pid"
+	wait "$bg_pid" || true
+	stop_record "$TEST_TMP/q.pcap"
+	run "$VFUCTL" replay "$TEST_TMP/q.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	assert_contains ", 0 divergences"
+	# QEMU maps guest RAM with memfds: said, not replayed
+	assert_contains "fd-backed DMA windows ("
 }
 
 @test "replay: libvfio-user's sample session replays against a fresh sample server up to its wall-clock write" {
