@@ -404,32 +404,39 @@ server_fate(struct report *rp, const struct vx_replay_div *d, char *out,
 	snprintf(out, cap, "server %s", rp->srv->last_status);
 }
 
-/* "frame 24 (connection 1, REGION_READ reply to frame 23)" */
+/*
+ * "frame 24 (connection 1, REGION_READ reply to frame 23)", the file
+ * named when it is another of a rotated trace's.
+ */
 static void
-where(const struct vx_replay_div *d, char *out, size_t cap)
+where(const struct vx_replay_div *d, const char *trace, char *out,
+    size_t cap)
 {
 	const char *n = vx_cmd_name(d->cmd);
+	char file[300] = "";
 
+	if (d->trace != NULL && strcmp(d->trace, trace) != 0)
+		snprintf(file, sizeof(file), " of %s", d->trace);
 	if (d->kind == VX_RDIV_FIELD)
-		snprintf(out, cap, "frame %llu (connection %u, %s reply to "
-		    "frame %llu)", (unsigned long long)d->frame, d->conn,
+		snprintf(out, cap, "frame %llu%s (connection %u, %s reply to "
+		    "frame %llu)", (unsigned long long)d->frame, file, d->conn,
 		    n ? n : "?", (unsigned long long)d->req_frame);
 	else if (d->cmd != 0 || d->kind == VX_RDIV_CLOSED)
-		snprintf(out, cap, "frame %llu (connection %u, %s)",
-		    (unsigned long long)d->frame, d->conn, n ? n : "?");
+		snprintf(out, cap, "frame %llu%s (connection %u, %s)",
+		    (unsigned long long)d->frame, file, d->conn, n ? n : "?");
 	else
-		snprintf(out, cap, "frame %llu (connection %u)",
-		    (unsigned long long)d->frame, d->conn);
+		snprintf(out, cap, "frame %llu%s (connection %u)",
+		    (unsigned long long)d->frame, file, d->conn);
 }
 
 /* One line: where, then the first difference or what happened. */
 static void
-headline(const struct vx_replay_div *d, const char *fate, char *out,
-    size_t cap)
+headline(const struct vx_replay_div *d, const char *trace, const char *fate,
+    char *out, size_t cap)
 {
-	char w[160];
+	char w[400];
 
-	where(d, w, sizeof(w));
+	where(d, trace, w, sizeof(w));
 	if (d->kind == VX_RDIV_FIELD)
 		snprintf(out, cap, "%s: %s: recorded %s, live %s", w,
 		    vx_diff_key(&d->diffs[0]), d->diffs[0].rec,
@@ -504,11 +511,11 @@ static void
 on_divergence(void *arg, const struct vx_replay_div *d)
 {
 	struct report *rp = arg;
-	char fate[128], line[640];
+	char fate[128], line[1024];
 
 	clear_progress();
 	server_fate(rp, d, fate, sizeof(fate));
-	headline(d, fate, line, sizeof(line));
+	headline(d, rp->o->trace, fate, line, sizeof(line));
 	rp->ndiv++;
 	if (!rp->o->json)
 		print_div_text(d, line, rp->ndiv);

@@ -68,6 +68,9 @@ struct vx_replay {
 	uint64_t serial;
 	int stopped, finished, nomem;
 	int update_opened;	/* the new trace's first digest is written */
+	/* a rotated trace: its first file and the one being walked */
+	char *base, *path;
+	unsigned file_no;
 	struct vx_replay_stats st;
 	char err[512];
 };
@@ -115,6 +118,7 @@ emit(struct vx_replay *r, struct live *l, struct vx_replay_div *d)
 	unsigned i, n = 0, skip;
 
 	d->conn = l->id;
+	d->trace = r->path;
 	/* oldest first, only what came before d's frame */
 	for (i = 0; i < l->nctx; i++) {
 		const struct vx_replay_ctxmsg *c =
@@ -735,7 +739,9 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 			    "rotated file or a filtered export); replay "
 			    "needs the connection's start: its VERSION and "
 			    "every command since, which this file does not "
-			    "have", (unsigned long long)rec->frame, rec->conn);
+			    "have (a rotated trace's earlier files are "
+			    "replayed first when they are beside it)",
+			    (unsigned long long)rec->frame, rec->conn);
 		break;
 	case VX_TR_DIGEST:
 		return 0;	/* the new trace makes its own */
@@ -749,13 +755,84 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 
 /* --- the API ------------------------------------------------------------- */
 
+static int
+walk_file(struct vx_replay *r, unsigned k)
+{
+	struct vx_walk_opts wo = { VX_WALK_LAZY, 0 };
+	char *p = ring_file(r->base, k);
+	int err;
+
+	if (p == NULL)
+		return VX_ERR_NOMEM;
+	vx_walk_close(r->w);
+	free(r->path);
+	r->path = p;
+	r->file_no = k;
+	wo.peer = r->o.peer;
+	if ((err = vx_walk_open(p, &wo, &r->w)) < 0)
+		return fail(r, err, "%s", r->w ? vx_walk_error(r->w) :
+		    "out of memory");
+	r->st.files++;
+	return 0;
+}
+
+/*
+ * The first file to walk: path, or, when path is a later file of a
+ * rotated trace (it starts mid-session), the ring's first, for the
+ * sessions' start; every earlier file must be there.
+ */
+static int
+start_ring(struct vx_replay *r, const char *path)
+{
+	unsigned k = 0, i;
+	char *p;
+
+	if (strcmp(path, "-") != 0 && ring_starts_mid(path) &&
+	    (r->base = ring_base(path, &k)) != NULL) {
+		for (i = 1; i < k; i++) {
+			if ((p = ring_file(r->base, i)) == NULL)
+				return VX_ERR_NOMEM;
+			if (!ring_exists(p)) {
+				fail(r, VX_ERR_UNSUPPORTED, "%s starts in the "
+				    "middle of a session and %s, an earlier "
+				    "file of its ring, is missing: replay "
+				    "needs every file from %s on", path, p,
+				    r->base);
+				free(p);
+				return VX_ERR_UNSUPPORTED;
+			}
+			free(p);
+		}
+		return walk_file(r, 0);
+	}
+	if ((r->base = strdup(path)) == NULL)
+		return VX_ERR_NOMEM;
+	return walk_file(r, 0);
+}
+
+/* At a file's end: the ring's next file, if it goes on there. */
+static int
+next_file(struct vx_replay *r)
+{
+	char *p = ring_file(r->base, r->file_no + 1);
+	int more;
+
+	if (p == NULL)
+		return VX_ERR_NOMEM;
+	more = strcmp(r->base, "-") != 0 && ring_exists(p) &&
+	    ring_starts_mid(p);
+	free(p);
+	if (!more)
+		return 0;
+	more = walk_file(r, r->file_no + 1);
+	return more < 0 ? more : 1;
+}
+
 int
 vx_replay_open(const char *path, const struct vx_replay_opts *o,
     const struct vx_replay_hooks *h, struct vx_replay **out)
 {
-	struct vx_walk_opts wo = { 0, 0 };
 	struct vx_replay *r = calloc(1, sizeof(*r));
-	int err;
 
 	*out = r;
 	if (r == NULL)
@@ -773,12 +850,7 @@ vx_replay_open(const char *path, const struct vx_replay_opts *o,
 	if ((o->flags & VX_REPLAY_DIGEST) &&
 	    (r->digest = vx_digest_new()) == NULL)
 		return VX_ERR_NOMEM;
-	wo.flags = VX_WALK_LAZY;
-	wo.peer = o->peer;
-	if ((err = vx_walk_open(path, &wo, &r->w)) < 0)
-		return fail(r, err, "%s", r->w ? vx_walk_error(r->w) :
-		    "out of memory");
-	return 0;
+	return start_ring(r, path);
 }
 
 /* The end: every connection still open is done. */
@@ -803,6 +875,8 @@ vx_replay_step(struct vx_replay *r)
 		return 0;
 	}
 	n = vx_walk_next(r->w, &it);
+	if (n == 0 && (n = next_file(r)) != 0)
+		return n < 0 ? n : 1;
 	if (n == 0) {
 		finish(r);
 		return 0;
@@ -869,5 +943,7 @@ vx_replay_free(struct vx_replay *r)
 	vx_diff_rules_free(r->own_rules);
 	vx_digest_free(r->digest);
 	free(r->buf);
+	free(r->base);
+	free(r->path);
 	free(r);
 }

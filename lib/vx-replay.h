@@ -59,6 +59,8 @@ struct vx_replay_div {
 	uint64_t req_frame;	/* the command it answers (0 if none) */
 	uint32_t conn;		/* recorded connection id */
 	uint16_t cmd;
+	const char *trace;	/* the file frame is in (a rotated trace has
+				 * several); valid during the hook */
 	unsigned ndiffs;	/* VX_RDIV_FIELD: differences in all */
 	struct vx_difference diffs[VX_REPLAY_MAX_DIFFS];
 	char text[256];		/* what happened, one line */
@@ -118,14 +120,18 @@ struct vx_replay_stats {
 				 * on the socket (not replayed) */
 	uint64_t fd_dma;	/* DMA windows the server may reach directly
 				 * (their accesses are not replayed) */
+	uint64_t files;		/* trace files walked (rotated: several) */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };
 
 /*
- * Open a replay of the trace at path.  Returns 0, or a VX_ERR_* with the
- * reason in vx_replay_error(); *out is set either way (NULL only for
- * VX_ERR_NOMEM) and must be freed.
+ * Open a replay of the trace at path.  A rotated trace (vfuctl record -C,
+ * -G, -W: FILE, FILE1, FILE2, ...) is replayed across its files: from
+ * FILE on when path is a later one (which starts mid-session), and on
+ * into the next while the next starts with the state of open sessions.
+ * Returns 0, or a VX_ERR_* with the reason in vx_replay_error(); *out is
+ * set either way (NULL only for VX_ERR_NOMEM) and must be freed.
  */
 int vx_replay_open(const char *path, const struct vx_replay_opts *o,
     const struct vx_replay_hooks *h, struct vx_replay **out);

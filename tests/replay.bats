@@ -326,6 +326,39 @@ gpio_changed() {
 	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .dma_served == 2'
 }
 
+@test "replay: a rotated trace replays across its files, from a later file too; a missing earlier file is named" {
+	start_server "$repo/tests/devices/gpio.json"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$TEST_TMP/ring.pcap" -C 1K \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
+	"$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10; poke bar2 0x10 8;
+		peek bar2 0x10; poke bar2 0x10 9; peek bar2 0x10; peek bar2 4' "$TEST_TMP/r" >/dev/null
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	rec_pid=
+	stop_server
+	[ -f "$TEST_TMP/ring.pcap2" ]
+	total=$(for f in "$TEST_TMP"/ring.pcap*; do "$VFUCTL" dissect -o jsonl "$f"; done |
+		jq -s '[.[] | select(.kind == "message")] | length')
+	for f in ring.pcap ring.pcap2; do
+		run --separate-stderr "$VFUCTL" replay -o json "$TEST_TMP/$f" -- \
+			"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+		assert_status 0
+		printf '%s\n' "$output" | jq -e --argjson n "$total" \
+			'.messages == $n and .divergences_total == 0 and .connections == 1'
+	done
+	# a divergence in a later file names it
+	gpio_changed 0x0000a5a4
+	run "$VFUCTL" replay -k "$TEST_TMP/ring.pcap" -- "$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 1
+	[[ $output =~ \ of\ $TEST_TMP/ring\.pcap[1-9][0-9]*\ \(connection\ 1,\ REGION_READ\ reply ]]
+	rm "$TEST_TMP/ring.pcap1"
+	run "$VFUCTL" replay "$TEST_TMP/ring.pcap2" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 2
+	assert_contains "$TEST_TMP/ring.pcap1, an earlier file of its ring, is missing"
+}
+
 @test "replay: a lone mid-session file is refused with what is missing" {
 	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
 	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/mid.pcap" "$trace" >/dev/null
