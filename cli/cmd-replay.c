@@ -847,6 +847,11 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    "do not cross the socket\n",
 		    (unsigned long long)st->mmap_notes,
 		    (unsigned long long)st->fd_dma);
+	if (st->unsent)
+		printf("note: not sent: %llu malformed command%s whose header "
+		    "frames no message (first: frame %llu)\n",
+		    (unsigned long long)st->unsent, st->unsent == 1 ? "" : "s",
+		    (unsigned long long)st->first_unsent);
 	if (srv != NULL)
 		printf("server: %d started, %d failed%s%s\n", srv->started,
 		    srv->failed, srv->last_status[0] ? "; the last " : "",
@@ -862,7 +867,7 @@ static void
 print_json(const struct report *rp, const struct vx_replay_stats *st,
     const char *digest, int64_t ms, int digest_ok)
 {
-	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,"
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,"
 	    "s:O,s:I,s:f}", "trace", rp->o->trace,
 	    "sessions", (json_int_t)st->sessions,
 	    "connections", (json_int_t)st->conns,
@@ -871,6 +876,7 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
 	    "replies", (json_int_t)st->replies,
 	    "interrupts", (json_int_t)st->irqs,
 	    "dma_served", (json_int_t)st->dma_served,
+	    "unsent", (json_int_t)st->unsent,
 	    "divergences_total", (json_int_t)st->divergences,
 	    "divergences", rp->divs, "connection_results", rp->cases,
 	    "time_ms", (json_int_t)ms,

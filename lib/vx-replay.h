@@ -121,6 +121,10 @@ struct vx_replay_stats {
 	uint64_t fd_dma;	/* DMA windows the server may reach directly
 				 * (their accesses are not replayed) */
 	uint64_t files;		/* trace files walked (rotated: several) */
+	uint64_t unsent;	/* commands whose header frames no message
+				 * (msg_size below 16, ...): not sent, the
+				 * rest of the connection replayed */
+	uint64_t first_unsent;	/* the frame of the first */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };

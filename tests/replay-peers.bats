@@ -132,3 +132,41 @@ stop_record() {
 	assert_contains "and vfio_user.error: recorded 0, live EINVAL (22)"
 	assert_not_contains "divergence 2"
 }
+
+# replay_vector JSONL SAMPLE [ARGS...]: JSONL (a capture between real
+# peers) as a trace, replayed against a fresh libvfio-user SAMPLE whose
+# stdin is a FIFO nobody writes (null stops at the end of its input).
+replay_vector() {
+	local jsonl=$1 sample=$2
+	shift 2
+	"$VFUCTL" import -o "$TEST_TMP/v.pcap" "$jsonl"
+	[ -p "$TEST_TMP/in" ] || mkfifo "$TEST_TMP/in"
+	run --separate-stderr "$VFUCTL" replay -k -o json "$TEST_TMP/v.pcap" -- \
+		"$LVU/$sample" "$@" '{socket}' <>"$TEST_TMP/in"
+}
+
+@test "replay: the captures of real peers in traces/ replay against a fresh gpio-pci-idio-16 with no divergence" {
+	local f
+	for f in gpio-probe-full qemu-gpio-io; do
+		replay_vector "$repo/traces/$f.jsonl" gpio-pci-idio-16 -v
+		[ "$status" -eq 0 ] || { echo "$f: $output" >&2; false; }
+		printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies > 40'
+	done
+}
+
+@test "replay: the shared vectors replay against fresh libvfio-user samples; an unframeable command is passed over, said" {
+	require_vectors qemu-gpio-boot.jsonl gpio-probe-badframe.jsonl null-probe-full.jsonl \
+		gpio-probe-twin-passthrough.jsonl
+	replay_vector "$VECTORS/qemu-gpio-boot.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies == 96'
+	replay_vector "$VECTORS/gpio-probe-twin-passthrough.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	replay_vector "$VECTORS/null-probe-full.jsonl" null
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies == 30'
+	# msg_size 8: no message to send; the rest of the session goes on
+	replay_vector "$VECTORS/gpio-probe-badframe.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.unsent == 1 and .divergences_total == 0 and .replies == 2'
+}
