@@ -57,6 +57,9 @@ const char cmd_replay_usage[] =
 	"                       of the recorded ones\n"
 	"  --peer PEER          auto, spec, libvfio-user or qemu: the wire forms\n"
 	"                       to decode (default auto)\n"
+	"  --check-dma          a DMA window whose contents at unmap or close\n"
+	"                       differ from the trace's --hash-dma hash is a\n"
+	"                       divergence (default: a note)\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"Exit status: 0 identical; 1 a divergence, a digest mismatch or a\n"
@@ -95,6 +98,7 @@ struct server {
 struct opts {
 	const char *trace, *connect, *junit, *update_path, *expect;
 	int timeout_ms, json, digest, spawn_once, keep_going, update, peer;
+	int check_dma;
 	char **server_cmd;
 };
 
@@ -380,13 +384,13 @@ on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
 }
 
 static const char *const div_kinds[] = {
-	"", "field", "closed", "timeout", "irq", "connect", "send"
+	"", "field", "closed", "timeout", "irq", "connect", "send", "dma"
 };
 
 static const char *
 kind_name(int kind)
 {
-	return kind > 0 && kind <= VX_RDIV_SEND ? div_kinds[kind] : "?";
+	return kind > 0 && kind <= VX_RDIV_DMA ? div_kinds[kind] : "?";
 }
 
 /* A server that closed the connection may be dying: say how it ended. */
@@ -713,6 +717,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		{ "junit", required_argument, NULL, 'J' },
 		{ "update", no_argument, NULL, 'U' },
 		{ "peer", required_argument, NULL, 'P' },
+		{ "check-dma", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -769,6 +774,9 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 			break;
 		case 'P':
 			o->peer = parse_peer(optarg);
+			break;
+		case 'M':
+			o->check_dma = 1;
 			break;
 		case 'h':
 			fputs(cmd_replay_usage, stdout);
@@ -847,6 +855,13 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    "do not cross the socket\n",
 		    (unsigned long long)st->mmap_notes,
 		    (unsigned long long)st->fd_dma);
+	if (st->dma_hash_differs)
+		printf("note: %llu of %llu DMA window hashes (--hash-dma) differ "
+		    "live (first: frame %llu): memory written directly, by "
+		    "the client or the server, is not on the socket\n",
+		    (unsigned long long)st->dma_hash_differs,
+		    (unsigned long long)st->dma_hashes,
+		    (unsigned long long)st->first_dma_hash_differs);
 	if (st->unsent)
 		printf("note: not sent: %llu malformed command%s whose header "
 		    "frames no message (first: frame %llu)\n",
@@ -867,8 +882,8 @@ static void
 print_json(const struct report *rp, const struct vx_replay_stats *st,
     const char *digest, int64_t ms, int digest_ok)
 {
-	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,"
-	    "s:O,s:I,s:f}", "trace", rp->o->trace,
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:O,s:O,s:I,s:f}", "trace", rp->o->trace,
 	    "sessions", (json_int_t)st->sessions,
 	    "connections", (json_int_t)st->conns,
 	    "messages", (json_int_t)st->messages,
@@ -877,6 +892,8 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
 	    "interrupts", (json_int_t)st->irqs,
 	    "dma_served", (json_int_t)st->dma_served,
 	    "unsent", (json_int_t)st->unsent,
+	    "dma_hashes", (json_int_t)st->dma_hashes,
+	    "dma_hashes_differing", (json_int_t)st->dma_hash_differs,
 	    "divergences_total", (json_int_t)st->divergences,
 	    "divergences", rp->divs, "connection_results", rp->cases,
 	    "time_ms", (json_int_t)ms,
@@ -962,7 +979,8 @@ cmd_replay(int argc, char **argv)
 		rp.srv = sp = &srv;
 	}
 	ro.flags = (o.keep_going || o.update ? VX_REPLAY_KEEP_GOING : 0) |
-	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0);
+	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0) |
+	    (o.check_dma ? VX_REPLAY_CHECK_DMA : 0);
 	ro.timeout_ms = o.timeout_ms;
 	ro.peer = o.peer;
 	ro.rules = rules;

@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "replay-int.h"
 #include "vx-array.h"
 #include "vx-error.h"
@@ -376,4 +378,19 @@ rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
 		return VX_ERR_NOMEM;
 	vx_conn_send(c, ev->chan, m.buf, m.len, NULL, 0);
 	return 1;
+}
+
+int
+rfds_hash(struct rfds *f, uint64_t addr, uint64_t n,
+    char hex[2 * VX_DIGEST_LEN + 1])
+{
+	unsigned char h[VX_DIGEST_LEN];
+	struct rwin *w = find_win(f, addr, n);
+
+	if (w == NULL || addr != w->addr || w->map == NULL)
+		return -1;
+	crypto_generichash(h, sizeof(h), w->mem, (unsigned long long)n, NULL,
+	    0);
+	sodium_bin2hex(hex, 2 * VX_DIGEST_LEN + 1, h, sizeof(h));
+	return 0;
 }

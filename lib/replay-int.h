@@ -75,6 +75,14 @@ int rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
  */
 void rfds_recorded_read(struct rfds *f, const struct vx_msg *m);
 
+/*
+ * BLAKE2b-256 of the first n bytes of the window that starts at addr, as
+ * vfuctl record --hash-dma hashes a window: 0, or -1 if there is none
+ * that long.
+ */
+int rfds_hash(struct rfds *f, uint64_t addr, uint64_t n,
+    char hex[2 * VX_DIGEST_LEN + 1]);
+
 /* --- rotated traces (replay-ring.c) ------------------------------------ */
 
 /* 1 if the trace at path starts mid-session (its first record but digests

@@ -693,6 +693,64 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 	return err;
 }
 
+/* What a --hash-dma annotation says: when, where, how much, the hash. */
+struct dma_hash {
+	char when[8];
+	unsigned conn;
+	unsigned long long iova, n;
+	char hex[2 * VX_DIGEST_LEN + 1];
+};
+
+static int
+parse_dma_hash(const struct vx_trace_rec *rec, struct dma_hash *h)
+{
+	char text[512];
+	const char *p;
+	size_t len = rec->len < sizeof(text) - 1 ? rec->len : sizeof(text) - 1;
+
+	memcpy(text, rec->data, len);
+	text[len] = '\0';
+	if (sscanf(text, "DMA hash at %7[a-z]: conn %u iova 0x%llx", h->when,
+	    &h->conn, &h->iova) != 3 || (p = strstr(text, " hashed ")) == NULL ||
+	    sscanf(p, " hashed %llu", &h->n) != 1 ||
+	    (p = strstr(p, "blake2b-256 ")) == NULL ||
+	    sscanf(p, "blake2b-256 %64[0-9a-f]", h->hex) != 1 ||
+	    strlen(h->hex) != 2 * VX_DIGEST_LEN)
+		return -1;
+	return 0;
+}
+
+/*
+ * A --hash-dma annotation: the window's live contents against the
+ * recorded hash.  At map they show whether the replay starts from the
+ * same memory; at unmap and close what was written into it directly.
+ */
+static void
+on_dma_hash(struct vx_replay *r, const struct vx_trace_rec *rec)
+{
+	struct live *l = find_live(r, rec->conn);
+	struct vx_replay_div d;
+	struct dma_hash h;
+	char hex[2 * VX_DIGEST_LEN + 1];
+
+	if (l == NULL || l->failed || parse_dma_hash(rec, &h) < 0 ||
+	    rfds_hash(&l->fds, h.iova, h.n, hex) < 0)
+		return;
+	r->st.dma_hashes++;
+	if (strcmp(hex, h.hex) == 0)
+		return;
+	if (r->st.dma_hash_differs++ == 0)
+		r->st.first_dma_hash_differs = rec->frame;
+	if (!(r->o.flags & VX_REPLAY_CHECK_DMA) || strcmp(h.when, "map") == 0)
+		return;
+	div_init(&d, VX_RDIV_DMA, rec->frame, 0);
+	snprintf(d.text, sizeof(d.text), "the DMA window at 0x%llx holds "
+	    "other data at %s than recorded (BLAKE2b-256 of %llu bytes: "
+	    "recorded %.16s..., live %.16s...)", h.iova, h.when, h.n, h.hex,
+	    hex);
+	emit(r, l, &d);
+}
+
 /* A recorded interrupt: wait until the live server signals it. */
 static int
 on_irq(struct vx_replay *r, const struct vx_trace_rec *rec)
@@ -749,6 +807,9 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 		break;
 	case VX_TR_IRQ:
 		err = on_irq(r, rec);
+		break;
+	case VX_TR_ANNOTATION:
+		on_dma_hash(r, rec);
 		break;
 	case VX_TR_STATE:
 		if (find_live(r, rec->conn) == NULL)

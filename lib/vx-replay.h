@@ -41,6 +41,9 @@ enum vx_replay_div_kind {
 	VX_RDIV_IRQ,		/* a recorded interrupt did not come */
 	VX_RDIV_CONNECT,	/* no connection to the server */
 	VX_RDIV_SEND,		/* a recorded command could not be sent */
+	VX_RDIV_DMA,		/* (VX_REPLAY_CHECK_DMA) a DMA window's
+				 * contents at unmap or close differ from
+				 * the recorded hash */
 };
 
 #define VX_REPLAY_CONTEXT	3	/* messages shown before a divergence */
@@ -96,6 +99,9 @@ struct vx_replay_hooks {
 
 #define VX_REPLAY_KEEP_GOING	0x1	/* go on after the first divergence */
 #define VX_REPLAY_DIGEST	0x2	/* digest the live replies */
+#define VX_REPLAY_CHECK_DMA	0x4	/* a window whose contents at unmap or
+					 * close differ from the trace's
+					 * --hash-dma hash is a divergence */
 
 struct vx_replay_opts {
 	unsigned flags;		/* VX_REPLAY_* */
@@ -125,6 +131,9 @@ struct vx_replay_stats {
 				 * (msg_size below 16, ...): not sent, the
 				 * rest of the connection replayed */
 	uint64_t first_unsent;	/* the frame of the first */
+	uint64_t dma_hashes;	/* --hash-dma hashes compared */
+	uint64_t dma_hash_differs;	/* ... that differed live */
+	uint64_t first_dma_hash_differs;	/* the frame of the first */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };

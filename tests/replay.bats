@@ -359,6 +359,36 @@ gpio_changed() {
 	assert_contains "$TEST_TMP/ring.pcap1, an earlier file of its ring, is missing"
 }
 
+@test "replay: --hash-dma hashes check what the server wrote into fd-backed memory: a note, or with --check-dma a divergence" {
+	start_server "$repo/tests/devices/dma.json"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$trace" --hash-dma=1M -v \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
+	# the DMA engine copies bar2's first 16 bytes into the memfd window
+	"$VFUCTL" client -c 'dma map 0x100000 0x4000; poke bar0 0 0x100000 8;
+		poke bar0 8 16; poke bar0 0xc 0; poke bar0 0x10 1;
+		poll bar0 0x14 1 1 2000; dma unmap 0x100000 0x4000' "$TEST_TMP/r" >/dev/null
+	wait_for "DMA hash at unmap" "$TEST_TMP/record.log"
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	rec_pid=
+	stop_server
+	"$VFUCTL" dissect "$trace" | grep -q "DMA hash at unmap"
+	run --separate-stderr "$VFUCTL" replay -o json --check-dma "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/dma.json"
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.dma_hashes == 2 and .dma_hashes_differing == 0'
+	# a device whose buffer holds other bytes writes other bytes
+	sed 's/"init": "0011/"init": "ff11/' "$repo/tests/devices/dma.json" >"$TEST_TMP/dma2.json"
+	run "$VFUCTL" replay "$trace" -- "$VFUCTL" server --device "$TEST_TMP/dma2.json"
+	assert_status 0
+	assert_contains "note: 1 of 2 DMA window hashes (--hash-dma) differ live"
+	run "$VFUCTL" replay --check-dma "$trace" -- "$VFUCTL" server --device "$TEST_TMP/dma2.json"
+	assert_status 1
+	assert_contains "the DMA window at 0x100000 holds other data at unmap than recorded"
+}
+
 @test "replay: a lone mid-session file is refused with what is missing" {
 	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
 	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/mid.pcap" "$trace" >/dev/null
@@ -471,7 +501,7 @@ gpio_changed() {
 	assert_status 0
 	local opt
 	for opt in --connect --spawn-once --keep-going --timeout --ignore --rules \
-		--digest --expect-digest --output --junit --update --peer; do
+		--digest --expect-digest --output --junit --update --peer --check-dma; do
 		assert_contains "$opt"
 		grep -q -- "Fl -${opt#--}" "$repo/man/vfuctl-replay.1" ||
 			{ echo "$opt not in vfuctl-replay.1" >&2; false; }
