@@ -108,7 +108,9 @@ map_window(struct rfds *f, const struct vx_msg *m, int fd, char *why,
 	vx_msg_get(m, VXF_DMA_MAP_OFFSET, &off);
 	vx_msg_get(m, VXF_DMA_ADDR, &addr);
 	vx_msg_get(m, VXF_DMA_SIZE, &size);
-	if (size == 0 || size > WIN_MAX || off > WIN_MAX) {
+	if (size == 0)
+		return 0;	/* no window: the server says what it thinks */
+	if (size > WIN_MAX || off > WIN_MAX) {
 		snprintf(why, whycap, "DMA window 0x%llx+0x%llx at offset "
 		    "0x%llx is beyond what a replay backs (4 GiB)",
 		    (unsigned long long)addr, (unsigned long long)size,
@@ -273,7 +275,7 @@ rfds_make(struct rfds *f, const struct vx_msg *m,
 			break;
 		}
 	}
-	if (err == 0 && m->cmd == VX_CMD_DMA_MAP && !vx_msg_is_reply(m))
+	if (err == 0 && m->cmd == VX_CMD_DMA_MAP && m->status == VX_MSG_OK)
 		err = map_window(f, m, n > 0 ? fds[0] : -1, why, whycap);
 	if (err == 0 && m->cmd == VX_CMD_DEVICE_SET_IRQS)
 		err = irqs_made(f, m, fds, (int)n);
@@ -352,6 +354,9 @@ rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
 		return refuse(c, b, ev, EINVAL);
 	data = vx_msg_item(&m, VXF_DMA_DATA);
 	if (!read && (data == NULL ? 0 : data->len) != count)
+		return refuse(c, b, ev, EINVAL);
+	/* the reply must fit what the server accepts */
+	if (read && count > vx_conn_peer_max_msg_size(c) - VX_HDR_SIZE - 16)
 		return refuse(c, b, ev, EINVAL);
 	if ((w = find_win(f, addr, count)) == NULL)
 		return refuse(c, b, ev, EFAULT);
