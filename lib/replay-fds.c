@@ -209,7 +209,10 @@ one_fd(const struct vx_fd_info *info, char *why, size_t whycap)
 	switch (info->kind) {
 	case VX_FD_MEMFD:
 	case VX_FD_FILE:
-		return new_memfd(info->size, why, whycap);
+		/* a trace's word only: no bigger than any window needs */
+		return new_memfd(info->size < 0 ? 0 : info->size >
+		    (off_t)(2 * WIN_MAX) ? (off_t)(2 * WIN_MAX) : info->size,
+		    why, whycap);
 	case VX_FD_EVENTFD:
 		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	default:
