@@ -507,3 +507,16 @@ gpio_changed() {
 			{ echo "$opt not in vfuctl-replay.1" >&2; false; }
 	done
 }
+
+@test "replay: a hostile trace (a DMA window of 1 TiB, a memfd of 2^62 bytes) is said, not obeyed" {
+	# VERSION from the corpus, then DMA_MAP 0x100000+2^40 with a memfd
+	head -n 3 "$repo/traces/replay-gpio.jsonl" >"$TEST_TMP/h.jsonl"
+	cat >>"$TEST_TMP/h.jsonl" <<-'EOF2'
+	{"kind":"message","conn":1,"dir":"c2s","seq":1,"fds":[{"kind":"memfd","size":4611686018427387904}],"hex":"050002003000000000000000000000002000000003000000000000000000000000001000000000000000000000010000"}
+	{"kind":"message","conn":1,"dir":"s2c","seq":1,"fds":[],"hex":"05000200100000000100000000000000"}
+	EOF2
+	"$VFUCTL" import -o "$TEST_TMP/h.pcap" "$TEST_TMP/h.jsonl"
+	run "$VFUCTL" replay "$TEST_TMP/h.pcap" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "could not be sent: DMA window 0x100000+0x10000000000 at offset 0x0 is beyond what a replay backs (4 GiB)"
+}
