@@ -57,6 +57,9 @@ const char cmd_replay_usage[] =
 	"                       of the recorded ones\n"
 	"  --peer PEER          auto, spec, libvfio-user or qemu: the wire forms\n"
 	"                       to decode (default auto)\n"
+	"  --check-dma          a DMA window whose contents at unmap or close\n"
+	"                       differ from the trace's --hash-dma hash is a\n"
+	"                       divergence (default: a note)\n"
 	"  -h, --help           show this help\n"
 	"\n"
 	"Exit status: 0 identical; 1 a divergence, a digest mismatch or a\n"
@@ -95,6 +98,7 @@ struct server {
 struct opts {
 	const char *trace, *connect, *junit, *update_path, *expect;
 	int timeout_ms, json, digest, spawn_once, keep_going, update, peer;
+	int check_dma;
 	char **server_cmd;
 };
 
@@ -128,19 +132,26 @@ status_text(int st, char *out, size_t cap)
 	}
 }
 
-/* Wait up to ms for the server to end; 1 and its status text if it did. */
+/*
+ * Wait up to ms for the server to end (on its pidfd; without one, as
+ * under valgrind, looking every 10 ms); 1 and its status text if it did.
+ */
 static int
 reap(struct server *s, int ms)
 {
 	struct pollfd p = { s->pidfd, POLLIN, 0 };
+	int64_t deadline = vx_conn_now_ms(NULL) + ms;
 	int st;
 
 	if (s->pid <= 0)
 		return 0;
 	if (s->pidfd >= 0 && ms > 0)
 		poll(&p, 1, ms);
-	if (waitpid(s->pid, &st, WNOHANG) != s->pid)
-		return 0;
+	while (waitpid(s->pid, &st, WNOHANG) != s->pid) {
+		if (s->pidfd >= 0 || vx_conn_now_ms(NULL) >= deadline)
+			return 0;
+		poll(NULL, 0, 10);
+	}
 	status_text(st, s->last_status, sizeof(s->last_status));
 	/* what we asked for is no failure */
 	if (!(s->stopping && ((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
@@ -380,13 +391,13 @@ on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
 }
 
 static const char *const div_kinds[] = {
-	"", "field", "closed", "timeout", "irq", "connect", "send"
+	"", "field", "closed", "timeout", "irq", "connect", "send", "dma"
 };
 
 static const char *
 kind_name(int kind)
 {
-	return kind > 0 && kind <= VX_RDIV_SEND ? div_kinds[kind] : "?";
+	return kind > 0 && kind <= VX_RDIV_DMA ? div_kinds[kind] : "?";
 }
 
 /* A server that closed the connection may be dying: say how it ended. */
@@ -404,32 +415,39 @@ server_fate(struct report *rp, const struct vx_replay_div *d, char *out,
 	snprintf(out, cap, "server %s", rp->srv->last_status);
 }
 
-/* "frame 24 (connection 1, REGION_READ reply to frame 23)" */
+/*
+ * "frame 24 (connection 1, REGION_READ reply to frame 23)", the file
+ * named when it is another of a rotated trace's.
+ */
 static void
-where(const struct vx_replay_div *d, char *out, size_t cap)
+where(const struct vx_replay_div *d, const char *trace, char *out,
+    size_t cap)
 {
 	const char *n = vx_cmd_name(d->cmd);
+	char file[300] = "";
 
+	if (d->trace != NULL && strcmp(d->trace, trace) != 0)
+		snprintf(file, sizeof(file), " of %s", d->trace);
 	if (d->kind == VX_RDIV_FIELD)
-		snprintf(out, cap, "frame %llu (connection %u, %s reply to "
-		    "frame %llu)", (unsigned long long)d->frame, d->conn,
+		snprintf(out, cap, "frame %llu%s (connection %u, %s reply to "
+		    "frame %llu)", (unsigned long long)d->frame, file, d->conn,
 		    n ? n : "?", (unsigned long long)d->req_frame);
 	else if (d->cmd != 0 || d->kind == VX_RDIV_CLOSED)
-		snprintf(out, cap, "frame %llu (connection %u, %s)",
-		    (unsigned long long)d->frame, d->conn, n ? n : "?");
+		snprintf(out, cap, "frame %llu%s (connection %u, %s)",
+		    (unsigned long long)d->frame, file, d->conn, n ? n : "?");
 	else
-		snprintf(out, cap, "frame %llu (connection %u)",
-		    (unsigned long long)d->frame, d->conn);
+		snprintf(out, cap, "frame %llu%s (connection %u)",
+		    (unsigned long long)d->frame, file, d->conn);
 }
 
 /* One line: where, then the first difference or what happened. */
 static void
-headline(const struct vx_replay_div *d, const char *fate, char *out,
-    size_t cap)
+headline(const struct vx_replay_div *d, const char *trace, const char *fate,
+    char *out, size_t cap)
 {
-	char w[160];
+	char w[400];
 
-	where(d, w, sizeof(w));
+	where(d, trace, w, sizeof(w));
 	if (d->kind == VX_RDIV_FIELD)
 		snprintf(out, cap, "%s: %s: recorded %s, live %s", w,
 		    vx_diff_key(&d->diffs[0]), d->diffs[0].rec,
@@ -504,11 +522,11 @@ static void
 on_divergence(void *arg, const struct vx_replay_div *d)
 {
 	struct report *rp = arg;
-	char fate[128], line[640];
+	char fate[128], line[1024];
 
 	clear_progress();
 	server_fate(rp, d, fate, sizeof(fate));
-	headline(d, fate, line, sizeof(line));
+	headline(d, rp->o->trace, fate, line, sizeof(line));
 	rp->ndiv++;
 	if (!rp->o->json)
 		print_div_text(d, line, rp->ndiv);
@@ -706,6 +724,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		{ "junit", required_argument, NULL, 'J' },
 		{ "update", no_argument, NULL, 'U' },
 		{ "peer", required_argument, NULL, 'P' },
+		{ "check-dma", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -762,6 +781,9 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 			break;
 		case 'P':
 			o->peer = parse_peer(optarg);
+			break;
+		case 'M':
+			o->check_dma = 1;
 			break;
 		case 'h':
 			fputs(cmd_replay_usage, stdout);
@@ -840,6 +862,18 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    "do not cross the socket\n",
 		    (unsigned long long)st->mmap_notes,
 		    (unsigned long long)st->fd_dma);
+	if (st->dma_hash_differs)
+		printf("note: %llu of %llu DMA window hashes (--hash-dma) differ "
+		    "live (first: frame %llu): memory written directly, by "
+		    "the client or the server, is not on the socket\n",
+		    (unsigned long long)st->dma_hash_differs,
+		    (unsigned long long)st->dma_hashes,
+		    (unsigned long long)st->first_dma_hash_differs);
+	if (st->unsent)
+		printf("note: not sent: %llu malformed command%s whose header "
+		    "frames no message (first: frame %llu)\n",
+		    (unsigned long long)st->unsent, st->unsent == 1 ? "" : "s",
+		    (unsigned long long)st->first_unsent);
 	if (srv != NULL)
 		printf("server: %d started, %d failed%s%s\n", srv->started,
 		    srv->failed, srv->last_status[0] ? "; the last " : "",
@@ -855,8 +889,8 @@ static void
 print_json(const struct report *rp, const struct vx_replay_stats *st,
     const char *digest, int64_t ms, int digest_ok)
 {
-	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:O,"
-	    "s:O,s:I,s:f}", "trace", rp->o->trace,
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:O,s:O,s:I,s:f}", "trace", rp->o->trace,
 	    "sessions", (json_int_t)st->sessions,
 	    "connections", (json_int_t)st->conns,
 	    "messages", (json_int_t)st->messages,
@@ -864,6 +898,9 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
 	    "replies", (json_int_t)st->replies,
 	    "interrupts", (json_int_t)st->irqs,
 	    "dma_served", (json_int_t)st->dma_served,
+	    "unsent", (json_int_t)st->unsent,
+	    "dma_hashes", (json_int_t)st->dma_hashes,
+	    "dma_hashes_differing", (json_int_t)st->dma_hash_differs,
 	    "divergences_total", (json_int_t)st->divergences,
 	    "divergences", rp->divs, "connection_results", rp->cases,
 	    "time_ms", (json_int_t)ms,
@@ -949,7 +986,8 @@ cmd_replay(int argc, char **argv)
 		rp.srv = sp = &srv;
 	}
 	ro.flags = (o.keep_going || o.update ? VX_REPLAY_KEEP_GOING : 0) |
-	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0);
+	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0) |
+	    (o.check_dma ? VX_REPLAY_CHECK_DMA : 0);
 	ro.timeout_ms = o.timeout_ms;
 	ro.peer = o.peer;
 	ro.rules = rules;

@@ -152,7 +152,7 @@ _vfuctl()
 		esac
 		opts='--connect --spawn-once -k --keep-going -t --timeout --ignore
 		      --rules --digest --expect-digest -o --output --junit --update
-		      -w --peer -h --help'
+		      -w --peer --check-dma -h --help'
 		files=1
 		;;
 	client)

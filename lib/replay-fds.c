@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "replay-int.h"
 #include "vx-array.h"
 #include "vx-error.h"
@@ -106,7 +108,9 @@ map_window(struct rfds *f, const struct vx_msg *m, int fd, char *why,
 	vx_msg_get(m, VXF_DMA_MAP_OFFSET, &off);
 	vx_msg_get(m, VXF_DMA_ADDR, &addr);
 	vx_msg_get(m, VXF_DMA_SIZE, &size);
-	if (size == 0 || size > WIN_MAX || off > WIN_MAX) {
+	if (size == 0)
+		return 0;	/* no window: the server says what it thinks */
+	if (size > WIN_MAX || off > WIN_MAX) {
 		snprintf(why, whycap, "DMA window 0x%llx+0x%llx at offset "
 		    "0x%llx is beyond what a replay backs (4 GiB)",
 		    (unsigned long long)addr, (unsigned long long)size,
@@ -205,7 +209,10 @@ one_fd(const struct vx_fd_info *info, char *why, size_t whycap)
 	switch (info->kind) {
 	case VX_FD_MEMFD:
 	case VX_FD_FILE:
-		return new_memfd(info->size, why, whycap);
+		/* a trace's word only: no bigger than any window needs */
+		return new_memfd(info->size < 0 ? 0 : info->size >
+		    (off_t)(2 * WIN_MAX) ? (off_t)(2 * WIN_MAX) : info->size,
+		    why, whycap);
 	case VX_FD_EVENTFD:
 		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	default:
@@ -271,7 +278,7 @@ rfds_make(struct rfds *f, const struct vx_msg *m,
 			break;
 		}
 	}
-	if (err == 0 && m->cmd == VX_CMD_DMA_MAP && !vx_msg_is_reply(m))
+	if (err == 0 && m->cmd == VX_CMD_DMA_MAP && m->status == VX_MSG_OK)
 		err = map_window(f, m, n > 0 ? fds[0] : -1, why, whycap);
 	if (err == 0 && m->cmd == VX_CMD_DEVICE_SET_IRQS)
 		err = irqs_made(f, m, fds, (int)n);
@@ -351,6 +358,9 @@ rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
 	data = vx_msg_item(&m, VXF_DMA_DATA);
 	if (!read && (data == NULL ? 0 : data->len) != count)
 		return refuse(c, b, ev, EINVAL);
+	/* the reply must fit what the server accepts */
+	if (read && count > vx_conn_peer_max_msg_size(c) - VX_HDR_SIZE - 16)
+		return refuse(c, b, ev, EINVAL);
 	if ((w = find_win(f, addr, count)) == NULL)
 		return refuse(c, b, ev, EFAULT);
 	if (!(w->prot & (read ? VX_DMA_MAP_READ : VX_DMA_MAP_WRITE)))
@@ -376,4 +386,19 @@ rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
 		return VX_ERR_NOMEM;
 	vx_conn_send(c, ev->chan, m.buf, m.len, NULL, 0);
 	return 1;
+}
+
+int
+rfds_hash(struct rfds *f, uint64_t addr, uint64_t n,
+    char hex[2 * VX_DIGEST_LEN + 1])
+{
+	unsigned char h[VX_DIGEST_LEN];
+	struct rwin *w = find_win(f, addr, n);
+
+	if (w == NULL || addr != w->addr || w->map == NULL)
+		return -1;
+	crypto_generichash(h, sizeof(h), w->mem, (unsigned long long)n, NULL,
+	    0);
+	sodium_bin2hex(hex, 2 * VX_DIGEST_LEN + 1, h, sizeof(h));
+	return 0;
 }

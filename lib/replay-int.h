@@ -75,4 +75,26 @@ int rfds_serve(struct rfds *f, struct vx_conn *c, struct vx_builder *b,
  */
 void rfds_recorded_read(struct rfds *f, const struct vx_msg *m);
 
+/*
+ * BLAKE2b-256 of the first n bytes of the window that starts at addr, as
+ * vfuctl record --hash-dma hashes a window: 0, or -1 if there is none
+ * that long.
+ */
+int rfds_hash(struct rfds *f, uint64_t addr, uint64_t n,
+    char hex[2 * VX_DIGEST_LEN + 1]);
+
+/* --- rotated traces (replay-ring.c) ------------------------------------ */
+
+/* 1 if the trace at path starts mid-session (its first record but digests
+ * is a STATE), else 0 (an unreadable one too: the walk will say why). */
+int ring_starts_mid(const char *path);
+/* 1 if path is a regular file. */
+int ring_exists(const char *path);
+/* File k of the ring whose first file is base: base, base1, base2, ...;
+ * malloc'd, NULL when out of memory. */
+char *ring_file(const char *base, unsigned k);
+/* If path is file k >= 1 of a ring whose first file exists: that first
+ * file (malloc'd) and *k; else NULL. */
+char *ring_base(const char *path, unsigned *k);
+
 #endif /* VX_REPLAY_INT_H */

@@ -68,6 +68,9 @@ struct vx_replay {
 	uint64_t serial;
 	int stopped, finished, nomem;
 	int update_opened;	/* the new trace's first digest is written */
+	/* a rotated trace: its first file and the one being walked */
+	char *base, *path;
+	unsigned file_no;
 	struct vx_replay_stats st;
 	char err[512];
 };
@@ -115,6 +118,7 @@ emit(struct vx_replay *r, struct live *l, struct vx_replay_div *d)
 	unsigned i, n = 0, skip;
 
 	d->conn = l->id;
+	d->trace = r->path;
 	/* oldest first, only what came before d's frame */
 	for (i = 0; i < l->nctx; i++) {
 		const struct vx_replay_ctxmsg *c =
@@ -383,6 +387,18 @@ send_failed(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec,
 	emit(r, l, &d);
 }
 
+/*
+ * A recorded message that the connection cannot send as it is: a
+ * header that frames no message (msg_size below 16 or beyond the size
+ * limit), which only a raw socket could repeat.
+ */
+static int
+unframeable(const struct vx_msg *m, int err)
+{
+	return m->status == VX_MSG_MALFORMED &&
+	    (err == VX_ERR_INVALID || err == VX_ERR_TOO_LARGE);
+}
+
 /* A recorded command: sent now, with descriptors made for it. */
 static int
 send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec,
@@ -430,6 +446,13 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 	    r->o.timeout_ms, p ? (void *)(uintptr_t)p->serial : NULL);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
+	if (id < 0 && unframeable(m, id)) {
+		/* its reply, if the trace has one, finds no call and is
+		 * passed over; the connection goes on */
+		if (r->st.unsent++ == 0)
+			r->st.first_unsent = rec->frame;
+		return 0;
+	}
 	if (id < 0) {
 		send_failed(r, l, rec, m, id, vx_conn_errmsg(l->conn));
 		return 0;
@@ -670,6 +693,64 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 	return err;
 }
 
+/* What a --hash-dma annotation says: when, where, how much, the hash. */
+struct dma_hash {
+	char when[8];
+	unsigned conn;
+	unsigned long long iova, n;
+	char hex[2 * VX_DIGEST_LEN + 1];
+};
+
+static int
+parse_dma_hash(const struct vx_trace_rec *rec, struct dma_hash *h)
+{
+	char text[512];
+	const char *p;
+	size_t len = rec->len < sizeof(text) - 1 ? rec->len : sizeof(text) - 1;
+
+	memcpy(text, rec->data, len);
+	text[len] = '\0';
+	if (sscanf(text, "DMA hash at %7[a-z]: conn %u iova 0x%llx", h->when,
+	    &h->conn, &h->iova) != 3 || (p = strstr(text, " hashed ")) == NULL ||
+	    sscanf(p, " hashed %llu", &h->n) != 1 ||
+	    (p = strstr(p, "blake2b-256 ")) == NULL ||
+	    sscanf(p, "blake2b-256 %64[0-9a-f]", h->hex) != 1 ||
+	    strlen(h->hex) != 2 * VX_DIGEST_LEN)
+		return -1;
+	return 0;
+}
+
+/*
+ * A --hash-dma annotation: the window's live contents against the
+ * recorded hash.  At map they show whether the replay starts from the
+ * same memory; at unmap and close what was written into it directly.
+ */
+static void
+on_dma_hash(struct vx_replay *r, const struct vx_trace_rec *rec)
+{
+	struct live *l = find_live(r, rec->conn);
+	struct vx_replay_div d;
+	struct dma_hash h;
+	char hex[2 * VX_DIGEST_LEN + 1];
+
+	if (l == NULL || l->failed || parse_dma_hash(rec, &h) < 0 ||
+	    rfds_hash(&l->fds, h.iova, h.n, hex) < 0)
+		return;
+	r->st.dma_hashes++;
+	if (strcmp(hex, h.hex) == 0)
+		return;
+	if (r->st.dma_hash_differs++ == 0)
+		r->st.first_dma_hash_differs = rec->frame;
+	if (!(r->o.flags & VX_REPLAY_CHECK_DMA) || strcmp(h.when, "map") == 0)
+		return;
+	div_init(&d, VX_RDIV_DMA, rec->frame, 0);
+	snprintf(d.text, sizeof(d.text), "the DMA window at 0x%llx holds "
+	    "other data at %s than recorded (BLAKE2b-256 of %llu bytes: "
+	    "recorded %.16s..., live %.16s...)", h.iova, h.when, h.n, h.hex,
+	    hex);
+	emit(r, l, &d);
+}
+
 /* A recorded interrupt: wait until the live server signals it. */
 static int
 on_irq(struct vx_replay *r, const struct vx_trace_rec *rec)
@@ -727,6 +808,9 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 	case VX_TR_IRQ:
 		err = on_irq(r, rec);
 		break;
+	case VX_TR_ANNOTATION:
+		on_dma_hash(r, rec);
+		break;
 	case VX_TR_STATE:
 		if (find_live(r, rec->conn) == NULL)
 			return fail(r, VX_ERR_UNSUPPORTED, "frame %llu: the "
@@ -735,7 +819,9 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 			    "rotated file or a filtered export); replay "
 			    "needs the connection's start: its VERSION and "
 			    "every command since, which this file does not "
-			    "have", (unsigned long long)rec->frame, rec->conn);
+			    "have (a rotated trace's earlier files are "
+			    "replayed first when they are beside it)",
+			    (unsigned long long)rec->frame, rec->conn);
 		break;
 	case VX_TR_DIGEST:
 		return 0;	/* the new trace makes its own */
@@ -749,13 +835,84 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 
 /* --- the API ------------------------------------------------------------- */
 
+static int
+walk_file(struct vx_replay *r, unsigned k)
+{
+	struct vx_walk_opts wo = { VX_WALK_LAZY, 0 };
+	char *p = ring_file(r->base, k);
+	int err;
+
+	if (p == NULL)
+		return VX_ERR_NOMEM;
+	vx_walk_close(r->w);
+	free(r->path);
+	r->path = p;
+	r->file_no = k;
+	wo.peer = r->o.peer;
+	if ((err = vx_walk_open(p, &wo, &r->w)) < 0)
+		return fail(r, err, "%s", r->w ? vx_walk_error(r->w) :
+		    "out of memory");
+	r->st.files++;
+	return 0;
+}
+
+/*
+ * The first file to walk: path, or, when path is a later file of a
+ * rotated trace (it starts mid-session), the ring's first, for the
+ * sessions' start; every earlier file must be there.
+ */
+static int
+start_ring(struct vx_replay *r, const char *path)
+{
+	unsigned k = 0, i;
+	char *p;
+
+	if (strcmp(path, "-") != 0 && ring_starts_mid(path) &&
+	    (r->base = ring_base(path, &k)) != NULL) {
+		for (i = 1; i < k; i++) {
+			if ((p = ring_file(r->base, i)) == NULL)
+				return VX_ERR_NOMEM;
+			if (!ring_exists(p)) {
+				fail(r, VX_ERR_UNSUPPORTED, "%s starts in the "
+				    "middle of a session and %s, an earlier "
+				    "file of its ring, is missing: replay "
+				    "needs every file from %s on", path, p,
+				    r->base);
+				free(p);
+				return VX_ERR_UNSUPPORTED;
+			}
+			free(p);
+		}
+		return walk_file(r, 0);
+	}
+	if ((r->base = strdup(path)) == NULL)
+		return VX_ERR_NOMEM;
+	return walk_file(r, 0);
+}
+
+/* At a file's end: the ring's next file, if it goes on there. */
+static int
+next_file(struct vx_replay *r)
+{
+	char *p = ring_file(r->base, r->file_no + 1);
+	int more;
+
+	if (p == NULL)
+		return VX_ERR_NOMEM;
+	more = strcmp(r->base, "-") != 0 && ring_exists(p) &&
+	    ring_starts_mid(p);
+	free(p);
+	if (!more)
+		return 0;
+	more = walk_file(r, r->file_no + 1);
+	return more < 0 ? more : 1;
+}
+
 int
 vx_replay_open(const char *path, const struct vx_replay_opts *o,
     const struct vx_replay_hooks *h, struct vx_replay **out)
 {
-	struct vx_walk_opts wo = { 0, 0 };
 	struct vx_replay *r = calloc(1, sizeof(*r));
-	int err;
 
 	*out = r;
 	if (r == NULL)
@@ -773,12 +930,7 @@ vx_replay_open(const char *path, const struct vx_replay_opts *o,
 	if ((o->flags & VX_REPLAY_DIGEST) &&
 	    (r->digest = vx_digest_new()) == NULL)
 		return VX_ERR_NOMEM;
-	wo.flags = VX_WALK_LAZY;
-	wo.peer = o->peer;
-	if ((err = vx_walk_open(path, &wo, &r->w)) < 0)
-		return fail(r, err, "%s", r->w ? vx_walk_error(r->w) :
-		    "out of memory");
-	return 0;
+	return start_ring(r, path);
 }
 
 /* The end: every connection still open is done. */
@@ -803,6 +955,8 @@ vx_replay_step(struct vx_replay *r)
 		return 0;
 	}
 	n = vx_walk_next(r->w, &it);
+	if (n == 0 && (n = next_file(r)) != 0)
+		return n < 0 ? n : 1;
 	if (n == 0) {
 		finish(r);
 		return 0;
@@ -869,5 +1023,7 @@ vx_replay_free(struct vx_replay *r)
 	vx_diff_rules_free(r->own_rules);
 	vx_digest_free(r->digest);
 	free(r->buf);
+	free(r->base);
+	free(r->path);
 	free(r);
 }

@@ -41,6 +41,9 @@ enum vx_replay_div_kind {
 	VX_RDIV_IRQ,		/* a recorded interrupt did not come */
 	VX_RDIV_CONNECT,	/* no connection to the server */
 	VX_RDIV_SEND,		/* a recorded command could not be sent */
+	VX_RDIV_DMA,		/* (VX_REPLAY_CHECK_DMA) a DMA window's
+				 * contents at unmap or close differ from
+				 * the recorded hash */
 };
 
 #define VX_REPLAY_CONTEXT	3	/* messages shown before a divergence */
@@ -59,6 +62,8 @@ struct vx_replay_div {
 	uint64_t req_frame;	/* the command it answers (0 if none) */
 	uint32_t conn;		/* recorded connection id */
 	uint16_t cmd;
+	const char *trace;	/* the file frame is in (a rotated trace has
+				 * several); valid during the hook */
 	unsigned ndiffs;	/* VX_RDIV_FIELD: differences in all */
 	struct vx_difference diffs[VX_REPLAY_MAX_DIFFS];
 	char text[256];		/* what happened, one line */
@@ -94,6 +99,9 @@ struct vx_replay_hooks {
 
 #define VX_REPLAY_KEEP_GOING	0x1	/* go on after the first divergence */
 #define VX_REPLAY_DIGEST	0x2	/* digest the live replies */
+#define VX_REPLAY_CHECK_DMA	0x4	/* a window whose contents at unmap or
+					 * close differ from the trace's
+					 * --hash-dma hash is a divergence */
 
 struct vx_replay_opts {
 	unsigned flags;		/* VX_REPLAY_* */
@@ -118,14 +126,25 @@ struct vx_replay_stats {
 				 * on the socket (not replayed) */
 	uint64_t fd_dma;	/* DMA windows the server may reach directly
 				 * (their accesses are not replayed) */
+	uint64_t files;		/* trace files walked (rotated: several) */
+	uint64_t unsent;	/* commands whose header frames no message
+				 * (msg_size below 16, ...): not sent, the
+				 * rest of the connection replayed */
+	uint64_t first_unsent;	/* the frame of the first */
+	uint64_t dma_hashes;	/* --hash-dma hashes compared */
+	uint64_t dma_hash_differs;	/* ... that differed live */
+	uint64_t first_dma_hash_differs;	/* the frame of the first */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };
 
 /*
- * Open a replay of the trace at path.  Returns 0, or a VX_ERR_* with the
- * reason in vx_replay_error(); *out is set either way (NULL only for
- * VX_ERR_NOMEM) and must be freed.
+ * Open a replay of the trace at path.  A rotated trace (vfuctl record -C,
+ * -G, -W: FILE, FILE1, FILE2, ...) is replayed across its files: from
+ * FILE on when path is a later one (which starts mid-session), and on
+ * into the next while the next starts with the state of open sessions.
+ * Returns 0, or a VX_ERR_* with the reason in vx_replay_error(); *out is
+ * set either way (NULL only for VX_ERR_NOMEM) and must be freed.
  */
 int vx_replay_open(const char *path, const struct vx_replay_opts *o,
     const struct vx_replay_hooks *h, struct vx_replay **out);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # replay-peers.bats - vfuctl replay against the real peers in
 # ../shared/peers (tests/peers.bats's conventions: skipped without them,
-# except under CI): a session with libvfio-user's gpio-pci-idio-16,
-# recorded, replays against a fresh one with no divergence and the same
-# digest twice; libvfio-user's sample client's session with the sample
+# except under CI): a session of vfuctl client and one of QEMU's firmware
+# with libvfio-user's gpio-pci-idio-16, recorded, replay against a fresh
+# one with no divergence (the first with the same digest twice);
+# libvfio-user's sample client's session with the sample
 # server replays up to the request that carries the recording's wall
 # clock, and departs there, where it must.
 
@@ -14,7 +15,8 @@ LVU=$PEERS/libvfio-user			# samples at efd091b
 LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
 
 require_peers() {
-	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] && return 0
+	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] &&
+		[ -x "$PEERS/qemu/qemu-system-x86_64" ] && return 0
 	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
 	skip "no real peers in $PEERS (set PEERS to their folder)"
 }
@@ -76,6 +78,35 @@ stop_record() {
 	[ "$output" = "$first" ]
 }
 
+@test "replay: QEMU's firmware session with gpio-pci-idio-16 replays against a fresh one with no divergence" {
+	local fw=$TEST_TMP/firmware.log i
+	bg "$TEST_TMP/gpio.log" "$LVU/gpio-pci-idio-16" -v "$TEST_TMP/g.sock"
+	wait_socket "$TEST_TMP/g.sock" "$bg_pid" "$TEST_TMP/gpio.log"
+	record_through "$TEST_TMP/r.sock" "$TEST_TMP/g.sock" "$TEST_TMP/q.pcap"
+	: >"$fw"
+	bg "$TEST_TMP/qemu.err" "$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" \
+		-nodefaults -display none -serial none -monitor none \
+		-machine q35,accel=tcg,memory-backend=mem -m 128M \
+		-object memory-backend-memfd,id=mem,size=128M,share=on \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$TEST_TMP/r.sock\",\"type\":\"unix\"}}" \
+		-chardev file,id=fw,path="$fw" -device isa-debugcon,iobase=0x402,chardev=fw
+	# the firmware is done when it finds nothing to boot
+	for ((i = 0; i < 2400; i++)); do
+		grep -q "No bootable device" "$fw" && break
+		kill -0 "$bg_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q 'init bdf=00:01\.0' "$fw"
+	kill -TERM "$bg_pid"
+	wait "$bg_pid" || true
+	stop_record "$TEST_TMP/q.pcap"
+	run "$VFUCTL" replay "$TEST_TMP/q.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	assert_contains ", 0 divergences"
+	# QEMU maps guest RAM with memfds: said, not replayed
+	assert_contains "fd-backed DMA windows ("
+}
+
 @test "replay: libvfio-user's sample session replays against a fresh sample server up to its wall-clock write" {
 	local d=$TEST_TMP/lvu
 	mkdir "$d"
@@ -100,4 +131,42 @@ stop_record() {
 	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE reply to frame $((frame - 1))): vfio_user.flags: recorded 0x1 (reply), live 0x21 (reply|error)"
 	assert_contains "and vfio_user.error: recorded 0, live EINVAL (22)"
 	assert_not_contains "divergence 2"
+}
+
+# replay_vector JSONL SAMPLE [ARGS...]: JSONL (a capture between real
+# peers) as a trace, replayed against a fresh libvfio-user SAMPLE whose
+# stdin is a FIFO nobody writes (null stops at the end of its input).
+replay_vector() {
+	local jsonl=$1 sample=$2
+	shift 2
+	"$VFUCTL" import -o "$TEST_TMP/v.pcap" "$jsonl"
+	[ -p "$TEST_TMP/in" ] || mkfifo "$TEST_TMP/in"
+	run --separate-stderr "$VFUCTL" replay -k -o json "$TEST_TMP/v.pcap" -- \
+		"$LVU/$sample" "$@" '{socket}' <>"$TEST_TMP/in"
+}
+
+@test "replay: the captures of real peers in traces/ replay against a fresh gpio-pci-idio-16 with no divergence" {
+	local f
+	for f in gpio-probe-full qemu-gpio-io; do
+		replay_vector "$repo/traces/$f.jsonl" gpio-pci-idio-16 -v
+		[ "$status" -eq 0 ] || { echo "$f: $output" >&2; false; }
+		printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies > 40'
+	done
+}
+
+@test "replay: the shared vectors replay against fresh libvfio-user samples; an unframeable command is passed over, said" {
+	require_vectors qemu-gpio-boot.jsonl gpio-probe-badframe.jsonl null-probe-full.jsonl \
+		gpio-probe-twin-passthrough.jsonl
+	replay_vector "$VECTORS/qemu-gpio-boot.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies == 96'
+	replay_vector "$VECTORS/gpio-probe-twin-passthrough.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	replay_vector "$VECTORS/null-probe-full.jsonl" null
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies == 30'
+	# msg_size 8: no message to send; the rest of the session goes on
+	replay_vector "$VECTORS/gpio-probe-badframe.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.unsent == 1 and .divergences_total == 0 and .replies == 2'
 }

@@ -326,6 +326,69 @@ gpio_changed() {
 	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .dma_served == 2'
 }
 
+@test "replay: a rotated trace replays across its files, from a later file too; a missing earlier file is named" {
+	start_server "$repo/tests/devices/gpio.json"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$TEST_TMP/ring.pcap" -C 1K \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
+	"$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10; poke bar2 0x10 8;
+		peek bar2 0x10; poke bar2 0x10 9; peek bar2 0x10; peek bar2 4' "$TEST_TMP/r" >/dev/null
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	rec_pid=
+	stop_server
+	[ -f "$TEST_TMP/ring.pcap2" ]
+	total=$(for f in "$TEST_TMP"/ring.pcap*; do "$VFUCTL" dissect -o jsonl "$f"; done |
+		jq -s '[.[] | select(.kind == "message")] | length')
+	for f in ring.pcap ring.pcap2; do
+		run --separate-stderr "$VFUCTL" replay -o json "$TEST_TMP/$f" -- \
+			"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+		assert_status 0
+		printf '%s\n' "$output" | jq -e --argjson n "$total" \
+			'.messages == $n and .divergences_total == 0 and .connections == 1'
+	done
+	# a divergence in a later file names it
+	gpio_changed 0x0000a5a4
+	run "$VFUCTL" replay -k "$TEST_TMP/ring.pcap" -- "$VFUCTL" server --device "$TEST_TMP/gpio2.json"
+	assert_status 1
+	[[ $output =~ \ of\ $TEST_TMP/ring\.pcap[1-9][0-9]*\ \(connection\ 1,\ REGION_READ\ reply ]]
+	rm "$TEST_TMP/ring.pcap1"
+	run "$VFUCTL" replay "$TEST_TMP/ring.pcap2" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 2
+	assert_contains "$TEST_TMP/ring.pcap1, an earlier file of its ring, is missing"
+}
+
+@test "replay: --hash-dma hashes check what the server wrote into fd-backed memory: a note, or with --check-dma a divergence" {
+	start_server "$repo/tests/devices/dma.json"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$trace" --hash-dma=1M -v \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/r" "$rec_pid" "$TEST_TMP/record.log"
+	# the DMA engine copies bar2's first 16 bytes into the memfd window
+	"$VFUCTL" client -c 'dma map 0x100000 0x4000; poke bar0 0 0x100000 8;
+		poke bar0 8 16; poke bar0 0xc 0; poke bar0 0x10 1;
+		poll bar0 0x14 1 1 2000; dma unmap 0x100000 0x4000' "$TEST_TMP/r" >/dev/null
+	wait_for "DMA hash at unmap" "$TEST_TMP/record.log"
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	rec_pid=
+	stop_server
+	"$VFUCTL" dissect "$trace" | grep -q "DMA hash at unmap"
+	run --separate-stderr "$VFUCTL" replay -o json --check-dma "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/dma.json"
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.dma_hashes == 2 and .dma_hashes_differing == 0'
+	# a device whose buffer holds other bytes writes other bytes
+	sed 's/"init": "0011/"init": "ff11/' "$repo/tests/devices/dma.json" >"$TEST_TMP/dma2.json"
+	run "$VFUCTL" replay "$trace" -- "$VFUCTL" server --device "$TEST_TMP/dma2.json"
+	assert_status 0
+	assert_contains "note: 1 of 2 DMA window hashes (--hash-dma) differ live"
+	run "$VFUCTL" replay --check-dma "$trace" -- "$VFUCTL" server --device "$TEST_TMP/dma2.json"
+	assert_status 1
+	assert_contains "the DMA window at 0x100000 holds other data at unmap than recorded"
+}
+
 @test "replay: a lone mid-session file is refused with what is missing" {
 	record gpio 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10'
 	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/mid.pcap" "$trace" >/dev/null
@@ -438,9 +501,22 @@ gpio_changed() {
 	assert_status 0
 	local opt
 	for opt in --connect --spawn-once --keep-going --timeout --ignore --rules \
-		--digest --expect-digest --output --junit --update --peer; do
+		--digest --expect-digest --output --junit --update --peer --check-dma; do
 		assert_contains "$opt"
 		grep -q -- "Fl -${opt#--}" "$repo/man/vfuctl-replay.1" ||
 			{ echo "$opt not in vfuctl-replay.1" >&2; false; }
 	done
+}
+
+@test "replay: a hostile trace (a DMA window of 1 TiB, a memfd of 2^62 bytes) is said, not obeyed" {
+	# VERSION from the corpus, then DMA_MAP 0x100000+2^40 with a memfd
+	head -n 3 "$repo/traces/replay-gpio.jsonl" >"$TEST_TMP/h.jsonl"
+	cat >>"$TEST_TMP/h.jsonl" <<-'EOF2'
+	{"kind":"message","conn":1,"dir":"c2s","seq":1,"fds":[{"kind":"memfd","size":4611686018427387904}],"hex":"050002003000000000000000000000002000000003000000000000000000000000001000000000000000000000010000"}
+	{"kind":"message","conn":1,"dir":"s2c","seq":1,"fds":[],"hex":"05000200100000000100000000000000"}
+	EOF2
+	"$VFUCTL" import -o "$TEST_TMP/h.pcap" "$TEST_TMP/h.jsonl"
+	run "$VFUCTL" replay "$TEST_TMP/h.pcap" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "could not be sent: DMA window 0x100000+0x10000000000 at offset 0x0 is beyond what a replay backs (4 GiB)"
 }

@@ -148,6 +148,23 @@ test_region_offset_rule(struct two *t)
 }
 
 static void
+test_every_field_rule(struct two *t)
+{
+	struct vx_diff_rules *r = vx_diff_rules_new(0);
+	char why[200];
+	struct mb a, b;
+
+	ok(vx_diff_rules_add(r, "* cmd=9", why, sizeof(why)) == 0,
+	    "rule for every field of a command parsed");
+	read_reply(&a, 1, 2, 0x10, 1);
+	error_reply(&b, 1, 22);
+	decode2(t, &a, &b);
+	ok(vx_diff(r, &t->a, &t->b, NULL, 0) == 0,
+	    "  ignores even an error reply in place of data");
+	vx_diff_rules_free(r);
+}
+
+static void
 test_shape(struct vx_diff_rules *r, struct two *t)
 {
 	struct vx_difference d[8];
@@ -250,6 +267,7 @@ main(void)
 	test_msg_id(r, &t);
 	test_region_offset_rule(&t);
 	test_shape(r, &t);
+	test_every_field_rule(&t);
 	test_rules_errors();
 	test_digest(r, &t);
 	vx_decoder_release(&t.da);
