@@ -704,6 +704,25 @@ make_memfd(uint64_t size, unsigned seals)
 	return fd;
 }
 
+/* An unlinked regular file of the recorded size (libvfio-user passes its
+ * regions' files): in $TMPDIR, else /tmp; a memfd where neither takes
+ * one. */
+static int
+make_file(uint64_t size)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd = open(dir != NULL && dir[0] != '\0' ? dir : "/tmp",
+	    O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return make_memfd(size, 0);
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* One descriptor like the recorded one; for a socket, *twin gets ours. */
 static int
 make_fd(const struct rfd *f, int *twin)
@@ -712,9 +731,9 @@ make_fd(const struct rfd *f, int *twin)
 
 	switch (f->kind) {
 	case VX_FD_MEMFD:
+		return make_memfd(f->size, f->seals);
 	case VX_FD_FILE:
-		return make_memfd(f->size,
-		    f->kind == VX_FD_MEMFD ? f->seals : 0);
+		return make_file(f->size);
 	case VX_FD_EVENTFD:
 		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	case VX_FD_SOCKET:

@@ -491,3 +491,20 @@ qemu_firmware() {
 	assert_contains "departure: REGION_READ 0x0007: more than the 3 recorded; answered as the last one, frame"
 	assert_contains "departure: the client ended after 6 of 8 recorded requests; the first not played: frame"
 }
+
+@test "server --replay: DEVICE_GET_REGION_IO_FDS replies come with eventfds" {
+	# VERSION as the vectors have it, then an I/O fds query of bar2
+	# answered with one ioeventfd (no peer here makes them: hand-built)
+	{
+		head -n 2 "$repo/traces/gpio-probe-full.jsonl"
+		echo '{"dir": "c2s", "nfds": 0, "fds": [], "hex": "0200060020000000000000000000000038000000000000000200000000000000"}'
+		echo '{"dir": "s2c", "nfds": 1, "fds": [{"kind": "eventfd"}], "hex": "020006004800000001000000000000003800000000000000020000000100000010000000000000000400000000000000000000000000000000000000000000000000000000000000"}'
+	} >"$TEST_TMP/iofds.jsonl"
+	"$VFUCTL" import -o "$TEST_TMP/iofds.pcap" "$TEST_TMP/iofds.jsonl"
+	start_replay "$TEST_TMP/iofds.pcap" --strict
+	run python3 "$repo/tests/sreplay-client.py" "$TEST_TMP/iofds.jsonl" \
+		"$TEST_TMP/rp.sock"
+	end_replay
+	assert_status 0
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+}

@@ -10,7 +10,8 @@ Each c2s line is sent as recorded, with fresh descriptors of the recorded
 kinds (a memfd of the recorded size, an eventfd); a c2s reply to a server
 command gets that command's live msg_id.  Each s2c line is read from its
 channel and must equal the recorded message but for the msg_id of a
-server command (the server numbers its own) and carry as many descriptors.
+server command (the server numbers its own) and carry descriptors of the
+recorded kinds (and sizes, for memfds and files).
 A twin socket the VERSION reply brings is used for the twin channel.
 Exit 0 when everything matched, 1 with the first mismatch on stderr, 2 on
 bad input.  Used by tests/server-replay.bats against vfuctl server --replay.
@@ -31,6 +32,23 @@ def fresh_fd(kind, size):
     fd = os.memfd_create("sreplay-client")
     os.ftruncate(fd, size or 0)
     return fd
+
+
+def fd_kind(fd):
+    """The vectors' name of what fd is, and its size."""
+    link = os.readlink("/proc/self/fd/%d" % fd)
+    if link.startswith("/memfd:"):
+        return "memfd", os.fstat(fd).st_size
+    if "eventfd" in link:
+        return "eventfd", None
+    if link.startswith("socket:"):
+        return "socket", None
+    return "file", os.fstat(fd).st_size
+
+
+def recorded_kind(f):
+    kind = f.get("kind")
+    return kind, f.get("size") if kind in ("memfd", "file") else None
 
 
 def recv_exact(sock, n, want_fds):
@@ -104,10 +122,12 @@ def main():
         if not flags & REPLY:
             live_id[(chan, cmd, mid)] = gid
             mid = gid
-        if got[2:] != msg[2:] or gid != mid or len(fds) != len(r["fds"]):
-            print("record %d (seq %s): expected %s with %d fds, got %s "
-                  "with %d" % (i, r.get("seq"), msg.hex(), len(r["fds"]),
-                               got.hex(), len(fds)), file=sys.stderr)
+        kinds = [fd_kind(fd) for fd in fds]
+        want = [recorded_kind(f) for f in r["fds"]]
+        if got[2:] != msg[2:] or gid != mid or kinds != want:
+            print("record %d (seq %s): expected %s with fds %s, got %s "
+                  "with %s" % (i, r.get("seq"), msg.hex(), want, got.hex(),
+                               kinds), file=sys.stderr)
             return 1
         for fd in fds:
             if cmd == 1 and "twin" not in socks:
