@@ -91,6 +91,7 @@ struct sess {
 	uint32_t max_msg;
 	uint32_t out_fds;	/* the most it sent: descriptors, bytes */
 	uint32_t out_msg;
+	uint32_t in_msg;	/* the largest message its client sent */
 	uint8_t client_peer;	/* the wire forms its client's requests had */
 };
 
@@ -402,6 +403,8 @@ load_message(struct loader *ld, const struct vx_walk_item *it)
 		s->out_msg = e->len;
 	if (rec->dir == VX_S2C && e->nfds > s->out_fds)
 		s->out_fds = e->nfds;
+	if (rec->dir == VX_C2S && e->len > s->in_msg)
+		s->in_msg = e->len;
 	if (kind == E_REQ && m->cmd != VX_CMD_VERSION)
 		s->client_peer = m->peer;	/* known once VERSION is */
 	if (kind == E_REQ)
@@ -1290,7 +1293,8 @@ vx_sreplay_attach(struct vx_sreplay *r, int sock)
 	if (r->next >= r->nsess)
 		return VX_ERR_NOENT;
 	s = &r->sess[r->next];
-	lim.max_msg_size = s->max_msg;
+	/* what the recorded server accepted, and what it was sent anyway */
+	lim.max_msg_size = s->in_msg > s->max_msg ? s->in_msg : s->max_msg;
 	lim.max_fds = (int)(s->max_fds ? s->max_fds : 1);
 	if ((r->conn = vx_conn_new(sock, VX_CONN_SERVER, &lim)) == NULL)
 		return VX_ERR_NOMEM;
