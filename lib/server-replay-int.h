@@ -7,8 +7,8 @@
  * connections were recorded.  A live request is answered by command and
  * content, not by msg_id: with the reply of the first recorded request not
  * used yet that has its command and equals it field by field (what varies
- * legitimately, msg_id first, is not compared: the diff's default rules),
- * so a client that repeats a request gets the recorded replies in recorded
+ * legitimately, msg_id first, is not compared: the diff's default rules;
+ * the next 4096 unused requests of the command are looked at), so a client that repeats a request gets the recorded replies in recorded
  * order.  The reply carries the live request's msg_id and descriptors made
  * as recorded (a memfd of the recorded size, eventfds, the twin socket).
  * What the server did between that request and the next one in the trace

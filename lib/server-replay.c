@@ -44,6 +44,7 @@
 #define MAX_QUEUED	1024		/* requests waiting on a DMA reply */
 #define MAX_SHOWN	1000		/* departure lines; then only counted */
 #define MAX_IRQFDS	2048		/* eventfds kept from SET_IRQS */
+#define MATCH_WINDOW	4096		/* unused requests a match looks at */
 
 enum ent_kind {
 	E_REQ,		/* client command on the main socket */
@@ -1052,25 +1053,30 @@ play(struct vx_sreplay *r)
 
 /* --- matching a live request -------------------------------------------- */
 
-/* The first unused recorded request of live's command that equals it,
- * else NONE; *first gets the first unused one of its command (or NONE). */
+/*
+ * The first unused recorded request of live's command that equals it,
+ * among the next MATCH_WINDOW unused ones (so that a client departing at
+ * every request of a long trace costs no more than that each), else NONE;
+ * *first gets the first unused one of its command (or NONE).
+ */
 static uint32_t
 match(struct vx_sreplay *r, const struct vx_msg *live, uint32_t *first,
     int *err)
 {
 	struct sess *s = r->cur;
 	struct slot *sl = &s->slot[live->cmd < NSLOTS ? live->cmd : 0];
-	size_t i;
+	size_t i, seen = 0;
 	int eq;
 
 	*first = NONE;
 	while (sl->head < sl->n && s->e[sl->v[sl->head]].used)
 		sl->head++;
-	for (i = sl->head; i < sl->n; i++) {
+	for (i = sl->head; i < sl->n && seen < MATCH_WINDOW; i++) {
 		const struct ent *e = &s->e[sl->v[i]];
 
 		if (e->used || e->cmd != live->cmd)
 			continue;
+		seen++;
 		if (*first == NONE)
 			*first = sl->v[i];
 		if ((eq = same_request(r, live, e, NULL, 0)) < 0) {
