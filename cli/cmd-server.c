@@ -7,8 +7,9 @@
  * connected client's sockets, clients being told "busy" and a signalfd
  * (SIGTERM, SIGINT), with a poll timeout for the nearest deadline.  The
  * protocol is struct vx_server (lib/server.c): requests, the device, DMA,
- * migration, the deadlines on the client; this file adds who may connect,
- * "busy" and logging.
+ * migration, the deadlines on the client; or, with --replay, struct
+ * vx_sreplay (lib/server-replay.c), a trace's server side played back in
+ * the same loop.  This file adds who may connect, "busy" and logging.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>

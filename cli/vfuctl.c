@@ -71,7 +71,7 @@ static const struct cmd_entry commands[] = {
 	{ "schema", cmd_schema, cmd_schema_usage, 0,
 	  "print the decoded-message schema as JSON or Lua" },
 	{ "server", cmd_server, cmd_server_usage, CMD_NEEDS_SOCKET,
-	  "serve an emulated PCI device to vfio-user clients" },
+	  "serve a PCI device, or a trace's server side, to clients" },
 	{ "stats", cmd_stats, cmd_stats_usage, CMD_READS_INPUT,
 	  "per-command counts, latencies, busiest registers of a trace" },
 	{ "verify", cmd_verify, cmd_verify_usage, CMD_READS_INPUT,
