@@ -5,7 +5,9 @@
 # replies, the DMA the device did, the interrupt; descriptors as recorded;
 # a client that departs from the recording is reported (exit 1 with
 # --strict); the captured vectors play to a client that sends their
-# requests.
+# requests (tests/sreplay-client.py) and to vfuctl replay, the replay
+# corpus with its pinned digests, and QEMU's firmware enumerates a device
+# played from its own recording.
 
 load helpers
 
