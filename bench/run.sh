@@ -207,6 +207,9 @@ bash "$here/trace.sh"
 # part 3: vfuctl server round trips and soak
 bash "$here/server.sh"
 
+# part 3b: vfuctl server --replay against the live server
+bash "$here/server-replay.sh"
+
 # part 4: the recorder against a minimal relay
 bash "$here/record.sh"
 
@@ -215,4 +218,7 @@ bash "$here/plugin.sh"
 
 # part 6: vfuctl server against hostile clients
 bash "$here/hostile.sh"
+
+# part 7: vfuctl replay against a minimal client loop
+bash "$here/replay.sh"
 exit 0

@@ -119,6 +119,9 @@ extern const char cmd_import_usage[];
 int cmd_record(int argc, char **argv);
 extern const char cmd_record_usage[];
 
+int cmd_replay(int argc, char **argv);
+extern const char cmd_replay_usage[];
+
 int cmd_verify(int argc, char **argv);
 extern const char cmd_verify_usage[];
 

@@ -7,8 +7,9 @@
  * connected client's sockets, clients being told "busy" and a signalfd
  * (SIGTERM, SIGINT), with a poll timeout for the nearest deadline.  The
  * protocol is struct vx_server (lib/server.c): requests, the device, DMA,
- * migration, the deadlines on the client; this file adds who may connect,
- * "busy" and logging.
+ * migration, the deadlines on the client; or, with --replay, struct
+ * vx_sreplay (lib/server-replay.c), a trace's server side played back in
+ * the same loop.  This file adds who may connect, "busy" and logging.
  */
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <poll.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "server-replay-int.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-device.h"
@@ -36,7 +39,9 @@
 #include "vx-sock.h"
 
 const char cmd_server_usage[] =
-	"usage: vfuctl server --socket-path PATH | --fd N --device FILE.json\n"
+	"usage: vfuctl server --socket-path PATH | --fd N\n"
+	"                     --device FILE.json | --replay TRACE [--strict]\n"
+	"                     [--conn ID] [--ignore RULE ...] [--rules FILE]\n"
 	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
 	"                     [--handshake-timeout MS] [--message-timeout MS]\n"
 	"                     [--allow-uid UID ...] [--allow-any-uid]\n"
@@ -45,12 +50,27 @@ const char cmd_server_usage[] =
 	"Serve the PCI device described in FILE.json (see vfuctl-device(5)) to\n"
 	"vfio-user clients, one after another, on a UNIX socket.  Follows the\n"
 	"spec's backend program conventions: stays in the foreground, and on\n"
-	"SIGTERM removes its socket and exits 0.\n"
+	"SIGTERM removes its socket and exits 0.  With --replay, play the\n"
+	"server side of a recorded trace instead: each recorded connection to\n"
+	"one client, each live request answered as the recorded request it\n"
+	"equals (its command and fields, msg_id aside), the recorded DMA\n"
+	"requests and interrupts sent where they were, and every departure of\n"
+	"the client from the recording reported on stderr.\n"
 	"\n"
 	"  --socket-path PATH     listen on PATH (\"@name\": abstract socket)\n"
 	"  --fd N                 serve descriptor N: a listening socket, or a\n"
 	"                         connected one (then one client only)\n"
 	"  --device FILE          the device description (JSON)\n"
+	"  --replay TRACE         serve the recorded session(s) in TRACE (as\n"
+	"                         vfuctl record or vfuctl import write them),\n"
+	"                         then exit; no deadlines on the client\n"
+	"  --strict               with --replay: exit 1 if a client departed\n"
+	"  --conn ID              with --replay: play only the recorded\n"
+	"                         connection ID (1 for dissect's \"c1\")\n"
+	"  --ignore RULE          with --replay: FIELD [cmd=C] [region=R]\n"
+	"                         [offset=N[-M]] may differ from the recording\n"
+	"                         (beyond msg_id and padding); repeatable\n"
+	"  --rules FILE           with --replay: --ignore rules, one a line\n"
 	"  --once                 exit after the first client disconnects\n"
 	"  --mode MODE            socket file mode, octal (default 0600); not\n"
 	"                         for abstract sockets, which have no file\n"
@@ -70,8 +90,9 @@ const char cmd_server_usage[] =
 	"  --print-json           print the backend description JSON and exit\n"
 	"  -h, --help             show this help\n"
 	"\n"
-	"Exit status: 0 on SIGTERM or after --once, 1 on failure, 2 on usage\n"
-	"errors and bad device descriptions.\n";
+	"Exit status: 0 on SIGTERM or after --once, 1 on failure (with --replay\n"
+	"--strict, also when the client departed), 2 on usage errors, bad device\n"
+	"descriptions and traces that cannot be served.\n";
 
 #define DEF_DEADLINE_MS	5000		/* --handshake-, --message-timeout */
 #define MAX_DEADLINE_MS	86400000	/* a day */
@@ -82,6 +103,7 @@ struct peer {
 	uid_t uid;
 };
 
+#define MAX_IGNORE	32	/* --ignore options; more go in --rules */
 #define MAX_BUSY	8	/* clients being told "busy" at once */
 /* Connections the kernel holds for us while we serve: a burst of clients
  * waits in it instead of failing to connect (EAGAIN). */
@@ -106,6 +128,12 @@ struct server {
 	int sigfd;
 	struct vx_device *dev;
 	struct vx_server *srv;	/* the protocol, one client at a time */
+	struct vx_sreplay *rp;	/* --replay: the trace played instead */
+	int strict;		/* --strict: departures make it exit 1 */
+	const char *ignore[MAX_IGNORE];	/* --ignore rules */
+	unsigned nignore;
+	const char *rules;	/* --rules FILE */
+	int64_t conn;		/* --conn ID, or -1: every connection */
 	/* the attached client */
 	struct peer who;
 	int dead;
@@ -176,10 +204,62 @@ deadline_in(int ms)
 	return ms > 0 ? now_ms() + ms : 0;
 }
 
+/* --- the engine: the device, or a trace played back (--replay) -------- */
+
+static int
+eng_attach(struct server *s, int fd)
+{
+	return s->rp != NULL ? vx_sreplay_attach(s->rp, fd) :
+	    vx_server_attach(s->srv, fd);
+}
+
+static void
+eng_detach(struct server *s)
+{
+	if (s->rp != NULL)
+		vx_sreplay_detach(s->rp);
+	else
+		vx_server_detach(s->srv);
+}
+
+static int
+eng_attached(const struct server *s)
+{
+	return s->rp != NULL ? vx_sreplay_attached(s->rp) :
+	    vx_server_attached(s->srv);
+}
+
+static int
+eng_pollfds(const struct server *s, struct pollfd *pfd)
+{
+	return s->rp != NULL ? vx_sreplay_pollfds(s->rp, pfd) :
+	    vx_server_pollfds(s->srv, pfd);
+}
+
+static int
+eng_timeout(const struct server *s)
+{
+	return s->rp != NULL ? vx_sreplay_timeout(s->rp) :
+	    vx_server_timeout(s->srv);
+}
+
+static int
+eng_step(struct server *s)
+{
+	return s->rp != NULL ? vx_sreplay_step(s->rp) : vx_server_step(s->srv);
+}
+
+static const char *
+eng_errmsg(const struct server *s)
+{
+	return s->rp != NULL ? vx_sreplay_errmsg(s->rp) :
+	    vx_server_errmsg(s->srv);
+}
+
 static int
 conn_start(struct server *s, int fd)
 {
-	if (vx_server_attach(s->srv, fd) < 0)
+	if (eng_attach(s, fd) < 0)
 		return -1;
 	s->dead = 0;
 	say(s, "client connected");
@@ -189,9 +269,9 @@ conn_start(struct server *s, int fd)
 static void
 conn_end(struct server *s)
 {
-	if (!vx_server_attached(s->srv))
+	if (!eng_attached(s))
 		return;
-	vx_server_detach(s->srv);
+	eng_detach(s);
 	say(s, "client disconnected");
 }
 
@@ -296,15 +376,15 @@ busy_expire(struct server *s, int64_t now)
 static void
 client_events(struct server *s)
 {
-	int r = vx_server_step(s->srv);
+	int r = eng_step(s);
 
 	if (r == 0)
 		return;
 	if (r == VX_ERR_TIMEOUT)
 		notice("pid %ld uid %lu %s; dropped", (long)s->who.pid,
-		    (unsigned long)s->who.uid, vx_server_errmsg(s->srv));
+		    (unsigned long)s->who.uid, eng_errmsg(s));
 	else if (r != VX_ERR_CLOSED)	/* a reset: gone while we answered */
-		say(s, "connection: %s", vx_server_errmsg(s->srv));
+		say(s, "connection: %s", eng_errmsg(s));
 	s->dead = 1;
 }
 
@@ -322,8 +402,8 @@ poll_timeout(const struct server *s, int64_t now)
 			dl = s->busy[i].deadline;
 	if (dl != 0)
 		t = dl <= now ? 0 : dl - now > INT_MAX ? INT_MAX : (int)(dl - now);
-	if (vx_server_attached(s->srv)) {
-		int e = vx_server_timeout(s->srv);
+	if (eng_attached(s)) {
+		int e = eng_timeout(s);
 
 		if (e >= 0 && (t < 0 || e < t))
 			t = e;
@@ -374,7 +454,7 @@ accept_client(struct server *s)
 		close(fd);
 		return 0;
 	}
-	if (vx_server_attached(s->srv)) {
+	if (eng_attached(s)) {
 		busy_add(s, fd, &p);
 		return 0;
 	}
@@ -398,7 +478,7 @@ wait_events(struct server *s, struct pollfd *pfd)
 	pfd[P_SIG].fd = s->sigfd;
 	pfd[P_LISTEN].fd = s->lfd;		/* -1: ignored by poll */
 	pfd[P_SIG].events = pfd[P_LISTEN].events = POLLIN;
-	n = (unsigned)vx_server_pollfds(s->srv, pfd + P_CLIENT);
+	n = (unsigned)eng_pollfds(s, pfd + P_CLIENT);
 	for (i = n; i < VX_SERVER_MAX_POLLFDS; i++) {
 		pfd[P_CLIENT + i].fd = -1;
 		pfd[P_CLIENT + i].events = 0;
@@ -419,9 +499,10 @@ serve(struct server *s)
 	unsigned nbusy;
 
 	while (!s->term) {
-		if (vx_server_attached(s->srv) && (s->dead || s->term)) {
+		if (eng_attached(s) && (s->dead || s->term)) {
 			conn_end(s);
-			if (s->once || s->lfd < 0)
+			if (s->once || s->lfd < 0 ||
+			    (s->rp != NULL && vx_sreplay_done(s->rp)))
 				break;
 			continue;
 		}
@@ -433,11 +514,11 @@ serve(struct server *s)
 		}
 		if ((pfd[P_SIG].revents & POLLIN) && read_signal(s))
 			break;
-		if (vx_server_attached(s->srv))
+		if (eng_attached(s))
 			client_events(s);
 		busy_events(s, pfd + P_BUSY, nbusy);
 		busy_expire(s, now_ms());
-		if (vx_server_attached(s->srv) && s->dead)
+		if (eng_attached(s) && s->dead)
 			continue;	/* free the device before the newcomers */
 		if ((pfd[P_LISTEN].revents & POLLIN) && accept_client(s) < 0)
 			return -1;
@@ -521,6 +602,107 @@ parse_ms(const char *opt, const char *arg)
 	return (int)v;
 }
 
+/*
+ * Listen (or adopt descriptor fd) and serve until told to stop; then
+ * release everything.  s has its engine: a device server or a replay.
+ */
+static int
+run(struct server *s, const char *sock, int fd, mode_t mode)
+{
+	int rc = VX_EXIT_FAIL;
+
+	vx_builder_init(&s->b);
+	if (setup_signals(s) < 0)
+		goto out;
+	if (fd >= 0) {
+		if (adopt_fd(s, fd) < 0)
+			goto out;
+	} else {
+		s->lfd = vx_sock_listen(sock, mode, LISTEN_BACKLOG);
+		if (s->lfd == VX_ERR_INVALID && errno == EEXIST) {
+			vx_error("'%s' exists and is not a socket; not replacing it",
+			    sock);
+			goto out;
+		}
+		if (s->lfd < 0) {
+			vx_error("cannot listen on '%s': %s", sock,
+			    s->lfd == VX_ERR_IO ? strerror(errno) :
+			    vx_strerror(s->lfd));
+			goto out;
+		}
+		if (sock[0] != '@')
+			s->path = sock;
+		say(s, "listening on %s", sock);
+	}
+	rc = serve(s) < 0 ? VX_EXIT_FAIL : VX_EXIT_OK;
+out:
+	conn_end(s);
+	while (s->nbusy > 0)
+		busy_drop(s, 0);
+	if (s->path != NULL)
+		unlink(s->path);
+	if (s->lfd >= 0)
+		close(s->lfd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	vx_server_free(s->srv);
+	vx_builder_release(&s->b);
+	vx_device_free(s->dev);
+	return rc;
+}
+
+/* --ignore and --rules: what else may differ from the recording. */
+static int
+add_rules(struct server *s, char *why, size_t cap)
+{
+	unsigned i;
+	int r;
+
+	for (i = 0; i < s->nignore; i++)
+		if ((r = vx_sreplay_add_rule(s->rp, s->ignore[i], why, cap)) < 0)
+			return r;
+	if (s->rules != NULL)
+		return vx_sreplay_load_rules(s->rp, s->rules, why, cap);
+	return 0;
+}
+
+/* --replay: load the trace, play it, sum up. */
+static int
+serve_replay(struct server *s, const char *trace, const char *sock, int fd,
+    mode_t mode)
+{
+	struct vx_sreplay_stats st;
+	char err[1024];
+	int rc;
+
+	if ((rc = vx_sreplay_open(trace, &s->rp, err, sizeof(err))) < 0) {
+		fprintf(stderr, "vfuctl server: %s: %s\n", trace, err);
+		return rc == VX_ERR_NOMEM ? VX_EXIT_FAIL : VX_EXIT_USAGE;
+	}
+	vx_sreplay_set_log(s->rp, server_log, NULL, s->verbose);
+	if (s->conn >= 0 && vx_sreplay_only(s->rp, (uint32_t)s->conn) < 0) {
+		fprintf(stderr, "vfuctl server: %s: no connection %" PRId64
+		    " with a request in the trace\n", trace, s->conn);
+		vx_sreplay_free(s->rp);
+		return VX_EXIT_USAGE;
+	}
+	if (add_rules(s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vfuctl server: %s\n", err);
+		vx_sreplay_free(s->rp);
+		return VX_EXIT_USAGE;
+	}
+	rc = run(s, sock, fd, mode);
+	vx_sreplay_get_stats(s->rp, &st);
+	notice("replay: %u of %u recorded sessions played, %" PRIu64
+	    " requests served, %" PRIu64 " DMA requests, %" PRIu64
+	    " interrupts, %" PRIu64 " departures", st.served, st.sessions,
+	    st.requests, st.dma, st.irqs, st.departures);
+	if (rc == VX_EXIT_OK && s->strict && st.departures > 0)
+		rc = VX_EXIT_FAIL;
+	vx_sreplay_free(s->rp);
+	return rc;
+}
+
 int
 cmd_server(int argc, char **argv)
 {
@@ -528,6 +710,11 @@ cmd_server(int argc, char **argv)
 		{ "socket-path", required_argument, NULL, 's' },
 		{ "fd", required_argument, NULL, 'f' },
 		{ "device", required_argument, NULL, 'd' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "ignore", required_argument, NULL, 'I' },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "conn", required_argument, NULL, 'C' },
 		{ "once", no_argument, NULL, '1' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-data-xfer-size", required_argument, NULL, 'x' },
@@ -541,16 +728,17 @@ cmd_server(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct server s;
-	const char *sock = NULL, *device = NULL;
+	const char *sock = NULL, *device = NULL, *trace = NULL;
 	char err[512], *end;
 	uint64_t v, fdnum = 0;
 	unsigned long mode = 0600;
-	int c, have_fd = 0, pjson = 0, mode_set = 0, rc;
+	int c, have_fd = 0, pjson = 0, mode_set = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.max_xfer = VX_DEF_MAX_XFER;
 	s.handshake_ms = s.message_ms = DEF_DEADLINE_MS;
 	s.lfd = s.sigfd = -1;
+	s.conn = -1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -570,6 +758,33 @@ cmd_server(int argc, char **argv)
 			if (device != NULL)
 				vx_duparg("server", "--device", optarg);
 			device = optarg;
+			break;
+		case 'r':
+			if (trace != NULL)
+				vx_duparg("server", "--replay", optarg);
+			trace = optarg;
+			break;
+		case 'S':
+			s.strict = 1;
+			break;
+		case 'I':
+			if (s.nignore == MAX_IGNORE)
+				vx_usage_error("server", "more than %d --ignore "
+				    "rules: put them in a --rules file",
+				    MAX_IGNORE);
+			s.ignore[s.nignore++] = optarg;
+			break;
+		case 'C':
+			if (s.conn >= 0)
+				vx_duparg("server", "--conn", optarg);
+			if (vx_parse_u64(optarg, &v) < 0 || v > UINT32_MAX)
+				vx_invarg("server", "--conn", optarg);
+			s.conn = (int64_t)v;
+			break;
+		case 'R':
+			if (s.rules != NULL)
+				vx_duparg("server", "--rules", optarg);
+			s.rules = optarg;
 			break;
 		case '1':
 			s.once = 1;
@@ -621,61 +836,33 @@ cmd_server(int argc, char **argv)
 		vx_usage_error("server", "--socket-path and --fd exclude each other");
 	if (sock == NULL && !have_fd)
 		vx_missarg("server", "--socket-path or --fd");
-	if (device == NULL)
-		vx_missarg("server", "--device");
+	if (device != NULL && trace != NULL)
+		vx_usage_error("server", "--device and --replay exclude each "
+		    "other: the trace plays the device");
+	if (device == NULL && trace == NULL)
+		vx_missarg("server", "--device or --replay");
+	if ((s.strict || s.nignore || s.rules != NULL || s.conn >= 0) &&
+	    trace == NULL)
+		vx_usage_error("server", "--strict, --conn, --ignore and --rules "
+		    "apply to --replay only");
 	if (mode_set && (sock == NULL || sock[0] == '@'))
 		vx_usage_error("server", "--mode applies to a socket file only; "
 		    "an abstract socket (@name) or --fd has none (who may "
 		    "connect: --allow-uid)");
 
+	if (trace != NULL)
+		return serve_replay(&s, trace, sock, have_fd ? (int)fdnum : -1,
+		    (mode_t)mode);
 	if ((s.dev = vx_device_load(device, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "vfuctl server: %s\n", err);
 		return VX_EXIT_USAGE;
 	}
-	vx_builder_init(&s.b);
-	rc = VX_EXIT_FAIL;
 	if ((s.srv = vx_server_new(s.dev, s.max_xfer)) == NULL) {
+		vx_device_free(s.dev);
 		vx_error("out of memory");
-		goto out;
+		return VX_EXIT_FAIL;
 	}
 	vx_server_set_log(s.srv, server_log, NULL, s.verbose);
 	vx_server_set_deadlines(s.srv, s.handshake_ms, s.message_ms);
-	if (setup_signals(&s) < 0)
-		goto out;
-	if (have_fd) {
-		if (adopt_fd(&s, (int)fdnum) < 0)
-			goto out;
-	} else {
-		s.lfd = vx_sock_listen(sock, (mode_t)mode, LISTEN_BACKLOG);
-		if (s.lfd == VX_ERR_INVALID && errno == EEXIST) {
-			vx_error("'%s' exists and is not a socket; not replacing it",
-			    sock);
-			goto out;
-		}
-		if (s.lfd < 0) {
-			vx_error("cannot listen on '%s': %s", sock,
-			    s.lfd == VX_ERR_IO ? strerror(errno) :
-			    vx_strerror(s.lfd));
-			goto out;
-		}
-		if (sock[0] != '@')
-			s.path = sock;
-		say(&s, "listening on %s", sock);
-	}
-	rc = serve(&s) < 0 ? VX_EXIT_FAIL : VX_EXIT_OK;
-out:
-	if (s.srv != NULL)
-		conn_end(&s);
-	while (s.nbusy > 0)
-		busy_drop(&s, 0);
-	if (s.path != NULL)
-		unlink(s.path);
-	if (s.lfd >= 0)
-		close(s.lfd);
-	if (s.sigfd >= 0)
-		close(s.sigfd);
-	vx_server_free(s.srv);
-	vx_builder_release(&s.b);
-	vx_device_free(s.dev);
-	return rc;
+	return run(&s, sock, have_fd ? (int)fdnum : -1, (mode_t)mode);
 }

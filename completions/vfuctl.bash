@@ -141,6 +141,23 @@ _vfuctl()
 		      -G --redact --no-irq-intercept --trap-mmap --hash-dma --key
 		      --allow-uid --allow-any-uid -h --help'
 		;;
+	replay)
+		case $prev in
+		--connect | --rules | --junit | -w)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		-o | --output) _vfuctl_words 'text json'; return 0 ;;
+		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		-t | --timeout) _vfuctl_words '1000 5000 30000'; return 0 ;;
+		--ignore | --expect-digest) return 0 ;;
+		esac
+		opts='--connect --spawn-once -k --keep-going -t --timeout --ignore
+		      --rules --digest --expect-digest -o --output --junit --update
+		      -w --peer --check-dma -h --help'
+		files=1
+		;;
 	client)
 		case $prev in
 		-f | --file)
@@ -180,16 +197,20 @@ _vfuctl()
 		;;
 	server)
 		case $prev in
-		--device | --socket-path) files=1 ;;
-		--fd | --mode | --max-data-xfer-size | --allow-uid) return 0 ;;
+		--device | --socket-path | --replay | --rules) files=1 ;;
+		--fd | --mode | --max-data-xfer-size | --allow-uid | --ignore | \
+		    --conn)
+			return 0
+			;;
 		--handshake-timeout | --message-timeout)
 			_vfuctl_words '0 1000 5000 30000'
 			return 0
 			;;
 		esac
-		opts='--socket-path --fd --device --once --mode --max-data-xfer-size
-		    --handshake-timeout --message-timeout --allow-uid --allow-any-uid
-		    -v --verbose --print-json -h --help'
+		opts='--socket-path --fd --device --replay --strict --conn --ignore --rules
+		    --once --mode --max-data-xfer-size --handshake-timeout
+		    --message-timeout --allow-uid --allow-any-uid -v --verbose
+		    --print-json -h --help'
 		;;
 	*)
 		opts='-h --help'

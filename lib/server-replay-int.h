@@ -1,0 +1,115 @@
+/*
+ * server-replay-int.h - play the server side of a recorded trace to live
+ * vfio-user clients (vfuctl server --replay).  Internal: not installed.
+ *
+ * The trace is loaded once (vx_sreplay_open): each recorded connection
+ * becomes a session, served to one live client, in the order the
+ * connections were recorded.  A live request is answered by command and
+ * content, not by msg_id: with the reply of the first recorded request not
+ * used yet that has its command and equals it field by field (what varies
+ * legitimately, msg_id first, is not compared: the diff's default rules;
+ * the next 4096 unused requests of the command are looked at), so a client that repeats a request gets the recorded replies in recorded
+ * order.  The reply carries the live request's msg_id and descriptors made
+ * as recorded (a memfd of the recorded size, eventfds, the twin socket).
+ * What the server did between that request and the next one in the trace
+ * is done again, in the recorded order: DMA_READ/DMA_WRITE sent as recorded
+ * (their replies compared with the recorded ones), interrupts signalled on
+ * the eventfds the live client gave with SET_IRQS.
+ *
+ * Where the client departs from the recording it is reported and served
+ * as well as can be: a request with no equal recorded one is answered as
+ * the first unused recorded request of its command (the differences named
+ * field by field), or, when every one is used, as the last one of its
+ * command (its actions not repeated); a command never recorded gets an
+ * ENOTSUP error reply; a client that ends with recorded requests unplayed
+ * is one more departure.
+ *
+ * The loop is the caller's, as with struct vx_server: attach a connected
+ * socket, poll vx_sreplay_pollfds() with vx_sreplay_timeout(), call
+ * vx_sreplay_step(); an error return means the client is gone: detach.
+ */
+#ifndef SERVER_REPLAY_INT_H
+#define SERVER_REPLAY_INT_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vx-server.h"		/* vx_server_log_fn and its levels */
+
+struct vx_sreplay;
+
+#define VX_SREPLAY_MAX_POLLFDS	2	/* the main and the twin socket */
+
+struct vx_sreplay_stats {
+	unsigned sessions;	/* recorded connections with requests */
+	unsigned served;	/* of them, played to a client so far */
+	uint64_t requests;	/* live requests answered */
+	uint64_t departures;	/* requests and events that departed */
+	uint64_t dma, irqs;	/* DMA requests sent, interrupts signalled */
+};
+
+/*
+ * Load the trace at path, whole (any unused recorded request may be the
+ * match, so it stays in memory: about 100 bytes a message beyond the
+ * message itself).  Returns 0 and *out, or a VX_ERR_* code with the
+ * reason, naming the frame, in err (errcap bytes); *out is NULL then.
+ * Refused: an unreadable trace, one without a connection that sent a
+ * request, a connection whose first message is not VERSION (a capture
+ * that began mid-session), messages cut short by the writer's snap length
+ * and big-endian messages.
+ */
+int vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
+    size_t errcap);
+/* Detach the client, if any, and free. */
+void vx_sreplay_free(struct vx_sreplay *r);
+
+/*
+ * Play only recorded connection conn (its id in the trace, "c1" in
+ * vfuctl dissect), say one side of a migration whose two connections were
+ * recorded at once.  Before the first attach.  0, or VX_ERR_NOENT when
+ * the trace has no such connection with a request.
+ */
+int vx_sreplay_only(struct vx_sreplay *r, uint32_t conn);
+
+/* Where report lines go: departures and notices at VX_SERVER_NOTICE,
+ * one line per message at VX_SERVER_DEBUG when verbose. */
+void vx_sreplay_set_log(struct vx_sreplay *r, vx_server_log_fn *fn,
+    void *arg, int verbose);
+
+/*
+ * Serve the next recorded session to the client on sock (adopted).
+ * Returns 0, VX_ERR_BUSY (a client is attached; sock left alone),
+ * VX_ERR_NOENT (every session has been played; sock left alone) or
+ * VX_ERR_NOMEM (sock closed).
+ */
+int vx_sreplay_attach(struct vx_sreplay *r, int sock);
+/* End the client's connection; recorded requests it left unplayed are a
+ * departure. */
+void vx_sreplay_detach(struct vx_sreplay *r);
+int vx_sreplay_attached(const struct vx_sreplay *r);
+/* 1 once every recorded session has been played (attached and ended). */
+int vx_sreplay_done(const struct vx_sreplay *r);
+
+int vx_sreplay_pollfds(const struct vx_sreplay *r, struct pollfd *pfd);
+int vx_sreplay_timeout(const struct vx_sreplay *r);
+
+/* Serve what has come without blocking.  0 while the client is served,
+ * else why it is over (as vx_server_step); detach then. */
+int vx_sreplay_step(struct vx_sreplay *r);
+const char *vx_sreplay_errmsg(const struct vx_sreplay *r);
+
+/*
+ * More of what may differ, beyond the diff's defaults (vx-diff.h): one
+ * rule ("FIELD [cmd=C] [region=R] [offset=N[-M]]") or a file of them.
+ * 0, VX_ERR_INVALID with the reason in why, VX_ERR_IO, VX_ERR_NOMEM.
+ */
+int vx_sreplay_add_rule(struct vx_sreplay *r, const char *line, char *why,
+    size_t whycap);
+int vx_sreplay_load_rules(struct vx_sreplay *r, const char *path,
+    char *why, size_t whycap);
+
+void vx_sreplay_get_stats(const struct vx_sreplay *r,
+    struct vx_sreplay_stats *st);
+
+#endif /* SERVER_REPLAY_INT_H */

@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# replay-peers.bats - vfuctl replay against the real peers in
+# ../shared/peers (tests/peers.bats's conventions: skipped without them,
+# except under CI): a session of vfuctl client and one of QEMU's firmware
+# with libvfio-user's gpio-pci-idio-16, recorded, replay against a fresh
+# one with no divergence (the first with the same digest twice);
+# libvfio-user's sample client's session with the sample
+# server replays up to the request that carries the recording's wall
+# clock, and departs there, where it must.
+
+load helpers
+
+PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
+LVU=$PEERS/libvfio-user			# samples at efd091b
+LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
+
+require_peers() {
+	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] &&
+		[ -x "$PEERS/qemu/qemu-system-x86_64" ] && return 0
+	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
+	skip "no real peers in $PEERS (set PEERS to their folder)"
+}
+
+setup() {
+	require_peers
+	pids=()
+}
+
+teardown() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# bg LOG CMD...: CMD in the background, output to LOG, pid remembered.
+bg() {
+	local log=$1
+	shift
+	"$@" 3>&- </dev/null >"$log" 2>&1 &
+	pids+=("$!")
+	bg_pid=$!
+}
+
+# record_through LISTEN CONNECT TRACE: vfuctl record in the background.
+record_through() {
+	bg "$TEST_TMP/record.log" "$VFUCTL" record --listen "$1" --connect "$2" -w "$3"
+	rec_pid=$bg_pid
+	wait_socket "$1" "$rec_pid" "$TEST_TMP/record.log"
+}
+
+# stop_record TRACE: once the client's CLOSE is in TRACE, SIGINT.
+stop_record() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$VFUCTL" dissect "$1" 2>/dev/null | grep -q 'connection closed' && break
+		sleep 0.05
+	done
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+}
+
+@test "replay: a session with libvfio-user's gpio-pci-idio-16 replays against a fresh one with no divergence" {
+	bg "$TEST_TMP/gpio.log" "$LVU/gpio-pci-idio-16" -v "$TEST_TMP/g.sock"
+	wait_socket "$TEST_TMP/g.sock" "$bg_pid" "$TEST_TMP/gpio.log"
+	record_through "$TEST_TMP/r.sock" "$TEST_TMP/g.sock" "$TEST_TMP/g.pcap"
+	"$VFUCTL" client -c 'version; info; regions; irqs; config; peek bar2 1 1;
+		peek bar2 1 2; poke bar2 0 0x55 1; read bar2 0 8;
+		feature probe migration' "$TEST_TMP/r.sock" >/dev/null
+	stop_record "$TEST_TMP/g.pcap"
+	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	assert_contains "26 replies compared, 0 interrupts, 0 divergences"
+	first=$output
+	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	[ "$output" = "$first" ]
+}
+
+@test "replay: QEMU's firmware session with gpio-pci-idio-16 replays against a fresh one with no divergence" {
+	local fw=$TEST_TMP/firmware.log i
+	bg "$TEST_TMP/gpio.log" "$LVU/gpio-pci-idio-16" -v "$TEST_TMP/g.sock"
+	wait_socket "$TEST_TMP/g.sock" "$bg_pid" "$TEST_TMP/gpio.log"
+	record_through "$TEST_TMP/r.sock" "$TEST_TMP/g.sock" "$TEST_TMP/q.pcap"
+	: >"$fw"
+	bg "$TEST_TMP/qemu.err" "$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" \
+		-nodefaults -display none -serial none -monitor none \
+		-machine q35,accel=tcg,memory-backend=mem -m 128M \
+		-object memory-backend-memfd,id=mem,size=128M,share=on \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$TEST_TMP/r.sock\",\"type\":\"unix\"}}" \
+		-chardev file,id=fw,path="$fw" -device isa-debugcon,iobase=0x402,chardev=fw
+	# the firmware is done when it finds nothing to boot
+	for ((i = 0; i < 2400; i++)); do
+		grep -q "No bootable device" "$fw" && break
+		kill -0 "$bg_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q 'init bdf=00:01\.0' "$fw"
+	kill -TERM "$bg_pid"
+	wait "$bg_pid" || true
+	stop_record "$TEST_TMP/q.pcap"
+	run "$VFUCTL" replay "$TEST_TMP/q.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
+	assert_status 0
+	assert_contains ", 0 divergences"
+	# QEMU maps guest RAM with memfds: said, not replayed
+	assert_contains "fd-backed DMA windows ("
+}
+
+@test "replay: libvfio-user's sample session replays against a fresh sample server up to its wall-clock write" {
+	local d=$TEST_TMP/lvu
+	mkdir "$d"
+	# the client starts the migration destination as ./server beside it
+	cp "$LVU_MIG/client" "$d/client"
+	ln -s "$LVU_MIG/server" "$d/server"
+	bg "$d/server.log" "$LVU_MIG/server" -v "$d/s.real"
+	wait_socket "$d/s.real" "$bg_pid" "$d/server.log"
+	record_through "$d/s.sock" "$d/s.real" "$d/src.pcap"
+	(cd "$d" && timeout -k 5 300 ./client "$d/s.sock" 3>&- >"$d/client.log" 2>&1)
+	stop_record "$d/src.pcap"
+	# The sample client writes the wall clock (plus 1 s) into BAR0 and
+	# the server arms a timer for then: replayed later, that time has
+	# passed and the server refuses the write.  Everything before it --
+	# VERSION, regions, IRQs, 16 DMA windows, migration feature probes,
+	# DMA logging -- must match.
+	frame=$("$VFUCTL" dissect -Y 'vfio_user.type == reply && vfio_user.cmd == REGION_WRITE && vfio_user.region.index == bar0' \
+		"$d/src.pcap" | awk 'NR == 1 { print $1 }')
+	[ -n "$frame" ]
+	run "$VFUCTL" replay --timeout 3000 "$d/src.pcap" -- "$LVU_MIG/server" -v '{socket}'
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE reply to frame $((frame - 1))): vfio_user.flags: recorded 0x1 (reply), live 0x21 (reply|error)"
+	assert_contains "and vfio_user.error: recorded 0, live EINVAL (22)"
+	assert_not_contains "divergence 2"
+}
+
+# replay_vector JSONL SAMPLE [ARGS...]: JSONL (a capture between real
+# peers) as a trace, replayed against a fresh libvfio-user SAMPLE whose
+# stdin is a FIFO nobody writes (null stops at the end of its input).
+replay_vector() {
+	local jsonl=$1 sample=$2
+	shift 2
+	"$VFUCTL" import -o "$TEST_TMP/v.pcap" "$jsonl"
+	[ -p "$TEST_TMP/in" ] || mkfifo "$TEST_TMP/in"
+	run --separate-stderr "$VFUCTL" replay -k -o json "$TEST_TMP/v.pcap" -- \
+		"$LVU/$sample" "$@" '{socket}' <>"$TEST_TMP/in"
+}
+
+@test "replay: the captures of real peers in traces/ replay against a fresh gpio-pci-idio-16 with no divergence" {
+	local f
+	for f in gpio-probe-full qemu-gpio-io; do
+		replay_vector "$repo/traces/$f.jsonl" gpio-pci-idio-16 -v
+		[ "$status" -eq 0 ] || { echo "$f: $output" >&2; false; }
+		printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies > 40'
+	done
+}
+
+@test "replay: the shared vectors replay against fresh libvfio-user samples; an unframeable command is passed over, said" {
+	require_vectors qemu-gpio-boot.jsonl gpio-probe-badframe.jsonl null-probe-full.jsonl \
+		gpio-probe-twin-passthrough.jsonl
+	replay_vector "$VECTORS/qemu-gpio-boot.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies == 96'
+	replay_vector "$VECTORS/gpio-probe-twin-passthrough.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	replay_vector "$VECTORS/null-probe-full.jsonl" null
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .replies == 30'
+	# msg_size 8: no message to send; the rest of the session goes on
+	replay_vector "$VECTORS/gpio-probe-badframe.jsonl" gpio-pci-idio-16 -v
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.unsent == 1 and .divergences_total == 0 and .replies == 2'
+}
