@@ -231,7 +231,8 @@ vx_framer_peer_max_msg_size(const struct vx_framer *f)
 /*
  * Advance tail over every message that is now whole.  Returns the start of
  * the message that holds the last byte (tail if there is none) and counts
- * in *starts the messages that start at or after stream offset from.
+ * in *starts the messages that start at or after stream offset from (a
+ * header that cannot be framed is no message).
  */
 static uint64_t
 scan(struct vx_framer *f, uint64_t from, int *starts)
@@ -242,9 +243,11 @@ scan(struct vx_framer *f, uint64_t from, int *starts)
 	*starts = 0;
 	while (t < in->len) {
 		last = t;
-		*starts += in->base + t >= from;
-		if (in->len - t < VX_HDR_SIZE)
+		if (in->len - t < VX_HDR_SIZE) {
+			*starts += in->base + t >= from;
 			break;
+		}
+		*starts += in->base + t >= from && hdr_check(f, in->p + t) == 0;
 		n = frame_len(f, in->p + t);
 		if (in->len - t < n)
 			break;

@@ -108,6 +108,28 @@ msg_kind(const struct vx_relay_msg *m)
 	return m->flags & VX_F_TYPE_REPLY ? "reply" : "command";
 }
 
+/*
+ * Whether a message of m's kind may carry descriptors at all (the kinds
+ * of session.c's fd_range): a read-ahead guess that gave descriptors to
+ * any other kind is worth a note.
+ */
+static int
+may_carry_fds(const struct vx_relay_msg *m)
+{
+	int reply = (m->flags & VX_F_TYPE_MASK) == VX_F_TYPE_REPLY;
+
+	switch (m->cmd) {
+	case VX_CMD_VERSION:
+	case VX_CMD_DEVICE_GET_REGION_INFO:
+	case VX_CMD_DEVICE_GET_REGION_IO_FDS:
+		return reply;
+	case VX_CMD_DMA_MAP:
+	case VX_CMD_DEVICE_SET_IRQS:
+		return !reply;
+	}
+	return 0;
+}
+
 static uint32_t
 frame_size(const struct vx_frame *fr)
 {
@@ -368,6 +390,9 @@ forward_raw(struct vx_relay *rl, int chan, int dir, struct vx_frame *fr)
 		    frame_size(fr), fr->bad == VX_ERR_INVALID ?
 		    "is below 16" : "is over the limit");
 	src->lost = 1;
+	if (fr->nfds > 0)
+		note(rl, chan, dir, "%d descriptors came with unframeable bytes: "
+		    "not passed on", fr->nfds);
 	if (rl->h.raw != NULL)
 		rl->h.raw(rl->arg, chan, dir, fr->data, fr->len, rl->now);
 	if (vx_framer_queue_raw(&dst->fr, fr->data, fr->len) < 0)
@@ -429,11 +454,12 @@ handle_frame(struct vx_relay *rl, int chan, int dir, struct vx_frame *fr)
 		note(rl, chan, dir,
 		    "descriptors cut off (MSG_CTRUNC): %s %s msg_id 0x%04x seq %llu",
 		    msg_name(&m), msg_kind(&m), m.id, (unsigned long long)m.seq);
-	else if (fr->fds_guess)
+	else if (fr->fds_guess && !may_carry_fds(&m))
 		note(rl, chan, dir,
-		    "%d descriptors came in one read with other messages: given "
-		    "to the last, %s %s msg_id 0x%04x seq %llu (a sender puts a "
-		    "message with descriptors in a sendmsg of its own)",
+		    "%d descriptors came in one read with other messages and "
+		    "went to the last, %s %s msg_id 0x%04x seq %llu, which never "
+		    "carries any: the sender may have sent them in one sendmsg "
+		    "with a message before it",
 		    fr->nfds, msg_name(&m), msg_kind(&m), m.id,
 		    (unsigned long long)m.seq);
 	/* The hooks see what the sender sent, descriptors included. */

@@ -30,7 +30,9 @@
  * of its own, which makes that sendmsg the message holding the last byte.
  * Only a sender that glued further messages after it in the same sendmsg
  * would be misread, and a chunk cannot show which it was: when the chunk
- * holds the start of more than one message, the frame says so (fds_guess).
+ * holds the start of another message before the one given the descriptors,
+ * the frame says so (fds_guess) for the caller to judge (vx_relay notes it
+ * when that message's kind never carries descriptors).
  * In both modes,
  * more than limits.max_fds descriptors for one message, or descriptors cut
  * off by the kernel (MSG_CTRUNC), make feed/recv return VX_ERR_FDS: every
@@ -84,7 +86,8 @@ struct vx_frame {
 	int nfds;
 	int fds[VX_MAX_FDS];	/* in arrival order, O_CLOEXEC from recv */
 	int fds_guess;		/* 1: read ahead, fds came in a chunk that
-				   starts other messages too (see Descriptors) */
+				   starts other messages before this one
+				   (see Descriptors) */
 	/* private */
 	size_t cap;
 	struct vx_framer *owner;

@@ -1034,6 +1034,17 @@ test_ahead_attribution(void)
 	    "read ahead: fds of an empty chunk go to the next message");
 	for (i = 0; i < n; i++)
 		vx_frame_release(&fr[i]);
+	standins(fd, 1);
+	mkmsg(s, 6, 8);			/* a header that cannot be framed */
+	mkmsg(s + 16, 7, 24);
+	vx_framer_feed(&f, s, 40, fd, 1);
+	n = vx_framer_next(&f, &fr[0]) + vx_framer_next(&f, &fr[1]);
+	ok(n == 2 && fr[0].bad == VX_ERR_INVALID && fr[0].nfds == 0 &&
+	    fr[1].nfds == 1 && fr[1].fds[0] == fd[0] && !fr[1].fds_guess,
+	    "read ahead: unframeable bytes before it are no other message: "
+	    "no guess");
+	vx_frame_release(&fr[0]);
+	vx_frame_release(&fr[1]);
 	vx_framer_release(&f);
 }
 
