@@ -40,7 +40,7 @@ wait_socket "$tmp/rec.sock"
 secs() { "$dir/rtt" "$@" | sed -n 's/.* secs=\([0-9.]*\).*/\1/p'; }
 # cpu_ns PID: CPU time of all of PID's threads so far, in ns: unlike the
 # time per round trip, barely moved by what else the machine runs
-cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; }
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # compare DEPTH: interleaved runs at DEPTH requests in flight
 compare() {
