@@ -21,9 +21,9 @@
  * message that holds the chunk's first byte; a chunk that starts exactly at a
  * message boundary gives them to the message that starts there.  That is
  * right for a reader that stops at every message boundary, as recv does by
- * default.  A framer that reads ahead (vx_framer_set_readahead) reads past
- * them, and gives a chunk's descriptors to the message that holds its LAST
- * byte instead: Linux's AF_UNIX stream recvmsg joins the sender's sendmsg
+ * default.  A framer that reads ahead (vx_framer_set_readahead) reads across
+ * message boundaries, and gives a chunk's descriptors to the message that
+ * holds its LAST byte instead: Linux's AF_UNIX stream recvmsg joins the sender's sendmsg
  * calls until it has taken one that carries descriptors, then stops, so
  * they came with the last sendmsg in the chunk.  Every real sender (QEMU,
  * libvfio-user, this framer) sends a message with descriptors in a sendmsg
@@ -32,10 +32,9 @@
  * would be misread, and a chunk cannot show which it was: when the chunk
  * holds the start of another message before the one given the descriptors,
  * the frame says so (fds_guess) for the caller to judge (vx_relay notes it
- * when that message's kind never carries descriptors).
- * In both modes,
- * more than limits.max_fds descriptors for one message, or descriptors cut
- * off by the kernel (MSG_CTRUNC), make feed/recv return VX_ERR_FDS: every
+ * when that message's kind never carries descriptors).  In both modes, more
+ * than limits.max_fds descriptors for one message, or descriptors cut off
+ * by the kernel (MSG_CTRUNC), make feed/recv return VX_ERR_FDS: every
  * descriptor of that message is closed, the bytes are kept, and the message
  * comes out with bad = VX_ERR_FDS and nfds 0.  Whatever a function is
  * handed is always either queued or closed, on success and on error alike.
@@ -227,8 +226,10 @@ int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
 int vx_framer_queue_raw(struct vx_framer *f, const void *bytes, size_t n);
 
 /*
- * Write as much queued output as the socket takes, each message's
- * descriptors on its first byte.  Returns 0 when the queue is empty,
+ * Write as much queued output as the socket takes: a message with
+ * descriptors in a sendmsg of its own, with them (on its first byte), so
+ * that readers of either kind (see Descriptors) give them to it; runs of
+ * messages without descriptors in one sendmsg.  Returns 0 when the queue is empty,
  * VX_ERR_AGAIN (call again on POLLOUT), VX_ERR_CLOSED (EPIPE, ECONNRESET),
  * VX_ERR_IO (errno) or VX_ERR_INVALID (no socket).
  */
