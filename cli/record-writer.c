@@ -103,6 +103,9 @@ struct rec_writer {
 	unsigned nnames;
 	int failed;
 	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
+	/* the trace file's stdio buffer: glibc's setvbuf ignores a size
+	   without a buffer and would write 4 KiB at a time */
+	char iobuf[(size_t)256 << 10];
 };
 
 static uint64_t
@@ -262,8 +265,9 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 		free(name);
 		return -1;
 	}
-	/* fewer, larger writes; flushed every REC_FLUSH_MS anyway */
-	setvbuf(w->fp, NULL, _IOFBF, (size_t)256 << 10);
+	/* fewer, larger writes; flushed every REC_FLUSH_MS anyway (w, and
+	   so the buffer, outlives every file it opens) */
+	setvbuf(w->fp, w->iobuf, _IOFBF, sizeof(w->iobuf));
 	if (vx_trace_writer_fopen(w->fp, &to, &w->tw) < 0) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
 		    strerror(errno));

@@ -4,7 +4,8 @@
  * Inbound bytes go to in (a staging buffer); tail is the stream offset of
  * the first message not yet whole, so [in.head, tail) holds whole messages
  * ready for vx_framer_next().  Descriptors are kept in stream order with the
- * offset of the chunk they came with; a message takes those below its end.
+ * offset of the first byte of the chunk they came with (reading ahead: its
+ * last byte); a message takes those below its end.
  * Offsets are absolute (uint64_t) so compacting a buffer moves no records.
  */
 #ifndef _GNU_SOURCE
@@ -123,10 +124,11 @@ fdq_reserve(struct vx_bytes *b, int n)
 }
 
 static void
-fdq_push(struct vx_bytes *b, uint64_t off, int fd)
+fdq_push(struct vx_bytes *b, uint64_t off, int fd, int guess)
 {
 	b->fdv[b->nfd].off = off;
 	b->fdv[b->nfd].fd = fd;
+	b->fdv[b->nfd].guess = guess;
 	b->nfd++;
 }
 
@@ -200,6 +202,12 @@ vx_framer_limits(const struct vx_framer *f)
 }
 
 void
+vx_framer_set_readahead(struct vx_framer *f, size_t room)
+{
+	f->readahead = room;
+}
+
+void
 vx_framer_set_peer_limits(struct vx_framer *f, int max_fds,
     uint32_t max_msg_size)
 {
@@ -221,55 +229,85 @@ vx_framer_peer_max_msg_size(const struct vx_framer *f)
 }
 
 /*
- * Queue descriptors that came with the byte at in.len.  That byte belongs
- * to the message starting at tail, and so does every record at or past
- * tail.  Over the limit (or drop, for MSG_CTRUNC) all of them are closed
- * and one -1 record marks the message.
+ * Advance tail over every message that is now whole.  Returns the start of
+ * the message that holds the last byte (tail if there is none) and counts
+ * in *starts the messages that start at or after stream offset from (a
+ * header that cannot be framed is no message).
  */
-static int
-in_add_fds(struct vx_framer *f, const int *fds, int nfds, int drop)
+static uint64_t
+scan(struct vx_framer *f, uint64_t from, int *starts)
 {
 	struct vx_bytes *in = &f->in;
-	int first, i;
+	size_t t = f->tail - in->base, last = t, n;
 
-	if (nfds == 0 && !drop)
-		return 0;
-	if (fdq_reserve(in, nfds + 1) < 0) {
-		close_fds(fds, nfds);
-		return VX_ERR_NOMEM;
-	}
-	for (first = in->nfd; first > 0 && in->fdv[first - 1].off >= f->tail;
-	    first--)
-		;
-	if (first < in->nfd && in->fdv[first].fd < 0)
-		drop = 1;	/* already marked */
-	if (!drop && in->nfd - first + nfds <= f->lim.max_fds) {
-		for (i = 0; i < nfds; i++)
-			fdq_push(in, in->base + in->len, fds[i]);
-		return 0;
-	}
-	close_fds(fds, nfds);
-	for (i = first; i < in->nfd; i++)
-		close_fds(&in->fdv[i].fd, 1);
-	in->nfd = first;
-	fdq_push(in, f->tail, -1);
-	return VX_ERR_FDS;
-}
-
-/* Advance tail over every message that is now whole. */
-static void
-scan(struct vx_framer *f)
-{
-	struct vx_bytes *in = &f->in;
-	size_t t = f->tail - in->base, n;
-
-	while (in->len - t >= VX_HDR_SIZE) {
+	*starts = 0;
+	while (t < in->len) {
+		last = t;
+		if (in->len - t < VX_HDR_SIZE) {
+			*starts += in->base + t >= from;
+			break;
+		}
+		*starts += in->base + t >= from && hdr_check(f, in->p + t) == 0;
 		n = frame_len(f, in->p + t);
 		if (in->len - t < n)
 			break;
 		t += n;
 	}
 	f->tail = in->base + t;
+	return in->base + last;
+}
+
+/*
+ * Pin descriptors at stream offset off to the message starting at owner:
+ * every record at or past owner is that message's too.  Over the limit
+ * (or drop, for MSG_CTRUNC) all of them are closed and one -1 record
+ * marks the message.  The caller reserved room for nfds + 1 records.
+ */
+static int
+in_add_fds(struct vx_framer *f, uint64_t owner, uint64_t off, const int *fds,
+    int nfds, int drop, int guess)
+{
+	struct vx_bytes *in = &f->in;
+	int first, i;
+
+	if (nfds == 0 && !drop)
+		return 0;
+	for (first = in->nfd; first > 0 && in->fdv[first - 1].off >= owner;
+	    first--)
+		;
+	if (first < in->nfd && in->fdv[first].fd < 0)
+		drop = 1;	/* already marked */
+	if (!drop && in->nfd - first + nfds <= f->lim.max_fds) {
+		for (i = 0; i < nfds; i++)
+			fdq_push(in, off, fds[i], guess);
+		return 0;
+	}
+	close_fds(fds, nfds);
+	for (i = first; i < in->nfd; i++)
+		close_fds(&in->fdv[i].fd, 1);
+	in->nfd = first;
+	fdq_push(in, owner, -1, 0);
+	return VX_ERR_FDS;
+}
+
+/*
+ * n bytes were put at in.len, with nfds descriptors (room for nfds + 1
+ * records reserved): take them, frame what is whole, and give the
+ * descriptors to their message (see Descriptors in vx-framer.h).
+ */
+static int
+in_took(struct vx_framer *f, size_t n, const int *fds, int nfds, int drop)
+{
+	struct vx_bytes *in = &f->in;
+	uint64_t first = in->base + in->len, owner = f->tail, last;
+	int starts;
+
+	in->len += n;
+	last = scan(f, first, &starts);
+	if (f->readahead == 0 || n == 0)
+		return in_add_fds(f, owner, first, fds, nfds, drop, 0);
+	return in_add_fds(f, last, in->base + in->len - 1, fds, nfds, drop,
+	    starts > 1);
 }
 
 static int
@@ -286,17 +324,14 @@ vx_framer_feed(struct vx_framer *f, const void *bytes, size_t n,
 
 	if (nfds < 0)
 		return VX_ERR_INVALID;
-	if ((r = bytes_reserve(&f->in, n)) < 0) {
+	if ((r = bytes_reserve(&f->in, n)) < 0 ||
+	    (r = fdq_reserve(&f->in, nfds + 1)) < 0) {
 		close_fds(fds, nfds);
 		return r;
 	}
-	if ((r = in_add_fds(f, fds, nfds, 0)) == VX_ERR_NOMEM)
-		return r;
 	if (n > 0)
 		memcpy(f->in.p + f->in.len, bytes, n);
-	f->in.len += n;
-	scan(f);
-	return r;
+	return in_took(f, n, fds, nfds, 0);
 }
 
 /* Bytes left before the end of the message being assembled. */
@@ -346,13 +381,15 @@ vx_framer_recv(struct vx_framer *f)
 	int fds[VX_MAX_FDS];
 	size_t want;
 	ssize_t n;
-	int nfds, r;
+	int nfds, drop, r;
 
 	if (f->sock < 0)
 		return VX_ERR_INVALID;
 	if (msg_ready(f))
 		return 1;
 	want = in_want(f);
+	if (want < f->readahead)
+		want = f->readahead;
 	if ((r = bytes_reserve(in, want)) < 0)
 		return r;
 	iov.iov_base = in->p + in->len;
@@ -365,24 +402,33 @@ vx_framer_recv(struct vx_framer *f)
 	do
 		n = recvmsg(f->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
+	f->drained = n < 0;
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ?
 		    VX_ERR_AGAIN : VX_ERR_IO;
 	nfds = cmsg_fds(&mh, fds);
+	drop = (mh.msg_flags & MSG_CTRUNC) != 0;
 	if (n == 0) {
 		close_fds(fds, nfds);
 		return in->base + in->len > f->tail ?
 		    VX_ERR_TRUNCATED : VX_ERR_CLOSED;
 	}
-	r = in_add_fds(f, fds, nfds, (mh.msg_flags & MSG_CTRUNC) != 0);
-	in->len += n;
-	scan(f);
+	/* A short read that descriptors did not cut short emptied the socket. */
+	f->drained = (size_t)n < want && nfds == 0 && !drop;
+	if (fdq_reserve(in, nfds + 1) < 0) {
+		close_fds(fds, nfds);
+		in_took(f, (size_t)n, NULL, 0, 0);
+		return VX_ERR_NOMEM;
+	}
+	r = in_took(f, (size_t)n, fds, nfds, drop);
 	return r < 0 ? r : msg_ready(f);
 }
 
 /*
  * Put the message at in.head into out: the staging buffer itself when it
  * holds only that message (recv's case: no copy), else a copy in a spare.
+ * Reading ahead, a message smaller than the read is copied: the staging
+ * buffer keeps its room for the next read.
  */
 static int
 take_buf(struct vx_framer *f, struct vx_frame *out, size_t len)
@@ -392,7 +438,7 @@ take_buf(struct vx_framer *f, struct vx_frame *out, size_t len)
 
 	if (f->nspare > 0)
 		s = f->spare[--f->nspare];
-	if (in->head == 0 && in->len == len) {
+	if (in->head == 0 && in->len == len && len >= f->readahead) {
 		out->data = in->p;
 		out->cap = in->cap;
 		in->p = s.p;
@@ -431,10 +477,12 @@ vx_framer_next(struct vx_framer *f, struct vx_frame *out)
 	out->bad = bad;
 	out->owner = f;
 	out->nfds = 0;
+	out->fds_guess = 0;
 	for (i = 0; i < in->nfd && in->fdv[i].off < end; i++) {
-		if (in->fdv[i].fd >= 0)
+		if (in->fdv[i].fd >= 0) {
 			out->fds[out->nfds++] = in->fdv[i].fd;
-		else if (out->bad == 0)
+			out->fds_guess |= in->fdv[i].guess;
+		} else if (out->bad == 0)
 			out->bad = VX_ERR_FDS;
 	}
 	fdq_shift(in, i, 0);
@@ -490,7 +538,7 @@ vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
 		}
 	}
 	for (i = 0; i < nfds; i++)
-		fdq_push(o, o->base + o->len, dups[i]);
+		fdq_push(o, o->base + o->len, dups[i], 0);
 	memcpy(o->p + o->len, msg, len);
 	o->len += len;
 	return 0;
@@ -510,9 +558,11 @@ vx_framer_queue_raw(struct vx_framer *f, const void *bytes, size_t n)
 }
 
 /*
- * One sendmsg: from out.head up to the next message that carries
- * descriptors, so that the kernel pins each set of descriptors to the first
- * byte of its own message.  Descriptors once sent are closed.
+ * One sendmsg: a message that carries descriptors alone, with them; else
+ * from out.head up to the next such message.  So the descriptors are on
+ * their message's first byte, and a reader that reads ahead (whose read
+ * stops after them) finds their message last in what it read.
+ * Descriptors once sent are closed.
  */
 static int
 send_some(struct vx_framer *f)
@@ -527,7 +577,10 @@ send_some(struct vx_framer *f)
 
 	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
 		;
-	if (k < o->nfd)
+	if (k > 0 && o->len - o->head >= VX_HDR_SIZE &&
+	    get_le32(o->p + o->head + VX_HDR_OFF_SIZE) < o->len - o->head)
+		end = o->head + get_le32(o->p + o->head + VX_HDR_OFF_SIZE);
+	else if (k == 0 && k < o->nfd)
 		end = o->fdv[k].off - o->base;
 	iov.iov_base = o->p + o->head;
 	iov.iov_len = end - o->head;
@@ -592,6 +645,12 @@ size_t
 vx_framer_backlog(const struct vx_framer *f)
 {
 	return f->out.len - f->out.head;
+}
+
+int
+vx_framer_drained(const struct vx_framer *f)
+{
+	return f->drained;
 }
 
 int

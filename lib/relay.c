@@ -34,16 +34,6 @@ struct side {
 	struct vx_framer fr;
 	int eof;		/* nothing more will be read */
 	int lost;		/* framing lost: last frame was unframeable */
-	/*
-	 * After a message, read on until EAGAIN (probe) or go back to poll?
-	 * A peer that waits for each reply has sent nothing more, and the
-	 * EAGAIN read would be one syscall in four wasted; a peer that
-	 * streams has, and poll would be one syscall per message instead of
-	 * per burst.  So: stop probing once a probe finds nothing; probe
-	 * again once poll finds more at the very next wakeup after a stop.
-	 */
-	int probe;
-	uint64_t stop_wake;	/* wakeups when it last stopped early */
 };
 
 struct chan {
@@ -72,7 +62,6 @@ struct vx_relay {
 	struct vx_decoder dec;	/* VERSION replies and SET_IRQS only */
 	int dead;		/* a side failed: close at once */
 	const char *ended;	/* who ended the main channel first */
-	uint64_t wakeups;	/* vx_relay_step calls */
 	uint64_t now;
 };
 
@@ -107,6 +96,40 @@ read_header(const struct vx_frame *fr, struct vx_relay_msg *m)
 	vx_cursor_u32(&cur, &m->flags);
 }
 
+static const char *
+msg_name(const struct vx_relay_msg *m)
+{
+	return vx_cmd_name(m->cmd) ? vx_cmd_name(m->cmd) : "command";
+}
+
+static const char *
+msg_kind(const struct vx_relay_msg *m)
+{
+	return m->flags & VX_F_TYPE_REPLY ? "reply" : "command";
+}
+
+/*
+ * Whether a message of m's kind may carry descriptors at all (the kinds
+ * of session.c's fd_range): a read-ahead guess that gave descriptors to
+ * any other kind is worth a note.
+ */
+static int
+may_carry_fds(const struct vx_relay_msg *m)
+{
+	int reply = (m->flags & VX_F_TYPE_MASK) == VX_F_TYPE_REPLY;
+
+	switch (m->cmd) {
+	case VX_CMD_VERSION:
+	case VX_CMD_DEVICE_GET_REGION_INFO:
+	case VX_CMD_DEVICE_GET_REGION_IO_FDS:
+		return reply;
+	case VX_CMD_DMA_MAP:
+	case VX_CMD_DEVICE_SET_IRQS:
+		return !reply;
+	}
+	return 0;
+}
+
 static uint32_t
 frame_size(const struct vx_frame *fr)
 {
@@ -129,9 +152,10 @@ side_init(struct side *s, int fd)
 	s->fd = fd;
 	s->eof = 0;
 	s->lost = 0;
-	s->probe = 1;
-	s->stop_wake = 0;
 	vx_framer_init(&s->fr, fd, &lim);
+	/* One recvmsg per wakeup takes whatever the peer sent, like a relay
+	   that frames nothing (bench/min-relay.c). */
+	vx_framer_set_readahead(&s->fr, VX_FRAMER_READAHEAD);
 	/* A relay passes on whatever the peers agreed on. */
 	vx_framer_set_peer_limits(&s->fr, VX_MAX_FDS, VX_MAX_MSG_CAP);
 }
@@ -366,6 +390,9 @@ forward_raw(struct vx_relay *rl, int chan, int dir, struct vx_frame *fr)
 		    frame_size(fr), fr->bad == VX_ERR_INVALID ?
 		    "is below 16" : "is over the limit");
 	src->lost = 1;
+	if (fr->nfds > 0)
+		note(rl, chan, dir, "%d descriptors came with unframeable bytes: "
+		    "not passed on", fr->nfds);
 	if (rl->h.raw != NULL)
 		rl->h.raw(rl->arg, chan, dir, fr->data, fr->len, rl->now);
 	if (vx_framer_queue_raw(&dst->fr, fr->data, fr->len) < 0)
@@ -426,9 +453,15 @@ handle_frame(struct vx_relay *rl, int chan, int dir, struct vx_frame *fr)
 	if (fr->bad == VX_ERR_FDS)
 		note(rl, chan, dir,
 		    "descriptors cut off (MSG_CTRUNC): %s %s msg_id 0x%04x seq %llu",
-		    vx_cmd_name(m.cmd) ? vx_cmd_name(m.cmd) : "command",
-		    m.flags & VX_F_TYPE_REPLY ? "reply" : "command",
-		    m.id, (unsigned long long)m.seq);
+		    msg_name(&m), msg_kind(&m), m.id, (unsigned long long)m.seq);
+	else if (fr->fds_guess && !may_carry_fds(&m))
+		note(rl, chan, dir,
+		    "%d descriptors came in one read with other messages and "
+		    "went to the last, %s %s msg_id 0x%04x seq %llu, which never "
+		    "carries any: the sender may have sent them in one sendmsg "
+		    "with a message before it",
+		    fr->nfds, msg_name(&m), msg_kind(&m), m.id,
+		    (unsigned long long)m.seq);
 	/* The hooks see what the sender sent, descriptors included. */
 	if (rl->h.message != NULL)
 		rl->h.message(rl->arg, &m);
@@ -464,7 +497,10 @@ side_ended(struct vx_relay *rl, int chan, int dir, int e)
 		    "the server closed the connection";
 }
 
-/* Read what side dir of channel chan has, message by message. */
+/*
+ * Read what side dir of channel chan has, a chunk at a time, until a read
+ * finds the socket empty: no read is spent on EAGAIN.
+ */
 static void
 side_read(struct vx_relay *rl, int chan, int dir)
 {
@@ -474,35 +510,28 @@ side_read(struct vx_relay *rl, int chan, int dir)
 	int n, e;
 
 	memset(&fr, 0, sizeof(fr));
-	if (!src->probe && src->stop_wake + 1 == rl->wakeups)
-		src->probe = 1;	/* more was there when it stopped: streaming */
 	for (n = 0; n < BURST && !rl->dead; ) {
 		if (dst->fd >= 0 &&
 		    vx_framer_backlog(&dst->fr) >= VX_RELAY_MAX_BACKLOG)
 			break;	/* the other peer is slow: let it drain */
 		e = vx_framer_recv(&src->fr);
-		if (e == 0)
-			continue;	/* header done, now the body */
-		if (e == 1 || e == VX_ERR_FDS) {
-			while (vx_framer_next(&src->fr, &fr) == 1) {
-				handle_frame(rl, chan, dir, &fr);
-				vx_frame_release(&fr);
-				n++;
-			}
-			if (!src->probe) {
-				/* poll says whether more came */
-				src->stop_wake = rl->wakeups;
-				break;
-			}
-			continue;
-		}
-		if (e == VX_ERR_AGAIN) {
-			if (n > 0)
-				src->probe = 0;	/* nothing after a message */
+		if (e == VX_ERR_AGAIN)
+			break;
+		if (e < 0 && e != VX_ERR_FDS) {
+			side_ended(rl, chan, dir, e);
 			break;
 		}
-		side_ended(rl, chan, dir, e);
-		break;
+		while ((e = vx_framer_next(&src->fr, &fr)) == 1) {
+			handle_frame(rl, chan, dir, &fr);
+			vx_frame_release(&fr);
+			n++;
+		}
+		if (e < 0) {
+			rl->dead = 1;	/* out of memory */
+			break;
+		}
+		if (vx_framer_drained(&src->fr))
+			break;
 	}
 }
 
@@ -681,7 +710,6 @@ vx_relay_step(struct vx_relay *rl, const struct pollfd *pfd, unsigned n,
 	unsigned i;
 	int ch, d;
 
-	rl->wakeups++;
 	rl->now = now_ns;
 	for (i = 0; i < n && !rl->dead; i++) {
 		if (pfd[i].revents == 0)

@@ -19,12 +19,25 @@
  *
  * Descriptors.  Descriptors that arrive with a chunk of bytes belong to the
  * message that holds the chunk's first byte; a chunk that starts exactly at a
- * message boundary gives them to the message that starts there.  More than
- * limits.max_fds descriptors for one message, or descriptors cut off by the
- * kernel (MSG_CTRUNC), make feed/recv return VX_ERR_FDS: every descriptor of
- * that message is closed, the bytes are kept, and the message comes out with
- * bad = VX_ERR_FDS and nfds 0.  Whatever a function is handed is always
- * either queued or closed, on success and on error alike.
+ * message boundary gives them to the message that starts there.  That is
+ * right for a reader that stops at every message boundary, as recv does by
+ * default.  A framer that reads ahead (vx_framer_set_readahead) reads across
+ * message boundaries, and gives a chunk's descriptors to the message that
+ * holds its LAST byte instead: Linux's AF_UNIX stream recvmsg joins the sender's sendmsg
+ * calls until it has taken one that carries descriptors, then stops, so
+ * they came with the last sendmsg in the chunk.  Every real sender (QEMU,
+ * libvfio-user, this framer) sends a message with descriptors in a sendmsg
+ * of its own, which makes that sendmsg the message holding the last byte.
+ * Only a sender that glued further messages after it in the same sendmsg
+ * would be misread, and a chunk cannot show which it was: when the chunk
+ * holds the start of another message before the one given the descriptors,
+ * the frame says so (fds_guess) for the caller to judge (vx_relay notes it
+ * when that message's kind never carries descriptors).  In both modes, more
+ * than limits.max_fds descriptors for one message, or descriptors cut off
+ * by the kernel (MSG_CTRUNC), make feed/recv return VX_ERR_FDS: every
+ * descriptor of that message is closed, the bytes are kept, and the message
+ * comes out with bad = VX_ERR_FDS and nfds 0.  Whatever a function is
+ * handed is always either queued or closed, on success and on error alike.
  *
  * Memory.  Buffers are reused: in steady state (each frame released before
  * the next is taken) no message costs a heap allocation; buffers only grow
@@ -71,6 +84,9 @@ struct vx_frame {
 	int bad;		/* 0, VX_ERR_INVALID, VX_ERR_TOO_LARGE, VX_ERR_FDS */
 	int nfds;
 	int fds[VX_MAX_FDS];	/* in arrival order, O_CLOEXEC from recv */
+	int fds_guess;		/* 1: read ahead, fds came in a chunk that
+				   starts other messages before this one
+				   (see Descriptors) */
 	/* private */
 	size_t cap;
 	struct vx_framer *owner;
@@ -80,6 +96,7 @@ struct vx_frame {
 struct vx_fdrec {
 	uint64_t off;
 	int fd;			/* -1 marks a message whose fds were dropped */
+	int guess;		/* see vx_frame.fds_guess */
 };
 
 /* private: bytes p[head..len) not yet taken, p[0] at stream offset base */
@@ -107,6 +124,8 @@ struct vx_framer {
 	uint32_t peer_max_msg_size;
 	struct vx_bytes in, out;
 	uint64_t tail;			/* in: first incomplete message */
+	size_t readahead;		/* see vx_framer_set_readahead */
+	int drained;			/* see vx_framer_drained */
 	struct vx_spare spare[VX_FRAMER_SPARES];
 	int nspare;
 };
@@ -125,6 +144,16 @@ void vx_framer_release(struct vx_framer *f);
 
 /* The socket recv and flush use (-1: feed only); the framer's buffers stay. */
 void vx_framer_set_sock(struct vx_framer *f, int sockfd);
+
+/*
+ * Read ahead: each recv offers at least room bytes (more when the message
+ * being assembled needs more), so one recvmsg takes whatever has come, many
+ * messages at once; descriptors are attributed by the chunk's last byte
+ * (see Descriptors), by feed as by recv.  0 (the default): read to message
+ * boundaries.  Set it before the first byte arrives.
+ */
+#define VX_FRAMER_READAHEAD	((size_t)64 << 10)
+void vx_framer_set_readahead(struct vx_framer *f, size_t room);
 /* What f accepts inbound. */
 const struct vx_limits *vx_framer_limits(const struct vx_framer *f);
 
@@ -152,14 +181,22 @@ int vx_framer_feed(struct vx_framer *f, const void *bytes, size_t n,
 /*
  * Inbound from the socket: one non-blocking recvmsg that reads no further
  * than the end of the message being assembled (first its 16-byte header,
- * then exactly its body), so descriptors land on the right message.  Reads
- * nothing while a whole message waits for vx_framer_next().  Returns 1 if a
- * whole message is ready, 0 if more input is needed, or VX_ERR_AGAIN,
- * VX_ERR_FDS (bytes kept, see Descriptors), VX_ERR_CLOSED (EOF at a message
- * boundary), VX_ERR_TRUNCATED (EOF inside a message), VX_ERR_IO (errno),
+ * then exactly its body), so descriptors land on the right message; or,
+ * reading ahead, as much as has come.  Reads nothing while a whole message
+ * waits for vx_framer_next().  Returns 1 if a whole message is ready, 0 if
+ * more input is needed, or VX_ERR_AGAIN, VX_ERR_FDS (bytes kept, see
+ * Descriptors), VX_ERR_CLOSED (EOF at a message boundary),
+ * VX_ERR_TRUNCATED (EOF inside a message), VX_ERR_IO (errno),
  * VX_ERR_NOMEM, VX_ERR_INVALID (no socket).
  */
 int vx_framer_recv(struct vx_framer *f);
+
+/*
+ * 1 if the last recvmsg found the socket empty (EAGAIN, or fewer bytes
+ * than it offered and no descriptors to stop it): a loop can go back to
+ * poll without reading on to EAGAIN.  0 if more may be waiting.
+ */
+int vx_framer_drained(const struct vx_framer *f);
 
 /*
  * Take the next whole message into *out: returns 1 (release *out later), 0
@@ -189,8 +226,10 @@ int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
 int vx_framer_queue_raw(struct vx_framer *f, const void *bytes, size_t n);
 
 /*
- * Write as much queued output as the socket takes, each message's
- * descriptors on its first byte.  Returns 0 when the queue is empty,
+ * Write as much queued output as the socket takes: a message with
+ * descriptors in a sendmsg of its own, with them (on its first byte), so
+ * that readers of either kind (see Descriptors) give them to it; runs of
+ * messages without descriptors in one sendmsg.  Returns 0 when the queue is empty,
  * VX_ERR_AGAIN (call again on POLLOUT), VX_ERR_CLOSED (EPIPE, ECONNRESET),
  * VX_ERR_IO (errno) or VX_ERR_INVALID (no socket).
  */

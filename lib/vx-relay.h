@@ -4,9 +4,12 @@
  *
  * A struct vx_relay owns the client's socket and the server's, and, once
  * a VERSION reply offers one, the twin channel.  Messages are stored and
- * forwarded: a message goes on only when it is whole, as one sendmsg with
- * its descriptors on its first byte, and each socket is read only up to
- * the message boundary so that descriptors stay with their message.
+ * forwarded: a message goes on only when it is whole.  Each socket is
+ * read ahead, one recvmsg taking whatever has come (descriptors go to the
+ * message that holds the last byte read, see vx-framer.h; noted when that
+ * message's kind never carries any), and what one wakeup brought goes on in one
+ * sendmsg per run of messages without descriptors, a message with
+ * descriptors in a sendmsg of its own with them on its first byte.
  * Bytes that cannot be framed (msg_size below 16 or over VX_MAX_MSG_CAP)
  * go on raw, in order.  Nothing is renumbered, reordered or decoded on
  * the way except what the relay must look at: a VERSION reply's twin

@@ -377,6 +377,36 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	[ "$(grep -c 'DMA hash at' < <("$VFUCTL" dissect "$trace"))" -eq 2 ]
 }
 
+@test "record: the trace file is written in chunks of its 256 KiB buffer, not 4 KiB at a time" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	start_server gpio
+	rsock=$TEST_TMP/r
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -qq -e trace=openat,write -o "$TEST_TMP/strace.log" \
+		"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	strace_pid=$rec_pid
+	relay=$(pgrep -P "$strace_pid")
+	[ -n "$relay" ]
+	rec_pid=$relay		# for teardown: strace ends with it
+	# 6000 small records: hundreds of KiB between two flushes (every
+	# 100 ms) unless the machine is some 10 times slower than usual
+	peeks=$(for i in $(seq 3000); do printf 'peek bar2 0; '; done)
+	run "$VFUCTL" client -c "$peeks" "$rsock"
+	assert_status 0
+	kill -INT "$relay"
+	wait "$strace_pid"
+	rec_pid=
+	fd=$(sed -n "s|.*openat(.*\"$trace\".* = \([0-9]*\)\$|\1|p" "$TEST_TMP/strace.log" | head -n 1)
+	[ -n "$fd" ]
+	awk -v fd="$fd" '$2 ~ "^write\\(" fd "," { if ($NF + 0 > max) max = $NF + 0 }
+		END { exit !(max > 4096) }' "$TEST_TMP/strace.log" ||
+		{ grep "write($fd," "$TEST_TMP/strace.log" | cut -c1-60 >&2; false; }
+}
+
 @test "record: --hash-dma takes 64K, 1M, 1G, 0x hex and KiB; anything else is a usage error" {
 	local bad
 	for bad in 0 '' 1X 1KK -1 1.5M k 0x; do

@@ -3,6 +3,9 @@
  * fed to vx_framer_feed() in chunks, some chunks with descriptors, whole
  * messages taken with vx_framer_next() after every chunk.
  *
+ * Every input runs twice: reading to message boundaries, then as a framer
+ * that reads ahead (descriptors to a chunk's last message).
+ *
  * Input:
  *   byte 0   bits 0-1 max_msg_size: 16, 64, 4096 or the default;
  *            bit 2 max_fds 1 (else VX_MAX_FDS);
@@ -136,8 +139,9 @@ use_frame(struct vx_framer *f, const struct vx_frame *fr, int dir)
 	}
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One pass over the input; ahead: as a framer that reads ahead. */
+static void
+run(const uint8_t *data, size_t size, int ahead)
 {
 	static const uint32_t sizes[4] = { 16, 64, 4096, VX_DEF_MAX_MSG };
 	struct vx_limits lim;
@@ -149,9 +153,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned chunk = 0, i;
 	int fds[2], nfds, r;
 
-	fx_init();
-	if (size < 2)
-		return -1;
 	lim.max_msg_size = sizes[data[0] & 3];
 	lim.max_fds = (data[0] & 4) ? 1 : VX_MAX_FDS;
 	span = (uint32_t)(data[0] >> 3) * 8;
@@ -162,6 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (vx_framer_init(&f, -1, &lim) != 0)
 		fx_fail(NULL, "vx_framer_init refused max_msg_size %u max_fds %d",
 		    lim.max_msg_size, lim.max_fds);
+	vx_framer_set_readahead(&f, ahead ? VX_FRAMER_READAHEAD : 0);
 
 	while (pos < n) {
 		size_t len = n - pos;
@@ -211,5 +213,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (fcntl(passed[i], F_GETFD) >= 0 || errno != EBADF)
 			fx_fail(NULL, "fd %d passed to the framer is still open",
 			    passed[i]);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fx_init();
+	if (size < 2)
+		return -1;
+	run(data, size, 0);
+	run(data, size, 1);
 	return 0;
 }

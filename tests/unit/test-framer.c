@@ -265,11 +265,39 @@ chunk_at(const struct vstream *s, size_t pos, size_t n, const int *fds,
 }
 
 /*
+ * Next chunk at pos as a read-ahead recvmsg gets it from a sender that sends
+ * each message in a sendmsg of its own: it stops at the end of the first
+ * message with descriptors that starts in it, and carries them.
+ */
+static size_t
+chunk_ahead(const struct vstream *s, size_t pos, size_t n, const int *fds,
+    const int **cfds, int *cnfds)
+{
+	int i;
+
+	*cnfds = 0;
+	if (n > s->len - pos)
+		n = s->len - pos;
+	for (i = 0; i < s->n && s->m[i].off < pos; i++)
+		;
+	for (; i < s->n && s->m[i].off < pos + n && s->m[i].nfds == 0; i++)
+		;
+	if (i < s->n && s->m[i].off < pos + n) {
+		*cfds = fds + s->m[i].fdbase;
+		*cnfds = s->m[i].nfds;
+		if (pos + n > s->m[i].off + s->m[i].len)
+			n = s->m[i].off + s->m[i].len - pos;
+	}
+	return n;
+}
+
+/*
  * Feed s in chunks of 1 + rng() % maxchunk bytes (maxchunk 0: as large as
- * possible), taking frames out as they come.  NULL if all matched.
+ * possible), taking frames out as they come; ahead: as a framer that reads
+ * ahead.  NULL if all matched.
  */
 static const char *
-run_stream(const struct vstream *s, size_t maxchunk)
+run_stream(const struct vstream *s, size_t maxchunk, int ahead)
 {
 	const char *err = NULL;
 	struct vx_framer f;
@@ -282,9 +310,11 @@ run_stream(const struct vstream *s, size_t maxchunk)
 		abort();
 	standins(fds, s->nfds);
 	vx_framer_init(&f, -1, NULL);
+	vx_framer_set_readahead(&f, ahead ? VX_FRAMER_READAHEAD : 0);
 	while (err == NULL && pos < s->len) {
 		n = maxchunk ? 1 + rng() % maxchunk : s->len;
-		n = chunk_at(s, pos, n, fds, &cfds, &cnfds);
+		n = ahead ? chunk_ahead(s, pos, n, fds, &cfds, &cnfds) :
+		    chunk_at(s, pos, n, fds, &cfds, &cnfds);
 		if (vx_framer_feed(&f, s->buf + pos, n, cfds, cnfds) != 0)
 			err = "feed failed";
 		fed += cnfds;
@@ -329,7 +359,7 @@ test_vectors(const char *dir)
 	struct dirent **ents;
 	const char *err;
 	char path[4096], mode[64];
-	int i, j, k, n, nst, nfiles = 0;
+	int i, j, k, n, nst, ahead, nfiles = 0;
 
 	if ((n = scandir(dir, &ents, is_jsonl, alphasort)) < 0) {
 		ok(0, "vector directory %s readable", dir);
@@ -341,12 +371,14 @@ test_vectors(const char *dir)
 			ok(0, "%s: loads", ents[i]->d_name);
 			nst = 0;
 		}
-		for (j = 0; nst > 0 && j < 6; j++) {
-			rng_state = 2654435761u * (j + 1);
+		for (j = 0; nst > 0 && j < 12; j++) {
+			ahead = j >= 6;
+			rng_state = 2654435761u * (j % 6 + 1);
 			for (err = NULL, k = 0; err == NULL && k < nst; k++)
-				err = run_stream(&st[k], maxchunk[j]);
-			if (!ok(err == NULL, "%s: re-framed, %s",
-			    ents[i]->d_name, mode_name(maxchunk[j], mode)))
+				err = run_stream(&st[k], maxchunk[j % 6], ahead);
+			if (!ok(err == NULL, "%s: re-framed%s, %s",
+			    ents[i]->d_name, ahead ? " reading ahead" : "",
+			    mode_name(maxchunk[j % 6], mode)))
 				diag("%s", err);
 		}
 		nfiles += nst > 0;
@@ -601,6 +633,14 @@ same_ino(int fd, ino_t ino)
 	return fstat(fd, &st) == 0 && st.st_ino == ino;
 }
 
+static ino_t
+fd_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
 /* Message i: its bytes, i % 4 fds from pipe i % 3, close-on-exec. */
 static int
 bulk_check(const struct vx_frame *fr, int i, void *arg)
@@ -618,9 +658,11 @@ bulk_check(const struct vx_frame *fr, int i, void *arg)
 	return 1;
 }
 
+/* ahead: the reader reads ahead */
 static void
-test_bulk(void)
+test_bulk(int ahead)
 {
+	const char *how = ahead ? ", read ahead" : "";
 	struct vx_framer a, b;
 	struct stat st;
 	ino_t ino[3];
@@ -628,6 +670,7 @@ test_bulk(void)
 	int sv[2], p[3][2], fds[3], i, j, r = 0, agains = 0;
 
 	pair(sv, &a, &b, NULL);
+	vx_framer_set_readahead(&b, ahead ? VX_FRAMER_READAHEAD : 0);
 	vx_framer_set_peer_limits(&a, 3, vx_framer_peer_max_msg_size(&a));
 	for (i = 0; i < 3; i++) {
 		if (pipe2(p[i], O_CLOEXEC) < 0 || fstat(p[i][0], &st) < 0)
@@ -642,10 +685,10 @@ test_bulk(void)
 	}
 	ok(r == 0 && vx_framer_pending(&a), "1000 messages with fds queued");
 	r = pump(&a, &b, 1000, bulk_check, ino, &agains);
-	ok(r == 0, "1000 messages arrive in order with their own fds "
-	    "(%d flushes wait)", agains);
+	ok(r == 0, "1000 messages arrive in order with their own fds%s "
+	    "(%d flushes wait)", how, agains);
 	ok(!vx_framer_pending(&a) && vx_framer_flush(&a) == 0,
-	    "queue empty after flush");
+	    "queue empty after flush%s", how);
 	for (i = 0; i < 3; i++) {
 		close(p[i][0]);
 		close(p[i][1]);
@@ -812,15 +855,18 @@ test_out_checks(void)
 	close(sv[0]);
 }
 
+/* ahead: the reader reads ahead, and a message without fds comes first */
 static void
-test_ctrunc(void)
+test_ctrunc(int ahead)
 {
+	const char *how = ahead ? ", read ahead" : "";
 	struct vx_framer a, b;
 	struct vx_frame fr;
 	uint8_t m[16];
 	int sv[2], fds[VX_MAX_FDS], p[2], i, one = 1, r, r2;
 
 	pair(sv, &a, &b, NULL);
+	vx_framer_set_readahead(&b, ahead ? VX_FRAMER_READAHEAD : 0);
 	vx_framer_set_peer_limits(&a, VX_MAX_FDS, vx_framer_peer_max_msg_size(&a));
 	/* credentials take cmsg room, so 253 fds no longer fit */
 	setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
@@ -828,21 +874,349 @@ test_ctrunc(void)
 		abort();
 	for (i = 0; i < VX_MAX_FDS; i++)
 		fds[i] = p[0];
+	if (ahead)
+		vx_framer_queue(&a, m, mkmsg(m, 0, 16), NULL, 0);
 	vx_framer_queue(&a, m, mkmsg(m, 1, 16), fds, VX_MAX_FDS);
 	vx_framer_queue(&a, m, mkmsg(m, 2, 16), fds, 1);
 	r = vx_framer_flush(&a);
 	r2 = vx_framer_recv(&b);
-	ok(r == 0 && r2 == VX_ERR_FDS, "MSG_CTRUNC: recv says VX_ERR_FDS");
+	ok(r == 0 && r2 == VX_ERR_FDS, "MSG_CTRUNC: recv says VX_ERR_FDS%s",
+	    how);
+	if (ahead) {
+		r = vx_recv_frame(&b, &fr, 1000);
+		ok(r == 0 && fr.bad == 0 && fr.nfds == 0 && fr.data[0] == 0,
+		    "MSG_CTRUNC, read ahead: the message before is clean");
+		vx_frame_release(&fr);
+	}
 	r = vx_recv_frame(&b, &fr, 1000);
 	ok(r == 0 && fr.bad == VX_ERR_FDS && fr.nfds == 0 && fr.data[0] == 1,
-	    "MSG_CTRUNC: the message comes out bad, without fds");
+	    "MSG_CTRUNC: the message comes out bad, without fds%s", how);
 	vx_frame_release(&fr);
 	r = vx_recv_frame(&b, &fr, 1000);
 	ok(r == 0 && fr.bad == 0 && fr.nfds == 1 && fr.data[0] == 2,
-	    "MSG_CTRUNC: the next message is clean");
+	    "MSG_CTRUNC: the next message is clean%s", how);
 	vx_frame_release(&fr);
 	close(p[0]);
 	close(p[1]);
+	unpair(sv, &a, &b);
+}
+
+/* --- reading ahead ------------------------------------------------------ */
+
+/* One recvmsg of up to cap bytes; *nfds descriptors came (and are closed). */
+static ssize_t
+raw_read(int sock, uint8_t *buf, size_t cap, int *nfds)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(8 * sizeof(int))];
+	} cm;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	ssize_t n;
+	int i, fd;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cm.b;
+	mh.msg_controllen = sizeof(cm.b);
+	*nfds = 0;
+	n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	for (c = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; c != NULL;
+	    c = CMSG_NXTHDR(&mh, c))
+		for (i = 0; (size_t)i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		    i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			close(fd);
+			(*nfds)++;
+		}
+	return n;
+}
+
+/* Send m1, m2 with descriptor fd, m3: each in a sendmsg of its own. */
+static void
+send_three(int sock, const uint8_t *m, size_t n1, size_t n2, size_t n3,
+    int fd)
+{
+	if (unit_send_fds(sock, m, n1, NULL, 0) < 0 ||
+	    unit_send_fds(sock, m + n1, n2, &fd, 1) < 0 ||
+	    unit_send_fds(sock, m + n1 + n2, n3, NULL, 0) < 0)
+		abort();
+}
+
+/*
+ * The rule read-ahead rests on, checked against the kernel: a recvmsg
+ * joins sendmsg calls until it has taken one with descriptors, and stops.
+ */
+static void
+test_ahead_kernel(void)
+{
+	struct vx_framer a, b;
+	struct vx_frame fr[3];
+	uint8_t m[128], got[4096];
+	size_t n1 = mkmsg(m, 1, 40), n2 = mkmsg(m + n1, 2, 24),
+	    n3 = mkmsg(m + n1 + n2, 3, 16);
+	ssize_t r1, r2;
+	int sv[2], p[2], f1, f2, r, d1, d2, k = 0;
+
+	pair(sv, &a, &b, NULL);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	send_three(sv[0], m, n1, n2, n3, p[0]);
+	r1 = raw_read(sv[1], got, sizeof(got), &f1);
+	r2 = raw_read(sv[1], got + n1 + n2, sizeof(got) - n1 - n2, &f2);
+	ok(r1 == (ssize_t)(n1 + n2) && f1 == 1 && r2 == (ssize_t)n3 && f2 == 0 &&
+	    memcmp(got, m, n1 + n2 + n3) == 0,
+	    "kernel: one big read takes m1 and m2 with its descriptor and "
+	    "stops; m3 comes in the next read (%zd+%zd bytes, %d+%d fds)",
+	    r1, r2, f1, f2);
+
+	vx_framer_set_readahead(&b, VX_FRAMER_READAHEAD);
+	send_three(sv[0], m, n1, n2, n3, p[0]);
+	r = vx_framer_recv(&b);
+	d1 = vx_framer_drained(&b);
+	while (k < 3 && vx_framer_next(&b, &fr[k]) == 1)
+		k++;
+	ok(r == 1 && k == 2 && !d1 && fr[0].nfds == 0 && fr[1].nfds == 1 &&
+	    same_ino(fr[1].fds[0], fd_ino(p[0])) && fr[1].fds_guess &&
+	    !fr[0].fds_guess, "read ahead: m1, then m2 with the descriptor "
+	    "(a guess: the read held two messages); not drained");
+	r = vx_framer_recv(&b);
+	d2 = vx_framer_drained(&b);
+	k += vx_framer_next(&b, &fr[k]) == 1;
+	ok(r == 1 && k == 3 && d2 && fr[2].nfds == 0 && fr[2].len == n3 &&
+	    memcmp(fr[2].data, m + n1 + n2, n3) == 0,
+	    "read ahead: m3 in the next read, which drained the socket");
+	while (k > 0)
+		vx_frame_release(&fr[--k]);
+	close(p[0]);
+	close(p[1]);
+	unpair(sv, &a, &b);
+}
+
+/* Feeding as a framer that reads ahead: a chunk's last byte decides. */
+static void
+test_ahead_attribution(void)
+{
+	uint8_t s[160];
+	struct vx_framer f;
+	struct vx_frame fr[5];
+	int fd[4], i, n = 0;
+
+	mkmsg(s, 1, 40);
+	mkmsg(s + 40, 2, 24);
+	mkmsg(s + 64, 3, 16);
+	mkmsg(s + 80, 4, 32);
+	mkmsg(s + 112, 5, 16);
+	standins(fd, 4);
+	vx_framer_init(&f, -1, NULL);
+	vx_framer_set_readahead(&f, VX_FRAMER_READAHEAD);
+	vx_framer_feed(&f, s, 50, &fd[0], 1);		/* 1 whole, 2 begun */
+	vx_framer_feed(&f, s + 50, 14, NULL, 0);
+	vx_framer_feed(&f, s + 64, 8, &fd[1], 1);	/* 3 begun */
+	vx_framer_feed(&f, s + 72, 40, &fd[2], 1);	/* 3 ended, 4 whole */
+	vx_framer_feed(&f, NULL, 0, &fd[3], 1);		/* empty */
+	vx_framer_feed(&f, s + 112, 16, NULL, 0);
+	while (n < 5 && vx_framer_next(&f, &fr[n]) == 1)
+		n++;
+	ok(n == 5 && fr[0].nfds == 0 && fr[1].nfds == 1 &&
+	    fr[1].fds[0] == fd[0] && fr[1].fds_guess,
+	    "read ahead: fds of a chunk go to the message holding its last "
+	    "byte; two messages began in it: a guess");
+	ok(n == 5 && fr[2].nfds == 1 && fr[2].fds[0] == fd[1] &&
+	    !fr[2].fds_guess && fr[3].nfds == 1 && fr[3].fds[0] == fd[2] &&
+	    !fr[3].fds_guess,
+	    "read ahead: one message began in the chunk: no guess, whatever "
+	    "it ended");
+	ok(n == 5 && fr[4].nfds == 1 && fr[4].fds[0] == fd[3],
+	    "read ahead: fds of an empty chunk go to the next message");
+	for (i = 0; i < n; i++)
+		vx_frame_release(&fr[i]);
+	standins(fd, 1);
+	mkmsg(s, 6, 8);			/* a header that cannot be framed */
+	mkmsg(s + 16, 7, 24);
+	vx_framer_feed(&f, s, 40, fd, 1);
+	n = vx_framer_next(&f, &fr[0]) + vx_framer_next(&f, &fr[1]);
+	ok(n == 2 && fr[0].bad == VX_ERR_INVALID && fr[0].nfds == 0 &&
+	    fr[1].nfds == 1 && fr[1].fds[0] == fd[0] && !fr[1].fds_guess,
+	    "read ahead: unframeable bytes before it are no other message: "
+	    "no guess");
+	vx_frame_release(&fr[0]);
+	vx_frame_release(&fr[1]);
+	vx_framer_release(&f);
+}
+
+static void
+test_ahead_limits(void)
+{
+	struct vx_limits lim = { 64, 2 };
+	struct vx_framer f;
+	struct vx_frame fr[4];
+	uint8_t m[128];
+	int fd[7], r1, r2, r3, i, n = 0;
+
+	vx_framer_init(&f, -1, &lim);
+	vx_framer_set_readahead(&f, VX_FRAMER_READAHEAD);
+	mkmsg(m, 1, 16);
+	mkmsg(m + 16, 2, 32);
+	mkmsg(m + 48, 3, 32);
+	mkmsg(m + 80, 4, 16);
+	standins(fd, 7);
+	r1 = vx_framer_feed(&f, m, 48, fd, 3);		/* 1, 2 + 3 fds */
+	r2 = vx_framer_feed(&f, m + 48, 8, fd + 3, 2);	/* 3 begun */
+	r3 = vx_framer_feed(&f, m + 56, 24, fd + 5, 1);	/* 3 ended */
+	vx_framer_feed(&f, m + 80, 16, fd + 6, 1);
+	while (n < 4 && vx_framer_next(&f, &fr[n]) == 1)
+		n++;
+	ok(r1 == VX_ERR_FDS && n == 4 && fr[0].bad == 0 && fr[0].nfds == 0 &&
+	    fr[1].bad == VX_ERR_FDS && fr[1].nfds == 0 && !fd_open(fd[0]) &&
+	    !fd_open(fd[2]), "read ahead: more fds than max_fds: the chunk's "
+	    "last message is bad, the one before it clean, all closed");
+	ok(r2 == 0 && r3 == VX_ERR_FDS && fr[2].bad == VX_ERR_FDS &&
+	    fr[2].nfds == 0 && !fd_open(fd[3]) && !fd_open(fd[4]) &&
+	    !fd_open(fd[5]), "read ahead: more fds than max_fds over two "
+	    "chunks: VX_ERR_FDS, all closed");
+	ok(fr[3].bad == 0 && fr[3].nfds == 1 && fr[3].fds[0] == fd[6],
+	    "read ahead: the next message keeps its fds");
+	for (i = 0; i < n; i++)
+		vx_frame_release(&fr[i]);
+	vx_framer_release(&f);
+}
+
+/* Five messages, one with two descriptors, four more: all sent first. */
+static void
+test_ahead_burst(void)
+{
+	struct vx_framer a, b;
+	struct vx_frame fr;
+	uint8_t m[64];
+	size_t len;
+	int sv[2], p[2], i, r, bad = 0, got = 0, reads = 0, drained[2] = { 0, 0 };
+
+	pair(sv, &a, &b, NULL);
+	vx_framer_set_readahead(&b, VX_FRAMER_READAHEAD);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	for (i = 0; i < 10; i++) {
+		len = mkmsg(m, i, 16 + i);
+		if (unit_send_fds(sv[0], m, len, p, i == 5 ? 2 : 0) < 0)
+			abort();
+	}
+	while (reads < 2 && (r = vx_framer_recv(&b)) >= 0) {
+		drained[reads++] = vx_framer_drained(&b);
+		while (vx_framer_next(&b, &fr) == 1) {
+			len = mkmsg(m, got, 16 + got);
+			bad += fr.len != len || memcmp(fr.data, m, len) != 0 ||
+			    fr.nfds != (got == 5 ? 2 : 0) ||
+			    (got == 5 && (!same_ino(fr.fds[0], fd_ino(p[0])) ||
+			    !same_ino(fr.fds[1], fd_ino(p[1]))));
+			got++;
+			vx_frame_release(&fr);
+		}
+		if (reads == 1 && got != 6)
+			bad++;
+	}
+	ok(got == 10 && bad == 0 && !drained[0] && drained[1],
+	    "read ahead: a message with fds in the middle of a burst: two "
+	    "reads, the fds with their message (%d messages, %d wrong)",
+	    got, bad);
+	close(p[0]);
+	close(p[1]);
+	unpair(sv, &a, &b);
+}
+
+static int
+split_check(const struct vx_frame *fr, int i, void *arg)
+{
+	const uint8_t *m = arg;
+	size_t off = i == 0 ? 0 : 40, len = i == 0 ? 40 : 200000;
+
+	return fr->bad == 0 && fr->len == len &&
+	    memcmp(fr->data, m + off, len) == 0 && fr->nfds == (i == 1);
+}
+
+/* A 200 kB message with a descriptor after a small one: many reads. */
+static void
+test_ahead_split(void)
+{
+	struct vx_framer a, b;
+	uint8_t *m;
+	int sv[2], r, agains = 0;
+
+	if ((m = malloc(40 + 200000)) == NULL)
+		abort();
+	mkmsg(m, 1, 40);
+	mkmsg(m + 40, 2, 200000);
+	pair(sv, &a, &b, NULL);
+	vx_framer_set_readahead(&b, VX_FRAMER_READAHEAD);
+	vx_framer_set_peer_limits(&a, 1, 200000);
+	r = vx_framer_queue(&a, m, 40, NULL, 0);
+	r |= vx_framer_queue(&a, m + 40, 200000, &sv[0], 1);
+	r = r == 0 ? pump(&a, &b, 2, split_check, m, &agains) : r;
+	ok(r == 0, "read ahead: a message with a descriptor split across "
+	    "reads keeps it; the message before it has none");
+	unpair(sv, &a, &b);
+	free(m);
+}
+
+/* A message with descriptors leaves in a sendmsg of its own. */
+static void
+test_send_alone(void)
+{
+	struct vx_framer a, b;
+	uint8_t m[128], got[4096];
+	size_t n1 = mkmsg(m, 1, 40), n2 = mkmsg(m + n1, 2, 24),
+	    n3 = mkmsg(m + n1 + n2, 3, 16);
+	ssize_t r1, r2;
+	int sv[2], p[2], f1, f2, r;
+
+	pair(sv, &a, &b, NULL);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	r = vx_framer_queue(&a, m, n1, &p[0], 1);
+	r |= vx_framer_queue(&a, m + n1, n2, NULL, 0);
+	r |= vx_framer_queue(&a, m + n1 + n2, n3, NULL, 0);
+	r |= vx_framer_flush(&a);
+	r1 = raw_read(sv[1], got, sizeof(got), &f1);
+	r2 = raw_read(sv[1], got + n1, sizeof(got) - n1, &f2);
+	ok(r == 0 && r1 == (ssize_t)n1 && f1 == 1 && r2 == (ssize_t)(n2 + n3) &&
+	    f2 == 0 && memcmp(got, m, n1 + n2 + n3) == 0,
+	    "flush: the message with a descriptor goes alone, the two after "
+	    "it together (reads of %zd and %zd bytes)", r1, r2);
+	close(p[0]);
+	close(p[1]);
+	unpair(sv, &a, &b);
+}
+
+/* Read ahead over a socket, one message at a time: the same few buffers. */
+static void
+test_ahead_reuse(void)
+{
+	struct vx_framer a, b;
+	struct vx_frame fr;
+	const void *seen[8];
+	uint8_t m[512];
+	int sv[2], i, j, nseen = 0, fresh = 0, got = 0;
+
+	pair(sv, &a, &b, NULL);
+	vx_framer_set_readahead(&b, VX_FRAMER_READAHEAD);
+	for (i = 0; i < 200; i++) {
+		if (write(sv[0], m, mkmsg(m, i, 16 + i)) < 0 ||
+		    vx_recv_frame(&b, &fr, 1000) != 0)
+			break;
+		got++;
+		for (j = 0; j < nseen && seen[j] != fr.data; j++)
+			;
+		if (j == nseen && i >= 4)
+			fresh++;
+		if (j == nseen && nseen < 8)
+			seen[nseen++] = fr.data;
+		vx_frame_release(&fr);
+	}
+	ok(got == 200 && fresh == 0, "read ahead: no new buffers in steady "
+	    "state (%d seen)", nseen);
 	unpair(sv, &a, &b);
 }
 
@@ -1084,12 +1458,21 @@ main(int argc, char **argv)
 	test_attribution();
 	test_limits();
 	test_reuse();
-	test_bulk();
+	test_bulk(0);
+	test_bulk(1);
 	test_queue_raw();
 	test_drop_output();
 	test_big();
 	test_out_checks();
-	test_ctrunc();
+	test_ctrunc(0);
+	test_ctrunc(1);
+	test_ahead_kernel();
+	test_ahead_attribution();
+	test_ahead_limits();
+	test_ahead_burst();
+	test_ahead_split();
+	test_send_alone();
+	test_ahead_reuse();
 	test_eof();
 	test_recv_bad();
 	test_abstract();
