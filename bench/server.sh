@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # server.sh - `make bench`, part 3: vfuctl server.
 #
-#  - 4-byte REGION_READ round trips from an in-process client loop (rtt)
-#    against `vfuctl server` and against bench/min-server (a minimal correct
-#    server: header recvmsg with cmsg room, body read, one sendmsg a reply),
-#    interleaved BENCH_RUNS times; median and spread of the ratio; one
-#    request in flight, then 32 (pipelined: RTT_DEPTH).
+#  - 4-byte REGION_READ round trips against `vfuctl server` and against
+#    bench/min-server (a minimal correct server: header recvmsg with cmsg
+#    room, body read, one sendmsg a reply), timed by bench/rtt-pair in
+#    turns, BENCH_RUNS runs; median and spread of the rate ratio; one
+#    request in flight, then 32 (pipelined).
 #    Targets: vfuctl server >= 0.95x min-server at depth 1, >= 0.8x at 32.
 #  - soak: RSS and open fds of the server after warm-up, after 1 million
 #    requests and after 10,000 connections; target: flat.
@@ -32,22 +32,23 @@ wait_socket "$tmp/min.sock"
 
 rate() { "$dir/rtt" "$@" | sed -n 's/^rtt_per_s=\([0-9]*\).*/\1/p'; }
 
-# compare DEPTH TARGET: interleaved runs at DEPTH requests in flight
+# compare DEPTH TARGET: BENCH_RUNS paired runs (bench/rtt-pair: the two
+# servers round by round, in turns, so a burst of load hits both alike) at
+# DEPTH requests in flight; the rate ratio is min-server's time per round
+# trip over vfuctl server's
 compare() {
-	local depth=$1 target=$2 i
-	echo "4-byte REGION_READ round trips, depth $depth, $runs interleaved runs of $n:"
-	: > "$tmp/ratios"
-	: > "$tmp/rates"
-	on_min() { m=$(RTT_DEPTH=$depth rate "$tmp/min.sock" "$n" 2 0); }
-	on_vfuctl() { v=$(RTT_DEPTH=$depth rate "$tmp/vfu.sock" "$n" 2 0); }
+	local depth=$1 target=$2 rounds=$(( n / $1 )) i
+	echo "4-byte REGION_READ round trips, depth $depth, $runs paired runs of $n:"
+	: > "$tmp/runs"
 	for ((i = 0; i < runs; i++)); do
-		in_turns $i on_min on_vfuctl
-		echo "$m $v" >> "$tmp/rates"
-		awk -v m="$m" -v v="$v" 'BEGIN { print v / m }' >> "$tmp/ratios"
+		"$dir/rtt-pair" "$tmp/min.sock" "$tmp/vfu.sock" "$rounds" "$depth" |
+			sed 's/[a-z_]*=//g' >> "$tmp/runs"
 	done
+	# fields: a_median b_median a_mean b_mean ratio (B/A time)
+	awk '{ print 1 / $5 }' "$tmp/runs" > "$tmp/ratios"
 	read -r med lo hi < <(median_spread "$tmp/ratios")
-	awk '{ m += $1; v += $2 } END { printf "  min-server %.0f/s, vfuctl server %.0f/s (means)\n", m / NR, v / NR }' "$tmp/rates"
-	printf '  vfuctl server / min-server: median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
+	awk '{ a += $1; b += $2 } END { printf "  median ns per round trip (means of the runs): min-server %.0f, vfuctl server %.0f\n", a / NR, b / NR }' "$tmp/runs"
+	printf '  vfuctl server / min-server (rate): median %.3fx (%.3f..%.3f)\n' "$med" "$lo" "$hi"
 	print_runs "$tmp/ratios"
 	if awk -v r="$med" -v t="$target" 'BEGIN { exit !(r >= t) }'; then
 		echo "    target met:    vfuctl server >= ${target}x a minimal server at depth $depth"
