@@ -98,7 +98,7 @@ struct vx_server {
 	/* the connection */
 	struct vx_conn *conn;		/* NULL: no client */
 	int twin_give;			/* twin's other end, closed once sent */
-	struct vx_decoder dec, ddec;	/* requests; our DMA's replies */
+	struct vx_decoder ddec;		/* our DMA's replies (requests: the conn's) */
 	struct vx_builder b, db;	/* replies; our DMA commands */
 	int negotiated, write_multi, qemu_forms, dead;
 	uint32_t client_xfer;
@@ -1374,13 +1374,12 @@ send_error(struct vx_server *s, uint16_t id, uint16_t cmd, int err)
 static void
 on_request(struct vx_server *s, struct vx_conn_event *ev)
 {
-	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
 	struct vx_frame *f = ev->frame;
 	struct vx_msg m;
 	int err, fd = -1, busy = s->x.on, r;
 
-	ctx.nfds = f->nfds;
-	if (vx_decode(&s->dec, f->data, f->len, &ctx, &m) < 0) {
+	/* the connection decoded it on arrival, for its session */
+	if (vx_conn_decode(s->conn, ev, &m) < 0) {
 		err = VX_ERR_NOMEM;
 	} else {
 		log_msg(s, &m, VX_C2S);
@@ -1545,8 +1544,6 @@ vx_server_new(struct vx_device *dev, uint32_t max_xfer)
 	s->max_xfer = max_xfer;
 	s->twin_give = -1;
 	s->mig.state = VX_MIG_RUNNING;
-	vx_decoder_init(&s->dec);
-	s->dec.lazy = 1;	/* region accesses need no items */
 	vx_decoder_init(&s->ddec);
 	vx_builder_init(&s->b);
 	vx_builder_init(&s->db);
@@ -1568,7 +1565,6 @@ vx_server_free(struct vx_server *s)
 	log_stop(&s->log);
 	vx_builder_release(&s->b);
 	vx_builder_release(&s->db);
-	vx_decoder_release(&s->dec);
 	vx_decoder_release(&s->ddec);
 	free(s);
 }
