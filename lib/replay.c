@@ -218,7 +218,7 @@ open_live(struct vx_replay *r, const struct vx_trace_rec *rec,
 		l->failed = 1;
 		div_init(&d, VX_RDIV_CONNECT, rec->frame, 0);
 		snprintf(d.text, sizeof(d.text), "no connection to the server "
-		    "for connection %u: %s", rec->conn, why);
+		    "for connection %u: %.200s", rec->conn, why);
 		emit(r, l, &d);
 	}
 	return 0;
