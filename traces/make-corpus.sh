@@ -136,6 +136,19 @@ wait_socket() {
 	die "no socket at $1 after 10 s"
 }
 
+# The servers and recorder of the subject being recorded: stopped when it
+# is done, and on the way out however the script ends.
+started=()
+stop_started() {
+	local p
+	for p in "${started[@]}"; do
+		[ -n "$p" ] || continue
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	started=()
+}
+
 # closed TRACE N: whether TRACE has N connections closed.
 closed() {
 	[ "$("$VFUCTL" dissect "$1" 2>/dev/null | grep -c ' connection closed')" -ge "$2" ]
@@ -143,19 +156,20 @@ closed() {
 
 # record SUBJECT DIR TMP: the subject's session recorded into DIR.
 record() {
-	local subj=$1 dir=$2 tmp=$3 n k i pids=() rec=()
+	local subj=$1 dir=$2 tmp=$3 n k i rec=()
 	local dev=$repo/tests/devices/$(device_of "$subj").json
 	n=$(endpoints_of "$subj")
 	rm -f "$tmp"/*
 	for ((k = 0; k < n; k++)); do
 		"$VFUCTL" server --socket-path "$tmp/s$k" --device "$dev" 3>&- \
 			2>>"$tmp/server.log" &
-		pids+=("$!")
+		started+=("$!")
 		wait_socket "$tmp/s$k" "$!"
 		rec+=(--listen "$tmp/r$k" --connect "$tmp/s$k")
 	done
 	"$VFUCTL" record "${rec[@]}" -w "$tmp/t.pcap" 3>&- 2>"$tmp/record.log" &
 	local rpid=$!
+	started+=("$rpid")
 	for ((k = 0; k < n; k++)); do wait_socket "$tmp/r$k" "$rpid"; done
 	local socks=("$tmp/r0")
 	[ "$n" -lt 2 ] || socks+=("$tmp/r1")
@@ -168,8 +182,8 @@ record() {
 	done
 	kill -INT "$rpid"
 	wait "$rpid"
-	kill "${pids[@]}"
-	wait "${pids[@]}" 2>/dev/null || true
+	started=("${started[@]/$rpid/}")
+	stop_started
 	"$VFUCTL" dissect -o jsonl "$tmp/t.pcap" | jq -c 'select(.kind != "digest")' \
 		>"$dir/replay-$subj.jsonl"
 	"$VFUCTL" import -o "$tmp/c.pcap" "$dir/replay-$subj.jsonl"
@@ -228,7 +242,7 @@ main() {
 	[ -d "$dir" ] || die "no folder '$dir'"
 	command -v jq >/dev/null || die "jq is needed"
 	tmp=$(mktemp -d)	# global: the EXIT trap removes it
-	trap 'rm -rf "$tmp"' EXIT
+	trap 'stop_started; rm -rf "$tmp"' EXIT
 	# keep the lines of traces not recorded now (other subjects, and
 	# traces recorded otherwise: their stats are made anew)
 	if [ -f "$dir/replay.digests" ]; then
