@@ -36,12 +36,15 @@ const char cmd_replay_usage[] =
 	"compared field by field with the recorded one.  Stops at the first\n"
 	"divergence (frame, command, field, both values, the messages before).\n"
 	"\n"
-	"  --connect SOCKET     the server listening on SOCKET\n"
+	"  --connect SOCKET     the server listening on SOCKET; repeated, one\n"
+	"                       per recorder endpoint, in order (a migration's\n"
+	"                       source, then its destination)\n"
 	"  -- SERVER-CMD...     start the server: {socket} in its arguments is\n"
 	"                       a socket path in a private directory, else\n"
 	"                       --socket-path PATH is appended; a fresh one\n"
-	"                       for each recorded session\n"
-	"  --spawn-once         one server for the whole trace\n"
+	"                       for each recorded session, and one for each\n"
+	"                       endpoint the trace's connections came through\n"
+	"  --spawn-once         one server (per endpoint) for the whole trace\n"
 	"  -k, --keep-going     report every divergence, not only the first\n"
 	"  -t, --timeout MS     wait this long for a reply or an interrupt\n"
 	"                       (default 5000), and for the server's socket\n"
@@ -83,6 +86,21 @@ clear_progress(void)
 }
 #define MAX_STORED_DIVS		1000	/* kept for JSON and JUnit */
 
+/*
+ * Endpoints replayed: a recorder with several --listen/--connect pairs
+ * (a migration's source and destination) records which one each
+ * connection came through, and each gets a server of its own.
+ */
+#define MAX_ENDPOINTS		8
+/* Connections whose endpoint is remembered (the replay's most at once). */
+#define EP_RING			64
+
+/* How the servers we started fared, every endpoint's together. */
+struct tally {
+	int started, failed;	/* servers started; abnormal ends seen */
+	char last_status[96];	/* how the last one ended */
+};
+
 /* A server we started. */
 struct server {
 	char **argv;		/* SERVER-CMD with the socket filled in */
@@ -90,13 +108,14 @@ struct server {
 	char sock[128], errlog[128];
 	pid_t pid;		/* 0: none running */
 	int pidfd;
-	int started, failed;	/* servers started; abnormal ends seen */
 	int stopping;		/* we sent SIGTERM */
-	char last_status[96];	/* how the last one ended */
+	struct tally *t;
 };
 
 struct opts {
-	const char *trace, *connect, *junit, *update_path, *expect;
+	const char *trace, *junit, *update_path, *expect;
+	const char *connect[MAX_ENDPOINTS];	/* --connect, by endpoint */
+	unsigned nconnect;
 	int timeout_ms, json, digest, spawn_once, keep_going, update, peer;
 	int check_dma;
 	char **server_cmd;
@@ -104,7 +123,11 @@ struct opts {
 
 struct report {
 	const struct opts *o;
-	struct server *srv;
+	struct server *srv;	/* by endpoint; NULL with --connect */
+	unsigned nsrv;		/* set up */
+	struct tally tally;
+	struct { uint32_t conn, ep; } eps[EP_RING];	/* recent connections */
+	unsigned neps;
 	json_t *divs;		/* every divergence as JSON (JSON, JUnit) */
 	json_t *cases;		/* JUnit: one object per connection */
 	unsigned ndiv;
@@ -152,12 +175,12 @@ reap(struct server *s, int ms)
 			return 0;
 		poll(NULL, 0, 10);
 	}
-	status_text(st, s->last_status, sizeof(s->last_status));
+	status_text(st, s->t->last_status, sizeof(s->t->last_status));
 	/* what we asked for is no failure */
 	if (!(s->stopping && ((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
 	    (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM))) &&
 	    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
-		s->failed++;
+		s->t->failed++;
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	s->pid = 0;
@@ -205,7 +228,7 @@ stop_server(struct server *s, int timeout_ms)
 	}
 	s->stopping = 0;
 	if (sanitizer_report(s))
-		s->failed++;
+		s->t->failed++;
 	unlink(s->sock);
 }
 
@@ -269,7 +292,7 @@ wait_socket(struct server *s, int timeout_ms, char *why, size_t whycap)
 		}
 		if (reap(s, 0)) {
 			snprintf(why, whycap, "the server %s before creating "
-			    "its socket", s->last_status);
+			    "its socket", s->t->last_status);
 			break;
 		}
 		if (left <= 0) {
@@ -333,7 +356,7 @@ start_server(struct server *s, int timeout_ms, char *why, size_t whycap)
 		exit(VX_EXIT_USAGE);
 	}
 	close(pipefd[0]);
-	s->started++;
+	s->t->started++;
 	s->pidfd = pidfd_of(s->pid);
 	return wait_socket(s, timeout_ms, why, whycap);
 }
@@ -358,31 +381,66 @@ connect_server(struct server *s, int timeout_ms, char *why, size_t whycap)
 		snprintf(why, whycap, "cannot connect to '%s': %s%s%s",
 		    s->sock, fd == VX_ERR_IO ? strerror(errno) :
 		    vx_strerror(fd), s->pid ? "" : "; the server ",
-		    s->pid ? "" : s->last_status);
+		    s->pid ? "" : s->t->last_status);
 	return fd;
 }
 
 /* --- hooks ---------------------------------------------------------------- */
 
+static int setup_server(struct report *rp, unsigned ep);
+
+/* --connect's socket for endpoint ep. */
 static int
-on_connect(void *arg, uint32_t conn, unsigned open, char *why, size_t whycap)
+connect_given(struct report *rp, uint32_t conn, uint32_t ep, char *why,
+    size_t whycap)
+{
+	const char *path;
+	int fd;
+
+	if (ep >= rp->o->nconnect) {
+		snprintf(why, whycap, "connection %u came through endpoint %u "
+		    "of the recorder (a migration's destination, say): give "
+		    "a --connect SOCKET for each endpoint, in order (%u "
+		    "given)", conn, ep, rp->o->nconnect);
+		return VX_ERR_INVALID;
+	}
+	path = rp->o->connect[ep];
+	fd = vx_sock_connect(path, rp->o->timeout_ms);
+	if (fd < 0)
+		snprintf(why, whycap, "cannot connect to '%s': %s", path,
+		    fd == VX_ERR_IO ? strerror(errno) : vx_strerror(fd));
+	return fd;
+}
+
+static int
+on_connect(void *arg, uint32_t conn, uint32_t ep, unsigned open, char *why,
+    size_t whycap)
 {
 	struct report *rp = arg;
-	struct server *s = rp->srv;
-	int fd, start_ms;
+	struct server *s;
+	unsigned i;
+	int start_ms;
 
-	(void)conn;
-	if (s == NULL) {
-		fd = vx_sock_connect(rp->o->connect, rp->o->timeout_ms);
-		if (fd < 0)
-			snprintf(why, whycap, "cannot connect to '%s': %s",
-			    rp->o->connect, fd == VX_ERR_IO ? strerror(errno) :
-			    vx_strerror(fd));
-		return fd;
+	rp->eps[rp->neps % EP_RING].conn = conn;
+	rp->eps[rp->neps++ % EP_RING].ep = ep;
+	if (rp->srv == NULL)
+		return connect_given(rp, conn, ep, why, whycap);
+	if (ep >= MAX_ENDPOINTS) {
+		snprintf(why, whycap, "connection %u came through endpoint "
+		    "%u; a replay starts servers for endpoints 0 to %d", conn,
+		    ep, MAX_ENDPOINTS - 1);
+		return VX_ERR_UNSUPPORTED;
 	}
-	/* a new session gets a fresh server, unless --spawn-once */
-	if (open == 0 && s->pid > 0 && !rp->o->spawn_once)
-		stop_server(s, rp->o->timeout_ms);
+	/* a new session gets fresh servers, unless --spawn-once */
+	for (i = 0; open == 0 && !rp->o->spawn_once && i < rp->nsrv; i++)
+		stop_server(&rp->srv[i], rp->o->timeout_ms);
+	for (; rp->nsrv <= ep; rp->nsrv++)
+		if (setup_server(rp, rp->nsrv) < 0) {
+			snprintf(why, whycap, "cannot set up a server for "
+			    "endpoint %u", ep);
+			return VX_ERR_IO;
+		}
+	s = &rp->srv[ep];
 	start_ms = rp->o->timeout_ms > MIN_START_MS ? rp->o->timeout_ms :
 	    MIN_START_MS;
 	if (s->pid <= 0 && start_server(s, start_ms, why, whycap) < 0)
@@ -405,14 +463,22 @@ static void
 server_fate(struct report *rp, const struct vx_replay_div *d, char *out,
     size_t cap)
 {
+	struct server *s = NULL;
+	unsigned i;
+
 	out[0] = '\0';
 	if (rp->srv == NULL || (d->kind != VX_RDIV_CLOSED &&
 	    d->kind != VX_RDIV_TIMEOUT))
 		return;
-	if (rp->srv->pid > 0 && !reap(rp->srv, d->kind == VX_RDIV_CLOSED ?
-	    rp->o->timeout_ms : 0))
+	for (i = rp->neps; i > 0 && i + EP_RING > rp->neps; i--)
+		if (rp->eps[(i - 1) % EP_RING].conn == d->conn) {
+			s = &rp->srv[rp->eps[(i - 1) % EP_RING].ep];
+			break;
+		}
+	if (s == NULL || (s->pid > 0 && !reap(s, d->kind == VX_RDIV_CLOSED ?
+	    rp->o->timeout_ms : 0)))
 		return;
-	snprintf(out, cap, "server %s", rp->srv->last_status);
+	snprintf(out, cap, "server %s", s->t->last_status);
 }
 
 /*
@@ -740,7 +806,10 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 	    NULL)) != -1) {
 		switch (c) {
 		case 'C':
-			o->connect = optarg;
+			if (o->nconnect == MAX_ENDPOINTS)
+				vx_usage_error("replay", "more than %d "
+				    "--connect sockets", MAX_ENDPOINTS);
+			o->connect[o->nconnect++] = optarg;
 			break;
 		case 'S':
 			o->spawn_once = 1;
@@ -804,7 +873,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		vx_missarg("replay", "server command after '--'");
 	if (dashdash < argc)
 		o->server_cmd = argv + dashdash + 1;
-	if ((o->connect != NULL) == (o->server_cmd != NULL))
+	if ((o->nconnect > 0) == (o->server_cmd != NULL))
 		vx_usage_error("replay", "give either --connect SOCKET or "
 		    "-- SERVER-CMD");
 	if (o->update != (o->update_path != NULL))
@@ -813,13 +882,16 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		vx_usage_error("replay", "--spawn-once needs -- SERVER-CMD");
 }
 
+/* Endpoint ep's server: its private directory and command line. */
 static int
-setup_server(struct server *s, char **cmd)
+setup_server(struct report *rp, unsigned ep)
 {
 	const char *tmp = getenv("TMPDIR");
+	struct server *s = &rp->srv[ep];
 
 	memset(s, 0, sizeof(*s));
 	s->pidfd = -1;
+	s->t = &rp->tally;
 	if (tmp == NULL || strlen(tmp) > 40)
 		tmp = "/tmp";
 	snprintf(s->dir, sizeof(s->dir), "%s/vfuctl-replay.XXXXXX", tmp);
@@ -828,7 +900,7 @@ setup_server(struct server *s, char **cmd)
 		    strerror(errno));
 	snprintf(s->sock, sizeof(s->sock), "%s/sock", s->dir);
 	snprintf(s->errlog, sizeof(s->errlog), "%s/stderr", s->dir);
-	if ((s->argv = server_argv(cmd, s->sock)) == NULL)
+	if ((s->argv = server_argv(rp->o->server_cmd, s->sock)) == NULL)
 		return vx_error("out of memory");
 	return 0;
 }
@@ -844,7 +916,7 @@ teardown_server(struct server *s, int timeout_ms)
 
 static void
 print_summary(const struct opts *o, const struct vx_replay_stats *st,
-    const char *digest, int64_t ms, const struct server *srv)
+    const char *digest, int64_t ms, const struct tally *srv)
 {
 	double rate = ms > 0 ? (double)st->messages * 1000.0 / (double)ms :
 	    0.0;
@@ -912,8 +984,8 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
 		json_object_set_new(o, "digest_matches", json_boolean(digest_ok));
 	if (rp->srv != NULL)
 		json_object_set_new(o, "server", json_pack("{s:i,s:i,s:s}",
-		    "started", rp->srv->started, "failed", rp->srv->failed,
-		    "last", rp->srv->last_status));
+		    "started", rp->tally.started, "failed", rp->tally.failed,
+		    "last", rp->tally.last_status));
 	vx_json_print(stdout, o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
@@ -966,11 +1038,12 @@ cmd_replay(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct vx_diff_rules *rules = vx_diff_rules_new(0);
-	struct server srv, *sp = NULL;
-	struct report rp = { &o, NULL, json_array(), json_array(), 0 };
+	static struct server servers[MAX_ENDPOINTS];
+	struct report rp = { 0 };
 	struct vx_replay_opts ro = { 0 };
-	struct vx_replay_hooks h = { on_connect, on_divergence, on_conn_done,
-	    &rp };
+	struct vx_replay_hooks h = { NULL, on_divergence, on_conn_done, &rp,
+	    on_connect };
+	unsigned i;
 	struct vx_replay *r = NULL;
 	char digest[2 * VX_DIGEST_LEN + 1] = "", mismatch[200];
 	int64_t t0;
@@ -980,11 +1053,11 @@ cmd_replay(int argc, char **argv)
 		vx_fatal("out of memory");
 	o.timeout_ms = DEFAULT_TIMEOUT_MS;
 	parse_opts(argc, argv, &o, rules);
-	if (o.server_cmd != NULL) {
-		if (setup_server(&srv, o.server_cmd) < 0)
-			return VX_EXIT_FAIL;
-		rp.srv = sp = &srv;
-	}
+	rp.o = &o;
+	rp.divs = json_array();
+	rp.cases = json_array();
+	if (o.server_cmd != NULL)
+		rp.srv = servers;
 	ro.flags = (o.keep_going || o.update ? VX_REPLAY_KEEP_GOING : 0) |
 	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0) |
 	    (o.check_dma ? VX_REPLAY_CHECK_DMA : 0);
@@ -1002,8 +1075,8 @@ cmd_replay(int argc, char **argv)
 		    vx_replay_error(r) : "out of memory");
 		status = VX_EXIT_USAGE;
 	}
-	if (sp != NULL)
-		teardown_server(sp, o.timeout_ms);
+	for (i = 0; i < rp.nsrv; i++)
+		teardown_server(&rp.srv[i], o.timeout_ms);
 	if (rc == 0 && vx_replay_stats(r)->truncated)
 		fprintf(stderr, "vfuctl replay: note: the trace is cut short (%s); "
 		    "replayed up to there\n", vx_replay_error(r));
@@ -1021,9 +1094,9 @@ cmd_replay(int argc, char **argv)
 			    vx_conn_now_ms(NULL) - t0, digest_ok);
 		else
 			print_summary(&o, vx_replay_stats(r), digest,
-			    vx_conn_now_ms(NULL) - t0, sp);
+			    vx_conn_now_ms(NULL) - t0, rp.srv ? &rp.tally : NULL);
 		if ((vx_replay_stats(r)->divergences && !o.update) ||
-		    !digest_ok || (sp != NULL && sp->failed))
+		    !digest_ok || rp.tally.failed)
 			status = VX_EXIT_FAIL;
 		if (o.junit && write_junit(&rp, digest_ok ? NULL : mismatch) < 0)
 			status = VX_EXIT_USAGE;

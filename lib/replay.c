@@ -203,8 +203,12 @@ open_live(struct vx_replay *r, const struct vx_trace_rec *rec,
 	if (r->nlive == 1)
 		r->st.sessions++;
 	lim.max_msg_size = VX_MAX_MSG_CAP;
-	sock = r->h.connect(r->h.arg, rec->conn, r->nlive - 1, why,
-	    sizeof(why));
+	if (r->h.connect_endpoint != NULL)
+		sock = r->h.connect_endpoint(r->h.arg, rec->conn, rec->endpoint,
+		    r->nlive - 1, why, sizeof(why));
+	else
+		sock = r->h.connect(r->h.arg, rec->conn, r->nlive - 1, why,
+		    sizeof(why));
 	if (sock >= 0)
 		l->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim);
 	if (sock >= 0 && l->conn == NULL)

@@ -95,6 +95,15 @@ struct vx_replay_hooks {
 	void (*divergence)(void *arg, const struct vx_replay_div *d);
 	void (*conn_done)(void *arg, const struct vx_replay_conn_summary *s);
 	void *arg;
+	/*
+	 * If set, called instead of connect, with the recorded connection's
+	 * endpoint too: which listener of the recorder it came through (a
+	 * recorder with two --listen/--connect pairs puts a migration's
+	 * source on endpoint 0 and its destination on endpoint 1), so that
+	 * each endpoint gets a server of its own.
+	 */
+	int (*connect_endpoint)(void *arg, uint32_t conn, uint32_t endpoint,
+	    unsigned open, char *why, size_t whycap);
 };
 
 #define VX_REPLAY_KEEP_GOING	0x1	/* go on after the first divergence */

@@ -4,9 +4,10 @@
 # except under CI): a session of vfuctl client and one of QEMU's firmware
 # with libvfio-user's gpio-pci-idio-16, recorded, replay against a fresh
 # one with no divergence (the first with the same digest twice);
-# libvfio-user's sample client's session with the sample
-# server replays up to the request that carries the recording's wall
-# clock, and departs there, where it must.
+# libvfio-user's sample client's whole session with the sample server,
+# migration included (source and destination in one trace, replayed each
+# against its own fresh server), replays up to the request that carries
+# the recording's wall clock, and departs there, where it must.
 
 load helpers
 
@@ -107,30 +108,80 @@ stop_record() {
 	assert_contains "fd-backed DMA windows ("
 }
 
-@test "replay: libvfio-user's sample session replays against a fresh sample server up to its wall-clock write" {
-	local d=$TEST_TMP/lvu
+# A wrapper named "server" beside a copy of the sample client, which starts
+# the migration destination as ./server from its own folder with "-v
+# SOCKET": this runs the real one on SOCKET.real (the recorder's second
+# --connect) and moves the recorder's second listener to SOCKET once it
+# can be reached (the client connects as soon as the path exists).
+write_destination_wrapper() {
+	cat >"$1/server" <<-EOF
+	#!/usr/bin/env bash
+	sock=\${!#}
+	"$LVU_MIG/server" "\${@:1:\$#-1}" "\$sock.real" &
+	srv=\$!
+	until [ -S "\$sock.real" ]; do
+		kill -0 \$srv 2>/dev/null || exit 1
+		sleep 0.05
+	done
+	mv "$1/dst.rec" "\$sock"
+	wait \$srv
+	EOF
+	chmod +x "$1/server"
+}
+
+@test "replay: libvfio-user's sample session with its migration: source and destination replayed against fresh sample servers, departing where the wall clock was written" {
+	local d=$TEST_TMP/lvu i
 	mkdir "$d"
-	# the client starts the migration destination as ./server beside it
 	cp "$LVU_MIG/client" "$d/client"
-	ln -s "$LVU_MIG/server" "$d/server"
+	write_destination_wrapper "$d"
 	bg "$d/server.log" "$LVU_MIG/server" -v "$d/s.real"
 	wait_socket "$d/s.real" "$bg_pid" "$d/server.log"
-	record_through "$d/s.sock" "$d/s.real" "$d/src.pcap"
+	# one recorder: the source on endpoint 0, the destination on endpoint 1
+	bg "$TEST_TMP/record.log" "$VFUCTL" record --listen "$d/s.sock" --connect "$d/s.real" \
+		--listen "$d/dst.rec" --connect "$d/s.sock_migrated.real" -w "$d/all.pcap"
+	rec_pid=$bg_pid
+	wait_socket "$d/s.sock" "$rec_pid" "$TEST_TMP/record.log"
+	wait_socket "$d/dst.rec" "$rec_pid" "$TEST_TMP/record.log"
 	(cd "$d" && timeout -k 5 300 ./client "$d/s.sock" 3>&- >"$d/client.log" 2>&1)
-	stop_record "$d/src.pcap"
+	for ((i = 0; i < 200; i++)); do
+		[ "$("$VFUCTL" dissect "$d/all.pcap" 2>/dev/null | grep -c ' connection closed')" -ge 2 ] && break
+		sleep 0.05
+	done
+	kill -INT "$rec_pid"
+	wait "$rec_pid"
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == MIG_DATA_WRITE && vfio_user.type == command' "$d/all.pcap"
+	assert_contains " c2 C->S "
 	# The sample client writes the wall clock (plus 1 s) into BAR0 and
 	# the server arms a timer for then: replayed later, that time has
 	# passed and the server refuses the write.  Everything before it --
 	# VERSION, regions, IRQs, 16 DMA windows, migration feature probes,
-	# DMA logging -- must match.
+	# DMA logging -- matches.
 	frame=$("$VFUCTL" dissect -Y 'vfio_user.type == reply && vfio_user.cmd == REGION_WRITE && vfio_user.region.index == bar0' \
-		"$d/src.pcap" | awk 'NR == 1 { print $1 }')
+		"$d/all.pcap" | awk 'NR == 1 { print $1 }')
 	[ -n "$frame" ]
-	run "$VFUCTL" replay --timeout 3000 "$d/src.pcap" -- "$LVU_MIG/server" -v '{socket}'
+	run "$VFUCTL" replay --timeout 3000 "$d/all.pcap" -- "$LVU_MIG/server" -v '{socket}'
 	assert_status 1
 	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE reply to frame $((frame - 1))): vfio_user.flags: recorded 0x1 (reply), live 0x21 (reply|error)"
 	assert_contains "and vfio_user.error: recorded 0, live EINVAL (22)"
 	assert_not_contains "divergence 2"
+	# the rule of vfuctl-replay(1)'s example: that reply may differ; what
+	# the refused time changes in the server (the timer's interrupt, the
+	# read of BAR0 after it) still does
+	cat >"$d/wall-clock.rules" <<-'EOF'
+	# the sample client writes the wall clock into BAR0: replayed later,
+	# the server refuses the (now past) time
+	vfio_user.flags cmd=REGION_WRITE region=bar0 offset=0
+	vfio_user.error cmd=REGION_WRITE region=bar0 offset=0
+	EOF
+	run "$VFUCTL" replay --rules "$d/wall-clock.rules" --timeout 3000 "$d/all.pcap" -- \
+		"$LVU_MIG/server" -v '{socket}'
+	assert_status 1
+	assert_contains "divergence 1: frame $((frame + 2)) (connection 1, REGION_READ reply to frame $((frame + 1))): vfio_user.region.data: recorded ffffffffffffffff"
+	# the destination: replayed with -k against its own fresh server
+	run "$VFUCTL" replay -k --rules "$d/wall-clock.rules" --timeout 1000 -o json "$d/all.pcap" -- \
+		"$LVU_MIG/server" -v '{socket}'
+	printf '%s\n' "$output" | jq -e '.connections == 2 and .server.started == 2 and
+		([.divergences[] | select(.conn == 2)] | length) > 0'
 }
 
 # replay_vector JSONL SAMPLE [ARGS...]: JSONL (a capture between real

@@ -468,20 +468,112 @@ gpio_changed() {
 	assert_contains "recorded 00000000, live 07000000"
 }
 
-@test "replay: every trace of the corpus replays with no divergence and its pinned digest, twice" {
-	local name device digest n=0
-	while read -r name device digest; do
-		[[ $name == \#* || -z $name ]] && continue
-		"$VFUCTL" import -o "$TEST_TMP/c.pcap" "$repo/traces/$name"
-		for _ in 1 2; do
-			run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/c.pcap" -- \
-				"$VFUCTL" server --device "$repo/tests/devices/$device.json"
-			[ "$status" -eq 0 ] || { echo "$name:" >&2; printf '%s\n' "$output" >&2; false; }
-			assert_contains "0 divergences"
-		done
+# corpus_replay NAME: traces/NAME.jsonl (the replay corpus) replayed twice
+# against a fresh vfuctl server with the device and the pinned digest of
+# its line in traces/replay.digests: no divergence; its `vfuctl stats`
+# is traces/NAME.stats.
+corpus_replay() {
+	local name device digest
+	read -r _ device digest < <(grep "^$1\.jsonl " "$repo/traces/replay.digests")
+	[ -n "$digest" ] || { echo "$1 is not in traces/replay.digests" >&2; false; }
+	"$VFUCTL" import -o "$TEST_TMP/c.pcap" "$repo/traces/$1.jsonl"
+	for _ in 1 2; do
+		run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/c.pcap" -- \
+			"$VFUCTL" server --device "$repo/tests/devices/$device.json"
+		[ "$status" -eq 0 ] || { printf '%s\n' "$output" >&2; false; }
+		assert_contains " 0 divergences"
+	done
+	"$VFUCTL" stats "$TEST_TMP/c.pcap" >"$TEST_TMP/c.stats"
+	assert_golden "$repo/traces/$1.stats" "$TEST_TMP/c.stats"
+}
+
+@test "replay corpus: every trace in traces/ is listed in replay.digests, with its stats, and each subject's client output" {
+	local f n=0 name
+	for f in "$repo"/traces/replay-*.jsonl; do
+		name=$(basename "$f" .jsonl)
+		grep -q "^$name\.jsonl [a-z]* [0-9a-f]\{64\}$" "$repo/traces/replay.digests"
+		[ -f "$repo/traces/$name.stats" ]
 		n=$((n + 1))
-	done <"$repo/traces/replay.digests"
-	[ "$n" -ge 2 ]
+	done
+	[ "$n" -eq "$(grep -c '^replay-' "$repo/traces/replay.digests")" ]
+	# one trace per subject, recorded by make-corpus.sh, its client's output kept
+	while read -r name _; do
+		[ -f "$repo/traces/replay-$name.jsonl" ] && [ -s "$repo/traces/replay-$name.out" ]
+	done < <("$repo/traces/make-corpus.sh" --list)
+	[ "$("$repo/traces/make-corpus.sh" --list | wc -l)" -ge 8 ]
+}
+
+@test "replay corpus: discovery" { corpus_replay replay-discovery; }
+@test "replay corpus: peek and poke" { corpus_replay replay-peek-poke; }
+@test "replay corpus: DMA both ways on the main channel" { corpus_replay replay-dma; }
+@test "replay corpus: twin socket, DMA both ways on it" { corpus_replay replay-twin; }
+@test "replay corpus: interrupts" { corpus_replay replay-interrupts; }
+@test "replay corpus: reset" { corpus_replay replay-reset; }
+@test "replay corpus: migration between two servers" { corpus_replay replay-migration; }
+@test "replay corpus: error paths" { corpus_replay replay-errors; }
+@test "replay corpus: replay-gpio (a combined session)" { corpus_replay replay-gpio; }
+@test "replay corpus: replay-dma-twin (a combined session)" { corpus_replay replay-dma-twin; }
+
+@test "replay corpus: make-corpus.sh records a subject anew with the same digest and client output" {
+	mkdir "$TEST_TMP/corpus"
+	run "$repo/traces/make-corpus.sh" -o "$TEST_TMP/corpus" reset migration
+	assert_status 0
+	for name in reset migration; do
+		diff -u "$repo/traces/replay-$name.out" "$TEST_TMP/corpus/replay-$name.out"
+		[ "$(grep "^replay-$name\.jsonl " "$TEST_TMP/corpus/replay.digests")" = \
+			"$(grep "^replay-$name\.jsonl " "$repo/traces/replay.digests")" ]
+	done
+	run "$repo/traces/make-corpus.sh" -o "$TEST_TMP/corpus" nosuch
+	assert_status 2
+	assert_contains "no such subject 'nosuch'"
+}
+
+# The corpus's migration: the source's connection on endpoint 0, the
+# destination's on endpoint 1 while the source's is open.
+migration_trace() {
+	"$VFUCTL" import -o "$trace" "$repo/traces/replay-migration.jsonl"
+}
+
+@test "replay: a migration's source and destination each get a server of their own (endpoints 0 and 1)" {
+	migration_trace
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "connection opened (endpoint 1"
+	run "$VFUCTL" replay "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_contains "1 session, 2 connections"
+	assert_contains "0 divergences"
+	assert_contains "server: 2 started"
+}
+
+@test "replay: the migration destination's state is compared: other migration data is a divergence in its connection" {
+	# the destination is given 0x12345679 where the source had 0x12345678
+	jq -c 'if .kind == "message" and .conn == 2 and .dir == "c2s"
+		then .hex |= sub("78563412"; "79563412") else . end' \
+		"$repo/traces/replay-migration.jsonl" >"$TEST_TMP/m.jsonl"
+	"$VFUCTL" import -o "$trace" "$TEST_TMP/m.jsonl"
+	frame=$(first_frame 'vfio_user.conn == 2 && vfio_user.type == reply && vfio_user.cmd == REGION_READ')
+	[ -n "$frame" ]
+	run "$VFUCTL" replay "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "divergence 1: frame $frame (connection 2, REGION_READ reply to frame $((frame - 1))): vfio_user.region.data: recorded 78563412, live 79563412"
+}
+
+@test "replay: --connect once per endpoint, in order; an endpoint without one is said" {
+	migration_trace
+	start_server "$repo/tests/devices/gpio.json" "$TEST_TMP/src"
+	local p1=$srv_pid
+	start_server "$repo/tests/devices/gpio.json" "$TEST_TMP/dst"
+	srv_pid="$p1 $srv_pid"	# teardown stops both
+	run "$VFUCTL" replay "$trace" --connect "$TEST_TMP/src" --connect "$TEST_TMP/dst"
+	assert_status 0
+	assert_contains "0 divergences"
+	# a fresh source: the first replay has migrated the other one
+	local p2=$srv_pid
+	start_server "$repo/tests/devices/gpio.json" "$TEST_TMP/src2"
+	srv_pid="$p2 $srv_pid"
+	run "$VFUCTL" replay "$trace" --connect "$TEST_TMP/src2"
+	assert_status 1
+	assert_contains "connection 2 came through endpoint 1 of the recorder (a migration's destination, say): give a --connect SOCKET for each endpoint, in order (1 given)"
 }
 
 @test "replay: completion offers its options and their values" {

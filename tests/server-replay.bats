@@ -343,26 +343,71 @@ messages() {
 	assert_contains ", 0 departures"
 }
 
+# serve_conns JSONL: the trace JSONL (imported) served by one vfuctl
+# server --replay --strict per recorded connection (--conn N), on the
+# sockets in socks[], in the connections' order (a migration's source,
+# then its destination); end_served waits for them to end by themselves
+# and fails unless each did with no departure.
+serve_conns() {
+	local c i=0
+	"$VFUCTL" import -o "$TEST_TMP/c.pcap" "$1"
+	socks=() pids=()
+	for c in $(jq -r 'select(.kind == "open") | .conn' "$1"); do
+		"$VFUCTL" server --replay "$TEST_TMP/c.pcap" --conn "$c" --strict \
+			--socket-path "$TEST_TMP/rp$i.sock" 3>&- 2>"$TEST_TMP/replay$i.log" &
+		pids+=("$!")
+		rp_pid="${pids[*]}"	# teardown stops them
+		wait_socket "$TEST_TMP/rp$i.sock" "$!" "$TEST_TMP/replay$i.log"
+		socks+=("$TEST_TMP/rp$i.sock")
+		i=$((i + 1))
+	done
+}
+
+end_served() {
+	local i
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { cat "$TEST_TMP/replay$i.log" >&2; false; }
+		grep -q ", 0 departures$" "$TEST_TMP/replay$i.log" ||
+			{ cat "$TEST_TMP/replay$i.log" >&2; false; }
+	done
+	rp_pid=
+}
+
 @test "server --replay: the replay corpus served back gives vfuctl replay the pinned digests" {
-	local t dev digest n=0
+	local t dev digest n=0 s args
 	while read -r t dev digest; do
 		[[ $t == "#"* || -z $t ]] && continue
-		"$VFUCTL" import -o "$TEST_TMP/$t.pcap" "$repo/traces/$t"
-		start_replay "$TEST_TMP/$t.pcap" --strict
-		run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/$t.pcap" \
-			--connect "$TEST_TMP/rp.sock"
-		end_replay
-		[ "$status" -eq 0 ] && [ "$rp_status" -eq 0 ] || {
-			echo "$t: vfuctl replay $status: $output" >&2
-			cat "$TEST_TMP/replay.log" >&2
-			false
-		}
+		serve_conns "$repo/traces/$t"
+		args=()
+		for s in "${socks[@]}"; do args+=(--connect "$s"); done
+		run "$VFUCTL" replay --expect-digest "$digest" "$TEST_TMP/c.pcap" "${args[@]}"
+		[ "$status" -eq 0 ] || { echo "$t: vfuctl replay $status: $output" >&2; false; }
+		end_served
 		assert_contains " 0 divergences"
-		grep -q ", 0 departures$" "$TEST_TMP/replay.log"
 		n=$((n + 1))
 	done <"$repo/traces/replay.digests"
-	[ "$n" -ge 2 ]
+	[ "$n" -ge 10 ]
 }
+
+# corpus_served NAME: the replay corpus's traces/replay-NAME.jsonl served
+# (serve_conns), and the subject's client session (traces/make-corpus.sh
+# --session) run against it prints what it printed live
+# (traces/replay-NAME.out); no departure.
+corpus_served() {
+	serve_conns "$repo/traces/replay-$1.jsonl"
+	"$repo/traces/make-corpus.sh" --session "$1" "${socks[@]}" >"$TEST_TMP/session.out"
+	end_served
+	assert_golden "$repo/traces/replay-$1.out" "$TEST_TMP/session.out"
+}
+
+@test "server --replay: corpus discovery plays to its client script as live" { corpus_served discovery; }
+@test "server --replay: corpus peek-poke plays to its client script as live" { corpus_served peek-poke; }
+@test "server --replay: corpus dma plays to its client script as live" { corpus_served dma; }
+@test "server --replay: corpus twin plays to its client script as live" { corpus_served twin; }
+@test "server --replay: corpus interrupts plays to its client script as live" { corpus_served interrupts; }
+@test "server --replay: corpus reset plays to its client script as live" { corpus_served reset; }
+@test "server --replay: corpus migration plays to its client script as live (source and destination)" { corpus_served migration; }
+@test "server --replay: corpus errors plays to its client script as live" { corpus_served errors; }
 
 # QEMU's firmware (SeaBIOS) on a vfio-user-pci device at SOCKET, stopped
 # when it is done ("No bootable device"), as tests/peers.bats boots it;
