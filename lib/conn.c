@@ -100,6 +100,10 @@ vx_conn_new(int sock, int role, const struct vx_limits *lim)
 		close(sock);
 		return NULL;
 	}
+	/* one read takes what the peer has sent: a pipelining peer's
+	   requests come in together and their replies go out together */
+	vx_framer_set_readahead(&c->fr[VX_CHAN_MAIN], VX_FRAMER_READAHEAD);
+	vx_framer_set_readahead(&c->fr[VX_CHAN_TWIN], VX_FRAMER_READAHEAD);
 	vx_session_begin(c->sess);	/* the connection starts here */
 	for (i = 0; i < 3; i++) {
 		struct vx_decoder *d = i < 2 ? &c->dec[i] : &c->out_dec;
@@ -385,6 +389,23 @@ feed_in(struct vx_conn *c, int chan)
 		feed(c, &c->curm);
 }
 
+static int may_read(const struct vx_conn *c, int chan);
+
+/*
+ * A whole message read ahead that the next step hands out (none while the
+ * output backlog holds reading back: the output must go first).
+ */
+static int
+input_ready(const struct vx_conn *c)
+{
+	int chan;
+
+	for (chan = 0; chan < 2; chan++)
+		if (vx_framer_ready(&c->fr[chan]) && may_read(c, chan))
+			return 1;
+	return 0;
+}
+
 /*
  * Write what chan's socket takes.  A peer that reads no more (EPIPE,
  * ECONNRESET) has mostly hung up: its end of the stream says so after
@@ -435,7 +456,12 @@ queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
 		return fail(c, r, "sending %s failed: %s", cmd_text(cmd),
 		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
 	feed_out(c, chan, msg, len, nfds);
-	flush(c, chan);
+	/*
+	 * While requests read ahead are still to be handed out, their
+	 * replies gather and go in one write when they are done (step).
+	 */
+	if (!input_ready(c))
+		flush(c, chan);
 	return c->dead ? c->dead : 0;
 }
 
@@ -641,7 +667,7 @@ step(struct vx_conn *c, struct vx_conn_event *ev)
 {
 	int chan, r;
 
-	for (chan = 0; chan < 2 && !c->dead; chan++)
+	for (chan = 0; chan < 2 && !c->dead && !input_ready(c); chan++)
 		if (c->sock[chan] >= 0)
 			flush(c, chan);
 	/* the twin first: what the peer asks there may be what it needs

@@ -654,6 +654,12 @@ vx_framer_drained(const struct vx_framer *f)
 }
 
 int
+vx_framer_ready(const struct vx_framer *f)
+{
+	return msg_ready(f);
+}
+
+int
 vx_framer_partial(const struct vx_framer *f)
 {
 	return f->in.base + f->in.len > f->tail;

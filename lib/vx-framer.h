@@ -247,6 +247,8 @@ size_t vx_framer_backlog(const struct vx_framer *f);
 /* 1 if part of an inbound message is held (its rest not yet read), else 0:
  * what a deadline on slow senders watches. */
 int vx_framer_partial(const struct vx_framer *f);
+/* 1 if a whole inbound message is buffered: vx_framer_next() has one. */
+int vx_framer_ready(const struct vx_framer *f);
 
 /*
  * Blocking wrappers (poll; timeout_ms -1 waits forever, 0 tries once).
