@@ -699,3 +699,77 @@ PY
 	! LC_ALL=C grep -qaP '[\x00-\x09\x0b-\x1f\x7f-\xff]' <<< "$output"
 	jq -e . <<< "$output" > /dev/null
 }
+
+# not_vfio KIND: a peer on $sock that answers VERSION with something else:
+# http (an HTTP error response, then waits), random (64 seeded random
+# bytes), short (6 bytes, then hangs up), quiet (6 bytes, then nothing),
+# silent (nothing at all).
+not_vfio() {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/notvfio
+	python3 - "$sock" "$1" 3>&- >"$TEST_TMP/peer.log" 2>&1 <<'PY' &
+import random, socket, sys
+path, kind = sys.argv[1], sys.argv[2]
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ls.bind(path)
+ls.listen(1)
+c, _ = ls.accept()
+c.recv(4096)
+if kind == "http":
+    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+              b"Content-Length: 11\r\n\r\nBad request")
+elif kind == "random":
+    c.sendall(random.Random(13).randbytes(64))
+elif kind in ("short", "quiet"):
+    c.sendall(b"hello\n")
+if kind != "short":
+    try:
+        c.recv(1)    # until the client hangs up
+    except OSError:
+        pass
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/peer.log"
+}
+
+@test "an HTTP server is not a vfio-user peer: said at once, with its first bytes" {
+	not_vfio http
+	# a long timeout: the answer must not wait for it
+	run --separate-stderr timeout 20 "$VFUCTL" client --timeout 60000 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer at '$sock'"* ]]
+	[[ $stderr == *"msg_size 825110831 is beyond the 1052672 bytes this client accepts"* ]]
+	[[ $stderr == *'48 54 54 50 2f 31 2e 31 20 34 30 30 '*'"HTTP/1.1 400 Bad Request..Conten"'* ]]
+	[[ $stderr != *"no reply to VERSION"* ]]
+}
+
+@test "a peer that sends random bytes, or a few and hangs up or goes quiet, is not a vfio-user peer" {
+	not_vfio random
+	run --separate-stderr "$VFUCTL" peek --timeout 60000 "$sock" bar2 4
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer"*"first 32 bytes: "* ]]
+	# the bytes shown are the ones sent
+	local want
+	want=$(python3 -c 'import random; print(" ".join("%02x" % b for b in random.Random(13).randbytes(32)))')
+	[[ $stderr == *"$want"* ]]
+	wait "$srv_pid" || true
+	rm -f "$sock"
+	not_vfio short
+	run --separate-stderr "$VFUCTL" client --timeout 60000 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer"*"(it sent 6 bytes and hung up); first 6 bytes: 68 65 6c 6c 6f 0a \"hello.\""* ]]
+	wait "$srv_pid" || true
+	rm -f "$sock"
+	not_vfio quiet
+	run --separate-stderr "$VFUCTL" client --timeout 300 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer"*"(it sent 6 bytes in 300 ms, no whole header)"* ]]
+}
+
+@test "a peer that says nothing still gets the timeout's words" {
+	not_vfio silent
+	run --separate-stderr "$VFUCTL" client --timeout 300 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"no reply to VERSION (msg_id 0x1) within 300 ms"* ]]
+	[[ $stderr != *"not a vfio-user peer"* ]]
+}
