@@ -75,27 +75,52 @@ cl_hex(const uint8_t *p, size_t n)
 	return s;
 }
 
+/* One line of hexdump -C: offset, up to 16 bytes in hex, then as ASCII. */
+static void
+hexdump_line(FILE *fp, const uint8_t *p, size_t n, uint64_t off)
+{
+	size_t j;
+
+	fprintf(fp, "%08llx  ", (unsigned long long)off);
+	for (j = 0; j < 16; j++) {
+		if (j < n)
+			fprintf(fp, "%02x ", p[j]);
+		else
+			fputs("   ", fp);
+		if (j == 7)
+			fputc(' ', fp);
+	}
+	fputs(" |", fp);
+	for (j = 0; j < n; j++)
+		fputc(p[j] >= 0x20 && p[j] < 0x7f ? p[j] : '.', fp);
+	fputs("|\n", fp);
+}
+
+/*
+ * As hexdump -C: a whole line equal to the one before is shown as one
+ * '*' however many follow, and a dump that ends so ends with its end
+ * offset.
+ */
 void
 cl_hexdump(FILE *fp, const uint8_t *p, size_t n, uint64_t base)
 {
-	size_t i, j;
+	size_t i;
+	int starred = 0;
 
 	for (i = 0; i < n; i += 16) {
-		fprintf(fp, "%08llx  ", (unsigned long long)(base + i));
-		for (j = 0; j < 16; j++) {
-			if (i + j < n)
-				fprintf(fp, "%02x ", p[i + j]);
-			else
-				fputs("   ", fp);
-			if (j == 7)
-				fputc(' ', fp);
+		size_t k = n - i < 16 ? n - i : 16;
+
+		if (i > 0 && k == 16 && memcmp(p + i, p + i - 16, 16) == 0) {
+			if (!starred)
+				fputs("*\n", fp);
+			starred = 1;
+			continue;
 		}
-		fputs(" |", fp);
-		for (j = 0; j < 16 && i + j < n; j++)
-			fputc(p[i + j] >= 0x20 && p[i + j] < 0x7f ? p[i + j] :
-			    '.', fp);
-		fputs("|\n", fp);
+		starred = 0;
+		hexdump_line(fp, p + i, k, base + i);
 	}
+	if (starred)
+		fprintf(fp, "%08llx\n", (unsigned long long)(base + n));
 }
 
 /* --- arguments ----------------------------------------------------------- */
@@ -333,15 +358,30 @@ c_quit(struct cl *cl, int argc, char **argv)
 	return 0;
 }
 
-/* One command: "name args" and its help line, or a JSON object. */
+/* Where the help lines start in the list; a longer synopsis puts its
+ * help line under it, in that column. */
+#define HELP_COL	40
+
+/* One command: "name args" and its help line (fmt, or NULL: the list's
+ * columns), or a JSON object. */
 static void
 print_cmd(struct cl *cl, const struct cl_cmd *c, const char *fmt)
 {
+	int n;
+
 	cl_open_object(cl, NULL);
 	cl_print_string(cl, PRINT_JSON, "name", NULL, c->name);
 	cl_print_string(cl, PRINT_JSON, "args", NULL, c->args);
 	cl_print_string(cl, PRINT_JSON, "help", NULL, c->help);
-	cl_printf(cl, fmt, c->name, c->args, c->help);
+	if (fmt != NULL) {
+		cl_printf(cl, fmt, c->name, c->args, c->help);
+	} else if (!cl->json) {
+		n = printf("  %s%s%s", c->name, *c->args ? " " : "", c->args);
+		if (n >= HELP_COL - 1)
+			printf("\n%-*s%s\n", HELP_COL, "", c->help);
+		else
+			printf("%-*s%s\n", HELP_COL - n, "", c->help);
+	}
 	cl_close_object(cl);
 }
 
@@ -360,7 +400,7 @@ c_help(struct cl *cl, int argc, char **argv)
 		print_cmd(cl, c, "%s %s\n    %s\n");
 	else
 		for (c = cl_cmds; c->name != NULL; c++)
-			print_cmd(cl, c, "  %-9s %-38s %s\n");
+			print_cmd(cl, c, NULL);
 	cl_close_array(cl);
 	return 0;
 }

@@ -99,6 +99,17 @@ cl_c_read(struct cl *cl, int argc, char **argv)
 	return r;
 }
 
+/* The smallest width (1, 2, 4, 8) that holds v. */
+static unsigned
+fit_width(uint64_t v)
+{
+	unsigned w = 1;
+
+	while (w < 8 && v >> (8 * w) != 0)
+		w *= 2;
+	return w;
+}
+
 int
 cl_c_poke(struct cl *cl, int argc, char **argv)
 {
@@ -119,7 +130,8 @@ cl_c_poke(struct cl *cl, int argc, char **argv)
 		return r;
 	if (w < 8 && val >> (8 * w) != 0)
 		return cl_err(cl, VX_EXIT_USAGE, "value %s does not fit in %u "
-		    "bytes; give a width of 8 or a smaller value", argv[3], w);
+		    "bytes; give a width of %u or a smaller value", argv[3], w,
+		    fit_width(val));
 	vx_store(buf, w, val, 0);
 	if ((r = cl_region_io(cl, idx, off, buf, w, 1, posted)) != 0)
 		return r;

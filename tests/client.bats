@@ -773,3 +773,51 @@ PY
 	[[ $stderr == *"no reply to VERSION (msg_id 0x1) within 300 ms"* ]]
 	[[ $stderr != *"not a vfio-user peer"* ]]
 }
+
+@test "poke suggests the smallest width that holds the value" {
+	start_server gpio
+	run --separate-stderr "$VFUCTL" client -c 'poke bar2 0x10 0x1ff 1' "$sock"
+	assert_status 2
+	[[ $stderr == *"value 0x1ff does not fit in 1 bytes; give a width of 2 or a smaller value"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'poke bar2 0x10 0x10000 2' "$sock"
+	[[ $stderr == *"give a width of 4 "* ]]
+	run --separate-stderr "$VFUCTL" client -c 'poke bar2 0x10 0x100000000 1' "$sock"
+	[[ $stderr == *"give a width of 8 "* ]]
+}
+
+@test "help: every command's help line starts in the same column" {
+	start_server gpio
+	run "$VFUCTL" client -c 'help' "$sock"
+	assert_status 0
+	local text=$output h line prefix n=0
+	while IFS= read -r h; do
+		line=$(grep -F -- "$h" <<< "$text" | head -1)
+		prefix=${line%%"$h"*}
+		[ "${#prefix}" -eq 40 ] || { echo "'$h' starts at column ${#prefix}" >&2; return 1; }
+		n=$((n + 1))
+	done < <("$VFUCTL" client --json -c 'help' "$sock" | jq -r '.commands[].help')
+	[ "$n" -ge 20 ]
+}
+
+@test "hex dumps collapse repeated lines with '*' as hexdump -C does: dma dump, read, mig read" {
+	start_server dma
+	run "$VFUCTL" client -c 'dma map 0x100000 0x1000; dma fill 0x100020 16 0xab; dma dump 0x100000 0x60' "$sock"
+	assert_status 0
+	[[ $output == *"00100000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+*
+00100020  ab ab ab ab ab ab ab ab  ab ab ab ab ab ab ab ab  |................|
+00100030  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+*
+00100060" ]]
+	run "$VFUCTL" client -c 'read bar0 0 0x400' "$sock"
+	assert_status 0
+	[ "$(grep -c '^\*$' <<< "$output")" -ge 1 ]
+	[[ $output == *"00000400" ]]
+	kill "$srv_pid"; wait "$srv_pid" || true
+	start_server gpio
+	run "$VFUCTL" client -c 'feature set mig-state STOP_COPY; mig read 65536' "$sock"
+	assert_status 0
+	[[ $output == *"|................|
+*
+00000140" ]]
+}
