@@ -460,8 +460,14 @@ const struct cl_cmd cl_cmds[] = {
 	{ "wait-irq", cl_c_wait_irq, "[TIMEOUT]",
 	  "wait for an enabled interrupt (default 1000 ms)",
 	  A(NONE, NONE, NONE, NONE), NULL },
+	{ "watch", cl_c_watch, "REGION OFFSET [1|2|4|8] [INTERVAL]",
+	  "read every INTERVAL (100 ms), print each change, until Ctrl-C",
+	  A(REGION, NONE, WIDTH, NONE), NULL },
 	{ "write", cl_c_write, "[--posted] REGION OFFSET HEXBYTES",
 	  "write bytes", A(REGION, NONE, NONE, NONE), NULL },
+	{ "x", cl_c_examine, "[REGION OFFSET]", "x/NFU as gdb: N values, "
+	  "format x d u o t c, unit b h w g; alone: on from the last",
+	  A(REGION, NONE, NONE, NONE), NULL },
 	{ NULL, NULL, NULL, NULL, A(NONE, NONE, NONE, NONE), NULL },
 };
 
@@ -470,6 +476,8 @@ cl_find(const char *name)
 {
 	const struct cl_cmd *c;
 
+	if (strncmp(name, "x/", 2) == 0)
+		name = "x";	/* gdb's x/NFU */
 	for (c = cl_cmds; c->name != NULL; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;

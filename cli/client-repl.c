@@ -230,20 +230,59 @@ complete(const char *text, int start, int end)
 	return rl_completion_matches(text, gen);
 }
 
+/*
+ * Commands an empty line runs again, as in gdb: those that only look.
+ * x and read go on where they ended (they set cl->again themselves);
+ * what changes the device or waits on it is not repeated by accident.
+ */
+static const char *const repeatable[] = {
+	"x", "read", "peek", "info", "regions", "irqs", "version", "config",
+	"help", NULL
+};
+
+/* What Enter runs after line: line itself when it is one repeatable
+ * command, else nothing (x and read then set their continuation). */
+static void
+remember(struct cl *cl, const char *line)
+{
+	size_t n;
+	int i;
+
+	cl->again[0] = '\0';
+	line += strspn(line, " \t");
+	n = strcspn(line, " \t/");
+	if (strpbrk(line, ";#") != NULL || strlen(line) >= sizeof(cl->again))
+		return;
+	for (i = 0; repeatable[i] != NULL; i++)
+		if (strlen(repeatable[i]) == n &&
+		    strncmp(line, repeatable[i], n) == 0) {
+			strcpy(cl->again, line);
+			return;
+		}
+}
+
 static void
 on_line(char *line)
 {
+	char again[sizeof(repl_cl->again)];
+
 	if (line == NULL) {
 		/* Ctrl-D */
 		repl_done = 1;
 		putchar('\n');
 		return;
 	}
-	if (*line != '\0') {
+	if (line[strspn(line, " \t")] != '\0') {
 		add_history(line);
 		repl_cl->line++;
+		remember(repl_cl, line);
 		/* like a shell: the status of the last command */
 		repl_rc = cl_run_line(repl_cl, line, 1);
+	} else if (repl_cl->again[0] != '\0') {
+		/* Enter: the last command again, or where it goes on */
+		strcpy(again, repl_cl->again);
+		repl_cl->line++;
+		repl_rc = cl_run_line(repl_cl, again, 1);
 	}
 	free(line);
 	if (repl_cl->quit)

@@ -214,3 +214,44 @@ EOF
 	assert_status 0
 	assert_contains "5a 5a 5a 5a"
 }
+
+@test "Enter repeats the last command as gdb does: x and read go on, poke is not repeated" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'poke bar2 0x10 0x12345678\r=>bar2+0x10 <- 0x12345678' \
+		'<prompt>=>' \
+		'\r=>vfuctl> ' \
+		'x/2xw bar2 0x10\r=>0x00000001' \
+		'<prompt>=>' \
+		'\r=>bar2+0x18:' \
+		'<prompt>=>' \
+		'\r=>bar2+0x20:' \
+		'x/4xb bar2 4\r=>0xa5' \
+		'<prompt>=>' \
+		'\r=>bar2+0x8:' \
+		'read bar2 0 4\r=>00000000  00 00 00 00' \
+		'<prompt>=>' \
+		'\r=>00000004  a5 a5 00 00' \
+		'peek bar2 4 2\r=>bar2+0x4: 0xa5a5' \
+		'<prompt>=>' \
+		'\r=>bar2+0x4: 0xa5a5' \
+		'quit\r=>'
+	assert_status 0
+	# the poke ran once: the empty line after it ran nothing
+	[ "$(grep -c 'bar2+0x10 <- ' <<< "$output")" -eq 1 ]
+	[ "$(grep -c 'bar2+0x4: 0xa5a5' <<< "$output")" -eq 2 ]
+	# the empty lines are not in the history
+	! grep -qx '' "$VFUCTL_HISTORY"
+}
+
+@test "watch prints changes until Ctrl-C, and the prompt goes on" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'watch bar2 4 2 10ms\r=>bar2+0x4: 0xa5a5' \
+		$'\x03=>0 changes seen' \
+		'peek bar2 4\r=>bar2+0x4: 0x0000a5a5' \
+		'quit\r=>'
+	assert_status 0
+}

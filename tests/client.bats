@@ -821,3 +821,70 @@ PY
 *
 00000140" ]]
 }
+
+@test "x/NFU examines as gdb: count, format, unit, remembered; x alone goes on" {
+	start_server gpio
+	run "$VFUCTL" client -f - "$sock" <<-'IN'
+	poke bar2 0x10 0x12345678
+	x bar2 0x10
+	x
+	x/8xb bar2 0x10
+	x/2dh
+	x/tw bar2 4
+	x/3c config 0
+	x/ug
+	x/2o bar2 4
+	x/d bar2 0x10
+	IN
+	assert_status 0
+	assert_contains $'bar2+0x10:\t0x12345678\n'
+	assert_contains $'bar2+0x14:\t0x00000001\n'
+	assert_contains $'bar2+0x10:\t0x78\t0x56\t0x34\t0x12\t0x01\t0x00\t0x00\t0x00\n'
+	# the unit stays b until told: 2dh is two halves at 0x18
+	assert_contains $'bar2+0x18:\t0\t0\n'
+	assert_contains $'bar2+0x4:\t00000000000000001010010110100101\n'
+	assert_contains $'config+0x0:\t79 \'O\'\t73 \'I\'\t200 \'\\310\'\n'
+	assert_contains $'bar2+0x4:\t0122645\t0110642547400000000000\n'
+	# d with the unit remembered (g): 0x0000000112345678
+	assert_contains $'bar2+0x10:\t4600387192'
+	run "$VFUCTL" client --json -c 'x/2xw bar2 0x10' "$sock"
+	assert_status 0
+	jq -e '.region == "bar2" and .offset == 16 and .format == "x" and .unit == 4 and .values == [305419896, 1]' <<< "$output"
+	run --separate-stderr "$VFUCTL" client -c 'x' "$sock"
+	assert_status 2
+	[[ $stderr == *"no x before this one to go on from: give REGION OFFSET"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'x/4q bar2 0' "$sock"
+	assert_status 2
+	[[ $stderr == *"invalid x letter 'q'"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'x/0x bar2 0' "$sock"
+	assert_status 2
+	run --separate-stderr "$VFUCTL" client -c 'x/65x bar2 0' "$sock"
+	assert_status 2
+	[[ $stderr == *"beyond the end of bar2"* ]]
+}
+
+@test "watch sees a value another party writes into a shared region, and prints each change" {
+	start_server dma
+	local fd f
+	for f in /proc/"$srv_pid"/fd/*; do
+		[[ $(readlink "$f") == "/memfd:vfuctl-bar2 (deleted)" ]] && fd=$f
+	done
+	[ -n "$fd" ]
+	"$VFUCTL" client -c 'watch bar2 0x10 4 10ms' "$sock" >"$TEST_TMP/watch.out" 2>&1 3>&- &
+	local w=$!
+	wait_for "bar2+0x10: 0x00000000" "$TEST_TMP/watch.out"
+	# what a guest that mapped bar2 would do: write the memory itself
+	printf '\x78\x56\x34\x12' | dd of="$fd" bs=1 seek=16 conv=notrunc status=none
+	wait_for "0x00000000 -> 0x12345678" "$TEST_TMP/watch.out"
+	printf '\x01' | dd of="$fd" bs=1 seek=16 conv=notrunc status=none
+	wait_for "0x12345678 -> 0x12345601" "$TEST_TMP/watch.out"
+	kill "$w"
+	wait "$w" || true
+	run cat "$TEST_TMP/watch.out"
+	assert_contains "bar2+0x10: 0x00000000
+bar2+0x10: 0x00000000 -> 0x12345678
+bar2+0x10: 0x12345678 -> 0x12345601"
+	run --separate-stderr "$VFUCTL" client -c 'watch bar2' "$sock"
+	assert_status 2
+	[[ $stderr == *"usage: watch REGION OFFSET"* ]]
+}
