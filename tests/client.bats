@@ -888,3 +888,37 @@ bar2+0x10: 0x12345678 -> 0x12345601"
 	assert_status 2
 	[[ $stderr == *"usage: watch REGION OFFSET"* ]]
 }
+
+@test "mig save on one server and mig load on another move the device state" {
+	start_server gpio
+	local a=$sock pa=$srv_pid b=$TEST_TMP/b pb
+	cd "$TEST_TMP"
+	"$VFUCTL" server --socket-path "$b" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	pb=$!
+	srv_pid="$pa $pb"
+	wait_socket "$b" "$pb" /dev/null
+	run "$VFUCTL" client -c 'poke bar2 0x10 0x12345678; poke bar2 0 0x5a;
+		mig save state.mig; feature get mig-state' "$a"
+	assert_status 0
+	assert_contains "saved 320 bytes of device state (STOP_COPY) to state.mig"
+	assert_contains "device_state STOP_COPY"
+	# the file: magic, length, the data as MIG_DATA_READ gave it; 0600
+	[ "$(head -c 8 state.mig)" = "VFUMIG1" ]
+	[ "$(stat -c %s state.mig)" -eq 336 ]
+	[ "$(stat -c %a state.mig)" = 600 ]
+	run "$VFUCTL" client -c 'expect bar2 0x10 0; expect bar2 0 0' "$b"
+	assert_status 0
+	run "$VFUCTL" client --json -c 'mig load state.mig; expect bar2 0x10 0x12345678;
+		expect bar2 0 0x5a; feature get mig-state' "$b"
+	assert_status 0
+	jq -se '.[0].length == 320 and .[0].device_state == "RUNNING" and
+		.[0].file == "state.mig" and .[3].device_state == "RUNNING"' <<< "$output"
+	# a file that is no state: refused before anything is sent
+	printf 'VFUMIG1\n\377\0\0\0\0\0\0\0abc' > bad.mig
+	run --separate-stderr "$VFUCTL" client -c 'mig load bad.mig' "$b"
+	assert_status 2
+	[[ $stderr == *"'bad.mig' is no device state 'mig save' wrote"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'mig load nonexistent.mig' "$b"
+	assert_status 2
+	[[ $stderr == *"cannot open 'nonexistent.mig'"* ]]
+}
