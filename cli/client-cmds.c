@@ -453,6 +453,9 @@ const struct cl_cmd cl_cmds[] = {
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "regions", cl_c_regions, "", "every region: size, flags, areas, caps",
 	  A(NONE, NONE, NONE, NONE), NULL },
+	{ "reconnect", cl_c_reconnect, "", "connect again (the server "
+	  "restarted): VERSION, discovery, DMA windows", A(NONE, NONE, NONE,
+	  NONE), NULL },
 	{ "reset", cl_c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
 	  NULL },
 	{ "version", cl_c_version, "", "what VERSION negotiated",
@@ -602,7 +605,10 @@ cl_run_line(struct cl *cl, const char *line, int stop)
 int
 cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o)
 {
+	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
+
 	cl->path = path;
+	cl->opts = o != NULL ? *o : def;
 	if (vx_client_open(&cl->c, path, o) < 0) {
 		fflush(stdout);
 		fprintf(stderr, "vfuctl %s: %s\n", cl->cmdname, vx_client_errmsg(cl->c));
@@ -623,4 +629,70 @@ cl_close(struct cl *cl)
 	cl->c = NULL;
 	free(cl->regs);
 	cl->regs = NULL;
+}
+
+/* Map the DMA windows of old on n again, with their contents. */
+static int
+remap_windows(struct cl *cl, struct vx_client *old, struct vx_client *n)
+{
+	const struct vx_dma_win *w;
+	struct vx_msg reply;
+	unsigned i, nw;
+	int r;
+
+	w = vx_client_dma_windows(old, &nw);
+	for (i = 0; i < nw; i++) {
+		if ((r = vx_client_dma_map(n, w[i].addr, w[i].size, w[i].prot,
+		    w[i].fd >= 0, &reply)) < 0)
+			return cl_err(cl, VX_EXIT_FAIL, "mapping DMA window "
+			    "0x%llx+0x%llx again: %s",
+			    (unsigned long long)w[i].addr,
+			    (unsigned long long)w[i].size, vx_client_errmsg(n));
+		memcpy(vx_client_dma_ptr(n, w[i].addr, w[i].size), w[i].mem,
+		    (size_t)w[i].size);
+	}
+	return 0;
+}
+
+/*
+ * reconnect: a new connection to the same socket (the server restarted),
+ * VERSION and discovery again; the session's own state stays (x's format
+ * and place, the prompt's history, the DMA windows and their contents,
+ * mapped again); IRQ eventfds went with the old server.
+ */
+int
+cl_c_reconnect(struct cl *cl, int argc, char **argv)
+{
+	struct vx_client *n = NULL;
+	unsigned nw;
+	uint64_t major = 0, minor = 0;
+	int r;
+
+	if (argc != 1)
+		return cl_usage(cl, argv[0]);
+	if (vx_client_open(&n, cl->path, &cl->opts) < 0) {
+		r = cl_err(cl, VX_EXIT_FAIL, "reconnecting: %s",
+		    vx_client_errmsg(n));
+		vx_client_close(n);
+		return r;
+	}
+	r = remap_windows(cl, cl->c, n);
+	vx_client_dma_windows(n, &nw);
+	cl_close_irqfds(cl, 0, 1);
+	vx_client_close(cl->c);
+	cl->c = n;
+	cl->gone = 0;
+	cl->have_info = 0;	/* discovery again: the device may differ */
+	if (r != 0 || (r = cl_ensure_info(cl)) != 0)
+		return r;
+	vx_session_version(vx_conn_session(vx_client_conn(n)), VX_S2C,
+	    &major, &minor);
+	cl_print_string(cl, PRINT_ANY, "socket", "reconnected to %s", cl->path);
+	cl_printf(cl, " (vfio-user %llu.%llu): ", (unsigned long long)major,
+	    (unsigned long long)minor);
+	cl_print_uint(cl, PRINT_ANY, "regions", "%llu regions, ", cl->nregions);
+	cl_print_uint(cl, PRINT_ANY, "irqs", "%llu IRQ indexes, ", cl->nirqs);
+	cl_print_uint(cl, PRINT_ANY, "dma_windows", "%llu DMA windows mapped "
+	    "again\n", nw);
+	return 0;
 }

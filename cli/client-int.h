@@ -50,6 +50,8 @@ struct cl {
 	int no_fd;		/* dma map without a memfd by default */
 	int interactive;	/* REPL: errors do not end the session */
 	int quit;		/* 'quit' ran */
+	int gone;		/* the prompt saw the server go: 'reconnect' */
+	struct vx_client_opts opts;	/* what cl_open offered, for reconnect */
 
 	/* where the running command came from, for messages */
 	const char *src;
@@ -173,6 +175,7 @@ int cl_c_expect(struct cl *cl, int argc, char **argv);
 int cl_c_poll(struct cl *cl, int argc, char **argv);
 int cl_c_examine(struct cl *cl, int argc, char **argv);
 int cl_c_watch(struct cl *cl, int argc, char **argv);
+int cl_c_reconnect(struct cl *cl, int argc, char **argv);
 
 /* --- command table, for help and completion ---------------------------- */
 

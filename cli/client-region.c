@@ -434,6 +434,8 @@ cl_c_examine(struct cl *cl, int argc, char **argv)
 	} else {
 		idx = cl->x_idx;
 		off = cl->x_next;
+		if ((r = cl_ensure_region(cl, idx)) != 0)	/* reconnected */
+			return r;
 	}
 	if ((buf = malloc((size_t)count * w)) == NULL)
 		return cl_err(cl, VX_EXIT_FAIL, "out of memory");

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +363,27 @@ clear_line(void)
 	rl_redisplay();
 }
 
+/* Wait for one of the n descriptors in fds (no connection to serve). */
+static int
+wait_input(const int *fds, int n, int *ready)
+{
+	struct pollfd p[2];
+	int i;
+
+	*ready = -1;
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLIN;
+		p[i].revents = 0;
+	}
+	if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (p[i].revents)
+			*ready = i;
+	return 0;
+}
+
 int
 cl_repl(struct cl *cl)
 {
@@ -404,13 +426,21 @@ cl_repl(struct cl *cl)
 	while (!repl_done) {
 		fds[0] = in;
 		fds[1] = sigpipe[0];
-		r = vx_client_serve(cl->c, -1, fds, 2, &ready);
-		if (r < 0) {
-			rl_callback_handler_remove();
+		r = cl->gone ? wait_input(fds, 2, &ready) :
+		    vx_client_serve(cl->c, -1, fds, 2, &ready);
+		if (r < 0 && !cl->gone) {
+			/* the prompt stays: the server may come back */
+			cl->gone = 1;
+			rl_save_prompt();
+			rl_redisplay();
 			putchar('\n');
-			cl_err(cl, VX_EXIT_FAIL, "%s", vx_client_errmsg(cl->c));
+			cl_err(cl, VX_EXIT_FAIL, "%s; 'reconnect' when it is "
+			    "back, 'quit' to end", vx_client_errmsg(cl->c));
+			rl_restore_prompt();
+			rl_on_new_line();
+			rl_redisplay();
 			repl_rc = VX_EXIT_FAIL;
-			break;
+			continue;
 		}
 		if (cl_interrupted || ready == 1) {
 			drain_sigpipe();

@@ -895,7 +895,6 @@ bar2+0x10: 0x12345678 -> 0x12345601"
 	cd "$TEST_TMP"
 	"$VFUCTL" server --socket-path "$b" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
 	pb=$!
-	srv_pid="$pa $pb"
 	wait_socket "$b" "$pb" /dev/null
 	run "$VFUCTL" client -c 'poke bar2 0x10 0x12345678; poke bar2 0 0x5a;
 		mig save state.mig; feature get mig-state' "$a"
@@ -921,4 +920,39 @@ bar2+0x10: 0x12345678 -> 0x12345601"
 	run --separate-stderr "$VFUCTL" client -c 'mig load nonexistent.mig' "$b"
 	assert_status 2
 	[[ $stderr == *"cannot open 'nonexistent.mig'"* ]]
+	kill "$pb"
+	wait "$pb" || true
+	srv_pid=$pa
+}
+
+@test "reconnect after the server restarts: VERSION and discovery again, x's place and DMA windows kept" {
+	start_server dma
+	mkfifo "$TEST_TMP/in"
+	"$VFUCTL" client -k -f - "$sock" <"$TEST_TMP/in" >"$TEST_TMP/out" 2>&1 3>&- &
+	local cl=$! st=0
+	exec 4>"$TEST_TMP/in"
+	echo 'dma map 0x100000 0x1000; dma fill 0x100000 16 0x5a; x/2xw bar0 0x20' >&4
+	wait_for "bar0+0x20:" "$TEST_TMP/out"
+	# the server restarts: SIGTERM removes its socket, a new one comes
+	kill "$srv_pid"
+	wait "$srv_pid" || true
+	# fd 4 closed: the client's standard input must end with ours
+	"$VFUCTL" server --socket-path "$sock" --device "$repo/tests/devices/dma.json" \
+		3>&- 4>&- >"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
+	echo 'peek bar0 0x24' >&4
+	echo 'reconnect; x; dma list; dma dump 0x100000 16' >&4
+	exec 4>&-
+	wait "$cl" || st=$?
+	run cat "$TEST_TMP/out"
+	# the peek met the old connection's end; -k went on
+	[ "$st" -eq 1 ]
+	assert_contains "stdin:2:"
+	assert_contains "reconnected to $sock (vfio-user 0.2): 9 regions, 5 IRQ indexes, 1 DMA windows mapped again"
+	# x went on where it ended (0x28), on the new server
+	assert_contains $'bar0+0x28:\t'
+	assert_contains "00100000  5a 5a 5a 5a"
+	run --separate-stderr "$VFUCTL" client -c 'reconnect x' "$sock"
+	assert_status 2
 }
