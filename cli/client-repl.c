@@ -3,6 +3,10 @@
  * with history and completion of command names, region names and
  * sub-arguments.
  *
+ * As in gdb, an empty line runs the last command again when it only
+ * looks, and x and read go on where they ended; a server that hangs up
+ * leaves the prompt waiting for 'reconnect'.
+ *
  * readline runs in callback mode so that one poll() covers the terminal
  * and the sockets: the server's DMA_READ/DMA_WRITE are answered while the
  * prompt waits for typing, not only while a command waits for its reply.

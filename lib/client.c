@@ -311,19 +311,24 @@ await_header(struct vx_client *c, int64_t deadline, struct first *f)
 {
 	struct pollfd p;
 	int64_t left;
+	int t;
 
 	p.fd = vx_conn_sock(c->conn);
 	for (;;) {
 		peek_first(p.fd, f);
 		if (f->n >= VX_HDR_SIZE || f->closed)
 			return;
-		left = deadline < 0 ? 10 : deadline - vx_conn_now_ms(NULL);
-		if (left <= 0)
-			return;
+		t = -1;
+		if (deadline >= 0) {
+			if ((left = deadline - vx_conn_now_ms(NULL)) <= 0)
+				return;
+			t = (int)left;	/* --timeout is at most a day */
+		}
+		if (f->n > 0 && (t < 0 || t > 10))
+			t = 10;
 		p.events = f->n > 0 ? POLLRDHUP : POLLIN | POLLRDHUP;
 		p.revents = 0;
-		if (poll(&p, 1, f->n > 0 && left > 10 ? 10 : (int)left) < 0 &&
-		    errno != EINTR)
+		if (poll(&p, 1, t) < 0 && errno != EINTR)
 			return;
 		if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
 			peek_first(p.fd, f);
