@@ -75,27 +75,52 @@ cl_hex(const uint8_t *p, size_t n)
 	return s;
 }
 
+/* One line of hexdump -C: offset, up to 16 bytes in hex, then as ASCII. */
+static void
+hexdump_line(FILE *fp, const uint8_t *p, size_t n, uint64_t off)
+{
+	size_t j;
+
+	fprintf(fp, "%08llx  ", (unsigned long long)off);
+	for (j = 0; j < 16; j++) {
+		if (j < n)
+			fprintf(fp, "%02x ", p[j]);
+		else
+			fputs("   ", fp);
+		if (j == 7)
+			fputc(' ', fp);
+	}
+	fputs(" |", fp);
+	for (j = 0; j < n; j++)
+		fputc(p[j] >= 0x20 && p[j] < 0x7f ? p[j] : '.', fp);
+	fputs("|\n", fp);
+}
+
+/*
+ * As hexdump -C: a whole line equal to the one before is shown as one
+ * '*' however many follow, and a dump that ends so ends with its end
+ * offset.
+ */
 void
 cl_hexdump(FILE *fp, const uint8_t *p, size_t n, uint64_t base)
 {
-	size_t i, j;
+	size_t i;
+	int starred = 0;
 
 	for (i = 0; i < n; i += 16) {
-		fprintf(fp, "%08llx  ", (unsigned long long)(base + i));
-		for (j = 0; j < 16; j++) {
-			if (i + j < n)
-				fprintf(fp, "%02x ", p[i + j]);
-			else
-				fputs("   ", fp);
-			if (j == 7)
-				fputc(' ', fp);
+		size_t k = n - i < 16 ? n - i : 16;
+
+		if (i > 0 && k == 16 && memcmp(p + i, p + i - 16, 16) == 0) {
+			if (!starred)
+				fputs("*\n", fp);
+			starred = 1;
+			continue;
 		}
-		fputs(" |", fp);
-		for (j = 0; j < 16 && i + j < n; j++)
-			fputc(p[i + j] >= 0x20 && p[i + j] < 0x7f ? p[i + j] :
-			    '.', fp);
-		fputs("|\n", fp);
+		starred = 0;
+		hexdump_line(fp, p + i, k, base + i);
 	}
+	if (starred)
+		fprintf(fp, "%08llx\n", (unsigned long long)(base + n));
 }
 
 /* --- arguments ----------------------------------------------------------- */
@@ -333,15 +358,30 @@ c_quit(struct cl *cl, int argc, char **argv)
 	return 0;
 }
 
-/* One command: "name args" and its help line, or a JSON object. */
+/* Where the help lines start in the list; a longer synopsis puts its
+ * help line under it, in that column. */
+#define HELP_COL	40
+
+/* One command: "name args" and its help line (fmt, or NULL: the list's
+ * columns), or a JSON object. */
 static void
 print_cmd(struct cl *cl, const struct cl_cmd *c, const char *fmt)
 {
+	int n;
+
 	cl_open_object(cl, NULL);
 	cl_print_string(cl, PRINT_JSON, "name", NULL, c->name);
 	cl_print_string(cl, PRINT_JSON, "args", NULL, c->args);
 	cl_print_string(cl, PRINT_JSON, "help", NULL, c->help);
-	cl_printf(cl, fmt, c->name, c->args, c->help);
+	if (fmt != NULL) {
+		cl_printf(cl, fmt, c->name, c->args, c->help);
+	} else if (!cl->json) {
+		n = printf("  %s%s%s", c->name, *c->args ? " " : "", c->args);
+		if (n >= HELP_COL - 1)
+			printf("\n%-*s%s\n", HELP_COL, "", c->help);
+		else
+			printf("%-*s%s\n", HELP_COL - n, "", c->help);
+	}
 	cl_close_object(cl);
 }
 
@@ -360,7 +400,7 @@ c_help(struct cl *cl, int argc, char **argv)
 		print_cmd(cl, c, "%s %s\n    %s\n");
 	else
 		for (c = cl_cmds; c->name != NULL; c++)
-			print_cmd(cl, c, "  %-9s %-38s %s\n");
+			print_cmd(cl, c, NULL);
 	cl_close_array(cl);
 	return 0;
 }
@@ -393,9 +433,9 @@ const struct cl_cmd cl_cmds[] = {
 	  "enable disable trigger mask unmask" },
 	{ "irqs", cl_c_irqs, "", "every IRQ index: count and flags",
 	  A(NONE, NONE, NONE, NONE), NULL },
-	{ "mig", cl_c_mig, "read SIZE | write HEXBYTES",
-	  "MIG_DATA_READ / MIG_DATA_WRITE", A(SUB, NONE, NONE, NONE),
-	  "read write" },
+	{ "mig", cl_c_mig, "read SIZE | write HEXBYTES | save FILE | load FILE",
+	  "MIG_DATA_READ / MIG_DATA_WRITE; device state to a file and back",
+	  A(SUB, NONE, NONE, NONE), "read write save load" },
 	{ "peek", cl_c_peek, "REGION OFFSET [1|2|4|8]", "read one value",
 	  A(REGION, NONE, WIDTH, NONE), NULL },
 	{ "poke", cl_c_poke, "[--posted] REGION OFFSET VALUE [1|2|4|8]",
@@ -413,6 +453,9 @@ const struct cl_cmd cl_cmds[] = {
 	  A(REGION, NONE, NONE, NONE), NULL },
 	{ "regions", cl_c_regions, "", "every region: size, flags, areas, caps",
 	  A(NONE, NONE, NONE, NONE), NULL },
+	{ "reconnect", cl_c_reconnect, "", "connect again (the server "
+	  "restarted): VERSION, discovery, DMA windows", A(NONE, NONE, NONE,
+	  NONE), NULL },
 	{ "reset", cl_c_reset, "", "DEVICE_RESET", A(NONE, NONE, NONE, NONE),
 	  NULL },
 	{ "version", cl_c_version, "", "what VERSION negotiated",
@@ -420,8 +463,14 @@ const struct cl_cmd cl_cmds[] = {
 	{ "wait-irq", cl_c_wait_irq, "[TIMEOUT]",
 	  "wait for an enabled interrupt (default 1000 ms)",
 	  A(NONE, NONE, NONE, NONE), NULL },
+	{ "watch", cl_c_watch, "REGION OFFSET [1|2|4|8] [INTERVAL]",
+	  "read every INTERVAL (100 ms), print each change, until Ctrl-C",
+	  A(REGION, NONE, WIDTH, NONE), NULL },
 	{ "write", cl_c_write, "[--posted] REGION OFFSET HEXBYTES",
 	  "write bytes", A(REGION, NONE, NONE, NONE), NULL },
+	{ "x", cl_c_examine, "[REGION OFFSET]", "x/NFU as gdb: N values, "
+	  "format x d u o t c, unit b h w g; alone: on from the last",
+	  A(REGION, NONE, NONE, NONE), NULL },
 	{ NULL, NULL, NULL, NULL, A(NONE, NONE, NONE, NONE), NULL },
 };
 
@@ -430,6 +479,8 @@ cl_find(const char *name)
 {
 	const struct cl_cmd *c;
 
+	if (strncmp(name, "x/", 2) == 0)
+		name = "x";	/* gdb's x/NFU */
 	for (c = cl_cmds; c->name != NULL; c++)
 		if (strcmp(c->name, name) == 0)
 			return c;
@@ -554,7 +605,10 @@ cl_run_line(struct cl *cl, const char *line, int stop)
 int
 cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o)
 {
+	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
+
 	cl->path = path;
+	cl->opts = o != NULL ? *o : def;
 	if (vx_client_open(&cl->c, path, o) < 0) {
 		fflush(stdout);
 		fprintf(stderr, "vfuctl %s: %s\n", cl->cmdname, vx_client_errmsg(cl->c));
@@ -575,4 +629,70 @@ cl_close(struct cl *cl)
 	cl->c = NULL;
 	free(cl->regs);
 	cl->regs = NULL;
+}
+
+/* Map the DMA windows of old on n again, with their contents. */
+static int
+remap_windows(struct cl *cl, struct vx_client *old, struct vx_client *n)
+{
+	const struct vx_dma_win *w;
+	struct vx_msg reply;
+	unsigned i, nw;
+	int r;
+
+	w = vx_client_dma_windows(old, &nw);
+	for (i = 0; i < nw; i++) {
+		if ((r = vx_client_dma_map(n, w[i].addr, w[i].size, w[i].prot,
+		    w[i].fd >= 0, &reply)) < 0)
+			return cl_err(cl, VX_EXIT_FAIL, "mapping DMA window "
+			    "0x%llx+0x%llx again: %s",
+			    (unsigned long long)w[i].addr,
+			    (unsigned long long)w[i].size, vx_client_errmsg(n));
+		memcpy(vx_client_dma_ptr(n, w[i].addr, w[i].size), w[i].mem,
+		    (size_t)w[i].size);
+	}
+	return 0;
+}
+
+/*
+ * reconnect: a new connection to the same socket (the server restarted),
+ * VERSION and discovery again; the session's own state stays (x's format
+ * and place, the prompt's history, the DMA windows and their contents,
+ * mapped again); IRQ eventfds went with the old server.
+ */
+int
+cl_c_reconnect(struct cl *cl, int argc, char **argv)
+{
+	struct vx_client *n = NULL;
+	unsigned nw;
+	uint64_t major = 0, minor = 0;
+	int r;
+
+	if (argc != 1)
+		return cl_usage(cl, argv[0]);
+	if (vx_client_open(&n, cl->path, &cl->opts) < 0) {
+		r = cl_err(cl, VX_EXIT_FAIL, "reconnecting: %s",
+		    vx_client_errmsg(n));
+		vx_client_close(n);
+		return r;
+	}
+	r = remap_windows(cl, cl->c, n);
+	vx_client_dma_windows(n, &nw);
+	cl_close_irqfds(cl, 0, 1);
+	vx_client_close(cl->c);
+	cl->c = n;
+	cl->gone = 0;
+	cl->have_info = 0;	/* discovery again: the device may differ */
+	if (r != 0 || (r = cl_ensure_info(cl)) != 0)
+		return r;
+	vx_session_version(vx_conn_session(vx_client_conn(n)), VX_S2C,
+	    &major, &minor);
+	cl_print_string(cl, PRINT_ANY, "socket", "reconnected to %s", cl->path);
+	cl_printf(cl, " (vfio-user %llu.%llu): ", (unsigned long long)major,
+	    (unsigned long long)minor);
+	cl_print_uint(cl, PRINT_ANY, "regions", "%llu regions, ", cl->nregions);
+	cl_print_uint(cl, PRINT_ANY, "irqs", "%llu IRQ indexes, ", cl->nirqs);
+	cl_print_uint(cl, PRINT_ANY, "dma_windows", "%llu DMA windows mapped "
+	    "again\n", nw);
+	return 0;
 }

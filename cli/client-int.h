@@ -50,6 +50,8 @@ struct cl {
 	int no_fd;		/* dma map without a memfd by default */
 	int interactive;	/* REPL: errors do not end the session */
 	int quit;		/* 'quit' ran */
+	int gone;		/* the prompt saw the server go: 'reconnect' */
+	struct vx_client_opts opts;	/* what cl_open offered, for reconnect */
 
 	/* where the running command came from, for messages */
 	const char *src;
@@ -61,6 +63,15 @@ struct cl {
 
 	struct cl_irqfd irqfds[CL_MAX_IRQFDS];
 	int nirqfds;
+
+	/* x: gdb's remembered format and unit, and where the next x goes */
+	char x_fmt;		/* x d u o t c; 0: not yet, 'x' */
+	unsigned x_unit;	/* 1 2 4 8; 0: not yet, 4 */
+	int x_have;		/* an x ran: x_idx, x_next hold */
+	uint32_t x_idx;
+	uint64_t x_next;
+	/* the prompt: what an empty line runs again ("": nothing) */
+	char again[160];
 
 	void *out;		/* json_t object of the running command */
 	struct cl_jopen jstack[CL_JSON_DEPTH];	/* open arrays, objects */
@@ -162,6 +173,9 @@ int cl_c_poke(struct cl *cl, int argc, char **argv);
 int cl_c_write(struct cl *cl, int argc, char **argv);
 int cl_c_expect(struct cl *cl, int argc, char **argv);
 int cl_c_poll(struct cl *cl, int argc, char **argv);
+int cl_c_examine(struct cl *cl, int argc, char **argv);
+int cl_c_watch(struct cl *cl, int argc, char **argv);
+int cl_c_reconnect(struct cl *cl, int argc, char **argv);
 
 /* --- command table, for help and completion ---------------------------- */
 

@@ -4,9 +4,13 @@
  * MIG_DATA_READ/WRITE through lib's typed calls; one print path shows
  * text or JSON.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "client-int.h"
@@ -204,7 +208,222 @@ cl_c_feature(struct cl *cl, int argc, char **argv)
 	return 0;
 }
 
-/* mig read SIZE | mig write HEXBYTES */
+/* --- mig save / mig load ------------------------------------------------ */
+
+/*
+ * The state file: MIG_MAGIC (8 bytes), the data's length (u64
+ * little-endian), then the data: what MIG_DATA_READ gave, in order, until
+ * it gave nothing.  The stream has no inner boundaries (the spec's
+ * migration data is a byte stream), so the file keeps none.
+ */
+#define MIG_MAGIC	"VFUMIG1\n"
+#define MIG_HDR		16
+#define MIG_MAX		((size_t)1 << 30)	/* a server that never ends */
+
+/* A growing byte buffer for the state. */
+struct mbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int
+mbuf_add(struct mbuf *b, const void *d, size_t n)
+{
+	size_t ncap = b->cap ? b->cap : 4096;
+	uint8_t *np;
+
+	while (ncap - b->len < n)
+		ncap *= 2;
+	if (ncap != b->cap) {
+		if ((np = realloc(b->p, ncap)) == NULL)
+			return -1;
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, d, n);
+	b->len += n;
+	return 0;
+}
+
+static int
+mig_state(struct cl *cl, int set, uint32_t state, uint32_t *now)
+{
+	struct vx_feature_reply fr;
+	uint8_t d[8] = { 0 };
+	int r;
+
+	vx_store(d, 4, state, 0);
+	r = vx_client_feature(cl->c, VX_FEAT_MIG_DEVICE_STATE |
+	    (set ? VX_FEATURE_SET : VX_FEATURE_GET), d, 8, 16, &fr);
+	if (r < 0)
+		return cl_call_err(cl, r);
+	if (now != NULL && !fr.has_state)
+		return cl_err(cl, VX_EXIT_FAIL, "the server's mig-state reply "
+		    "carries no state");
+	if (now != NULL)
+		*now = fr.device_state;
+	return 0;
+}
+
+static const char *
+state_name(uint32_t s)
+{
+	const char *n = vx_tok_name(vx_names_mig_state, s);
+
+	return n != NULL ? n : "unknown";
+}
+
+/* Append what MIG_DATA_READ gives until it gives nothing. */
+static int
+mig_read_all(struct cl *cl, struct mbuf *sb)
+{
+	uint64_t x = vx_client_xfer(cl->c);
+	const uint8_t *data;
+	size_t n;
+	int r;
+
+	for (;;) {
+		if ((r = vx_client_mig_read(cl->c, x > UINT32_MAX ? UINT32_MAX :
+		    (uint32_t)x, &data, &n)) < 0)
+			return cl_call_err(cl, r);
+		if (n == 0)
+			return 0;
+		if (sb->len + n > MIG_MAX)
+			return cl_err(cl, VX_EXIT_FAIL, "the server's migration "
+			    "data goes on beyond 1 GiB; gave up");
+		if (mbuf_add(sb, data, n) < 0)
+			return cl_err(cl, VX_EXIT_FAIL, "out of memory");
+	}
+}
+
+static int
+write_file(struct cl *cl, const char *path, const uint8_t *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	ssize_t k;
+
+	if (fd < 0)
+		return cl_err(cl, VX_EXIT_FAIL, "cannot create '%s': %s", path,
+		    strerror(errno));
+	while (n > 0 && (k = write(fd, p, n)) > 0) {
+		p += k;
+		n -= (size_t)k;
+	}
+	if (n > 0 || close(fd) < 0) {
+		int e = errno;
+
+		if (n > 0)
+			close(fd);
+		return cl_err(cl, VX_EXIT_FAIL, "writing '%s': %s", path,
+		    strerror(e));
+	}
+	return 0;
+}
+
+/* mig save FILE: STOP_COPY unless in a copy state already, read all */
+static int
+mig_save(struct cl *cl, const char *path)
+{
+	struct mbuf sb = { NULL, 0, 0 };
+	uint32_t st;
+	int r;
+
+	if ((r = mig_state(cl, 0, 0, &st)) != 0)
+		return r;
+	if (st != VX_MIG_STOP_COPY && st != VX_MIG_PRE_COPY &&
+	    st != VX_MIG_PRE_COPY_P2P &&
+	    (r = mig_state(cl, 1, VX_MIG_STOP_COPY, &st)) != 0)
+		return r;
+	if (mbuf_add(&sb, MIG_MAGIC, 8) < 0 || mbuf_add(&sb, "\0\0\0\0\0"
+	    "\0\0\0", 8) < 0)
+		r = cl_err(cl, VX_EXIT_FAIL, "out of memory");
+	if (r == 0 && (r = mig_read_all(cl, &sb)) == 0) {
+		vx_store(sb.p + 8, 8, sb.len - MIG_HDR, 0);
+		r = write_file(cl, path, sb.p, sb.len);
+	}
+	if (r == 0) {
+		cl_print_string(cl, PRINT_JSON, "file", NULL, path);
+		cl_print_uint(cl, PRINT_ANY, "length", "saved %llu bytes of "
+		    "device state", (unsigned long long)(sb.len - MIG_HDR));
+		cl_print_string(cl, PRINT_ANY, "device_state", " (%s)",
+		    state_name(st));
+		cl_printf(cl, " to %s\n", path);
+	}
+	free(sb.p);
+	return r;
+}
+
+/* The state file at path, checked: *data and *n its data (free *buf). */
+static int
+read_state_file(struct cl *cl, const char *path, uint8_t **buf,
+    const uint8_t **data, size_t *n)
+{
+	struct mbuf sb = { NULL, 0, 0 };
+	char chunk[65536];
+	ssize_t k;
+	int e, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cl_err(cl, VX_EXIT_USAGE, "cannot open '%s': %s", path,
+		    strerror(errno));
+	while ((k = read(fd, chunk, sizeof(chunk))) > 0 &&
+	    sb.len <= MIG_MAX + MIG_HDR && mbuf_add(&sb, chunk, (size_t)k) == 0)
+		;
+	e = errno;
+	close(fd);
+	if (k != 0) {
+		free(sb.p);
+		return cl_err(cl, VX_EXIT_FAIL, "reading '%s': %s", path,
+		    k < 0 ? strerror(e) : sb.len > MIG_MAX ? "larger than "
+		    "1 GiB" : "out of memory");
+	}
+	if (sb.len < MIG_HDR || memcmp(sb.p, MIG_MAGIC, 8) != 0 ||
+	    vx_load(sb.p + 8, 8, 0) != sb.len - MIG_HDR) {
+		free(sb.p);
+		return cl_err(cl, VX_EXIT_USAGE, "'%s' is no device state "
+		    "'mig save' wrote (magic VFUMIG1, then the length, then "
+		    "as many bytes)", path);
+	}
+	*buf = sb.p;
+	*data = *buf + MIG_HDR;
+	*n = sb.len - MIG_HDR;
+	return 0;
+}
+
+/* mig load FILE: RESUMING, MIG_DATA_WRITE in pieces, RUNNING */
+static int
+mig_load(struct cl *cl, const char *path)
+{
+	uint64_t x = vx_client_xfer(cl->c);
+	const uint8_t *data;
+	uint8_t *buf = NULL;
+	size_t n, off, k;
+	uint32_t st = 0;
+	int r;
+
+	if ((r = read_state_file(cl, path, &buf, &data, &n)) != 0)
+		return r;
+	r = mig_state(cl, 1, VX_MIG_RESUMING, NULL);
+	for (off = 0; r == 0 && off < n; off += k) {
+		k = n - off < x ? n - off : (size_t)x;
+		if ((r = vx_client_mig_write(cl->c, data + off, k)) < 0)
+			r = cl_call_err(cl, r);
+	}
+	if (r == 0)
+		r = mig_state(cl, 1, VX_MIG_RUNNING, &st);
+	free(buf);
+	if (r != 0)
+		return r;
+	cl_print_string(cl, PRINT_JSON, "file", NULL, path);
+	cl_print_uint(cl, PRINT_ANY, "length", "loaded %llu bytes of device "
+	    "state", (unsigned long long)n);
+	cl_print_string(cl, PRINT_ANY, "device_state", " (%s)", state_name(st));
+	cl_printf(cl, " from %s\n", path);
+	return 0;
+}
+
+/* mig read SIZE | mig write HEXBYTES | mig save FILE | mig load FILE */
 int
 cl_c_mig(struct cl *cl, int argc, char **argv)
 {
@@ -214,6 +433,10 @@ cl_c_mig(struct cl *cl, int argc, char **argv)
 	uint64_t size = 0;
 	int r;
 
+	if (argc == 3 && strcmp(argv[1], "save") == 0)
+		return mig_save(cl, argv[2]);
+	if (argc == 3 && strcmp(argv[1], "load") == 0)
+		return mig_load(cl, argv[2]);
 	if (argc != 3 || (strcmp(argv[1], "read") && strcmp(argv[1], "write")))
 		return cl_usage(cl, "mig");
 	if (argv[1][0] == 'w') {

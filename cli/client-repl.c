@@ -3,12 +3,17 @@
  * with history and completion of command names, region names and
  * sub-arguments.
  *
+ * As in gdb, an empty line runs the last command again when it only
+ * looks, and x and read go on where they ended; a server that hangs up
+ * leaves the prompt waiting for 'reconnect'.
+ *
  * readline runs in callback mode so that one poll() covers the terminal
  * and the sockets: the server's DMA_READ/DMA_WRITE are answered while the
  * prompt waits for typing, not only while a command waits for its reply.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,20 +235,59 @@ complete(const char *text, int start, int end)
 	return rl_completion_matches(text, gen);
 }
 
+/*
+ * Commands an empty line runs again, as in gdb: those that only look.
+ * x and read go on where they ended (they set cl->again themselves);
+ * what changes the device or waits on it is not repeated by accident.
+ */
+static const char *const repeatable[] = {
+	"x", "read", "peek", "info", "regions", "irqs", "version", "config",
+	"help", NULL
+};
+
+/* What Enter runs after line: line itself when it is one repeatable
+ * command, else nothing (x and read then set their continuation). */
+static void
+remember(struct cl *cl, const char *line)
+{
+	size_t n;
+	int i;
+
+	cl->again[0] = '\0';
+	line += strspn(line, " \t");
+	n = strcspn(line, " \t/");
+	if (strpbrk(line, ";#") != NULL || strlen(line) >= sizeof(cl->again))
+		return;
+	for (i = 0; repeatable[i] != NULL; i++)
+		if (strlen(repeatable[i]) == n &&
+		    strncmp(line, repeatable[i], n) == 0) {
+			strcpy(cl->again, line);
+			return;
+		}
+}
+
 static void
 on_line(char *line)
 {
+	char again[sizeof(repl_cl->again)];
+
 	if (line == NULL) {
 		/* Ctrl-D */
 		repl_done = 1;
 		putchar('\n');
 		return;
 	}
-	if (*line != '\0') {
+	if (line[strspn(line, " \t")] != '\0') {
 		add_history(line);
 		repl_cl->line++;
+		remember(repl_cl, line);
 		/* like a shell: the status of the last command */
 		repl_rc = cl_run_line(repl_cl, line, 1);
+	} else if (repl_cl->again[0] != '\0') {
+		/* Enter: the last command again, or where it goes on */
+		strcpy(again, repl_cl->again);
+		repl_cl->line++;
+		repl_rc = cl_run_line(repl_cl, again, 1);
 	}
 	free(line);
 	if (repl_cl->quit)
@@ -323,6 +367,27 @@ clear_line(void)
 	rl_redisplay();
 }
 
+/* Wait for one of the n descriptors in fds (no connection to serve). */
+static int
+wait_input(const int *fds, int n, int *ready)
+{
+	struct pollfd p[2];
+	int i;
+
+	*ready = -1;
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = POLLIN;
+		p[i].revents = 0;
+	}
+	if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (p[i].revents)
+			*ready = i;
+	return 0;
+}
+
 int
 cl_repl(struct cl *cl)
 {
@@ -365,13 +430,21 @@ cl_repl(struct cl *cl)
 	while (!repl_done) {
 		fds[0] = in;
 		fds[1] = sigpipe[0];
-		r = vx_client_serve(cl->c, -1, fds, 2, &ready);
-		if (r < 0) {
-			rl_callback_handler_remove();
+		r = cl->gone ? wait_input(fds, 2, &ready) :
+		    vx_client_serve(cl->c, -1, fds, 2, &ready);
+		if (r < 0 && !cl->gone) {
+			/* the prompt stays: the server may come back */
+			cl->gone = 1;
+			rl_save_prompt();
+			rl_redisplay();
 			putchar('\n');
-			cl_err(cl, VX_EXIT_FAIL, "%s", vx_client_errmsg(cl->c));
+			cl_err(cl, VX_EXIT_FAIL, "%s; 'reconnect' when it is "
+			    "back, 'quit' to end", vx_client_errmsg(cl->c));
+			rl_restore_prompt();
+			rl_on_new_line();
+			rl_redisplay();
 			repl_rc = VX_EXIT_FAIL;
-			break;
+			continue;
 		}
 		if (cl_interrupted || ready == 1) {
 			drain_sigpipe();

@@ -13,6 +13,7 @@ struct vx_client {
 	struct vx_conn *conn;	/* sockets, msg_ids, waiting, decoding */
 	struct vx_builder out;	/* replies we send to the server */
 	struct vx_client_opts opts;
+	uint32_t max_in;	/* largest message we accept */
 
 	/* what was negotiated is the session's (vx_conn_session) */
 	char *srv_json;		/* the server's capabilities JSON, NUL-ended */
@@ -24,7 +25,7 @@ struct vx_client {
 	struct vx_frame reply;	/* the last reply, valid until the next call */
 	int have_reply;
 	uint32_t reply_errno;	/* VX_ERR_REPLY: the errno the server sent */
-	char errmsg[256];
+	char errmsg[512];
 };
 
 /* Set c->errmsg from fmt and return err. */

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "client-int.h"
@@ -280,8 +281,192 @@ version_json(const struct vx_client_opts *o)
 	return s;
 }
 
+/* --- VERSION: is the peer vfio-user at all? ------------------------------ */
+
+/* Bytes of a peer that is not vfio-user shown in the sentence. */
+#define FIRST_SHOWN	32
+
+/* What the peer sent first, peeked (the framer reads it later as ever). */
+struct first {
+	uint8_t b[FIRST_SHOWN];
+	size_t n;
+	int closed;		/* it sent no more: hung up after n bytes */
+};
+
+static void
+peek_first(int sock, struct first *f)
+{
+	ssize_t k = recv(sock, f->b, sizeof(f->b), MSG_PEEK | MSG_DONTWAIT);
+
+	f->n = k > 0 ? (size_t)k : 0;
+}
+
+/*
+ * Wait until the peer has sent a whole header, hung up or let the
+ * deadline pass, peeking.  A partial header leaves the socket readable,
+ * so it is looked at again every 10 ms rather than polled for.
+ */
+static void
+await_header(struct vx_client *c, int64_t deadline, struct first *f)
+{
+	struct pollfd p;
+	int64_t left;
+	int t;
+
+	p.fd = vx_conn_sock(c->conn);
+	for (;;) {
+		peek_first(p.fd, f);
+		if (f->n >= VX_HDR_SIZE || f->closed)
+			return;
+		t = -1;
+		if (deadline >= 0) {
+			if ((left = deadline - vx_conn_now_ms(NULL)) <= 0)
+				return;
+			t = (int)left;	/* --timeout is at most a day */
+		}
+		if (f->n > 0 && (t < 0 || t > 10))
+			t = 10;
+		p.events = f->n > 0 ? POLLRDHUP : POLLIN | POLLRDHUP;
+		p.revents = 0;
+		if (poll(&p, 1, t) < 0 && errno != EINTR)
+			return;
+		if (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			peek_first(p.fd, f);
+			f->closed = 1;
+		}
+	}
+}
+
+/* "48 54 ... \"HT..\"": the bytes in hex and as printable ASCII. */
+static void
+show_bytes(const struct first *f, char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < f->n && o + 4 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x ", f->b[i]);
+	if (o < cap)
+		out[o++] = '"';
+	for (i = 0; i < f->n && o + 2 < cap; i++)
+		out[o++] = f->b[i] >= 0x20 && f->b[i] < 0x7f ? (char)f->b[i] : '.';
+	if (o < cap)
+		out[o++] = '"';
+	out[o < cap ? o : cap - 1] = '\0';
+}
+
+/* Why hdr can be no answer to VERSION, in why; 0 if it can be one. */
 static int
-negotiate(struct vx_client *c)
+implausible(const uint8_t *hdr, uint32_t max, char *why, size_t cap)
+{
+	uint32_t size = (uint32_t)vx_load(hdr + VX_HDR_OFF_SIZE, 4, 0);
+	uint32_t flags = (uint32_t)vx_load(hdr + VX_HDR_OFF_FLAGS, 4, 0);
+	uint16_t cmd = (uint16_t)vx_load(hdr + VX_HDR_OFF_CMD, 2, 0);
+
+	if (size < VX_HDR_SIZE || size > max)
+		snprintf(why, cap, size < VX_HDR_SIZE ? "msg_size %u is below "
+		    "the header's 16 bytes" : "msg_size %u is beyond the %u "
+		    "bytes this client accepts", size, max);
+	else if ((flags & VX_F_TYPE_MASK) != VX_F_TYPE_REPLY)
+		snprintf(why, cap, "flags 0x%x are no reply's", flags);
+	else if (cmd != VX_CMD_VERSION)
+		snprintf(why, cap, "command %u where VERSION (1) was due", cmd);
+	else
+		return 0;
+	return 1;
+}
+
+/*
+ * The peer's first bytes must make a VERSION reply's header: a peer that
+ * sends something else (an HTTP server's status line reads as an 825 MB
+ * message), sends too little and hangs up or goes quiet, is no vfio-user
+ * peer, and is told so with what it sent.  A peer that sends nothing at
+ * all is left to the call's own words (no reply, closed).
+ */
+static int
+check_first(struct vx_client *c, const char *path)
+{
+	struct first f = { { 0 }, 0, 0 };
+	char why[96], bytes[4 * FIRST_SHOWN + 4];
+	int64_t dl = c->opts.timeout_ms < 0 ? -1 :
+	    vx_conn_now_ms(NULL) + c->opts.timeout_ms;
+
+	await_header(c, dl, &f);
+	if (f.n == 0)
+		return 0;
+	if (f.n >= VX_HDR_SIZE) {
+		if (!implausible(f.b, c->max_in, why, sizeof(why)))
+			return 0;
+	} else if (f.closed) {
+		snprintf(why, sizeof(why), "it sent %zu bytes and hung up", f.n);
+	} else {
+		snprintf(why, sizeof(why), "it sent %zu bytes in %d ms, no "
+		    "whole header", f.n, c->opts.timeout_ms);
+	}
+	show_bytes(&f, bytes, sizeof(bytes));
+	return vxc_fail(c, VX_ERR_INVALID, "not a vfio-user peer at '%s': "
+	    "its answer to VERSION is no vfio-user reply (%s); first %zu "
+	    "bytes: %s", path, why, f.n, bytes);
+}
+
+/* Wait for the call id: its reply in *ev, serving what comes meanwhile. */
+static int
+await_call(struct vx_client *c, int id, struct vx_conn_event *ev)
+{
+	struct pollfd pfd[VX_CONN_MAX_POLLFDS];
+	int n, r;
+
+	for (;;) {
+		while ((r = vx_conn_step(c->conn, ev)) > 0) {
+			if (ev->kind == VX_CONN_EV_CALL && ev->id == id)
+				return ev->err;
+			on_event(c, c->conn, ev);
+		}
+		if (r < 0)
+			return vxc_fail(c, r, "out of memory");
+		n = vx_conn_pollfds(c->conn, pfd);
+		if (poll(pfd, (nfds_t)n, vx_conn_timeout(c->conn)) < 0 &&
+		    errno != EINTR)
+			return vxc_fail(c, VX_ERR_IO, "poll: %s", strerror(errno));
+	}
+}
+
+/* Send VERSION (built in b), check what comes back is vfio-user, and take
+ * the reply into *m, as vx_client_call would. */
+static int
+version_call(struct vx_client *c, const char *path, struct vx_builder *b,
+    struct vx_msg *m)
+{
+	struct vx_conn_event ev;
+	int id, r;
+
+	if ((r = vx_build_finish(b, m)) < 0)
+		return vxc_fail(c, r, "building VERSION: %s", vx_strerror(r));
+	id = vx_conn_start(c->conn, VX_CHAN_MAIN, b->buf, m->len, NULL, 0,
+	    c->opts.timeout_ms, NULL);
+	if (id < 0)
+		return vxc_fail(c, id, "%s", vx_conn_errmsg(c->conn));
+	/* a VERSION the socket did not take at once: no peeking ahead */
+	if (vx_conn_unsent(c->conn) == 0 && (r = check_first(c, path)) < 0)
+		return r;
+	r = await_call(c, id, &ev);
+	if (r == VX_ERR_TIMEOUT)
+		return vxc_fail(c, r, "no reply to VERSION (msg_id 0x%x) within "
+		    "%d ms", id, c->opts.timeout_ms);
+	if (r == VX_ERR_CLOSED || r == VX_ERR_TRUNCATED)
+		return vxc_fail(c, r, "server closed the connection while "
+		    "VERSION (msg_id 0x%x) awaited its reply", id);
+	if (r < 0)
+		return vxc_fail(c, r, "%s", vx_conn_errmsg(c->conn));
+	r = vx_conn_decode(c->conn, &ev, m);
+	vx_conn_take(c->conn, &ev, &c->reply);
+	c->have_reply = 1;
+	if (r < 0)
+		return vxc_fail(c, r, "decoding the reply: %s", vx_strerror(r));
+	return 0;
+}
+
+static int
+negotiate(struct vx_client *c, const char *path)
 {
 	const struct vx_session *s = vx_conn_session(c->conn);
 	const struct vx_caps *srv;
@@ -300,7 +485,8 @@ negotiate(struct vx_client *c)
 	vx_build_uint(&b, VXF_VER_MINOR, VX_PROTO_MINOR);
 	vx_build_bytes(&b, VXF_VER_JSON, js, strlen(js) + 1);
 	free(js);
-	r = vx_client_call_built(c, &b, NULL, 0, &m);
+	drop_reply(c);
+	r = version_call(c, path, &b, &m);
 	vx_builder_release(&b);
 	if (r < 0)
 		return r;
@@ -363,6 +549,7 @@ vx_client_open(struct vx_client **cp, const char *path,
 	lim.max_msg_size = maxmsg > VX_MAX_MSG_CAP ? VX_MAX_MSG_CAP :
 	    (uint32_t)maxmsg;
 	lim.max_fds = VX_MAX_FDS;
+	c->max_in = lim.max_msg_size;
 
 	if ((sock = vx_sock_connect(path, c->opts.timeout_ms)) < 0)
 		return vxc_fail(c, sock, "cannot connect to '%s': %s", path,
@@ -370,7 +557,7 @@ vx_client_open(struct vx_client **cp, const char *path,
 	if ((c->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim)) == NULL)
 		return vxc_fail(c, VX_ERR_NOMEM, "out of memory");
 	vx_conn_set_handler(c->conn, on_event, c);
-	return negotiate(c);
+	return negotiate(c, path);
 }
 
 void

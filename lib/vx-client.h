@@ -57,7 +57,10 @@ struct vx_client;
 
 /*
  * Connect to path (a file or "@abstract") and negotiate VERSION with opts
- * (NULL: defaults).  Returns 0 with the client in *cp, or an error; then
+ * (NULL: defaults).  A peer whose first bytes make no VERSION reply's
+ * header (or that sends less than a header and hangs up or goes quiet
+ * until the timeout) fails at once with VX_ERR_INVALID and "not a
+ * vfio-user peer", its first 32 bytes in hex and ASCII in the sentence.  Returns 0 with the client in *cp, or an error; then
  * *cp is NULL if there was no memory for it, else a client that holds
  * only the sentence (vx_client_errmsg).  vx_client_close() it either way.
  */

@@ -35,13 +35,14 @@ teardown() {
 # drive SOCKET STEP...: run vfuctl client SOCKET on a pty; each STEP is
 # "SEND=>EXPECT": write SEND (\t and \r as escapes), then read until the
 # terminal shows EXPECT (5 s at most) after what was there before;
-# "<sleep>=>" waits half a second, "<prompt>=>" for the next prompt.
+# "<sleep>=>" waits half a second, "<prompt>=>" for the next prompt,
+# "<sh>COMMAND=>EXPECT" runs a shell command, then waits for EXPECT.
 # Prints the whole session and exits
 # with the client's status, or 99 when an EXPECT never came or the client
 # did not end within 10 s of the last step.
 drive() {
 	python3 - "$VFUCTL" "$@" <<'EOF'
-import os, pty, select, sys, time
+import os, pty, select, subprocess, sys, time
 
 vfuctl, sock, steps = sys.argv[1], sys.argv[2], sys.argv[3:]
 pid, fd = pty.fork()
@@ -82,6 +83,10 @@ for step in steps:
             ok = False
             break
         continue
+    if send.startswith("<sh>"):
+        # a shell command between keystrokes (restart the server...)
+        subprocess.run(send[4:], shell=True, check=True)
+        send = ""
     send = send.replace("\\t", "\t").replace("\\r", "\r")
     mark = len(seen)
     os.write(fd, send.encode())
@@ -213,4 +218,65 @@ EOF
 		'quit\r=>'
 	assert_status 0
 	assert_contains "5a 5a 5a 5a"
+}
+
+@test "Enter repeats the last command as gdb does: x and read go on, poke is not repeated" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'poke bar2 0x10 0x12345678\r=>bar2+0x10 <- 0x12345678' \
+		'<prompt>=>' \
+		'\r=>vfuctl> ' \
+		'x/2xw bar2 0x10\r=>0x00000001' \
+		'<prompt>=>' \
+		'\r=>bar2+0x18:' \
+		'<prompt>=>' \
+		'\r=>bar2+0x20:' \
+		'x/4xb bar2 4\r=>0xa5' \
+		'<prompt>=>' \
+		'\r=>bar2+0x8:' \
+		'read bar2 0 4\r=>00000000  00 00 00 00' \
+		'<prompt>=>' \
+		'\r=>00000004  a5 a5 00 00' \
+		'peek bar2 4 2\r=>bar2+0x4: 0xa5a5' \
+		'<prompt>=>' \
+		'\r=>bar2+0x4: 0xa5a5' \
+		'quit\r=>'
+	assert_status 0
+	# the poke ran once: the empty line after it ran nothing
+	[ "$(grep -c 'bar2+0x10 <- ' <<< "$output")" -eq 1 ]
+	[ "$(grep -c 'bar2+0x4: 0xa5a5' <<< "$output")" -eq 2 ]
+	# the empty lines are not in the history
+	! grep -qx '' "$VFUCTL_HISTORY"
+}
+
+@test "watch prints changes until Ctrl-C, and the prompt goes on" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history
+	run drive "$sock" \
+		'watch bar2 4 2 10ms\r=>bar2+0x4: 0xa5a5' \
+		$'\x03=>0 changes seen' \
+		'peek bar2 4\r=>bar2+0x4: 0x0000a5a5' \
+		'quit\r=>'
+	assert_status 0
+}
+
+@test "the prompt outlives a server that restarts: reconnect, and x goes on" {
+	start_server gpio
+	export VFUCTL_HISTORY=$TEST_TMP/history SOCK=$sock PID=$srv_pid DEV=$repo/tests/devices/gpio.json
+	# the restart: SIGTERM, wait until it is gone, a new server, its pid
+	local restart='kill $PID; while kill -0 $PID 2>/dev/null; do sleep 0.05; done;
+		"$VFUCTL" server --socket-path "$SOCK" --device "$DEV" >/dev/null 2>&1 &
+		echo $! > "$TEST_TMP/pid2";
+		until "$VFUCTL" info "$SOCK" >/dev/null 2>&1; do sleep 0.05; done'
+	run drive "$sock" \
+		'x/2xw bar2 0\r=>0x0000a5a5' \
+		"<sh>$restart=>'reconnect' when it is back" \
+		'reconnect\r=>reconnected to' \
+		'x\r=>bar2+0x8:' \
+		'quit\r=>'
+	kill "$(cat "$TEST_TMP/pid2")" || true
+	assert_status 0
+	assert_contains "server closed the connection; 'reconnect' when it is back, 'quit' to end"
+	assert_contains "reconnected to $sock (vfio-user 0.2): 9 regions"
 }

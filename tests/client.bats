@@ -95,7 +95,9 @@ assert_server_alive() {
 	assert_contains "00000000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff  |..\"3DUfw........|"
 	assert_contains "000001f0  00 00 00 00 00 00 00 00  00 00 00 00 41 42 43 44  |............ABCD|"
 	assert_contains "00000200  45 46 47 48 49 50 00 00  00 00 00 00 00 00 00 00  |EFGHIP..........|"
-	assert_contains "000007f0  "
+	# all 2048 bytes: the zero lines collapse, the end offset says where
+	# the dump ends
+	[[ $output == *$'\n*\n00000800' ]]
 }
 
 @test "poke --posted sends no_reply and the write lands" {
@@ -698,4 +700,261 @@ PY
 	assert_status 0
 	! LC_ALL=C grep -qaP '[\x00-\x09\x0b-\x1f\x7f-\xff]' <<< "$output"
 	jq -e . <<< "$output" > /dev/null
+}
+
+# not_vfio KIND: a peer on $sock that answers VERSION with something else:
+# http (an HTTP error response, then waits), random (64 seeded random
+# bytes), short (6 bytes, then hangs up), quiet (6 bytes, then nothing),
+# silent (nothing at all).
+not_vfio() {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	sock=$TEST_TMP/notvfio
+	python3 - "$sock" "$1" 3>&- >"$TEST_TMP/peer.log" 2>&1 <<'PY' &
+import random, socket, sys
+path, kind = sys.argv[1], sys.argv[2]
+ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ls.bind(path)
+ls.listen(1)
+c, _ = ls.accept()
+c.recv(4096)
+if kind == "http":
+    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n"
+              b"Content-Length: 11\r\n\r\nBad request")
+elif kind == "random":
+    c.sendall(random.Random(13).randbytes(64))
+elif kind in ("short", "quiet"):
+    c.sendall(b"hello\n")
+if kind != "short":
+    try:
+        c.recv(1)    # until the client hangs up
+    except OSError:
+        pass
+PY
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/peer.log"
+}
+
+@test "an HTTP server is not a vfio-user peer: said at once, with its first bytes" {
+	not_vfio http
+	# a long timeout: the answer must not wait for it
+	run --separate-stderr timeout 20 "$VFUCTL" client --timeout 60000 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer at '$sock'"* ]]
+	[[ $stderr == *"msg_size 825110831 is beyond the 1052672 bytes this client accepts"* ]]
+	[[ $stderr == *'48 54 54 50 2f 31 2e 31 20 34 30 30 '*'"HTTP/1.1 400 Bad Request..Conten"'* ]]
+	[[ $stderr != *"no reply to VERSION"* ]]
+}
+
+@test "a peer that sends random bytes, or a few and hangs up or goes quiet, is not a vfio-user peer" {
+	not_vfio random
+	run --separate-stderr "$VFUCTL" peek --timeout 60000 "$sock" bar2 4
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer"*"first 32 bytes: "* ]]
+	# the bytes shown are the ones sent
+	local want
+	want=$(python3 -c 'import random; print(" ".join("%02x" % b for b in random.Random(13).randbytes(32)))')
+	[[ $stderr == *"$want"* ]]
+	wait "$srv_pid" || true
+	rm -f "$sock"
+	not_vfio short
+	run --separate-stderr "$VFUCTL" client --timeout 60000 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer"*"(it sent 6 bytes and hung up); first 6 bytes: 68 65 6c 6c 6f 0a \"hello.\""* ]]
+	wait "$srv_pid" || true
+	rm -f "$sock"
+	not_vfio quiet
+	run --separate-stderr "$VFUCTL" client --timeout 300 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"not a vfio-user peer"*"(it sent 6 bytes in 300 ms, no whole header)"* ]]
+}
+
+@test "a peer that says nothing still gets the timeout's words" {
+	not_vfio silent
+	run --separate-stderr "$VFUCTL" client --timeout 300 -c info "$sock"
+	assert_status 1
+	[[ $stderr == *"no reply to VERSION (msg_id 0x1) within 300 ms"* ]]
+	[[ $stderr != *"not a vfio-user peer"* ]]
+}
+
+@test "poke suggests the smallest width that holds the value" {
+	start_server gpio
+	run --separate-stderr "$VFUCTL" client -c 'poke bar2 0x10 0x1ff 1' "$sock"
+	assert_status 2
+	[[ $stderr == *"value 0x1ff does not fit in 1 bytes; give a width of 2 or a smaller value"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'poke bar2 0x10 0x10000 2' "$sock"
+	[[ $stderr == *"give a width of 4 "* ]]
+	run --separate-stderr "$VFUCTL" client -c 'poke bar2 0x10 0x100000000 1' "$sock"
+	[[ $stderr == *"give a width of 8 "* ]]
+}
+
+@test "help: every command's help line starts in the same column" {
+	start_server gpio
+	run "$VFUCTL" client -c 'help' "$sock"
+	assert_status 0
+	local text=$output h line prefix n=0
+	while IFS= read -r h; do
+		line=$(grep -F -- "$h" <<< "$text" | head -1)
+		prefix=${line%%"$h"*}
+		[ "${#prefix}" -eq 40 ] || { echo "'$h' starts at column ${#prefix}" >&2; return 1; }
+		n=$((n + 1))
+	done < <("$VFUCTL" client --json -c 'help' "$sock" | jq -r '.commands[].help')
+	[ "$n" -ge 20 ]
+}
+
+@test "hex dumps collapse repeated lines with '*' as hexdump -C does: dma dump, read, mig read" {
+	start_server dma
+	run "$VFUCTL" client -c 'dma map 0x100000 0x1000; dma fill 0x100020 16 0xab; dma dump 0x100000 0x60' "$sock"
+	assert_status 0
+	[[ $output == *"00100000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+*
+00100020  ab ab ab ab ab ab ab ab  ab ab ab ab ab ab ab ab  |................|
+00100030  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
+*
+00100060" ]]
+	run "$VFUCTL" client -c 'read bar0 0 0x400' "$sock"
+	assert_status 0
+	[ "$(grep -c '^\*$' <<< "$output")" -ge 1 ]
+	[[ $output == *"00000400" ]]
+	kill "$srv_pid"; wait "$srv_pid" || true
+	start_server gpio
+	run "$VFUCTL" client -c 'feature set mig-state STOP_COPY; mig read 65536' "$sock"
+	assert_status 0
+	[[ $output == *"|................|
+*
+00000140" ]]
+}
+
+@test "x/NFU examines as gdb: count, format, unit, remembered; x alone goes on" {
+	start_server gpio
+	run "$VFUCTL" client -f - "$sock" <<-'IN'
+	poke bar2 0x10 0x12345678
+	x bar2 0x10
+	x
+	x/8xb bar2 0x10
+	x/2dh
+	x/tw bar2 4
+	x/3c config 0
+	x/ug
+	x/2o bar2 4
+	x/d bar2 0x10
+	IN
+	assert_status 0
+	assert_contains $'bar2+0x10:\t0x12345678\n'
+	assert_contains $'bar2+0x14:\t0x00000001\n'
+	assert_contains $'bar2+0x10:\t0x78\t0x56\t0x34\t0x12\t0x01\t0x00\t0x00\t0x00\n'
+	# the unit stays b until told: 2dh is two halves at 0x18
+	assert_contains $'bar2+0x18:\t0\t0\n'
+	assert_contains $'bar2+0x4:\t00000000000000001010010110100101\n'
+	assert_contains $'config+0x0:\t79 \'O\'\t73 \'I\'\t200 \'\\310\'\n'
+	assert_contains $'bar2+0x4:\t0122645\t0110642547400000000000\n'
+	# d with the unit remembered (g): 0x0000000112345678
+	assert_contains $'bar2+0x10:\t4600387192'
+	run "$VFUCTL" client --json -c 'x/2xw bar2 0x10' "$sock"
+	assert_status 0
+	jq -e '.region == "bar2" and .offset == 16 and .format == "x" and .unit == 4 and .values == [305419896, 1]' <<< "$output"
+	run --separate-stderr "$VFUCTL" client -c 'x' "$sock"
+	assert_status 2
+	[[ $stderr == *"no x before this one to go on from: give REGION OFFSET"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'x/4q bar2 0' "$sock"
+	assert_status 2
+	[[ $stderr == *"invalid x letter 'q'"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'x/0x bar2 0' "$sock"
+	assert_status 2
+	run --separate-stderr "$VFUCTL" client -c 'x/65x bar2 0' "$sock"
+	assert_status 2
+	[[ $stderr == *"beyond the end of bar2"* ]]
+}
+
+@test "watch sees a value another party writes into a shared region, and prints each change" {
+	start_server dma
+	local fd f
+	for f in /proc/"$srv_pid"/fd/*; do
+		[[ $(readlink "$f") == "/memfd:vfuctl-bar2 (deleted)" ]] && fd=$f
+	done
+	[ -n "$fd" ]
+	"$VFUCTL" client -c 'watch bar2 0x10 4 10ms' "$sock" >"$TEST_TMP/watch.out" 2>&1 3>&- &
+	local w=$!
+	wait_for "bar2+0x10: 0x00000000" "$TEST_TMP/watch.out"
+	# what a guest that mapped bar2 would do: write the memory itself
+	printf '\x78\x56\x34\x12' | dd of="$fd" bs=1 seek=16 conv=notrunc status=none
+	wait_for "0x00000000 -> 0x12345678" "$TEST_TMP/watch.out"
+	printf '\x01' | dd of="$fd" bs=1 seek=16 conv=notrunc status=none
+	wait_for "0x12345678 -> 0x12345601" "$TEST_TMP/watch.out"
+	kill "$w"
+	wait "$w" || true
+	run cat "$TEST_TMP/watch.out"
+	assert_contains "bar2+0x10: 0x00000000
+bar2+0x10: 0x00000000 -> 0x12345678
+bar2+0x10: 0x12345678 -> 0x12345601"
+	run --separate-stderr "$VFUCTL" client -c 'watch bar2' "$sock"
+	assert_status 2
+	[[ $stderr == *"usage: watch REGION OFFSET"* ]]
+}
+
+@test "mig save on one server and mig load on another move the device state" {
+	start_server gpio
+	local a=$sock pa=$srv_pid b=$TEST_TMP/b pb
+	cd "$TEST_TMP"
+	"$VFUCTL" server --socket-path "$b" --device "$repo/tests/devices/gpio.json" 3>&- 2>/dev/null &
+	pb=$!
+	wait_socket "$b" "$pb" /dev/null
+	run "$VFUCTL" client -c 'poke bar2 0x10 0x12345678; poke bar2 0 0x5a;
+		mig save state.mig; feature get mig-state' "$a"
+	assert_status 0
+	assert_contains "saved 320 bytes of device state (STOP_COPY) to state.mig"
+	assert_contains "device_state STOP_COPY"
+	# the file: magic, length, the data as MIG_DATA_READ gave it; 0600
+	[ "$(head -c 8 state.mig)" = "VFUMIG1" ]
+	[ "$(stat -c %s state.mig)" -eq 336 ]
+	[ "$(stat -c %a state.mig)" = 600 ]
+	run "$VFUCTL" client -c 'expect bar2 0x10 0; expect bar2 0 0' "$b"
+	assert_status 0
+	run "$VFUCTL" client --json -c 'mig load state.mig; expect bar2 0x10 0x12345678;
+		expect bar2 0 0x5a; feature get mig-state' "$b"
+	assert_status 0
+	jq -se '.[0].length == 320 and .[0].device_state == "RUNNING" and
+		.[0].file == "state.mig" and .[3].device_state == "RUNNING"' <<< "$output"
+	# a file that is no state: refused before anything is sent
+	printf 'VFUMIG1\n\377\0\0\0\0\0\0\0abc' > bad.mig
+	run --separate-stderr "$VFUCTL" client -c 'mig load bad.mig' "$b"
+	assert_status 2
+	[[ $stderr == *"'bad.mig' is no device state 'mig save' wrote"* ]]
+	run --separate-stderr "$VFUCTL" client -c 'mig load nonexistent.mig' "$b"
+	assert_status 2
+	[[ $stderr == *"cannot open 'nonexistent.mig'"* ]]
+	kill "$pb"
+	wait "$pb" || true
+	srv_pid=$pa
+}
+
+@test "reconnect after the server restarts: VERSION and discovery again, x's place and DMA windows kept" {
+	start_server dma
+	mkfifo "$TEST_TMP/in"
+	"$VFUCTL" client -k -f - "$sock" <"$TEST_TMP/in" >"$TEST_TMP/out" 2>&1 3>&- &
+	local cl=$! st=0
+	exec 4>"$TEST_TMP/in"
+	echo 'dma map 0x100000 0x1000; dma fill 0x100000 16 0x5a; x/2xw bar0 0x20' >&4
+	wait_for "bar0+0x20:" "$TEST_TMP/out"
+	# the server restarts: SIGTERM removes its socket, a new one comes
+	kill "$srv_pid"
+	wait "$srv_pid" || true
+	# fd 4 closed: the client's standard input must end with ours
+	"$VFUCTL" server --socket-path "$sock" --device "$repo/tests/devices/dma.json" \
+		3>&- 4>&- >"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
+	echo 'peek bar0 0x24' >&4
+	echo 'reconnect; x; dma list; dma dump 0x100000 16' >&4
+	exec 4>&-
+	wait "$cl" || st=$?
+	run cat "$TEST_TMP/out"
+	# the peek met the old connection's end; -k went on
+	[ "$st" -eq 1 ]
+	assert_contains "stdin:2:"
+	assert_contains "reconnected to $sock (vfio-user 0.2): 9 regions, 5 IRQ indexes, 1 DMA windows mapped again"
+	# x went on where it ended (0x28), on the new server
+	assert_contains $'bar0+0x28:\t'
+	assert_contains "00100000  5a 5a 5a 5a"
+	run --separate-stderr "$VFUCTL" client -c 'reconnect x' "$sock"
+	assert_status 2
 }
