@@ -118,6 +118,7 @@ UNIT_DIR := $(B)tests/unit
 UNIT_BINS := $(UNIT_SRCS:%.c=$(B)%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(B)%)
 FUZZ_BINS := $(FUZZ_SRCS:%.c=$(B)%)
+BUGGY_BIN := $(B)tests/buggy-server
 PCFILE := $(B)libvfuctl.pc
 
 # A change of compiler or flags rebuilds everything (git's GIT-CFLAGS).
@@ -152,7 +153,7 @@ VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
 
 all: $(LIBA) $(LIBSO) $(LIBSO_LINK) $(VFUCTL_BIN)
 
-units: $(UNIT_BINS)
+units: $(UNIT_BINS) $(BUGGY_BIN)
 
 benches: $(BENCH_BINS)
 
@@ -189,6 +190,13 @@ $(UNIT_BINS): $(B)%: $(B)%.o $(UNIT_HELPER_OBJS) $(LIBA)
 
 $(BENCH_BINS): $(B)%: $(B)%.o $(LIBA)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIB_LDLIBS)
+
+# The planted-bug server of tests/fuzz.bats: always with ASan, never installed.
+BUGGY_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+$(BUGGY_BIN): tests/buggy-server.c $(LIBA) $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(BUGGY_FLAGS) -o $@ $< \
+		$(LIBA) $(LIB_LDLIBS)
 
 # Only built inside $(FUZZ_DIR), where SAN_FLAGS carries fuzzer-no-link.
 $(FUZZ_BINS): $(B)%: $(B)%.o $(LIBA)
@@ -374,6 +382,7 @@ uninstall:
 clean:
 	$(Q)rm -f $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(LIBA) $(LIBSO) $(LIBSO_LINK) \
 		$(VFUCTL_BIN) $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(PCFILE) \
+		$(BUGGY_BIN) \
 		$(FLAGS_STAMP)
 	$(Q)find lib cli tests bench -name '*.[od]' -type f -exec rm -f {} + 2>/dev/null || true
 	$(Q)rm -rf $(ASAN_DIR) $(FUZZ_DIR)
