@@ -246,6 +246,10 @@ sanitizer(const struct server *s, struct vx_fuzz_fate *f)
 		    (h = strstr(line, "runtime error:")) != NULL)) {
 			snprintf(f->headline, sizeof f->headline, "%.*s",
 			    (int)strcspn(h, "\n"), h);
+			/* the address is not part of what happened */
+			f->headline[strcspn(f->headline, "\n")] = '\0';
+			if ((h = strstr(f->headline, " on address")) != NULL)
+				*(char *)h = '\0';
 			continue;
 		}
 		if (f->headline[0] && frame_name(line, name, sizeof name)) {

@@ -450,7 +450,7 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		    !(flags & VX_F_NO_REPLY) && a.n < FZ_MAX_FDS * 4) {
 			a.id[a.n] = fz->next_id;
 			a.cmd[a.n++] = fz->last_cmd;
-		} else if (a.nnoreply < 8)
+		} else if ((flags & VX_F_NO_REPLY) && a.nnoreply < 8)
 			a.noreply[a.nnoreply++] = fz->next_id;
 		if (m->how == FZ_JOIN && k + 1 < s->n && m->nfds == 0 &&
 		    olen + m->len <= sizeof out / 2) {
@@ -507,28 +507,35 @@ open_conn(struct vx_fuzz *fz)
 static int
 judge(struct vx_fuzz *fz, int out, struct vx_fuzz_fate *fate)
 {
+	uint16_t cmd = fz->last_cmd;
+	int kind = 0;
+
 	memset(fate, 0, sizeof *fate);
 	fate->status = -1;
 	if (out == OUT_VIOLATION)
 		return VX_FUZZ_VIOLATION;
+	if (out != OUT_CLOSED && out != OUT_TIMEOUT)
+		return 0;
+	/* a sanitizer may take a while to write its report and exit */
+	if (fz->h.fate != NULL) {
+		fz->h.fate(fz->h.arg, out == OUT_TIMEOUT ? fz->o.timeout_ms : 0,
+		    fate);
+		if (fate->dead)
+			return VX_FUZZ_CRASH;
+	}
 	if (out == OUT_TIMEOUT)
 		return VX_FUZZ_HANG;
-	if (out != OUT_CLOSED)
-		return 0;
-	if (fz->h.fate != NULL) {
-		fz->h.fate(fz->h.arg, 0, fate);
-		if (fate->dead)
-			return VX_FUZZ_CRASH;
-	}
 	/* a server may close a connection it dislikes: does it still serve? */
-	if (open_conn(fz) == OUT_OK)
-		return 0;
-	if (fz->h.fate != NULL) {
-		fz->h.fate(fz->h.arg, fz->o.timeout_ms, fate);
-		if (fate->dead)
-			return VX_FUZZ_CRASH;
+	if (open_conn(fz) != OUT_OK) {
+		kind = VX_FUZZ_DEAF;
+		if (fz->h.fate != NULL) {
+			fz->h.fate(fz->h.arg, fz->o.timeout_ms, fate);
+			if (fate->dead)
+				kind = VX_FUZZ_CRASH;
+		}
 	}
-	return VX_FUZZ_DEAF;
+	fz->last_cmd = cmd;
+	return kind;
 }
 
 static void

@@ -53,6 +53,7 @@ struct dev {
 	struct region *regions;		/* NREGIONS of them */
 	struct win win;			/* one DMA window at most */
 	uint8_t masked[MSIX_VECTORS];
+	int no_reply;			/* the command at hand has No_reply */
 };
 
 static uint64_t
@@ -64,12 +65,13 @@ get(const struct vx_msg *m, unsigned field)
 	return v;
 }
 
+/* Every reply goes out here; none to a command sent with No_reply. */
 static void
 send_built(struct dev *d)
 {
 	struct vx_msg m;
 
-	if (vx_build_finish(&d->b, &m) == 0)
+	if (vx_build_finish(&d->b, &m) == 0 && !d->no_reply)
 		vx_conn_send(d->conn, VX_CHAN_MAIN, m.buf, m.len, NULL, 0);
 }
 
@@ -267,6 +269,7 @@ request(struct dev *d, struct vx_conn_event *ev)
 
 	if (vx_conn_decode(d->conn, ev, &m) < 0)
 		return;
+	d->no_reply = (m.flags & VX_F_NO_REPLY) != 0;
 	if (m.status != VX_MSG_OK) {
 		if (!(m.flags & VX_F_NO_REPLY))
 			reply_error(d, &m, EINVAL);
