@@ -209,15 +209,26 @@ on_restart(void *arg, char *why, size_t cap)
 	return start(&rn->srv, why, cap);
 }
 
-/* "#1 0x55d in doorbell tests/x.c:228" -> "doorbell", skipping the
- * sanitizer's own frames */
+/*
+ * "#1 0x55d in doorbell tests/x.c:228" -> "doorbell", skipping the
+ * sanitizer's own frames; unsymbolized (ASAN_OPTIONS=symbolize=0)
+ * "#0 0x55d  (/path/server+0x9f6e)" -> "server+0x9f6e".
+ */
 static int
 frame_name(const char *line, char *out, size_t cap)
 {
-	const char *p = strstr(line, " in ");
+	const char *p = strstr(line, " in "), *q;
 	size_t n;
 
-	if (strncmp(line + strspn(line, " \t"), "#", 1) != 0 || p == NULL)
+	if (strncmp(line + strspn(line, " \t"), "#", 1) != 0)
+		return 0;
+	if (p == NULL && (q = strstr(line, " (")) != NULL) {
+		p = strrchr(q, '/') ? strrchr(q, '/') + 1 : q + 2;
+		snprintf(out, cap, "%.*s", (int)strcspn(p, ")\n"), p);
+		return strncmp(out, "libc.so", 7) != 0 &&
+		    strncmp(out, "libasan", 7) != 0;
+	}
+	if (p == NULL)
 		return 0;
 	p += 4;
 	n = strcspn(p, " \n(");
@@ -263,12 +274,32 @@ sanitizer(const struct server *s, struct vx_fuzz_fate *f)
 	fclose(fp);
 }
 
+/* Has the server's stderr a sanitizer's report begun? */
+static int
+reporting(const struct server *s)
+{
+	FILE *fp = fopen(s->errlog, "r");
+	char line[512];
+	int found = 0;
+
+	while (fp != NULL && !found && fgets(line, sizeof line, fp) != NULL)
+		found = strstr(line, "Sanitizer:") != NULL ||
+		    strstr(line, "runtime error:") != NULL;
+	if (fp != NULL)
+		fclose(fp);
+	return found;
+}
+
 static void
 on_fate(void *arg, int wait_ms, struct vx_fuzz_fate *f)
 {
 	struct run *rn = arg;
 	int st;
 
+	/* a sanitizer symbolizing its report takes a second or more: a
+	 * server that has begun one is waited for */
+	if (wait_ms > 0 && reporting(&rn->srv))
+		wait_ms = START_MS;
 	reap(&rn->srv, wait_ms, &st);
 	if (st == -1)
 		return;

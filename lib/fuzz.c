@@ -65,6 +65,7 @@ struct vx_fuzz {
 	struct vx_fuzz_stats st;
 	/* the last outcome */
 	uint16_t last_cmd;
+	int stale;		/* the server may be dead or stuck */
 	char why[256];
 	/* saving */
 	struct vx_trace_writer *tw;
@@ -229,7 +230,8 @@ make_fds(struct vx_fuzz *fz, const struct fmsg *m, int *fds,
 static void
 note_state(struct vx_fuzz *fz, const struct vx_msg *m, int *novel)
 {
-	uint32_t key = (uint32_t)m->cmd << 16 | (m->error & 0xffff);
+	uint32_t key = (uint32_t)(m->cmd < VX_CMD_MAX ? m->cmd : 0xffff) << 16 |
+	    (m->error & 0xffff);
 	unsigned i;
 
 	if (!(m->flags & VX_F_ERROR) && m->cmd < 32)
@@ -548,19 +550,26 @@ make_key(struct vx_fuzz_finding *f)
 	    f->fate.frames);
 }
 
-/* Run s on a fresh server: the finding kind it leads to (0: none). */
+/*
+ * Run s on a new connection, to a fresh server when the last run left it
+ * dead or stuck, or when fresh asks: the finding kind it leads to (0:
+ * none).
+ */
 static int
-reproduce(struct vx_fuzz *fz, const struct fseq *s, struct vx_fuzz_fate *fate)
+reproduce(struct vx_fuzz *fz, const struct fseq *s, struct vx_fuzz_fate *fate,
+    int fresh)
 {
 	char why[256];
 	size_t sent;
-	int r, novel = 0;
+	int r, novel = 0, kind;
 
 	drop_conn(fz);
-	if (fz->h.restart != NULL && fz->h.restart(fz->h.arg, why,
-	    sizeof why) < 0)
-		return -1;
-	fz->st.restarts += fz->h.restart != NULL;
+	if (fz->h.restart != NULL && (fz->stale || fresh)) {
+		if (fz->h.restart(fz->h.arg, why, sizeof why) < 0)
+			return -1;
+		fz->st.restarts++;
+	}
+	fz->stale = 1;
 	if ((r = fz->h.connect(fz->h.arg, why, sizeof why)) < 0)
 		return -1;
 	if ((fz->conn = vx_conn_new(r, VX_CONN_CLIENT, NULL)) == NULL)
@@ -568,7 +577,9 @@ reproduce(struct vx_fuzz *fz, const struct fseq *s, struct vx_fuzz_fate *fate)
 	vx_conn_set_peer_limits(fz->conn, FZ_MAX_FDS * 2, FZ_MSG_MAX * 2);
 	rec_event(fz, VX_TR_OPEN, NULL);
 	r = send_seq(fz, s, 0, &sent, &novel);
-	return judge(fz, r, fate);
+	kind = judge(fz, r, fate);
+	fz->stale = kind != 0 && kind != VX_FUZZ_VIOLATION;
+	return kind;
 }
 
 static int
@@ -579,7 +590,7 @@ same(struct vx_fuzz *fz, const struct fseq *s, const struct vx_fuzz_finding *f,
 
 	if (++*tries > MAX_TRIES)
 		return 0;
-	return reproduce(fz, s, &fate) == f->kind && fz->last_cmd ==
+	return reproduce(fz, s, &fate, 0) == f->kind && fz->last_cmd ==
 	    f->last_cmd && fate.sig == f->fate.sig &&
 	    strcmp(fate.frames, f->fate.frames) == 0;
 }
@@ -687,6 +698,7 @@ report(struct vx_fuzz *fz, int kind, const struct vx_fuzz_fate *fate,
 	}
 	fz->st.findings++;
 	f.orig_msgs = (unsigned)fz->found.n;
+	fz->stale = kind != VX_FUZZ_VIOLATION;
 	cn = vx_cmd_name(f.last_cmd);
 	if (kind == VX_FUZZ_CRASH && fate->sig)
 		snprintf(f.text, sizeof f.text, "the server died of signal %d "
@@ -746,7 +758,7 @@ vx_fuzz_save(struct vx_fuzz *fz, const struct vx_fuzz_finding *f,
 	if (f->fate.frames[0])
 		strcat(note, ")");
 	rec_event(fz, VX_TR_ANNOTATION, note);
-	reproduce(fz, &fz->found, &fate);
+	reproduce(fz, &fz->found, &fate, 1);
 	if (f->kind == VX_FUZZ_CRASH || f->kind == VX_FUZZ_HANG) {
 		/* the reply the server owed, so that a replay waits for it */
 		rec_event(fz, VX_TR_ANNOTATION, "vfuctl fuzz: the server never "
@@ -963,7 +975,7 @@ vx_fuzz_new(const struct vx_fuzz_opts *o, const struct vx_fuzz_hooks *h,
 	if (fz->o.max_msgs == 0)
 		fz->o.max_msgs = 4;
 	if (fz->o.conn_execs == 0)
-		fz->o.conn_execs = 64;
+		fz->o.conn_execs = 16;
 	fz->rng.s = o->seed * 0x9e3779b97f4a7c15ull + 1;
 	vx_builder_init(&fz->b);
 	vx_decoder_init(&fz->dec);

@@ -86,7 +86,7 @@ struct vx_fuzz_opts {
 	int timeout_ms;		/* per reply: beyond it a hang (<= 0: 1000) */
 	unsigned max_msgs;	/* mutated messages per exec (0: 4) */
 	unsigned conn_execs;	/* execs before the connection is rebuilt
-				 * (0: 64) */
+				 * (0: 16) */
 	const char *const *seeds;	/* seed traces, nseeds of them */
 	unsigned nseeds;
 	int no_minimize;	/* keep findings as found */
