@@ -150,6 +150,7 @@ start(struct server *s, char *why, size_t cap)
 	if (argv == NULL)
 		return VX_ERR_NOMEM;
 	stop(s);
+	unlink(s->sock);	/* a dead server's, which would look ready */
 	if ((s->pid = fork()) == 0) {
 		fd = open(s->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd >= 0)
@@ -196,6 +197,7 @@ on_connect(void *arg, char *why, size_t cap)
 	if (fd < 0) {
 		snprintf(why, cap, "cannot connect to %s: %s", path,
 		    strerror(errno));
+
 		return VX_ERR_IO;
 	}
 	return fd;

@@ -61,6 +61,8 @@ void fseq_clear(struct fseq *s);
 /* A fresh command from the templates, filled from d. */
 int fz_template(struct rng *r, const struct fdev *d, struct vx_builder *b,
     struct fmsg *out);
+/* DEVICE_GET_INFO: a command every server answers. */
+int fz_probe(struct vx_builder *b, struct fmsg *out);
 /* The prefix's commands (no VERSION): info, every region and IRQ, a DMA
  * window; pushed to s. */
 int fz_discovery(const struct fdev *d, struct vx_builder *b,

@@ -342,6 +342,13 @@ fz_template(struct rng *r, const struct fdev *d, struct vx_builder *b,
 }
 
 int
+fz_probe(struct vx_builder *b, struct fmsg *out)
+{
+	info_cmd(b, VX_CMD_DEVICE_GET_INFO, 0, 0, 16);
+	return finish(b, out);
+}
+
+int
 fz_discovery(const struct fdev *d, struct vx_builder *b, struct fseq *s,
     int with_info)
 {

@@ -779,6 +779,18 @@ vx_fuzz_save(struct vx_fuzz *fz, const struct vx_fuzz_finding *f,
 /* --- execs ---------------------------------------------------------------- */
 
 static int
+wants_reply(const struct fmsg *m)
+{
+	uint32_t flags;
+
+	if (m->len < VX_HDR_SIZE || m->how == FZ_JOIN)
+		return 0;
+	flags = (uint32_t)vx_load(m->buf + VX_HDR_OFF_FLAGS, 4, 0);
+	return (flags & VX_F_TYPE_MASK) == VX_F_TYPE_COMMAND &&
+	    !(flags & VX_F_NO_REPLY);
+}
+
+static int
 build_exec(struct vx_fuzz *fz)
 {
 	unsigned n = 1 + (unsigned)rng_below(&fz->rng, fz->o.max_msgs), i;
@@ -812,6 +824,14 @@ build_exec(struct vx_fuzz *fz)
 		fz->cur.v[0] = fz->cur.v[fz->cur.n - 1];
 		fz->cur.v[fz->cur.n - 1] = m;
 	}
+	if (r == 0 && !wants_reply(&fz->cur.v[fz->cur.n - 1])) {
+		/* a probe that must be answered: a hang on a No_reply
+		 * command is seen in this exec, not the next */
+		memset(&m, 0, sizeof m);
+		if ((r = fz_probe(&fz->b, &m)) == 0)
+			r = fseq_push(&fz->cur, &m);
+		fmsg_free(&m);
+	}
 	return r;
 }
 
@@ -825,8 +845,13 @@ vx_fuzz_exec(struct vx_fuzz *fz)
 	fz->exec_no++;
 	if (fz->conn == NULL || fz->conn_execs >= fz->o.conn_execs ||
 	    fz->hist.n > MAX_HIST) {
-		if ((r = open_conn(fz)) != OUT_OK)
+		r = open_conn(fz);
+		if (r < 0 && fz->h.restart == NULL)
+			return r;	/* why is in fz->err */
+		if (r != OUT_OK) {
+			r = OUT_CLOSED;	/* judged as a server gone deaf */
 			goto broken;
+		}
 	}
 	if ((r = build_exec(fz)) < 0)
 		return r;
@@ -849,7 +874,9 @@ broken:
 	for (k = 0; k < fz->hist.n; k++)
 		fseq_push(&fz->found, &fz->hist.v[k]);
 	kind = judge(fz, r, &fate);
-	if (kind != 0)
+	/* with nothing sent since the last connection, nothing reproduces
+	 * it: the server is only started afresh */
+	if (kind != 0 && fz->found.n > 0)
 		report(fz, kind, &fate, fz->why);
 	if (kind == 0)
 		return 0;
