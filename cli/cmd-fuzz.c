@@ -525,8 +525,9 @@ summary(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
 		    (unsigned long long)st->restarts);
 		return;
 	}
-	o = json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:I, s:I, s:I, "
-	    "s:f, s:O}", "execs", (json_int_t)st->execs, "messages",
+	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:I, s:I, "
+	    "s:I, s:f, s:O}", "seed_messages", (int)st->seed_msgs, "execs",
+	    (json_int_t)st->execs, "messages",
 	    (json_int_t)st->messages, "findings", (json_int_t)st->findings,
 	    "duplicates", (json_int_t)st->duplicates, "commands",
 	    (int)st->commands, "states", (int)st->states, "corpus",

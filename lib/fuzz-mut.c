@@ -137,6 +137,8 @@ pick_offset(struct rng *r, uint64_t size, uint32_t count)
 	case 1: return size >= count ? size - count : 0;
 	case 2: return size;
 	case 3: return size + 1;
+	case 4: case 5:		/* registers tend to sit 16 bytes apart */
+		return size ? rng_below(r, size) & ~(uint64_t)15 : 0;
 	default: return size ? rng_below(r, size) & ~(uint64_t)3 : 0;
 	}
 }

@@ -540,14 +540,17 @@ judge(struct vx_fuzz *fz, int out, struct vx_fuzz_fate *fate)
 	return kind;
 }
 
+/* Kind, signal, and the sanitizer's frames where there are some (they
+ * name the bug better than the last command, which is ambiguous when
+ * several messages went in one write), else the last command. */
 static void
 make_key(struct vx_fuzz_finding *f)
 {
 	const char *cn = vx_cmd_name(f->last_cmd);
 
-	snprintf(f->key, sizeof f->key, "%s|%d|%s|%s",
-	    vx_fuzz_kind_name(f->kind), f->fate.sig, cn ? cn : "?",
-	    f->fate.frames);
+	snprintf(f->key, sizeof f->key, "%s|%d|%s",
+	    vx_fuzz_kind_name(f->kind), f->fate.sig, f->fate.frames[0] ?
+	    f->fate.frames : cn ? cn : "?");
 }
 
 /*
@@ -590,9 +593,9 @@ same(struct vx_fuzz *fz, const struct fseq *s, const struct vx_fuzz_finding *f,
 
 	if (++*tries > MAX_TRIES)
 		return 0;
-	return reproduce(fz, s, &fate, 0) == f->kind && fz->last_cmd ==
-	    f->last_cmd && fate.sig == f->fate.sig &&
-	    strcmp(fate.frames, f->fate.frames) == 0;
+	return reproduce(fz, s, &fate, 0) == f->kind && fate.sig ==
+	    f->fate.sig && strcmp(fate.frames, f->fate.frames) == 0 &&
+	    (f->fate.frames[0] || fz->last_cmd == f->last_cmd);
 }
 
 /* s without messages [from, to) (the first, VERSION, always kept). */
