@@ -69,7 +69,7 @@ _vfuctl()
 		;;
 	schema)
 		case $prev in
-		-o | --output) _vfuctl_words 'json lua'; return 0 ;;
+		-o | --output) _vfuctl_words 'json lua dict'; return 0 ;;
 		esac
 		opts='-o --output -h --help'
 		;;

@@ -183,5 +183,5 @@ man_synopsis() {
 	assert_contains -o
 	assert_contains --help
 	run complete_words vfuctl schema -o ""
-	[ "$(echo $output)" = "json lua" ]
+	[ "$(echo $output)" = "json lua dict" ]
 }

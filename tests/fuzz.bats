@@ -129,3 +129,16 @@ report_of() {
 	assert_status 2
 	assert_contains "before creating its socket"
 }
+
+@test "schema -o dict: a dictionary AFL++ and libFuzzer read, from the model" {
+	run --separate-stderr "$VFUCTL" schema -o dict
+	assert_status 0
+	# every line a comment or name="bytes" with \xHH or \" escapes only
+	bad=$(grep -v '^#' <<<"$output" |
+		grep -vE '^[A-Za-z0-9_]+="([^"\\]|\\x[0-9a-f]{2}|\\")*"$' || true)
+	[ -z "$bad" ]
+	assert_contains 'cmd_REGION_WRITE="\x0a\x00"'
+	assert_contains 'region_index_config="\x07\x00\x00\x00"'
+	assert_contains 'json_max_msg_fds="\"max_msg_fds\""'
+	[ "$(grep -c '^cmd_' <<<"$output")" -ge 17 ]
+}
