@@ -51,21 +51,22 @@ if [ -x "$dir/replay-loop" ]; then
 fi
 
 echo "== planted bugs (tests/buggy-server), seeds 1-5, at most $nb execs"
-for kind in 'READ of size 4' 'WRITE of size' 'DEVICE_SET_IRQS'; do
-	execs=() secs=()
-	for s in 1 2 3 4 5; do
-		rm -rf "$tmp/f"
-		t0=$(date +%s.%N)
-		"$vfuctl" fuzz -q -n "$nb" --seed "$s" -d "$tmp/f" -- "$buggy" \
-			>/dev/null 2>"$tmp/log" || true
+declare -A at
+for s in 1 2 3 4 5; do
+	rm -rf "$tmp/f"
+	"$vfuctl" fuzz -q -n "$nb" --seed "$s" -d "$tmp/f" -- "$buggy" \
+		>/dev/null 2>"$tmp/log" || true
+	for kind in 'READ of size 4' 'WRITE of size' 'DEVICE_SET_IRQS'; do
 		r=$(grep -l -- "$kind" "$tmp"/f/*.txt 2>/dev/null | head -n 1 || true)
 		if [ -n "$r" ]; then
-			execs+=("$(sed -n 's/^exec: //p' "$r")")
+			at[$kind]+="$(sed -n 's/^exec: //p' "$r")/$(sed -n 's/^elapsed: \([0-9.]*\).*/\1/p' "$r")s "
 		else
-			execs+=(never)
+			at[$kind]+="never "
 		fi
 	done
-	echo "$kind: found at execs ${execs[*]}"
+done
+for kind in 'READ of size 4' 'WRITE of size' 'DEVICE_SET_IRQS'; do
+	echo "$kind: found at exec/seconds ${at[$kind]}(target: within 60 s)"
 done
 
 if [ -x "$peers/bin/gpio-pci-idio-16" ] || ls "$peers" >/dev/null 2>&1; then

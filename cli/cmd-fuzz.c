@@ -74,6 +74,7 @@ struct run {
 	int json, quiet, tty;
 	json_t *found;
 	unsigned nsaved;
+	int64_t t0;		/* when fuzzing began */
 };
 
 /* --- the server --------------------------------------------------------- */
@@ -332,9 +333,12 @@ write_report(struct run *rn, const struct vx_fuzz_finding *f,
 	if ((fp = fopen(path, "w")) == NULL)
 		return;
 	fprintf(fp, "kind: %s\nwhat: %s\nkey: %s\nexec: %llu\n"
+	    "elapsed: %.1f s\n"
 	    "messages: %u (minimized from %u)\ntrace: %s.pcap\n",
 	    vx_fuzz_kind_name(f->kind), f->text, f->key,
-	    (unsigned long long)f->exec, f->nmsgs, f->orig_msgs, base);
+	    (unsigned long long)f->exec,
+	    (vx_conn_now_ms(NULL) - rn->t0) / 1000.0, f->nmsgs, f->orig_msgs,
+	    base);
 	fprintf(fp, "reproduce: vfuctl replay %s.pcap --", base);
 	for (a = rn->srv.cmd; a != NULL && *a != NULL; a++)
 		fprintf(fp, " %s", *a);
@@ -599,7 +603,7 @@ cmd_fuzz(int argc, char **argv)
 		teardown_server(&rn.srv);
 		return VX_EXIT_USAGE;
 	}
-	t0 = vx_conn_now_ms(NULL);
+	t0 = rn.t0 = vx_conn_now_ms(NULL);
 	if ((r = vx_fuzz_new(&o.fo, &h, &fz)) < 0) {
 		vx_error("fuzz: %s", fz ? vx_fuzz_error(fz) : "out of memory");
 		vx_fuzz_free(fz);
