@@ -38,16 +38,19 @@ for ((i = 1; i <= runs; i++)); do
 	rates+=("$(jq '.execs / .seconds | floor' <<<"$out")")
 	msgs+=("$(jq '.messages / .seconds | floor' <<<"$out")")
 done
-echo "execs/s: $(median_spread "${rates[@]}") (target >= 2000)"
-echo "messages/s: $(median_spread "${msgs[@]}")"
+printf '%s\n' "${rates[@]}" > "$tmp/rates"
+printf '%s\n' "${msgs[@]}" > "$tmp/msgs"
+echo "execs/s: median min max $(median_spread "$tmp/rates") (target >= 2000)"
+echo "messages sent/s: median min max $(median_spread "$tmp/msgs")"
 if [ -x "$dir/replay-loop" ]; then
 	serve_gpio "$tmp/vfu.sock"
-	m=$(printf '%s\n' "${msgs[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p")
+	m=$(median < "$tmp/msgs")
 	t0=$(date +%s.%N)
 	"$dir/replay-loop" "$tmp/vfu.sock" "$((n * 2))" "$tmp/loop.pcap" >/dev/null
 	t1=$(date +%s.%N)
-	loop=$(awk -v n="$((n * 4))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
-	echo "plain round trips (replay-loop): $loop messages/s; fuzz/loop: $(awk -v a="$m" -v b="$loop" 'BEGIN { printf "%.2f", a / b }')"
+	loop=$(awk -v n="$((n * 2))" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+	echo "plain round trips (bench/replay-loop, gpio.json): $loop/s;" \
+		"fuzz messages/s to that: $(awk -v a="$m" -v b="$loop" 'BEGIN { printf "%.2f", a / b }')"
 fi
 
 echo "== planted bugs (tests/buggy-server), seeds 1-5, at most $nb execs"

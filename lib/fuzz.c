@@ -66,6 +66,7 @@ struct vx_fuzz {
 	/* the last outcome */
 	uint16_t last_cmd;
 	int stale;		/* the server may be dead or stuck */
+	int version_ok;		/* VERSION was answered on this connection */
 	char why[256];
 	/* saving */
 	struct vx_trace_writer *tw;
@@ -377,8 +378,11 @@ on_reply(struct vx_fuzz *fz, struct vx_conn_event *ev, struct await *a,
 			snprintf(fz->why, sizeof fz->why, "%s", bad);
 		return OUT_VIOLATION;
 	}
+	if (m.cmd == VX_CMD_VERSION && !(m.flags & VX_F_ERROR))
+		fz->version_ok = 1;
 	learn(fz, &m);
-	note_state(fz, &m, novel);
+	if (fz->version_ok)	/* not a server busy with another client */
+		note_state(fz, &m, novel);
 	return OUT_OK;
 }
 
@@ -479,29 +483,64 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 	return r;
 }
 
-/* A new connection, brought to the prefix's state. */
+/* The connect hook, tried again for up to 3 s while the server refuses
+ * (its backlog full while it still serves the last connection). */
 static int
-open_conn(struct vx_fuzz *fz)
+connect_retry(struct vx_fuzz *fz, char *why, size_t whycap)
+{
+	int64_t end = vx_conn_now_ms(NULL) + 3000;
+	int sock;
+
+	while ((sock = fz->h.connect(fz->h.arg, why, whycap)) == VX_ERR_IO &&
+	    vx_conn_now_ms(NULL) < end)
+		poll(NULL, 0, 10);
+	return sock;
+}
+
+/* One try at a new connection, brought to the prefix's state. */
+static int
+try_conn(struct vx_fuzz *fz)
 {
 	struct vx_limits lim = VX_LIMITS_DEFAULT;
 	size_t sent, k;
 	int sock, r, novel = 0;
 
 	drop_conn(fz);
-	sock = fz->h.connect(fz->h.arg, fz->err, sizeof fz->err);
-	if (sock < 0)
+	if ((sock = connect_retry(fz, fz->err, sizeof fz->err)) < 0)
 		return sock;
 	if ((fz->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim)) == NULL)
 		return VX_ERR_NOMEM;
 	vx_conn_set_peer_limits(fz->conn, FZ_MAX_FDS * 2, FZ_MSG_MAX * 2);
 	fz->conn_execs = 0;
-	fz->st.reconnects++;
+	fz->version_ok = 0;
 	rec_event(fz, VX_TR_OPEN, NULL);
 	r = send_seq(fz, &fz->prefix, 0, &sent, &novel);
 	for (k = 0; k < sent && k < fz->prefix.n; k++)
 		if (fseq_push(&fz->hist, &fz->prefix.v[k]) < 0)
 			return VX_ERR_NOMEM;
+	if (r == OUT_OK && !fz->version_ok)
+		return VX_ERR_BUSY;	/* refused: another client is on */
 	return r;
+}
+
+/*
+ * A new connection.  A server that serves one client at a time may not
+ * have seen the last one go yet: it refuses, or answers VERSION with an
+ * error, for a moment; that is tried again for up to 3 s.
+ */
+static int
+open_conn(struct vx_fuzz *fz)
+{
+	int64_t end = vx_conn_now_ms(NULL) + 3000;
+	int r;
+
+	fz->st.reconnects++;
+	while ((r = try_conn(fz)) == VX_ERR_BUSY) {
+		if (vx_conn_now_ms(NULL) >= end || fz->tw != NULL)
+			break;
+		poll(NULL, 0, 10);
+	}
+	return r == VX_ERR_BUSY ? OUT_CLOSED : r;
 }
 
 /* --- findings ----------------------------------------------------------- */
@@ -575,7 +614,7 @@ reproduce(struct vx_fuzz *fz, const struct fseq *s, struct vx_fuzz_fate *fate,
 		fz->st.restarts++;
 	}
 	fz->stale = 1;
-	if ((r = fz->h.connect(fz->h.arg, why, sizeof why)) < 0)
+	if ((r = connect_retry(fz, why, sizeof why)) < 0)
 		return -1;
 	if ((fz->conn = vx_conn_new(r, VX_CONN_CLIENT, NULL)) == NULL)
 		return -1;
