@@ -176,8 +176,8 @@ int
 cl_call_err(struct cl *cl, int r)
 {
 	if (r == VX_ERR_REPLY && cl->out != NULL)
-		json_object_set_new(J, "errno", json_integer(cl->c.reply_errno));
-	return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
+		json_object_set_new(J, "errno", json_integer(vx_client_reply_errno(cl->c)));
+	return cl_err(cl, VX_EXIT_FAIL, "%s", vx_client_errmsg(cl->c));
 }
 
 int
@@ -188,7 +188,7 @@ cl_ensure_info(struct cl *cl)
 
 	if (cl->have_info)
 		return 0;
-	if ((r = vx_client_device_info(&cl->c, &di)) < 0)
+	if ((r = vx_client_device_info(cl->c, &di)) < 0)
 		return cl_call_err(cl, r);
 	cl->dev_flags = di.flags;
 	cl->nregions = di.num_regions;
@@ -209,7 +209,7 @@ cl_region_info(struct cl *cl, uint32_t idx, struct vx_region_info *ri)
 {
 	int r;
 
-	if ((r = vx_client_region_info(&cl->c, idx, ri)) < 0)
+	if ((r = vx_client_region_info(cl->c, idx, ri)) < 0)
 		return cl_call_err(cl, r);
 	if (idx < cl->nregions) {
 		cl->regs[idx].known = 1;
@@ -300,8 +300,8 @@ cl_region_io(struct cl *cl, uint32_t idx, uint64_t off, uint8_t *buf,
 	if (!(rg->flags & (write ? VX_REGION_WRITE : VX_REGION_READ)))
 		return cl_err(cl, VX_EXIT_FAIL, "%s is not %s (flags 0x%x)",
 		    cl_rname(idx), write ? "writable" : "readable", rg->flags);
-	r = write ? vx_client_region_write(&cl->c, idx, off, buf, len, posted) :
-	    vx_client_region_read(&cl->c, idx, off, buf, len);
+	r = write ? vx_client_region_write(cl->c, idx, off, buf, len, posted) :
+	    vx_client_region_read(cl->c, idx, off, buf, len);
 	return r < 0 ? cl_call_err(cl, r) : 0;
 }
 
@@ -557,8 +557,8 @@ cl_open(struct cl *cl, const char *path, const struct vx_client_opts *o)
 	cl->path = path;
 	if (vx_client_open(&cl->c, path, o) < 0) {
 		fflush(stdout);
-		fprintf(stderr, "vfuctl %s: %s\n", cl->cmdname, cl->c.errmsg);
-		if (strstr(cl->c.errmsg, "cannot connect") != NULL)
+		fprintf(stderr, "vfuctl %s: %s\n", cl->cmdname, vx_client_errmsg(cl->c));
+		if (strstr(vx_client_errmsg(cl->c), "cannot connect") != NULL)
 			fprintf(stderr, "vfuctl %s: is a vfio-user server "
 			    "listening there? (vfuctl server --socket-path "
 			    "%s ...)\n", cl->cmdname, path);
@@ -571,7 +571,8 @@ void
 cl_close(struct cl *cl)
 {
 	cl_close_irqfds(cl, 0, 1);
-	vx_client_close(&cl->c);
+	vx_client_close(cl->c);
+	cl->c = NULL;
 	free(cl->regs);
 	cl->regs = NULL;
 }

@@ -13,34 +13,39 @@
 int
 cl_c_version(struct cl *cl, int argc, char **argv)
 {
-	const struct vx_client *c = &cl->c;
-	const struct vx_caps *s = &c->srv;
-	int twin = vx_conn_twin(c->conn) >= 0;
+	const struct vx_conn *conn = vx_client_conn(cl->c);
+	const struct vx_session *ss = vx_conn_session(conn);
+	const struct vx_caps *s = vx_session_caps(ss, VX_S2C);
+	const struct vx_caps *ours = vx_session_caps(ss, VX_C2S);
+	const char *js = vx_client_server_json(cl->c);
+	int twin = vx_conn_twin(conn) >= 0;
+	uint64_t major = 0, minor = 0;
 	char buf[2048];
 	size_t pos = 0;
 
 	(void)argv;
 	if (argc != 1)
 		return cl_usage(cl, "version");
-	snprintf(buf, sizeof(buf), "%u.%u", c->major, c->minor);
-	cl_print_uint(cl, PRINT_JSON, "major", NULL, c->major);
-	cl_print_uint(cl, PRINT_JSON, "minor", NULL, c->minor);
+	vx_session_version(ss, VX_S2C, &major, &minor);
+	snprintf(buf, sizeof(buf), "%llu.%llu", (unsigned long long)major,
+	    (unsigned long long)minor);
+	cl_print_uint(cl, PRINT_JSON, "major", NULL, major);
+	cl_print_uint(cl, PRINT_JSON, "minor", NULL, minor);
 	cl_print_string(cl, PRINT_TEXT, NULL, "protocol           %s\n", buf);
 	/* the server's text: never raw to a terminal */
 	buf[0] = '\0';
-	if (c->srv_json != NULL)
-		vx_sb_text(buf, sizeof(buf), &pos, c->srv_json,
-		    strlen(c->srv_json));
+	if (js != NULL)
+		vx_sb_text(buf, sizeof(buf), &pos, js, strlen(js));
 	cl_print_string(cl, PRINT_TEXT, NULL, "server caps        %s\n",
-	    c->srv_json != NULL ? buf : "(none)");
+	    js != NULL ? buf : "(none)");
 	if (cl->json)
-		cl_print_json(cl, "server", c->srv_json != NULL ?
-		    json_loads(c->srv_json, 0, NULL) : NULL);
+		cl_print_json(cl, "server", js != NULL ?
+		    json_loads(js, 0, NULL) : NULL);
 	cl_print_uint(cl, PRINT_ANY, "max_data_xfer_size",
-	    "max_data_xfer_size %llu", c->xfer);
+	    "max_data_xfer_size %llu", vx_client_xfer(cl->c));
 	snprintf(buf, sizeof(buf), " (server %llu, client %llu)\n",
 	    (unsigned long long)s->max_data_xfer_size,
-	    (unsigned long long)c->opts.max_xfer);
+	    (unsigned long long)ours->max_data_xfer_size);
 	cl_printf(cl, "%s", buf);
 	cl_print_uint(cl, PRINT_ANY, "max_msg_fds",
 	    "max_msg_fds        %llu (server accepts)\n", s->max_msg_fds);
@@ -254,7 +259,7 @@ cl_c_irqs(struct cl *cl, int argc, char **argv)
 	cl_printf(cl, "%-5s %-6s %-6s %s\n", "index", "name", "count", "flags");
 	cl_open_array(cl, "irqs");
 	for (i = 0; i < cl->nirqs; i++) {
-		if ((r = vx_client_irq_info(&cl->c, i, &ii)) < 0)
+		if ((r = vx_client_irq_info(cl->c, i, &ii)) < 0)
 			return cl_call_err(cl, r);
 		print_irq(cl, &ii);
 	}
@@ -270,7 +275,7 @@ cl_c_reset(struct cl *cl, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return cl_usage(cl, "reset");
-	if ((r = vx_client_reset(&cl->c)) < 0)
+	if ((r = vx_client_reset(cl->c)) < 0)
 		return cl_call_err(cl, r);
 	cl_printf(cl, "reset done\n");
 	return 0;

@@ -46,9 +46,9 @@ dma_map(struct cl *cl, int argc, char **argv)
 	    (r = cl_num_arg(cl, "size", argv[2], &size)) != 0 ||
 	    (argc == 4 && (r = parse_prot(cl, argv[3], &prot)) != 0))
 		return r;
-	r = vx_client_dma_map(&cl->c, addr, size, prot, use_fd, &m);
+	r = vx_client_dma_map(cl->c, addr, size, prot, use_fd, &m);
 	if (r == VX_ERR_INVALID || r == VX_ERR_TOO_LARGE)
-		return cl_err(cl, VX_EXIT_USAGE, "%s", cl->c.errmsg);
+		return cl_err(cl, VX_EXIT_USAGE, "%s", vx_client_errmsg(cl->c));
 	if (r < 0)
 		return cl_call_err(cl, r);
 	cl_print_uint(cl, PRINT_ANY, "address", "mapped 0x%llx", addr);
@@ -73,9 +73,9 @@ dma_unmap(struct cl *cl, int argc, char **argv)
 	if (!all && ((r = cl_num_arg(cl, "address", argv[2], &addr)) != 0 ||
 	    (r = cl_num_arg(cl, "size", argv[3], &size)) != 0))
 		return r;
-	r = vx_client_dma_unmap(&cl->c, addr, size, all, &m);
+	r = vx_client_dma_unmap(cl->c, addr, size, all, &m);
 	if (r == VX_ERR_INVALID)
-		return cl_err(cl, VX_EXIT_USAGE, "%s", cl->c.errmsg);
+		return cl_err(cl, VX_EXIT_USAGE, "%s", vx_client_errmsg(cl->c));
 	if (r < 0)
 		return cl_call_err(cl, r);
 	cl_printf(cl, "unmapped %s\n", all ? "all" : argv[2]);
@@ -85,12 +85,14 @@ dma_unmap(struct cl *cl, int argc, char **argv)
 static void
 dma_list(struct cl *cl)
 {
-	const struct vx_client *c = &cl->c;
-	unsigned i;
+	const struct vx_client_stats *st = vx_client_stats(cl->c);
+	const struct vx_dma_win *wins;
+	unsigned i, n;
 
+	wins = vx_client_dma_windows(cl->c, &n);
 	cl_open_array(cl, "windows");
-	for (i = 0; i < c->nwins; i++) {
-		const struct vx_dma_win *w = &c->wins[i];
+	for (i = 0; i < n; i++) {
+		const struct vx_dma_win *w = &wins[i];
 
 		cl_open_object(cl, NULL);
 		cl_print_uint(cl, PRINT_ANY, "address", "0x%016llx ", w->addr);
@@ -107,10 +109,10 @@ dma_list(struct cl *cl)
 	}
 	cl_close_array(cl);
 	cl_print_uint(cl, PRINT_ANY, "served_reads", "served %llu DMA_READ, ",
-	    c->served_reads);
+	    st->served_reads);
 	cl_print_uint(cl, PRINT_ANY, "served_writes", "%llu DMA_WRITE, ",
-	    c->served_writes);
-	cl_printf(cl, "%lu refused\n", c->served_errors);
+	    st->served_writes);
+	cl_printf(cl, "%lu refused\n", st->served_errors);
 }
 
 /* dma dump ADDR LEN | dma fill ADDR LEN BYTE: client memory */
@@ -130,7 +132,7 @@ dma_dump(struct cl *cl, int argc, char **argv, int fill)
 	if (byte > 0xff)
 		return cl_err(cl, VX_EXIT_USAGE, "invalid byte '%s': want "
 		    "0..0xff", argv[4]);
-	if ((p = vx_client_dma_ptr(&cl->c, addr, size)) == NULL)
+	if ((p = vx_client_dma_ptr(cl->c, addr, size)) == NULL)
 		return cl_err(cl, VX_EXIT_USAGE, "0x%llx+0x%llx is not inside "
 		    "one mapped DMA window; see 'dma list'",
 		    (unsigned long long)addr, (unsigned long long)size);

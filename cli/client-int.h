@@ -43,7 +43,7 @@ struct cl_jopen {
 };
 
 struct cl {
-	struct vx_client c;
+	struct vx_client *c;	/* NULL until cl_open() */
 	const char *path;
 	const char *cmdname;	/* "client", "peek", ...: for messages */
 	int json;		/* print one JSON object per command */

@@ -35,7 +35,7 @@ static int
 set_irqs(struct cl *cl, uint32_t flags, uint32_t idx, uint32_t start,
     uint32_t count, const int *fds, int nfds)
 {
-	int r = vx_client_set_irqs(&cl->c, flags, idx, start, count, fds,
+	int r = vx_client_set_irqs(cl->c, flags, idx, start, count, fds,
 	    nfds);
 
 	return r < 0 ? cl_call_err(cl, r) : 0;
@@ -78,8 +78,8 @@ irq_enable(struct cl *cl, uint32_t idx, uint64_t start, uint64_t count,
 {
 	int fds[CL_MAX_IRQFDS];
 	uint32_t i, done = 0, chunk;
-	int maxfds = vx_conn_peer_max_fds(cl->c.conn) > 0 ?
-	    vx_conn_peer_max_fds(cl->c.conn) : 1;
+	int maxfds = vx_conn_peer_max_fds(vx_client_conn(cl->c)) > 0 ?
+	    vx_conn_peer_max_fds(vx_client_conn(cl->c)) : 1;
 	char nb[16];
 	int r;
 
@@ -214,10 +214,10 @@ cl_c_wait_irq(struct cl *cl, int argc, char **argv)
 		int64_t left = end - cl_mono_ms();
 
 		/* the sockets are served while we wait */
-		r = vx_client_serve(&cl->c, left > 0 ? (int)left : 0, fds, nfds,
+		r = vx_client_serve(cl->c, left > 0 ? (int)left : 0, fds, nfds,
 		    &ready);
 		if (r < 0)
-			return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
+			return cl_err(cl, VX_EXIT_FAIL, "%s", vx_client_errmsg(cl->c));
 		/* every vector that fired, not only the first */
 		fired += collect_fired(cl);
 		if (fired || cl_mono_ms() >= end)

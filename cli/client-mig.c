@@ -184,7 +184,7 @@ cl_c_feature(struct cl *cl, int argc, char **argv)
 	if (strcmp(argv[1], "probe") == 0) {
 		if (argc != 3)
 			return cl_usage(cl, "feature");
-		r = vx_client_feature(&cl->c, q.flags | VX_FEATURE_PROBE, NULL,
+		r = vx_client_feature(cl->c, q.flags | VX_FEATURE_PROBE, NULL,
 		    0, 8, &fr);
 		if (r < 0 && r != VX_ERR_REPLY)
 			return cl_call_err(cl, r);
@@ -196,7 +196,7 @@ cl_c_feature(struct cl *cl, int argc, char **argv)
 	}
 	if ((r = parse_get_set(cl, argc, argv, &q)) != 0)
 		return r;
-	if ((r = vx_client_feature(&cl->c, q.flags, q.data, q.n, q.argsz,
+	if ((r = vx_client_feature(cl->c, q.flags, q.data, q.n, q.argsz,
 	    &fr)) < 0)
 		return cl_call_err(cl, r);
 	cl_print_uint(cl, PRINT_JSON, "feature", NULL, q.id);
@@ -219,7 +219,7 @@ cl_c_mig(struct cl *cl, int argc, char **argv)
 	if (argv[1][0] == 'w') {
 		if ((r = cl_hex_arg(cl, argv[2], &p, &n)) != 0)
 			return r;
-		r = vx_client_mig_write(&cl->c, p, n);
+		r = vx_client_mig_write(cl->c, p, n);
 		free(p);
 		if (r < 0)
 			return cl_call_err(cl, r);
@@ -231,7 +231,7 @@ cl_c_mig(struct cl *cl, int argc, char **argv)
 	if (size > UINT32_MAX)
 		return cl_err(cl, VX_EXIT_USAGE, "size %s is above 4 GiB",
 		    argv[2]);
-	if ((r = vx_client_mig_read(&cl->c, (uint32_t)size, &data, &n)) < 0)
+	if ((r = vx_client_mig_read(cl->c, (uint32_t)size, &data, &n)) < 0)
 		return cl_call_err(cl, r);
 	cl_print_hex(cl, "data", n ? data : (const uint8_t *)"", n);
 	if (!cl->json && n)

@@ -63,7 +63,7 @@ cl_c_raw(struct cl *cl, int argc, char **argv)
 	if (n)
 		memcpy(msg + VX_HDR_SIZE, pay, n);
 	free(pay);
-	r = vx_client_call(&cl->c, msg, VX_HDR_SIZE + n, NULL, 0, &m);
+	r = vx_client_call(cl->c, msg, VX_HDR_SIZE + n, NULL, 0, &m);
 	free(msg);
 	if (r < 0)
 		return cl_call_err(cl, r);

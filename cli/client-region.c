@@ -249,8 +249,8 @@ cl_c_poll(struct cl *cl, int argc, char **argv)
 		    cl_mono_ms() >= end)
 			break;
 		/* serve DMA while waiting, 10 ms between reads */
-		if (vx_client_serve(&cl->c, 10, NULL, 0, NULL) < 0)
-			return cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
+		if (vx_client_serve(cl->c, 10, NULL, 0, NULL) < 0)
+			return cl_err(cl, VX_EXIT_FAIL, "%s", vx_client_errmsg(cl->c));
 		if (cl_interrupted)
 			return cl_err(cl, VX_EXIT_FAIL, "poll interrupted");
 	}

@@ -330,6 +330,7 @@ cl_repl(struct cl *cl)
 	int fds[2];
 	char *hist = history_path();
 	int in = STDIN_FILENO, ready, r;
+	uint64_t major = 0, minor = 0;
 
 	repl_cl = cl;
 	repl_done = 0;
@@ -354,18 +355,21 @@ cl_repl(struct cl *cl)
 	stifle_history(HISTORY_MAX);
 	if (hist != NULL)
 		read_history(hist);
-	printf("connected to %s (vfio-user %u.%u); 'help' lists the "
-	    "commands\n", cl->path, cl->c.major, cl->c.minor);
+	vx_session_version(vx_conn_session(vx_client_conn(cl->c)), VX_S2C,
+	    &major, &minor);
+	printf("connected to %s (vfio-user %llu.%llu); 'help' lists the "
+	    "commands\n", cl->path, (unsigned long long)major,
+	    (unsigned long long)minor);
 	fflush(stdout);
 	rl_callback_handler_install("vfuctl> ", on_line);
 	while (!repl_done) {
 		fds[0] = in;
 		fds[1] = sigpipe[0];
-		r = vx_client_serve(&cl->c, -1, fds, 2, &ready);
+		r = vx_client_serve(cl->c, -1, fds, 2, &ready);
 		if (r < 0) {
 			rl_callback_handler_remove();
 			putchar('\n');
-			cl_err(cl, VX_EXIT_FAIL, "%s", cl->c.errmsg);
+			cl_err(cl, VX_EXIT_FAIL, "%s", vx_client_errmsg(cl->c));
 			repl_rc = VX_EXIT_FAIL;
 			break;
 		}

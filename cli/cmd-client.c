@@ -262,7 +262,7 @@ cmd_client(int argc, char **argv)
 	struct cl cl;
 	int i, r;
 
-	i = parse_opts("client", cmd_client_usage, "+c:f:kh", argc, argv, &co);
+	i = parse_opts("client", cmd_client_usage, "c:f:kh", argc, argv, &co);
 	if (i >= argc)
 		vx_missarg("client", "SOCKET");
 	if (i + 1 < argc)
@@ -340,31 +340,31 @@ oneshot(const char *cmd, const char *usage_text, const char *shorts,
 int
 cmd_info(int argc, char **argv)
 {
-	return oneshot("info", cmd_info_usage, "+h", argc, argv, 1, 1);
+	return oneshot("info", cmd_info_usage, "h", argc, argv, 1, 1);
 }
 
 int
 cmd_regions(int argc, char **argv)
 {
-	return oneshot("regions", cmd_regions_usage, "+h", argc, argv, 1, 1);
+	return oneshot("regions", cmd_regions_usage, "h", argc, argv, 1, 1);
 }
 
 int
 cmd_irqs(int argc, char **argv)
 {
-	return oneshot("irqs", cmd_irqs_usage, "+h", argc, argv, 1, 1);
+	return oneshot("irqs", cmd_irqs_usage, "h", argc, argv, 1, 1);
 }
 
 int
 cmd_peek(int argc, char **argv)
 {
-	return oneshot("peek", cmd_peek_usage, "+h", argc, argv, 3, 4);
+	return oneshot("peek", cmd_peek_usage, "h", argc, argv, 3, 4);
 }
 
 int
 cmd_poke(int argc, char **argv)
 {
-	return oneshot("poke", cmd_poke_usage, "+h", argc, argv, 4, 5);
+	return oneshot("poke", cmd_poke_usage, "h", argc, argv, 4, 5);
 }
 
 int
@@ -376,9 +376,9 @@ cmd_config(int argc, char **argv)
 	long n;
 	int i;
 
-	i = parse_opts("config", cmd_config_usage, "+xF:h", argc, argv, &co);
+	i = parse_opts("config", cmd_config_usage, "xF:h", argc, argv, &co);
 	if (co.dumpfile == NULL)
-		return oneshot("config", cmd_config_usage, "+xF:h", argc, argv,
+		return oneshot("config", cmd_config_usage, "xF:h", argc, argv,
 		    1, 1);
 	if (i < argc)
 		vx_usage_error("config", "-F and SOCKET exclude each other");

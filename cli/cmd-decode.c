@@ -268,7 +268,7 @@ cmd_decode(int argc, char **argv)
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+Vxo:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Vxo:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
 			o.tree = 1;

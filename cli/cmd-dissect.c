@@ -1,11 +1,12 @@
 /*
  * cmd-dissect.c - vfuctl dissect: read a trace like tshark reads a capture.
  * One summary line per record, or the field tree (-V), hex (-x), decoded
- * JSON (-o json) or the trace's own JSON lines (-o jsonl, what import
- * reads); display filters (-Y) over the shared field names; findings shown
+ * JSON (-o json), the trace's own JSON lines (-o jsonl, what import
+ * reads) or the Trace Event Format (-o chrome, for Perfetto); display filters (-Y) over the shared field names; findings shown
  * inline and counted at the end; -w writes the records shown as a trace.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dissect-chrome.h"
 #include "tstate.h"
 #include "vx-error.h"
 #include "vx-filter.h"
@@ -23,17 +25,21 @@
 #include "vx-walk.h"
 
 const char cmd_dissect_usage[] =
-	"usage: vfuctl dissect [-V] [-x] [-o text|json|jsonl] [-t r|a|d] [-c N]\n"
-	"                      [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
+	"usage: vfuctl dissect [-V] [-x] [-o text|json|jsonl|chrome] [-t r|a|d]\n"
+	"                      [-c N]"
+	" [-Y FILTER] [--cmd NAME[,NAME]] [--conn N]\n"
 	"                      [--dir c2s|s2c] [--errors] [--strict] [-w OUT]\n"
-	"                      [--follow] [--peer PEER] [--color=WHEN] FILE|-\n"
+	"                      [--follow] [-l] [--notes once|all] [--peer PEER]\n"
+	"                      [--color=WHEN] FILE|-\n"
 	"\n"
 	"Print the vfio-user messages and events of a trace (see vfuctl-trace(5)).\n"
 	"\n"
 	"  -V                 print every field with its byte offsets\n"
 	"  -x                 print the bytes of every field in hex\n"
 	"  -o, --output FMT   text (default); json: one decoded message per line;\n"
-	"                     jsonl: the trace's records as vfuctl import reads them\n"
+	"                     jsonl: the trace's records as vfuctl import reads them;\n"
+	"                     chrome: Trace Event Format for Perfetto UI and\n"
+	"                     chrome://tracing (a slice per command and reply)\n"
 	"  -t FMT             time: r relative to the first record (default),\n"
 	"                     a absolute, d delta from the previous record shown\n"
 	"  -c N               stop after N records shown\n"
@@ -42,7 +48,11 @@ const char cmd_dissect_usage[] =
 	"  --cmd, --conn, --dir, --errors   shortcuts and-ed with -Y\n"
 	"  --strict           exit 1 if any error finding or malformed message\n"
 	"  -w OUT             write the records shown to OUT as a trace\n"
-	"  --follow           keep reading as FILE grows (or from a pipe)\n"
+	"  --follow           keep reading as FILE grows (or from a pipe); each\n"
+	"                     record is written out as it comes\n"
+	"  -l                 line-buffered output, for a pipe (tcpdump's -l)\n"
+	"  --notes WHICH      once (default): each kind of decoder note once per\n"
+	"                     connection, counted at the end; all: every one\n"
 	"  --peer PEER        wire forms: auto (default), spec, libvfio-user, qemu\n"
 	"  --color WHEN       auto (default), always, never\n"
 	"  -h, --help         show this help\n"
@@ -50,24 +60,80 @@ const char cmd_dissect_usage[] =
 	"Exit status: 0 ok, 1 --strict found errors, 2 usage error or a trace\n"
 	"that cannot be read (every record before the bad one is printed).\n";
 
-enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL };
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_JSONL, OUT_CHROME };
+
+/* A decoder note's kind on a connection, and how often it came. */
+struct note_count {
+	uint32_t conn;
+	unsigned code;
+	uint64_t n;
+};
 
 struct dissect {
 	int tree, hex, fmt, timefmt, color, strict;
 	uint64_t limit, shown;
 	uint64_t first_ts, prev_ts;
+	struct vx_filter_clock fclock;	/* frame times for -Y */
 	int have_first;
 	struct vx_filter *filter;
 	int filtering;
 	struct vx_trace_writer *out;
 	struct tstate *ts;	/* -w: the session state put in out */
+	struct chrome *chrome;	/* -o chrome */
 	int write_err;
 	/* totals */
 	uint64_t records, messages, malformed, unknown;
 	uint64_t sev[3];
 	char *jbuf;
 	size_t jcap;
+	int all_notes;			/* --notes all */
+	struct note_count *notes;	/* the kinds seen, per connection */
+	size_t nnotes, cnotes;
 };
+
+/*
+ * Count note code on conn; 1 if it is the first of its kind there (to be
+ * shown), else 0.
+ */
+static int
+note_first(struct dissect *ds, uint32_t conn, unsigned code)
+{
+	size_t i;
+
+	for (i = 0; i < ds->nnotes; i++)
+		if (ds->notes[i].conn == conn && ds->notes[i].code == code)
+			return ds->notes[i].n++ == 0;
+	if (ds->nnotes == ds->cnotes) {
+		ds->cnotes = ds->cnotes ? 2 * ds->cnotes : 16;
+		ds->notes = realloc(ds->notes, ds->cnotes * sizeof(*ds->notes));
+		if (ds->notes == NULL)
+			vx_fatal("out of memory");
+	}
+	ds->notes[ds->nnotes].conn = conn;
+	ds->notes[ds->nnotes].code = code;
+	ds->notes[ds->nnotes++].n = 1;
+	return 1;
+}
+
+/* tshark's expert summary, for the notes shown once per connection. */
+static void
+print_note_summary(const struct dissect *ds)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < ds->nnotes && !any; i++)
+		any = ds->notes[i].n > 1;
+	if (!any)
+		return;
+	printf("-- notes, each shown once per connection (--notes all shows "
+	    "every one):\n");
+	for (i = 0; i < ds->nnotes; i++)
+		printf("   c%-4" PRIu32 " %8" PRIu64 "  %s [%s]\n",
+		    ds->notes[i].conn, ds->notes[i].n,
+		    vx_note_text(ds->notes[i].code),
+		    vx_note_key(ds->notes[i].code));
+}
 
 static const char *const sev_name[] = { "note", "warning", "error" };
 static const char *const sev_color[] = { "\033[36m", "\033[33m", "\033[31m" };
@@ -336,15 +402,34 @@ emit_text(struct dissect *ds, const struct vx_walk_item *it)
 			vx_print_hex(stdout, m, "      ");
 		for (i = 0; i < it->res->nfindings; i++)
 			print_finding(ds, &it->res->findings[i]);
-		/* the decoder's notes are expert info too (-V shows them) */
+		/*
+		 * The decoder's notes are expert info too (-V shows them);
+		 * a kind that repeats on every message is said once per
+		 * connection and counted at the end, unless --notes all.
+		 */
 		for (i = 0; !ds->tree && i < m->nnotes; i++)
-			printf("      %s[note] %s%s\n", ds->color ? sev_color[0] : "",
-			    vx_note_text(m->notes[i].code),
-			    ds->color ? "\033[0m" : "");
+			if (ds->all_notes ||
+			    note_first(ds, rec->conn, m->notes[i].code))
+				printf("      %s[note] %s%s\n",
+				    ds->color ? sev_color[0] : "",
+				    vx_note_text(m->notes[i].code),
+				    ds->color ? "\033[0m" : "");
 	}
 	for (i = 0; i < it->nunanswered; i++)
 		print_finding(ds, &it->unanswered[i]);
 	ds->prev_ts = rec->ts_ns;
+}
+
+static void
+emit_chrome(struct dissect *ds, const struct vx_walk_item *it)
+{
+	char sum[1024];
+
+	if (it->msg != NULL)
+		vx_summary(it->msg, sum, sizeof(sum));
+	else
+		event_text(it, sum, sizeof(sum));
+	chrome_item(ds->chrome, it, sum);
 }
 
 /* -w: the record, after a STATE record if the output needs one. */
@@ -364,6 +449,8 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 	unsigned i;
 
 	if (it->rec == NULL) {	/* end of trace: commands never answered */
+		if (ds->chrome != NULL)
+			chrome_item(ds->chrome, it, "");
 		for (i = 0; i < it->nunanswered; i++) {
 			ds->sev[it->unanswered[i].severity > 2 ? 2 :
 			    it->unanswered[i].severity]++;
@@ -378,8 +465,6 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 		ds->have_first = 1;
 	}
 	if (m != NULL) {
-		struct vx_filter_ctx fc;
-
 		ds->messages++;
 		ds->malformed += m->status == VX_MSG_MALFORMED;
 		ds->unknown += m->status == VX_MSG_UNKNOWN;
@@ -387,25 +472,13 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 			ds->sev[it->res->findings[i].severity > 2 ? 2 :
 			    it->res->findings[i].severity]++;
 		ds->sev[VX_SEV_NOTE] += m->nnotes;
-		memset(&fc, 0, sizeof(fc));
-		fc.have = VX_FCTX_FRAME | VX_FCTX_CONN;
-		fc.frame = it->rec->frame;
-		fc.conn = it->rec->conn;
-		fc.findings = it->res->findings;
-		fc.nfindings = it->res->nfindings;
-		if (it->res->paired) {
-			fc.have |= VX_FCTX_REQ_FRAME | VX_FCTX_LATENCY;
-			fc.req_frame = it->res->req_frame;
-			fc.latency_ns = it->rec->ts_ns - it->res->req_ts_ns;
-		}
-		if (!vx_filter_match(ds->filter, m, &fc))
+		if (!vx_filter_match_item(ds->filter, it, &ds->fclock))
 			return 0;
 	} else {
 		for (i = 0; i < it->nunanswered; i++)
 			ds->sev[it->unanswered[i].severity > 2 ? 2 :
 			    it->unanswered[i].severity]++;
-		/* filters select messages; events show only unfiltered */
-		if (ds->filtering)
+		if (!vx_filter_match_item(ds->filter, it, &ds->fclock))
 			return 0;
 	}
 	if (ds->out != NULL && it->rec->kind != VX_TR_DIGEST &&
@@ -413,6 +486,8 @@ show(struct dissect *ds, const struct vx_walk_item *it)
 		ds->write_err = 1;
 	if (ds->fmt == OUT_JSONL)
 		emit_jsonl(ds, it->rec);
+	else if (ds->fmt == OUT_CHROME)
+		emit_chrome(ds, it);
 	else if (ds->fmt == OUT_JSON && m != NULL)
 		emit_json(it);
 	else if (ds->fmt == OUT_JSON)
@@ -459,11 +534,16 @@ nap(void)
  */
 static int
 walk(struct dissect *ds, const char *path, const struct vx_walk_opts *wo,
-    char *err, size_t errlen)
+    char *err, size_t errlen, int *opened)
 {
 	struct vx_walk *w;
 	struct vx_walk_item it;
 	int r = vx_walk_open(path, wo, &w);
+
+	/* a trace that cannot be opened gets its error and nothing else */
+	*opened = r >= 0;
+	if (r >= 0 && ds->fmt == OUT_CHROME)
+		ds->chrome = chrome_open(stdout);
 
 	while (r >= 0) {
 		if (stop_following)
@@ -477,6 +557,9 @@ walk(struct dissect *ds, const char *path, const struct vx_walk_opts *wo,
 		}
 		if (r <= 0 || on_record(ds, &it) < 0)
 			break;
+		/* following is watching: each record as it comes */
+		if (wo->flags & VX_WALK_FOLLOW)
+			fflush(stdout);
 	}
 	snprintf(err, errlen, "%s", vx_walk_error(w));
 	vx_walk_close(w);
@@ -497,6 +580,7 @@ cmd_dissect(int argc, char **argv)
 		{ "follow", no_argument, NULL, 'F' },
 		{ "peer", required_argument, NULL, 'P' },
 		{ "color", required_argument, NULL, 'L' },
+		{ "notes", required_argument, NULL, 'O' },
 		{ "colour", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -508,13 +592,13 @@ cmd_dissect(int argc, char **argv)
 	const char *color = "auto", *wpath = NULL;
 	char err[1024];
 	uint64_t v;
-	int c, r;
+	int c, r, opened;
 
 	memset(&ds, 0, sizeof(ds));
 	memset(&fo, 0, sizeof(fo));
 	ds.timefmt = 'r';
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+Vxo:t:c:Y:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Vxo:t:c:Y:w:lh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V':
 			ds.tree = 1;
@@ -527,6 +611,8 @@ cmd_dissect(int argc, char **argv)
 				ds.fmt = OUT_JSON;
 			else if (strcmp(optarg, "jsonl") == 0)
 				ds.fmt = OUT_JSONL;
+			else if (strcmp(optarg, "chrome") == 0)
+				ds.fmt = OUT_CHROME;
 			else if (strcmp(optarg, "text") != 0)
 				vx_invarg("dissect", "output format", optarg);
 			break;
@@ -566,6 +652,15 @@ cmd_dissect(int argc, char **argv)
 			break;
 		case 'F':
 			wo.flags |= VX_WALK_FOLLOW;
+			break;
+		case 'l':
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			break;
+		case 'O':
+			if (strcmp(optarg, "all") == 0)
+				ds.all_notes = 1;
+			else if (strcmp(optarg, "once") != 0)
+				vx_invarg("dissect", "--notes", optarg);
 			break;
 		case 'P':
 			if (vx_tok_value(vx_names_peer, optarg, &v) < 0)
@@ -615,8 +710,12 @@ cmd_dissect(int argc, char **argv)
 	ds.jcap = 1 << 16;
 	if ((ds.jbuf = malloc(ds.jcap)) == NULL)
 		vx_fatal("out of memory");
-	r = walk(&ds, path, &wo, err, sizeof(err));
-	if (ds.fmt == OUT_TEXT)
+	r = walk(&ds, path, &wo, err, sizeof(err), &opened);
+	if (ds.chrome != NULL)
+		chrome_close(ds.chrome);
+	if (ds.fmt == OUT_TEXT && opened)
+		print_note_summary(&ds);
+	if (ds.fmt == OUT_TEXT && opened)
 		printf("-- %llu records, %llu messages (%llu malformed, %llu unknown), %llu shown; findings: %llu errors, %llu warnings, %llu notes\n",
 		    (unsigned long long)ds.records, (unsigned long long)ds.messages,
 		    (unsigned long long)ds.malformed, (unsigned long long)ds.unknown,
@@ -630,6 +729,7 @@ cmd_dissect(int argc, char **argv)
 	tstate_free(ds.ts);
 	vx_filter_free(ds.filter);
 	free(ds.jbuf);
+	free(ds.notes);
 	if (r < 0) {
 		fprintf(stderr, "vfuctl dissect: %s: %s\n", path, err);
 		return VX_EXIT_USAGE;

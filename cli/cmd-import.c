@@ -186,7 +186,7 @@ cmd_import(int argc, char **argv)
 	o.w.linktype = VX_TRACE_LINKTYPE;
 	o.w.digest_every = DEFAULT_DIGEST_EVERY;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.out = optarg;

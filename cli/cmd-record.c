@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -48,7 +49,8 @@
 
 const char cmd_record_usage[] =
 	"usage: vfuctl record --listen PATH --connect PATH [--listen PATH\n"
-	"                     --connect PATH ...] -w FILE|- [-v] [-C SIZE]\n"
+	"                     --connect PATH ...] -w FILE|- [-v] [-c COUNT]\n"
+	"                     [-s SNAPLEN] [-Y FILTER] [-C SIZE]\n"
 	"                     [-W COUNT] [-G SECONDS] [--redact]\n"
 	"                     [--no-irq-intercept] [--trap-mmap]\n"
 	"                     [--hash-dma=LIMIT] [--key FILE]\n"
@@ -62,12 +64,20 @@ const char cmd_record_usage[] =
 	"relays on until the open connections end; a second one exits.\n"
 	"\n"
 	"  -l, --listen PATH    accept clients on PATH (\"@name\": abstract)\n"
-	"  -c, --connect PATH   the server's socket for the --listen before it\n"
-	"  -w FILE              write the trace to FILE ('-': standard output)\n"
+	"  --connect PATH       the server's socket for the --listen before it\n"
+	"  -w FILE              write the trace to FILE ('-': standard output);\n"
+	"                       with -G, strftime(3) %%-escapes name each file\n"
 	"  -v, --verbose        one summary line per message on stderr\n"
+	"  -c COUNT             stop capturing after COUNT messages (relaying\n"
+	"                       goes on until the open connections end)\n"
+	"  -s SNAPLEN           keep the first SNAPLEN bytes of each message\n"
+	"                       (16 or more; 16: headers only; 0: all)\n"
+	"  -Y, --filter FILTER  record only the records FILTER selects (the\n"
+	"                       display filters of vfuctl-dissect(1))\n"
 	"  -C SIZE              start a new file once one holds SIZE million bytes\n"
 	"                       (tcpdump's unit), or SIZE with K, M or G: 64K\n"
 	"  -W COUNT             with -C or -G, reuse the names after COUNT files\n"
+	"                       (time names: keep the newest COUNT files)\n"
 	"  -G SECONDS           start a new file every SECONDS seconds\n"
 	"  --redact             record region, DMA and migration data as zeros\n"
 	"  --no-irq-intercept   pass SET_IRQS eventfds through untouched\n"
@@ -132,6 +142,8 @@ struct recorder {
 	uint32_t next_conn;
 	struct rec_writer *w;	/* NULL once capture stopped */
 	int incomplete;		/* messages lost or a write failed: exit 1 */
+	int count_fd;		/* -c: the writer signals it at the count */
+	size_t count_at;	/* its entry in the poll set, when polled */
 	int verbose, redact, trap_mmap;
 	struct vx_relay_opts ro;
 	struct vx_peer_policy allow;	/* who may connect to --listen */
@@ -738,6 +750,14 @@ build_poll(struct recorder *r, int accepting)
 		c->npfd = vx_relay_pollfds(c->rl, r->pfd + n);
 		n += c->npfd;
 	}
+	r->count_at = 0;
+	if (r->count_fd >= 0 && r->w != NULL) {
+		pfd_reserve(r, n, 1);
+		r->pfd[n].fd = r->count_fd;
+		r->pfd[n].events = POLLIN;
+		r->pfd[n].revents = 0;
+		r->count_at = n++;
+	}
 	return n;
 }
 
@@ -764,9 +784,12 @@ stop_capture(struct recorder *r)
 	if (rec_writer_stop(r->w, &st) < 0 || st.lost || st.lost_other)
 		r->incomplete = 1;
 	r->w = NULL;
-	fprintf(stderr, "vfuctl record: capture stopped: %llu messages recorded,"
-	    " %llu lost", (unsigned long long)st.recorded,
-	    (unsigned long long)st.lost);
+	fprintf(stderr, "vfuctl record: capture stopped%s: %llu messages "
+	    "recorded, %llu lost", st.count_reached ? " at the -c count" : "",
+	    (unsigned long long)st.recorded, (unsigned long long)st.lost);
+	if (st.filtered)
+		fprintf(stderr, ", %llu left out by -Y",
+		    (unsigned long long)st.filtered);
 	if (st.lost_other)
 		fprintf(stderr, ", and %llu other records",
 		    (unsigned long long)st.lost_other);
@@ -856,6 +879,14 @@ relay(struct recorder *r, const sigset_t *waitmask)
 		for (i = 0; i < nlisten; i++)
 			if (r->pfd[i].revents)
 				do_accept(r, &r->ep[i]);
+		if (r->count_at && r->pfd[r->count_at].revents) {
+			/* -c: as a first signal, with the count said */
+			stop_capture(r);
+			accepting = 0;
+			if (r->conns != NULL)
+				fprintf(stderr, "vfuctl record: relaying until the"
+				    " open connections end\n");
+		}
 		reap_conns(r);
 	}
 	return VX_EXIT_OK;
@@ -988,7 +1019,8 @@ cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
-		{ "connect", required_argument, NULL, 'c' },
+		{ "connect", required_argument, NULL, 'n' },
+		{ "filter", required_argument, NULL, 'Y' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "redact", no_argument, NULL, 'R' },
 		{ "no-irq-intercept", no_argument, NULL, 'I' },
@@ -1008,12 +1040,23 @@ cmd_record(int argc, char **argv)
 	sigset_t block, waitmask, origmask;
 	const char *env;
 	char err[512];
-	int c, i, rc, nlisten = 0, nconnect = 0;
+	const char *fexpr = NULL;
+	struct vx_filter *filter = NULL;
+	uint64_t snap;
+	int c, i, rc, dashdash, nlisten = 0, nconnect = 0;
 
 	memset(r, 0, sizeof(*r));
 	memset(&wo, 0, sizeof(wo));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+l:c:w:vC:W:G:h", longopts,
+	r->count_fd = -1;
+	/*
+	 * Options go anywhere before "--" (GNU order); what follows it is
+	 * the server's command line, which getopt must not see.
+	 */
+	for (dashdash = 1; dashdash < argc; dashdash++)
+		if (strcmp(argv[dashdash], "--") == 0)
+			break;
+	while ((c = getopt_long(dashdash, argv, "l:c:s:Y:w:vC:W:G:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l':
@@ -1026,6 +1069,25 @@ cmd_record(int argc, char **argv)
 			r->ep[nlisten++].lpath = optarg;
 			break;
 		case 'c':
+			/* tcpdump's -c: a count (the socket is --connect) */
+			if (vx_parse_u64(optarg, &wo.count) < 0 || wo.count == 0)
+				vx_usage_error("record", "invalid -c count '%s' "
+				    "(messages to record, 1 or more; the server's "
+				    "socket is --connect)", optarg);
+			break;
+		case 's':
+			if (vx_parse_u64(optarg, &snap) < 0 || snap > UINT32_MAX ||
+			    (snap != 0 && snap < VX_HDR_SIZE))
+				vx_usage_error("record", "invalid -s snap length "
+				    "'%s' (0 for whole messages, or %d and more: "
+				    "the header is kept whole)", optarg,
+				    VX_HDR_SIZE);
+			wo.snaplen = (uint32_t)snap;
+			break;
+		case 'Y':
+			fexpr = optarg;
+			break;
+		case 'n':
 			if (nconnect >= nlisten)
 				vx_usage_error("record", "--connect '%s' without a"
 				    " --listen before it", optarg);
@@ -1101,9 +1163,28 @@ cmd_record(int argc, char **argv)
 		vx_usage_error("record", "-C, -W and -G need a file, not '-'");
 	if (wo.rotate_count && !wo.rotate_bytes && !wo.rotate_secs)
 		vx_usage_error("record", "-W needs -C or -G");
-	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+	if (fexpr != NULL) {
+		char ferr[1024];
+
+		if (vx_filter_compile(fexpr, ferr, sizeof(ferr), &filter) < 0) {
+			fprintf(stderr, "vfuctl record: invalid -Y filter:\n%s\n",
+			    ferr);
+			return VX_EXIT_USAGE;
+		}
+		wo.filter = filter;
+	}
+	if (wo.count) {
+		if ((r->count_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			vx_fatal("eventfd: %s", strerror(errno));
+		wo.count_fd = r->count_fd;
+	}
+	if (optind < dashdash)
 		vx_usage_error("record", "unexpected argument '%s' (put the"
 		    " server command after --)", argv[optind]);
+	if (dashdash < argc && dashdash + 1 == argc)
+		vx_usage_error("record", "nothing after --: give the server's "
+		    "command");
+	optind = dashdash + 1;
 	r->nep = nlisten;
 
 	vx_raise_nofile();
@@ -1180,5 +1261,8 @@ out:
 		rc = r->server_status;
 	free(r->pfd);
 	free(r->trapbuf);
+	if (r->count_fd >= 0)
+		close(r->count_fd);
+	vx_filter_free(filter);
 	return rc;
 }

@@ -730,12 +730,13 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 	};
 	int c, dashdash, operands;
 
-	/* options may follow TRACE; what follows "--" is the server's */
+	/* options go anywhere before "--" (GNU order); what follows it is
+	 * the server's, untouched */
 	for (dashdash = 1; dashdash < argc; dashdash++)
 		if (strcmp(argv[dashdash], "--") == 0)
 			break;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "kt:o:w:h", longopts,
+	while ((c = getopt_long(dashdash, argv, "kt:o:w:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'C':
@@ -792,18 +793,17 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 			vx_usage_error("replay", "unknown option");
 		}
 	}
-	/* getopt moved the operands after the options, TRACE first */
-	operands = argc - optind;
+	operands = dashdash - optind;
 	if (operands == 0)
 		vx_missarg("replay", "trace file");
-	o->trace = argv[optind++];
-	if (dashdash == argc && optind < argc)
+	if (operands > 1)
 		vx_usage_error("replay", "unexpected '%s': give one TRACE, "
-		    "and the server command after '--'", argv[optind]);
-	if (dashdash < argc && optind == argc)
+		    "and the server command after '--'", argv[optind + 1]);
+	o->trace = argv[optind];
+	if (dashdash + 1 == argc)
 		vx_missarg("replay", "server command after '--'");
-	if (optind < argc)
-		o->server_cmd = argv + optind;
+	if (dashdash < argc)
+		o->server_cmd = argv + dashdash + 1;
 	if ((o->connect != NULL) == (o->server_cmd != NULL))
 		vx_usage_error("replay", "give either --connect SOCKET or "
 		    "-- SERVER-CMD");

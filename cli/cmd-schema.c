@@ -244,7 +244,7 @@ cmd_schema(int argc, char **argv)
 	int c, lua = 0, dict = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (strcmp(optarg, "lua") == 0)

@@ -552,7 +552,7 @@ cmd_server(int argc, char **argv)
 	s.handshake_ms = s.message_ms = DEF_DEADLINE_MS;
 	s.lfd = s.sigfd = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (sock != NULL)

@@ -6,24 +6,33 @@
  * 1/64), and the offset table keeps the first OFFSETS_MAX distinct offsets
  * exactly and counts the rest together.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "stats-time.h"
 #include "vx-error.h"
 #include "vx-walk.h"
 
 const char cmd_stats_usage[] =
-	"usage: vfuctl stats [-o text|json] [--peer PEER] FILE|-\n"
+	"usage: vfuctl stats [-o text|json] [--sparklines WHEN] [--svg FILE]\n"
+	"                    [--peer PEER] FILE|-\n"
 	"\n"
 	"Summarise a trace: messages, bytes, error replies and reply latency\n"
 	"(min, median, p99, max) per command and per connection, a latency\n"
-	"histogram, the most accessed regions and offsets, findings by kind.\n"
+	"histogram, latency over time, the most accessed regions and offsets,\n"
+	"findings by kind.\n"
 	"\n"
 	"  -o, --output FMT   text (default) or json\n"
+	"  --sparklines WHEN  latency over time, a line per command: auto (on\n"
+	"                     a terminal, the default), always, never\n"
+	"  --svg FILE         write latency over time and the histogram as SVG\n"
 	"  --peer PEER        wire forms: auto (default), spec, libvfio-user, qemu\n"
 	"  -h, --help         show this help\n";
 
@@ -63,6 +72,7 @@ struct stats {
 	uint64_t offs_other;
 	uint64_t findings[VX_FIND_COUNT];
 	uint64_t records, messages, events, malformed;
+	struct timeline tl;
 };
 
 static unsigned
@@ -182,6 +192,7 @@ on_record(struct stats *st, const struct vx_walk_item *it)
 	if (it->rec == NULL)	/* end of trace: only the unanswered */
 		return;
 	st->records++;
+	tl_time(&st->tl, it->rec->ts_ns);
 	if (m == NULL) {
 		st->events++;
 		return;
@@ -215,6 +226,7 @@ on_record(struct stats *st, const struct vx_walk_item *it)
 		if (sketch_add(&c->lat, lat) < 0 || sketch_add(&cc->lat, lat) < 0 ||
 		    sketch_add(&st->all, lat) < 0)
 			vx_fatal("out of memory");
+		tl_add(&st->tl, (unsigned)(c - st->cmd), it->rec->ts_ns, lat);
 	}
 }
 
@@ -252,20 +264,30 @@ cmp_offsets(const void *a, const void *b)
 	return tx < ty ? 1 : tx > ty ? -1 : 0;
 }
 
+/* The sketch in power-of-two bins: bins[e] from 2^e to 2^(e+1) - 1. */
 static void
-print_histogram(const struct sketch *s)
+pow2_bins(const struct sketch *s, uint64_t bins[64])
 {
-	uint64_t bins[64] = { 0 }, most = 0;
-	unsigned i, lo = 64, hi = 0;
+	unsigned i;
 
-	if (s->n == 0)
-		return;
-	for (i = 0; i < NBUCKETS; i++) {
+	memset(bins, 0, 64 * sizeof(*bins));
+	for (i = 0; s->b != NULL && i < NBUCKETS; i++) {
 		uint64_t low = bucket_low(i);
 		unsigned e = low > 1 ? 63 - (unsigned)__builtin_clzll(low) : 0;
 
 		bins[e] += s->b[i];
 	}
+}
+
+static void
+print_histogram(const struct sketch *s)
+{
+	uint64_t bins[64], most = 0;
+	unsigned i, lo = 64, hi = 0;
+
+	if (s->n == 0)
+		return;
+	pow2_bins(s, bins);
 	for (i = 0; i < 64; i++) {
 		if (!bins[i])
 			continue;
@@ -283,8 +305,34 @@ print_histogram(const struct sketch *s)
 	}
 }
 
+/* --svg FILE: a new file (never through a symbolic link). */
+static int
+write_svg(const struct stats *st, const char *path, const char *trace)
+{
+	uint64_t bins[64];
+	char title[600];
+	FILE *fp;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		vx_error("cannot write '%s': %s", path, vx_create_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	pow2_bins(&st->all, bins);
+	snprintf(title, sizeof(title), "vfuctl stats %s: %llu replies", trace,
+	    (unsigned long long)st->all.n);
+	tl_write_svg(&st->tl, fp, cmd_label, bins, title);
+	if (fclose(fp) != 0)
+		return vx_error("writing '%s' failed: %s", path, strerror(errno));
+	return 0;
+}
+
 static void
-print_text(struct stats *st)
+print_text(struct stats *st, int sparklines)
 {
 	char rn[32], name[48];
 	unsigned i;
@@ -312,6 +360,8 @@ print_text(struct stats *st)
 	}
 	printf("  (quantiles from a log-linear histogram: within 1/64 of the true value)\n");
 	print_histogram(&st->all);
+	if (sparklines)
+		tl_print_sparklines(&st->tl, stdout, cmd_label);
 
 	printf("\nmost accessed regions (reads / writes):\n");
 	for (i = 0; i <= 256; i++)
@@ -411,13 +461,15 @@ cmd_stats(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "peer", required_argument, NULL, 'P' },
+		{ "sparklines", required_argument, NULL, 'S' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vx_walk_opts wo = { VX_WALK_LAZY, VX_PEER_AUTO };
 	struct vx_walk *w;
 	struct vx_walk_item it;
-	const char *path;
+	const char *path, *spark = "auto", *svg = NULL;
 	struct stats *st;
 	char err[1024];
 	uint64_t v;
@@ -425,7 +477,7 @@ cmd_stats(int argc, char **argv)
 	unsigned i;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			if (strcmp(optarg, "json") == 0)
@@ -438,6 +490,15 @@ cmd_stats(int argc, char **argv)
 				vx_invarg("stats", "peer", optarg);
 			wo.peer = (int)v;
 			break;
+		case 'S':
+			spark = optarg;
+			if (strcmp(spark, "auto") && strcmp(spark, "always") &&
+			    strcmp(spark, "never"))
+				vx_invarg("stats", "--sparklines", optarg);
+			break;
+		case 'G':
+			svg = optarg;
+			break;
 		case 'h':
 			fputs(cmd_stats_usage, stdout);
 			return VX_EXIT_OK;
@@ -449,7 +510,8 @@ cmd_stats(int argc, char **argv)
 		vx_usage_error("stats", "give one trace FILE (or - for standard input)");
 	path = argv[optind];
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->offs = calloc(OFFSETS_MAX, sizeof(*st->offs))) == NULL)
+	    (st->offs = calloc(OFFSETS_MAX, sizeof(*st->offs))) == NULL ||
+	    tl_init(&st->tl, CMD_SLOTS) < 0)
 		vx_fatal("out of memory");
 	if ((r = vx_walk_open(path, &wo, &w)) == 0)
 		while ((r = vx_walk_next(w, &it)) > 0)
@@ -460,7 +522,11 @@ cmd_stats(int argc, char **argv)
 		if (json)
 			print_json(st);
 		else
-			print_text(st);
+			print_text(st, strcmp(spark, "always") == 0 ||
+			    (strcmp(spark, "auto") == 0 &&
+			    isatty(STDOUT_FILENO)));
+		if (svg != NULL && write_svg(st, svg, path) < 0)
+			r = VX_ERR_IO;
 	}
 	for (i = 0; i < CMD_SLOTS; i++)
 		free(st->cmd[i].lat.b);
@@ -468,7 +534,10 @@ cmd_stats(int argc, char **argv)
 		free(st->conn[i].lat.b);
 	free(st->all.b);
 	free(st->offs);
+	tl_free(&st->tl);
 	free(st);
+	if (r == VX_ERR_IO && svg != NULL)
+		return VX_EXIT_FAIL;
 	if (r < 0) {
 		fprintf(stderr, "vfuctl stats: %s: %s\n", path, err);
 		return VX_EXIT_USAGE;

@@ -98,7 +98,7 @@ cmd_verify(int argc, char **argv)
 	int c, n, rc, quiet = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			keyfile = optarg;

@@ -39,6 +39,7 @@
 #include "tstate.h"
 #include "vx-error.h"
 #include "vx-msg.h"
+#include "vx-walk.h"
 
 struct rec_entry {
 	size_t size;		/* bytes of the ring it takes, padding included */
@@ -90,7 +91,16 @@ struct rec_writer {
 	   cannot go on (DEAD) */
 	enum { FILE_OK, FILE_STALLED, FILE_DEAD } state;
 	uint64_t retry_ms;	/* stalled: when writing was last tried */
-	struct tstate *ts;	/* rotating: each file starts with the state */
+	struct tstate *ts;	/* rotating: each file starts with the state;
+				   -Y: and it is kept where records are not */
+	struct vx_walk *walk;	/* -Y: the records, decoded */
+	struct vx_filter_clock fclock;
+	uint64_t inframes;	/* -Y: records come, numbered as frames */
+	uint64_t filtered;	/* -Y: messages left out */
+	uint64_t written;	/* -c: messages written */
+	int count_reached;
+	char **names;		/* -G with strftime names and -W: the last ones */
+	unsigned nnames;
 	int failed;
 	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
 };
@@ -105,18 +115,34 @@ mono_ms(void)
 }
 
 char *
-rec_file_name(const char *path, unsigned n)
+rec_file_name(const char *path, unsigned n, int strftime_name, time_t t)
 {
 	size_t len = strlen(path) + 12;
-	char *s = malloc(len);
+	char *s, *tn = NULL;
+	struct tm tm;
 
-	if (s == NULL)
-		return NULL;
-	/* tcpdump -C: FILE, FILE1, FILE2, ... */
-	if (n == 0)
-		snprintf(s, len, "%s", path);
-	else
-		snprintf(s, len, "%s%u", path, n);
+	if (strftime_name && strchr(path, '%') != NULL) {
+		/* tcpdump -G: the time in the name; a bound on the text */
+		len = strlen(path) * 4 + 64;
+		if ((tn = malloc(len)) == NULL)
+			return NULL;
+		localtime_r(&t, &tm);
+		if (strftime(tn, len, path, &tm) == 0) {
+			free(tn);
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		path = tn;
+		len = strlen(path) + 12;
+	}
+	if ((s = malloc(len)) != NULL) {
+		/* tcpdump -C: FILE, FILE1, FILE2, ... */
+		if (n == 0)
+			snprintf(s, len, "%s", path);
+		else
+			snprintf(s, len, "%s%u", path, n);
+	}
+	free(tn);
 	return s;
 }
 
@@ -130,6 +156,42 @@ rec_now_ns(void)
 }
 
 static void write_failed(struct rec_writer *w);
+
+/* -G with a strftime(3) name: tcpdump's time-stamped files. */
+static int
+time_names(const struct rec_writer *w)
+{
+	return w->o.rotate_secs && strchr(w->o.path, '%') != NULL;
+}
+
+/*
+ * -W with time names: the names never come round again, so keep the
+ * newest COUNT files and remove the oldest this run made.
+ */
+static void
+keep_newest(struct rec_writer *w)
+{
+	unsigned i;
+
+	if (!time_names(w) || !w->o.rotate_count || w->name == NULL)
+		return;
+	if (w->names == NULL &&
+	    (w->names = calloc(w->o.rotate_count, sizeof(char *))) == NULL)
+		return;
+	if (w->nnames == w->o.rotate_count) {
+		if (unlink(w->names[0]) < 0 && errno != ENOENT)
+			fprintf(stderr, "vfuctl record: cannot remove '%s' (-W "
+			    "%u): %s\n", w->names[0], w->o.rotate_count,
+			    strerror(errno));
+		free(w->names[0]);
+		for (i = 1; i < w->nnames; i++)
+			w->names[i - 1] = w->names[i];
+		w->nnames--;
+	}
+	w->names[w->nnames] = strdup(w->name);
+	if (w->names[w->nnames] != NULL)
+		w->nnames++;
+}
 
 /*
  * Each file has its own digest chain, opened with a digest of no records:
@@ -151,14 +213,15 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 
 	memset(&to, 0, sizeof(to));
 	to.digest_every = REC_DIGEST_EVERY;
+	to.snaplen = w->o.snaplen;
 	to.key = w->o.key;
 	to.keylen = w->o.keylen;
 	w->opened_ms = mono_ms();
 	w->state = FILE_OK;
 	w->fp = NULL;
-	free(w->name);
-	w->name = NULL;
 	if (strcmp(w->o.path, "-") == 0) {
+		free(w->name);
+		w->name = NULL;
 		if ((w->name = strdup("standard output")) == NULL) {
 			snprintf(err, errcap, "out of memory");
 			return -1;
@@ -172,10 +235,24 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 			write_failed(w);
 		return 0;
 	}
-	if ((name = rec_file_name(w->o.path, w->fileno)) == NULL) {
-		snprintf(err, errcap, "out of memory");
-		return -1;
+	for (;;) {
+		name = rec_file_name(w->o.path, w->fileno, time_names(w),
+		    time(NULL));
+		if (name == NULL) {
+			snprintf(err, errcap, errno == ENAMETOOLONG ? "-w '%s': "
+			    "the name strftime(3) makes of it is too long" :
+			    "out of memory", w->o.path);
+			return -1;
+		}
+		/* a time name that has not changed: count within it */
+		if (!time_names(w) || w->name == NULL ||
+		    strcmp(name, w->name) != 0)
+			break;
+		free(name);
+		w->fileno++;
 	}
+	free(w->name);
+	w->name = NULL;
 	if ((fd = vx_trace_create(name)) < 0 ||
 	    (w->fp = fdopen(fd, "wb")) == NULL) {
 		snprintf(err, errcap, "cannot write trace '%s': %s", name,
@@ -196,6 +273,7 @@ open_file(struct rec_writer *w, char *err, size_t errcap)
 		return -1;
 	}
 	w->name = name;
+	keep_newest(w);
 	if (open_chain(w) < 0)
 		write_failed(w);
 	return 0;
@@ -359,13 +437,19 @@ maybe_rotate(struct rec_writer *w, uint64_t ts_ns)
 		due = pos >= 0 && (uint64_t)pos >= w->o.rotate_bytes;
 	}
 	if (!due && w->o.rotate_secs)
-		due = mono_ms() - w->opened_ms >= (uint64_t)w->o.rotate_secs * 1000;
+		due = 2 * (mono_ms() - w->opened_ms >=
+		    (uint64_t)w->o.rotate_secs * 1000);
 	if (!due)
 		return;
 	close_file(w);
-	w->fileno++;
-	if (w->o.rotate_count && w->fileno >= w->o.rotate_count)
-		w->fileno = 0;
+	if (time_names(w)) {
+		/* a new period starts a new name; -C counts within one */
+		w->fileno = due == 2 ? 0 : w->fileno + 1;
+	} else {
+		w->fileno++;
+		if (w->o.rotate_count && w->fileno >= w->o.rotate_count)
+			w->fileno = 0;
+	}
 	if (open_file(w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vfuctl record: %s\n", err);
 		w->failed = 1;
@@ -487,16 +571,76 @@ do_hash(struct rec_writer *w, const struct rec_entry *e)
 	write_entry(w, &a);
 }
 
+/* The session state follows every record, written or not. */
+static void
+track(struct rec_writer *w, const struct vx_trace_rec *rec)
+{
+	if (w->ts != NULL && tstate_seen(w->ts, rec) < 0 && !w->failed) {
+		fprintf(stderr, "vfuctl record: out of memory for the "
+		    "session state\n");
+		w->failed = 1;
+	}
+}
+
+/*
+ * -c and -Y: whether the file gets this record.  One that does not still
+ * moves the session state (so a later STATE record says what it did); it
+ * is neither recorded nor lost.
+ */
+static int
+keep_record(struct rec_writer *w, const struct vx_trace_rec *ev)
+{
+	struct vx_walk_item it;
+	struct vx_trace_rec in;
+	int keep = 1;
+
+	if (ev->kind == VX_TR_MESSAGE && w->count_reached)
+		return 0;	/* -c reached: the relay stops capturing */
+	if (w->walk == NULL)
+		return 1;
+	in = *ev;
+	in.frame = ++w->inframes;
+	if (vx_walk_feed(w->walk, &in, &it) < 0) {
+		if (!w->failed)
+			fprintf(stderr, "vfuctl record: out of memory for -Y: "
+			    "records are kept unfiltered\n");
+		w->failed = 1;
+		return 1;
+	}
+	keep = vx_filter_match_item(w->o.filter, &it, &w->fclock);
+	if (!keep) {
+		w->filtered += ev->kind == VX_TR_MESSAGE;
+		track(w, ev);
+	}
+	return keep;
+}
+
+/* -c: count a message written; the last one tells the relay. */
+static void
+count_written(struct rec_writer *w)
+{
+	uint64_t one = 1;
+
+	if (!w->o.count || ++w->written < w->o.count || w->count_reached)
+		return;
+	w->count_reached = 1;
+	if (write(w->o.count_fd, &one, sizeof(one)) < 0)
+		w->failed = 1;
+}
+
 static void
 write_entry(struct rec_writer *w, const struct rec_entry *e)
 {
 	const struct vx_trace_rec *ev = &e->ev;
+	struct vx_trace_rec seen;
 	int r;
 
 	if (ev->kind == REC_KIND_HASH) {
 		do_hash(w, e);
 		return;
 	}
+	if (!keep_record(w, ev))
+		return;
 	maybe_rotate(w, ev->ts_ns);
 	if (w->tw == NULL || w->state != FILE_OK) {
 		count_lost(w, ev);
@@ -507,16 +651,17 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		count_lost(w, ev);
 		return;
 	}
-	if (w->ts != NULL) {
-		struct vx_trace_rec seen = *ev;
-
-		/* pending commands name their frame in the file they are in */
-		seen.frame = vx_trace_writer_frames(w->tw) + 1;
-		if (tstate_seen(w->ts, &seen) < 0 && !w->failed) {
-			fprintf(stderr, "vfuctl record: out of memory for the "
-			    "session state\n");
-			w->failed = 1;
-		}
+	/* pending commands name their frame in the file they are in */
+	seen = *ev;
+	seen.frame = vx_trace_writer_frames(w->tw) + 1;
+	if (w->walk == NULL)
+		track(w, &seen);
+	else if (tstate_sync(w->ts, w->tw, &seen) < 0) {
+		/* -Y: the left-out records' state first, if they changed it */
+		write_failed(w);
+		track(w, &seen);
+		count_lost(w, ev);
+		return;
 	}
 	if (ev->kind == VX_TR_MESSAGE)
 		r = vx_trace_write_message(w->tw, ev->conn, ev->endpoint,
@@ -524,10 +669,17 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 		    ev->fds, ev->nfds);
 	else
 		r = vx_trace_write_event(w->tw, ev);
+	if (w->walk != NULL) {
+		if (r == 0)
+			tstate_written(w->ts, &seen);
+		track(w, &seen);
+	}
 	if (r == 0) {
 		if (ev->kind == VX_TR_MESSAGE && w->unflushed[0] == 0)
 			w->first = *ev;
 		w->unflushed[ev->kind != VX_TR_MESSAGE]++;
+		if (ev->kind == VX_TR_MESSAGE)
+			count_written(w);
 		return;
 	}
 	if (r == VX_ERR_IO)
@@ -635,7 +787,15 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		free(w);
 		return -1;
 	}
-	if ((w->o.rotate_bytes || w->o.rotate_secs) &&
+	if (w->o.filter != NULL && (vx_walk_new(NULL, &w->walk) < 0 ||
+	    (w->ts = tstate_new(VX_PEER_AUTO, 1)) == NULL)) {
+		snprintf(err, errcap, "out of memory");
+		vx_walk_close(w->walk);
+		munmap(w->ring, w->maplen);
+		free(w);
+		return -1;
+	}
+	if (w->ts == NULL && (w->o.rotate_bytes || w->o.rotate_secs) &&
 	    (w->ts = tstate_new(VX_PEER_AUTO, 0)) == NULL) {
 		snprintf(err, errcap, "out of memory");
 		munmap(w->ring, w->maplen);
@@ -644,6 +804,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 	}
 	if (open_file(w, err, errcap) < 0) {
 		tstate_free(w->ts);
+		vx_walk_close(w->walk);
 		munmap(w->ring, w->maplen);
 		free(w->name);
 		free(w);
@@ -661,6 +822,7 @@ rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
 		    strerror(r));
 		vx_trace_writer_close(w->tw);
 		tstate_free(w->ts);
+		vx_walk_close(w->walk);
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
 		munmap(w->ring, w->maplen);
@@ -834,12 +996,18 @@ rec_writer_stop(struct rec_writer *w, struct rec_stats *st)
 	st->recorded = w->recorded;
 	st->lost = w->lost + w->wlost[0];
 	st->lost_other = w->wlost[1];
+	st->filtered = w->filtered;
+	st->count_reached = w->count_reached;
 	failed = w->failed;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w->hbuf);
 	free(w->name);
 	tstate_free(w->ts);
+	vx_walk_close(w->walk);
+	while (w->nnames > 0)
+		free(w->names[--w->nnames]);
+	free(w->names);
 	munmap(w->ring, w->maplen);
 	free(w);
 	return failed ? -1 : 0;

@@ -20,7 +20,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
+#include "vx-filter.h"
 #include "vx-trace.h"
 
 #define REC_FLUSH_MS	100
@@ -36,6 +38,15 @@ struct rec_wopts {
 	int verbose;		/* -v: print --hash-dma results on stderr */
 	const uint8_t *key;	/* --key: digests keyed with it; NULL unkeyed */
 	size_t keylen;
+	uint32_t snaplen;	/* -s: bytes kept of each message; 0 all */
+	/*
+	 * -Y: only the records the filter selects are written (decoded in
+	 * the writer thread, with STATE records where the left-out ones had
+	 * changed a session), frames numbered as the records come
+	 */
+	const struct vx_filter *filter;
+	uint64_t count;		/* -c: messages written, then no more; 0 */
+	int count_fd;		/* -c: an eventfd the writer signals then */
 };
 
 /*
@@ -86,8 +97,13 @@ void rec_put_hash(struct rec_writer *w, const struct rec_hash *h);
 /* CLOCK_REALTIME in nanoseconds: what records are stamped with. */
 uint64_t rec_now_ns(void);
 
-/* Name of file number n of a rotation ("FILE", "FILE1", ...); malloc'd. */
-char *rec_file_name(const char *path, unsigned n);
+/*
+ * Name of file number n of a rotation ("FILE", "FILE1", ...); with -G
+ * and a path holding '%', strftime(3) of path at t (tcpdump's -G names),
+ * and n appended when -C rotates too.  malloc'd.
+ */
+char *rec_file_name(const char *path, unsigned n, int strftime_name,
+    time_t t);
 
 /* What a capture wrote and lost. */
 struct rec_stats {
@@ -95,6 +111,8 @@ struct rec_stats {
 	uint64_t lost;		/* messages not in it: a full queue, a failed
 				   write, a message too large */
 	uint64_t lost_other;	/* other records not in it */
+	uint64_t filtered;	/* messages -Y left out */
+	int count_reached;	/* -c: the count was recorded */
 };
 
 /*

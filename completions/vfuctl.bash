@@ -91,11 +91,12 @@ _vfuctl()
 		;;
 	dissect)
 		case $prev in
-		-o | --output) _vfuctl_words 'text json jsonl'; return 0 ;;
+		-o | --output) _vfuctl_words 'text json jsonl chrome'; return 0 ;;
 		-t) _vfuctl_words 'r a d'; return 0 ;;
 		--dir) _vfuctl_words 'c2s s2c'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
 		--color | --colour) _vfuctl_words 'auto always never'; return 0 ;;
+		--notes) _vfuctl_words 'once all'; return 0 ;;
 		--cmd)
 			# NAME[,NAME...]: complete the name after the last comma
 			local done_=
@@ -113,30 +114,32 @@ _vfuctl()
 		-c | -Y | --filter | --conn) return 0 ;;
 		esac
 		opts='-V -x -o --output -t -c -Y --filter --cmd --conn --dir
-		      --errors --strict -w --follow --peer --color -h --help'
+		      --errors --strict -w --follow -l --notes --peer --color -h --help'
 		files=1
 		;;
 	stats)
 		case $prev in
 		-o | --output) _vfuctl_words 'text json'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
+		--sparklines) _vfuctl_words 'auto always never'; return 0 ;;
+		--svg) files=1 ;;
 		esac
-		opts='-o --output --peer -h --help'
+		opts='-o --output --sparklines --svg --peer -h --help'
 		files=1
 		;;
 	record)
 		case $prev in
-		-w | -l | --listen | -c | --connect | --key)
+		-w | -l | --listen | --connect | --key)
 			compopt -o filenames 2>/dev/null
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return 0
 			;;
-		-C | -W | -G | --allow-uid) return 0 ;;
+		-c | -s | -Y | --filter | -C | -W | -G | --allow-uid) return 0 ;;
 		--hash-dma) _vfuctl_words '64K 1M 16M 1G'; return 0 ;;
 		esac
-		opts='-l --listen -c --connect -w -v --verbose -C -W -G --redact
-		      --no-irq-intercept --trap-mmap --hash-dma --key --allow-uid
-		      --allow-any-uid -h --help'
+		opts='-l --listen --connect -w -v --verbose -c -s -Y --filter -C -W
+		      -G --redact --no-irq-intercept --trap-mmap --hash-dma --key
+		      --allow-uid --allow-any-uid -h --help'
 		;;
 	fuzz)
 		case $prev in

@@ -251,6 +251,10 @@ for i, n in ipairs(SCHEMA.findings) do
 	FIND_ID[n.key], FIND_TEXT[i - 1], FIND_VS[i - 1] = i - 1, n.text, n.key
 end
 
+-- record kinds that are not messages, by vfio_user.event's names
+local EVENT_NAMES = { [2] = "irq", [3] = "open", [4] = "close", [5] = "annotation",
+	[6] = "raw", [7] = "gap", [8] = "digest", [9] = "state" }
+
 -- fields of our own: vfuctl's filter pseudo-fields and the trace records
 local function add(pf) all[#all + 1] = pf; return pf end
 local X = {
@@ -268,6 +272,7 @@ local X = {
 	finding = add(ProtoField.uint16("vfio_user.finding", "finding", base.DEC, FIND_VS)),
 	latency = add(ProtoField.uint64("vfio_user.latency_ns", "latency_ns")),
 	summary = add(ProtoField.string("vfio_user.summary", "summary")),
+	event = add(ProtoField.string("vfio_user.event", "event")),
 	mal = add(ProtoField.string("vfio_user.malformed", "malformed")),
 	mal_field = add(ProtoField.string("vfio_user.malformed.field", "malformed field")),
 	-- pseudo-header
@@ -1757,6 +1762,9 @@ function vu.dissector(tvb, pinfo, tree)
 	pinfo.cols.dst:set(ph.dir == 1 and "client" or "server")
 
 	if ph.kind ~= 1 then
+		-- as vfuctl's filters see an event: its kind and connection
+		root:add(X.event, EVENT_NAMES[ph.kind] or "unknown"):set_generated()
+		root:add(X.conn, ph.conn):set_generated()
 		if cap > 0 then
 			local pf = ph.kind == 5 and X.t_text or ph.kind == 8 and X.t_digest
 				or ph.kind == 6 and X.t_raw or ph.kind == 9 and X.t_state or X.t_payload

@@ -148,7 +148,7 @@ vx_client_irq_info(struct vx_client *c, uint32_t index,
 	return 0;
 }
 
-/* One piece of a region access: at most c->xfer bytes. */
+/* One piece of a region access: at most vx_client_xfer() bytes. */
 static int
 region_io(struct vx_client *c, uint32_t index, uint64_t off, uint8_t *buf,
     size_t n, int write, int posted)
@@ -192,13 +192,14 @@ static int
 region_access(struct vx_client *c, uint32_t index, uint64_t off,
     uint8_t *buf, size_t len, int write, int posted)
 {
+	uint64_t xfer = vx_client_xfer(c);
 	size_t done, n;
 	int r;
 
 	for (done = 0; done < len; done += n) {
 		n = len - done;
-		if (n > c->xfer)
-			n = (size_t)c->xfer;
+		if (n > xfer)
+			n = (size_t)xfer;
 		r = region_io(c, index, off + done, buf + done, n, write,
 		    posted);
 		if (r < 0)

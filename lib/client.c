@@ -88,7 +88,7 @@ send_error(struct vx_client *c, int chan, uint16_t id, uint16_t cmd, int err)
 	    (uint32_t)err);
 	if (vx_build_finish(&c->out, &m) < 0)
 		return VX_ERR_NOMEM;
-	c->served_errors++;
+	c->stats.served_errors++;
 	return vx_conn_send(c->conn, chan, m.buf, m.len, NULL, 0);
 }
 
@@ -119,7 +119,7 @@ serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 	if (cmd == VX_CMD_DMA_WRITE && (data == NULL ? 0 : data->len) != count)
 		return send_error(c, chan, id, cmd, EINVAL);
 	if (cmd == VX_CMD_DMA_READ && (m.len != VX_HDR_SIZE + 16 ||
-	    count > c->xfer))
+	    count > vx_client_xfer(c)))
 		return send_error(c, chan, id, cmd, EINVAL);
 	w = find_win(c, addr, count);
 	if (w == NULL)
@@ -134,7 +134,7 @@ serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 		vx_build_uint(&c->out, VXF_DMA_COUNT, count);
 		vx_build_bytes(&c->out, VXF_DMA_DATA, w->mem + (addr - w->addr),
 		    (size_t)count);
-		c->served_reads++;
+		c->stats.served_reads++;
 	} else {
 		if (count > 0)
 			memcpy(w->mem + (addr - w->addr), data->ptr,
@@ -145,7 +145,7 @@ serve_one(struct vx_client *c, const struct vx_conn_event *ev)
 			vx_build_uint(&c->out, VXF_DMA_COUNT32, count);
 		else if (c->opts.dma_write_reply != VX_VAR_QEMU)
 			vx_build_uint(&c->out, VXF_DMA_COUNT, count);
-		c->served_writes++;
+		c->stats.served_writes++;
 	}
 	if (vx_build_finish(&c->out, &m) < 0)
 		return VX_ERR_NOMEM;
@@ -162,7 +162,7 @@ on_event(void *arg, struct vx_conn *conn, struct vx_conn_event *ev)
 	if (ev->kind == VX_CONN_EV_REQUEST)
 		serve_one(c, ev);
 	else if (ev->kind == VX_CONN_EV_STRAY || ev->kind == VX_CONN_EV_BAD)
-		c->stray++;
+		c->stats.stray++;
 }
 
 int
@@ -283,11 +283,13 @@ version_json(const struct vx_client_opts *o)
 static int
 negotiate(struct vx_client *c)
 {
+	const struct vx_session *s = vx_conn_session(c->conn);
+	const struct vx_caps *srv;
 	struct vx_builder b;
 	struct vx_msg m;
 	const struct vx_item *it;
 	char *js = version_json(&c->opts);
-	uint64_t maxmsg, v;
+	uint64_t maxmsg, major, minor;
 	int r;
 
 	if (js == NULL)
@@ -313,47 +315,47 @@ negotiate(struct vx_client *c)
 	if (m.status != VX_MSG_OK || m.caps == NULL)
 		return vxc_fail(c, VX_ERR_INVALID, "malformed VERSION reply: %s",
 		    m.status == VX_MSG_MALFORMED ? m.err.text : "unknown");
-	if (vx_msg_get(&m, VXF_VER_MAJOR, &v) == 0)
-		c->major = (uint16_t)v;
-	if (vx_msg_get(&m, VXF_VER_MINOR, &v) == 0)
-		c->minor = (uint16_t)v;
-	if (c->major != VX_PROTO_MAJOR)
+	/* the session has taken the reply in: what was agreed is there */
+	if ((srv = vx_session_caps(s, VX_S2C)) == NULL ||
+	    vx_session_version(s, VX_S2C, &major, &minor) < 0)
+		return vxc_fail(c, VX_ERR_INVALID, "VERSION reply not taken "
+		    "as the answer to our VERSION");
+	if (major != VX_PROTO_MAJOR)
 		return vxc_fail(c, VX_ERR_UNSUPPORTED, "server speaks vfio-user "
-		    "%u.%u, this client %d.%d", c->major, c->minor,
-		    VX_PROTO_MAJOR, VX_PROTO_MINOR);
-	c->srv = *m.caps;
+		    "%u.%u, this client %d.%d", (uint16_t)major,
+		    (uint16_t)minor, VX_PROTO_MAJOR, VX_PROTO_MINOR);
 	if ((it = vx_msg_item(&m, VXF_VER_JSON)) != NULL && it->ptr != NULL)
 		c->srv_json = strndup((const char *)it->ptr, it->len);
-	c->xfer = c->opts.max_xfer < c->srv.max_data_xfer_size ?
-	    c->opts.max_xfer : c->srv.max_data_xfer_size;
-	maxmsg = VX_MSG_FOR_XFER(c->srv.max_data_xfer_size);
-	vx_conn_set_peer_limits(c->conn, c->srv.max_msg_fds > VX_MAX_FDS ?
-	    VX_MAX_FDS : (int)c->srv.max_msg_fds, maxmsg > VX_MAX_MSG_CAP ?
+	maxmsg = VX_MSG_FOR_XFER(srv->max_data_xfer_size);
+	vx_conn_set_peer_limits(c->conn, srv->max_msg_fds > VX_MAX_FDS ?
+	    VX_MAX_FDS : (int)srv->max_msg_fds, maxmsg > VX_MAX_MSG_CAP ?
 	    VX_MAX_MSG_CAP : (uint32_t)maxmsg);
 
-	if (c->opts.twin_socket && c->srv.twin_supported) {
-		if (!(c->srv.present & VX_CAPF_TWIN_FD) ||
-		    c->srv.twin_fd_index >= (uint64_t)c->reply.nfds)
+	if (c->opts.twin_socket && srv->twin_supported) {
+		if (!(srv->present & VX_CAPF_TWIN_FD) ||
+		    srv->twin_fd_index >= (uint64_t)c->reply.nfds)
 			return vxc_fail(c, VX_ERR_FDS, "server accepted the twin "
 			    "socket but its fd_index does not name one of "
 			    "the %d descriptors it sent", c->reply.nfds);
-		vx_conn_set_twin(c->conn, c->reply.fds[c->srv.twin_fd_index]);
-		c->reply.fds[c->srv.twin_fd_index] = -1;
+		vx_conn_set_twin(c->conn, c->reply.fds[srv->twin_fd_index]);
+		c->reply.fds[srv->twin_fd_index] = -1;
 	}
 	drop_reply(c);
 	return 0;
 }
 
 int
-vx_client_open(struct vx_client *c, const char *path,
+vx_client_open(struct vx_client **cp, const char *path,
     const struct vx_client_opts *opts)
 {
 	static const struct vx_client_opts def = VX_CLIENT_OPTS_DEFAULT;
+	struct vx_client *c;
 	struct vx_limits lim;
 	uint64_t maxmsg;
 	int sock;
 
-	memset(c, 0, sizeof(*c));
+	if ((*cp = c = calloc(1, sizeof(*c))) == NULL)
+		return VX_ERR_NOMEM;
 	c->opts = opts != NULL ? *opts : def;
 	vx_builder_init(&c->out);
 	maxmsg = VX_MSG_FOR_XFER(c->opts.max_xfer > VX_DEF_MAX_XFER ?
@@ -368,7 +370,6 @@ vx_client_open(struct vx_client *c, const char *path,
 	if ((c->conn = vx_conn_new(sock, VX_CONN_CLIENT, &lim)) == NULL)
 		return vxc_fail(c, VX_ERR_NOMEM, "out of memory");
 	vx_conn_set_handler(c->conn, on_event, c);
-	c->xfer = VX_DEF_MAX_XFER;
 	return negotiate(c);
 }
 
@@ -377,6 +378,8 @@ vx_client_close(struct vx_client *c)
 {
 	unsigned i;
 
+	if (c == NULL)
+		return;
 	drop_reply(c);
 	for (i = 0; i < c->nwins; i++) {
 		if (c->wins[i].fd >= 0) {
@@ -387,13 +390,61 @@ vx_client_close(struct vx_client *c)
 		}
 	}
 	free(c->wins);
-	c->wins = NULL;
-	c->nwins = 0;
 	vx_conn_free(c->conn);
-	c->conn = NULL;
 	vx_builder_release(&c->out);
 	free(c->srv_json);
-	c->srv_json = NULL;
+	free(c);
+}
+
+/* --- what the caller may read -------------------------------------------- */
+
+const char *
+vx_client_errmsg(const struct vx_client *c)
+{
+	return c != NULL ? c->errmsg : vx_strerror(VX_ERR_NOMEM);
+}
+
+uint32_t
+vx_client_reply_errno(const struct vx_client *c)
+{
+	return c->reply_errno;
+}
+
+const struct vx_conn *
+vx_client_conn(const struct vx_client *c)
+{
+	return c->conn;
+}
+
+const char *
+vx_client_server_json(const struct vx_client *c)
+{
+	return c->srv_json;
+}
+
+uint64_t
+vx_client_xfer(const struct vx_client *c)
+{
+	const struct vx_caps *srv = vx_session_caps(vx_conn_session(c->conn),
+	    VX_S2C);
+
+	if (srv == NULL)
+		return VX_DEF_MAX_XFER;
+	return c->opts.max_xfer < srv->max_data_xfer_size ? c->opts.max_xfer :
+	    srv->max_data_xfer_size;
+}
+
+const struct vx_dma_win *
+vx_client_dma_windows(const struct vx_client *c, unsigned *n)
+{
+	*n = c->nwins;
+	return c->wins;
+}
+
+const struct vx_client_stats *
+vx_client_stats(const struct vx_client *c)
+{
+	return &c->stats;
 }
 
 /* --- DMA ---------------------------------------------------------------- */

@@ -6,6 +6,8 @@
  * the order they were started, and the turning of what arrives into
  * events.  vx_conn_step() hands out one event at a time and keeps the
  * frame it handed out until the next step, so nothing is queued here.
+ * Every message that goes out or comes in is decoded once and fed to the
+ * connection's vx_session, which so knows what was negotiated.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 #include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-msg.h"
+#include "vx-session.h"
 
 struct pending {
 	int64_t deadline;	/* -1: none */
@@ -41,7 +44,16 @@ struct vx_conn {
 	int told;		/* VX_CONN_EV_CLOSED handed out */
 	int busy;		/* the last step gave an event: more may wait */
 	struct vx_frame cur;	/* the last event's frame, until the next step */
-	struct vx_decoder dec;
+	/*
+	 * What comes in is decoded into dec[cur_dec] (curm, if have_m); a
+	 * frame taken keeps its decode: the other decoder takes over.  What
+	 * goes out is decoded into out_dec, for the session only.
+	 */
+	struct vx_decoder dec[2], out_dec;
+	int cur_dec, have_m;
+	struct vx_msg curm;
+	struct vx_session *sess;
+	uint64_t nmsgs;		/* messages fed to sess: its frame numbers */
 	int64_t (*now)(void *);
 	void *now_arg;
 	vx_conn_handler *handler;
@@ -79,14 +91,22 @@ struct vx_conn *
 vx_conn_new(int sock, int role, const struct vx_limits *lim)
 {
 	struct vx_conn *c = calloc(1, sizeof(*c));
+	int i;
 
 	if (c == NULL || vx_framer_init(&c->fr[VX_CHAN_MAIN], sock, lim) < 0 ||
-	    vx_framer_init(&c->fr[VX_CHAN_TWIN], -1, lim) < 0) {
+	    vx_framer_init(&c->fr[VX_CHAN_TWIN], -1, lim) < 0 ||
+	    (c->sess = vx_session_new(VX_PEER_AUTO)) == NULL) {
 		free(c);
 		close(sock);
 		return NULL;
 	}
-	vx_decoder_init(&c->dec);
+	vx_session_begin(c->sess);	/* the connection starts here */
+	for (i = 0; i < 3; i++) {
+		struct vx_decoder *d = i < 2 ? &c->dec[i] : &c->out_dec;
+
+		vx_decoder_init(d);
+		d->lazy = 1;	/* region accesses: items only if asked */
+	}
 	c->role = role;
 	c->sock[VX_CHAN_MAIN] = sock;
 	c->sock[VX_CHAN_TWIN] = -1;
@@ -109,7 +129,10 @@ vx_conn_free(struct vx_conn *c)
 		if (c->sock[i] >= 0)
 			close(c->sock[i]);
 	}
-	vx_decoder_release(&c->dec);
+	vx_decoder_release(&c->dec[0]);
+	vx_decoder_release(&c->dec[1]);
+	vx_decoder_release(&c->out_dec);
+	vx_session_free(c->sess);
 	free(c->calls);
 	free(c);
 }
@@ -204,6 +227,12 @@ const char *
 vx_conn_errmsg(const struct vx_conn *c)
 {
 	return c->errmsg;
+}
+
+const struct vx_session *
+vx_conn_session(const struct vx_conn *c)
+{
+	return c->sess;
 }
 
 static const char *
@@ -303,6 +332,59 @@ cmd_text(uint16_t cmd)
 	return vx_cmd_name(cmd) != NULL ? vx_cmd_name(cmd) : "message";
 }
 
+/* --- the session ---------------------------------------------------------- */
+
+/* How a message from us (out) or from the peer is decoded. */
+static void
+dctx_for(const struct vx_conn *c, int out, int chan, int nfds,
+    struct vx_dctx *ctx)
+{
+	int from_client = (c->role == VX_CONN_CLIENT) == out;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->dir = from_client ? VX_C2S : VX_S2C;
+	ctx->chan = (uint8_t)chan;
+	ctx->peer = VX_PEER_AUTO;
+	ctx->nfds = nfds;
+}
+
+/* Tell the session of m; what it finds is the decoders' business
+ * (vfuctl dissect shows it), not the connection's. */
+static void
+feed(struct vx_conn *c, const struct vx_msg *m)
+{
+	struct vx_session_result res;
+
+	vx_session_feed(c->sess, m, c->nmsgs++, 0, &res);
+}
+
+/* A message we queued. */
+static void
+feed_out(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
+    int nfds)
+{
+	struct vx_dctx ctx;
+	struct vx_msg m;
+
+	dctx_for(c, 1, chan, nfds, &ctx);
+	if (vx_decode(&c->out_dec, msg, len, &ctx, &m) == 0)
+		feed(c, &m);
+}
+
+/* The frame in c->cur, come in on chan: decoded once, for the session and
+ * for vx_conn_decode(). */
+static void
+feed_in(struct vx_conn *c, int chan)
+{
+	struct vx_dctx ctx;
+
+	dctx_for(c, 0, chan, c->cur.nfds, &ctx);
+	c->have_m = vx_decode(&c->dec[c->cur_dec], c->cur.data, c->cur.len,
+	    &ctx, &c->curm) == 0;
+	if (c->have_m)
+		feed(c, &c->curm);
+}
+
 /*
  * Write what chan's socket takes.  A peer that reads no more (EPIPE,
  * ECONNRESET) has mostly hung up: its end of the stream says so after
@@ -352,6 +434,7 @@ queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
 	if (r < 0)
 		return fail(c, r, "sending %s failed: %s", cmd_text(cmd),
 		    r == VX_ERR_IO ? strerror(errno) : vx_strerror(r));
+	feed_out(c, chan, msg, len, nfds);
 	flush(c, chan);
 	return c->dead ? c->dead : 0;
 }
@@ -467,6 +550,7 @@ classify(struct vx_conn *c, int chan, struct vx_conn_event *ev)
 		ev->err = c->cur.bad;
 		return;
 	}
+	feed_in(c, chan);
 	if ((ev->flags & VX_F_TYPE_MASK) != VX_F_TYPE_REPLY) {
 		ev->kind = VX_CONN_EV_REQUEST;
 		return;
@@ -486,7 +570,7 @@ twin_gone(struct vx_conn *c)
 {
 	close(c->sock[VX_CHAN_TWIN]);
 	c->sock[VX_CHAN_TWIN] = -1;
-	c->fr[VX_CHAN_TWIN].sock = -1;
+	vx_framer_set_sock(&c->fr[VX_CHAN_TWIN], -1);
 }
 
 /* Read chan until a message is whole: 1 with it in c->cur, 0 if none can
@@ -586,6 +670,7 @@ vx_conn_step(struct vx_conn *c, struct vx_conn_event *ev)
 	vx_frame_release(&c->cur);
 	memset(&c->cur, 0, sizeof(c->cur));
 	memset(ev, 0, sizeof(*ev));
+	c->have_m = 0;
 	r = step(c, ev);
 	c->busy = r > 0;
 	if (r > 0 && c->cur.data != NULL)
@@ -601,12 +686,13 @@ vx_conn_decode(struct vx_conn *c, const struct vx_conn_event *ev,
 
 	if (ev->frame == NULL)
 		return VX_ERR_INVALID;
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.dir = c->role == VX_CONN_CLIENT ? VX_S2C : VX_C2S;
-	ctx.chan = (uint8_t)ev->chan;
-	ctx.peer = VX_PEER_AUTO;
-	ctx.nfds = ev->frame->nfds;
-	return vx_decode(&c->dec, ev->frame->data, ev->frame->len, &ctx, m);
+	if (ev->frame == &c->cur && c->have_m) {
+		*m = c->curm;	/* decoded as it came in */
+		return 0;
+	}
+	dctx_for(c, 0, ev->chan, ev->frame->nfds, &ctx);
+	return vx_decode(&c->dec[c->cur_dec], ev->frame->data, ev->frame->len,
+	    &ctx, m);
 }
 
 void
@@ -615,6 +701,8 @@ vx_conn_take(struct vx_conn *c, struct vx_conn_event *ev, struct vx_frame *out)
 	*out = c->cur;
 	memset(&c->cur, 0, sizeof(c->cur));
 	ev->frame = NULL;
+	c->have_m = 0;
+	c->cur_dec ^= 1;	/* its decode stays with it */
 }
 
 /* --- the blocking helper -------------------------------------------------- */

@@ -17,6 +17,7 @@
 #include "vx-error.h"
 #include "vx-filter.h"
 #include "vx-strbuf.h"
+#include "vx-trace.h"
 
 #define NIL		UINT32_MAX
 #define MAX_DEPTH	64
@@ -41,8 +42,15 @@ enum {
 	PF_LATENCY,
 	PF_FINDING,
 	PF_SEVERITY,
+	PF_EVENT,
+	PF_FRAME_NUMBER,
+	PF_TIME_REL,
+	PF_TIME_DELTA,
 	PF_END
 };
+
+/* Wireshark's frame times: written in seconds, held in nanoseconds. */
+#define is_seconds(id)	((id) == PF_TIME_REL || (id) == PF_TIME_DELTA)
 
 static const struct vx_tok names_dir[] = {
 	{ VX_C2S, "c2s" }, { VX_S2C, "s2c" }, { 0, NULL }
@@ -85,6 +93,13 @@ static const struct vx_tok names_finding[] = {
 	{ 0, NULL }
 };
 
+static const struct vx_tok names_event[] = {
+	{ VX_TR_IRQ, "irq" }, { VX_TR_OPEN, "open" }, { VX_TR_CLOSE, "close" },
+	{ VX_TR_ANNOTATION, "annotation" }, { VX_TR_RAW, "raw" },
+	{ VX_TR_GAP, "gap" }, { VX_TR_DIGEST, "digest" },
+	{ VX_TR_STATE, "state" }, { 0, NULL }
+};
+
 static const struct vx_tok names_severity[] = {
 	{ VX_SEV_NOTE, "note" }, { VX_SEV_WARN, "warn" },
 	{ VX_SEV_ERROR, "error" }, { 0, NULL }
@@ -97,7 +112,7 @@ static const struct {
 	const char *desc;
 } pseudo[PF_END - PF_PROTO] = {
 	[PF_PROTO - PF_PROTO] = { "vfio_user", VX_K_GROUP, NULL,
-	    "every vfio-user message" },
+	    "every record: messages and events" },
 	[PF_DIR - PF_PROTO] = { "vfio_user.dir", VX_K_ENUM, names_dir,
 	    "c2s or s2c: who sent the bytes" },
 	[PF_CHAN - PF_PROTO] = { "vfio_user.chan", VX_K_ENUM, names_chan,
@@ -126,6 +141,15 @@ static const struct {
 	    names_finding, "a session finding (lib/findings.def)" },
 	[PF_SEVERITY - PF_PROTO] = { "vfio_user.finding.severity", VX_K_ENUM,
 	    names_severity, "note, warn or error, one item per finding" },
+	[PF_EVENT - PF_PROTO] = { "vfio_user.event", VX_K_ENUM, names_event,
+	    "a record that is not a message: irq, open, close, annotation, "
+	    "raw, gap, digest, state" },
+	[PF_FRAME_NUMBER - PF_PROTO] = { "frame.number", VX_K_UINT, NULL,
+	    "record number in the trace, as Wireshark's" },
+	[PF_TIME_REL - PF_PROTO] = { "frame.time_relative", VX_K_UINT, NULL,
+	    "seconds since the trace's first record (0.000250)" },
+	[PF_TIME_DELTA - PF_PROTO] = { "frame.time_delta", VX_K_UINT, NULL,
+	    "seconds since the record before it in the trace" },
 };
 
 static const char *
@@ -219,10 +243,25 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
     const struct vx_filter_ctx *ctx, struct val *v)
 {
 	/* header items come first: the flags are item 3 once decoded */
-	int hdr = m->nitems > 3 && m->items[3].field == VXF_HDR_FLAGS;
+	int hdr = m != NULL && m->nitems > 3 &&
+	    m->items[3].field == VXF_HDR_FLAGS;
 	unsigned have = ctx != NULL ? ctx->have : 0;
 	int present;
 
+	if (m == NULL) {	/* an event: only what the context has */
+		switch (id) {
+		case PF_PROTO:
+		case PF_EVENT:
+		case PF_FRAME:
+		case PF_FRAME_NUMBER:
+		case PF_CONN:
+		case PF_TIME_REL:
+		case PF_TIME_DELTA:
+			break;
+		default:
+			return -1;
+		}
+	}
 	switch (id) {
 	case PF_NOTE:
 		if (i >= m->nnotes)
@@ -284,6 +323,22 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
 	case PF_LATENCY:
 		present = (have & VX_FCTX_LATENCY) != 0;
 		v->u = present ? ctx->latency_ns : 0;
+		break;
+	case PF_EVENT:
+		present = m == NULL && (have & VX_FCTX_EVENT) != 0;
+		v->u = present ? ctx->event : 0;
+		break;
+	case PF_FRAME_NUMBER:
+		present = (have & VX_FCTX_FRAME) != 0;
+		v->u = present ? ctx->frame : 0;
+		break;
+	case PF_TIME_REL:
+		present = (have & VX_FCTX_TIME) != 0;
+		v->u = present ? ctx->time_rel_ns : 0;
+		break;
+	case PF_TIME_DELTA:
+		present = (have & VX_FCTX_TIME) != 0;
+		v->u = present ? ctx->time_delta_ns : 0;
 		break;
 	default:
 		present = 0;
@@ -352,6 +407,8 @@ test(const struct vx_filter *f, const struct node *n, const struct vx_msg *m,
 
 	v.p = NULL;
 	v.n = 0;
+	if (m == NULL && n->field < VXF_COUNT)
+		return 0;	/* an event has no message fields */
 	if (n->field <= VXF_HDR_ERROR && n->field < m->nitems &&
 	    m->items[n->field].field == n->field) {
 		/*
@@ -432,8 +489,48 @@ vx_filter_match(const struct vx_filter *f, const struct vx_msg *m,
 {
 	if (f == NULL)
 		return 1;
-	vx_msg_items(m);
+	if (m != NULL)
+		vx_msg_items(m);
 	return eval(f, f->root, m, ctx);
+}
+
+int
+vx_filter_match_item(const struct vx_filter *f,
+    const struct vx_walk_item *it, struct vx_filter_clock *clk)
+{
+	const struct vx_trace_rec *rec = it->rec;
+	struct vx_filter_ctx fc;
+
+	if (rec == NULL)	/* the end's unanswered commands */
+		return 0;
+	if (!clk->started) {
+		clk->first_ns = clk->prev_ns = rec->ts_ns;
+		clk->started = 1;
+	}
+	memset(&fc, 0, sizeof(fc));
+	fc.have = VX_FCTX_FRAME | VX_FCTX_CONN | VX_FCTX_TIME;
+	fc.frame = rec->frame;
+	fc.conn = rec->conn;
+	fc.time_rel_ns = rec->ts_ns >= clk->first_ns ?
+	    rec->ts_ns - clk->first_ns : 0;
+	fc.time_delta_ns = rec->ts_ns >= clk->prev_ns ?
+	    rec->ts_ns - clk->prev_ns : 0;
+	clk->prev_ns = rec->ts_ns;
+	if (f == NULL)
+		return 1;
+	if (it->msg == NULL) {
+		fc.have |= VX_FCTX_EVENT;
+		fc.event = rec->kind;
+		return vx_filter_match(f, NULL, &fc);
+	}
+	fc.findings = it->res->findings;
+	fc.nfindings = it->res->nfindings;
+	if (it->res->paired) {
+		fc.have |= VX_FCTX_REQ_FRAME | VX_FCTX_LATENCY;
+		fc.req_frame = it->res->req_frame;
+		fc.latency_ns = rec->ts_ns - it->res->req_ts_ns;
+	}
+	return vx_filter_match(f, it->msg, &fc);
 }
 
 void
@@ -498,7 +595,10 @@ put_value(struct out *o, const struct vx_filter *f, const struct node *n,
 			put(o, "%s%02x", i ? ":" : "", b[i]);
 		return;
 	}
-	if (name != NULL && kind != VX_K_FLAGS)
+	if (is_seconds(n->field))
+		put(o, "%llu.%09llu", (unsigned long long)(u / 1000000000u),
+		    (unsigned long long)(u % 1000000000u));
+	else if (name != NULL && kind != VX_K_FLAGS)
 		put(o, "%s", name);
 	else if (kind == VX_K_HEX || kind == VX_K_FLAGS)
 		put(o, "0x%llx", (unsigned long long)u);
@@ -1032,6 +1132,40 @@ number(const char *s, size_t n, uint64_t *v)
 	return 0;
 }
 
+/*
+ * Seconds as Wireshark writes frame times (1, 0.5, 0.000250) into
+ * nanoseconds; -1 if s is not that, -2 if it overflows.
+ */
+static int
+seconds(const char *s, size_t n, uint64_t *v)
+{
+	const char *dot = memchr(s, '.', n);
+	size_t ni = dot != NULL ? (size_t)(dot - s) : n, i;
+	uint64_t sec = 0, frac = 0, scale = 1000000000u;
+	int r;
+
+	if (ni > 1 && (s[1] == 'x' || s[1] == 'X'))
+		return -1;
+	if (ni > 0 && (r = number(s, ni, &sec)) < 0)
+		return r;
+	if (dot != NULL) {
+		if (n - ni - 1 == 0 && ni == 0)
+			return -1;
+		for (i = ni + 1; i < n; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			if (scale > 1) {	/* finer than 1 ns: dropped */
+				scale /= 10;
+				frac += (uint64_t)(s[i] - '0') * scale;
+			}
+		}
+	}
+	if (sec > (UINT64_MAX - frac) / 1000000000u)
+		return -2;
+	*v = sec * 1000000000u + frac;
+	return 0;
+}
+
 /* Decode the string token t into the pool; its offset and length. */
 static int
 string_value(struct parser *p, const struct token *t, size_t *off,
@@ -1125,6 +1259,13 @@ int_value(struct parser *p, unsigned field, const char *s, size_t n,
 	struct near nr = { NULL, 0 };
 	int r;
 
+	if (is_seconds(field)) {
+		if (!quoted && (r = seconds(s, n, v)) == 0)
+			return 0;
+		fail(p, col, "'%.*s' is not a time (%s is in seconds: 1, 0.5, "
+		    "0.000250)", (int)(n > 40 ? 40 : n), s, fkey(field));
+		return -1;
+	}
 	if (!quoted && (r = number(s, n, v)) != -1) {
 		if (r == -2) {
 			fail(p, col, "number '%.*s' does not fit 64 bits",

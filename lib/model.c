@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "vx-error.h"
 #include "vx-msg.h"
 
 #define NONE NULL
@@ -233,7 +234,7 @@ vx_tok_value(const struct vx_tok *t, const char *name, uint64_t *val)
 			return 0;
 		}
 	}
-	return -1;
+	return VX_ERR_NOENT;
 }
 
 const char *
@@ -259,7 +260,7 @@ vx_msg_get(const struct vx_msg *m, unsigned field, uint64_t *val)
 	const struct vx_item *it = vx_msg_item(m, field);
 
 	if (it == NULL)
-		return -1;
+		return VX_ERR_NOENT;
 	*val = it->val;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vx-cursor.h"
+#include "vx-error.h"
 #include "vx-msg.h"
 #include "vx-strbuf.h"
 
@@ -549,7 +550,7 @@ vx_json_print(FILE *fp, const void *json, size_t flags)
 	char *text = json_dumps(json, flags | JSON_ENSURE_ASCII), *p, *q;
 
 	if (text == NULL)
-		return -1;
+		return VX_ERR_NOMEM;
 	/* jansson leaves DEL as it is; it can only be inside a string */
 	for (p = q = text;; p++) {
 		if (*p != 0x7f && *p != '\0')
@@ -562,5 +563,5 @@ vx_json_print(FILE *fp, const void *json, size_t flags)
 	}
 	fputc('\n', fp);
 	free(text);
-	return ferror(fp) ? -1 : 0;
+	return ferror(fp) ? VX_ERR_IO : 0;
 }

@@ -4,6 +4,7 @@
  */
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,7 @@ struct vx_session {
 	const char *peer_name[2];
 	int version_sent, version_done;
 	uint64_t major, minor;		/* the client's proposal */
+	uint64_t smajor, sminor;	/* the server's answer */
 	struct vx_caps caps[2];		/* [VX_C2S] client's, [VX_S2C] server's */
 	int twin;
 	int told_main_dma;
@@ -139,6 +141,17 @@ const struct vx_caps *
 vx_session_caps(const struct vx_session *s, int dir)
 {
 	return s->version_done || dir == VX_C2S ? &s->caps[dir & 1] : NULL;
+}
+
+int
+vx_session_version(const struct vx_session *s, int dir, uint64_t *major,
+    uint64_t *minor)
+{
+	if (dir == VX_C2S ? !s->version_sent : !s->version_done)
+		return VX_ERR_NOENT;
+	*major = dir == VX_C2S ? s->major : s->smajor;
+	*minor = dir == VX_C2S ? s->minor : s->sminor;
+	return 0;
 }
 
 static void
@@ -504,6 +517,8 @@ version_reply(struct vx_session *s, const struct vx_msg *m,
 	s->version_done = 1;
 	vx_msg_get(m, VXF_VER_MAJOR, &major);
 	vx_msg_get(m, VXF_VER_MINOR, &minor);
+	s->smajor = major;
+	s->sminor = minor;
 	if (s->version_sent && (major != s->major || minor > s->minor))
 		add(r, VX_FIND_VERSION_MISMATCH, "server answers %llu.%llu to %llu.%llu",
 		    (unsigned long long)major, (unsigned long long)minor,
@@ -671,7 +686,8 @@ vx_session_feed(struct vx_session *s, const struct vx_msg *m,
 	int is_reply = vx_msg_is_reply(m), ret;
 	unsigned slot = (m->chan & 1) * 2 + (m->dir & 1);
 
-	memset(r, 0, sizeof(*r));
+	/* the findings themselves are written only as they are added */
+	memset(r, 0, offsetof(struct vx_session_result, findings));
 	if (m->status == VX_MSG_MALFORMED)
 		add(r, VX_FIND_MALFORMED, "%s: %s", vx_strerror(m->err.code),
 		    m->err.text);
@@ -910,6 +926,7 @@ reset(struct vx_session *s)
 	memset(s->mid_unpaired, 0, sizeof(s->mid_unpaired));
 	s->version_sent = s->version_done = 0;
 	s->major = s->minor = 0;
+	s->smajor = s->sminor = 0;
 	memset(s->caps, 0, sizeof(s->caps));
 	s->twin = s->told_main_dma = 0;
 	s->num_regions = s->num_irqs = -1;
@@ -1084,6 +1101,9 @@ vx_session_load(struct vx_session *s, const char *text, size_t len,
 		rc = 0;
 		s->version_sent = json_is_true(json_object_get(ver, "sent"));
 		s->version_done = json_is_true(json_object_get(ver, "done"));
+		/* a saved state keeps the proposal only: it was accepted */
+		s->smajor = s->major;
+		s->sminor = s->minor;
 		s->twin = json_is_true(json_object_get(o, "twin"));
 		s->num_regions = json_object_get(o, "num_regions") ? nr : -1;
 		s->num_irqs = json_object_get(o, "num_irqs") ? ni : -1;

@@ -135,8 +135,10 @@ vx_trace_writer_fdopen(int fd, const struct vx_trace_wopts *o,
 int
 vx_trace_create(const char *path)
 {
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+
+	return fd < 0 ? VX_ERR_IO : fd;
 }
 
 int
@@ -156,7 +158,7 @@ vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
 		return vx_trace_writer_fdopen(fd, o, out);
 	}
 	if ((fd = vx_trace_create(path)) < 0)
-		return VX_ERR_IO;
+		return fd;
 	return vx_trace_writer_fdopen(fd, o, out);
 }
 

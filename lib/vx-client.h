@@ -4,10 +4,11 @@
  * server asks of the client (DMA_READ, DMA_WRITE) at any time, also while
  * a reply is awaited, on the main socket and on the twin socket.
  *
- * A blocking layer over one struct vx_conn (vx-conn.h): vx_conn_twin()
- * and vx_conn_peer_max_fds() of c->conn tell what was negotiated.  The
- * library never prints: failures return a vx_err code and leave a
- * sentence in c->errmsg ("what, where") for the caller to show.
+ * A blocking layer over one struct vx_conn (vx-conn.h): the accessors
+ * below, and vx_client_conn()'s, tell what was negotiated.  The struct is
+ * private.  The library never prints: failures return a vx_err code and
+ * leave a sentence in vx_client_errmsg() ("what, where") for the caller to
+ * show.
  *
  * DMA windows.  vx_client_dma_map() backs a window with client memory: a
  * memfd that is mmap'ed here and passed to the server (it then accesses
@@ -51,36 +52,50 @@ struct vx_dma_win {
 	int fd;			/* the memfd passed, or -1 */
 };
 
-struct vx_client {
-	struct vx_conn *conn;	/* sockets, msg_ids, waiting, decoding */
-	struct vx_builder out;	/* replies we send to the server */
-	struct vx_client_opts opts;
-
-	/* from the server's VERSION reply */
-	uint16_t major, minor;
-	struct vx_caps srv;
-	char *srv_json;		/* its capabilities JSON, NUL-ended */
-	uint64_t xfer;		/* min(ours, the server's) data per message */
-
-	struct vx_dma_win *wins;
-	unsigned nwins, wcap;
-	unsigned long served_reads, served_writes, served_errors;
-	unsigned long stray;	/* replies nobody waited for, dropped */
-
-	struct vx_frame reply;	/* the last reply, valid until the next call */
-	int have_reply;
-	uint32_t reply_errno;	/* VX_ERR_REPLY: the errno the server sent */
-	char errmsg[256];
-};
+/* Private: one struct per connection, made by vx_client_open(). */
+struct vx_client;
 
 /*
  * Connect to path (a file or "@abstract") and negotiate VERSION with opts
- * (NULL: defaults).  Returns 0, or an error with c->errmsg set; close c
- * either way.
+ * (NULL: defaults).  Returns 0 with the client in *cp, or an error; then
+ * *cp is NULL if there was no memory for it, else a client that holds
+ * only the sentence (vx_client_errmsg).  vx_client_close() it either way.
  */
-int vx_client_open(struct vx_client *c, const char *path,
+int vx_client_open(struct vx_client **cp, const char *path,
     const struct vx_client_opts *opts);
+/* Close the connection, unmap the DMA windows and free c (NULL: nothing). */
 void vx_client_close(struct vx_client *c);
+
+/* The sentence of the last failure ("what, where"); never NULL. */
+const char *vx_client_errmsg(const struct vx_client *c);
+/* After VX_ERR_REPLY: the errno the server sent, else 0. */
+uint32_t vx_client_reply_errno(const struct vx_client *c);
+/*
+ * The connection underneath, for reading only: what was negotiated
+ * (vx_conn_twin, vx_conn_peer_max_fds) and the session, which knows the
+ * server's version and capabilities (vx_session_version and
+ * vx_session_caps of VX_S2C), the DMA windows as the server was told.
+ */
+const struct vx_conn *vx_client_conn(const struct vx_client *c);
+/* Its capabilities JSON as sent (NUL-ended), or NULL if it sent none. */
+const char *vx_client_server_json(const struct vx_client *c);
+/* Bytes per REGION_READ/WRITE: min(ours, the server's max_data_xfer_size),
+ * before VERSION's reply the spec's default. */
+uint64_t vx_client_xfer(const struct vx_client *c);
+/* The mapped DMA windows, *n of them, in the order they were mapped;
+ * valid until the next dma_map/dma_unmap. */
+const struct vx_dma_win *vx_client_dma_windows(const struct vx_client *c,
+    unsigned *n);
+
+/* What the client did on its own, for tools that show it. */
+struct vx_client_stats {
+	unsigned long served_reads;	/* DMA_READ answered */
+	unsigned long served_writes;	/* DMA_WRITE answered */
+	unsigned long served_errors;	/* server commands refused */
+	unsigned long stray;	/* replies nobody waited for, dropped */
+};
+
+const struct vx_client_stats *vx_client_stats(const struct vx_client *c);
 
 /*
  * Send msg (a whole message: header and payload; its msg_id is overwritten
@@ -115,7 +130,7 @@ int vx_client_serve(struct vx_client *c, int timeout_ms, const int *extra,
  * Map [addr, addr+size) with prot: memory comes from a memfd passed to the
  * server (use_fd) or from the heap.  *reply holds the server's answer; an
  * error reply unregisters the window again and is VX_ERR_REPLY (errno in
- * c->reply_errno).  VX_ERR_INVALID: a bad or overlapping window,
+ * vx_client_reply_errno()).  VX_ERR_INVALID: a bad or overlapping window,
  * VX_ERR_TOO_LARGE: over 4 GiB.
  */
 int vx_client_dma_map(struct vx_client *c, uint64_t addr, uint64_t size,
@@ -129,8 +144,8 @@ uint8_t *vx_client_dma_ptr(struct vx_client *c, uint64_t addr, uint64_t len);
 /*
  * Typed calls (lib/client-calls.c): build the command, wait for the reply,
  * decode it into the struct.  Each returns 0, or a VX_ERR_* code with the
- * sentence in c->errmsg; VX_ERR_REPLY is an error reply (its errno in
- * c->reply_errno), VX_ERR_INVALID a malformed one.
+ * sentence in vx_client_errmsg(); VX_ERR_REPLY is an error reply (its
+ * errno in vx_client_reply_errno()), VX_ERR_INVALID a malformed one.
  */
 struct vx_device_info {
 	uint32_t flags;		/* VX_DEV_RESET, VX_DEV_PCI */
@@ -164,7 +179,7 @@ int vx_client_irq_info(struct vx_client *c, uint32_t index,
 
 /*
  * REGION_READ or REGION_WRITE of [off, off+len) of region index, in pieces
- * of at most c->xfer bytes.  A posted write (VX_F_NO_REPLY) returns once
+ * of at most vx_client_xfer() bytes.  A posted write (VX_F_NO_REPLY) returns once
  * sent.  A read reply carrying other than the count asked is
  * VX_ERR_INVALID.
  */

@@ -5,7 +5,9 @@
  * A struct vx_conn owns the main socket and, once negotiated, the twin
  * socket.  It frames what arrives (descriptors stay with their message),
  * queues what is sent, numbers the calls it starts (msg_id) and matches
- * each reply to its call, with a deadline per call.  It never blocks and
+ * each reply to its call, with a deadline per call, and feeds every
+ * message it sends or receives to its session (vx_conn_session: what was
+ * negotiated, regions, DMA windows).  It never blocks and
  * never calls back from inside the library, except vx_conn_call() below.
  * The same object serves either end: a client starts calls and answers the
  * server's DMA requests, a server answers calls and starts DMA requests.
@@ -25,7 +27,7 @@
  *
  * An event's frame (bytes and descriptors) is the library's until the
  * next vx_conn_step(); vx_conn_take() keeps it longer, vx_conn_decode()
- * decodes it.  A request is
+ * gives its decode (made as it came in, for the session).  A request is
  * answered by sending a reply with its msg_id (vx_conn_send), at once or
  * whenever the answer is ready: nothing waits for it meanwhile.  A peer
  * that stops reading has usually hung up: what it sent before is still
@@ -45,6 +47,7 @@
 
 #include "vx-framer.h"
 #include "vx-msg.h"
+#include "vx-session.h"
 
 struct vx_conn;
 
@@ -118,6 +121,13 @@ size_t vx_conn_unsent(const struct vx_conn *c);
 /* 0 while the connection lasts, then why it ended (as VX_CONN_EV_CLOSED) */
 int vx_conn_ended(const struct vx_conn *c);
 const char *vx_conn_errmsg(const struct vx_conn *c);
+/*
+ * The session (vx-session.h): every message sent or received so far, in
+ * that order, both channels, decoded and fed to it, so it knows what was
+ * negotiated (vx_session_caps, vx_session_version), the regions, IRQs and
+ * DMA windows.  The connection's own; read it, do not feed it.
+ */
+const struct vx_session *vx_conn_session(const struct vx_conn *c);
 
 /*
  * Start a call: send msg (header and payload; its msg_id is overwritten)
@@ -155,10 +165,11 @@ int vx_conn_timeout(const struct vx_conn *c);
 int vx_conn_step(struct vx_conn *c, struct vx_conn_event *ev);
 
 /*
- * Decode ev's message as the peer's, on ev->chan, with the connection's
- * decoder: *m borrows the frame's bytes and the decoder's items until the
- * next vx_conn_decode().  Returns 0 (check m->status), VX_ERR_INVALID (no
- * message) or VX_ERR_NOMEM.
+ * ev's message decoded as the peer's, on ev->chan, by the connection's
+ * (lazy) decoder: *m borrows the frame's bytes and the decoder's items
+ * until the next vx_conn_step(), or, when the frame is taken after this
+ * call, until the next vx_conn_take().  Returns 0 (check m->status),
+ * VX_ERR_INVALID (no message) or VX_ERR_NOMEM.
  */
 int vx_conn_decode(struct vx_conn *c, const struct vx_conn_event *ev,
     struct vx_msg *m);

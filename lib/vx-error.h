@@ -26,7 +26,7 @@ enum vx_err {
 	VX_ERR_FDS = -10,	/* descriptors missing, extra or cut off */
 	/* what a device server refuses a request for (wire errno at its edge) */
 	VX_ERR_EXISTS = -11,	/* overlaps something already there */
-	VX_ERR_NOENT = -12,	/* no such thing to remove */
+	VX_ERR_NOENT = -12,	/* no such thing (to remove, or by that name) */
 	VX_ERR_BUSY = -13,	/* not now: in use or stopped */
 	VX_ERR_FAULT = -14,	/* memory out of reach */
 	VX_ERR_PERM = -15,	/* not allowed (a window's direction) */

@@ -61,7 +61,7 @@
  * ('== false' never matches).
  *
  * Pseudo-fields, computed from the message:
- *   vfio_user                    every message (the protocol)
+ *   vfio_user                    every record, events too (the protocol)
  *   vfio_user.dir                c2s, s2c
  *   vfio_user.chan               main, twin
  *   vfio_user.type               command, reply (once the header flags
@@ -79,6 +79,18 @@
  *   vfio_user.latency_ns         uint, a reply's time since its command
  *   vfio_user.finding            a key of lib/findings.def (REGION_BOUNDS)
  *   vfio_user.finding.severity   note, warn, error (one item per finding)
+ *   vfio_user.event              irq, open, close, annotation, raw, gap,
+ *                                digest, state: present for events only
+ *   frame.number                 uint, as vfio_user.frame (Wireshark's name)
+ *   frame.time_relative          seconds since the first record, written
+ *                                1, 0.5 or 0.000250 (held in nanoseconds)
+ *   frame.time_delta             seconds since the record before
+ *
+ * Events (records that are not messages: vx_filter_match() with m NULL)
+ * have only vfio_user, vfio_user.event, the frame, connection and time
+ * fields; every message field is absent for them, so "vfio_user.cmd ==
+ * REGION_WRITE" selects no event and "vfio_user.conn == 2" selects that
+ * connection's messages and events.
  *
  * An empty (or blank, or NULL) expression compiles to a filter matching
  * everything.
@@ -109,6 +121,7 @@
 
 #include "vx-msg.h"
 #include "vx-session.h"
+#include "vx-walk.h"
 
 struct vx_filter;
 
@@ -117,6 +130,8 @@ struct vx_filter;
 #define VX_FCTX_REQ_FRAME	0x2u
 #define VX_FCTX_CONN		0x4u
 #define VX_FCTX_LATENCY		0x8u
+#define VX_FCTX_EVENT		0x10u
+#define VX_FCTX_TIME		0x20u
 
 /*
  * What the caller knows about a message besides its bytes.  Fields whose
@@ -140,6 +155,9 @@ struct vx_filter_ctx {
 	uint64_t req_frame;
 	uint64_t conn;
 	uint64_t latency_ns;
+	unsigned event;			/* enum vx_trace_kind of an event */
+	uint64_t time_rel_ns;		/* since the first record */
+	uint64_t time_delta_ns;		/* since the record before */
 	const struct vx_finding *findings;
 	unsigned nfindings;
 };
@@ -154,11 +172,27 @@ int vx_filter_compile(const char *expr, char *err, size_t errlen,
     struct vx_filter **out);
 
 /*
- * 1 if m passes f, else 0.  ctx may be NULL: the context pseudo-fields are
- * then absent.  A NULL f matches everything.
+ * 1 if m passes f, else 0.  m NULL: an event, described by ctx alone.  ctx
+ * may be NULL: the context pseudo-fields are then absent.  A NULL f
+ * matches everything.
  */
 int vx_filter_match(const struct vx_filter *f, const struct vx_msg *m,
     const struct vx_filter_ctx *ctx);
+
+/*
+ * A walk's record through f: a message or an event, with the context a
+ * walk knows (frame, connection, pairing, latency, findings, event kind)
+ * and the frame times, which clk keeps from record to record (zero it
+ * before the first).  Call it for every record of the walk, in order,
+ * matching or not: frame.time_delta is from the record before.
+ */
+struct vx_filter_clock {
+	int started;
+	uint64_t first_ns, prev_ns;
+};
+
+int vx_filter_match_item(const struct vx_filter *f,
+    const struct vx_walk_item *it, struct vx_filter_clock *clk);
 
 void vx_filter_free(struct vx_filter *f);
 

@@ -78,7 +78,8 @@ extern const struct vx_field vx_fields[VXF_COUNT];
 const struct vx_field *vx_field_by_key(const char *key);
 /* Name of val in a table, or NULL. */
 const char *vx_tok_name(const struct vx_tok *t, uint64_t val);
-/* Value of name in a table (case-insensitive); -1 if unknown. */
+/* Value of name in a table (case-insensitive): 0, or VX_ERR_NOENT if
+ * unknown. */
 int vx_tok_value(const struct vx_tok *t, const char *name, uint64_t *val);
 
 extern const struct vx_tok vx_names_cmd[];
@@ -233,7 +234,8 @@ int vx_msg_items(const struct vx_msg *m);
  */
 long vx_msg_redact(const struct vx_msg *m, uint8_t *out);
 
-/* Value of the first item of a field; -1 if absent (val untouched). */
+/* Value of the first item of a field: 0, or VX_ERR_NOENT if absent (val
+ * untouched). */
 int vx_msg_get(const struct vx_msg *m, unsigned field, uint64_t *val);
 /* The first item of a field, or NULL. */
 const struct vx_item *vx_msg_item(const struct vx_msg *m, unsigned field);
@@ -324,7 +326,8 @@ void *vx_msg_json(const struct vx_msg *m);
  * Print a jansson value (json_t *) and a newline to fp with flags
  * (JSON_COMPACT, ...) as pure ASCII: every control character and
  * non-ASCII character of its strings is a \u escape, so that JSON output
- * is as safe on a terminal as text output.  0, or -1 on a write error.
+ * is as safe on a terminal as text output.  Returns 0, VX_ERR_IO on a
+ * write error (errno kept) or VX_ERR_NOMEM.
  */
 int vx_json_print(FILE *fp, const void *json, size_t flags);
 /* "bar2", "config", "region 12" */

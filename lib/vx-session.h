@@ -104,7 +104,11 @@ int vx_session_load(struct vx_session *s, const char *text, size_t len,
 /* One line for people: "VERSION 0.2 (qemu client, ...), 9 regions, ...". */
 void vx_session_describe(const struct vx_session *s, char *out, size_t cap);
 
-/* Negotiated state, for tools that show it. */
+/* Negotiated state, for tools that show it: dir VX_C2S the client's
+ * VERSION, VX_S2C the server's reply (NULL until it came). */
 const struct vx_caps *vx_session_caps(const struct vx_session *s, int dir);
+/* The version in that message: 0, or VX_ERR_NOENT until it came. */
+int vx_session_version(const struct vx_session *s, int dir, uint64_t *major,
+    uint64_t *minor);
 
 #endif /* VX_SESSION_H */

@@ -137,8 +137,8 @@ int vx_trace_writer_open(const char *path, const struct vx_trace_wopts *o,
 /*
  * Create (or truncate) path for a trace and return its descriptor: mode
  * 0600 before the umask (a trace holds guest data), and never through a
- * symbolic link (one planted at the path fails with ELOOP).  -1 and errno
- * on failure.  vx_trace_writer_open() uses it.
+ * symbolic link (one planted at the path fails with ELOOP).  VX_ERR_IO on
+ * failure, errno kept for the message.  vx_trace_writer_open() uses it.
  */
 int vx_trace_create(const char *path);
 

@@ -76,6 +76,18 @@ int vx_walk_open(const char *path, const struct vx_walk_opts *o,
  */
 int vx_walk_next(struct vx_walk *w, struct vx_walk_item *it);
 
+/*
+ * A walk of records that come from elsewhere (a recorder, a relay, a
+ * program's own trace): each vx_walk_feed() decodes one record, tracking
+ * its connection's session as a walk of a file does, and returns 1 with
+ * its item, or VX_ERR_NOMEM.  rec and what it points at must stay valid
+ * while the item is used.  After vx_walk_end(), vx_walk_next() gives the
+ * end's items, then 0; a fed walk's vx_walk_next() never reads a file.
+ */
+int vx_walk_new(const struct vx_walk_opts *o, struct vx_walk **out);
+int vx_walk_feed(struct vx_walk *w, const struct vx_trace_rec *rec,
+    struct vx_walk_item *it);
+
 /* Read no more records: next come the end's items, then 0. */
 void vx_walk_end(struct vx_walk *w);
 

@@ -17,7 +17,7 @@ struct conn {
 };
 
 struct vx_walk {
-	char *path;
+	char *path;		/* NULL: records are fed (vx_walk_feed) */
 	struct vx_walk_opts o;
 	struct vx_trace_reader *r;	/* NULL: following, header not yet there */
 	struct vx_decoder d;
@@ -178,25 +178,14 @@ load_state(struct vx_walk *w, struct vx_session *s)
 		vx_session_describe(s, w->state, sizeof(w->state));
 }
 
+/* The item for the record in w->rec. */
 static int
-next_record(struct vx_walk *w, struct vx_walk_item *it)
+item_for(struct vx_walk *w, struct vx_walk_item *it)
 {
 	struct vx_trace_rec *rec = &w->rec;
 	struct vx_session *s;
 	size_t i;
-	int r;
 
-	if (w->r == NULL && (r = open_reader(w)) < 0)
-		return r;
-	r = vx_trace_next(w->r, rec);
-	if (r == VX_ERR_AGAIN && (w->o.flags & VX_WALK_FOLLOW))
-		return r;
-	if (r < 0)
-		return fail(w, r, vx_trace_reader_error(w->r, NULL));
-	if (r == 0) {
-		w->ending = 1;
-		return 0;
-	}
 	memset(it, 0, sizeof(*it));
 	it->rec = rec;
 	if (rec->kind == VX_TR_CLOSE) {
@@ -220,6 +209,54 @@ next_record(struct vx_walk *w, struct vx_walk_item *it)
 		return 1;
 	}
 	return feed(w, s, it);
+}
+
+static int
+next_record(struct vx_walk *w, struct vx_walk_item *it)
+{
+	int r;
+
+	if (w->path == NULL) {	/* fed: no file to read */
+		w->ending = 1;
+		return 0;
+	}
+	if (w->r == NULL && (r = open_reader(w)) < 0)
+		return r;
+	r = vx_trace_next(w->r, &w->rec);
+	if (r == VX_ERR_AGAIN && (w->o.flags & VX_WALK_FOLLOW))
+		return r;
+	if (r < 0)
+		return fail(w, r, vx_trace_reader_error(w->r, NULL));
+	if (r == 0) {
+		w->ending = 1;
+		return 0;
+	}
+	return item_for(w, it);
+}
+
+int
+vx_walk_new(const struct vx_walk_opts *o, struct vx_walk **out)
+{
+	struct vx_walk *w = calloc(1, sizeof(*w));
+
+	*out = w;
+	if (w == NULL)
+		return VX_ERR_NOMEM;
+	if (o != NULL)
+		w->o = *o;
+	vx_decoder_init(&w->d);
+	w->d.lazy = (w->o.flags & VX_WALK_LAZY) != 0;
+	return 0;
+}
+
+int
+vx_walk_feed(struct vx_walk *w, const struct vx_trace_rec *rec,
+    struct vx_walk_item *it)
+{
+	if (w->path != NULL || w->ending)
+		return VX_ERR_INVALID;
+	w->rec = *rec;
+	return item_for(w, it);
 }
 
 int

@@ -152,6 +152,19 @@ int main(void) { vx_chain_init(0, 0, 0); return 0; }
 	assert_contains "vx_chain_init"
 }
 
+@test "abi: struct vx_client is opaque: programs read it through its accessors" {
+	local inc=$root/usr/include/vfuctl
+	printf '#include <vx-client.h>\nunsigned long long f(struct vx_client *c) { return vx_client_xfer(c); }\n' \
+		> "$TEST_TMP/acc.c"
+	run gcc -std=c99 -Wall -Werror -I"$inc" -c -o "$TEST_TMP/acc.o" "$TEST_TMP/acc.c"
+	assert_status 0
+	printf '#include <vx-client.h>\nunsigned long long f(struct vx_client *c) { return c->xfer; }\n' \
+		> "$TEST_TMP/member.c"
+	run gcc -std=c99 -I"$inc" -c -o "$TEST_TMP/member.o" "$TEST_TMP/member.c"
+	[ "$status" -ne 0 ]
+	assert_contains "undefined type"
+}
+
 @test "abi: DEVELOPER=1 makes a warning fail the build; a plain make only warns" {
 	local src=$TEST_TMP/warn.c dev plain
 	printf 'int f(int x);\nint f(int x) { int unused; return x; }\n' > "$src"

@@ -185,3 +185,60 @@ man_synopsis() {
 	run complete_words vfuctl schema -o ""
 	[ "$(echo $output)" = "json lua dict" ]
 }
+
+@test "options go before or after the operands (GNU order); -- ends them" {
+	require_vectors gpio-probe-full.jsonl
+	local t=$TEST_TMP/g.pcap
+	"$VFUCTL" import "$VECTORS/gpio-probe-full.jsonl" -o "$t"
+	[ -s "$t" ]
+	run "$VFUCTL" dissect "$t" -V -c 2
+	assert_status 0
+	[ "$output" = "$("$VFUCTL" dissect -V -c 2 "$t")" ]
+	run "$VFUCTL" stats "$t" -o json
+	assert_status 0
+	jq -e .messages <<<"$output" >/dev/null
+	run "$VFUCTL" verify "$t" -q
+	assert_status 0
+	"$VFUCTL" dissect -o jsonl "$t" | head -n 3 >"$TEST_TMP/h.jsonl"
+	run "$VFUCTL" decode "$TEST_TMP/h.jsonl" -o json
+	assert_status 0
+	# after --, a name that looks like an option is a file
+	cp "$t" "$TEST_TMP/-V.pcap"
+	cd "$TEST_TMP"
+	run "$VFUCTL" dissect -c 1 -- -V.pcap
+	assert_status 0
+	assert_contains "VERSION command"
+	run "$VFUCTL" dissect "$t" -V extra
+	assert_status 2
+	assert_contains "too many operands"
+}
+
+@test "client, server and record take options after their operands; record's server command stays after --" {
+	local sock=$TEST_TMP/s srv
+	"$VFUCTL" server --socket-path "$sock" --device "$repo/tests/devices/gpio.json" 3>&- \
+		>"$TEST_TMP/server.log" 2>&1 &
+	srv=$!
+	wait_socket "$sock" "$srv" "$TEST_TMP/server.log"
+	run "$VFUCTL" client "$sock" -c 'peek bar2 4'
+	assert_status 0
+	assert_contains "bar2+0x4: 0x0000a5a5"
+	run "$VFUCTL" peek "$sock" bar2 4 --json
+	assert_status 0
+	jq -e . <<<"$output" >/dev/null
+	kill "$srv"; wait "$srv" || true
+	# record: an option after -- belongs to the server's command
+	"$VFUCTL" record --listen "$TEST_TMP/r" -w "$TEST_TMP/t.pcap" --connect "$sock" -- \
+		"$VFUCTL" server --socket-path "$sock" --device "$repo/tests/devices/gpio.json" -v \
+		3>&- 2>"$TEST_TMP/record.log" &
+	local rec=$!
+	wait_socket "$TEST_TMP/r" "$rec" "$TEST_TMP/record.log"
+	run "$VFUCTL" client -c 'peek bar2 4' "$TEST_TMP/r"
+	assert_status 0
+	kill -INT "$rec"; wait "$rec" || true
+	run "$VFUCTL" record --listen a stray --connect b -w x -- true
+	assert_status 2
+	assert_contains "unexpected argument 'stray'"
+	run "$VFUCTL" record --listen a --connect b -w x --
+	assert_status 2
+	assert_contains "nothing after --"
+}

@@ -91,7 +91,7 @@ assert_server_alive() {
 	run "$VFUCTL" client --max-xfer 512 -c 'version;
 		write bar2 0x1fc 41424344454647484950; read bar2 0 2048' "$sock"
 	assert_status 0
-	assert_contains "max_data_xfer_size 512 (server"
+	assert_contains "max_data_xfer_size 512 (server 1048576, client 512)"
 	assert_contains "00000000  00 11 22 33 44 55 66 77  88 99 aa bb cc dd ee ff  |..\"3DUfw........|"
 	assert_contains "000001f0  00 00 00 00 00 00 00 00  00 00 00 00 41 42 43 44  |............ABCD|"
 	assert_contains "00000200  45 46 47 48 49 50 00 00  00 00 00 00 00 00 00 00  |EFGHIP..........|"

@@ -58,12 +58,18 @@ count_json() {
 		jq -c "select(has(\"vfio_user.event\") | not) | select($2)" | wc -l
 }
 
+# shown_msgs ARGS...: how many messages (not events) vfuctl dissect ARGS
+# shows.
+shown_msgs() {
+	"$VFUCTL" dissect -o json "$@" | jq -c 'select(has("vfio_user.event") | not)' | wc -l
+}
+
 # check_filter TRACE FILTER JQ: dissect -Y FILTER shows exactly the
 # messages JQ selects from the decoded JSON, and that is not none (unless
 # a fourth argument "none" says so).
 check_filter() {
 	local got want
-	got=$(shown -Y "$2" "$1") || return 1
+	got=$(shown_msgs -Y "$2" "$1") || return 1
 	want=$(count_json "$1" "$3")
 	if [ "$got" -ne "$want" ]; then
 		echo "-Y '$2': $got shown, jq '$3' selects $want" >&2
@@ -400,8 +406,11 @@ record_offset() {
 	a=$(shown --cmd REGION_WRITE -Y 'vfio_user.region.offset == 4' "$t")
 	b=$(count_json "$t" '."vfio_user.cmd" == 10 and ."vfio_user.region.offset" == 4')
 	[ "$a" -eq "$b" ] && [ "$a" -gt 0 ]
-	a=$(shown --conn 0 "$t")
+	a=$(shown_msgs --conn 0 "$t")
 	[ "$a" -eq 95 ]
+	# and the events of that connection (the closing digest)
+	a=$(shown --conn 0 "$t")
+	[ "$a" -eq 96 ]
 	a=$(shown --conn 1 "$t")
 	[ "$a" -eq 0 ]
 	a=$(shown --errors "$t")
@@ -424,23 +433,61 @@ record_offset() {
 	assert_status 2
 }
 
-@test "filters show messages only; without a filter events are shown" {
+@test "filters apply to events as to messages, as in Wireshark: vfio_user.event, frame.number, conn" {
 	require_vectors gpio-probe-badframe.jsonl
-	local t
+	local t all msgs
 	t=$(trace gpio-probe-badframe)
 	run "$VFUCTL" dissect "$t"
 	assert_status 0
 	assert_contains "annotation: "
 	assert_contains "digest #0"
-	run "$VFUCTL" dissect -Y 'vfio_user' "$t"
+	all=$(shown "$t")
+	msgs=$(grep -c . "$VECTORS/gpio-probe-badframe.jsonl")
+	# every record is vfio_user; !vfio_user.event leaves the messages
+	[ "$(shown -Y vfio_user "$t")" -eq "$all" ]
+	[ "$(shown -Y '!vfio_user.event' "$t")" -eq "$msgs" ]
+	[ "$(shown -Y 'vfio_user.event' "$t")" -eq $((all - msgs)) ]
+	run "$VFUCTL" dissect -Y 'vfio_user.event == annotation' "$t"
 	assert_status 0
-	assert_not_contains "annotation: "
+	assert_contains "annotation: "
 	assert_not_contains "digest #"
-	[ "$(shown -Y vfio_user "$t")" -eq "$(grep -c . "$VECTORS/gpio-probe-badframe.jsonl")" ]
-	run "$VFUCTL" dissect -Y '' "$t"
-	assert_status 0
+	assert_not_contains "VERSION"
+	run "$VFUCTL" dissect -Y 'vfio_user.event in {digest gap}' "$t"
+	assert_contains "digest #0"
+	assert_not_contains "annotation: "
+	# message fields are absent on events: a message filter selects none
 	run "$VFUCTL" dissect --dir c2s "$t"
 	assert_not_contains "digest #"
+	run "$VFUCTL" dissect -Y 'vfio_user.cmd == VERSION || vfio_user.event == digest' "$t"
+	[ "$(printf '%s\n' "$output" | grep -c 'VERSION\|digest #')" -eq 3 ]
+	# Wireshark's frame.number is vfuctl's frame
+	[ "$(shown -Y 'frame.number <= 3' "$t")" -eq 3 ]
+	[ "$(shown -Y 'frame.number == 4 && vfio_user.event' "$t")" -eq 1 ]
+	run "$VFUCTL" dissect -Y '' "$t"
+	assert_status 0
+	run "$VFUCTL" dissect -Y 'vfio_user.event == bogus' "$t"
+	assert_status 2
+	[[ $output == *"unknown value 'bogus' for vfio_user.event"* ]]
+}
+
+@test "filters on frame.time_relative and frame.time_delta take seconds, as Wireshark's" {
+	require_vectors gpio-probe-full.jsonl
+	local t
+	t=$(trace gpio-probe-full)
+	check_filter "$t" 'frame.time_relative > 0.005' '."vfio_user.time_ns" - 1036295 > 5000000'
+	check_filter "$t" 'frame.time_relative <= .002' '."vfio_user.time_ns" - 1036295 <= 2000000'
+	check_filter "$t" 'frame.time_relative >= 0.000830 && frame.time_relative < 1' \
+		'."vfio_user.time_ns" - 1036295 >= 830000'
+	# every message's delta against the record before it
+	"$VFUCTL" dissect -o json "$t" | jq -s '[.[] | ."vfio_user.time_ns"] |
+		[range(1; length) as $i | .[$i] - .[$i - 1]] | map(select(. > 300000)) | length' >"$TEST_TMP/n"
+	[ "$(shown -Y 'frame.time_delta > 0.0003' "$t")" -eq "$(cat "$TEST_TMP/n")" ]
+	[ "$(cat "$TEST_TMP/n")" -gt 0 ]
+	run "$VFUCTL" dissect -Y 'frame.time_relative > 0x10' "$t"
+	assert_status 2
+	[[ $output == *"is not a time (frame.time_relative is in seconds"* ]]
+	run "$VFUCTL" dissect -Y 'frame.time_relative > 1.5x' "$t"
+	assert_status 2
 }
 
 @test "a filter syntax error exits 2 before reading, with the filter and a caret under the token" {
@@ -917,6 +964,17 @@ no_raw_controls() {
 
 # ------------------------------------------------------------------ --follow
 
+# wait_line LINE FILE: up to 10 s for FILE to hold LINE (fixed string).
+wait_line() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -qF -- "$1" "$2" && return 0
+		sleep 0.05
+	done
+	echo "'$1' never appeared in $2" >&2
+	return 1
+}
+
 # follow_grow TRACE CUT...: write TRACE to a file in pieces, cut at the byte
 # offsets CUT..., with vfuctl dissect --follow reading it from the first
 # piece on; then SIGINT.  Leaves its output in $TEST_TMP/follow.out and
@@ -929,12 +987,17 @@ follow_grow() {
 	shift
 	"$VFUCTL" dissect --follow "$f" > "$TEST_TMP/follow.out" 2> "$TEST_TMP/follow.err" &
 	pid=$!
-	sleep 0.5
+	# the pauses give the reader a chance to meet each cut; what the test
+	# checks does not depend on whether it did
+	sleep 0.2
 	for cut in "$@" "$(stat -c %s "$t")"; do
 		tail -c +$((prev + 1)) "$t" | head -c $((cut - prev)) >> "$f"
 		prev=$cut
-		sleep 0.4
+		sleep 0.2
 	done
+	# the reader flushes when it reaches the end: wait for the last record
+	wait_line "$("$VFUCTL" dissect "$t" | grep -E '^ *[0-9]+ ' | tail -n 1)" \
+		"$TEST_TMP/follow.out"
 	kill -INT "$pid" 2> /dev/null || true
 	follow_status=0
 	wait "$pid" || follow_status=$?
@@ -1019,7 +1082,7 @@ follow_grow() {
 		[[ $'\n'$output$'\n' == *$'\n'$opt$'\n'* ]] || { echo "$opt not offered: $output" >&2; false; }
 	done
 	run complete_words vfuctl dissect -o ""
-	[ "$(echo $output)" = "text json jsonl" ]
+	[ "$(echo $output)" = "text json jsonl chrome" ]
 	run complete_words vfuctl dissect -t ""
 	[ "$(echo $output)" = "r a d" ]
 	run complete_words vfuctl dissect --dir ""
@@ -1106,4 +1169,173 @@ follow_grow() {
 	[ "$(cat "$TEST_TMP/victim")" = precious ]
 	(umask 022 && "$VFUCTL" dissect -w "$TEST_TMP/w.pcap" "$TEST_TMP/t.pcap" >/dev/null)
 	[ "$(stat -c %a "$TEST_TMP/w.pcap")" = 600 ]
+}
+
+# ------------------------------------------------------------ -o chrome
+
+# chrome_valid FILE: the Trace Event Format's required keys on every event,
+# complete slices with a duration, async slices paired by id, and no two
+# slices on one track that overlap without nesting.
+chrome_valid() {
+	jq -e '
+		.displayTimeUnit == "ns" and (.traceEvents | type) == "array" and
+		all(.traceEvents[]; (.name | type) == "string" and
+			(.ph | IN("X", "i", "b", "e", "M")) and
+			(.pid | type) == "number" and (.tid | type) == "number" and
+			(.ph == "M" or (.ts | type) == "number")) and
+		all(.traceEvents[] | select(.ph == "X"); (.dur | type) == "number" and .dur >= 0 and
+			(.args.command["vfio_user.cmd"] | type) == "number") and
+		all(.traceEvents[] | select(.ph == "i"); .s | IN("t", "p", "g")) and
+		([.traceEvents[] | select(.ph == "b") | .id] | sort) ==
+			([.traceEvents[] | select(.ph == "e") | .id] | sort) and
+		([.traceEvents[] | select(.ph == "X")] | group_by([.pid, .tid]) |
+			all(.[]; sort_by(.ts) | [range(1; length) as $i |
+				.[$i].ts >= .[$i - 1].ts + .[$i - 1].dur - 0.001] | all))
+	' "$1" >/dev/null
+}
+
+@test "dissect -o chrome: a slice per command, as many as the vectors have commands, each valid Trace Event Format" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-io.jsonl server-probe-dma-twin.jsonl
+	local v t want
+	for v in gpio-probe-full qemu-gpio-io server-probe-dma-twin; do
+		t=$(trace "$v")
+		run "$VFUCTL" dissect -o chrome "$t"
+		assert_status 0
+		printf '%s\n' "$output" >"$TEST_TMP/$v.json"
+		chrome_valid "$TEST_TMP/$v.json" || { echo "$v: not valid" >&2; false; }
+		want=$("$VFUCTL" dissect -o json "$t" | jq -s '[.[] | select(."vfio_user.type" == "command")] | length')
+		[ "$want" -gt 0 ]
+		[ "$(jq '[.traceEvents[] | select(.ph == "X")] | length' "$TEST_TMP/$v.json")" -eq "$want" ]
+	done
+	# the server's DMA on the twin socket has a track of its own
+	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "thread_name") | .args.name] |
+		index("twin: server commands (DMA)") != null' "$TEST_TMP/server-probe-dma-twin.json"
+	# a slice: the command's name, its reply's fields, the time between them
+	jq -e 'first(.traceEvents[] | select(.ph == "X" and .name == "DEVICE_GET_INFO")) |
+		.args.reply["vfio_user.device_info.num_regions"] == 9 and .dur > 0' \
+		"$TEST_TMP/gpio-probe-full.json"
+	# error replies red, findings as instant events, a DMA window b..e
+	jq -e '[.traceEvents[] | select(.ph == "X" and .cname == "terrible")] | length > 0' \
+		"$TEST_TMP/gpio-probe-full.json"
+	jq -e '[.traceEvents[] | select(.ph == "i" and .name == "NO_SUCH_REGION")] | length == 2' \
+		"$TEST_TMP/gpio-probe-full.json"
+	jq -e '[.traceEvents[] | select(.cat == "dma") | [.ph, .name]] ==
+		[["b", "DMA 0x100000+0x2000"], ["e", "DMA 0x100000+0x2000"]]' "$TEST_TMP/gpio-probe-full.json"
+}
+
+@test "dissect -o chrome: pipelined commands go to lanes that never overlap; an unanswered one ends with the trace" {
+	require_vectors gpio-probe-full.jsonl
+	# VERSION, then DEVICE_GET_INFO ids 2, 3, 4 sent at 3, 4, 5 ms and
+	# answered 2, 4, 3 at 6, 7, 8 ms; id 5 at 9 ms never answered
+	python3 - "$VECTORS/gpio-probe-full.jsonl" >"$TEST_TMP/pipe.jsonl" <<'PY'
+import json, struct, sys
+lines = open(sys.argv[1]).read().splitlines()[:2]
+for l in lines:
+    print(l)
+def msg(seq, t, d, mid, flags, body):
+    hexs = (struct.pack("<HHIII", mid, 4, 16 + len(body), flags, 0) + body).hex()
+    print(json.dumps({"seq": seq, "t_ns": t * 1000000, "dir": d, "nfds": 0, "fds": [], "hex": hexs}))
+req = struct.pack("<IIII", 16, 0, 0, 0)
+rep = struct.pack("<IIII", 16, 3, 9, 5)
+msg(1, 3, "c2s", 2, 0, req); msg(2, 4, "c2s", 3, 0, req); msg(3, 5, "c2s", 4, 0, req)
+msg(1, 6, "s2c", 2, 1, rep); msg(2, 7, "s2c", 4, 1, rep); msg(3, 8, "s2c", 3, 1, rep)
+msg(4, 9, "c2s", 5, 0, req)
+PY
+	"$VFUCTL" import -o "$TEST_TMP/pipe.pcap" "$TEST_TMP/pipe.jsonl"
+	run "$VFUCTL" dissect -o chrome "$TEST_TMP/pipe.pcap"
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/pipe.json"
+	chrome_valid "$TEST_TMP/pipe.json"
+	# three lanes for three commands in flight at once
+	run jq -c '[.traceEvents[] | select(.ph == "X" and .name == "DEVICE_GET_INFO") |
+		[.args.command["vfio_user.msg_id"], .tid, .dur]]' "$TEST_TMP/pipe.json"
+	[ "$output" = "[[2,1,3000],[4,2,2000],[3,3,4000],[5,1,0]]" ] ||
+		{ echo "$output" >&2; false; }
+	jq -e '[.traceEvents[] | select(.name == "thread_name") | .args.name] ==
+		["main: client commands", "main: client commands #2", "main: client commands #3"]' \
+		"$TEST_TMP/pipe.json"
+	jq -e '[.traceEvents[] | select(.ph == "X" and .args.unanswered)] | length == 1' "$TEST_TMP/pipe.json"
+}
+
+@test "dissect -o chrome: a recorded session has its opening, closing and interrupts as instant events" {
+	sock=$TEST_TMP/s
+	"$VFUCTL" server --socket-path "$sock" --device "$repo/tests/devices/gpio.json" \
+		3>&- >"$TEST_TMP/server.log" 2>&1 &
+	local srv=$!
+	wait_socket "$sock" "$srv" "$TEST_TMP/server.log"
+	"$VFUCTL" record --listen "$TEST_TMP/r" --connect "$sock" -w "$TEST_TMP/t.pcap" \
+		3>&- 2>"$TEST_TMP/record.log" &
+	local rec=$!
+	wait_socket "$TEST_TMP/r" "$rec" "$TEST_TMP/record.log"
+	run "$VFUCTL" client -c 'irq enable intx 0 1; poke bar2 0xc 1; wait-irq 2000; peek bar2 4' "$TEST_TMP/r"
+	local cst=$status
+	kill -INT "$rec"; wait "$rec" || true
+	kill "$srv"; wait "$srv" || true
+	[ "$cst" -eq 0 ] || { echo "$output" >&2; false; }
+	run "$VFUCTL" dissect -o chrome "$TEST_TMP/t.pcap"
+	assert_status 0
+	printf '%s\n' "$output" >"$TEST_TMP/t.json"
+	chrome_valid "$TEST_TMP/t.json"
+	jq -e '[.traceEvents[] | select(.ph == "i") | .name] | index("open") != null and index("IRQ") != null' \
+		"$TEST_TMP/t.json" || { jq -c '.traceEvents[] | select(.ph == "i")' "$TEST_TMP/t.json" >&2; false; }
+	jq -e '[.traceEvents[] | select(.ph == "M" and .name == "process_name") | .args.name] == ["c1"]' "$TEST_TMP/t.json"
+}
+
+@test "dissect of a trace that cannot be opened prints the error and nothing on standard output" {
+	local fmt
+	for fmt in text json jsonl chrome; do
+		"$VFUCTL" dissect -o "$fmt" "$TEST_TMP/nonexistent" >"$TEST_TMP/out" 2>"$TEST_TMP/err" && false
+		[ ! -s "$TEST_TMP/out" ] || { echo "$fmt:"; cat "$TEST_TMP/out"; false; } >&2
+		grep -q "cannot open '$TEST_TMP/nonexistent'" "$TEST_TMP/err"
+	done
+	run "$VFUCTL" dissect "$TEST_TMP/nonexistent"
+	assert_status 2
+}
+
+@test "dissect -l writes each line as it is printed" {
+	require_vectors gpio-probe-full.jsonl
+	command -v strace >/dev/null || skip "strace is not installed"
+	local t lines writes
+	t=$(trace gpio-probe-full)
+	lines=$("$VFUCTL" dissect "$t" | wc -l)
+	strace -f -qq -e trace=write -o "$TEST_TMP/w.log" "$VFUCTL" dissect -l "$t" >"$TEST_TMP/out"
+	writes=$(grep -c '^[0-9]* *write(1,' "$TEST_TMP/w.log")
+	[ "$writes" -eq "$lines" ] || { echo "$writes writes for $lines lines" >&2; false; }
+	diff "$TEST_TMP/out" <("$VFUCTL" dissect "$t")
+	# without -l, to a file: a few large writes
+	strace -f -qq -e trace=write -o "$TEST_TMP/w.log" "$VFUCTL" dissect "$t" >"$TEST_TMP/out"
+	[ "$(grep -c '^[0-9]* *write(1,' "$TEST_TMP/w.log")" -lt $((lines / 4)) ]
+}
+
+@test "dissect: a decoder note is shown once per connection and counted at the end; --notes all shows every one" {
+	require_vectors lvu-client-server-source.jsonl
+	local t
+	t=$(trace lvu-client-server-source)
+	run "$VFUCTL" dissect "$t"
+	assert_status 0
+	# VARIANT_LVU comes with four messages: one line for it, then the count
+	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 1 ]
+	assert_contains "-- notes, each shown once per connection (--notes all shows every one):"
+	[[ $output =~ c0\ +4\ +libvfio-user\ wire\ form[^$'\n']*\[VARIANT_LVU\] ]]
+	# the closing line still counts them all
+	[[ ${lines[-1]} == *"25 notes" ]]
+	run "$VFUCTL" dissect --notes all "$t"
+	assert_status 0
+	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 4 ]
+	assert_not_contains "-- notes, each shown"
+	[[ ${lines[-1]} == *"25 notes" ]]
+	run "$VFUCTL" dissect --notes some "$t"
+	assert_status 2
+	# each connection gets its own first one
+	python3 - "$VECTORS/lvu-client-server-source.jsonl" >"$TEST_TMP/two.jsonl" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+for c in (1, 2):
+    for o in lines:
+        o = dict(o); o["conn"] = c
+        print(json.dumps(o))
+PY
+	"$VFUCTL" import -o "$TEST_TMP/two.pcap" "$TEST_TMP/two.jsonl"
+	run "$VFUCTL" dissect "$TEST_TMP/two.pcap"
+	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 2 ]
 }

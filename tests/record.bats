@@ -140,7 +140,7 @@ script='version; info; regions; irqs; peek bar2 4; poke bar2 0x10 0x1234;
 	start_recorder
 	run "$VFUCTL" client -c "$script" "$rsock"
 	assert_status 0
-	sleep 0.2
+	wait_trace 'c1 *connection closed'
 	stop_recorder
 	run jsonl
 	assert_status 0
@@ -210,15 +210,22 @@ for line in open(sys.argv[1]):
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	start_server dma
 	start_recorder --hash-dma=1M -v
-	# the sleeps let the writer thread hash the map-time contents before
-	# the client changes them
+	# the writer thread hashes a window at map time: wait for it (-v
+	# shows it) before the client changes the contents
+	mkfifo "$TEST_TMP/f"
+	"$VFUCTL" client --json "$rsock" <"$TEST_TMP/f" >"$TEST_TMP/client.jsonl" 3>&- &
+	c1=$!
+	exec 4>"$TEST_TMP/f"
 	{
 		echo 'dma map 0x100000 0x3000'
 		echo 'dma dump 0x100000 0x3000'
 		echo 'dma map --no-fd 0x300000 0x1000'
 		echo 'dma map 0x200000 0x1000'
 		echo 'dma dump 0x200000 0x1000'
-		sleep 0.5
+	} >&4
+	wait_for 'DMA hash at map: conn 1 iova 0x100000 ' "$TEST_TMP/record.log"
+	wait_for 'DMA hash at map: conn 1 iova 0x200000 ' "$TEST_TMP/record.log"
+	{
 		echo 'dma fill 0x100010 0x20 0x5a'
 		echo 'dma fill 0x102ffd 3 0xc3'
 		echo 'dma dump 0x100000 0x3000'
@@ -226,7 +233,9 @@ for line in open(sys.argv[1]):
 		echo 'dma fill 0x200000 0x1000 0x77'
 		echo 'dma fill 0x200800 1 0x01'
 		echo 'dma dump 0x200000 0x1000'
-	} | "$VFUCTL" client --json "$rsock" >"$TEST_TMP/client.jsonl"
+	} >&4
+	exec 4>&-
+	wait "$c1"
 	stop_recorder
 	mapfile -t want < <(blake2b_dumps "$TEST_TMP/client.jsonl")
 	[ "${#want[@]}" -eq 4 ]
@@ -262,15 +271,21 @@ close 0x200000 hashed 4096 blake2b-256 ${want[3]}" ] ||
 @test "record: --hash-dma=LIMIT hashes only the first LIMIT bytes and says so" {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	start_server dma
-	start_recorder --hash-dma=2K
+	start_recorder --hash-dma=2K -v
+	typing_client "$TEST_TMP/f" /dev/null "$rsock"
+	c1=$last_client
+	exec 4>"$TEST_TMP/f"
+	echo 'dma map 0x100000 0x3000' >&4
+	# the map-time hash is taken before the contents change
+	wait_for 'DMA hash at map: conn 1 iova 0x100000 ' "$TEST_TMP/record.log"
 	{
-		echo 'dma map 0x100000 0x3000'
-		sleep 0.5
 		echo 'dma fill 0x100000 0x800 0x11'
 		echo 'dma fill 0x100800 0x2800 0x22'
 		echo 'dma unmap all'
 		echo 'dma map 0x200000 0x800'
-	} | "$VFUCTL" client "$rsock" >/dev/null
+	} >&4
+	exec 4>&-
+	wait "$c1"
 	stop_recorder
 	first=$(python3 -c 'import hashlib; print(hashlib.blake2b(b"\x11" * 2048, digest_size=32).hexdigest())')
 	zeros=$(python3 -c 'import hashlib; print(hashlib.blake2b(bytes(2048), digest_size=32).hexdigest())')
@@ -307,7 +322,7 @@ s.close()
 PY
 	[ "$(cat "$TEST_TMP/fake.out")" = "2 ok
 3 error" ] || { cat "$TEST_TMP/fake.out" >&2; false; }
-	sleep 0.2
+	wait_trace 'c1 *connection closed'
 	stop_recorder
 	run dma_hashes
 	zeros=$(python3 -c 'import hashlib; print(hashlib.blake2b(bytes(4096), digest_size=32).hexdigest())')
@@ -324,7 +339,9 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	rsock=$TEST_TMP/r
 	# LeakSanitizer cannot work under ptrace: off for the ASan build
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	strace -f -qq -e trace=execve,pread64,fcntl -o "$TEST_TMP/strace.log" \
+	# a file per thread (-ff): no call is split into <unfinished ...>
+	# and <... resumed> by another thread's
+	strace -ff -qq -e trace=execve,pread64,fcntl -o "$TEST_TMP/st" \
 		"$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" \
 		--hash-dma=1M 3>&- 2>>"$TEST_TMP/record.log" &
 	rec_pid=$!
@@ -338,10 +355,13 @@ close 0x100000 hashed 4096 blake2b-256 $zeros" ] ||
 	run "$VFUCTL" client -c 'dma map 0x100000 0x4000; dma fill 0x100000 16 0x5a;
 		dma unmap 0x100000 0x4000' "$rsock"
 	assert_status 0
-	sleep 0.3
+	wait_trace 'c1 *connection closed'
 	kill -INT "$relay"
 	wait "$strace_pid"
 	rec_pid=
+	for f in "$TEST_TMP"/st.*; do
+		sed "s/^/${f##*.} /" "$f"
+	done >"$TEST_TMP/strace.log"
 	# two hashes read the window, 16 KiB each, in another thread; the
 	# relay reads none of the descriptors it duplicated (the dynamic
 	# loader's preads of libraries at startup aside)
@@ -550,7 +570,8 @@ PY
 	start_recorder
 	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 5; peek bar2 0x10' "$rsock"
 	assert_status 0
-	sleep 0.3
+	# CLOSE is flushed at once, with everything before it
+	wait_trace 'c1 *connection closed'
 	kill -KILL "$rec_pid"
 	wait "$rec_pid" || true
 	rec_pid=
@@ -575,7 +596,7 @@ PY
 	echo 'poke bar2 0x10 0x11' >&4
 	wait_for 'bar2+0x10 <- ' "$TEST_TMP/o"
 	kill -INT "$rec_pid"
-	sleep 0.3
+	wait_for 'capture stopped' "$TEST_TMP/record.log"
 	# the trace is complete and closed while the session goes on
 	run "$VFUCTL" dissect "$trace"
 	assert_status 0
@@ -598,13 +619,13 @@ PY
 @test "record: a second SIGINT exits at once" {
 	start_server gpio
 	start_recorder
-	typing_client "$TEST_TMP/f" /dev/null "$rsock"
+	typing_client "$TEST_TMP/f" "$TEST_TMP/o" "$rsock"
 	c1=$last_client
 	exec 4>"$TEST_TMP/f"
 	echo 'peek bar2 4' >&4
-	sleep 0.3
+	wait_for 'bar2+0x4' "$TEST_TMP/o"
 	kill -INT "$rec_pid"
-	sleep 0.2
+	wait_for 'capture stopped' "$TEST_TMP/record.log"
 	kill -INT "$rec_pid"
 	local st=0
 	wait "$rec_pid" || st=$?
@@ -677,6 +698,26 @@ time.sleep(60)' "$sock" "$TEST_TMP/sigblk"
 	grep -q 'REGION_READ reply bar2+0x4 len 4 = 0x0000a5a5' "$TEST_TMP/d"
 	grep -q 'REGION_WRITE command bar2+0x10 len 4 = 0x00000009' "$TEST_TMP/d"
 	grep -q 'connection closed' "$TEST_TMP/d"
+}
+
+@test "record: -w - | dissect --follow - > FILE shows each message while the session runs" {
+	start_server gpio
+	mkfifo "$TEST_TMP/p"
+	"$VFUCTL" dissect --follow - <"$TEST_TMP/p" >"$TEST_TMP/d" 3>&- &
+	d_pid=$!
+	start_recorder -w - >"$TEST_TMP/p"
+	typing_client "$TEST_TMP/f" "$TEST_TMP/o" "$rsock"
+	c1=$last_client
+	exec 4>"$TEST_TMP/f"
+	echo 'poke bar2 0x10 9' >&4
+	# the client is still connected and the recorder still running
+	wait_for 'REGION_WRITE reply bar2+0x10' "$TEST_TMP/d"
+	grep -q 'REGION_WRITE command bar2+0x10 len 4 = 0x00000009' "$TEST_TMP/d"
+	kill -0 "$c1" && kill -0 "$rec_pid"
+	exec 4>&-
+	wait "$c1"
+	stop_recorder
+	wait "$d_pid"
 }
 
 @test "record: -- SERVER-CMD starts the server and waits for its socket" {
@@ -1149,7 +1190,7 @@ PY
 	srv_pid=$!
 	wait_socket "$sock" "$srv_pid" /dev/null
 	start_recorder
-	python3 - "$rsock" <<'PY'
+	python3 - "$rsock" "$TEST_TMP/fake.log" <<'PY'
 import os, socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
@@ -1161,7 +1202,11 @@ irqs = struct.pack("<IIIII", 20, 0x4 | 0x10, 0, 0, 1)
 socket.send_fds(s, [struct.pack("<HHIII", 2, 8, 36, 0, 0) + irqs], [e])
 s.recv(4096)
 os.eventfd_write(e, 3)
-time.sleep(0.5)
+# stay connected until the server has read the signal (up to 10 s)
+for _ in range(200):
+    if os.path.exists(sys.argv[2]) and "unmask" in open(sys.argv[2]).read():
+        break
+    time.sleep(0.05)
 s.close()
 PY
 	wait "$srv_pid"
@@ -1407,4 +1452,96 @@ spec done" ] || { cat "$TEST_TMP/client.out" "$TEST_TMP/record.log" >&2; false; 
 	# and no canary byte pair is left anywhere
 	run grep -c c5c5 "$TEST_TMP/t.jsonl"
 	[ "$output" = 0 ] || { grep c5c5 "$TEST_TMP/t.jsonl" >&2; false; }
+}
+
+@test "record -c COUNT: the trace holds COUNT messages, the session goes on, the recorder exits when it ends" {
+	start_server gpio
+	start_recorder -c 4
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 7; peek bar2 0x10; peek bar2 0x10' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x00000007"
+	# nothing more to relay: the recorder exits by itself, 0
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 0 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	grep -q 'capture stopped at the -c count: 4 messages recorded, 0 lost' "$TEST_TMP/record.log"
+	[ "$(jsonl | jq -s '[.[] | select(.kind == "message")] | length')" -eq 4 ]
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" record --listen a --connect b -w x -c 0
+	assert_status 2
+	assert_contains "invalid -c count '0'"
+}
+
+@test "record -s SNAPLEN keeps each message's first bytes and its length; the client gets every byte" {
+	start_server gpio
+	start_recorder -s 16
+	run "$VFUCTL" client -c 'version; poke bar2 0x10 0x12345678; peek bar2 0x10' "$rsock"
+	assert_status 0
+	assert_contains "bar2+0x10: 0x12345678"
+	wait_trace 'c1 *connection closed'
+	stop_recorder
+	run "$VFUCTL" dissect "$trace"
+	assert_status 0
+	assert_contains "[snapped: 16 of "
+	assert_not_contains "12345678"
+	# every message is there, its header whole
+	jsonl | jq -se '[.[] | select(.kind == "message")] | length > 4 and
+		all(.[]; (.hex | length) <= 32)'
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" record --listen a --connect b -w x -s 8
+	assert_status 2
+	assert_contains "the header is kept whole"
+}
+
+@test "record -Y FILTER records only what the filter selects; the trace still dissects strictly" {
+	start_server gpio
+	start_recorder -Y 'vfio_user.cmd == REGION_WRITE || vfio_user.event == open'
+	run "$VFUCTL" client -c 'info; regions; peek bar2 4; poke bar2 0x10 9; poke bar2 0x14 10; peek bar2 0x10' "$rsock"
+	assert_status 0
+	run "$VFUCTL" client -c 'poke bar2 0x10 11' "$rsock"
+	assert_status 0
+	stop_recorder
+	grep -q 'capture stopped: 6 messages recorded, 0 lost, [0-9]* left out by -Y' "$TEST_TMP/record.log" ||
+		{ cat "$TEST_TMP/record.log" >&2; false; }
+	jsonl >"$TEST_TMP/t.jsonl"
+	# the writes and their replies, the two openings, and the state
+	# records that say what VERSION and region info had set up
+	jq -se '[.[] | select(.kind == "message") | .hex[4:8]] | unique == ["0a00"]' "$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "open")] | length == 2' "$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "close")] | length == 0' "$TEST_TMP/t.jsonl"
+	jq -se '[.[] | select(.kind == "state")] | length >= 1' "$TEST_TMP/t.jsonl"
+	run "$VFUCTL" dissect --strict "$trace"
+	assert_status 0
+	assert_contains "REGION_WRITE command bar2+0x14 len 4 = 0x0000000a"
+	assert_not_contains "BEFORE_VERSION"
+	run "$VFUCTL" record --listen a --connect b -w x -Y 'vfio_user.cmd == REGION_WRTE'
+	assert_status 2
+	assert_contains "(REGION_WRITE?)"
+}
+
+@test "record -G with a strftime name: a file per period named by its time; -W keeps the newest" {
+	start_server gpio
+	start_recorder -G 1 -W 2 -w "$TEST_TMP/t-%s.pcap"
+	local i
+	for i in 1 2 3; do
+		run "$VFUCTL" client -c "poke bar2 0x10 $i" "$rsock"
+		assert_status 0
+		# into the next period (-G counts whole seconds)
+		sleep 1.1
+	done
+	stop_recorder
+	run ls "$TEST_TMP"
+	files=$(ls "$TEST_TMP" | grep -c '^t-[0-9]*\.pcap$')
+	[ "$files" -eq 2 ] || { ls "$TEST_TMP" >&2; false; }
+	for f in "$TEST_TMP"/t-*.pcap; do
+		run "$VFUCTL" verify "$f"
+		assert_status 0
+	done
+	# the last file has the last write
+	last=$(ls "$TEST_TMP"/t-*.pcap | sort -t- -k2 -n | tail -n 1)
+	run "$VFUCTL" dissect "$last"
+	assert_contains "= 0x00000003"
 }

@@ -274,6 +274,10 @@ table_counts() {
 	[ "$(echo $output)" = "text json" ]
 	run complete_words vfuctl stats --peer ""
 	[ "$(echo $output)" = "auto spec libvfio-user qemu" ]
+	run complete_words vfuctl stats --sparklines ""
+	[ "$(echo $output)" = "auto always never" ]
+	run complete_words vfuctl stats -
+	assert_contains --svg
 }
 
 @test "vfuctl-stats.1 EXAMPLES run with the exit status and output shown" {
@@ -298,4 +302,82 @@ table_counts() {
 		[[ $page == *"$opt"* ]] || { echo "the page lacks $opt" >&2; bad=1; }
 	done
 	[ "$bad" -eq 0 ]
+}
+
+# two_reads: a trace whose REGION_READs took 1 us at its start and 1 ms a
+# second later.
+two_reads() {
+	python3 - "$VECTORS/gpio-probe-full.jsonl" >"$TEST_TMP/two.jsonl" <<'PY'
+import json, struct, sys
+for l in open(sys.argv[1]).read().splitlines()[:2]:
+    print(l)
+def msg(seq, t, d, mid, flags, body):
+    h = struct.pack("<HHIII", mid, 9, 16 + len(body), flags, 0) + body
+    print(json.dumps({"seq": seq, "t_ns": t, "dir": d, "nfds": 0, "fds": [], "hex": h.hex()}))
+req = struct.pack("<QII", 0, 2, 4)
+rep = req + b"\0" * 4
+msg(1, 10000000, "c2s", 2, 0, req)
+msg(1, 10001000, "s2c", 2, 1, rep)
+msg(2, 1010000000, "c2s", 3, 0, req)
+msg(2, 1011000000, "s2c", 3, 1, rep)
+PY
+	"$VFUCTL" import -o "$TEST_TMP/two.pcap" "$TEST_TMP/two.jsonl"
+}
+
+@test "--sparklines always: a line per command with replies, lowest mean '_', highest '#', blank where none" {
+	require_vectors gpio-probe-full.jsonl qemu-gpio-io.jsonl
+	two_reads
+	run "$VFUCTL" stats --sparklines always "$TEST_TMP/two.pcap"
+	assert_status 0
+	assert_contains "reply latency over time (mean per "
+	line=$(grep '^  REGION_READ  *|' <<<"$output")
+	[[ $line =~ \|(_\ +#)\|\ 1us\ \.\.\ 1ms$ ]] || { echo "$line" >&2; false; }
+	# every command with a paired reply has a line, each as wide
+	t=$(trace qemu-gpio-io)
+	run "$VFUCTL" stats --sparklines always "$t"
+	want=$("$VFUCTL" stats -o json "$t" | jq '[.commands[] | select(.latency_ns)] | length')
+	got=$(sed -n '/^reply latency over time/,/^$/p' <<<"$output" | grep -c '^  [A-Z_]* *|')
+	[ "$got" -eq "$want" ] && [ "$got" -gt 5 ]
+	widths=$(sed -n '/^reply latency over time/,/^$/p' <<<"$output" | grep '|' |
+		sed 's/^[^|]*|\([^|]*\)|.*/\1/' | awk '{ print length($0) }' | sort -u)
+	[ "$(wc -l <<<"$widths")" -eq 1 ] && [ "$widths" -le 64 ] && [ "$widths" -gt 32 ]
+	# not on a pipe unless asked
+	run "$VFUCTL" stats "$t"
+	assert_not_contains "reply latency over time"
+	run "$VFUCTL" stats --sparklines never "$t"
+	assert_not_contains "reply latency over time"
+	run "$VFUCTL" stats --sparklines sometimes "$t"
+	assert_status 2
+}
+
+@test "--svg FILE: latency over time a path per command, the histogram a bar per non-empty power of two" {
+	require_vectors qemu-gpio-io.jsonl
+	local t
+	t=$(trace qemu-gpio-io)
+	run "$VFUCTL" stats --svg "$TEST_TMP/lat.svg" "$t"
+	assert_status 0
+	# the text output is as without --svg
+	diff <(printf '%s\n' "$output") <("$VFUCTL" stats "$t")
+	bars=$(sed -n '/^reply latency histogram/,/^$/p' <<<"$output" | awk 'NR > 1 && $4 > 0' | wc -l)
+	cmds=$("$VFUCTL" stats -o json "$t" | jq -r '.commands | to_entries[] | select(.value.latency_ns) | .key' | sort | tr '\n' ' ')
+	python3 - "$TEST_TMP/lat.svg" "$bars" "$cmds" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"s": "http://www.w3.org/2000/svg"}
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "{http://www.w3.org/2000/svg}svg", root.tag
+paths = root.findall("s:path[@class='cmd']", ns)
+got = " ".join(sorted(p.get("data-command") for p in paths)) + " "
+assert got == sys.argv[3], (got, sys.argv[3])
+assert all(p.get("d").strip().startswith("M") for p in paths)
+bars = root.findall("s:rect[@class='bar']", ns)
+assert len(bars) == int(sys.argv[2]), (len(bars), sys.argv[2])
+assert all(float(b.get("height")) > 0 for b in bars)
+assert all("replies" in b.find("s:title", ns).text for b in bars)
+PY
+	# a symbolic link at the path is not followed
+	ln -s "$TEST_TMP/target" "$TEST_TMP/link.svg"
+	run "$VFUCTL" stats --svg "$TEST_TMP/link.svg" "$t"
+	assert_status 1
+	assert_contains "symbolic link"
+	[ ! -e "$TEST_TMP/target" ]
 }

@@ -1,6 +1,7 @@
 -- filter-tap.lua FILTERS - a tshark helper for filters.py: one Listener per
 -- tshark filter of FILTERS (tests/dissector/filters.txt), each matching
--- "vfio_user.summary && (FILTER)"; at the end prints, per filter, its line
+-- "vfio_user.summary && (FILTER)" (FILTER alone on a line marked
+-- "records": events too); at the end prints, per filter, its line
 -- number and the messages it selected (by first fragment frame).
 --   tshark -q -r T -X lua_script:dissector/vfio-user.lua \
 --          -X lua_script:filter-tap.lua -X lua_script2:FILTERS
@@ -19,7 +20,9 @@ for line in io.lines(path) do
 	if line ~= "" and line:sub(1, 1) ~= "#" then
 		local flt = line:match("^([^\t]*)\t")
 		local t = { line = n, frames = {} }
-		local l = Listener.new(nil, "vfio_user.summary && (" .. flt .. ")")
+		-- a third column "records": events too, not only messages
+		local all = line:match("\trecords$") ~= nil
+		local l = Listener.new(nil, all and flt or "vfio_user.summary && (" .. flt .. ")")
 		function l.packet(pinfo)
 			local f = first()
 			t.frames[#t.frames + 1] = f and f.value or pinfo.number

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """filters.py PLUGIN FILTERS TRACE... - for every filter pair of FILTERS
 (tests/dissector/filters.txt: "TSHARK-FILTER<TAB>VFUCTL-FILTER" a line,
-# comments) and every TRACE: `tshark -Y "vfio_user.summary && (T)"` with
+optionally "<TAB>records" to compare every record, events too; # comments) and every TRACE: `tshark -Y "vfio_user.summary && (T)"` with
 the plugin (all filters in one run, through filter-tap.lua) selects the same messages as `vfuctl dissect -Y V`.  Messages
 are named by their first frame (vfio_user.trace.first_frame for a
 reassembled one).  Prints one line per disagreement and a count; exit 1 if
@@ -33,7 +33,7 @@ def tshark_frames(plugin, ffile, trace):
     return out
 
 
-def vfuctl_frames(trace, flt):
+def vfuctl_frames(trace, flt, records):
     r = subprocess.run([VFUCTL, "dissect", "-o", "json", "-Y", flt, trace],
                        capture_output=True, text=True)
     if r.returncode not in (0, 1):
@@ -41,7 +41,7 @@ def vfuctl_frames(trace, flt):
     out = set()
     for line in r.stdout.splitlines():
         o = json.loads(line)
-        if "vfio_user.status" in o and "vfio_user.event" not in o:
+        if records or ("vfio_user.status" in o and "vfio_user.event" not in o):
             out.add(o["vfio_user.frame"])
     return out
 
@@ -53,14 +53,14 @@ def main():
     for i, line in enumerate(open(ffile, encoding="utf-8")):
         line = line.rstrip("\n")
         if line and not line.startswith("#"):
-            t, v = line.split("\t")
-            pairs.append((i + 1, t, v))
+            cols = line.split("\t")
+            pairs.append((i + 1, cols[0], cols[1], cols[2:] == ["records"]))
     bad = n = hits = 0
     for trace in traces:
         got = tshark_frames(plugin, ffile, trace)
-        for i, t, v in pairs:
+        for i, t, v, records in pairs:
             n += 1
-            a, b = got.get(i), vfuctl_frames(trace, v)
+            a, b = got.get(i), vfuctl_frames(trace, v, records)
             if a is None:
                 print("%s: tshark did not run filter '%s'" % (os.path.basename(trace), t))
                 bad += 1

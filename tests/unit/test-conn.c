@@ -4,7 +4,8 @@
  * descriptors with a split message, the twin socket, per-call deadlines on
  * a clock the test moves, peer death mid-message, msg_id wrap with calls
  * pending, replies nobody awaits, many connections in one poll loop, the
- * blocking helper and its handler; and no descriptor leaks.
+ * blocking helper and its handler; the session it keeps of what goes
+ * out and comes in; and no descriptor leaks.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,6 +24,8 @@
 #include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-error.h"
+#include "vx-msg.h"
+#include "vx-session.h"
 #include "vx-wire.h"
 #include "helpers.h"
 #include "unit.h"
@@ -685,6 +688,114 @@ test_call_hangup(void)
 	}
 }
 
+/* A VERSION command or reply with JSON js, into b (released by the
+ * caller); its length, the message in b->buf. */
+static size_t
+build_version(struct vx_builder *b, uint16_t id, int reply, unsigned minor,
+    const char *js)
+{
+	struct vx_msg m;
+
+	vx_builder_init(b);
+	vx_build_header(b, id, VX_CMD_VERSION, reply ? VX_F_TYPE_REPLY :
+	    VX_F_TYPE_COMMAND, 0);
+	vx_build_uint(b, VXF_VER_MAJOR, 0);
+	vx_build_uint(b, VXF_VER_MINOR, minor);
+	vx_build_bytes(b, VXF_VER_JSON, js, strlen(js) + 1);
+	return vx_build_finish(b, &m) == 0 ? m.len : 0;
+}
+
+static unsigned long long
+windows(const struct vx_session *s)
+{
+	char d[256];
+	const char *p;
+
+	vx_session_describe(s, d, sizeof(d));
+	p = strstr(d, " IRQ types, ");
+	return p != NULL ? strtoull(p + 12, NULL, 10) : ~0ull;
+}
+
+/*
+ * The session follows both directions: as a server, the client's VERSION
+ * that comes in and the reply that goes out, then a DMA_MAP; as a client,
+ * the VERSION that goes out and the reply that comes in.
+ */
+static void
+test_session(void)
+{
+	static const char cjs[] = "{\"capabilities\":{\"max_msg_fds\":8,"
+	    "\"max_data_xfer_size\":4096}}";
+	static const char sjs[] = "{\"capabilities\":{\"max_msg_fds\":4,"
+	    "\"max_data_xfer_size\":2048,\"max_dma_maps\":7}}";
+	const struct vx_session *s;
+	const struct vx_caps *caps;
+	struct vx_conn_event ev;
+	struct vx_builder b;
+	struct vx_msg m;
+	uint8_t buf[256], dma[48];
+	uint64_t major = 9, minor = 9;
+	struct vx_conn *c;
+	size_t n;
+	int peer, id;
+
+	c = pair(VX_CONN_SERVER, &peer);
+	s = vx_conn_session(c);
+	n = build_version(&b, 5, 0, 2, cjs);
+	peer_write(peer, b.buf, n, NULL, 0);
+	vx_builder_release(&b);
+	ok(step(c, &ev) == 1 && ev.kind == VX_CONN_EV_REQUEST &&
+	    vx_conn_decode(c, &ev, &m) == 0 && m.cmd == VX_CMD_VERSION &&
+	    m.caps != NULL && m.caps->max_msg_fds == 8,
+	    "server: the client's VERSION, decoded as it came in");
+	caps = vx_session_caps(s, VX_C2S);
+	ok(caps != NULL && caps->max_msg_fds == 8 &&
+	    caps->max_data_xfer_size == 4096 && vx_session_caps(s, VX_S2C) ==
+	    NULL && vx_session_version(s, VX_S2C, &major, &minor) ==
+	    VX_ERR_NOENT, "server: the session has the proposal, no answer yet");
+	n = build_version(&b, 5, 1, 1, sjs);
+	ok(vx_conn_send(c, VX_CHAN_MAIN, b.buf, n, NULL, 0) == 0 &&
+	    peer_read(peer, buf, sizeof(buf)) == (ssize_t)n, "server: answered");
+	vx_builder_release(&b);
+	caps = vx_session_caps(s, VX_S2C);
+	ok(caps != NULL && caps->max_dma_maps == 7 && caps->max_msg_fds == 4 &&
+	    vx_session_version(s, VX_S2C, &major, &minor) == 0 && major == 0 &&
+	    minor == 1, "server: the session has the answer it sent: 0.%llu, "
+	    "max_dma_maps %llu", (unsigned long long)minor,
+	    caps ? (unsigned long long)caps->max_dma_maps : 0ull);
+	unit_mkmsg(dma, sizeof(dma), 6, VX_CMD_DMA_MAP, VX_F_TYPE_COMMAND);
+	vx_store(dma + 16, 4, 32, 0);			/* argsz */
+	vx_store(dma + 20, 4, VX_DMA_MAP_READ, 0);	/* flags */
+	vx_store(dma + 32, 8, 0x10000, 0);		/* address */
+	vx_store(dma + 40, 8, 0x1000, 0);		/* size */
+	peer_write(peer, dma, sizeof(dma), NULL, 0);
+	ok(step(c, &ev) == 1 && ev.kind == VX_CONN_EV_REQUEST &&
+	    windows(s) == 1, "server: a DMA_MAP that came in is a window (%llu)",
+	    windows(s));
+	vx_conn_free(c);
+	close(peer);
+
+	c = pair(VX_CONN_CLIENT, &peer);
+	s = vx_conn_session(c);
+	n = build_version(&b, 0, 0, 2, cjs);
+	id = vx_conn_start(c, VX_CHAN_MAIN, b.buf, n, NULL, 0, -1, NULL);
+	vx_builder_release(&b);
+	ok(id >= 0 && peer_read(peer, buf, sizeof(buf)) == (ssize_t)n &&
+	    vx_session_version(s, VX_C2S, &major, &minor) == 0 && minor == 2 &&
+	    vx_session_caps(s, VX_S2C) == NULL,
+	    "client: the session has the VERSION that went out");
+	n = build_version(&b, (uint16_t)id, 1, 1, sjs);
+	peer_write(peer, b.buf, n, NULL, 0);
+	vx_builder_release(&b);
+	ok(step(c, &ev) == 1 && ev.kind == VX_CONN_EV_CALL && ev.err == 0 &&
+	    (caps = vx_session_caps(s, VX_S2C)) != NULL &&
+	    caps->max_data_xfer_size == 2048 &&
+	    vx_session_version(s, VX_S2C, &major, &minor) == 0 && minor == 1,
+	    "client: and the reply that came in");
+	vx_conn_free(c);
+	close(peer);
+}
+
 int
 main(void)
 {
@@ -704,6 +815,7 @@ main(void)
 	test_many_conns();
 	test_blocking_call();
 	test_call_hangup();
+	test_session();
 	ok(unit_count_fds() == nfd, "no descriptor leaks (%d open, %d before)",
 	    unit_count_fds(), nfd);
 	return unit_done();

@@ -12,6 +12,7 @@
 
 #include "vx-error.h"
 #include "vx-filter.h"
+#include "vx-trace.h"
 #include "vx-msg.h"
 #include "vx-session.h"
 #include "unit.h"
@@ -522,7 +523,54 @@ test_pseudo(void)
 		if (run(expr, &m_write, NULL) != 1 || desc == NULL)
 			break;
 	}
-	ok(key == NULL && i == 15, "%u pseudo-fields, each a filter", i);
+	ok(key == NULL && i == 19, "%u pseudo-fields, each a filter", i);
+}
+
+/* Events (m NULL) and Wireshark's frame fields. */
+static void
+test_events_and_frames(void)
+{
+	struct vx_filter_ctx ev, mc;
+	char out[256];
+	struct vx_filter *f;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.have = VX_FCTX_FRAME | VX_FCTX_CONN | VX_FCTX_EVENT | VX_FCTX_TIME;
+	ev.frame = 7;
+	ev.conn = 2;
+	ev.event = VX_TR_IRQ;
+	ev.time_rel_ns = 1500000000;	/* 1.5 s */
+	ev.time_delta_ns = 250000;	/* 0.000250 s */
+	mc = ev;
+	mc.have &= ~VX_FCTX_EVENT;
+	ok(run("vfio_user.event == irq", NULL, &ev) == 1, "an event's kind");
+	ok(run("vfio_user.event == \"irq\"", NULL, &ev) == 1, "quoted, too");
+	ok(run("vfio_user.event == open", NULL, &ev) == 0, "another kind");
+	ok(run("vfio_user.event", &m_write, &mc) == 0, "messages have no event");
+	ok(run("vfio_user && vfio_user.conn == 2 && frame.number == 7", NULL,
+	    &ev) == 1, "an event is vfio_user, with a connection and frame");
+	ok(run("vfio_user.cmd", NULL, &ev) == 0 &&
+	    run("!vfio_user.cmd", NULL, &ev) == 1 &&
+	    run("vfio_user.dir == c2s", NULL, &ev) == 0,
+	    "message fields are absent on an event");
+	ok(run("frame.time_relative > 1.4 && frame.time_relative < 1.6", NULL,
+	    &ev) == 1, "frame.time_relative in seconds");
+	ok(run("frame.time_relative == 1.5", NULL, &ev) == 1 &&
+	    run("frame.time_relative >= 2", NULL, &ev) == 0, "whole seconds");
+	ok(run("frame.time_delta == 0.000250", NULL, &ev) == 1 &&
+	    run("frame.time_delta < .00025", NULL, &ev) == 0, "fractions");
+	ok(run("frame.time_relative > 0x1", NULL, &ev) == -1 &&
+	    run("frame.time_relative > 1.5s", NULL, &ev) == -1 &&
+	    run("frame.time_relative > .", NULL, &ev) == -1,
+	    "times are decimal seconds");
+	ok(run("frame.time_relative > 0.0000000001", NULL, &ev) == 1,
+	    "finer than a nanosecond is dropped");
+	ok(vx_filter_compile("frame.time_delta > 0.5", NULL, 0, &f) == 0,
+	    "compiles");
+	vx_filter_dump(f, out, sizeof(out));
+	ok(strcmp(out, "frame.time_delta > 0.500000000") == 0,
+	    "dumped in seconds: %s", out);
+	vx_filter_free(f);
 }
 
 /* err's caret column (spaces after the first newline), -1 if none */
@@ -845,6 +893,7 @@ main(void)
 	test_pseudo();
 	test_errors();
 	test_opts();
+	test_events_and_frames();
 	bench("vfio_user.cmd == REGION_WRITE", &m_write, 1);
 	bench("vfio_user.region.data contains 00:00", &m_write, 1);
 	bench("vfio_user.region.offset == 0x100", &m_wm, 1);
