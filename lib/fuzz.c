@@ -451,6 +451,12 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		fz->last_cmd = (uint16_t)vx_load(m->buf + VX_HDR_OFF_CMD, 2, 0);
 		if (make_fds(fz, m, fds, sizes) < 0)
 			return OUT_CLOSED;
+		if (m->how != FZ_WHOLE)	/* replay cannot do this: say so */
+			rec_event(fz, VX_TR_ANNOTATION, m->how == FZ_SPLIT ?
+			    "vfuctl fuzz: the next message went in two writes, "
+			    "its descriptors with the second" :
+			    "vfuctl fuzz: the next message went in one write "
+			    "with the one after it");
 		rec_msg(fz, VX_C2S, m->buf, m->len, m->fdk, m->nfds, sizes);
 		fz->st.messages++;
 		if ((flags & VX_F_TYPE_MASK) == VX_F_TYPE_COMMAND &&
