@@ -118,6 +118,7 @@ UNIT_DIR := $(B)tests/unit
 UNIT_BINS := $(UNIT_SRCS:%.c=$(B)%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(B)%)
 FUZZ_BINS := $(FUZZ_SRCS:%.c=$(B)%)
+BUGGY_BIN := $(B)tests/buggy-server
 PCFILE := $(B)libvfuctl.pc
 
 # A change of compiler or flags rebuilds everything (git's GIT-CFLAGS).
@@ -152,7 +153,7 @@ VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
 
 all: $(LIBA) $(LIBSO) $(LIBSO_LINK) $(VFUCTL_BIN)
 
-units: $(UNIT_BINS)
+units: $(UNIT_BINS) $(BUGGY_BIN)
 
 benches: $(BENCH_BINS)
 
@@ -189,6 +190,13 @@ $(UNIT_BINS): $(B)%: $(B)%.o $(UNIT_HELPER_OBJS) $(LIBA)
 
 $(BENCH_BINS): $(B)%: $(B)%.o $(LIBA)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIB_LDLIBS)
+
+# The planted-bug server of tests/fuzz.bats: always with ASan, never installed.
+BUGGY_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+$(BUGGY_BIN): tests/buggy-server.c $(LIBA) $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(BUGGY_FLAGS) -o $@ $< \
+		$(LIBA) $(LIB_LDLIBS)
 
 # Only built inside $(FUZZ_DIR), where SAN_FLAGS carries fuzzer-no-link.
 $(FUZZ_BINS): $(B)%: $(B)%.o $(LIBA)
@@ -333,7 +341,7 @@ MAN5 := $(wildcard man/*.5)
 # compiles alone; lib/libvfuctl.map lists what they declare).  Other lib/
 # headers are internal and not installed.
 API_HEADERS := $(addprefix lib/,vx-client.h vx-conn.h vx-device.h vx-diff.h \
-	vx-error.h vx-filter.h vx-framer.h vx-msg.h vx-pci.h vx-relay.h \
+	vx-error.h vx-filter.h vx-framer.h vx-fuzz.h vx-msg.h vx-pci.h vx-relay.h \
 	vx-replay.h vx-server.h vx-session.h vx-sock.h vx-trace.h vx-walk.h \
 	vx-wire.h fields.def findings.def notes.def)
 HEADERS := $(wildcard $(API_HEADERS))
@@ -374,6 +382,7 @@ uninstall:
 clean:
 	$(Q)rm -f $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(LIBA) $(LIBSO) $(LIBSO_LINK) \
 		$(VFUCTL_BIN) $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(PCFILE) \
+		$(BUGGY_BIN) \
 		$(FLAGS_STAMP)
 	$(Q)find lib cli tests bench -name '*.[od]' -type f -exec rm -f {} + 2>/dev/null || true
 	$(Q)rm -rf $(ASAN_DIR) $(FUZZ_DIR)

@@ -221,4 +221,7 @@ bash "$here/hostile.sh"
 
 # part 7: vfuctl replay against a minimal client loop
 bash "$here/replay.sh"
+
+# part 8: vfuctl fuzz, its planted bugs and the real samples
+bash "$here/fuzz.sh"
 exit 0

@@ -119,6 +119,9 @@ extern const char cmd_import_usage[];
 int cmd_record(int argc, char **argv);
 extern const char cmd_record_usage[];
 
+int cmd_fuzz(int argc, char **argv);
+extern const char cmd_fuzz_usage[];
+
 int cmd_replay(int argc, char **argv);
 extern const char cmd_replay_usage[];
 

@@ -52,6 +52,8 @@ static const struct cmd_entry commands[] = {
 	  "decode recorded vfio-user messages as text or JSON" },
 	{ "dissect", cmd_dissect, cmd_dissect_usage, CMD_READS_INPUT,
 	  "print a trace's messages and events like tshark, with filters" },
+	{ "fuzz", cmd_fuzz, cmd_fuzz_usage, CMD_NEEDS_SOCKET,
+	  "fuzz a device server with mutated message sequences" },
 	{ "import", cmd_import, cmd_import_usage, CMD_READS_INPUT,
 	  "build a pcap trace from JSON lines (vectors or trace records)" },
 	{ "info", cmd_info, cmd_info_usage, CMD_NEEDS_SOCKET,

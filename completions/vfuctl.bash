@@ -69,7 +69,7 @@ _vfuctl()
 		;;
 	schema)
 		case $prev in
-		-o | --output) _vfuctl_words 'json lua'; return 0 ;;
+		-o | --output) _vfuctl_words 'json lua dict'; return 0 ;;
 		esac
 		opts='-o --output -h --help'
 		;;
@@ -140,6 +140,22 @@ _vfuctl()
 		opts='-l --listen --connect -w -v --verbose -c -s -Y --filter -C -W
 		      -G --redact --no-irq-intercept --trap-mmap --hash-dma --key
 		      --allow-uid --allow-any-uid -h --help'
+		;;
+	fuzz)
+		case $prev in
+		--connect | --seeds | -d | --findings)
+			compopt -o filenames 2>/dev/null
+			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+			return 0
+			;;
+		-o | --output) _vfuctl_words 'text json'; return 0 ;;
+		-t | --timeout) _vfuctl_words '500 1000 5000'; return 0 ;;
+		--time) _vfuctl_words '10s 1m 10m 1h'; return 0 ;;
+		-n | --execs | --seed | --max-msgs) return 0 ;;
+		esac
+		opts='--connect --seeds -n --execs --time --seed -t --timeout
+		      --max-msgs -d --findings --no-minimize -o --output -q --quiet
+		      -h --help'
 		;;
 	replay)
 		case $prev in

@@ -183,7 +183,7 @@ man_synopsis() {
 	assert_contains -o
 	assert_contains --help
 	run complete_words vfuctl schema -o ""
-	[ "$(echo $output)" = "json lua" ]
+	[ "$(echo $output)" = "json lua dict" ]
 }
 
 @test "options go before or after the operands (GNU order); -- ends them" {

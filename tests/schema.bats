@@ -187,7 +187,7 @@ def_fields() {
 	run complete_words vfuctl schema --
 	[ "$(echo $output)" = "--output --help" ]
 	run complete_words vfuctl schema --output ""
-	[ "$(echo $output)" = "json lua" ]
+	[ "$(echo $output)" = "json lua dict" ]
 	run complete_words vfuctl schema --output=l
 	[ "$output" = --output=lua ]
 	run complete_words vfuctl schema -o j

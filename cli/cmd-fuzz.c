@@ -1,0 +1,635 @@
+/*
+ * cmd-fuzz.c - vfuctl fuzz: options, the server it starts (and starts
+ * again after a crash or a hang), the findings directory and the status
+ * line around the engine of lib/vx-fuzz.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vx-conn.h"
+#include "vx-error.h"
+#include "vx-fuzz.h"
+#include "vx-msg.h"
+#include "vx-sock.h"
+
+const char cmd_fuzz_usage[] =
+	"usage: vfuctl fuzz [options] --connect SOCKET\n"
+	"       vfuctl fuzz [options] -- SERVER-CMD [ARG...]\n"
+	"\n"
+	"Fuzz a vfio-user device server: short sequences of mutated messages\n"
+	"on a connection brought to a known state (VERSION, device, region and\n"
+	"IRQ discovery, a DMA window; or a seed trace's commands).  Crashes,\n"
+	"hangs, protocol violations in replies and a server that stops\n"
+	"accepting are findings: minimized, saved as a trace that\n"
+	"'vfuctl replay FINDING.pcap -- SERVER-CMD' reproduces, and a report.\n"
+	"\n"
+	"  --connect SOCKET     the server listening on SOCKET (it cannot be\n"
+	"                       restarted: fuzzing stops at a crash or hang)\n"
+	"  -- SERVER-CMD...     start the server: {socket} in its arguments is\n"
+	"                       a socket path in a private directory, else\n"
+	"                       --socket-path PATH is appended; started again\n"
+	"                       after a crash or a hang\n"
+	"  --seeds TRACE        take commands from TRACE (repeatable); the\n"
+	"                       first one's first connection is the prefix\n"
+	"  -n, --execs N        stop after N execs (default 10000)\n"
+	"  --time DURATION      stop after DURATION (500ms, 30s, 5m, 1h)\n"
+	"  --seed N             the random seed (default 1): same seed, same\n"
+	"                       server, same run\n"
+	"  -t, --timeout MS     no reply within MS is a hang (default 1000)\n"
+	"  --max-msgs N         mutated messages per exec (default 4)\n"
+	"  -d, --findings DIR   where findings go (default fuzz-findings)\n"
+	"  --no-minimize        keep findings as found\n"
+	"  -o, --output FMT     the summary as text (default) or json\n"
+	"  -q, --quiet          no status line\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"Exit status: 0 no finding; 1 findings; 2 usage or input error (a\n"
+	"seed that cannot be read, a server that does not start or answer).\n";
+
+#define START_MS	10000	/* for a server's socket to appear */
+
+struct server {
+	char **cmd;		/* NULL with --connect */
+	const char *connect;
+	char dir[64], sock[96], errlog[96];
+	pid_t pid;
+	int pidfd;
+};
+
+struct run {
+	struct server srv;
+	const char *outdir;
+	int json, quiet, tty;
+	json_t *found;
+	unsigned nsaved;
+	int64_t t0;		/* when fuzzing began */
+};
+
+/* --- the server --------------------------------------------------------- */
+
+static void
+reap(struct server *s, int ms, int *status)
+{
+	struct pollfd p = { s->pidfd, POLLIN, 0 };
+	int64_t end = vx_conn_now_ms(NULL) + ms;
+	int st;
+
+	*status = -1;
+	if (s->pid <= 0)
+		return;
+	for (;;) {
+		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+			*status = st;
+			if (s->pidfd >= 0)
+				close(s->pidfd);
+			s->pid = 0;
+			s->pidfd = -1;
+			return;
+		}
+		if (vx_conn_now_ms(NULL) >= end)
+			return;
+		/* the pidfd says when; without one, look every 10 ms */
+		poll(&p, s->pidfd >= 0, s->pidfd >= 0 ?
+		    (int)(end - vx_conn_now_ms(NULL)) : 10);
+	}
+}
+
+static void
+stop(struct server *s)
+{
+	int st;
+
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, SIGKILL);
+	reap(s, 5000, &st);
+	unlink(s->sock);
+}
+
+static char **
+server_argv(char **cmd, const char *sock)
+{
+	size_t n = 0, i;
+	int placed = 0;
+	char **v;
+
+	while (cmd[n] != NULL)
+		n++;
+	if ((v = calloc(n + 3, sizeof *v)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		placed |= strcmp(cmd[i], "{socket}") == 0;
+		v[i] = strcmp(cmd[i], "{socket}") == 0 ? (char *)sock : cmd[i];
+	}
+	if (!placed) {
+		v[n++] = "--socket-path";
+		v[n] = (char *)sock;
+	}
+	return v;
+}
+
+static int
+start(struct server *s, char *why, size_t cap)
+{
+	struct stat st;
+	char **argv = server_argv(s->cmd, s->sock);
+	int64_t end = vx_conn_now_ms(NULL) + START_MS;
+	int fd, status;
+
+	if (argv == NULL)
+		return VX_ERR_NOMEM;
+	stop(s);
+	unlink(s->sock);	/* a dead server's, which would look ready */
+	if ((s->pid = fork()) == 0) {
+		fd = open(s->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0)
+			dup2(fd, 2);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "vfuctl fuzz: cannot run %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	free(argv);
+	if (s->pid < 0) {
+		snprintf(why, cap, "cannot start the server: %s",
+		    strerror(errno));
+		return VX_ERR_IO;
+	}
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
+	/* the socket appears: looked for every 5 ms, as the server may
+	 * create it any way it likes */
+	while (stat(s->sock, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		reap(s, 5, &status);
+		if (s->pid == 0 || vx_conn_now_ms(NULL) >= end) {
+			snprintf(why, cap, "the server %s before creating its "
+			    "socket %s (its stderr: %s)", s->pid == 0 ?
+			    "ended" : "took too long", s->sock, s->errlog);
+			stop(s);
+			return VX_ERR_IO;
+		}
+	}
+	return 0;
+}
+
+static int
+on_connect(void *arg, char *why, size_t cap)
+{
+	struct run *rn = arg;
+	const char *path = rn->srv.cmd ? rn->srv.sock : rn->srv.connect;
+	int fd = vx_sock_connect(path, 5000);
+
+	if (fd < 0) {
+		snprintf(why, cap, "cannot connect to %s: %s", path,
+		    strerror(errno));
+
+		return VX_ERR_IO;
+	}
+	return fd;
+}
+
+static int
+on_restart(void *arg, char *why, size_t cap)
+{
+	struct run *rn = arg;
+
+	return start(&rn->srv, why, cap);
+}
+
+/*
+ * "#1 0x55d in doorbell tests/x.c:228" -> "doorbell", skipping the
+ * sanitizer's own frames; unsymbolized (ASAN_OPTIONS=symbolize=0)
+ * "#0 0x55d  (/path/server+0x9f6e)" -> "server+0x9f6e".
+ */
+static int
+frame_name(const char *line, char *out, size_t cap)
+{
+	const char *p = strstr(line, " in "), *q;
+	size_t n;
+
+	if (strncmp(line + strspn(line, " \t"), "#", 1) != 0)
+		return 0;
+	if (p == NULL && (q = strstr(line, " (")) != NULL) {
+		p = strrchr(q, '/') ? strrchr(q, '/') + 1 : q + 2;
+		snprintf(out, cap, "%.*s", (int)strcspn(p, ")\n"), p);
+		return strncmp(out, "libc.so", 7) != 0 &&
+		    strncmp(out, "libasan", 7) != 0;
+	}
+	if (p == NULL)
+		return 0;
+	p += 4;
+	n = strcspn(p, " \n(");
+	if (n == 0 || strncmp(p, "__interceptor_", 14) == 0 ||
+	    strncmp(p, "__asan", 6) == 0 || strncmp(p, "__sanitizer", 11) == 0 ||
+	    strncmp(p, "__ubsan", 7) == 0)
+		return 0;
+	snprintf(out, cap, "%.*s", (int)n, p);
+	return 1;
+}
+
+/* The sanitizer's headline and top three frames from the server's stderr. */
+static void
+sanitizer(const struct server *s, struct vx_fuzz_fate *f)
+{
+	FILE *fp = fopen(s->errlog, "r");
+	char line[512], name[96];
+	int frames = 0;
+	const char *h;
+
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof line, fp) != NULL && frames < 3) {
+		if (f->headline[0] == '\0' &&
+		    ((h = strstr(line, "Sanitizer:")) != NULL ||
+		    (h = strstr(line, "runtime error:")) != NULL)) {
+			snprintf(f->headline, sizeof f->headline, "%.*s",
+			    (int)strcspn(h, "\n"), h);
+			/* the address is not part of what happened */
+			f->headline[strcspn(f->headline, "\n")] = '\0';
+			if ((h = strstr(f->headline, " on address")) != NULL)
+				*(char *)h = '\0';
+			continue;
+		}
+		if (f->headline[0] && frame_name(line, name, sizeof name)) {
+			if (frames++)
+				strncat(f->frames, " < ", sizeof f->frames -
+				    strlen(f->frames) - 1);
+			strncat(f->frames, name, sizeof f->frames -
+			    strlen(f->frames) - 1);
+		}
+	}
+	fclose(fp);
+}
+
+/* Has the server's stderr a sanitizer's report begun? */
+static int
+reporting(const struct server *s)
+{
+	FILE *fp = fopen(s->errlog, "r");
+	char line[512];
+	int found = 0;
+
+	while (fp != NULL && !found && fgets(line, sizeof line, fp) != NULL)
+		found = strstr(line, "Sanitizer:") != NULL ||
+		    strstr(line, "runtime error:") != NULL;
+	if (fp != NULL)
+		fclose(fp);
+	return found;
+}
+
+static void
+on_fate(void *arg, int wait_ms, struct vx_fuzz_fate *f)
+{
+	struct run *rn = arg;
+	int st;
+
+	/* a sanitizer symbolizing its report takes a second or more: a
+	 * server that has begun one is waited for */
+	if (wait_ms > 0 && reporting(&rn->srv))
+		wait_ms = START_MS;
+	reap(&rn->srv, wait_ms, &st);
+	if (st == -1)
+		return;
+	f->dead = 1;
+	f->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	f->sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	sanitizer(&rn->srv, f);
+}
+
+/* --- findings ----------------------------------------------------------- */
+
+static void
+clear_status(struct run *rn)
+{
+	if (rn->tty)
+		fputs("\r\033[K", stderr);
+}
+
+static void
+write_report(struct run *rn, const struct vx_fuzz_finding *f,
+    const char *base)
+{
+	char path[4200], line[512];
+	FILE *fp, *err;
+	char **a;
+
+	snprintf(path, sizeof path, "%s.txt", base);
+	if ((fp = fopen(path, "w")) == NULL)
+		return;
+	fprintf(fp, "kind: %s\nwhat: %s\nkey: %s\nexec: %llu\n"
+	    "elapsed: %.1f s\n"
+	    "messages: %u (minimized from %u)\ntrace: %s.pcap\n",
+	    vx_fuzz_kind_name(f->kind), f->text, f->key,
+	    (unsigned long long)f->exec,
+	    (vx_conn_now_ms(NULL) - rn->t0) / 1000.0, f->nmsgs, f->orig_msgs,
+	    base);
+	fprintf(fp, "reproduce: vfuctl replay %s.pcap --", base);
+	for (a = rn->srv.cmd; a != NULL && *a != NULL; a++)
+		fprintf(fp, " %s", *a);
+	if (rn->srv.cmd == NULL)
+		fprintf(fp, " (--connect %s)", rn->srv.connect);
+	fputc('\n', fp);
+	if (rn->srv.cmd != NULL && (err = fopen(rn->srv.errlog, "r")) != NULL) {
+		fputs("\nthe server's stderr:\n", fp);
+		while (fgets(line, sizeof line, err) != NULL)
+			fprintf(fp, "  %s", line);
+		fclose(err);
+	}
+	fclose(fp);
+}
+
+static void
+on_finding(void *arg, struct vx_fuzz *fz, const struct vx_fuzz_finding *f)
+{
+	struct run *rn = arg;
+	char base[4096], pcap[4200];
+	json_t *o;
+	int r;
+
+	snprintf(base, sizeof base, "%s/%s-%u", rn->outdir,
+	    vx_fuzz_kind_name(f->kind), ++rn->nsaved);
+	snprintf(pcap, sizeof pcap, "%s.pcap", base);
+	if (mkdir(rn->outdir, 0700) < 0 && errno != EEXIST)
+		r = VX_ERR_IO;
+	else
+		r = vx_fuzz_save(fz, f, pcap);
+	if (r == 0)
+		write_report(rn, f, base);
+	clear_status(rn);
+	if (!rn->json)
+		fprintf(stderr, "vfuctl fuzz: %s: %s (%u messages)%s%s\n",
+		    vx_fuzz_kind_name(f->kind), f->text, f->nmsgs,
+		    r == 0 ? " -> " : ": cannot save it",
+		    r == 0 ? pcap : "");
+	o = json_pack("{s:s, s:s, s:s, s:I, s:i, s:s?}", "kind",
+	    vx_fuzz_kind_name(f->kind), "text", f->text, "key", f->key,
+	    "exec", (json_int_t)f->exec, "messages", (int)f->nmsgs,
+	    "trace", r == 0 ? pcap : NULL);
+	json_array_append_new(rn->found, o);
+}
+
+/* --- options ------------------------------------------------------------ */
+
+struct opts {
+	struct vx_fuzz_opts fo;
+	const char *seeds[64];
+	uint64_t execs;
+	int64_t time_ms;
+	int json, quiet;
+	const char *outdir, *connect;
+	char **cmd;
+};
+
+/* "500ms", "30s", "5m", "1h", or seconds: milliseconds, or -1. */
+static int64_t
+parse_duration(const char *s)
+{
+	static const struct { const char *unit; int64_t ms; } u[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+		{ "", 1000 } };
+	char num[32];
+	uint64_t v;
+	size_t n = strspn(s, "0123456789"), i;
+
+	if (n == 0 || n >= sizeof num)
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (vx_parse_u64(num, &v) < 0 || v > 1000000000)
+		return -1;
+	for (i = 0; i < sizeof u / sizeof u[0]; i++)
+		if (strcmp(s + n, u[i].unit) == 0)
+			return (int64_t)v * u[i].ms;
+	return -1;
+}
+
+static uint64_t
+number(const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+
+	if (vx_parse_u64(arg, &v) < 0 || v < min || v > max)
+		vx_invarg("fuzz", opt, arg);
+	return v;
+}
+
+static void
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "connect", required_argument, NULL, 'C' },
+		{ "seeds", required_argument, NULL, 'S' },
+		{ "execs", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 'T' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "max-msgs", required_argument, NULL, 'M' },
+		{ "findings", required_argument, NULL, 'd' },
+		{ "no-minimize", no_argument, NULL, 'N' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 } };
+	int c;
+
+	o->execs = 10000;
+	o->time_ms = -1;
+	o->outdir = "fuzz-findings";
+	o->fo.seed = 1;
+	o->fo.timeout_ms = 1000;
+	while ((c = getopt_long(argc, argv, "+n:t:d:o:q", lo, NULL)) != -1) {
+		switch (c) {
+		case 'C': o->connect = optarg; break;
+		case 'S':
+			if (o->fo.nseeds >= 64)
+				vx_usage_error("fuzz", "too many --seeds");
+			o->seeds[o->fo.nseeds++] = optarg;
+			break;
+		case 'n': o->execs = number("--execs", optarg, 1, UINT64_MAX);
+			break;
+		case 'T':
+			if ((o->time_ms = parse_duration(optarg)) <= 0)
+				vx_invarg("fuzz", "--time", optarg);
+			break;
+		case 's': o->fo.seed = number("--seed", optarg, 0, UINT64_MAX);
+			break;
+		case 't': o->fo.timeout_ms = (int)number("--timeout", optarg,
+			    1, 3600000);
+			break;
+		case 'M': o->fo.max_msgs = (unsigned)number("--max-msgs",
+			    optarg, 1, 64);
+			break;
+		case 'd': o->outdir = optarg; break;
+		case 'N': o->fo.no_minimize = 1; break;
+		case 'o':
+			if (strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "text") != 0)
+				vx_invarg("fuzz", "output format", optarg);
+			o->json = strcmp(optarg, "json") == 0;
+			break;
+		case 'q': o->quiet = 1; break;
+		default: vx_usage_error("fuzz", "unknown option");
+		}
+	}
+	if (optind < argc && strcmp(argv[optind - 1], "--") == 0)
+		o->cmd = argv + optind;
+	else if (optind < argc)
+		vx_usage_error("fuzz", "unexpected argument '%s'", argv[optind]);
+	if ((o->connect == NULL) == (o->cmd == NULL))
+		vx_usage_error("fuzz", "give either --connect SOCKET or -- "
+		    "SERVER-CMD");
+	o->fo.seeds = o->seeds;
+}
+
+/* --- the run ------------------------------------------------------------ */
+
+static void
+status_line(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
+{
+	clear_status(rn);
+	fprintf(stderr, "execs %llu (%.0f/s)  findings %llu  commands %u  "
+	    "states %u  corpus %u  %llds", (unsigned long long)st->execs,
+	    ms > 0 ? st->execs * 1000.0 / ms : 0.0,
+	    (unsigned long long)st->findings, st->commands, st->states,
+	    st->corpus, (long long)(ms / 1000));
+}
+
+static void
+summary(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
+{
+	json_t *o;
+
+	clear_status(rn);
+	if (!rn->json) {
+		printf("%llu execs, %llu messages in %.1f s (%.0f execs/s); "
+		    "%llu findings (%llu duplicates); %u commands, %u states, "
+		    "corpus %u; %llu reconnects, %llu restarts\n",
+		    (unsigned long long)st->execs,
+		    (unsigned long long)st->messages, ms / 1000.0,
+		    ms > 0 ? st->execs * 1000.0 / ms : 0.0,
+		    (unsigned long long)st->findings,
+		    (unsigned long long)st->duplicates, st->commands,
+		    st->states, st->corpus,
+		    (unsigned long long)st->reconnects,
+		    (unsigned long long)st->restarts);
+		return;
+	}
+	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:I, s:I, "
+	    "s:I, s:f, s:O}", "seed_messages", (int)st->seed_msgs, "execs",
+	    (json_int_t)st->execs, "messages",
+	    (json_int_t)st->messages, "findings", (json_int_t)st->findings,
+	    "duplicates", (json_int_t)st->duplicates, "commands",
+	    (int)st->commands, "states", (int)st->states, "corpus",
+	    (int)st->corpus, "reconnects", (json_int_t)st->reconnects,
+	    "restarts", (json_int_t)st->restarts, "dma_served",
+	    (json_int_t)st->dma_served, "seconds", ms / 1000.0,
+	    "found", rn->found);
+	vx_json_print(stdout, o, JSON_COMPACT);
+	json_decref(o);
+}
+
+static int
+setup_server(struct run *rn, char *why, size_t cap)
+{
+	struct server *s = &rn->srv;
+
+	snprintf(s->dir, sizeof s->dir, "/tmp/vfuctl-fuzz.XXXXXX");
+	if (mkdtemp(s->dir) == NULL) {
+		snprintf(why, cap, "cannot make a directory for the server's "
+		    "socket: %s", strerror(errno));
+		return VX_ERR_IO;
+	}
+	snprintf(s->sock, sizeof s->sock, "%s/sock", s->dir);
+	snprintf(s->errlog, sizeof s->errlog, "%s/stderr", s->dir);
+	return start(s, why, cap);
+}
+
+static void
+teardown_server(struct server *s)
+{
+	if (s->cmd == NULL)
+		return;
+	stop(s);
+	unlink(s->errlog);
+	rmdir(s->dir);
+}
+
+int
+cmd_fuzz(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct run rn = { 0 };
+	struct vx_fuzz_hooks h = { on_connect, on_restart, on_fate,
+	    on_finding, &rn };
+	const struct vx_fuzz_stats *st;
+	struct vx_fuzz *fz = NULL;
+	int64_t t0, last = 0, now;
+	char why[512] = "";
+	int r;
+
+	if (vx_want_help(argc, argv)) {
+		fputs(cmd_fuzz_usage, stdout);
+		return VX_EXIT_OK;
+	}
+	parse_opts(argc, argv, &o);
+	signal(SIGPIPE, SIG_IGN);
+	rn.srv.cmd = o.cmd;
+	rn.srv.connect = o.connect;
+	rn.srv.pidfd = -1;
+	rn.outdir = o.outdir;
+	rn.json = o.json;
+	rn.tty = !o.quiet && isatty(2);
+	rn.found = json_array();
+	if (o.cmd == NULL) {
+		h.restart = NULL;
+		h.fate = NULL;
+	} else if (setup_server(&rn, why, sizeof why) < 0) {
+		vx_error("fuzz: %s", why);
+		teardown_server(&rn.srv);
+		return VX_EXIT_USAGE;
+	}
+	t0 = rn.t0 = vx_conn_now_ms(NULL);
+	if ((r = vx_fuzz_new(&o.fo, &h, &fz)) < 0) {
+		vx_error("fuzz: %s", fz ? vx_fuzz_error(fz) : "out of memory");
+		vx_fuzz_free(fz);
+		teardown_server(&rn.srv);
+		json_decref(rn.found);
+		return VX_EXIT_USAGE;
+	}
+	st = vx_fuzz_stats(fz);
+	while (st->execs < o.execs) {
+		now = vx_conn_now_ms(NULL);
+		if (o.time_ms > 0 && now - t0 >= o.time_ms)
+			break;
+		if (rn.tty && now - last >= 250) {
+			status_line(&rn, vx_fuzz_stats(fz), now - t0);
+			last = now;
+		}
+		if ((r = vx_fuzz_exec(fz)) < 0) {
+			clear_status(&rn);
+			vx_error("fuzz: %s", vx_fuzz_error(fz));
+			break;
+		}
+	}
+	summary(&rn, vx_fuzz_stats(fz), vx_conn_now_ms(NULL) - t0);
+	r = st->findings > 0 ? VX_EXIT_FAIL : VX_EXIT_OK;
+	vx_fuzz_free(fz);
+	teardown_server(&rn.srv);
+	json_decref(rn.found);
+	return r;
+}
