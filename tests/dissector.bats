@@ -5,8 +5,9 @@
 # vector agrees with `vfuctl dissect -o json` (tests/dissector/compare.py),
 # display filters select what `vfuctl dissect -Y` selects
 # (tests/dissector/filters.py, filters.txt), a fragmented 1 MiB message is
-# reassembled, malformed messages and orphan replies get expert info, and
-# events read as vfuctl dissect prints them.  Skips without tshark.
+# reassembled, its expert info is vfuctl dissect's findings on every trace
+# (tests/dissector/findings.py, make-findings.py), and events read as
+# vfuctl dissect prints them.  Skips without tshark.
 
 load helpers
 
@@ -335,6 +336,14 @@ findings_traces() {
 		[ -f "$BATS_FILE_TMPDIR/$t.pcap" ] || continue
 		PLAIN_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
 	done
+	# and the session's findings, state and close records included
+	python3 "$tools/make-findings.py" > "$TEST_TMP/f.jsonl"
+	vfuctl import -o "$TEST_TMP/f.pcap" "$TEST_TMP/f.jsonl"
+	PLAIN_LUA=$lua run python3 "$tools/findings.py" "$plugin" "$TEST_TMP/f.pcap"
+	echo "$output"
+	assert_status 0
+	assert_contains "$(grep -c '^VX_FINDING(' "$repo/lib/findings.def") kinds, "
+	assert_contains ", 0 differences"
 }
 
 @test "dissector: pairing results packed over several chunks read back in the second pass" {

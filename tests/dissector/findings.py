@@ -22,7 +22,9 @@ as in a Wireshark dissector: not compared.
 Prints one line per difference (at most 50), the count of each kind found,
 and "N kinds, M findings, D differences"; exit 1 if any difference.
 Environment: VFUCTL (default cli/vfuctl), TSHARK (default tshark),
-TWO_PASS (set: tshark -2, the expert info of the second pass)."""
+TWO_PASS (set: tshark -2, the expert info of the second pass), PLAIN_LUA
+(a Lua interpreter: the plugin under fake-wireshark.lua instead of
+tshark, for that Lua version's numbers)."""
 import collections
 import json
 import os
@@ -40,6 +42,10 @@ SEVERITY = {4194304: "note", 6291456: "warning", 8388608: "error"}
 JANSSON = "malformed message: invalid: version JSON:"
 
 
+SEV_NAME = ["note", "warning", "error"]
+SEVERITY_OF = {}	# key -> the schema's severity name
+
+
 def finding_texts():
     """{text: key} of every finding, from `vfuctl schema -o lua`."""
     out = subprocess.run([VFUCTL, "schema", "-o", "lua"], check=True,
@@ -52,6 +58,7 @@ def finding_texts():
         elif sect and s.startswith('{ key = "'):
             key = s.split('"')[1]
             texts[s.split('text = "')[1].rsplit('"', 1)[0]] = key
+            SEVERITY_OF[key] = SEV_NAME[int(s.split("severity = ")[1].split(",")[0])]
     return texts
 
 
@@ -106,7 +113,30 @@ def first(v):
     return v[0] if isinstance(v, list) else v
 
 
+def plain_lua_findings(plugin, trace, keys):
+    """The same from fake-wireshark.lua under PLAIN_LUA (severity: the
+    schema's, as the expert was registered with)."""
+    cmd = [os.environ["PLAIN_LUA"], os.path.join(here, "fake-wireshark.lua"), plugin,
+           trace, "frame.number", "vfio_user.trace.first_frame", "_ws.expert"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("%s failed: %s" % (cmd[0], r.stderr))
+    got = collections.defaultdict(collections.Counter)
+    lower = {"vfio_user.expert." + k.lower(): k for k in keys}
+    for line in r.stdout.splitlines():
+        frame, ff, ex = (line.split("\t") + ["", ""])[:3]
+        frame = int(ff or frame)
+        for e in ex.split("\x1f") if ex else []:
+            abbr, msg = e.split("=", 1)
+            if abbr in lower:
+                key = lower[abbr]
+                got[frame][(key, SEVERITY_OF[key], norm(key, msg))] += 1
+    return got
+
+
 def tshark_findings(plugin, trace, keys):
+    if os.environ.get("PLAIN_LUA"):
+        return plain_lua_findings(plugin, trace, keys)
     cmd = [TSHARK, "-n", "-r", trace, "-X", "lua_script:" + plugin] + \
         (["-2"] if os.environ.get("TWO_PASS") else []) + \
         ["-Y", "vfio_user.finding", "-T", "json", "--no-duplicate-keys"]
