@@ -25,6 +25,7 @@ setup() {
 #   all.pcap  every vector file, imported with --conn N for the Nth
 #   syn.pcap  tests/dissector/make-synthetic.py
 #   big.pcap  tests/dissector/make-big.py (1 MiB messages, fragmented)
+#   f.pcap    tests/dissector/make-findings.py (every finding)
 setup_file() {
 	local d=$BATS_FILE_TMPDIR f i=0
 	command -v python3 > /dev/null || return 0
@@ -41,6 +42,8 @@ setup_file() {
 	"$VFUCTL" import -o "$d/syn.pcap" "$d/syn.jsonl"
 	python3 "$tools/make-big.py" > "$d/big.jsonl"
 	"$VFUCTL" import -o "$d/big.pcap" "$d/big.jsonl"
+	python3 "$tools/make-findings.py" > "$d/f.jsonl"
+	"$VFUCTL" import -o "$d/f.pcap" "$d/f.jsonl"
 }
 
 # ts ARGS...: tshark with the plugin, no name resolution, stderr dropped
@@ -119,7 +122,7 @@ vector_files() {
 @test "dissector: display filters select the same messages as vfuctl dissect -Y" {
 	require_vectors
 	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" \
-		"$BATS_FILE_TMPDIR/all.pcap" "$BATS_FILE_TMPDIR/syn.pcap"
+		"$BATS_FILE_TMPDIR/all.pcap" "$BATS_FILE_TMPDIR/syn.pcap" "$BATS_FILE_TMPDIR/f.pcap"
 	echo "$output"
 	assert_status 0
 	assert_contains ", 0 disagreements"
@@ -199,8 +202,7 @@ vector_files() {
 #   rw.pcap      all.pcap's region and DMA accesses (vfuctl dissect -Y
 #                ... -w): state records seed each connection
 #   tail.pcap    all.pcap from frame 500 on: a state record first
-#   f.pcap       make-findings.py: every finding, open, state and close
-#                records, commands never answered
+#   f.pcap       setup_file's
 findings_traces() {
 	local d=$1 f i=0
 	: > "$d/traces.jsonl"
@@ -220,8 +222,7 @@ findings_traces() {
 	vfuctl dissect -Y 'vfio_user.cmd == 9 || vfio_user.cmd == 10 || vfio_user.cmd == 11 || vfio_user.cmd == 12' \
 		-w "$d/rw.pcap" "$BATS_FILE_TMPDIR/all.pcap" > /dev/null || true
 	vfuctl dissect -Y 'frame.number >= 500' -w "$d/tail.pcap" "$BATS_FILE_TMPDIR/all.pcap" > /dev/null || true
-	python3 "$tools/make-findings.py" > "$d/f.jsonl"
-	vfuctl import -o "$d/f.pcap" "$d/f.jsonl"
+	cp "$BATS_FILE_TMPDIR/f.pcap" "$d/f.pcap"
 }
 
 @test "dissector: the plugin's expert info equals vfuctl dissect's findings on every trace" {
@@ -248,8 +249,7 @@ findings_traces() {
 }
 
 @test "dissector: close records list unanswered commands; state records seed a session" {
-	python3 "$tools/make-findings.py" > "$TEST_TMP/f.jsonl"
-	vfuctl import -o "$TEST_TMP/f.pcap" "$TEST_TMP/f.jsonl"
+	cp "$BATS_FILE_TMPDIR/f.pcap" "$TEST_TMP/f.pcap"
 	# conn 0 leaves 22 commands unanswered, 16 said; conn 1's close only
 	# ends the capture (frame 87): nothing said
 	run ts -r "$TEST_TMP/f.pcap" -Y vfio_user.expert.unanswered -T fields -e frame.number \
@@ -337,9 +337,7 @@ findings_traces() {
 		PLAIN_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
 	done
 	# and the session's findings, state and close records included
-	python3 "$tools/make-findings.py" > "$TEST_TMP/f.jsonl"
-	vfuctl import -o "$TEST_TMP/f.pcap" "$TEST_TMP/f.jsonl"
-	PLAIN_LUA=$lua run python3 "$tools/findings.py" "$plugin" "$TEST_TMP/f.pcap"
+	PLAIN_LUA=$lua run python3 "$tools/findings.py" "$plugin" "$BATS_FILE_TMPDIR/f.pcap"
 	echo "$output"
 	assert_status 0
 	assert_contains "$(grep -c '^VX_FINDING(' "$repo/lib/findings.def") kinds, "
