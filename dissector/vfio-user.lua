@@ -421,10 +421,10 @@ local function load(s, at, w)
 	return t(at, w):le_uint()
 end
 
--- the hex text of the 8-byte value v read at message offset at: exact
--- past 2^53, where the double v is not
+-- the hex text of the 8-byte value v read at message offset at past 2^53,
+-- where the double v is not exact; nil below
 local function exact_hex(s, at, v)
-	if v < 9007199254740992 then return fmt("%x", v) end
+	if v < 9007199254740992 then return nil end	-- hexnum(v) is exact
 	local _, hi, lo = load(s, at, 8)
 	return fmt("%x%08x", hi, lo)
 end
@@ -1600,6 +1600,7 @@ end
 
 local function add(res, key, detail)
 	local f = res.finds
+	if f == nil then f = {}; res.finds = f end
 	if #f >= MAX_FINDINGS then return end
 	if #detail > 159 then detail = detail:sub(1, 159) end	-- char text[160]
 	f[#f + 1] = { FIND_ID[key], detail }
@@ -1673,7 +1674,8 @@ local function check_region(c, res, index, offset, count, write, hoff)
 	if not g then return end
 	local rn = region_name(index)
 	if offset > g.size or count > g.size - offset then
-		add(res, "REGION_BOUNDS", fmt("%s+0x%s len %s runs past its size 0x%s", rn, hoff, dec(count), g.hsize))
+		add(res, "REGION_BOUNDS", fmt("%s+0x%s len %s runs past its size 0x%s", rn, hoff or hexnum(offset),
+			dec(count), g.hsize or hexnum(g.size)))
 	end
 	if not has_bit(g.flags, write and 2 or 1) then
 		add(res, "REGION_PERM", fmt("%s of %s, which is not %s", write and "write" or "read", rn,
@@ -1689,14 +1691,15 @@ local function check_xfer(c, dir, count, res)
 	end
 end
 
-local function check_dma(c, addr, count, res, ha, hc)
+local function check_dma(c, addr, count, res, s)
 	if c.mid and not c.windows_known then return end	-- mapped before the capture, perhaps
 	local wa, ws = c.wa, c.ws
 	for i = 1, #wa do
 		local d = addr - wa[i]
 		if addr >= wa[i] and d <= ws[i] and count <= ws[i] - d then return end
 	end
-	add(res, "DMA_OUTSIDE", fmt("[0x%s, +0x%s) is in no mapped window", ha, hc))
+	add(res, "DMA_OUTSIDE", fmt("[0x%s, +0x%s) is in no mapped window", hx(s, "dma.address"),
+		s.v["dma.count"] and hx(s, "dma.count") or hexnum(count)))
 end
 
 local function wrap64(v) return v >= TWO64 and v - TWO64 or v end
@@ -1781,7 +1784,7 @@ local function command(c, s, chan, dir, res)
 	elseif cmd == 9 or cmd == 10 then
 		local count = v["region.count"] or 0
 		check_region(c, res, v["region.index"] or 0, v["region.offset"] or 0, count, cmd == 10,
-			hx(s, "region.offset"))
+			s.hx["region.offset"])
 		check_xfer(c, dir, count, res)
 	elseif cmd == 15 then
 		if c.version_done and c.caps[1].write_multiple == 0 then
@@ -1790,8 +1793,7 @@ local function command(c, s, chan, dir, res)
 		for _, w in ipairs(s.writes) do check_region(c, res, w[1], w[2], w[3], true, w[4]) end
 	elseif cmd == 11 or cmd == 12 then
 		local count = v["dma.count"] or v["dma.count32"] or 0
-		check_dma(c, v["dma.address"] or 0, count, res, hx(s, "dma.address"),
-			v["dma.count"] and hx(s, "dma.count") or hexnum(count))
+		check_dma(c, v["dma.address"] or 0, count, res, s)
 		check_xfer(c, dir, count, res)
 		if chan == 0 and not c.told_main_dma then
 			c.told_main_dma = true
@@ -1822,10 +1824,10 @@ local function reply(c, s, res)
 	elseif cmd == 5 then
 		local idx = v["region.index"]
 		if idx == nil or idx >= MAX_REGIONS or has_note(s, "ARGSZ_RETRY") then return end
-		local g = c.regions[idx] or { size = 0, hsize = "0" }
+		local g = c.regions[idx] or { size = 0 }
 		c.regions[idx] = g
 		g.flags = v["region_info.flags"] or 0
-		if v["region_info.size"] then g.size, g.hsize = v["region_info.size"], hx(s, "region_info.size") end
+		if v["region_info.size"] then g.size, g.hsize = v["region_info.size"], s.hx["region_info.size"] end
 		if has_bit(g.flags, 4) and not g.told then
 			g.told = true
 			add(res, "INVISIBLE_MMAP", region_name(idx))
@@ -1872,7 +1874,6 @@ local BOUNDED = { [3] = true, [4] = true, [5] = true, [6] = true, [7] = true, [1
 -- Feed one message (first pass only): res gets the request frame, latency
 -- and the findings, in lib/session.c's order.
 local function feed(c, s, chan, dir, frame, first_frame, ts, res)
-	res.finds = {}
 	if s.status == ST_MALFORMED then add(res, "MALFORMED", fmt("%s: %s", s.err.code, s.err.text)) end
 	if s.len < 16 then return end		-- not even a header to go by
 	if s.status == ST_UNKNOWN then add(res, "UNKNOWN_COMMAND", fmt("command %d", s.cmd)) end
@@ -2021,7 +2022,6 @@ local function state_fill(c, o, t0)
 		local g = c.regions[idx] or { size = 0 }
 		g.flags = ju64(e, "flags", 0) % 4294967296
 		g.size = ju64(e, "size", g.size)
-		g.hsize = hexnum(g.size)
 		c.regions[idx] = g
 	end
 	local dma = jarray(o, "dma")
@@ -2129,7 +2129,7 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	if not pinfo.visited then
 		if (s.cmd == 11 or s.cmd == 12) and peer ~= PEER_AUTO then res.peer = peer end
 		feed(c, s, ph.chan, ph.dir, frame, first_frame, frame_ts(pinfo), res)
-		if res.req or #res.finds > 0 or res.peer then results_put(results, frame, res) end
+		if res.req or res.finds or res.peer then results_put(results, frame, res) end
 	end
 	local sum = summary(s)
 	mtree:append_text(": " .. sum)
