@@ -1845,12 +1845,26 @@ local function first_message(c, s, res)
 		CMD_NAME[s.cmd] or "message", s.reply and "reply" or "command"))
 end
 
+-- msg_ids sent with no_reply: a bit each, 32 to a number, per slot
+local function noreply_set(c, slot, id)
+	local k, m = slot * 2048 + floor(id / 32), 2 ^ (id % 32)
+	local w = c.noreply[k] or 0
+	if not has_bit(w, m) then c.noreply[k] = w + m end
+end
+
+local function noreply_has(c, slot, id)
+	local w = c.noreply[slot * 2048 + floor(id / 32)]
+	return w ~= nil and has_bit(w, 2 ^ (id % 32))
+end
+
+-- A pending command: { frame, first fragment's frame, time, cmd, argsz
+-- bound, sequence number } (an array: a third of a hash table's size).
 local function pend_push(c, key, p)
 	if c.npend >= vu.prefs.max_pending then return false end
 	local q = c.pend[key]
 	if q == nil then q = { first = 1, last = 0 }; c.pend[key] = q end
 	c.pseq = c.pseq + 1
-	p.seq = c.pseq
+	p[6] = c.pseq
 	q.last = q.last + 1
 	q[q.last] = p
 	c.npend = c.npend + 1
@@ -1884,14 +1898,14 @@ local function feed(c, s, chan, dir, frame, first_frame, ts, res)
 			add(res, "BEFORE_VERSION", fmt("%s before VERSION", CMD_NAME[s.cmd] or "command"))
 		end
 		if has_bit(s.flags, 0x10) then
-			c.noreply[(chan * 2 + dir) * 65536 + s.id] = true
+			noreply_set(c, chan * 2 + dir, s.id)
 		else
 			local key = chan * 131072 + dir * 65536 + s.id
 			local q = c.pend[key]
 			if q ~= nil and q.last >= q.first then add(res, "MSGID_REUSED", fmt("msg_id 0x%04x", s.id)) end
 			local argsz = BOUNDED[s.cmd] and s.v["argsz"] or 0
-			pend_push(c, key, { frame = frame, ff = first_frame, ts = ts, cmd = s.cmd,
-				argsz = argsz > 4294967295 and 4294967295 or argsz })
+			pend_push(c, key, { frame, first_frame, ts, s.cmd,
+				argsz > 4294967295 and 4294967295 or argsz })
 		end
 		if s.status ~= ST_MALFORMED then command(c, s, chan, dir, res) end
 		return
@@ -1900,7 +1914,7 @@ local function feed(c, s, chan, dir, frame, first_frame, ts, res)
 	local cslot = chan * 2 + (1 - dir)
 	local p = pend_take(c, chan * 131072 + (1 - dir) * 65536 + s.id)
 	if p == nil then
-		if c.noreply[cslot * 65536 + s.id] then
+		if noreply_has(c, cslot, s.id) then
 			add(res, "REPLY_TO_NO_REPLY", fmt("msg_id 0x%04x", s.id))
 		elseif not (c.mid and c.mid_unpaired[cslot]) then	-- else sent before the capture
 			add(res, "REPLY_WITHOUT_COMMAND", fmt("msg_id 0x%04x", s.id))
@@ -1910,14 +1924,14 @@ local function feed(c, s, chan, dir, frame, first_frame, ts, res)
 	end
 	-- replies come in order: the commands of before are all answered
 	c.mid_unpaired[cslot] = false
-	res.req, res.lat = p.frame, ts - p.ts
-	if p.cmd ~= s.cmd then
+	res.req, res.lat = p[1], ts - p[3]
+	if p[4] ~= s.cmd then
 		add(res, "REPLY_WRONG_CMD", fmt("reply says %s, command was %s", CMD_NAME[s.cmd] or "unknown",
-			CMD_NAME[p.cmd] or "unknown"))
+			CMD_NAME[p[4]] or "unknown"))
 		return
 	end
-	if p.argsz > 0 and s.len - 16 > p.argsz and not has_note(s, "PADDING") then
-		add(res, "REPLY_OVER_ARGSZ", fmt("%d-byte payload, argsz was %d", s.len - 16, p.argsz))
+	if p[5] > 0 and s.len - 16 > p[5] and not has_note(s, "PADDING") then
+		add(res, "REPLY_OVER_ARGSZ", fmt("%d-byte payload, argsz was %d", s.len - 16, p[5]))
 	end
 	if not has_bit(s.flags, 0x20) and s.status == ST_OK then reply(c, s, res) end
 end
@@ -1932,12 +1946,12 @@ local function unanswered(c)
 	table.sort(all, function(a, b)
 		local x, y = a[1] % 4096, b[1] % 4096
 		if x ~= y then return x < y end
-		return a[2].seq < b[2].seq
+		return a[2][6] < b[2][6]
 	end)
 	for i = 1, math.min(#all, UNANSWERED_MAX) do
 		local p = all[i][2]
-		finds[i] = { FIND_ID.UNANSWERED, fmt("%s msg_id 0x%04x (frame %s)", CMD_NAME[p.cmd] or "command",
-			all[i][1], dec(p.ff)) }
+		finds[i] = { FIND_ID.UNANSWERED, fmt("%s msg_id 0x%04x (frame %s)", CMD_NAME[p[4]] or "command",
+			all[i][1], dec(p[2])) }
 	end
 	return finds
 end
@@ -2040,7 +2054,7 @@ local function state_fill(c, o, t0)
 		if id > 65535 or cmd > 65535 or argsz > 4294967295 then error(BAD, 0) end
 		chan, dir = chan == "twin" and 1 or 0, dir == "s2c" and 1 or 0
 		if not pend_push(c, chan * 131072 + dir * 65536 + id,
-		    { frame = frame, ff = frame, ts = t - t0, cmd = cmd, argsz = argsz }) then
+		    { frame, frame, t - t0, cmd, argsz }) then
 			error(BAD, 0)
 		end
 	end
