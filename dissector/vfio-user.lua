@@ -7,8 +7,9 @@
 --   cp dissector/vfio-user.lua ~/.local/lib/wireshark/plugins/
 --
 -- The message layouts, peer variants, notes and summaries are those of
--- lib/msg-*.c, lib/decode.c and lib/print.c; reply pairing is that of
--- lib/session.c.  dissector/README.md says what is and is not done.
+-- lib/msg-*.c, lib/decode.c and lib/print.c; reply pairing and the
+-- findings (expert info) are those of lib/session.c and lib/walk.c.
+-- dissector/README.md says what is and is not done.
 --
 -- The field table between the BEGIN/END marks is the output of
 -- `vfuctl schema -o lua`, spliced in by
@@ -1753,7 +1754,8 @@ local function version_reply(c, s, res)
 	c.version_done = true
 	local major, minor = s.v["version.major"] or 0, s.v["version.minor"] or 0
 	if c.version_sent and (major ~= c.major or minor > c.minor) then
-		add(res, "VERSION_MISMATCH", fmt("server answers %d.%d to %d.%d", major, minor, c.major, c.minor))
+		add(res, "VERSION_MISMATCH", fmt("server answers %d.%d to %s.%s", major, minor, dec(c.major),
+			dec(c.minor)))
 	end
 	for _, k in ipairs(CAP_KEYS) do
 		if rep.present[k[1]] and not req.present[k[1]] then add(res, "CAP_NOT_PROPOSED", k[2]) end
@@ -2068,9 +2070,10 @@ local function state_fill(c, o, t0)
 	c.windows_known = jfield(o, "windows_known") == true
 end
 
+-- text: the record's payload, nil when it is over STATE_MAX bytes
 local function state_load(c, text, t0)
 	session_reset(c)
-	if #text > STATE_MAX then return false end
+	if text == nil then return false end
 	local o = json_parse(text)
 	if not is_obj(o) then return false end
 	local ok, e = pcall(state_fill, c, o, t0)
@@ -2116,7 +2119,8 @@ local function session_event(ph, tvb, off, cap, pinfo)
 		session(ph.conn).begun = true
 	elseif k == 9 then
 		local t0 = floor((pinfo.abs_ts - pinfo.rel_ts) * 1e9 + 0.5)
-		state_load(session(ph.conn), cap > 0 and tvb(off, cap):raw() or "", t0)
+		local text = cap <= 0 and "" or cap <= STATE_MAX and tvb(off, cap):raw() or nil
+		state_load(session(ph.conn), text, t0)
 	elseif k == 4 and conns[ph.conn] then
 		local finds = not has_bit(ph.flags, 32) and unanswered(conns[ph.conn]) or {}
 		conns[ph.conn] = nil
