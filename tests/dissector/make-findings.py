@@ -195,4 +195,27 @@ pair(5, 3, 6, struct.pack("<IIII", 16, 0, 0, 1),
 pair(5, 4, 1, version(1, 0, {}), version(0, 2, {}))        # VERSION_MISMATCH (major)
 rec("close", 5, pid=1, uid=0, gid=0)
 
+# conn 6: state records in odd but valid forms (hex-text numbers, a
+# server command pending on the twin channel, "regions" not an array, a
+# non-integer count), and unusable ones (duplicate keys, a pending entry
+# without "chan")
+st = ('{"state":1,"peer":{"client":"auto","server":"auto"},"begun":true,'
+      '"version":{"major":0,"minor":2,"sent":true,"done":true,"server":'
+      '{"present":"0x3","max_msg_fds":1,"max_data_xfer_size":"0x10"}},'
+      '"regions":[{"index":1,"flags":1,"size":"0x8"}],"num_regions":4,'
+      '"pending":[{"chan":"twin","dir":"s2c","msg_id":5,"cmd":11,"argsz":0,'
+      '"frame":9,"t_ns":0}]}')
+rec("state", 6, hex=st.encode().hex())
+emit(6, C, msg(5, 11, REPLY, dma_rw(0, 4) + bytes(4)), chan="twin")  # pairs
+pair(6, 1, 10, rw(1, 4, 20, bytes(20)), rw(1, 4, 20))       # REGION_BOUNDS, _PERM, XFER
+rec("state", 6, hex=b'{"state":1,"state":1}'.hex())
+pair(6, 2, 9, rw(1, 0, 4), rw(1, 0, 4, bytes(4)))           # MID_SESSION
+rec("state", 6, hex=(b'{"state":1,"peer":{"client":"qemu","server":"spec"},'
+                     b'"version":{},"regions":{"index":1},"num_regions":1.5}').hex())
+pair(6, 3, 9, rw(0, 0, 4), rw(0, 0, 4, bytes(4)))           # MID_SESSION, NO_SUCH_REGION
+rec("state", 6, hex=(b'{"state":1,"peer":{"client":"auto","server":"auto"},'
+                     b'"version":{},"begun":true,"pending":[{"dir":"c2s"}]}').hex())
+pair(6, 4, 9, rw(0, 0, 4), rw(0, 0, 4, bytes(4)))           # MID_SESSION
+rec("close", 6, pid=1, uid=0, gid=0)
+
 print("\n".join(out))
