@@ -26,6 +26,7 @@ setup() {
 #   syn.pcap  tests/dissector/make-synthetic.py
 #   big.pcap  tests/dissector/make-big.py (1 MiB messages, fragmented)
 #   f.pcap    tests/dissector/make-findings.py (every finding)
+#   findings/ the traces of findings_traces below
 setup_file() {
 	local d=$BATS_FILE_TMPDIR f i=0
 	command -v python3 > /dev/null || return 0
@@ -44,6 +45,10 @@ setup_file() {
 	"$VFUCTL" import -o "$d/big.pcap" "$d/big.jsonl"
 	python3 "$tools/make-findings.py" > "$d/f.jsonl"
 	"$VFUCTL" import -o "$d/f.pcap" "$d/f.jsonl"
+	if [ -d "$VECTORS" ]; then
+		mkdir "$d/findings"
+		findings_traces "$d/findings"
+	fi
 }
 
 # ts ARGS...: tshark with the plugin, no name resolution, stderr dropped
@@ -195,7 +200,7 @@ vector_files() {
 }
 
 # findings_traces DIR: the traces findings.py compares in, written to DIR
-# (each input file its own connection):
+# by setup_file (each input file its own connection):
 #   traces.pcap  traces/*.jsonl
 #   cut.pcap     every vector and trace without its first 5 messages: the
 #                capture begins mid-session (MID_SESSION)
@@ -227,11 +232,11 @@ findings_traces() {
 
 @test "dissector: the plugin's expert info equals vfuctl dissect's findings on every trace" {
 	require_vectors
-	findings_traces "$TEST_TMP"
+	local d=$BATS_FILE_TMPDIR/findings
 	# state records really are there to seed from
-	[ "$(vfuctl dissect -o jsonl "$TEST_TMP/rw.pcap" | grep -c '"kind":"state"')" -gt 10 ]
+	[ "$(vfuctl dissect -o jsonl "$d/rw.pcap" | grep -c '"kind":"state"')" -gt 10 ]
 	run python3 "$tools/findings.py" "$plugin" "$BATS_FILE_TMPDIR/all.pcap" \
-		"$BATS_FILE_TMPDIR/syn.pcap" "$TEST_TMP"/{traces,cut,rw,tail,f}.pcap
+		"$BATS_FILE_TMPDIR/syn.pcap" "$d"/{traces,cut,rw,tail,f}.pcap
 	echo "$output"
 	assert_status 0
 	# every kind of lib/findings.def is found, in both
@@ -241,8 +246,7 @@ findings_traces() {
 
 @test "dissector: findings hold in tshark's second pass (-2) too" {
 	require_vectors
-	findings_traces "$TEST_TMP"
-	TWO_PASS=1 run python3 "$tools/findings.py" "$plugin" "$TEST_TMP"/{f,rw,cut}.pcap
+	TWO_PASS=1 run python3 "$tools/findings.py" "$plugin" "$BATS_FILE_TMPDIR"/findings/{f,rw,cut}.pcap
 	echo "$output"
 	assert_status 0
 	assert_contains ", 0 differences"
@@ -267,7 +271,7 @@ findings_traces() {
 	[ "${lines[1]}" = $'90\taccess outside the region\'s size: bar0+0x1c len 8 runs past its size 0x20' ]
 	# conn 1 begins mid-session; conn 3's state records are unusable
 	run ts -r "$TEST_TMP/f.pcap" -Y vfio_user.expert.mid_session -T fields -e vfio_user.conn
-	[ "$output" = $'1\n3\n3' ]
+	[ "$output" = $'1\n3\n3\n6\n6\n6' ]
 }
 
 @test "dissector: a reply without a command is an expert error" {
