@@ -387,6 +387,13 @@ local function hexnum(v)	-- a non-negative integer value as %x
 end
 local hex = hexnum
 
+-- A non-negative integer value as %d would print it; past 2^53 the
+-- double's digits (string.format's %d refuses values past 2^63).
+local function dec(v)
+	if v < 9007199254740992 then return fmt("%d", v) end
+	return fmt("%.0f", v)
+end
+
 ------------------------------------------------------------------------
 -- the decoder: one message in s.tvb, offsets are message offsets
 ------------------------------------------------------------------------
@@ -539,7 +546,37 @@ local function payload_len(s) return s.len - 16 end
 -- keys are an error as with jansson's JSON_REJECT_DUPLICATES)
 ------------------------------------------------------------------------
 local JSON_ERR = {}
+
+-- The first byte jansson cannot decode as UTF-8 (it checks the whole
+-- input): its position and value, or nil.
+local function utf8_bad(str)
+	local i, n = 1, #str
+	while i <= n do
+		local c = str:byte(i)
+		if c < 0x80 then
+			i = i + 1
+		else
+			local len, min
+			if c >= 0xC2 and c <= 0xDF then len, min = 2, 0x80
+			elseif c >= 0xE0 and c <= 0xEF then len, min = 3, 0x800
+			elseif c >= 0xF0 and c <= 0xF4 then len, min = 4, 0x10000
+			else return i, c end
+			local v = c % 2 ^ (7 - len)	-- the first byte's payload bits
+			for k = 1, len - 1 do
+				local d = str:byte(i + k)
+				if d == nil or d < 0x80 or d > 0xBF then return i, c end
+				v = v * 64 + d % 64
+			end
+			if v < min or v > 0x10FFFF or (v >= 0xD800 and v <= 0xDFFF) then return i, c end
+			i = i + len
+		end
+	end
+	return nil
+end
+
 local function json_parse(str)
+	local bad, c = utf8_bad(str)
+	if bad then return nil, fmt("unable to decode byte 0x%x", c), bad - 1 end
 	local pos = 1
 	local function err(msg) error({ JSON_ERR, msg, pos }, 0) end
 	local function ws() pos = str:find("[^ \t\r\n]", pos) or #str + 1 end
@@ -791,7 +828,7 @@ local function dec_dma_unmap(s, reply)
 	local bmsize = U(s, "bitmap.size")
 	if not reply then return end
 	if bmsize > left(s) then
-		fail(s, ERR_TRUNCATED, "bitmap.data", s.pos, fmt("dirty bitmap of %d bytes but %d left", bmsize, left(s)))
+		fail(s, ERR_TRUNCATED, "bitmap.data", s.pos, fmt("dirty bitmap of %s bytes but %d left", dec(bmsize), left(s)))
 	end
 	Bytes(s, "bitmap.data", bmsize)
 end
@@ -847,7 +884,7 @@ local function dec_dma_rw(s, reply)
 	end
 	if count > left(s) or left(s) - count ~= pad then
 		fail(s, count + pad > left(s) and ERR_TRUNCATED or ERR_INVALID, "dma.data", s.pos,
-			fmt("count %d but %d bytes follow (%s form: data%s)", count, left(s),
+			fmt("count %s but %d bytes follow (%s form: data%s)", dec(count), left(s),
 				pad > 0 and "QEMU" or "spec", pad > 0 and " and 4 padding bytes" or ""))
 	end
 	Bytes(s, "dma.data", count)
@@ -1097,7 +1134,7 @@ local function dec_write_multi(s, reply)
 	if n > 200 then note(s, "WRITE_MULTI_OVER_QEMU", "write_multi.wr_cnt", at) end
 	if n > floor(left(s) / 24) then
 		fail(s, ERR_TRUNCATED, "write_multi.write", s.pos,
-			fmt("wr_cnt %d but room for %d writes", n, floor(left(s) / 24)))
+			fmt("wr_cnt %s but room for %d writes", dec(n), floor(left(s) / 24)))
 	end
 	for i = 0, n - 1 do
 		local eat = s.pos
@@ -1144,14 +1181,14 @@ local function logging_report(s, reply)
 	while p2 > 1 and p2 % 2 == 0 do p2 = p2 / 2 end
 	if p2 ~= 1 then
 		fail(s, ERR_INVALID, "dma_logging.page_size", at + 16,
-			fmt("page_size %d is not a power of two", pgsize))
+			fmt("page_size %s is not a power of two", dec(pgsize)))
 	end
 	if not reply then return end
 	local pages = floor(length / pgsize) + ((length % pgsize ~= 0) and 1 or 0)
 	local want = (floor(pages / 64) + ((pages % 64 ~= 0) and 1 or 0)) * 8
 	if want ~= left(s) then
 		fail(s, want > left(s) and ERR_TRUNCATED or ERR_INVALID, "dma_logging.bitmap", s.pos,
-			fmt("bitmap for %d pages needs %d bytes, %d given", pages, want, left(s)))
+			fmt("bitmap for %s pages needs %s bytes, %d given", dec(pages), dec(want), left(s)))
 	end
 	Bytes(s, "dma_logging.bitmap", left(s))
 end
@@ -1384,11 +1421,11 @@ local function details(s, out)
 		data_text(s, "region.data", out)
 	elseif cmd == 11 or cmd == 12 then
 		if v["dma.address"] == nil then return end
-		out[#out + 1] = fmt(" 0x%s len %d", hex(g("dma.address"), "dma.address"),
-			v["dma.count"] ~= nil and v["dma.count"] or g("dma.count32"))
+		out[#out + 1] = fmt(" 0x%s len %s", hex(g("dma.address"), "dma.address"),
+			dec(v["dma.count"] ~= nil and v["dma.count"] or g("dma.count32")))
 		data_text(s, "dma.data", out)
 	elseif cmd == 15 then
-		if v["write_multi.wr_cnt"] ~= nil then out[#out + 1] = fmt(" %d writes", v["write_multi.wr_cnt"]) end
+		if v["write_multi.wr_cnt"] ~= nil then out[#out + 1] = fmt(" %s writes", dec(v["write_multi.wr_cnt"])) end
 	elseif cmd == 16 then
 		if v["feature.id"] == nil then return end
 		named(FEATURE_NAME, v["feature.id"], out)
@@ -1562,11 +1599,6 @@ local MAX_FINDINGS = 8		-- a message's, as struct vx_session_result
 local UNANSWERED_MAX = 16	-- reported at a close record, as lib/walk.c
 local MAX_REGIONS = 256
 local TWO64 = 18446744073709551616.0
-
-local function dec(v)	-- %llu; past 2^53 the double's digits
-	if v < 9007199254740992 then return fmt("%d", v) end
-	return fmt("%.0f", v)
-end
 
 local function no_caps()
 	return { present = {}, max_msg_fds = 0, max_data_xfer_size = 0, max_dma_maps = 0, pgsizes = 0,
@@ -2204,9 +2236,9 @@ local function event_text(ph, tvb, off, len)
 	elseif k == 6 then
 		return fmt("%d bytes that could not be framed", len)
 	elseif k == 7 then
-		return fmt("GAP: %d messages not recorded", ph.count)
+		return fmt("GAP: %s messages not recorded", dec(ph.count))
 	elseif k == 8 then
-		return fmt("digest #%d over %d records%s", ph.seq, ph.count, has_bit(ph.flags, 8) and " (keyed)" or "")
+		return fmt("digest #%s over %s records%s", dec(ph.seq), dec(ph.count), has_bit(ph.flags, 8) and " (keyed)" or "")
 	elseif k == 9 then
 		-- what the connection had set up before this file: vfuctl-trace(5)
 		return fmt("session state so far (%d bytes of JSON)", len)

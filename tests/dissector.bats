@@ -252,6 +252,24 @@ findings_traces() {
 	assert_contains ", 0 differences"
 }
 
+@test "dissector: mutated messages and state records: the same findings, no Lua error" {
+	# tests/dissector/mutate.py: bytes changed, cut, inserted; descriptors
+	# added; seeds chosen to include bad UTF-8 in VERSION JSON (5, 6)
+	local seed traces=()
+	for seed in 5 6 7 8; do
+		python3 "$tools/mutate.py" "$BATS_FILE_TMPDIR/f.jsonl" $seed > "$TEST_TMP/m$seed.jsonl"
+		vfuctl import -o "$TEST_TMP/m$seed.pcap" "$TEST_TMP/m$seed.jsonl"
+		traces+=("$TEST_TMP/m$seed.pcap")
+		run ts -r "$TEST_TMP/m$seed.pcap" -V
+		assert_status 0
+		assert_not_contains "Lua Error"
+	done
+	run python3 "$tools/findings.py" "$plugin" "${traces[@]}"
+	echo "$output"
+	assert_status 0
+	assert_contains ", 0 differences"
+}
+
 @test "dissector: close records list unanswered commands; state records seed a session" {
 	cp "$BATS_FILE_TMPDIR/f.pcap" "$TEST_TMP/f.pcap"
 	# conn 0 leaves 22 commands unanswered, 16 said; conn 1's close only

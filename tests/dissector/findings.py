@@ -49,7 +49,7 @@ SEVERITY_OF = {}	# key -> the schema's severity name
 def finding_texts():
     """{text: key} of every finding, from `vfuctl schema -o lua`."""
     out = subprocess.run([VFUCTL, "schema", "-o", "lua"], check=True,
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, errors="replace").stdout
     texts, sect = {}, None
     for line in out.splitlines():
         s = line.strip()
@@ -72,7 +72,7 @@ def vfuctl_findings(trace, texts):
     """{frame: Counter of (key, severity, message)}"""
     got = collections.defaultdict(collections.Counter)
     r = subprocess.run([VFUCTL, "dissect", "-o", "json", trace],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, errors="replace")
     if r.returncode not in (0, 1):
         sys.exit("vfuctl dissect: " + r.stderr)
     for line in r.stdout.splitlines():
@@ -82,7 +82,7 @@ def vfuctl_findings(trace, texts):
             got[o["vfio_user.frame"]][(f["finding"], f["severity"],
                                        norm(f["finding"], msg))] += 1
     r = subprocess.run([VFUCTL, "dissect", "-Y", 'vfio_user.event == "close"',
-                        trace], capture_output=True, text=True)
+                        trace], capture_output=True, text=True, errors="replace")
     frame = None
     for line in r.stdout.splitlines():
         m = re.match(r"^ *(\d+) ", line)
@@ -118,7 +118,7 @@ def plain_lua_findings(plugin, trace, keys):
     schema's, as the expert was registered with)."""
     cmd = [os.environ["PLAIN_LUA"], os.path.join(here, "fake-wireshark.lua"), plugin,
            trace, "frame.number", "vfio_user.trace.first_frame", "_ws.expert"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     if r.returncode != 0:
         sys.exit("%s failed: %s" % (cmd[0], r.stderr))
     got = collections.defaultdict(collections.Counter)
@@ -140,7 +140,7 @@ def tshark_findings(plugin, trace, keys):
     cmd = [TSHARK, "-n", "-r", trace, "-X", "lua_script:" + plugin] + \
         (["-2"] if os.environ.get("TWO_PASS") else []) + \
         ["-Y", "vfio_user.finding", "-T", "json", "--no-duplicate-keys"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
     if r.returncode != 0:
         sys.exit("tshark failed: " + r.stderr)
     got = collections.defaultdict(collections.Counter)
