@@ -7,8 +7,9 @@
 --   cp dissector/vfio-user.lua ~/.local/lib/wireshark/plugins/
 --
 -- The message layouts, peer variants, notes and summaries are those of
--- lib/msg-*.c, lib/decode.c and lib/print.c; reply pairing is that of
--- lib/session.c.  dissector/README.md says what is and is not done.
+-- lib/msg-*.c, lib/decode.c and lib/print.c; reply pairing and the
+-- findings (expert info) are those of lib/session.c and lib/walk.c.
+-- dissector/README.md says what is and is not done.
 --
 -- The field table between the BEGIN/END marks is the output of
 -- `vfuctl schema -o lua`, spliced in by
@@ -222,6 +223,10 @@ for _, f in ipairs(SCHEMA.fields) do
 	if kind == "uint" or kind == "hex" or kind == "enum" or kind == "flags" then
 		local base = (kind == "hex" or kind == "flags") and base.HEX or base.DEC
 		local vs = kind == "enum" and names or nil
+		if f.key == "vfio_user.error" then	-- 0 is no error, not "Unknown (0)"
+			vs = { [0] = "none" }
+			for v, name in pairs(names) do vs[v] = name end
+		end
 		if w == 1 then pf = ProtoField.uint8(f.key, f.label, base, vs)
 		elseif w == 2 then pf = ProtoField.uint16(f.key, f.label, base, vs)
 		elseif w == 4 then pf = ProtoField.uint32(f.key, f.label, base, vs)
@@ -318,21 +323,19 @@ do
 end
 vu.fields = all
 
+-- One expert per finding of lib/findings.def, named by its key
+-- (vfio_user.expert.region_bounds), with its severity; the decoder's
+-- notes, gaps, broken trace records and reassembly have their own.
+local SEV = { [0] = expert.severity.NOTE, [1] = expert.severity.WARN, [2] = expert.severity.ERROR }
+local FIND_GROUP = { MALFORMED = expert.group.MALFORMED, REPLY_WITHOUT_COMMAND = expert.group.SEQUENCE,
+	REPLY_WRONG_CMD = expert.group.SEQUENCE, REPLY_TO_NO_REPLY = expert.group.SEQUENCE,
+	REPLY_OVER_ARGSZ = expert.group.SEQUENCE, UNANSWERED = expert.group.SEQUENCE,
+	BEFORE_VERSION = expert.group.SEQUENCE, MSGID_REUSED = expert.group.SEQUENCE,
+	MID_SESSION = expert.group.SEQUENCE }
+local E_FIND = {}	-- finding number -> ProtoExpert
 local E = {
-	malformed = ProtoExpert.new("vfio_user.expert.malformed", "malformed vfio-user message",
-		expert.group.MALFORMED, expert.severity.ERROR),
 	note = ProtoExpert.new("vfio_user.expert.note", "vfio-user decoder note",
 		expert.group.PROTOCOL, expert.severity.NOTE),
-	unknown = ProtoExpert.new("vfio_user.expert.unknown_command", "command number vfio-user does not have",
-		expert.group.PROTOCOL, expert.severity.ERROR),
-	nocmd = ProtoExpert.new("vfio_user.expert.reply_without_command", "reply without a command",
-		expert.group.SEQUENCE, expert.severity.ERROR),
-	wrongcmd = ProtoExpert.new("vfio_user.expert.reply_wrong_cmd", "reply carries another command than its request",
-		expert.group.SEQUENCE, expert.severity.ERROR),
-	noreply = ProtoExpert.new("vfio_user.expert.reply_to_no_reply", "reply to a command sent with no_reply",
-		expert.group.SEQUENCE, expert.severity.ERROR),
-	reused = ProtoExpert.new("vfio_user.expert.msgid_reused", "msg_id reused while an earlier command with it is pending",
-		expert.group.SEQUENCE, expert.severity.NOTE),
 	trace = ProtoExpert.new("vfio_user.expert.trace", "corrupt vfuctl trace record",
 		expert.group.MALFORMED, expert.severity.ERROR),
 	gap = ProtoExpert.new("vfio_user.expert.gap", "messages not recorded",
@@ -340,7 +343,12 @@ local E = {
 	reasm = ProtoExpert.new("vfio_user.expert.reassembly", "fragment reassembly",
 		expert.group.REASSEMBLE, expert.severity.WARN),
 }
-vu.experts = { E.malformed, E.note, E.unknown, E.nocmd, E.wrongcmd, E.noreply, E.reused, E.trace, E.gap, E.reasm }
+vu.experts = { E.note, E.trace, E.gap, E.reasm }
+for i, f in ipairs(SCHEMA.findings) do
+	E_FIND[i - 1] = ProtoExpert.new("vfio_user.expert." .. f.key:lower(), f.text,
+		FIND_GROUP[f.key] or expert.group.PROTOCOL, SEV[f.severity] or expert.severity.ERROR)
+	vu.experts[#vu.experts + 1] = E_FIND[i - 1]
+end
 
 local PEER_AUTO, PEER_SPEC, PEER_LVU, PEER_QEMU = 0, 1, 2, 3
 vu.prefs.peer = Pref.enum("Peer wire forms", PEER_AUTO,
@@ -379,6 +387,13 @@ local function hexnum(v)	-- a non-negative integer value as %x
 end
 local hex = hexnum
 
+-- A non-negative integer value as %d would print it; past 2^53 the
+-- double's digits (string.format's %d refuses values past 2^63).
+local function dec(v)
+	if v < 9007199254740992 then return fmt("%d", v) end
+	return fmt("%.0f", v)
+end
+
 ------------------------------------------------------------------------
 -- the decoder: one message in s.tvb, offsets are message offsets
 ------------------------------------------------------------------------
@@ -412,6 +427,14 @@ local function load(s, at, w)
 	end
 	if s.be then return t(at, w):uint() end
 	return t(at, w):le_uint()
+end
+
+-- the hex text of the 8-byte value v read at message offset at past 2^53,
+-- where the double v is not exact; nil below
+local function exact_hex(s, at, v)
+	if v < 9007199254740992 then return nil end	-- hexnum(v) is exact
+	local _, hi, lo = load(s, at, 8)
+	return fmt("%x%08x", hi, lo)
 end
 
 -- remember the first value of a field, as vx_msg_get() sees it
@@ -523,7 +546,37 @@ local function payload_len(s) return s.len - 16 end
 -- keys are an error as with jansson's JSON_REJECT_DUPLICATES)
 ------------------------------------------------------------------------
 local JSON_ERR = {}
+
+-- The first byte jansson cannot decode as UTF-8 (it checks the whole
+-- input): its position and value, or nil.
+local function utf8_bad(str)
+	local i, n = 1, #str
+	while i <= n do
+		local c = str:byte(i)
+		if c < 0x80 then
+			i = i + 1
+		else
+			local len, min
+			if c >= 0xC2 and c <= 0xDF then len, min = 2, 0x80
+			elseif c >= 0xE0 and c <= 0xEF then len, min = 3, 0x800
+			elseif c >= 0xF0 and c <= 0xF4 then len, min = 4, 0x10000
+			else return i, c end
+			local v = c % 2 ^ (7 - len)	-- the first byte's payload bits
+			for k = 1, len - 1 do
+				local d = str:byte(i + k)
+				if d == nil or d < 0x80 or d > 0xBF then return i, c end
+				v = v * 64 + d % 64
+			end
+			if v < min or v > 0x10FFFF or (v >= 0xD800 and v <= 0xDFFF) then return i, c end
+			i = i + len
+		end
+	end
+	return nil
+end
+
 local function json_parse(str)
+	local bad, c = utf8_bad(str)
+	if bad then return nil, fmt("unable to decode byte 0x%x", c), bad - 1 end
 	local pos = 1
 	local function err(msg) error({ JSON_ERR, msg, pos }, 0) end
 	local function ws() pos = str:find("[^ \t\r\n]", pos) or #str + 1 end
@@ -608,9 +661,12 @@ end
 
 local function is_obj(v) return type(v) == "table" and v.__keys ~= nil end
 
-local CAPF = { max_msg_fds = 1, max_data_xfer_size = 2, max_dma_maps = 4, pgsizes = 8,
-	mig_pgsize = 16, mig_max_bitmap_size = 32, twin = 64, twin_fd = 128,
-	write_multiple = 256, migration = 512, capabilities = 1024, unknown = 2048 }
+-- VX_CAPF_* of lib/vx-msg.h: a STATE record's "present" bits, by the
+-- names caps.present uses here
+local CAPF_BITS = { { 1, "max_msg_fds" }, { 2, "max_data_xfer_size" }, { 4, "max_dma_maps" },
+	{ 8, "pgsizes" }, { 16, "migration" }, { 32, "mig_pgsize" }, { 64, "mig_max_bitmap_size" },
+	{ 128, "twin" }, { 256, "twin_fd" }, { 512, "write_multiple" }, { 1024, "capabilities" },
+	{ 2048, "unknown" } }
 
 local function parse_caps(s, root, at, caps)
 	local function cap_uint(obj, key, field, name)
@@ -772,7 +828,7 @@ local function dec_dma_unmap(s, reply)
 	local bmsize = U(s, "bitmap.size")
 	if not reply then return end
 	if bmsize > left(s) then
-		fail(s, ERR_TRUNCATED, "bitmap.data", s.pos, fmt("dirty bitmap of %d bytes but %d left", bmsize, left(s)))
+		fail(s, ERR_TRUNCATED, "bitmap.data", s.pos, fmt("dirty bitmap of %s bytes but %d left", dec(bmsize), left(s)))
 	end
 	Bytes(s, "bitmap.data", bmsize)
 end
@@ -828,7 +884,7 @@ local function dec_dma_rw(s, reply)
 	end
 	if count > left(s) or left(s) - count ~= pad then
 		fail(s, count + pad > left(s) and ERR_TRUNCATED or ERR_INVALID, "dma.data", s.pos,
-			fmt("count %d but %d bytes follow (%s form: data%s)", count, left(s),
+			fmt("count %s but %d bytes follow (%s form: data%s)", dec(count), left(s),
 				pad > 0 and "QEMU" or "spec", pad > 0 and " and 4 padding bytes" or ""))
 	end
 	Bytes(s, "dma.data", count)
@@ -1013,6 +1069,7 @@ end
 
 local function io_fd_entry(s, stride)
 	local g = group_open(s, "io_fds.sub")
+	s.has_sub = true
 	U(s, "io_fds.offset"); U(s, "io_fds.size"); U(s, "io_fds.fd_index")
 	local typ = U(s, "io_fds.type")
 	U(s, "io_fds.fd_flags")
@@ -1077,13 +1134,16 @@ local function dec_write_multi(s, reply)
 	if n > 200 then note(s, "WRITE_MULTI_OVER_QEMU", "write_multi.wr_cnt", at) end
 	if n > floor(left(s) / 24) then
 		fail(s, ERR_TRUNCATED, "write_multi.write", s.pos,
-			fmt("wr_cnt %d but room for %d writes", n, floor(left(s) / 24)))
+			fmt("wr_cnt %s but room for %d writes", dec(n), floor(left(s) / 24)))
 	end
 	for i = 0, n - 1 do
 		local eat = s.pos
 		local g = group_open(s, "write_multi.write")
-		U(s, "region.offset"); U(s, "region.index")
+		local oat = s.pos
+		local off = U(s, "region.offset")
+		local idx = U(s, "region.index")
 		local count = U(s, "region.count")
+		s.writes[#s.writes + 1] = { idx, off, count, exact_hex(s, oat, off) }
 		Bytes(s, "write_multi.data", 8)
 		group_close(s, g)
 		if count > 8 then
@@ -1121,14 +1181,14 @@ local function logging_report(s, reply)
 	while p2 > 1 and p2 % 2 == 0 do p2 = p2 / 2 end
 	if p2 ~= 1 then
 		fail(s, ERR_INVALID, "dma_logging.page_size", at + 16,
-			fmt("page_size %d is not a power of two", pgsize))
+			fmt("page_size %s is not a power of two", dec(pgsize)))
 	end
 	if not reply then return end
 	local pages = floor(length / pgsize) + ((length % pgsize ~= 0) and 1 or 0)
 	local want = (floor(pages / 64) + ((pages % 64 ~= 0) and 1 or 0)) * 8
 	if want ~= left(s) then
 		fail(s, want > left(s) and ERR_TRUNCATED or ERR_INVALID, "dma_logging.bitmap", s.pos,
-			fmt("bitmap for %d pages needs %d bytes, %d given", pages, want, left(s)))
+			fmt("bitmap for %s pages needs %s bytes, %d given", dec(pages), dec(want), left(s)))
 	end
 	Bytes(s, "dma_logging.bitmap", left(s))
 end
@@ -1260,7 +1320,7 @@ end
 -- Decode the message in tvb (len bytes); tree may be nil.
 local function decode(tvb, len, tree, be, peer, nfds)
 	local s = { tvb = tvb, len = len, pos = 0, be = be, tree = tree, peer = peer, nfds = nfds,
-		v = {}, at = {}, hx = {}, nitems = 0, notes = {}, status = ST_OK, variant = VAR_NONE,
+		v = {}, at = {}, hx = {}, nitems = 0, notes = {}, writes = {}, status = ST_OK, variant = VAR_NONE,
 		id = 0, cmd = 0, size = 0, flags = 0, errno = 0, reply = false }
 	local ok, e = pcall(function()
 		decode_header(s)
@@ -1361,11 +1421,11 @@ local function details(s, out)
 		data_text(s, "region.data", out)
 	elseif cmd == 11 or cmd == 12 then
 		if v["dma.address"] == nil then return end
-		out[#out + 1] = fmt(" 0x%s len %d", hex(g("dma.address"), "dma.address"),
-			v["dma.count"] ~= nil and v["dma.count"] or g("dma.count32"))
+		out[#out + 1] = fmt(" 0x%s len %s", hex(g("dma.address"), "dma.address"),
+			dec(v["dma.count"] ~= nil and v["dma.count"] or g("dma.count32")))
 		data_text(s, "dma.data", out)
 	elseif cmd == 15 then
-		if v["write_multi.wr_cnt"] ~= nil then out[#out + 1] = fmt(" %d writes", v["write_multi.wr_cnt"]) end
+		if v["write_multi.wr_cnt"] ~= nil then out[#out + 1] = fmt(" %s writes", dec(v["write_multi.wr_cnt"])) end
 	elseif cmd == 16 then
 		if v["feature.id"] == nil then return end
 		named(FEATURE_NAME, v["feature.id"], out)
@@ -1401,16 +1461,23 @@ local partial		-- reassembly key -> partial message
 local done_cache, done_order	-- last few reassembled messages
 
 -- What later passes need of the first pass, for the frames that have any:
--- a reply's request frame (0: no command) and latency, a finding, the peer
--- form a DMA_READ/DMA_WRITE was decoded with.  Appended in frame order as
--- four varints a record (frame - previous record's frame, frame - request
--- frame + 1 or 0 for none, latency in ns, (finding + 1) * 16 + peer), 512
--- records packed into one string: ~7 bytes a reply, and the garbage
--- collector does not walk a string's contents, where tables of 100,000
--- numbers made Wireshark's per-packet collection steps grow with the trace.
+-- a reply's request frame and latency, the peer form a DMA_READ/DMA_WRITE
+-- was decoded with, and the findings (a message's, or a close record's
+-- commands never answered).  Appended in frame order as varints: frame -
+-- previous record's frame; 0 for no request, else zigzag(frame - request
+-- frame) + 1; zigzag(latency in ns); peer (15: none) + 16 * number of
+-- findings; then per finding its number, its detail's length and bytes.
+-- 512 records are packed into one string: ~7 bytes a reply, and the
+-- garbage collector does not walk a string's contents, where tables of
+-- 100,000 numbers made Wireshark's per-packet collection steps grow with
+-- the trace.
 local CHUNK = 512
 local char, byte = string.char, string.byte
 local unpack = rawget(table, "unpack") or rawget(_G, "unpack")
+local LAT_MAX = 2251799813685247	-- 2^51 - 1: zigzag stays below 2^53
+
+local function zig(v) return v >= 0 and 2 * v or -2 * v - 1 end
+local function unzig(v) return v % 2 == 0 and v / 2 or -(v + 1) / 2 end
 
 local function results_new()
 	-- bytes: the open chunk's bytes (reused); base: the frame before it
@@ -1443,11 +1510,19 @@ end
 local function results_put(r, frame, res)
 	if frame <= r.last then return end	-- dissected again in the first pass
 	local lat = res.lat or 0
-	if lat < 0 then lat = 0 elseif lat > 4503599627370495 then lat = 4503599627370495 end
+	if lat < -LAT_MAX then lat = -LAT_MAX elseif lat > LAT_MAX then lat = LAT_MAX end
+	local finds = res.finds or {}
 	put_varint(r, frame - r.last)
-	put_varint(r, res.req and frame - res.req + 1 or 0)
-	put_varint(r, lat)
-	put_varint(r, ((res.find or -1) + 1) * 16 + (res.peer or 15))
+	put_varint(r, res.req and zig(frame - res.req) + 1 or 0)
+	put_varint(r, zig(lat))
+	put_varint(r, (res.peer or 15) + 16 * #finds)
+	for _, f in ipairs(finds) do
+		put_varint(r, f[1])
+		put_varint(r, #f[2])
+		local t, n = r.bytes, r.nb
+		for i = 1, #f[2] do t[n + i] = byte(f[2], i) end
+		r.nb = n + #f[2]
+	end
 	r.last = frame
 	r.nrec = r.nrec + 1
 	if r.nrec == CHUNK then results_flush(r) end
@@ -1456,24 +1531,38 @@ end
 -- Walk one chunk's records (bytes from get(i)) from base to frame.
 local function chunk_find(get, len, base, frame)
 	local at, f = 1, base
-	local v = { 0, 0, 0, 0 }
-	while at <= len and f < frame do
-		for k = 1, 4 do
-			local x, mul = 0, 1
-			repeat
-				local c = get(at)
-				at = at + 1
-				x = x + (c % 128) * mul
-				mul = mul * 128
-			until c < 128
-			v[k] = x
-		end
-		f = f + v[1]
+	local function varint()
+		local x, mul = 0, 1
+		repeat
+			local c = get(at)
+			at = at + 1
+			x = x + (c % 128) * mul
+			mul = mul * 128
+		until c < 128
+		return x
 	end
-	if f ~= frame then return nil end
-	local find, peer = floor(v[4] / 16) - 1, v[4] % 16
-	return { req = v[2] > 0 and frame - v[2] + 1 or nil, lat = v[3],
-		find = find >= 0 and find or nil, peer = peer ~= 15 and peer or nil }
+	while at <= len and f < frame do
+		f = f + varint()
+		local rq, lat, pf = varint(), varint(), varint()
+		local n = floor(pf / 16)
+		if f == frame then
+			local res = { req = rq > 0 and frame - unzig(rq - 1) or nil, lat = unzig(lat),
+				peer = pf % 16 ~= 15 and pf % 16 or nil, finds = {} }
+			for i = 1, n do
+				local code, l = varint(), varint()
+				local t = {}
+				for j = 1, l do t[j] = get(at + j - 1) end
+				at = at + l
+				res.finds[i] = { code, char(unpack(t, 1, l)) }
+			end
+			return res
+		end
+		for _ = 1, n do
+			varint()
+			at = at + varint()
+		end
+	end
+	return nil
 end
 
 local function results_get(r, frame)
@@ -1499,15 +1588,65 @@ end
 reset_state()
 function vu.init() reset_state() end
 
+------------------------------------------------------------------------
+-- the session of one connection (lib/session.c), first pass only: reply
+-- pairing, negotiation, regions, IRQs, DMA windows, and the findings that
+-- need them.  Bounded: vfio_user.max_pending commands waiting for replies,
+-- MAX_WINDOWS DMA windows, 256 regions, the no_reply msg_ids.
+------------------------------------------------------------------------
+local MAX_WINDOWS = 65536	-- as many as a state record may hold
+local MAX_FINDINGS = 8		-- a message's, as struct vx_session_result
+local UNANSWERED_MAX = 16	-- reported at a close record, as lib/walk.c
+local MAX_REGIONS = 256
+local TWO64 = 18446744073709551616.0
+
+local function no_caps()
+	return { present = {}, max_msg_fds = 0, max_data_xfer_size = 0, max_dma_maps = 0, pgsizes = 0,
+		mig_pgsize = 0, mig_max_bitmap_size = 0, twin = 0, twin_fd = 0, write_multiple = 0 }
+end
+
+local function session_reset(c)
+	local p = vu.prefs.peer
+	c.peer = { [0] = p, [1] = p }
+	c.pend, c.npend, c.pseq, c.noreply = {}, 0, 0, {}
+	c.begun, c.mid, c.windows_known = false, false, false
+	c.mid_unpaired = { [0] = false, false, false, false }
+	c.version_sent, c.version_done, c.major, c.minor = false, false, 0, 0
+	c.caps = { [0] = no_caps(), [1] = no_caps() }
+	c.twin, c.told_main_dma = false, false
+	c.num_regions, c.num_irqs = -1, -1
+	c.regions = {}
+	-- DMA windows as parallel arrays (address, size, passed as an fd) and
+	-- the exact hex of values past 2^53
+	c.wa, c.ws, c.wfd, c.wha, c.whs = {}, {}, {}, {}, {}
+end
+
 local function session(conn)
 	local c = conns[conn]
 	if c == nil then
-		c = { peer = { [0] = vu.prefs.peer, [1] = vu.prefs.peer }, pend = {}, npend = 0,
-			noreply = {} }
+		c = {}
+		session_reset(c)
 		conns[conn] = c
 	end
 	return c
 end
+
+local function add(res, key, detail)
+	local f = res.finds
+	if f == nil then f = {}; res.finds = f end
+	if #f >= MAX_FINDINGS then return end
+	if #detail > 159 then detail = detail:sub(1, 159) end	-- char text[160]
+	f[#f + 1] = { FIND_ID[key], detail }
+end
+
+local function has_note(s, key)
+	local id = NOTE_ID[key]
+	for _, n in ipairs(s.notes) do if n.id == id then return true end end
+	return false
+end
+
+-- the hex text of field k's first value
+local function hx(s, k) return s.hx[k] or hexnum(s.v[k] or 0) end
 
 -- lib/session.c recognise(): the peers from their VERSION messages
 local function recognise(c, s, dir)
@@ -1528,47 +1667,452 @@ local function recognise(c, s, dir)
 	end
 end
 
--- pair a message; first pass only (results kept per reply frame)
-local function feed(c, s, chan, dir, frame, ts, res)
-	if s.nitems < 5 then return end
-	if not s.reply then
-		local key = chan * 131072 + dir * 65536 + s.id
-		if has_bit(s.flags, 0x10) then
-			c.noreply[(chan * 2 + dir) * 65536 + s.id] = true
-		elseif c.npend < vu.prefs.max_pending then
-			local q = c.pend[key]
-			if q == nil then q = { first = 1, last = 0 }; c.pend[key] = q
-			elseif q.last >= q.first then res.find = FIND_ID.MSGID_REUSED end
-			q.last = q.last + 1
-			q[q.last] = { frame = frame, ts = ts, cmd = s.cmd }
-			c.npend = c.npend + 1
-		end
-		if s.cmd == 1 and s.status ~= ST_MALFORMED then recognise(c, s, dir) end
+-- How many descriptors the message may carry: lo, hi.
+local function fd_range(s)
+	local cmd, reply = s.cmd, s.reply
+	if has_bit(s.flags, 0x20) then return 0, 0 end
+	if cmd == 1 or cmd == 5 then return 0, reply and 1 or 0 end
+	if cmd == 2 then return 0, reply and 0 or 1 end
+	local n = s.v["io_fds.count"]
+	if cmd == 6 and reply and n and n > 0 and s.has_sub then return 1, n > 253 and 253 or n end
+	local f = s.v["irq_set.flags"]
+	if cmd == 8 and not reply and f and has_bit(f, 4) then
+		n = s.v["irq.count"] or 0
+		return 0, n > 253 and 253 or n
+	end
+	return 0, 0
+end
+
+local function check_fds(c, s, dir, res)
+	local lo, hi = fd_range(s)
+	local nfds, rx = s.nfds, c.caps[1 - dir]
+	if s.cmd == 8 and hi > 0 and nfds ~= 0 and nfds ~= hi then
+		local n = dec(s.v["irq.count"] or 0)
+		add(res, "FDS", fmt("SET_IRQS data_eventfd with count %s needs 0 or %s fds, got %d", n, n, nfds))
+	elseif nfds < lo or nfds > hi then
+		add(res, "FDS", fmt("%s %s may carry %d-%d fds, got %d", CMD_NAME[s.cmd] or "message",
+			s.reply and "reply" or "command", lo, hi, nfds))
+	end
+	if c.version_done and nfds > rx.max_msg_fds then
+		add(res, "FDS_OVER_LIMIT", fmt("%d fds but the receiver accepts %s", nfds, dec(rx.max_msg_fds)))
+	end
+end
+
+local function check_region(c, res, index, offset, count, write, hoff)
+	if c.num_regions >= 0 and index >= c.num_regions then
+		add(res, "NO_SUCH_REGION", fmt("region %s but the device has %d", dec(index), c.num_regions))
 		return
 	end
-	local key = chan * 131072 + (1 - dir) * 65536 + s.id
-	local q = c.pend[key]
-	if q == nil or q.last < q.first then
-		if c.noreply[(chan * 2 + (1 - dir)) * 65536 + s.id] then
-			res.find = FIND_ID.REPLY_TO_NO_REPLY
+	local g = index < MAX_REGIONS and c.regions[index]
+	if not g then return end
+	local rn = region_name(index)
+	if offset > g.size or count > g.size - offset then
+		add(res, "REGION_BOUNDS", fmt("%s+0x%s len %s runs past its size 0x%s", rn, hoff or hexnum(offset),
+			dec(count), g.hsize or hexnum(g.size)))
+	end
+	if not has_bit(g.flags, write and 2 or 1) then
+		add(res, "REGION_PERM", fmt("%s of %s, which is not %s", write and "write" or "read", rn,
+			write and "writable" or "readable"))
+	end
+end
+
+local function check_xfer(c, dir, count, res)
+	local rx = c.caps[1 - dir]
+	if c.version_done and count > rx.max_data_xfer_size then
+		add(res, "XFER_OVER_LIMIT", fmt("count %s above max_data_xfer_size %s", dec(count),
+			dec(rx.max_data_xfer_size)))
+	end
+end
+
+local function check_dma(c, addr, count, res, s)
+	if c.mid and not c.windows_known then return end	-- mapped before the capture, perhaps
+	local wa, ws = c.wa, c.ws
+	for i = 1, #wa do
+		local d = addr - wa[i]
+		if addr >= wa[i] and d <= ws[i] and count <= ws[i] - d then return end
+	end
+	add(res, "DMA_OUTSIDE", fmt("[0x%s, +0x%s) is in no mapped window", hx(s, "dma.address"),
+		s.v["dma.count"] and hx(s, "dma.count") or hexnum(count)))
+end
+
+local function wrap64(v) return v >= TWO64 and v - TWO64 or v end
+
+local function dma_map(c, s, res)
+	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
+	local ha, hs = hx(s, "dma.address"), hx(s, "dma.size")
+	local wa, ws = c.wa, c.ws
+	for i = 1, #wa do
+		if addr < wrap64(wa[i] + ws[i]) and wa[i] < wrap64(addr + size) then
+			add(res, "DMA_OVERLAP", fmt("[0x%s, +0x%s) overlaps [0x%s, +0x%s)", ha, hs,
+				c.wha[i] or hexnum(wa[i]), c.whs[i] or hexnum(ws[i])))
+			return
+		end
+	end
+	if #wa >= MAX_WINDOWS then return end	-- the budget: not tracked
+	local n = #wa + 1
+	wa[n], ws[n], c.wfd[n] = addr, size, s.nfds > 0
+	c.wha[n], c.whs[n] = s.hx["dma.address"], s.hx["dma.size"]
+	if s.nfds > 0 then add(res, "INVISIBLE_DMA", fmt("[0x%s, +0x%s)", ha, hs)) end
+end
+
+local function dma_unmap(c, s, res)
+	if has_bit(s.v["dma_unmap.flags"] or 0, 2) then
+		c.wa, c.ws, c.wfd, c.wha, c.whs = {}, {}, {}, {}, {}
+		c.windows_known = true
+		return
+	end
+	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
+	local wa, ws = c.wa, c.ws
+	for i = 1, #wa do
+		if wa[i] == addr and ws[i] == size then	-- as C: the last takes its place
+			local n = #wa
+			wa[i], ws[i], c.wfd[i], c.wha[i], c.whs[i] = wa[n], ws[n], c.wfd[n], c.wha[n], c.whs[n]
+			wa[n], ws[n], c.wfd[n], c.wha[n], c.whs[n] = nil, nil, nil, nil, nil
+			return
+		end
+	end
+	if c.mid and not c.windows_known then return end
+	add(res, "DMA_UNMAP_UNKNOWN", fmt("[0x%s, +0x%s) was not mapped", hx(s, "dma.address"), hx(s, "dma.size")))
+end
+
+local CAP_KEYS = { { "max_msg_fds", "max_msg_fds" }, { "max_data_xfer_size", "max_data_xfer_size" },
+	{ "max_dma_maps", "max_dma_maps" }, { "pgsizes", "pgsizes" }, { "migration", "migration" },
+	{ "twin", "twin_socket" }, { "write_multiple", "write_multiple" } }
+
+local function version_reply(c, s, res)
+	local rep, req = s.caps, c.caps[0]
+	if rep == nil then return end
+	c.caps[1] = rep
+	c.version_done = true
+	local major, minor = s.v["version.major"] or 0, s.v["version.minor"] or 0
+	if c.version_sent and (major ~= c.major or minor > c.minor) then
+		add(res, "VERSION_MISMATCH", fmt("server answers %d.%d to %s.%s", major, minor, dec(c.major),
+			dec(c.minor)))
+	end
+	for _, k in ipairs(CAP_KEYS) do
+		if rep.present[k[1]] and not req.present[k[1]] then add(res, "CAP_NOT_PROPOSED", k[2]) end
+	end
+	if rep.twin ~= 0 then
+		if not rep.present.twin_fd or rep.twin_fd >= s.nfds then
+			add(res, "VERSION_MISMATCH", fmt("twin_socket supported but fd_index does not name one of the %d fds",
+				s.nfds))
 		else
-			res.find = FIND_ID.REPLY_WITHOUT_COMMAND
+			c.twin = true
 		end
-		res.req = 0
-		return
 	end
+	recognise(c, s, 1)
+end
+
+-- A command (either direction): state changes and checks.
+local function command(c, s, chan, dir, res)
+	local cmd, v = s.cmd, s.v
+	if cmd == 1 then
+		if s.caps then c.caps[0] = s.caps end
+		c.major, c.minor = v["version.major"] or c.major, v["version.minor"] or c.minor
+		c.version_sent = true
+		recognise(c, s, dir)
+	elseif cmd == 2 then
+		dma_map(c, s, res)
+	elseif cmd == 3 then
+		dma_unmap(c, s, res)
+	elseif cmd == 9 or cmd == 10 then
+		local count = v["region.count"] or 0
+		check_region(c, res, v["region.index"] or 0, v["region.offset"] or 0, count, cmd == 10,
+			s.hx["region.offset"])
+		check_xfer(c, dir, count, res)
+	elseif cmd == 15 then
+		if c.version_done and c.caps[1].write_multiple == 0 then
+			add(res, "WRITE_MULTI_NOT_NEGOTIATED", "the server's VERSION reply did not accept write_multiple")
+		end
+		for _, w in ipairs(s.writes) do check_region(c, res, w[1], w[2], w[3], true, w[4]) end
+	elseif cmd == 11 or cmd == 12 then
+		local count = v["dma.count"] or v["dma.count32"] or 0
+		check_dma(c, v["dma.address"] or 0, count, res, s)
+		check_xfer(c, dir, count, res)
+		if chan == 0 and not c.told_main_dma then
+			c.told_main_dma = true
+			add(res, "SERVER_CMD_ON_MAIN", c.twin and "although a twin socket was negotiated"
+				or "server commands share the socket with client commands")
+		end
+	elseif cmd == 7 or cmd == 8 then
+		local a = v["irq.index"] or 0
+		if c.num_irqs >= 0 and a >= c.num_irqs then
+			add(res, "NO_SUCH_IRQ", fmt("IRQ index %s but the device has %d", dec(a), c.num_irqs))
+		end
+	elseif cmd == 5 or cmd == 6 then
+		local a = v["region.index"] or 0
+		if c.num_regions >= 0 and a >= c.num_regions then
+			add(res, "NO_SUCH_REGION", fmt("region %s but the device has %d", dec(a), c.num_regions))
+		end
+	end
+end
+
+-- A successful reply: learn from it.
+local function reply(c, s, res)
+	local cmd, v = s.cmd, s.v
+	if cmd == 1 then
+		version_reply(c, s, res)
+	elseif cmd == 4 then
+		c.num_regions = v["device_info.num_regions"] or c.num_regions
+		c.num_irqs = v["device_info.num_irqs"] or c.num_irqs
+	elseif cmd == 5 then
+		local idx = v["region.index"]
+		if idx == nil or idx >= MAX_REGIONS or has_note(s, "ARGSZ_RETRY") then return end
+		local g = c.regions[idx] or { size = 0 }
+		c.regions[idx] = g
+		g.flags = v["region_info.flags"] or 0
+		if v["region_info.size"] then g.size, g.hsize = v["region_info.size"], s.hx["region_info.size"] end
+		if has_bit(g.flags, 4) and not g.told then
+			g.told = true
+			add(res, "INVISIBLE_MMAP", region_name(idx))
+		end
+	end
+end
+
+-- The first message of a session told nothing of where the capture began.
+local function first_message(c, s, res)
+	c.begun = true
+	if s.cmd == 1 and not s.reply then return end
+	c.mid = true
+	c.mid_unpaired = { [0] = true, true, true, true }
+	add(res, "MID_SESSION", fmt("the first message is a %s %s, with no OPEN or STATE record before it",
+		CMD_NAME[s.cmd] or "message", s.reply and "reply" or "command"))
+end
+
+-- msg_ids sent with no_reply: a bit each, 32 to a number, per slot
+local function noreply_set(c, slot, id)
+	local k, m = slot * 2048 + floor(id / 32), 2 ^ (id % 32)
+	local w = c.noreply[k] or 0
+	if not has_bit(w, m) then c.noreply[k] = w + m end
+end
+
+local function noreply_has(c, slot, id)
+	local w = c.noreply[slot * 2048 + floor(id / 32)]
+	return w ~= nil and has_bit(w, 2 ^ (id % 32))
+end
+
+-- A pending command: { frame, first fragment's frame, time, cmd, argsz
+-- bound, sequence number } (an array: a third of a hash table's size).
+local function pend_push(c, key, p)
+	if c.npend >= vu.prefs.max_pending then return false end
+	local q = c.pend[key]
+	if q == nil then q = { first = 1, last = 0 }; c.pend[key] = q end
+	c.pseq = c.pseq + 1
+	p[6] = c.pseq
+	q.last = q.last + 1
+	q[q.last] = p
+	c.npend = c.npend + 1
+	return true
+end
+
+local function pend_take(c, key)
+	local q = c.pend[key]
+	if q == nil or q.last < q.first then return nil end
 	local p = q[q.first]
 	q[q.first] = nil
 	q.first = q.first + 1
 	if q.first > q.last then c.pend[key] = nil end
 	c.npend = c.npend - 1
-	res.req = p.frame
-	res.lat = ts - p.ts
-	if p.cmd ~= s.cmd then
-		res.find = FIND_ID.REPLY_WRONG_CMD
+	return p
+end
+
+-- Commands whose argsz bounds the reply payload.
+local BOUNDED = { [3] = true, [4] = true, [5] = true, [6] = true, [7] = true, [16] = true, [17] = true }
+
+-- Feed one message (first pass only): res gets the request frame, latency
+-- and the findings, in lib/session.c's order.
+local function feed(c, s, chan, dir, frame, first_frame, ts, res)
+	if s.status == ST_MALFORMED then add(res, "MALFORMED", fmt("%s: %s", s.err.code, s.err.text)) end
+	if s.len < 16 then return end		-- not even a header to go by
+	if s.status == ST_UNKNOWN then add(res, "UNKNOWN_COMMAND", fmt("command %d", s.cmd)) end
+	if not c.begun then first_message(c, s, res) end
+	check_fds(c, s, dir, res)
+	if not s.reply then
+		if s.cmd ~= 1 and not c.version_sent and not c.mid then
+			add(res, "BEFORE_VERSION", fmt("%s before VERSION", CMD_NAME[s.cmd] or "command"))
+		end
+		if has_bit(s.flags, 0x10) then
+			noreply_set(c, chan * 2 + dir, s.id)
+		else
+			local key = chan * 131072 + dir * 65536 + s.id
+			local q = c.pend[key]
+			if q ~= nil and q.last >= q.first then add(res, "MSGID_REUSED", fmt("msg_id 0x%04x", s.id)) end
+			local argsz = BOUNDED[s.cmd] and s.v["argsz"] or 0
+			pend_push(c, key, { frame, first_frame, ts, s.cmd,
+				argsz > 4294967295 and 4294967295 or argsz })
+		end
+		if s.status ~= ST_MALFORMED then command(c, s, chan, dir, res) end
 		return
 	end
-	if s.cmd == 1 and not has_bit(s.flags, 0x20) and s.status == ST_OK then recognise(c, s, dir) end
+	-- a reply travels opposite to its command
+	local cslot = chan * 2 + (1 - dir)
+	local p = pend_take(c, chan * 131072 + (1 - dir) * 65536 + s.id)
+	if p == nil then
+		if noreply_has(c, cslot, s.id) then
+			add(res, "REPLY_TO_NO_REPLY", fmt("msg_id 0x%04x", s.id))
+		elseif not (c.mid and c.mid_unpaired[cslot]) then	-- else sent before the capture
+			add(res, "REPLY_WITHOUT_COMMAND", fmt("msg_id 0x%04x", s.id))
+		end
+		res.req = 0
+		return
+	end
+	-- replies come in order: the commands of before are all answered
+	c.mid_unpaired[cslot] = false
+	res.req, res.lat = p[1], ts - p[3]
+	if p[4] ~= s.cmd then
+		add(res, "REPLY_WRONG_CMD", fmt("reply says %s, command was %s", CMD_NAME[s.cmd] or "unknown",
+			CMD_NAME[p[4]] or "unknown"))
+		return
+	end
+	if p[5] > 0 and s.len - 16 > p[5] and not has_note(s, "PADDING") then
+		add(res, "REPLY_OVER_ARGSZ", fmt("%d-byte payload, argsz was %d", s.len - 16, p[5]))
+	end
+	if not has_bit(s.flags, 0x20) and s.status == ST_OK then reply(c, s, res) end
+end
+
+-- The commands a closed connection left unanswered, as vx_session_finish()
+-- lists them: by msg_id modulo 4096, then in the order they were sent.
+local function unanswered(c)
+	local all, finds = {}, {}
+	for key, q in pairs(c.pend) do
+		for i = q.first, q.last do all[#all + 1] = { key % 65536, q[i] } end
+	end
+	table.sort(all, function(a, b)
+		local x, y = a[1] % 4096, b[1] % 4096
+		if x ~= y then return x < y end
+		return a[2][6] < b[2][6]
+	end)
+	for i = 1, math.min(#all, UNANSWERED_MAX) do
+		local p = all[i][2]
+		finds[i] = { FIND_ID.UNANSWERED, fmt("%s msg_id 0x%04x (frame %s)", CMD_NAME[p[4]] or "command",
+			all[i][1], dec(p[2])) }
+	end
+	return finds
+end
+
+------------------------------------------------------------------------
+-- STATE records (vfuctl-trace(5) "Session state"): seed the session as
+-- vx_session_load() does; anything unusable leaves it knowing nothing.
+------------------------------------------------------------------------
+local STATE_MAX = 4194304
+local PEER_BY_NAME = { auto = PEER_AUTO, spec = PEER_SPEC, ["libvfio-user"] = PEER_LVU, qemu = PEER_QEMU }
+local BAD = {}
+
+local function jfield(o, k)
+	if is_obj(o) then return o[k] end
+	return nil
+end
+
+-- get_u64(): absent keeps def; else a non-negative integer or "0x" hex text
+local function ju64(o, k, def)
+	local v = jfield(o, k)
+	if v == nil then return def end
+	if type(v) == "table" and v.__number ~= nil and v.__int and v.__number >= 0 then return v.__number end
+	local h = type(v) == "table" and type(v.__string) == "string" and v.__string:match("^0x(%x+)$")
+	if h then return tonumber(h, 16) end
+	error(BAD, 0)
+end
+
+local function jstr(o, k)
+	local v = jfield(o, k)
+	return type(v) == "table" and v.__string or nil
+end
+
+local function jint(o, k)	-- json_integer_value(): 0 unless an integer
+	local v = jfield(o, k)
+	return type(v) == "table" and v.__int and v.__number or 0
+end
+
+local function jarray(o, k)
+	local v = jfield(o, k)
+	return type(v) == "table" and v.__array and v or {}
+end
+
+local function caps_load(o)
+	local c = no_caps()
+	if o == nil then return c end
+	if not is_obj(o) then error(BAD, 0) end
+	local present = ju64(o, "present", 0) % 4294967296
+	for _, k in ipairs({ "max_msg_fds", "max_data_xfer_size", "max_dma_maps", "pgsizes",
+	    "mig_pgsize", "mig_max_bitmap_size" }) do
+		c[k] = ju64(o, k, 0)
+	end
+	c.twin_fd = ju64(o, "twin_fd_index", 0)
+	for _, b in ipairs(CAPF_BITS) do
+		if has_bit(present, b[1]) then c.present[b[2]] = true end
+	end
+	c.twin = jfield(o, "twin_supported") == true and 1 or 0
+	c.write_multiple = jfield(o, "write_multiple") == true and 1 or 0
+	return c
+end
+
+-- t0: the capture's first frame in ns since the epoch (pending commands'
+-- times are absolute; the plugin's are since the first frame)
+local function state_fill(c, o, t0)
+	local v = ju64(o, "state", nil)
+	if v == nil or v == 0 or v > 1 then error(BAD, 0) end
+	local peer = jfield(o, "peer")
+	for d, side in pairs({ [0] = "client", [1] = "server" }) do
+		local p = PEER_BY_NAME[jstr(peer, side) or ""]
+		if p == nil then error(BAD, 0) end
+		if vu.prefs.peer == PEER_AUTO then c.peer[d] = p end
+	end
+	local ver = jfield(o, "version")
+	if not is_obj(ver) then error(BAD, 0) end
+	c.major, c.minor = ju64(ver, "major", 0), ju64(ver, "minor", 0)
+	c.caps[0], c.caps[1] = caps_load(jfield(ver, "client")), caps_load(jfield(ver, "server"))
+	local nr, ni = jint(o, "num_regions"), jint(o, "num_irqs")
+	if nr < -1 or ni < -1 or nr > 4294967295 or ni > 4294967295 then error(BAD, 0) end
+	for _, e in ipairs(jarray(o, "regions")) do
+		if not is_obj(e) then error(BAD, 0) end
+		local idx = ju64(e, "index", 0)
+		if idx >= MAX_REGIONS then error(BAD, 0) end
+		local g = c.regions[idx] or { size = 0 }
+		g.flags = ju64(e, "flags", 0) % 4294967296
+		g.size = ju64(e, "size", g.size)
+		c.regions[idx] = g
+	end
+	local dma = jarray(o, "dma")
+	if #dma > MAX_WINDOWS then error(BAD, 0) end
+	for i, e in ipairs(dma) do
+		if not is_obj(e) then error(BAD, 0) end
+		c.wa[i], c.ws[i] = ju64(e, "addr", 0), ju64(e, "size", 0)
+		ju64(e, "flags", 0)
+		c.wfd[i] = jfield(e, "fd") == true
+	end
+	for _, e in ipairs(jarray(o, "pending")) do
+		local chan, dir = jstr(e, "chan"), jstr(e, "dir")
+		if not is_obj(e) or chan == nil or dir == nil then error(BAD, 0) end
+		local id, cmd = ju64(e, "msg_id", 0), ju64(e, "cmd", 0)
+		local argsz, frame, t = ju64(e, "argsz", 0), ju64(e, "frame", 0), ju64(e, "t_ns", 0)
+		if id > 65535 or cmd > 65535 or argsz > 4294967295 then error(BAD, 0) end
+		chan, dir = chan == "twin" and 1 or 0, dir == "s2c" and 1 or 0
+		if not pend_push(c, chan * 131072 + dir * 65536 + id,
+		    { frame, frame, t - t0, cmd, argsz }) then
+			error(BAD, 0)
+		end
+	end
+	c.version_sent = jfield(ver, "sent") == true
+	c.version_done = jfield(ver, "done") == true
+	c.twin = jfield(o, "twin") == true
+	c.num_regions = jfield(o, "num_regions") ~= nil and nr or -1
+	c.num_irqs = jfield(o, "num_irqs") ~= nil and ni or -1
+	c.begun = jfield(o, "begun") == true
+	c.mid = jfield(o, "mid") == true
+	c.windows_known = jfield(o, "windows_known") == true
+end
+
+-- text: the record's payload, nil when it is over STATE_MAX bytes
+local function state_load(c, text, t0)
+	session_reset(c)
+	if text == nil then return false end
+	local o = json_parse(text)
+	if not is_obj(o) then return false end
+	local ok, e = pcall(state_fill, c, o, t0)
+	if ok then return true end
+	if e ~= BAD then error(e, 0) end
+	session_reset(c)
+	return false
 end
 
 ------------------------------------------------------------------------
@@ -1583,6 +2127,39 @@ local function frame_ts(pinfo)
 end
 
 local DIR_TEXT = { [0] = "C->S", [1] = "C<-S" }
+
+-- The findings as vfuctl dissect prints them: "TEXT: DETAIL", the
+-- finding's expert (its key, its severity), and vfio_user.finding.
+local function show_findings(tree, finds)
+	for _, f in ipairs(finds or {}) do
+		local it = tree:add(X.finding, f[1]):set_generated()
+		it:add_proto_expert_info(E_FIND[f[1]], FIND_TEXT[f[1]] .. ": " .. f[2])
+	end
+end
+
+-- The session's part in an open, state or close record: the open says
+-- the connection starts here, a state record seeds the session, a close
+-- ends it with the commands left unanswered (unless only the capture
+-- ended).  Returns the close record's findings.
+local function session_event(ph, tvb, off, cap, pinfo)
+	local k, frame = ph.kind, pinfo.number
+	if pinfo.visited then
+		local res = k == 4 and results_get(results, frame)
+		return res and res.finds
+	end
+	if k == 3 then
+		session(ph.conn).begun = true
+	elseif k == 9 then
+		local t0 = floor((pinfo.abs_ts - pinfo.rel_ts) * 1e9 + 0.5)
+		local text = cap <= 0 and "" or cap <= STATE_MAX and tvb(off, cap):raw() or nil
+		state_load(session(ph.conn), text, t0)
+	elseif k == 4 and conns[ph.conn] then
+		local finds = not has_bit(ph.flags, 32) and unanswered(conns[ph.conn]) or {}
+		conns[ph.conn] = nil
+		if #finds > 0 then results_put(results, frame, { finds = finds }) end
+		return finds
+	end
+end
 
 -- One whole message: decode, pair, show.
 local function show_message(mt, pinfo, tree, root, ph, first_frame)
@@ -1601,8 +2178,8 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	local s = decode(mt, len, mtree, ph.be, peer, ph.nfds)
 	if not pinfo.visited then
 		if (s.cmd == 11 or s.cmd == 12) and peer ~= PEER_AUTO then res.peer = peer end
-		feed(c, s, ph.chan, ph.dir, frame, frame_ts(pinfo), res)
-		if res.req or res.find or res.peer then results_put(results, frame, res) end
+		feed(c, s, ph.chan, ph.dir, frame, first_frame, frame_ts(pinfo), res)
+		if res.req or res.finds or res.peer then results_put(results, frame, res) end
 	end
 	local sum = summary(s)
 	mtree:append_text(": " .. sum)
@@ -1627,32 +2204,18 @@ local function show_message(mt, pinfo, tree, root, ph, first_frame)
 	if s.status == ST_MALFORMED then
 		local e = s.err
 		mtree:add(X.mal, e.code .. ": " .. e.text):set_generated()
+			:append_text(fmt(" [vfio_user.%s @%d]", e.field, e.off))
 		mtree:add(X.mal_field, "vfio_user." .. e.field):set_generated()
-		mtree:add_proto_expert_info(E.malformed, fmt("%s: %s [vfio_user.%s @%d]", e.code, e.text, e.field, e.off))
-	elseif s.status == ST_UNKNOWN then
-		mtree:add_proto_expert_info(E.unknown, fmt("unknown command %d", s.cmd))
 	end
 	local rq = res.req
 	local lat_text = ""
 	if rq ~= nil and rq > 0 then
 		mtree:add(X.req, rq):set_generated()
-		local lat = res.lat
+		local lat = res.lat > 0 and res.lat or 0	-- a state record's command from later
 		mtree:add(X.latency, UInt64.new(lat % TWO32, floor(lat / TWO32))):set_generated()
 		lat_text = fmt(" [#%d, %.1fus]", rq, lat / 1e3)
 	end
-	local fid = res.find
-	if fid ~= nil then
-		mtree:add(X.finding, fid):set_generated()
-		local ex = fid == FIND_ID.REPLY_WITHOUT_COMMAND and E.nocmd
-			or fid == FIND_ID.REPLY_WRONG_CMD and E.wrongcmd
-			or fid == FIND_ID.REPLY_TO_NO_REPLY and E.noreply or E.reused
-		mtree:add_proto_expert_info(ex, fmt("%s: msg_id 0x%04x", FIND_TEXT[fid], s.id))
-	end
-	if s.status == ST_MALFORMED then
-		mtree:add(X.finding, FIND_ID.MALFORMED):set_generated()
-	elseif s.status == ST_UNKNOWN then
-		mtree:add(X.finding, FIND_ID.UNKNOWN_COMMAND):set_generated()
-	end
+	show_findings(mtree, res.finds)
 	pinfo.cols.info:set(fmt("%s%s 0x%04x %s%s", DIR_TEXT[ph.dir], ph.chan == 1 and " twin" or "",
 		s.id, sum, lat_text))
 end
@@ -1673,9 +2236,9 @@ local function event_text(ph, tvb, off, len)
 	elseif k == 6 then
 		return fmt("%d bytes that could not be framed", len)
 	elseif k == 7 then
-		return fmt("GAP: %d messages not recorded", ph.count)
+		return fmt("GAP: %s messages not recorded", dec(ph.count))
 	elseif k == 8 then
-		return fmt("digest #%d over %d records%s", ph.seq, ph.count, has_bit(ph.flags, 8) and " (keyed)" or "")
+		return fmt("digest #%s over %s records%s", dec(ph.seq), dec(ph.count), has_bit(ph.flags, 8) and " (keyed)" or "")
 	elseif k == 9 then
 		-- what the connection had set up before this file: vfuctl-trace(5)
 		return fmt("session state so far (%d bytes of JSON)", len)
@@ -1770,7 +2333,7 @@ function vu.dissector(tvb, pinfo, tree)
 				or ph.kind == 6 and X.t_raw or ph.kind == 9 and X.t_state or X.t_payload
 			root:add(pf, tvb(off, cap))
 		end
-		if ph.kind == 4 and not pinfo.visited then conns[ph.conn] = nil end
+		show_findings(root, session_event(ph, tvb, off, cap, pinfo))
 		if ph.kind == 7 then root:add_proto_expert_info(E.gap, event_text(ph, tvb, off, cap)) end
 		pinfo.cols.info:set(event_text(ph, tvb, off, cap))
 		return n

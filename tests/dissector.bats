@@ -5,8 +5,9 @@
 # vector agrees with `vfuctl dissect -o json` (tests/dissector/compare.py),
 # display filters select what `vfuctl dissect -Y` selects
 # (tests/dissector/filters.py, filters.txt), a fragmented 1 MiB message is
-# reassembled, malformed messages and orphan replies get expert info, and
-# events read as vfuctl dissect prints them.  Skips without tshark.
+# reassembled, its expert info is vfuctl dissect's findings on every trace
+# (tests/dissector/findings.py, make-findings.py), and events read as
+# vfuctl dissect prints them.  Skips without tshark.
 
 load helpers
 
@@ -24,6 +25,8 @@ setup() {
 #   all.pcap  every vector file, imported with --conn N for the Nth
 #   syn.pcap  tests/dissector/make-synthetic.py
 #   big.pcap  tests/dissector/make-big.py (1 MiB messages, fragmented)
+#   f.pcap    tests/dissector/make-findings.py (every finding)
+#   findings/ the traces of findings_traces below
 setup_file() {
 	local d=$BATS_FILE_TMPDIR f i=0
 	command -v python3 > /dev/null || return 0
@@ -40,6 +43,12 @@ setup_file() {
 	"$VFUCTL" import -o "$d/syn.pcap" "$d/syn.jsonl"
 	python3 "$tools/make-big.py" > "$d/big.jsonl"
 	"$VFUCTL" import -o "$d/big.pcap" "$d/big.jsonl"
+	python3 "$tools/make-findings.py" > "$d/f.jsonl"
+	"$VFUCTL" import -o "$d/f.pcap" "$d/f.jsonl"
+	if [ -d "$VECTORS" ]; then
+		mkdir "$d/findings"
+		findings_traces "$d/findings"
+	fi
 }
 
 # ts ARGS...: tshark with the plugin, no name resolution, stderr dropped
@@ -118,7 +127,7 @@ vector_files() {
 @test "dissector: display filters select the same messages as vfuctl dissect -Y" {
 	require_vectors
 	run python3 "$tools/filters.py" "$plugin" "$tools/filters.txt" \
-		"$BATS_FILE_TMPDIR/all.pcap" "$BATS_FILE_TMPDIR/syn.pcap"
+		"$BATS_FILE_TMPDIR/all.pcap" "$BATS_FILE_TMPDIR/syn.pcap" "$BATS_FILE_TMPDIR/f.pcap"
 	echo "$output"
 	assert_status 0
 	assert_contains ", 0 disagreements"
@@ -162,9 +171,125 @@ vector_files() {
 	vfuctl import -o "$TEST_TMP/m.pcap" "$VECTORS/gpio-probe-full.jsonl"
 	run ts -r "$TEST_TMP/m.pcap" -q -z expert,error
 	assert_contains "Malformed"
-	assert_contains "count 4 but 2 data bytes [vfio_user.region.data @32]"
+	# vfuctl dissect's words: "[error] malformed message: truncated: ..."
+	assert_contains "malformed message: truncated: count 4 but 2 data bytes"
 	# command 99: an unknown command, reported as such
-	assert_contains "unknown command 99"
+	assert_contains "command number vfio-user does not have: command 99"
+	# the tree names the field and offset, as vfuctl dissect -V
+	run ts -r "$TEST_TMP/m.pcap" -V -Y 'frame.number == 84'
+	assert_contains "count 4 but 2 data bytes [vfio_user.region.data @32]"
+}
+
+@test "dissector: a success reply's error field reads none (0), not Unknown (0)" {
+	require_vectors gpio-probe-full.jsonl
+	vfuctl import -o "$TEST_TMP/g.pcap" "$VECTORS/gpio-probe-full.jsonl"
+	# frame 4: DEVICE_GET_INFO reply, frame 3 its command
+	run ts -r "$TEST_TMP/g.pcap" -V -Y 'frame.number == 3 || frame.number == 4'
+	assert_status 0
+	assert_contains "DEVICE_GET_INFO reply"
+	[ "$(grep -c '^ *error: none (0)$' <<< "$output")" = 2 ]
+	assert_not_contains "Unknown (0)"
+	# an error reply still names its errno
+	printf '%s\n' \
+		'{"t_ns":1000,"kind":"message","conn":0,"dir":"c2s","hex":"0100040020000000000000000000000010000000000000000000000000000000"}' \
+		'{"t_ns":2000,"kind":"message","conn":0,"dir":"s2c","hex":"01000400100000002100000016000000"}' \
+		> "$TEST_TMP/e.jsonl"
+	vfuctl import -o "$TEST_TMP/e.pcap" "$TEST_TMP/e.jsonl"
+	run ts -r "$TEST_TMP/e.pcap" -V -Y 'frame.number == 2'
+	assert_contains "error: EINVAL (22)"
+}
+
+# findings_traces DIR: the traces findings.py compares in, written to DIR
+# by setup_file (each input file its own connection):
+#   traces.pcap  traces/*.jsonl
+#   cut.pcap     every vector and trace without its first 5 messages: the
+#                capture begins mid-session (MID_SESSION)
+#   rw.pcap      all.pcap's region and DMA accesses (vfuctl dissect -Y
+#                ... -w): state records seed each connection
+#   tail.pcap    all.pcap from frame 500 on: a state record first
+#   f.pcap       setup_file's
+findings_traces() {
+	local d=$1 f i=0
+	: > "$d/traces.jsonl"
+	: > "$d/cut.jsonl"
+	for f in "$repo"/traces/*.jsonl $(vector_files); do
+		case $f in "$repo"/traces/*)
+			vfuctl import --digest-every 0 --conn $i -o "$d/c.pcap" "$f"
+			vfuctl dissect -o jsonl "$d/c.pcap" >> "$d/traces.jsonl" ;;
+		esac
+		tail -n +6 "$f" > "$d/c.jsonl"
+		vfuctl import --digest-every 0 --conn $i -o "$d/c.pcap" "$d/c.jsonl"
+		vfuctl dissect -o jsonl "$d/c.pcap" >> "$d/cut.jsonl"
+		i=$((i + 1))
+	done
+	vfuctl import -o "$d/traces.pcap" "$d/traces.jsonl"
+	vfuctl import -o "$d/cut.pcap" "$d/cut.jsonl"
+	vfuctl dissect -Y 'vfio_user.cmd == 9 || vfio_user.cmd == 10 || vfio_user.cmd == 11 || vfio_user.cmd == 12' \
+		-w "$d/rw.pcap" "$BATS_FILE_TMPDIR/all.pcap" > /dev/null || true
+	vfuctl dissect -Y 'frame.number >= 500' -w "$d/tail.pcap" "$BATS_FILE_TMPDIR/all.pcap" > /dev/null || true
+	cp "$BATS_FILE_TMPDIR/f.pcap" "$d/f.pcap"
+}
+
+@test "dissector: the plugin's expert info equals vfuctl dissect's findings on every trace" {
+	require_vectors
+	local d=$BATS_FILE_TMPDIR/findings
+	# state records really are there to seed from
+	[ "$(vfuctl dissect -o jsonl "$d/rw.pcap" | grep -c '"kind":"state"')" -gt 10 ]
+	run python3 "$tools/findings.py" "$plugin" "$BATS_FILE_TMPDIR/all.pcap" \
+		"$BATS_FILE_TMPDIR/syn.pcap" "$d"/{traces,cut,rw,tail,f}.pcap
+	echo "$output"
+	assert_status 0
+	# every kind of lib/findings.def is found, in both
+	assert_contains "$(grep -c '^VX_FINDING(' "$repo/lib/findings.def") kinds, "
+	assert_contains ", 0 differences"
+}
+
+@test "dissector: findings hold in tshark's second pass (-2) too" {
+	require_vectors
+	TWO_PASS=1 run python3 "$tools/findings.py" "$plugin" "$BATS_FILE_TMPDIR"/findings/{f,rw,cut}.pcap
+	echo "$output"
+	assert_status 0
+	assert_contains ", 0 differences"
+}
+
+@test "dissector: mutated messages and state records: the same findings, no Lua error" {
+	# tests/dissector/mutate.py: bytes changed, cut, inserted; descriptors
+	# added; seeds chosen to include bad UTF-8 in VERSION JSON (5, 6)
+	local seed traces=()
+	for seed in 5 6 7 8; do
+		python3 "$tools/mutate.py" "$BATS_FILE_TMPDIR/f.jsonl" $seed > "$TEST_TMP/m$seed.jsonl"
+		vfuctl import -o "$TEST_TMP/m$seed.pcap" "$TEST_TMP/m$seed.jsonl"
+		traces+=("$TEST_TMP/m$seed.pcap")
+		run ts -r "$TEST_TMP/m$seed.pcap" -V
+		assert_status 0
+		assert_not_contains "Lua Error"
+	done
+	run python3 "$tools/findings.py" "$plugin" "${traces[@]}"
+	echo "$output"
+	assert_status 0
+	assert_contains ", 0 differences"
+}
+
+@test "dissector: close records list unanswered commands; state records seed a session" {
+	cp "$BATS_FILE_TMPDIR/f.pcap" "$TEST_TMP/f.pcap"
+	# conn 0 leaves 22 commands unanswered, 16 said; conn 1's close only
+	# ends the capture (frame 87): nothing said
+	run ts -r "$TEST_TMP/f.pcap" -Y vfio_user.expert.unanswered -T fields -e frame.number \
+		-e vfio_user.event
+	assert_status 0
+	[ "$output" = $'73\tclose\n103\tclose\n130\tclose' ]
+	run ts -r "$TEST_TMP/f.pcap" -Y 'frame.number == 73' -T fields -e vfio_user.finding
+	[ "$output" = "$(printf '7,%.0s' {1..15})7" ]
+	# conn 2's state record: its pending REGION_READ (frame 1234 of the
+	# file before) is answered, its region 0 is 0x20 bytes
+	run ts -r "$TEST_TMP/f.pcap" -Y 'vfio_user.conn == 2 && (vfio_user.request_frame == 1234 || vfio_user.expert.region_bounds)' \
+		-T fields -e frame.number -e _ws.expert.message
+	assert_status 0
+	[ "${lines[0]}" = $'89\t' ]
+	[ "${lines[1]}" = $'90\taccess outside the region\'s size: bar0+0x1c len 8 runs past its size 0x20' ]
+	# conn 1 begins mid-session; conn 3's state records are unusable
+	run ts -r "$TEST_TMP/f.pcap" -Y vfio_user.expert.mid_session -T fields -e vfio_user.conn
+	[ "$output" = $'1\n3\n3\n6\n6\n6' ]
 }
 
 @test "dissector: a reply without a command is an expert error" {
@@ -233,6 +358,12 @@ vector_files() {
 		[ -f "$BATS_FILE_TMPDIR/$t.pcap" ] || continue
 		PLAIN_LUA=$lua python3 "$tools/compare.py" "$plugin" "$BATS_FILE_TMPDIR/$t.pcap"
 	done
+	# and the session's findings, state and close records included
+	PLAIN_LUA=$lua run python3 "$tools/findings.py" "$plugin" "$BATS_FILE_TMPDIR/f.pcap"
+	echo "$output"
+	assert_status 0
+	assert_contains "$(grep -c '^VX_FINDING(' "$repo/lib/findings.def") kinds, "
+	assert_contains ", 0 differences"
 }
 
 @test "dissector: pairing results packed over several chunks read back in the second pass" {

@@ -20,9 +20,8 @@ Not compared: the text fields vfio_user.version.json and
 vfio_user.version.unknown_key (tshark -T fields escapes strings; the JSON
 capability values they carry are compared as the virtual integer fields),
 the malformed message text (the C decoder quotes jansson's error text for
-bad VERSION JSON, which the plugin cannot reproduce), and the session
-findings other than a malformed or unknown command (the plugin does not
-model regions, DMA windows or negotiation).
+bad VERSION JSON, which the plugin cannot reproduce), and the findings
+(findings.py compares those).
 
 Environment: VFUCTL (default cli/vfuctl), TSHARK (default tshark),
 TWO_PASS (set: run tshark -2, so the fields come from the second pass),

@@ -5,12 +5,17 @@
 -- by TABs, all occurrences of one field joined by \x1f - the format
 -- compare.py reads from `tshark -T fields` (PLAIN_LUA=lua5.4 makes
 -- compare.py use this instead of tshark).  "frame.number" is the record
--- number.  This checks the decoding logic under each Lua version's number
+-- number; "_ws.expert" the expert infos, as ABBREV=MESSAGE (asked for, it
+-- prints the other records with findings too).  This checks the decoding logic under each Lua version's number
 -- semantics (integers and floats in 5.4); the Wireshark API itself is only
 -- exercised by the tshark tests.
 local plugin, trace = arg[1], arg[2]
 local want = {}
-for i = 3, #arg do want[#want + 1] = arg[i] end
+local experts = false
+for i = 3, #arg do
+	want[#want + 1] = arg[i]
+	experts = experts or arg[i] == "_ws.expert"
+end
 
 local TWO32 = 4294967296.0
 
@@ -106,7 +111,11 @@ function Item:add_le(pf, r) return add(self, pf, r, true) end
 function Item:append_text() return self end
 function Item:set_generated() return self end
 function Item:set_len() return self end
-function Item:add_proto_expert_info() return self end
+-- expert info as the pseudo-field "_ws.expert": "ABBREV=MESSAGE"
+function Item:add_proto_expert_info(e, text)
+	record({ abbr = "_ws.expert" }, e.abbr .. "=" .. tostring(text))
+	return self
+end
 
 -- Proto and the rest ---------------------------------------------------------
 local protos = {}
@@ -115,7 +124,7 @@ function Proto(name)
 	protos[#protos + 1] = p
 	return p
 end
-ProtoExpert = { new = function() return {} end }
+ProtoExpert = { new = function(abbr) return { abbr = abbr } end }
 expert = { group = setmetatable({}, { __index = function() return 0 end }),
 	severity = setmetatable({}, { __index = function() return 0 end }) }
 Pref = {
@@ -158,9 +167,11 @@ while pos + 16 <= #data do
 	first_ts = first_ts or { sec, frac }
 	values = {}
 	local rel = (sec - first_ts[1]) + (frac - first_ts[2]) / 1e9
-	local pinfo = { number = frame, visited = false, rel_ts = rel, cols = cols }
+	local pinfo = { number = frame, visited = false, rel_ts = rel, abs_ts = sec + frac / 1e9,
+		cols = cols }
 	vu.dissector(new_tvb(rec, orig), pinfo, setmetatable({}, Item))
-	if values["vfio_user.summary"] then
+	-- messages; records with findings too when asked for _ws.expert
+	if values["vfio_user.summary"] or (experts and values["vfio_user.finding"]) then
 		local line = {}
 		for i, k in ipairs(want) do
 			if k == "frame.number" then line[i] = tostring(frame)
