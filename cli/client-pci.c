@@ -212,37 +212,66 @@ print_mem_bar(FILE *fp, uint32_t flg, uint64_t pos, unsigned cmd)
 }
 
 /*
- * The BARs as lspci shows them: a register that reads 0 is left out unless
- * region info gives a size (then it is an unassigned 32-bit memory BAR).
+ * base[]: the BAR addresses libpci reads from a dump: a 64-bit BAR joins
+ * its upper half and leaves that slot 0, and one in the last slot is 0.
+ */
+static void
+bar_bases(const uint8_t *c, size_t len, int nbars, uint64_t *base)
+{
+	int i;
+
+	for (i = 0; i < nbars; i++) {
+		uint32_t x = l32(c, len, 0x10 + 4 * i);
+
+		base[i] = 0;
+		if (x == 0 || x == 0xffffffff)
+			continue;
+		if ((x & 1) || ((x >> 1) & 3) != 2)
+			base[i] = x;
+		else if (i < nbars - 1) {
+			base[i] = x | (uint64_t)l32(c, len, 0x14 + 4 * i) << 32;
+			base[++i] = 0;
+		}
+	}
+}
+
+/*
+ * The BARs as lspci shows them.  From a dump (no sizes) lspci shows every
+ * slot whose register is not 0, the upper half of a 64-bit BAR too; with
+ * region info it shows a BAR that reads 0 but has a size (an unassigned
+ * 32-bit memory BAR) and skips upper halves, as with sysfs.
  */
 static void
 print_bars(FILE *fp, const uint8_t *c, size_t len, unsigned cmd, int nbars,
     const struct cl_pci_opts *o)
 {
+	uint64_t base[VX_PCI_NBARS];
 	int i;
 
+	bar_bases(c, len, nbars, base);
 	for (i = 0; i < nbars; i++) {
 		uint32_t flg = l32(c, len, 0x10 + 4 * i);
-		uint64_t pos, size = o->sizes ? o->bar_size[i] : 0;
+		uint64_t size = o->sizes ? o->bar_size[i] : 0;
 		int n = i;
 
 		if (flg == 0xffffffff)
 			flg = 0;
-		if (flg == 0 && size == 0)
+		if (base[i] == 0 && flg == 0 && size == 0)
 			continue;
-		pos = flg;
-		if (!(flg & 1) && ((flg >> 1) & 3) == 2 && i + 1 < nbars)
-			pos |= (uint64_t)l32(c, len, 0x10 + 4 * ++i) << 32;
+		if (o->sizes && !(flg & 1) && ((flg >> 1) & 3) == 2)
+			i++;
 		fprintf(fp, "\tRegion %d: ", n);
 		if (flg & 1) {
+			uint64_t a = base[n] & ~3ull;
+
 			fprintf(fp, "I/O ports at ");
-			if ((flg & ~3u) || (cmd & 1))
-				fprintf(fp, "%04x", flg & ~3u);
+			if (a || (cmd & 1))
+				fprintf(fp, "%04llx", (unsigned long long)a);
 			else
 				fprintf(fp, "<unassigned>");
 			fprintf(fp, "%s", cmd & 1 ? "" : " [disabled]");
 		} else {
-			print_mem_bar(fp, flg, pos, cmd);
+			print_mem_bar(fp, flg, base[n], cmd);
 		}
 		print_size(fp, size);
 		fputc('\n', fp);
@@ -449,22 +478,28 @@ print_ext_caps(FILE *fp, const struct pci_cfg *p, int type)
 	}
 }
 
+static void
+print_bist(FILE *fp, unsigned bist)
+{
+	if (!(bist & 0x80))
+		return;
+	if (bist & 0x40)
+		fprintf(fp, "\tBIST is running\n");
+	else
+		fprintf(fp, "\tBIST result: %02x\n", bist & 0x0f);
+}
+
 /* Does a memory BAR have an address or a size?  (lspci's AtomicOpsCap) */
 static int
 has_mem_bar(const uint8_t *c, size_t len, const struct cl_pci_opts *o)
 {
+	uint64_t base[VX_PCI_NBARS];
 	int i;
 
-	for (i = 0; i < VX_PCI_NBARS; i++) {
-		uint32_t v = l32(c, len, 0x10 + 4 * i);
-
-		if (v == 0xffffffff)
-			v = 0;
-		if ((v || (o->sizes && o->bar_size[i])) && !(v & 1))
+	bar_bases(c, len, VX_PCI_NBARS, base);
+	for (i = 0; i < VX_PCI_NBARS; i++)
+		if ((base[i] || (o->sizes && o->bar_size[i])) && !(base[i] & 1))
 			return 1;
-		if (!(v & 1) && ((v >> 1) & 3) == 2)
-			i++;
-	}
 	return 0;
 }
 
@@ -482,6 +517,7 @@ cl_pci_print_opts(FILE *fp, const uint8_t *c, size_t len,
 	if (pin || line)
 		fprintf(fp, "\tInterrupt: pin %c routed to IRQ %u\n",
 		    pin ? 'A' + pin - 1 : '?', line);
+	print_bist(fp, htype <= 2 ? b8(c, len, 0x0f) : 0);
 	print_bars(fp, c, len, cmd, htype == 0 ? 6 : htype == 1 ? 2 : 0, o);
 	if (htype == 0)
 		print_rom(fp, c, len, cmd, o);
