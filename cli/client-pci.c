@@ -321,6 +321,41 @@ pci_fatal(char *msg, ...)
 	exit(VX_EXIT_FAIL);
 }
 
+static struct pci_access *names_pa;
+static int names_flags;		/* PCI_LOOKUP_NO_HWDB once it is missing */
+
+/*
+ * After a lookup: libpci 3.9 opens udev's hardware database on each lookup
+ * until that works, and leaks a udev context each time it does not (no
+ * hwdb.bin).  Without one it looks in pci.ids alone, as lspci then does,
+ * so stop asking: one context leaks, which leak checkers are told below.
+ */
+static void
+names_hwdb_check(struct pci_access *pa)
+{
+#ifdef PCI_HAVE_HWDB
+	if (pa->id_udev != NULL && pa->id_udev_hwdb == NULL)
+		names_flags = PCI_LOOKUP_NO_HWDB;
+#else
+	(void)pa;
+#endif
+}
+
+/* LeakSanitizer asks for this (make asan): libpci's udev context above. */
+const char *__lsan_default_suppressions(void);
+__attribute__((used)) const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:udev_new\n";
+}
+
+/* The name cache goes at exit (leak checkers look). */
+static void
+names_free(void)
+{
+	pci_cleanup(names_pa);
+}
+
 /*
  * libpci for names only: no pci_init, so no access to this host's PCI;
  * pci_init would also set these handlers.  Without pci.ids names fall
@@ -329,13 +364,14 @@ pci_fatal(char *msg, ...)
 static struct pci_access *
 names(int numeric)
 {
-	static struct pci_access *pa;
+	struct pci_access *pa = names_pa;
 
 	if (pa == NULL) {
-		pa = pci_alloc();
+		names_pa = pa = pci_alloc();
 		pa->error = pci_fatal;
 		pa->warning = pci_quiet;
 		pa->debug = pci_quiet;
+		atexit(names_free);
 	}
 	pa->numeric_ids = numeric;
 	return pa;
@@ -352,14 +388,17 @@ print_ident(FILE *fp, const uint8_t *c, size_t len, int numeric)
 	char cb[128], db[128], sb[256];
 	const char *x;
 
-	fprintf(fp, "00:00.0 %s: %s",
-	    pci_lookup_name(pa, cb, sizeof(cb), PCI_LOOKUP_CLASS, cls),
-	    pci_lookup_name(pa, db, sizeof(db), PCI_LOOKUP_VENDOR |
-	    PCI_LOOKUP_DEVICE, ven, dev));
+	fprintf(fp, "00:00.0 %s: ", pci_lookup_name(pa, cb, sizeof(cb),
+	    PCI_LOOKUP_CLASS | names_flags, cls));
+	names_hwdb_check(pa);
+	fputs(pci_lookup_name(pa, db, sizeof(db), PCI_LOOKUP_VENDOR |
+	    PCI_LOOKUP_DEVICE | names_flags, ven, dev), fp);
+	names_hwdb_check(pa);
 	if (b8(c, len, 8))
 		fprintf(fp, " (rev %02x)", b8(c, len, 8));
 	x = pci_lookup_name(pa, db, sizeof(db), PCI_LOOKUP_PROGIF |
-	    PCI_LOOKUP_NO_NUMBERS, cls, pi);
+	    PCI_LOOKUP_NO_NUMBERS | names_flags, cls, pi);
+	names_hwdb_check(pa);
 	if (pi || x) {
 		fprintf(fp, " (prog-if %02x", pi);
 		if (x)
@@ -373,7 +412,8 @@ print_ident(FILE *fp, const uint8_t *c, size_t len, int numeric)
 		if (sv && sv != 0xffff)
 			fprintf(fp, "\tSubsystem: %s\n", pci_lookup_name(pa, sb,
 			    sizeof(sb), PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_VENDOR |
-			    PCI_LOOKUP_DEVICE, ven, dev, sv, sd));
+			    PCI_LOOKUP_DEVICE | names_flags, ven, dev, sv, sd));
+		names_hwdb_check(pa);
 	}
 }
 
