@@ -76,6 +76,10 @@ PKGS := jansson libsodium libpcap
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell $(PKG_CONFIG) --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS = $(eval PKG_LIBS := $$(shell $(PKG_CONFIG) --libs $(PKGS)))$(PKG_LIBS)
 READLINE_LIBS ?= -lreadline
+# libpci names vendors, devices and classes for vfuctl config (cli only).
+CLI_PKGS := libpci
+CLI_PKG_CFLAGS = $(eval CLI_PKG_CFLAGS := $$(shell $(PKG_CONFIG) --cflags $(CLI_PKGS)))$(CLI_PKG_CFLAGS)
+CLI_PKG_LIBS = $(eval CLI_PKG_LIBS := $$(shell $(PKG_CONFIG) --libs $(CLI_PKGS)))$(CLI_PKG_LIBS)
 
 # SAN_FLAGS is set by the asan and fuzz targets for their own build dirs.
 SAN_FLAGS ?=
@@ -83,7 +87,7 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib -DVFUCTL_VERSION='"$(VERSION)"' $(CPPFLAGS)
 ALL_CFLAGS = -std=gnu99 $(CFLAGS) $(WFLAGS) -fPIC $(SAN_FLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) -Wl,--as-needed $(LDFLAGS)
 LIB_LDLIBS = $(PKG_LIBS) $(LDLIBS)
-CLI_LDLIBS = $(PKG_LIBS) $(READLINE_LIBS) -pthread $(LDLIBS)
+CLI_LDLIBS = $(PKG_LIBS) $(CLI_PKG_LIBS) $(READLINE_LIBS) -pthread $(LDLIBS)
 
 # ---------------------------------------------------------------- files
 
@@ -167,6 +171,8 @@ $(FLAGS_STAMP): FORCE
 $(ALL_OBJS): $(B)%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(CLI_OBJS): ALL_CFLAGS += $(CLI_PKG_CFLAGS)
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -408,7 +408,7 @@ c_help(struct cl *cl, int argc, char **argv)
 #define A(a, b, c, d)	{ CL_A_##a, CL_A_##b, CL_A_##c, CL_A_##d }
 
 const struct cl_cmd cl_cmds[] = {
-	{ "config", cl_c_config, "[-x]",
+	{ "config", cl_c_config, "[-x] [-n|-nn]",
 	  "PCI config space decoded like lspci -vv (-x: hex dump)",
 	  A(NONE, NONE, NONE, NONE), NULL },
 	{ "dma", cl_c_dma, "map [--no-fd] ADDR SIZE [rw|r|w] | unmap ADDR SIZE|all"

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "client-int.h"
+#include "client-pci.h"
 #include "vx-error.h"
 
 #define CONN_OPTS_USAGE \
@@ -77,15 +78,18 @@ const char cmd_irqs_usage[] =
 	CONN_OPTS_USAGE;
 
 const char cmd_config_usage[] =
-	"usage: vfuctl config [--json] [-x] [--timeout MS] SOCKET\n"
-	"       vfuctl config [--json] [-x] -F FILE\n"
+	"usage: vfuctl config [--json] [-x] [-n|-nn] [--timeout MS] SOCKET\n"
+	"       vfuctl config [--json] [-x] [-n|-nn] -F FILE\n"
 	"\n"
 	"Read the PCI config space region and decode it as 'lspci -vv' does:\n"
-	"IDs, command and status, class, BARs, interrupt pin, capabilities and\n"
+	"names and IDs (pci.ids), command and status, BARs with the sizes of\n"
+	"region info, interrupt pin, capabilities (PCI Express in full) and\n"
 	"extended capabilities.  -x prints a hex dump that 'lspci -F' reads;\n"
-	"-F decodes such a dump instead of asking a server.\n"
+	"-F decodes such a dump instead of asking a server (no region info:\n"
+	"no sizes, and a BAR that reads 0 is not shown).\n"
 	"\n"
 	"  -x                 hex dump in 'lspci -xxxx' format\n"
+	"  -n                 numbers instead of names; -nn both, as lspci\n"
 	"  -F FILE            decode the dump in FILE ('-': standard input)\n"
 	CONN_OPTS_USAGE;
 
@@ -133,6 +137,7 @@ struct copts {
 	struct vx_client_opts o;
 	const char *cmds, *file, *dumpfile;
 	int keep_going, json, no_fd, posted, hexdump;
+	int numeric;		/* config -n: 1, -nn: 2 */
 };
 
 /* Parse options; "allowed" lists the short ones this command takes. */
@@ -165,6 +170,10 @@ parse_opts(const char *cmd, const char *usage_text, const char *shorts,
 			break;
 		case 'x':
 			co->hexdump = 1;
+			break;
+		case 'n':
+			if (++co->numeric > 2)
+				vx_usage_error(cmd, "-n at most twice (-nn)");
 			break;
 		case 'k':
 			co->keep_going = 1;
@@ -332,6 +341,8 @@ oneshot(const char *cmd, const char *usage_text, const char *shorts,
 		args[n++] = (char *)"--posted";
 	if (co.hexdump)
 		args[n++] = (char *)"-x";
+	if (co.numeric)
+		args[n++] = (char *)(co.numeric == 1 ? "-n" : "-nn");
 	for (i++; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
@@ -379,9 +390,9 @@ cmd_config(int argc, char **argv)
 	long n;
 	int i;
 
-	i = parse_opts("config", cmd_config_usage, "xF:h", argc, argv, &co);
+	i = parse_opts("config", cmd_config_usage, "xnF:h", argc, argv, &co);
 	if (co.dumpfile == NULL)
-		return oneshot("config", cmd_config_usage, "xF:h", argc, argv,
+		return oneshot("config", cmd_config_usage, "xnF:h", argc, argv,
 		    1, 1);
 	if (i < argc)
 		vx_usage_error("config", "-F and SOCKET exclude each other");
@@ -408,7 +419,11 @@ cmd_config(int argc, char **argv)
 	} else if (co.hexdump) {
 		cl_pci_dump(stdout, cfg, (size_t)n);
 	} else {
-		cl_pci_print(stdout, cfg, (size_t)n);
+		struct cl_pci_opts o = { .numeric = co.numeric };
+
+		cl_pci_print_opts(stdout, cfg, (size_t)n, &o);
+		fprintf(stderr, "vfuctl config: note: -F has no region info: "
+		    "no BAR sizes, and a BAR that reads 0 is not shown\n");
 	}
 	return VX_EXIT_OK;
 }

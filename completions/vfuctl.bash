@@ -196,7 +196,7 @@ _vfuctl()
 		opts='--json --timeout --max-fds --max-xfer --twin-socket
 		      --write-multiple -h --help'
 		[ "$cmd" = poke ] && opts="$opts --posted"
-		[ "$cmd" = config ] && opts="$opts -x -F"
+		[ "$cmd" = config ] && opts="$opts -x -n -nn -F"
 		files=1
 		# peek/poke SOCKET REGION ...: the operand after the socket
 		if [ "$cmd" = peek ] || [ "$cmd" = poke ]; then

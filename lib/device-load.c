@@ -289,6 +289,24 @@ parse_irq_ref(struct pctx *c, struct vx_device *d, json_t *o, const char *path,
 
 /* --- PCI identity and capabilities ---------------------------------- */
 
+/* Hex at v into buf (at most max bytes); its length in *n. */
+static int
+get_hex_into(struct pctx *c, json_t *v, const char *path, uint8_t *buf,
+    size_t max, size_t *n)
+{
+	uint8_t *b;
+
+	if (get_hex(c, v, path, &b, n) < 0)
+		return VX_ERR_INVALID;
+	if (*n > max) {
+		free(b);
+		return perr(c, path, "%zu bytes, at most %zu fit", *n, max);
+	}
+	memcpy(buf, b, *n);
+	free(b);
+	return 0;
+}
+
 static int
 parse_cap(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
     json_t *o, const char *path, unsigned i, uint8_t **vendor)
@@ -300,6 +318,7 @@ parse_cap(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 	static const char *const k_place[] = { "bar", "offset", NULL };
 	static const char *const k_vendor[] = { "type", "data", NULL };
 	const char *type;
+	json_t *dv;
 	char p[PATHMAX], q[PATHMAX];
 	uint64_t v;
 	unsigned j;
@@ -318,7 +337,11 @@ parse_cap(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 			return VX_ERR_INVALID;
 	} else if (strcmp(type, "pcie") == 0) {
 		id = VX_PCI_CAP_EXP;
-		if (check_keys(c, o, path, k_plain) < 0)
+		if (check_keys(c, o, path, k_vendor) < 0)
+			return VX_ERR_INVALID;
+		if ((dv = json_object_get(o, "data")) != NULL &&
+		    get_hex_into(c, dv, sub(p, path, ".data"), pd->exp_data,
+		    sizeof(pd->exp_data), &pd->exp_len) < 0)
 			return VX_ERR_INVALID;
 	} else if (strcmp(type, "msi") == 0) {
 		id = VX_PCI_CAP_MSI;
@@ -371,8 +394,6 @@ parse_cap(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 			*off[j] = (uint32_t)v;
 		}
 	} else if (strcmp(type, "vendor") == 0) {
-		json_t *dv;
-
 		id = VX_PCI_CAP_VENDOR;
 		if (check_keys(c, o, path, k_vendor) < 0)
 			return VX_ERR_INVALID;
@@ -397,14 +418,55 @@ parse_cap(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 	return 0;
 }
 
+/* .pci.extended_capabilities: [{ "id": N, "version": N, "data": HEX }] */
+static int
+parse_ext_caps(struct pctx *c, struct vx_pci_desc *pd, json_t *a)
+{
+	static const char *const keys[] = { "id", "version", "data", NULL };
+	char p[PATHMAX], q[PATHMAX];
+	size_t i, n, used = 0;
+	uint64_t v;
+	json_t *o, *dv;
+
+	if (!json_is_array(a))
+		return perr(c, ".pci.extended_capabilities", "must be an array");
+	if (json_array_size(a) > VX_PCI_EXT_MAX)
+		return perr(c, ".pci.extended_capabilities", "at most %d",
+		    VX_PCI_EXT_MAX);
+	for (i = 0; i < json_array_size(a); i++) {
+		struct vx_pci_ext *e = &pd->ext[i];
+
+		o = json_array_get(a, i);
+		sub(p, ".pci.extended_capabilities", "[%zu]", i);
+		if (want_object(c, o, p) < 0 || check_keys(c, o, p, keys) < 0 ||
+		    req_num(c, o, "id", p, 0xffff, &v) < 0)
+			return VX_ERR_INVALID;
+		e->id = (uint16_t)v;
+		v = 1;
+		if (opt_num(c, o, "version", p, 15, &v) < 0)
+			return VX_ERR_INVALID;
+		e->version = (uint8_t)v;
+		n = 0;
+		if ((dv = json_object_get(o, "data")) != NULL &&
+		    get_hex_into(c, dv, sub(q, p, ".data"), pd->ext_body + used,
+		    sizeof(pd->ext_body) - used, &n) < 0)
+			return VX_ERR_INVALID;
+		e->body = (uint16_t)used;
+		e->len = (uint16_t)n;
+		used += n;
+	}
+	pd->next = (unsigned)i;
+	return 0;
+}
+
 static int
 parse_pci(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
     json_t *o, uint8_t **vendor)
 {
 	static const char *const keys[] = { "vendor", "device",
 		"subsystem_vendor", "subsystem", "class", "revision",
-		"interrupt_pin", "capabilities", NULL };
-	json_t *caps, *pin;
+		"interrupt_pin", "capabilities", "extended_capabilities", NULL };
+	json_t *caps, *pin, *ext;
 	char p[PATHMAX];
 	uint64_t v = 0;
 	size_t i;
@@ -452,6 +514,9 @@ parse_pci(struct pctx *c, struct vx_device *d, struct vx_pci_desc *pd,
 	d->irq_count[VX_IRQ_ERR] = 1;
 	d->irq_count[VX_IRQ_REQ] = 1;
 
+	if ((ext = json_object_get(o, "extended_capabilities")) != NULL &&
+	    parse_ext_caps(c, pd, ext) < 0)
+		return VX_ERR_INVALID;
 	if ((caps = json_object_get(o, "capabilities")) == NULL)
 		return 0;
 	if (!json_is_array(caps))

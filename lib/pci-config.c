@@ -158,8 +158,10 @@ add_cap(struct vx_pci_config *pc, const struct vx_pci_desc *d, uint8_t id,
 		sz = 12;
 		break;
 	case VX_PCI_CAP_EXP:
-		/* version 2, endpoint; device control writable, status w1c */
+		/* version 2, endpoint unless described; device control
+		 * writable, status w1c */
 		put(pc, off + 2, 2, 0x0002);
+		memcpy(pc->val + off + 2, d->exp_data, d->exp_len);
 		mask(pc->wmask, off + 8, 2, 0x7fff);
 		mask(pc->w1c, off + 10, 2, 0x000f);
 		pc->exp_off = (uint16_t)off;
@@ -183,6 +185,35 @@ add_cap(struct vx_pci_config *pc, const struct vx_pci_desc *d, uint8_t id,
 	}
 	put(pc, off, 1, id);
 	return (sz + 3) & ~3u;
+}
+
+/* The extended capabilities from 0x100 on, each linked to the next. */
+static int
+add_ext_caps(struct vx_pci_config *pc, const struct vx_pci_desc *d, char *err,
+    size_t errlen)
+{
+	uint32_t off = VX_PCI_EXT_START, next;
+	unsigned i;
+
+	if (d->next == 0)
+		return 0;
+	if (pc->size < VX_PCIE_CFG_SIZE)
+		return fail(err, errlen, "extended capabilities need the pcie "
+		    "capability (4 KiB of config space)");
+	for (i = 0; i < d->next; i++) {
+		const struct vx_pci_ext *e = &d->ext[i];
+
+		next = (off + 4 + e->len + 3) & ~3u;
+		if (next > VX_PCIE_CFG_SIZE ||
+		    (size_t)e->body + e->len > sizeof(d->ext_body))
+			return fail(err, errlen, "extended capabilities do not "
+			    "fit in 4096 bytes");
+		put(pc, off, 4, e->id | (uint32_t)(e->version & 0xf) << 16 |
+		    (i + 1 < d->next ? next : 0) << 20);
+		memcpy(pc->val + off + 4, d->ext_body + e->body, e->len);
+		off = next;
+	}
+	return 0;
 }
 
 int
@@ -247,6 +278,8 @@ vx_pci_config_init(struct vx_pci_config *pc, const struct vx_pci_desc *d,
 	}
 	if (prev != VX_PCI_CAP_PTR)
 		put(pc, VX_PCI_STATUS, 2, VX_PCI_STATUS_CAP_LIST);
+	if ((r = add_ext_caps(pc, d, err, errlen)) < 0)
+		return r;
 	memcpy(pc->init, pc->val, sizeof(pc->val));
 	return 0;
 }

@@ -14,8 +14,9 @@
  * class, header type 0, BARs, subsystem ids, expansion ROM, capability
  * pointer, interrupt line and pin), then the requested capabilities from
  * 0x40 on, 4-byte aligned, in the order asked, linked from 0x34.  With a
- * PCI Express capability the space is 4 KiB and the extended list is empty
- * (a zero header at 0x100); otherwise 256 bytes.
+ * PCI Express capability the space is 4 KiB and the extended capabilities
+ * asked for are laid out from 0x100 on, 4-byte aligned, in order (an empty
+ * list is a zero header at 0x100); otherwise 256 bytes.
  */
 #ifndef VX_PCI_H
 #define VX_PCI_H
@@ -61,6 +62,18 @@ struct vx_pci_bar {
 	int prefetch;		/* prefetchable memory */
 };
 
+#define VX_PCI_EXP_DATA_MAX	0x3a	/* Express registers from offset 2 */
+#define VX_PCI_EXT_MAX		32
+#define VX_PCI_EXT_START	0x100
+
+/* An extended capability: its header is generated, its body given. */
+struct vx_pci_ext {
+	uint16_t id;
+	uint8_t version;	/* 0-15 */
+	uint16_t len;		/* body bytes after the 4-byte header */
+	uint16_t body;		/* where the body starts in ext_body[] */
+};
+
 /* What the configuration space is generated from. */
 struct vx_pci_desc {
 	uint16_t vendor, device, subsys_vendor, subsys_id;
@@ -76,6 +89,15 @@ struct vx_pci_desc {
 	uint32_t msix_table_off, msix_pba_off;	/* 8-byte aligned */
 	const uint8_t *vendor_data;	/* vendor-specific capability body */
 	size_t vendor_len;	/* at most VX_PCI_VENDOR_MAX */
+	/* Express capability registers from its flags (offset 2) on, read
+	 * only but for device control and status; 0 bytes: version 2
+	 * endpoint, all zero */
+	uint8_t exp_data[VX_PCI_EXP_DATA_MAX];
+	size_t exp_len;
+	/* extended capabilities (need the Express capability), read only */
+	struct vx_pci_ext ext[VX_PCI_EXT_MAX];
+	unsigned next;
+	uint8_t ext_body[VX_PCIE_CFG_SIZE - VX_PCI_EXT_START];
 };
 
 #define VX_PCI_VENDOR_MAX	64

@@ -2,8 +2,8 @@
 # client.bats - vfuctl client and its one-shots (info, regions, irqs,
 # config, peek, poke) against a live `vfuctl server`: every command through
 # -c, scripts from stdin and -f, --json checked with jq, expect and poll
-# passing and failing, DMA both ways, interrupts, hand-built messages, and
-# the config decoder compared field by field with lspci.
+# passing and failing, DMA both ways, interrupts and hand-built messages.
+# The config decoder is compared with lspci in config.bats.
 
 load helpers
 
@@ -330,74 +330,6 @@ assert_server_alive() {
 	run "$VFUCTL" client --json -c 'raw REGION_READ 0400' "$sock"
 	printf '%s\n' "$output" | jq -e '.error_reply == true and .reply != null'
 	assert_server_alive
-}
-
-# ---------------------------------------------------------------- config
-
-# lspci_fields: the fields both print from stdin, one per line.
-lspci_fields() {
-	sed -n -e 's/^00:00\.0 .*\[\([0-9a-f]\{4\}\)\]: .*\[\([0-9a-f]\{4\}:[0-9a-f]\{4\}\)\]\(.*\)$/ids class \1 device \2 \3/p' \
-		-e 's/^\tSubsystem: .*\[\([0-9a-f:]*\)\]$/subsystem \1/p' \
-		-e '/^\t\(Control\|Status\|Latency\|Interrupt\|Region\|Expansion ROM\|Capabilities\):/p' \
-		-e '/^\t\t\(Flags: PMEClk\|Status: D[0-3]\|Bridge: PM\|Address:\|Masking:\|Vector table:\|PBA:\)/p'
-}
-
-# compare_lspci DUMP: vfuctl config -F DUMP and lspci -nn -vv -F DUMP agree.
-compare_lspci() {
-	command -v lspci >/dev/null || skip "lspci is not installed (tests/deps.sh)"
-	# lspci names the programming interface; vfuctl has no names
-	lspci -nn -vv -F "$1" 2>/dev/null |
-		sed 's/ (prog-if \([0-9a-f]*\) \[[^]]*\])/ (prog-if \1)/' |
-		lspci_fields >"$TEST_TMP/lspci.txt"
-	"$VFUCTL" config -F "$1" | lspci_fields >"$TEST_TMP/vfuctl.txt"
-	[ -s "$TEST_TMP/lspci.txt" ]
-	diff -u "$TEST_TMP/lspci.txt" "$TEST_TMP/vfuctl.txt"
-}
-
-@test "config decodes a PCIe dump like lspci -vv, field by field" {
-	compare_lspci "$golden/pcie-nvme.lspci-x"
-	run "$VFUCTL" config -F "$golden/pcie-nvme.lspci-x"
-	assert_contains "Capabilities: [100 v2] Advanced Error Reporting"
-	assert_contains "Capabilities: [180 v1] Alternative Routing-ID Interpretation (ARI)"
-}
-
-@test "config stops a looping capability list as lspci does" {
-	compare_lspci "$golden/loop.lspci-x"
-	run "$VFUCTL" config -F "$golden/loop.lspci-x"
-	assert_status 0
-	assert_contains "Capabilities: [40] <chain looped>"
-}
-
-@test "config of a live device matches lspci on its dump" {
-	start_server gpio
-	run "$VFUCTL" client -c 'config -x' "$sock"
-	assert_status 0
-	printf '%s\n' "$output" >"$TEST_TMP/gpio.lspci-x"
-	compare_lspci "$TEST_TMP/gpio.lspci-x"
-	run "$VFUCTL" config "$sock"
-	assert_status 0
-	assert_contains "Device [494f:0dc8] (rev 01)"
-	assert_contains "Capabilities: [40] Power Management version 3"
-}
-
-@test "config of the DMA device: MSI-X, Express and vendor capabilities" {
-	start_server dma
-	run "$VFUCTL" config -x "$sock"
-	assert_status 0
-	printf '%s\n' "$output" >"$TEST_TMP/dma.lspci-x"
-	compare_lspci "$TEST_TMP/dma.lspci-x"
-	run "$VFUCTL" config "$sock"
-	assert_contains "MSI-X: Enable- Count=4 Masked-"
-	assert_contains "Express (v2)"
-	run "$VFUCTL" config --json "$sock"
-	printf '%s\n' "$output" | jq -e '[.config.capabilities[].name] | index("MSI-X") != null'
-}
-
-@test "config -F rejects what is no dump" {
-	echo hello >"$TEST_TMP/junk"
-	run "$VFUCTL" config -F "$TEST_TMP/junk"
-	assert_status 2
-	assert_contains "no config space dump"
 }
 
 # ---------------------------------------------------------------- DMA

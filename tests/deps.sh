@@ -26,7 +26,9 @@ PACKAGES=(
 	tshark			# dissector tests
 	lua5.2			# loads `vfuctl schema -o lua` in tests
 	lua5.4			# runs the plugin's decoding as current Wireshark does
-	pciutils		# lspci: config-space decoding in demos
+	pciutils		# lspci: config-space decoding in demos, tests/config.bats
+	pci.ids			# vendor, device and class names (vfuctl config, lspci)
+	libpci-dev		# libpci: those names for vfuctl config
 	util-linux		# script(1), prlimit(1)
 	strace			# record tests: which thread reads DMA windows
 	xxd			# hex dumps in tests
