@@ -197,7 +197,7 @@ EOF
 		'write bar2 0x10 aabbccdd\r=>bar2+0x10 <- 4 bytes' \
 		'expect bar2 0x10 0xddccbbaa\r=>ok bar2+0x10 == 0xddccbbaa' \
 		'poll bar2 4 0xffff 0xa5a5 1000\r=>after 1 read' \
-		'config\r=>Device [494f:0dc8]' \
+		'config\r=>Capabilities: [40] Power Management' \
 		'dma map 0x200000 0x1000 rw\r=>mapped 0x200000+0x1000 rw' \
 		'dma fill 0x200000 16 0x5a\r=>filled 0x200000+0x10' \
 		'dma dump 0x200000 16\r=>5a 5a 5a 5a' \
