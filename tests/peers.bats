@@ -213,7 +213,7 @@ start_sample() {
 	local s=$TEST_TMP/gpio.sock
 	start_sample gpio-pci-idio-16 "$s"
 	record "$TEST_TMP/r.sock" "$s" "$TEST_TMP/gpio.pcap"
-	run "$VFUCTL" client -c 'version; info; regions; irqs; config;
+	run "$VFUCTL" client -c 'version; info; regions; irqs; config -n;
 		peek config 0 4; peek config 0x10 4; peek bar2 1 1; peek bar2 1 2;
 		poke bar2 0 0x55 1; read bar2 0 8; feature probe migration' \
 		"$TEST_TMP/r.sock"
@@ -228,7 +228,7 @@ start_sample() {
 	assert_contains "0     bar0    0x0          ---   (absent)"
 	assert_contains "0     INTx   1      0x1 eventfd"
 	assert_contains "3     ERR    1      0x1 eventfd"
-	assert_contains "Device [494f:0dc8]"
+	assert_contains "00:00.0 0000: 494f:0dc8"
 	assert_contains "config+0x0: 0x0dc8494f"
 	# BAR2 is I/O space
 	assert_contains "config+0x10: 0x00000001"
