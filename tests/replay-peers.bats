@@ -72,7 +72,7 @@ stop_record() {
 	stop_record "$TEST_TMP/g.pcap"
 	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
 	assert_status 0
-	assert_contains "26 replies compared, 0 interrupts, 0 divergences"
+	assert_contains "32 replies compared, 0 interrupts, 0 divergences"
 	first=$output
 	run --separate-stderr "$VFUCTL" replay --digest "$TEST_TMP/g.pcap" -- "$LVU/gpio-pci-idio-16" -v '{socket}'
 	assert_status 0
