@@ -13,6 +13,9 @@
 #   VECTORS       vfio-user vector directory     (default: REPO/../shared/vectors)
 #   PEERS         real peers for peers.bats      (default: REPO/../shared/peers)
 #   TEST_TIMEOUT  seconds allowed per program or .bats file (default: 600)
+#   TEST_JOBS     2 (the default with two or more CPUs): the long,
+#                 CPU-bound bats files of SIDE_FILES run beside the rest,
+#                 their output shown when they end; 1: one at a time
 #
 # Unit programs print "ok N - name" / "not ok N - name" lines and their own
 # summary; bats files run with --tap.  "ok N ... # skip" counts as skipped.
@@ -76,15 +79,40 @@ count() {
 	done
 }
 
-# run_one NAME CMD...: run CMD from the repository root under a timeout and
-# count its output; a non-zero exit without a "not ok" line is one failure.
-run_one() {
-	local name=$1 start=$SECONDS
+# Run beside the others when TEST_JOBS allows: tshark is busy for minutes,
+# the rest mostly waits on sockets.
+SIDE_FILES="dissector.bats"
+if [ -z "${TEST_JOBS:-}" ]; then
+	TEST_JOBS=1
+	[ "$(nproc 2>/dev/null || echo 1)" -ge 2 ] && TEST_JOBS=2
+fi
+side_dir=$(mktemp -d)
+trap 'rm -rf "$side_dir"' EXIT
+
+# start_side NAME CMD...: run CMD in the background into side_dir/NAME.
+start_side() {
+	local name=$1
 	shift
-	printf '# %s\n' "$name"
-	count "$name" < <(cd "$repo" && timeout -k 10 "$TEST_TIMEOUT" "$@" </dev/null 2>&1;
-		echo "$mark $?")
-	printf '# %s took %ds\n' "$name" $((SECONDS - start))
+	( start=$SECONDS
+	  cd "$repo" && timeout -k 10 "$TEST_TIMEOUT" "$@" </dev/null \
+		>"$side_dir/$name.out" 2>&1
+	  echo "$mark $?" >>"$side_dir/$name.out"
+	  echo $((SECONDS - start)) >"$side_dir/$name.secs" ) &
+}
+
+# finish_side NAME: wait for the side runs, then count NAME's output.
+finish_side() {
+	local name=$1
+	wait
+	printf '# %s (run beside the others)\n' "$name"
+	count "$name" <"$side_dir/$name.out"
+	printf '# %s took %ds\n' "$name" "$(cat "$side_dir/$name.secs")"
+	note_exit "$name"
+}
+
+# note_exit NAME: a non-zero exit without a "not ok" line is one failure.
+note_exit() {
+	local name=$1
 	if [ "$last_status" -ne 0 ] && [ "$saw_not_ok" -eq 0 ]; then
 		failed=$((failed + 1))
 		if [ "$last_status" -eq 124 ]; then
@@ -94,6 +122,29 @@ run_one() {
 		fi
 	fi
 }
+
+# run_one NAME CMD...: run CMD from the repository root under a timeout and
+# count its output; a non-zero exit without a "not ok" line is one failure.
+run_one() {
+	local name=$1 start=$SECONDS
+	shift
+	printf '# %s\n' "$name"
+	count "$name" < <(cd "$repo" && timeout -k 10 "$TEST_TIMEOUT" "$@" </dev/null 2>&1;
+		echo "$mark $?")
+	printf '# %s took %ds\n' "$name" $((SECONDS - start))
+	note_exit "$name"
+}
+
+# The side files start first, to run beside everything else.
+sides=()
+if [ "$TEST_JOBS" -gt 1 ] && command -v bats >/dev/null 2>&1; then
+	for b in $SIDE_FILES; do
+		[ -f "$repo/tests/$b" ] || continue
+		case "$b" in *"$filter"*) ;; *) continue ;; esac
+		sides+=("$b")
+		start_side "$b" bats --tap "$repo/tests/$b"
+	done
+fi
 
 # Unit programs: every executable UNIT_DIR/test-* without a dot in its name.
 nunit=0
@@ -117,7 +168,11 @@ if compgen -G "$repo/tests/*.bats" >/dev/null; then
 		for b in "$repo"/tests/*.bats; do
 			case "${b##*/}" in *"$filter"*) ;; *) continue ;; esac
 			nbats=$((nbats + 1))
+			[[ " ${sides[*]} " == *" ${b##*/} "* ]] && continue
 			run_one "${b##*/}" bats --tap "$b"
+		done
+		for b in "${sides[@]}"; do
+			finish_side "$b"
 		done
 	fi
 fi
