@@ -341,7 +341,7 @@ MAN5 := $(wildcard man/*.5)
 # compiles alone; lib/libvfuctl.map lists what they declare).  Other lib/
 # headers are internal and not installed.
 API_HEADERS := $(addprefix lib/,vx-client.h vx-conn.h vx-device.h vx-diff.h \
-	vx-error.h vx-filter.h vx-framer.h vx-fuzz.h vx-msg.h vx-pci.h vx-relay.h \
+	vx-error.h vx-filter.h vx-framer.h vx-fuzz.h vx-fuzz-input.h vx-msg.h vx-pci.h vx-relay.h \
 	vx-replay.h vx-server.h vx-session.h vx-sock.h vx-trace.h vx-walk.h \
 	vx-wire.h fields.def findings.def notes.def)
 HEADERS := $(wildcard $(API_HEADERS))
