@@ -26,3 +26,15 @@ build_dir() {
 	assert_status 0
 	assert_contains "Done 300 runs"
 }
+
+@test "harness: vx_fuzz_input(3) is lint clean and names every vx_fuzz_input_ function the library exports" {
+	command -v mandoc > /dev/null || skip "no mandoc"
+	run mandoc -T lint -W warning "$repo/man/vx_fuzz_input.3"
+	assert_status 0
+	[ -z "$output" ]
+	local names f
+	names=$(sed -n 's/^\.Nm \(vx_fuzz_input_[a-z_]*\).*/\1/p' "$repo/man/vx_fuzz_input.3")
+	for f in $(sed -n 's/^[[:space:]]*\(vx_fuzz_input_[a-z_]*\);/\1/p' "$repo/lib/libvfuctl.map"); do
+		[[ $'\n'$names$'\n' == *$'\n'$f$'\n'* ]] || { echo "$f not in NAME" >&2; return 1; }
+	done
+}
