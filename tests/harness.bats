@@ -38,3 +38,13 @@ build_dir() {
 		[[ $'\n'$names$'\n' == *$'\n'$f$'\n'* ]] || { echo "$f not in NAME" >&2; return 1; }
 	done
 }
+
+@test "harness: README's \"Fuzzing your device server\" shows tests/fuzz/fuzz-example.c's function as it is" {
+	sed -n '/^## Fuzzing your device server/,/^## /p' "$repo/README.md" |
+		sed -n '/^```c$/,/^```$/p' | sed '1d;$d' > "$TEST_TMP/readme.c"
+	sed -n '/^LLVMFuzzerTestOneInput(/,/^}/p' "$repo/tests/fuzz/fuzz-example.c" |
+		sed '1i int' > "$TEST_TMP/example.c"
+	[ -s "$TEST_TMP/readme.c" ]
+	run diff -u "$TEST_TMP/example.c" "$TEST_TMP/readme.c"
+	assert_status 0
+}

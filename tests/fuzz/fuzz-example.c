@@ -2,9 +2,10 @@
  * fuzz-example.c - the README's "Fuzzing your device server": a
  * libFuzzer harness for a device served by vx_server, in process.  Build
  * with  clang -fsanitize=fuzzer,address -Ilib tests/fuzz/fuzz-example.c
- * build/lib/libvfuctl.a -ljansson.  For a server of your own, pass a step
+ * lib/libvfuctl.a -ljansson.  For a server of your own, pass a step
  * function of yours instead of vx_fuzz_input_server_step
- * (man vx_fuzz_input(3)).  tests/harness.bats builds and runs it.
+ * (man vx_fuzz_input(3)).  tests/harness.bats builds and runs it and
+ * checks that README.md shows LLVMFuzzerTestOneInput as it is here.
  */
 #include <stdlib.h>
 
@@ -13,6 +14,7 @@
 #include "vx-fuzz-input.h"
 #include "vx-server.h"
 
+static const char *path = "tests/devices/gpio.json";	/* run from the top */
 static struct vx_device *dev;	/* state kept across inputs, as a device's */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,7 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *path = getenv("DEVICE") ? getenv("DEVICE") : "tests/devices/gpio.json";
 	struct vx_fuzz_input *fi;
 	struct vx_server *s;
 	int sock;
