@@ -7,7 +7,10 @@
  * (man vx_fuzz_input(3)).  tests/harness.bats builds and runs it and
  * checks that README.md shows LLVMFuzzerTestOneInput as it is here.
  */
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "vx-device.h"
 #include "vx-error.h"
@@ -17,7 +20,31 @@
 static const char *path = "tests/devices/gpio.json";	/* run from the top */
 static struct vx_device *dev;	/* state kept across inputs, as a device's */
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Not run from the top: the device beside the binary, as .clusterfuzzlite/
+ * build.sh puts it in $OUT. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static char beside[PATH_MAX];
+	ssize_t n;
+
+	(void)argc;
+	(void)argv;
+	if (access(path, R_OK) == 0)
+		return 0;
+	n = readlink("/proc/self/exe", beside, sizeof(beside) - 1);
+	beside[n > 0 ? n : 0] = '\0';
+	if (strrchr(beside, '/') != NULL)
+		*strrchr(beside, '/') = '\0';
+	if (strlen(beside) + 1 + strlen(path) < sizeof(beside)) {
+		strcat(strcat(beside, "/"), path);
+		path = beside;
+	}
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -70,11 +70,15 @@ load(const char *name)
 	snprintf(path, sizeof(path), "tests/devices/%s", name);
 	if ((d = vx_device_load(path, err, sizeof(err))) != NULL)
 		return d;
-	/* run from elsewhere: build-fuzz/tests/fuzz/ beside the sources */
+	/* run from elsewhere: beside the binary ($OUT of .clusterfuzzlite/
+	   build.sh), or build-fuzz/tests/fuzz/ beside the sources */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	if (strrchr(exe, '/') != NULL)
 		*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/tests/devices/%s", exe, name);
+	if ((d = vx_device_load(path, err, sizeof(err))) != NULL)
+		return d;
 	snprintf(path, sizeof(path), "%s/../../../tests/devices/%s", exe, name);
 	if ((d = vx_device_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz-server: %s\n", err);
