@@ -48,3 +48,41 @@ build_dir() {
 	run diff -u "$TEST_TMP/example.c" "$TEST_TMP/readme.c"
 	assert_status 0
 }
+
+@test "harness: .clusterfuzzlite/build.sh, run as OSS-Fuzz does, builds every target with its files and each runs" {
+	local t name n=0
+	for t in clang clang++ zip python3; do
+		command -v $t > /dev/null || skip "no $t"
+	done
+	out=$TEST_TMP/out
+	CC=clang CXX=clang++ \
+	CFLAGS='-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link' \
+	LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=$out WORK=$TEST_TMP/work \
+		env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u SAN_FLAGS -u O \
+		bash "$repo/.clusterfuzzlite/build.sh" > "$TEST_TMP/build.log" 2>&1 ||
+		{ tail -n 30 "$TEST_TMP/build.log" >&2; return 1; }
+	cd "$out"	# where the runner starts the targets
+	for t in "$repo"/tests/fuzz/fuzz-*.c; do
+		name=$(basename "$t" .c)
+		n=$((n + 1))
+		[ -x "$name" ] || { echo "$name not built" >&2; return 1; }
+		[ -f "$name.options" ] || [ ! -f "$repo/tests/fuzz/$name.options" ]
+		[ -f "$name.dict" ] || [ ! -e "$repo/tests/fuzz/$name.dict" ]
+		# the runner image has no -dev packages: nothing of them shared
+		run ldd "./$name"
+		assert_not_contains libjansson
+		assert_not_contains libpcap
+		assert_not_contains libsodium
+		mkdir "$TEST_TMP/corpus-$name"
+		run "./$name" -runs=50 -seed=1 "$TEST_TMP/corpus-$name"
+		assert_status 0
+		assert_contains "Done 50 runs"
+	done
+	[ "$n" -ge 11 ]
+	# seeds: the vectors' messages, and fuzz-server's regression inputs
+	for name in fuzz-header fuzz-session fuzz-framer fuzz-server; do
+		[ -s "${name}_seed_corpus.zip" ] || { echo "no ${name}_seed_corpus.zip" >&2; return 1; }
+	done
+	run unzip -l fuzz-server_seed_corpus.zip
+	assert_contains "fuzz-server--dma-twin"
+}
