@@ -1,7 +1,7 @@
 /*
  * test-fuzz-input.c - the in-process fuzzing harness (vx-fuzz-input.h)
  * against a real vx_server serving tests/devices/gpio.json: the VERSION
- * it sends first (and when it does not), descriptors of the kind and
+ * it sends first (and when it does not), memfds and eventfds in the
  * number a record asks for, a message split in two writes, and how a
  * server that ends the connection or never rests is reported.
  *
@@ -132,6 +132,41 @@ test_descriptors(void)
 	    "(%d replies, %d errors)", seen.replies, seen.errors);
 }
 
+/* SET_IRQS: trigger of INTx vector 0 through ctl's descriptors */
+static int
+set_irqs(unsigned ctl, struct seen *seen)
+{
+	uint8_t rec[4 + 20] = { 0, VX_CMD_DEVICE_SET_IRQS, 20, 0 };
+	int neg;
+
+	rec[0] = (uint8_t)ctl;
+	vx_store(rec + 4, 4, 20, 0);		/* argsz */
+	vx_store(rec + 8, 4, 0x24, 0);		/* DATA_EVENTFD | ACTION_TRIGGER */
+	vx_store(rec + 12, 4, 0, 0);		/* index: INTx */
+	vx_store(rec + 16, 4, 0, 0);		/* start */
+	vx_store(rec + 20, 4, 1, 0);		/* count */
+	return serve(0, rec, sizeof(rec), seen, &neg);
+}
+
+static void
+test_eventfds(void)
+{
+	struct seen seen;
+	int r;
+
+	r = set_irqs(4 | 1, &seen);
+	ok(r == 0 && seen.replies == 2 && seen.errors == 0,
+	    "SET_IRQS with one eventfd is taken (%d replies, %d errors)",
+	    seen.replies, seen.errors);
+	r = set_irqs(1, &seen);
+	ok(r == 0 && seen.replies == 2 && seen.errors == 1,
+	    "SET_IRQS with a memfd instead is refused: ctl bit 2 picks the "
+	    "kind (%d errors)", seen.errors);
+	r = set_irqs(4 | 2, &seen);
+	ok(r == 0 && seen.replies == 2 && seen.errors == 1,
+	    "SET_IRQS with two eventfds for one vector is refused (%d errors)", seen.errors);
+}
+
 static int
 step_busy(void *arg)
 {
@@ -180,6 +215,7 @@ main(void)
 	}
 	test_version_first();
 	test_descriptors();
+	test_eventfds();
 	test_outcomes();
 	vx_device_free(dev);
 	return unit_done();
