@@ -343,11 +343,12 @@ update-golden: all
 
 MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
+MAN3 := $(wildcard man/*.3)
 # The library's API: what a program linking libvfuctl.so may include (each
 # compiles alone; lib/libvfuctl.map lists what they declare).  Other lib/
 # headers are internal and not installed.
 API_HEADERS := $(addprefix lib/,vx-client.h vx-conn.h vx-device.h vx-diff.h \
-	vx-error.h vx-filter.h vx-framer.h vx-fuzz.h vx-msg.h vx-pci.h vx-relay.h \
+	vx-error.h vx-filter.h vx-framer.h vx-fuzz.h vx-fuzz-input.h vx-msg.h vx-pci.h vx-relay.h \
 	vx-replay.h vx-server.h vx-session.h vx-sock.h vx-trace.h vx-walk.h \
 	vx-wire.h fields.def findings.def notes.def)
 HEADERS := $(wildcard $(API_HEADERS))
@@ -356,6 +357,7 @@ install: all $(PCFILE) $(if $(WIRESHARK_PLUGINDIR),install-plugin)
 	$(Q)install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(LIBDIR)' \
 		'$(DESTDIR)$(INCLUDEDIR)/vfuctl' '$(DESTDIR)$(PKGCONFIGDIR)' \
 		'$(DESTDIR)$(MANDIR)/man1' $(if $(MAN5),'$(DESTDIR)$(MANDIR)/man5') \
+		$(if $(MAN3),'$(DESTDIR)$(MANDIR)/man3') \
 		'$(DESTDIR)$(BASHCOMPDIR)' '$(DESTDIR)$(DATADIR)/vfuctl'
 	$(Q)install -m 0755 $(VFUCTL_BIN) '$(DESTDIR)$(BINDIR)/vfuctl'
 	$(Q)install -m 0644 $(LIBA) '$(DESTDIR)$(LIBDIR)/libvfuctl.a'
@@ -365,6 +367,7 @@ install: all $(PCFILE) $(if $(WIRESHARK_PLUGINDIR),install-plugin)
 	$(Q)$(if $(HEADERS),install -m 0644 $(HEADERS) '$(DESTDIR)$(INCLUDEDIR)/vfuctl/')
 	$(Q)$(if $(MAN1),install -m 0644 $(MAN1) '$(DESTDIR)$(MANDIR)/man1/')
 	$(Q)$(if $(MAN5),install -m 0644 $(MAN5) '$(DESTDIR)$(MANDIR)/man5/')
+	$(Q)$(if $(MAN3),install -m 0644 $(MAN3) '$(DESTDIR)$(MANDIR)/man3/')
 	$(Q)install -m 0644 completions/vfuctl.bash '$(DESTDIR)$(BASHCOMPDIR)/vfuctl'
 	$(Q)install -m 0644 dissector/vfio-user.lua '$(DESTDIR)$(DATADIR)/vfuctl/'
 
@@ -381,7 +384,8 @@ uninstall:
 		'$(DESTDIR)$(BASHCOMPDIR)/vfuctl' '$(DESTDIR)$(DATADIR)/vfuctl/vfio-user.lua' \
 		$(if $(WIRESHARK_PLUGINDIR),'$(DESTDIR)$(WIRESHARK_PLUGINDIR)/vfio-user.lua') \
 		$(addprefix '$(DESTDIR)$(MANDIR)/man1/,$(addsuffix ',$(notdir $(MAN1)))) \
-		$(addprefix '$(DESTDIR)$(MANDIR)/man5/,$(addsuffix ',$(notdir $(MAN5))))
+		$(addprefix '$(DESTDIR)$(MANDIR)/man5/,$(addsuffix ',$(notdir $(MAN5)))) \
+		$(addprefix '$(DESTDIR)$(MANDIR)/man3/,$(addsuffix ',$(notdir $(MAN3))))
 	$(Q)rm -rf '$(DESTDIR)$(INCLUDEDIR)/vfuctl'
 	$(Q)rmdir '$(DESTDIR)$(DATADIR)/vfuctl' 2>/dev/null || true
 
