@@ -46,6 +46,12 @@ enum {
 	PF_FRAME_NUMBER,
 	PF_TIME_REL,
 	PF_TIME_DELTA,
+	PF_CMD_NAME,
+	PF_SUMMARY,
+	PF_MALFORMED,
+	PF_NOTES,
+	PF_FINDINGS,
+	PF_TIME_NS,
 	PF_END
 };
 
@@ -150,6 +156,20 @@ static const struct {
 	    "seconds since the trace's first record (0.000250)" },
 	[PF_TIME_DELTA - PF_PROTO] = { "frame.time_delta", VX_K_UINT, NULL,
 	    "seconds since the record before it in the trace" },
+	/* the other keys of the decoded JSON (vfuctl schema), so that every
+	   one is a filter */
+	[PF_CMD_NAME - PF_PROTO] = { "vfio_user.cmd_name", VX_K_TEXT, NULL,
+	    "the command's name (\"REGION_READ\"), absent for unknown ones" },
+	[PF_SUMMARY - PF_PROTO] = { "vfio_user.summary", VX_K_TEXT, NULL,
+	    "the summary line dissect prints" },
+	[PF_MALFORMED - PF_PROTO] = { "vfio_user.malformed", VX_K_TEXT, NULL,
+	    "a malformed message's decode error" },
+	[PF_NOTES - PF_PROTO] = { "vfio_user.notes", VX_K_ENUM, names_note,
+	    "as vfio_user.note (the JSON array's key)" },
+	[PF_FINDINGS - PF_PROTO] = { "vfio_user.findings", VX_K_ENUM,
+	    names_finding, "as vfio_user.finding (the JSON array's key)" },
+	[PF_TIME_NS - PF_PROTO] = { "vfio_user.time_ns", VX_K_UINT, NULL,
+	    "the record's time, nanoseconds since the epoch" },
 };
 
 static const char *
@@ -237,10 +257,13 @@ struct val {
 	size_t n;
 };
 
-/* The i-th value of a pseudo-field; -1 past the last. */
+/*
+ * The i-th value of a pseudo-field; -1 past the last.  Text values made
+ * here (the summary) go to buf, cap bytes.
+ */
 static int
 pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
-    const struct vx_filter_ctx *ctx, struct val *v)
+    const struct vx_filter_ctx *ctx, struct val *v, char *buf, size_t cap)
 {
 	/* header items come first: the flags are item 3 once decoded */
 	int hdr = m != NULL && m->nitems > 3 &&
@@ -257,6 +280,7 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
 		case PF_CONN:
 		case PF_TIME_REL:
 		case PF_TIME_DELTA:
+		case PF_TIME_NS:
 			break;
 		default:
 			return -1;
@@ -264,15 +288,17 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
 	}
 	switch (id) {
 	case PF_NOTE:
+	case PF_NOTES:
 		if (i >= m->nnotes)
 			return -1;
 		v->u = m->notes[i].code;
 		return 0;
 	case PF_FINDING:
+	case PF_FINDINGS:
 	case PF_SEVERITY:
 		if (ctx == NULL || i >= ctx->nfindings)
 			return -1;
-		v->u = id == PF_FINDING ? ctx->findings[i].code :
+		v->u = id != PF_SEVERITY ? ctx->findings[i].code :
 		    ctx->findings[i].severity;
 		return 0;
 	}
@@ -339,6 +365,31 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
 	case PF_TIME_DELTA:
 		present = (have & VX_FCTX_TIME) != 0;
 		v->u = present ? ctx->time_delta_ns : 0;
+		break;
+	case PF_TIME_NS:
+		present = (have & VX_FCTX_TIME) != 0;
+		v->u = present ? ctx->time_ns : 0;
+		break;
+	case PF_CMD_NAME:
+		v->p = (const uint8_t *)(hdr ? vx_cmd_name(m->cmd) : NULL);
+		present = v->p != NULL;
+		v->n = present ? strlen((const char *)v->p) : 0;
+		break;
+	case PF_SUMMARY:
+		v->n = vx_summary(m, buf, cap);
+		if (v->n >= cap)
+			v->n = cap - 1;
+		v->p = (const uint8_t *)buf;
+		break;
+	case PF_MALFORMED:	/* as dissect says it: "truncated: ..." */
+		present = m->status == VX_MSG_MALFORMED;
+		if (present)
+			snprintf(buf, cap, "%s: %s", vx_strerror(m->err.code),
+			    m->err.text);
+		else
+			buf[0] = '\0';
+		v->p = (const uint8_t *)buf;
+		v->n = strlen(buf);
 		break;
 	default:
 		present = 0;
@@ -443,7 +494,10 @@ test(const struct vx_filter *f, const struct node *n, const struct vx_msg *m,
 				return d;
 		}
 	} else {
-		for (i = 0; pseudo_val(n->field, i, m, ctx, &v) == 0; i++) {
+		char text[1024];	/* a summary, built only when asked */
+
+		for (i = 0; pseudo_val(n->field, i, m, ctx, &v, text,
+		    sizeof(text)) == 0; i++) {
 			seen++;
 			if ((d = step(n->quant, pred1(f, n, &v))) >= 0)
 				return d;
@@ -515,6 +569,7 @@ vx_filter_match_item(const struct vx_filter *f,
 	    rec->ts_ns - clk->first_ns : 0;
 	fc.time_delta_ns = rec->ts_ns >= clk->prev_ns ?
 	    rec->ts_ns - clk->prev_ns : 0;
+	fc.time_ns = rec->ts_ns;
 	clk->prev_ns = rec->ts_ns;
 	if (f == NULL)
 		return 1;

@@ -85,6 +85,12 @@
  *   frame.time_relative          seconds since the first record, written
  *                                1, 0.5 or 0.000250 (held in nanoseconds)
  *   frame.time_delta             seconds since the record before
+ *   vfio_user.time_ns            uint, the record's time (epoch ns)
+ * and, so that every key of the decoded JSON is a filter:
+ *   vfio_user.cmd_name           text, the command's name
+ *   vfio_user.summary            text, the summary line
+ *   vfio_user.malformed          text, a malformed message's decode error
+ *   vfio_user.notes, vfio_user.findings   as note and finding
  *
  * Events (records that are not messages: vx_filter_match() with m NULL)
  * have only vfio_user, vfio_user.event, the frame, connection and time
@@ -158,6 +164,7 @@ struct vx_filter_ctx {
 	unsigned event;			/* enum vx_trace_kind of an event */
 	uint64_t time_rel_ns;		/* since the first record */
 	uint64_t time_delta_ns;		/* since the record before */
+	uint64_t time_ns;		/* the record's own (VX_FCTX_TIME) */
 	const struct vx_finding *findings;
 	unsigned nfindings;
 };

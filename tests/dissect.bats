@@ -1339,3 +1339,21 @@ PY
 	run "$VFUCTL" dissect "$TEST_TMP/two.pcap"
 	[ "$(grep -c '\[note\] libvfio-user wire form' <<<"$output")" -eq 2 ]
 }
+
+@test "every key of vfuctl schema is a display filter field; the JSON-only keys select as their JSON says" {
+	require_vectors gpio-probe-full.jsonl
+	local t k
+	t=$(trace gpio-probe-full)
+	for k in $("$VFUCTL" schema | jq -r '.properties | keys[]'); do
+		run "$VFUCTL" dissect -c 1 -Y "$k" "$t"
+		[ "$status" -eq 0 ] || { echo "$k is not a filter: $output" >&2; false; }
+	done
+	check_filter "$t" 'vfio_user.cmd_name == "DMA_MAP"' '."vfio_user.cmd_name" == "DMA_MAP"'
+	check_filter "$t" 'vfio_user.summary contains "bar2"' '."vfio_user.summary" | contains("bar2")'
+	check_filter "$t" 'vfio_user.malformed contains "truncated: count 4"' \
+		'(."vfio_user.malformed".error // "") + ": " + (."vfio_user.malformed".text // "") | startswith("truncated: count 4")'
+	check_filter "$t" 'vfio_user.findings == NO_SUCH_REGION' \
+		'[(."vfio_user.findings" // [])[] | .finding] | index("NO_SUCH_REGION") != null'
+	check_filter "$t" 'vfio_user.notes' '."vfio_user.notes" != null'
+	check_filter "$t" 'vfio_user.time_ns > 5000000' '."vfio_user.time_ns" > 5000000'
+}

@@ -523,7 +523,7 @@ test_pseudo(void)
 		if (run(expr, &m_write, NULL) != 1 || desc == NULL)
 			break;
 	}
-	ok(key == NULL && i == 19, "%u pseudo-fields, each a filter", i);
+	ok(key == NULL && i == 25, "%u pseudo-fields, each a filter", i);
 }
 
 /* Events (m NULL) and Wireshark's frame fields. */
