@@ -41,7 +41,8 @@ report_of() {
 		run "$VFUCTL" replay -t 5000 "${r%.txt}.pcap" -- "$BUGGY"
 		assert_status 1
 		assert_contains "the server closed the connection instead of answering"
-		assert_contains "server exited with status 1"
+		# ASan's exit code: 1, or what ASAN_OPTIONS says (make asan: 86)
+		[[ $output =~ server\ exited\ with\ status\ [1-9] ]]
 	done
 	run "$VFUCTL" replay -t 1000 "${crash_write%.txt}.pcap" -- "$BUGGY"
 	assert_contains "REGION_WRITE): the server closed the connection"
