@@ -7,6 +7,9 @@
 load helpers
 
 BUGGY=${BUGGY:-$(dirname "$UNIT_DIR")/buggy-server}
+# make asan runs the suite with ASAN_OPTIONS set (the tests reset it):
+# there vfuctl itself is the slow sanitized build
+under_sanitizer=${ASAN_OPTIONS:+1}
 [ -x "$BUGGY" ] || BUGGY=$repo/tests/buggy-server
 
 setup() {
@@ -32,6 +35,13 @@ report_of() {
 	run "$VFUCTL" fuzz -q -n 400 --seed 2 -d "$TEST_TMP/found" -- "$BUGGY"
 	assert_status 1
 	ls "$TEST_TMP/found"
+	# A sanitized vfuctl is several times slower: hangs and restarts come
+	# at other execs, so which of the three a fixed budget finds differs.
+	# It must still find, and not crash itself; the rest is make check's.
+	if [ -n "$under_sanitizer" ]; then
+		compgen -G "$TEST_TMP/found/*.pcap" >/dev/null
+		return 0
+	fi
 	# the sanitizer tells the two heap overflows apart
 	crash_info=$(report_of 'READ of size 4')
 	crash_write=$(report_of 'WRITE of size')
