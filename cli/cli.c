@@ -158,3 +158,25 @@ vx_allow_uid(const char *cmd, struct vx_peer_policy *p, const char *arg)
 	if (rc < 0)
 		vx_invarg(cmd, "--allow-uid", arg);
 }
+
+char **
+vx_server_argv(char **cmd, const char *sock)
+{
+	size_t n = 0, i;
+	int placed = 0;
+	char **v;
+
+	while (cmd[n] != NULL)
+		n++;
+	if ((v = calloc(n + 3, sizeof(*v))) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		placed |= strcmp(cmd[i], "{socket}") == 0;
+		v[i] = strcmp(cmd[i], "{socket}") == 0 ? (char *)sock : cmd[i];
+	}
+	if (!placed) {
+		v[n++] = "--socket-path";
+		v[n] = (char *)sock;
+	}
+	return v;
+}

@@ -28,6 +28,14 @@
 #else
 #define VX_PRINTF(f, a)
 #define VX_NORETURN
+/*
+ * A server command line (replay, fuzz) with the socket path in it:
+ * "{socket}" replaced, else "--socket-path SOCK" appended, as the spec's
+ * backend convention says.  calloc'd, NULL-ended; free() it (the strings
+ * are cmd's and sock).  NULL when out of memory.
+ */
+char **vx_server_argv(char **cmd, const char *sock);
+
 #endif
 
 /* Print "vfuctl: MESSAGE" to stderr and exit with VX_EXIT_FAIL. */
@@ -143,5 +151,13 @@ int cmd_poke(int argc, char **argv);
 extern const char cmd_poke_usage[];
 int cmd_regions(int argc, char **argv);
 extern const char cmd_regions_usage[];
+
+/*
+ * A server command line (replay, fuzz) with the socket path in it:
+ * "{socket}" replaced, else "--socket-path SOCK" appended, as the spec's
+ * backend convention says.  calloc'd, NULL-ended; free() it (the strings
+ * are cmd's and sock).  NULL when out of memory.
+ */
+char **vx_server_argv(char **cmd, const char *sock);
 
 #endif /* VFUCTL_CLI_H */

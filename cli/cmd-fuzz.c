@@ -117,34 +117,11 @@ stop(struct server *s)
 	reap(s, 5000, &st);
 	unlink(s->sock);
 }
-
-static char **
-server_argv(char **cmd, const char *sock)
-{
-	size_t n = 0, i;
-	int placed = 0;
-	char **v;
-
-	while (cmd[n] != NULL)
-		n++;
-	if ((v = calloc(n + 3, sizeof *v)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		placed |= strcmp(cmd[i], "{socket}") == 0;
-		v[i] = strcmp(cmd[i], "{socket}") == 0 ? (char *)sock : cmd[i];
-	}
-	if (!placed) {
-		v[n++] = "--socket-path";
-		v[n] = (char *)sock;
-	}
-	return v;
-}
-
 static int
 start(struct server *s, char *why, size_t cap)
 {
 	struct stat st;
-	char **argv = server_argv(s->cmd, s->sock);
+	char **argv = vx_server_argv(s->cmd, s->sock);
 	int64_t end = vx_conn_now_ms(NULL) + START_MS;
 	int fd, status;
 
@@ -548,7 +525,14 @@ setup_server(struct run *rn, char *why, size_t cap)
 {
 	struct server *s = &rn->srv;
 
-	snprintf(s->dir, sizeof s->dir, "/tmp/vfuctl-fuzz.XXXXXX");
+	{
+		/* $TMPDIR as replay takes it; a long one would not fit a socket path */
+		const char *tmp = getenv("TMPDIR");
+
+		if (tmp == NULL || strlen(tmp) > 40)
+			tmp = "/tmp";
+		snprintf(s->dir, sizeof s->dir, "%s/vfuctl-fuzz.XXXXXX", tmp);
+	}
 	if (mkdtemp(s->dir) == NULL) {
 		snprintf(why, cap, "cannot make a directory for the server's "
 		    "socket: %s", strerror(errno));

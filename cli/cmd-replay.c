@@ -231,34 +231,6 @@ stop_server(struct server *s, int timeout_ms)
 		s->t->failed++;
 	unlink(s->sock);
 }
-
-/* The socket path into SERVER-CMD: {socket}, else --socket-path PATH. */
-static char **
-server_argv(char **cmd, const char *sock)
-{
-	size_t n = 0, i;
-	int placed = 0;
-	char **v;
-
-	while (cmd[n] != NULL)
-		n++;
-	if ((v = calloc(n + 3, sizeof(*v))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		if (strcmp(cmd[i], "{socket}") == 0) {
-			v[i] = (char *)sock;
-			placed = 1;
-		} else {
-			v[i] = cmd[i];
-		}
-	}
-	if (!placed) {
-		v[n++] = "--socket-path";
-		v[n++] = (char *)sock;
-	}
-	return v;
-}
-
 /* Is there a socket at path now? */
 static int
 is_socket(const char *path)
@@ -900,7 +872,7 @@ setup_server(struct report *rp, unsigned ep)
 		    strerror(errno));
 	snprintf(s->sock, sizeof(s->sock), "%s/sock", s->dir);
 	snprintf(s->errlog, sizeof(s->errlog), "%s/stderr", s->dir);
-	if ((s->argv = server_argv(rp->o->server_cmd, s->sock)) == NULL)
+	if ((s->argv = vx_server_argv(rp->o->server_cmd, s->sock)) == NULL)
 		return vx_error("out of memory");
 	return 0;
 }
