@@ -291,12 +291,29 @@ emit_jsonl(struct dissect *ds, const struct vx_trace_rec *rec)
 	return 0;
 }
 
+/* Findings as the "vfio_user.findings" array of o, when there are any. */
+static void
+add_findings_json(json_t *o, const struct vx_finding *f, unsigned n)
+{
+	json_t *arr;
+	unsigned i;
+
+	if (n == 0)
+		return;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}",
+		    "finding", vx_finding_key(f[i].code),
+		    "severity", sev_name[f[i].severity > 2 ? 2 : f[i].severity],
+		    "text", vx_finding_text(f[i].code), "detail", f[i].text));
+	json_object_set_new(o, "vfio_user.findings", arr);
+}
+
 static void
 emit_json(const struct vx_walk_item *it)
 {
 	const struct vx_trace_rec *rec = it->rec;
-	json_t *o = vx_msg_json(it->msg), *arr;
-	unsigned i;
+	json_t *o = vx_msg_json(it->msg);
 
 	json_object_set_new(o, "vfio_user.frame", json_integer((json_int_t)rec->frame));
 	json_object_set_new(o, "vfio_user.conn", json_integer(rec->conn));
@@ -307,18 +324,7 @@ emit_json(const struct vx_walk_item *it)
 		json_object_set_new(o, "vfio_user.latency_ns", json_integer(
 		    (json_int_t)(rec->ts_ns - it->res->req_ts_ns)));
 	}
-	if (it->res->nfindings) {
-		arr = json_array();
-		for (i = 0; i < it->res->nfindings; i++) {
-			const struct vx_finding *f = &it->res->findings[i];
-
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}",
-			    "finding", vx_finding_key(f->code),
-			    "severity", sev_name[f->severity > 2 ? 2 : f->severity],
-			    "text", vx_finding_text(f->code), "detail", f->text));
-		}
-		json_object_set_new(o, "vfio_user.findings", arr);
-	}
+	add_findings_json(o, it->res->findings, it->res->nfindings);
 	vx_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 }
@@ -339,6 +345,8 @@ emit_event_json(const struct vx_walk_item *it)
 	    "vfio_user.time_ns", (json_int_t)rec->ts_ns,
 	    "vfio_user.event", kind ? kind : "unknown",
 	    "vfio_user.summary", text);
+	/* a CLOSE carries the commands its connection left unanswered */
+	add_findings_json(o, it->unanswered, it->nunanswered);
 	vx_json_print(stdout, o, JSON_COMPACT);
 	json_decref(o);
 }

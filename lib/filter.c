@@ -281,6 +281,9 @@ pseudo_val(unsigned id, unsigned i, const struct vx_msg *m,
 		case PF_TIME_REL:
 		case PF_TIME_DELTA:
 		case PF_TIME_NS:
+		case PF_FINDING:	/* a CLOSE's unanswered commands */
+		case PF_FINDINGS:
+		case PF_SEVERITY:
 			break;
 		default:
 			return -1;
@@ -576,6 +579,9 @@ vx_filter_match_item(const struct vx_filter *f,
 	if (it->msg == NULL) {
 		fc.have |= VX_FCTX_EVENT;
 		fc.event = rec->kind;
+		/* a CLOSE carries the commands left unanswered */
+		fc.findings = it->unanswered;
+		fc.nfindings = it->nunanswered;
 		return vx_filter_match(f, NULL, &fc);
 	}
 	fc.findings = it->res->findings;

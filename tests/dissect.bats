@@ -838,6 +838,31 @@ no_raw_controls() {
 	[ "$bad" -eq 0 ]
 }
 
+@test "a CLOSE that leaves a command unanswered carries the finding: in -o json, and -Y matches it" {
+	local last
+	# the reset corpus trace without DEVICE_RESET's reply: the client
+	# then closes with the command pending
+	last=$(grep -n '"kind":"message"' "$repo/traces/replay-reset.jsonl" | tail -1 | cut -d: -f1)
+	sed "${last}d" "$repo/traces/replay-reset.jsonl" > "$TEST_TMP/u.jsonl"
+	"$VFUCTL" import -o "$TEST_TMP/u.pcap" "$TEST_TMP/u.jsonl"
+	run "$VFUCTL" dissect -o json "$TEST_TMP/u.pcap"
+	assert_status 0
+	printf '%s\n' "$output" | jq -se '[.[] | select(."vfio_user.event" == "close")] |
+		length == 1 and (.[0]."vfio_user.findings" | length == 1 and
+		.[0].finding == "UNANSWERED" and .[0].severity == "warning" and
+		(.[0].detail | startswith("DEVICE_RESET msg_id")))'
+	run "$VFUCTL" dissect -Y 'vfio_user.finding == UNANSWERED' "$TEST_TMP/u.pcap"
+	assert_status 0
+	assert_contains "connection closed"
+	assert_contains "[warning] command never answered: DEVICE_RESET"
+	assert_contains ", 1 shown;"
+	# with its reply, no record has the finding
+	"$VFUCTL" import -o "$TEST_TMP/a.pcap" "$repo/traces/replay-reset.jsonl"
+	run "$VFUCTL" dissect -Y 'vfio_user.finding == UNANSWERED' "$TEST_TMP/a.pcap"
+	assert_status 0
+	assert_contains ", 0 shown;"
+}
+
 @test "-o json: every line, events too, has only keys of vfuctl schema" {
 	require_vectors gpio-probe-full.jsonl
 	local keys

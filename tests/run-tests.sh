@@ -13,9 +13,9 @@
 #   VECTORS       vfio-user vector directory     (default: REPO/../shared/vectors)
 #   PEERS         real peers for peers.bats      (default: REPO/../shared/peers)
 #   TEST_TIMEOUT  seconds allowed per program or .bats file (default: 600)
-#   TEST_JOBS     2 (the default with two or more CPUs): the long,
-#                 CPU-bound bats files of SIDE_FILES run beside the rest,
-#                 their output shown when they end; 1: one at a time
+#   TEST_JOBS     how many bats files run at once (default: the CPUs, at
+#                 least 2), each file's output shown when it ends; 1: one
+#                 at a time, output as it comes
 #
 # Unit programs print "ok N - name" / "not ok N - name" lines and their own
 # summary; bats files run with --tap.  "ok N ... # skip" counts as skipped.
@@ -79,17 +79,19 @@ count() {
 	done
 }
 
-# Run beside the others when TEST_JOBS allows: tshark is busy for minutes,
-# the rest mostly waits on sockets.
-SIDE_FILES="dissector.bats"
+# bats files run TEST_JOBS at a time (default: the CPUs, at least 2):
+# most of them wait on sockets and child processes, not on the CPU.  Each
+# file's output is shown whole when it ends.  The long ones start first.
+LONG_FILES="dissector.bats fuzz.bats replay.bats peers.bats replay-peers.bats record.bats"
 if [ -z "${TEST_JOBS:-}" ]; then
-	TEST_JOBS=1
-	[ "$(nproc 2>/dev/null || echo 1)" -ge 2 ] && TEST_JOBS=2
+	TEST_JOBS=$(nproc 2>/dev/null || echo 1)
+	[ "$TEST_JOBS" -ge 2 ] || TEST_JOBS=2
 fi
 side_dir=$(mktemp -d)
 trap 'rm -rf "$side_dir"' EXIT
 
-# start_side NAME CMD...: run CMD in the background into side_dir/NAME.
+# start_side NAME CMD...: run CMD in the background into side_dir/NAME;
+# side_dir/NAME.secs appears when it has ended.
 start_side() {
 	local name=$1
 	shift
@@ -97,17 +99,32 @@ start_side() {
 	  cd "$repo" && timeout -k 10 "$TEST_TIMEOUT" "$@" </dev/null \
 		>"$side_dir/$name.out" 2>&1
 	  echo "$mark $?" >>"$side_dir/$name.out"
-	  echo $((SECONDS - start)) >"$side_dir/$name.secs" ) &
+	  echo $((SECONDS - start)) >"$side_dir/$name.secs.new"
+	  mv "$side_dir/$name.secs.new" "$side_dir/$name.secs" ) &
 }
 
-# finish_side NAME: wait for the side runs, then count NAME's output.
-finish_side() {
-	local name=$1
-	wait
-	printf '# %s (run beside the others)\n' "$name"
-	count "$name" <"$side_dir/$name.out"
-	printf '# %s took %ds\n' "$name" "$(cat "$side_dir/$name.secs")"
-	note_exit "$name"
+# show_ended: count the output of every side run that has ended.
+show_ended() {
+	local f name
+	for f in "$side_dir"/*.secs; do
+		[ -f "$f" ] || continue
+		name=${f##*/}
+		name=${name%.secs}
+		printf '# %s\n' "$name"
+		count "$name" <"$side_dir/$name.out"
+		printf '# %s took %ds\n' "$name" "$(cat "$f")"
+		note_exit "$name"
+		rm -f "$f"
+	done
+}
+
+# start_pooled NAME CMD...: start_side once fewer than TEST_JOBS run.
+start_pooled() {
+	while [ "$(jobs -rp | wc -l)" -ge "$TEST_JOBS" ]; do
+		wait -n 2>/dev/null || true
+		show_ended
+	done
+	start_side "$@"
 }
 
 # note_exit NAME: a non-zero exit without a "not ok" line is one failure.
@@ -135,17 +152,6 @@ run_one() {
 	note_exit "$name"
 }
 
-# The side files start first, to run beside everything else.
-sides=()
-if [ "$TEST_JOBS" -gt 1 ] && command -v bats >/dev/null 2>&1; then
-	for b in $SIDE_FILES; do
-		[ -f "$repo/tests/$b" ] || continue
-		case "$b" in *"$filter"*) ;; *) continue ;; esac
-		sides+=("$b")
-		start_side "$b" bats --tap "$repo/tests/$b"
-	done
-fi
-
 # Unit programs: every executable UNIT_DIR/test-* without a dot in its name.
 nunit=0
 if [ -d "$UNIT_DIR" ]; then
@@ -165,15 +171,24 @@ if compgen -G "$repo/tests/*.bats" >/dev/null; then
 		failed=$((failed + 1))
 		failures+=("bats: not installed (make deps)")
 	else
+		files=()
+		for b in $LONG_FILES; do
+			[ -f "$repo/tests/$b" ] && files+=("$repo/tests/$b")
+		done
 		for b in "$repo"/tests/*.bats; do
+			[[ " $LONG_FILES " == *" ${b##*/} "* ]] || files+=("$b")
+		done
+		for b in "${files[@]}"; do
 			case "${b##*/}" in *"$filter"*) ;; *) continue ;; esac
 			nbats=$((nbats + 1))
-			[[ " ${sides[*]} " == *" ${b##*/} "* ]] && continue
-			run_one "${b##*/}" bats --tap "$b"
+			if [ "$TEST_JOBS" -gt 1 ]; then
+				start_pooled "${b##*/}" bats --tap "$b"
+			else
+				run_one "${b##*/}" bats --tap "$b"
+			fi
 		done
-		for b in "${sides[@]}"; do
-			finish_side "$b"
-		done
+		wait
+		show_ended
 	fi
 fi
 
