@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "vx-cursor.h"
 #include "vx-diff.h"
 #include "vx-error.h"
 
@@ -498,19 +499,6 @@ units_up(int64_t ns, uint64_t unit)
 	return -(int64_t)((uint64_t)-ns / unit);
 }
 
-static void
-add_at(uint8_t *p, unsigned width, int big_endian, uint64_t delta)
-{
-	uint64_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < width; i++)
-		v |= (uint64_t)p[big_endian ? width - 1 - i : i] << (8 * i);
-	v += delta;
-	for (i = 0; i < width; i++)
-		p[big_endian ? width - 1 - i : i] = (uint8_t)(v >> (8 * i));
-}
-
 int
 vx_diff_shift(const struct vx_diff_rules *r, const struct vx_msg *m,
     uint8_t *buf, size_t len, int64_t elapsed_ns)
@@ -526,6 +514,7 @@ vx_diff_shift(const struct vx_diff_rules *r, const struct vx_msg *m,
 	for (i = 0; i < r->n; i++) {
 		const struct rule *ru = &r->v[i];
 		uint64_t end;
+		uint8_t *p;
 
 		if (!ru->shift || !rule_applies(ru, &c, m) ||
 		    (it = vx_msg_item(m, ru->field)) == NULL)
@@ -534,8 +523,10 @@ vx_diff_shift(const struct vx_diff_rules *r, const struct vx_msg *m,
 		end = (uint64_t)ru->at + ru->width;
 		if (end > it->len || it->off + end > len)
 			continue;
-		add_at(buf + it->off + ru->at, ru->width, m->big_endian,
-		    (uint64_t)units_up(elapsed_ns, ru->unit_ns) + ru->plus);
+		p = buf + it->off + ru->at;
+		vx_store(p, ru->width, vx_load(p, ru->width, m->big_endian) +
+		    (uint64_t)units_up(elapsed_ns, ru->unit_ns) + ru->plus,
+		    m->big_endian);
 		n++;
 	}
 	return n;
