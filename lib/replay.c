@@ -720,25 +720,26 @@ srv_cmd_came(void *arg)
 }
 
 /*
- * A recorded server command: wait until the live server has sent as
- * many, so that the next recorded command does not cross it (a server
- * without a twin socket expects the reply to its command next).
+ * After a recorded server command (at the recording client's answer to
+ * it, whose memory a DMA_READ gets, or at the command when it wants
+ * none): wait until the live server has sent as many, so that the next
+ * recorded command does not cross it (a server without a twin socket
+ * expects the answer to its command next).
  */
 static int
-server_command(struct vx_replay *r, struct live *l,
+server_command_sent(struct vx_replay *r, struct live *l,
     const struct vx_trace_rec *rec, const struct vx_msg *m)
 {
 	struct vx_replay_div d;
 	int n;
 
-	l->srv_cmds_rec++;
 	n = wait_until(r, srv_cmd_came, l, -1,
 	    vx_conn_now_ms(NULL) + r->o.timeout_ms);
 	if (n != 0)
 		return n < 0 ? n : 0;
 	div_init(&d, VX_RDIV_TIMEOUT, rec->frame, m->cmd);
 	snprintf(d.text, sizeof(d.text), "the server did not send the %s "
-	    "command of frame %llu within %d ms", cmd_text(m->cmd),
+	    "command recorded by frame %llu within %d ms", cmd_text(m->cmd),
 	    (unsigned long long)rec->frame, r->o.timeout_ms);
 	l->failed = 1;
 	emit(r, l, &d);
@@ -791,10 +792,14 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 	if (!l->failed) {
 		if (m->dir == VX_C2S && !vx_msg_is_reply(m))
 			err = send_command(r, l, rec, m);
-		else if (m->dir == VX_C2S)
+		else if (m->dir == VX_C2S) {
 			client_reply(l, m);
-		else if (!vx_msg_is_reply(m))
-			err = server_command(r, l, rec, m);
+			err = server_command_sent(r, l, rec, m);
+		} else if (!vx_msg_is_reply(m)) {
+			l->srv_cmds_rec++;
+			if (m->flags & VX_F_NO_REPLY)
+				err = server_command_sent(r, l, rec, m);
+		}
 		else if (vx_msg_is_reply(m)) {
 			err = reply_reached(r, l, rec, m);
 			written = 1;
