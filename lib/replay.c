@@ -47,6 +47,7 @@ struct live {
 	 * received live: the replay goes on past a recorded one only once
 	 * the live server has sent it, as the recorded client did */
 	uint64_t srv_cmds_rec, srv_cmds_live;
+	uint64_t srv_cmd_frame;	/* the last one recorded */
 	struct pend *pend;
 	size_t npend, pcap;
 	struct rfds fds;
@@ -728,7 +729,7 @@ srv_cmd_came(void *arg)
  */
 static int
 server_command_sent(struct vx_replay *r, struct live *l,
-    const struct vx_trace_rec *rec, const struct vx_msg *m)
+    const struct vx_msg *m)
 {
 	struct vx_replay_div d;
 	int n;
@@ -737,10 +738,10 @@ server_command_sent(struct vx_replay *r, struct live *l,
 	    vx_conn_now_ms(NULL) + r->o.timeout_ms);
 	if (n != 0)
 		return n < 0 ? n : 0;
-	div_init(&d, VX_RDIV_TIMEOUT, rec->frame, m->cmd);
+	div_init(&d, VX_RDIV_TIMEOUT, l->srv_cmd_frame, m->cmd);
 	snprintf(d.text, sizeof(d.text), "the server did not send the %s "
-	    "command recorded by frame %llu within %d ms", cmd_text(m->cmd),
-	    (unsigned long long)rec->frame, r->o.timeout_ms);
+	    "command of frame %llu within %d ms", cmd_text(m->cmd),
+	    (unsigned long long)l->srv_cmd_frame, r->o.timeout_ms);
 	l->failed = 1;
 	emit(r, l, &d);
 	return 0;
@@ -794,11 +795,12 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 			err = send_command(r, l, rec, m);
 		else if (m->dir == VX_C2S) {
 			client_reply(l, m);
-			err = server_command_sent(r, l, rec, m);
+			err = server_command_sent(r, l, m);
 		} else if (!vx_msg_is_reply(m)) {
 			l->srv_cmds_rec++;
+			l->srv_cmd_frame = rec->frame;
 			if (m->flags & VX_F_NO_REPLY)
-				err = server_command_sent(r, l, rec, m);
+				err = server_command_sent(r, l, m);
 		}
 		else if (vx_msg_is_reply(m)) {
 			err = reply_reached(r, l, rec, m);
