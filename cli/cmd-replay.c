@@ -940,13 +940,14 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    (unsigned long long)st->dma_hash_differs,
 		    (unsigned long long)st->dma_hashes,
 		    (unsigned long long)st->first_dma_hash_differs);
-	if (st->shifted || st->mig_forwarded)
-		printf("note: sent otherwise than recorded: %llu command%s "
-		    "with time values shifted (shift rules), %llu "
-		    "MIG_DATA_WRITE%s carrying the live data of the "
-		    "MIG_DATA_READ replies recorded with the same\n",
-		    (unsigned long long)st->shifted, st->shifted == 1 ? "" :
-		    "s", (unsigned long long)st->mig_forwarded,
+	if (st->shifted)
+		printf("note: shifted: %llu command%s with time values moved "
+		    "by shift rules\n", (unsigned long long)st->shifted,
+		    st->shifted == 1 ? "" : "s");
+	if (st->mig_forwarded)
+		printf("note: forwarded: %llu MIG_DATA_WRITE%s with the live "
+		    "data of the MIG_DATA_READ recorded with the same\n",
+		    (unsigned long long)st->mig_forwarded,
 		    st->mig_forwarded == 1 ? "" : "s");
 	if (st->unsent)
 		printf("note: not sent: %llu malformed command%s whose header "

@@ -483,7 +483,7 @@ le_hex_value() {
 	run "$VFUCTL" replay --shift 'region.data cmd=REGION_WRITE region=bar2 offset=0x20 unit=s' \
 		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
 	assert_status 0
-	assert_not_contains "time values shifted"
+	assert_not_contains "note: shifted"
 	echo 'shift vfio_user.region.data cmd=REGION_WRITE region.count=4 unit=ms width=4 # in ms' >"$TEST_TMP/ms.rules"
 	run --separate-stderr "$VFUCTL" replay -o json --rules "$TEST_TMP/ms.rules" \
 		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
@@ -500,7 +500,7 @@ le_hex_value() {
 	run "$VFUCTL" replay -k --shift 'region.data cmd=REGION_WRITE region.count=2 unit=s width=2' \
 		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
 	assert_status 0
-	assert_not_contains "time values shifted"
+	assert_not_contains "note: shifted"
 	# the 4-byte write: both reads see it
 	run "$VFUCTL" replay -k --shift 'region.data cmd=REGION_WRITE region.count=4 unit=s width=2' \
 		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
@@ -566,7 +566,7 @@ migration_source_changed() {
 		(.divergences[] | select(.conn == 2) | .frame == $f and
 		 .differences[0].recorded == "78563412" and .differences[0].live == "79563412")'
 	run "$VFUCTL" replay -k "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
-	assert_contains "1 MIG_DATA_WRITE carrying the live data of the MIG_DATA_READ replies recorded with the same"
+	assert_contains "note: forwarded: 1 MIG_DATA_WRITE with the live data of the MIG_DATA_READ recorded with the same"
 	# with the recorded data the destination is as recorded
 	run --separate-stderr "$VFUCTL" replay -k -o json --no-mig-forward "$trace" -- \
 		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
@@ -721,6 +721,10 @@ migration_trace() {
 	assert_contains "--expect-digest"
 	assert_contains "--spawn-once"
 	assert_contains "--junit"
+	assert_contains "--shift"
+	assert_contains "--no-mig-forward"
+	run complete_words vfuctl replay --shift ""
+	[ -z "$output" ]
 	run complete_words vfuctl replay -o ""
 	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "json text " ]
 	run complete_words vfuctl replay --peer ""
@@ -732,7 +736,7 @@ migration_trace() {
 	assert_status 0
 	local opt
 	for opt in --connect --spawn-once --keep-going --timeout --ignore --rules \
-		--digest --expect-digest --output --junit --update --peer --check-dma; do
+		--shift --no-mig-forward --digest --expect-digest --output --junit --update --peer --check-dma; do
 		assert_contains "$opt"
 		grep -q -- "Fl -${opt#--}" "$repo/man/vfuctl-replay.1" ||
 			{ echo "$opt not in vfuctl-replay.1" >&2; false; }
