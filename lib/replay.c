@@ -796,15 +796,14 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 		else if (m->dir == VX_C2S) {
 			client_reply(l, m);
 			err = server_command_sent(r, l, m);
-		} else if (!vx_msg_is_reply(m)) {
+		} else if (vx_msg_is_reply(m)) {
+			err = reply_reached(r, l, rec, m);
+			written = 1;
+		} else {
 			l->srv_cmds_rec++;
 			l->srv_cmd_frame = rec->frame;
 			if (m->flags & VX_F_NO_REPLY)
 				err = server_command_sent(r, l, m);
-		}
-		else if (vx_msg_is_reply(m)) {
-			err = reply_reached(r, l, rec, m);
-			written = 1;
 		}
 	}
 	remember(l, rec, m);
