@@ -38,6 +38,7 @@ struct rule {
 struct vx_diff_rules {
 	struct rule *v;
 	unsigned n, cap;
+	unsigned nshift;	/* shift rules among them */
 };
 
 /* The defaults of vx-diff.h, each documented there. */
@@ -58,6 +59,7 @@ push_rule(struct vx_diff_rules *r, const struct rule *ru)
 		r->cap = cap;
 	}
 	r->v[r->n++] = *ru;
+	r->nshift += ru->shift != 0;
 	return 0;
 }
 
@@ -508,7 +510,8 @@ vx_diff_shift(const struct vx_diff_rules *r, const struct vx_msg *m,
 	unsigned i;
 	int n = 0;
 
-	if (r == NULL || vx_msg_items(m) < 0)
+	/* most replays have none: no items built for them */
+	if (r == NULL || r->nshift == 0 || vx_msg_items(m) < 0)
 		return 0;
 	msg_ctx(m, &c);
 	for (i = 0; i < r->n; i++) {
