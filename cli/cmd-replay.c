@@ -50,8 +50,16 @@ const char cmd_replay_usage[] =
 	"                       (default 5000), and for the server's socket\n"
 	"                       (at least 10000)\n"
 	"  --ignore RULE        ignore a field: a schema key, optionally with\n"
-	"                       cmd=CMD region=REGION offset=N[-M] (repeatable)\n"
-	"  --rules FILE         ignore rules, one a line\n"
+	"                       cmd=CMD region=REGION offset=N[-M] KEY=N\n"
+	"                       (repeatable)\n"
+	"  --rules FILE         ignore and shift rules, one a line\n"
+	"  --shift RULE         move a time value in the commands the rule\n"
+	"                       selects by the time elapsed since the\n"
+	"                       recording: FIELD [cmd=CMD region=REGION\n"
+	"                       offset=N FIELD=N] unit=s|ms|us|ns [width=W\n"
+	"                       at=N plus=P] (repeatable)\n"
+	"  --no-mig-forward     send MIG_DATA_WRITE data as recorded, not the\n"
+	"                       live data of the MIG_DATA_READ it repeats\n"
 	"  --digest             print the BLAKE2b digest of the live replies\n"
 	"  --expect-digest HEX  a divergence unless the digest is HEX\n"
 	"  -o, --output FMT     text (default) or json\n"
@@ -117,7 +125,7 @@ struct opts {
 	const char *connect[MAX_ENDPOINTS];	/* --connect, by endpoint */
 	unsigned nconnect;
 	int timeout_ms, json, digest, spawn_once, keep_going, update, peer;
-	int check_dma;
+	int check_dma, mig_recorded;
 	char **server_cmd;
 };
 
@@ -699,6 +707,18 @@ add_rule(struct vx_diff_rules *rules, const char *line)
 }
 
 static void
+add_shift(struct vx_diff_rules *rules, const char *arg)
+{
+	char line[600], why[256];
+
+	snprintf(line, sizeof(line), "shift %s", arg);
+	if (strlen(arg) > 500 ||
+	    vx_diff_rules_add(rules, line, why, sizeof(why)) < 0)
+		vx_usage_error("replay", "invalid --shift rule: %s",
+		    strlen(arg) > 500 ? "longer than 500 bytes" : why);
+}
+
+static void
 load_rules(struct vx_diff_rules *rules, const char *path)
 {
 	char why[512];
@@ -756,6 +776,8 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "ignore", required_argument, NULL, 'I' },
 		{ "rules", required_argument, NULL, 'R' },
+		{ "shift", required_argument, NULL, 'T' },
+		{ "no-mig-forward", no_argument, NULL, 'F' },
 		{ "digest", no_argument, NULL, 'D' },
 		{ "expect-digest", required_argument, NULL, 'E' },
 		{ "output", required_argument, NULL, 'o' },
@@ -797,6 +819,12 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 			break;
 		case 'R':
 			load_rules(rules, optarg);
+			break;
+		case 'T':
+			add_shift(rules, optarg);
+			break;
+		case 'F':
+			o->mig_recorded = 1;
 			break;
 		case 'D':
 			o->digest = 1;
@@ -913,6 +941,15 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    (unsigned long long)st->dma_hash_differs,
 		    (unsigned long long)st->dma_hashes,
 		    (unsigned long long)st->first_dma_hash_differs);
+	if (st->shifted)
+		printf("note: shifted: %llu command%s with time values moved "
+		    "by shift rules\n", (unsigned long long)st->shifted,
+		    st->shifted == 1 ? "" : "s");
+	if (st->mig_forwarded)
+		printf("note: forwarded: %llu MIG_DATA_WRITE%s with the live "
+		    "data of the MIG_DATA_READ recorded with the same\n",
+		    (unsigned long long)st->mig_forwarded,
+		    st->mig_forwarded == 1 ? "" : "s");
 	if (st->unsent)
 		printf("note: not sent: %llu malformed command%s whose header "
 		    "frames no message (first: frame %llu)\n",
@@ -934,6 +971,7 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
     const char *digest, int64_t ms, int digest_ok)
 {
 	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,"
 	    "s:O,s:O,s:I,s:f}", "trace", rp->o->trace,
 	    "sessions", (json_int_t)st->sessions,
 	    "connections", (json_int_t)st->conns,
@@ -943,6 +981,8 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
 	    "interrupts", (json_int_t)st->irqs,
 	    "dma_served", (json_int_t)st->dma_served,
 	    "unsent", (json_int_t)st->unsent,
+	    "shifted", (json_int_t)st->shifted,
+	    "mig_forwarded", (json_int_t)st->mig_forwarded,
 	    "dma_hashes", (json_int_t)st->dma_hashes,
 	    "dma_hashes_differing", (json_int_t)st->dma_hash_differs,
 	    "divergences_total", (json_int_t)st->divergences,
@@ -1032,7 +1072,8 @@ cmd_replay(int argc, char **argv)
 		rp.srv = servers;
 	ro.flags = (o.keep_going || o.update ? VX_REPLAY_KEEP_GOING : 0) |
 	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0) |
-	    (o.check_dma ? VX_REPLAY_CHECK_DMA : 0);
+	    (o.check_dma ? VX_REPLAY_CHECK_DMA : 0) |
+	    (o.mig_recorded ? VX_REPLAY_MIG_RECORDED : 0);
 	ro.timeout_ms = o.timeout_ms;
 	ro.peer = o.peer;
 	ro.rules = rules;

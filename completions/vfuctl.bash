@@ -167,11 +167,11 @@ _vfuctl()
 		-o | --output) _vfuctl_words 'text json'; return 0 ;;
 		--peer) _vfuctl_words 'auto spec libvfio-user qemu'; return 0 ;;
 		-t | --timeout) _vfuctl_words '1000 5000 30000'; return 0 ;;
-		--ignore | --expect-digest) return 0 ;;
+		--ignore | --shift | --expect-digest) return 0 ;;
 		esac
 		opts='--connect --spawn-once -k --keep-going -t --timeout --ignore
-		      --rules --digest --expect-digest -o --output --junit --update
-		      -w --peer --check-dma -h --help'
+		      --rules --shift --no-mig-forward --digest --expect-digest -o
+		      --output --junit --update -w --peer --check-dma -h --help'
 		files=1
 		;;
 	client)

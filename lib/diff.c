@@ -11,22 +11,34 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "vx-cursor.h"
 #include "vx-diff.h"
 #include "vx-error.h"
 
 #define ANY	(-1)
 #define ALL_FIELDS	VXF_COUNT
 
+#define MAX_CONDS	4	/* FIELD=N conditions of one rule */
+
 struct rule {
 	unsigned field;		/* VXF_*, or ALL_FIELDS */
 	int64_t cmd, region;	/* ANY or the value */
 	int has_off;
 	uint64_t off_lo, off_hi;
+	unsigned nconds;	/* FIELD=N: the message's first FIELD is N */
+	struct { unsigned field; uint64_t val; } cond[MAX_CONDS];
+	/* a shift rule (a command's value moved by the time elapsed),
+	 * not an ignore rule */
+	int shift;
+	uint64_t unit_ns, plus;
+	uint32_t at;		/* byte of the field the value starts at */
+	uint8_t width;		/* its bytes; 0: not given */
 };
 
 struct vx_diff_rules {
 	struct rule *v;
 	unsigned n, cap;
+	unsigned nshift;	/* shift rules among them */
 };
 
 /* The defaults of vx-diff.h, each documented there. */
@@ -47,6 +59,7 @@ push_rule(struct vx_diff_rules *r, const struct rule *ru)
 		r->cap = cap;
 	}
 	r->v[r->n++] = *ru;
+	r->nshift += ru->shift != 0;
 	return 0;
 }
 
@@ -60,7 +73,8 @@ vx_diff_rules_new(unsigned flags)
 		return r;
 	for (i = 0; i < sizeof(default_ignored) / sizeof(*default_ignored);
 	    i++) {
-		struct rule ru = { default_ignored[i], ANY, ANY, 0, 0, 0 };
+		struct rule ru = { .field = default_ignored[i], .cmd = ANY,
+		    .region = ANY };
 
 		if (push_rule(r, &ru) < 0) {
 			vx_diff_rules_free(r);
@@ -112,48 +126,172 @@ parse_field(const char *s, unsigned *field)
 	return 0;
 }
 
+/* An integer on the wire, which a FIELD=N condition can test. */
+static int
+is_int_field(unsigned field)
+{
+	const struct vx_field *f = &vx_fields[field];
+
+	return f->kind != VX_K_BYTES && f->kind != VX_K_TEXT &&
+	    f->kind != VX_K_GROUP;
+}
+
+/* An integer a shift rule can move: one on the wire. */
+static int
+is_wire_int(unsigned field)
+{
+	const struct vx_field *f = &vx_fields[field];
+
+	return is_int_field(field) && f->width != 0 &&
+	    !(f->flags & VX_FF_VIRT);
+}
+
+static int
+parse_offset(struct rule *ru, const char *v)
+{
+	char lo[32];
+	const char *dash = strchr(v, '-');
+
+	if (strlen(v) >= sizeof(lo))
+		return -1;
+	memcpy(lo, v, strlen(v) + 1);
+	if (dash != NULL)
+		lo[dash - v] = '\0';
+	if (parse_num(lo, &ru->off_lo) < 0)
+		return -1;
+	ru->off_hi = ru->off_lo;
+	if (dash != NULL && (parse_num(dash + 1, &ru->off_hi) < 0 ||
+	    ru->off_hi < ru->off_lo))
+		return -1;
+	ru->has_off = 1;
+	return 0;
+}
+
+static const struct { const char *name; uint64_t ns; } units[] = {
+	{ "s", 1000000000ull }, { "ms", 1000000 }, { "us", 1000 },
+	{ "ns", 1 },
+};
+
+/* unit=, width=, at=, plus=: a shift rule's own words. */
+static int
+parse_shift_word(struct rule *ru, const char *s, const char *v, char *why,
+    size_t whycap)
+{
+	uint64_t n;
+	size_t i;
+
+	if (!ru->shift) {
+		snprintf(why, whycap, "'%.40s': only a shift rule takes it "
+		    "(start the line with \"shift\")", s);
+		return VX_ERR_INVALID;
+	}
+	if (strncmp(s, "unit=", 5) == 0) {
+		for (i = 0; i < sizeof(units) / sizeof(*units); i++)
+			if (strcmp(v, units[i].name) == 0)
+				ru->unit_ns = units[i].ns;
+		if (ru->unit_ns != 0)
+			return 0;
+		snprintf(why, whycap, "'%.40s': not a unit (s, ms, us, ns)", s);
+		return VX_ERR_INVALID;
+	}
+	if (parse_num(v, &n) < 0)
+		goto bad;
+	if (strncmp(s, "width=", 6) == 0) {
+		if (n != 1 && n != 2 && n != 4 && n != 8) {
+			snprintf(why, whycap, "'%.40s': not 1, 2, 4 or 8 "
+			    "bytes", s);
+			return VX_ERR_INVALID;
+		}
+		ru->width = (uint8_t)n;
+	} else if (strncmp(s, "at=", 3) == 0) {
+		if (n > UINT32_MAX)
+			goto bad;
+		ru->at = (uint32_t)n;
+	} else {
+		ru->plus = n;
+	}
+	return 0;
+bad:
+	snprintf(why, whycap, "'%.40s': not a number", s);
+	return VX_ERR_INVALID;
+}
+
+/* FIELD=N: the message's first FIELD (an integer) is N. */
+static int
+parse_field_cond(struct rule *ru, const char *s, const char *v, char *why,
+    size_t whycap)
+{
+	char key[96];
+	unsigned field;
+	uint64_t n;
+
+	if ((size_t)(v - s) > sizeof(key))
+		goto unknown;
+	memcpy(key, s, (size_t)(v - s - 1));
+	key[v - s - 1] = '\0';
+	if (parse_field(key, &field) < 0 || field == ALL_FIELDS)
+		goto unknown;
+	if (!is_int_field(field)) {
+		snprintf(why, whycap, "'%.40s': %s is not an integer field",
+		    s, vx_fields[field].key);
+		return VX_ERR_INVALID;
+	}
+	if (vx_tok_value(vx_fields[field].names, v, &n) < 0 &&
+	    parse_num(v, &n) < 0) {
+		snprintf(why, whycap, "'%.40s': not a number%s", s,
+		    vx_fields[field].names ? " or name" : "");
+		return VX_ERR_INVALID;
+	}
+	if (ru->nconds == MAX_CONDS) {
+		snprintf(why, whycap, "'%.40s': more than %d FIELD=N "
+		    "conditions", s, MAX_CONDS);
+		return VX_ERR_INVALID;
+	}
+	ru->cond[ru->nconds].field = field;
+	ru->cond[ru->nconds++].val = n;
+	return 0;
+unknown:
+	snprintf(why, whycap, "'%.40s': expected cmd=, region=, offset=, "
+	    "FIELD=N%s", s, ru->shift ? ", unit=, width=, at= or plus=" :
+	    " or (in a shift rule) unit=, width=, at=, plus=");
+	return VX_ERR_INVALID;
+}
+
 static int
 parse_cond(struct rule *ru, const char *s, char *why, size_t whycap)
 {
 	const char *eq = strchr(s, '=');
 	const char *v = eq ? eq + 1 : "";
 	uint64_t n;
-	char *dash;
 
-	if (eq != NULL && strncmp(s, "cmd=", 4) == 0) {
+	if (eq == NULL) {
+		snprintf(why, whycap, "'%.40s': expected a condition "
+		    "(cmd=, region=, offset=, FIELD=N)", s);
+		return VX_ERR_INVALID;
+	}
+	if (strncmp(s, "cmd=", 4) == 0) {
 		if (vx_tok_value(vx_names_cmd, v, &n) < 0 &&
 		    parse_num(v, &n) < 0)
 			goto bad;
 		ru->cmd = (int64_t)(n & 0xffff);
 		return 0;
 	}
-	if (eq != NULL && strncmp(s, "region=", 7) == 0) {
+	if (strncmp(s, "region=", 7) == 0) {
 		if (vx_tok_value(vx_names_region, v, &n) < 0 &&
 		    parse_num(v, &n) < 0)
 			goto bad;
 		ru->region = (int64_t)(n & 0xffffffff);
 		return 0;
 	}
-	if (eq != NULL && strncmp(s, "offset=", 7) == 0) {
-		char lo[32];
-
-		dash = strchr(v, '-');
-		if (strlen(v) >= sizeof(lo))
+	if (strncmp(s, "offset=", 7) == 0) {
+		if (parse_offset(ru, v) < 0)
 			goto bad;
-		memcpy(lo, v, strlen(v) + 1);
-		if (dash != NULL)
-			lo[dash - v] = '\0';
-		if (parse_num(lo, &ru->off_lo) < 0)
-			goto bad;
-		ru->off_hi = ru->off_lo;
-		if (dash != NULL && (parse_num(dash + 1, &ru->off_hi) < 0 ||
-		    ru->off_hi < ru->off_lo))
-			goto bad;
-		ru->has_off = 1;
 		return 0;
 	}
-	snprintf(why, whycap, "'%.40s': expected cmd=, region= or offset=", s);
-	return VX_ERR_INVALID;
+	if (strncmp(s, "unit=", 5) == 0 || strncmp(s, "width=", 6) == 0 ||
+	    strncmp(s, "at=", 3) == 0 || strncmp(s, "plus=", 5) == 0)
+		return parse_shift_word(ru, s, v, why, whycap);
+	return parse_field_cond(ru, s, v, why, whycap);
 bad:
 	snprintf(why, whycap, "'%.40s': not a %s", s,
 	    strncmp(s, "offset", 6) == 0 ? "number or range N-M" :
@@ -162,12 +300,43 @@ bad:
 	return VX_ERR_INVALID;
 }
 
+/* What a shift rule needs: a field with a value in it, a unit. */
+static int
+check_shift(struct rule *ru, char *why, size_t whycap)
+{
+	const struct vx_field *f = &vx_fields[ru->field];
+
+	if (ru->field == ALL_FIELDS || (f->kind != VX_K_BYTES &&
+	    !is_wire_int(ru->field))) {
+		snprintf(why, whycap, "shift %s: not a data or integer field",
+		    ru->field == ALL_FIELDS ? "*" : f->key);
+		return VX_ERR_INVALID;
+	}
+	if (ru->unit_ns == 0) {
+		snprintf(why, whycap, "shift %s: unit= is missing (s, ms, us "
+		    "or ns: what the value counts)", f->key);
+		return VX_ERR_INVALID;
+	}
+	if (f->kind == VX_K_BYTES) {
+		if (ru->width == 0)
+			ru->width = 8;
+		return 0;
+	}
+	if ((ru->width != 0 && ru->width != f->width) || ru->at != 0) {
+		snprintf(why, whycap, "shift %s: an integer field of %u bytes "
+		    "takes no width= or at=", f->key, f->width);
+		return VX_ERR_INVALID;
+	}
+	ru->width = f->width;
+	return 0;
+}
+
 int
 vx_diff_rules_add(struct vx_diff_rules *r, const char *line, char *why,
     size_t whycap)
 {
 	char buf[512], *save = NULL, *tok;
-	struct rule ru = { 0, ANY, ANY, 0, 0, 0 };
+	struct rule ru = { .cmd = ANY, .region = ANY };
 	int err;
 
 	if (strlen(line) >= sizeof(buf)) {
@@ -180,6 +349,14 @@ vx_diff_rules_add(struct vx_diff_rules *r, const char *line, char *why,
 	tok = strtok_r(buf, " \t\r\n", &save);
 	if (tok == NULL)
 		return 0;
+	if (strcmp(tok, "shift") == 0) {
+		ru.shift = 1;
+		if ((tok = strtok_r(NULL, " \t\r\n", &save)) == NULL) {
+			snprintf(why, whycap, "shift: the field is missing "
+			    "(shift FIELD [CONDITION...] unit=U)");
+			return VX_ERR_INVALID;
+		}
+	}
 	if (parse_field(tok, &ru.field) < 0) {
 		snprintf(why, whycap, "'%.60s': no such field (see vfuctl "
 		    "schema)", tok);
@@ -188,6 +365,8 @@ vx_diff_rules_add(struct vx_diff_rules *r, const char *line, char *why,
 	while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL)
 		if ((err = parse_cond(&ru, tok, why, whycap)) < 0)
 			return err;
+	if (ru.shift && (err = check_shift(&ru, why, whycap)) < 0)
+		return err;
 	return push_rule(r, &ru);
 }
 
@@ -257,8 +436,12 @@ msg_ctx(const struct vx_msg *m, struct ctx *c)
 }
 
 static int
-rule_applies(const struct rule *ru, const struct ctx *c)
+rule_applies(const struct rule *ru, const struct ctx *c,
+    const struct vx_msg *m)
 {
+	uint64_t v;
+	unsigned i;
+
 	if (ru->cmd != ANY && ru->cmd != c->cmd)
 		return 0;
 	if (ru->region != ANY && ru->region != c->region)
@@ -266,6 +449,10 @@ rule_applies(const struct rule *ru, const struct ctx *c)
 	if (ru->has_off && (!c->has_access || c->hi < ru->off_lo ||
 	    c->lo > ru->off_hi))
 		return 0;
+	for (i = 0; i < ru->nconds; i++)
+		if (vx_msg_get(m, ru->cond[i].field, &v) < 0 ||
+		    v != ru->cond[i].val)
+			return 0;
 	return 1;
 }
 
@@ -282,7 +469,7 @@ ignored_set(const struct vx_diff_rules *r, const struct vx_msg *m,
 		return;
 	msg_ctx(m, &c);
 	for (i = 0; i < r->n; i++) {
-		if (!rule_applies(&r->v[i], &c))
+		if (r->v[i].shift || !rule_applies(&r->v[i], &c, m))
 			continue;
 		if (r->v[i].field == ALL_FIELDS)
 			memset(ign, 1, VXF_COUNT);
@@ -301,6 +488,51 @@ vx_diff_ignored(const struct vx_diff_rules *r, const struct vx_msg *m,
 		return 0;
 	ignored_set(r, m, ign);
 	return ign[field];
+}
+
+/* --- shift rules ------------------------------------------------------ */
+
+/* ceil(ns / unit), for either sign. */
+static int64_t
+units_up(int64_t ns, uint64_t unit)
+{
+	if (ns > 0)
+		return (int64_t)(((uint64_t)ns + unit - 1) / unit);
+	return -(int64_t)((uint64_t)-ns / unit);
+}
+
+int
+vx_diff_shift(const struct vx_diff_rules *r, const struct vx_msg *m,
+    uint8_t *buf, size_t len, int64_t elapsed_ns)
+{
+	const struct vx_item *it;
+	struct ctx c;
+	unsigned i;
+	int n = 0;
+
+	/* most replays have none: no items built for them */
+	if (r == NULL || r->nshift == 0 || vx_msg_items(m) < 0)
+		return 0;
+	msg_ctx(m, &c);
+	for (i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		uint64_t end;
+		uint8_t *p;
+
+		if (!ru->shift || !rule_applies(ru, &c, m) ||
+		    (it = vx_msg_item(m, ru->field)) == NULL)
+			continue;
+		/* within the field as recorded, and within buf */
+		end = (uint64_t)ru->at + ru->width;
+		if (end > it->len || it->off + end > len)
+			continue;
+		p = buf + it->off + ru->at;
+		vx_store(p, ru->width, vx_load(p, ru->width, m->big_endian) +
+		    (uint64_t)units_up(elapsed_ns, ru->unit_ns) + ru->plus,
+		    m->big_endian);
+		n++;
+	}
+	return n;
 }
 
 /* --- comparing ------------------------------------------------------------- */

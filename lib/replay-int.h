@@ -83,6 +83,35 @@ void rfds_recorded_read(struct rfds *f, const struct vx_msg *m);
 int rfds_hash(struct rfds *f, uint64_t addr, uint64_t n,
     char hex[2 * VX_DIGEST_LEN + 1]);
 
+/* --- migration data forwarded (replay-mig.c) --------------------------- */
+
+/* A recorded MIG_DATA_READ reply's data and the live one's. */
+struct rchunk {
+	uint8_t *rec, *live;
+	uint32_t rlen, llen;
+};
+
+/* The reads of a session not yet written on, oldest first. */
+struct rmig {
+	struct rchunk *v;
+	size_t n, cap;
+	size_t bytes;		/* held in all, bounded */
+};
+
+/* A MIG_DATA_READ: rec, its recorded reply, and live, the live one (both
+ * without errors, or nothing is kept).  0 or VX_ERR_NOMEM. */
+int rmig_read(struct rmig *g, const struct vx_msg *rec,
+    const struct vx_msg *live);
+/*
+ * A MIG_DATA_WRITE's recorded data: if a read kept carried the same, 1
+ * and *live (malloc'd, the caller frees), *llen the live data of the
+ * oldest such read, which is dropped with every read before it; else 0.
+ */
+int rmig_take(struct rmig *g, const uint8_t *data, uint32_t len,
+    uint8_t **live, uint32_t *llen);
+void rmig_clear(struct rmig *g);
+void rmig_free(struct rmig *g);
+
 /* --- rotated traces (replay-ring.c) ------------------------------------ */
 
 /* 1 if the trace at path starts mid-session (its first record but digests

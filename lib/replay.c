@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "replay-int.h"
 #include "vx-array.h"
+#include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-walk.h"
 
@@ -41,6 +43,11 @@ struct live {
 	struct vx_conn *conn;
 	int failed;		/* no more of it is replayed */
 	int twin_asked;		/* the recorded VERSION asked for a twin */
+	/* server commands (DMA_READ, DMA_WRITE) recorded so far and
+	 * received live: the replay goes on past a recorded one only once
+	 * the live server has sent it, as the recorded client did */
+	uint64_t srv_cmds_rec, srv_cmds_live;
+	uint64_t srv_cmd_frame;	/* the last one recorded */
 	struct pend *pend;
 	size_t npend, pcap;
 	struct rfds fds;
@@ -59,6 +66,7 @@ struct vx_replay {
 	struct vx_diff_rules *own_rules;
 	const struct vx_diff_rules *rules;
 	struct vx_digest *digest;
+	struct rmig mig;	/* MIG_DATA_READs to forward */
 	struct live *live[MAX_LIVE];
 	unsigned nlive;
 	struct vx_decoder dec;	/* live replies */
@@ -200,8 +208,10 @@ open_live(struct vx_replay *r, const struct vx_trace_rec *rec,
 	l->fds.dma_write_reply = VX_VAR_LVU;
 	r->live[r->nlive++] = l;
 	r->st.conns++;
-	if (r->nlive == 1)
+	if (r->nlive == 1) {
 		r->st.sessions++;
+		rmig_clear(&r->mig);
+	}
 	lim.max_msg_size = VX_MAX_MSG_CAP;
 	if (r->h.connect_endpoint != NULL)
 		sock = r->h.connect_endpoint(r->h.arg, rec->conn, rec->endpoint,
@@ -256,6 +266,7 @@ on_event(struct vx_replay *r, struct live *l, struct vx_conn_event *ev)
 		}
 		return;
 	case VX_CONN_EV_REQUEST:
+		l->srv_cmds_live++;
 		n = rfds_serve(&l->fds, l->conn, &r->out, ev);
 		if (n == VX_ERR_NOMEM)
 			r->nomem = 1;
@@ -403,6 +414,64 @@ unframeable(const struct vx_msg *m, int err)
 	    (err == VX_ERR_INVALID || err == VX_ERR_TOO_LARGE);
 }
 
+/* Nanoseconds since the epoch, as the trace's times are. */
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * m into r->buf as it goes out: a MIG_DATA_WRITE with the live data of
+ * the read it repeats, time values moved by the shift rules.  Returns
+ * its length, or VX_ERR_NOMEM.
+ */
+static long
+outgoing(struct vx_replay *r, const struct vx_trace_rec *rec,
+    const struct vx_msg *m)
+{
+	const struct vx_item *d = NULL;
+	uint8_t *live = NULL;
+	uint32_t llen = 0;
+	size_t len = m->len, tail;
+	uint64_t v;
+
+	if (m->cmd == VX_CMD_MIG_DATA_WRITE &&
+	    !(r->o.flags & VX_REPLAY_MIG_RECORDED) && vx_msg_items(m) == 0 &&
+	    (d = vx_msg_item(m, VXF_MIGD_DATA)) != NULL &&
+	    rmig_take(&r->mig, d->ptr, d->len, &live, &llen))
+		len = m->len - d->len + llen;
+	if (room(r, len) < 0) {
+		free(live);
+		return VX_ERR_NOMEM;
+	}
+	if (live == NULL) {
+		memcpy(r->buf, m->buf, m->len);
+	} else {
+		tail = m->len - d->off - d->len;
+		memcpy(r->buf, m->buf, d->off);
+		memcpy(r->buf + d->off, live, llen);
+		memcpy(r->buf + d->off + llen, m->buf + d->off + d->len, tail);
+		free(live);
+		if (llen != d->len) {	/* the sizes that count the data */
+			vx_store(r->buf + 4, 4, len, m->big_endian);
+			if (vx_msg_get(m, VXF_ARGSZ, &v) == 0)
+				vx_store(r->buf + VX_HDR_SIZE, 4, v - d->len +
+				    llen, m->big_endian);
+			vx_store(r->buf + VX_HDR_SIZE + 4, 4, llen,
+			    m->big_endian);
+		}
+		r->st.mig_forwarded++;
+	}
+	if (vx_diff_shift(r->rules, m, r->buf, len,
+	    now_ns() - (int64_t)rec->ts_ns) > 0)
+		r->st.shifted++;
+	return (long)len;
+}
+
 /* A recorded command: sent now, with descriptors made for it. */
 static int
 send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec,
@@ -412,6 +481,7 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 	char why[256] = "";
 	struct pend *p;
 	int nfds, id, i;
+	long len;
 
 	if (m->cmd == VX_CMD_VERSION && m->caps != NULL)
 		l->twin_asked = m->caps->twin_supported;
@@ -423,12 +493,11 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 	}
 	if (m->cmd == VX_CMD_DMA_MAP && nfds > 0)
 		r->st.fd_dma++;
-	if (room(r, m->len) < 0) {
+	if ((len = outgoing(r, rec, m)) < 0) {
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);
 		return VX_ERR_NOMEM;
 	}
-	memcpy(r->buf, m->buf, m->len);
 	p = NULL;
 	if (!(m->flags & VX_F_NO_REPLY)) {
 		p = vx_array_room(l->pend, l->npend, &l->pcap, sizeof(*p), 8);
@@ -446,7 +515,7 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 		vx_msg_get(m, VXF_DMA_SIZE, &p->size);
 		vx_msg_get(m, VXF_DMA_UNMAP_FLAGS, &p->uflags);
 	}
-	id = vx_conn_start(l->conn, m->chan, r->buf, m->len, fds, nfds,
+	id = vx_conn_start(l->conn, m->chan, r->buf, (size_t)len, fds, nfds,
 	    r->o.timeout_ms, p ? (void *)(uintptr_t)p->serial : NULL);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
@@ -632,10 +701,50 @@ reply_reached(struct vx_replay *r, struct live *l,
 		rfds_unmap_addr(&l->fds, p->addr);
 	if (p->cmd == VX_CMD_DMA_UNMAP && !(live.flags & VX_F_ERROR))
 		rfds_unmapped(&l->fds, p->uflags, p->addr, p->size);
+	if (p->cmd == VX_CMD_MIG_DATA_READ &&
+	    !(r->o.flags & VX_REPLAY_MIG_RECORDED) &&
+	    rmig_read(&r->mig, m, &live) < 0)
+		return VX_ERR_NOMEM;
 	compare(r, l, rec, m, p, &live);
 	n = update_reply(r, rec, p);
 	drop_pend(l, p);
 	return r->nomem ? VX_ERR_NOMEM : n;
+}
+
+static int
+srv_cmd_came(void *arg)
+{
+	const struct live *l = arg;
+
+	return l->srv_cmds_live >= l->srv_cmds_rec ||
+	    vx_conn_ended(l->conn) != 0;
+}
+
+/*
+ * After a recorded server command (at the recording client's answer to
+ * it, whose memory a DMA_READ gets, or at the command when it wants
+ * none): wait until the live server has sent as many, so that the next
+ * recorded command does not cross it (a server without a twin socket
+ * expects the answer to its command next).
+ */
+static int
+server_command_sent(struct vx_replay *r, struct live *l,
+    const struct vx_msg *m)
+{
+	struct vx_replay_div d;
+	int n;
+
+	n = wait_until(r, srv_cmd_came, l, -1,
+	    vx_conn_now_ms(NULL) + r->o.timeout_ms);
+	if (n != 0)
+		return n < 0 ? n : 0;
+	div_init(&d, VX_RDIV_TIMEOUT, l->srv_cmd_frame, m->cmd);
+	snprintf(d.text, sizeof(d.text), "the server did not send the %s "
+	    "command of frame %llu within %d ms", cmd_text(m->cmd),
+	    (unsigned long long)l->srv_cmd_frame, r->o.timeout_ms);
+	l->failed = 1;
+	emit(r, l, &d);
+	return 0;
 }
 
 /*
@@ -684,11 +793,17 @@ on_message(struct vx_replay *r, const struct vx_walk_item *it)
 	if (!l->failed) {
 		if (m->dir == VX_C2S && !vx_msg_is_reply(m))
 			err = send_command(r, l, rec, m);
-		else if (m->dir == VX_C2S)
+		else if (m->dir == VX_C2S) {
 			client_reply(l, m);
-		else if (vx_msg_is_reply(m)) {
+			err = server_command_sent(r, l, m);
+		} else if (vx_msg_is_reply(m)) {
 			err = reply_reached(r, l, rec, m);
 			written = 1;
+		} else {
+			l->srv_cmds_rec++;
+			l->srv_cmd_frame = rec->frame;
+			if (m->flags & VX_F_NO_REPLY)
+				err = server_command_sent(r, l, m);
 		}
 	}
 	remember(l, rec, m);
@@ -1026,6 +1141,7 @@ vx_replay_free(struct vx_replay *r)
 	vx_builder_release(&r->out);
 	vx_diff_rules_free(r->own_rules);
 	vx_digest_free(r->digest);
+	rmig_free(&r->mig);
 	free(r->buf);
 	free(r->base);
 	free(r->path);

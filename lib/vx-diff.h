@@ -31,8 +31,21 @@
  * FIELD is a key of fields.def, with or without "vfio_user.", or "*" for
  * every field; COMMAND a name (REGION_READ) or number; REGION a name (bar2,
  * config) or index; offset a region access's offset or range (inclusive)
- * that the access [offset, offset+count) must overlap.  "#" starts a
- * comment.
+ * that the access [offset, offset+count) must overlap; FIELD=N (any
+ * integer field of the schema, N a number or the field's value name)
+ * that the message's first FIELD is N.  "#" starts a comment.
+ *
+ * A line that starts with "shift" is a shift rule, for vx_diff_shift(),
+ * not an ignore rule:
+ *
+ *	shift FIELD [CONDITION...] unit=s|ms|us|ns [width=W] [at=N] [plus=P]
+ *
+ * FIELD a data field (W bytes, default 8, from its byte N, default 0) or
+ * an integer field on the wire (its own width); the value, an unsigned
+ * integer in the message's byte order, counts units since some epoch
+ * (a Unix time, usually) and is moved by the time elapsed since the
+ * message was recorded, rounded up to whole units (a time that was in
+ * the future then is again), plus P units more.
  */
 #ifndef VX_DIFF_H
 #define VX_DIFF_H
@@ -62,6 +75,16 @@ int vx_diff_rules_add(struct vx_diff_rules *r, const char *line, char *why,
 /* Add every line of a rules file; the reason names "path:line". */
 int vx_diff_rules_load(struct vx_diff_rules *r, const char *path, char *why,
     size_t whycap);
+
+/*
+ * The shift rules that apply to m (a recorded command), applied to buf,
+ * a copy of m's bytes len long (which may differ from m->len): each value
+ * moved by elapsed_ns (now minus when m was recorded) in its units.  A
+ * value beyond the field or beyond buf is left alone.  Returns how many
+ * values were moved.
+ */
+int vx_diff_shift(const struct vx_diff_rules *r, const struct vx_msg *m,
+    uint8_t *buf, size_t len, int64_t elapsed_ns);
 
 /* 1 if field (VXF_*) of message m is ignored by the rules, else 0. */
 int vx_diff_ignored(const struct vx_diff_rules *r, const struct vx_msg *m,

@@ -14,9 +14,17 @@
  * written in as the walk reaches them, and served to the server's
  * DMA_READ/DMA_WRITE from this process's copy), an eventfd for every eventfd (SET_IRQS), /dev/null for the rest.
  * Where the trace has an interrupt, the replay waits for the eventfd the
- * live server signals.  A server that closes the connection, dies or does
- * not answer within the timeout is a divergence naming the frame whose
- * reply it owes.
+ * live server signals; where it has a server's command (DMA_READ,
+ * DMA_WRITE), it goes past the recorded client's answer only once the
+ * live server has sent as many.  A recorded MIG_DATA_WRITE whose data
+ * equals what a recorded MIG_DATA_READ reply of the session carried (a
+ * client moving device state from a migration's source to its
+ * destination) is sent with what the live source returned for that read
+ * instead: forwarded, as the recorded client did (VX_REPLAY_MIG_RECORDED:
+ * never).  The rules' shift rules (vx-diff.h) move time values in commands
+ * by the time elapsed since the recording.  A server that closes the
+ * connection, dies or does not answer within the timeout is a divergence
+ * naming the frame whose reply it owes.
  *
  * Driven by vx_replay_step(), one trace record at a time; between records
  * the replay polls its live connections itself (it waits only for what the
@@ -111,6 +119,8 @@ struct vx_replay_hooks {
 #define VX_REPLAY_CHECK_DMA	0x4	/* a window whose contents at unmap or
 					 * close differ from the trace's
 					 * --hash-dma hash is a divergence */
+#define VX_REPLAY_MIG_RECORDED	0x8	/* MIG_DATA_WRITE data as recorded,
+					 * never forwarded (below) */
 
 struct vx_replay_opts {
 	unsigned flags;		/* VX_REPLAY_* */
@@ -143,6 +153,8 @@ struct vx_replay_stats {
 	uint64_t dma_hashes;	/* --hash-dma hashes compared */
 	uint64_t dma_hash_differs;	/* ... that differed live */
 	uint64_t first_dma_hash_differs;	/* the frame of the first */
+	uint64_t shifted;	/* commands changed by shift rules */
+	uint64_t mig_forwarded;	/* MIG_DATA_WRITEs sent with live data */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };

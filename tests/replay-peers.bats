@@ -6,8 +6,10 @@
 # one with no divergence (the first with the same digest twice);
 # libvfio-user's sample client's whole session with the sample server,
 # migration included (source and destination in one trace, replayed each
-# against its own fresh server), replays up to the request that carries
-# the recording's wall clock, and departs there, where it must.
+# against its own fresh server): with no rules it departs where the
+# recording's wall clock was written, and with the sample's rules (a time
+# shifted, two values that follow the clock ignored) it replays with no
+# divergence, the migration data forwarded from the live source.
 
 load helpers
 
@@ -129,7 +131,7 @@ write_destination_wrapper() {
 	chmod +x "$1/server"
 }
 
-@test "replay: libvfio-user's sample session with its migration: source and destination replayed against fresh sample servers, departing where the wall clock was written" {
+@test "replay: libvfio-user's sample session with its migration: source and destination replay against fresh sample servers with no divergence, given the sample's rules" {
 	local d=$TEST_TMP/lvu i
 	mkdir "$d"
 	cp "$LVU_MIG/client" "$d/client"
@@ -151,11 +153,10 @@ write_destination_wrapper() {
 	wait "$rec_pid"
 	run "$VFUCTL" dissect -Y 'vfio_user.cmd == MIG_DATA_WRITE && vfio_user.type == command' "$d/all.pcap"
 	assert_contains " c2 C->S "
-	# The sample client writes the wall clock (plus 1 s) into BAR0 and
-	# the server arms a timer for then: replayed later, that time has
-	# passed and the server refuses the write.  Everything before it --
-	# VERSION, regions, IRQs, 16 DMA windows, migration feature probes,
-	# DMA logging -- matches.
+	# As recorded: the sample client writes the wall clock (plus 1 s)
+	# into BAR0 and the server arms a timer for then; replayed later,
+	# that time has passed and the server refuses it.  Everything before
+	# it -- VERSION, regions, IRQs, 16 DMA windows, DMA logging -- matches.
 	frame=$("$VFUCTL" dissect -Y 'vfio_user.type == reply && vfio_user.cmd == REGION_WRITE && vfio_user.region.index == bar0' \
 		"$d/all.pcap" | awk 'NR == 1 { print $1 }')
 	[ -n "$frame" ]
@@ -164,24 +165,37 @@ write_destination_wrapper() {
 	assert_contains "divergence 1: frame $frame (connection 1, REGION_WRITE reply to frame $((frame - 1))): vfio_user.flags: recorded 0x1 (reply), live 0x21 (reply|error)"
 	assert_contains "and vfio_user.error: recorded 0, live EINVAL (22)"
 	assert_not_contains "divergence 2"
-	# the rule of vfuctl-replay(1)'s example: that reply may differ; what
-	# the refused time changes in the server (the timer's interrupt, the
-	# read of BAR0 after it) still does
-	cat >"$d/wall-clock.rules" <<-'EOF'
-	# the sample client writes the wall clock into BAR0: replayed later,
-	# the server refuses the (now past) time
-	vfio_user.flags cmd=REGION_WRITE region=bar0 offset=0
-	vfio_user.error cmd=REGION_WRITE region=bar0 offset=0
+	# vfuctl-replay(1)'s example: the rules this sample needs, each for
+	# a reason of its own
+	cat >"$d/sample.rules" <<-'EOF'
+	# BAR0 takes a time (time_t, seconds) and the server arms a timer for
+	# it: written as it was then plus the time since, and 2 s more so that
+	# it is still ahead when the server reads its clock
+	shift vfio_user.region.data cmd=REGION_WRITE region=bar0 offset=0 unit=s plus=2
+	# a BAR0 read returns the seconds from that time to now
+	vfio_user.region.data cmd=REGION_READ region=bar0
+	# the last chunk of stop-and-copy data, 8 bytes, is BAR0's time
+	vfio_user.mig_data.data cmd=MIG_DATA_READ mig_data.size=8
 	EOF
-	run "$VFUCTL" replay --rules "$d/wall-clock.rules" --timeout 3000 "$d/all.pcap" -- \
-		"$LVU_MIG/server" -v '{socket}'
+	# the destination's timer runs ~10 s: --timeout waits for its interrupt
+	run --separate-stderr "$VFUCTL" replay -o json --rules "$d/sample.rules" --timeout 60000 \
+		"$d/all.pcap" -- "$LVU_MIG/server" -v '{socket}'
+	printf '%s\n' "$output" | jq -c '{divergences_total, connections, interrupts, shifted, mig_forwarded, server}' >&2
+	assert_status 0
+	printf '%s\n' "$output" | jq -e '.divergences_total == 0 and .connections == 2 and
+		.server.started == 2 and .server.failed == 0 and .interrupts == 2 and
+		.shifted == 2 and .mig_forwarded == 13 and
+		([.connection_results[] | select(.replies > 0 and .divergences == 0)] | length) == 2'
+	# the destination takes the source's live state, shifted time and
+	# all, as the client did: with the recorded state its timer's time has
+	# passed, and it refuses to run
+	frame=$("$VFUCTL" dissect -Y 'vfio_user.conn == 2 && vfio_user.type == reply && vfio_user.mig_state.device_state == RUNNING' \
+		"$d/all.pcap" | awk 'NR == 1 { print $1 }')
+	[ -n "$frame" ]
+	run "$VFUCTL" replay --no-mig-forward --rules "$d/sample.rules" --timeout 60000 \
+		"$d/all.pcap" -- "$LVU_MIG/server" -v '{socket}'
 	assert_status 1
-	assert_contains "divergence 1: frame $((frame + 2)) (connection 1, REGION_READ reply to frame $((frame + 1))): vfio_user.region.data: recorded ffffffffffffffff"
-	# the destination: replayed with -k against its own fresh server
-	run "$VFUCTL" replay -k --rules "$d/wall-clock.rules" --timeout 1000 -o json "$d/all.pcap" -- \
-		"$LVU_MIG/server" -v '{socket}'
-	printf '%s\n' "$output" | jq -e '.connections == 2 and .server.started == 2 and
-		([.divergences[] | select(.conn == 2)] | length) > 0'
+	assert_contains "divergence 1: frame $frame (connection 2, DEVICE_FEATURE reply to frame $((frame - 1))): vfio_user.flags: recorded 0x1 (reply), live 0x21 (reply|error)"
 }
 
 # replay_vector JSONL SAMPLE [ARGS...]: JSONL (a capture between real

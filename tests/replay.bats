@@ -447,6 +447,145 @@ gpio_changed() {
 	grep -q '<testcase ' "$TEST_TMP/ok.xml"
 }
 
+# le_hex_value HEX: the unsigned little-endian integer whose bytes HEX are
+le_hex_value() {
+	local hex=$1 v=0 i
+	for ((i = ${#hex} - 2; i >= 0; i -= 2)); do
+		v=$((v * 256 + 16#${hex:i:2}))
+	done
+	echo "$v"
+}
+
+@test "replay: a shift rule moves a command's time value by the time elapsed since the recording, as a later read shows" {
+	local t0 t1 v
+	t0=$(date +%s)
+	record gpio 'poke bar2 0x10 0x1000 4; peek bar2 0x10 4'
+	run "$VFUCTL" replay "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_contains " 0 divergences"
+	# the register now holds what was written: 0x1000 plus the seconds
+	# since the recording (rounded up) plus 0x100
+	frame=$(first_frame 'vfio_user.type == reply && vfio_user.cmd == REGION_READ && vfio_user.region.offset == 0x10')
+	run --separate-stderr "$VFUCTL" replay -o json \
+		--shift 'region.data cmd=REGION_WRITE region=bar2 offset=0x10 unit=s width=4 plus=0x100' \
+		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	t1=$(date +%s)
+	assert_status 1
+	printf '%s\n' "$output" | jq -e --argjson f "$frame" '.divergences_total == 1 and
+		.shifted == 1 and .divergences[0].frame == $f and
+		.divergences[0].differences[0].field == "vfio_user.region.data" and
+		.divergences[0].differences[0].recorded == "00100000"'
+	v=$(le_hex_value "$(printf '%s\n' "$output" | jq -r '.divergences[0].differences[0].live')")
+	[ "$v" -ge $((0x1000 + 0x100 + 1)) ] && [ "$v" -le $((0x1000 + 0x100 + t1 - t0 + 1)) ] ||
+		{ echo "live $v, elapsed at most $((t1 - t0 + 1)) s" >&2; false; }
+	# a rule whose conditions select nothing changes nothing; in a rules
+	# file, the same line; the unit counts (ms: a thousand times more)
+	run "$VFUCTL" replay --shift 'region.data cmd=REGION_WRITE region=bar2 offset=0x20 unit=s' \
+		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_not_contains "note: shifted"
+	echo 'shift vfio_user.region.data cmd=REGION_WRITE region.count=4 unit=ms width=4 # in ms' >"$TEST_TMP/ms.rules"
+	run --separate-stderr "$VFUCTL" replay -o json --rules "$TEST_TMP/ms.rules" \
+		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	t1=$(date +%s)
+	assert_status 1
+	v=$(le_hex_value "$(printf '%s\n' "$output" | jq -r '.divergences[0].differences[0].live')")
+	[ "$v" -ge $((0x1000 + 1)) ] && [ "$v" -le $((0x1000 + (t1 - t0 + 1) * 1000)) ] ||
+		{ echo "live $v, elapsed at most $((t1 - t0 + 1)) s" >&2; false; }
+}
+
+@test "replay: a rule's FIELD=N condition selects messages by a field's value" {
+	record gpio 'poke bar2 0x10 7 4; peek bar2 0x10 4; peek bar2 0x10 2'
+	# no 2-byte write: nothing shifted
+	run "$VFUCTL" replay -k --shift 'region.data cmd=REGION_WRITE region.count=2 unit=s width=2' \
+		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	assert_not_contains "note: shifted"
+	# the 4-byte write: both reads see it
+	run "$VFUCTL" replay -k --shift 'region.data cmd=REGION_WRITE region.count=4 unit=s width=2' \
+		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "2 divergences"
+	# and an ignore rule with one: only the 2-byte read is ignored
+	run "$VFUCTL" replay -k --shift 'region.data cmd=REGION_WRITE unit=s width=2' \
+		--ignore 'region.data cmd=REGION_READ region.count=2' \
+		"$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains "1 divergence"
+	assert_contains "REGION_READ reply bar2+0x10 len 4"
+}
+
+@test "replay: bad shift and condition rules exit 2 naming the line and the word" {
+	local line want
+	while IFS='|' read -r line want; do
+		printf '# a comment\nregion.data cmd=REGION_READ\n%s\n' "$line" >"$TEST_TMP/bad.rules"
+		run "$VFUCTL" replay --rules "$TEST_TMP/bad.rules" "$trace" --connect "$TEST_TMP/none"
+		assert_status 2
+		assert_contains "bad.rules:3: $want"
+	done <<-'EOF'
+	shift region.data cmd=REGION_WRITE|shift vfio_user.region.data: unit= is missing (s, ms, us or ns
+	shift region.data unit=h|'unit=h': not a unit (s, ms, us, ns)
+	shift region.data unit=s width=3|'width=3': not 1, 2, 4 or 8 bytes
+	shift region.data unit=s at=x|'at=x': not a number
+	shift|shift: the field is missing
+	shift * unit=s|shift *: not a data or integer field
+	shift version.json unit=s|shift vfio_user.version.json: not a data or integer field
+	shift region.offset unit=s width=4|shift vfio_user.region.offset: an integer field of 8 bytes takes no width= or at=
+	region.data unit=s|'unit=s': only a shift rule takes it
+	region.data nosuch=3|'nosuch=3': expected cmd=, region=, offset=, FIELD=N
+	region.data region.data=3|'region.data=3': vfio_user.region.data is not an integer field
+	region.data region.count=many|'region.count=many': not a number
+	region.data cmd|'cmd': expected a condition
+	EOF
+	run "$VFUCTL" replay --shift 'region.data width=4' "$trace" --connect "$TEST_TMP/none"
+	assert_status 2
+	assert_contains "invalid --shift rule: shift vfio_user.region.data: unit= is missing"
+}
+
+# The corpus's migration with the source's register written as 0x12345679
+# where the recording wrote 0x12345678: the source's state differs live.
+migration_source_changed() {
+	jq -c 'if .kind == "message" and .conn == 1 and .dir == "c2s"
+		then .hex |= sub("78563412"; "79563412") else . end' \
+		"$repo/traces/replay-migration.jsonl" >"$TEST_TMP/m.jsonl"
+	"$VFUCTL" import -o "$trace" "$TEST_TMP/m.jsonl"
+}
+
+@test "replay: migration data is forwarded: the destination gets what the live source gave, unless --no-mig-forward" {
+	migration_source_changed
+	frame=$(first_frame 'vfio_user.conn == 2 && vfio_user.type == reply && vfio_user.cmd == REGION_READ')
+	[ -n "$frame" ]
+	# the source's state differs; the destination was written what the
+	# live source gave for it, so it differs there too
+	run --separate-stderr "$VFUCTL" replay -k -o json "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	printf '%s\n' "$output" | jq -e --argjson f "$frame" '.mig_forwarded == 1 and
+		([.divergences[] | select(.conn == 1 and .cmd == "MIG_DATA_READ")] | length) == 1 and
+		([.divergences[] | select(.conn == 2)] | length) == 1 and
+		(.divergences[] | select(.conn == 2) | .frame == $f and
+		 .differences[0].recorded == "78563412" and .differences[0].live == "79563412")'
+	run "$VFUCTL" replay -k "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_contains "note: forwarded: 1 MIG_DATA_WRITE with the live data of the MIG_DATA_READ recorded with the same"
+	# with the recorded data the destination is as recorded
+	run --separate-stderr "$VFUCTL" replay -k -o json --no-mig-forward "$trace" -- \
+		"$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	printf '%s\n' "$output" | jq -e '.mig_forwarded == 0 and
+		([.divergences[] | select(.conn == 2)] | length) == 0 and
+		([.divergences[] | select(.conn == 1)] | length) == 1'
+}
+
+@test "replay: a server command the recording had and the live server does not send is a divergence at its frame" {
+	"$VFUCTL" import -o "$trace" "$repo/traces/replay-dma.jsonl"
+	frame=$(first_frame 'vfio_user.type == command && vfio_user.cmd == DMA_READ')
+	[ -n "$frame" ]
+	# gpio.json has no DMA engine to start
+	run "$VFUCTL" replay -k --timeout 500 "$trace" -- "$VFUCTL" server --device "$repo/tests/devices/gpio.json"
+	assert_status 1
+	assert_contains ": frame $frame (connection 1, DMA_READ): the server did not send the DMA_READ command of frame $frame within 500 ms"
+}
+
 @test "replay: a fresh server per recorded session unless --spawn-once" {
 	record gpio 'poke bar2 0x10 7; peek bar2 0x10' "$TEST_TMP/a.pcap"
 	record gpio 'peek bar2 0x10' "$TEST_TMP/b.pcap"
@@ -582,6 +721,10 @@ migration_trace() {
 	assert_contains "--expect-digest"
 	assert_contains "--spawn-once"
 	assert_contains "--junit"
+	assert_contains "--shift"
+	assert_contains "--no-mig-forward"
+	run complete_words vfuctl replay --shift ""
+	[ -z "$output" ]
 	run complete_words vfuctl replay -o ""
 	[ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "json text " ]
 	run complete_words vfuctl replay --peer ""
@@ -593,7 +736,7 @@ migration_trace() {
 	assert_status 0
 	local opt
 	for opt in --connect --spawn-once --keep-going --timeout --ignore --rules \
-		--digest --expect-digest --output --junit --update --peer --check-dma; do
+		--shift --no-mig-forward --digest --expect-digest --output --junit --update --peer --check-dma; do
 		assert_contains "$opt"
 		grep -q -- "Fl -${opt#--}" "$repo/man/vfuctl-replay.1" ||
 			{ echo "$opt not in vfuctl-replay.1" >&2; false; }

@@ -5,7 +5,8 @@
  * region at an offset and nothing else; a reply of another shape (error
  * reply) differs in the fields only one side has; rules files are checked
  * with the line named; digests are equal for messages that differ only in
- * ignored fields, different otherwise.
+ * ignored fields, different otherwise; shift rules move a command's value
+ * by the time elapsed, in its units and byte order, rounded up.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -201,8 +202,16 @@ test_rules_errors(void)
 	    sizeof(why)) == VX_ERR_INVALID, "bad region refused: %s", why);
 	ok(vx_diff_rules_add(r, "region.data offset=8-4", why,
 	    sizeof(why)) == VX_ERR_INVALID, "backward range refused: %s", why);
-	ok(vx_diff_rules_add(r, "region.data size=4", why, sizeof(why)) ==
+	ok(vx_diff_rules_add(r, "region.data nosuch=4", why, sizeof(why)) ==
 	    VX_ERR_INVALID, "unknown condition refused: %s", why);
+	ok(vx_diff_rules_add(r, "region.data region.count=4", why,
+	    sizeof(why)) == 0, "FIELD=N condition taken");
+	ok(vx_diff_rules_add(r, "shift region.data unit=s width=16", why,
+	    sizeof(why)) == VX_ERR_INVALID && strstr(why, "width=16") != NULL,
+	    "shift: bad width refused: %s", why);
+	ok(vx_diff_rules_add(r, "region.data plus=1", why, sizeof(why)) ==
+	    VX_ERR_INVALID && strstr(why, "only a shift rule") != NULL,
+	    "plus= outside a shift rule refused: %s", why);
 	ok(vx_diff_rules_add(r, "   # only a comment", why, sizeof(why)) == 0,
 	    "comment line adds nothing");
 	if (unit_mkdtemp(dir, sizeof(dir), "test-diff") < 0)
@@ -216,6 +225,89 @@ test_rules_errors(void)
 	unlink(path);
 	rmdir(dir);
 	vx_diff_rules_free(r);
+}
+
+/* A REGION_WRITE command of 8 bytes of data, in either byte order. */
+static void
+write_cmd(struct mb *m, uint32_t region, uint64_t value, int big_endian)
+{
+	static const uint64_t f[][2] = {
+		{ 1, 2 }, { VX_CMD_REGION_WRITE, 2 }, { 16 + 16 + 8, 4 },
+		{ 0, 4 }, { 0, 4 }, { 0x10, 8 }, { 0, 4 }, { 8, 4 }, { 0, 8 },
+	};
+	size_t i;
+	int k;
+
+	m->n = 0;
+	for (i = 0; i < sizeof(f) / sizeof(*f); i++) {
+		uint64_t v = i == 6 ? region : i == 8 ? value : f[i][0];
+
+		for (k = 0; k < (int)f[i][1]; k++)
+			m->b[m->n++] = (uint8_t)(v >> (8 * (big_endian ?
+			    (int)f[i][1] - 1 - k : k)));
+	}
+}
+
+/* The value the shift rule line makes of value written to region 2,
+ * elapsed_ns after its recording; *n the rules applied. */
+static uint64_t
+shifted(const char *line, uint64_t value, int64_t elapsed_ns, int big_endian,
+    int *n)
+{
+	struct vx_diff_rules *r = vx_diff_rules_new(0);
+	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
+	struct vx_decoder d;
+	struct vx_msg m;
+	struct mb b;
+	uint8_t out[256];
+	char why[200];
+	uint64_t v = 0;
+	int i;
+
+	ctx.big_endian = (uint8_t)big_endian;
+	vx_decoder_init(&d);
+	if (vx_diff_rules_add(r, line, why, sizeof(why)) < 0)
+		diag("%s: %s", line, why);
+	write_cmd(&b, 2, value, big_endian);
+	vx_decode(&d, b.b, b.n, &ctx, &m);
+	memcpy(out, b.b, b.n);
+	*n = vx_diff_shift(r, &m, out, b.n, elapsed_ns);
+	for (i = 0; i < 8; i++)
+		v |= (uint64_t)out[32 + (big_endian ? 7 - i : i)] << (8 * i);
+	ok(memcmp(out, b.b, 32) == 0, "  shift leaves the rest alone");
+	vx_decoder_release(&d);
+	vx_diff_rules_free(r);
+	return v;
+}
+
+static void
+test_shift(void)
+{
+	int n;
+
+	ok(shifted("shift region.data unit=s", 1000, 1500000000, 0, &n) ==
+	    1002 && n == 1, "shift: 1.5 s is 2 s, rounded up");
+	ok(shifted("shift region.data unit=s plus=3", 1000, 1500000000, 0,
+	    &n) == 1005, "shift: plus= more units");
+	ok(shifted("shift region.data unit=ms", 1000, 1500000, 0, &n) == 1002,
+	    "shift: in ms");
+	ok(shifted("shift region.data unit=s", 1000, -1500000000, 0, &n) ==
+	    999, "shift: a negative time rounds up too");
+	ok(shifted("shift region.data unit=s at=4 width=4", 1000,
+	    2000000000, 0, &n) == 1000 + (2ull << 32), "shift: at= and width=");
+	ok(shifted("shift region.data unit=s at=6 width=4", 1000,
+	    2000000000, 0, &n) == 1000 && n == 0,
+	    "shift: a value beyond the field is left alone");
+	ok(shifted("shift region.data unit=s", 0x1ff, 1000000000, 1, &n) ==
+	    0x200 && n == 1, "shift: in the recording host's byte order");
+	ok(shifted("shift region.data cmd=REGION_WRITE region=bar0 unit=s",
+	    1000, 1000000000, 0, &n) == 1000 && n == 0,
+	    "shift: conditions select the command");
+	ok(shifted("shift region.data region.count=8 unit=s",
+	    1000, 1000000000, 0, &n) == 1001 && n == 1,
+	    "shift: a FIELD=N condition");
+	ok(shifted("region.data cmd=REGION_WRITE", 1000, 1000000000, 0, &n) ==
+	    1000 && n == 0, "an ignore rule shifts nothing");
 }
 
 static void
@@ -270,6 +362,7 @@ main(void)
 	test_every_field_rule(&t);
 	test_rules_errors();
 	test_digest(r, &t);
+	test_shift();
 	vx_decoder_release(&t.da);
 	vx_decoder_release(&t.db);
 	vx_diff_rules_free(r);
