@@ -72,6 +72,14 @@ void vx_sreplay_free(struct vx_sreplay *r);
  */
 int vx_sreplay_only(struct vx_sreplay *r, uint32_t conn);
 
+/*
+ * Match live requests within a window of k recorded requests each way of
+ * the furthest one played (SR_WIN_DEFAULT; policy in server-replay-win.h).
+ * Before the first attach.  0, or VX_ERR_INVALID for k outside
+ * 1..SR_WIN_MAX.
+ */
+int vx_sreplay_set_window(struct vx_sreplay *r, unsigned k);
+
 /* Where report lines go: departures and notices at VX_SERVER_NOTICE,
  * one line per message at VX_SERVER_DEBUG when verbose. */
 void vx_sreplay_set_log(struct vx_sreplay *r, vx_server_log_fn *fn,
