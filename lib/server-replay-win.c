@@ -524,11 +524,12 @@ span_free(const struct sr_win *w)
 	return 1;
 }
 
-/* Whether the front request has fallen behind. */
+/* Whether the front request may go: played (only its reply may be
+ * wanted again: sr_win_last keeps that), or fallen behind. */
 static int
 behind(const struct sr_win *w, const struct sr_ent *e)
 {
-	if (e->rpos + w->k < w->furthest)
+	if (e->used || e->rpos + w->k < w->furthest)
 		return 1;
 	return w->bytes > SR_WIN_BYTES && e->rpos < w->furthest;
 }

@@ -18,14 +18,16 @@
  *    k requests of the furthest one played (after it or before it) and
  *    whole: the trace has been read past it to the next request and to its
  *    reply (or it wants none, or k more requests came without one);
- *  - behind the furthest request played, requests more than k back fall
- *    out (unplayed ones are counted as skipped), and so do any once the
- *    window holds more than SR_WIN_BYTES of messages; ahead, reading stops
- *    k + 1 requests on, or at SR_WIN_BYTES once the next request is whole;
+ *  - the window's front moves past played requests (the newest reply of
+ *    each command is kept for sr_win_last) and past unplayed ones more
+ *    than k behind the furthest played, or behind it at all once the
+ *    window holds more than SR_WIN_BYTES of messages (they are counted as
+ *    skipped); ahead, reading stops k + 1 requests on, or at SR_WIN_BYTES
+ *    once the span of the request after the furthest played is read;
  *  - a DMA request we sent whose reply is awaited holds everything after
  *    it in the window.
- * So memory is about 2k entries plus their messages, whatever the trace's
- * length.
+ * So memory is at most about 2k entries plus their messages (k + 1 when
+ * the client plays in order), whatever the trace's length.
  */
 #ifndef SERVER_REPLAY_WIN_H
 #define SERVER_REPLAY_WIN_H
@@ -37,8 +39,6 @@
 #include "vx-walk.h"
 
 #define SR_NONE		UINT64_MAX
-#define SR_WIN_DEFAULT	4096		/* k: requests each way */
-#define SR_WIN_MAX	(1u << 20)
 #define SR_WIN_BYTES	(64u << 20)	/* messages held, beyond one request */
 #define SR_NCMDS	64		/* commands tracked one by one */
 

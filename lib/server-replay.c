@@ -161,7 +161,7 @@ vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
 		vx_sreplay_free(r);
 		return VX_ERR_NOMEM;
 	}
-	r->k = SR_WIN_DEFAULT;
+	r->k = VX_SREPLAY_WINDOW_DEF;
 	if ((r->path = strdup(path)) == NULL) {
 		snprintf(err, errcap, "out of memory");
 		vx_sreplay_free(r);
@@ -214,7 +214,7 @@ vx_sreplay_only(struct vx_sreplay *r, uint32_t conn)
 int
 vx_sreplay_set_window(struct vx_sreplay *r, unsigned k)
 {
-	if (k == 0 || k > SR_WIN_MAX)
+	if (k == 0 || k > VX_SREPLAY_WINDOW_MAX)
 		return VX_ERR_INVALID;
 	r->k = k;
 	return 0;
