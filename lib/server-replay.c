@@ -783,10 +783,9 @@ beyond(struct vx_sreplay *r, const struct vx_msg *live, const char *name)
 		    " recorded; answered as the last one, frame %" PRIu64,
 		    name, live->id, sr_win_count(&r->win, live->cmd), frame);
 	else
-		depart(r, "departure: %s 0x%04x: none of the %u recorded "
-		    "requests around the furthest one played is one; "
-		    "answered as the last one played, frame %" PRIu64, name,
-		    live->id, r->win.k, frame);
+		depart(r, "departure: %s 0x%04x: no unplayed one in the "
+		    "window of %u requests; answered as the newest one before "
+		    "it, frame %" PRIu64, name, live->id, r->win.k, frame);
 	if (live->flags & VX_F_NO_REPLY)
 		return;
 	if (have && rep != NULL)
