@@ -641,4 +641,15 @@ window_reads() {
 	run cat "$TEST_TMP/replay.log"
 	assert_not_contains "differs"
 	assert_contains "departure: the client ended after 6 of 9 recorded requests; the first not played: frame 13 (REGION_READ)"
+	# a second VERSION: none left in the window, answered as the one
+	# played (gone from the window, its reply kept); the same once the
+	# whole trace is in the window
+	window_reads 2 version 0
+	[ "$output" = "$(printf 'version\n0xa0')" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: VERSION 0x0001: no unplayed one in the window of 2 requests; answered as the newest one before it, frame 1"
+	window_reads 16 version 0
+	[ "$output" = "$(printf 'version\n0xa0')" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: VERSION 0x0001: more than the 1 recorded; answered as the last one, frame 1"
 }

@@ -8,7 +8,8 @@
       the value 0xa0 + i.
   sreplay-reads.py play JSONL SOCKET [--hwm PID] (--count N | OFFSET...)
       send JSONL's VERSION, then REGION_READs of bar2 at each OFFSET in
-      turn, printing each reply's value in hex, one a line; or (--count)
+      turn, printing each reply's value in hex, one a line (an OFFSET
+      "version" sends the VERSION again and prints "version"); or (--count)
       the N reads of `make N`, 64 in flight, checking that read i gets
       0xa0 + i.  With --hwm, print PID's peak resident size (VmHWM, KiB)
       before hanging up.
@@ -88,6 +89,12 @@ def play(args):
         play_count(s, n)
     else:
         for i, off in enumerate(args):
+            if off == "version":
+                s.sendall(struct.pack("<H", i + 1) +
+                          version[2:])
+                recv_msg(s)
+                print("version")
+                continue
             s.sendall(read_req(i + 1, int(off, 0)))
             print("0x%x" % value(recv_msg(s)))
     if pid is not None:
