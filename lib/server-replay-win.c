@@ -246,14 +246,6 @@ sr_scan(const char *path, struct sr_conn **conns, size_t *n, char *err,
 
 /* --- the window: entries ------------------------------------------------ */
 
-struct sr_ent *
-sr_win_at(const struct sr_win *w, uint64_t seq)
-{
-	if (seq < w->lo || seq >= w->hi)
-		return NULL;
-	return &w->ring[seq & (w->cap - 1)];
-}
-
 /* Room for entry hi: the ring doubles when full (seqs keep their
  * entries, at their new places). */
 static struct sr_ent *

@@ -139,7 +139,13 @@ void sr_win_close(struct sr_win *w);
 int sr_win_fill(struct sr_win *w);
 
 /* Entry seq, or NULL if it is not (or no longer) in the window. */
-struct sr_ent *sr_win_at(const struct sr_win *w, uint64_t seq);
+static inline struct sr_ent *
+sr_win_at(const struct sr_win *w, uint64_t seq)
+{
+	if (seq < w->lo || seq >= w->hi)
+		return NULL;
+	return &w->ring[seq & (w->cap - 1)];
+}
 
 /* 1 if entry seq is a request a live one may be matched with. */
 int sr_win_candidate(const struct sr_win *w, uint64_t seq);
