@@ -33,8 +33,8 @@ fail(char *err, size_t errcap, int code, const char *fmt, ...)
 	return code;
 }
 
-static const char *
-cmd_text(unsigned cmd, char *buf, size_t cap)
+const char *
+sr_cmd_text(unsigned cmd, char *buf, size_t cap)
 {
 	const char *n = vx_cmd_name(cmd);
 
@@ -124,7 +124,7 @@ refuse_message(struct scan *sc, const struct sr_conn *c,
 		    "first message is %s %s, not the client's VERSION): "
 		    "serving it needs the connection from its start (a "
 		    "rotated trace's earlier file)", rec->frame, rec->conn,
-		    cmd_text(m->cmd, cb, sizeof(cb)),
+		    sr_cmd_text(m->cmd, cb, sizeof(cb)),
 		    reply ? "reply" : "command");
 	return 0;
 }
@@ -154,8 +154,8 @@ scan_message(struct scan *sc, const struct vx_walk_item *it)
 		c->in_msg = (uint32_t)rec->len;
 	if (kind == SR_REQ) {
 		c->nreq++;
-		if (m->cmd != VX_CMD_VERSION)
-			c->client_peer = m->peer;	/* known once VERSION is */
+		if (m->cmd != VX_CMD_VERSION)	/* known once VERSION is */
+			c->client_peer = m->peer;
 	}
 	if (kind == SR_REPLY && m->cmd == VX_CMD_VERSION)
 		note_limits(c, m);
@@ -621,7 +621,8 @@ sr_win_last(const struct sr_win *w, uint16_t cmd, uint64_t *frame,
 	for (s = w->hi; s-- > w->lo;) {
 		const struct sr_ent *e = sr_win_at(w, s);
 
-		if (e->kind != SR_REQ || e->cmd != cmd || e->rpos >= w->furthest)
+		if (e->kind != SR_REQ || e->cmd != cmd ||
+		    e->rpos >= w->furthest)
 			continue;
 		*frame = e->frame;
 		*reply = e->pair != SR_NONE ? sr_win_at(w, e->pair) : NULL;

@@ -170,4 +170,7 @@ uint64_t sr_win_count(const struct sr_win *w, uint16_t cmd);
  */
 int sr_win_unplayed(struct sr_win *w, uint64_t *frame, uint16_t *cmd);
 
+/* cmd's name, or "command N" in buf. */
+const char *sr_cmd_text(unsigned cmd, char *buf, size_t cap);
+
 #endif /* SERVER_REPLAY_WIN_H */

@@ -35,7 +35,6 @@
 #include "vx-diff.h"
 #include "vx-error.h"
 #include "vx-msg.h"
-#include "vx-walk.h"
 
 #define DMA_TIMEOUT_MS	10000		/* for the client's DMA reply */
 #define STEP_BUDGET	64		/* events per vx_sreplay_step */
@@ -126,17 +125,6 @@ depart(struct vx_sreplay *r, const char *fmt, ...)
 	if (r->st.departures == MAX_SHOWN)
 		r->logfn(r->logarg, VX_SERVER_NOTICE, "departures: more are "
 		    "counted, not shown");
-}
-
-static const char *
-cmd_text(unsigned cmd, char *buf, size_t cap)
-{
-	const char *n = vx_cmd_name(cmd);
-
-	if (n != NULL)
-		return n;
-	snprintf(buf, cap, "command %u", cmd);
-	return buf;
 }
 
 int
@@ -606,7 +594,8 @@ start_dma(struct vx_sreplay *r, uint64_t seq)
 		}
 		depart(r, "departure: frame %" PRIu64 ": the recorded %s "
 		    "cannot be sent: %s", e->frame,
-		    cmd_text(e->cmd, cb, sizeof(cb)), vx_conn_errmsg(r->conn));
+		    sr_cmd_text(e->cmd, cb, sizeof(cb)),
+		    vx_conn_errmsg(r->conn));
 		return;
 	}
 	r->st.dma++;
@@ -638,7 +627,7 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, uint64_t seq)
 	if (ev->err != 0) {
 		depart(r, "departure: frame %" PRIu64 ": no reply to the "
 		    "recorded %s: %s", e->frame,
-		    cmd_text(e->cmd, cb, sizeof(cb)), vx_strerror(ev->err));
+		    sr_cmd_text(e->cmd, cb, sizeof(cb)), vx_strerror(ev->err));
 		return;
 	}
 	ctx.chan = (uint8_t)ev->chan;
@@ -656,7 +645,7 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, uint64_t seq)
 	if (same_request(r, &lm, rec, why, sizeof(why)) == 0)
 		depart(r, "departure: frame %" PRIu64 ": the reply to %s "
 		    "differs: %s", rec->frame,
-		    cmd_text(e->cmd, cb, sizeof(cb)), why);
+		    sr_cmd_text(e->cmd, cb, sizeof(cb)), why);
 }
 
 /* Send the reply of the request being played, if it has one. */
@@ -799,7 +788,7 @@ static void
 departed(struct vx_sreplay *r, const struct vx_msg *live, uint64_t first)
 {
 	char why[600], cb[32];
-	const char *name = cmd_text(live->cmd, cb, sizeof(cb));
+	const char *name = sr_cmd_text(live->cmd, cb, sizeof(cb));
 	const struct sr_ent *e = sr_win_at(&r->win, first);
 
 	if (e == NULL) {
@@ -942,7 +931,7 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 			break;
 		}
 		depart(r, "departure: an unframeable message 0x%04x (%s): %s",
-		    ev->id, cmd_text(ev->cmd, cb, sizeof(cb)),
+		    ev->id, sr_cmd_text(ev->cmd, cb, sizeof(cb)),
 		    vx_strerror(ev->err));
 		if (ev->err == VX_ERR_TOO_LARGE)
 			r->dead = VX_ERR_TOO_LARGE;
@@ -1012,7 +1001,7 @@ report_unplayed(struct vx_sreplay *r)
 	depart(r, "departure: the client ended after %" PRIu64 " of %" PRIu64
 	    " recorded requests; the first not played: frame %" PRIu64 " (%s)",
 	    r->win.played, r->cur->nreq, frame,
-	    cmd_text(cmd, cb, sizeof(cb)));
+	    sr_cmd_text(cmd, cb, sizeof(cb)));
 }
 
 void
