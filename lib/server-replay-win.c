@@ -531,7 +531,8 @@ drop_front(struct sr_win *w)
 {
 	struct sr_ent *e = sr_win_at(w, w->lo);
 
-	w->bytes -= e->len;
+	if (e->bytes != NULL)	/* an IRQ's len is its vector */
+		w->bytes -= e->len;
 	ent_free(e);
 	w->lo++;
 }
