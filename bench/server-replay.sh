@@ -7,11 +7,16 @@
 # client loop runs against the live server and against `vfuctl server
 # --replay` of that trace (started afresh for each run: it plays a session
 # once), interleaved BENCH_RUNS times; median and spread of the ratio, at
-# one request in flight and at 32 (RTT_DEPTH).  Also the replay server's
-# peak RSS for the trace.
-#   Target: replay >= 0.8x the live server's rate.
+# one request in flight and at 32 (RTT_DEPTH).  Then the replay server's
+# peak RSS (/usr/bin/time's maximum resident size) serving a session of
+# 10 thousand and one of 1 million messages (5 thousand and 500 thousand
+# REGION_READs recorded at depth 32, played back to the same client loop):
+# it reads the trace as it plays, through a window of requests.
+#   Targets: replay >= 0.8x the live server's rate; the peak RSS at 1M
+#   messages within 1 MiB of that at 10k.
 #
-#   BENCH_DIR, VFUCTL, BENCH_RUNS (default 7), BENCH_RTT_N (default 50000)
+#   BENCH_DIR, VFUCTL, BENCH_RUNS (default 7), BENCH_RTT_N (default 50000),
+#   BENCH_RSS_MSGS (default "10000 1000000": the two session sizes)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,6 +24,7 @@ dir=${BENCH_DIR:-$here}
 vfuctl=${VFUCTL:-$here/../cli/vfuctl}
 runs=${BENCH_RUNS:-7}
 n=${BENCH_RTT_N:-50000}
+read -r rss_small rss_big <<< "${BENCH_RSS_MSGS:-10000 1000000}"
 . "$here/lib.sh"
 with_tmp
 
@@ -26,26 +32,29 @@ serve_gpio "$tmp/vfu.sock"
 
 rate() { "$dir/rtt" "$@" | sed -n 's/^rtt_per_s=\([0-9]*\).*/\1/p'; }
 
-# record DEPTH: the session at DEPTH requests in flight, as $tmp/sDEPTH.pcap
+# record DEPTH [N [TRACE]]: the session of N (default $n) requests at
+# DEPTH in flight, as TRACE (default $tmp/sDEPTH.pcap)
 record() {
 	"$vfuctl" record --listen "$tmp/rec.sock" --connect "$tmp/vfu.sock" \
-		-w "$tmp/s$1.pcap" 2>/dev/null & local rec=$!
+		-w "${3:-$tmp/s$1.pcap}" 2>/dev/null & local rec=$!
 	wait_socket "$tmp/rec.sock"
-	RTT_DEPTH=$1 "$dir/rtt" "$tmp/rec.sock" "$n" 2 0 >/dev/null
+	RTT_DEPTH=$1 "$dir/rtt" "$tmp/rec.sock" "${2:-$n}" 2 0 >/dev/null
 	kill -INT "$rec"
 	wait "$rec" || true
 	rm -f "$tmp/rec.sock"
 }
 
-# replay_rate DEPTH: the client loop against a fresh replay server; its
-# rate in $r, the server's status in $st, peak RSS in $tmp/rss
+# replay_rate DEPTH [N [TRACE]]: the client loop against a fresh replay
+# server of TRACE (default $tmp/sDEPTH.pcap, N requests); its rate in $r,
+# the server's status in $st, peak RSS in $tmp/rss
 replay_rate() {
 	rm -f "$tmp/rp.sock"
 	/usr/bin/time -f '%M' -o "$tmp/rss" "$vfuctl" server --socket-path \
-		"$tmp/rp.sock" --replay "$tmp/s$1.pcap" --strict 2>"$tmp/rp.log" &
+		"$tmp/rp.sock" --replay "${3:-$tmp/s$1.pcap}" --strict \
+		2>"$tmp/rp.log" &
 	local p=$!
 	wait_socket "$tmp/rp.sock"
-	r=$(RTT_DEPTH=$1 rate "$tmp/rp.sock" "$n" 2 0)
+	r=$(RTT_DEPTH=$1 rate "$tmp/rp.sock" "${2:-$n}" 2 0)
 	st=0
 	wait "$p" || st=$?
 }
@@ -81,3 +90,30 @@ compare() {
 }
 compare 1 0.8
 compare 32 0.8
+
+# peak_rss MESSAGES: the replay server's peak RSS (KiB) serving a session
+# of MESSAGES messages (half of them requests), in $kib
+peak_rss() {
+	local reqs=$(($1 / 2))
+	record 32 "$reqs" "$tmp/m.pcap"
+	replay_rate 32 "$reqs" "$tmp/m.pcap"
+	if [ "$st" -ne 0 ] || ! grep -q ', 0 departures$' "$tmp/rp.log"; then
+		echo "  the replay departed (status $st):" >&2
+		cat "$tmp/rp.log" >&2
+		exit 1
+	fi
+	kib=$(cat "$tmp/rss")
+	rm -f "$tmp/m.pcap"
+}
+
+echo "server-side replay, peak RSS by trace length (REGION_READs at depth 32):"
+peak_rss "$rss_small"
+small=$kib
+peak_rss "$rss_big"
+printf '  %s messages: %s KiB; %s messages: %s KiB\n' "$rss_small" "$small" \
+	"$rss_big" "$kib"
+if [ "$kib" -le $((small + 1024)) ]; then
+	echo "    target met:    peak RSS at $rss_big messages within 1 MiB of that at $rss_small"
+else
+	echo "    TARGET MISSED: peak RSS at $rss_big messages within 1 MiB of that at $rss_small"
+fi

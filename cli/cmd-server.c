@@ -41,7 +41,8 @@
 const char cmd_server_usage[] =
 	"usage: vfuctl server --socket-path PATH | --fd N\n"
 	"                     --device FILE.json | --replay TRACE [--strict]\n"
-	"                     [--conn ID] [--ignore RULE ...] [--rules FILE]\n"
+	"                     [--conn ID] [--window N] [--ignore RULE ...]\n"
+	"                     [--rules FILE]\n"
 	"                     [--once] [--mode MODE] [--max-data-xfer-size N]\n"
 	"                     [--handshake-timeout MS] [--message-timeout MS]\n"
 	"                     [--allow-uid UID ...] [--allow-any-uid]\n"
@@ -67,6 +68,9 @@ const char cmd_server_usage[] =
 	"  --strict               with --replay: exit 1 if a client departed\n"
 	"  --conn ID              with --replay: play only the recorded\n"
 	"                         connection ID (1 for dissect's \"c1\")\n"
+	"  --window N             with --replay: match a live request among the\n"
+	"                         recorded ones up to N past the furthest one\n"
+	"                         played and not N behind it (default 4096)\n"
 	"  --ignore RULE          with --replay: FIELD [cmd=C] [region=R]\n"
 	"                         [offset=N[-M]] may differ from the recording\n"
 	"                         (beyond msg_id and padding); repeatable\n"
@@ -134,6 +138,7 @@ struct server {
 	unsigned nignore;
 	const char *rules;	/* --rules FILE */
 	int64_t conn;		/* --conn ID, or -1: every connection */
+	unsigned window;	/* --window N, or 0: the default */
 	/* the attached client */
 	struct peer who;
 	int dead;
@@ -680,6 +685,8 @@ serve_replay(struct server *s, const char *trace, const char *sock, int fd,
 		return rc == VX_ERR_NOMEM ? VX_EXIT_FAIL : VX_EXIT_USAGE;
 	}
 	vx_sreplay_set_log(s->rp, server_log, NULL, s->verbose);
+	if (s->window > 0)
+		vx_sreplay_set_window(s->rp, s->window);	/* checked */
 	if (s->conn >= 0 && vx_sreplay_only(s->rp, (uint32_t)s->conn) < 0) {
 		fprintf(stderr, "vfuctl server: %s: no connection %" PRId64
 		    " with a request in the trace\n", trace, s->conn);
@@ -715,6 +722,7 @@ cmd_server(int argc, char **argv)
 		{ "ignore", required_argument, NULL, 'I' },
 		{ "rules", required_argument, NULL, 'R' },
 		{ "conn", required_argument, NULL, 'C' },
+		{ "window", required_argument, NULL, 'W' },
 		{ "once", no_argument, NULL, '1' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-data-xfer-size", required_argument, NULL, 'x' },
@@ -781,6 +789,14 @@ cmd_server(int argc, char **argv)
 				vx_invarg("server", "--conn", optarg);
 			s.conn = (int64_t)v;
 			break;
+		case 'W':
+			if (s.window > 0)
+				vx_duparg("server", "--window", optarg);
+			if (vx_parse_u64(optarg, &v) < 0 || v == 0 ||
+			    v > VX_SREPLAY_WINDOW_MAX)
+				vx_invarg("server", "--window", optarg);
+			s.window = (unsigned)v;
+			break;
 		case 'R':
 			if (s.rules != NULL)
 				vx_duparg("server", "--rules", optarg);
@@ -841,10 +857,10 @@ cmd_server(int argc, char **argv)
 		    "other: the trace plays the device");
 	if (device == NULL && trace == NULL)
 		vx_missarg("server", "--device or --replay");
-	if ((s.strict || s.nignore || s.rules != NULL || s.conn >= 0) &&
-	    trace == NULL)
-		vx_usage_error("server", "--strict, --conn, --ignore and --rules "
-		    "apply to --replay only");
+	if ((s.strict || s.nignore || s.rules != NULL || s.conn >= 0 ||
+	    s.window > 0) && trace == NULL)
+		vx_usage_error("server", "--strict, --conn, --window, --ignore "
+		    "and --rules apply to --replay only");
 	if (mode_set && (sock == NULL || sock[0] == '@'))
 		vx_usage_error("server", "--mode applies to a socket file only; "
 		    "an abstract socket (@name) or --fd has none (who may "

@@ -215,7 +215,7 @@ _vfuctl()
 		case $prev in
 		--device | --socket-path | --replay | --rules) files=1 ;;
 		--fd | --mode | --max-data-xfer-size | --allow-uid | --ignore | \
-		    --conn)
+		    --conn | --window)
 			return 0
 			;;
 		--handshake-timeout | --message-timeout)
@@ -223,7 +223,8 @@ _vfuctl()
 			return 0
 			;;
 		esac
-		opts='--socket-path --fd --device --replay --strict --conn --ignore --rules
+		opts='--socket-path --fd --device --replay --strict --conn --window
+		    --ignore --rules
 		    --once --mode --max-data-xfer-size --handshake-timeout
 		    --message-timeout --allow-uid --allow-any-uid -v --verbose
 		    --print-json -h --help'

@@ -2,27 +2,31 @@
  * server-replay-int.h - play the server side of a recorded trace to live
  * vfio-user clients (vfuctl server --replay).  Internal: not installed.
  *
- * The trace is loaded once (vx_sreplay_open): each recorded connection
- * becomes a session, served to one live client, in the order the
- * connections were recorded.  A live request is answered by command and
- * content, not by msg_id: with the reply of the first recorded request not
- * used yet that has its command and equals it field by field (what varies
- * legitimately, msg_id first, is not compared: the diff's default rules;
- * the next 4096 unused requests of the command are looked at), so a client that repeats a request gets the recorded replies in recorded
- * order.  The reply carries the live request's msg_id and descriptors made
- * as recorded (a memfd of the recorded size, eventfds, the twin socket).
- * What the server did between that request and the next one in the trace
- * is done again, in the recorded order: DMA_READ/DMA_WRITE sent as recorded
- * (their replies compared with the recorded ones), interrupts signalled on
- * the eventfds the live client gave with SET_IRQS.
+ * The trace is checked once (vx_sreplay_open), then read again as it
+ * plays, never held whole: each recorded connection becomes a session,
+ * served to one live client, in the order the connections were recorded.
+ * A live request is answered by command and content, not by msg_id: with
+ * the reply of the first recorded request, in recorded order, that is not
+ * played yet, lies within the window (k requests ahead of or behind the
+ * furthest one played; vx_sreplay_set_window), has its command and equals
+ * it field by field (what varies legitimately, msg_id first, is not
+ * compared: the diff's default rules).  So a client that repeats a
+ * request gets the recorded replies in recorded order.  The reply carries
+ * the live request's msg_id and descriptors made as recorded (a memfd of
+ * the recorded size, eventfds, the twin socket).  What the server did
+ * between that request and the next one in the trace is done again, in
+ * the recorded order: DMA_READ/DMA_WRITE sent as recorded (their replies
+ * compared with the recorded ones), interrupts signalled on the eventfds
+ * the live client gave with SET_IRQS.
  *
  * Where the client departs from the recording it is reported and served
- * as well as can be: a request with no equal recorded one is answered as
- * the first unused recorded request of its command (the differences named
- * field by field), or, when every one is used, as the last one of its
- * command (its actions not repeated); a command never recorded gets an
- * ENOTSUP error reply; a client that ends with recorded requests unplayed
- * is one more departure.
+ * as well as can be: a request with no equal recorded one in the window
+ * is answered as the first one of its command there (the differences
+ * named field by field), or, when it has none, as the newest one of its
+ * command played or fallen behind (its actions not repeated); a command
+ * never recorded gets an ENOTSUP error reply; a client that ends with
+ * recorded requests unplayed (fallen behind included) is one more
+ * departure.
  *
  * The loop is the caller's, as with struct vx_server: attach a connected
  * socket, poll vx_sreplay_pollfds() with vx_sreplay_timeout(), call
@@ -40,6 +44,8 @@
 struct vx_sreplay;
 
 #define VX_SREPLAY_MAX_POLLFDS	2	/* the main and the twin socket */
+#define VX_SREPLAY_WINDOW_DEF	4096	/* vx_sreplay_set_window's k */
+#define VX_SREPLAY_WINDOW_MAX	(1u << 20)
 
 struct vx_sreplay_stats {
 	unsigned sessions;	/* recorded connections with requests */
@@ -50,14 +56,14 @@ struct vx_sreplay_stats {
 };
 
 /*
- * Load the trace at path, whole (any unused recorded request may be the
- * match, so it stays in memory: about 100 bytes a message beyond the
- * message itself).  Returns 0 and *out, or a VX_ERR_* code with the
- * reason, naming the frame, in err (errcap bytes); *out is NULL then.
- * Refused: an unreadable trace, one without a connection that sent a
- * request, a connection whose first message is not VERSION (a capture
- * that began mid-session), messages cut short by the writer's snap length
- * and big-endian messages.
+ * Check the trace at path, a regular file (read through once, holding
+ * a few numbers per recorded connection; it is read again as it plays).
+ * Returns 0 and *out, or a VX_ERR_* code with the reason, naming the
+ * frame, in err (errcap bytes); *out is NULL then.  Refused: an
+ * unreadable trace or standard input, one without a connection that sent
+ * a request, a connection whose first message is not VERSION (a capture
+ * that began mid-session), messages cut short by the writer's snap length,
+ * gaps and big-endian messages.
  */
 int vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
     size_t errcap);
@@ -71,6 +77,14 @@ void vx_sreplay_free(struct vx_sreplay *r);
  * the trace has no such connection with a request.
  */
 int vx_sreplay_only(struct vx_sreplay *r, uint32_t conn);
+
+/*
+ * Match live requests within a window of k recorded requests each way of
+ * the furthest one played (VX_SREPLAY_WINDOW_DEF; the policy is in
+ * server-replay-win.h).  Before the first attach.  0, or VX_ERR_INVALID
+ * for k outside 1..VX_SREPLAY_WINDOW_MAX.
+ */
+int vx_sreplay_set_window(struct vx_sreplay *r, unsigned k);
 
 /* Where report lines go: departures and notices at VX_SERVER_NOTICE,
  * one line per message at VX_SERVER_DEBUG when verbose. */

@@ -2,17 +2,17 @@
  * server-replay.c - the server side of a trace played to live clients
  * (contract in server-replay-int.h).
  *
- * Loading turns each recorded connection into a session: its records in
- * order as entries (client requests, our replies, our DMA requests and the
- * client's replies to them, interrupts), each reply linked to its request
- * by the walk's pairing, the message bytes in one arena, and per command
- * the requests in recorded order for matching.  Playing a matched request
- * walks its span, the entries from it to the next recorded request: its
- * reply goes where it was recorded, DMA requests are started on the
- * connection and, where the trace has the client's reply, the span waits
- * for it (the connection keeps reading; requests that come meanwhile
- * queue); interrupts are signalled.  Replies to other requests in the span
- * are theirs to send.
+ * Each recorded connection is played through a window over its entries
+ * (lib/server-replay-win.c): client requests, our replies, our DMA
+ * requests and the client's replies to them, interrupts, in recorded
+ * order, each reply linked to its request by the walk's pairing.  A live
+ * request is matched with a candidate of the window; playing it walks its
+ * span, the entries from it to the next recorded request: its reply goes
+ * where it was recorded, DMA requests are started on the connection and,
+ * where the trace has the client's reply, the span waits for it (the
+ * connection keeps reading; requests that come meanwhile queue);
+ * interrupts are signalled.  Replies to other requests in the span are
+ * theirs to send.  The window slides only between spans.
  */
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -28,73 +28,20 @@
 #include <unistd.h>
 
 #include "server-replay-int.h"
+#include "server-replay-win.h"
 #include "vx-array.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-diff.h"
 #include "vx-error.h"
 #include "vx-msg.h"
-#include "vx-walk.h"
 
-#define NONE		UINT32_MAX
-#define NSLOTS		32		/* per-command request lists */
 #define DMA_TIMEOUT_MS	10000		/* for the client's DMA reply */
 #define STEP_BUDGET	64		/* events per vx_sreplay_step */
 #define SHOWN_DIFFS	4		/* differences named per departure */
 #define MAX_QUEUED	1024		/* requests waiting on a DMA reply */
 #define MAX_SHOWN	1000		/* departure lines; then only counted */
 #define MAX_IRQFDS	2048		/* eventfds kept from SET_IRQS */
-#define MATCH_WINDOW	4096		/* unused requests a match looks at */
-
-enum ent_kind {
-	E_REQ,		/* client command on the main socket */
-	E_REPLY,	/* our reply to one (pair: the request) */
-	E_SCMD,		/* our command: DMA_READ/DMA_WRITE */
-	E_SREPLY,	/* the client's reply to one (pair: the command) */
-	E_IRQ,		/* an interrupt we signalled */
-};
-
-struct ent {
-	uint64_t frame;
-	uint64_t off;		/* message bytes in the arena; IRQ: count */
-	uint32_t len;		/* IRQ: vector */
-	uint32_t pair;		/* see enum ent_kind; REQ: its reply or NONE */
-	uint32_t fdoff;		/* recorded descriptors in sess.fds */
-	uint16_t cmd;		/* IRQ: index */
-	uint8_t kind, chan, peer, nfds;
-	uint8_t used;		/* REQ: played; SCMD: reply awaited */
-};
-
-struct rfd {
-	uint8_t kind;		/* enum vx_fd_kind */
-	unsigned seals;		/* a memfd's F_GET_SEALS */
-	uint64_t size;
-};
-
-struct slot {
-	uint32_t *v;		/* request entries of one command, in order */
-	size_t n, cap;
-	size_t head;		/* all before it are used */
-};
-
-struct sess {
-	uint32_t conn;		/* recorded connection id */
-	int begun;		/* its first message has been seen */
-	struct ent *e;
-	size_t n, cap;
-	uint8_t *bytes;
-	size_t blen, bcap;
-	struct rfd *fds;
-	size_t nfds, fdcap;
-	struct slot slot[NSLOTS];
-	uint32_t nreq;
-	uint32_t max_fds;	/* what the recorded server accepted */
-	uint32_t max_msg;
-	uint32_t out_fds;	/* the most it sent: descriptors, bytes */
-	uint32_t out_msg;
-	uint32_t in_msg;	/* the largest message its client sent */
-	uint8_t client_peer;	/* the wire forms its client's requests had */
-};
 
 struct irqfd {
 	uint32_t index, vector;
@@ -102,9 +49,12 @@ struct irqfd {
 };
 
 struct vx_sreplay {
-	struct sess *sess;
-	size_t nsess, cap, next;
-	struct sess *cur;		/* the session being played */
+	char *path;			/* the trace, read again per session */
+	unsigned k;			/* the window: requests each way */
+	struct sr_conn *sess;		/* the recorded connections to play */
+	size_t nsess, next;
+	struct sr_conn *cur;		/* the one being played */
+	struct sr_win win;		/* its entries around the client */
 	struct vx_conn *conn;
 	struct vx_decoder ldec, rdec;	/* live, recorded messages */
 	struct vx_diff_rules *rules;	/* what may differ */
@@ -112,7 +62,7 @@ struct vx_sreplay {
 	size_t outcap;
 	/* the request being played */
 	int active;
-	uint32_t req, pos;		/* its entry, the next of its span */
+	uint64_t req, pos;		/* its entry, the next of its span */
 	uint16_t live_id;
 	int want_reply, replied, waiting;
 	/* requests that came while one was being played */
@@ -121,7 +71,7 @@ struct vx_sreplay {
 	struct irqfd *irq;
 	size_t nirq, irqcap;
 	int dead;
-	char errmsg[256];
+	char errmsg[600];
 	struct vx_sreplay_stats st;
 	vx_server_log_fn *logfn;
 	void *logarg;
@@ -177,326 +127,6 @@ depart(struct vx_sreplay *r, const char *fmt, ...)
 		    "counted, not shown");
 }
 
-static const char *
-cmd_text(unsigned cmd, char *buf, size_t cap)
-{
-	const char *n = vx_cmd_name(cmd);
-
-	if (n != NULL)
-		return n;
-	snprintf(buf, cap, "command %u", cmd);
-	return buf;
-}
-
-/* --- loading ------------------------------------------------------------ */
-
-struct loader {
-	struct vx_sreplay *r;
-	char *err;
-	size_t errcap;
-};
-
-static int
-load_fail(struct loader *ld, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-load_fail(struct loader *ld, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ld->err, ld->errcap, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static struct sess *
-sess_for(struct vx_sreplay *r, uint32_t conn)
-{
-	struct sess *ns;
-	size_t i;
-
-	for (i = r->nsess; i-- > 0;)
-		if (r->sess[i].conn == conn)
-			return &r->sess[i];
-	ns = vx_array_room(r->sess, r->nsess, &r->cap, sizeof(*ns), 4);
-	if (ns == NULL)
-		return NULL;
-	r->sess = ns;
-	ns = &r->sess[r->nsess++];
-	memset(ns, 0, sizeof(*ns));
-	ns->conn = conn;
-	ns->max_fds = VX_DEF_MAX_MSG_FDS;
-	ns->max_msg = VX_MSG_FOR_XFER(VX_DEF_MAX_XFER);
-	return ns;
-}
-
-static void
-sess_free(struct sess *s)
-{
-	unsigned i;
-
-	free(s->e);
-	free(s->bytes);
-	free(s->fds);
-	for (i = 0; i < NSLOTS; i++)
-		free(s->slot[i].v);
-}
-
-/* The entry of frame in s (entries are in frame order), or NONE. */
-static uint32_t
-find_frame(const struct sess *s, uint64_t frame)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->e[mid].frame < frame)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < s->n && s->e[lo].frame == frame ? (uint32_t)lo : NONE;
-}
-
-static struct ent *
-add_ent(struct sess *s, const struct vx_trace_rec *rec, int kind)
-{
-	struct ent *ne = vx_array_room(s->e, s->n, &s->cap, sizeof(*ne), 64);
-
-	if (ne == NULL || s->n >= NONE - 1)
-		return NULL;
-	s->e = ne;
-	ne = &s->e[s->n++];
-	memset(ne, 0, sizeof(*ne));
-	ne->frame = rec->frame;
-	ne->kind = (uint8_t)kind;
-	ne->chan = rec->chan;
-	ne->pair = NONE;
-	return ne;
-}
-
-/* Keep a message's bytes and descriptor kinds with its entry. */
-static int
-keep_bytes(struct sess *s, struct ent *e, const struct vx_trace_rec *rec)
-{
-	unsigned i;
-
-	while (s->blen + rec->len > s->bcap) {
-		size_t ncap = s->bcap ? s->bcap * 2 : 65536;
-		uint8_t *nb = realloc(s->bytes, ncap);
-
-		if (nb == NULL)
-			return VX_ERR_NOMEM;
-		s->bytes = nb;
-		s->bcap = ncap;
-	}
-	memcpy(s->bytes + s->blen, rec->data, rec->len);
-	e->off = s->blen;
-	e->len = (uint32_t)rec->len;
-	s->blen += rec->len;
-	e->fdoff = (uint32_t)s->nfds;
-	e->nfds = (uint8_t)(rec->nfds > 255 ? 255 : rec->nfds);
-	for (i = 0; i < e->nfds; i++) {
-		struct rfd *nf = vx_array_room(s->fds, s->nfds, &s->fdcap,
-		    sizeof(*nf), 16);
-
-		if (nf == NULL)
-			return VX_ERR_NOMEM;
-		s->fds = nf;
-		s->fds[s->nfds].kind = (uint8_t)rec->fds[i].kind;
-		s->fds[s->nfds].seals = rec->fds[i].seals;
-		s->fds[s->nfds++].size = rec->fds[i].size > 0 ?
-		    (uint64_t)rec->fds[i].size : 0;
-	}
-	return 0;
-}
-
-static int
-slot_add(struct sess *s, uint16_t cmd, uint32_t idx)
-{
-	struct slot *sl = &s->slot[cmd < NSLOTS ? cmd : 0];
-	uint32_t *nv = vx_array_room(sl->v, sl->n, &sl->cap, sizeof(*nv), 16);
-
-	if (nv == NULL)
-		return VX_ERR_NOMEM;
-	sl->v = nv;
-	sl->v[sl->n++] = idx;
-	s->nreq++;
-	return 0;
-}
-
-/* What the recorded server offered in VERSION bounds what we accept. */
-static void
-note_limits(struct sess *s, const struct vx_msg *m)
-{
-	if (m->caps == NULL)
-		return;
-	s->max_fds = m->caps->max_msg_fds > VX_MAX_FDS ? VX_MAX_FDS :
-	    (uint32_t)m->caps->max_msg_fds;
-	s->max_msg = m->caps->max_data_xfer_size > VX_QEMU_MAX_XFER ?
-	    VX_MSG_FOR_XFER(VX_QEMU_MAX_XFER) :
-	    VX_MSG_FOR_XFER((uint32_t)m->caps->max_data_xfer_size);
-}
-
-/* The reply (or the client's reply to our command) joins its command. */
-static void
-link_reply(struct sess *s, struct ent *e, const struct vx_session_result *res)
-{
-	uint32_t q;
-
-	if (!res->paired || (q = find_frame(s, res->req_frame)) == NONE)
-		return;
-	if (s->e[q].pair != NONE ||
-	    s->e[q].kind != (e->kind == E_REPLY ? E_REQ : E_SCMD))
-		return;
-	s->e[q].pair = (uint32_t)(e - s->e);
-	e->pair = q;
-}
-
-static int
-load_message(struct loader *ld, const struct vx_walk_item *it)
-{
-	const struct vx_trace_rec *rec = it->rec;
-	const struct vx_msg *m = it->msg;
-	struct sess *s = sess_for(ld->r, rec->conn);
-	int reply = vx_msg_is_reply(m), kind;
-	struct ent *e;
-	char cb[32];
-
-	if (s == NULL)
-		return load_fail(ld, VX_ERR_NOMEM, "out of memory");
-	if (rec->len < VX_HDR_SIZE)
-		return 0;	/* no header: nothing to send or match */
-	if (rec->truncated)
-		return load_fail(ld, VX_ERR_UNSUPPORTED, "frame %" PRIu64 ": "
-		    "the message was cut to %zu of its %zu bytes when "
-		    "recorded (snap length): it cannot be served", rec->frame,
-		    rec->len, rec->orig_len);
-	if (rec->flags & VX_TRF_BE)
-		return load_fail(ld, VX_ERR_UNSUPPORTED, "frame %" PRIu64 ": "
-		    "a big-endian message: serving it to a client on this "
-		    "host is not supported", rec->frame);
-	if (!s->begun && (rec->dir != VX_C2S || reply ||
-	    m->cmd != VX_CMD_VERSION))
-		return load_fail(ld, VX_ERR_UNSUPPORTED, "frame %" PRIu64 ": "
-		    "connection %" PRIu32 " starts mid-session (its first "
-		    "message is %s %s, not the client's VERSION): serving it "
-		    "needs the connection from its start (a rotated trace's "
-		    "earlier file)", rec->frame, rec->conn,
-		    cmd_text(m->cmd, cb, sizeof(cb)),
-		    reply ? "reply" : "command");
-	s->begun = 1;
-	if (rec->dir == VX_C2S)
-		kind = reply ? E_SREPLY : E_REQ;
-	else
-		kind = reply ? E_REPLY : E_SCMD;
-	if (kind == E_REQ && rec->chan != VX_CHAN_MAIN)
-		return 0;	/* the twin carries server commands only */
-	if ((e = add_ent(s, rec, kind)) == NULL ||
-	    keep_bytes(s, e, rec) < 0)
-		return load_fail(ld, VX_ERR_NOMEM, "out of memory");
-	e->cmd = m->cmd;
-	e->peer = m->peer;
-	if (rec->dir == VX_S2C && e->len > s->out_msg)
-		s->out_msg = e->len;
-	if (rec->dir == VX_S2C && e->nfds > s->out_fds)
-		s->out_fds = e->nfds;
-	if (rec->dir == VX_C2S && e->len > s->in_msg)
-		s->in_msg = e->len;
-	if (kind == E_REQ && m->cmd != VX_CMD_VERSION)
-		s->client_peer = m->peer;	/* known once VERSION is */
-	if (kind == E_REQ)
-		return slot_add(s, m->cmd, (uint32_t)(e - s->e)) < 0 ?
-		    load_fail(ld, VX_ERR_NOMEM, "out of memory") : 0;
-	if (kind == E_REPLY && m->cmd == VX_CMD_VERSION)
-		note_limits(s, m);
-	link_reply(s, e, it->res);
-	return 0;
-}
-
-static int
-load_item(struct loader *ld, const struct vx_walk_item *it)
-{
-	const struct vx_trace_rec *rec = it->rec;
-	struct sess *s;
-	struct ent *e;
-
-	if (rec == NULL)
-		return 0;
-	switch (rec->kind) {
-	case VX_TR_MESSAGE:
-		return it->msg != NULL ? load_message(ld, it) : 0;
-	case VX_TR_IRQ:
-		if ((s = sess_for(ld->r, rec->conn)) == NULL ||
-		    (e = add_ent(s, rec, E_IRQ)) == NULL)
-			return load_fail(ld, VX_ERR_NOMEM, "out of memory");
-		e->cmd = (uint16_t)rec->irq_index;
-		e->len = rec->irq_vector;
-		e->off = rec->count;
-		return 0;
-	case VX_TR_OPEN:
-		return sess_for(ld->r, rec->conn) == NULL ?
-		    load_fail(ld, VX_ERR_NOMEM, "out of memory") : 0;
-	case VX_TR_GAP:
-		return load_fail(ld, VX_ERR_UNSUPPORTED, "frame %" PRIu64 ": "
-		    "%" PRIu64 " messages were not recorded here (a gap): "
-		    "the trace cannot be served", rec->frame, rec->count);
-	default:
-		return 0;
-	}
-}
-
-/* Sessions without a request serve nobody: drop them. */
-static void
-drop_empty(struct vx_sreplay *r)
-{
-	size_t i, kept = 0;
-
-	for (i = 0; i < r->nsess; i++) {
-		if (r->sess[i].nreq == 0)
-			sess_free(&r->sess[i]);
-		else
-			r->sess[kept++] = r->sess[i];
-	}
-	r->nsess = kept;
-	r->st.sessions = (unsigned)kept;
-}
-
-static int
-load(struct vx_sreplay *r, const char *path, char *err, size_t errcap)
-{
-	struct vx_walk_opts o = { VX_WALK_LAZY, VX_PEER_AUTO };
-	struct loader ld = { r, err, errcap };
-	struct vx_walk_item it;
-	struct vx_walk *w;
-	int rc;
-
-	if ((rc = vx_walk_open(path, &o, &w)) < 0) {
-		snprintf(err, errcap, "%s", w != NULL ? vx_walk_error(w) :
-		    "out of memory");
-		vx_walk_close(w);
-		return rc;
-	}
-	while ((rc = vx_walk_next(w, &it)) > 0)
-		if ((rc = load_item(&ld, &it)) < 0)
-			break;
-	if (rc < 0 && err[0] == '\0')
-		snprintf(err, errcap, "%s", vx_walk_error(w));
-	vx_walk_close(w);
-	if (rc < 0)
-		return rc;
-	drop_empty(r);
-	if (r->nsess == 0) {
-		snprintf(err, errcap, "no connection in the trace sent a "
-		    "request: nothing to serve");
-		return VX_ERR_INVALID;
-	}
-	return 0;
-}
-
 int
 vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
     size_t errcap)
@@ -519,10 +149,17 @@ vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
 		vx_sreplay_free(r);
 		return VX_ERR_NOMEM;
 	}
-	if ((rc = load(r, path, err, errcap)) < 0) {
+	r->k = VX_SREPLAY_WINDOW_DEF;
+	if ((r->path = strdup(path)) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		vx_sreplay_free(r);
+		return VX_ERR_NOMEM;
+	}
+	if ((rc = sr_scan(path, &r->sess, &r->nsess, err, errcap)) < 0) {
 		vx_sreplay_free(r);
 		return rc;
 	}
+	r->st.sessions = (unsigned)r->nsess;
 	*out = r;
 	return 0;
 }
@@ -530,14 +167,11 @@ vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
 void
 vx_sreplay_free(struct vx_sreplay *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
 	vx_sreplay_detach(r);
-	for (i = 0; i < r->nsess; i++)
-		sess_free(&r->sess[i]);
 	free(r->sess);
+	free(r->path);
 	free(r->out);
 	free(r->q);
 	free(r->irq);
@@ -559,12 +193,18 @@ vx_sreplay_only(struct vx_sreplay *r, uint32_t conn)
 			keep = i;
 	if (keep == r->nsess)
 		return VX_ERR_NOENT;
-	for (i = 0; i < r->nsess; i++)
-		if (i != keep)
-			sess_free(&r->sess[i]);
 	r->sess[0] = r->sess[keep];
 	r->nsess = 1;
 	r->st.sessions = 1;
+	return 0;
+}
+
+int
+vx_sreplay_set_window(struct vx_sreplay *r, unsigned k)
+{
+	if (k == 0 || k > VX_SREPLAY_WINDOW_MAX)
+		return VX_ERR_INVALID;
+	r->k = k;
 	return 0;
 }
 
@@ -599,28 +239,22 @@ vx_sreplay_get_stats(const struct vx_sreplay *r, struct vx_sreplay_stats *st)
 
 /* --- recorded messages -------------------------------------------------- */
 
-static const uint8_t *
-ent_bytes(const struct sess *s, const struct ent *e)
-{
-	return s->bytes + e->off;
-}
-
 /* Decode a recorded entry as it was recorded. */
 static int
-decode_rec(struct vx_sreplay *r, const struct ent *e, struct vx_msg *m)
+decode_rec(struct vx_sreplay *r, const struct sr_ent *e, struct vx_msg *m)
 {
 	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
 
-	ctx.dir = e->kind == E_REPLY || e->kind == E_SCMD ? VX_S2C : VX_C2S;
+	ctx.dir = e->kind == SR_REPLY || e->kind == SR_SCMD ? VX_S2C : VX_C2S;
 	ctx.chan = e->chan;
 	ctx.peer = e->peer;
 	ctx.nfds = e->nfds;
-	return vx_decode(&r->rdec, ent_bytes(r->cur, e), e->len, &ctx, m);
+	return vx_decode(&r->rdec, e->bytes, e->len, &ctx, m);
 }
 
 /* A copy of entry e's bytes to send, with msg_id id. */
 static uint8_t *
-out_copy(struct vx_sreplay *r, const struct ent *e, uint16_t id)
+out_copy(struct vx_sreplay *r, const struct sr_ent *e, uint16_t id)
 {
 	if (e->len > r->outcap) {
 		uint8_t *n = realloc(r->out, e->len);
@@ -630,7 +264,7 @@ out_copy(struct vx_sreplay *r, const struct ent *e, uint16_t id)
 		r->out = n;
 		r->outcap = e->len;
 	}
-	memcpy(r->out, ent_bytes(r->cur, e), e->len);
+	memcpy(r->out, e->bytes, e->len);
 	vx_store(r->out + VX_HDR_OFF_ID, 2, id, 0);
 	return r->out;
 }
@@ -668,9 +302,9 @@ diff_text(const struct vx_difference *d, int n, int all, char *out,
  */
 static int
 same_request(struct vx_sreplay *r, const struct vx_msg *live,
-    const struct ent *e, char *why, size_t cap)
+    const struct sr_ent *e, char *why, size_t cap)
 {
-	const uint8_t *rb = ent_bytes(r->cur, e);
+	const uint8_t *rb = e->bytes;
 	struct vx_difference d[SHOWN_DIFFS];
 	struct vx_msg rm;
 	int n;
@@ -729,7 +363,7 @@ make_file(uint64_t size)
 
 /* One descriptor like the recorded one; for a socket, *twin gets ours. */
 static int
-make_fd(const struct rfd *f, int *twin)
+make_fd(const struct sr_fd *f, int *twin)
 {
 	int sv[2];
 
@@ -828,10 +462,10 @@ take_irqfds(struct vx_sreplay *r, const struct vx_msg *m, struct vx_frame *f)
 }
 
 static void
-play_irq(struct vx_sreplay *r, const struct ent *e)
+play_irq(struct vx_sreplay *r, const struct sr_ent *e)
 {
 	struct irqfd *q = irq_find(r, e->cmd, e->len);
-	uint64_t n = e->off ? e->off : 1;
+	uint64_t n = e->count ? e->count : 1;
 	char ib[32];
 	const char *iname = vx_tok_name(vx_names_irq, e->cmd);
 
@@ -857,7 +491,7 @@ play_irq(struct vx_sreplay *r, const struct ent *e)
 /* --- playing a span ----------------------------------------------------- */
 
 static void
-log_sent(struct vx_sreplay *r, const struct ent *e, uint16_t id)
+log_sent(struct vx_sreplay *r, const struct sr_ent *e, uint16_t id)
 {
 	struct vx_msg m;
 	char sum[512];
@@ -870,7 +504,7 @@ log_sent(struct vx_sreplay *r, const struct ent *e, uint16_t id)
 
 /* Send recorded reply e for the live request id, descriptors as recorded. */
 static void
-send_reply(struct vx_sreplay *r, const struct ent *e, uint16_t id)
+send_reply(struct vx_sreplay *r, const struct sr_ent *e, uint16_t id)
 {
 	int fds[VX_MAX_FDS], twin = -1, rc;
 	unsigned i, n = e->nfds > VX_MAX_FDS ? VX_MAX_FDS : e->nfds;
@@ -881,7 +515,7 @@ send_reply(struct vx_sreplay *r, const struct ent *e, uint16_t id)
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if ((fds[i] = make_fd(&r->cur->fds[e->fdoff + i], &twin)) < 0) {
+		if ((fds[i] = make_fd(&e->fds[i], &twin)) < 0) {
 			snprintf(r->errmsg, sizeof(r->errmsg), "making the "
 			    "descriptors of frame %" PRIu64 ": %s", e->frame,
 			    strerror(errno));
@@ -925,10 +559,24 @@ send_error(struct vx_sreplay *r, uint16_t id, uint16_t cmd, int err)
 		    VX_ERR_IO;
 }
 
-/* Start recorded DMA request e; its reply comes as a call event. */
-static void
-start_dma(struct vx_sreplay *r, struct ent *e)
+/* The cookie of a DMA request we start: its entry's seq, never NULL. */
+static void *
+dma_cookie(uint64_t seq)
 {
+	return (void *)(uintptr_t)(seq + 1);
+}
+
+static uint64_t
+dma_seq(const void *cookie)
+{
+	return (uint64_t)(uintptr_t)cookie - 1;
+}
+
+/* Start recorded DMA request seq; its reply comes as a call event. */
+static void
+start_dma(struct vx_sreplay *r, uint64_t seq)
+{
+	struct sr_ent *e = sr_win_at(&r->win, seq);
 	uint8_t *msg = out_copy(r, e, 0);
 	char cb[32];
 	int rc;
@@ -938,7 +586,7 @@ start_dma(struct vx_sreplay *r, struct ent *e)
 		return;
 	}
 	rc = vx_conn_start(r->conn, e->chan, msg, e->len, NULL, 0,
-	    DMA_TIMEOUT_MS, e);
+	    DMA_TIMEOUT_MS, dma_cookie(seq));
 	if (rc < 0) {
 		if (vx_conn_ended(r->conn)) {
 			r->dead = vx_conn_ended(r->conn);
@@ -946,34 +594,40 @@ start_dma(struct vx_sreplay *r, struct ent *e)
 		}
 		depart(r, "departure: frame %" PRIu64 ": the recorded %s "
 		    "cannot be sent: %s", e->frame,
-		    cmd_text(e->cmd, cb, sizeof(cb)), vx_conn_errmsg(r->conn));
+		    sr_cmd_text(e->cmd, cb, sizeof(cb)),
+		    vx_conn_errmsg(r->conn));
 		return;
 	}
 	r->st.dma++;
-	e->used = e->pair != NONE;	/* a reply to wait for */
+	e->used = e->pair != SR_NONE;	/* a reply to wait for */
 	log_sent(r, e, (uint16_t)rc);
 }
 
-/* The client answered our DMA request e: compare with the recorded one. */
+/* The client answered our DMA request seq: compare with the recorded
+ * reply. */
 static void
-dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
+dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, uint64_t seq)
 {
 	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
-	const struct ent *rec = e->pair != NONE ? &r->cur->e[e->pair] : NULL;
+	struct sr_ent *e = sr_win_at(&r->win, seq);
+	const struct sr_ent *rec, *at;
 	struct vx_msg lm;
 	char why[600], cb[32];
 
+	if (e == NULL)
+		return;	/* it had no recorded reply, and has left the window */
 	e->used = 0;
-	if (r->waiting && r->active && r->pos < r->cur->n &&
-	    r->cur->e[r->pos].kind == E_SREPLY &&
-	    r->cur->e[r->pos].pair == (uint32_t)(e - r->cur->e))
+	rec = e->pair != SR_NONE ? sr_win_at(&r->win, e->pair) : NULL;
+	at = r->active ? sr_win_at(&r->win, r->pos) : NULL;
+	if (r->waiting && at != NULL && at->kind == SR_SREPLY &&
+	    at->pair == seq)
 		r->waiting = 0;
 	if (rec == NULL)
 		return;	/* no recorded reply to compare with */
 	if (ev->err != 0) {
 		depart(r, "departure: frame %" PRIu64 ": no reply to the "
 		    "recorded %s: %s", e->frame,
-		    cmd_text(e->cmd, cb, sizeof(cb)), vx_strerror(ev->err));
+		    sr_cmd_text(e->cmd, cb, sizeof(cb)), vx_strerror(ev->err));
 		return;
 	}
 	ctx.chan = (uint8_t)ev->chan;
@@ -991,54 +645,53 @@ dma_replied(struct vx_sreplay *r, struct vx_conn_event *ev, struct ent *e)
 	if (same_request(r, &lm, rec, why, sizeof(why)) == 0)
 		depart(r, "departure: frame %" PRIu64 ": the reply to %s "
 		    "differs: %s", rec->frame,
-		    cmd_text(e->cmd, cb, sizeof(cb)), why);
+		    sr_cmd_text(e->cmd, cb, sizeof(cb)), why);
 }
 
 /* Send the reply of the request being played, if it has one. */
 static void
 reply_now(struct vx_sreplay *r)
 {
-	const struct ent *q = &r->cur->e[r->req];
+	const struct sr_ent *q = sr_win_at(&r->win, r->req);
+	const struct sr_ent *rep = sr_win_at(&r->win, q->pair);
 
 	if (r->replied)
 		return;
 	r->replied = 1;
 	if (!r->want_reply)
 		return;
-	if (q->pair == NONE) {
+	if (rep == NULL) {
 		depart(r, "departure: frame %" PRIu64 ": the recorded request "
 		    "has no reply in the trace; answered ENOTSUP", q->frame);
 		send_error(r, r->live_id, q->cmd, VX_ERR_UNSUPPORTED);
 		return;
 	}
-	send_reply(r, &r->cur->e[q->pair], r->live_id);
+	send_reply(r, rep, r->live_id);
 }
 
 /* Play the span of the current request until it ends or must wait. */
 static void
 play(struct vx_sreplay *r)
 {
-	struct sess *s = r->cur;
-
 	while (r->active && !r->waiting && !r->dead) {
-		struct ent *e;
+		struct sr_ent *e = sr_win_at(&r->win, r->pos), *c;
 
-		if (r->pos >= s->n || s->e[r->pos].kind == E_REQ) {
+		if (e == NULL || e->kind == SR_REQ) {
 			reply_now(r);
 			r->active = 0;
 			break;
 		}
-		e = &s->e[r->pos];
 		switch (e->kind) {
-		case E_REPLY:
+		case SR_REPLY:
 			if (e->pair == r->req)
 				reply_now(r);
 			break;
-		case E_SCMD:
-			start_dma(r, e);
+		case SR_SCMD:
+			start_dma(r, r->pos);
 			break;
-		case E_SREPLY:
-			if (e->pair != NONE && s->e[e->pair].used) {
+		case SR_SREPLY:
+			c = sr_win_at(&r->win, e->pair);
+			if (c != NULL && c->used) {
 				r->waiting = 1;	/* resumed by dma_replied */
 				continue;
 			}
@@ -1054,99 +707,99 @@ play(struct vx_sreplay *r)
 /* --- matching a live request -------------------------------------------- */
 
 /*
- * The first unused recorded request of live's command that equals it,
- * among the next MATCH_WINDOW unused ones (so that a client departing at
- * every request of a long trace costs no more than that each), else NONE;
- * *first gets the first unused one of its command (or NONE).
+ * The first candidate of the window (in recorded order) with live's
+ * command that equals it, else SR_NONE; *first gets the first candidate
+ * of its command (or SR_NONE).
  */
-static uint32_t
-match(struct vx_sreplay *r, const struct vx_msg *live, uint32_t *first,
+static uint64_t
+match(struct vx_sreplay *r, const struct vx_msg *live, uint64_t *first,
     int *err)
 {
-	struct sess *s = r->cur;
-	struct slot *sl = &s->slot[live->cmd < NSLOTS ? live->cmd : 0];
-	size_t i, seen = 0;
+	uint64_t seq;
 	int eq;
 
-	*first = NONE;
-	while (sl->head < sl->n && s->e[sl->v[sl->head]].used)
-		sl->head++;
-	for (i = sl->head; i < sl->n && seen < MATCH_WINDOW; i++) {
-		const struct ent *e = &s->e[sl->v[i]];
+	*first = SR_NONE;
+	for (seq = r->win.first; seq < r->win.hi; seq++) {
+		const struct sr_ent *e = sr_win_at(&r->win, seq);
 
-		if (e->used || e->cmd != live->cmd)
+		if (e->kind != SR_REQ || e->cmd != live->cmd ||
+		    !sr_win_candidate(&r->win, seq))
 			continue;
-		seen++;
-		if (*first == NONE)
-			*first = sl->v[i];
+		if (*first == SR_NONE)
+			*first = seq;
 		if ((eq = same_request(r, live, e, NULL, 0)) < 0) {
 			*err = eq;
-			return NONE;
+			return SR_NONE;
 		}
 		if (eq)
-			return sl->v[i];
+			return seq;
 	}
-	return NONE;
-}
-
-/* The last recorded request of live's command, for one beyond them all. */
-static uint32_t
-last_of(const struct sess *s, uint16_t cmd)
-{
-	const struct slot *sl = &s->slot[cmd < NSLOTS ? cmd : 0];
-	size_t i;
-
-	for (i = sl->n; i-- > 0;)
-		if (s->e[sl->v[i]].cmd == cmd)
-			return sl->v[i];
-	return NONE;
+	return SR_NONE;
 }
 
 static void
-begin_play(struct vx_sreplay *r, uint32_t idx, const struct vx_msg *live)
+begin_play(struct vx_sreplay *r, uint64_t seq, const struct vx_msg *live)
 {
-	r->cur->e[idx].used = 1;
+	sr_win_play(&r->win, seq);
 	r->active = 1;
-	r->req = idx;
-	r->pos = idx + 1;
+	r->req = seq;
+	r->pos = seq + 1;
 	r->live_id = live->id;
 	r->want_reply = !(live->flags & VX_F_NO_REPLY);
 	r->replied = 0;
 	r->waiting = 0;
 }
 
-/* A live request that matches nothing recorded: report and answer. */
+/* A live request with no candidate of its command: answered as the
+ * newest one played or gone, else ENOTSUP. */
 static void
-departed(struct vx_sreplay *r, const struct vx_msg *live, uint32_t first)
+beyond(struct vx_sreplay *r, const struct vx_msg *live, const char *name)
 {
-	struct sess *s = r->cur;
-	uint32_t last;
-	char why[600], cb[32];
-	const char *name = cmd_text(live->cmd, cb, sizeof(cb));
+	const struct sr_ent *rep;
+	uint64_t frame;
+	int have = sr_win_last(&r->win, live->cmd, &frame, &rep);
 
-	if (first != NONE) {
-		same_request(r, live, &s->e[first], why, sizeof(why));
-		depart(r, "departure: frame %" PRIu64 ": %s 0x%04x differs "
-		    "from the recorded request: %s", s->e[first].frame, name,
-		    live->id, why);
-		begin_play(r, first, live);
-		play(r);
-		return;
-	}
-	if ((last = last_of(s, live->cmd)) == NONE) {
+	if (!have && r->win.ended)
 		depart(r, "departure: %s 0x%04x: no such request in the "
 		    "recorded session; answered ENOTSUP", name, live->id);
-		if (!(live->flags & VX_F_NO_REPLY))
-			send_error(r, live->id, live->cmd, VX_ERR_UNSUPPORTED);
+	else if (!have)
+		depart(r, "departure: %s 0x%04x: no such request in the "
+		    "recorded session as far as the window reaches (%"
+		    PRIu64 " requests read); answered ENOTSUP", name,
+		    live->id, r->win.nread);
+	else if (r->win.ended)
+		depart(r, "departure: %s 0x%04x: more than the %" PRIu64
+		    " recorded; answered as the last one, frame %" PRIu64,
+		    name, live->id, sr_win_count(&r->win, live->cmd), frame);
+	else
+		depart(r, "departure: %s 0x%04x: no unplayed one in the "
+		    "window of %u requests; answered as the newest one before "
+		    "it, frame %" PRIu64, name, live->id, r->win.k, frame);
+	if (live->flags & VX_F_NO_REPLY)
+		return;
+	if (have && rep != NULL)
+		send_reply(r, rep, live->id);
+	else
+		send_error(r, live->id, live->cmd, VX_ERR_UNSUPPORTED);
+}
+
+/* A live request that matches no candidate: report and answer. */
+static void
+departed(struct vx_sreplay *r, const struct vx_msg *live, uint64_t first)
+{
+	char why[600], cb[32];
+	const char *name = sr_cmd_text(live->cmd, cb, sizeof(cb));
+	const struct sr_ent *e = sr_win_at(&r->win, first);
+
+	if (e == NULL) {
+		beyond(r, live, name);
 		return;
 	}
-	depart(r, "departure: %s 0x%04x: more than the %zu recorded; "
-	    "answered as the last one, frame %" PRIu64, name, live->id,
-	    s->slot[live->cmd < NSLOTS ? live->cmd : 0].n, s->e[last].frame);
-	if (!(live->flags & VX_F_NO_REPLY) && s->e[last].pair != NONE)
-		send_reply(r, &s->e[s->e[last].pair], live->id);
-	else if (!(live->flags & VX_F_NO_REPLY))
-		send_error(r, live->id, live->cmd, VX_ERR_UNSUPPORTED);
+	same_request(r, live, e, why, sizeof(why));
+	depart(r, "departure: frame %" PRIu64 ": %s 0x%04x differs from the "
+	    "recorded request: %s", e->frame, name, live->id, why);
+	begin_play(r, first, live);
+	play(r);
 }
 
 /* Answer one live request (frame f): match it and play its span. */
@@ -1155,10 +808,16 @@ serve(struct vx_sreplay *r, struct vx_frame *f)
 {
 	struct vx_dctx ctx = { VX_C2S, VX_CHAN_MAIN, VX_PEER_AUTO, 0, 0 };
 	struct vx_msg live;
-	uint32_t idx, first;
+	uint64_t seq, first;
 	int err = 0;
 	char sum[512];
 
+	if ((err = sr_win_fill(&r->win)) < 0) {
+		snprintf(r->errmsg, sizeof(r->errmsg), "reading %s: %s",
+		    r->path, r->win.errmsg);
+		r->dead = err;
+		return;
+	}
 	ctx.nfds = f->nfds;
 	ctx.peer = r->cur->client_peer;
 	if (vx_decode(&r->ldec, f->data, f->len, &ctx, &live) < 0) {
@@ -1172,16 +831,16 @@ serve(struct vx_sreplay *r, struct vx_frame *f)
 	}
 	if (live.cmd == VX_CMD_DEVICE_SET_IRQS && live.status == VX_MSG_OK)
 		take_irqfds(r, &live, f);
-	idx = match(r, &live, &first, &err);
+	seq = match(r, &live, &first, &err);
 	if (err < 0) {
 		r->dead = err;
 		return;
 	}
-	if (idx == NONE) {
+	if (seq == SR_NONE) {
 		departed(r, &live, first);
 		return;
 	}
-	begin_play(r, idx, &live);
+	begin_play(r, seq, &live);
 	play(r);
 }
 
@@ -1257,7 +916,7 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 		break;
 	case VX_CONN_EV_CALL:
 		if (ev->cookie != NULL)
-			dma_replied(r, ev, ev->cookie);
+			dma_replied(r, ev, dma_seq(ev->cookie));
 		play(r);
 		break;
 	case VX_CONN_EV_STRAY:
@@ -1272,7 +931,7 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 			break;
 		}
 		depart(r, "departure: an unframeable message 0x%04x (%s): %s",
-		    ev->id, cmd_text(ev->cmd, cb, sizeof(cb)),
+		    ev->id, sr_cmd_text(ev->cmd, cb, sizeof(cb)),
 		    vx_strerror(ev->err));
 		if (ev->err == VX_ERR_TOO_LARGE)
 			r->dead = VX_ERR_TOO_LARGE;
@@ -1292,7 +951,8 @@ int
 vx_sreplay_attach(struct vx_sreplay *r, int sock)
 {
 	struct vx_limits lim;
-	struct sess *s;
+	struct sr_conn *s;
+	int rc;
 
 	if (r->conn != NULL)
 		return VX_ERR_BUSY;
@@ -1316,8 +976,14 @@ vx_sreplay_attach(struct vx_sreplay *r, int sock)
 	r->next++;
 	r->active = r->waiting = r->dead = 0;
 	r->errmsg[0] = '\0';
-	say(r, "playing recorded connection %" PRIu32 " (%" PRIu32
+	say(r, "playing recorded connection %" PRIu32 " (%" PRIu64
 	    " requests)", s->conn, s->nreq);
+	if ((rc = sr_win_open(&r->win, r->path, s->conn, r->k)) < 0) {
+		/* the first step says so, and the client is let go */
+		snprintf(r->errmsg, sizeof(r->errmsg), "reading %s: %s",
+		    r->path, r->win.errmsg);
+		r->dead = rc;
+	}
 	return 0;
 }
 
@@ -1325,25 +991,17 @@ vx_sreplay_attach(struct vx_sreplay *r, int sock)
 static void
 report_unplayed(struct vx_sreplay *r)
 {
-	struct sess *s = r->cur;
-	uint32_t played = 0, first = NONE;
-	size_t i;
+	uint64_t frame;
+	uint16_t cmd;
 	char cb[32];
 
-	for (i = 0; i < s->n; i++) {
-		if (s->e[i].kind != E_REQ)
-			continue;
-		if (s->e[i].used)
-			played++;
-		else if (first == NONE)
-			first = (uint32_t)i;
-	}
-	if (first == NONE)
+	if (r->win.played >= r->cur->nreq ||
+	    sr_win_unplayed(&r->win, &frame, &cmd) <= 0)
 		return;
-	depart(r, "departure: the client ended after %" PRIu32 " of %" PRIu32
+	depart(r, "departure: the client ended after %" PRIu64 " of %" PRIu64
 	    " recorded requests; the first not played: frame %" PRIu64 " (%s)",
-	    played, s->nreq, s->e[first].frame,
-	    cmd_text(s->e[first].cmd, cb, sizeof(cb)));
+	    r->win.played, r->cur->nreq, frame,
+	    sr_cmd_text(cmd, cb, sizeof(cb)));
 }
 
 void
@@ -1361,9 +1019,7 @@ vx_sreplay_detach(struct vx_sreplay *r)
 	for (i = 0; i < r->nirq; i++)
 		close(r->irq[i].fd);
 	r->nirq = 0;
-	for (i = 0; i < r->cur->n; i++)
-		if (r->cur->e[i].kind == E_SCMD)
-			r->cur->e[i].used = 0;
+	sr_win_close(&r->win);
 	vx_conn_free(r->conn);
 	r->conn = NULL;
 	r->cur = NULL;

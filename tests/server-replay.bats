@@ -92,7 +92,16 @@ end_replay() {
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--device "$DMA" --strict
 	assert_status 2
-	[[ $stderr == *"--strict, --conn, --ignore and --rules apply to --replay only"* ]]
+	[[ $stderr == *"--strict, --conn, --window, --ignore and --rules apply to --replay only"* ]]
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--replay x.pcap --window 0
+	assert_status 2
+	[[ $stderr == *"invalid --window '0'"* ]]
+	# it is read twice: standard input cannot be
+	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
+		--replay - </dev/null
+	assert_status 2
+	[[ $stderr == *"give a file, not standard input"* ]]
 	run --separate-stderr "$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--replay "$TEST_TMP/none.pcap"
 	assert_status 2
@@ -236,7 +245,7 @@ messages() {
 @test "completion offers server's replay options and trace files" {
 	run complete_words vfuctl server --
 	assert_status 0
-	for o in --replay --strict --conn --ignore --rules; do
+	for o in --replay --strict --conn --window --ignore --rules; do
 		[[ $'\n'$output$'\n' == *$'\n'"$o"$'\n'* ]]
 	done
 	touch "$TEST_TMP/session.pcap"
@@ -554,4 +563,93 @@ qemu_firmware() {
 	end_replay
 	assert_status 0
 	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+}
+
+# reads_trace N: a session of N REGION_READs (tests/sreplay-reads.py make)
+# as $TEST_TMP/rN.jsonl and, imported, $TEST_TMP/rN.pcap.
+reads_trace() {
+	python3 "$repo/tests/sreplay-reads.py" make "$1" \
+		"$repo/traces/gpio-probe-full.jsonl" >"$TEST_TMP/r$1.jsonl"
+	"$VFUCTL" import -o "$TEST_TMP/r$1.pcap" "$TEST_TMP/r$1.jsonl"
+}
+
+# reads_hwm N: reads_trace N served by server --replay --strict to a
+# client that sends its reads (each reply checked); the server's peak
+# resident size in KiB, taken before the client hangs up, in $hwm.
+reads_hwm() {
+	reads_trace "$1"
+	start_replay "$TEST_TMP/r$1.pcap" --strict
+	hwm=$(python3 "$repo/tests/sreplay-reads.py" play "$TEST_TMP/r$1.jsonl" \
+		"$TEST_TMP/rp.sock" --hwm "$rp_pid" --count "$1")
+	end_replay
+	[ "$rp_status" -eq 0 ] || { cat "$TEST_TMP/replay.log" >&2; false; }
+	grep -q ", $(($1 + 1)) requests served, .*, 0 departures$" \
+		"$TEST_TMP/replay.log"
+}
+
+@test "server --replay: memory does not grow with the trace (20k and 200k messages)" {
+	reads_hwm 10000
+	local small=$hwm
+	reads_hwm 100000
+	echo "peak RSS: $small KiB at 20k messages, $hwm KiB at 200k" >&2
+	# a whole 200k-message trace in memory is over 10 MiB more
+	[ "$hwm" -lt $((small + 2048)) ]
+}
+
+# window_reads K OFFSET...: the 8-read session served with --window K to
+# a client that reads bar2 at each OFFSET; the values in $output, one a
+# line, and the server's log in $TEST_TMP/replay.log.
+window_reads() {
+	local k=$1
+	shift
+	start_replay "$TEST_TMP/r8.pcap" --window "$k"
+	run python3 "$repo/tests/sreplay-reads.py" play "$TEST_TMP/r8.jsonl" \
+		"$TEST_TMP/rp.sock" "$@"
+	end_replay
+	assert_status 0
+	[ "$rp_status" -eq 0 ]
+}
+
+@test "server --replay: --window bounds where a live request is matched" {
+	# frames: 1-2 VERSION, then read i (offset 4i, value 0xa0 + i) at
+	# frame 3 + 2i and its reply
+	reads_trace 8
+	# out of order within the window: each read gets its own value
+	window_reads 2 4 0 8 0xc 0x10 0x14 0x18 0x1c
+	[ "$output" = "$(printf '0x%x\n' 0xa1 0xa0 0xa2 0xa3 0xa4 0xa5 0xa6 0xa7)" ]
+	grep -q ", 0 departures$" "$TEST_TMP/replay.log"
+	# further ahead than the window: a departure, answered as the first
+	# read in the window
+	window_reads 2 0x10
+	[ "$output" = 0xa0 ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: frame 3: REGION_READ 0x0001 differs from the recorded request: vfio_user.region.offset recorded 0x0, live 0x10"
+	window_reads 8 0x10
+	[ "$output" = 0xa4 ]
+	run cat "$TEST_TMP/replay.log"
+	assert_not_contains "differs"
+	# read 0 fell behind (more than 2 reads since): answered as the first
+	# read still in the window, read 5; it is named as not played
+	window_reads 2 4 8 0xc 0x10 0
+	[ "$output" = "$(printf '0x%x\n' 0xa1 0xa2 0xa3 0xa4 0xa5)" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: frame 13: REGION_READ 0x0005 differs from the recorded request: vfio_user.region.offset recorded 0x14, live 0x0"
+	assert_contains "departure: the client ended after 6 of 9 recorded requests; the first not played: frame 3 (REGION_READ)"
+	# within a window of 8 it had not
+	window_reads 8 4 8 0xc 0x10 0
+	[ "$output" = "$(printf '0x%x\n' 0xa1 0xa2 0xa3 0xa4 0xa0)" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_not_contains "differs"
+	assert_contains "departure: the client ended after 6 of 9 recorded requests; the first not played: frame 13 (REGION_READ)"
+	# a second VERSION: none left in the window, answered as the one
+	# played (gone from the window, its reply kept); the same once the
+	# whole trace is in the window
+	window_reads 2 version 0
+	[ "$output" = "$(printf 'version\n0xa0')" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: VERSION 0x0001: no unplayed one in the window of 2 requests; answered as the newest one before it, frame 1"
+	window_reads 16 version 0
+	[ "$output" = "$(printf 'version\n0xa0')" ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "departure: VERSION 0x0001: more than the 1 recorded; answered as the last one, frame 1"
 }
