@@ -39,6 +39,7 @@ struct vx_diff_rules {
 	struct rule *v;
 	unsigned n, cap;
 	unsigned nshift;	/* shift rules among them */
+	unsigned flags;		/* VX_DIFF_* */
 };
 
 /* The defaults of vx-diff.h, each documented there. */
@@ -69,7 +70,10 @@ vx_diff_rules_new(unsigned flags)
 	struct vx_diff_rules *r = calloc(1, sizeof(*r));
 	size_t i;
 
-	if (r == NULL || (flags & VX_DIFF_NO_DEFAULTS))
+	if (r == NULL)
+		return NULL;
+	r->flags = flags;
+	if (flags & VX_DIFF_NO_DEFAULTS)
 		return r;
 	for (i = 0; i < sizeof(default_ignored) / sizeof(*default_ignored);
 	    i++) {
@@ -349,6 +353,11 @@ vx_diff_rules_add(struct vx_diff_rules *r, const char *line, char *why,
 	tok = strtok_r(buf, " \t\r\n", &save);
 	if (tok == NULL)
 		return 0;
+	if (strcmp(tok, "shift") == 0 && (r->flags & VX_DIFF_NO_SHIFT)) {
+		snprintf(why, whycap, "shift rules move what a replayed client "
+		    "sends (vfuctl replay); here nothing is sent from the trace");
+		return VX_ERR_INVALID;
+	}
 	if (strcmp(tok, "shift") == 0) {
 		ru.shift = 1;
 		if ((tok = strtok_r(NULL, " \t\r\n", &save)) == NULL) {

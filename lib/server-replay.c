@@ -144,7 +144,7 @@ vx_sreplay_open(const char *path, struct vx_sreplay **out, char *err,
 	vx_decoder_init(&r->ldec);
 	vx_decoder_init(&r->rdec);
 	r->ldec.lazy = r->rdec.lazy = 1;	/* items only for the diff */
-	if ((r->rules = vx_diff_rules_new(0)) == NULL) {
+	if ((r->rules = vx_diff_rules_new(VX_DIFF_NO_SHIFT)) == NULL) {
 		snprintf(err, errcap, "out of memory");
 		vx_sreplay_free(r);
 		return VX_ERR_NOMEM;

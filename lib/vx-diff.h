@@ -58,9 +58,10 @@
 struct vx_diff_rules;
 
 #define VX_DIFF_NO_DEFAULTS	0x1
+#define VX_DIFF_NO_SHIFT	0x2	/* refuse shift rules (no commands sent) */
 
-/* A rule set with the defaults unless flags has VX_DIFF_NO_DEFAULTS;
- * NULL when out of memory. */
+/* A rule set with the defaults unless flags has VX_DIFF_NO_DEFAULTS, that
+ * refuses shift rules with VX_DIFF_NO_SHIFT; NULL when out of memory. */
 struct vx_diff_rules *vx_diff_rules_new(unsigned flags);
 void vx_diff_rules_free(struct vx_diff_rules *r);
 

@@ -197,6 +197,12 @@ end_replay() {
 		--socket-path "$TEST_TMP/x.sock" --ignore 'no.such.field'
 	assert_status 2
 	[[ $stderr == *"no.such.field"* ]]
+	# and so is a shift rule, which moves what a replayed client sends
+	printf 'shift region.data cmd=REGION_WRITE unit=s\n' > "$TEST_TMP/shift.rules"
+	run --separate-stderr "$VFUCTL" server --replay "$TEST_TMP/t.pcap" \
+		--socket-path "$TEST_TMP/x.sock" --rules "$TEST_TMP/shift.rules"
+	assert_status 2
+	[[ $stderr == *"shift.rules:1"*"shift rules move what a replayed client sends"* ]] || { echo "$stderr" >&2; false; }
 	# a client that ends early, and one that asks what was never recorded
 	start_replay "$TEST_TMP/t.pcap" --strict
 	"$VFUCTL" client --no-fd -c 'info; irqs' "$TEST_TMP/rp.sock" >/dev/null || true
