@@ -5,10 +5,9 @@ equals vfuctl dissect's findings, frame by frame.
 For every TRACE, the findings of each record as a multiset of (finding key,
 severity, message "TEXT: DETAIL"):
 
-  * vfuctl: `vfuctl dissect -o json` (vfio_user.findings of each message)
-    and, for the close records (the commands a connection left
-    unanswered), the text of `vfuctl dissect -Y 'vfio_user.event ==
-    "close"'`, whose finding lines follow their record;
+  * vfuctl: `vfuctl dissect -o json` (vfio_user.findings of each message,
+    and of each close record: the commands its connection left
+    unanswered);
   * the plugin: `tshark -T json` with the plugin, every expert info whose
     expert is vfio_user.expert.<key> of a finding (decoder notes, gaps and
     the like are not findings), on the frame of the message's first
@@ -28,7 +27,6 @@ tshark, for that Lua version's numbers)."""
 import collections
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -68,7 +66,7 @@ def norm(key, msg):
     return msg
 
 
-def vfuctl_findings(trace, texts):
+def vfuctl_findings(trace):
     """{frame: Counter of (key, severity, message)}"""
     got = collections.defaultdict(collections.Counter)
     r = subprocess.run([VFUCTL, "dissect", "-o", "json", trace],
@@ -81,19 +79,6 @@ def vfuctl_findings(trace, texts):
             msg = "%s: %s" % (f["text"], f["detail"])
             got[o["vfio_user.frame"]][(f["finding"], f["severity"],
                                        norm(f["finding"], msg))] += 1
-    r = subprocess.run([VFUCTL, "dissect", "-Y", 'vfio_user.event == "close"',
-                        trace], capture_output=True, text=True, errors="replace")
-    frame = None
-    for line in r.stdout.splitlines():
-        m = re.match(r"^ *(\d+) ", line)
-        if m:
-            frame = int(m.group(1))
-            continue
-        m = re.match(r"^      \[(note|warning|error)\] (.*)$", line)
-        if m and frame is not None:
-            text = m.group(2).split(": ", 1)[0]
-            if text in texts:
-                got[frame][(texts[text], m.group(1), m.group(2))] += 1
     return got
 
 
@@ -183,7 +168,7 @@ def main():
     kinds = collections.Counter()
     diffs = []
     for trace in traces:
-        want = vfuctl_findings(trace, texts)
+        want = vfuctl_findings(trace)
         got = tshark_findings(plugin, trace, texts.values())
         name = os.path.basename(trace)
         for frame in sorted(set(want) | set(got)):
