@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz-cov.h"
 #include "fuzz-int.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
@@ -57,6 +58,7 @@ struct vx_fuzz {
 	struct fseq corpus;	/* messages that reached a new state */
 	struct fseq cur;	/* the exec being built */
 	struct fseq found;	/* what led to the finding at hand */
+	struct fz_cov cov;	/* AFL++ coverage, where the server has it */
 	uint32_t states[MAX_STATES];
 	unsigned nstates;
 	uint32_t cmds_ok;
@@ -913,10 +915,16 @@ vx_fuzz_exec(struct vx_fuzz *fz)
 	fz->conn_execs++;
 	fz->st.execs++;
 	base = fz->hist.n;
+	fz_cov_reset(&fz->cov);
 	r = send_seq(fz, &fz->cur, 0, &sent, &novel);
 	for (k = 0; k < sent; k++)
 		if (fseq_push(&fz->hist, &fz->cur.v[k]) < 0)
 			return VX_ERR_NOMEM;
+	/* the replies are in: the server has run the exec's edges */
+	if (r == OUT_OK && fz_cov_novel(&fz->cov) && fz->corpus.n < 256) {
+		novel = 1;
+		fz->st.cov_kept++;
+	}
 	if (novel && r == OUT_OK)
 		for (k = 0; k < fz->cur.n && fz->corpus.n < 256; k++)
 			fseq_push(&fz->corpus, &fz->cur.v[k]);
@@ -1059,6 +1067,8 @@ vx_fuzz_new(const struct vx_fuzz_opts *o, const struct vx_fuzz_hooks *h,
 	if (fz->o.conn_execs == 0)
 		fz->o.conn_execs = 16;
 	fz->rng.s = o->seed * 0x9e3779b97f4a7c15ull + 1;
+	if (fz_cov_init(&fz->cov, o->cov_map, o->cov_size) < 0)
+		return VX_ERR_NOMEM;
 	vx_builder_init(&fz->b);
 	vx_decoder_init(&fz->dec);
 	vx_decoder_init(&fz->mdec);
@@ -1103,6 +1113,7 @@ vx_fuzz_free(struct vx_fuzz *fz)
 	free(fz->found.v);
 	fz->found.v = NULL;
 	fz->found.cap = 0;
+	fz_cov_release(&fz->cov);
 	vx_builder_release(&fz->b);
 	vx_decoder_release(&fz->dec);
 	vx_decoder_release(&fz->mdec);
@@ -1116,6 +1127,8 @@ vx_fuzz_stats(const struct vx_fuzz *fz)
 	unsigned i;
 
 	st->states = fz->nstates;
+	st->coverage = fz->cov.state;
+	st->edges = fz->cov.edges;
 	st->commands = 0;
 	for (i = 0; i < 32; i++)
 		st->commands += (fz->cmds_ok >> i) & 1;
