@@ -595,10 +595,10 @@ summary(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
 /*
  * How big a coverage map the server needs: an AFL++-instrumented one,
  * run with AFL_DUMP_MAP_SIZE=1, prints it and exits before main; any
- * other starts serving (its socket appears) and is stopped.  0: not
- * instrumented (or it did not say).
+ * other starts serving (its socket appears) and is stopped: 0.  -1: it
+ * neither said nor served (starting it for real will say why).
  */
-static size_t
+static int64_t
 map_size_of(struct server *s)
 {
 	char path[96], why[512], line[32] = "";
@@ -617,9 +617,11 @@ map_size_of(struct server *s)
 		fclose(fp);
 	}
 	unlink(path);
-	if (vx_parse_u64(line, &v) < 0 || v > FZ_COV_MAX_SIZE)
+	if (r == 0)
 		return 0;
-	return (size_t)v;
+	if (vx_parse_u64(line, &v) < 0 || v == 0 || v > FZ_COV_MAX_SIZE)
+		return -1;
+	return (int64_t)v;
 }
 
 /* The map an instrumented server gets, or none (black-box, said why). */
@@ -627,10 +629,12 @@ static void
 setup_coverage(struct run *rn, struct vx_fuzz_opts *fo)
 {
 	struct server *s = &rn->srv;
-	size_t size = map_size_of(s);
+	int64_t size = map_size_of(s);
 	uint8_t *map;
 	int id;
 
+	if (size < 0)
+		return;
 	if (size == 0) {
 		if (!rn->json)
 			fprintf(stderr, "vfuctl fuzz: %s is not built with "
@@ -639,17 +643,17 @@ setup_coverage(struct run *rn, struct vx_fuzz_opts *fo)
 			    FZ_COV_DUMP_ENV);
 		return;
 	}
-	if ((id = fz_cov_shm_new(size, &map)) < 0) {
+	if ((id = fz_cov_shm_new((size_t)size, &map)) < 0) {
 		if (!rn->json)
 			fprintf(stderr, "vfuctl fuzz: cannot make a coverage "
-			    "map of %zu bytes (shmget: %s): black-box\n", size,
-			    strerror(errno));
+			    "map of %lld bytes (shmget: %s): black-box\n",
+			    (long long)size, strerror(errno));
 		return;
 	}
 	s->shm_id = id;
-	s->map_size = size;
+	s->map_size = (size_t)size;
 	fo->cov_map = map;
-	fo->cov_size = size;
+	fo->cov_size = (size_t)size;
 }
 
 static int
@@ -747,7 +751,7 @@ cmd_fuzz(int argc, char **argv)
 			vx_error("fuzz: %s", vx_fuzz_error(fz));
 			break;
 		}
-		say_silent(&rn, st);
+		say_silent(&rn, vx_fuzz_stats(fz));
 	}
 	summary(&rn, vx_fuzz_stats(fz), vx_conn_now_ms(NULL) - t0);
 	r = st->findings > 0 ? VX_EXIT_FAIL : VX_EXIT_OK;
