@@ -32,6 +32,8 @@
 #define MAX_STATES	1024
 #define MAX_TRIES	150	/* reproductions per minimization */
 #define MAX_HIST	512	/* messages kept of one connection */
+#define MAX_CORPUS	256	/* messages kept for reaching a new state */
+#define MAX_CORPUS_COV	1024	/* ... or, guided, new edges */
 
 enum outcome { OUT_OK, OUT_CLOSED, OUT_TIMEOUT, OUT_VIOLATION };
 
@@ -847,6 +849,20 @@ wants_reply(const struct fmsg *m)
 	    !(flags & VX_F_NO_REPLY);
 }
 
+/* Guided, the corpus holds what got further into the server's code: it is
+ * drawn from more often, and may grow larger. */
+static int
+guided(const struct vx_fuzz *fz)
+{
+	return fz->cov.state == VX_FUZZ_COV_GUIDED;
+}
+
+static size_t
+corpus_max(const struct vx_fuzz *fz)
+{
+	return guided(fz) ? MAX_CORPUS_COV : MAX_CORPUS;
+}
+
 static int
 build_exec(struct vx_fuzz *fz)
 {
@@ -858,7 +874,8 @@ build_exec(struct vx_fuzz *fz)
 	fseq_clear(&fz->cur);
 	for (i = 0; i < n && r == 0; i++) {
 		from = rng_below(&fz->rng, 4) == 0 && fz->pool.n ? &fz->pool :
-		    rng_below(&fz->rng, 5) == 0 && fz->corpus.n ? &fz->corpus :
+		    rng_below(&fz->rng, guided(fz) ? 3 : 5) == 0 &&
+		    fz->corpus.n ? &fz->corpus :
 		    rng_below(&fz->rng, 8) == 0 && fz->cur.n ? &fz->cur : NULL;
 		if (from != NULL) {	/* splice, repeat */
 			r = fseq_push(&fz->cur, &from->v[rng_below(&fz->rng,
@@ -921,12 +938,13 @@ vx_fuzz_exec(struct vx_fuzz *fz)
 		if (fseq_push(&fz->hist, &fz->cur.v[k]) < 0)
 			return VX_ERR_NOMEM;
 	/* the replies are in: the server has run the exec's edges */
-	if (r == OUT_OK && fz_cov_novel(&fz->cov) && fz->corpus.n < 256) {
+	if (r == OUT_OK && fz_cov_novel(&fz->cov) &&
+	    fz->corpus.n < corpus_max(fz)) {
 		novel = 1;
 		fz->st.cov_kept++;
 	}
 	if (novel && r == OUT_OK)
-		for (k = 0; k < fz->cur.n && fz->corpus.n < 256; k++)
+		for (k = 0; k < fz->cur.n && fz->corpus.n < corpus_max(fz); k++)
 			fseq_push(&fz->corpus, &fz->cur.v[k]);
 	fz->st.corpus = (unsigned)fz->corpus.n;
 	(void)base;
