@@ -4,11 +4,13 @@
  * line around the engine of lib/vx-fuzz.h; the AFL++ coverage map a
  * server it starts writes to.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -64,6 +67,8 @@ const char cmd_fuzz_usage[] =
 	"seed that cannot be read, a server that does not start or answer).\n";
 
 #define START_MS	10000	/* for a server's socket to appear */
+#define SETTLE_MS	100	/* for a server to come to rest */
+#define SETTLE_MISSES	16	/* ... times it did not before it is let be */
 
 struct server {
 	char **cmd;		/* NULL with --connect */
@@ -85,6 +90,7 @@ struct run {
 	json_t *found;
 	unsigned nsaved;
 	int said_silent;
+	unsigned settle_misses;
 	int64_t t0;		/* when fuzzing began */
 };
 
@@ -308,6 +314,66 @@ reporting(const struct server *s)
 	if (fp != NULL)
 		fclose(fp);
 	return found;
+}
+
+/*
+ * Is every thread of pid asleep in a system call (a server's poll loop)?
+ * 1 yes, 0 not yet, -1 cannot tell (no /proc, or the process is gone).
+ */
+static int
+at_rest(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	struct dirent *e;
+	int fd, rest = 1;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (rest && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat",
+		    (int)pid, e->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;	/* a thread that just ended */
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		/* "TID (comm) S ...": the state after the name's ')' */
+		p = strrchr(buf, ')');
+		rest = p == NULL || p[1] == '\0' || p[2] == 'S' ||
+		    p[2] == 'Z';
+	}
+	closedir(d);
+	return rest;
+}
+
+/* The settle hook: wait for the server to rest, SETTLE_MS at most; one
+ * that keeps missing it (a thread that never sleeps) is let be. */
+static void
+on_settle(void *arg)
+{
+	struct run *rn = arg;
+	int64_t end;
+	struct timespec ts = { 0, 100000 };
+	int r, i;
+
+	if (rn->srv.pid <= 0 || rn->settle_misses >= SETTLE_MISSES)
+		return;
+	end = vx_conn_now_ms(NULL) + SETTLE_MS;
+	for (i = 0; (r = at_rest(rn->srv.pid)) == 0; i++) {
+		if (vx_conn_now_ms(NULL) >= end) {
+			rn->settle_misses++;
+			return;
+		}
+		if (i < 8)
+			sched_yield();
+		else
+			nanosleep(&ts, NULL);
+	}
 }
 
 static void
@@ -697,7 +763,7 @@ cmd_fuzz(int argc, char **argv)
 	struct opts o = { 0 };
 	struct run rn = { 0 };
 	struct vx_fuzz_hooks h = { on_connect, on_restart, on_fate,
-	    on_finding, &rn };
+	    on_finding, &rn, on_settle };
 	const struct vx_fuzz_stats *st;
 	struct vx_fuzz *fz = NULL;
 	int64_t t0, last = 0, now;
@@ -721,6 +787,7 @@ cmd_fuzz(int argc, char **argv)
 	if (o.cmd == NULL) {
 		h.restart = NULL;
 		h.fate = NULL;
+		h.settle = NULL;
 	} else if (setup_server(&rn, why, sizeof why, &o) < 0) {
 		vx_error("fuzz: %s", why);
 		teardown_server(&rn.srv);

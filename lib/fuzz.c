@@ -139,6 +139,19 @@ drop_conn(struct vx_fuzz *fz)
 	fseq_clear(&fz->hist);
 }
 
+/*
+ * With coverage, the server at rest before each write and before the map
+ * is read: what it runs after a reply, and how many wakeups a split or a
+ * No_reply message costs it, then do not depend on the scheduler.
+ */
+static void
+cov_settle(struct vx_fuzz *fz)
+{
+	if (fz->h.settle != NULL && (fz->cov.state == VX_FUZZ_COV_PENDING ||
+	    fz->cov.state == VX_FUZZ_COV_GUIDED))
+		fz->h.settle(fz->h.arg);
+}
+
 static int
 send_all(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 {
@@ -479,8 +492,11 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		memcpy(out + olen, m->buf, m->len);
 		olen += m->len;
 		half = m->how == FZ_SPLIT ? olen / 2 : 0;
-		if (half > 0)	/* the descriptors come with the second part */
+		cov_settle(fz);
+		if (half > 0) {	/* the descriptors come with the second part */
 			r = send_all(vx_conn_sock(fz->conn), out, half, NULL, 0);
+			cov_settle(fz);
+		}
 		if (r == 0)
 			r = send_all(vx_conn_sock(fz->conn), out + half,
 			    olen - half, fds, m->nfds);
@@ -932,12 +948,15 @@ vx_fuzz_exec(struct vx_fuzz *fz)
 	fz->conn_execs++;
 	fz->st.execs++;
 	base = fz->hist.n;
+	cov_settle(fz);
 	fz_cov_reset(&fz->cov);
 	r = send_seq(fz, &fz->cur, 0, &sent, &novel);
 	for (k = 0; k < sent; k++)
 		if (fseq_push(&fz->hist, &fz->cur.v[k]) < 0)
 			return VX_ERR_NOMEM;
-	/* the replies are in: the server has run the exec's edges */
+	/* the replies are in, and with them the exec's edges */
+	if (r == OUT_OK)
+		cov_settle(fz);
 	if (r == OUT_OK && fz_cov_novel(&fz->cov) &&
 	    fz->corpus.n < corpus_max(fz)) {
 		novel = 1;

@@ -34,8 +34,9 @@
  * counts bucketed as afl-fuzz does; an exec that reached a new edge or
  * bucket joins the corpus that later execs splice and mutate.  A map still
  * all zero after the first exec means no instrumentation: black-box.
- * Edges the server runs after its last reply may count to the next exec,
- * so a guided run repeats a seed's run only as far as the scheduler does.
+ * The edges a server runs after its last reply count to the right exec
+ * only where the settle hook can tell when it has run them; else a guided
+ * run repeats a seed's run only as far as the scheduler does.
  * The library never prints.
  */
 #ifndef VX_FUZZ_H
@@ -96,6 +97,10 @@ struct vx_fuzz_hooks {
 	void (*finding)(void *arg, struct vx_fuzz *fz,
 	    const struct vx_fuzz_finding *f);
 	void *arg;
+	/* With coverage: wait (briefly) until the server has run what
+	 * follows its last reply and waits for input, so those edges count
+	 * to the exec they belong to; NULL: cannot tell. */
+	void (*settle)(void *arg);
 };
 
 struct vx_fuzz_opts {
