@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sched.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -192,6 +195,24 @@ send_all(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 		nfds = 0;
 	}
 	return 0;
+}
+
+/* Wait (up to about 100 ms) for the server to have read all that was
+ * sent, so that the rest of a split message comes in a read of its own
+ * and the split reproduces. */
+static void
+drained(int sock)
+{
+	int left, i;
+
+	for (i = 0; i < 150; i++) {
+		if (ioctl(sock, SIOCOUTQ, &left) < 0 || left == 0)
+			return;
+		if (i < 50)
+			sched_yield();
+		else
+			poll(NULL, 0, 1);
+	}
 }
 
 /* The window a DMA_MAP's memfd backs, and how big a memfd to make. */
@@ -495,6 +516,7 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		cov_settle(fz);
 		if (half > 0) {	/* the descriptors come with the second part */
 			r = send_all(vx_conn_sock(fz->conn), out, half, NULL, 0);
+			drained(vx_conn_sock(fz->conn));
 			cov_settle(fz);
 		}
 		if (r == 0)
@@ -753,27 +775,93 @@ seen(struct vx_fuzz *fz, const char *key)
 }
 
 
+/*
+ * Before minimizing: most findings need only VERSION and the end of the
+ * last exec, else the prefix and the last exec.  Tried shortest first, as
+ * each reproduction of a hang costs a timeout and delta debugging from
+ * the whole history takes a dozen.
+ */
+static void
+shortcut(struct vx_fuzz *fz, const struct vx_fuzz_finding *f)
+{
+	struct fseq t = { 0 };
+	size_t n = fz->found.n, exec = n - (fz->cur.n < n ? fz->cur.n : n);
+	size_t j = n, k;
+	unsigned tries = 0;
+	int ok = 0;
+
+	while (!ok && j-- > exec && j > 0) {
+		fseq_clear(&t);
+		for (k = 0; k < n; k++)
+			if (k == 0 || k >= j)
+				fseq_push(&t, &fz->found.v[k]);
+		ok = same(fz, &t, f, &tries);
+	}
+	if (!ok && fz->prefix.n < exec) {
+		fseq_clear(&t);
+		for (k = 0; k < n; k++)
+			if (k < fz->prefix.n || k >= exec)
+				fseq_push(&t, &fz->found.v[k]);
+		ok = same(fz, &t, f, &tries);
+	}
+	if (ok) {
+		fseq_clear(&fz->found);
+		for (k = 0; k < t.n; k++)
+			fseq_push(&fz->found, &t.v[k]);
+	}
+	fseq_clear(&t);
+	free(t.v);
+}
+
+/*
+ * Does the finding go away when every message goes whole?  Then the
+ * server cannot take a message in pieces, which a stream socket allows
+ * (it has no message boundaries): one finding of its own, not one per
+ * command it happens to hit.
+ */
+static int
+split_only(struct vx_fuzz *fz, int kind)
+{
+	struct vx_fuzz_fate fate;
+	struct fseq s = { 0 };
+	size_t k;
+	int split = 0, r = 0;
+
+	for (k = 0; k < fz->found.n && fseq_push(&s, &fz->found.v[k]) == 0; k++)
+		if (s.v[k].how == FZ_SPLIT) {
+			s.v[k].how = FZ_WHOLE;
+			split = 1;
+		}
+	if (split)
+		r = reproduce(fz, &s, &fate, 0) != kind;
+	fseq_clear(&s);
+	free(s.v);
+	return r;
+}
+
 static void
 report(struct vx_fuzz *fz, int kind, const struct vx_fuzz_fate *fate,
     const char *why)
 {
 	struct vx_fuzz_finding f = { 0 };
-	struct fseq last = { 0 };
 	const char *cn;
-	size_t k;
+	int split;
 
 	f.kind = kind;
 	f.fate = *fate;
 	f.last_cmd = fz->last_cmd;
 	f.exec = fz->exec_no;
 	make_key(&f);
+	fz->stale = kind != VX_FUZZ_VIOLATION;
+	if ((split = !fate->frames[0] && split_only(fz, kind)))
+		snprintf(f.key, sizeof f.key, "%s|split delivery",
+		    vx_fuzz_kind_name(kind));
 	if (seen(fz, f.key)) {
 		fz->st.duplicates++;
 		return;
 	}
 	fz->st.findings++;
 	f.orig_msgs = (unsigned)fz->found.n;
-	fz->stale = kind != VX_FUZZ_VIOLATION;
 	cn = vx_cmd_name(f.last_cmd);
 	if (kind == VX_FUZZ_CRASH && fate->sig)
 		snprintf(f.text, sizeof f.text, "the server died of signal %d "
@@ -791,22 +879,11 @@ report(struct vx_fuzz *fz, int kind, const struct vx_fuzz_fate *fate,
 		    "connections after %s", cn ? cn : "?");
 	else
 		snprintf(f.text, sizeof f.text, "%s: %s", cn ? cn : "?", why);
+	if (split)
+		strncat(f.text, ", only when a message comes in two writes",
+		    sizeof f.text - strlen(f.text) - 1);
 	if (!fz->o.no_minimize) {
-		/* most findings need only the prefix and the last exec */
-		for (k = 0; k < fz->found.n; k++)
-			if (k < fz->prefix.n || k >= fz->found.n - fz->cur.n)
-				fseq_push(&last, &fz->found.v[k]);
-		if (last.n < fz->found.n) {
-			unsigned tries = 0;
-
-			if (same(fz, &last, &f, &tries)) {
-				fseq_clear(&fz->found);
-				for (k = 0; k < last.n; k++)
-					fseq_push(&fz->found, &last.v[k]);
-			}
-		}
-		fseq_clear(&last);
-		free(last.v);
+		shortcut(fz, &f);
 		minimize(fz, &fz->found, &f);
 	}
 	f.nmsgs = (unsigned)fz->found.n;
