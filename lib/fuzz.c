@@ -1181,8 +1181,11 @@ vx_fuzz_new(const struct vx_fuzz_opts *o, const struct vx_fuzz_hooks *h,
 	if (fz->o.conn_execs == 0)
 		fz->o.conn_execs = 16;
 	fz->rng.s = o->seed * 0x9e3779b97f4a7c15ull + 1;
-	if (fz_cov_init(&fz->cov, o->cov_map, o->cov_size) < 0)
+	if (fz_cov_init(&fz->cov, o->cov_map, o->cov_size) < 0) {
+		snprintf(fz->err, sizeof fz->err, "out of memory for a coverage "
+		    "map of %zu bytes", o->cov_size);
 		return VX_ERR_NOMEM;
+	}
 	vx_builder_init(&fz->b);
 	vx_decoder_init(&fz->dec);
 	vx_decoder_init(&fz->mdec);
