@@ -9,12 +9,12 @@
  * here by msg_id.
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
-#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -587,10 +587,12 @@ judge(struct vx_fuzz *fz, int out, struct vx_fuzz_fate *fate)
 		return VX_FUZZ_VIOLATION;
 	if (out != OUT_CLOSED && out != OUT_TIMEOUT)
 		return 0;
-	/* a sanitizer may take a while to write its report and exit */
+	/* a sanitizer may take a while to write its report and exit (the
+	 * hook waits longer once one has begun); a server merely stuck is
+	 * not waited for a second time */
 	if (fz->h.fate != NULL) {
-		fz->h.fate(fz->h.arg, out == OUT_TIMEOUT ? fz->o.timeout_ms : 0,
-		    fate);
+		fz->h.fate(fz->h.arg, out == OUT_TIMEOUT ?
+		    (fz->o.timeout_ms < 100 ? fz->o.timeout_ms : 100) : 0, fate);
 		if (fate->dead)
 			return VX_FUZZ_CRASH;
 	}
