@@ -799,8 +799,8 @@ shortcut(struct vx_fuzz *fz, const struct vx_fuzz_finding *f)
 /*
  * Does the finding go away when every message goes whole?  Then the
  * server cannot take a message in pieces, which a stream socket allows
- * (it has no message boundaries): one finding of its own, not one per
- * command it happens to hit.
+ * (it has no message boundaries): one finding, whatever the kind and
+ * the command it happens to hit.
  */
 static int
 split_only(struct vx_fuzz *fz, int kind)
@@ -837,8 +837,7 @@ report(struct vx_fuzz *fz, int kind, const struct vx_fuzz_fate *fate,
 	make_key(&f);
 	fz->stale = kind != VX_FUZZ_VIOLATION;
 	if ((split = !fate->frames[0] && split_only(fz, kind)))
-		snprintf(f.key, sizeof f.key, "%s|split delivery",
-		    vx_fuzz_kind_name(kind));
+		snprintf(f.key, sizeof f.key, "split delivery");
 	if (seen(fz, f.key)) {
 		fz->st.duplicates++;
 		return;

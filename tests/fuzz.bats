@@ -83,6 +83,27 @@ report_of() {
 	[ "$(grep -c 'C->S' <<<"$output")" -le 3 ]
 }
 
+@test "fuzz: a server that cannot take a message in pieces is one finding" {
+	# tests/splitshy.py refuses a body that comes in a second write, as
+	# libvfio-user does (traces/findings/lvu-split.txt), in front of
+	# vfuctl server, which takes it
+	"$VFUCTL" server --socket-path "$TEST_TMP/backend" \
+		--device "$repo/tests/devices/gpio.json" 3>&- \
+		>"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	wait_socket "$TEST_TMP/backend" "$srv_pid" "$TEST_TMP/server.log"
+	run "$VFUCTL" fuzz -q -n 300 --seed 1 -t 1000 --no-minimize \
+		-d "$TEST_TMP/found" -- python3 "$repo/tests/splitshy.py" \
+		'{socket}' "$TEST_TMP/backend"
+	assert_status 1
+	grep -h '^key:' "$TEST_TMP"/found/*.txt
+	# every finding it causes under one key, whatever command it hit
+	[ "$(grep -l '^key: split delivery$' "$TEST_TMP"/found/*.txt |
+		wc -l)" -eq 1 ]
+	grep -q '^what: .*, only when a message comes in two writes$' \
+		"$TEST_TMP"/found/*.txt
+}
+
 @test "fuzz: vfuctl server with each shipped device survives, no finding" {
 	local dev
 	for dev in "$repo"/tests/devices/*.json; do
