@@ -32,6 +32,8 @@ for s in "${samples[@]}"; do
 	out=$("$vfuctl" fuzz -q -n "$n" --time "$secs" --seed "$seed" -t 1000 -o json \
 		-d "$tmp/${s//\//-}" -- "$peers/$s" -v '{socket}' || true)
 	jq -r --arg s "$s" '"\($s): \(.findings) findings (\(.duplicates) duplicates) in \(.execs) execs, \(.seconds | floor) s"' <<<"$out"
-	jq -r '.found | group_by(.key | split("|")[0]) | .[] |
-		"  \(.[0].key | split("|")[0]): \(length): \(map(.key | split("|") | .[-1]) | join(", "))"' <<<"$out"
+	# per kind, what tells them apart: the command, sanitizer frames, or
+	# "split delivery"
+	jq -r '.found | group_by(.kind) | .[] | "  \(.[0].kind): \(length): " +
+		(map(.key | sub("^[a-z]+[|][0-9]+[|]"; "")) | join(", "))' <<<"$out"
 done
