@@ -89,30 +89,33 @@ wrapper() {
 
 @test "fuzz-afl: the server gets the map's id and size, and none with --no-coverage" {
 	wrapper "$TEST_TMP/srv" 1024
-	run "$VFUCTL" fuzz -q -n 5 --seed 1 -d "$TEST_TMP/found" -- "$TEST_TMP/srv"
-	assert_status 0
+	run "$VFUCTL" fuzz -q -n 5 --seed 1 --no-minimize \
+		-d "$TEST_TMP/found" -- "$TEST_TMP/srv"
+	[ "$status" -le 1 ]
 	run cat "$TEST_TMP/srv.env"
 	[[ ${lines[0]} =~ ^AFL_MAP_SIZE=1024$ ]]
 	[[ ${lines[1]} =~ ^__AFL_SHM_ID=[0-9]+$ ]]
 	# not even one vfuctl itself was given (run under afl-fuzz, say)
 	__AFL_SHM_ID=12345 AFL_MAP_SIZE=99 run "$VFUCTL" fuzz -q -n 5 --seed 1 \
-		--no-coverage -d "$TEST_TMP/found" -- "$TEST_TMP/srv"
-	assert_status 0
+		--no-coverage --no-minimize -d "$TEST_TMP/found" -- "$TEST_TMP/srv"
+	[ "$status" -le 1 ]
 	[ ! -s "$TEST_TMP/srv.env" ]
 }
 
 @test "fuzz-afl: a map the server never writes: black-box after the first exec, said once" {
 	wrapper "$TEST_TMP/srv" 4096
-	run "$VFUCTL" fuzz -q -n 40 --seed 1 -d "$TEST_TMP/found" -- "$TEST_TMP/srv"
-	assert_status 0
+	run "$VFUCTL" fuzz -q -n 40 --seed 1 --no-minimize \
+		-d "$TEST_TMP/found" -- "$TEST_TMP/srv"
+	# (a planted bug may be found on the way)
+	[ "$status" -le 1 ]
 	assert_contains "the server wrote nothing to its coverage map in the first exec: black-box"
 	[ "$(grep -c "coverage map" <<<"$output")" = 1 ]
 	assert_contains "; black-box;"
 	# a map size the runtime would never print is no map
 	wrapper "$TEST_TMP/srv2" junk
 	run --separate-stderr "$VFUCTL" fuzz -q -o json -n 5 --seed 1 \
-		-d "$TEST_TMP/found" -- "$TEST_TMP/srv2"
-	assert_status 0
+		--no-minimize -d "$TEST_TMP/found" -- "$TEST_TMP/srv2"
+	[ "$status" -le 1 ]
 	[ "$(jq .guided <<<"$output")" = false ]
 }
 
