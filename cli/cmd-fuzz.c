@@ -63,6 +63,8 @@ const char cmd_fuzz_usage[] =
 	"  -q, --quiet          no status line\n"
 	"  -h, --help           show this help\n"
 	"\n"
+	"SIGINT or SIGTERM ends the run after the exec at hand, as -n does.\n"
+	"\n"
 	"Exit status: 0 no finding; 1 findings; 2 usage or input error (a\n"
 	"seed that cannot be read, a server that does not start or answer).\n";
 
@@ -583,6 +585,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* --- the run ------------------------------------------------------------ */
 
+/* Set by SIGINT/SIGTERM: stop after the exec at hand, with the summary,
+ * and stop the server too (an interrupted run leaves nothing behind). */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 static int
 guided(const struct vx_fuzz_stats *st)
 {
@@ -776,6 +789,8 @@ cmd_fuzz(int argc, char **argv)
 	}
 	parse_opts(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
 	rn.srv.cmd = o.cmd;
 	rn.srv.connect = o.connect;
 	rn.srv.pidfd = -1;
@@ -805,7 +820,7 @@ cmd_fuzz(int argc, char **argv)
 		return VX_EXIT_USAGE;
 	}
 	st = vx_fuzz_stats(fz);
-	while (st->execs < o.execs) {
+	while (st->execs < o.execs && !interrupted) {
 		now = vx_conn_now_ms(NULL);
 		if (o.time_ms > 0 && now - t0 >= o.time_ms)
 			break;

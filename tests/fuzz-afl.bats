@@ -150,3 +150,23 @@ run_of() {
 	[ "$(jq '.corpus_coverage > 0' <<<"$a")" = true ]
 	[ "$a" = "$b" ]
 }
+
+# (here rather than in fuzz.bats: bench/fuzz.sh stops a run this way once
+# it has found the planted bugs)
+@test "fuzz: SIGTERM ends the run with its summary, the server stopped" {
+	local pid i
+	TMPDIR=$TEST_TMP "$VFUCTL" fuzz -q -n 100000000 --no-minimize \
+		-d "$TEST_TMP/found" -- "$BUGGY" >"$TEST_TMP/out" 2>&1 3>&- &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		compgen -G "$TEST_TMP/vfuctl-fuzz.*/sock" >/dev/null && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	wait "$pid" || true
+	cat "$TEST_TMP/out"
+	grep -q "execs, .* messages in" "$TEST_TMP/out"
+	# the server is gone with its directory
+	! pgrep -f "$TEST_TMP/vfuctl-fuzz" >/dev/null
+	! compgen -G "$TEST_TMP/vfuctl-fuzz.*" >/dev/null
+}
