@@ -123,6 +123,7 @@ UNIT_BINS := $(UNIT_SRCS:%.c=$(B)%)
 BENCH_BINS := $(BENCH_SRCS:%.c=$(B)%)
 FUZZ_BINS := $(FUZZ_SRCS:%.c=$(B)%)
 BUGGY_BIN := $(B)tests/buggy-server
+BUGGY_AFL_BIN := $(B)tests/buggy-server-afl
 PCFILE := $(B)libvfuctl.pc
 
 # A change of compiler or flags rebuilds everything (git's GIT-CFLAGS).
@@ -146,6 +147,9 @@ FUZZ_RUNS ?= 2000000
 FUZZ_SMOKE_RUNS := 5000
 FUZZ_FLAGS ?=
 
+AFL_CC ?= afl-clang-fast
+AFL_CC_PATH := $(shell command -v $(AFL_CC) 2>/dev/null)
+
 VALGRIND ?= valgrind
 VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
 
@@ -157,7 +161,7 @@ VALGRIND_FLAGS := -q --error-exitcode=1 --leak-check=full
 
 all: $(LIBA) $(LIBSO) $(LIBSO_LINK) $(VFUCTL_BIN)
 
-units: $(UNIT_BINS) $(BUGGY_BIN)
+units: $(UNIT_BINS) $(BUGGY_BIN) $(if $(AFL_CC_PATH),$(BUGGY_AFL_BIN))
 
 benches: $(BENCH_BINS)
 
@@ -203,6 +207,14 @@ $(BUGGY_BIN): tests/buggy-server.c $(LIBA) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(QUIET_LINK)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(BUGGY_FLAGS) -o $@ $< \
 		$(LIBA) $(LIB_LDLIBS)
+
+# The same server built with AFL++'s instrumentation (ASan too: they go
+# together), whose coverage guides vfuctl fuzz in tests/fuzz-afl.bats and
+# bench/fuzz.sh; only where afl-clang-fast is (deps.sh installs it).
+$(BUGGY_AFL_BIN): tests/buggy-server.c $(LIBA) $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)AFL_QUIET=1 $(AFL_CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) \
+		$(BUGGY_FLAGS) -o $@ $< $(LIBA) $(LIB_LDLIBS)
 
 # Only built inside $(FUZZ_DIR), where SAN_FLAGS carries fuzzer-no-link.
 $(FUZZ_BINS): $(B)%: $(B)%.o $(LIBA)
@@ -392,7 +404,7 @@ uninstall:
 clean:
 	$(Q)rm -f $(ALL_OBJS) $(ALL_OBJS:.o=.d) $(LIBA) $(LIBSO) $(LIBSO_LINK) \
 		$(VFUCTL_BIN) $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BINS) $(PCFILE) \
-		$(BUGGY_BIN) \
+		$(BUGGY_BIN) $(BUGGY_AFL_BIN) \
 		$(FLAGS_STAMP)
 	$(Q)find lib cli tests bench -name '*.[od]' -type f -exec rm -f {} + 2>/dev/null || true
 	$(Q)rm -rf $(ASAN_DIR) $(FUZZ_DIR)

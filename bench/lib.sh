@@ -5,7 +5,7 @@
 with_tmp() {
 	tmp=$(mktemp -d)
 	pids=()
-	trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+	trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 }
 
 # serve_gpio SOCKET: vfuctl server with tests/devices/gpio.json, listed in

@@ -224,4 +224,7 @@ bash "$here/replay.sh"
 
 # part 8: vfuctl fuzz, its planted bugs and the real samples
 bash "$here/fuzz.sh"
+
+# part 9: vfuctl fuzz against libvfio-user's samples: findings by kind
+bash "$here/fuzz-peers.sh"
 exit 0

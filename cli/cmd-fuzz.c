@@ -1,13 +1,16 @@
 /*
  * cmd-fuzz.c - vfuctl fuzz: options, the server it starts (and starts
  * again after a crash or a hang), the findings directory and the status
- * line around the engine of lib/vx-fuzz.h.
+ * line around the engine of lib/vx-fuzz.h; the AFL++ coverage map a
+ * server it starts writes to.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +18,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "fuzz-cov.h"
 #include "vx-conn.h"
 #include "vx-error.h"
 #include "vx-fuzz.h"
@@ -51,14 +56,21 @@ const char cmd_fuzz_usage[] =
 	"  --max-msgs N         mutated messages per exec (default 4)\n"
 	"  -d, --findings DIR   where findings go (default fuzz-findings)\n"
 	"  --no-minimize        keep findings as found\n"
+	"  --no-coverage        black-box even when the server is built with\n"
+	"                       AFL++'s instrumentation (afl-clang-fast), whose\n"
+	"                       edges otherwise guide a run with --\n"
 	"  -o, --output FMT     the summary as text (default) or json\n"
 	"  -q, --quiet          no status line\n"
 	"  -h, --help           show this help\n"
+	"\n"
+	"SIGINT or SIGTERM ends the run after the exec at hand, as -n does.\n"
 	"\n"
 	"Exit status: 0 no finding; 1 findings; 2 usage or input error (a\n"
 	"seed that cannot be read, a server that does not start or answer).\n";
 
 #define START_MS	10000	/* for a server's socket to appear */
+#define SETTLE_MS	100	/* for a server to come to rest */
+#define SETTLE_MISSES	16	/* ... times it did not before it is let be */
 
 struct server {
 	char **cmd;		/* NULL with --connect */
@@ -66,7 +78,12 @@ struct server {
 	char dir[64], sock[96], errlog[96];
 	pid_t pid;
 	int pidfd;
+	int dump_map;		/* asked for its map size, not to serve */
+	int shm_id;		/* its coverage map, or -1 */
+	size_t map_size;
 };
+
+#define FORKSRV_FD	198	/* AFL++'s forkserver pipes: 198 and 199 */
 
 struct run {
 	struct server srv;
@@ -74,6 +91,8 @@ struct run {
 	int json, quiet, tty;
 	json_t *found;
 	unsigned nsaved;
+	int said_silent;
+	unsigned settle_misses;
 	int64_t t0;		/* when fuzzing began */
 };
 
@@ -117,6 +136,34 @@ stop(struct server *s)
 	reap(s, 5000, &st);
 	unlink(s->sock);
 }
+/*
+ * In the child: the environment AFL++'s runtime reads.  Without the
+ * forkserver's pipes open it does not wait for a fuzzer, but runs.
+ */
+static void
+coverage_env(const struct server *s)
+{
+	char v[32], path[96];
+	int fd;
+
+	close(FORKSRV_FD);
+	close(FORKSRV_FD + 1);
+	unsetenv(FZ_COV_SHM_ENV);
+	unsetenv(FZ_COV_SIZE_ENV);
+	unsetenv(FZ_COV_DUMP_ENV);
+	if (s->dump_map) {
+		setenv(FZ_COV_DUMP_ENV, "1", 1);
+		snprintf(path, sizeof path, "%s/map-size", s->dir);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0)
+			dup2(fd, 1);
+	} else if (s->shm_id >= 0) {
+		snprintf(v, sizeof v, "%d", s->shm_id);
+		setenv(FZ_COV_SHM_ENV, v, 1);
+		snprintf(v, sizeof v, "%zu", s->map_size);
+		setenv(FZ_COV_SIZE_ENV, v, 1);
+	}
+}
+
 static int
 start(struct server *s, char *why, size_t cap)
 {
@@ -138,6 +185,7 @@ start(struct server *s, char *why, size_t cap)
 			dup2(fd, 0);
 			dup2(fd, 1);
 		}
+		coverage_env(s);
 		execvp(argv[0], argv);
 		fprintf(stderr, "vfuctl fuzz: cannot run %s: %s\n", argv[0],
 		    strerror(errno));
@@ -270,6 +318,66 @@ reporting(const struct server *s)
 	return found;
 }
 
+/*
+ * Is every thread of pid asleep in a system call (a server's poll loop)?
+ * 1 yes, 0 not yet, -1 cannot tell (no /proc, or the process is gone).
+ */
+static int
+at_rest(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	struct dirent *e;
+	int fd, rest = 1;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while (rest && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat",
+		    (int)pid, e->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;	/* a thread that just ended */
+		n = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		/* "TID (comm) S ...": the state after the name's ')' */
+		p = strrchr(buf, ')');
+		rest = p == NULL || p[1] == '\0' || p[2] == 'S' ||
+		    p[2] == 'Z';
+	}
+	closedir(d);
+	return rest;
+}
+
+/* The settle hook: wait for the server to rest, SETTLE_MS at most; one
+ * that keeps missing it (a thread that never sleeps) is let be. */
+static void
+on_settle(void *arg)
+{
+	struct run *rn = arg;
+	int64_t end;
+	struct timespec ts = { 0, 100000 };
+	int r, i;
+
+	if (rn->srv.pid <= 0 || rn->settle_misses >= SETTLE_MISSES)
+		return;
+	end = vx_conn_now_ms(NULL) + SETTLE_MS;
+	for (i = 0; (r = at_rest(rn->srv.pid)) == 0; i++) {
+		if (vx_conn_now_ms(NULL) >= end) {
+			rn->settle_misses++;
+			return;
+		}
+		if (i < 8)
+			sched_yield();
+		else
+			nanosleep(&ts, NULL);
+	}
+}
+
 static void
 on_fate(void *arg, int wait_ms, struct vx_fuzz_fate *f)
 {
@@ -368,7 +476,7 @@ struct opts {
 	const char *seeds[64];
 	uint64_t execs;
 	int64_t time_ms;
-	int json, quiet;
+	int json, quiet, no_cov;
 	const char *outdir, *connect;
 	char **cmd;
 };
@@ -419,6 +527,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "max-msgs", required_argument, NULL, 'M' },
 		{ "findings", required_argument, NULL, 'd' },
 		{ "no-minimize", no_argument, NULL, 'N' },
+		{ "no-coverage", no_argument, NULL, 'V' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 } };
@@ -453,6 +562,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'd': o->outdir = optarg; break;
 		case 'N': o->fo.no_minimize = 1; break;
+		case 'V': o->no_cov = 1; break;
 		case 'o':
 			if (strcmp(optarg, "json") != 0 &&
 			    strcmp(optarg, "text") != 0)
@@ -475,44 +585,85 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* --- the run ------------------------------------------------------------ */
 
+/* Set by SIGINT/SIGTERM: stop after the exec at hand, with the summary,
+ * and stop the server too (an interrupted run leaves nothing behind). */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int
+guided(const struct vx_fuzz_stats *st)
+{
+	return st->coverage == VX_FUZZ_COV_GUIDED;
+}
+
 static void
 status_line(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
 {
+	char cov[32] = "black-box";
+
+	if (guided(st))
+		snprintf(cov, sizeof cov, "edges %u", st->edges);
 	clear_status(rn);
 	fprintf(stderr, "execs %llu (%.0f/s)  findings %llu  commands %u  "
-	    "states %u  corpus %u  %llds", (unsigned long long)st->execs,
+	    "states %u  corpus %u  %s  %llds", (unsigned long long)st->execs,
 	    ms > 0 ? st->execs * 1000.0 / ms : 0.0,
 	    (unsigned long long)st->findings, st->commands, st->states,
-	    st->corpus, (long long)(ms / 1000));
+	    st->corpus, cov, (long long)(ms / 1000));
+}
+
+/* Once: a map the server never wrote to. */
+static void
+say_silent(struct run *rn, const struct vx_fuzz_stats *st)
+{
+	if (st->coverage != VX_FUZZ_COV_SILENT || rn->said_silent)
+		return;
+	rn->said_silent = 1;
+	clear_status(rn);
+	if (!rn->json)
+		fprintf(stderr, "vfuctl fuzz: the server wrote nothing to its "
+		    "coverage map in the first exec: black-box\n");
 }
 
 static void
 summary(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
 {
+	char cov[64] = "black-box";
 	json_t *o;
 
+	if (guided(st))
+		snprintf(cov, sizeof cov, "guided: %u edges, %u kept for "
+		    "coverage", st->edges, st->cov_kept);
 	clear_status(rn);
 	if (!rn->json) {
 		printf("%llu execs, %llu messages in %.1f s (%.0f execs/s); "
 		    "%llu findings (%llu duplicates); %u commands, %u states, "
-		    "corpus %u; %llu reconnects, %llu restarts\n",
+		    "corpus %u; %s; %llu reconnects, %llu restarts\n",
 		    (unsigned long long)st->execs,
 		    (unsigned long long)st->messages, ms / 1000.0,
 		    ms > 0 ? st->execs * 1000.0 / ms : 0.0,
 		    (unsigned long long)st->findings,
 		    (unsigned long long)st->duplicates, st->commands,
-		    st->states, st->corpus,
+		    st->states, st->corpus, cov,
 		    (unsigned long long)st->reconnects,
 		    (unsigned long long)st->restarts);
 		return;
 	}
-	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:I, s:I, "
-	    "s:I, s:f, s:O}", "seed_messages", (int)st->seed_msgs, "execs",
+	o = json_pack("{s:i, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:b, s:i, "
+	    "s:i, s:I, s:I, s:I, s:f, s:O}", "seed_messages",
+	    (int)st->seed_msgs, "execs",
 	    (json_int_t)st->execs, "messages",
 	    (json_int_t)st->messages, "findings", (json_int_t)st->findings,
 	    "duplicates", (json_int_t)st->duplicates, "commands",
 	    (int)st->commands, "states", (int)st->states, "corpus",
-	    (int)st->corpus, "reconnects", (json_int_t)st->reconnects,
+	    (int)st->corpus, "guided", guided(st), "edges", (int)st->edges,
+	    "corpus_coverage", (int)st->cov_kept,
+	    "reconnects", (json_int_t)st->reconnects,
 	    "restarts", (json_int_t)st->restarts, "dma_served",
 	    (json_int_t)st->dma_served, "seconds", ms / 1000.0,
 	    "found", rn->found);
@@ -520,8 +671,72 @@ summary(struct run *rn, const struct vx_fuzz_stats *st, int64_t ms)
 	json_decref(o);
 }
 
+/*
+ * How big a coverage map the server needs: an AFL++-instrumented one,
+ * run with AFL_DUMP_MAP_SIZE=1, prints it and exits before main; any
+ * other starts serving (its socket appears) and is stopped: 0.  -1: it
+ * neither said nor served (starting it for real will say why).
+ */
+static int64_t
+map_size_of(struct server *s)
+{
+	char path[96], why[512], line[32] = "";
+	uint64_t v = 0;
+	FILE *fp;
+	int r;
+
+	s->dump_map = 1;
+	r = start(s, why, sizeof why);
+	s->dump_map = 0;
+	stop(s);
+	snprintf(path, sizeof path, "%s/map-size", s->dir);
+	if (r < 0 && (fp = fopen(path, "r")) != NULL) {
+		if (fgets(line, sizeof line, fp) != NULL)
+			line[strcspn(line, "\n")] = '\0';
+		fclose(fp);
+	}
+	unlink(path);
+	if (r == 0)
+		return 0;
+	if (vx_parse_u64(line, &v) < 0 || v == 0 || v > FZ_COV_MAX_SIZE)
+		return -1;
+	return (int64_t)v;
+}
+
+/* The map an instrumented server gets, or none (black-box, said why). */
+static void
+setup_coverage(struct run *rn, struct vx_fuzz_opts *fo)
+{
+	struct server *s = &rn->srv;
+	int64_t size = map_size_of(s);
+	uint8_t *map;
+	int id;
+
+	if (size < 0)
+		return;
+	if (size == 0) {
+		if (!rn->json)
+			fprintf(stderr, "vfuctl fuzz: %s is not built with "
+			    "AFL++'s instrumentation (it printed no map size "
+			    "with %s=1): black-box\n", s->cmd[0],
+			    FZ_COV_DUMP_ENV);
+		return;
+	}
+	if ((id = fz_cov_shm_new((size_t)size, &map)) < 0) {
+		if (!rn->json)
+			fprintf(stderr, "vfuctl fuzz: cannot make a coverage "
+			    "map of %lld bytes (shmget: %s): black-box\n",
+			    (long long)size, strerror(errno));
+		return;
+	}
+	s->shm_id = id;
+	s->map_size = (size_t)size;
+	fo->cov_map = map;
+	fo->cov_size = (size_t)size;
+}
+
 static int
-setup_server(struct run *rn, char *why, size_t cap)
+setup_server(struct run *rn, char *why, size_t cap, struct opts *o)
 {
 	struct server *s = &rn->srv;
 
@@ -540,6 +755,8 @@ setup_server(struct run *rn, char *why, size_t cap)
 	}
 	snprintf(s->sock, sizeof s->sock, "%s/sock", s->dir);
 	snprintf(s->errlog, sizeof s->errlog, "%s/stderr", s->dir);
+	if (!o->no_cov)
+		setup_coverage(rn, &o->fo);
 	return start(s, why, cap);
 }
 
@@ -559,7 +776,7 @@ cmd_fuzz(int argc, char **argv)
 	struct opts o = { 0 };
 	struct run rn = { 0 };
 	struct vx_fuzz_hooks h = { on_connect, on_restart, on_fate,
-	    on_finding, &rn };
+	    on_finding, &rn, on_settle };
 	const struct vx_fuzz_stats *st;
 	struct vx_fuzz *fz = NULL;
 	int64_t t0, last = 0, now;
@@ -572,9 +789,12 @@ cmd_fuzz(int argc, char **argv)
 	}
 	parse_opts(argc, argv, &o);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
 	rn.srv.cmd = o.cmd;
 	rn.srv.connect = o.connect;
 	rn.srv.pidfd = -1;
+	rn.srv.shm_id = -1;
 	rn.outdir = o.outdir;
 	rn.json = o.json;
 	rn.tty = !o.quiet && isatty(2);
@@ -582,9 +802,12 @@ cmd_fuzz(int argc, char **argv)
 	if (o.cmd == NULL) {
 		h.restart = NULL;
 		h.fate = NULL;
-	} else if (setup_server(&rn, why, sizeof why) < 0) {
+		h.settle = NULL;
+	} else if (setup_server(&rn, why, sizeof why, &o) < 0) {
 		vx_error("fuzz: %s", why);
 		teardown_server(&rn.srv);
+		fz_cov_shm_free(o.fo.cov_map);
+		json_decref(rn.found);
 		return VX_EXIT_USAGE;
 	}
 	t0 = rn.t0 = vx_conn_now_ms(NULL);
@@ -592,11 +815,12 @@ cmd_fuzz(int argc, char **argv)
 		vx_error("fuzz: %s", fz ? vx_fuzz_error(fz) : "out of memory");
 		vx_fuzz_free(fz);
 		teardown_server(&rn.srv);
+		fz_cov_shm_free(o.fo.cov_map);
 		json_decref(rn.found);
 		return VX_EXIT_USAGE;
 	}
 	st = vx_fuzz_stats(fz);
-	while (st->execs < o.execs) {
+	while (st->execs < o.execs && !interrupted) {
 		now = vx_conn_now_ms(NULL);
 		if (o.time_ms > 0 && now - t0 >= o.time_ms)
 			break;
@@ -609,11 +833,13 @@ cmd_fuzz(int argc, char **argv)
 			vx_error("fuzz: %s", vx_fuzz_error(fz));
 			break;
 		}
+		say_silent(&rn, vx_fuzz_stats(fz));
 	}
 	summary(&rn, vx_fuzz_stats(fz), vx_conn_now_ms(NULL) - t0);
 	r = st->findings > 0 ? VX_EXIT_FAIL : VX_EXIT_OK;
 	vx_fuzz_free(fz);
 	teardown_server(&rn.srv);
+	fz_cov_shm_free(o.fo.cov_map);
 	json_decref(rn.found);
 	return r;
 }

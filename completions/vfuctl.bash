@@ -154,8 +154,8 @@ _vfuctl()
 		-n | --execs | --seed | --max-msgs) return 0 ;;
 		esac
 		opts='--connect --seeds -n --execs --time --seed -t --timeout
-		      --max-msgs -d --findings --no-minimize -o --output -q --quiet
-		      -h --help'
+		      --max-msgs -d --findings --no-minimize --no-coverage -o
+		      --output -q --quiet -h --help'
 		;;
 	replay)
 		case $prev in

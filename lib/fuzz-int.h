@@ -42,6 +42,7 @@ struct fdev {
 	uint32_t rflags[FZ_MAX_REGIONS];
 	uint32_t icount[FZ_MAX_IRQS];
 	uint64_t win_addr, win_size;	/* the prefix's DMA window */
+	unsigned after_map;	/* templates left that favour accesses */
 };
 
 struct rng {
@@ -59,7 +60,7 @@ int fseq_push(struct fseq *s, const struct fmsg *m);
 void fseq_clear(struct fseq *s);
 
 /* A fresh command from the templates, filled from d. */
-int fz_template(struct rng *r, const struct fdev *d, struct vx_builder *b,
+int fz_template(struct rng *r, struct fdev *d, struct vx_builder *b,
     struct fmsg *out);
 /* DEVICE_GET_INFO: a command every server answers. */
 int fz_probe(struct vx_builder *b, struct fmsg *out);

@@ -102,51 +102,84 @@ finish(struct vx_builder *b, struct fmsg *out)
 	return fmsg_set(out, m.buf, m.len);
 }
 
-/* An index: mostly one the device has, sometimes just past, rarely any. */
+/* An index: mostly one the device has; else just past it, the one after,
+ * or far beyond. */
 static uint32_t
 pick_index(struct rng *r, uint32_t n)
 {
-	if (chance(r, 15))
-		return n;
-	if (chance(r, 3))
-		return (uint32_t)rng_next(r);
-	return (uint32_t)rng_below(r, n ? n : 1);
+	switch (rng_below(r, 20)) {
+	case 0: return n;
+	case 1: return n + 1;
+	case 2: return chance(r, 50) ? UINT32_MAX : (uint32_t)rng_next(r);
+	default: return (uint32_t)rng_below(r, n ? n : 1);
+	}
 }
 
-/* A region that exists, if there is one. */
+/* A region that exists, if there is one; for a write mostly one the
+ * device says is writable (a read-only one only refuses). */
 static uint32_t
-pick_region(struct rng *r, const struct fdev *d)
+pick_region(struct rng *r, const struct fdev *d, int write)
 {
 	uint32_t i, n = d->nregions < FZ_MAX_REGIONS ? d->nregions :
 	    FZ_MAX_REGIONS;
-	uint32_t have[FZ_MAX_REGIONS], k = 0;
+	uint32_t have[FZ_MAX_REGIONS], k = 0, w = 0;
 
 	for (i = 0; i < n; i++)
 		if (d->rsize[i] != 0)
 			have[k++] = i;
 	if (k == 0 || chance(r, 10))
 		return pick_index(r, d->nregions);
+	if (write && chance(r, 80)) {
+		for (i = 0; i < k; i++)
+			if (d->rflags[have[i]] & VX_REGION_WRITE)
+				have[w++] = have[i];
+		k = w ? w : k;
+	}
 	return have[rng_below(r, k)];
 }
 
+/* log2 of the largest power of two not above v (v > 0) */
+static unsigned
+log2_floor(uint64_t v)
+{
+	unsigned b = 0;
+
+	while (v >>= 1)
+		b++;
+	return b;
+}
+
+/*
+ * An offset for an access of count bytes to a region of size: its
+ * boundaries (the first register, the last, straddling the end, just
+ * past), a power of two (where registers and doorbells tend to sit), or
+ * a random one aligned to the access's width, to 16, or not at all.
+ */
 static uint64_t
 pick_offset(struct rng *r, uint64_t size, uint32_t count)
 {
-	switch (rng_below(r, 8)) {
+	uint64_t last = size >= count ? size - count : 0;
+
+	if (size == 0)		/* no such region: anything */
+		return chance(r, 50) ? 0 : (uint64_t)1 << rng_below(r, 16);
+	switch (rng_below(r, 10)) {
 	case 0: return 0;
-	case 1: return size >= count ? size - count : 0;
-	case 2: return size;
-	case 3: return size + 1;
-	case 4: case 5:		/* registers tend to sit 16 bytes apart */
-		return size ? rng_below(r, size) & ~(uint64_t)15 : 0;
-	default: return size ? rng_below(r, size) & ~(uint64_t)3 : 0;
+	case 1: return last;
+	case 2: return last + 1;
+	case 3: return chance(r, 50) ? size : size + count;
+	case 4: case 5:
+		return (uint64_t)1 << rng_below(r, log2_floor(size) + 1);
+	case 6: case 7:
+		return rng_below(r, last / count + 1) * count;
+	case 8: return rng_below(r, size) & ~(uint64_t)15;
+	default: return rng_below(r, size);
 	}
 }
 
 static uint32_t
 pick_count(struct rng *r)
 {
-	static const uint32_t c[] = { 1, 2, 4, 4, 4, 8, 3, 16, 64 };
+	static const uint32_t c[] = { 1, 2, 4, 4, 4, 8, 8, 3, 16, 64 };
 
 	return c[rng_below(r, sizeof c / sizeof c[0])];
 }
@@ -155,7 +188,7 @@ static void
 region_rw(struct rng *r, const struct fdev *d, struct vx_builder *b,
     int write)
 {
-	uint32_t index = pick_region(r, d), count = pick_count(r), i;
+	uint32_t index = pick_region(r, d, write), count = pick_count(r), i;
 	uint64_t size = index < FZ_MAX_REGIONS ? d->rsize[index] : 0;
 	uint8_t data[64];
 
@@ -171,6 +204,8 @@ region_rw(struct rng *r, const struct fdev *d, struct vx_builder *b,
 	}
 }
 
+/* SET_IRQS flags: mostly one of the nine valid DATA_* x ACTION_*
+ * combinations, else one with a bit flipped, or none. */
 static uint32_t
 irq_flags(struct rng *r)
 {
@@ -178,24 +213,66 @@ irq_flags(struct rng *r)
 	    VX_IRQ_DATA_EVENTFD };
 	static const uint32_t action[] = { VX_IRQ_ACTION_MASK,
 	    VX_IRQ_ACTION_UNMASK, VX_IRQ_ACTION_TRIGGER };
+	uint32_t f = data[rng_below(r, 3)] | action[rng_below(r, 3)];
 
-	return data[rng_below(r, 3)] | action[rng_below(r, 3)];
+	switch (rng_below(r, 10)) {
+	case 0: return f ^ 1u << rng_below(r, 6);	/* two or no DATA_ */
+	case 1: return chance(r, 50) ? 0 : f ^ 1u << rng_below(r, 32);
+	default: return f;
+	}
+}
+
+/* An IRQ index: mostly one with vectors, where a device does most. */
+static uint32_t
+pick_irq(struct rng *r, const struct fdev *d)
+{
+	uint32_t i, have[FZ_MAX_IRQS], k = 0;
+
+	for (i = 0; i < d->nirqs && i < FZ_MAX_IRQS; i++)
+		if (d->icount[i] != 0)
+			have[k++] = i;
+	if (k == 0 || chance(r, 30))
+		return pick_index(r, d->nirqs);
+	return have[rng_below(r, k)];
+}
+
+/* start and count against the index's n vectors: all of them, one too
+ * many, none, past the end, the top of the range, one, or a subrange. */
+static void
+pick_vectors(struct rng *r, uint32_t n, uint32_t *start, uint32_t *count)
+{
+	*start = 0;
+	switch (rng_below(r, 10)) {
+	case 0: *count = n; break;
+	case 1: *count = n + 1; break;
+	case 2: *count = 0; break;
+	case 3: *start = n + (uint32_t)rng_below(r, 2); *count = 1; break;
+	case 4: *start = (uint32_t)rng_below(r, 2); *count = UINT32_MAX; break;
+	case 5: case 6:
+		*start = (uint32_t)rng_below(r, n ? n : 1);
+		*count = 1;
+		break;
+	default:
+		*start = (uint32_t)rng_below(r, n ? n : 1);
+		*count = 1 + (uint32_t)rng_below(r, n > *start ? n - *start : 1);
+	}
 }
 
 static void
 set_irqs(struct rng *r, const struct fdev *d, struct vx_builder *b,
     struct fmsg *out)
 {
-	uint32_t index = pick_index(r, d->nirqs), flags = irq_flags(r);
-	uint32_t n = index < FZ_MAX_IRQS ? d->icount[index] : 0;
-	uint32_t start = chance(r, 70) ? 0 : (uint32_t)rng_below(r, n + 1);
-	uint32_t count = (uint32_t)rng_below(r, n + 2), i;
+	uint32_t index = pick_irq(r, d), flags = irq_flags(r), start, count;
+	uint32_t n = index < FZ_MAX_IRQS ? d->icount[index] : 0, i, nfds;
 	uint8_t bools[FZ_MAX_FDS * 4];
 
-	if (flags & VX_IRQ_DATA_EVENTFD && count > FZ_MAX_FDS)
-		count = FZ_MAX_FDS;
+	pick_vectors(r, n, &start, &count);
+	nfds = count < FZ_MAX_FDS ? count : FZ_MAX_FDS;
+	if (flags & VX_IRQ_DATA_EVENTFD && chance(r, 80))
+		count = nfds;	/* mostly as many descriptors as vectors */
 	vx_build_header(b, 0, VX_CMD_DEVICE_SET_IRQS, VX_F_TYPE_COMMAND, 0);
-	vx_build_uint(b, VXF_ARGSZ, 20 + (flags & VX_IRQ_DATA_BOOL ? count : 0));
+	vx_build_uint(b, VXF_ARGSZ, 20 + (flags & VX_IRQ_DATA_BOOL &&
+	    count <= sizeof bools ? count : 0));
 	vx_build_uint(b, VXF_IRQ_SET_FLAGS, flags);
 	vx_build_uint(b, VXF_IRQ_INDEX, index);
 	vx_build_uint(b, VXF_IRQ_START, start);
@@ -206,7 +283,7 @@ set_irqs(struct rng *r, const struct fdev *d, struct vx_builder *b,
 		vx_build_bytes(b, VXF_IRQ_DATA, bools, count);
 	}
 	if (flags & VX_IRQ_DATA_EVENTFD)
-		for (i = 0; i < count; i++)
+		for (i = 0; i < nfds; i++)
 			out->fdk[out->nfds++] = FZ_FD_EVENTFD;
 }
 
@@ -292,13 +369,23 @@ mig_data(struct rng *r, struct vx_builder *b, int rd)
 		vx_build_bytes(b, VXF_MIGD_DATA, data, n);
 }
 
+/* Templates: how many times in 16 each command is made. */
 int
-fz_template(struct rng *r, const struct fdev *d, struct vx_builder *b,
+fz_template(struct rng *r, struct fdev *d, struct vx_builder *b,
     struct fmsg *out)
 {
+	unsigned pick = (unsigned)rng_below(r, 16);
+
 	out->nfds = 0;
 	out->how = FZ_WHOLE;
-	switch (rng_below(r, 16)) {
+	/* a window just mapped: the accesses that may make the device use
+	 * it, sooner */
+	if (d->after_map > 0) {
+		d->after_map--;
+		if (chance(r, 50))
+			pick = chance(r, 75) ? 0 : 3;
+	}
+	switch (pick) {
 	case 0: case 1: case 2:
 		region_rw(r, d, b, 1);
 		break;
@@ -318,11 +405,12 @@ fz_template(struct rng *r, const struct fdev *d, struct vx_builder *b,
 		break;
 	case 9:
 		info_cmd(b, VX_CMD_DEVICE_GET_REGION_IO_FDS, VXF_REGION_INDEX,
-		    pick_region(r, d), 16 + (chance(r, 50) ? 96 : 0));
+		    pick_region(r, d, 0), 16 + (chance(r, 50) ? 96 : 0));
 		break;
 	case 10:
 		dma_map(b, (WIN_ADDR + rng_below(r, 16) * WIN_SIZE) &
 		    ~(uint64_t)0xfff, 0x1000u << rng_below(r, 5), out);
+		d->after_map = 3;
 		break;
 	case 11:
 		dma_unmap(r, d, b);
@@ -495,11 +583,28 @@ mutate_fds(struct rng *r, struct fmsg *m)
 	}
 }
 
+/* Mutation operators, each with its weight in 20. */
+enum { OP_TRUNCATE, OP_GROW, OP_FDS, OP_DELIVERY, OP_HDR_FLAGS, OP_FLIP,
+    OP_FIELD, NOPS };
+static const uint8_t op_weight[NOPS] = { 2, 2, 2, 2, 2, 1, 9 };
+
+static unsigned
+pick_op(struct rng *r)
+{
+	unsigned w = (unsigned)rng_below(r, 20), op;
+
+	for (op = 0; op < NOPS - 1 && w >= op_weight[op]; op++)
+		w -= op_weight[op];
+	return op;
+}
+
 int
 fz_mutate(struct rng *r, const struct fdev *d, struct vx_decoder *dec,
     struct fmsg *m)
 {
-	unsigned n = 1 + (unsigned)rng_below(r, 3), i;
+	/* mostly one mutation: a message near a valid one gets past the
+	 * server's first checks to the deeper ones */
+	unsigned n = chance(r, 60) ? 1 : 2 + (unsigned)rng_below(r, 2), i;
 	uint32_t flags;
 	int err = 0;
 
@@ -508,30 +613,30 @@ fz_mutate(struct rng *r, const struct fdev *d, struct vx_decoder *dec,
 		m->olen = m->len;
 	}
 	for (i = 0; i < n && err == 0; i++) {
-		switch (rng_below(r, 20)) {
-		case 0:
+		switch (pick_op(r)) {
+		case OP_TRUNCATE:
 			if (m->len > VX_HDR_SIZE)
 				err = resize(m, VX_HDR_SIZE +
 				    rng_below(r, m->len - VX_HDR_SIZE), r);
 			break;
-		case 1:
+		case OP_GROW:
 			err = resize(m, m->len + 1 + rng_below(r,
 			    chance(r, 80) ? 16 : 4096), r);
 			break;
-		case 2:
+		case OP_FDS:
 			mutate_fds(r, m);
 			break;
-		case 3:
+		case OP_DELIVERY:
 			m->how = 1 + (uint8_t)rng_below(r, 2);
 			break;
-		case 4:		/* header flags: no_reply, reserved bits */
+		case OP_HDR_FLAGS:	/* no_reply, reserved bits */
 			flags = (uint32_t)vx_load(m->buf + VX_HDR_OFF_FLAGS,
 			    4, 0);
 			flags ^= chance(r, 70) ? VX_F_NO_REPLY :
 			    1u << rng_below(r, 32);
 			vx_store(m->buf + VX_HDR_OFF_FLAGS, 4, flags, 0);
 			break;
-		case 5:		/* a byte flip, rarely */
+		case OP_FLIP:
 			if (m->len > VX_HDR_SIZE)
 				m->buf[VX_HDR_SIZE + rng_below(r,
 				    m->len - VX_HDR_SIZE)] ^=

@@ -9,15 +9,19 @@
  * here by msg_id.
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz-cov.h"
 #include "fuzz-int.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
@@ -31,6 +35,8 @@
 #define MAX_STATES	1024
 #define MAX_TRIES	150	/* reproductions per minimization */
 #define MAX_HIST	512	/* messages kept of one connection */
+#define MAX_CORPUS	256	/* messages kept for reaching a new state */
+#define MAX_CORPUS_COV	1024	/* ... or, guided, new edges */
 
 enum outcome { OUT_OK, OUT_CLOSED, OUT_TIMEOUT, OUT_VIOLATION };
 
@@ -57,6 +63,7 @@ struct vx_fuzz {
 	struct fseq corpus;	/* messages that reached a new state */
 	struct fseq cur;	/* the exec being built */
 	struct fseq found;	/* what led to the finding at hand */
+	struct fz_cov cov;	/* AFL++ coverage, where the server has it */
 	uint32_t states[MAX_STATES];
 	unsigned nstates;
 	uint32_t cmds_ok;
@@ -135,6 +142,19 @@ drop_conn(struct vx_fuzz *fz)
 	fseq_clear(&fz->hist);
 }
 
+/*
+ * With coverage, the server at rest before each write and before the map
+ * is read: what it runs after a reply, and how many wakeups a split or a
+ * No_reply message costs it, then do not depend on the scheduler.
+ */
+static void
+cov_settle(struct vx_fuzz *fz)
+{
+	if (fz->h.settle != NULL && (fz->cov.state == VX_FUZZ_COV_PENDING ||
+	    fz->cov.state == VX_FUZZ_COV_GUIDED))
+		fz->h.settle(fz->h.arg);
+}
+
 static int
 send_all(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 {
@@ -175,6 +195,24 @@ send_all(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 		nfds = 0;
 	}
 	return 0;
+}
+
+/* Wait (up to about 100 ms) for the server to have read all that was
+ * sent, so that the rest of a split message comes in a read of its own
+ * and the split reproduces. */
+static void
+drained(int sock)
+{
+	int left, i;
+
+	for (i = 0; i < 150; i++) {
+		if (ioctl(sock, SIOCOUTQ, &left) < 0 || left == 0)
+			return;
+		if (i < 50)
+			sched_yield();
+		else
+			poll(NULL, 0, 1);
+	}
 }
 
 /* The window a DMA_MAP's memfd backs, and how big a memfd to make. */
@@ -475,8 +513,12 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		memcpy(out + olen, m->buf, m->len);
 		olen += m->len;
 		half = m->how == FZ_SPLIT ? olen / 2 : 0;
-		if (half > 0)	/* the descriptors come with the second part */
+		cov_settle(fz);
+		if (half > 0) {	/* the descriptors come with the second part */
 			r = send_all(vx_conn_sock(fz->conn), out, half, NULL, 0);
+			drained(vx_conn_sock(fz->conn));
+			cov_settle(fz);
+		}
 		if (r == 0)
 			r = send_all(vx_conn_sock(fz->conn), out + half,
 			    olen - half, fds, m->nfds);
@@ -564,10 +606,12 @@ judge(struct vx_fuzz *fz, int out, struct vx_fuzz_fate *fate)
 		return VX_FUZZ_VIOLATION;
 	if (out != OUT_CLOSED && out != OUT_TIMEOUT)
 		return 0;
-	/* a sanitizer may take a while to write its report and exit */
+	/* a sanitizer may take a while to write its report and exit (the
+	 * hook waits longer once one has begun); a server merely stuck is
+	 * not waited for a second time */
 	if (fz->h.fate != NULL) {
-		fz->h.fate(fz->h.arg, out == OUT_TIMEOUT ? fz->o.timeout_ms : 0,
-		    fate);
+		fz->h.fate(fz->h.arg, out == OUT_TIMEOUT ?
+		    (fz->o.timeout_ms < 100 ? fz->o.timeout_ms : 100) : 0, fate);
 		if (fate->dead)
 			return VX_FUZZ_CRASH;
 	}
@@ -733,27 +777,92 @@ seen(struct vx_fuzz *fz, const char *key)
 }
 
 
+/*
+ * Before minimizing: most findings need only VERSION and the end of the
+ * last exec, else the prefix and the last exec.  Tried shortest first, as
+ * each reproduction of a hang costs a timeout and delta debugging from
+ * the whole history takes a dozen.
+ */
+static void
+shortcut(struct vx_fuzz *fz, const struct vx_fuzz_finding *f)
+{
+	struct fseq t = { 0 };
+	size_t n = fz->found.n, exec = n - (fz->cur.n < n ? fz->cur.n : n);
+	size_t j = n, k;
+	unsigned tries = 0;
+	int ok = 0;
+
+	while (!ok && j-- > exec && j > 0) {
+		fseq_clear(&t);
+		for (k = 0; k < n; k++)
+			if (k == 0 || k >= j)
+				fseq_push(&t, &fz->found.v[k]);
+		ok = same(fz, &t, f, &tries);
+	}
+	if (!ok && fz->prefix.n < exec) {
+		fseq_clear(&t);
+		for (k = 0; k < n; k++)
+			if (k < fz->prefix.n || k >= exec)
+				fseq_push(&t, &fz->found.v[k]);
+		ok = same(fz, &t, f, &tries);
+	}
+	if (ok) {
+		fseq_clear(&fz->found);
+		for (k = 0; k < t.n; k++)
+			fseq_push(&fz->found, &t.v[k]);
+	}
+	fseq_clear(&t);
+	free(t.v);
+}
+
+/*
+ * Does the finding go away when every message goes whole?  Then the
+ * server cannot take a message in pieces, which a stream socket allows
+ * (it has no message boundaries): one finding, whatever the kind and
+ * the command it happens to hit.
+ */
+static int
+split_only(struct vx_fuzz *fz, int kind)
+{
+	struct vx_fuzz_fate fate;
+	struct fseq s = { 0 };
+	size_t k;
+	int split = 0, r = 0;
+
+	for (k = 0; k < fz->found.n && fseq_push(&s, &fz->found.v[k]) == 0; k++)
+		if (s.v[k].how == FZ_SPLIT) {
+			s.v[k].how = FZ_WHOLE;
+			split = 1;
+		}
+	if (split)
+		r = reproduce(fz, &s, &fate, 0) != kind;
+	fseq_clear(&s);
+	free(s.v);
+	return r;
+}
+
 static void
 report(struct vx_fuzz *fz, int kind, const struct vx_fuzz_fate *fate,
     const char *why)
 {
 	struct vx_fuzz_finding f = { 0 };
-	struct fseq last = { 0 };
 	const char *cn;
-	size_t k;
+	int split;
 
 	f.kind = kind;
 	f.fate = *fate;
 	f.last_cmd = fz->last_cmd;
 	f.exec = fz->exec_no;
 	make_key(&f);
+	fz->stale = kind != VX_FUZZ_VIOLATION;
+	if ((split = !fate->frames[0] && split_only(fz, kind)))
+		snprintf(f.key, sizeof f.key, "split delivery");
 	if (seen(fz, f.key)) {
 		fz->st.duplicates++;
 		return;
 	}
 	fz->st.findings++;
 	f.orig_msgs = (unsigned)fz->found.n;
-	fz->stale = kind != VX_FUZZ_VIOLATION;
 	cn = vx_cmd_name(f.last_cmd);
 	if (kind == VX_FUZZ_CRASH && fate->sig)
 		snprintf(f.text, sizeof f.text, "the server died of signal %d "
@@ -771,22 +880,11 @@ report(struct vx_fuzz *fz, int kind, const struct vx_fuzz_fate *fate,
 		    "connections after %s", cn ? cn : "?");
 	else
 		snprintf(f.text, sizeof f.text, "%s: %s", cn ? cn : "?", why);
+	if (split)
+		strncat(f.text, ", only when a message comes in two writes",
+		    sizeof f.text - strlen(f.text) - 1);
 	if (!fz->o.no_minimize) {
-		/* most findings need only the prefix and the last exec */
-		for (k = 0; k < fz->found.n; k++)
-			if (k < fz->prefix.n || k >= fz->found.n - fz->cur.n)
-				fseq_push(&last, &fz->found.v[k]);
-		if (last.n < fz->found.n) {
-			unsigned tries = 0;
-
-			if (same(fz, &last, &f, &tries)) {
-				fseq_clear(&fz->found);
-				for (k = 0; k < last.n; k++)
-					fseq_push(&fz->found, &last.v[k]);
-			}
-		}
-		fseq_clear(&last);
-		free(last.v);
+		shortcut(fz, &f);
 		minimize(fz, &fz->found, &f);
 	}
 	f.nmsgs = (unsigned)fz->found.n;
@@ -845,6 +943,20 @@ wants_reply(const struct fmsg *m)
 	    !(flags & VX_F_NO_REPLY);
 }
 
+/* Guided, the corpus holds what got further into the server's code: it is
+ * drawn from more often, and may grow larger. */
+static int
+guided(const struct vx_fuzz *fz)
+{
+	return fz->cov.state == VX_FUZZ_COV_GUIDED;
+}
+
+static size_t
+corpus_max(const struct vx_fuzz *fz)
+{
+	return guided(fz) ? MAX_CORPUS_COV : MAX_CORPUS;
+}
+
 static int
 build_exec(struct vx_fuzz *fz)
 {
@@ -856,7 +968,8 @@ build_exec(struct vx_fuzz *fz)
 	fseq_clear(&fz->cur);
 	for (i = 0; i < n && r == 0; i++) {
 		from = rng_below(&fz->rng, 4) == 0 && fz->pool.n ? &fz->pool :
-		    rng_below(&fz->rng, 5) == 0 && fz->corpus.n ? &fz->corpus :
+		    rng_below(&fz->rng, guided(fz) ? 3 : 5) == 0 &&
+		    fz->corpus.n ? &fz->corpus :
 		    rng_below(&fz->rng, 8) == 0 && fz->cur.n ? &fz->cur : NULL;
 		if (from != NULL) {	/* splice, repeat */
 			r = fseq_push(&fz->cur, &from->v[rng_below(&fz->rng,
@@ -913,12 +1026,22 @@ vx_fuzz_exec(struct vx_fuzz *fz)
 	fz->conn_execs++;
 	fz->st.execs++;
 	base = fz->hist.n;
+	cov_settle(fz);
+	fz_cov_reset(&fz->cov);
 	r = send_seq(fz, &fz->cur, 0, &sent, &novel);
 	for (k = 0; k < sent; k++)
 		if (fseq_push(&fz->hist, &fz->cur.v[k]) < 0)
 			return VX_ERR_NOMEM;
+	/* the replies are in, and with them the exec's edges */
+	if (r == OUT_OK)
+		cov_settle(fz);
+	if (r == OUT_OK && fz_cov_novel(&fz->cov) &&
+	    fz->corpus.n < corpus_max(fz)) {
+		novel = 1;
+		fz->st.cov_kept++;
+	}
 	if (novel && r == OUT_OK)
-		for (k = 0; k < fz->cur.n && fz->corpus.n < 256; k++)
+		for (k = 0; k < fz->cur.n && fz->corpus.n < corpus_max(fz); k++)
 			fseq_push(&fz->corpus, &fz->cur.v[k]);
 	fz->st.corpus = (unsigned)fz->corpus.n;
 	(void)base;
@@ -1059,6 +1182,11 @@ vx_fuzz_new(const struct vx_fuzz_opts *o, const struct vx_fuzz_hooks *h,
 	if (fz->o.conn_execs == 0)
 		fz->o.conn_execs = 16;
 	fz->rng.s = o->seed * 0x9e3779b97f4a7c15ull + 1;
+	if (fz_cov_init(&fz->cov, o->cov_map, o->cov_size) < 0) {
+		snprintf(fz->err, sizeof fz->err, "out of memory for a coverage "
+		    "map of %zu bytes", o->cov_size);
+		return VX_ERR_NOMEM;
+	}
 	vx_builder_init(&fz->b);
 	vx_decoder_init(&fz->dec);
 	vx_decoder_init(&fz->mdec);
@@ -1103,6 +1231,7 @@ vx_fuzz_free(struct vx_fuzz *fz)
 	free(fz->found.v);
 	fz->found.v = NULL;
 	fz->found.cap = 0;
+	fz_cov_release(&fz->cov);
 	vx_builder_release(&fz->b);
 	vx_decoder_release(&fz->dec);
 	vx_decoder_release(&fz->mdec);
@@ -1116,6 +1245,8 @@ vx_fuzz_stats(const struct vx_fuzz *fz)
 	unsigned i;
 
 	st->states = fz->nstates;
+	st->coverage = fz->cov.state;
+	st->edges = fz->cov.edges;
 	st->commands = 0;
 	for (i = 0; i < 32; i++)
 		st->commands += (fz->cmds_ok >> i) & 1;

@@ -27,6 +27,16 @@
  * kind, signal, last command and sanitizer frames, and handed to the
  * finding hook, which may save it as a trace (vx_fuzz_save) that
  * vfuctl replay reproduces.  Deterministic for one opts.seed and server.
+ *
+ * Coverage: given the map of a server built with AFL++'s instrumentation
+ * (opts.cov_map: the shared memory its __AFL_SHM_ID names), each exec
+ * starts with the map zeroed and ends, after its replies, with the hit
+ * counts bucketed as afl-fuzz does; an exec that reached a new edge or
+ * bucket joins the corpus that later execs splice and mutate.  A map still
+ * all zero after the first exec means no instrumentation: black-box.
+ * The edges a server runs after its last reply count to the right exec
+ * only where the settle hook can tell when it has run them; else a guided
+ * run repeats a seed's run only as far as the scheduler does.
  * The library never prints.
  */
 #ifndef VX_FUZZ_H
@@ -46,6 +56,14 @@ enum vx_fuzz_kind {
 
 /* "crash", "hang", "violation", "deaf" */
 const char *vx_fuzz_kind_name(int kind);
+
+/* AFL++ coverage feedback, as far as it goes. */
+enum vx_fuzz_cov {
+	VX_FUZZ_COV_NONE = 0,	/* no map given: black-box */
+	VX_FUZZ_COV_PENDING,	/* a map, no exec has ended yet */
+	VX_FUZZ_COV_GUIDED,	/* the server writes its edges to it */
+	VX_FUZZ_COV_SILENT,	/* it stayed all zero: black-box */
+};
 
 /* What became of the server, as the caller sees it. */
 struct vx_fuzz_fate {
@@ -79,6 +97,10 @@ struct vx_fuzz_hooks {
 	void (*finding)(void *arg, struct vx_fuzz *fz,
 	    const struct vx_fuzz_finding *f);
 	void *arg;
+	/* With coverage: wait (briefly) until the server has run what
+	 * follows its last reply and waits for input, so those edges count
+	 * to the exec they belong to; NULL: cannot tell. */
+	void (*settle)(void *arg);
 };
 
 struct vx_fuzz_opts {
@@ -90,6 +112,8 @@ struct vx_fuzz_opts {
 	const char *const *seeds;	/* seed traces, nseeds of them */
 	unsigned nseeds;
 	int no_minimize;	/* keep findings as found */
+	uint8_t *cov_map;	/* AFL++ coverage map, or NULL: black-box */
+	size_t cov_size;	/* its bytes */
 };
 
 struct vx_fuzz_stats {
@@ -99,6 +123,9 @@ struct vx_fuzz_stats {
 	unsigned states;	/* distinct (command, errno) replies seen */
 	unsigned corpus;	/* sequences kept for reaching a new state */
 	unsigned seed_msgs;	/* commands taken from the seeds */
+	int coverage;		/* enum vx_fuzz_cov */
+	unsigned edges;		/* edges of the map ever hit */
+	unsigned cov_kept;	/* execs kept for new edges or buckets */
 };
 
 /*

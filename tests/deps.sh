@@ -32,6 +32,7 @@ PACKAGES=(
 	util-linux		# script(1), prlimit(1)
 	strace			# record tests: which thread reads DMA windows
 	xxd			# hex dumps in tests
+	afl++			# afl-clang-fast: the coverage-instrumented planted-bug server (tests/fuzz-afl.bats, bench/fuzz.sh)
 	# runtime of the prebuilt real peers in ../shared/peers (interop tests)
 	libjson-c5		# libvfio-user's sample servers and client
 	libglib2.0-0		# QEMU with vfio-user-pci

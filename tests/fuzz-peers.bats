@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# fuzz-peers.bats - what vfuctl fuzz found in libvfio-user's samples
+# (../shared/peers), kept under traces/findings/: each finding replayed
+# against a fresh gpio-pci-idio-16 and played by hand
+# (traces/findings/lvu-peer.py), which must show the exact failure the
+# report describes, while vfuctl server answers the same bytes; and
+# vfuctl fuzz keeping every finding of split delivery under one key.
+# Without the peers these skip, except in CI (CI set), where that fails.
+
+load helpers
+
+PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
+GPIO=$PEERS/libvfio-user/gpio-pci-idio-16	# at efd091b
+FINDINGS=$repo/traces/findings
+
+require_peers() {
+	[ -x "$GPIO" ] && return 0
+	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
+	skip "no real peers in $PEERS (set PEERS to their folder)"
+}
+
+setup() {
+	require_peers
+	pids=()
+}
+
+teardown() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
+# gpio SOCKET: a fresh gpio sample, its log in $TEST_TMP/gpio.log
+gpio() {
+	"$GPIO" -v "$1" 3>&- 2>"$TEST_TMP/gpio.log" &
+	pids+=("$!")
+	wait_socket "$1" "$!" "$TEST_TMP/gpio.log"
+}
+
+# vserver SOCKET: vfuctl server with the gpio device
+vserver() {
+	"$VFUCTL" server --socket-path "$1" \
+		--device "$repo/tests/devices/gpio.json" 3>&- \
+		2>"$TEST_TMP/server.log" &
+	pids+=("$!")
+	wait_socket "$1" "$!" "$TEST_TMP/server.log"
+}
+
+@test "fuzz-peers: libvfio-user leaves a rejected header's body in the stream" {
+	run "$VFUCTL" replay -t 1000 "$FINDINGS/lvu-unread-body.pcap" -- \
+		"$GPIO" -v '{socket}'
+	assert_status 1
+	assert_contains "divergence 1: frame 6 (connection 1, DEVICE_GET_INFO): no reply to frame 6 (DEVICE_GET_INFO) within 1000 ms"
+	# by hand: the body is executed as a command, the next one swallowed
+	gpio "$TEST_TMP/g"
+	run python3 "$FINDINGS/lvu-peer.py" unread-body "$TEST_TMP/g"
+	assert_status 0
+	[ "$output" = $'reply 0x0002 4 22\nreply 0x0bad 13 22\nend' ]
+	grep -q 'msg0xbad: short read: expected=4080, actual=32' "$TEST_TMP/gpio.log"
+	# a server that frames by msg_size answers the command after it
+	vserver "$TEST_TMP/v"
+	run python3 "$FINDINGS/lvu-peer.py" unread-body "$TEST_TMP/v"
+	[ "$output" = $'reply 0x0002 4 22\nreply 0x0003 4 0\nend' ]
+}
+
+@test "fuzz-peers: libvfio-user refuses a command whose body comes in a second write" {
+	gpio "$TEST_TMP/g"
+	run python3 "$FINDINGS/lvu-peer.py" split "$TEST_TMP/g"
+	assert_status 0
+	[ "$output" = $'reply 0x0002 4 22\nclosed' ]
+	grep -q 'msg0x2: short read: expected=16, actual=4' "$TEST_TMP/gpio.log"
+	# replay sends it in one write: answered, so the split is the cause
+	run "$VFUCTL" replay -t 1000 "$FINDINGS/lvu-split.pcap" -- \
+		"$GPIO" -v '{socket}'
+	assert_status 1
+	assert_contains "divergence 1: frame 7 (connection 1, DEVICE_GET_INFO reply to frame 6)"
+	assert_contains "recorded: DEVICE_GET_INFO reply error EINVAL"
+	assert_contains "live:     DEVICE_GET_INFO reply regions 9 irqs 5"
+	vserver "$TEST_TMP/v"
+	run python3 "$FINDINGS/lvu-peer.py" split "$TEST_TMP/v"
+	[ "$output" = $'reply 0x0002 4 0\nend' ]
+}
+
+@test "fuzz-peers: vfuctl fuzz keeps every split-delivery finding under one key" {
+	run "$VFUCTL" fuzz -q -n 200 --seed 1 -t 1000 --no-minimize \
+		-d "$TEST_TMP/f" -- "$GPIO" -v '{socket}'
+	assert_status 1
+	grep -h '^key:' "$TEST_TMP"/f/*.txt
+	[ "$(grep -l '^key: split delivery$' "$TEST_TMP"/f/*.txt | wc -l)" -eq 1 ]
+	grep -q '^what: .*, only when a message comes in two writes$' \
+		"$TEST_TMP"/f/*.txt
+}
