@@ -9,27 +9,16 @@
 
 load helpers
 
-PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
 GPIO=$PEERS/libvfio-user/gpio-pci-idio-16	# at efd091b
 FINDINGS=$repo/traces/findings
 
-require_peers() {
-	[ -x "$GPIO" ] && return 0
-	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
-	skip "no real peers in $PEERS (set PEERS to their folder)"
-}
-
 setup() {
-	require_peers
+	require_peers libvfio-user/gpio-pci-idio-16
 	pids=()
 }
 
 teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_pids
 }
 
 # gpio SOCKET: a fresh gpio sample, its log in $TEST_TMP/gpio.log

@@ -34,6 +34,32 @@ require_vectors() {
 	done
 }
 
+# The real peers, prebuilt in ../shared/peers (see its README).
+PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
+LVU=$PEERS/libvfio-user			# samples at efd091b
+LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
+
+# require_peers FILE...: skip unless every FILE (a path below PEERS) is
+# executable -- except in CI (CI set), which has the peers: there their
+# absence is a failure, not a reason to test less.
+require_peers() {
+	local f
+	for f in "$@"; do
+		[ -x "$PEERS/$f" ] && continue
+		[ -z "${CI:-}" ] || { echo "no real peers in $PEERS ($f)" >&2; return 1; }
+		skip "no real peers in $PEERS (set PEERS to their folder)"
+	done
+}
+
+# kill_pids: kill and reap every process in $pids (a teardown).
+kill_pids() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+}
+
 # assert_status N: the last "run" exited with N.
 assert_status() {
 	if [ "$status" -ne "$1" ]; then

@@ -10,30 +10,14 @@
 
 load helpers
 
-PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
-LVU=$PEERS/libvfio-user			# samples at efd091b
-LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
-
-# require_peers: skip without the peers, except in CI (CI set), which has
-# them: there their absence is a failure, not a reason to test less.
-require_peers() {
-	[ -x "$PEERS/qemu/qemu-system-x86_64" ] && [ -x "$LVU/null" ] &&
-		[ -x "$LVU_MIG/client" ] && return 0
-	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
-	skip "no real peers in $PEERS (set PEERS to their folder)"
-}
-
 setup() {
-	require_peers
+	require_peers qemu/qemu-system-x86_64 libvfio-user/null \
+		libvfio-user-7e7a0a6/client
 	pids=()
 }
 
 teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_pids
 }
 
 # wait_line PATTERN FILE PID: up to 120 s for FILE to hold a line matching

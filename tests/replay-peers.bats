@@ -13,28 +13,14 @@
 
 load helpers
 
-PEERS=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers}
-LVU=$PEERS/libvfio-user			# samples at efd091b
-LVU_MIG=$PEERS/libvfio-user-7e7a0a6	# the last whose sample server starts
-
-require_peers() {
-	[ -x "$LVU/gpio-pci-idio-16" ] && [ -x "$LVU_MIG/client" ] &&
-		[ -x "$PEERS/qemu/qemu-system-x86_64" ] && return 0
-	[ -z "${CI:-}" ] || { echo "no real peers in $PEERS" >&2; return 1; }
-	skip "no real peers in $PEERS (set PEERS to their folder)"
-}
-
 setup() {
-	require_peers
+	require_peers libvfio-user/gpio-pci-idio-16 libvfio-user-7e7a0a6/client \
+		qemu/qemu-system-x86_64
 	pids=()
 }
 
 teardown() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	kill_pids
 }
 
 # bg LOG CMD...: CMD in the background, output to LOG, pid remembered.

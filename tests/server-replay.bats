@@ -428,14 +428,10 @@ corpus_served() {
 # when it is done ("No bootable device"), as tests/peers.bats boots it;
 # fails unless it enumerated the device at 00:01.0.
 qemu_firmware() {
-	local peers=${PEERS:-$(cd "$repo/.." && pwd)/shared/peers} q i
-	local fw=$TEST_TMP/firmware.log
-	if [ ! -x "$peers/qemu/qemu-system-x86_64" ]; then
-		[ -z "${CI:-}" ] || { echo "no QEMU in $peers" >&2; return 1; }
-		skip "no real peers in $peers (set PEERS to their folder)"
-	fi
+	local fw=$TEST_TMP/firmware.log q i
+	require_peers qemu/qemu-system-x86_64
 	: >"$fw"
-	"$peers/qemu/qemu-system-x86_64" -L "$peers/qemu" -nodefaults \
+	"$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" -nodefaults \
 		-display none -serial none -monitor none \
 		-machine q35,accel=tcg,memory-backend=mem -m 128M \
 		-object memory-backend-memfd,id=mem,size=128M,share=on \
