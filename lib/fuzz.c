@@ -383,6 +383,14 @@ struct await {
 	unsigned n;
 	uint16_t noreply[8];
 	unsigned nnoreply;
+	/*
+	 * The commands in the order sent, No_reply ones too, and how many of
+	 * them are done: those up to the last one answered, as a server
+	 * takes its commands in order.  A hang began at the first not done,
+	 * which a No_reply command before the awaited one may be.
+	 */
+	uint16_t order_id[64], order_cmd[64];
+	unsigned norder, done;
 };
 
 /* One reply came: match it, check it.  OUT_OK or OUT_VIOLATION. */
@@ -392,7 +400,7 @@ on_reply(struct vx_fuzz *fz, struct vx_conn_event *ev, struct await *a,
 {
 	struct vx_msg m;
 	const char *bad;
-	unsigned i;
+	unsigned i, k;
 
 	if (vx_conn_decode(fz->conn, ev, &m) < 0)
 		return OUT_OK;
@@ -408,6 +416,9 @@ on_reply(struct vx_fuzz *fz, struct vx_conn_event *ev, struct await *a,
 	if (i == a->n)
 		return OUT_OK;	/* a reply to an earlier exec's: stale */
 	fz->last_cmd = a->cmd[i];
+	for (k = a->done; k < a->norder; k++)
+		if (a->order_id[k] == m.id)
+			a->done = k + 1;
 	bad = check_reply(fz, &m, a->cmd[i]);
 	a->id[i] = a->id[--a->n];
 	a->cmd[i] = a->cmd[a->n];
@@ -503,6 +514,11 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 			a.cmd[a.n++] = fz->last_cmd;
 		} else if ((flags & VX_F_NO_REPLY) && a.nnoreply < 8)
 			a.noreply[a.nnoreply++] = fz->next_id;
+		if ((flags & VX_F_TYPE_MASK) == VX_F_TYPE_COMMAND &&
+		    a.norder < sizeof a.order_id / sizeof *a.order_id) {
+			a.order_id[a.norder] = fz->next_id;
+			a.order_cmd[a.norder++] = fz->last_cmd;
+		}
 		if (m->how == FZ_JOIN && k + 1 < s->n && m->nfds == 0 &&
 		    olen + m->len <= sizeof out / 2) {
 			memcpy(out + olen, m->buf, m->len);
@@ -528,6 +544,8 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		*sent = k + 1;
 		r = r < 0 ? OUT_CLOSED : await_replies(fz, &a, novel);
 	}
+	if (r == OUT_TIMEOUT && a.done < a.norder)
+		fz->last_cmd = a.order_cmd[a.done];
 	return r;
 }
 

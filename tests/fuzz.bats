@@ -30,6 +30,18 @@ report_of() {
 	grep -l -- "$1" "$TEST_TMP"/found/*.txt | head -n 1
 }
 
+@test "fuzz: a hang after a No_reply command is that command's, not the next one's" {
+	[ -x "$BUGGY" ] || skip "no $BUGGY (make units)"
+	[ -z "$under_sanitizer" ] || skip "which execs hang differs under a sanitizer"
+	# with this seed the planted SET_IRQS hang comes once with No_reply,
+	# the DEVICE_GET_INFO after it then unanswered: one hang, one key
+	run "$VFUCTL" fuzz -q -n 700 --seed 5 -t 300 --no-minimize \
+		-d "$TEST_TMP/found" -- "$BUGGY"
+	assert_status 1
+	run grep -h '^key: hang' "$TEST_TMP"/found/*.txt
+	[ "$output" = "key: hang|0|DEVICE_SET_IRQS" ]
+}
+
 @test "fuzz: finds the three planted bugs, each replays to the same end" {
 	[ -x "$BUGGY" ] || skip "no $BUGGY (make units)"
 	# the structure-aware mutator finds each within 300 execs here
