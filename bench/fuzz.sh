@@ -5,7 +5,9 @@
 #    (dma.json), BENCH_FUZZ_N execs per run, BENCH_RUNS runs; the messages
 #    they sent replayed as plain round trips by bench/replay-loop against
 #    the same server, and the ratio of the two message rates.  Target:
-#    >= 2,000 execs/s on one core.
+#    >= 2,000 execs/s on one core.  Then execs/s with every exec on a new
+#    connection (--fresh conn, the prefix sent again) and on a new server
+#    process (--fresh process), BENCH_FUZZ_N/10 execs a run.
 #  - finding: seconds (and exec) until each planted bug of
 #    tests/buggy-server.c is found, median over seeds 1-5, black-box
 #    (tests/buggy-server) and guided by AFL++ coverage
@@ -109,6 +111,19 @@ if want rate; then
 		echo "plain round trips (bench/replay-loop, gpio.json): $loop/s;" \
 			"fuzz messages/s to that: $(awk -v a="$m" -v b="$loop" 'BEGIN { printf "%.2f", a / b }')"
 	fi
+	# the same, every exec on a new connection (the prefix sent again),
+	# then on a new server process: what keeping state saves
+	for mode in conn process; do
+		: > "$tmp/rates-$mode"
+		for ((i = 1; i <= runs; i++)); do
+			"$vfuctl" fuzz -q -o json -n "$((n / 10))" --seed "$i" --fresh "$mode" -- \
+				"$vfuctl" server --device "$here/../tests/devices/dma.json" |
+				jq '.execs / .seconds | floor' >> "$tmp/rates-$mode"
+		done
+		echo "execs/s with --fresh $mode: median min max $(median_spread "$tmp/rates-$mode");" \
+			"to the default's: $(awk -v a="$(median < "$tmp/rates-$mode")" \
+			-v b="$(median < "$tmp/rates")" 'BEGIN { printf "%.3f", a / b }')"
+	done
 fi
 
 if want bugs; then

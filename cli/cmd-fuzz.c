@@ -528,6 +528,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "findings", required_argument, NULL, 'd' },
 		{ "no-minimize", no_argument, NULL, 'N' },
 		{ "no-coverage", no_argument, NULL, 'V' },
+		{ "fresh", required_argument, NULL, 'F' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 } };
@@ -563,6 +564,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'd': o->outdir = optarg; break;
 		case 'N': o->fo.no_minimize = 1; break;
 		case 'V': o->no_cov = 1; break;
+		case 'F':
+			if (strcmp(optarg, "conn") == 0)
+				o->fo.conn_execs = 1;
+			else if (strcmp(optarg, "process") == 0)
+				o->fo.restart_each = 1;
+			else
+				vx_invarg("fuzz", "--fresh (conn or process)",
+				    optarg);
+			break;
 		case 'o':
 			if (strcmp(optarg, "json") != 0 &&
 			    strcmp(optarg, "text") != 0)
@@ -580,6 +590,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if ((o->connect == NULL) == (o->cmd == NULL))
 		vx_usage_error("fuzz", "give either --connect SOCKET or -- "
 		    "SERVER-CMD");
+	if (o->fo.restart_each && o->connect != NULL)
+		vx_usage_error("fuzz", "--fresh process starts the server: "
+		    "give -- SERVER-CMD, not --connect");
 	o->fo.seeds = o->seeds;
 }
 

@@ -151,11 +151,12 @@ _vfuctl()
 		-o | --output) _vfuctl_words 'text json'; return 0 ;;
 		-t | --timeout) _vfuctl_words '500 1000 5000'; return 0 ;;
 		--time) _vfuctl_words '10s 1m 10m 1h'; return 0 ;;
+		--fresh) _vfuctl_words 'conn process'; return 0 ;;
 		-n | --execs | --seed | --max-msgs) return 0 ;;
 		esac
 		opts='--connect --seeds -n --execs --time --seed -t --timeout
-		      --max-msgs -d --findings --no-minimize --no-coverage -o
-		      --output -q --quiet -h --help'
+		      --max-msgs -d --findings --no-minimize --no-coverage
+		      --fresh -o --output -q --quiet -h --help'
 		;;
 	replay)
 		case $prev in

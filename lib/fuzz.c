@@ -1031,6 +1031,13 @@ vx_fuzz_exec(struct vx_fuzz *fz)
 	fz->exec_no++;
 	if (fz->conn == NULL || fz->conn_execs >= fz->o.conn_execs ||
 	    fz->hist.n > MAX_HIST) {
+		if (fz->o.restart_each && fz->conn != NULL) {
+			drop_conn(fz);
+			if ((r = fz->h.restart(fz->h.arg, fz->err,
+			    sizeof fz->err)) < 0)
+				return r;
+			fz->st.restarts++;
+		}
 		r = open_conn(fz);
 		if (r < 0 && fz->h.restart == NULL)
 			return r;	/* why is in fz->err */
@@ -1199,6 +1206,13 @@ vx_fuzz_new(const struct vx_fuzz_opts *o, const struct vx_fuzz_hooks *h,
 		fz->o.max_msgs = 4;
 	if (fz->o.conn_execs == 0)
 		fz->o.conn_execs = 16;
+	if (fz->o.restart_each && fz->h.restart == NULL) {
+		snprintf(fz->err, sizeof fz->err, "a server started afresh for "
+		    "every exec needs a way to start it (a restart hook)");
+		return VX_ERR_INVALID;
+	}
+	if (fz->o.restart_each)
+		fz->o.conn_execs = 1;
 	fz->rng.s = o->seed * 0x9e3779b97f4a7c15ull + 1;
 	if (fz_cov_init(&fz->cov, o->cov_map, o->cov_size) < 0) {
 		snprintf(fz->err, sizeof fz->err, "out of memory for a coverage "

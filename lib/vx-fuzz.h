@@ -109,6 +109,9 @@ struct vx_fuzz_opts {
 	unsigned max_msgs;	/* mutated messages per exec (0: 4) */
 	unsigned conn_execs;	/* execs before the connection is rebuilt
 				 * (0: 16) */
+	int restart_each;	/* every exec on a server started afresh
+				 * (the restart hook), as process-per-exec
+				 * fuzzers do: conn_execs is then 1 */
 	const char *const *seeds;	/* seed traces, nseeds of them */
 	unsigned nseeds;
 	int no_minimize;	/* keep findings as found */

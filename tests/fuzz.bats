@@ -142,6 +142,28 @@ report_of() {
 	[ "$(jq '.commands >= 8' <<<"$a")" = true ]
 }
 
+@test "fuzz: --fresh conn and --fresh process: every exec on a new connection, or a new server" {
+	run "$VFUCTL" fuzz -q -n 60 --fresh conn -o json -- "$VFUCTL" server \
+		--device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	# one connection to learn the device, then one an exec
+	jq -e '.execs == 60 and .reconnects == 61 and .restarts == 0' <<<"$output"
+	run "$VFUCTL" fuzz -q -n 60 --fresh process -o json -- "$VFUCTL" server \
+		--device "$repo/tests/devices/gpio.json"
+	assert_status 0
+	jq -e '.execs == 60 and .reconnects == 61 and .restarts == 59' <<<"$output"
+	# without --fresh a connection serves 16 execs
+	run "$VFUCTL" fuzz -q -n 60 -o json -- "$VFUCTL" server \
+		--device "$repo/tests/devices/gpio.json"
+	jq -e '.reconnects < 10 and .restarts == 0' <<<"$output"
+	run "$VFUCTL" fuzz --fresh process --connect "$TEST_TMP/s"
+	assert_status 2
+	assert_contains "--fresh process starts the server"
+	run "$VFUCTL" fuzz --fresh sometimes -- true
+	assert_status 2
+	assert_contains "invalid --fresh (conn or process) 'sometimes'"
+}
+
 @test "fuzz: --connect to a running server" {
 	"$VFUCTL" server --socket-path "$TEST_TMP/s" \
 		--device "$repo/tests/devices/gpio.json" 3>&- \
