@@ -64,7 +64,7 @@ const char cmd_server_usage[] =
 	"  --device FILE          the device description (JSON)\n"
 	"  --replay TRACE         serve the recorded session(s) in TRACE (as\n"
 	"                         vfuctl record or vfuctl import write them),\n"
-	"                         then exit; no deadlines on the client\n"
+	"                         then exit\n"
 	"  --strict               with --replay: exit 1 if a client departed\n"
 	"  --conn ID              with --replay: play only the recorded\n"
 	"                         connection ID (1 for dissect's \"c1\")\n"
@@ -83,10 +83,11 @@ const char cmd_server_usage[] =
 	"  --allow-any-uid        let every local user connect\n"
 	"  --max-data-xfer-size N largest data transfer offered in VERSION\n"
 	"                         (default 1048576, at most 67108864)\n"
-	"  --handshake-timeout MS drop a client that sends no VERSION within\n"
-	"                         MS milliseconds of connecting (default 5000,\n"
-	"                         0 none); a client that comes while another is\n"
-	"                         attached gets EBUSY, within the same time\n"
+	"  --handshake-timeout MS drop a client that sends no VERSION (with\n"
+	"                         --replay: no request) within MS milliseconds\n"
+	"                         of connecting (default 5000, 0 none); a\n"
+	"                         client that comes while another is attached\n"
+	"                         gets EBUSY, within the same time\n"
 	"  --message-timeout MS   drop a client that leaves a message half sent,\n"
 	"                         or a reply untaken, for MS milliseconds\n"
 	"                         (default 5000, 0 none)\n"
@@ -685,6 +686,7 @@ serve_replay(struct server *s, const char *trace, const char *sock, int fd,
 		return rc == VX_ERR_NOMEM ? VX_EXIT_FAIL : VX_EXIT_USAGE;
 	}
 	vx_sreplay_set_log(s->rp, server_log, NULL, s->verbose);
+	vx_sreplay_set_deadlines(s->rp, s->handshake_ms, s->message_ms);
 	if (s->window > 0)
 		vx_sreplay_set_window(s->rp, s->window);	/* checked */
 	if (s->conn >= 0 && vx_sreplay_only(s->rp, (uint32_t)s->conn) < 0) {

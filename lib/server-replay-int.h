@@ -86,6 +86,15 @@ int vx_sreplay_only(struct vx_sreplay *r, uint32_t conn);
  */
 int vx_sreplay_set_window(struct vx_sreplay *r, unsigned k);
 
+/*
+ * Deadlines on each client, in ms (0, the default: none), as
+ * vx_server_set_deadlines keeps them: a first request within handshake_ms
+ * of attaching; a message, once begun, whole within message_ms; each
+ * reply taken within message_ms.  A client that misses one is let go.
+ */
+void vx_sreplay_set_deadlines(struct vx_sreplay *r, int handshake_ms,
+    int message_ms);
+
 /* Where report lines go: departures and notices at VX_SERVER_NOTICE,
  * one line per message at VX_SERVER_DEBUG when verbose. */
 void vx_sreplay_set_log(struct vx_sreplay *r, vx_server_log_fn *fn,

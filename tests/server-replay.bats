@@ -655,3 +655,37 @@ window_reads() {
 	run cat "$TEST_TMP/replay.log"
 	assert_contains "departure: VERSION 0x0001: more than the 1 recorded; answered as the last one, frame 1"
 }
+
+# silent_client SOCKET [BYTES-HEX]: connect, send BYTES (none: nothing),
+# and wait for the server to close the connection; prints "closed".
+silent_client() {
+	python3 - "$@" <<-'PY'
+	import socket, sys
+	s = socket.socket(socket.AF_UNIX)
+	s.connect(sys.argv[1])
+	if len(sys.argv) > 2:
+	    s.sendall(bytes.fromhex(sys.argv[2]))
+	while s.recv(4096):
+	    pass
+	print("closed")
+	PY
+}
+
+@test "server --replay: a client that never speaks, or stops mid-message, is dropped at the deadlines" {
+	"$VFUCTL" import -o "$TEST_TMP/t.pcap" "$repo/traces/replay-peek-poke.jsonl"
+	start_replay "$TEST_TMP/t.pcap" --strict --handshake-timeout 200
+	run silent_client "$TEST_TMP/rp.sock"
+	[ "$output" = closed ]
+	end_replay
+	[ "$rp_status" -eq 1 ]
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "the client sent no request within 200 ms"
+	assert_contains "the client ended after 0 of"
+	# half a header, then nothing
+	start_replay "$TEST_TMP/t.pcap" --message-timeout 200
+	run silent_client "$TEST_TMP/rp.sock" 0100010064000000
+	[ "$output" = closed ]
+	end_replay
+	run cat "$TEST_TMP/replay.log"
+	assert_contains "the client left a message unfinished for 200 ms"
+}
