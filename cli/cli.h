@@ -28,14 +28,6 @@
 #else
 #define VX_PRINTF(f, a)
 #define VX_NORETURN
-/*
- * A server command line (replay, fuzz) with the socket path in it:
- * "{socket}" replaced, else "--socket-path SOCK" appended, as the spec's
- * backend convention says.  calloc'd, NULL-ended; free() it (the strings
- * are cmd's and sock).  NULL when out of memory.
- */
-char **vx_server_argv(char **cmd, const char *sock);
-
 #endif
 
 /* Print "vfuctl: MESSAGE" to stderr and exit with VX_EXIT_FAIL. */

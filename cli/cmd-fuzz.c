@@ -9,19 +9,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "spawn.h"
 #include "fuzz-cov.h"
 #include "vx-conn.h"
 #include "vx-error.h"
@@ -73,11 +71,9 @@ const char cmd_fuzz_usage[] =
 #define SETTLE_MISSES	16	/* ... times it did not before it is let be */
 
 struct server {
+	struct spawn sp;	/* with -- */
 	char **cmd;		/* NULL with --connect */
 	const char *connect;
-	char dir[64], sock[96], errlog[96];
-	pid_t pid;
-	int pidfd;
 	int dump_map;		/* asked for its map size, not to serve */
 	int shm_id;		/* its coverage map, or -1 */
 	size_t map_size;
@@ -98,51 +94,21 @@ struct run {
 
 /* --- the server --------------------------------------------------------- */
 
-static void
-reap(struct server *s, int ms, int *status)
+/* Wait up to ms for the server to end: its wait status, or -1. */
+static int
+reap(struct server *s, int ms)
 {
-	struct pollfd p = { s->pidfd, POLLIN, 0 };
-	int64_t end = vx_conn_now_ms(NULL) + ms;
-	int st;
-
-	*status = -1;
-	if (s->pid <= 0)
-		return;
-	for (;;) {
-		if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-			*status = st;
-			if (s->pidfd >= 0)
-				close(s->pidfd);
-			s->pid = 0;
-			s->pidfd = -1;
-			return;
-		}
-		if (vx_conn_now_ms(NULL) >= end)
-			return;
-		/* the pidfd says when; without one, look every 10 ms */
-		poll(&p, s->pidfd >= 0, s->pidfd >= 0 ?
-		    (int)(end - vx_conn_now_ms(NULL)) : 10);
-	}
+	return spawn_reap(&s->sp, ms) ? s->sp.status : -1;
 }
 
-static void
-stop(struct server *s)
-{
-	int st;
-
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGKILL);
-	reap(s, 5000, &st);
-	unlink(s->sock);
-}
 /*
  * In the child: the environment AFL++'s runtime reads.  Without the
  * forkserver's pipes open it does not wait for a fuzzer, but runs.
  */
 static void
-coverage_env(const struct server *s)
+coverage_env(void *arg)
 {
+	const struct server *s = arg;
 	char v[32], path[96];
 	int fd;
 
@@ -153,7 +119,7 @@ coverage_env(const struct server *s)
 	unsetenv(FZ_COV_DUMP_ENV);
 	if (s->dump_map) {
 		setenv(FZ_COV_DUMP_ENV, "1", 1);
-		snprintf(path, sizeof path, "%s/map-size", s->dir);
+		snprintf(path, sizeof path, "%s/map-size", s->sp.dir);
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0)
 			dup2(fd, 1);
 	} else if (s->shm_id >= 0) {
@@ -167,57 +133,14 @@ coverage_env(const struct server *s)
 static int
 start(struct server *s, char *why, size_t cap)
 {
-	struct stat st;
-	char **argv = vx_server_argv(s->cmd, s->sock);
-	int64_t end = vx_conn_now_ms(NULL) + START_MS;
-	int fd, status;
-
-	if (argv == NULL)
-		return VX_ERR_NOMEM;
-	stop(s);
-	unlink(s->sock);	/* a dead server's, which would look ready */
-	if ((s->pid = fork()) == 0) {
-		fd = open(s->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0)
-			dup2(fd, 2);
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-		}
-		coverage_env(s);
-		execvp(argv[0], argv);
-		fprintf(stderr, "vfuctl fuzz: cannot run %s: %s\n", argv[0],
-		    strerror(errno));
-		_exit(127);
-	}
-	free(argv);
-	if (s->pid < 0) {
-		snprintf(why, cap, "cannot start the server: %s",
-		    strerror(errno));
-		return VX_ERR_IO;
-	}
-	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-	/* the socket appears: looked for every 5 ms, as the server may
-	 * create it any way it likes */
-	while (stat(s->sock, &st) != 0 || !S_ISSOCK(st.st_mode)) {
-		reap(s, 5, &status);
-		if (s->pid == 0 || vx_conn_now_ms(NULL) >= end) {
-			snprintf(why, cap, "the server %s before creating its "
-			    "socket %s (its stderr: %s)", s->pid == 0 ?
-			    "ended" : "took too long", s->sock, s->errlog);
-			stop(s);
-			return VX_ERR_IO;
-		}
-	}
-	return 0;
+	return spawn_start(&s->sp, START_MS, why, cap);
 }
 
 static int
 on_connect(void *arg, char *why, size_t cap)
 {
 	struct run *rn = arg;
-	const char *path = rn->srv.cmd ? rn->srv.sock : rn->srv.connect;
+	const char *path = rn->srv.cmd ? rn->srv.sp.sock : rn->srv.connect;
 	int fd = vx_sock_connect(path, 5000);
 
 	if (fd < 0) {
@@ -272,7 +195,7 @@ frame_name(const char *line, char *out, size_t cap)
 static void
 sanitizer(const struct server *s, struct vx_fuzz_fate *f)
 {
-	FILE *fp = fopen(s->errlog, "r");
+	FILE *fp = fopen(s->sp.errlog, "r");
 	char line[512], name[96];
 	int frames = 0;
 	const char *h;
@@ -306,13 +229,12 @@ sanitizer(const struct server *s, struct vx_fuzz_fate *f)
 static int
 reporting(const struct server *s)
 {
-	FILE *fp = fopen(s->errlog, "r");
+	FILE *fp = fopen(s->sp.errlog, "r");
 	char line[512];
 	int found = 0;
 
 	while (fp != NULL && !found && fgets(line, sizeof line, fp) != NULL)
-		found = strstr(line, "Sanitizer:") != NULL ||
-		    strstr(line, "runtime error:") != NULL;
+		found = spawn_sanitizer_line(line);
 	if (fp != NULL)
 		fclose(fp);
 	return found;
@@ -363,10 +285,10 @@ on_settle(void *arg)
 	struct timespec ts = { 0, 100000 };
 	int r, i;
 
-	if (rn->srv.pid <= 0 || rn->settle_misses >= SETTLE_MISSES)
+	if (rn->srv.sp.pid <= 0 || rn->settle_misses >= SETTLE_MISSES)
 		return;
 	end = vx_conn_now_ms(NULL) + SETTLE_MS;
-	for (i = 0; (r = at_rest(rn->srv.pid)) == 0; i++) {
+	for (i = 0; (r = at_rest(rn->srv.sp.pid)) == 0; i++) {
 		if (vx_conn_now_ms(NULL) >= end) {
 			rn->settle_misses++;
 			return;
@@ -388,8 +310,7 @@ on_fate(void *arg, int wait_ms, struct vx_fuzz_fate *f)
 	 * server that has begun one is waited for */
 	if (wait_ms > 0 && reporting(&rn->srv))
 		wait_ms = START_MS;
-	reap(&rn->srv, wait_ms, &st);
-	if (st == -1)
+	if ((st = reap(&rn->srv, wait_ms)) == -1)
 		return;
 	f->dead = 1;
 	f->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -430,7 +351,7 @@ write_report(struct run *rn, const struct vx_fuzz_finding *f,
 	if (rn->srv.cmd == NULL)
 		fprintf(fp, " (--connect %s)", rn->srv.connect);
 	fputc('\n', fp);
-	if (rn->srv.cmd != NULL && (err = fopen(rn->srv.errlog, "r")) != NULL) {
+	if (rn->srv.cmd != NULL && (err = fopen(rn->srv.sp.errlog, "r")) != NULL) {
 		fputs("\nthe server's stderr:\n", fp);
 		while (fgets(line, sizeof line, err) != NULL)
 			fprintf(fp, "  %s", line);
@@ -701,8 +622,8 @@ map_size_of(struct server *s)
 	s->dump_map = 1;
 	r = start(s, why, sizeof why);
 	s->dump_map = 0;
-	stop(s);
-	snprintf(path, sizeof path, "%s/map-size", s->dir);
+	spawn_stop(&s->sp, 0);
+	snprintf(path, sizeof path, "%s/map-size", s->sp.dir);
 	if (r < 0 && (fp = fopen(path, "r")) != NULL) {
 		if (fgets(line, sizeof line, fp) != NULL)
 			line[strcspn(line, "\n")] = '\0';
@@ -752,35 +673,24 @@ static int
 setup_server(struct run *rn, char *why, size_t cap, struct opts *o)
 {
 	struct server *s = &rn->srv;
+	int r;
 
-	{
-		/* $TMPDIR as replay takes it; a long one would not fit a socket path */
-		const char *tmp = getenv("TMPDIR");
-
-		if (tmp == NULL || strlen(tmp) > 40)
-			tmp = "/tmp";
-		snprintf(s->dir, sizeof s->dir, "%s/vfuctl-fuzz.XXXXXX", tmp);
-	}
-	if (mkdtemp(s->dir) == NULL) {
-		snprintf(why, cap, "cannot make a directory for the server's "
-		    "socket: %s", strerror(errno));
+	if (spawn_init(&s->sp, "fuzz", s->cmd, why, cap) < 0)
 		return VX_ERR_IO;
-	}
-	snprintf(s->sock, sizeof s->sock, "%s/sock", s->dir);
-	snprintf(s->errlog, sizeof s->errlog, "%s/stderr", s->dir);
+	s->sp.quiet = 1;
+	s->sp.child_setup = coverage_env;
+	s->sp.arg = s;
 	if (!o->no_cov)
 		setup_coverage(rn, &o->fo);
-	return start(s, why, cap);
+	r = start(s, why, cap);
+	return r;
 }
 
 static void
 teardown_server(struct server *s)
 {
-	if (s->cmd == NULL)
-		return;
-	stop(s);
-	unlink(s->errlog);
-	rmdir(s->dir);
+	if (s->cmd != NULL)
+		spawn_free(&s->sp);
 }
 
 int
@@ -806,7 +716,6 @@ cmd_fuzz(int argc, char **argv)
 	signal(SIGTERM, on_interrupt);
 	rn.srv.cmd = o.cmd;
 	rn.srv.connect = o.connect;
-	rn.srv.pidfd = -1;
 	rn.srv.shm_id = -1;
 	rn.outdir = o.outdir;
 	rn.json = o.json;

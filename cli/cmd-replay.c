@@ -5,22 +5,17 @@
  * and printing (text, JSON, JUnit).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "spawn.h"
 #include "vx-conn.h"
 #include "vx-error.h"
 #include "vx-replay.h"
@@ -111,11 +106,7 @@ struct tally {
 
 /* A server we started. */
 struct server {
-	char **argv;		/* SERVER-CMD with the socket filled in */
-	char dir[64];		/* private: the socket and its stderr */
-	char sock[128], errlog[128];
-	pid_t pid;		/* 0: none running */
-	int pidfd;
+	struct spawn sp;
 	int stopping;		/* we sent SIGTERM */
 	struct tally *t;
 };
@@ -143,56 +134,29 @@ struct report {
 
 /* --- the server -------------------------------------------------------- */
 
-static int
-pidfd_of(pid_t pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* "exited with status 3", "killed by SIGSEGV (Segmentation fault)" */
-static void
-status_text(int st, char *out, size_t cap)
-{
-	if (WIFSIGNALED(st)) {
-		const char *ab = sigabbrev_np(WTERMSIG(st));
-
-		snprintf(out, cap, "killed by SIG%s (%s)", ab ? ab : "?",
-		    strsignal(WTERMSIG(st)));
-	} else {
-		snprintf(out, cap, "exited with status %d", WEXITSTATUS(st));
-	}
-}
-
 /*
- * Wait up to ms for the server to end (on its pidfd; without one, as
- * under valgrind, looking every 10 ms); 1 and its status text if it did.
+ * Wait up to ms for the server to end; 1 and its status in the tally if it
+ * did (a failure unless we asked for it).
  */
-static int
-reap(struct server *s, int ms)
+static void
+note_end(struct server *s)
 {
-	struct pollfd p = { s->pidfd, POLLIN, 0 };
-	int64_t deadline = vx_conn_now_ms(NULL) + ms;
-	int st;
+	int st = s->sp.status;
 
-	if (s->pid <= 0)
-		return 0;
-	if (s->pidfd >= 0 && ms > 0)
-		poll(&p, 1, ms);
-	while (waitpid(s->pid, &st, WNOHANG) != s->pid) {
-		if (s->pidfd >= 0 || vx_conn_now_ms(NULL) >= deadline)
-			return 0;
-		poll(NULL, 0, 10);
-	}
-	status_text(st, s->t->last_status, sizeof(s->t->last_status));
+	spawn_status_text(st, s->t->last_status, sizeof(s->t->last_status));
 	/* what we asked for is no failure */
 	if (!(s->stopping && ((WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
 	    (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM))) &&
 	    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		s->t->failed++;
-	if (s->pidfd >= 0)
-		close(s->pidfd);
-	s->pid = 0;
-	s->pidfd = -1;
+}
+
+static int
+reap(struct server *s, int ms)
+{
+	if (!spawn_reap(&s->sp, ms))
+		return 0;
+	note_end(s);
 	return 1;
 }
 
@@ -200,17 +164,14 @@ reap(struct server *s, int ms)
 static int
 sanitizer_report(const struct server *s)
 {
-	FILE *fp = fopen(s->errlog, "r");
+	FILE *fp = fopen(s->sp.errlog, "r");
 	char line[512];
 	int in = 0, found = 0;
 
 	if (fp == NULL)
 		return 0;
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strstr(line, "ERROR: AddressSanitizer") ||
-		    strstr(line, "ERROR: LeakSanitizer") ||
-		    strstr(line, "WARNING: ThreadSanitizer") ||
-		    strstr(line, "runtime error:")) {
+		if (spawn_sanitizer_line(line)) {
 			if (!found)
 				fprintf(stderr, "vfuctl replay: the server's "
 				    "stderr has a sanitizer report:\n");
@@ -226,119 +187,36 @@ sanitizer_report(const struct server *s)
 static void
 stop_server(struct server *s, int timeout_ms)
 {
-	if (s->pid <= 0)
+	if (s->sp.pid <= 0)
 		return;
 	s->stopping = 1;
-	kill(s->pid, SIGTERM);
+	kill(s->sp.pid, SIGTERM);
 	if (!reap(s, timeout_ms)) {
-		kill(s->pid, SIGKILL);
+		kill(s->sp.pid, SIGKILL);
 		reap(s, timeout_ms);
 	}
 	s->stopping = 0;
 	if (sanitizer_report(s))
 		s->t->failed++;
-	unlink(s->sock);
-}
-/* Is there a socket at path now? */
-static int
-is_socket(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	unlink(s->sp.sock);
 }
 
-/*
- * Wait (inotify on the private directory, the pidfd for an early exit)
- * until the server's socket appears: 0, or -1 with why.
- */
-static int
-wait_socket(struct server *s, int timeout_ms, char *why, size_t whycap)
-{
-	int64_t deadline = vx_conn_now_ms(NULL) + timeout_ms;
-	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), r = -1;
-	char buf[4096];
-
-	if (in >= 0)
-		inotify_add_watch(in, s->dir, IN_CREATE | IN_MOVED_TO);
-	for (;;) {
-		struct pollfd p[2] = { { in, POLLIN, 0 },
-		    { s->pidfd, POLLIN, 0 } };
-		int64_t left = deadline - vx_conn_now_ms(NULL);
-
-		if (is_socket(s->sock)) {
-			r = 0;
-			break;
-		}
-		if (reap(s, 0)) {
-			snprintf(why, whycap, "the server %s before creating "
-			    "its socket", s->t->last_status);
-			break;
-		}
-		if (left <= 0) {
-			snprintf(why, whycap, "the server did not create its "
-			    "socket within %d ms", timeout_ms);
-			break;
-		}
-		/* without inotify, look again every 10 ms */
-		poll(p, 2, in < 0 ? (left < 10 ? (int)left : 10) : (int)left);
-		while (in >= 0 && read(in, buf, sizeof(buf)) > 0)
-			;
-	}
-	if (in >= 0)
-		close(in);
-	return r;
-}
-
-/* Start SERVER-CMD; 0, or -1 with why (exec failures exit 2 here). */
+/* Start SERVER-CMD; 0, or -1 with why (a command that cannot run exits 2
+ * here). */
 static int
 start_server(struct server *s, int timeout_ms, char *why, size_t whycap)
 {
-	int errfd, pipefd[2], err = 0;
-	pid_t parent = getpid();
+	int r = spawn_start(&s->sp, timeout_ms, why, whycap);
 
-	errfd = open(s->errlog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600);
-	if (errfd < 0 || pipe2(pipefd, O_CLOEXEC) < 0) {
-		snprintf(why, whycap, "cannot start the server: %s",
-		    strerror(errno));
-		return -1;
-	}
-	unlink(s->sock);
-	fflush(NULL);
-	if ((s->pid = fork()) == 0) {
-		dup2(errfd, STDERR_FILENO);
-		dup2(errfd, STDOUT_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		/* it dies with us, however we die */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
-		    getppid() != parent)
-			_exit(127);
-		execvp(s->argv[0], s->argv);
-		err = errno;
-		if (write(pipefd[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(errfd);
-	close(pipefd[1]);
-	if (s->pid < 0) {
-		close(pipefd[0]);
-		snprintf(why, whycap, "cannot start the server: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (read(pipefd[0], &err, sizeof(err)) == sizeof(err)) {
-		close(pipefd[0]);
-		waitpid(s->pid, NULL, 0);
-		s->pid = 0;
-		vx_error("cannot run '%s': %s", s->argv[0], strerror(err));
+	if (r == VX_ERR_NOENT) {
+		vx_error("%s", why);
 		exit(VX_EXIT_USAGE);
 	}
-	close(pipefd[0]);
-	s->t->started++;
-	s->pidfd = pidfd_of(s->pid);
-	return wait_socket(s, timeout_ms, why, whycap);
+	if (r == 0 || s->sp.status != -1)
+		s->t->started++;
+	if (r < 0 && s->sp.status != -1)
+		note_end(s);	/* it ended before its socket, or was killed */
+	return r < 0 ? -1 : 0;
 }
 
 /*
@@ -352,16 +230,16 @@ connect_server(struct server *s, int timeout_ms, char *why, size_t whycap)
 	int fd;
 
 	for (;;) {
-		fd = vx_sock_connect(s->sock, timeout_ms);
+		fd = vx_sock_connect(s->sp.sock, timeout_ms);
 		if (fd >= 0 || errno != ECONNREFUSED ||
 		    vx_conn_now_ms(NULL) >= deadline || reap(s, 10))
 			break;
 	}
 	if (fd < 0)
 		snprintf(why, whycap, "cannot connect to '%s': %s%s%s",
-		    s->sock, fd == VX_ERR_IO ? strerror(errno) :
-		    vx_strerror(fd), s->pid ? "" : "; the server ",
-		    s->pid ? "" : s->t->last_status);
+		    s->sp.sock, fd == VX_ERR_IO ? strerror(errno) :
+		    vx_strerror(fd), s->sp.pid ? "" : "; the server ",
+		    s->sp.pid ? "" : s->t->last_status);
 	return fd;
 }
 
@@ -423,7 +301,7 @@ on_connect(void *arg, uint32_t conn, uint32_t ep, unsigned open, char *why,
 	s = &rp->srv[ep];
 	start_ms = rp->o->timeout_ms > MIN_START_MS ? rp->o->timeout_ms :
 	    MIN_START_MS;
-	if (s->pid <= 0 && start_server(s, start_ms, why, whycap) < 0)
+	if (s->sp.pid <= 0 && start_server(s, start_ms, why, whycap) < 0)
 		return VX_ERR_IO;
 	return connect_server(s, start_ms, why, whycap);
 }
@@ -455,7 +333,7 @@ server_fate(struct report *rp, const struct vx_replay_div *d, char *out,
 			s = &rp->srv[rp->eps[(i - 1) % EP_RING].ep];
 			break;
 		}
-	if (s == NULL || (s->pid > 0 && !reap(s, d->kind == VX_RDIV_CLOSED ?
+	if (s == NULL || (s->sp.pid > 0 && !reap(s, d->kind == VX_RDIV_CLOSED ?
 	    rp->o->timeout_ms : 0)))
 		return;
 	snprintf(out, cap, "server %s", s->t->last_status);
@@ -886,22 +764,14 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 static int
 setup_server(struct report *rp, unsigned ep)
 {
-	const char *tmp = getenv("TMPDIR");
 	struct server *s = &rp->srv[ep];
+	char why[256];
 
 	memset(s, 0, sizeof(*s));
-	s->pidfd = -1;
 	s->t = &rp->tally;
-	if (tmp == NULL || strlen(tmp) > 40)
-		tmp = "/tmp";
-	snprintf(s->dir, sizeof(s->dir), "%s/vfuctl-replay.XXXXXX", tmp);
-	if (mkdtemp(s->dir) == NULL)
-		return vx_error("cannot make a directory in %s: %s", tmp,
-		    strerror(errno));
-	snprintf(s->sock, sizeof(s->sock), "%s/sock", s->dir);
-	snprintf(s->errlog, sizeof(s->errlog), "%s/stderr", s->dir);
-	if ((s->argv = vx_server_argv(rp->o->server_cmd, s->sock)) == NULL)
-		return vx_error("out of memory");
+	if (spawn_init(&s->sp, "replay", rp->o->server_cmd, why,
+	    sizeof(why)) < 0)
+		return vx_error("%s", why);
 	return 0;
 }
 
@@ -909,9 +779,7 @@ static void
 teardown_server(struct server *s, int timeout_ms)
 {
 	stop_server(s, timeout_ms);
-	unlink(s->errlog);
-	rmdir(s->dir);
-	free(s->argv);
+	spawn_free(&s->sp);
 }
 
 static void

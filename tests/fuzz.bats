@@ -200,7 +200,7 @@ report_of() {
 	assert_contains "invalid --time '5x'"
 	run "$VFUCTL" fuzz -n 5 -- /nonexistent/server
 	assert_status 2
-	assert_contains "before creating its socket"
+	assert_contains "cannot run '/nonexistent/server'"
 }
 
 @test "schema -o dict: a dictionary AFL++ and libFuzzer read, from the model" {
