@@ -24,7 +24,8 @@ drop_front(struct rmig *g, size_t n)
 		free(g->v[i].rec);
 		free(g->v[i].live);
 	}
-	memmove(g->v, g->v + n, (g->n - n) * sizeof(*g->v));
+	if (n > 0 && n < g->n)	/* none kept yet: g->v may be NULL */
+		memmove(g->v, g->v + n, (g->n - n) * sizeof(*g->v));
 	g->n -= n;
 }
 
