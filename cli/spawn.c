@@ -32,6 +32,7 @@ spawn_init(struct spawn *s, const char *name, char **cmd, char *why,
 	/* a long $TMPDIR would not leave room for the socket's path */
 	if (tmp == NULL || strlen(tmp) > 40)
 		tmp = "/tmp";
+	/* mkdtemp's template: it fills in the six X */
 	snprintf(s->dir, sizeof(s->dir), "%s/vfuctl-%.8s.XXXXXX", tmp, name);
 	if (mkdtemp(s->dir) == NULL) {
 		snprintf(why, whycap, "cannot make a directory in %s for the "

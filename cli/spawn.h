@@ -25,8 +25,8 @@ struct spawn {
 };
 
 /*
- * The directory ("vfuctl-NAME.XXXXXX") and command line for SERVER-CMD
- * cmd.  0, or -1 with why.
+ * The directory (mkdtemp: "vfuctl-NAME." and six random characters) and
+ * command line for SERVER-CMD cmd.  0, or -1 with why.
  */
 int spawn_init(struct spawn *s, const char *name, char **cmd, char *why,
     size_t whycap);

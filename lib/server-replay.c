@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadline-int.h"
 #include "server-replay-int.h"
 #include "server-replay-win.h"
 #include "vx-array.h"
@@ -72,11 +73,8 @@ struct vx_sreplay {
 	size_t nirq, irqcap;
 	int dead;
 	char errmsg[600];
-	/* deadlines on the client (vx_sreplay_set_deadlines), as the live
-	   server keeps them: 0 none */
-	int hs_ms, msg_ms;
+	struct vx_deadlines dl;		/* on the client, as the live server */
 	int got_request;		/* the handshake is over */
-	int64_t hs_dl, in_dl, out_dl;
 	struct vx_sreplay_stats st;
 	vx_server_log_fn *logfn;
 	void *logarg;
@@ -955,62 +953,25 @@ on_event(struct vx_sreplay *r, struct vx_conn_event *ev)
 
 /* --- deadlines on the client -------------------------------------------- */
 
-/* A deadline ms from now, or 0 (none) for ms 0. */
-static int64_t
-deadline_in(int ms)
-{
-	return ms > 0 ? vx_conn_now_ms(NULL) + ms : 0;
-}
-
 void
 vx_sreplay_set_deadlines(struct vx_sreplay *r, int handshake_ms,
     int message_ms)
 {
-	r->hs_ms = handshake_ms > 0 ? handshake_ms : 0;
-	r->msg_ms = message_ms > 0 ? message_ms : 0;
+	vx_deadlines_set(&r->dl, handshake_ms, message_ms);
 }
 
-/*
- * As the live server: a first request within the handshake deadline; a
- * message, once begun, whole within the message deadline; each reply
- * taken within it.  A client that never speaks, or stops mid-message,
- * would otherwise hold the replay (and the CI job) for ever.
- */
+/* A client that never speaks, or stops mid-message, would otherwise hold
+ * the replay (and the CI job) for ever. */
 static void
 check_deadlines(struct vx_sreplay *r)
 {
-	int unsent = vx_conn_unsent(r->conn) > 0;
-	int64_t now = vx_conn_now_ms(NULL);
+	char why[96];
 
-	if (r->got_request)
-		r->hs_dl = 0;
-	if (!vx_conn_partial(r->conn) || unsent)
-		r->in_dl = 0;
-	else if (r->in_dl == 0)
-		r->in_dl = deadline_in(r->msg_ms);
-	if (!unsent)
-		r->out_dl = 0;
-	else if (r->out_dl == 0)
-		r->out_dl = deadline_in(r->msg_ms);
-	if (r->hs_dl && now >= r->hs_dl)
-		snprintf(r->errmsg, sizeof(r->errmsg), "the client sent no "
-		    "request within %d ms", r->hs_ms);
-	else if (r->in_dl && now >= r->in_dl)
-		snprintf(r->errmsg, sizeof(r->errmsg), "the client left a "
-		    "message unfinished for %d ms", r->msg_ms);
-	else if (r->out_dl && now >= r->out_dl)
-		snprintf(r->errmsg, sizeof(r->errmsg), "the client took no "
-		    "reply for %d ms", r->msg_ms);
-	else
-		return;
-	r->dead = VX_ERR_TIMEOUT;
-}
-
-/* The earlier of two deadlines, 0 meaning none. */
-static int64_t
-earlier(int64_t a, int64_t b)
-{
-	return a == 0 || (b != 0 && b < a) ? b : a;
+	if (vx_deadlines_check(&r->dl, r->conn, r->got_request, "request",
+	    why, sizeof(why)) < 0) {
+		snprintf(r->errmsg, sizeof(r->errmsg), "the client %s", why);
+		r->dead = VX_ERR_TIMEOUT;
+	}
 }
 
 int
@@ -1043,8 +1004,7 @@ vx_sreplay_attach(struct vx_sreplay *r, int sock)
 	r->active = r->waiting = r->dead = 0;
 	r->errmsg[0] = '\0';
 	r->got_request = 0;
-	r->hs_dl = deadline_in(r->hs_ms);
-	r->in_dl = r->out_dl = 0;
+	vx_deadlines_start(&r->dl);
 	say(r, "playing recorded connection %" PRIu32 " (%" PRIu64
 	    " requests)", s->conn, s->nreq);
 	if ((rc = sr_win_open(&r->win, r->path, s->conn, r->k)) < 0) {
@@ -1116,21 +1076,11 @@ vx_sreplay_pollfds(const struct vx_sreplay *r, struct pollfd *pfd)
 int
 vx_sreplay_timeout(const struct vx_sreplay *r)
 {
-	int64_t dl, left;
-	int t;
-
 	if (r->conn == NULL)
 		return -1;
 	if (r->dead)
 		return 0;
-	t = vx_conn_timeout(r->conn);
-	dl = earlier(earlier(r->hs_dl, r->in_dl), r->out_dl);
-	if (dl == 0)
-		return t;
-	left = dl - vx_conn_now_ms(NULL);
-	if (left < 0)
-		left = 0;
-	return t < 0 || left < t ? (int)left : t;
+	return vx_deadlines_timeout(&r->dl, vx_conn_timeout(r->conn));
 }
 
 int

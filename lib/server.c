@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "deadline-int.h"
 #include "vx-conn.h"
 #include "vx-cursor.h"
 #include "vx-device.h"
@@ -109,8 +110,7 @@ struct vx_server {
 	uint8_t *scratch;		/* max_xfer bytes for accesses */
 	struct mig mig;			/* device state: kept across clients */
 	struct dirty log;
-	int hs_ms, msg_ms;		/* the client's deadlines; 0 none */
-	int64_t hs_dl, in_dl, out_dl;	/* when they fall; 0 none */
+	struct vx_deadlines dl;		/* on the client */
 	char errmsg[256];
 };
 
@@ -1476,55 +1476,13 @@ on_event(struct vx_server *s, struct vx_conn_event *ev)
 
 /* --- deadlines on the client ------------------------------------------ */
 
-/* A deadline ms from now, or 0 (none) for ms 0. */
-static int64_t
-deadline_in(int ms)
-{
-	return ms > 0 ? vx_conn_now_ms(NULL) + ms : 0;
-}
-
-/*
- * VERSION within the handshake deadline of attaching; each message, once
- * its first byte is in, whole within the message deadline; each reply
- * taken within it too.  A client that misses one must go, so that it
- * cannot hold the device.
- */
+/* VERSION, each message and each reply in time (deadline-int.h). */
 static void
 check_deadlines(struct vx_server *s)
 {
-	int unsent = vx_conn_unsent(s->conn) > 0;
-	int64_t now = vx_conn_now_ms(NULL);
-
-	if (s->negotiated)
-		s->hs_dl = 0;
-	/* the message clock stops while a reply waits to be taken */
-	if (!vx_conn_partial(s->conn) || unsent)
-		s->in_dl = 0;
-	else if (s->in_dl == 0)
-		s->in_dl = deadline_in(s->msg_ms);
-	if (!unsent)
-		s->out_dl = 0;
-	else if (s->out_dl == 0)
-		s->out_dl = deadline_in(s->msg_ms);
-	if (s->hs_dl && now >= s->hs_dl)
-		snprintf(s->errmsg, sizeof(s->errmsg), "sent no VERSION within "
-		    "%d ms", s->hs_ms);
-	else if (s->in_dl && now >= s->in_dl)
-		snprintf(s->errmsg, sizeof(s->errmsg), "left a message "
-		    "unfinished for %d ms", s->msg_ms);
-	else if (s->out_dl && now >= s->out_dl)
-		snprintf(s->errmsg, sizeof(s->errmsg), "took no reply for "
-		    "%d ms", s->msg_ms);
-	else
-		return;
-	s->dead = VX_ERR_TIMEOUT;
-}
-
-/* The earlier of two deadlines, 0 meaning none. */
-static int64_t
-earlier(int64_t a, int64_t b)
-{
-	return a == 0 || (b != 0 && b < a) ? b : a;
+	if (vx_deadlines_check(&s->dl, s->conn, s->negotiated, "VERSION",
+	    s->errmsg, sizeof(s->errmsg)) < 0)
+		s->dead = VX_ERR_TIMEOUT;
 }
 
 /* --- the public face --------------------------------------------------- */
@@ -1572,8 +1530,7 @@ vx_server_free(struct vx_server *s)
 void
 vx_server_set_deadlines(struct vx_server *s, int handshake_ms, int message_ms)
 {
-	s->hs_ms = handshake_ms > 0 ? handshake_ms : 0;
-	s->msg_ms = message_ms > 0 ? message_ms : 0;
+	vx_deadlines_set(&s->dl, handshake_ms, message_ms);
 }
 
 void
@@ -1599,8 +1556,7 @@ vx_server_attach(struct vx_server *s, int sock)
 	s->negotiated = s->write_multi = s->qemu_forms = s->dead = 0;
 	s->client_xfer = VX_DEF_MAX_XFER;
 	s->errmsg[0] = '\0';
-	s->hs_dl = deadline_in(s->hs_ms);
-	s->in_dl = s->out_dl = 0;
+	vx_deadlines_start(&s->dl);
 	for (i = 0; i < VX_DEV_NIRQS; i++) {
 		s->irq[i] = calloc(s->dev->irq_count[i] + 1, sizeof(*s->irq[i]));
 		if (s->irq[i] == NULL) {
@@ -1659,19 +1615,11 @@ vx_server_pollfds(const struct vx_server *s, struct pollfd *pfd)
 int
 vx_server_timeout(const struct vx_server *s)
 {
-	int64_t dl = earlier(earlier(s->hs_dl, s->in_dl), s->out_dl), ms;
-	int t;
-
 	if (s->conn == NULL)
 		return -1;
 	if (s->dead)
 		return 0;
-	t = vx_conn_timeout(s->conn);
-	if (dl == 0)
-		return t;
-	ms = dl - vx_conn_now_ms(NULL);
-	ms = ms < 0 ? 0 : ms > INT_MAX ? INT_MAX : ms;
-	return t < 0 || ms < t ? (int)ms : t;
+	return vx_deadlines_timeout(&s->dl, vx_conn_timeout(s->conn));
 }
 
 int
