@@ -197,16 +197,21 @@ send_all(int sock, const uint8_t *buf, size_t len, const int *fds, int nfds)
 	return 0;
 }
 
-/* Wait (up to about 100 ms) for the server to have read all that was
- * sent, so that the rest of a split message comes in a read of its own
- * and the split reproduces. */
+/*
+ * Wait for the server to have read all that was sent, so that the rest of
+ * a split message comes in a read of its own and the split reproduces on
+ * a loaded machine too; up to the reply timeout, beyond which a server
+ * that reads nothing is a hang anyway.
+ */
 static void
-drained(int sock)
+drained(int sock, int timeout_ms)
 {
+	int64_t end = vx_conn_now_ms(NULL) + timeout_ms;
 	int left, i;
 
-	for (i = 0; i < 150; i++) {
-		if (ioctl(sock, SIOCOUTQ, &left) < 0 || left == 0)
+	for (i = 0; ; i++) {
+		if (ioctl(sock, SIOCOUTQ, &left) < 0 || left == 0 ||
+		    vx_conn_now_ms(NULL) >= end)
 			return;
 		if (i < 50)
 			sched_yield();
@@ -532,7 +537,7 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		cov_settle(fz);
 		if (half > 0) {	/* the descriptors come with the second part */
 			r = send_all(vx_conn_sock(fz->conn), out, half, NULL, 0);
-			drained(vx_conn_sock(fz->conn));
+			drained(vx_conn_sock(fz->conn), fz->o.timeout_ms);
 			cov_settle(fz);
 		}
 		if (r == 0)
