@@ -12,12 +12,12 @@
  * that decodes region info replies, clears MMAP and re-encodes them.
  *
  * --hash-dma keeps a duplicate of each DMA window's descriptor and, at
- * DMA_MAP, DMA_UNMAP and the connection's end, hands another (or that
- * one) to the writer thread, which hashes the window (record-writer.c):
- * the relay itself never reads guest memory.
+ * DMA_MAP, DMA_UNMAP and the connection's end, hashes the window
+ * (record-hash.c) before the message goes on, so the digest is of what
+ * the server was given.
  *
  * The trace writer stays in cli/: it is the recorder's policy (rotation,
- * loss counting, GAP records, digests, --hash-dma), built on lib's trace
+ * loss counting, GAP records, digests), built on lib's trace
  * writer; lib/ has no threads, and replay and fuzz need the relay, not it.
  */
 #include <errno.h>
@@ -148,6 +148,7 @@ struct recorder {
 	struct vx_relay_opts ro;
 	struct vx_peer_policy allow;	/* who may connect to --listen */
 	uint64_t hash_limit;	/* --hash-dma; 0: off */
+	uint8_t *hashbuf;	/* --hash-dma's reads */
 	struct vx_decoder dec;
 	pid_t server;		/* -- SERVER-CMD; 0 once reaped */
 	int server_status;	/* its exit status, 128+N if killed by N */
@@ -222,7 +223,7 @@ static void
 annotate(struct recorder *r, struct conn *c, int chan, int dir,
     const char *fmt, ...)
 {
-	char text[256];
+	char text[320];
 	va_list ap;
 	int n;
 
@@ -316,35 +317,31 @@ record_message(struct recorder *r, struct conn *c, int chan, int dir,
 /* --- --hash-dma ------------------------------------------------------------ */
 
 /*
- * Have the writer thread hash window w: with a duplicate of its
- * descriptor (keep), or with the descriptor itself, which w then loses.
+ * Hash window w now, before the message that maps or unmaps it goes on:
+ * the digest is of what the server was given (or left), not of what it
+ * wrote there a moment later.  The relay waits for it (about 2 ms a MiB,
+ * bounded by --hash-dma's limit).
  */
 static void
-hash_window(struct recorder *r, struct conn *c, struct dmaw *w, int when,
-    int keep, uint64_t ts)
+hash_window(struct recorder *r, struct conn *c, const struct dmaw *w,
+    int when)
 {
 	struct rec_hash h;
+	char text[320];
 
 	if (r->w == NULL)
 		return;
 	memset(&h, 0, sizeof(h));
-	h.ts_ns = ts;
 	h.conn = c->id;
-	h.endpoint = c->ep->id;
 	h.iova = w->iova;
 	h.size = w->size;
 	h.offset = w->offset;
 	h.limit = r->hash_limit;
 	h.when = when;
 	h.err = w->err;
-	h.fd = -1;
-	if (w->fd >= 0 && !keep) {
-		h.fd = w->fd;
-		w->fd = -1;
-	} else if (w->fd >= 0 &&
-	    (h.fd = fcntl(w->fd, F_DUPFD_CLOEXEC, 0)) < 0)
-		h.err = errno;
-	rec_put_hash(r->w, &h);
+	h.fd = w->fd;
+	rec_hash_text(&h, &r->hashbuf, text, sizeof(text));
+	annotate(r, c, VX_CHAN_MAIN, VX_C2S, "%s", text);
 }
 
 static void
@@ -399,7 +396,7 @@ dma_map(struct recorder *r, struct conn *c, const struct vx_relay_msg *rm)
 	for (pp = &c->dma; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = w;
-	hash_window(r, c, w, REC_HASH_MAP, 1, rm->ts_ns);
+	hash_window(r, c, w, REC_HASH_MAP);
 }
 
 /* DMA_MAP reply: an error one means the window was never mapped. */
@@ -437,7 +434,7 @@ dma_unmap(struct recorder *r, struct conn *c, const struct vx_relay_msg *rm)
 		if ((uflags & VX_DMA_UNMAP_ALL) || (w->iova >= addr &&
 		    w->iova - addr <= size && w->size <= size - (w->iova - addr))) {
 			*pp = w->next;
-			hash_window(r, c, w, REC_HASH_UNMAP, 0, rm->ts_ns);
+			hash_window(r, c, w, REC_HASH_UNMAP);
 			dmaw_free(w);
 		} else
 			pp = &w->next;
@@ -449,11 +446,10 @@ static void
 dma_close(struct recorder *r, struct conn *c)
 {
 	struct dmaw *w;
-	uint64_t ts = r->now;
 
 	while ((w = c->dma) != NULL) {
 		c->dma = w->next;
-		hash_window(r, c, w, REC_HASH_CLOSE, 0, ts);
+		hash_window(r, c, w, REC_HASH_CLOSE);
 		dmaw_free(w);
 	}
 }
@@ -1261,6 +1257,7 @@ out:
 		rc = r->server_status;
 	free(r->pfd);
 	free(r->trapbuf);
+	free(r->hashbuf);
 	if (r->count_fd >= 0)
 		close(r->count_fd);
 	vx_filter_free(filter);

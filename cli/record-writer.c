@@ -15,11 +15,6 @@
  * nothing.  Messages
  * leave REC_EVENT_ROOM free for events (OPEN, CLOSE, IRQ, ...), so that
  * connection events are recorded even when messages are being lost.
- *
- * --hash-dma requests ride the same ring (kind REC_KIND_HASH, a struct
- * rec_hash as payload): the writer thread reads the window's descriptor,
- * hashes it and writes the result as an ANNOTATION record in its place,
- * so the relay only ever duplicates a descriptor.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -49,10 +44,7 @@ struct rec_entry {
 };
 
 #define REC_EVENT_ROOM	((size_t)1 << 20)
-/* Not a trace record kind: a struct rec_hash for the writer to do. */
-#define REC_KIND_HASH	0xff
 #define RING_ALIGN	((size_t)2 << 20)	/* a huge page */
-#define HASH_CHUNK	((size_t)1 << 20)	/* bytes read at a time */
 #define ALIGN8(n)	(((n) + 7) & ~(size_t)7)
 
 struct rec_writer {
@@ -102,7 +94,6 @@ struct rec_writer {
 	char **names;		/* -G with strftime names and -W: the last ones */
 	unsigned nnames;
 	int failed;
-	uint8_t *hbuf;		/* HASH_CHUNK bytes, allocated on first use */
 	/* the trace file's stdio buffer: glibc's setvbuf ignores a size
 	   without a buffer and would write 4 KiB at a time */
 	char iobuf[(size_t)256 << 10];
@@ -464,117 +455,6 @@ maybe_rotate(struct rec_writer *w, uint64_t ts_ns)
 	}
 }
 
-static const char *const hash_when[] = { "map", "unmap", "close" };
-
-/*
- * Hash up to h->limit bytes of the window from its descriptor into text:
- * "DMA hash at map: conn 1 iova 0x100000 size 0x4000 offset 0x0 hashed
- * 16384 blake2b-256 <hex>", with " (limit)" or " (end of file)" after the
- * count when fewer than size bytes were hashed, or "...: not hashable:
- * why".  Only regular files and memfds are read: reading a device could
- * block or have side effects.
- */
-static void
-hash_text(struct rec_writer *w, const struct rec_hash *h, char *text,
-    size_t cap)
-{
-	crypto_generichash_state st;
-	uint8_t dig[REC_HASH_LEN];
-	char hex[2 * REC_HASH_LEN + 1];
-	uint64_t want, done = 0;
-	struct stat sb;
-	const char *why = NULL;
-	ssize_t k;
-	size_t n;
-	int len, err = 0;
-
-	len = snprintf(text, cap, "DMA hash at %s: conn %u iova 0x%llx size 0x%llx",
-	    hash_when[h->when], h->conn, (unsigned long long)h->iova,
-	    (unsigned long long)h->size);
-	if (len < 0 || (size_t)len >= cap)
-		return;
-	text += len;
-	cap -= (size_t)len;
-	if (h->fd < 0) {
-		if (h->err < 0)
-			snprintf(text, cap, ": not hashable: its descriptor was"
-			    " cut off (MSG_CTRUNC)");
-		else if (h->err)
-			snprintf(text, cap, ": not hashable: cannot keep its descriptor: %s",
-			    strerror(h->err));
-		else
-			snprintf(text, cap, ": not hashable: no descriptor (the"
-			    " server reaches it with DMA_READ/DMA_WRITE)");
-		return;
-	}
-	len = snprintf(text, cap, " offset 0x%llx", (unsigned long long)h->offset);
-	if (len < 0 || (size_t)len >= cap)
-		return;
-	text += len;
-	cap -= (size_t)len;
-	want = h->size < h->limit ? h->size : h->limit;
-	if (fstat(h->fd, &sb) < 0)
-		err = errno;
-	else if (!S_ISREG(sb.st_mode))
-		why = "not a regular file or memfd";
-	else if (h->offset > (uint64_t)INT64_MAX - want)
-		why = "the offset is past what a file can hold";
-	else if (w->hbuf == NULL && (w->hbuf = malloc(HASH_CHUNK)) == NULL)
-		err = ENOMEM;
-	if (err || why) {
-		snprintf(text, cap, ": not hashable: %s", why ? why : strerror(err));
-		return;
-	}
-	crypto_generichash_init(&st, NULL, 0, REC_HASH_LEN);
-	while (done < want) {
-		n = want - done < HASH_CHUNK ? (size_t)(want - done) : HASH_CHUNK;
-		k = pread(h->fd, w->hbuf, n, (off_t)(h->offset + done));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			snprintf(text, cap, ": not hashable: reading at offset 0x%llx: %s",
-			    (unsigned long long)(h->offset + done), strerror(errno));
-			return;
-		}
-		if (k == 0)
-			break;		/* the file ends inside the window */
-		crypto_generichash_update(&st, w->hbuf, (size_t)k);
-		done += (uint64_t)k;
-	}
-	crypto_generichash_final(&st, dig, sizeof(dig));
-	sodium_bin2hex(hex, sizeof(hex), dig, sizeof(dig));
-	snprintf(text, cap, " hashed %llu%s blake2b-256 %s",
-	    (unsigned long long)done, done == h->size ? "" :
-	    done == want ? " (limit)" : " (end of file)", hex);
-}
-
-static void write_entry(struct rec_writer *w, const struct rec_entry *e);
-
-/* A --hash-dma request: hash, close the descriptor, write the result. */
-static void
-do_hash(struct rec_writer *w, const struct rec_entry *e)
-{
-	struct rec_entry a;
-	struct rec_hash h;
-	char text[320];
-
-	memcpy(&h, e->ev.data, sizeof(h));
-	hash_text(w, &h, text, sizeof(text));
-	if (h.fd >= 0)
-		close(h.fd);
-	if (w->o.verbose)
-		fprintf(stderr, "c%u %s\n", h.conn, text);
-	memset(&a, 0, sizeof(a));
-	a.ev.kind = VX_TR_ANNOTATION;
-	a.ev.ts_ns = h.ts_ns;
-	a.ev.conn = h.conn;
-	a.ev.endpoint = h.endpoint;
-	a.ev.dir = VX_C2S;
-	a.ev.data = (const uint8_t *)text;
-	a.ev.len = strlen(text);
-	write_entry(w, &a);
-}
-
 /* The session state follows every record, written or not. */
 static void
 track(struct rec_writer *w, const struct vx_trace_rec *rec)
@@ -639,10 +519,6 @@ write_entry(struct rec_writer *w, const struct rec_entry *e)
 	struct vx_trace_rec seen;
 	int r;
 
-	if (ev->kind == REC_KIND_HASH) {
-		do_hash(w, e);
-		return;
-	}
 	if (!keep_record(w, ev))
 		return;
 	maybe_rotate(w, ev->ts_ns);
@@ -957,30 +833,6 @@ rec_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush)
 	w->lost++;
 }
 
-void
-rec_put_hash(struct rec_writer *w, const struct rec_hash *h)
-{
-	struct vx_trace_rec ev;
-
-	if (w == NULL) {
-		if (h->fd >= 0)
-			close(h->fd);
-		return;
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = REC_KIND_HASH;
-	ev.ts_ns = h->ts_ns;
-	ev.conn = h->conn;
-	ev.endpoint = h->endpoint;
-	ev.data = (const uint8_t *)h;
-	ev.len = sizeof(*h);
-	put_gap(w);
-	/* flush: wake the writer now, while the window still holds what it
-	   held at the map, unmap or close */
-	if (ring_put(w, &ev, 1, w->cap) < 0 && h->fd >= 0)
-		close(h->fd);
-}
-
 int
 rec_writer_stop(struct rec_writer *w, struct rec_stats *st)
 {
@@ -1005,7 +857,6 @@ rec_writer_stop(struct rec_writer *w, struct rec_stats *st)
 	failed = w->failed;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
-	free(w->hbuf);
 	free(w->name);
 	tstate_free(w->ts);
 	vx_walk_close(w->walk);

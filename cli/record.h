@@ -50,27 +50,35 @@ struct rec_wopts {
 };
 
 /*
- * --hash-dma: a DMA window whose bytes the writer thread hashes with
- * BLAKE2b-256 (REC_HASH_LEN bytes of digest), so that reading guest
- * memory never holds up the relay.  The result is an ANNOTATION record
- * (its text is in man/vfuctl-record.1) with ts_ns, conn and endpoint.
+ * --hash-dma: the BLAKE2b-256 (REC_HASH_LEN bytes of digest) of a DMA
+ * window's first bytes, read from its descriptor in the calling thread.
+ * The relay hashes before it forwards the message, so the digest is of
+ * what the server was given, not of what it wrote there a moment later.
  */
 #define REC_HASH_LEN	32
 
 enum rec_hash_when { REC_HASH_MAP, REC_HASH_UNMAP, REC_HASH_CLOSE };
 
 struct rec_hash {
-	uint64_t ts_ns;
-	uint32_t conn, endpoint;
+	uint32_t conn;
 	uint64_t iova, size;	/* the window */
 	uint64_t offset;	/* of the window in the descriptor */
 	uint64_t limit;		/* hash at most this many bytes */
-	int fd;			/* the writer closes it; -1: none */
+	int fd;			/* -1: none */
 	int err;		/* fd -1: the errno of a failed dup, -1 if
 				   it was cut off (MSG_CTRUNC), 0 if the
 				   window has none */
 	int when;		/* enum rec_hash_when */
 };
+
+/*
+ * The annotation text for h (its form is in man/vfuctl-record.1).  Only
+ * regular files and memfds are read, with pread into *buf (allocated on
+ * first use, the caller frees it): a window the client shrank is hashed
+ * up to the file's end, and says so.
+ */
+void rec_hash_text(const struct rec_hash *h, uint8_t **buf, char *text,
+    size_t cap);
 
 struct rec_writer;
 
@@ -87,12 +95,6 @@ int rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
  */
 void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush);
 
-/*
- * Queue a window to hash.  h->fd goes with it: the writer thread reads it
- * (pread, regular files and memfds only) and closes it; it is closed at
- * once if even the room kept for events is full.
- */
-void rec_put_hash(struct rec_writer *w, const struct rec_hash *h);
 
 /* CLOCK_REALTIME in nanoseconds: what records are stamped with. */
 uint64_t rec_now_ns(void);
