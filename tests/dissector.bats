@@ -67,16 +67,17 @@ vector_files() {
 
 @test "dissector: the plugin loads and registers every field of vfuctl schema" {
 	# tshark 4.0 takes -G only as its first option
-	run bash -c "tshark -G fields -X lua_script:'$plugin' 2> /dev/null"
+	# (its 19 MB go to a file: matching in a shell variable takes minutes)
+	tshark -G fields -X "lua_script:$plugin" 2> /dev/null |
+		awk -F '\t' '$1 == "F" && $3 ~ /^vfio_user\./ { print $3 }' |
+		sort -u > "$TEST_TMP/registered"
+	grep -qx 'vfio_user.region.offset' "$TEST_TMP/registered"
+	vfuctl schema -o lua | sed -n 's/^ *{ key = "\(vfio_user\.[^"]*\)".*/\1/p' |
+		sort -u > "$TEST_TMP/schema"
+	[ "$(wc -l < "$TEST_TMP/schema")" -gt 50 ]
+	run comm -23 "$TEST_TMP/schema" "$TEST_TMP/registered"
 	assert_status 0
-	assert_contains $'\tvfio_user.region.offset\t'
-	local keys missing=0 k
-	keys=$(vfuctl schema -o lua | sed -n 's/^ *{ key = "\(vfio_user\.[^"]*\)".*/\1/p')
-	[ -n "$keys" ]
-	for k in $keys; do
-		[[ $output == *$'\t'"$k"$'\t'* ]] || { echo "not registered: $k" >&2; missing=1; }
-	done
-	[ $missing = 0 ]
+	[ -z "$output" ] || { echo "not registered: $output" >&2; false; }
 }
 
 @test "dissector: the plugin's field table matches vfuctl schema -o lua" {
