@@ -55,6 +55,8 @@ const char cmd_replay_usage[] =
 	"                       at=N plus=P] (repeatable)\n"
 	"  --no-mig-forward     send MIG_DATA_WRITE data as recorded, not the\n"
 	"                       live data of the MIG_DATA_READ it repeats\n"
+	"  --whole              send each message in one write, also those\n"
+	"                       vfuctl fuzz sent in two (its annotations)\n"
 	"  --digest             print the BLAKE2b digest of the live replies\n"
 	"  --expect-digest HEX  a divergence unless the digest is HEX\n"
 	"  -o, --output FMT     text (default) or json\n"
@@ -116,7 +118,7 @@ struct opts {
 	const char *connect[MAX_ENDPOINTS];	/* --connect, by endpoint */
 	unsigned nconnect;
 	int timeout_ms, json, digest, spawn_once, keep_going, update, peer;
-	int check_dma, mig_recorded;
+	int check_dma, mig_recorded, whole;
 	char **server_cmd;
 };
 
@@ -656,6 +658,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 		{ "rules", required_argument, NULL, 'R' },
 		{ "shift", required_argument, NULL, 'T' },
 		{ "no-mig-forward", no_argument, NULL, 'F' },
+		{ "whole", no_argument, NULL, 'H' },
 		{ "digest", no_argument, NULL, 'D' },
 		{ "expect-digest", required_argument, NULL, 'E' },
 		{ "output", required_argument, NULL, 'o' },
@@ -703,6 +706,9 @@ parse_opts(int argc, char **argv, struct opts *o, struct vx_diff_rules *rules)
 			break;
 		case 'F':
 			o->mig_recorded = 1;
+			break;
+		case 'H':
+			o->whole = 1;
 			break;
 		case 'D':
 			o->digest = 1;
@@ -818,6 +824,16 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    "data of the MIG_DATA_READ recorded with the same\n",
 		    (unsigned long long)st->mig_forwarded,
 		    st->mig_forwarded == 1 ? "" : "s");
+	if (st->split)
+		printf("note: split: %llu message%s sent in two writes, as "
+		    "vfuctl fuzz's annotations say %s went\n",
+		    (unsigned long long)st->split, st->split == 1 ? "" : "s",
+		    st->split == 1 ? "it" : "they");
+	if (st->joined)
+		printf("note: not joined: %llu message%s that vfuctl fuzz sent "
+		    "in one write with the next went on %s own\n",
+		    (unsigned long long)st->joined, st->joined == 1 ? "" : "s",
+		    st->joined == 1 ? "its" : "their");
 	if (st->unsent)
 		printf("note: not sent: %llu malformed command%s whose header "
 		    "frames no message (first: frame %llu)\n",
@@ -839,7 +855,7 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
     const char *digest, int64_t ms, int digest_ok)
 {
 	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,"
+	    "s:I,s:I,s:I,s:I,"
 	    "s:O,s:O,s:I,s:f}", "trace", rp->o->trace,
 	    "sessions", (json_int_t)st->sessions,
 	    "connections", (json_int_t)st->conns,
@@ -851,6 +867,8 @@ print_json(const struct report *rp, const struct vx_replay_stats *st,
 	    "unsent", (json_int_t)st->unsent,
 	    "shifted", (json_int_t)st->shifted,
 	    "mig_forwarded", (json_int_t)st->mig_forwarded,
+	    "split", (json_int_t)st->split,
+	    "joined", (json_int_t)st->joined,
 	    "dma_hashes", (json_int_t)st->dma_hashes,
 	    "dma_hashes_differing", (json_int_t)st->dma_hash_differs,
 	    "divergences_total", (json_int_t)st->divergences,
@@ -941,7 +959,8 @@ cmd_replay(int argc, char **argv)
 	ro.flags = (o.keep_going || o.update ? VX_REPLAY_KEEP_GOING : 0) |
 	    (o.digest || o.expect ? VX_REPLAY_DIGEST : 0) |
 	    (o.check_dma ? VX_REPLAY_CHECK_DMA : 0) |
-	    (o.mig_recorded ? VX_REPLAY_MIG_RECORDED : 0);
+	    (o.mig_recorded ? VX_REPLAY_MIG_RECORDED : 0) |
+	    (o.whole ? VX_REPLAY_WHOLE : 0);
 	ro.timeout_ms = o.timeout_ms;
 	ro.peer = o.peer;
 	ro.rules = rules;

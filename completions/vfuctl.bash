@@ -171,7 +171,7 @@ _vfuctl()
 		--ignore | --shift | --expect-digest) return 0 ;;
 		esac
 		opts='--connect --spawn-once -k --keep-going -t --timeout --ignore
-		      --rules --shift --no-mig-forward --digest --expect-digest -o
+		      --rules --shift --no-mig-forward --whole --digest --expect-digest -o
 		      --output --junit --update -w --peer --check-dma -h --help'
 		files=1
 		;;

@@ -59,6 +59,8 @@ struct vx_conn {
 	vx_conn_handler *handler;
 	void *handler_arg;
 	int in_call;		/* inside vx_conn_call: no second one */
+	size_t split_at;	/* vx_conn_split_next: 0, none */
+	int split_wait_ms;
 	char errmsg[256];
 };
 
@@ -164,6 +166,13 @@ vx_conn_set_clock(struct vx_conn *c, int64_t (*now_ms)(void *), void *arg)
 {
 	c->now = now_ms != NULL ? now_ms : vx_conn_now_ms;
 	c->now_arg = arg;
+}
+
+void
+vx_conn_split_next(struct vx_conn *c, size_t at, int wait_ms)
+{
+	c->split_at = at;
+	c->split_wait_ms = wait_ms;
 }
 
 void
@@ -443,7 +452,12 @@ queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
 		return fail(c, VX_ERR_CLOSED, "%s closed the connection",
 		    peer_name(c));
 	f = &c->fr[chan];
-	r = vx_framer_queue(f, msg, len, fds, nfds);
+	if (c->split_at > 0 && c->split_at < len)
+		r = vx_framer_queue_split(f, msg, len, fds, nfds, c->split_at,
+		    c->split_wait_ms);
+	else
+		r = vx_framer_queue(f, msg, len, fds, nfds);
+	c->split_at = 0;
 	if (r == VX_ERR_TOO_LARGE)
 		return fail(c, r, "%zu-byte message exceeds what the %s "
 		    "accepts (%u bytes)", len, peer_name(c),
@@ -528,7 +542,8 @@ vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd)
 		pfd[n].events = 0;
 		if (may_read(c, i))
 			pfd[n].events |= POLLIN;
-		if (vx_framer_pending(&c->fr[i]) && !c->wdead[i])
+		if (vx_framer_pending(&c->fr[i]) && !c->wdead[i] &&
+		    !vx_framer_held(&c->fr[i]))
 			pfd[n].events |= POLLOUT;
 		pfd[n++].revents = 0;
 	}
@@ -543,6 +558,9 @@ vx_conn_timeout(const struct vx_conn *c)
 
 	if (c->busy || (c->dead && !c->told))
 		return 0;
+	for (i = 0; i < 2; i++)	/* no event says the peer has read */
+		if (c->sock[i] >= 0 && vx_framer_held(&c->fr[i]))
+			return 1;
 	for (i = 0; i < c->ncalls; i++)
 		if (c->calls[i].deadline >= 0 &&
 		    (first < 0 || c->calls[i].deadline < first))

@@ -11,6 +11,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -520,9 +522,10 @@ out_check(const struct vx_framer *f, const void *msg, size_t len, int nfds)
 	return 0;
 }
 
-int
-vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
-    const int *fds, int nfds)
+/* Queue msg with its descriptors on its byte fd_at. */
+static int
+queue_at(struct vx_framer *f, const void *msg, size_t len, const int *fds,
+    int nfds, size_t fd_at)
 {
 	struct vx_bytes *o = &f->out;
 	int dups[VX_MAX_FDS];
@@ -538,10 +541,70 @@ vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
 		}
 	}
 	for (i = 0; i < nfds; i++)
-		fdq_push(o, o->base + o->len, dups[i], 0);
+		fdq_push(o, o->base + o->len + fd_at, dups[i], 0);
 	memcpy(o->p + o->len, msg, len);
 	o->len += len;
 	return 0;
+}
+
+int
+vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds)
+{
+	return queue_at(f, msg, len, fds, nfds, 0);
+}
+
+int
+vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds, size_t at, int wait_ms)
+{
+	uint64_t start = f->out.base + f->out.len;
+	int r;
+
+	if (at == 0 || at >= len)
+		return VX_ERR_INVALID;
+	if (f->split_end != 0)
+		return VX_ERR_BUSY;
+	if ((r = queue_at(f, msg, len, fds, nfds, at)) < 0)
+		return r;
+	f->split_at = start + at;
+	f->split_end = start + len;
+	f->split_wait_ms = wait_ms < 0 ? 0 : wait_ms;
+	f->split_deadline = 0;
+	return 0;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* At a split message's second part: 1 while the peer has not read the
+ * first (and the wait is not over), else 0 and the rest may go. */
+static int
+split_holds(struct vx_framer *f)
+{
+	int left = 0;
+
+	if (f->split_at == 0 || f->out.base + f->out.head != f->split_at)
+		return 0;
+	if (f->split_deadline == 0)
+		f->split_deadline = now_ms() + f->split_wait_ms;
+	if (ioctl(f->sock, SIOCOUTQ, &left) == 0 && left > 0 &&
+	    now_ms() < f->split_deadline)
+		return 1;
+	f->split_at = 0;
+	return 0;
+}
+
+int
+vx_framer_held(const struct vx_framer *f)
+{
+	return f->split_at != 0 && f->out.base + f->out.head == f->split_at;
 }
 
 int
@@ -577,11 +640,15 @@ send_some(struct vx_framer *f)
 
 	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
 		;
-	if (k > 0 && o->len - o->head >= VX_HDR_SIZE &&
+	if (k > 0 && f->split_end > o->base + o->head)
+		end = f->split_end - o->base;	/* a split message's rest */
+	else if (k > 0 && o->len - o->head >= VX_HDR_SIZE &&
 	    get_le32(o->p + o->head + VX_HDR_OFF_SIZE) < o->len - o->head)
 		end = o->head + get_le32(o->p + o->head + VX_HDR_OFF_SIZE);
 	else if (k == 0 && k < o->nfd)
 		end = o->fdv[k].off - o->base;
+	if (f->split_at > o->base + o->head && f->split_at - o->base < end)
+		end = f->split_at - o->base;	/* its first part alone */
 	iov.iov_base = o->p + o->head;
 	iov.iov_len = end - o->head;
 	memset(&mh, 0, sizeof(mh));
@@ -609,6 +676,8 @@ send_some(struct vx_framer *f)
 	}
 	fdq_shift(o, k, 1);
 	o->head += n;
+	if (f->split_end != 0 && o->base + o->head >= f->split_end)
+		f->split_end = 0;
 	return 0;
 }
 
@@ -619,9 +688,12 @@ vx_framer_flush(struct vx_framer *f)
 
 	if (f->sock < 0)
 		return VX_ERR_INVALID;
-	while (f->out.head < f->out.len)
+	while (f->out.head < f->out.len) {
+		if (split_holds(f))
+			return VX_ERR_AGAIN;
 		if ((r = send_some(f)) < 0)
 			return r;
+	}
 	return 0;
 }
 
@@ -633,6 +705,7 @@ vx_framer_drop_output(struct vx_framer *f)
 	fdq_shift(o, o->nfd, 1);
 	o->base += o->len;
 	o->head = o->len = 0;
+	f->split_at = f->split_end = 0;
 }
 
 int
@@ -663,15 +736,6 @@ int
 vx_framer_partial(const struct vx_framer *f)
 {
 	return f->in.base + f->in.len > f->tail;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Absolute deadline in ms, or -1 for none. */

@@ -220,6 +220,30 @@ drained(int sock, int timeout_ms)
 	}
 }
 
+/*
+ * Say in the trace how m goes out (vfuctl replay splits it the same way):
+ * in two writes, split at half of what goes in the write (olen bytes of
+ * earlier messages joined to it, and it), or in one write with the next.
+ */
+static void
+delivery_note(struct vx_fuzz *fz, const struct fmsg *m, size_t olen)
+{
+	char text[160];
+	size_t half = (olen + m->len) / 2;
+
+	if (m->how != FZ_SPLIT)
+		snprintf(text, sizeof text, "vfuctl fuzz: the next message "
+		    "went in one write with the one after it");
+	else if (half > olen)
+		snprintf(text, sizeof text, "vfuctl fuzz: the next message "
+		    "went in two writes, its descriptors with the second: the "
+		    "first %zu bytes alone", half - olen);
+	else	/* the split falls in a message joined before it */
+		snprintf(text, sizeof text, "vfuctl fuzz: the next message "
+		    "went in two writes, its descriptors with the second");
+	rec_event(fz, VX_TR_ANNOTATION, text);
+}
+
 /* The window a DMA_MAP's memfd backs, and how big a memfd to make. */
 static uint64_t
 map_size(const struct fmsg *m, uint64_t *addr)
@@ -505,12 +529,8 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		fz->last_cmd = (uint16_t)vx_load(m->buf + VX_HDR_OFF_CMD, 2, 0);
 		if (make_fds(fz, m, fds, sizes) < 0)
 			return OUT_CLOSED;
-		if (m->how != FZ_WHOLE)	/* replay cannot do this: say so */
-			rec_event(fz, VX_TR_ANNOTATION, m->how == FZ_SPLIT ?
-			    "vfuctl fuzz: the next message went in two writes, "
-			    "its descriptors with the second" :
-			    "vfuctl fuzz: the next message went in one write "
-			    "with the one after it");
+		if (m->how != FZ_WHOLE)	/* vfuctl replay reads these */
+			delivery_note(fz, m, olen);
 		rec_msg(fz, VX_C2S, m->buf, m->len, m->fdk, m->nfds, sizes);
 		fz->st.messages++;
 		if ((flags & VX_F_TYPE_MASK) == VX_F_TYPE_COMMAND &&

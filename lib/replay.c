@@ -57,6 +57,10 @@ struct live {
 	 * them: one more than shown */
 	unsigned nctx, ctx_at;
 	struct vx_replay_ctxmsg ctx[VX_REPLAY_CONTEXT + 1];
+	/* vfuctl fuzz's annotation: the next command goes in two writes,
+	 * the first split_at bytes (0: half) alone */
+	int split_next;
+	size_t split_at;
 };
 
 struct vx_replay {
@@ -474,13 +478,80 @@ outgoing(struct vx_replay *r, const struct vx_trace_rec *rec,
 
 /* A recorded command: sent now, with descriptors made for it. */
 static int
+unsent_none(void *arg)
+{
+	const struct live *l = arg;
+
+	return vx_conn_unsent(l->conn) == 0 || vx_conn_ended(l->conn) != 0;
+}
+
+/*
+ * The command about to be sent went in two writes when it was recorded
+ * (vfuctl fuzz's delivery mutation): so it goes now, the second write
+ * once the server has read the first.  What is still queued goes first,
+ * so that the split is of this message alone.
+ */
+static int
+split_next(struct vx_replay *r, struct live *l, size_t len)
+{
+	size_t at = l->split_at > 0 && l->split_at < len ? l->split_at :
+	    len / 2;
+	int n;
+
+	l->split_next = 0;
+	n = wait_until(r, unsent_none, l, -1,
+	    vx_conn_now_ms(NULL) + r->o.timeout_ms);
+	if (n < 0)
+		return n;
+	vx_conn_split_next(l->conn, at, r->o.timeout_ms);
+	r->st.split++;
+	return 0;
+}
+
+#define FUZZ_SPLIT	"vfuctl fuzz: the next message went in two writes"
+#define FUZZ_JOIN	"vfuctl fuzz: the next message went in one write with"
+
+/*
+ * vfuctl fuzz's delivery annotations: "... in two writes, its descriptors
+ * with the second[: the first N bytes alone]" is honoured unless
+ * VX_REPLAY_WHOLE; "... in one write with the one after it" is counted,
+ * not reproduced.
+ */
+static void
+on_delivery(struct vx_replay *r, const struct vx_trace_rec *rec)
+{
+	struct live *l = find_live(r, rec->conn);
+	char text[160];
+	const char *p;
+	size_t len = rec->len < sizeof(text) - 1 ? rec->len : sizeof(text) - 1;
+	unsigned long long at;
+
+	if (l == NULL)
+		return;
+	memcpy(text, rec->data, len);
+	text[len] = '\0';
+	if (strncmp(text, FUZZ_JOIN, strlen(FUZZ_JOIN)) == 0) {
+		r->st.joined++;
+		return;
+	}
+	if (strncmp(text, FUZZ_SPLIT, strlen(FUZZ_SPLIT)) != 0 ||
+	    (r->o.flags & VX_REPLAY_WHOLE))
+		return;
+	l->split_next = 1;
+	l->split_at = 0;
+	if ((p = strstr(text, ": the first ")) != NULL &&
+	    sscanf(p, ": the first %llu bytes", &at) == 1)
+		l->split_at = (size_t)at;
+}
+
+static int
 send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec,
     const struct vx_msg *m)
 {
 	static int fds[VX_TRACE_MAX_FDS];
 	char why[256] = "";
 	struct pend *p;
-	int nfds, id, i;
+	int nfds, id, i, err;
 	long len;
 
 	if (m->cmd == VX_CMD_VERSION && m->caps != NULL)
@@ -514,6 +585,11 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 		vx_msg_get(m, VXF_DMA_ADDR, &p->addr);
 		vx_msg_get(m, VXF_DMA_SIZE, &p->size);
 		vx_msg_get(m, VXF_DMA_UNMAP_FLAGS, &p->uflags);
+	}
+	if (l->split_next && (err = split_next(r, l, (size_t)len)) < 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		return err;
 	}
 	id = vx_conn_start(l->conn, m->chan, r->buf, (size_t)len, fds, nfds,
 	    r->o.timeout_ms, p ? (void *)(uintptr_t)p->serial : NULL);
@@ -929,6 +1005,7 @@ on_record(struct vx_replay *r, const struct vx_walk_item *it)
 		break;
 	case VX_TR_ANNOTATION:
 		on_dma_hash(r, rec);
+		on_delivery(r, rec);
 		break;
 	case VX_TR_STATE:
 		if (find_live(r, rec->conn) == NULL)

@@ -108,6 +108,14 @@ void vx_conn_set_clock(struct vx_conn *c, int64_t (*now_ms)(void *),
 /* The msg_id the next call gets (default 1); ids wrap 65535 -> 0 and skip
  * those still pending. */
 void vx_conn_set_next_id(struct vx_conn *c, uint16_t id);
+/*
+ * The next message sent goes in two writes (a stream socket has no
+ * message boundaries; some servers cannot take a message in pieces): its
+ * first `at` bytes alone, the rest with its descriptors once the peer has
+ * read them, or wait_ms after.  at 0 or beyond the message: one write.
+ * While the second write waits, vx_conn_timeout() says 1 ms.
+ */
+void vx_conn_split_next(struct vx_conn *c, size_t at, int wait_ms);
 
 int vx_conn_sock(const struct vx_conn *c);
 int vx_conn_twin(const struct vx_conn *c);	/* -1 if none */

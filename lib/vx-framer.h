@@ -128,6 +128,10 @@ struct vx_framer {
 	int drained;			/* see vx_framer_drained */
 	struct vx_spare spare[VX_FRAMER_SPARES];
 	int nspare;
+	/* out: a message in two writes (see vx_framer_queue_split) */
+	uint64_t split_at, split_end;	/* stream offsets; 0: none */
+	int split_wait_ms;
+	int64_t split_deadline;		/* ms; 0: the first part not out */
 };
 
 /*
@@ -217,6 +221,20 @@ void vx_frame_release(struct vx_frame *fr);
  */
 int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
     const int *fds, int nfds);
+
+/*
+ * Queue msg to go in two writes, as a stream socket allows and some
+ * servers cannot take: its first `at` bytes alone, then, once the peer
+ * has read them (SIOCOUTQ 0) or wait_ms have passed since, the rest with
+ * the descriptors.  0 < at < len; one such message at a time
+ * (VX_ERR_BUSY while the last has not all gone), else as
+ * vx_framer_queue().
+ */
+int vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
+    const int *fds, int nfds, size_t at, int wait_ms);
+/* 1 while output waits for the peer to read a split message's first
+ * part: poll for nothing, call flush again in a millisecond. */
+int vx_framer_held(const struct vx_framer *f);
 
 /*
  * Outbound bytes that are no message (a relay passing on what it could

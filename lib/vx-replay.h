@@ -121,6 +121,9 @@ struct vx_replay_hooks {
 					 * --hash-dma hash is a divergence */
 #define VX_REPLAY_MIG_RECORDED	0x8	/* MIG_DATA_WRITE data as recorded,
 					 * never forwarded (below) */
+#define VX_REPLAY_WHOLE		0x10	/* every message in one write, though
+					 * vfuctl fuzz's annotation says it
+					 * went in two */
 
 struct vx_replay_opts {
 	unsigned flags;		/* VX_REPLAY_* */
@@ -155,6 +158,10 @@ struct vx_replay_stats {
 	uint64_t first_dma_hash_differs;	/* the frame of the first */
 	uint64_t shifted;	/* commands changed by shift rules */
 	uint64_t mig_forwarded;	/* MIG_DATA_WRITEs sent with live data */
+	uint64_t split;		/* messages sent in two writes, as vfuctl
+				 * fuzz's annotations say they went */
+	uint64_t joined;	/* ... said to have gone in one write with
+				 * the next: sent on their own */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };

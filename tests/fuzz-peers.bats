@@ -60,8 +60,13 @@ vserver() {
 	assert_status 0
 	[ "$output" = $'reply 0x0002 4 22\nclosed' ]
 	grep -q 'msg0x2: short read: expected=16, actual=4' "$TEST_TMP/gpio.log"
-	# replay sends it in one write: answered, so the split is the cause
+	# replay splits it where the annotation says: refused as recorded
 	run "$VFUCTL" replay -t 1000 "$FINDINGS/lvu-split.pcap" -- \
+		"$GPIO" -v '{socket}'
+	assert_status 0
+	assert_contains "note: split: 1 message sent in two writes"
+	# --whole sends it in one write: answered, so the split is the cause
+	run "$VFUCTL" replay --whole -t 1000 "$FINDINGS/lvu-split.pcap" -- \
 		"$GPIO" -v '{socket}'
 	assert_status 1
 	assert_contains "divergence 1: frame 7 (connection 1, DEVICE_GET_INFO reply to frame 6)"

@@ -114,6 +114,16 @@ report_of() {
 		wc -l)" -eq 1 ]
 	grep -q '^what: .*, only when a message comes in two writes$' \
 		"$TEST_TMP"/found/*.txt
+	# its trace replays split as it went: the server fails again, and
+	# only then
+	f=$(grep -l '^key: split delivery$' "$TEST_TMP"/found/*.txt)
+	run "$VFUCTL" replay -o json -t 1000 "${f%.txt}.pcap" -- python3 \
+		"$repo/tests/splitshy.py" '{socket}' "$TEST_TMP/backend"
+	assert_status 1
+	printf '%s\n' "$output" | jq -e '.split >= 1 and .divergences_total >= 1'
+	run "$VFUCTL" replay -o json --whole -t 1000 "${f%.txt}.pcap" -- python3 \
+		"$repo/tests/splitshy.py" '{socket}' "$TEST_TMP/backend"
+	printf '%s\n' "$output" | jq -e '.split == 0'
 }
 
 @test "fuzz: vfuctl server with each shipped device survives, no finding" {

@@ -1190,6 +1190,53 @@ test_send_alone(void)
 	unpair(sv, &a, &b);
 }
 
+/*
+ * vx_framer_queue_split: the first part alone and no further while the
+ * peer has not read it (held); then the rest with the descriptor, in a
+ * write of its own; what was queued after it follows.
+ */
+static void
+test_split(void)
+{
+	struct vx_framer a, b;
+	uint8_t m[128], got[4096];
+	size_t n1 = mkmsg(m, 1, 40), n2 = mkmsg(m + n1, 2, 24);
+	ssize_t r1, r2, r3;
+	int sv[2], p[2], f1, f2, f3, held, held2, r, busy;
+
+	pair(sv, &a, &b, NULL);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	ok(vx_framer_queue_split(&a, m, n1, NULL, 0, 0, 0) == VX_ERR_INVALID &&
+	    vx_framer_queue_split(&a, m, n1, NULL, 0, n1, 0) == VX_ERR_INVALID,
+	    "split: at 0 or at the end is refused");
+	r = vx_framer_queue_split(&a, m, n1, &p[0], 1, 20, 60000);
+	busy = vx_framer_queue_split(&a, m, n1, NULL, 0, 20, 0);
+	r |= vx_framer_queue(&a, m + n1, n2, NULL, 0);
+	held = vx_framer_flush(&a) == VX_ERR_AGAIN && vx_framer_held(&a);
+	held2 = vx_framer_flush(&a) == VX_ERR_AGAIN;	/* still unread */
+	r1 = raw_read(sv[1], got, sizeof(got), &f1);
+	r |= vx_framer_flush(&a);
+	r2 = raw_read(sv[1], got + r1, sizeof(got) - (size_t)r1, &f2);
+	r3 = raw_read(sv[1], got + r1 + r2, sizeof(got) - (size_t)(r1 + r2), &f3);
+	ok(r == 0 && busy == VX_ERR_BUSY && held && held2 && r1 == 20 &&
+	    f1 == 0 && r2 == (ssize_t)n1 - 20 && f2 == 1 &&
+	    r3 == (ssize_t)n2 && f3 == 0 && !vx_framer_held(&a) &&
+	    memcmp(got, m, n1 + n2) == 0,
+	    "split: 20 bytes, held until read, the rest with the descriptor, "
+	    "then the next message (reads of %zd, %zd and %zd bytes)", r1, r2,
+	    r3);
+	/* a peer that reads nothing: the rest goes once wait_ms is over */
+	r = vx_framer_queue_split(&a, m, n1, NULL, 0, 10, 0);
+	r |= vx_framer_flush(&a);
+	r1 = raw_read(sv[1], got, sizeof(got), &f1);
+	ok(r == 0 && r1 == (ssize_t)n1 && memcmp(got, m, n1) == 0,
+	    "split: past wait_ms the rest goes, read or not");
+	close(p[0]);
+	close(p[1]);
+	unpair(sv, &a, &b);
+}
+
 /* Read ahead over a socket, one message at a time: the same few buffers. */
 static void
 test_ahead_reuse(void)
@@ -1472,6 +1519,7 @@ main(int argc, char **argv)
 	test_ahead_burst();
 	test_ahead_split();
 	test_send_alone();
+	test_split();
 	test_ahead_reuse();
 	test_eof();
 	test_recv_bad();

@@ -76,7 +76,8 @@ class Session:
     def send_split(self, msg, at):
         """msg in two writes, the second once the server read the first."""
         self.record("annotation", text="vfuctl fuzz: the next message went "
-                    "in two writes, its descriptors with the second")
+                    "in two writes, its descriptors with the second: the "
+                    "first %d bytes alone" % at)
         self.record("message", "c2s", msg)
         self.s.sendall(msg[:at])
         for _ in range(5000):   # up to 5 s for the server to read it
