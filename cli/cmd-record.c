@@ -814,7 +814,7 @@ reap_server(struct recorder *r)
 	if (!spawn_reap(&r->server, 0))
 		return;
 	spawn_status_text(r->server.status, how, sizeof(how));
-	fprintf(stderr, "vfuctl record: the server %s\n", how);
+	fprintf(stderr, "vfuctl record: server %s\n", how);
 	server_ended(r);
 }
 

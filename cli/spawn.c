@@ -250,8 +250,8 @@ wait_sockets(struct spawn *s, const char *const *socks, unsigned n,
 		}
 		if (spawn_reap(s, 0)) {
 			spawn_status_text(s->status, st, sizeof(st));
-			snprintf(why, whycap, "the server %s before creating "
-			    "its socket%s", st, errlog);
+			snprintf(why, whycap, "the server ended before "
+			    "creating its socket: %s%s", st, errlog);
 			r = VX_ERR_IO;
 			break;
 		}
