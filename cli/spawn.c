@@ -211,11 +211,10 @@ watch_dirs(const char *const *socks, unsigned n)
 
 		if (socks[i][0] == '@')
 			continue;
-		if (len >= sizeof(dir))
-			len = 0;	/* no room: cannot be a socket's path */
 		snprintf(dir, sizeof(dir), "%.*s", (int)len, socks[i]);
-		if (inotify_add_watch(in, slash == socks[i] ? "/" :
-		    len == 0 ? "." : dir, IN_CREATE | IN_MOVED_TO) < 0) {
+		if (len >= sizeof(dir) || inotify_add_watch(in,
+		    slash == socks[i] ? "/" : len == 0 ? "." : dir,
+		    IN_CREATE | IN_MOVED_TO) < 0) {
 			close(in);
 			in = -1;
 		}

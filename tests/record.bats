@@ -877,9 +877,10 @@ sys.exit(3)' "$sock"
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	mkdir "$TEST_TMP/a" "$TEST_TMP/b"
 	mkfifo "$TEST_TMP/go"
-	# one socket at once, the other when the test says so
+	# one socket at once, the other (a relative path) when the test says so
+	cd "$TEST_TMP"
 	"$VFUCTL" record --listen "$TEST_TMP/r1" --connect "$TEST_TMP/a/s" \
-		--listen "$TEST_TMP/r2" --connect "$TEST_TMP/b/s" -w "$trace" -- \
+		--listen "$TEST_TMP/r2" --connect b/s -w "$trace" -- \
 		python3 -c 'import socket, sys, time
 a = socket.socket(socket.AF_UNIX)
 a.bind(sys.argv[1])
