@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 struct spawn {
-	char **argv;		/* SERVER-CMD with the socket filled in */
+	char **argv;		/* SERVER-CMD, the socket filled in (or as is) */
 	char dir[64];		/* private: the socket and its stderr ("":
 				   spawn_init_as_is, our stderr) */
 	char sock[128], errlog[128];
