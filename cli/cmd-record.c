@@ -31,14 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "record.h"
+#include "spawn.h"
 #include "vx-error.h"
 #include "vx-framer.h"
 #include "vx-msg.h"
@@ -150,7 +149,10 @@ struct recorder {
 	uint64_t hash_limit;	/* --hash-dma; 0: off */
 	uint8_t *hashbuf;	/* --hash-dma's reads */
 	struct vx_decoder dec;
-	pid_t server;		/* -- SERVER-CMD; 0 once reaped */
+	struct spawn server;	/* -- SERVER-CMD; argv NULL: none */
+	const char *server_socks[MAX_ENDPOINTS];	/* the --connect paths */
+	sigset_t server_mask;	/* the signal mask it starts with */
+	int server_to_stderr;	/* -w -: its stdout onto our stderr */
 	int server_status;	/* its exit status, 128+N if killed by N */
 	int server_gone;	/* it exited on its own */
 	uint8_t *redbuf;	/* --redact: the message with its data zeroed */
@@ -795,42 +797,25 @@ stop_capture(struct recorder *r)
 
 /* The server exited on its own: its status, as a shell gives it. */
 static void
-reap_server(struct recorder *r)
+server_ended(struct recorder *r)
 {
-	int st;
+	int st = r->server.status;
 
-	if (r->server <= 0 || waitpid(r->server, &st, WNOHANG) != r->server)
-		return;
-	if (WIFSIGNALED(st)) {
-		fprintf(stderr, "vfuctl record: server killed by signal %d\n",
-		    WTERMSIG(st));
-		r->server_status = 128 + WTERMSIG(st);
-	} else {
-		fprintf(stderr, "vfuctl record: server exited with status %d\n",
-		    WEXITSTATUS(st));
-		r->server_status = WEXITSTATUS(st);
-	}
-	r->server = 0;
+	r->server_status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) :
+	    WEXITSTATUS(st);
 	r->server_gone = 1;
 }
 
-/* SIGTERM, as timeout(1) does; SIGKILL if it is still there 5 s on. */
 static void
-end_server(struct recorder *r)
+reap_server(struct recorder *r)
 {
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int i, st;
+	char how[96];
 
-	if (r->server <= 0)
+	if (!spawn_reap(&r->server, 0))
 		return;
-	kill(r->server, SIGTERM);
-	for (i = 0; i < 500; i++) {
-		if (waitpid(r->server, &st, WNOHANG) != 0)
-			return;
-		nanosleep(&tick, NULL);
-	}
-	kill(r->server, SIGKILL);
-	waitpid(r->server, &st, 0);
+	spawn_status_text(r->server.status, how, sizeof(how));
+	fprintf(stderr, "vfuctl record: server %s\n", how);
+	server_ended(r);
 }
 
 static int
@@ -918,52 +903,48 @@ listen_error(const char *path, int rc)
 	    "remove it or choose another path", path, what);
 }
 
+/* In the server's process, before its exec. */
+static void
+server_child(void *arg)
+{
+	const struct recorder *r = arg;
+
+	/* The trace may be on our stdout: keep the server off it. */
+	if (r->server_to_stderr)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	/* not our blocked SIGINT and SIGTERM: the server must die of the
+	   SIGTERM it gets when we exit */
+	sigprocmask(SIG_SETMASK, &r->server_mask, NULL);
+}
+
 /* Start SERVER-CMD and wait until every --connect socket exists. */
 static int
-start_server(struct recorder *r, char **argv, int to_stderr,
-    const sigset_t *mask)
+start_server(struct recorder *r, char **cmd)
 {
-	struct stat st;
-	int i, ready, waited;
-	pid_t pid, parent = getpid();
+	char why[512];
+	int i, rc;
 
-	if ((pid = fork()) < 0)
-		return vx_error("cannot start '%s': %s", argv[0], strerror(errno));
-	if (pid == 0) {
-		/* The trace may be on our stdout: keep the server off it. */
-		if (to_stderr)
-			dup2(STDERR_FILENO, STDOUT_FILENO);
-		signal(SIGPIPE, SIG_DFL);
-		/* not our blocked SIGINT and SIGTERM: the server must die
-		   of the SIGTERM it gets when we exit */
-		sigprocmask(SIG_SETMASK, mask, NULL);
-		/* and die with us, however we die (kill -9 included) */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "vfuctl record: cannot run '%s': %s\n", argv[0],
-		    strerror(errno));
-		_exit(127);
+	for (i = 0; i < r->nep; i++)
+		r->server_socks[i] = r->ep[i].cpath;
+	if (spawn_init_as_is(&r->server, cmd, r->server_socks,
+	    (unsigned)r->nep) < 0)
+		return vx_error("out of memory");
+	/* SIGTERM when we die, as when we exit: it may clean up */
+	r->server.deathsig = SIGTERM;
+	r->server.child_setup = server_child;
+	r->server.arg = r;
+	if ((rc = spawn_start(&r->server, SERVER_WAIT_MS, why,
+	    sizeof(why))) == 0)
+		return 0;
+	vx_error("%s", why);
+	if (rc == VX_ERR_NOENT) {
+		/* 127, as a shell says */
+		r->server_status = 127;
+		r->server_gone = 1;
+	} else if (rc == VX_ERR_IO && r->server.status != -1) {
+		server_ended(r);
 	}
-	r->server = pid;
-	for (waited = 0; waited < SERVER_WAIT_MS; waited += 20) {
-		ready = 1;
-		for (i = 0; i < r->nep && ready; i++) {
-			const char *p = r->ep[i].cpath;
-
-			if (p[0] == '@')
-				continue;	/* abstract: nothing to stat */
-			ready = stat(p, &st) == 0 && S_ISSOCK(st.st_mode);
-		}
-		if (ready)
-			return 0;
-		reap_server(r);
-		if (r->server == 0)
-			return vx_error("the server exited before creating its socket");
-		usleep(20000);
-	}
-	return vx_error("the server did not create its socket within %d ms",
-	    SERVER_WAIT_MS);
+	return -1;
 }
 
 static unsigned
@@ -1205,8 +1186,9 @@ cmd_record(int argc, char **argv)
 	sigdelset(&waitmask, SIGCHLD);
 
 	rc = VX_EXIT_FAIL;
-	if (optind < argc && start_server(r, argv + optind,
-	    strcmp(wo.path, "-") == 0, &origmask) < 0)
+	r->server_mask = origmask;
+	r->server_to_stderr = strcmp(wo.path, "-") == 0;
+	if (optind < argc && start_server(r, argv + optind) < 0)
 		goto out;
 	for (i = 0; i < r->nep; i++) {
 		r->ep[i].id = (uint32_t)i;
@@ -1251,7 +1233,9 @@ out:
 		if (r->ep[i].lpath[0] != '@')
 			unlink(r->ep[i].lpath);
 	}
-	end_server(r);
+	/* SIGTERM, as timeout(1) does; SIGKILL if it is still there 5 s on */
+	spawn_stop(&r->server, 5000);
+	spawn_free(&r->server);
 	/* the server ended the run: its status, unless ours says worse */
 	if (r->server_gone && (rc == VX_EXIT_OK || r->server_status != 0))
 		rc = r->server_status;

@@ -1,5 +1,6 @@
 /*
- * spawn.c - the device server of vfuctl replay and vfuctl fuzz (spawn.h).
+ * spawn.c - the device server of vfuctl replay, vfuctl fuzz and vfuctl
+ * record (spawn.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,26 @@ spawn_init(struct spawn *s, const char *name, char **cmd, char *why,
 		snprintf(why, whycap, "out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+int
+spawn_init_as_is(struct spawn *s, char **cmd, const char *const *socks,
+    unsigned nsocks)
+{
+	size_t n = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->pidfd = -1;
+	s->status = -1;
+	s->socks = socks;
+	s->nsocks = nsocks;
+	while (cmd[n] != NULL)
+		n++;
+	/* a copy, which spawn_free frees as it does vx_server_argv's */
+	if ((s->argv = calloc(n + 1, sizeof(*s->argv))) == NULL)
+		return -1;
+	memcpy(s->argv, cmd, n * sizeof(*s->argv));
 	return 0;
 }
 
@@ -127,10 +148,10 @@ spawn_stop(struct spawn *s, int grace_ms)
 static void
 child(struct spawn *s, pid_t parent, int errpipe)
 {
-	int fd = open(s->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int err;
+	int fd = -1, err;
 
-	if (fd >= 0) {
+	if (s->errlog[0] != '\0' &&
+	    (fd = open(s->errlog, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);
 	}
@@ -140,7 +161,8 @@ child(struct spawn *s, pid_t parent, int errpipe)
 	}
 	signal(SIGPIPE, SIG_DFL);
 	/* it dies with us, however we die */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+	if (prctl(PR_SET_PDEATHSIG, s->deathsig ? s->deathsig : SIGKILL) < 0 ||
+	    getppid() != parent)
 		_exit(127);
 	if (s->child_setup != NULL)
 		s->child_setup(s->arg);
@@ -151,48 +173,92 @@ child(struct spawn *s, pid_t parent, int errpipe)
 	_exit(127);
 }
 
-/* Is there a socket at path now? */
+/* Is there a socket at path now?  (An abstract one cannot be seen.) */
 static int
 is_socket(const char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+	return path[0] == '@' ||
+	    (stat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+static int
+all_sockets(const char *const *socks, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (!is_socket(socks[i]))
+			return 0;
+	return 1;
 }
 
 /*
- * Wait (inotify on the private directory, the pidfd for an early end)
- * until the socket appears: 0, or VX_ERR_IO with why.
+ * An inotify descriptor watching the directories of socks for new
+ * entries, or -1 if one cannot be watched (not there yet): then we look.
  */
 static int
-wait_socket(struct spawn *s, int timeout_ms, char *why, size_t whycap)
+watch_dirs(const char *const *socks, unsigned n)
+{
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	char dir[4096];
+	unsigned i;
+
+	for (i = 0; in >= 0 && i < n; i++) {
+		const char *slash = strrchr(socks[i], '/');
+		size_t len = slash == NULL ? 0 : (size_t)(slash - socks[i]);
+
+		if (socks[i][0] == '@')
+			continue;
+		snprintf(dir, sizeof(dir), "%.*s", (int)len, socks[i]);
+		if (len >= sizeof(dir) || inotify_add_watch(in,
+		    slash == socks[i] ? "/" : len == 0 ? "." : dir,
+		    IN_CREATE | IN_MOVED_TO) < 0) {
+			close(in);
+			in = -1;
+		}
+	}
+	return in;
+}
+
+/*
+ * Wait (inotify on their directories, the pidfd for an early end) until
+ * the n socks appear: 0, or VX_ERR_IO or VX_ERR_TIMEOUT with why.
+ */
+static int
+wait_sockets(struct spawn *s, const char *const *socks, unsigned n,
+    int timeout_ms, char *why, size_t whycap)
 {
 	int64_t deadline = vx_conn_now_ms(NULL) + timeout_ms;
-	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), r = VX_ERR_IO;
-	char buf[4096], st[96];
+	int in = watch_dirs(socks, n), r;
+	char buf[4096], st[96], errlog[160] = "";
 
-	if (in >= 0)
-		inotify_add_watch(in, s->dir, IN_CREATE | IN_MOVED_TO);
+	/* where to look for why, unless it wrote on our stderr */
+	if (s->errlog[0] != '\0')
+		snprintf(errlog, sizeof(errlog), " (its stderr: %s)",
+		    s->errlog);
 	for (;;) {
 		struct pollfd p[2] = { { in, POLLIN, 0 },
 		    { s->pidfd, POLLIN, 0 } };
 		int64_t left = deadline - vx_conn_now_ms(NULL);
 
-		if (is_socket(s->sock)) {
+		if (all_sockets(socks, n)) {
 			r = 0;
 			break;
 		}
 		if (spawn_reap(s, 0)) {
 			spawn_status_text(s->status, st, sizeof(st));
-			snprintf(why, whycap, "the server %s before creating "
-			    "its socket (its stderr: %s)", st, s->errlog);
+			snprintf(why, whycap, "the server ended before "
+			    "creating its socket: %s%s", st, errlog);
+			r = VX_ERR_IO;
 			break;
 		}
 		if (left <= 0) {
 			snprintf(why, whycap, "the server did not create its "
-			    "socket within %d ms (its stderr: %s)", timeout_ms,
-			    s->errlog);
+			    "socket within %d ms%s", timeout_ms, errlog);
 			spawn_stop(s, 0);
+			r = VX_ERR_TIMEOUT;
 			break;
 		}
 		/* without inotify, look again every 10 ms */
@@ -208,6 +274,7 @@ wait_socket(struct spawn *s, int timeout_ms, char *why, size_t whycap)
 int
 spawn_start(struct spawn *s, int timeout_ms, char *why, size_t whycap)
 {
+	const char *own = s->sock;
 	int pipefd[2], err = 0;
 	pid_t parent = getpid();
 
@@ -240,7 +307,10 @@ spawn_start(struct spawn *s, int timeout_ms, char *why, size_t whycap)
 	}
 	close(pipefd[0]);
 	s->pidfd = (int)syscall(SYS_pidfd_open, s->pid, 0);
-	return wait_socket(s, timeout_ms, why, whycap);
+	if (s->socks != NULL)
+		return wait_sockets(s, s->socks, s->nsocks, timeout_ms, why,
+		    whycap);
+	return wait_sockets(s, &own, 1, timeout_ms, why, whycap);
 }
 
 int

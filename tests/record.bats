@@ -838,6 +838,88 @@ sys.exit(3)' "$sock"
 	srv_pid=
 }
 
+@test "record: -- SERVER-CMD: a server that crashes mid-session is named with its signal; the status is 128 + it" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	start_server gpio
+	# a proxy to it that kills itself with SIGSEGV at the REGION_WRITE
+	backend=$sock
+	sock=$TEST_TMP/c
+	start_recorder -- python3 "$repo/tests/crashserver.py" "$sock" "$backend" 10
+	run "$VFUCTL" client -c 'peek bar2 4; poke bar2 0x10 7' "$rsock"
+	local st=0
+	wait "$rec_pid" || st=$?
+	rec_pid=
+	[ "$st" -eq 139 ] || { cat "$TEST_TMP/record.log" >&2; false; }
+	grep -q 'vfuctl record: server killed by SIGSEGV (Segmentation fault)$' \
+		"$TEST_TMP/record.log"
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "REGION_WRITE command bar2+0x10"
+}
+
+@test "record: -- SERVER-CMD that ends before its socket: the error says how, its stderr is ours, its status the recorder's" {
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	run "$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		sh -c 'echo "no device here" >&2; exit 5'
+	assert_status 5
+	assert_contains "no device here"
+	assert_contains "the server ended before creating its socket: exited with status 5"
+	[ ! -e "$rsock" ]
+	run "$VFUCTL" record --listen "$rsock" --connect "$sock" -w "$trace" -- \
+		sh -c 'kill -SEGV $$'
+	assert_status 139
+	assert_contains "the server ended before creating its socket: killed by SIGSEGV (Segmentation fault)"
+}
+
+@test "record: -- SERVER-CMD: clients are accepted once every --connect socket exists, in any directory" {
+	command -v python3 >/dev/null || skip "python3 is not installed"
+	mkdir "$TEST_TMP/a" "$TEST_TMP/b"
+	mkfifo "$TEST_TMP/go"
+	# one socket at once, the other (a relative path) when the test says so
+	cd "$TEST_TMP"
+	"$VFUCTL" record --listen "$TEST_TMP/r1" --connect "$TEST_TMP/a/s" \
+		--listen "$TEST_TMP/r2" --connect b/s -w "$trace" -- \
+		python3 -c 'import socket, sys, time
+a = socket.socket(socket.AF_UNIX)
+a.bind(sys.argv[1])
+a.listen(1)
+open(sys.argv[3]).read()
+b = socket.socket(socket.AF_UNIX)
+b.bind(sys.argv[2])
+b.listen(1)
+time.sleep(60)' "$TEST_TMP/a/s" "$TEST_TMP/b/s" "$TEST_TMP/go" \
+		3>&- 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$TEST_TMP/a/s" "$rec_pid" "$TEST_TMP/record.log"
+	# the second is not there yet, so neither is the recorder's
+	[ ! -e "$TEST_TMP/r1" ] && [ ! -e "$TEST_TMP/r2" ]
+	echo go >"$TEST_TMP/go"
+	wait_socket "$TEST_TMP/r2" "$rec_pid" "$TEST_TMP/record.log"
+	[ -S "$TEST_TMP/b/s" ] && [ -S "$TEST_TMP/r1" ]
+	stop_recorder
+}
+
+@test "record: -w - -- SERVER-CMD: the server's stdout goes to stderr, not into the trace" {
+	sock=$TEST_TMP/s
+	rsock=$TEST_TMP/r
+	"$VFUCTL" record --listen "$rsock" --connect "$sock" -w - -- \
+		sh -c 'echo "server says hello"; exec "$0" server --socket-path "$1" --device "$2"' \
+		"$VFUCTL" "$sock" "$repo/tests/devices/gpio.json" \
+		3>&- >"$trace" 2>>"$TEST_TMP/record.log" &
+	rec_pid=$!
+	wait_socket "$rsock" "$rec_pid" "$TEST_TMP/record.log"
+	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
+	assert_status 0
+	stop_recorder
+	grep -q "server says hello" "$TEST_TMP/record.log"
+	run "$VFUCTL" verify "$trace"
+	assert_status 0
+	run "$VFUCTL" dissect "$trace"
+	assert_contains "REGION_READ reply bar2+0x4 len 4 = 0x0000a5a5"
+}
+
 @test "record: SIGINT with a command in flight marks the end of capture: no 'never answered'" {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	sock=$TEST_TMP/fake

@@ -2,36 +2,35 @@
  * fuzz-sreplay.c - libFuzzer target for vfuctl server --replay, in
  * process: a struct vx_sreplay (lib/server-replay.c) playing a trace of
  * the replay corpus (traces/replay-gpio.jsonl, traces/replay-dma-twin.jsonl,
- * made pcap at start) over a socketpair to a client built from the input,
- * which sends the recorded client messages, mutations of them and made-up
- * ones, and answers the server's DMA requests.
+ * made pcap at start) to a client that the library's harness
+ * (vx-fuzz-input.h, man vx_fuzz_input(3)) makes of the input: it sends the
+ * recorded client messages, mutations of them and made-up ones, and
+ * answers the server's DMA requests.  The trace is fixed; the client's
+ * messages are what is fuzzed.
  *
  * Input:
  *   byte 0   bit 0: the trace, replay-gpio or replay-dma-twin
- *   then records: u8 ctl, u8 arg, u16 len (little-endian), len bytes:
- *     ctl bits 0-1  0: the recorded client message number arg (modulo
- *                   their count) with fresh descriptors of the recorded
- *                   kinds; 1: the same with the len bytes written over its
- *                   body from byte arg (modulo its body); 2: a message of
- *                   command arg around the len bytes; 3: a reply to the
- *                   server's last DMA request around them (error flag if
- *                   arg bit 0)
- *     ctl bit 2     flag no_reply
- *     ctl bit 3     split the message in two writes, the server stepped
- *                   between them
- *     ctl bits 4-5  (kinds 2, 3) that many eventfds with it
+ *   then the harness's records (sent with VX_FUZZ_INPUT_NO_VERSION: the
+ *   recorded VERSION is the client's to send): u8 ctl, u8 cmd, u16 len
+ *   (little-endian), len bytes; ctl bits 0-5 as the harness has them
+ *   (descriptors, eventfds, no_reply, a reply to the server's last DMA
+ *   request, two writes).  This target adds
+ *     ctl bit 6     the recorded client message number cmd (modulo their
+ *                   count) instead, with as many descriptors of its kind
+ *                   (up to 3), no_reply and two writes still from ctl;
+ *                   when len is 1 or more, the first of the len bytes
+ *                   says where in its body (modulo the body's length)
+ *                   the others are written over it
+ *   A record with bit 6 is rewritten into the harness's form (the harness
+ *   builds the header; the replay matches a request without its msg_id).
  *
  * After every record the server runs until it waits for input and what it
  * sent is read back.  The replay must survive every client: only the
  * client's end may end the connection, or a limit (a message too large,
  * too many requests queued behind a DMA request, memory).
  */
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -39,12 +38,15 @@
 #include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-framer.h"
+#include "vx-fuzz-input.h"
 #include "vx-trace.h"
 #include "fuzz-common.h"
 
-#define MAX_RECORDS	64
-#define MAX_MSG		(VX_HDR_SIZE + 65536)
-#define MAX_FDS		4
+#define MAX_BODY	65535u		/* a harness record's u16 length */
+#define REC_HDR		4		/* ctl, cmd, len */
+#define CTL_RECORDED	0x40u		/* ours: a recorded message */
+#define CTL_HARNESS_FDS	0x07u		/* the harness's descriptor bits */
+#define CTL_DMA_REPLY	0x10u		/* the harness's: a reply to its DMA */
 
 static const char *const names[2] = { "replay-gpio.jsonl",
     "replay-dma-twin.jsonl" };
@@ -52,20 +54,13 @@ static char traces[2][64];	/* the pcap made of each at start */
 
 /* The recorded client commands of a trace, to send again. */
 struct cmsg {
-	uint8_t *buf;
+	uint8_t *body;
 	size_t len;
-	unsigned nfds;
-	struct vx_fd_info fds[MAX_FDS];
+	uint8_t cmd;
+	uint8_t fdctl;		/* the harness's ctl bits 0-2 for its fds */
 };
 static struct cmsg *cmsgs[2];
 static size_t ncmsgs[2];
-
-struct client {
-	int sock, twin;
-	struct vx_framer in[2];		/* main, twin */
-	uint16_t dma_id, dma_cmd;	/* the server's last DMA request */
-	int dma_chan, have_dma;
-};
 
 /* FUZZ_SERVER_LOG=1: the replay's lines on stderr, to study an input */
 static void
@@ -104,23 +99,28 @@ static void
 keep(unsigned t, const struct vx_trace_rec *rec)
 {
 	struct cmsg *c;
+	uint64_t cmd;
 
 	if (rec->kind != VX_TR_MESSAGE || rec->dir != VX_C2S ||
 	    rec->chan != VX_CHAN_MAIN || rec->len < VX_HDR_SIZE ||
-	    rec->len > MAX_MSG ||
+	    rec->len > VX_HDR_SIZE + MAX_BODY ||
 	    (vx_load(rec->data + VX_HDR_OFF_FLAGS, 4, 0) & VX_F_TYPE_MASK))
+		return;
+	/* what a harness record can say: a u8 command */
+	if ((cmd = vx_load(rec->data + VX_HDR_OFF_CMD, 2, 0)) > UINT8_MAX)
 		return;
 	if ((cmsgs[t] = realloc(cmsgs[t], (ncmsgs[t] + 1) *
 	    sizeof(*cmsgs[t]))) == NULL)
 		abort();
 	c = &cmsgs[t][ncmsgs[t]++];
-	if ((c->buf = malloc(rec->len)) == NULL)
+	if ((c->body = malloc(rec->len - VX_HDR_SIZE + 1)) == NULL)
 		abort();
-	memcpy(c->buf, rec->data, rec->len);
-	c->len = rec->len;
-	c->nfds = rec->nfds < MAX_FDS ? rec->nfds : MAX_FDS;
-	if (c->nfds > 0)
-		memcpy(c->fds, rec->fds, c->nfds * sizeof(*c->fds));
+	memcpy(c->body, rec->data + VX_HDR_SIZE, rec->len - VX_HDR_SIZE);
+	c->len = rec->len - VX_HDR_SIZE;
+	c->cmd = (uint8_t)cmd;
+	/* the harness's ctl: how many (0-3), eventfds or memfds */
+	c->fdctl = (uint8_t)((rec->nfds < 3 ? rec->nfds : 3) |
+	    (rec->nfds > 0 && rec->fds[0].kind == VX_FD_EVENTFD ? 4 : 0));
 }
 
 /* traces/NAME as a pcap in /tmp, and its client commands in cmsgs[t]. */
@@ -180,228 +180,119 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int
-make_fd(const struct vx_fd_info *f)
-{
-	int fd;
-
-	if (f == NULL || f->kind == VX_FD_EVENTFD)
-		return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	fd = memfd_create("fuzz-sreplay", MFD_CLOEXEC);
-	if (fd >= 0 && ftruncate(fd, f->size > 0 && f->size < (1 << 20) ?
-	    f->size : 4096) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Send msg on sock with nfds fresh descriptors: like fds, else eventfds. */
+/* Check one message the replay sent us (the harness's sent hook). */
 static void
-send_msg(int sock, const uint8_t *msg, size_t len,
-    const struct vx_fd_info *like, unsigned nfds)
-{
-	int fds[MAX_FDS], k = 0;
-	char cbuf[CMSG_SPACE(sizeof(fds))];
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh = { NULL, 0, &iov, 1, NULL, 0, 0 };
-	struct cmsghdr *cm;
-	unsigned i;
-
-	for (i = 0; i < nfds && i < MAX_FDS; i++)
-		if ((fds[k] = make_fd(like != NULL ? &like[i] : NULL)) >= 0)
-			k++;
-	if (k > 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)k);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)k);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * (size_t)k);
-	}
-	(void)sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (k-- > 0)
-		close(fds[k]);
-}
-
-/* Note a DMA request the server sent; keep the twin socket it gave. */
-static void
-check_sent(struct client *c, struct vx_frame *f, int chan)
+check_sent(void *arg, struct vx_frame *f, int chan)
 {
 	struct stat st;
 	int k;
 
-	if (f->bad)
-		return;	/* a recorded message may be anything */
-	if (!(vx_load(f->data + VX_HDR_OFF_FLAGS, 4, 0) & VX_F_TYPE_MASK)) {
-		c->dma_id = (uint16_t)vx_load(f->data + VX_HDR_OFF_ID, 2, 0);
-		c->dma_cmd = (uint16_t)vx_load(f->data + VX_HDR_OFF_CMD, 2, 0);
-		c->dma_chan = chan;
-		c->have_dma = 1;
-	}
-	for (k = 0; k < f->nfds; k++) {
+	(void)arg;
+	(void)chan;
+	for (k = 0; k < f->nfds; k++)
 		if (fstat(f->fds[k], &st) < 0)
 			fx_fail(NULL, "descriptor %d passed is not open", k);
-		if (S_ISSOCK(st.st_mode) && c->twin < 0) {
-			c->twin = f->fds[k];
-			f->fds[k] = -1;
-			fcntl(c->twin, F_SETFL, O_NONBLOCK);
-			c->in[1].sock = c->twin;
-		}
-	}
 }
 
-static void
-drain(struct client *c)
-{
-	struct vx_frame f;
-	int chan, r;
-
-	for (chan = 0; chan < 2; chan++) {
-		if (c->in[chan].sock < 0)
-			continue;
-		do {
-			while (vx_framer_next(&c->in[chan], &f) == 1) {
-				check_sent(c, &f, chan);
-				vx_frame_release(&f);
-			}
-			r = vx_framer_recv(&c->in[chan]);
-		} while (r == 1 || r == 0 || r == VX_ERR_FDS);
-	}
-}
-
-/* Step the replay until it waits for input (or a DMA reply); 0 while it
- * serves. */
+/* The harness's step for the replay: more to do while its timeout is 0. */
 static int
-run(struct vx_sreplay *rp, struct client *c)
+sreplay_step(void *rp)
 {
-	int r, rounds;
+	int r;
 
-	for (rounds = 0; rounds < 1000; rounds++) {
-		if ((r = vx_sreplay_step(rp)) != 0)
-			return r;
-		drain(c);
-		if (vx_sreplay_timeout(rp) != 0)
-			return 0;
-	}
-	fx_fail(NULL, "the replay keeps busy without input");
-	return 0;
+	if ((r = vx_sreplay_step(rp)) != 0)
+		return r;
+	return vx_sreplay_timeout(rp) == 0;
 }
 
-/* Build a record's message in msg; its length, the descriptors to send
- * (like: recorded kinds, else eventfds) and the channel. */
+/* Write a harness record into out: its length. */
 static size_t
-build(struct client *c, unsigned t, uint8_t *msg, unsigned ctl,
-    unsigned arg, const uint8_t *p, size_t len, const struct vx_fd_info **like,
-    unsigned *nfds, int *chan)
+put_record(uint8_t *out, unsigned ctl, unsigned cmd, const uint8_t *p,
+    size_t len)
+{
+	out[0] = (uint8_t)ctl;
+	out[1] = (uint8_t)cmd;
+	vx_store(out + 2, 2, len, 0);
+	memcpy(out + REC_HDR, p, len);
+	return REC_HDR + len;
+}
+
+/* Recorded message number arg of trace t as a harness record, the len
+ * bytes of p (after their first, the offset) written over its body. */
+static size_t
+put_recorded(uint8_t *out, unsigned t, unsigned ctl, unsigned arg,
+    const uint8_t *p, size_t len)
 {
 	const struct cmsg *m = &cmsgs[t][arg % ncmsgs[t]];
-	uint32_t flags = VX_F_TYPE_COMMAND;
+	uint8_t *body = out + REC_HDR;
 	size_t at;
 
-	*chan = 0;
-	*like = NULL;
-	*nfds = (ctl >> 4) & 3u;
-	switch (ctl & 3u) {
-	case 0:
-	case 1:
-		memcpy(msg, m->buf, m->len);
-		*like = m->fds;
-		*nfds = m->nfds;
-		if ((ctl & 3u) == 1 && m->len > VX_HDR_SIZE) {
-			at = VX_HDR_SIZE + arg % (m->len - VX_HDR_SIZE);
-			memcpy(msg + at, p, len < m->len - at ? len : m->len - at);
-		}
-		if (ctl & 4u)
-			vx_store(msg + VX_HDR_OFF_FLAGS, 4,
-			    vx_load(msg + VX_HDR_OFF_FLAGS, 4, 0) |
-			    VX_F_NO_REPLY, 0);
-		return m->len;
-	case 3:
-		if (c->have_dma) {
-			flags = VX_F_TYPE_REPLY | ((arg & 1u) ? VX_F_ERROR : 0);
-			*chan = c->dma_chan;
-			vx_store(msg + VX_HDR_OFF_ID, 2, c->dma_id, 0);
-			arg = c->dma_cmd;
-			break;
-		}
-		/* FALLTHROUGH */
-	default:
-		vx_store(msg + VX_HDR_OFF_ID, 2, 0x7000 + arg, 0);
-		break;
+	put_record(out, (ctl & ~(CTL_RECORDED | CTL_HARNESS_FDS | CTL_DMA_REPLY)) |
+	    m->fdctl, m->cmd, m->body, m->len);
+	if (len > 1 && m->len > 0) {
+		at = p[0] % m->len;
+		memcpy(body + at, p + 1, len - 1 < m->len - at ?
+		    len - 1 : m->len - at);
 	}
-	if (ctl & 4u)
-		flags |= VX_F_NO_REPLY;
-	vx_store(msg + VX_HDR_OFF_CMD, 2, arg, 0);
-	vx_store(msg + VX_HDR_OFF_SIZE, 4, VX_HDR_SIZE + len, 0);
-	vx_store(msg + VX_HDR_OFF_FLAGS, 4, flags, 0);
-	vx_store(msg + VX_HDR_OFF_ERROR, 4, 0, 0);
-	memcpy(msg + VX_HDR_SIZE, p, len);
-	return VX_HDR_SIZE + len;
+	return REC_HDR + m->len;
+}
+
+/* The input's records for trace t in the harness's form, in out. */
+static size_t
+rewrite(unsigned t, const uint8_t *data, size_t size, uint8_t *out)
+{
+	size_t at = 0, n = 0, len;
+	unsigned nrec = 0;
+
+	while (nrec++ < VX_FUZZ_INPUT_MAX_RECORDS && size - at >= REC_HDR) {
+		unsigned ctl = data[at], arg = data[at + 1];
+
+		len = (size_t)data[at + 2] | (size_t)data[at + 3] << 8;
+		at += REC_HDR;
+		if (len > size - at)
+			len = size - at;
+		if (ctl & CTL_RECORDED)
+			n += put_recorded(out + n, t, ctl, arg, data + at, len);
+		else
+			n += put_record(out + n, ctl, arg, data + at, len);
+		at += len;
+	}
+	return n;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t msg[MAX_MSG];
-	struct vx_limits lim = { VX_DEF_MAX_XFER + 4096u, VX_MAX_FDS };
-	const struct vx_fd_info *like;
+	static uint8_t in[VX_FUZZ_INPUT_MAX_RECORDS * (REC_HDR + MAX_BODY)];
+	struct vx_fuzz_input *fi;
 	struct vx_sreplay *rp;
-	struct client c;
 	char err[512];
-	size_t at = 1, len, n;
-	unsigned t, nrec = 0, nfds;
-	int sv[2], chan, r = 0, sock;
+	size_t n;
+	unsigned t;
+	int sock, r;
 
 	if (size < 1)
 		return 0;
 	t = data[0] & 1u;
+	n = rewrite(t, data + 1, size - 1, in);
+	if ((fi = vx_fuzz_input_new(VX_FUZZ_INPUT_NO_VERSION, &sock)) == NULL)
+		return 0;
 	if (vx_sreplay_open(traces[t], &rp, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz-sreplay: %s\n", err);
 		abort();
 	}
 	if (getenv("FUZZ_SERVER_LOG") != NULL)
 		vx_sreplay_set_log(rp, log_line, NULL, 1);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-	    vx_sreplay_attach(rp, sv[0]) < 0)
+	if (vx_sreplay_attach(rp, sock) < 0)
 		abort();
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	memset(&c, 0, sizeof(c));
-	c.sock = sv[1];
-	c.twin = -1;
-	vx_framer_init(&c.in[0], c.sock, &lim);
-	vx_framer_init(&c.in[1], -1, &lim);
-	while (r == 0 && nrec++ < MAX_RECORDS && size - at >= 4) {
-		unsigned ctl = data[at], arg = data[at + 1];
-
-		len = (size_t)data[at + 2] | (size_t)data[at + 3] << 8;
-		at += 4;
-		if (len > size - at)
-			len = size - at;
-		n = build(&c, t, msg, ctl, arg, data + at, len, &like, &nfds,
-		    &chan);
-		at += len;
-		sock = chan == 1 && c.twin >= 0 ? c.twin : c.sock;
-		if (ctl & 8u) {
-			send_msg(sock, msg, n / 2, like, nfds);
-			r = run(rp, &c);
-			send_msg(sock, msg + n / 2, n - n / 2, NULL, 0);
-		} else {
-			send_msg(sock, msg, n, like, nfds);
-		}
-		if (r == 0)
-			r = run(rp, &c);
-	}
+	vx_fuzz_input_set_sent(fi, check_sent, NULL);
+	r = vx_fuzz_input_run(fi, in, n, sreplay_step, rp);
+	if (r == VX_ERR_BUSY)
+		fx_fail(NULL, "the replay keeps busy without input");
 	if (r != 0 && r != VX_ERR_TOO_LARGE && r != VX_ERR_NOMEM)
 		fx_fail(NULL, "the replay ended a connection the client kept: "
 		    "%s (%s)", vx_strerror(r), vx_sreplay_errmsg(rp));
 	vx_sreplay_free(rp);
-	vx_framer_release(&c.in[0]);
-	vx_framer_release(&c.in[1]);
-	close(c.sock);
-	if (c.twin >= 0)
-		close(c.twin);
+	vx_fuzz_input_free(fi);
 	return 0;
 }
