@@ -6,23 +6,9 @@
 
 load helpers
 
-start_server() {
-	# VFUCTL_SERVER: another build of the server (say, while testing
-	# a sanitizer build of the client)
-	local server=${VFUCTL_SERVER:-$VFUCTL}
-	"$server" --list-commands | grep -qx server ||
-		skip "vfuctl server is not built yet"
-	command -v python3 >/dev/null || skip "python3 is not installed"
-	sock=$TEST_TMP/s
-	"$server" server --socket-path "$sock" \
-		--device "$repo/tests/devices/$1.json" 3>&- \
-		>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
-}
-
 setup() {
 	srv_pid=
+	command -v python3 >/dev/null || skip "python3 is not installed"
 }
 
 teardown() {

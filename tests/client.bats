@@ -9,22 +9,6 @@ load helpers
 
 golden=$BATS_TEST_DIRNAME/golden/client
 
-# start_server DEVICE: vfuctl server on $sock in the background.
-start_server() {
-	# VFUCTL_SERVER: another build of the server (say, while testing
-	# a sanitizer build of the client)
-	local server=${VFUCTL_SERVER:-$VFUCTL}
-	"$server" --list-commands | grep -qx server ||
-		skip "vfuctl server is not built yet"
-	sock=$TEST_TMP/s
-	# fd 3 closed: bats waits for it otherwise
-	"$server" server --socket-path "$sock" \
-		--device "$repo/tests/devices/$1.json" 3>&- \
-		>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
-}
-
 setup() {
 	srv_pid=
 }

@@ -19,17 +19,6 @@ load helpers
 
 golden=$BATS_TEST_DIRNAME/golden/client
 
-# start_server DEVICE: vfuctl server on $sock in the background.
-start_server() {
-	sock=$TEST_TMP/s
-	# fd 3 closed: bats waits for it otherwise
-	"$VFUCTL" server --socket-path "$sock" \
-		--device "$repo/tests/devices/$1.json" 3>&- \
-		>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
-}
-
 setup() {
 	srv_pid=
 	command -v lspci >/dev/null || skip "lspci is not installed (tests/deps.sh)"

@@ -51,6 +51,60 @@ require_peers() {
 	done
 }
 
+# start_server DEVICE [SOCKET]: vfuctl server (VFUCTL_SERVER: another
+# build of it, say while testing a sanitizer build of the client) in the
+# background on SOCKET ($TEST_TMP/s), sock set to it and srv_pid to its
+# pid, its output in $TEST_TMP/server.log.  DEVICE is a file, or NAME for
+# tests/devices/NAME.json.
+start_server() {
+	local dev=$1
+	[[ $dev == */* ]] || dev=$repo/tests/devices/$dev.json
+	sock=${2:-$TEST_TMP/s}
+	# fd 3 closed: bats waits for it otherwise
+	"${VFUCTL_SERVER:-$VFUCTL}" server --socket-path "$sock" \
+		--device "$dev" 3>&- >>"$TEST_TMP/server.log" 2>&1 &
+	srv_pid=$!
+	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
+}
+
+# stop_server: SIGTERM to the server start_server started, and reap it.
+stop_server() {
+	kill -TERM "$srv_pid"
+	wait "$srv_pid" || true
+	srv_pid=
+}
+
+# qemu_boot SOCKET: QEMU's firmware (SeaBIOS) with a vfio-user-pci device
+# on SOCKET, as $PEERS/qemu-attach boots it, but stopped when the firmware
+# is done ("No bootable device") rather than after a fixed time: quicker,
+# and as patient as a loaded machine needs (up to 120 s).  Fails unless
+# SeaBIOS enumerated the device at 00:01.0; shows the firmware's PCI
+# lines and QEMU's errors then.
+qemu_boot() {
+	local fw=$TEST_TMP/firmware.log err=$TEST_TMP/qemu.err q i
+	require_peers qemu/qemu-system-x86_64
+	: >"$fw"
+	"$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" -nodefaults \
+		-display none -serial none -monitor none \
+		-machine q35,accel=tcg,memory-backend=mem -m 128M \
+		-object memory-backend-memfd,id=mem,size=128M,share=on \
+		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$1\",\"type\":\"unix\"}}" \
+		-chardev file,id=fw,path="$fw" \
+		-device isa-debugcon,iobase=0x402,chardev=fw 3>&- 2>"$err" &
+	q=$!
+	for ((i = 0; i < 2400; i++)); do
+		grep -q "No bootable device" "$fw" && break
+		kill -0 "$q" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -TERM "$q" 2>/dev/null || true
+	wait "$q" 2>/dev/null || true
+	grep -q 'init bdf=00:01\.0' "$fw" && return 0
+	grep bdf= "$fw" >&2
+	cat "$err" >&2
+	return 1
+}
+
 # kill_pids: kill and reap every process in $pids (a teardown).
 kill_pids() {
 	local p

@@ -20,18 +20,6 @@ teardown() {
 	kill_pids
 }
 
-# wait_line PATTERN FILE PID: up to 120 s for FILE to hold a line matching
-# PATTERN, giving up early once PID has exited (it will write no more).
-wait_line() {
-	local i
-	for ((i = 0; i < 2400; i++)); do
-		grep -q -- "$1" "$2" 2>/dev/null && return 0
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.05
-	done
-	grep -q -- "$1" "$2" 2>/dev/null
-}
-
 # serve DESCRIPTION SOCKET: vfuctl server --once for the device described
 # in the file DESCRIPTION; its pid in $srv_pid.
 serve() {
@@ -57,32 +45,6 @@ stop_record() {
 	kill -INT "$rec_pid"
 	wait "$rec_pid" || st=$?
 	[ "$st" -eq 0 ] || { cat "$TEST_TMP/record.log" >&2; return 1; }
-}
-
-# qemu_boot SOCKET: QEMU's firmware with a vfio-user-pci device on SOCKET,
-# as $PEERS/qemu-attach boots it, but stopped when the firmware is done
-# ("No bootable device") rather than after a fixed time: quicker, and as
-# patient as a loaded machine needs.  Fails unless SeaBIOS enumerated the
-# device at 00:01.0; shows the firmware's PCI lines and QEMU's errors then.
-qemu_boot() {
-	local fw=$TEST_TMP/firmware.log err=$TEST_TMP/qemu.err q
-	: >"$fw"
-	"$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" -nodefaults \
-		-display none -serial none -monitor none \
-		-machine q35,accel=tcg,memory-backend=mem -m 128M \
-		-object memory-backend-memfd,id=mem,size=128M,share=on \
-		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$1\",\"type\":\"unix\"}}" \
-		-chardev file,id=fw,path="$fw" \
-		-device isa-debugcon,iobase=0x402,chardev=fw 3>&- 2>"$err" &
-	q=$!
-	pids+=("$q")
-	wait_line "No bootable device" "$fw" "$q" || true
-	kill -TERM "$q" 2>/dev/null || true
-	wait "$q" 2>/dev/null || true
-	grep -q 'init bdf=00:01\.0' "$fw" && return 0
-	grep bdf= "$fw" >&2
-	cat "$err" >&2
-	return 1
 }
 
 # pci_id DESCRIPTION: "vvvv:dddd", the described ids as SeaBIOS prints

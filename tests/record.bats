@@ -7,16 +7,6 @@
 
 load helpers
 
-# start_server DEVICE: vfuctl server on $sock in the background.
-start_server() {
-	sock=$TEST_TMP/s
-	"$VFUCTL" server --socket-path "$sock" \
-		--device "$repo/tests/devices/$1.json" 3>&- \
-		>>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
-}
-
 start_recorder() {
 	rsock=$TEST_TMP/r
 	local w=(-w "$trace")

@@ -22,21 +22,6 @@ teardown() {
 	done
 }
 
-# start_server DEVICE-FILE [SOCKET]: vfuctl server in the background.
-start_server() {
-	sock=${2:-$TEST_TMP/s}
-	"$VFUCTL" server --socket-path "$sock" --device "$1" 3>&- \
-		>>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$sock" "$srv_pid" "$TEST_TMP/server.log"
-}
-
-stop_server() {
-	kill -TERM "$srv_pid"
-	wait "$srv_pid" || true
-	srv_pid=
-}
-
 # record DEVICE SCRIPT [TRACE [CLIENT-OPTION...]]: a vfuctl client SCRIPT
 # through vfuctl record to a server of tests/devices/DEVICE.json, into
 # TRACE ($trace).

@@ -424,40 +424,12 @@ corpus_served() {
 @test "server --replay: corpus migration plays to its client script as live (source and destination)" { corpus_served migration; }
 @test "server --replay: corpus errors plays to its client script as live" { corpus_served errors; }
 
-# QEMU's firmware (SeaBIOS) on a vfio-user-pci device at SOCKET, stopped
-# when it is done ("No bootable device"), as tests/peers.bats boots it;
-# fails unless it enumerated the device at 00:01.0.
-qemu_firmware() {
-	local fw=$TEST_TMP/firmware.log q i
-	require_peers qemu/qemu-system-x86_64
-	: >"$fw"
-	"$PEERS/qemu/qemu-system-x86_64" -L "$PEERS/qemu" -nodefaults \
-		-display none -serial none -monitor none \
-		-machine q35,accel=tcg,memory-backend=mem -m 128M \
-		-object memory-backend-memfd,id=mem,size=128M,share=on \
-		-device "{\"driver\":\"vfio-user-pci\",\"socket\":{\"path\":\"$1\",\"type\":\"unix\"}}" \
-		-chardev file,id=fw,path="$fw" \
-		-device isa-debugcon,iobase=0x402,chardev=fw 3>&- 2>"$TEST_TMP/qemu.err" &
-	q=$!
-	# the firmware's last line, or QEMU gone: up to 60 s on a loaded machine
-	for ((i = 0; i < 1200; i++)); do
-		grep -q "No bootable device" "$fw" && break
-		kill -0 "$q" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -TERM "$q" 2>/dev/null || true
-	wait "$q" 2>/dev/null || true
-	grep -q 'init bdf=00:01\.0' "$fw" && return 0
-	cat "$fw" "$TEST_TMP/qemu.err" >&2
-	return 1
-}
-
 @test "server --replay: QEMU's firmware enumerates a device played from its recorded session" {
 	rec_start "$TEST_TMP/q.pcap"
-	qemu_firmware "$TEST_TMP/rec.sock"
+	qemu_boot "$TEST_TMP/rec.sock"
 	rec_stop
 	start_replay "$TEST_TMP/q.pcap"
-	qemu_firmware "$TEST_TMP/rp.sock"
+	qemu_boot "$TEST_TMP/rp.sock"
 	end_replay
 	[ "$rp_status" -eq 0 ]
 	run cat "$TEST_TMP/replay.log"
