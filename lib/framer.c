@@ -563,14 +563,15 @@ vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
 
 	if (at == 0 || at >= len)
 		return VX_ERR_INVALID;
-	if (f->split_end != 0)
+	if (f->nhold + 2 > VX_FRAMER_HOLDS)
 		return VX_ERR_BUSY;
 	if ((r = queue_at(f, msg, len, fds, nfds, at)) < 0)
 		return r;
-	f->split_at = start + at;
-	f->split_end = start + len;
-	f->split_wait_ms = wait_ms < 0 ? 0 : wait_ms;
-	f->split_deadline = 0;
+	f->hold[f->nhold].at = start + at;
+	f->hold[f->nhold++].end = start + len;
+	f->hold[f->nhold].at = start + len;
+	f->hold[f->nhold++].end = 0;
+	f->hold_wait_ms = wait_ms < 0 ? 0 : wait_ms;
 	return 0;
 }
 
@@ -583,28 +584,30 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* At a split message's second part: 1 while the peer has not read the
- * first (and the wait is not over), else 0 and the rest may go. */
+/* At a hold: 1 while the peer has not read all that was written (and
+ * the wait is not over), else 0, the hold gone, and writing goes on. */
 static int
-split_holds(struct vx_framer *f)
+holding(struct vx_framer *f)
 {
 	int left = 0;
 
-	if (f->split_at == 0 || f->out.base + f->out.head != f->split_at)
+	if (!vx_framer_held(f))
 		return 0;
-	if (f->split_deadline == 0)
-		f->split_deadline = now_ms() + f->split_wait_ms;
+	if (f->hold_deadline == 0)
+		f->hold_deadline = now_ms() + f->hold_wait_ms;
 	if (ioctl(f->sock, SIOCOUTQ, &left) == 0 && left > 0 &&
-	    now_ms() < f->split_deadline)
+	    now_ms() < f->hold_deadline)
 		return 1;
-	f->split_at = 0;
+	f->hold_deadline = 0;
+	f->rest_end = f->hold[0].end;
+	memmove(&f->hold[0], &f->hold[1], (size_t)--f->nhold * sizeof(f->hold[0]));
 	return 0;
 }
 
 int
 vx_framer_held(const struct vx_framer *f)
 {
-	return f->split_at != 0 && f->out.base + f->out.head == f->split_at;
+	return f->nhold > 0 && f->out.base + f->out.head == f->hold[0].at;
 }
 
 int
@@ -640,15 +643,15 @@ send_some(struct vx_framer *f)
 
 	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
 		;
-	if (k > 0 && f->split_end > o->base + o->head)
-		end = f->split_end - o->base;	/* a split message's rest */
+	if (k > 0 && f->rest_end > o->base + o->head)
+		end = f->rest_end - o->base;	/* a split message's rest */
 	else if (k > 0 && o->len - o->head >= VX_HDR_SIZE &&
 	    get_le32(o->p + o->head + VX_HDR_OFF_SIZE) < o->len - o->head)
 		end = o->head + get_le32(o->p + o->head + VX_HDR_OFF_SIZE);
 	else if (k == 0 && k < o->nfd)
 		end = o->fdv[k].off - o->base;
-	if (f->split_at > o->base + o->head && f->split_at - o->base < end)
-		end = f->split_at - o->base;	/* its first part alone */
+	if (f->nhold > 0 && f->hold[0].at - o->base < end)
+		end = f->hold[0].at - o->base;	/* up to a hold */
 	iov.iov_base = o->p + o->head;
 	iov.iov_len = end - o->head;
 	memset(&mh, 0, sizeof(mh));
@@ -676,8 +679,6 @@ send_some(struct vx_framer *f)
 	}
 	fdq_shift(o, k, 1);
 	o->head += n;
-	if (f->split_end != 0 && o->base + o->head >= f->split_end)
-		f->split_end = 0;
 	return 0;
 }
 
@@ -689,7 +690,7 @@ vx_framer_flush(struct vx_framer *f)
 	if (f->sock < 0)
 		return VX_ERR_INVALID;
 	while (f->out.head < f->out.len) {
-		if (split_holds(f))
+		if (holding(f))
 			return VX_ERR_AGAIN;
 		if ((r = send_some(f)) < 0)
 			return r;
@@ -705,7 +706,9 @@ vx_framer_drop_output(struct vx_framer *f)
 	fdq_shift(o, o->nfd, 1);
 	o->base += o->len;
 	o->head = o->len = 0;
-	f->split_at = f->split_end = 0;
+	f->nhold = 0;
+	f->rest_end = 0;
+	f->hold_deadline = 0;
 }
 
 int

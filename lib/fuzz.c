@@ -563,6 +563,8 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		if (r == 0)
 			r = send_all(vx_conn_sock(fz->conn), out + half,
 			    olen - half, fds, m->nfds);
+		if (r == 0 && half > 0)	/* its rest in a read of its own */
+			drained(vx_conn_sock(fz->conn), fz->o.timeout_ms);
 		for (i = 0; i < m->nfds; i++)
 			close(fds[i]);
 		olen = 0;

@@ -63,6 +63,8 @@
 
 /* Spare buffers a framer keeps for frames it hands out. */
 #define VX_FRAMER_SPARES	2
+/* Split messages queued at once (vx_framer_queue_split), times two. */
+#define VX_FRAMER_HOLDS		8
 
 /* What a framer accepts inbound. */
 struct vx_limits {
@@ -128,10 +130,14 @@ struct vx_framer {
 	int drained;			/* see vx_framer_drained */
 	struct vx_spare spare[VX_FRAMER_SPARES];
 	int nspare;
-	/* out: a message in two writes (see vx_framer_queue_split) */
-	uint64_t split_at, split_end;	/* stream offsets; 0: none */
-	int split_wait_ms;
-	int64_t split_deadline;		/* ms; 0: the first part not out */
+	/* out: where writing waits for the peer to have read all (see
+	 * vx_framer_queue_split), in stream offsets: a split message's
+	 * split point (end: the message's end) and its end (end 0) */
+	struct { uint64_t at, end; } hold[VX_FRAMER_HOLDS];
+	int nhold;
+	uint64_t rest_end;		/* a split message's rest: to here */
+	int hold_wait_ms;
+	int64_t hold_deadline;		/* ms; 0: not waiting yet */
 };
 
 /*
@@ -226,14 +232,15 @@ int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
  * Queue msg to go in two writes, as a stream socket allows and some
  * servers cannot take: its first `at` bytes alone, then, once the peer
  * has read them (SIOCOUTQ 0) or wait_ms have passed since, the rest with
- * the descriptors.  0 < at < len; one such message at a time
- * (VX_ERR_BUSY while the last has not all gone), else as
+ * the descriptors; what follows goes once the peer has read that too, so
+ * that each part comes in a read of its own.  0 < at < len; up to
+ * VX_FRAMER_HOLDS / 2 such messages queued (VX_ERR_BUSY), else as
  * vx_framer_queue().
  */
 int vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
     const int *fds, int nfds, size_t at, int wait_ms);
-/* 1 while output waits for the peer to read a split message's first
- * part: poll for nothing, call flush again in a millisecond. */
+/* 1 while output waits for the peer to read a split message's part:
+ * poll for nothing, call flush again in a millisecond. */
 int vx_framer_held(const struct vx_framer *f);
 
 /*
