@@ -987,6 +987,18 @@ test_dma_edges(void)
 	    text_of(&x.r, VX_FIND_DMA_OVERLAP));
 	dma_map(&x, 4, 0x1ff000, 0x1000, 0);
 	expect_none(&x, "dma edges: a window just below a zero-size one");
+	dma_map(&x, 30, 0x130000, 0x1000, 0);
+	dma_map(&x, 31, 0x120000, 0x1000, 0);
+	dma_map(&x, 32, 0x110000, 0x1000, 0);
+	dma_map(&x, 33, 0x108000, 0x30000, 0);
+	ok(strcmp(text_of(&x.r, VX_FIND_DMA_OVERLAP), "[0x108000, +0x30000) "
+	    "overlaps [0x110000, +0x1000)") == 0,
+	    "dma edges: a map over three names the lowest: %s",
+	    text_of(&x.r, VX_FIND_DMA_OVERLAP));
+	dma_map(&x, 34, 0x120800, 0x30000, 0);
+	ok(strstr(text_of(&x.r, VX_FIND_DMA_OVERLAP), "overlaps [0x120000, +0x1000)") != NULL,
+	    "dma edges: or the one holding its start: %s",
+	    text_of(&x.r, VX_FIND_DMA_OVERLAP));
 	dma_read(&x, MAIN, 1, 0x200000, 0);
 	expect_not(&x, VX_FIND_DMA_OUTSIDE, "dma edges: zero bytes at a zero-size window");
 	dma_read(&x, MAIN, 2, 0x200000, 1);
