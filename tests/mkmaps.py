@@ -6,7 +6,11 @@ import's input) of a VERSION exchange and N command/reply pairs, fast:
   churn  N DMA_MAP and DMA_UNMAP round trips: ascending maps, and once
          65535 are mapped the oldest unmapped before each new one
   info   N DEVICE_GET_INFO round trips (the same number of messages, no
-         windows: the yardstick the maps are compared with)
+         windows: the yardstick the others are compared with)
+  over   N DMA_MAPs, then a server DMA_READ in the last window, its
+         DMA_UNMAP, an unmap-all and a DMA_READ in the first window
+  edges  (N unused) a zero-size window and one past 2^64, maps over
+         them, DMA_READs at their ends
 MAX: the max_dma_maps the server's VERSION reply proposes (default: none,
 the spec's 65535)."""
 import json
@@ -19,6 +23,7 @@ if len(sys.argv) > 3:
     caps["capabilities"]["max_dma_maps"] = int(sys.argv[3])
 out = sys.stdout
 seq = [0]
+ids = [0]
 
 
 def line(d, payload_hex):
@@ -32,32 +37,63 @@ def msg(mid, cmd, flags, payload=b""):
             payload).hex()
 
 
+def pair(cmd, body, reply=b"", server=False):
+    ids[0] = (ids[0] + 1) & 0xffff
+    c, s = ("s2c", "c2s") if server else ("c2s", "s2c")
+    line(c, msg(ids[0], cmd, 0, body))
+    line(s, msg(ids[0], cmd, 1, reply))
+
+
+def dma_map(addr, size):
+    pair(2, struct.pack("<IIQQQ", 32, 3, 0, addr, size))
+
+
+def dma_unmap(addr, size, flags=0):
+    body = struct.pack("<IIQQ", 24, flags, addr, size)
+    pair(3, body, body)
+
+
+def dma_read(addr, count):
+    pair(11, struct.pack("<QQ", addr, count),
+         struct.pack("<QQ", addr, count) + bytes(count), server=True)
+
+
 ver = struct.pack("<HH", 0, 1) + json.dumps(caps).encode() + b"\0"
 line("c2s", msg(0, 1, 0, ver))
 line("s2c", msg(0, 1, 1, ver))
-if kind == "maps":
+if kind in ("maps", "over"):
     for i in range(n):
-        mid = (i + 1) & 0xffff
-        line("c2s", msg(mid, 2, 0, struct.pack("<IIQQQ", 32, 3, 0,
-                                                0x100000 + i * 0x1000, 0x1000)))
-        line("s2c", msg(mid, 2, 1))
+        dma_map(0x100000 + i * 0x1000, 0x1000)
+    if kind == "over":
+        last = 0x100000 + (n - 1) * 0x1000
+        dma_read(last, 8)
+        dma_unmap(last, 0x1000)
+        dma_unmap(0, 0, 2)
+        dma_read(0x100000, 8)
 elif kind == "churn":
     live = 65535
     i = oldest = 0
     for k in range(n):
-        mid = (k + 1) & 0xffff
         if i - oldest < live:
-            body = struct.pack("<IIQQQ", 32, 3, 0, 0x100000 + i * 0x1000, 0x1000)
-            cmd, i = 2, i + 1
+            dma_map(0x100000 + i * 0x1000, 0x1000)
+            i += 1
         else:
-            body = struct.pack("<IIQQ", 24, 0, 0x100000 + oldest * 0x1000, 0x1000)
-            cmd, oldest = 3, oldest + 1
-        line("c2s", msg(mid, cmd, 0, body))
-        line("s2c", msg(mid, cmd, 1, body if cmd == 3 else b""))
+            dma_unmap(0x100000 + oldest * 0x1000, 0x1000)
+            oldest += 1
 elif kind == "info":
     for i in range(n):
-        mid = (i + 1) & 0xffff
-        line("c2s", msg(mid, 4, 0, struct.pack("<IIII", 16, 0, 0, 0)))
-        line("s2c", msg(mid, 4, 1, struct.pack("<IIII", 16, 0, 9, 5)))
+        pair(4, struct.pack("<IIII", 16, 0, 0, 0),
+             struct.pack("<IIII", 16, 0, 9, 5))
+elif kind == "edges":
+    dma_map(0x10000, 0)                     # the byte at 0x10000
+    dma_map(0x10000, 0)                     # DMA_OVERLAP
+    dma_map(0xf000, 0x2000)                 # DMA_OVERLAP
+    dma_read(0x10000, 0)                    # inside
+    dma_read(0x10000, 1)                    # DMA_OUTSIDE
+    dma_map(0xfffffffffffff000, 0x2000)     # to the top, not wrapping
+    dma_map(0xfffffffffffff800, 0x100)      # DMA_OVERLAP
+    dma_map(0, 0x1000)                      # no overlap
+    dma_read(0xffffffffffffff00, 0x100)     # inside
+    dma_read(0x1000, 0)                     # zero bytes at a window's end
 else:
-    sys.exit("mkmaps.py: KIND is maps, churn or info")
+    sys.exit("mkmaps.py: KIND is maps, churn, info, over or edges")
