@@ -432,11 +432,13 @@ window_overlapping(const struct vx_session *s, uint64_t addr, uint64_t size)
 static struct window *
 window_lowest(const struct vx_session *s, uint64_t addr, uint64_t size)
 {
-	struct window *w = window_overlapping(s, addr, 0), *b;
+	struct window *w = window_overlapping(s, addr, size), *b;
 	uint64_t lo = addr, mid;
 
-	if (w != NULL || (w = window_overlapping(s, addr, size)) == NULL)
-		return w;
+	if (w == NULL || w->addr <= addr)
+		return w;	/* none, or the one holding addr */
+	if ((b = window_overlapping(s, addr, 0)) != NULL)
+		return b;
 	/* none overlaps [addr, lo); the lowest starts in [lo, w->addr] */
 	while (lo < w->addr) {
 		mid = lo + (w->addr - 1 - lo) / 2;
