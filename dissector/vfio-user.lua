@@ -1607,6 +1607,10 @@ local function no_caps()
 		mig_pgsize = 0, mig_max_bitmap_size = 0, twin = 0, twin_fd = 0, write_multiple = 0 }
 end
 
+local function win_clear(c)
+	c.wa, c.ws, c.whx = {}, {}, {}
+end
+
 local function session_reset(c)
 	local p = vu.prefs.peer
 	c.peer = { [0] = p, [1] = p }
@@ -1618,9 +1622,10 @@ local function session_reset(c)
 	c.twin, c.told_main_dma = false, false
 	c.num_regions, c.num_irqs = -1, -1
 	c.regions = {}
-	-- DMA windows by address: { a = address, n = size, fd = passed as
-	-- an fd, ha, hn = the exact hex of values past 2^53 }
-	c.win = {}
+	-- DMA windows sorted by address, as two arrays of numbers (a table
+	-- each would make every garbage collection walk them all): address,
+	-- size; and by address, "ADDR-HEX/SIZE-HEX" for those past 2^53
+	win_clear(c)
 end
 
 local function session(conn)
@@ -1735,18 +1740,35 @@ local function last_byte(a, n)
 	return l >= TWO64 and TWO64 or l
 end
 
--- the index of the lowest window [addr, +size) overlaps and the window, or
--- where a window at addr goes and nil
-local function win_find(win, addr, size)
-	local lo, hi = 1, #win + 1
+-- the index of the lowest window [addr, +size) overlaps, true; or where a
+-- window at addr goes, false
+local function win_find(c, addr, size)
+	local wa, ws = c.wa, c.ws
+	local lo, hi = 1, #wa + 1
 	while lo < hi do
 		local mid = floor((lo + hi) / 2)
-		local w = win[mid]
-		if last_byte(w.a, w.n) < addr then lo = mid + 1 else hi = mid end
+		if last_byte(wa[mid], ws[mid]) < addr then lo = mid + 1 else hi = mid end
 	end
-	local w = win[lo]
-	if w and w.a <= last_byte(addr, size) then return lo, w end
-	return lo, nil
+	return lo, lo <= #wa and wa[lo] <= last_byte(addr, size)
+end
+
+local function win_insert(c, i, a, n, ha, hn)
+	table.insert(c.wa, i, a)
+	table.insert(c.ws, i, n)
+	if ha or hn then c.whx[a] = (ha or hexnum(a)) .. "/" .. (hn or hexnum(n)) end
+end
+
+local function win_remove(c, i)
+	c.whx[c.wa[i]] = nil
+	table.remove(c.wa, i)
+	table.remove(c.ws, i)
+end
+
+-- window i as lib/session.c prints it: "[0xADDR, +0xSIZE)"
+local function win_text(c, i)
+	local h = c.whx[c.wa[i]]
+	if h then return fmt("[0x%s, +0x%s)", h:match("^(%x+)/(%x+)$")) end
+	return fmt("[0x%s, +0x%s)", hexnum(c.wa[i]), hexnum(c.ws[i]))
 end
 
 -- as lib/session.c windows_unsure(): no DMA or unmap verdicts
@@ -1763,11 +1785,12 @@ end
 
 local function check_dma(c, addr, count, res, s)
 	if windows_unsure(c) then return end	-- mapped before the capture, perhaps
-	local _, w = win_find(c.win, addr, count)
-	if w == nil and count == 0 and addr > 0 then _, w = win_find(c.win, addr - 1, 1) end	-- at a window's end
-	if w then
-		local d = addr - w.a
-		if addr >= w.a and d <= w.n and count <= w.n - d then return end
+	local i, found = win_find(c, addr, count)
+	if not found and count == 0 and addr > 0 then i, found = win_find(c, addr - 1, 1) end	-- at a window's end
+	if found then
+		local wa, ws = c.wa[i], c.ws[i]
+		local d = addr - wa
+		if addr >= wa and d <= ws and count <= ws - d then return end
 	end
 	add(res, "DMA_OUTSIDE", fmt("[0x%s, +0x%s) is in no mapped window", hx(s, "dma.address"),
 		s.v["dma.count"] and hx(s, "dma.count") or hexnum(count)))
@@ -1776,34 +1799,33 @@ end
 local function dma_map(c, s, res)
 	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
 	local ha, hs = hx(s, "dma.address"), hx(s, "dma.size")
-	local win, max = c.win, max_dma_maps(c)
-	local i, o = win_find(win, addr, size)
-	if o then
-		add(res, "DMA_OVERLAP", fmt("[0x%s, +0x%s) overlaps [0x%s, +0x%s)", ha, hs,
-			o.ha or hexnum(o.a), o.hn or hexnum(o.n)))
+	local nwin, max = #c.wa, max_dma_maps(c)
+	local i, found = win_find(c, addr, size)
+	if found then
+		add(res, "DMA_OVERLAP", fmt("[0x%s, +0x%s) overlaps %s", ha, hs, win_text(c, i)))
 		return
 	end
-	if #win >= max or #win >= MAX_WINDOWS then
+	if nwin >= max or nwin >= MAX_WINDOWS then
 		-- not kept (memory stays bounded): no DMA or unmap verdicts until an unmap-all
 		c.windows_lost = true
-		add(res, "DMA_MAPS_OVER_LIMIT", fmt("[0x%s, +0x%s) with %d mapped, max_dma_maps %s%s", ha, hs, #win,
+		add(res, "DMA_MAPS_OVER_LIMIT", fmt("[0x%s, +0x%s) with %d mapped, max_dma_maps %s%s", ha, hs, nwin,
 			dec(max), max > MAX_WINDOWS and " (vfuctl tracks 65536)" or ""))
 		return
 	end
-	table.insert(win, i, { a = addr, n = size, fd = s.nfds > 0, ha = s.hx["dma.address"], hn = s.hx["dma.size"] })
+	win_insert(c, i, addr, size, s.hx["dma.address"], s.hx["dma.size"])
 	if s.nfds > 0 then add(res, "INVISIBLE_DMA", fmt("[0x%s, +0x%s)", ha, hs)) end
 end
 
 local function dma_unmap(c, s, res)
 	if has_bit(s.v["dma_unmap.flags"] or 0, 2) then
-		c.win = {}
+		win_clear(c)
 		c.windows_known, c.windows_lost = true, false
 		return
 	end
 	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
-	local i, w = win_find(c.win, addr, 0)	-- the one holding addr
-	if w and w.a == addr and w.n == size then
-		table.remove(c.win, i)
+	local i, found = win_find(c, addr, 0)	-- the one holding addr
+	if found and c.wa[i] == addr and c.ws[i] == size then
+		win_remove(c, i)
 		return
 	end
 	if windows_unsure(c) then return end
@@ -2113,9 +2135,9 @@ local function state_fill(c, o, t0)
 		if not is_obj(e) then error(BAD, 0) end
 		local a, n = ju64(e, "addr", 0), ju64(e, "size", 0)
 		ju64(e, "flags", 0)
-		local i, w = win_find(c.win, a, n)
-		if w then error(BAD, 0) end	-- overlapping windows
-		table.insert(c.win, i, { a = a, n = n, fd = jfield(e, "fd") == true })
+		local i, found = win_find(c, a, n)
+		if found then error(BAD, 0) end	-- overlapping windows
+		win_insert(c, i, a, n)
 	end
 	for _, e in ipairs(jarray(o, "pending")) do
 		local chan, dir = jstr(e, "chan"), jstr(e, "dir")
