@@ -23,23 +23,6 @@ setup_file() {
 	DIR=$BATS_FILE_TMPDIR mktrace info info 200000
 }
 
-# cpu_ms CMD...: the CPU time (user + system, ms) CMD takes, the least of
-# three runs: on a loaded machine the CPU time moves far less than the
-# wall-clock time.
-cpu_ms() {
-	python3 - "$@" <<'PY'
-import resource, subprocess, sys
-best = None
-for _ in range(3):
-    b = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    a = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t = a.ru_utime - b.ru_utime + a.ru_stime - b.ru_stime
-    best = t if best is None else min(best, t)
-print(max(1, int(best * 1000)))
-PY
-}
-
 # frames PAGE-ARGS...: the frame numbers vfuctl dissect shows, one line.
 frames() {
 	"$VFUCTL" dissect "$@" | awk '$1 ~ /^[0-9]+$/ { printf "%s%s", sep, $1; sep = " " }'
