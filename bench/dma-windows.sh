@@ -34,15 +34,16 @@ for ((i = 0; i < runs; i++)); do
 		timed $k "$vfuctl" stats "$tmp/$k.pcap" || true
 	done
 done
+declare -A cpu
 for k in info maps churn; do
 	c=$(cut -d' ' -f2 "$tmp/$k" | median)
 	kb=$(cut -d' ' -f3 "$tmp/$k" | median)
 	printf '  %-6s cpu %6.3f s  %6.2f M msgs/s per CPU second  peak RSS %d KiB\n' \
-		$k "$c" "$(awk -v n=$n -v c="$c" 'BEGIN { print (c > 0 ? 2 * n / c / 1e6 : 0) }')" "$kb"
-	eval "cpu_$k=$c"
+		$k "$c" "$(awk -v n="$n" -v c="$c" 'BEGIN { print (c > 0 ? 2 * n / c / 1e6 : 0) }')" "$kb"
+	cpu[$k]=$c
 done
 for k in maps churn; do
-	r=$(awk -v a="$(eval echo "\$cpu_$k")" -v b="$cpu_info" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 0.001) }')
+	r=$(awk -v a="${cpu[$k]}" -v b="${cpu[info]}" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 0.001) }')
 	if awk -v r="$r" 'BEGIN { exit !(r <= 4) }'; then v="target met:   "; else v="TARGET MISSED:"; fi
 	printf '    %s stats %s / info (CPU): %sx (<= 4x)\n' "$v" $k "$r"
 done
