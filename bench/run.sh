@@ -204,6 +204,9 @@ fi
 # part 2: reading traces (dissect, stats)
 bash "$here/trace.sh"
 
+# part 2b: the session's DMA windows: stats on many maps vs none
+bash "$here/dma-windows.sh"
+
 # part 3: vfuctl server round trips and soak
 bash "$here/server.sh"
 

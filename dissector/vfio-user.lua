@@ -167,6 +167,7 @@ return {
     { key = "INVISIBLE_MMAP", severity = 0, text = "region has mmap-able areas: accesses through them are not on the socket" },
     { key = "INVISIBLE_DMA", severity = 0, text = "DMA window passed as an fd: the server's accesses to it are not on the socket" },
     { key = "MID_SESSION", severity = 0, text = "capture began mid-session: what came before is unknown, so checks that need it are off" },
+    { key = "DMA_MAPS_OVER_LIMIT", severity = 2, text = "more DMA windows mapped at once than max_dma_maps" },
   },
 }
 -- END fields.lua
@@ -1595,6 +1596,7 @@ function vu.init() reset_state() end
 -- MAX_WINDOWS DMA windows, 256 regions, the no_reply msg_ids.
 ------------------------------------------------------------------------
 local MAX_WINDOWS = 65536	-- as many as a state record may hold
+local DEF_MAX_DMA_MAPS = 65535	-- the spec's max_dma_maps when not said
 local MAX_FINDINGS = 8		-- a message's, as struct vx_session_result
 local UNANSWERED_MAX = 16	-- reported at a close record, as lib/walk.c
 local MAX_REGIONS = 256
@@ -1605,20 +1607,25 @@ local function no_caps()
 		mig_pgsize = 0, mig_max_bitmap_size = 0, twin = 0, twin_fd = 0, write_multiple = 0 }
 end
 
+local function win_clear(c)
+	c.wa, c.ws, c.whx = {}, {}, {}
+end
+
 local function session_reset(c)
 	local p = vu.prefs.peer
 	c.peer = { [0] = p, [1] = p }
 	c.pend, c.npend, c.pseq, c.noreply = {}, 0, 0, {}
-	c.begun, c.mid, c.windows_known = false, false, false
+	c.begun, c.mid, c.windows_known, c.windows_lost = false, false, false, false
 	c.mid_unpaired = { [0] = false, false, false, false }
 	c.version_sent, c.version_done, c.major, c.minor = false, false, 0, 0
 	c.caps = { [0] = no_caps(), [1] = no_caps() }
 	c.twin, c.told_main_dma = false, false
 	c.num_regions, c.num_irqs = -1, -1
 	c.regions = {}
-	-- DMA windows as parallel arrays (address, size, passed as an fd) and
-	-- the exact hex of values past 2^53
-	c.wa, c.ws, c.wfd, c.wha, c.whs = {}, {}, {}, {}, {}
+	-- DMA windows sorted by address, as two arrays of numbers (a table
+	-- each would make every garbage collection walk them all): address,
+	-- size; and by address, "ADDR-HEX/SIZE-HEX" for those past 2^53
+	win_clear(c)
 end
 
 local function session(conn)
@@ -1724,54 +1731,104 @@ local function check_xfer(c, dir, count, res)
 	end
 end
 
-local function check_dma(c, addr, count, res, s)
-	if c.mid and not c.windows_known then return end	-- mapped before the capture, perhaps
+-- lib/session.c's order of windows: they never overlap, so they are kept
+-- sorted by address and found by binary search.  A zero-size window or
+-- access is the one byte at its address, one past 2^64 ends at the top.
+local function last_byte(a, n)
+	if n == 0 then return a end
+	local l = a + (n - 1)
+	return l >= TWO64 and TWO64 or l
+end
+
+-- the index of the lowest window [addr, +size) overlaps, true; or where a
+-- window at addr goes, false
+local function win_find(c, addr, size)
 	local wa, ws = c.wa, c.ws
-	for i = 1, #wa do
-		local d = addr - wa[i]
-		if addr >= wa[i] and d <= ws[i] and count <= ws[i] - d then return end
+	local lo, hi = 1, #wa + 1
+	while lo < hi do
+		local mid = floor((lo + hi) / 2)
+		if last_byte(wa[mid], ws[mid]) < addr then lo = mid + 1 else hi = mid end
+	end
+	return lo, lo <= #wa and wa[lo] <= last_byte(addr, size)
+end
+
+local function win_insert(c, i, a, n, ha, hn)
+	table.insert(c.wa, i, a)
+	table.insert(c.ws, i, n)
+	if ha or hn then c.whx[a] = (ha or hexnum(a)) .. "/" .. (hn or hexnum(n)) end
+end
+
+local function win_remove(c, i)
+	c.whx[c.wa[i]] = nil
+	table.remove(c.wa, i)
+	table.remove(c.ws, i)
+end
+
+-- window i as lib/session.c prints it: "[0xADDR, +0xSIZE)"
+local function win_text(c, i)
+	local h = c.whx[c.wa[i]]
+	if h then return fmt("[0x%s, +0x%s)", h:match("^(%x+)/(%x+)$")) end
+	return fmt("[0x%s, +0x%s)", hexnum(c.wa[i]), hexnum(c.ws[i]))
+end
+
+-- as lib/session.c windows_unsure(): no DMA or unmap verdicts
+local function windows_unsure(c)
+	return (c.mid and not c.windows_known) or c.windows_lost
+end
+
+-- the server's max_dma_maps, the spec's default until it says
+local function max_dma_maps(c)
+	local rx = c.caps[1]
+	if c.version_done and rx.present.max_dma_maps then return rx.max_dma_maps end
+	return DEF_MAX_DMA_MAPS
+end
+
+local function check_dma(c, addr, count, res, s)
+	if windows_unsure(c) then return end	-- mapped before the capture, perhaps
+	local i, found = win_find(c, addr, count)
+	if not found and count == 0 and addr > 0 then i, found = win_find(c, addr - 1, 1) end	-- at a window's end
+	if found then
+		local wa, ws = c.wa[i], c.ws[i]
+		local d = addr - wa
+		if addr >= wa and d <= ws and count <= ws - d then return end
 	end
 	add(res, "DMA_OUTSIDE", fmt("[0x%s, +0x%s) is in no mapped window", hx(s, "dma.address"),
 		s.v["dma.count"] and hx(s, "dma.count") or hexnum(count)))
 end
 
-local function wrap64(v) return v >= TWO64 and v - TWO64 or v end
-
 local function dma_map(c, s, res)
 	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
 	local ha, hs = hx(s, "dma.address"), hx(s, "dma.size")
-	local wa, ws = c.wa, c.ws
-	for i = 1, #wa do
-		if addr < wrap64(wa[i] + ws[i]) and wa[i] < wrap64(addr + size) then
-			add(res, "DMA_OVERLAP", fmt("[0x%s, +0x%s) overlaps [0x%s, +0x%s)", ha, hs,
-				c.wha[i] or hexnum(wa[i]), c.whs[i] or hexnum(ws[i])))
-			return
-		end
+	local nwin, max = #c.wa, max_dma_maps(c)
+	local i, found = win_find(c, addr, size)
+	if found then
+		add(res, "DMA_OVERLAP", fmt("[0x%s, +0x%s) overlaps %s", ha, hs, win_text(c, i)))
+		return
 	end
-	if #wa >= MAX_WINDOWS then return end	-- the budget: not tracked
-	local n = #wa + 1
-	wa[n], ws[n], c.wfd[n] = addr, size, s.nfds > 0
-	c.wha[n], c.whs[n] = s.hx["dma.address"], s.hx["dma.size"]
+	if nwin >= max or nwin >= MAX_WINDOWS then
+		-- not kept (memory stays bounded): no DMA or unmap verdicts until an unmap-all
+		c.windows_lost = true
+		add(res, "DMA_MAPS_OVER_LIMIT", fmt("[0x%s, +0x%s) with %d mapped, max_dma_maps %s%s", ha, hs, nwin,
+			dec(max), max > MAX_WINDOWS and " (vfuctl tracks 65536)" or ""))
+		return
+	end
+	win_insert(c, i, addr, size, s.hx["dma.address"], s.hx["dma.size"])
 	if s.nfds > 0 then add(res, "INVISIBLE_DMA", fmt("[0x%s, +0x%s)", ha, hs)) end
 end
 
 local function dma_unmap(c, s, res)
 	if has_bit(s.v["dma_unmap.flags"] or 0, 2) then
-		c.wa, c.ws, c.wfd, c.wha, c.whs = {}, {}, {}, {}, {}
-		c.windows_known = true
+		win_clear(c)
+		c.windows_known, c.windows_lost = true, false
 		return
 	end
 	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
-	local wa, ws = c.wa, c.ws
-	for i = 1, #wa do
-		if wa[i] == addr and ws[i] == size then	-- as C: the last takes its place
-			local n = #wa
-			wa[i], ws[i], c.wfd[i], c.wha[i], c.whs[i] = wa[n], ws[n], c.wfd[n], c.wha[n], c.whs[n]
-			wa[n], ws[n], c.wfd[n], c.wha[n], c.whs[n] = nil, nil, nil, nil, nil
-			return
-		end
+	local i, found = win_find(c, addr, 0)	-- the one holding addr
+	if found and c.wa[i] == addr and c.ws[i] == size then
+		win_remove(c, i)
+		return
 	end
-	if c.mid and not c.windows_known then return end
+	if windows_unsure(c) then return end
 	add(res, "DMA_UNMAP_UNKNOWN", fmt("[0x%s, +0x%s) was not mapped", hx(s, "dma.address"), hx(s, "dma.size")))
 end
 
@@ -2074,11 +2131,13 @@ local function state_fill(c, o, t0)
 	end
 	local dma = jarray(o, "dma")
 	if #dma > MAX_WINDOWS then error(BAD, 0) end
-	for i, e in ipairs(dma) do
+	for _, e in ipairs(dma) do
 		if not is_obj(e) then error(BAD, 0) end
-		c.wa[i], c.ws[i] = ju64(e, "addr", 0), ju64(e, "size", 0)
+		local a, n = ju64(e, "addr", 0), ju64(e, "size", 0)
 		ju64(e, "flags", 0)
-		c.wfd[i] = jfield(e, "fd") == true
+		local i, found = win_find(c, a, n)
+		if found then error(BAD, 0) end	-- overlapping windows
+		win_insert(c, i, a, n)
 	end
 	for _, e in ipairs(jarray(o, "pending")) do
 		local chan, dir = jstr(e, "chan"), jstr(e, "dir")
@@ -2100,6 +2159,7 @@ local function state_fill(c, o, t0)
 	c.begun = jfield(o, "begun") == true
 	c.mid = jfield(o, "mid") == true
 	c.windows_known = jfield(o, "windows_known") == true
+	c.windows_lost = jfield(o, "windows_lost") == true
 end
 
 -- text: the record's payload, nil when it is over STATE_MAX bytes

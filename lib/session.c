@@ -2,14 +2,17 @@
  * session.c - per-connection state: reply pairing, negotiation, regions,
  * IRQs and DMA windows, and the findings that need that context.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* twalk_r, tdestroy */
+#endif
 #include <jansson.h>
+#include <search.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vx-array.h"
 #include "vx-error.h"
 #include "vx-session.h"
 
@@ -17,6 +20,9 @@
 #define MAX_REGIONS	256
 #define MAX_PENDING	(1u << 20)
 #define NIL		UINT32_MAX
+/* DMA windows tracked at once, whatever a VERSION reply says: QEMU's
+ * max_dma_maps, and what a state record may hold */
+#define STATE_MAX_WINDOWS	65536
 
 static const struct {
 	const char *key, *text;
@@ -89,8 +95,9 @@ struct vx_session {
 	int told_main_dma;
 	int64_t num_regions, num_irqs;
 	struct region regions[MAX_REGIONS];
-	struct window *win;
-	size_t nwin, wincap;
+	void *windows;			/* tsearch tree of struct window */
+	size_t nwin;
+	int windows_lost;		/* a DMA_MAP over the limit not kept */
 	uint32_t heads[NBUCKETS], tails[NBUCKETS];
 	struct pending *pool;
 	uint32_t npool, poolcap, freelist, npending;
@@ -120,7 +127,7 @@ vx_session_free(struct vx_session *s)
 {
 	if (s == NULL)
 		return;
-	free(s->win);
+	tdestroy(s->windows, free);
 	free(s->pool);
 	free(s);
 }
@@ -379,21 +386,132 @@ check_xfer(struct vx_session *s, const struct vx_msg *m, uint64_t count,
 		    (unsigned long long)rx->max_data_xfer_size);
 }
 
+/*
+ * The DMA windows of a connection never overlap (an overlapping DMA_MAP is
+ * not kept), so they are ordered by address in a tsearch tree where
+ * overlapping intervals compare equal: a search with a window or an access
+ * finds a window it overlaps in O(log n).  For a total order a zero-size
+ * window or access is the one byte at its address, and one running past
+ * 2^64 ends at the top of the address space.
+ */
+static uint64_t
+last_byte(uint64_t addr, uint64_t size)
+{
+	if (size == 0)
+		return addr;
+	return size - 1 > UINT64_MAX - addr ? UINT64_MAX : addr + (size - 1);
+}
+
+static int
+window_cmp(const void *a, const void *b)
+{
+	const struct window *x = a, *y = b;
+
+	if (last_byte(x->addr, x->size) < y->addr)
+		return -1;
+	if (last_byte(y->addr, y->size) < x->addr)
+		return 1;
+	return 0;
+}
+
+/* A mapped window that [addr, +size) overlaps, or NULL. */
+static struct window *
+window_overlapping(const struct vx_session *s, uint64_t addr, uint64_t size)
+{
+	struct window key = { addr, size, 0, 0 };
+	void *node = tfind(&key, &s->windows, window_cmp);
+
+	return node != NULL ? *(struct window **)node : NULL;
+}
+
+/*
+ * The lowest window [addr, +size) overlaps, or NULL: the one holding addr,
+ * else the lowest starting after it, found by halving the range below the
+ * one tfind gave (at most 64 more searches, however many it overlaps).
+ */
+static struct window *
+window_lowest(const struct vx_session *s, uint64_t addr, uint64_t size)
+{
+	struct window *w = window_overlapping(s, addr, size), *b;
+	uint64_t lo = addr, mid;
+
+	if (w == NULL || w->addr <= addr)
+		return w;	/* none, or the one holding addr */
+	if ((b = window_overlapping(s, addr, 0)) != NULL)
+		return b;
+	/* none overlaps [addr, lo); the lowest starts in [lo, w->addr] */
+	while (lo < w->addr) {
+		mid = lo + (w->addr - 1 - lo) / 2;
+		if ((b = window_overlapping(s, lo, mid - lo + 1)) != NULL)
+			w = b;
+		else
+			lo = mid + 1;
+	}
+	return w;
+}
+
+/* Keep a window that overlaps none: 0, or VX_ERR_NOMEM. */
+static int
+window_add(struct vx_session *s, const struct window *w)
+{
+	struct window *nw = malloc(sizeof(*nw));
+
+	if (nw == NULL)
+		return VX_ERR_NOMEM;
+	*nw = *w;
+	if (tsearch(nw, &s->windows, window_cmp) == NULL) {
+		free(nw);
+		return VX_ERR_NOMEM;
+	}
+	s->nwin++;
+	return 0;
+}
+
+static void
+windows_drop(struct vx_session *s)
+{
+	tdestroy(s->windows, free);
+	s->windows = NULL;
+	s->nwin = 0;
+}
+
+/*
+ * Whether the windows are known well enough to call DMA outside them or an
+ * unmap unknown: not in a capture begun mid-session before an unmap-all,
+ * nor after a DMA_MAP over max_dma_maps that was not kept.
+ */
+static int
+windows_unsure(const struct vx_session *s)
+{
+	return (s->mid && !s->windows_known) || s->windows_lost;
+}
+
+/* How many windows may be mapped at once: the server's max_dma_maps, the
+ * spec's default until it says. */
+static uint64_t
+max_dma_maps(const struct vx_session *s)
+{
+	const struct vx_caps *c = &s->caps[VX_S2C];
+
+	if (s->version_done && (c->present & VX_CAPF_MAX_DMA_MAPS))
+		return c->max_dma_maps;
+	return VX_DEF_MAX_DMA_MAPS;
+}
+
 static void
 check_dma(struct vx_session *s, uint64_t addr, uint64_t count,
     struct vx_session_result *r)
 {
-	size_t i;
+	const struct window *w;
 
-	if (s->mid && !s->windows_known)
+	if (windows_unsure(s))
 		return;		/* mapped before the capture began, perhaps */
-	for (i = 0; i < s->nwin; i++) {
-		const struct window *w = &s->win[i];
-
-		if (addr >= w->addr && addr - w->addr <= w->size &&
-		    count <= w->size - (addr - w->addr))
-			return;
-	}
+	w = window_overlapping(s, addr, count);
+	if (w == NULL && count == 0 && addr > 0)
+		w = window_overlapping(s, addr - 1, 1);	/* at a window's end */
+	if (w != NULL && addr >= w->addr && addr - w->addr <= w->size &&
+	    count <= w->size - (addr - w->addr))
+		return;
 	add(r, VX_FIND_DMA_OUTSIDE, "[0x%llx, +0x%llx) is in no mapped window",
 	    (unsigned long long)addr, (unsigned long long)count);
 }
@@ -402,30 +520,33 @@ static int
 dma_map(struct vx_session *s, const struct vx_msg *m,
     struct vx_session_result *r)
 {
-	struct window w = { 0, 0, 0, 0 }, *nw;
-	uint64_t f = 0;
-	size_t i;
+	struct window w = { 0, 0, 0, 0 };
+	const struct window *o;
+	uint64_t f = 0, max = max_dma_maps(s);
 
 	vx_msg_get(m, VXF_DMA_ADDR, &w.addr);
 	vx_msg_get(m, VXF_DMA_SIZE, &w.size);
 	vx_msg_get(m, VXF_DMA_MAP_FLAGS, &f);
 	w.flags = (uint32_t)f;
 	w.fd = m->nfds > 0;
-	for (i = 0; i < s->nwin; i++) {
-		const struct window *o = &s->win[i];
-
-		if (w.addr < o->addr + o->size && o->addr < w.addr + w.size) {
-			add(r, VX_FIND_DMA_OVERLAP, "[0x%llx, +0x%llx) overlaps [0x%llx, +0x%llx)",
-			    (unsigned long long)w.addr, (unsigned long long)w.size,
-			    (unsigned long long)o->addr, (unsigned long long)o->size);
-			return 0;
-		}
+	if ((o = window_lowest(s, w.addr, w.size)) != NULL) {
+		add(r, VX_FIND_DMA_OVERLAP, "[0x%llx, +0x%llx) overlaps [0x%llx, +0x%llx)",
+		    (unsigned long long)w.addr, (unsigned long long)w.size,
+		    (unsigned long long)o->addr, (unsigned long long)o->size);
+		return 0;
 	}
-	if ((nw = vx_array_room(s->win, s->nwin, &s->wincap, sizeof(*nw),
-	    16)) == NULL)
+	if (s->nwin >= max || s->nwin >= STATE_MAX_WINDOWS) {
+		/* not kept (memory stays bounded): DMA and unmap checks are
+		 * off until an unmap-all */
+		s->windows_lost = 1;
+		add(r, VX_FIND_DMA_MAPS_OVER_LIMIT, "[0x%llx, +0x%llx) with %zu mapped, max_dma_maps %llu%s",
+		    (unsigned long long)w.addr, (unsigned long long)w.size,
+		    s->nwin, (unsigned long long)max, max > STATE_MAX_WINDOWS ?
+		    " (vfuctl tracks 65536)" : "");
+		return 0;
+	}
+	if (window_add(s, &w) < 0)
 		return VX_ERR_NOMEM;
-	s->win = nw;
-	s->win[s->nwin++] = w;
 	if (w.fd)
 		add(r, VX_FIND_INVISIBLE_DMA, "[0x%llx, +0x%llx)",
 		    (unsigned long long)w.addr, (unsigned long long)w.size);
@@ -437,23 +558,25 @@ dma_unmap(struct vx_session *s, const struct vx_msg *m,
     struct vx_session_result *r)
 {
 	uint64_t addr = 0, size = 0, flags = 0;
-	size_t i;
+	struct window *w;
 
 	vx_msg_get(m, VXF_DMA_UNMAP_FLAGS, &flags);
 	if (flags & VX_DMA_UNMAP_ALL) {
-		s->nwin = 0;
+		windows_drop(s);
 		s->windows_known = 1;
+		s->windows_lost = 0;
 		return;
 	}
 	vx_msg_get(m, VXF_DMA_ADDR, &addr);
 	vx_msg_get(m, VXF_DMA_SIZE, &size);
-	for (i = 0; i < s->nwin; i++) {
-		if (s->win[i].addr == addr && s->win[i].size == size) {
-			s->win[i] = s->win[--s->nwin];
-			return;
-		}
+	w = window_overlapping(s, addr, 0);	/* the one holding addr */
+	if (w != NULL && w->addr == addr && w->size == size) {
+		tdelete(w, &s->windows, window_cmp);
+		free(w);
+		s->nwin--;
+		return;
 	}
-	if (s->mid && !s->windows_known)
+	if (windows_unsure(s))
 		return;
 	add(r, VX_FIND_DMA_UNMAP_UNKNOWN, "[0x%llx, +0x%llx) was not mapped",
 	    (unsigned long long)addr, (unsigned long long)size);
@@ -780,7 +903,6 @@ vx_session_finish(struct vx_session *s, struct vx_finding *out, unsigned max)
 #define STATE_VERSION	1
 /* bounds on what a hostile trace can make the loader allocate */
 #define STATE_MAX	((size_t)4 << 20)	/* bytes of JSON */
-#define STATE_MAX_WINDOWS	65536		/* QEMU's max_dma_maps */
 
 /* A u64 as a JSON integer, or a hex string above what JSON ints hold. */
 static json_t *
@@ -861,6 +983,18 @@ peer_key(int peer)
 	return n ? n : "auto";
 }
 
+/* twalk_r's action: the windows in address order */
+static void
+save_window(const void *node, VISIT when, void *dma)
+{
+	const struct window *w = *(struct window *const *)node;
+
+	if (when == postorder || when == leaf)
+		json_array_append_new(dma, json_pack("{s:o,s:o,s:o,s:b}",
+		    "addr", ju64(w->addr), "size", ju64(w->size),
+		    "flags", ju64(w->flags), "fd", w->fd));
+}
+
 char *
 vx_session_save(const struct vx_session *s)
 {
@@ -876,10 +1010,7 @@ vx_session_save(const struct vx_session *s)
 			    "index", (int)i, "flags", ju64(s->regions[i].flags),
 			    "size", ju64(s->regions[i].size)));
 	dma = json_array();
-	for (i = 0; i < s->nwin; i++)
-		json_array_append_new(dma, json_pack("{s:o,s:o,s:o,s:b}",
-		    "addr", ju64(s->win[i].addr), "size", ju64(s->win[i].size),
-		    "flags", ju64(s->win[i].flags), "fd", s->win[i].fd));
+	twalk_r(s->windows, save_window, dma);
 	pending = json_array();
 	for (b = 0; b < NBUCKETS; b++)
 		for (n = s->heads[b]; n != NIL; n = s->pool[n].next) {
@@ -894,7 +1025,7 @@ vx_session_save(const struct vx_session *s)
 			    "t_ns", ju64(p->ts)));
 		}
 	o = json_pack("{s:i,s:b,s:b,s:{s:s,s:s},s:{s:s,s:s},"
-	    "s:{s:b,s:b,s:o,s:o,s:o,s:o},s:b,s:b,s:I,s:I,s:o,s:o,s:o}",
+	    "s:{s:b,s:b,s:o,s:o,s:o,s:o},s:b,s:b,s:b,s:I,s:I,s:o,s:o,s:o}",
 	    "state", STATE_VERSION, "begun", s->begun, "mid", s->mid,
 	    "peer", "client", peer_key(s->peer[VX_C2S]),
 	    "server", peer_key(s->peer[VX_S2C]),
@@ -905,6 +1036,7 @@ vx_session_save(const struct vx_session *s)
 	    "client", caps_json(&s->caps[VX_C2S]),
 	    "server", caps_json(&s->caps[VX_S2C]),
 	    "twin", s->twin, "windows_known", s->windows_known,
+	    "windows_lost", s->windows_lost,
 	    "num_regions", (json_int_t)s->num_regions,
 	    "num_irqs", (json_int_t)s->num_irqs,
 	    "regions", regions, "dma", dma, "pending", pending);
@@ -922,7 +1054,7 @@ reset(struct vx_session *s)
 
 	s->peer[0] = s->peer[1] = s->peer_opt;
 	s->peer_name[0] = s->peer_name[1] = "unknown";
-	s->begun = s->mid = s->windows_known = 0;
+	s->begun = s->mid = s->windows_known = s->windows_lost = 0;
 	memset(s->mid_unpaired, 0, sizeof(s->mid_unpaired));
 	s->version_sent = s->version_done = 0;
 	s->major = s->minor = 0;
@@ -931,7 +1063,7 @@ reset(struct vx_session *s)
 	s->twin = s->told_main_dma = 0;
 	s->num_regions = s->num_irqs = -1;
 	memset(s->regions, 0, sizeof(s->regions));
-	s->nwin = 0;
+	windows_drop(s);
 	for (i = 0; i < NBUCKETS; i++)
 		s->heads[i] = s->tails[i] = NIL;
 	s->npool = s->npending = 0;
@@ -987,32 +1119,26 @@ load_regions(struct vx_session *s, json_t *arr)
 static int
 load_dma(struct vx_session *s, json_t *arr)
 {
-	size_t i, n = json_array_size(arr);
+	size_t i;
 	uint64_t flags;
+	struct window w;
 	json_t *e;
+	int rc;
 
-	if (n > STATE_MAX_WINDOWS)
+	if (json_array_size(arr) > STATE_MAX_WINDOWS)
 		return VX_ERR_TOO_LARGE;
-	if (n > s->wincap) {
-		struct window *nw = realloc(s->win, n * sizeof(*nw));
-
-		if (nw == NULL)
-			return VX_ERR_NOMEM;
-		s->win = nw;
-		s->wincap = n;
-	}
 	json_array_foreach(arr, i, e) {
-		struct window *w = &s->win[s->nwin];
-
-		memset(w, 0, sizeof(*w));
+		memset(&w, 0, sizeof(w));
 		flags = 0;
-		if (!json_is_object(e) || get_u64(e, "addr", &w->addr) < 0 ||
-		    get_u64(e, "size", &w->size) < 0 ||
-		    get_u64(e, "flags", &flags) < 0)
+		if (!json_is_object(e) || get_u64(e, "addr", &w.addr) < 0 ||
+		    get_u64(e, "size", &w.size) < 0 ||
+		    get_u64(e, "flags", &flags) < 0 ||
+		    window_overlapping(s, w.addr, w.size) != NULL)
 			return VX_ERR_INVALID;
-		w->flags = (uint32_t)flags;
-		w->fd = json_is_true(json_object_get(e, "fd"));
-		s->nwin++;
+		w.flags = (uint32_t)flags;
+		w.fd = json_is_true(json_object_get(e, "fd"));
+		if ((rc = window_add(s, &w)) < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1112,6 +1238,8 @@ vx_session_load(struct vx_session *s, const char *text, size_t len,
 		s->mid = json_is_true(json_object_get(o, "mid"));
 		s->windows_known = json_is_true(json_object_get(o,
 		    "windows_known"));
+		s->windows_lost = json_is_true(json_object_get(o,
+		    "windows_lost"));
 	}
 	json_decref(o);
 	if (rc < 0)

@@ -93,7 +93,8 @@ char *vx_session_save(const struct vx_session *s);
 /*
  * Replace the state with one vx_session_save() wrote (len bytes of text).
  * A --peer given at vx_session_new() wins over the saved variants.
- * Returns 0, or VX_ERR_INVALID / VX_ERR_UNSUPPORTED (a later state
+ * Returns 0, or VX_ERR_INVALID (overlapping DMA windows among other
+ * things) / VX_ERR_UNSUPPORTED (a later state
  * version) / VX_ERR_TOO_LARGE (over 4 MiB of text, 65536 DMA windows or
  * 2^20 pending commands) / VX_ERR_NOMEM with the reason in why and the
  * session reset to know nothing.

@@ -415,3 +415,31 @@ PY
 	assert_status 0
 	[ ! -e "$root$dir/vfio-user.lua" ]
 }
+
+@test "dissector: 30k ascending DMA_MAPs cost about what as many harmless messages do" {
+	# the windows are searched, not scanned, and hold no table each for
+	# the garbage collector to walk (about 1.2x; scanned, over 4x)
+	local t base
+	python3 "$repo/tests/mkmaps.py" maps 30000 > "$TEST_TMP/m.jsonl"
+	python3 "$repo/tests/mkmaps.py" info 30000 > "$TEST_TMP/i.jsonl"
+	vfuctl import -o "$TEST_TMP/m.pcap" "$TEST_TMP/m.jsonl"
+	vfuctl import -o "$TEST_TMP/i.pcap" "$TEST_TMP/i.jsonl"
+	base=$(CPU_RUNS=2 cpu_ms tshark -n -X "lua_script:$plugin" -r "$TEST_TMP/i.pcap" -Y vfio_user.expert.dma_overlap)
+	t=$(CPU_RUNS=2 cpu_ms tshark -n -X "lua_script:$plugin" -r "$TEST_TMP/m.pcap" -Y vfio_user.expert.dma_overlap)
+	echo "maps $t ms, info $base ms"
+	[ "$t" -lt $((5 * base / 2)) ]
+}
+
+@test "dissector: a DMA_MAP over max_dma_maps is said, at vfuctl's frame; no false DMA verdicts follow" {
+	# max_dma_maps 4, five maps (frame 11); the fifth window's DMA_READ and
+	# unmap (13, 15) get no verdict; after the unmap-all (17) a DMA_READ
+	# outside (19) does
+	python3 "$repo/tests/mkmaps.py" over 5 4 > "$TEST_TMP/o.jsonl"
+	vfuctl import -o "$TEST_TMP/o.pcap" "$TEST_TMP/o.jsonl"
+	run ts -r "$TEST_TMP/o.pcap" -Y 'vfio_user.expert.dma_maps_over_limit || vfio_user.expert.dma_outside || vfio_user.expert.dma_unmap_unknown' \
+		-T fields -e frame.number -e _ws.expert.message
+	assert_status 0
+	[ "${lines[0]}" = $'11\tmore DMA windows mapped at once than max_dma_maps: [0x104000, +0x1000) with 4 mapped, max_dma_maps 4' ]
+	[ "${lines[1]}" = $'19\tDMA outside every mapped window: [0x100000, +0x8) is in no mapped window' ]
+	[ "${#lines[@]}" = 2 ]
+}

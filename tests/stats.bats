@@ -195,7 +195,10 @@ table_counts() {
 	"$VFUCTL" dissect -Y 'vfio_user.cmd == REGION_WRITE' -w "$TEST_TMP/w.pcap" "$(trace qemu-gpio-io)" > /dev/null
 	run "$VFUCTL" stats -o json "$TEST_TMP/w.pcap"
 	assert_status 0
-	jq -e '.findings == {} and .messages == 136 and .events == 4' <<< "$output"
+	# three state records: the start, the windows QEMU remapped, and back
+	# (windows are kept in address order, so the same windows mapped in
+	# another order are the same state and need no record)
+	jq -e '.findings == {} and .messages == 136 and .events == 3' <<< "$output"
 	# cut by hand, without one: one note, not an error per message
 	"$VFUCTL" dissect -o jsonl "$(trace qemu-gpio-io)" | jq -c 'select(.frame >= 100 and .kind != "digest")' |
 		"$VFUCTL" import -o "$TEST_TMP/cut.pcap" -

@@ -218,4 +218,34 @@ rec("state", 6, hex=(b'{"state":1,"peer":{"client":"auto","server":"auto"},'
 pair(6, 4, 9, rw(0, 0, 4), rw(0, 0, 4, bytes(4)))           # MID_SESSION
 rec("close", 6, pid=1, uid=0, gid=0)
 
+# conn 7: max_dma_maps 2; zero-size windows and one past 2^64
+rec("open", 7, pid=1, uid=0, gid=0)
+pair(7, 1, 1, version(0, 2, {"max_dma_maps": 2}), version(0, 2, {"max_dma_maps": 2}))
+pair(7, 2, 2, dma_map(0x30000, 0x1000), b"")
+pair(7, 3, 2, dma_map(0x10000, 0), b"")                    # zero-size: the byte at 0x10000
+pair(7, 4, 2, dma_map(0x8000, 0x30000), b"")               # DMA_OVERLAP: names the lowest
+pair(7, 5, 2, dma_map(0x50000, 0x1000), b"")               # DMA_MAPS_OVER_LIMIT
+pair(7, 1, 11, dma_rw(0x50000, 8), dma_rw(0x50000, 8) + bytes(8), cdir=S)  # windows lost: no verdict
+pair(7, 6, 3, dma_unmap(0x60000, 0x1000), dma_unmap(0x60000, 0x1000))      # nor here
+pair(7, 7, 3, dma_unmap(0, 0, 2), dma_unmap(0, 0, 2))      # all: known again
+pair(7, 8, 2, dma_map(0xfffffffffffff000, 0x2000), b"")    # past 2^64: to the top
+pair(7, 9, 2, dma_map(0xfffffffffffff800, 0x100), b"")     # DMA_OVERLAP
+pair(7, 10, 2, dma_map(0, 0x1000), b"")                    # no wrap to 0
+pair(7, 2, 11, dma_rw(0xffffffffffffff00, 0x100), dma_rw(0xffffffffffffff00, 0x100) + bytes(0x100), cdir=S)
+pair(7, 3, 11, dma_rw(0x1000, 0), dma_rw(0x1000, 0), cdir=S)  # zero bytes at a window's end
+pair(7, 4, 11, dma_rw(0x50000, 8), dma_rw(0x50000, 8) + bytes(8), cdir=S)  # DMA_OUTSIDE
+pair(7, 11, 2, dma_map(0x2000, 0x1000), b"")               # DMA_MAPS_OVER_LIMIT
+rec("close", 7, pid=1, uid=0, gid=0)
+
+# conn 8: a state record saved after windows were lost
+lstate = dict(state, windows_lost=True, pending=[],
+              dma=[{"addr": 0x20000, "size": 0x1000, "flags": 3, "fd": False},
+                   {"addr": 0x10000, "size": 0x1000, "flags": 3, "fd": False}])
+rec("state", 8, hex=json.dumps(lstate).encode().hex())
+pair(8, 1, 11, dma_rw(0x70000, 8), dma_rw(0x70000, 8) + bytes(8), cdir=S)  # no verdict
+pair(8, 1, 3, dma_unmap(0x20000, 0x1000), dma_unmap(0x20000, 0x1000))
+pair(8, 2, 3, dma_unmap(0, 0, 2), dma_unmap(0, 0, 2))
+pair(8, 2, 11, dma_rw(0x10000, 8), dma_rw(0x10000, 8) + bytes(8), cdir=S)  # DMA_OUTSIDE
+rec("close", 8, pid=1, uid=0, gid=0)
+
 print("\n".join(out))

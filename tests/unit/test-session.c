@@ -2,7 +2,8 @@
  * test-session.c - the session layer over sequences of built messages:
  * reply pairing by (channel, direction, msg_id) in FIFO order, version
  * negotiation and peer recognition, descriptor and transfer limits,
- * regions, IRQs and DMA windows, and every finding they report.
+ * regions, IRQs and DMA windows (their edges and max_dma_maps), and every
+ * finding they report.
  *
  * Each message is laid out with the builder, decoded with the profile
  * vx_session_peer() gives for its direction, and fed in order.
@@ -966,6 +967,184 @@ test_dma(void)
 	stop(&x);
 }
 
+/* Zero-size windows and accesses are the one byte at their address; a
+ * window past 2^64 ends at the top of the address space. */
+static void
+test_dma_edges(void)
+{
+	struct sx x;
+
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON, 2, SJSON, 0);
+	dma_map(&x, 1, 0x200000, 0, 0);
+	expect_none(&x, "dma edges: a zero-size window");
+	dma_map(&x, 2, 0x200000, 0, 0);
+	expect(&x, VX_FIND_DMA_OVERLAP, 1, "dma edges: the same zero-size window again");
+	dma_map(&x, 3, 0x1ff000, 0x2000, 0);
+	expect(&x, VX_FIND_DMA_OVERLAP, 1, "dma edges: a window over a zero-size one");
+	ok(strstr(text_of(&x.r, VX_FIND_DMA_OVERLAP), "overlaps [0x200000, +0x0)") != NULL,
+	    "dma edges: the overlap names the zero-size window: %s",
+	    text_of(&x.r, VX_FIND_DMA_OVERLAP));
+	dma_map(&x, 4, 0x1ff000, 0x1000, 0);
+	expect_none(&x, "dma edges: a window just below a zero-size one");
+	dma_map(&x, 30, 0x130000, 0x1000, 0);
+	dma_map(&x, 31, 0x120000, 0x1000, 0);
+	dma_map(&x, 32, 0x110000, 0x1000, 0);
+	dma_map(&x, 33, 0x108000, 0x30000, 0);
+	ok(strcmp(text_of(&x.r, VX_FIND_DMA_OVERLAP), "[0x108000, +0x30000) "
+	    "overlaps [0x110000, +0x1000)") == 0,
+	    "dma edges: a map over three names the lowest: %s",
+	    text_of(&x.r, VX_FIND_DMA_OVERLAP));
+	dma_map(&x, 34, 0x120800, 0x30000, 0);
+	ok(strstr(text_of(&x.r, VX_FIND_DMA_OVERLAP), "overlaps [0x120000, +0x1000)") != NULL,
+	    "dma edges: or the one holding its start: %s",
+	    text_of(&x.r, VX_FIND_DMA_OVERLAP));
+	dma_read(&x, MAIN, 1, 0x200000, 0);
+	expect_not(&x, VX_FIND_DMA_OUTSIDE, "dma edges: zero bytes at a zero-size window");
+	dma_read(&x, MAIN, 2, 0x200000, 1);
+	expect(&x, VX_FIND_DMA_OUTSIDE, 1, "dma edges: one byte of a zero-size window");
+	dma_read(&x, MAIN, 3, 0x1ff800, 0x800);
+	expect_none(&x, "dma edges: up to the end of the window below");
+	dma_unmap(&x, 5, 0, 0x200000, 0);
+	expect_none(&x, "dma edges: unmap the zero-size window");
+	dma_read(&x, MAIN, 4, 0x200000, 0);
+	expect_none(&x, "dma edges: zero bytes at a window's end are inside it");
+	dma_read(&x, MAIN, 5, 0x200001, 0);
+	expect(&x, VX_FIND_DMA_OUTSIDE, 1, "dma edges: zero bytes past a window's end");
+
+	dma_map(&x, 6, 0xfffffffffffff000ull, 0x2000, 0);
+	expect_none(&x, "dma edges: a window past 2^64");
+	dma_map(&x, 7, 0xfffffffffffff800ull, 0x100, 0);
+	expect(&x, VX_FIND_DMA_OVERLAP, 1, "dma edges: a map inside the one past 2^64");
+	dma_map(&x, 8, 0, 0x1000, 0);
+	expect_none(&x, "dma edges: the one past 2^64 does not wrap to 0");
+	dma_read(&x, MAIN, 6, 0xffffffffffffff00ull, 0x100);
+	expect_none(&x, "dma edges: a read to the top of the address space");
+	dma_read(&x, MAIN, 7, 0xfff, 2);
+	expect(&x, VX_FIND_DMA_OUTSIDE, 1, "dma edges: a read across a window's end");
+	dma_map(&x, 9, 0xffffffffffffffffull, 0xffffffffffffffffull, 0);
+	expect(&x, VX_FIND_DMA_OVERLAP, 1, "dma edges: the largest window overlaps");
+	dma_unmap(&x, 10, 0, 0xfffffffffffff000ull, 0x2000);
+	expect_none(&x, "dma edges: unmap the one past 2^64");
+	dma_map(&x, 11, 0xffffffffffffffffull, 0xffffffffffffffffull, 0);
+	expect_none(&x, "dma edges: the largest window in its place");
+	dma_read(&x, MAIN, 8, 0xffffffffffffffffull, 1);
+	expect_none(&x, "dma edges: the last byte of the address space");
+	stop(&x);
+}
+
+#define SJSON_MAPS(n) "{\"capabilities\":{\"max_msg_fds\":8," \
+	"\"max_dma_maps\":" #n "}}"
+#define CJSON_MAPS "{\"capabilities\":{\"max_msg_fds\":8," \
+	"\"max_dma_maps\":65535}}"
+
+/* A DMA_MAP over the server's max_dma_maps: said, not kept, and no DMA or
+ * unmap verdicts until an unmap-all. */
+static void
+test_dma_limit(void)
+{
+	struct sx x, y;
+	char *text, why[160];
+	unsigned k;
+
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON_MAPS, 2, SJSON_MAPS(2), 0);
+	dma_map(&x, 1, 0x10000, 0x1000, 0);
+	dma_map(&x, 2, 0x20000, 0x1000, 0);
+	expect_none(&x, "dma limit: two windows of max_dma_maps 2");
+	dma_map(&x, 3, 0x30000, 0x1000, 0);
+	expect(&x, VX_FIND_DMA_MAPS_OVER_LIMIT, 1, "dma limit: a third");
+	ok(strcmp(text_of(&x.r, VX_FIND_DMA_MAPS_OVER_LIMIT),
+	    "[0x30000, +0x1000) with 2 mapped, max_dma_maps 2") == 0 &&
+	    x.r.findings[0].severity == VX_SEV_ERROR,
+	    "dma limit: an error naming the window and the limit: %s",
+	    text_of(&x.r, VX_FIND_DMA_MAPS_OVER_LIMIT));
+	dma_read(&x, MAIN, 1, 0x30000, 4);
+	expect_not(&x, VX_FIND_DMA_OUTSIDE, "dma limit: a read in the window not kept");
+	dma_unmap(&x, 4, 0, 0x30000, 0x1000);
+	expect_none(&x, "dma limit: its unmap");
+	dma_unmap(&x, 5, 0, 0x20000, 0x1000);
+	expect_none(&x, "dma limit: unmap a kept one");
+	dma_map(&x, 6, 0x20000, 0x1000, 0);
+	expect_none(&x, "dma limit: room for one again");
+	text = vx_session_save(x.s);
+	start(&y, VX_PEER_AUTO);
+	ok(text != NULL && strstr(text, "\"windows_lost\":true") != NULL &&
+	    vx_session_load(y.s, text, strlen(text), why, sizeof(why)) == 0,
+	    "dma limit: the state keeps windows_lost (%s)", why);
+	dma_read(&y, MAIN, 2, 0x50000, 4);
+	expect_not(&y, VX_FIND_DMA_OUTSIDE, "dma limit: no verdicts after the load either");
+	dma_map(&y, 7, 0x40000, 0x1000, 0);
+	expect(&y, VX_FIND_DMA_MAPS_OVER_LIMIT, 1, "dma limit: the limit after the load");
+	free(text);
+	stop(&y);
+	dma_unmap(&x, 7, VX_DMA_UNMAP_ALL, 0, 0);
+	dma_read(&x, MAIN, 3, 0x10000, 4);
+	expect(&x, VX_FIND_DMA_OUTSIDE, 1, "dma limit: verdicts again after unmap-all");
+	stop(&x);
+
+	/* a server's max_dma_maps above what vfuctl tracks: it says so */
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON_MAPS, 2, SJSON_MAPS(1000000), 0);
+	for (k = 0; k < 65536 && x.r.nfindings == 0; k++)
+		dma_map(&x, (uint16_t)k, (uint64_t)k << 12, 0x1000, 0);
+	ok(k == 65536, "dma limit: 65536 windows kept (%u)", k);
+	dma_map(&x, 1, (uint64_t)k << 12, 0x1000, 0);
+	expect(&x, VX_FIND_DMA_MAPS_OVER_LIMIT, 0, "dma limit: the 65537th");
+	ok(strstr(text_of(&x.r, VX_FIND_DMA_MAPS_OVER_LIMIT),
+	    "max_dma_maps 1000000 (vfuctl tracks 65536)") != NULL,
+	    "dma limit: says vfuctl's own bound: %s",
+	    text_of(&x.r, VX_FIND_DMA_MAPS_OVER_LIMIT));
+	stop(&x);
+
+	/* the spec's default without max_dma_maps in the reply */
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON, 2, SJSON, 0);
+	for (k = 0; k < 65535 && x.r.nfindings == 0; k++)
+		dma_map(&x, (uint16_t)k, (uint64_t)k << 12, 0x1000, 0);
+	dma_map(&x, 1, (uint64_t)k << 12, 0x1000, 0);
+	expect(&x, VX_FIND_DMA_MAPS_OVER_LIMIT, 0, "dma limit: the default 65535");
+	stop(&x);
+}
+
+/* State records: windows saved in address order; overlapping ones refused. */
+static void
+test_dma_state(void)
+{
+	static const char head[] = "{\"state\":1,\"peer\":{\"client\":\"auto\","
+	    "\"server\":\"auto\"},\"version\":{\"major\":0,\"minor\":2},"
+	    "\"begun\":true,";
+	struct sx x;
+	char *text, why[160], buf[512];
+	int n;
+
+	start(&x, VX_PEER_AUTO);
+	version(&x, 2, CJSON, 2, SJSON, 0);
+	dma_map(&x, 1, 0x30000, 0x1000, 0);
+	dma_map(&x, 2, 0x10000, 0x1000, 0);
+	dma_map(&x, 3, 0x20000, 0, 0);
+	text = vx_session_save(x.s);
+	ok(text != NULL && strstr(text, "\"dma\":[{\"addr\":65536,") != NULL &&
+	    strstr(text, "},{\"addr\":131072,\"size\":0,") != NULL &&
+	    strstr(text, "},{\"addr\":196608,") != NULL,
+	    "dma state: windows saved in address order: %s", text);
+	free(text);
+	n = snprintf(buf, sizeof(buf), "%s\"dma\":[{\"addr\":4096,\"size\":8192,"
+	    "\"flags\":3},{\"addr\":8192,\"size\":1,\"flags\":3}]}", head);
+	ok(vx_session_load(x.s, buf, (size_t)n, why, sizeof(why)) ==
+	    VX_ERR_INVALID && strstr(why, "dma") != NULL,
+	    "dma state: overlapping windows refused: %s", why);
+	n = snprintf(buf, sizeof(buf), "%s\"dma\":[{\"addr\":8192,\"size\":1,"
+	    "\"flags\":3},{\"addr\":4096,\"size\":4096,\"flags\":3}]}", head);
+	ok(vx_session_load(x.s, buf, (size_t)n, why, sizeof(why)) == 0,
+	    "dma state: adjacent windows loaded (%s)", why);
+	dma_read(&x, MAIN, 1, 0x1000, 0x1001);
+	expect(&x, VX_FIND_DMA_OUTSIDE, 0, "dma state: a read across two windows");
+	dma_read(&x, MAIN, 2, 0x1800, 0x800);
+	expect_not(&x, VX_FIND_DMA_OUTSIDE, "dma state: a read in the loaded window");
+	stop(&x);
+}
+
 static void
 test_write_multi(void)
 {
@@ -1178,6 +1357,9 @@ main(void)
 	test_regions();
 	test_irqs();
 	test_dma();
+	test_dma_edges();
+	test_dma_limit();
+	test_dma_state();
 	test_write_multi();
 	test_reply_argsz();
 	test_peers();
