@@ -10,11 +10,13 @@
 #define FUZZ_COMMON_H
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vx-error.h"
 #include "vx-msg.h"
@@ -43,6 +45,34 @@ fx_init(void)
 	    strcmp(getenv("VX_FUZZ_NO_ROUNDTRIP"), "0") != 0;
 	if ((fx_null = fopen("/dev/null", "w")) == NULL)
 		abort();
+}
+
+/*
+ * A data file of the source tree (rel: "tests/devices/gpio.json") for a
+ * target run from elsewhere: from the top, beside the binary ($OUT of
+ * .clusterfuzzlite/build.sh), or from build-fuzz/tests/fuzz/.  The path
+ * in out (cap bytes) that exists, else the last one tried.
+ */
+static __attribute__((unused)) void
+fx_data_path(char *out, size_t cap, const char *rel)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+	int len;
+
+	len = snprintf(out, cap, "%s", rel);
+	if (len >= 0 && (size_t)len < cap && access(out, R_OK) == 0)
+		return;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (strrchr(exe, '/') != NULL)
+		*strrchr(exe, '/') = '\0';
+	len = snprintf(out, cap, "%s/%s", exe, rel);
+	if (len >= 0 && (size_t)len < cap && access(out, R_OK) == 0)
+		return;
+	len = snprintf(out, cap, "%s/../../../%s", exe, rel);
+	if (len < 0 || (size_t)len >= cap)	/* the error names rel then */
+		snprintf(out, cap, "%s", rel);
 }
 
 static void

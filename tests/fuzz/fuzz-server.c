@@ -63,23 +63,11 @@ log_line(void *arg, int level, const char *line)
 static struct vx_device *
 load(const char *name)
 {
-	char path[PATH_MAX], exe[PATH_MAX], err[512];
+	char rel[128], path[PATH_MAX + 128], err[512];
 	struct vx_device *d;
-	ssize_t n;
 
-	snprintf(path, sizeof(path), "tests/devices/%s", name);
-	if ((d = vx_device_load(path, err, sizeof(err))) != NULL)
-		return d;
-	/* run from elsewhere: beside the binary ($OUT of .clusterfuzzlite/
-	   build.sh), or build-fuzz/tests/fuzz/ beside the sources */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	if (strrchr(exe, '/') != NULL)
-		*strrchr(exe, '/') = '\0';
-	snprintf(path, sizeof(path), "%s/tests/devices/%s", exe, name);
-	if ((d = vx_device_load(path, err, sizeof(err))) != NULL)
-		return d;
-	snprintf(path, sizeof(path), "%s/../../../tests/devices/%s", exe, name);
+	snprintf(rel, sizeof(rel), "tests/devices/%s", name);
+	fx_data_path(path, sizeof(path), rel);
 	if ((d = vx_device_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz-server: %s\n", err);
 		abort();

@@ -74,19 +74,11 @@ log_line(void *arg, int level, const char *line)
 static FILE *
 open_source(const char *name)
 {
-	char path[PATH_MAX], exe[PATH_MAX];
-	ssize_t n;
+	char rel[128], path[PATH_MAX + 128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "traces/%s", name);
-	if ((f = fopen(path, "r")) != NULL)
-		return f;
-	/* run from elsewhere: build-fuzz/tests/fuzz/ beside the sources */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	if (strrchr(exe, '/') != NULL)
-		*strrchr(exe, '/') = '\0';
-	snprintf(path, sizeof(path), "%s/../../../traces/%s", exe, name);
+	snprintf(rel, sizeof(rel), "traces/%s", name);
+	fx_data_path(path, sizeof(path), rel);
 	if ((f = fopen(path, "r")) == NULL) {
 		fprintf(stderr, "fuzz-sreplay: cannot open %s\n", path);
 		abort();
