@@ -523,7 +523,7 @@ behind(const struct sr_win *w, const struct sr_ent *e)
 {
 	if (e->used || e->rpos + w->k < w->furthest)
 		return 1;
-	return w->bytes > SR_WIN_BYTES && e->rpos < w->furthest;
+	return w->bytes > w->max_bytes && e->rpos < w->furthest;
 }
 
 static void
@@ -572,7 +572,7 @@ want_more(const struct sr_win *w)
 {
 	if (w->ended || w->nread > w->furthest + w->k)
 		return 0;
-	return w->bytes < SR_WIN_BYTES || w->nread < w->furthest + 2;
+	return w->bytes < w->max_bytes || w->nread < w->furthest + 2;
 }
 
 /* Past the played requests and what is not a request. */
@@ -679,6 +679,7 @@ sr_win_open(struct sr_win *w, const char *path, uint32_t conn, unsigned k)
 	memset(w, 0, sizeof(*w));
 	w->conn = conn;
 	w->k = k;
+	w->max_bytes = SR_WIN_BYTES;
 	if ((rc = vx_walk_open(path, &walk_opts, &w->walk)) < 0) {
 		w->ended = 1;	/* nothing more to read */
 		return fail(w->errmsg, sizeof(w->errmsg), rc, "%s",

@@ -121,6 +121,7 @@ struct sr_win {
 	uint64_t skip_frame;	/* the first of them */
 	uint16_t skip_cmd;
 	size_t bytes;		/* messages in the window */
+	size_t max_bytes;	/* SR_WIN_BYTES (a test may lower it) */
 	struct sr_last last[SR_NCMDS + 1];	/* the last: other commands */
 	char errmsg[512];
 };

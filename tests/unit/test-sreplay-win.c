@@ -168,6 +168,35 @@ test_window(void)
 	sr_win_close(&w);
 }
 
+/*
+ * Past max_bytes of messages, a request behind the furthest played falls
+ * out however near it is (k aside), and reading ahead stops at the span
+ * after the furthest played.  The same trace, the cap lowered to three
+ * messages.
+ */
+static void
+test_bytes(void)
+{
+	struct sr_win w;
+	uint64_t r0_frame;
+	int rc = sr_win_open(&w, path, 1, 4);
+
+	ok(rc == 0 && w.nread == 5 && w.max_bytes == SR_WIN_BYTES,
+	    "k 4: k + 1 requests read ahead, under SR_WIN_BYTES: %" PRIu64,
+	    w.nread);
+	w.max_bytes = 3 * MSGLEN;
+	r0_frame = sr_win_at(&w, request(&w, 0))->frame;
+	sr_win_play(&w, request(&w, 1));
+	ok(sr_win_fill(&w) == 0 && request(&w, 0) == SR_NONE &&
+	    w.skipped == 1 && w.skip_frame == r0_frame,
+	    "request 0, 1 behind the furthest (k 4), fell out over the cap");
+	ok(w.nread == 5 && !w.ended,
+	    "and over it no more is read ahead (k would read the 6th)");
+	ok(held_bytes(&w) == (long)w.bytes, "the count still right: %zu",
+	    w.bytes);
+	sr_win_close(&w);
+}
+
 static void
 test_scan(void)
 {
@@ -192,6 +221,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/t.pcap", dir);
 	ok(write_trace() == 0, "trace written");
 	test_window();
+	test_bytes();
 	test_scan();
 	unlink(path);
 	rmdir(dir);
