@@ -82,7 +82,19 @@ vserver() {
 		-d "$TEST_TMP/f" -- "$GPIO" -v '{socket}'
 	assert_status 1
 	grep -h '^key:' "$TEST_TMP"/f/*.txt
-	[ "$(grep -l '^key: split delivery$' "$TEST_TMP"/f/*.txt | wc -l)" -eq 1 ]
-	grep -q '^what: .*, only when a message comes in two writes$' \
-		"$TEST_TMP"/f/*.txt
+	# which of the sample's bugs 200 execs meet depends on when it reads
+	# (2 of 3 loaded runs meet the split one, every quiet run does), so:
+	# at most one file under the key, and a finding that needs a split
+	# is under it, whatever its kind and command (tests/fuzz.bats shows
+	# a split finding found every time, with tests/splitshy.py)
+	[ "$(grep -l '^key: split delivery$' "$TEST_TMP"/f/*.txt | wc -l)" -le 1 ]
+	local f
+	for f in "$TEST_TMP"/f/*.txt; do
+		if grep -q '^key: split delivery$' "$f"; then
+			grep -q '^what: .*, only when a message comes in two writes$' "$f"
+		elif grep -q 'only when a message comes in two writes' "$f"; then
+			echo "$f: needs a split, but is not keyed so" >&2
+			return 1
+		fi
+	done
 }
