@@ -14,11 +14,13 @@ under_sanitizer=${ASAN_OPTIONS:+1}
 
 setup() {
 	srv_pid=
+	pids=()
 	# unsymbolized sanitizer reports: a crash costs 0.1 s, not 1 s
 	export ASAN_OPTIONS=symbolize=0:detect_leaks=0
 }
 
 teardown() {
+	kill_pids
 	if [ -n "$srv_pid" ]; then
 		kill -KILL "$srv_pid" 2>/dev/null || true
 		wait "$srv_pid" 2>/dev/null || true
@@ -99,11 +101,7 @@ report_of() {
 	# tests/splitshy.py refuses a body that comes in a second write, as
 	# libvfio-user does (traces/findings/lvu-split.txt), in front of
 	# vfuctl server, which takes it
-	"$VFUCTL" server --socket-path "$TEST_TMP/backend" \
-		--device "$repo/tests/devices/gpio.json" 3>&- \
-		>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$TEST_TMP/backend" "$srv_pid" "$TEST_TMP/server.log"
+	start_server gpio "$TEST_TMP/backend"
 	run "$VFUCTL" fuzz -q -n 300 --seed 1 -t 1000 --no-minimize \
 		-d "$TEST_TMP/found" -- python3 "$repo/tests/splitshy.py" \
 		'{socket}' "$TEST_TMP/backend"
@@ -127,13 +125,10 @@ report_of() {
 @test "fuzz: replay sends a message the fuzzer split in two writes again, so the server fails as recorded" {
 	# lvu-peer.py splits a DEVICE_GET_INFO after 20 bytes and annotates
 	# the trace as vfuctl fuzz does; splitshy.py refuses the short body
-	"$VFUCTL" server --socket-path "$TEST_TMP/backend" \
-		--device "$repo/tests/devices/gpio.json" 3>&- \
-		>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$TEST_TMP/backend" "$srv_pid" "$TEST_TMP/server.log"
+	start_server gpio "$TEST_TMP/backend"
 	python3 "$repo/tests/splitshy.py" "$TEST_TMP/shy" "$TEST_TMP/backend" 3>&- &
 	shy=$!
+	pids+=("$shy")
 	wait_socket "$TEST_TMP/shy" "$shy"
 	python3 "$repo/traces/findings/lvu-peer.py" --trace split "$TEST_TMP/shy" \
 		>"$TEST_TMP/t.jsonl"
@@ -199,11 +194,7 @@ report_of() {
 }
 
 @test "fuzz: --connect to a running server" {
-	"$VFUCTL" server --socket-path "$TEST_TMP/s" \
-		--device "$repo/tests/devices/gpio.json" 3>&- \
-		>"$TEST_TMP/server.log" 2>&1 &
-	srv_pid=$!
-	wait_socket "$TEST_TMP/s" "$srv_pid" "$TEST_TMP/server.log"
+	start_server gpio "$TEST_TMP/s"
 	run "$VFUCTL" fuzz -q -n 1000 -t 5000 --connect "$TEST_TMP/s"
 	assert_status 0
 	assert_contains "1000 execs"
