@@ -673,7 +673,6 @@ static int
 setup_server(struct run *rn, char *why, size_t cap, struct opts *o)
 {
 	struct server *s = &rn->srv;
-	int r;
 
 	if (spawn_init(&s->sp, "fuzz", s->cmd, why, cap) < 0)
 		return VX_ERR_IO;
@@ -682,8 +681,7 @@ setup_server(struct run *rn, char *why, size_t cap, struct opts *o)
 	s->sp.arg = s;
 	if (!o->no_cov)
 		setup_coverage(rn, &o->fo);
-	r = start(s, why, cap);
-	return r;
+	return start(s, why, cap);
 }
 
 static void

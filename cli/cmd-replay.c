@@ -136,10 +136,8 @@ struct report {
 
 /* --- the server -------------------------------------------------------- */
 
-/*
- * Wait up to ms for the server to end; 1 and its status in the tally if it
- * did (a failure unless we asked for it).
- */
+/* The server ended: its status in the tally, a failure unless it is what
+ * we asked for. */
 static void
 note_end(struct server *s)
 {
@@ -153,6 +151,7 @@ note_end(struct server *s)
 		s->t->failed++;
 }
 
+/* Wait up to ms for the server to end: 1 (and noted) if it did. */
 static int
 reap(struct server *s, int ms)
 {
@@ -192,15 +191,12 @@ stop_server(struct server *s, int timeout_ms)
 	if (s->sp.pid <= 0)
 		return;
 	s->stopping = 1;
-	kill(s->sp.pid, SIGTERM);
-	if (!reap(s, timeout_ms)) {
-		kill(s->sp.pid, SIGKILL);
-		reap(s, timeout_ms);
-	}
+	spawn_stop(&s->sp, timeout_ms);	/* SIGTERM, then SIGKILL */
+	if (s->sp.pid <= 0)
+		note_end(s);
 	s->stopping = 0;
 	if (sanitizer_report(s))
 		s->t->failed++;
-	unlink(s->sp.sock);
 }
 
 /* Start SERVER-CMD; 0, or -1 with why (a command that cannot run exits 2

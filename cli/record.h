@@ -95,7 +95,6 @@ int rec_writer_start(const struct rec_wopts *o, struct rec_writer **out,
  */
 void rec_put(struct rec_writer *w, const struct vx_trace_rec *ev, int flush);
 
-
 /* CLOCK_REALTIME in nanoseconds: what records are stamped with. */
 uint64_t rec_now_ns(void);
 

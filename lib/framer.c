@@ -11,8 +11,6 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -27,6 +25,7 @@
 
 #include "vx-error.h"
 #include "vx-framer.h"
+#include "vx-sock.h"
 
 /* cmsg room for the kernel's SCM_MAX_FD descriptors */
 union vx_cmsg {
@@ -568,9 +567,9 @@ vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
 	if ((r = queue_at(f, msg, len, fds, nfds, at)) < 0)
 		return r;
 	f->hold[f->nhold].at = start + at;
-	f->hold[f->nhold++].end = start + len;
+	f->hold[f->nhold++].rest = 0;
 	f->hold[f->nhold].at = start + len;
-	f->hold[f->nhold++].end = 0;
+	f->hold[f->nhold++].rest = 1;
 	f->hold_wait_ms = wait_ms < 0 ? 0 : wait_ms;
 	return 0;
 }
@@ -589,17 +588,13 @@ now_ms(void)
 static int
 holding(struct vx_framer *f)
 {
-	int left = 0;
-
 	if (!vx_framer_held(f))
 		return 0;
 	if (f->hold_deadline == 0)
 		f->hold_deadline = now_ms() + f->hold_wait_ms;
-	if (ioctl(f->sock, SIOCOUTQ, &left) == 0 && left > 0 &&
-	    now_ms() < f->hold_deadline)
+	if (vx_sock_unread(f->sock) > 0 && now_ms() < f->hold_deadline)
 		return 1;
 	f->hold_deadline = 0;
-	f->rest_end = f->hold[0].end;
 	memmove(&f->hold[0], &f->hold[1], (size_t)--f->nhold * sizeof(f->hold[0]));
 	return 0;
 }
@@ -643,8 +638,8 @@ send_some(struct vx_framer *f)
 
 	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
 		;
-	if (k > 0 && f->rest_end > o->base + o->head)
-		end = f->rest_end - o->base;	/* a split message's rest */
+	if (k > 0 && f->nhold > 0 && f->hold[0].rest)
+		end = f->hold[0].at - o->base;	/* a split message's rest */
 	else if (k > 0 && o->len - o->head >= VX_HDR_SIZE &&
 	    get_le32(o->p + o->head + VX_HDR_OFF_SIZE) < o->len - o->head)
 		end = o->head + get_le32(o->p + o->head + VX_HDR_OFF_SIZE);
@@ -707,7 +702,6 @@ vx_framer_drop_output(struct vx_framer *f)
 	o->base += o->len;
 	o->head = o->len = 0;
 	f->nhold = 0;
-	f->rest_end = 0;
 	f->hold_deadline = 0;
 }
 

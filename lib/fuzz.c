@@ -9,14 +9,12 @@
  * here by msg_id.
  */
 #include <errno.h>
-#include <linux/sockios.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +25,7 @@
 #include "vx-cursor.h"
 #include "vx-error.h"
 #include "vx-fuzz.h"
+#include "vx-sock.h"
 #include "vx-trace.h"
 #include "vx-walk.h"
 
@@ -207,11 +206,10 @@ static void
 drained(int sock, int timeout_ms)
 {
 	int64_t end = vx_conn_now_ms(NULL) + timeout_ms;
-	int left, i;
+	int i;
 
 	for (i = 0; ; i++) {
-		if (ioctl(sock, SIOCOUTQ, &left) < 0 || left == 0 ||
-		    vx_conn_now_ms(NULL) >= end)
+		if (vx_sock_unread(sock) <= 0 || vx_conn_now_ms(NULL) >= end)
 			return;
 		if (i < 50)
 			sched_yield();

@@ -476,38 +476,6 @@ outgoing(struct vx_replay *r, const struct vx_trace_rec *rec,
 	return (long)len;
 }
 
-/* A recorded command: sent now, with descriptors made for it. */
-static int
-unsent_none(void *arg)
-{
-	const struct live *l = arg;
-
-	return vx_conn_unsent(l->conn) == 0 || vx_conn_ended(l->conn) != 0;
-}
-
-/*
- * The command about to be sent went in two writes when it was recorded
- * (vfuctl fuzz's delivery mutation): so it goes now, the second write
- * once the server has read the first.  What is still queued goes first,
- * so that the split is of this message alone.
- */
-static int
-split_next(struct vx_replay *r, struct live *l, size_t len)
-{
-	size_t at = l->split_at > 0 && l->split_at < len ? l->split_at :
-	    len / 2;
-	int n;
-
-	l->split_next = 0;
-	n = wait_until(r, unsent_none, l, -1,
-	    vx_conn_now_ms(NULL) + r->o.timeout_ms);
-	if (n < 0)
-		return n;
-	vx_conn_split_next(l->conn, at, r->o.timeout_ms);
-	r->st.split++;
-	return 0;
-}
-
 #define FUZZ_SPLIT	"vfuctl fuzz: the next message went in two writes"
 #define FUZZ_JOIN	"vfuctl fuzz: the next message went in one write with"
 
@@ -544,6 +512,7 @@ on_delivery(struct vx_replay *r, const struct vx_trace_rec *rec)
 		l->split_at = (size_t)at;
 }
 
+/* A recorded command: sent now, with descriptors made for it. */
 static int
 send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec,
     const struct vx_msg *m)
@@ -551,7 +520,7 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 	static int fds[VX_TRACE_MAX_FDS];
 	char why[256] = "";
 	struct pend *p;
-	int nfds, id, i, err;
+	int nfds, id, i;
 	long len;
 
 	if (m->cmd == VX_CMD_VERSION && m->caps != NULL)
@@ -586,10 +555,12 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 		vx_msg_get(m, VXF_DMA_SIZE, &p->size);
 		vx_msg_get(m, VXF_DMA_UNMAP_FLAGS, &p->uflags);
 	}
-	if (l->split_next && (err = split_next(r, l, (size_t)len)) < 0) {
-		for (i = 0; i < nfds; i++)
-			close(fds[i]);
-		return err;
+	if (l->split_next) {	/* it went in two writes: so again */
+		l->split_next = 0;
+		vx_conn_split_next(l->conn, l->split_at > 0 &&
+		    l->split_at < (size_t)len ? l->split_at : (size_t)len / 2,
+		    r->o.timeout_ms);
+		r->st.split++;
 	}
 	id = vx_conn_start(l->conn, m->chan, r->buf, (size_t)len, fds, nfds,
 	    r->o.timeout_ms, p ? (void *)(uintptr_t)p->serial : NULL);

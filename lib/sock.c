@@ -4,6 +4,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -173,6 +175,14 @@ vx_sock_accept(int lfd)
 		return errno == EAGAIN || errno == EWOULDBLOCK ?
 		    VX_ERR_AGAIN : VX_ERR_IO;
 	return fd;
+}
+
+int
+vx_sock_unread(int fd)
+{
+	int left;
+
+	return ioctl(fd, SIOCOUTQ, &left) < 0 ? VX_ERR_IO : left;
 }
 
 int

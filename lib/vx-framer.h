@@ -131,11 +131,11 @@ struct vx_framer {
 	struct vx_spare spare[VX_FRAMER_SPARES];
 	int nspare;
 	/* out: where writing waits for the peer to have read all (see
-	 * vx_framer_queue_split), in stream offsets: a split message's
-	 * split point (end: the message's end) and its end (end 0) */
-	struct { uint64_t at, end; } hold[VX_FRAMER_HOLDS];
+	 * vx_framer_queue_split), by stream offset: a split message's split
+	 * point, then its end (rest: what comes before it is the rest,
+	 * which goes in one write with the message's descriptors) */
+	struct { uint64_t at; int rest; } hold[VX_FRAMER_HOLDS];
 	int nhold;
-	uint64_t rest_end;		/* a split message's rest: to here */
 	int hold_wait_ms;
 	int64_t hold_deadline;		/* ms; 0: not waiting yet */
 };

@@ -38,6 +38,10 @@ int vx_sock_accept(int lfd);
 /* SO_PEERCRED of a connected socket; any pointer may be NULL. */
 int vx_sock_peer_cred(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/* Bytes written on a connected stream socket that its peer has not read
+ * yet (SIOCOUTQ): 0 once it has read all; VX_ERR_IO with errno. */
+int vx_sock_unread(int fd);
+
 /*
  * Who may connect to a listener: its own effective uid and root always;
  * besides, the uids listed, or anyone.  Filesystem sockets have their mode

@@ -1232,6 +1232,8 @@ test_split(void)
 	vx_framer_drop_output(&a);
 	ok(busy == VX_ERR_BUSY && !vx_framer_held(&a),
 	    "split: VX_FRAMER_HOLDS / 2 of them queued at once, no more");
+	ok(vx_sock_unread(sv[0]) == 0 && vx_sock_unread(-1) == VX_ERR_IO,
+	    "vx_sock_unread: all read; a bad descriptor is VX_ERR_IO");
 	/* a peer that reads nothing: the rest goes once wait_ms is over */
 	r = vx_framer_queue_split(&a, m, n1, NULL, 0, 10, 0);
 	r |= vx_framer_flush(&a);
