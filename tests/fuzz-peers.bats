@@ -77,24 +77,43 @@ vserver() {
 	[ "$output" = $'reply 0x0002 4 0\nend' ]
 }
 
-@test "fuzz-peers: vfuctl fuzz keeps every split-delivery finding under one key" {
-	run "$VFUCTL" fuzz -q -n 200 --seed 1 -t 1000 --no-minimize \
-		-d "$TEST_TMP/f" -- "$GPIO" -v '{socket}'
-	assert_status 1
-	grep -h '^key:' "$TEST_TMP"/f/*.txt
-	# which of the sample's bugs 200 execs meet depends on when it reads
-	# (2 of 3 loaded runs meet the split one, every quiet run does), so:
-	# at most one file under the key, and a finding that needs a split
-	# is under it, whatever its kind and command (tests/fuzz.bats shows
-	# a split finding found every time, with tests/splitshy.py)
-	[ "$(grep -l '^key: split delivery$' "$TEST_TMP"/f/*.txt | wc -l)" -le 1 ]
-	local f
-	for f in "$TEST_TMP"/f/*.txt; do
+# keyed DIR: every finding in DIR that needs a split is under the split
+# key, and at most one file is; prints how many are (0 or 1)
+keyed() {
+	local f n=0
+	for f in "$1"/*.txt; do
+		[ -e "$f" ] || continue
 		if grep -q '^key: split delivery$' "$f"; then
-			grep -q '^what: .*, only when a message comes in two writes$' "$f"
+			grep -q '^what: .*, only when a message comes in two writes$' "$f" ||
+				{ echo "$f: keyed split, but its what says not" >&2; return 1; }
+			n=$((n + 1))
 		elif grep -q 'only when a message comes in two writes' "$f"; then
 			echo "$f: needs a split, but is not keyed so" >&2
 			return 1
 		fi
 	done
+	[ "$n" -le 1 ] || { echo "$1: $n files under the split key" >&2; return 1; }
+	echo "$n"
+}
+
+@test "fuzz-peers: vfuctl fuzz keeps every split-delivery finding under one key" {
+	# Which of the sample's bugs 200 execs meet depends on when it reads
+	# (a quiet machine meets the split one every time; under ASan on a
+	# loaded one, 1 run in 3 did), so each run is checked for what always
+	# holds, and the seed-1 run is tried up to 3 times for a split
+	# finding to check.  tests/fuzz.bats shows a split finding found
+	# every time, against tests/splitshy.py.
+	local try n
+	for try in 1 2 3; do
+		rm -rf "$TEST_TMP/f"
+		run "$VFUCTL" fuzz -q -n 200 --seed 1 -t 1000 --no-minimize \
+			-d "$TEST_TMP/f" -- "$GPIO" -v '{socket}'
+		[ "$status" -le 1 ] || assert_status 1
+		assert_contains "200 execs, "
+		grep -h '^key:' "$TEST_TMP"/f/*.txt 2>/dev/null || true
+		n=$(keyed "$TEST_TMP/f")
+		[ "$n" = 0 ] || break
+	done
+	[ "$n" = 1 ] || skip "no split-delivery finding in 3 runs on this machine"
+	assert_status 1
 }
