@@ -21,7 +21,8 @@ teardown() {
 # drive SOCKET STEP...: run vfuctl client SOCKET on a pty; each STEP is
 # "SEND=>EXPECT": write SEND (\t and \r as escapes), then read until the
 # terminal shows EXPECT (5 s at most) after what was there before;
-# "<sleep>=>" waits half a second, "<prompt>=>" for the next prompt,
+# "<until>SEND=>EXPECT" sends SEND again after each prompt until EXPECT
+# shows (10 s at most), "<prompt>=>" waits for the next prompt,
 # "<sh>COMMAND=>EXPECT" runs a shell command, then waits for EXPECT.
 # Prints the whole session and exits
 # with the client's status, or 99 when an EXPECT never came or the client
@@ -59,8 +60,22 @@ ok = wait_for("vfuctl> ")
 last = len(seen)
 for step in steps:
     send, _, expect = step.partition("=>")
-    if send == "<sleep>":
-        time.sleep(0.5)
+    if send.startswith("<until>"):
+        # something the client does unprompted: ask until it is done
+        send = send[7:].replace("\\r", "\r")
+        end = time.time() + 10
+        while True:
+            mark = len(seen)
+            os.write(fd, send.encode())
+            if not wait_for("vfuctl> ", start=mark):
+                break
+            if expect.encode() in seen[mark:] or time.time() > end:
+                break
+            time.sleep(0.05)
+        if expect.encode() not in seen[mark:]:
+            ok = False
+            break
+        last = seen.index(expect.encode(), mark) + len(expect)
         continue
     if send == "<prompt>":
         # the next prompt: readline has set the terminal up again, so
@@ -147,8 +162,7 @@ EOF
 		'dma map --no-fd 0x100000 0x1000\r=>(DMA_READ/DMA_WRITE)' \
 		'poke bar0 0 0x100000 8; poke bar0 8 16; poke bar0 0xc 0\r=>bar0+0xc' \
 		'poke --posted bar0 0x10 1\r=>(posted)' \
-		'<sleep>=>' \
-		'dma list\r=>served 0 DMA_READ, 1 DMA_WRITE' \
+		'<until>dma list\r=>served 0 DMA_READ, 1 DMA_WRITE' \
 		'dma dump 0x100000 16\r=>00 11 22 33 44 55 66 77' \
 		'poll bar0 0x14 1 1 2000\r=>ok bar0+0x14' \
 		'dma dump 0x100000 16\r=>00 11 22 33 44 55 66 77' \
@@ -161,8 +175,7 @@ EOF
 	export VFUCTL_HISTORY=$TEST_TMP/history
 	run drive "$sock" \
 		'irq enable intx 0 1\r=>enabled' \
-		'wait-irq 20000\r=>wait-irq 20000' \
-		'<sleep>=>' \
+		$'wait-irq 20000\\r=>wait-irq 20000\r\n' \
 		$'\x03=>wait-irq interrupted' \
 		'peek bar2 4\r=>bar2+0x4: 0x0000a5a5' \
 		'quit\r=>'
