@@ -1069,16 +1069,26 @@ PY
 	start_recorder -G 1
 	run "$VFUCTL" client -c 'peek bar2 4' "$rsock"
 	assert_status 0
+	# past the period of the file the first peek is in, however long
+	# the first session took on a loaded machine
 	sleep 1.2
 	run "$VFUCTL" client -c 'peek bar2 0x10' "$rsock"
 	assert_status 0
 	stop_recorder
-	run "$VFUCTL" dissect "$trace"
-	assert_contains "bar2+0x4"
-	assert_not_contains "bar2+0x10"
-	run "$VFUCTL" dissect "${trace}1"
-	assert_status 0
-	assert_contains "bar2+0x10"
+	# in_file TEXT: the number of the rotated file that shows TEXT
+	in_file() {
+		local f n=0
+		for f in "$trace" "$trace"[0-9]*; do
+			[ -e "$f" ] || continue
+			n=${f#"$trace"}
+			"$VFUCTL" dissect "$f" | grep -qF "$1" && { echo "${n:-0}"; return; }
+		done
+		echo "'$1' is in no file" >&2
+		return 1
+	}
+	first=$(in_file "bar2+0x4")
+	second=$(in_file "bar2+0x10")
+	[ "$second" -gt "$first" ]
 }
 
 # fake_server: a small Python vfio-user server on $sock that offers a twin
