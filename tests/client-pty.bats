@@ -175,6 +175,7 @@ EOF
 	export VFUCTL_HISTORY=$TEST_TMP/history
 	run drive "$sock" \
 		'irq enable intx 0 1\r=>enabled' \
+		'<prompt>=>' \
 		$'wait-irq 20000\\r=>wait-irq 20000\r\n' \
 		$'\x03=>wait-irq interrupted' \
 		'peek bar2 4\r=>bar2+0x4: 0x0000a5a5' \
