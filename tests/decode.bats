@@ -209,12 +209,16 @@ variants_input() {
 }
 
 @test "make update-golden NAME=... and make update-golden NAME both run update-golden.sh" {
+	# with the binary under test, and no rebuild (-o all): a build with
+	# other flags would relink it under the tests running beside this one
 	run env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS GOLDEN_DIR="$TEST_TMP/g" \
-		make -s -C "$repo" update-golden NAME=qemu-dma-rw.summary
+		make -s -C "$repo" -o all VFUCTL_BIN="$VFUCTL" \
+		update-golden NAME=qemu-dma-rw.summary
 	assert_status 0
 	cmp "$TEST_TMP/g/qemu-dma-rw.summary" "$repo/tests/golden/qemu-dma-rw.summary"
 	run env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS GOLDEN_DIR="$TEST_TMP/h" \
-		make -s -C "$repo" update-golden qemu-dma-rw.json
+		make -s -C "$repo" -o all VFUCTL_BIN="$VFUCTL" \
+		update-golden qemu-dma-rw.json
 	assert_status 0
 	cmp "$TEST_TMP/h/qemu-dma-rw.json" "$repo/tests/golden/qemu-dma-rw.json"
 }
