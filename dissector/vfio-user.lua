@@ -646,7 +646,7 @@ local function json_parse(str)
 			if not num or num == "" or num == "-" then err("invalid token") end
 			pos = pos + #num
 			local int = not num:find("[.eE]")
-			return { __number = tonumber(num), __int = int }
+			return { __number = tonumber(num), __int = int, __text = num }
 		end
 	end
 	local ok, res = pcall(function()
@@ -1608,7 +1608,7 @@ local function no_caps()
 end
 
 local function win_clear(c)
-	c.wa, c.ws, c.whx = {}, {}, {}
+	c.wah, c.wal, c.wsh, c.wsl, c.weh, c.wel = {}, {}, {}, {}, {}, {}
 end
 
 local function session_reset(c)
@@ -1622,9 +1622,9 @@ local function session_reset(c)
 	c.twin, c.told_main_dma = false, false
 	c.num_regions, c.num_irqs = -1, -1
 	c.regions = {}
-	-- DMA windows sorted by address, as two arrays of numbers (a table
-	-- each would make every garbage collection walk them all): address,
-	-- size; and by address, "ADDR-HEX/SIZE-HEX" for those past 2^53
+	-- DMA windows sorted by address, as arrays of numbers (a table each
+	-- would make every garbage collection walk them all): address, size
+	-- and last byte, each as a pair of 32-bit halves (exact past 2^53)
 	win_clear(c)
 end
 
@@ -1705,6 +1705,33 @@ local function check_fds(c, s, dir, res)
 	end
 end
 
+-- 64-bit values as pairs of exact doubles, hi and lo (each below 2^32):
+-- a double is exact only below 2^53, and Lua 5.2 has no integers
+local MAX32 = 4294967295
+local TWO53 = 9007199254740992
+
+local function lt64(ah, al, bh, bl) return ah < bh or (ah == bh and al < bl) end
+
+local function sub64(ah, al, bh, bl)	-- a - b, for a >= b
+	local h, l = ah - bh, al - bl
+	if l < 0 then return h - 1, l + TWO32 end
+	return h, l
+end
+
+local function hex64(h, l)
+	if h == 0 then return fmt("%x", l) end
+	return fmt("%x%08x", h, l)
+end
+
+-- value v as a pair: exact from its hex text h (as s.hx keeps) past 2^53
+local function pair_of(v, h)
+	if h == nil or v < TWO53 then return floor(v / TWO32), v % TWO32 end
+	return tonumber(h:sub(1, -9), 16), tonumber(h:sub(-8), 16)
+end
+
+-- field k of message s as a pair
+local function pair(s, k) return pair_of(s.v[k] or 0, s.hx[k]) end
+
 local function check_region(c, res, index, offset, count, write, hoff)
 	if c.num_regions >= 0 and index >= c.num_regions then
 		add(res, "NO_SUCH_REGION", fmt("region %s but the device has %d", dec(index), c.num_regions))
@@ -1713,7 +1740,14 @@ local function check_region(c, res, index, offset, count, write, hoff)
 	local g = index < MAX_REGIONS and c.regions[index]
 	if not g then return end
 	local rn = region_name(index)
-	if offset > g.size or count > g.size - offset then
+	local oh, ol = pair_of(offset, hoff)
+	local sh, sl = pair_of(g.size, g.hsize)
+	local past = lt64(sh, sl, oh, ol)
+	if not past then
+		local rh, rl = sub64(sh, sl, oh, ol)
+		past = lt64(rh, rl, pair_of(count))
+	end
+	if past then
 		add(res, "REGION_BOUNDS", fmt("%s+0x%s len %s runs past its size 0x%s", rn, hoff or hexnum(offset),
 			dec(count), g.hsize or hexnum(g.size)))
 	end
@@ -1734,41 +1768,46 @@ end
 -- lib/session.c's order of windows: they never overlap, so they are kept
 -- sorted by address and found by binary search.  A zero-size window or
 -- access is the one byte at its address, one past 2^64 ends at the top.
-local function last_byte(a, n)
-	if n == 0 then return a end
-	local l = a + (n - 1)
-	return l >= TWO64 and TWO64 or l
+local function last_byte(ah, al, nh, nl)
+	if nh == 0 and nl == 0 then return ah, al end
+	local mh, ml = sub64(nh, nl, 0, 1)
+	local rh, rl = sub64(MAX32, MAX32, ah, al)	-- room above a
+	if lt64(rh, rl, mh, ml) then return MAX32, MAX32 end
+	local l = al + ml
+	if l >= TWO32 then return ah + mh + 1, l - TWO32 end
+	return ah + mh, l
 end
 
--- the index of the lowest window [addr, +size) overlaps, true; or where a
--- window at addr goes, false
-local function win_find(c, addr, size)
-	local wa, ws = c.wa, c.ws
-	local lo, hi = 1, #wa + 1
+-- the index of the lowest window [a, +n) overlaps, true; or where a
+-- window at a goes, false
+local function win_find(c, ah, al, nh, nl)
+	local eh, el = c.weh, c.wel
+	local lo, hi = 1, #eh + 1
 	while lo < hi do
 		local mid = floor((lo + hi) / 2)
-		if last_byte(wa[mid], ws[mid]) < addr then lo = mid + 1 else hi = mid end
+		if lt64(eh[mid], el[mid], ah, al) then lo = mid + 1 else hi = mid end
 	end
-	return lo, lo <= #wa and wa[lo] <= last_byte(addr, size)
+	if lo > #eh then return lo, false end
+	local xh, xl = last_byte(ah, al, nh, nl)
+	return lo, not lt64(xh, xl, c.wah[lo], c.wal[lo])
 end
 
-local function win_insert(c, i, a, n, ha, hn)
-	table.insert(c.wa, i, a)
-	table.insert(c.ws, i, n)
-	if ha or hn then c.whx[a] = (ha or hexnum(a)) .. "/" .. (hn or hexnum(n)) end
+local function win_insert(c, i, ah, al, nh, nl)
+	local eh, el = last_byte(ah, al, nh, nl)
+	table.insert(c.wah, i, ah); table.insert(c.wal, i, al)
+	table.insert(c.wsh, i, nh); table.insert(c.wsl, i, nl)
+	table.insert(c.weh, i, eh); table.insert(c.wel, i, el)
 end
 
 local function win_remove(c, i)
-	c.whx[c.wa[i]] = nil
-	table.remove(c.wa, i)
-	table.remove(c.ws, i)
+	table.remove(c.wah, i); table.remove(c.wal, i)
+	table.remove(c.wsh, i); table.remove(c.wsl, i)
+	table.remove(c.weh, i); table.remove(c.wel, i)
 end
 
 -- window i as lib/session.c prints it: "[0xADDR, +0xSIZE)"
 local function win_text(c, i)
-	local h = c.whx[c.wa[i]]
-	if h then return fmt("[0x%s, +0x%s)", h:match("^(%x+)/(%x+)$")) end
-	return fmt("[0x%s, +0x%s)", hexnum(c.wa[i]), hexnum(c.ws[i]))
+	return fmt("[0x%s, +0x%s)", hex64(c.wah[i], c.wal[i]), hex64(c.wsh[i], c.wsl[i]))
 end
 
 -- as lib/session.c windows_unsure(): no DMA or unmap verdicts
@@ -1783,24 +1822,33 @@ local function max_dma_maps(c)
 	return DEF_MAX_DMA_MAPS
 end
 
-local function check_dma(c, addr, count, res, s)
+local function check_dma(c, s, res)
 	if windows_unsure(c) then return end	-- mapped before the capture, perhaps
-	local i, found = win_find(c, addr, count)
-	if not found and count == 0 and addr > 0 then i, found = win_find(c, addr - 1, 1) end	-- at a window's end
-	if found then
-		local wa, ws = c.wa[i], c.ws[i]
-		local d = addr - wa
-		if addr >= wa and d <= ws and count <= ws - d then return end
+	local ah, al = pair(s, "dma.address")
+	local nh, nl
+	if s.v["dma.count"] then nh, nl = pair(s, "dma.count") else nh, nl = 0, s.v["dma.count32"] or 0 end
+	local i, found = win_find(c, ah, al, nh, nl)
+	if not found and nh == 0 and nl == 0 and (ah > 0 or al > 0) then	-- at a window's end
+		local bh, bl = sub64(ah, al, 0, 1)
+		i, found = win_find(c, bh, bl, 0, 1)
+	end
+	if found and not lt64(ah, al, c.wah[i], c.wal[i]) then
+		local dh, dl = sub64(ah, al, c.wah[i], c.wal[i])
+		if not lt64(c.wsh[i], c.wsl[i], dh, dl) then
+			local rh, rl = sub64(c.wsh[i], c.wsl[i], dh, dl)
+			if not lt64(rh, rl, nh, nl) then return end
+		end
 	end
 	add(res, "DMA_OUTSIDE", fmt("[0x%s, +0x%s) is in no mapped window", hx(s, "dma.address"),
-		s.v["dma.count"] and hx(s, "dma.count") or hexnum(count)))
+		s.v["dma.count"] and hx(s, "dma.count") or hexnum(nl)))
 end
 
 local function dma_map(c, s, res)
-	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
+	local ah, al = pair(s, "dma.address")
+	local nh, nl = pair(s, "dma.size")
 	local ha, hs = hx(s, "dma.address"), hx(s, "dma.size")
-	local nwin, max = #c.wa, max_dma_maps(c)
-	local i, found = win_find(c, addr, size)
+	local nwin, max = #c.wah, max_dma_maps(c)
+	local i, found = win_find(c, ah, al, nh, nl)
 	if found then
 		add(res, "DMA_OVERLAP", fmt("[0x%s, +0x%s) overlaps %s", ha, hs, win_text(c, i)))
 		return
@@ -1812,7 +1860,7 @@ local function dma_map(c, s, res)
 			dec(max), max > MAX_WINDOWS and " (vfuctl tracks 65536)" or ""))
 		return
 	end
-	win_insert(c, i, addr, size, s.hx["dma.address"], s.hx["dma.size"])
+	win_insert(c, i, ah, al, nh, nl)
 	if s.nfds > 0 then add(res, "INVISIBLE_DMA", fmt("[0x%s, +0x%s)", ha, hs)) end
 end
 
@@ -1822,9 +1870,10 @@ local function dma_unmap(c, s, res)
 		c.windows_known, c.windows_lost = true, false
 		return
 	end
-	local addr, size = s.v["dma.address"] or 0, s.v["dma.size"] or 0
-	local i, found = win_find(c, addr, 0)	-- the one holding addr
-	if found and c.wa[i] == addr and c.ws[i] == size then
+	local ah, al = pair(s, "dma.address")
+	local nh, nl = pair(s, "dma.size")
+	local i, found = win_find(c, ah, al, 0, 0)	-- the one holding addr
+	if found and c.wah[i] == ah and c.wal[i] == al and c.wsh[i] == nh and c.wsl[i] == nl then
 		win_remove(c, i)
 		return
 	end
@@ -1884,7 +1933,7 @@ local function command(c, s, chan, dir, res)
 		for _, w in ipairs(s.writes) do check_region(c, res, w[1], w[2], w[3], true, w[4]) end
 	elseif cmd == 11 or cmd == 12 then
 		local count = v["dma.count"] or v["dma.count32"] or 0
-		check_dma(c, v["dma.address"] or 0, count, res, s)
+		check_dma(c, s, res)
 		check_xfer(c, dir, count, res)
 		if chan == 0 and not c.told_main_dma then
 			c.told_main_dma = true
@@ -2070,6 +2119,27 @@ local function ju64(o, k, def)
 	error(BAD, 0)
 end
 
+-- ju64 as a pair (hi, lo), exact: from the decimal digits or the hex
+local function ju64pair(o, k)
+	local v = jfield(o, k)
+	if v == nil then return 0, 0 end
+	ju64(o, k, 0)	-- the same checks
+	local h, l = 0, 0
+	if v.__text then
+		for d in v.__text:gmatch("%d") do
+			local x = l * 10 + tonumber(d)
+			h, l = h * 10 + floor(x / TWO32), x % TWO32
+		end
+	else
+		local t = v.__string:match("^0x0*(%x*)$")
+		if #t > 16 then error(BAD, 0) end
+		if #t > 8 then h = tonumber(t:sub(1, -9), 16) end
+		l = #t > 0 and tonumber(t:sub(-8), 16) or 0
+	end
+	if h > MAX32 then error(BAD, 0) end
+	return h, l
+end
+
 local function jstr(o, k)
 	local v = jfield(o, k)
 	return type(v) == "table" and v.__string or nil
@@ -2126,18 +2196,23 @@ local function state_fill(c, o, t0)
 		if idx >= MAX_REGIONS then error(BAD, 0) end
 		local g = c.regions[idx] or { size = 0 }
 		g.flags = ju64(e, "flags", 0) % 4294967296
-		g.size = ju64(e, "size", g.size)
+		if jfield(e, "size") ~= nil then
+			local h, l = ju64pair(e, "size")
+			g.size = h * TWO32 + l
+			g.hsize = g.size >= TWO53 and hex64(h, l) or nil
+		end
 		c.regions[idx] = g
 	end
 	local dma = jarray(o, "dma")
 	if #dma > MAX_WINDOWS then error(BAD, 0) end
 	for _, e in ipairs(dma) do
 		if not is_obj(e) then error(BAD, 0) end
-		local a, n = ju64(e, "addr", 0), ju64(e, "size", 0)
+		local ah, al = ju64pair(e, "addr")
+		local nh, nl = ju64pair(e, "size")
 		ju64(e, "flags", 0)
-		local i, found = win_find(c, a, n)
+		local i, found = win_find(c, ah, al, nh, nl)
 		if found then error(BAD, 0) end	-- overlapping windows
-		win_insert(c, i, a, n)
+		win_insert(c, i, ah, al, nh, nl)
 	end
 	for _, e in ipairs(jarray(o, "pending")) do
 		local chan, dir = jstr(e, "chan"), jstr(e, "dir")

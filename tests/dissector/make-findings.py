@@ -248,4 +248,41 @@ pair(8, 2, 3, dma_unmap(0, 0, 2), dma_unmap(0, 0, 2))
 pair(8, 2, 11, dma_rw(0x10000, 8), dma_rw(0x10000, 8) + bytes(8), cdir=S)  # DMA_OUTSIDE
 rec("close", 8, pid=1, uid=0, gid=0)
 
+# conn 9: addresses a double cannot hold (past 2^53): compared exactly
+rec("open", 9, pid=1, uid=0, gid=0)
+pair(9, 1, 1, version(0, 2, {}), version(0, 2, {}))
+pair(9, 2, 2, dma_map(0x20000000000001, 1), b"")           # 2^53 + 1
+pair(9, 3, 2, dma_map(0x20000000000000, 1), b"")           # beside it, no overlap
+pair(9, 1, 11, dma_rw(0x20000000000002, 1), dma_rw(0x20000000000002, 1) + bytes(1), cdir=S)  # DMA_OUTSIDE
+pair(9, 4, 2, dma_map(0xffffffffffff0000, 0x100), b"")
+pair(9, 2, 11, dma_rw(0xffffffffffff0100, 1), dma_rw(0xffffffffffff0100, 1) + bytes(1), cdir=S)  # DMA_OUTSIDE
+pair(9, 3, 11, dma_rw(0xffffffffffff00ff, 1), dma_rw(0xffffffffffff00ff, 1) + bytes(1), cdir=S)  # inside
+pair(9, 5, 3, dma_unmap(0xffffffffffff0001, 0x100), dma_unmap(0xffffffffffff0001, 0x100))  # DMA_UNMAP_UNKNOWN
+pair(9, 6, 3, dma_unmap(0xffffffffffff0000, 0x100), dma_unmap(0xffffffffffff0000, 0x100))
+rec("close", 9, pid=1, uid=0, gid=0)
+
+# conn 10: a state record's windows past 2^53, in decimal and in hex
+xstate = dict(state, windows_known=True, pending=[],
+              regions=[{"index": 0, "flags": 3, "size": 0x20000000000002}],
+              dma=[{"addr": 0x20000000000001, "size": 1, "flags": 3, "fd": False},
+                   {"addr": "0xffffffffffff1001", "size": 1, "flags": 3, "fd": False}])
+rec("state", 10, hex=json.dumps(xstate).encode().hex())
+pair(10, 1, 11, dma_rw(0x20000000000000, 1), dma_rw(0x20000000000000, 1) + bytes(1), cdir=S)  # DMA_OUTSIDE
+pair(10, 2, 11, dma_rw(0x20000000000001, 1), dma_rw(0x20000000000001, 1) + bytes(1), cdir=S)  # inside
+pair(10, 3, 11, dma_rw(0xffffffffffff1000, 1), dma_rw(0xffffffffffff1000, 1) + bytes(1), cdir=S)  # DMA_OUTSIDE
+pair(10, 4, 11, dma_rw(0xffffffffffff1001, 1), dma_rw(0xffffffffffff1001, 1) + bytes(1), cdir=S)  # inside
+pair(10, 5, 9, rw(0, 0x20000000000001, 2), rw(0, 0x20000000000001, 2, bytes(2)))  # REGION_BOUNDS
+pair(10, 6, 9, rw(0, 0x20000000000001, 1), rw(0, 0x20000000000001, 1, bytes(1)))  # inside
+rec("close", 10, pid=1, uid=0, gid=0)
+
+# conn 11: a region whose size and offsets are past 2^53
+rec("open", 11, pid=1, uid=0, gid=0)
+pair(11, 1, 1, version(0, 2, {}), version(0, 2, {}))
+pair(11, 2, 4, info(), info(16, 1, 0))
+pair(11, 3, 5, rinfo(0), rinfo(0, 3, 0x20000000000002))
+pair(11, 4, 9, rw(0, 0x20000000000001, 2), rw(0, 0x20000000000001, 2, bytes(2)))  # REGION_BOUNDS
+pair(11, 5, 9, rw(0, 0x20000000000001, 1), rw(0, 0x20000000000001, 1, bytes(1)))  # inside
+pair(11, 6, 9, rw(0, 0x20000000000003, 0), rw(0, 0x20000000000003, 0))            # REGION_BOUNDS
+rec("close", 11, pid=1, uid=0, gid=0)
+
 print("\n".join(out))
