@@ -1783,9 +1783,10 @@ end
 local function win_find(c, ah, al, nh, nl)
 	local eh, el = c.weh, c.wel
 	local lo, hi = 1, #eh + 1
-	while lo < hi do
+	while lo < hi do	-- lt64, inline: this is the hot loop
 		local mid = floor((lo + hi) / 2)
-		if lt64(eh[mid], el[mid], ah, al) then lo = mid + 1 else hi = mid end
+		local h = eh[mid]
+		if h < ah or (h == ah and el[mid] < al) then lo = mid + 1 else hi = mid end
 	end
 	if lo > #eh then return lo, false end
 	local xh, xl = last_byte(ah, al, nh, nl)
