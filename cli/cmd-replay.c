@@ -55,8 +55,9 @@ const char cmd_replay_usage[] =
 	"                       at=N plus=P] (repeatable)\n"
 	"  --no-mig-forward     send MIG_DATA_WRITE data as recorded, not the\n"
 	"                       live data of the MIG_DATA_READ it repeats\n"
-	"  --whole              send each message in one write, also those\n"
-	"                       vfuctl fuzz sent in two (its annotations)\n"
+	"  --whole              send each message in a write of its own, also\n"
+	"                       those vfuctl fuzz sent in two or joined with\n"
+	"                       the next (its annotations)\n"
 	"  --digest             print the BLAKE2b digest of the live replies\n"
 	"  --expect-digest HEX  a divergence unless the digest is HEX\n"
 	"  -o, --output FMT     text (default) or json\n"
@@ -826,10 +827,10 @@ print_summary(const struct opts *o, const struct vx_replay_stats *st,
 		    (unsigned long long)st->split, st->split == 1 ? "" : "s",
 		    st->split == 1 ? "it" : "they");
 	if (st->joined)
-		printf("note: not joined: %llu message%s that vfuctl fuzz sent "
-		    "in one write with the next went on %s own\n",
+		printf("note: joined: %llu message%s sent in one write with "
+		    "the next, as vfuctl fuzz's annotations say %s went\n",
 		    (unsigned long long)st->joined, st->joined == 1 ? "" : "s",
-		    st->joined == 1 ? "its" : "their");
+		    st->joined == 1 ? "it" : "they");
 	if (st->unsent)
 		printf("note: not sent: %llu malformed command%s whose header "
 		    "frames no message (first: frame %llu)\n",

@@ -61,6 +61,8 @@ struct vx_conn {
 	int in_call;		/* inside vx_conn_call: no second one */
 	size_t split_at;	/* vx_conn_split_next: 0, none */
 	int split_wait_ms;
+	int join_next;		/* vx_conn_join_next */
+	int join_wait_ms;
 	char errmsg[256];
 };
 
@@ -173,6 +175,13 @@ vx_conn_split_next(struct vx_conn *c, size_t at, int wait_ms)
 {
 	c->split_at = at;
 	c->split_wait_ms = wait_ms;
+}
+
+void
+vx_conn_join_next(struct vx_conn *c, int wait_ms)
+{
+	c->join_next = 1;
+	c->join_wait_ms = wait_ms;
 }
 
 void
@@ -452,6 +461,9 @@ queue(struct vx_conn *c, int chan, const uint8_t *msg, size_t len,
 		return fail(c, VX_ERR_CLOSED, "%s closed the connection",
 		    peer_name(c));
 	f = &c->fr[chan];
+	if (c->join_next)
+		vx_framer_join_next(f, c->join_wait_ms);
+	c->join_next = 0;
 	if (c->split_at > 0 && c->split_at < len)
 		r = vx_framer_queue_split(f, msg, len, fds, nfds, c->split_at,
 		    c->split_wait_ms);
@@ -543,7 +555,7 @@ vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd)
 		if (may_read(c, i))
 			pfd[n].events |= POLLIN;
 		if (vx_framer_pending(&c->fr[i]) && !c->wdead[i] &&
-		    !vx_framer_held(&c->fr[i]))
+		    !vx_framer_held(&c->fr[i]) && !vx_framer_joining(&c->fr[i]))
 			pfd[n].events |= POLLOUT;
 		pfd[n++].revents = 0;
 	}
@@ -559,7 +571,8 @@ vx_conn_timeout(const struct vx_conn *c)
 	if (c->busy || (c->dead && !c->told))
 		return 0;
 	for (i = 0; i < 2; i++)	/* no event says the peer has read */
-		if (c->sock[i] >= 0 && vx_framer_held(&c->fr[i]))
+		if (c->sock[i] >= 0 && (vx_framer_held(&c->fr[i]) ||
+		    vx_framer_joining(&c->fr[i])))
 			return 1;
 	for (i = 0; i < c->ncalls; i++)
 		if (c->calls[i].deadline >= 0 &&

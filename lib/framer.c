@@ -521,10 +521,19 @@ out_check(const struct vx_framer *f, const void *msg, size_t len, int nfds)
 	return 0;
 }
 
-/* Queue msg with its descriptors on its byte fd_at. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Queue msg with its descriptors on stream offset fd_at. */
 static int
 queue_at(struct vx_framer *f, const void *msg, size_t len, const int *fds,
-    int nfds, size_t fd_at)
+    int nfds, uint64_t fd_at)
 {
 	struct vx_bytes *o = &f->out;
 	int dups[VX_MAX_FDS];
@@ -540,7 +549,7 @@ queue_at(struct vx_framer *f, const void *msg, size_t len, const int *fds,
 		}
 	}
 	for (i = 0; i < nfds; i++)
-		fdq_push(o, o->base + o->len + fd_at, dups[i], 0);
+		fdq_push(o, fd_at, dups[i], 0);
 	memcpy(o->p + o->len, msg, len);
 	o->len += len;
 	return 0;
@@ -550,37 +559,64 @@ int
 vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
     const int *fds, int nfds)
 {
-	return queue_at(f, msg, len, fds, nfds, 0);
+	uint64_t start = f->out.base + f->out.len;
+	int r;
+
+	if (!f->join_next && !f->join_open)
+		return queue_at(f, msg, len, fds, nfds, start);
+	if ((r = queue_at(f, msg, len, fds, nfds, f->join_open ? f->join_at :
+	    start)) < 0)
+		return r;
+	if (!f->join_open) {
+		f->join_open = 1;
+		f->join_at = start;
+		f->join_deadline = now_ms() + f->join_wait_ms;
+	}
+	if (f->join_next)
+		f->join_next = 0;	/* more to come */
+	else {
+		f->join_open = 0;	/* the last: the join may go */
+		f->join_end = start + len;
+	}
+	return 0;
+}
+
+void
+vx_framer_join_next(struct vx_framer *f, int wait_ms)
+{
+	f->join_next = 1;
+	f->join_wait_ms = wait_ms < 0 ? 0 : wait_ms;
+}
+
+int
+vx_framer_joining(const struct vx_framer *f)
+{
+	return f->join_open &&
+	    f->out.base + f->out.head == f->join_at;
 }
 
 int
 vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
     const int *fds, int nfds, size_t at, int wait_ms)
 {
-	uint64_t start = f->out.base + f->out.len;
+	uint64_t start = f->out.base + f->out.len, split = start + at;
 	int r;
 
-	if (at == 0 || at >= len)
+	if (f->join_open)	/* half of all that goes in the write */
+		split = f->join_at + (start - f->join_at + len) / 2;
+	else if (at == 0 || at >= len)
 		return VX_ERR_INVALID;
 	if (f->nhold + 2 > VX_FRAMER_HOLDS)
 		return VX_ERR_BUSY;
-	if ((r = queue_at(f, msg, len, fds, nfds, at)) < 0)
+	if ((r = queue_at(f, msg, len, fds, nfds, split)) < 0)
 		return r;
-	f->hold[f->nhold].at = start + at;
+	f->join_next = f->join_open = 0;
+	f->hold[f->nhold].at = split;
 	f->hold[f->nhold++].rest = 0;
 	f->hold[f->nhold].at = start + len;
 	f->hold[f->nhold++].rest = 1;
 	f->hold_wait_ms = wait_ms < 0 ? 0 : wait_ms;
 	return 0;
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* At a hold: 1 while the peer has not read all that was written (and
@@ -596,6 +632,19 @@ holding(struct vx_framer *f)
 		return 1;
 	f->hold_deadline = 0;
 	memmove(&f->hold[0], &f->hold[1], (size_t)--f->nhold * sizeof(f->hold[0]));
+	return 0;
+}
+
+/* At an open join: 1 until its last message is queued or its wait is
+ * over; then what is queued goes as it is. */
+static int
+gated(struct vx_framer *f)
+{
+	if (!vx_framer_joining(f))
+		return 0;
+	if (now_ms() < f->join_deadline)
+		return 1;
+	f->join_open = f->join_next = 0;
 	return 0;
 }
 
@@ -638,7 +687,11 @@ send_some(struct vx_framer *f)
 
 	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
 		;
-	if (k > 0 && f->nhold > 0 && f->hold[0].rest)
+	if (f->join_end <= o->base + o->head)
+		f->join_end = 0;	/* written */
+	if (k > 0 && f->join_end > 0)
+		end = f->join_end - o->base;	/* a join, with its descriptors */
+	else if (k > 0 && f->nhold > 0 && f->hold[0].rest)
 		end = f->hold[0].at - o->base;	/* a split message's rest */
 	else if (k > 0 && o->len - o->head >= VX_HDR_SIZE &&
 	    get_le32(o->p + o->head + VX_HDR_OFF_SIZE) < o->len - o->head)
@@ -647,6 +700,8 @@ send_some(struct vx_framer *f)
 		end = o->fdv[k].off - o->base;
 	if (f->nhold > 0 && f->hold[0].at - o->base < end)
 		end = f->hold[0].at - o->base;	/* up to a hold */
+	if (f->join_open && f->join_at - o->base < end)
+		end = f->join_at - o->base;	/* up to an open join */
 	iov.iov_base = o->p + o->head;
 	iov.iov_len = end - o->head;
 	memset(&mh, 0, sizeof(mh));
@@ -685,7 +740,7 @@ vx_framer_flush(struct vx_framer *f)
 	if (f->sock < 0)
 		return VX_ERR_INVALID;
 	while (f->out.head < f->out.len) {
-		if (holding(f))
+		if (holding(f) || gated(f))
 			return VX_ERR_AGAIN;
 		if ((r = send_some(f)) < 0)
 			return r;
@@ -703,6 +758,8 @@ vx_framer_drop_output(struct vx_framer *f)
 	o->head = o->len = 0;
 	f->nhold = 0;
 	f->hold_deadline = 0;
+	f->join_next = f->join_open = 0;
+	f->join_end = 0;
 }
 
 int

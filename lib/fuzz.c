@@ -508,7 +508,7 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 {
 	static uint8_t out[FZ_MSG_MAX * 2];
 	struct await a;
-	int fds[FZ_MAX_FDS], r = OUT_OK, i;
+	int fds[FZ_MAX_FDS], r = OUT_OK, i, joins;
 	uint64_t sizes[FZ_MAX_FDS];
 	size_t k, olen = 0, half;
 	uint32_t flags;
@@ -527,7 +527,9 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 		fz->last_cmd = (uint16_t)vx_load(m->buf + VX_HDR_OFF_CMD, 2, 0);
 		if (make_fds(fz, m, fds, sizes) < 0)
 			return OUT_CLOSED;
-		if (m->how != FZ_WHOLE)	/* vfuctl replay reads these */
+		joins = m->how == FZ_JOIN && k + 1 < s->n && m->nfds == 0 &&
+		    olen + m->len <= sizeof out / 2;
+		if (m->how == FZ_SPLIT || joins)	/* vfuctl replay reads these */
 			delivery_note(fz, m, olen);
 		rec_msg(fz, VX_C2S, m->buf, m->len, m->fdk, m->nfds, sizes);
 		fz->st.messages++;
@@ -542,8 +544,7 @@ send_seq(struct vx_fuzz *fz, const struct fseq *s, size_t first,
 			a.order_id[a.norder] = fz->next_id;
 			a.order_cmd[a.norder++] = fz->last_cmd;
 		}
-		if (m->how == FZ_JOIN && k + 1 < s->n && m->nfds == 0 &&
-		    olen + m->len <= sizeof out / 2) {
+		if (joins) {
 			memcpy(out + olen, m->buf, m->len);
 			olen += m->len;
 			*sent = k + 1;

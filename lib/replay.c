@@ -57,10 +57,12 @@ struct live {
 	 * them: one more than shown */
 	unsigned nctx, ctx_at;
 	struct vx_replay_ctxmsg ctx[VX_REPLAY_CONTEXT + 1];
-	/* vfuctl fuzz's annotation: the next command goes in two writes,
-	 * the first split_at bytes (0: half) alone */
+	/* vfuctl fuzz's annotations: the next command goes in two writes,
+	 * the first split_at bytes (0: half) alone; or in one write with
+	 * the command after it */
 	int split_next;
 	size_t split_at;
+	int join_next;
 };
 
 struct vx_replay {
@@ -480,10 +482,9 @@ outgoing(struct vx_replay *r, const struct vx_trace_rec *rec,
 #define FUZZ_JOIN	"vfuctl fuzz: the next message went in one write with"
 
 /*
- * vfuctl fuzz's delivery annotations: "... in two writes, its descriptors
- * with the second[: the first N bytes alone]" is honoured unless
- * VX_REPLAY_WHOLE; "... in one write with the one after it" is counted,
- * not reproduced.
+ * vfuctl fuzz's delivery annotations, honoured unless VX_REPLAY_WHOLE:
+ * "... in two writes, its descriptors with the second[: the first N bytes
+ * alone]" and "... in one write with the one after it".
  */
 static void
 on_delivery(struct vx_replay *r, const struct vx_trace_rec *rec)
@@ -498,12 +499,13 @@ on_delivery(struct vx_replay *r, const struct vx_trace_rec *rec)
 		return;
 	memcpy(text, rec->data, len);
 	text[len] = '\0';
+	if (r->o.flags & VX_REPLAY_WHOLE)
+		return;
 	if (strncmp(text, FUZZ_JOIN, strlen(FUZZ_JOIN)) == 0) {
-		r->st.joined++;
+		l->join_next = 1;
 		return;
 	}
-	if (strncmp(text, FUZZ_SPLIT, strlen(FUZZ_SPLIT)) != 0 ||
-	    (r->o.flags & VX_REPLAY_WHOLE))
+	if (strncmp(text, FUZZ_SPLIT, strlen(FUZZ_SPLIT)) != 0)
 		return;
 	l->split_next = 1;
 	l->split_at = 0;
@@ -554,6 +556,11 @@ send_command(struct vx_replay *r, struct live *l, const struct vx_trace_rec *rec
 		vx_msg_get(m, VXF_DMA_ADDR, &p->addr);
 		vx_msg_get(m, VXF_DMA_SIZE, &p->size);
 		vx_msg_get(m, VXF_DMA_UNMAP_FLAGS, &p->uflags);
+	}
+	if (l->join_next) {	/* in one write with the next: so again */
+		l->join_next = 0;
+		vx_conn_join_next(l->conn, r->o.timeout_ms);
+		r->st.joined++;
 	}
 	if (l->split_next) {	/* it went in two writes: so again */
 		l->split_next = 0;

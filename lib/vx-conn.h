@@ -116,6 +116,15 @@ void vx_conn_set_next_id(struct vx_conn *c, uint16_t id);
  * While the second write waits, vx_conn_timeout() says 1 ms.
  */
 void vx_conn_split_next(struct vx_conn *c, size_t at, int wait_ms);
+/*
+ * The next message sent goes in one write with the one after it, whose
+ * descriptors come with the write's first byte (vx_framer_join_next):
+ * how vfuctl fuzz joins messages.  Nothing of the first goes until the
+ * second is sent, or wait_ms after; a split second message splits the
+ * joined bytes in half.  While the first waits, vx_conn_timeout() says
+ * 1 ms.
+ */
+void vx_conn_join_next(struct vx_conn *c, int wait_ms);
 
 int vx_conn_sock(const struct vx_conn *c);
 int vx_conn_twin(const struct vx_conn *c);	/* -1 if none */

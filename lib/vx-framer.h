@@ -138,6 +138,13 @@ struct vx_framer {
 	int nhold;
 	int hold_wait_ms;
 	int64_t hold_deadline;		/* ms; 0: not waiting yet */
+	/* out: messages joined in one write (see vx_framer_join_next) */
+	int join_next;			/* the next message is not the last */
+	int join_open;			/* writing stops at join_at */
+	uint64_t join_at;		/* the join's first byte */
+	uint64_t join_end;		/* a closed join's end, 0: none */
+	int join_wait_ms;
+	int64_t join_deadline;		/* ms: then what is queued goes */
 };
 
 /*
@@ -233,7 +240,8 @@ int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
  * servers cannot take: its first `at` bytes alone, then, once the peer
  * has read them (SIOCOUTQ 0) or wait_ms have passed since, the rest with
  * the descriptors; what follows goes once the peer has read that too, so
- * that each part comes in a read of its own.  0 < at < len; up to
+ * that each part comes in a read of its own.  0 < at < len (ignored
+ * when it ends a join: see vx_framer_join_next); up to
  * VX_FRAMER_HOLDS / 2 such messages queued (VX_ERR_BUSY), else as
  * vx_framer_queue().
  */
@@ -242,6 +250,19 @@ int vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
 /* 1 while output waits for the peer to read a split message's part:
  * poll for nothing, call flush again in a millisecond. */
 int vx_framer_held(const struct vx_framer *f);
+/*
+ * The next message queued goes in one write with the message after it
+ * (and, called again before that one is queued, with the one after that):
+ * nothing of them is written until the last is queued, or wait_ms after
+ * the first was, and the last one's descriptors come with the write's
+ * first byte, as a client that joins messages in one sendmsg sends them.
+ * A split message (queue_split) ends a join: its first write is then half
+ * of all the joined bytes.
+ */
+void vx_framer_join_next(struct vx_framer *f, int wait_ms);
+/* 1 while output stops at a join whose last message is not queued yet:
+ * poll for nothing, call flush again in a millisecond. */
+int vx_framer_joining(const struct vx_framer *f);
 
 /*
  * Outbound bytes that are no message (a relay passing on what it could

@@ -160,8 +160,8 @@ struct vx_replay_stats {
 	uint64_t mig_forwarded;	/* MIG_DATA_WRITEs sent with live data */
 	uint64_t split;		/* messages sent in two writes, as vfuctl
 				 * fuzz's annotations say they went */
-	uint64_t joined;	/* ... said to have gone in one write with
-				 * the next: sent on their own */
+	uint64_t joined;	/* ... sent in one write with the next, as
+				 * they say */
 	int truncated;		/* the trace ends inside a record: replayed
 				 * up to it (why in vx_replay_error()) */
 };

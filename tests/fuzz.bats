@@ -84,6 +84,24 @@ report_of() {
 	assert_contains "DEVICE_SET_IRQS command MSI-X"
 }
 
+@test "fuzz: a trace says a message went in one write with the next only when it did" {
+	[ -x "$BUGGY" ] || skip "no $BUGGY (make units)"
+	local f n total=0
+	run "$VFUCTL" fuzz -q -n 400 --seed 1 --no-minimize -d "$TEST_TMP/found" -- "$BUGGY"
+	assert_status 1
+	for f in "$TEST_TMP"/found/*.pcap; do
+		# each such annotation: the next two records are the messages
+		n=$("$VFUCTL" dissect -o jsonl "$f" | jq -se '
+			[. as $r | range(0; length) | select($r[.].kind == "annotation" and
+			  ($r[.].text | startswith("vfuctl fuzz: the next message went in one write")))
+			 | [$r[. + 1], $r[. + 2]] | all(.kind == "message" and .dir == "c2s")]
+			| if all then length else error("a join annotation without two messages") end')
+		total=$((total + n))
+	done
+	# seed 1 joins in one finding here; a sanitized vfuctl meets others
+	[ "$total" -ge 1 ] || [ -n "$under_sanitizer" ]
+}
+
 @test "fuzz: a finding is minimized to the prefix it needs" {
 	[ -x "$BUGGY" ] || skip "no $BUGGY (make units)"
 	run "$VFUCTL" fuzz -q -n 200 --seed 1 -d "$TEST_TMP/found" -- "$BUGGY"
@@ -143,6 +161,39 @@ report_of() {
 	run "$VFUCTL" replay --whole -t 5000 "$TEST_TMP/t.pcap" -- "${shy_cmd[@]}"
 	assert_status 1
 	assert_contains "live:     DEVICE_GET_INFO reply regions"
+}
+
+@test "fuzz: replay sends messages the fuzzer joined in one write again, the descriptors with the first" {
+	# joinpeer.py sends SET_IRQS and a DMA_MAP with its memfd in one
+	# write, annotated as vfuctl fuzz does; splitshy.py reads a header
+	# with one recvmsg() as libvfio-user does, so the memfd comes with
+	# SET_IRQS, which takes none: EINVAL
+	start_server dma "$TEST_TMP/backend"
+	python3 "$repo/tests/splitshy.py" "$TEST_TMP/shy" "$TEST_TMP/backend" 3>&- &
+	shy=$!
+	pids+=("$shy")
+	wait_socket "$TEST_TMP/shy" "$shy"
+	python3 "$repo/tests/joinpeer.py" --trace "$TEST_TMP/shy" >"$TEST_TMP/t.jsonl"
+	kill "$shy"
+	wait "$shy" || true
+	"$VFUCTL" import -o "$TEST_TMP/t.pcap" "$TEST_TMP/t.jsonl"
+	"$VFUCTL" dissect "$TEST_TMP/t.pcap" | grep -q "DEVICE_SET_IRQS reply error EINVAL"
+	shy_cmd=(python3 "$repo/tests/splitshy.py" '{socket}' "$TEST_TMP/backend")
+	run "$VFUCTL" replay -t 5000 "$TEST_TMP/t.pcap" -- "${shy_cmd[@]}"
+	assert_status 0
+	assert_contains "note: joined: 1 message sent in one write with the next"
+	run "$VFUCTL" replay -o json -t 5000 "$TEST_TMP/t.pcap" -- "${shy_cmd[@]}"
+	printf '%s\n' "$output" | jq -e '.joined == 1 and .divergences_total == 0'
+	# one write each: SET_IRQS is answered, so the join is the cause
+	run "$VFUCTL" replay --whole -t 5000 "$TEST_TMP/t.pcap" -- "${shy_cmd[@]}"
+	assert_status 1
+	assert_contains "recorded: DEVICE_SET_IRQS reply error EINVAL"
+	assert_contains "live:     DEVICE_SET_IRQS reply"
+	assert_not_contains "note: joined"
+	# vfuctl server gives a read's descriptors to its last message
+	run "$VFUCTL" replay -t 5000 "$TEST_TMP/t.pcap" --connect "$TEST_TMP/backend"
+	assert_status 1
+	assert_contains "live:     DEVICE_SET_IRQS reply"
 }
 
 @test "fuzz: vfuctl server with each shipped device survives, no finding" {

@@ -1245,6 +1245,68 @@ test_split(void)
 	unpair(sv, &a, &b);
 }
 
+/*
+ * vx_framer_join_next: nothing of a join goes until its last message is
+ * queued; then one write, the last one's descriptor on its first byte (a
+ * read of the first message's length gets it); a split message ends a
+ * join at half of the joined bytes; an unfinished join goes after wait_ms.
+ */
+static void
+test_join(void)
+{
+	struct vx_framer a, b;
+	uint8_t m[256], got[4096];
+	size_t n1 = mkmsg(m, 1, 40), n2 = mkmsg(m + n1, 2, 24),
+	    n3 = mkmsg(m + n1 + n2, 3, 32);
+	ssize_t r1, r2, r3;
+	int sv[2], p[2], f1, f2, f3, gated, r;
+
+	pair(sv, &a, &b, NULL);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		abort();
+	vx_framer_join_next(&a, 60000);
+	r = vx_framer_queue(&a, m, n1, NULL, 0);
+	vx_framer_join_next(&a, 60000);
+	r |= vx_framer_queue(&a, m + n1, n2, NULL, 0);
+	gated = vx_framer_flush(&a) == VX_ERR_AGAIN && vx_framer_joining(&a) &&
+	    vx_sock_unread(sv[0]) == 0;
+	r |= vx_framer_queue(&a, m + n1 + n2, n3, &p[0], 1);
+	r |= vx_framer_flush(&a);
+	r1 = raw_read(sv[1], got, n1, &f1);
+	r2 = raw_read(sv[1], got + n1, sizeof(got) - n1, &f2);
+	ok(r == 0 && gated && !vx_framer_joining(&a) && r1 == (ssize_t)n1 &&
+	    f1 == 1 && r2 == (ssize_t)(n2 + n3) && f2 == 0 &&
+	    memcmp(got, m, n1 + n2 + n3) == 0,
+	    "join: three messages held until the last is queued, then one "
+	    "write, its descriptor with the first byte (reads of %zd and %zd)",
+	    r1, r2);
+	/* joined, then split: half of all the bytes alone, the rest with the
+	 * descriptor */
+	vx_framer_join_next(&a, 60000);
+	r = vx_framer_queue(&a, m, n1, NULL, 0);
+	r |= vx_framer_queue_split(&a, m + n1, n2, &p[0], 1, 1, 60000);
+	r |= vx_framer_flush(&a) != VX_ERR_AGAIN;
+	r1 = raw_read(sv[1], got, sizeof(got), &f1);
+	r |= vx_framer_flush(&a) < 0;
+	r2 = raw_read(sv[1], got + r1, sizeof(got) - (size_t)r1, &f2);
+	r |= vx_framer_flush(&a);
+	ok(r == 0 && r1 == (ssize_t)(n1 + n2) / 2 && f1 == 0 &&
+	    r2 == (ssize_t)(n1 + n2) - r1 && f2 == 1 &&
+	    memcmp(got, m, n1 + n2) == 0,
+	    "join then split: the first %zd of %zu bytes alone, the rest "
+	    "with the descriptor", r1, n1 + n2);
+	/* a join whose last message never comes: it goes after wait_ms */
+	vx_framer_join_next(&a, 0);
+	r = vx_framer_queue(&a, m, n1, NULL, 0);
+	r |= vx_framer_flush(&a);
+	r3 = raw_read(sv[1], got, sizeof(got), &f3);
+	ok(r == 0 && r3 == (ssize_t)n1 && !vx_framer_joining(&a),
+	    "join: past wait_ms what is queued goes");
+	close(p[0]);
+	close(p[1]);
+	unpair(sv, &a, &b);
+}
+
 /* Read ahead over a socket, one message at a time: the same few buffers. */
 static void
 test_ahead_reuse(void)
@@ -1528,6 +1590,7 @@ main(int argc, char **argv)
 	test_ahead_split();
 	test_send_alone();
 	test_split();
+	test_join();
 	test_ahead_reuse();
 	test_eof();
 	test_recv_bad();
