@@ -140,21 +140,29 @@ report_of() {
 	printf '%s\n' "$output" | jq -e '.split >= 1'
 }
 
-@test "fuzz: replay sends a message the fuzzer split in two writes again, so the server fails as recorded" {
-	# lvu-peer.py splits a DEVICE_GET_INFO after 20 bytes and annotates
-	# the trace as vfuctl fuzz does; splitshy.py refuses the short body
-	start_server gpio "$TEST_TMP/backend"
+# shy_trace DEVICE SCRIPT ARG...: vfuctl server with DEVICE behind
+# tests/splitshy.py; python3 SCRIPT ARG... SOCKET's trace lines, imported
+# to $TEST_TMP/t.pcap; shy_cmd: the command that starts another splitshy
+shy_trace() {
+	local dev=$1 shy
+	shift
+	start_server "$dev" "$TEST_TMP/backend"
 	python3 "$repo/tests/splitshy.py" "$TEST_TMP/shy" "$TEST_TMP/backend" 3>&- &
 	shy=$!
 	pids+=("$shy")
 	wait_socket "$TEST_TMP/shy" "$shy"
-	python3 "$repo/traces/findings/lvu-peer.py" --trace split "$TEST_TMP/shy" \
-		>"$TEST_TMP/t.jsonl"
+	python3 "$@" "$TEST_TMP/shy" >"$TEST_TMP/t.jsonl"
 	kill "$shy"
 	wait "$shy" || true
 	"$VFUCTL" import -o "$TEST_TMP/t.pcap" "$TEST_TMP/t.jsonl"
-	"$VFUCTL" dissect "$TEST_TMP/t.pcap" | grep -q "DEVICE_GET_INFO reply error EINVAL"
 	shy_cmd=(python3 "$repo/tests/splitshy.py" '{socket}' "$TEST_TMP/backend")
+}
+
+@test "fuzz: replay sends a message the fuzzer split in two writes again, so the server fails as recorded" {
+	# lvu-peer.py splits a DEVICE_GET_INFO after 20 bytes and annotates
+	# the trace as vfuctl fuzz does; splitshy.py refuses the short body
+	shy_trace gpio "$repo/traces/findings/lvu-peer.py" --trace split
+	"$VFUCTL" dissect "$TEST_TMP/t.pcap" | grep -q "DEVICE_GET_INFO reply error EINVAL"
 	run "$VFUCTL" replay -t 5000 "$TEST_TMP/t.pcap" -- "${shy_cmd[@]}"
 	assert_status 0
 	assert_contains "note: split: 1 message sent in two writes"
@@ -168,17 +176,8 @@ report_of() {
 	# write, annotated as vfuctl fuzz does; splitshy.py reads a header
 	# with one recvmsg() as libvfio-user does, so the memfd comes with
 	# SET_IRQS, which takes none: EINVAL
-	start_server dma "$TEST_TMP/backend"
-	python3 "$repo/tests/splitshy.py" "$TEST_TMP/shy" "$TEST_TMP/backend" 3>&- &
-	shy=$!
-	pids+=("$shy")
-	wait_socket "$TEST_TMP/shy" "$shy"
-	python3 "$repo/tests/joinpeer.py" --trace "$TEST_TMP/shy" >"$TEST_TMP/t.jsonl"
-	kill "$shy"
-	wait "$shy" || true
-	"$VFUCTL" import -o "$TEST_TMP/t.pcap" "$TEST_TMP/t.jsonl"
+	shy_trace dma "$repo/tests/joinpeer.py" --trace
 	"$VFUCTL" dissect "$TEST_TMP/t.pcap" | grep -q "DEVICE_SET_IRQS reply error EINVAL"
-	shy_cmd=(python3 "$repo/tests/splitshy.py" '{socket}' "$TEST_TMP/backend")
 	run "$VFUCTL" replay -t 5000 "$TEST_TMP/t.pcap" -- "${shy_cmd[@]}"
 	assert_status 0
 	assert_contains "note: joined: 1 message sent in one write with the next"
