@@ -3,8 +3,10 @@
 # (../shared/peers), kept under traces/findings/: each finding replayed
 # against a fresh gpio-pci-idio-16 and played by hand
 # (traces/findings/lvu-peer.py), which must show the exact failure the
-# report describes, while vfuctl server answers the same bytes; and
-# vfuctl fuzz keeping every finding of split delivery under one key.
+# report describes, while vfuctl server answers the same bytes; how the
+# sample takes the descriptors of a joined write, and replay joining it
+# again; and vfuctl fuzz keeping every finding of split delivery under
+# one key.
 # Without the peers these skip, except in CI (CI set), where that fails.
 
 load helpers
@@ -75,6 +77,35 @@ vserver() {
 	vserver "$TEST_TMP/v"
 	run python3 "$FINDINGS/lvu-peer.py" split "$TEST_TMP/v"
 	[ "$output" = $'reply 0x0002 4 0\nend' ]
+}
+
+@test "fuzz-peers: libvfio-user gives a joined write's descriptors to its first message; replay joins as recorded" {
+	# tests/joinpeer.py: SET_IRQS and a DMA_MAP with its memfd in one
+	# write (as vfuctl fuzz joins them): the sample maps the window
+	# without the memfd (vaddr nil), which went to SET_IRQS
+	local nofd='removing DMA region iova=\[0x100000, 0x104000) vaddr=(nil)'
+	gpio "$TEST_TMP/g"
+	python3 "$repo/tests/joinpeer.py" --trace "$TEST_TMP/g" >"$TEST_TMP/t.jsonl"
+	wait_for "removing DMA region" "$TEST_TMP/gpio.log"
+	grep -q -- "$nofd" "$TEST_TMP/gpio.log"
+	"$VFUCTL" import -o "$TEST_TMP/t.pcap" "$TEST_TMP/t.jsonl"
+	kill_pids
+	pids=()
+	# replayed: joined again, so mapped without it again
+	gpio "$TEST_TMP/g2"
+	run "$VFUCTL" replay -t 1000 "$TEST_TMP/t.pcap" --connect "$TEST_TMP/g2"
+	assert_status 0
+	assert_contains "note: joined: 1 message sent in one write with the next"
+	wait_for "removing DMA region" "$TEST_TMP/gpio.log"
+	grep -q -- "$nofd" "$TEST_TMP/gpio.log"
+	kill_pids
+	pids=()
+	# --whole: the DMA_MAP has its memfd, and the window a mapping
+	gpio "$TEST_TMP/g3"
+	run "$VFUCTL" replay --whole -t 1000 "$TEST_TMP/t.pcap" --connect "$TEST_TMP/g3"
+	assert_status 0
+	wait_for "removing DMA region" "$TEST_TMP/gpio.log"
+	grep -q -- 'removing DMA region iova=\[0x100000, 0x104000) vaddr=0x' "$TEST_TMP/gpio.log"
 }
 
 # keyed DIR: every finding in DIR that needs a split is under the split
