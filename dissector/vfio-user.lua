@@ -202,6 +202,7 @@ local function has_bit(v, m) return band(v, m) ~= 0 end
 local floor = math.floor
 local fmt = string.format
 local TWO32 = 4294967296.0	-- a float: Lua 5.4 integer products would wrap at 2^63
+local TWO53 = 9007199254740992	-- doubles are exact below it
 
 ------------------------------------------------------------------------
 -- protocol, fields
@@ -382,7 +383,7 @@ local function region_name(i)
 end
 
 local function hexnum(v)	-- a non-negative integer value as %x
-	if v < 9007199254740992 then return fmt("%x", v) end
+	if v < TWO53 then return fmt("%x", v) end
 	local hi = floor(v / TWO32)
 	return fmt("%x%08x", hi, v - hi * TWO32)
 end
@@ -391,7 +392,7 @@ local hex = hexnum
 -- A non-negative integer value as %d would print it; past 2^53 the
 -- double's digits (string.format's %d refuses values past 2^63).
 local function dec(v)
-	if v < 9007199254740992 then return fmt("%d", v) end
+	if v < TWO53 then return fmt("%d", v) end
 	return fmt("%.0f", v)
 end
 
@@ -433,7 +434,7 @@ end
 -- the hex text of the 8-byte value v read at message offset at past 2^53,
 -- where the double v is not exact; nil below
 local function exact_hex(s, at, v)
-	if v < 9007199254740992 then return nil end	-- hexnum(v) is exact
+	if v < TWO53 then return nil end	-- hexnum(v) is exact
 	local _, hi, lo = load(s, at, 8)
 	return fmt("%x%08x", hi, lo)
 end
@@ -1600,7 +1601,6 @@ local DEF_MAX_DMA_MAPS = 65535	-- the spec's max_dma_maps when not said
 local MAX_FINDINGS = 8		-- a message's, as struct vx_session_result
 local UNANSWERED_MAX = 16	-- reported at a close record, as lib/walk.c
 local MAX_REGIONS = 256
-local TWO64 = 18446744073709551616.0
 
 local function no_caps()
 	return { present = {}, max_msg_fds = 0, max_data_xfer_size = 0, max_dma_maps = 0, pgsizes = 0,
@@ -1708,7 +1708,6 @@ end
 -- 64-bit values as pairs of exact doubles, hi and lo (each below 2^32):
 -- a double is exact only below 2^53, and Lua 5.2 has no integers
 local MAX32 = 4294967295
-local TWO53 = 9007199254740992
 
 local function lt64(ah, al, bh, bl) return ah < bh or (ah == bh and al < bl) end
 

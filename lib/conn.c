@@ -555,7 +555,7 @@ vx_conn_pollfds(const struct vx_conn *c, struct pollfd *pfd)
 		if (may_read(c, i))
 			pfd[n].events |= POLLIN;
 		if (vx_framer_pending(&c->fr[i]) && !c->wdead[i] &&
-		    !vx_framer_held(&c->fr[i]) && !vx_framer_joining(&c->fr[i]))
+		    !vx_framer_held(&c->fr[i]))
 			pfd[n].events |= POLLOUT;
 		pfd[n++].revents = 0;
 	}
@@ -571,8 +571,7 @@ vx_conn_timeout(const struct vx_conn *c)
 	if (c->busy || (c->dead && !c->told))
 		return 0;
 	for (i = 0; i < 2; i++)	/* no event says the peer has read */
-		if (c->sock[i] >= 0 && (vx_framer_held(&c->fr[i]) ||
-		    vx_framer_joining(&c->fr[i])))
+		if (c->sock[i] >= 0 && vx_framer_held(&c->fr[i]))
 			return 1;
 	for (i = 0; i < c->ncalls; i++)
 		if (c->calls[i].deadline >= 0 &&

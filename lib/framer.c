@@ -588,11 +588,18 @@ vx_framer_join_next(struct vx_framer *f, int wait_ms)
 	f->join_wait_ms = wait_ms < 0 ? 0 : wait_ms;
 }
 
-int
-vx_framer_joining(const struct vx_framer *f)
+/* Output is at a split message's hold. */
+static int
+at_hold(const struct vx_framer *f)
 {
-	return f->join_open &&
-	    f->out.base + f->out.head == f->join_at;
+	return f->nhold > 0 && f->out.base + f->out.head == f->hold[0].at;
+}
+
+/* Output is at a join whose last message is not queued yet. */
+static int
+at_join(const struct vx_framer *f)
+{
+	return f->join_open && f->out.base + f->out.head == f->join_at;
 }
 
 int
@@ -624,7 +631,7 @@ vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
 static int
 holding(struct vx_framer *f)
 {
-	if (!vx_framer_held(f))
+	if (!at_hold(f))
 		return 0;
 	if (f->hold_deadline == 0)
 		f->hold_deadline = now_ms() + f->hold_wait_ms;
@@ -640,7 +647,7 @@ holding(struct vx_framer *f)
 static int
 gated(struct vx_framer *f)
 {
-	if (!vx_framer_joining(f))
+	if (!at_join(f))
 		return 0;
 	if (now_ms() < f->join_deadline)
 		return 1;
@@ -651,7 +658,7 @@ gated(struct vx_framer *f)
 int
 vx_framer_held(const struct vx_framer *f)
 {
-	return f->nhold > 0 && f->out.base + f->out.head == f->hold[0].at;
+	return at_hold(f) || at_join(f);
 }
 
 int
@@ -687,9 +694,7 @@ send_some(struct vx_framer *f)
 
 	for (k = 0; k < o->nfd && o->fdv[k].off == o->base + o->head; k++)
 		;
-	if (f->join_end <= o->base + o->head)
-		f->join_end = 0;	/* written */
-	if (k > 0 && f->join_end > 0)
+	if (k > 0 && f->join_end > o->base + o->head)
 		end = f->join_end - o->base;	/* a join, with its descriptors */
 	else if (k > 0 && f->nhold > 0 && f->hold[0].rest)
 		end = f->hold[0].at - o->base;	/* a split message's rest */

@@ -219,7 +219,7 @@ drained(int sock, int timeout_ms)
 }
 
 /*
- * Say in the trace how m goes out (vfuctl replay splits it the same way):
+ * Say in the trace how m goes out (vfuctl replay sends it the same way):
  * in two writes, split at half of what goes in the write (olen bytes of
  * earlier messages joined to it, and it), or in one write with the next.
  */

@@ -495,12 +495,10 @@ on_delivery(struct vx_replay *r, const struct vx_trace_rec *rec)
 	size_t len = rec->len < sizeof(text) - 1 ? rec->len : sizeof(text) - 1;
 	unsigned long long at;
 
-	if (l == NULL)
+	if (l == NULL || (r->o.flags & VX_REPLAY_WHOLE))
 		return;
 	memcpy(text, rec->data, len);
 	text[len] = '\0';
-	if (r->o.flags & VX_REPLAY_WHOLE)
-		return;
 	if (strncmp(text, FUZZ_JOIN, strlen(FUZZ_JOIN)) == 0) {
 		l->join_next = 1;
 		return;

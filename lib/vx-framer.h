@@ -142,7 +142,7 @@ struct vx_framer {
 	int join_next;			/* the next message is not the last */
 	int join_open;			/* writing stops at join_at */
 	uint64_t join_at;		/* the join's first byte */
-	uint64_t join_end;		/* a closed join's end, 0: none */
+	uint64_t join_end;		/* the last closed join's end */
 	int join_wait_ms;
 	int64_t join_deadline;		/* ms: then what is queued goes */
 };
@@ -247,8 +247,9 @@ int vx_framer_queue(struct vx_framer *f, const void *msg, size_t len,
  */
 int vx_framer_queue_split(struct vx_framer *f, const void *msg, size_t len,
     const int *fds, int nfds, size_t at, int wait_ms);
-/* 1 while output waits for the peer to read a split message's part:
- * poll for nothing, call flush again in a millisecond. */
+/* 1 while output waits for the peer to read a split message's part, or
+ * for a join's last message (vx_framer_join_next): poll for nothing,
+ * call flush again in a millisecond. */
 int vx_framer_held(const struct vx_framer *f);
 /*
  * The next message queued goes in one write with the message after it
@@ -260,9 +261,6 @@ int vx_framer_held(const struct vx_framer *f);
  * of all the joined bytes.
  */
 void vx_framer_join_next(struct vx_framer *f, int wait_ms);
-/* 1 while output stops at a join whose last message is not queued yet:
- * poll for nothing, call flush again in a millisecond. */
-int vx_framer_joining(const struct vx_framer *f);
 
 /*
  * Outbound bytes that are no message (a relay passing on what it could

@@ -121,9 +121,9 @@ struct vx_replay_hooks {
 					 * --hash-dma hash is a divergence */
 #define VX_REPLAY_MIG_RECORDED	0x8	/* MIG_DATA_WRITE data as recorded,
 					 * never forwarded (below) */
-#define VX_REPLAY_WHOLE		0x10	/* every message in one write, though
-					 * vfuctl fuzz's annotation says it
-					 * went in two */
+#define VX_REPLAY_WHOLE		0x10	/* every message in a write of its
+					 * own, though vfuctl fuzz's annotation
+					 * says it went in two, or joined */
 
 struct vx_replay_opts {
 	unsigned flags;		/* VX_REPLAY_* */

@@ -1268,13 +1268,13 @@ test_join(void)
 	r = vx_framer_queue(&a, m, n1, NULL, 0);
 	vx_framer_join_next(&a, 60000);
 	r |= vx_framer_queue(&a, m + n1, n2, NULL, 0);
-	gated = vx_framer_flush(&a) == VX_ERR_AGAIN && vx_framer_joining(&a) &&
+	gated = vx_framer_flush(&a) == VX_ERR_AGAIN && vx_framer_held(&a) &&
 	    vx_sock_unread(sv[0]) == 0;
 	r |= vx_framer_queue(&a, m + n1 + n2, n3, &p[0], 1);
 	r |= vx_framer_flush(&a);
 	r1 = raw_read(sv[1], got, n1, &f1);
 	r2 = raw_read(sv[1], got + n1, sizeof(got) - n1, &f2);
-	ok(r == 0 && gated && !vx_framer_joining(&a) && r1 == (ssize_t)n1 &&
+	ok(r == 0 && gated && !vx_framer_held(&a) && r1 == (ssize_t)n1 &&
 	    f1 == 1 && r2 == (ssize_t)(n2 + n3) && f2 == 0 &&
 	    memcmp(got, m, n1 + n2 + n3) == 0,
 	    "join: three messages held until the last is queued, then one "
@@ -1300,7 +1300,7 @@ test_join(void)
 	r = vx_framer_queue(&a, m, n1, NULL, 0);
 	r |= vx_framer_flush(&a);
 	r3 = raw_read(sv[1], got, sizeof(got), &f3);
-	ok(r == 0 && r3 == (ssize_t)n1 && !vx_framer_joining(&a),
+	ok(r == 0 && r3 == (ssize_t)n1 && !vx_framer_held(&a),
 	    "join: past wait_ms what is queued goes");
 	close(p[0]);
 	close(p[1]);
